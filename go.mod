@@ -1,0 +1,3 @@
+module github.com/stepwell/stepwell
+
+go 1.26

@@ -1,0 +1,146 @@
+package value
+
+import (
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Marshal returns the compact JSON text of v, as AWS prints it: no spaces,
+// keys in order, non-ASCII characters as they are, numbers in Java's form
+// (1.0, 1.0E10).
+func Marshal(v any) []byte { return Append(nil, v) }
+
+// String returns the compact JSON text of v.
+func String(v any) string { return string(Append(nil, v)) }
+
+// Append appends the compact JSON text of v to dst.
+func Append(dst []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...)
+	case bool:
+		if x {
+			return append(dst, "true"...)
+		}
+		return append(dst, "false"...)
+	case string:
+		return AppendString(dst, x)
+	case int64:
+		return strconv.AppendInt(dst, x, 10)
+	case float64:
+		return AppendFloat(dst, x)
+	case *big.Int:
+		return x.Append(dst, 10)
+	case []any:
+		dst = append(dst, '[')
+		for i, e := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = Append(dst, e)
+		}
+		return append(dst, ']')
+	case *Object:
+		dst = append(dst, '{')
+		if x != nil {
+			for i, k := range x.keys {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = AppendString(dst, k)
+				dst = append(dst, ':')
+				dst = Append(dst, x.vals[i])
+			}
+		}
+		return append(dst, '}')
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10)
+	}
+	return append(dst, "null"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString appends s as a JSON string literal, escaping only what JSON
+// requires (quote, backslash, control characters), as Jackson does.
+func AppendString(dst []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"':
+			dst = append(dst, '\\', '"')
+		case '\\':
+			dst = append(dst, '\\', '\\')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		case '\b':
+			dst = append(dst, '\\', 'b')
+		case '\f':
+			dst = append(dst, '\\', 'f')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// AppendFloat appends f as Java's Double.toString does: plain notation with
+// at least one fractional digit for 1e-3 <= |f| < 1e7, otherwise
+// computerized scientific notation such as 1.0E10 or 1.5E-4.
+func AppendFloat(dst []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(dst, "NaN"...)
+	case math.IsInf(f, 1):
+		return append(dst, "Infinity"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-Infinity"...)
+	case f == 0:
+		if math.Signbit(f) {
+			return append(dst, "-0.0"...)
+		}
+		return append(dst, "0.0"...)
+	}
+	abs := math.Abs(f)
+	if abs >= 1e-3 && abs < 1e7 {
+		n := len(dst)
+		dst = strconv.AppendFloat(dst, f, 'f', -1, 64)
+		for _, c := range dst[n:] {
+			if c == '.' {
+				return dst
+			}
+		}
+		return append(dst, '.', '0')
+	}
+	var buf [32]byte
+	e := strconv.AppendFloat(buf[:0], f, 'e', -1, 64) // -1.2345e-05
+	mant, exp, _ := strings.Cut(string(e), "e")
+	dst = append(dst, mant...)
+	if !strings.Contains(mant, ".") {
+		dst = append(dst, '.', '0')
+	}
+	dst = append(dst, 'E')
+	x, _ := strconv.Atoi(exp)
+	return strconv.AppendInt(dst, int64(x), 10)
+}
+
+// FormatFloat returns AppendFloat's text for f.
+func FormatFloat(f float64) string { return string(AppendFloat(nil, f)) }

@@ -1,0 +1,358 @@
+// Package value is Stepwell's representation of JSON values.
+//
+// AWS Step Functions preserves the key order of objects and the exact form of
+// numbers (integers stay integers, large integers keep every digit, 1.0 stays
+// a float), and both show in outputs and in States.JsonToString. Go's
+// map[string]any loses the first and float64 the second, so every package
+// that handles state data uses these types instead:
+//
+//	JSON      Go
+//	null      nil
+//	true      bool
+//	"s"       string
+//	1         int64             (integers that fit)
+//	1e400, 1.5 float64          (numbers written with '.', 'e' or 'E')
+//	9…9       *big.Int          (integers beyond int64)
+//	[…]       []any
+//	{…}       *Object           (ordered keys)
+//
+// Values are immutable once built: functions that "modify" a value (for
+// example a ResultPath assignment) copy the containers along the path they
+// change and share everything else. Code must never mutate a value it did not
+// just create.
+package value
+
+import (
+	"math"
+	"math/big"
+)
+
+// Object is a JSON object that keeps its keys in insertion order. The zero
+// value is an empty object ready to use.
+type Object struct {
+	keys []string
+	vals []any
+	idx  map[string]int // built lazily for large objects
+}
+
+// indexThreshold is the size from which lookups use a map instead of a scan.
+const indexThreshold = 12
+
+// NewObject returns an empty object with room for n members.
+func NewObject(n int) *Object {
+	return &Object{keys: make([]string, 0, n), vals: make([]any, 0, n)}
+}
+
+// Len returns the number of members.
+func (o *Object) Len() int {
+	if o == nil {
+		return 0
+	}
+	return len(o.keys)
+}
+
+// Keys returns the keys in order. The slice must not be modified.
+func (o *Object) Keys() []string {
+	if o == nil {
+		return nil
+	}
+	return o.keys
+}
+
+// At returns the i-th member.
+func (o *Object) At(i int) (string, any) { return o.keys[i], o.vals[i] }
+
+func (o *Object) find(k string) int {
+	if len(o.keys) >= indexThreshold {
+		if o.idx == nil || len(o.idx) != len(o.keys) {
+			o.idx = make(map[string]int, len(o.keys))
+			for i, key := range o.keys {
+				o.idx[key] = i
+			}
+		}
+		if i, ok := o.idx[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, key := range o.keys {
+		if key == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// Get returns the value of key k and whether it is present.
+func (o *Object) Get(k string) (any, bool) {
+	if o == nil {
+		return nil, false
+	}
+	i := o.find(k)
+	if i < 0 {
+		return nil, false
+	}
+	return o.vals[i], true
+}
+
+// Has reports whether key k is present.
+func (o *Object) Has(k string) bool {
+	if o == nil {
+		return false
+	}
+	return o.find(k) >= 0
+}
+
+// Set sets key k in place: an existing key keeps its position, a new key is
+// appended. Only call Set on an object you are building.
+func (o *Object) Set(k string, v any) {
+	if i := o.find(k); i >= 0 {
+		o.vals[i] = v
+		return
+	}
+	o.keys = append(o.keys, k)
+	o.vals = append(o.vals, v)
+	if o.idx != nil {
+		o.idx[k] = len(o.keys) - 1
+	}
+}
+
+// Delete removes key k in place, keeping the order of the others. Only call
+// Delete on an object you are building.
+func (o *Object) Delete(k string) {
+	i := o.find(k)
+	if i < 0 {
+		return
+	}
+	o.keys = append(o.keys[:i], o.keys[i+1:]...)
+	o.vals = append(o.vals[:i], o.vals[i+1:]...)
+	o.idx = nil
+}
+
+// Copy returns a shallow copy of o that can be modified with Set and Delete.
+func (o *Object) Copy() *Object {
+	if o == nil {
+		return NewObject(0)
+	}
+	c := &Object{keys: make([]string, len(o.keys), len(o.keys)+1), vals: make([]any, len(o.vals), len(o.vals)+1)}
+	copy(c.keys, o.keys)
+	copy(c.vals, o.vals)
+	return c
+}
+
+// With returns a copy of o with key k set to v; o is unchanged.
+func (o *Object) With(k string, v any) *Object {
+	c := o.Copy()
+	c.Set(k, v)
+	return c
+}
+
+// Range calls f for each member in order until f returns false.
+func (o *Object) Range(f func(k string, v any) bool) {
+	if o == nil {
+		return
+	}
+	for i, k := range o.keys {
+		if !f(k, o.vals[i]) {
+			return
+		}
+	}
+}
+
+// TypeName returns the JSON type of v: "null", "boolean", "string",
+// "number", "array", "object", or "unknown" for a non-JSON Go value.
+func TypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case string:
+		return "string"
+	case int64, float64, *big.Int:
+		return "number"
+	case []any:
+		return "array"
+	case *Object:
+		return "object"
+	}
+	return "unknown"
+}
+
+// IsNumber reports whether v is a JSON number.
+func IsNumber(v any) bool {
+	switch v.(type) {
+	case int64, float64, *big.Int:
+		return true
+	}
+	return false
+}
+
+// IsInteger reports whether v is a number with no fractional part.
+func IsInteger(v any) bool {
+	switch n := v.(type) {
+	case int64, *big.Int:
+		return true
+	case float64:
+		return n == math.Trunc(n) && !math.IsInf(n, 0)
+	}
+	return false
+}
+
+// ToFloat converts a number to float64; ok is false for non-numbers.
+func ToFloat(v any) (f float64, ok bool) {
+	switch n := v.(type) {
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, true
+	case *big.Int:
+		f, _ := new(big.Float).SetInt(n).Float64()
+		return f, true
+	}
+	return 0, false
+}
+
+// Number returns the canonical number value for f: an int64 when f is an
+// integer within int64 range and asInt is true, else f itself.
+func Number(f float64, asInt bool) any {
+	if asInt && f == math.Trunc(f) && f >= -9.2e18 && f <= 9.2e18 {
+		return int64(f)
+	}
+	return f
+}
+
+// Compare orders two numbers: -1, 0 or +1. Both must be numbers.
+func Compare(a, b any) int {
+	if ai, ok := a.(int64); ok {
+		if bi, ok := b.(int64); ok {
+			switch {
+			case ai < bi:
+				return -1
+			case ai > bi:
+				return 1
+			}
+			return 0
+		}
+	}
+	_, abig := a.(*big.Int)
+	_, bbig := b.(*big.Int)
+	if abig || bbig {
+		return toBigFloat(a).Cmp(toBigFloat(b))
+	}
+	af, _ := ToFloat(a)
+	bf, _ := ToFloat(b)
+	switch {
+	case af < bf:
+		return -1
+	case af > bf:
+		return 1
+	}
+	return 0
+}
+
+func toBigFloat(v any) *big.Float {
+	switch n := v.(type) {
+	case int64:
+		return new(big.Float).SetInt64(n)
+	case float64:
+		return big.NewFloat(n)
+	case *big.Int:
+		return new(big.Float).SetInt(n)
+	}
+	return new(big.Float)
+}
+
+// Equal reports whether a and b are the same JSON value. Numbers compare by
+// value (1 equals 1.0); object key order does not matter.
+func Equal(a, b any) bool {
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case int64, float64, *big.Int:
+		return IsNumber(b) && Compare(a, b) == 0
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !Equal(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case *Object:
+		y, ok := b.(*Object)
+		if !ok || x.Len() != y.Len() {
+			return false
+		}
+		for i, k := range x.keys {
+			yv, ok := y.Get(k)
+			if !ok || !Equal(x.vals[i], yv) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// DeepCopy returns a copy of v that shares no containers with it.
+func DeepCopy(v any) any {
+	switch x := v.(type) {
+	case []any:
+		c := make([]any, len(x))
+		for i := range x {
+			c[i] = DeepCopy(x[i])
+		}
+		return c
+	case *Object:
+		c := NewObject(x.Len())
+		for i, k := range x.keys {
+			c.keys = append(c.keys, k)
+			c.vals = append(c.vals, DeepCopy(x.vals[i]))
+		}
+		return c
+	}
+	return v
+}
+
+// FromGo converts a value built from Go's encoding/json shapes
+// (map[string]any with sorted keys, float64, int, …) into this package's
+// representation. Map keys are sorted, so prefer Parse where order matters.
+func FromGo(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		o := NewObject(len(x))
+		for _, k := range sortedKeys(x) {
+			o.Set(k, FromGo(x[k]))
+		}
+		return o
+	case []any:
+		c := make([]any, len(x))
+		for i := range x {
+			c[i] = FromGo(x[i])
+		}
+		return c
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case float32:
+		return float64(x)
+	case []string:
+		c := make([]any, len(x))
+		for i := range x {
+			c[i] = x[i]
+		}
+		return c
+	}
+	return v
+}

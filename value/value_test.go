@@ -1,0 +1,121 @@
+package value_test
+
+import (
+	"math/big"
+	"testing"
+
+	"github.com/stepwell/stepwell/value"
+)
+
+func TestRoundTrip(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"b":1,"a":2}`, `{"b":1,"a":2}`},
+		{` { "x" : [1, 2.5, -0.0, 1e2, "s\u00e9\n"] } `, `{"x":[1,2.5,-0.0,100.0,"sé\n"]}`},
+		{`12345678901234567890123`, `12345678901234567890123`},
+		{`-9223372036854775808`, `-9223372036854775808`},
+		{`1.0E10`, `1.0E10`},
+		{`0.00001`, `1.0E-5`},
+		{`1234567.5`, `1234567.5`},
+		{`12345678.5`, `1.23456785E7`},
+		{`"\ud83d\ude00 <&>"`, `"😀 <&>"`},
+		{`[true,false,null,{}]`, `[true,false,null,{}]`},
+		{`{"a":1,"a":2}`, `{"a":2}`},
+	}
+	for _, tt := range tests {
+		v, err := value.ParseString(tt.in)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tt.in, err)
+		}
+		if got := value.String(v); got != tt.want {
+			t.Errorf("round trip %q = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParse_Errors(t *testing.T) {
+	tests := []struct {
+		in        string
+		line, col int
+	}{
+		{`{"a":}`, 1, 6},
+		{"{\n  \"a\": 1,\n  x}", 3, 3},
+		{`[1,2`, 1, 5},
+		{`01`, 1, 2},
+		{`"abc`, 1, 5},
+		{`1 2`, 1, 3},
+		{``, 1, 1},
+	}
+	for _, tt := range tests {
+		_, err := value.ParseString(tt.in)
+		se, ok := err.(*value.SyntaxError)
+		if !ok {
+			t.Fatalf("Parse(%q) = %v, want *SyntaxError", tt.in, err)
+		}
+		if se.Line != tt.line || se.Column != tt.col {
+			t.Errorf("Parse(%q) at %d:%d, want %d:%d (%v)", tt.in, se.Line, se.Column, tt.line, tt.col, err)
+		}
+	}
+}
+
+func TestNumbers(t *testing.T) {
+	v := value.MustParse(`[1, 1.0, 99999999999999999999]`).([]any)
+	if _, ok := v[0].(int64); !ok {
+		t.Errorf("1 is %T", v[0])
+	}
+	if _, ok := v[1].(float64); !ok {
+		t.Errorf("1.0 is %T", v[1])
+	}
+	if _, ok := v[2].(*big.Int); !ok {
+		t.Errorf("big is %T", v[2])
+	}
+	if !value.Equal(v[0], v[1]) || value.Equal(v[0], v[2]) {
+		t.Error("Equal on numbers")
+	}
+	if value.Compare(v[2], v[0]) != 1 {
+		t.Error("Compare big")
+	}
+}
+
+func TestObjectOrderAndIndex(t *testing.T) {
+	o := value.NewObject(0)
+	for i := 0; i < 40; i++ {
+		o.Set(string(rune('a'+i%26))+string(rune('a'+i/26)), int64(i))
+	}
+	if v, _ := o.Get("cb"); v != int64(28) {
+		t.Errorf("Get(cb) = %v", v)
+	}
+	c := o.With("aa", "x")
+	if v, _ := o.Get("aa"); v != int64(0) {
+		t.Error("With mutated the original")
+	}
+	if c.Keys()[0] != "aa" || c.Len() != 40 {
+		t.Error("With changed order")
+	}
+	c.Delete("ba")
+	if c.Has("ba") || c.Len() != 39 {
+		t.Error("Delete")
+	}
+	if v, ok := c.Get("bb"); !ok || v != int64(27) {
+		t.Errorf("Get after delete = %v", v)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2.5,"x",null,true]}`, `"\u00e9"`, `-1e-7`, `[[[]]]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := value.ParseString(s)
+		if err != nil {
+			return
+		}
+		out := value.Marshal(v)
+		v2, err := value.Parse(out)
+		if err != nil {
+			t.Fatalf("re-parse of %s: %v", out, err)
+		}
+		if !value.Equal(v, v2) {
+			t.Fatalf("round trip changed %s", out)
+		}
+	})
+}
