@@ -1,0 +1,117 @@
+package asl
+
+// This file is the contract other packages code against. The asl owner
+// replaces the bodies (and may move them to other files) but keeps the
+// signatures.
+
+import (
+	"errors"
+
+	"github.com/stepwell/stepwell/value"
+)
+
+// Severity of a diagnostic.
+type Severity string
+
+// Severities, as ValidateStateMachineDefinition reports them.
+const (
+	SeverityError   Severity = "ERROR"
+	SeverityWarning Severity = "WARNING"
+)
+
+// Diagnostic is one validation finding, shaped like AWS's
+// ValidateStateMachineDefinitionDiagnostic.
+type Diagnostic struct {
+	Severity Severity
+	Code     string // e.g. SCHEMA_VALIDATION_FAILED, INVALID_JSON_DESCRIPTION
+	Message  string // AWS's text, without the code prefix or location suffix
+	Location string // e.g. /States/FailState/ErrorPath ("/" for the root)
+}
+
+// DefinitionError is returned by Load for an invalid definition. Error()
+// renders what AWS puts in InvalidDefinition's message, e.g.
+// "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [States, StartAt] at /'".
+type DefinitionError struct {
+	Diagnostics []Diagnostic // errors only, in a stable order
+}
+
+func (e *DefinitionError) Error() string { return "invalid state machine definition" }
+
+// Options adjusts Load and Validate.
+type Options struct {
+	// Express applies the EXPRESS type's restrictions (no .sync, no
+	// .waitForTaskToken, no activities).
+	Express bool
+}
+
+// Load parses, validates and compiles a definition. It returns
+// *DefinitionError when the definition is invalid.
+func Load(definition []byte, opts Options) (*StateMachine, error) {
+	return nil, errors.New("asl: not implemented")
+}
+
+// Validate returns every problem found in the definition (errors and
+// warnings), as ValidateStateMachineDefinition does.
+func Validate(definition []byte, opts Options) []Diagnostic { return nil }
+
+// VarReader reads workflow variables ($name in JSONPath mode).
+type VarReader interface {
+	Var(name string) (v any, ok bool)
+}
+
+// Env is what the paths of a template, a Choice rule, an Assign or an
+// intrinsic call read: $ is Input, $$ is Context, $name is a variable.
+type Env struct {
+	Input   any
+	Context any
+	Vars    VarReader
+	// StateName and EnteredEventID let runtime error messages name the state
+	// as AWS does ("... the state 'X' (entered at the event id #N)").
+	StateName      string
+	EnteredEventID int64
+}
+
+// Template is a compiled payload template (Parameters, ResultSelector,
+// ItemSelector, Credentials) or a JSONPath-mode Assign block: keys ending in
+// ".$" are paths or intrinsic calls evaluated against an Env; other values
+// are literal JSON, recursively.
+type Template struct {
+	raw any
+}
+
+// Eval builds the template's output. Failures are *fault.Error with AWS's
+// error names and cause texts.
+func (t *Template) Eval(env *Env) (any, error) { return t.raw, nil }
+
+// Assign is a compiled JSONPath-mode Assign block.
+type Assign struct {
+	Template *Template
+}
+
+// Eval returns the variables to assign (names without ".$"), in definition
+// order. All values are computed before any is assigned.
+func (a *Assign) Eval(env *Env) (*value.Object, error) {
+	v, err := a.Template.Eval(env)
+	if err != nil {
+		return nil, err
+	}
+	o, _ := v.(*value.Object)
+	return o, nil
+}
+
+// Eval evaluates a path or intrinsic field against env.
+func (e *Expr) Eval(env *Env) (any, error) { return nil, errors.New("asl: not implemented") }
+
+// condition is a compiled JSONPath Choice rule body.
+type condition interface {
+	match(env *Env) (bool, error)
+}
+
+// Match reports whether a JSONPath-mode rule matches. Failures (for example
+// a missing Variable path) are *fault.Error.
+func (r *ChoiceRule) Match(env *Env) (bool, error) {
+	if r.cond == nil {
+		return false, errors.New("asl: not implemented")
+	}
+	return r.cond.match(env)
+}

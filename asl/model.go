@@ -1,0 +1,172 @@
+// Package asl is the Amazon States Language: the definition model, its
+// parser and validator (diagnostics shaped like AWS's
+// ValidateStateMachineDefinition), and the compiled forms of paths, payload
+// templates, intrinsic calls and Choice rules. It knows nothing of the engine
+// or the store. A *StateMachine is immutable after Load and is shared by
+// every execution of that definition.
+package asl
+
+import (
+	"time"
+
+	"github.com/stepwell/stepwell/intrinsic"
+	"github.com/stepwell/stepwell/jsonpath"
+	"github.com/stepwell/stepwell/value"
+)
+
+// QueryLanguage is JSONPath or JSONata.
+type QueryLanguage string
+
+// Query languages.
+const (
+	JSONPath QueryLanguage = "JSONPath"
+	JSONata  QueryLanguage = "JSONata"
+)
+
+// StateType is the Type field of a state.
+type StateType string
+
+// State types.
+const (
+	TypePass     StateType = "Pass"
+	TypeTask     StateType = "Task"
+	TypeChoice   StateType = "Choice"
+	TypeWait     StateType = "Wait"
+	TypeSucceed  StateType = "Succeed"
+	TypeFail     StateType = "Fail"
+	TypeParallel StateType = "Parallel"
+	TypeMap      StateType = "Map"
+)
+
+// StateMachine is a loaded definition: the top level or a nested scope
+// (a Parallel branch or a Map's ItemProcessor).
+type StateMachine struct {
+	Comment        string
+	StartAt        string
+	Version        string
+	TimeoutSeconds *int64 // top level only
+	QueryLanguage  QueryLanguage
+	States         map[string]*State
+	Order          []string // state names in definition order
+	// Definition is the raw definition text (top level only).
+	Definition string
+}
+
+// State is one state of any type. Fields that a type does not use are zero.
+// Compiled fields are nil when absent from the definition.
+type State struct {
+	Name          string
+	Type          StateType
+	Comment       string
+	QueryLanguage QueryLanguage // effective language of this state
+	Next          string
+	End           bool
+
+	// JSONPath-mode data flow.
+	InputPath      *PathField
+	OutputPath     *PathField
+	ResultPath     *PathField
+	Parameters     *Template // Pass, Task, Parallel, Map (deprecated per-item selector)
+	ResultSelector *Template
+	Result         any  // Pass; HasResult tells whether present
+	HasResult      bool // Pass has a Result field
+	Assign         *Assign
+
+	// JSONata-mode fields, kept raw until JSONata evaluation exists.
+	Arguments any
+	Output    any
+	HasOutput bool
+
+	// Task.
+	Resource             string
+	TimeoutSeconds       *int64
+	TimeoutSecondsPath   *jsonpath.Path
+	HeartbeatSeconds     *int64
+	HeartbeatSecondsPath *jsonpath.Path
+	Credentials          *Template
+	Retry                []*Retrier // Task, Parallel, Map
+	Catch                []*Catcher // Task, Parallel, Map
+
+	// Choice.
+	Choices []*ChoiceRule
+	Default string
+
+	// Wait.
+	Seconds       *int64
+	Timestamp     *time.Time
+	TimestampText string // Timestamp as written
+	SecondsPath   *jsonpath.Path
+	TimestampPath *jsonpath.Path
+
+	// Fail.
+	Error     string
+	HasError  bool
+	Cause     string
+	HasCause  bool
+	ErrorPath *Expr // a reference path or a string intrinsic
+	CausePath *Expr
+
+	// Parallel.
+	Branches []*StateMachine
+
+	// Map.
+	ItemProcessor                  *StateMachine
+	ProcessorMode                  string // INLINE or DISTRIBUTED
+	ProcessorExecutionType         string // STANDARD or EXPRESS (DISTRIBUTED)
+	ItemsPath                      *jsonpath.Path
+	ItemSelector                   *Template
+	MaxConcurrency                 int64
+	MaxConcurrencyPath             *jsonpath.Path
+	ToleratedFailurePercentage     *float64
+	ToleratedFailurePercentagePath *jsonpath.Path
+	ToleratedFailureCount          *int64
+	ToleratedFailureCountPath      *jsonpath.Path
+	ItemReader                     *value.Object // raw; Distributed Map readers come later
+	ItemBatcher                    *value.Object
+	ResultWriter                   *value.Object
+	Label                          string
+}
+
+// PathField is an InputPath, OutputPath or ResultPath field that is present.
+// Path is nil when the field is JSON null (discard input / result, or use {}).
+type PathField struct {
+	Path *jsonpath.Path
+}
+
+// Expr is a field that is either a path or an intrinsic call (Fail's
+// ErrorPath/CausePath, a `.$` key of a payload template).
+type Expr struct {
+	Path *jsonpath.Path  // set for a path
+	Call *intrinsic.Call // set for an intrinsic function call
+}
+
+// Retrier is one element of Retry.
+type Retrier struct {
+	ErrorEquals     []string
+	IntervalSeconds int64   // default 1
+	MaxAttempts     int64   // default 3
+	BackoffRate     float64 // default 2.0
+	MaxDelaySeconds *int64
+	JitterStrategy  string // "FULL" or "NONE" (default)
+}
+
+// Catcher is one element of Catch.
+type Catcher struct {
+	ErrorEquals []string
+	Next        string
+	ResultPath  *PathField // nil means the default "$"
+	Assign      *Assign
+	Output      any // JSONata
+	HasOutput   bool
+}
+
+// ChoiceRule is a compiled JSONPath Choice rule (top-level rules have Next;
+// nested ones do not), or a JSONata rule with Condition.
+type ChoiceRule struct {
+	Next      string
+	Assign    *Assign
+	Condition any // JSONata mode: bool or expression string
+	Output    any // JSONata mode
+	HasOutput bool
+	cond      condition // compiled JSONPath rule
+}

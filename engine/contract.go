@@ -1,0 +1,97 @@
+// Package engine interprets loaded state machines: the JSONPath data flow,
+// every state type, Retry and Catch, Map and Parallel, timeouts, the Context
+// object and variables. It emits AWS-shaped history events, reads time from
+// an injected Clock and runs tasks through an Invoker.
+package engine
+
+// This file is the contract other packages code against. The engine owner
+// fills in the implementation (in other files) and keeps these signatures.
+
+import (
+	"context"
+	"time"
+
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/history"
+)
+
+// Clock tells time and waits. The engine applies Config.TimeScale to every
+// duration before it waits, so clocks see scaled durations.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits for d or until ctx is done, returning ctx.Err() then.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// Task is one task invocation, built by the engine for an Invoker.
+type Task struct {
+	Resource     string // the state's Resource, as written
+	Input        any    // the effective input (after InputPath and Parameters)
+	StateName    string
+	ExecutionARN string
+	Region       string
+	AccountID    string
+	TaskToken    string        // set for .waitForTaskToken resources
+	Timeout      time.Duration // scaled; 0 means none
+	Heartbeat    time.Duration // scaled; 0 means none
+	Credentials  any           // evaluated Credentials, or nil
+}
+
+// Invoker runs tasks. Invoke returns the task's raw result, or a
+// *fault.Error whose name and cause the engine uses for Retry, Catch and
+// history. Implementations live in integrations/*.
+type Invoker interface {
+	Invoke(ctx context.Context, t *Task) (result any, err error)
+}
+
+// Recorder receives history events in order, with ids already assigned.
+// The slice is only valid during the call.
+type Recorder interface {
+	Record(events []history.Event) error
+}
+
+// Status of an execution.
+type Status string
+
+// Execution statuses, as AWS names them.
+const (
+	StatusRunning   Status = "RUNNING"
+	StatusSucceeded Status = "SUCCEEDED"
+	StatusFailed    Status = "FAILED"
+	StatusTimedOut  Status = "TIMED_OUT"
+	StatusAborted   Status = "ABORTED"
+)
+
+// Execution describes one execution to run.
+type Execution struct {
+	ARN              string
+	Name             string
+	StateMachineARN  string
+	StateMachineName string
+	RoleARN          string
+	Type             string    // STANDARD or EXPRESS
+	Input            string    // the input text exactly as given (AWS echoes it)
+	StartTime        time.Time // also $$.Execution.StartTime
+	Machine          *asl.StateMachine
+}
+
+// Result is how an execution ended. Output is set for SUCCEEDED; Error and
+// Cause may be set for FAILED, TIMED_OUT and ABORTED (nil when absent).
+type Result struct {
+	Status   Status
+	Output   *string
+	Error    *string
+	Cause    *string
+	StopTime time.Time
+}
+
+// Config configures an Engine.
+type Config struct {
+	Clock            Clock   // default: the real clock
+	TimeScale        float64 // multiplies every duration waited on; default 1
+	Invoker          Invoker
+	Region           string
+	AccountID        string
+	MaxPayloadBytes  int // default 262144
+	MaxHistoryEvents int // default 25000
+}
