@@ -30,36 +30,86 @@ const MaxStringChars = 10000
 // function is one intrinsic function.
 type function struct {
 	name string
-	eval func(c *Call, args []any) (any, error)
+	id   fnID
 }
 
-var functions map[string]*function
+type fnID uint8
+
+const (
+	fnFormat fnID = iota
+	fnStringToJson
+	fnJsonToString
+	fnArray
+	fnArrayPartition
+	fnArrayContains
+	fnArrayRange
+	fnArrayGetItem
+	fnArrayLength
+	fnArrayUnique
+	fnBase64Encode
+	fnBase64Decode
+	fnHash
+	fnJsonMerge
+	fnMathRandom
+	fnMathAdd
+	fnStringSplit
+	fnUUID
+)
+
+var functions = map[string]*function{}
 
 func init() {
-	fs := []*function{
-		{"States.Format", evalFormat},
-		{"States.StringToJson", evalStringToJson},
-		{"States.JsonToString", evalJsonToString},
-		{"States.Array", evalArray},
-		{"States.ArrayPartition", evalArrayPartition},
-		{"States.ArrayContains", evalArrayContains},
-		{"States.ArrayRange", evalArrayRange},
-		{"States.ArrayGetItem", evalArrayGetItem},
-		{"States.ArrayLength", evalArrayLength},
-		{"States.ArrayUnique", evalArrayUnique},
-		{"States.Base64Encode", evalBase64Encode},
-		{"States.Base64Decode", evalBase64Decode},
-		{"States.Hash", evalHash},
-		{"States.JsonMerge", evalJsonMerge},
-		{"States.MathRandom", evalMathRandom},
-		{"States.MathAdd", evalMathAdd},
-		{"States.StringSplit", evalStringSplit},
-		{"States.UUID", evalUUID},
+	for i, name := range []string{
+		"States.Format", "States.StringToJson", "States.JsonToString", "States.Array",
+		"States.ArrayPartition", "States.ArrayContains", "States.ArrayRange", "States.ArrayGetItem",
+		"States.ArrayLength", "States.ArrayUnique", "States.Base64Encode", "States.Base64Decode",
+		"States.Hash", "States.JsonMerge", "States.MathRandom", "States.MathAdd",
+		"States.StringSplit", "States.UUID",
+	} {
+		functions[name] = &function{name: name, id: fnID(i)}
 	}
-	functions = make(map[string]*function, len(fs))
-	for _, f := range fs {
-		functions[f.name] = f
+}
+
+// apply runs the function on evaluated arguments. A switch rather than a
+// function value keeps args on the caller's stack.
+func (c *Call) apply(args []any) (any, error) {
+	switch c.fn.id {
+	case fnFormat:
+		return evalFormat(c, args)
+	case fnStringToJson:
+		return evalStringToJson(c, args)
+	case fnJsonToString:
+		return evalJsonToString(c, args)
+	case fnArray:
+		return evalArray(c, args)
+	case fnArrayPartition:
+		return evalArrayPartition(c, args)
+	case fnArrayContains:
+		return evalArrayContains(c, args)
+	case fnArrayRange:
+		return evalArrayRange(c, args)
+	case fnArrayGetItem:
+		return evalArrayGetItem(c, args)
+	case fnArrayLength:
+		return evalArrayLength(c, args)
+	case fnArrayUnique:
+		return evalArrayUnique(c, args)
+	case fnBase64Encode:
+		return evalBase64Encode(c, args)
+	case fnBase64Decode:
+		return evalBase64Decode(c, args)
+	case fnHash:
+		return evalHash(c, args)
+	case fnJsonMerge:
+		return evalJsonMerge(c, args)
+	case fnMathRandom:
+		return evalMathRandom(c, args)
+	case fnMathAdd:
+		return evalMathAdd(c, args)
+	case fnStringSplit:
+		return evalStringSplit(c, args)
 	}
+	return evalUUID(c, args)
 }
 
 func lookup(name string) *function { return functions[name] }
@@ -108,7 +158,7 @@ func (c *Call) Eval(r Resolver) (any, error) {
 			args = append(args, v)
 		}
 	}
-	return c.fn.eval(c, args)
+	return c.apply(args)
 }
 
 func evalFormat(c *Call, args []any) (any, error) {
