@@ -93,6 +93,8 @@ func TestFunctions(t *testing.T) {
 		{`States.Array()`, `{}`, `[]`},
 		{`States.Array('Foo', 2020, $.j, null, true)`, `{"j":{"a":1}}`, `["Foo",2020,{"a":1},null,true]`},
 		{`States.Array( $.a , $.b )`, `{"a":1,"b":2}`, `[1,2]`},
+		{`States.Array($.abc.['def ghi'], $['x,y)'])`, `{"abc":{"def ghi":1},"x,y)":2}`, `[1,2]`},
+		{`States.Array($.a.length())`, `{"a":[1,2,3]}`, `[3]`},
 		{`States.Array(1, States.Array(2, 3))`, `{}`, `[1,[2,3]]`},
 		// ArrayPartition
 		{`States.ArrayPartition($.a, 4)`, `{"a":[1,2,3,4,5,6,7,8,9]}`, `[[1,2,3,4],[5,6,7,8],[9]]`},

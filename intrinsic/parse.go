@@ -270,7 +270,7 @@ func (p *parser) stringLit() (arg, error) {
 }
 
 // pathArg parses a path argument: it runs to the next ',' or ')' (or space)
-// outside brackets and quotes.
+// outside brackets, parentheses and quotes.
 func (p *parser) pathArg() (arg, error) {
 	start := p.pos
 	depth := 0
@@ -293,9 +293,9 @@ func (p *parser) pathArg() (arg, error) {
 			p.pos++
 			continue
 		}
-		if c == '[' {
+		if c == '[' || c == '(' {
 			depth++
-		} else if c == ']' && depth > 0 {
+		} else if (c == ']' || c == ')') && depth > 0 {
 			depth--
 		} else if depth == 0 && (c == ',' || c == ')' || c == ' ' || c == '\t' || c == '\n' || c == '\r') {
 			break
