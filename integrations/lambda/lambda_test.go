@@ -369,7 +369,7 @@ func TestHandles(t *testing.T) {
 		"arn:aws:states:::lambda:invoke.sync":                        false,
 		"arn:aws:states:::http:invoke":                               false,
 		"arn:aws:states:us-east-1:111111111111:activity:a":           false,
-		"":                                                           false,
+		"": false,
 	}
 	for res, want := range tests {
 		if got := lambda.Handles(res); got != want {
