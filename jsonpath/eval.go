@@ -40,12 +40,18 @@ func (p *Path) Get(doc any) (any, error) {
 	if p.definite {
 		return p.getDefinite(doc)
 	}
-	ev := evaluator{p: p, root: doc}
+	return p.getIndefinite(doc, doc), nil
+}
+
+// getIndefinite evaluates an indefinite path on doc; root is the document
+// "$" means inside filters.
+func (p *Path) getIndefinite(doc, root any) []any {
+	ev := evaluator{p: p, root: root}
 	out := make([]any, 0, 4)
 	if !ev.eval(0, doc, &out) {
-		return []any{}, nil
+		return []any{}
 	}
-	return out, nil
+	return out
 }
 
 // getSimple walks a path made of names and single indexes only.

@@ -103,8 +103,7 @@ func (o *operand) value(root, item any) fval {
 		}
 		return toFval(v)
 	}
-	v, _ := o.path.Get(doc)
-	return fval{k: fJSON, v: v}
+	return fval{k: fJSON, v: o.path.getIndefinite(doc, root)}
 }
 
 // exists is the existence check of an operand path.
@@ -113,15 +112,11 @@ func (o *operand) exists(root, item any) bool {
 	if o.path.current {
 		doc = item
 	}
-	v, err := o.path.Get(doc)
-	if err != nil {
-		return false
-	}
 	if !o.path.definite {
-		l, _ := v.([]any)
-		return len(l) > 0
+		return len(o.path.getIndefinite(doc, root)) > 0
 	}
-	return true
+	_, err := o.path.Get(doc)
+	return err == nil
 }
 
 func toFval(v any) fval {

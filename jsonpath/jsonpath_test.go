@@ -118,6 +118,10 @@ func TestGet(t *testing.T) {
 		{path: "$.store.book[?(@.price)]['price','title']", want: `[{"price":8.95,"title":"Sayings of the Century"},{"price":12.99,"title":"Sword of Honour"},{"price":8.99,"title":"Moby Dick"},{"price":22.99,"title":"The Lord of the Rings"}]`},
 		{path: "$.store.book[0]['title','price'].x", want: `[]`},
 
+		// Jayway has no precedence between && and ||: a && b || c is a && (b || c).
+		{path: "$.store.book[?(@.price < 10 && @.category == 'fiction' || @.isbn)].price", want: `[8.99]`},
+		// A missing member is unequal to everything.
+		{path: "$.store.book[?(@.isbn != 'x')].price", want: `[8.95,12.99,8.99,22.99]`},
 		// Indefinite paths never fail: a missing part gives an empty list.
 		{path: "$.item.items[1:5].itemValue", want: `[]`},
 		{path: "$.items2[*]", want: `[]`},
@@ -153,6 +157,14 @@ func TestGet(t *testing.T) {
 		if s := value.String(got); s != tt.want {
 			t.Errorf("Get(%q) = %s, want %s", tt.path, s, tt.want)
 		}
+	}
+}
+
+func TestNestedFilterRoot(t *testing.T) {
+	doc := mustDoc(t, `{"k":1,"a":[{"id":"first","b":[{"c":1}]},{"id":"second","b":[{"c":2}]}]}`)
+	got, err := MustCompile("$.a[?(@.b[?(@.c == $.k)])].id").Get(doc)
+	if err != nil || value.String(got) != `["first"]` {
+		t.Errorf("got %s, %v; want [\"first\"]", value.String(got), err)
 	}
 }
 
