@@ -4,11 +4,7 @@ package asl
 // replaces the bodies (and may move them to other files) but keeps the
 // signatures.
 
-import (
-	"errors"
-
-	"github.com/stepwell/stepwell/value"
-)
+import "github.com/stepwell/stepwell/value"
 
 // Severity of a diagnostic.
 type Severity string
@@ -35,24 +31,12 @@ type DefinitionError struct {
 	Diagnostics []Diagnostic // errors only, in a stable order
 }
 
-func (e *DefinitionError) Error() string { return "invalid state machine definition" }
-
 // Options adjusts Load and Validate.
 type Options struct {
 	// Express applies the EXPRESS type's restrictions (no .sync, no
 	// .waitForTaskToken, no activities).
 	Express bool
 }
-
-// Load parses, validates and compiles a definition. It returns
-// *DefinitionError when the definition is invalid.
-func Load(definition []byte, opts Options) (*StateMachine, error) {
-	return nil, errors.New("asl: not implemented")
-}
-
-// Validate returns every problem found in the definition (errors and
-// warnings), as ValidateStateMachineDefinition does.
-func Validate(definition []byte, opts Options) []Diagnostic { return nil }
 
 // VarReader reads workflow variables ($name in JSONPath mode).
 type VarReader interface {
@@ -76,12 +60,9 @@ type Env struct {
 // ".$" are paths or intrinsic calls evaluated against an Env; other values
 // are literal JSON, recursively.
 type Template struct {
-	raw any
+	raw  any
+	root tnode
 }
-
-// Eval builds the template's output. Failures are *fault.Error with AWS's
-// error names and cause texts.
-func (t *Template) Eval(env *Env) (any, error) { return t.raw, nil }
 
 // Assign is a compiled JSONPath-mode Assign block.
 type Assign struct {
@@ -99,9 +80,6 @@ func (a *Assign) Eval(env *Env) (*value.Object, error) {
 	return o, nil
 }
 
-// Eval evaluates a path or intrinsic field against env.
-func (e *Expr) Eval(env *Env) (any, error) { return nil, errors.New("asl: not implemented") }
-
 // condition is a compiled JSONPath Choice rule body.
 type condition interface {
 	match(env *Env) (bool, error)
@@ -110,8 +88,8 @@ type condition interface {
 // Match reports whether a JSONPath-mode rule matches. Failures (for example
 // a missing Variable path) are *fault.Error.
 func (r *ChoiceRule) Match(env *Env) (bool, error) {
-	if r.cond == nil {
-		return false, errors.New("asl: not implemented")
+	if r == nil || r.cond == nil {
+		return false, nil
 	}
 	return r.cond.match(env)
 }

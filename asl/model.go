@@ -138,6 +138,8 @@ type PathField struct {
 type Expr struct {
 	Path *jsonpath.Path  // set for a path
 	Call *intrinsic.Call // set for an intrinsic function call
+	// field names the field in runtime error texts (e.g. "ErrorPath").
+	field string
 }
 
 // Retrier is one element of Retry.

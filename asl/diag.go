@@ -1,0 +1,120 @@
+package asl
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/stepwell/stepwell/value"
+)
+
+// Diagnostic codes AWS reports.
+const (
+	CodeSchema            = "SCHEMA_VALIDATION_FAILED"
+	CodeInvalidJSON       = "INVALID_JSON_DESCRIPTION"
+	CodeMissingTransition = "MISSING_TRANSITION_TARGET"
+	CodeDuplicateState    = "DUPLICATE_STATE_NAME"
+)
+
+// errorPrefix is what AWS puts before the diagnostics of an invalid
+// definition.
+const errorPrefix = "Invalid State Machine Definition: '"
+
+// String renders one diagnostic as AWS does inside an InvalidDefinition
+// message: "<CODE>: <message> at <location>" (no " at …" when the
+// diagnostic has no location).
+func (d Diagnostic) String() string {
+	if d.Location == "" {
+		return d.Code + ": " + d.Message
+	}
+	return d.Code + ": " + d.Message + " at " + d.Location
+}
+
+// Error renders AWS's InvalidDefinition message: every diagnostic, joined
+// with ", ", inside "Invalid State Machine Definition: '…'".
+func (e *DefinitionError) Error() string {
+	var b strings.Builder
+	b.WriteString(errorPrefix)
+	for i, d := range e.Diagnostics {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(d.String())
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// reporter collects diagnostics in the order they are found.
+type reporter struct {
+	diags []Diagnostic
+}
+
+func (r *reporter) add(sev Severity, code, loc, msg string) {
+	r.diags = append(r.diags, Diagnostic{Severity: sev, Code: code, Message: msg, Location: loc})
+}
+
+// schema reports a SCHEMA_VALIDATION_FAILED error.
+func (r *reporter) schema(loc, msg string) { r.add(SeverityError, CodeSchema, loc, msg) }
+
+func (r *reporter) hasErrors() bool {
+	for _, d := range r.diags {
+		if d.Severity == SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *reporter) errors() []Diagnostic {
+	var out []Diagnostic
+	for _, d := range r.diags {
+		if d.Severity == SeverityError {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// loc joins a location and a field name.
+func loc(base, field string) string {
+	if base == "/" {
+		return "/" + field
+	}
+	return base + "/" + field
+}
+
+// locIdx appends an array index as AWS does: /States/P/Branches[0].
+func locIdx(base string, i int) string {
+	return base + "[" + strconv.Itoa(i) + "]"
+}
+
+// typeWord is the type name used in "Expected value of type …" messages.
+func typeWord(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "Boolean"
+	case string:
+		return "String"
+	case int64, float64:
+		return "Number"
+	case []any:
+		return "Array"
+	case *value.Object:
+		return "Object"
+	}
+	return "Number"
+}
+
+// jsonLocation renders a value.SyntaxError position the way Jackson does in
+// AWS's INVALID_JSON_DESCRIPTION diagnostics.
+func jsonLocation(src []byte, line, col int) string {
+	s := string(src)
+	if len(s) > 500 {
+		s = s[:500] + "\"[truncated " + strconv.Itoa(len(src)-500) + " chars]"
+	} else {
+		s += "\""
+	}
+	return "[Source: (String)\"" + s + "; line: " + strconv.Itoa(line) + ", column: " + strconv.Itoa(col) + "]"
+}

@@ -1,0 +1,263 @@
+package asl
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/stepwell/stepwell/intrinsic"
+	"github.com/stepwell/stepwell/jsonpath"
+	"github.com/stepwell/stepwell/value"
+)
+
+// node kinds of a compiled template.
+const (
+	nodeLiteral uint8 = iota // a constant subtree, shared by every output
+	nodeObject
+	nodeArray
+	nodeExpr // the value of a ".$" key
+)
+
+// tnode is one compiled template node.
+type tnode struct {
+	kind  uint8
+	lit   any      // nodeLiteral
+	keys  []string // nodeObject: output keys, in order
+	kids  []tnode  // nodeObject (parallel to keys), nodeArray
+	field string   // nodeExpr: the key as written, with ".$"
+	expr  Expr     // nodeExpr
+}
+
+// Raw returns the template as written in the definition.
+func (t *Template) Raw() any {
+	if t == nil {
+		return nil
+	}
+	return t.raw
+}
+
+// compileTemplate compiles a payload template. Problems are reported to r
+// at loc; the returned template is usable whatever was reported.
+func compileTemplate(v any, r *reporter, at string) *Template {
+	t := &Template{raw: v}
+	t.root = compileNode(v, r, at)
+	return t
+}
+
+func compileNode(v any, r *reporter, at string) tnode {
+	switch x := v.(type) {
+	case *value.Object:
+		n := tnode{kind: nodeObject, keys: make([]string, 0, x.Len()), kids: make([]tnode, 0, x.Len())}
+		dynamic := false
+		seen := make(map[string]bool, x.Len())
+		for i := 0; i < x.Len(); i++ {
+			k, kv := x.At(i)
+			var kid tnode
+			out := k
+			if strings.HasSuffix(k, ".$") {
+				out = k[:len(k)-2]
+				kid = compileExprNode(k, kv, r, at)
+				dynamic = true
+			} else {
+				kid = compileNode(kv, r, loc(at, k))
+				if kid.kind != nodeLiteral {
+					dynamic = true
+				}
+			}
+			if seen[out] && r != nil {
+				r.schema(at, "The field '"+out+"' is defined more than once")
+			}
+			seen[out] = true
+			n.keys = append(n.keys, out)
+			n.kids = append(n.kids, kid)
+		}
+		if !dynamic {
+			return tnode{kind: nodeLiteral, lit: literalOf(&n)}
+		}
+		return n
+	case []any:
+		n := tnode{kind: nodeArray, kids: make([]tnode, len(x))}
+		dynamic := false
+		for i, e := range x {
+			n.kids[i] = compileNode(e, r, locIdx(at, i))
+			if n.kids[i].kind != nodeLiteral {
+				dynamic = true
+			}
+		}
+		if !dynamic {
+			return tnode{kind: nodeLiteral, lit: literalOf(&n)}
+		}
+		return n
+	}
+	return tnode{kind: nodeLiteral, lit: v}
+}
+
+// literalOf builds the constant value of a node whose children are all
+// literals (keys already stripped of ".$" cannot occur here).
+func literalOf(n *tnode) any {
+	switch n.kind {
+	case nodeObject:
+		o := value.NewObject(len(n.keys))
+		for i, k := range n.keys {
+			o.Set(k, n.kids[i].lit)
+		}
+		return o
+	case nodeArray:
+		a := make([]any, len(n.kids))
+		for i := range n.kids {
+			a[i] = n.kids[i].lit
+		}
+		return a
+	}
+	return n.lit
+}
+
+// compileExprNode compiles the value of a key ending in ".$": a path or an
+// intrinsic call.
+func compileExprNode(key string, v any, r *reporter, at string) tnode {
+	n := tnode{kind: nodeExpr, field: key}
+	s, ok := v.(string)
+	if !ok {
+		if r != nil {
+			r.schema(at, "The value for the field '"+key+"' must be a STRING that contains a JSONPath but was "+typeArticle(v))
+		}
+		n.kind = nodeLiteral
+		n.lit = v
+		return n
+	}
+	e, err := compileExpr(s)
+	if err != nil {
+		if r != nil {
+			r.schema(at, "The value for the field '"+key+"' must be a valid JSONPath or a valid intrinsic function call")
+		}
+		n.kind = nodeLiteral
+		n.lit = v
+		return n
+	}
+	n.expr = *e
+	return n
+}
+
+// typeArticle names a JSON type with its article, as AWS's messages do.
+func typeArticle(v any) string {
+	switch v.(type) {
+	case nil:
+		return "a NULL"
+	case bool:
+		return "a BOOLEAN"
+	case string:
+		return "a STRING"
+	case []any:
+		return "an ARRAY"
+	case *value.Object:
+		return "an OBJECT"
+	}
+	return "a NUMBER"
+}
+
+// errNotExpr is returned by compileExpr for text that is neither a path nor
+// an intrinsic call.
+var errNotExpr = errors.New("not a path or an intrinsic function call")
+
+// compileExpr compiles a path ("$…", "$$…", "$var…") or an intrinsic call.
+func compileExpr(s string) (*Expr, error) {
+	if jsonpath.IsPath(s) {
+		p, err := jsonpath.Compile(s)
+		if err != nil {
+			return nil, err
+		}
+		return &Expr{Path: p}, nil
+	}
+	if intrinsic.IsIntrinsic(s) {
+		c, err := intrinsic.Parse(s)
+		if err != nil {
+			return nil, err
+		}
+		return &Expr{Call: c}, nil
+	}
+	return nil, errNotExpr
+}
+
+// String returns the expression as written.
+func (e *Expr) String() string {
+	switch {
+	case e == nil:
+		return ""
+	case e.Path != nil:
+		return e.Path.String()
+	case e.Call != nil:
+		return e.Call.String()
+	}
+	return ""
+}
+
+// Eval builds the template's output. Failures are *fault.Error with AWS's
+// error names and cause texts (States.Runtime for a path that selects
+// nothing, prefixed with the state's name when Env names one).
+func (t *Template) Eval(env *Env) (any, error) {
+	if t == nil {
+		return nil, nil
+	}
+	return t.root.eval(env)
+}
+
+func (n *tnode) eval(env *Env) (any, error) {
+	switch n.kind {
+	case nodeLiteral:
+		return n.lit, nil
+	case nodeExpr:
+		return n.expr.evalField(env, n.field)
+	case nodeArray:
+		a := make([]any, len(n.kids))
+		for i := range n.kids {
+			v, err := n.kids[i].eval(env)
+			if err != nil {
+				return nil, err
+			}
+			a[i] = v
+		}
+		return a, nil
+	}
+	o := value.NewObject(len(n.keys))
+	for i := range n.kids {
+		v, err := n.kids[i].eval(env)
+		if err != nil {
+			return nil, err
+		}
+		o.Set(n.keys[i], v)
+	}
+	return o, nil
+}
+
+// evalField evaluates the expression of a field named field (used in AWS's
+// error texts).
+func (e *Expr) evalField(env *Env, field string) (any, error) {
+	if e.Path != nil {
+		return env.resolveField(e.Path, field)
+	}
+	if e.Call != nil {
+		v, err := e.Call.Eval(env)
+		if err != nil {
+			return nil, env.callError(err, field)
+		}
+		return v, nil
+	}
+	return nil, nil
+}
+
+// callError converts an error of an intrinsic call: path failures are
+// reported like template paths, function failures get the state prefix.
+func (env *Env) callError(err error, field string) error {
+	if pm, ok := err.(*pathMissError); ok {
+		return env.notFound(pm.path, field)
+	}
+	return env.withPrefix(err)
+}
+
+// Eval evaluates a path or intrinsic field (Fail's ErrorPath/CausePath)
+// against env.
+func (e *Expr) Eval(env *Env) (any, error) {
+	if e == nil {
+		return nil, nil
+	}
+	return e.evalField(env, e.field)
+}
