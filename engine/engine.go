@@ -1,0 +1,260 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/value"
+)
+
+// Default limits.
+const (
+	DefaultMaxPayloadBytes  = 262144
+	DefaultMaxHistoryEvents = 25000
+)
+
+// Engine runs executions. It is safe for concurrent use; one Engine serves
+// any number of executions.
+type Engine struct {
+	cfg        Config
+	clock      Clock
+	scale      float64
+	maxPayload int
+	maxEvents  int64
+
+	ctxUse sync.Map // *asl.StateMachine -> bool: may a state read $$
+}
+
+// New returns an Engine with cfg's defaults filled in.
+func New(cfg Config) *Engine {
+	e := &Engine{cfg: cfg, clock: cfg.Clock, scale: cfg.TimeScale}
+	if e.clock == nil {
+		e.clock = realClock{}
+	}
+	if e.scale <= 0 {
+		e.scale = 1
+	}
+	e.maxPayload = cfg.MaxPayloadBytes
+	if e.maxPayload <= 0 {
+		e.maxPayload = DefaultMaxPayloadBytes
+	}
+	e.maxEvents = int64(cfg.MaxHistoryEvents)
+	if e.maxEvents <= 0 {
+		e.maxEvents = DefaultMaxHistoryEvents
+	}
+	return e
+}
+
+// realClock is the wall clock.
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// scaled converts seconds to the duration the engine waits.
+func (e *Engine) scaled(seconds float64) time.Duration {
+	return time.Duration(seconds * e.scale * float64(time.Second))
+}
+
+// Run is one running execution.
+type Run struct {
+	ex     *execution
+	done   chan struct{}
+	result Result
+}
+
+// Stop aborts the execution (StopExecution). It ends ABORTED with an
+// ExecutionAborted event carrying errName and cause when they are not empty.
+func (r *Run) Stop(errName, cause string) {
+	r.ex.cancel(&stopCause{err: errName, cause: cause})
+}
+
+// Done is closed when the execution has ended.
+func (r *Run) Done() <-chan struct{} { return r.done }
+
+// Result returns how the execution ended; it is valid after Done.
+func (r *Run) Result() Result { return r.result }
+
+// Start runs x in its own goroutine. rec receives the history; it may be nil,
+// in which case no history is kept.
+func (e *Engine) Start(ctx context.Context, x *Execution, rec Recorder) *Run {
+	ex := newExecution(e, ctx, x, rec)
+	r := &Run{ex: ex, done: make(chan struct{})}
+	go func() {
+		r.result = ex.run()
+		close(r.done)
+	}()
+	return r
+}
+
+// Execute runs x to completion in the calling goroutine and returns its
+// result.
+func (e *Engine) Execute(ctx context.Context, x *Execution, rec Recorder) Result {
+	ex := newExecution(e, ctx, x, rec)
+	return ex.run()
+}
+
+// usesContext reports whether any state of the definition may read the
+// Context object; when none can, the engine does not build it.
+func (e *Engine) usesContext(sm *asl.StateMachine) bool {
+	if sm == nil {
+		return true
+	}
+	if v, ok := e.ctxUse.Load(sm); ok {
+		return v.(bool)
+	}
+	d := sm.Definition
+	use := d == "" || strings.Contains(d, "$$") || strings.Contains(d, `\u0024`) || strings.Contains(d, "waitForTaskToken") || strings.Contains(d, ":activity:")
+	e.ctxUse.Store(sm, use)
+	return use
+}
+
+// stopCause is the cancellation cause of StopExecution.
+type stopCause struct{ err, cause string }
+
+func (s *stopCause) Error() string { return "execution stopped" }
+
+// timeoutCause is the cancellation cause of the machine's TimeoutSeconds.
+type timeoutCause struct{}
+
+func (timeoutCause) Error() string { return "execution timed out" }
+
+// run executes the whole machine and returns the result.
+func (ex *execution) run() (res Result) {
+	defer ex.cancel(nil)
+	x := ex.x
+	sm := x.Machine
+	ex.startedEvent()
+	if sm == nil {
+		return ex.finishFailed(fault.New(fault.Runtime, "no state machine"))
+	}
+	if sm.TimeoutSeconds != nil && *sm.TimeoutSeconds > 0 {
+		d := ex.e.scaled(float64(*sm.TimeoutSeconds))
+		go func() {
+			if ex.e.clock.Sleep(ex.ctx, d) == nil {
+				ex.cancel(timeoutCause{})
+			}
+		}()
+	}
+	input, err := value.ParseString(x.Input)
+	if err != nil {
+		input = value.NewObject(0)
+		if strings.TrimSpace(x.Input) != "" {
+			return ex.finishFailed(fault.New(fault.Runtime, "invalid execution input: "+err.Error()))
+		}
+	}
+	ex.input = input
+	t := &thread{ex: ex, ctx: ex.ctx, vars: &scope{}}
+	out, f := t.runMachine(sm, input)
+	ex.flush()
+	if c := context.Cause(ex.ctx); c != nil {
+		switch c := c.(type) {
+		case *stopCause:
+			return ex.finishAborted(c)
+		case timeoutCause:
+			return ex.finishTimedOut()
+		}
+	}
+	if ex.fatal != nil {
+		return ex.finishFailed(ex.fatal)
+	}
+	if f != nil {
+		if f.aborted {
+			return ex.finishFailed(fault.New(fault.Runtime, "execution aborted"))
+		}
+		t.last = f.last
+		return ex.finishFailedFrom(t, f.err)
+	}
+	return ex.finishSucceeded(t, out)
+}
+
+func (ex *execution) result(st Status) Result {
+	return Result{Status: st, StopTime: ex.now()}
+}
+
+func (ex *execution) finishSucceeded(t *thread, out any) Result {
+	text := value.String(out)
+	if len(text) > ex.e.maxPayload {
+		return ex.finishFailedFrom(t, fault.New(fault.DataLimitExceeded,
+			"The state/task 'ExecutionSucceeded' returned a result with a size exceeding the maximum number of bytes service limit."))
+	}
+	if ex.rec != nil {
+		t.add(&history.Event{Type: history.ExecutionSucceeded, ExecutionSucceededEventDetails: &history.ExecutionSucceededEventDetails{
+			Output: text, OutputDetails: history.Data(false)}})
+	}
+	ex.flush()
+	r := ex.result(StatusSucceeded)
+	r.Output = &text
+	return r
+}
+
+func (ex *execution) finishFailed(f *fault.Error) Result {
+	t := &thread{ex: ex, last: ex.lastID()}
+	return ex.finishFailedFrom(t, f)
+}
+
+func (ex *execution) finishFailedFrom(t *thread, f *fault.Error) Result {
+	r := ex.result(StatusFailed)
+	var d history.ExecutionFailedEventDetails
+	if f.HasName {
+		d.Error = history.Str(f.Name)
+		r.Error = d.Error
+	}
+	if f.HasCause {
+		d.Cause = history.Str(f.Cause)
+		r.Cause = d.Cause
+	}
+	if ex.rec != nil {
+		t.add(&history.Event{Type: history.ExecutionFailed, ExecutionFailedEventDetails: &d})
+	}
+	ex.flush()
+	return r
+}
+
+func (ex *execution) finishAborted(c *stopCause) Result {
+	r := ex.result(StatusAborted)
+	var d history.ExecutionAbortedEventDetails
+	if c.err != "" {
+		d.Error = history.Str(c.err)
+		r.Error = d.Error
+	}
+	if c.cause != "" {
+		d.Cause = history.Str(c.cause)
+		r.Cause = d.Cause
+	}
+	if ex.rec != nil {
+		t := &thread{ex: ex}
+		t.add(&history.Event{Type: history.ExecutionAborted, ExecutionAbortedEventDetails: &d})
+	}
+	ex.flush()
+	return r
+}
+
+func (ex *execution) finishTimedOut() Result {
+	r := ex.result(StatusTimedOut)
+	if ex.rec != nil {
+		t := &thread{ex: ex, last: ex.lastID()}
+		t.add(&history.Event{Type: history.ExecutionTimedOut, ExecutionTimedOutEventDetails: &history.ExecutionTimedOutEventDetails{
+			Error: history.Str(fault.Timeout)}})
+	}
+	ex.flush()
+	return r
+}

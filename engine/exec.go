@@ -1,0 +1,288 @@
+package engine
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/value"
+)
+
+// execution is the per-execution state shared by all its threads.
+type execution struct {
+	e       *Engine
+	x       *Execution
+	rec     Recorder
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	input   any
+	needCtx bool
+
+	mu      sync.Mutex
+	nextID  int64
+	pending []history.Event
+	fatal   *fault.Error // set when the history limit or the recorder fails
+
+	ctxOnce  sync.Once
+	ctxExec  *value.Object // $$.Execution
+	ctxSM    *value.Object // $$.StateMachine
+	tokenSeq atomic.Int64
+}
+
+func newExecution(e *Engine, parent context.Context, x *Execution, rec Recorder) *execution {
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	ex := &execution{e: e, x: x, rec: rec, ctx: ctx, cancel: cancel}
+	if x.StartTime.IsZero() {
+		x.StartTime = e.clock.Now()
+	}
+	ex.needCtx = e.usesContext(x.Machine)
+	return ex
+}
+
+func (ex *execution) now() time.Time { return ex.e.clock.Now() }
+
+func (ex *execution) lastID() int64 {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	return ex.nextID
+}
+
+// startedEvent records ExecutionStarted (id 1).
+func (ex *execution) startedEvent() {
+	t := &thread{ex: ex}
+	if ex.rec == nil {
+		t.add(nil)
+		return
+	}
+	t.add(&history.Event{Type: history.ExecutionStarted, ExecutionStartedEventDetails: &history.ExecutionStartedEventDetails{
+		Input: ex.x.Input, InputDetails: history.Data(false), RoleArn: ex.x.RoleARN}})
+}
+
+// flush hands pending events to the recorder.
+func (ex *execution) flush() {
+	if ex.rec == nil {
+		return
+	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if len(ex.pending) == 0 {
+		return
+	}
+	err := ex.rec.Record(ex.pending)
+	clear(ex.pending)
+	ex.pending = ex.pending[:0]
+	if err != nil && ex.fatal == nil {
+		ex.fatal = fault.New(fault.Runtime, "recording history: "+err.Error())
+		ex.cancel(errFatal)
+	}
+}
+
+type fatalCause struct{}
+
+func (fatalCause) Error() string { return "execution failed" }
+
+var errFatal = fatalCause{}
+
+// thread is one line of control: the top level, a Parallel branch or a Map
+// iteration. last is the id of its latest event (the next event's
+// previousEventId).
+type thread struct {
+	ex     *execution
+	ctx    context.Context
+	last   int64
+	vars   *scope
+	silent bool // events are not recorded (Distributed Map children)
+	item   *value.Object
+}
+
+// add assigns the next event id, records ev (nil when history is not kept)
+// and makes it the thread's latest event.
+func (t *thread) add(ev *history.Event) int64 {
+	if t.silent {
+		return t.last
+	}
+	ex := t.ex
+	ex.mu.Lock()
+	ex.nextID++
+	id := ex.nextID
+	if ev != nil {
+		ev.ID = id
+		ev.PreviousEventID = t.last
+		ev.Timestamp = ex.e.clock.Now()
+		ex.pending = append(ex.pending, *ev)
+	}
+	if id > ex.e.maxEvents && ex.fatal == nil {
+		ex.fatal = fault.New(fault.Runtime, "The execution reached the maximum number of history events ("+
+			strconv.FormatInt(ex.e.maxEvents, 10)+").")
+		ex.cancel(errFatal)
+	}
+	ex.mu.Unlock()
+	t.last = id
+	return id
+}
+
+// addPrev records ev with an explicit previousEventId, without changing
+// the thread's latest event.
+func (t *thread) addPrev(ev *history.Event, prev int64) int64 {
+	save := t.last
+	t.last = prev
+	id := t.add(ev)
+	t.last = save
+	return id
+}
+
+// recording reports whether events must be built.
+func (t *thread) recording() bool { return t.ex.rec != nil && !t.silent }
+
+// failure is why a thread (or a state) stopped.
+type failure struct {
+	err     *fault.Error
+	fatal   bool  // not retriable nor catchable: fails the execution
+	aborted bool  // the thread was cancelled
+	last    int64 // the event the failure follows
+}
+
+func (t *thread) fail(f *fault.Error) *failure { return &failure{err: f, last: t.last} }
+
+func (t *thread) fatalf(f *fault.Error) *failure { return &failure{err: f, fatal: true, last: t.last} }
+
+func (t *thread) aborted() *failure {
+	return &failure{aborted: true, err: fault.New(fault.Runtime, "aborted"), last: t.last}
+}
+
+// toFault converts any error from asl or jsonpath to a runtime fault with
+// the state prefix.
+func toFault(err error, env *asl.Env) *fault.Error {
+	if fe, ok := err.(*fault.Error); ok {
+		return fe
+	}
+	return fault.New(fault.Runtime, prefix(env)+err.Error())
+}
+
+func prefix(env *asl.Env) string {
+	if env == nil || env.StateName == "" {
+		return ""
+	}
+	return "An error occurred while executing the state '" + env.StateName +
+		"' (entered at the event id #" + strconv.FormatInt(env.EnteredEventID, 10) + "). "
+}
+
+// scope holds the variables of one States object (the top level, a branch,
+// an iteration); inner scopes read outer ones.
+type scope struct {
+	parent *scope
+	names  []string
+	vals   []any
+}
+
+// Var implements asl.VarReader.
+func (s *scope) Var(name string) (any, bool) {
+	for sc := s; sc != nil; sc = sc.parent {
+		for i, n := range sc.names {
+			if n == name {
+				return sc.vals[i], true
+			}
+		}
+	}
+	return nil, false
+}
+
+// set assigns in this scope only: names are unique across nesting levels,
+// and iterations running concurrently must never write to a shared scope.
+func (s *scope) set(name string, v any) {
+	for i, n := range s.names {
+		if n == name {
+			s.vals[i] = v
+			return
+		}
+	}
+	s.names = append(s.names, name)
+	s.vals = append(s.vals, v)
+}
+
+func (s *scope) assign(o *value.Object) {
+	if o == nil {
+		return
+	}
+	for i := 0; i < o.Len(); i++ {
+		k, v := o.At(i)
+		s.set(k, v)
+	}
+}
+
+// timeText formats a Context object timestamp as AWS does.
+func timeText(t time.Time) string {
+	return t.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.999Z")
+}
+
+func (ex *execution) buildCtxParts() {
+	x := ex.x
+	o := value.NewObject(6)
+	o.Set("Id", x.ARN)
+	o.Set("Input", ex.input)
+	o.Set("StartTime", timeText(x.StartTime))
+	o.Set("Name", x.Name)
+	o.Set("RoleArn", x.RoleARN)
+	o.Set("RedriveCount", int64(0))
+	ex.ctxExec = o
+	s := value.NewObject(2)
+	s.Set("Id", x.StateMachineARN)
+	s.Set("Name", x.StateMachineName)
+	ex.ctxSM = s
+}
+
+// stateCtx is what a state's Context object needs.
+type stateCtx struct {
+	name      string
+	entered   time.Time
+	retry     int64
+	withRetry bool
+	token     string
+	item      *value.Object // Map.Item, in ItemSelector only
+}
+
+// contextObject builds $$ for a state; nil when the definition never reads
+// it.
+func (t *thread) contextObject(sc *stateCtx) any {
+	ex := t.ex
+	if !ex.needCtx {
+		return nil
+	}
+	ex.ctxOnce.Do(ex.buildCtxParts)
+	n := 3
+	if sc.token != "" {
+		n++
+	}
+	if sc.item != nil {
+		n++
+	}
+	o := value.NewObject(n)
+	o.Set("Execution", ex.ctxExec)
+	o.Set("StateMachine", ex.ctxSM)
+	st := value.NewObject(3)
+	st.Set("Name", sc.name)
+	st.Set("EnteredTime", timeText(sc.entered))
+	if sc.withRetry {
+		st.Set("RetryCount", sc.retry)
+	}
+	o.Set("State", st)
+	if sc.token != "" {
+		tk := value.NewObject(1)
+		tk.Set("Token", sc.token)
+		o.Set("Task", tk)
+	}
+	if sc.item != nil {
+		m := value.NewObject(1)
+		m.Set("Item", sc.item)
+		o.Set("Map", m)
+	}
+	return o
+}

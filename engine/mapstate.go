@@ -1,0 +1,431 @@
+package engine
+
+import (
+	"context"
+	"math"
+	"math/big"
+	"strconv"
+	"sync"
+
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/jsonpath"
+	"github.com/stepwell/stepwell/value"
+)
+
+// mapConfig is a Map state's evaluated settings.
+type mapConfig struct {
+	items       []any
+	eff         any // effective input (after InputPath): $ of ItemSelector
+	maxConc     int
+	distributed bool
+	tolCount    int64
+	tolPct      float64
+	hasTol      bool
+}
+
+func (t *thread) runMap(st *asl.State, raw any) (string, any, *failure) {
+	r := t.enter(st, raw)
+	r.sc.withRetry = true
+	if r.env.Context != nil {
+		t.refreshContext(r)
+	}
+	distributed := st.ProcessorMode == "DISTRIBUTED"
+	var rs retries
+	for {
+		cfg, f := t.mapSetup(r, raw)
+		if f != nil {
+			return "", nil, f
+		}
+		cfg.distributed = distributed
+		if t.recording() {
+			t.add(&history.Event{Type: history.MapStateStarted, MapStateStartedEventDetails: &history.MapStateStartedEventDetails{Length: int64(len(cfg.items))}})
+		} else {
+			t.add(nil)
+		}
+		var runStarted int64
+		if distributed {
+			if f = t.mapTolerance(r, cfg); f != nil {
+				return "", nil, f
+			}
+			if t.recording() {
+				runStarted = t.add(&history.Event{Type: history.MapRunStarted, MapRunStartedEventDetails: &history.MapRunStartedEventDetails{
+					MapRunArn: t.mapRunARN(st)}})
+			} else {
+				runStarted = t.add(nil)
+			}
+		} else if f = t.mapTolerance(r, cfg); f != nil {
+			return "", nil, f
+		}
+		results, f := t.runIterations(r, cfg)
+		if f == nil {
+			if distributed {
+				t.simpleEvent(history.MapRunSucceeded)
+				t.simpleEventPrev(history.MapStateSucceeded, t.last)
+			} else {
+				t.simpleEventPrev(history.MapStateSucceeded, t.last)
+			}
+			_ = runStarted
+			n, out, f := t.stateResult(r, raw, results)
+			if f == nil || f.fatal || f.aborted {
+				return n, out, f
+			}
+			if n, out, f2, ok := t.catch(r, raw, f); ok {
+				return n, out, f2
+			}
+			return "", nil, f
+		}
+		if f.aborted {
+			if distributed {
+				t.simpleEvent(history.MapRunAborted)
+			}
+			t.simpleEvent(history.MapStateAborted)
+			return "", nil, f
+		}
+		if distributed {
+			if t.recording() {
+				d := &history.MapRunFailedEventDetails{}
+				if f.err.HasName {
+					d.Error = history.Str(f.err.Name)
+				}
+				if f.err.HasCause {
+					d.Cause = history.Str(f.err.Cause)
+				}
+				t.add(&history.Event{Type: history.MapRunFailed, MapRunFailedEventDetails: d})
+			} else {
+				t.add(nil)
+			}
+		} else {
+			t.last = f.last
+		}
+		t.simpleEvent(history.MapStateFailed)
+		f.last = t.last
+		if d, ok := rs.next(st.Retry, f); ok {
+			if !t.sleepRetry(d) {
+				t.simpleEvent(history.MapStateAborted)
+				return "", nil, t.aborted()
+			}
+			r.sc.retry = rs.total
+			t.refreshContext(r)
+			continue
+		}
+		if n, out, f2, ok := t.catch(r, raw, f); ok {
+			return n, out, f2
+		}
+		return "", nil, f
+	}
+}
+
+func (t *thread) mapRunARN(st *asl.State) string {
+	x := t.ex.x
+	label := st.Label
+	if label == "" {
+		label = st.Name
+	}
+	id := tokenPrefix(x.ARN + label)
+	if len(id) > 36 {
+		id = id[:36]
+	}
+	arn := x.StateMachineARN
+	// arn:aws:states:region:account:stateMachine:name → …:mapRun:name/label:id
+	if i := lastIndex(arn, ":stateMachine:"); i >= 0 {
+		arn = arn[:i] + ":mapRun:" + arn[i+len(":stateMachine:"):]
+	}
+	return arn + "/" + label + ":" + id
+}
+
+func lastIndex(s, sub string) int {
+	for i := len(s) - len(sub); i >= 0; i-- {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+// mapSetup evaluates InputPath, ItemsPath and MaxConcurrency(Path).
+func (t *thread) mapSetup(r *stateRun, raw any) (*mapConfig, *failure) {
+	st := r.st
+	eff, f := t.inputPath(r, raw)
+	if f != nil {
+		return nil, f
+	}
+	cfg := &mapConfig{eff: eff}
+	items := eff
+	pathText := "$"
+	if st.ItemsPath != nil {
+		pathText = st.ItemsPath.String()
+		r.env.Input = eff
+		v, fe := resolve(st.ItemsPath, &r.env)
+		if fe != nil {
+			return nil, t.fatalf(fe)
+		}
+		items = v
+	}
+	arr, ok := items.([]any)
+	if !ok {
+		return nil, t.fatalf(runtimeErr(&r.env, "Reference path \""+pathText+"\" must point to array."))
+	}
+	cfg.items = arr
+	cfg.maxConc = int(st.MaxConcurrency)
+	if st.MaxConcurrencyPath != nil {
+		r.env.Input = eff
+		n, fe := intField(st.MaxConcurrencyPath, &r.env, "MaxConcurrencyPath")
+		if fe != nil {
+			return nil, t.fatalf(fe)
+		}
+		if n < 0 {
+			return nil, t.fatalf(runtimeErr(&r.env, "MaxConcurrency cannot be negative."))
+		}
+		if n > math.MaxInt32 {
+			n = math.MaxInt32
+		}
+		cfg.maxConc = int(n)
+	}
+	return cfg, nil
+}
+
+// mapTolerance evaluates the ToleratedFailure fields.
+func (t *thread) mapTolerance(r *stateRun, cfg *mapConfig) *failure {
+	st := r.st
+	r.env.Input = cfg.eff
+	cfg.tolCount = -1
+	if st.ToleratedFailureCount != nil {
+		cfg.tolCount, cfg.hasTol = *st.ToleratedFailureCount, true
+	}
+	if st.ToleratedFailureCountPath != nil {
+		n, fe := intField(st.ToleratedFailureCountPath, &r.env, "ToleratedFailureCountPath")
+		if fe != nil {
+			return t.fatalf(fe)
+		}
+		if n < 0 {
+			return t.fatalf(runtimeErr(&r.env, "ToleratedFailureCount cannot be negative."))
+		}
+		cfg.tolCount, cfg.hasTol = n, true
+	}
+	cfg.tolPct = -1
+	if st.ToleratedFailurePercentage != nil {
+		cfg.tolPct, cfg.hasTol = *st.ToleratedFailurePercentage, true
+	}
+	if st.ToleratedFailurePercentagePath != nil {
+		p := st.ToleratedFailurePercentagePath
+		v, err := r.env.Resolve(p)
+		if err != nil {
+			return t.fatalf(toFault(err, &r.env))
+		}
+		pct, ok := value.ToFloat(v)
+		if !ok {
+			return t.fatalf(runtimeErr(&r.env, "The ToleratedFailurePercentagePath field refers to value \""+stringOf(v)+"\" which is not a valid float: "+p.String()))
+		}
+		if pct < 0 || pct > 100 {
+			return t.fatalf(runtimeErr(&r.env, "ToleratedFailurePercentage must be between 0 and 100."))
+		}
+		cfg.tolPct, cfg.hasTol = pct, true
+	}
+	return nil
+}
+
+// intField resolves a path that must give an integer.
+func intField(p *jsonpath.Path, env *asl.Env, field string) (int64, *fault.Error) {
+	v, err := env.Resolve(p)
+	if err != nil {
+		return 0, toFault(err, env)
+	}
+	switch n := v.(type) {
+	case int64:
+		return n, nil
+	case *big.Int:
+		if n.Sign() < 0 {
+			return -1, nil
+		}
+		return math.MaxInt64, nil
+	case float64:
+		if n == math.Trunc(n) && math.Abs(n) < 1e18 {
+			return int64(n), nil
+		}
+	}
+	return 0, runtimeErr(env, "The "+field+" field refers to value \""+stringOf(v)+"\" which is not a valid integer: "+p.String())
+}
+
+// exceeded reports whether failed failures out of total break the
+// tolerated thresholds (count and percentage; either breach fails).
+func (cfg *mapConfig) exceeded(failed, total int) bool {
+	if failed == 0 {
+		return false
+	}
+	if !cfg.hasTol {
+		return true
+	}
+	if cfg.tolCount >= 0 && int64(failed) > cfg.tolCount {
+		return true
+	}
+	if cfg.tolPct >= 0 && float64(failed)*100/float64(total) > cfg.tolPct {
+		return true
+	}
+	return false
+}
+
+// iterInput computes one item's input (ItemSelector or the legacy
+// Parameters, with Map.Item in the Context object).
+func (t *thread) iterInput(r *stateRun, cfg *mapConfig, i int) (any, *failure) {
+	st := r.st
+	sel := st.ItemSelector
+	if sel == nil {
+		sel = st.Parameters
+	}
+	if sel == nil {
+		return cfg.items[i], nil
+	}
+	env := r.env
+	env.Input = cfg.eff
+	if t.ex.needCtx {
+		item := value.NewObject(2)
+		item.Set("Index", int64(i))
+		item.Set("Value", cfg.items[i])
+		sc := r.sc
+		sc.item = item
+		env.Context = t.contextObject(&sc)
+	}
+	v, err := sel.Eval(&env)
+	if err != nil {
+		return nil, t.fatalf(toFault(err, &env))
+	}
+	return v, nil
+}
+
+// runIterations runs the ItemProcessor over every item.
+func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
+	st := r.st
+	n := len(cfg.items)
+	results := make([]any, n)
+	if n == 0 {
+		return results, nil
+	}
+	ctx, cancel := context.WithCancel(t.ctx)
+	defer cancel()
+	var (
+		mu        sync.Mutex
+		first     *failure
+		failed    int
+		lastInner = t.last
+		wg        sync.WaitGroup
+	)
+	silent := t.silent || cfg.distributed
+	runOne := func(i int) {
+		it := &thread{ex: t.ex, ctx: ctx, vars: &scope{parent: t.vars}, silent: silent}
+		mu.Lock()
+		it.last = lastInner
+		mu.Unlock()
+		if ctx.Err() != nil {
+			return
+		}
+		if it.recording() {
+			it.add(&history.Event{Type: history.MapIterationStarted, MapIterationStartedEventDetails: &history.MapIterationEventDetails{Name: st.Name, Index: int64(i)}})
+		} else {
+			it.add(nil)
+		}
+		in, f := t.iterInputFor(it, r, cfg, i)
+		var out any
+		if f == nil {
+			out, f = it.runMachine(st.ItemProcessor, in)
+		}
+		end := it.last
+		typ := history.MapIterationSucceeded
+		if f != nil {
+			typ = history.MapIterationFailed
+			if f.aborted {
+				typ = history.MapIterationAborted
+			}
+		}
+		if it.recording() {
+			d := &history.MapIterationEventDetails{Name: st.Name, Index: int64(i)}
+			ev := &history.Event{Type: typ}
+			switch typ {
+			case history.MapIterationSucceeded:
+				ev.MapIterationSucceededEventDetails = d
+			case history.MapIterationFailed:
+				ev.MapIterationFailedEventDetails = d
+			default:
+				ev.MapIterationAbortedEventDetails = d
+			}
+			it.addPrev(ev, end)
+		} else {
+			it.addPrev(nil, end)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		lastInner = end
+		if f == nil {
+			results[i] = out
+			return
+		}
+		if f.aborted {
+			return
+		}
+		failed++
+		if f.fatal {
+			if first == nil {
+				first = f
+				cancel()
+			}
+			return
+		}
+		results[i] = errorOutput(f.err)
+		if first == nil && cfg.exceeded(failed, n) {
+			if cfg.hasTol || cfg.distributed {
+				first = &failure{err: fault.New(fault.ExceedToleratedFailureThreshold, "The specified tolerated failure threshold was exceeded"), last: f.last}
+			} else {
+				first = f
+			}
+			cancel()
+		}
+	}
+	conc := cfg.maxConc
+	if conc <= 0 || conc > n {
+		conc = n
+	}
+	if conc == 1 {
+		for i := 0; i < n && ctx.Err() == nil; i++ {
+			runOne(i)
+		}
+	} else {
+		sem := make(chan struct{}, conc)
+		for i := 0; i < n; i++ {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				runOne(i)
+			}(i)
+		}
+		wg.Wait()
+	}
+	if first != nil {
+		return nil, first
+	}
+	if t.ctx.Err() != nil {
+		return nil, t.aborted()
+	}
+	t.last = lastInner
+	return results, nil
+}
+
+// iterInputFor evaluates the item's input; failures are attributed to the
+// iteration thread.
+func (t *thread) iterInputFor(it *thread, r *stateRun, cfg *mapConfig, i int) (any, *failure) {
+	v, f := t.iterInput(r, cfg, i)
+	if f != nil {
+		f.last = it.last
+	}
+	return v, f
+}
+
+var _ = strconv.Itoa

@@ -1,0 +1,341 @@
+package engine
+
+import (
+	"context"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/jsonpath"
+	"github.com/stepwell/stepwell/value"
+)
+
+// resourceKind is how a Task's Resource shows in history.
+type resourceKind uint8
+
+const (
+	resService  resourceKind = iota // arn:aws:states:::service:action → Task* events
+	resLambda                       // arn:aws:lambda:…:function:name → LambdaFunction* events
+	resActivity                     // arn:aws:states:…:activity:name → Activity* events
+)
+
+// resourceInfo classifies a Task's Resource.
+type resourceInfo struct {
+	kind         resourceKind
+	resourceType string // service, e.g. "lambda"
+	resource     string // action with suffix, e.g. "invoke", "sendMessage.waitForTaskToken"
+	callback     bool   // .waitForTaskToken
+}
+
+func classify(res string) resourceInfo {
+	parts := strings.SplitN(res, ":", 7)
+	if len(parts) >= 7 && parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function" {
+		return resourceInfo{kind: resLambda}
+	}
+	if len(parts) >= 6 && parts[0] == "arn" && parts[2] == "states" && parts[5] == "activity" {
+		return resourceInfo{kind: resActivity, callback: true}
+	}
+	info := resourceInfo{kind: resService}
+	if len(parts) >= 6 && parts[0] == "arn" && parts[2] == "states" {
+		rest := strings.Join(parts[5:], ":")
+		if i := strings.LastIndexByte(rest, ':'); i >= 0 {
+			info.resourceType, info.resource = rest[:i], rest[i+1:]
+		} else {
+			info.resource = rest
+		}
+	} else {
+		info.resource = res
+	}
+	info.callback = strings.HasSuffix(res, ".waitForTaskToken")
+	return info
+}
+
+// taskTimeout is the cancellation cause of a task's TimeoutSeconds.
+type taskTimeout struct{}
+
+func (taskTimeout) Error() string { return "task timed out" }
+
+// positiveSeconds resolves a TimeoutSecondsPath or HeartbeatSecondsPath.
+func positiveSeconds(p *jsonpath.Path, env *asl.Env, field string) (int64, *fault.Error) {
+	v, err := env.Resolve(p)
+	if err != nil {
+		return 0, toFault(err, env)
+	}
+	switch n := v.(type) {
+	case int64:
+		if n > 0 {
+			return n, nil
+		}
+	case *big.Int:
+		return 99999999, nil
+	}
+	return 0, runtimeErr(env, "The "+field+" field refers to value \""+stringOf(v)+"\" which is not a valid integer: "+p.String())
+}
+
+func (t *thread) newToken() string {
+	n := t.ex.tokenSeq.Add(1)
+	return tokenPrefix(t.ex.x.ARN) + strconv.FormatInt(n, 10)
+}
+
+// tokenPrefix derives an opaque, execution-unique token prefix.
+func tokenPrefix(arn string) string {
+	var h uint64 = 1469598103934665603
+	for i := 0; i < len(arn); i++ {
+		h ^= uint64(arn[i])
+		h *= 1099511628211
+	}
+	return "AQB" + strconv.FormatUint(h, 36) + strconv.FormatInt(time.Now().UnixNano(), 36) + "-"
+}
+
+func (t *thread) runTask(st *asl.State, raw any) (string, any, *failure) {
+	r := t.enter(st, raw)
+	info := classify(st.Resource)
+	r.sc.withRetry = true
+	if info.callback {
+		r.sc.token = t.newToken()
+	}
+	if r.sc.token != "" || r.env.Context != nil {
+		t.refreshContext(r)
+	}
+	var rs retries
+	for {
+		eff, f := t.effectiveInput(r, raw)
+		if f != nil {
+			return "", nil, f
+		}
+		var timeout, heartbeat *int64
+		if st.TimeoutSeconds != nil {
+			timeout = st.TimeoutSeconds
+		} else if st.TimeoutSecondsPath != nil {
+			r.env.Input = raw
+			n, fe := positiveSeconds(st.TimeoutSecondsPath, &r.env, "TimeoutSecondsPath")
+			if fe != nil {
+				return "", nil, t.fatalf(fe)
+			}
+			timeout = &n
+		}
+		if st.HeartbeatSeconds != nil {
+			heartbeat = st.HeartbeatSeconds
+		} else if st.HeartbeatSecondsPath != nil {
+			r.env.Input = raw
+			n, fe := positiveSeconds(st.HeartbeatSecondsPath, &r.env, "HeartbeatSecondsPath")
+			if fe != nil {
+				return "", nil, t.fatalf(fe)
+			}
+			heartbeat = &n
+		}
+		var creds any
+		if st.Credentials != nil {
+			if creds, f = t.template(r, st.Credentials, raw); f != nil {
+				return "", nil, f
+			}
+		}
+		task := &Task{
+			Resource: st.Resource, Input: eff, StateName: st.Name, ExecutionARN: t.ex.x.ARN,
+			Region: t.ex.e.cfg.Region, AccountID: t.ex.e.cfg.AccountID, TaskToken: r.sc.token, Credentials: creds,
+		}
+		if timeout != nil {
+			task.Timeout = t.ex.e.scaled(float64(*timeout))
+		}
+		if heartbeat != nil {
+			task.Heartbeat = t.ex.e.scaled(float64(*heartbeat))
+		}
+		t.scheduledEvents(st, info, eff, timeout, heartbeat, creds)
+		result, fe := t.invoke(task)
+		if t.ctx.Err() != nil {
+			t.abortEvent(history.TaskStateAborted)
+			return "", nil, t.aborted()
+		}
+		if fe == nil && jsonSizeExceeds(result, t.ex.e.maxPayload) {
+			name := st.Resource
+			if info.kind == resService {
+				name = info.resourceType
+			}
+			fe = dataLimit(name)
+		}
+		if fe == nil {
+			t.succeededEvent(info, result)
+			next, out, f := t.taskDone(r, raw, result)
+			if f == nil {
+				return next, out, nil
+			}
+			if f.fatal || f.aborted {
+				return "", nil, f
+			}
+			// ResultPathMatchFailure after success: Catch applies, Retry too.
+			if d, ok := rs.next(st.Retry, f); ok {
+				if !t.sleepRetry(d) {
+					t.abortEvent(history.TaskStateAborted)
+					return "", nil, t.aborted()
+				}
+				r.sc.retry = rs.total
+				t.refreshContext(r)
+				continue
+			}
+			if n, out, f2, ok := t.catch(r, raw, f); ok {
+				return n, out, f2
+			}
+			return "", nil, f
+		}
+		t.failedEvent(info, fe)
+		f = t.fail(fe)
+		if d, ok := rs.next(st.Retry, f); ok {
+			if !t.sleepRetry(d) {
+				t.abortEvent(history.TaskStateAborted)
+				return "", nil, t.aborted()
+			}
+			r.sc.retry = rs.total
+			t.refreshContext(r)
+			continue
+		}
+		if n, out, f2, ok := t.catch(r, raw, f); ok {
+			return n, out, f2
+		}
+		return "", nil, f
+	}
+}
+
+// taskDone runs ResultSelector, Assign, ResultPath and OutputPath on a
+// task's result and records the Exited event.
+func (t *thread) taskDone(r *stateRun, raw, result any) (string, any, *failure) {
+	st := r.st
+	sel, f := t.template(r, st.ResultSelector, result)
+	if f != nil {
+		return "", nil, f
+	}
+	assigned, f := t.assign(r, st.Assign, sel)
+	if f != nil {
+		return "", nil, f
+	}
+	out, f := t.resultPath(r, st.ResultPath, raw, sel)
+	if f != nil {
+		return "", nil, f
+	}
+	if out, f = t.outputPath(r, out); f != nil {
+		return "", nil, f
+	}
+	if f = t.exit(r, out, assigned); f != nil {
+		return "", nil, f
+	}
+	t.vars.assign(assigned)
+	return next(st), out, nil
+}
+
+// invoke runs the task through the Invoker, enforcing TimeoutSeconds.
+func (t *thread) invoke(task *Task) (any, *fault.Error) {
+	t.ex.flush()
+	inv := t.ex.e.cfg.Invoker
+	if inv == nil {
+		return nil, fault.New(fault.Runtime, "no task integration is configured for resource "+task.Resource)
+	}
+	ctx, cancel := context.WithCancelCause(t.ctx)
+	defer cancel(nil)
+	if task.Timeout > 0 {
+		go func() {
+			if t.ex.e.clock.Sleep(ctx, task.Timeout) == nil {
+				cancel(taskTimeout{})
+			}
+		}()
+	}
+	res, err := inv.Invoke(ctx, task)
+	if err == nil {
+		return res, nil
+	}
+	if _, ok := context.Cause(ctx).(taskTimeout); ok {
+		return nil, &fault.Error{Name: fault.Timeout, HasName: true}
+	}
+	if fe, ok := err.(*fault.Error); ok {
+		return nil, fe
+	}
+	return nil, fault.New(fault.TaskFailed, err.Error())
+}
+
+func (t *thread) scheduledEvents(st *asl.State, info resourceInfo, eff any, timeout, heartbeat *int64, creds any) {
+	if !t.recording() {
+		t.add(nil)
+		t.add(nil)
+		return
+	}
+	var tc *history.TaskCredentials
+	if o, ok := creds.(*value.Object); ok {
+		if v, ok := o.Get("RoleArn"); ok {
+			tc = &history.TaskCredentials{RoleArn: stringOf(v)}
+		}
+	}
+	switch info.kind {
+	case resLambda:
+		t.add(&history.Event{Type: history.LambdaFunctionScheduled, LambdaFunctionScheduledEventDetails: &history.LambdaFunctionScheduledEventDetails{
+			Resource: st.Resource, Input: value.String(eff), InputDetails: history.Data(false), TimeoutInSeconds: timeout, TaskCredentials: tc}})
+		t.add(&history.Event{Type: history.LambdaFunctionStarted})
+	case resActivity:
+		t.add(&history.Event{Type: history.ActivityScheduled, ActivityScheduledEventDetails: &history.ActivityScheduledEventDetails{
+			Resource: st.Resource, Input: value.String(eff), InputDetails: history.Data(false), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat}})
+		t.add(&history.Event{Type: history.ActivityStarted, ActivityStartedEventDetails: &history.ActivityStartedEventDetails{}})
+	default:
+		t.add(&history.Event{Type: history.TaskScheduled, TaskScheduledEventDetails: &history.TaskScheduledEventDetails{
+			ResourceType: info.resourceType, Resource: info.resource, Region: t.ex.e.cfg.Region, Parameters: value.String(eff),
+			TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat, TaskCredentials: tc}})
+		t.add(&history.Event{Type: history.TaskStarted, TaskStartedEventDetails: &history.TaskStartedEventDetails{
+			ResourceType: info.resourceType, Resource: info.resource}})
+	}
+}
+
+func (t *thread) succeededEvent(info resourceInfo, result any) {
+	if !t.recording() {
+		t.add(nil)
+		return
+	}
+	text := value.String(result)
+	switch info.kind {
+	case resLambda:
+		t.add(&history.Event{Type: history.LambdaFunctionSucceeded, LambdaFunctionSucceededEventDetails: &history.LambdaFunctionSucceededEventDetails{
+			Output: text, OutputDetails: history.Data(false)}})
+	case resActivity:
+		t.add(&history.Event{Type: history.ActivitySucceeded, ActivitySucceededEventDetails: &history.ActivitySucceededEventDetails{
+			Output: text, OutputDetails: history.Data(false)}})
+	default:
+		t.add(&history.Event{Type: history.TaskSucceeded, TaskSucceededEventDetails: &history.TaskSucceededEventDetails{
+			ResourceType: info.resourceType, Resource: info.resource, Output: text, OutputDetails: history.Data(false)}})
+	}
+}
+
+func (t *thread) failedEvent(info resourceInfo, fe *fault.Error) {
+	if !t.recording() {
+		t.add(nil)
+		return
+	}
+	var e, c *string
+	if fe.HasName {
+		e = history.Str(fe.Name)
+	}
+	if fe.HasCause {
+		c = history.Str(fe.Cause)
+	}
+	timedOut := fe.HasName && fe.Name == fault.Timeout
+	switch info.kind {
+	case resLambda:
+		if timedOut {
+			t.add(&history.Event{Type: history.LambdaFunctionTimedOut, LambdaFunctionTimedOutEventDetails: &history.LambdaFunctionTimedOutEventDetails{Error: e, Cause: c}})
+		} else {
+			t.add(&history.Event{Type: history.LambdaFunctionFailed, LambdaFunctionFailedEventDetails: &history.LambdaFunctionFailedEventDetails{Error: e, Cause: c}})
+		}
+	case resActivity:
+		if timedOut {
+			t.add(&history.Event{Type: history.ActivityTimedOut, ActivityTimedOutEventDetails: &history.ActivityTimedOutEventDetails{Error: e, Cause: c}})
+		} else {
+			t.add(&history.Event{Type: history.ActivityFailed, ActivityFailedEventDetails: &history.ActivityFailedEventDetails{Error: e, Cause: c}})
+		}
+	default:
+		if timedOut {
+			t.add(&history.Event{Type: history.TaskTimedOut, TaskTimedOutEventDetails: &history.TaskTimedOutEventDetails{
+				ResourceType: info.resourceType, Resource: info.resource, Error: e, Cause: c}})
+		} else {
+			t.add(&history.Event{Type: history.TaskFailed, TaskFailedEventDetails: &history.TaskFailedEventDetails{
+				ResourceType: info.resourceType, Resource: info.resource, Error: e, Cause: c}})
+		}
+	}
+}
