@@ -1,0 +1,653 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/stepwell/stepwell/arn"
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/store"
+)
+
+const (
+	typeStandard = "STANDARD"
+	typeExpress  = "EXPRESS"
+)
+
+var (
+	defaultLogging = json.RawMessage(`{"level":"OFF","includeExecutionData":false}`)
+	defaultTracing = json.RawMessage(`{"enabled":false}`)
+)
+
+type loggingConfiguration struct {
+	Level                *string         `json:"level,omitempty"`
+	IncludeExecutionData *bool           `json:"includeExecutionData,omitempty"`
+	Destinations         json.RawMessage `json:"destinations,omitempty"`
+}
+
+type tracingConfiguration struct {
+	Enabled *bool `json:"enabled,omitempty"`
+}
+
+type tag struct {
+	Key   *string `json:"key"`
+	Value *string `json:"value"`
+}
+
+type encryptionConfiguration struct {
+	Type                         *string `json:"type"`
+	KmsKeyID                     *string `json:"kmsKeyId,omitempty"`
+	KmsDataKeyReusePeriodSeconds *int64  `json:"kmsDataKeyReusePeriodSeconds,omitempty"`
+}
+
+// checkLogging validates a LoggingConfiguration and returns its stored form.
+func checkLogging(c *checker, l *loggingConfiguration) (json.RawMessage, error) {
+	if l == nil {
+		return nil, nil
+	}
+	c.enum("loggingConfiguration.level", l.Level, "ALL", "ERROR", "FATAL", "OFF")
+	level := "OFF"
+	if l.Level != nil {
+		level = *l.Level
+	}
+	var dests []json.RawMessage
+	if len(l.Destinations) > 0 && !bytes.Equal(l.Destinations, []byte("null")) {
+		if err := json.Unmarshal(l.Destinations, &dests); err != nil {
+			return nil, apiErr("SerializationException", "Unexpected value for member 'loggingConfiguration.destinations': expected a list")
+		}
+	}
+	if len(dests) > 1 {
+		return nil, apiErr("InvalidLoggingConfiguration", "Invalid Logging Configuration: Must specify exactly one Log Destination.")
+	}
+	if level != "OFF" && len(dests) == 0 {
+		return nil, apiErr("InvalidLoggingConfiguration", "Invalid Logging Configuration: Must specify exactly one Log Destination.")
+	}
+	incl := l.IncludeExecutionData != nil && *l.IncludeExecutionData
+	out := struct {
+		Level                string            `json:"level"`
+		IncludeExecutionData bool              `json:"includeExecutionData"`
+		Destinations         []json.RawMessage `json:"destinations,omitempty"`
+	}{level, incl, dests}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, apiErr("InvalidLoggingConfiguration", "Invalid Logging Configuration: %v", err)
+	}
+	return b, nil
+}
+
+func tracingJSON(t *tracingConfiguration) json.RawMessage {
+	if t == nil {
+		return nil
+	}
+	if t.Enabled != nil && *t.Enabled {
+		return json.RawMessage(`{"enabled":true}`)
+	}
+	return defaultTracing
+}
+
+func checkEncryption(c *checker, e *encryptionConfiguration) error {
+	if e == nil {
+		return nil
+	}
+	if c.required("encryptionConfiguration.type", e.Type != nil) {
+		c.enum("encryptionConfiguration.type", e.Type, "AWS_OWNED_KEY", "CUSTOMER_MANAGED_KMS_KEY")
+	}
+	c.str("encryptionConfiguration.kmsKeyId", e.KmsKeyID, false, 1, 2048, false)
+	if e.Type != nil && *e.Type == "CUSTOMER_MANAGED_KMS_KEY" {
+		if e.KmsKeyID == nil {
+			return apiErr("InvalidEncryptionConfiguration", "Invalid Encryption Configuration: kmsKeyId is required for CUSTOMER_MANAGED_KMS_KEY.")
+		}
+		return apiErr("InvalidEncryptionConfiguration", "Invalid Encryption Configuration: customer managed KMS keys are not supported by Stepwell.")
+	}
+	if p := e.KmsDataKeyReusePeriodSeconds; p != nil && (*p < 60 || *p > 900) {
+		return apiErr("InvalidEncryptionConfiguration", "Invalid Encryption Configuration: kmsDataKeyReusePeriodSeconds must be between 60 and 900.")
+	}
+	return nil
+}
+
+// checkRoleArn validates a role ARN's form (any IAM-style ARN is accepted).
+func checkRoleArn(role string) error {
+	if !arnLike(role) {
+		return errInvalidArn("Invalid ARN prefix: " + role)
+	}
+	return nil
+}
+
+func arnLike(s string) bool {
+	if len(s) < 4 || s[:4] != "arn:" {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' {
+			n++
+		}
+	}
+	return n >= 5
+}
+
+// loadDefinition validates and compiles a definition, answering
+// InvalidDefinition with AWS's message when it is invalid.
+func loadDefinition(def, typ string) (*asl.StateMachine, error) {
+	sm, err := asl.Load([]byte(def), asl.Options{Express: typ == typeExpress})
+	if err != nil {
+		var de *asl.DefinitionError
+		if errors.As(err, &de) {
+			return nil, apiErr("InvalidDefinition", "%s", de.Error())
+		}
+		return nil, apiErr("InvalidDefinition", "Invalid State Machine Definition: '%s'", err.Error())
+	}
+	return sm, nil
+}
+
+// machineARN parses a state machine ARN argument. Version and alias
+// ARNs are accepted when allowQualified; labelled (Distributed Map) ARNs
+// never name a stored machine.
+func machineARN(s string) (arn.ARN, error) {
+	a, err := arn.Parse(s)
+	if err != nil {
+		return a, errInvalidArn(err.Error())
+	}
+	if a.Type != arn.StateMachine {
+		return a, errInvalidArn("Resource type not valid in this context: " + string(a.Type))
+	}
+	return a, nil
+}
+
+func (s *Server) cacheMachine(arnStr, rev string, sm *asl.StateMachine) {
+	s.mu.Lock()
+	s.machines[arnStr+"\x00"+rev] = sm
+	s.mu.Unlock()
+}
+
+// compiled returns the compiled definition of a stored machine revision.
+func (s *Server) compiled(sm *store.StateMachine) (*asl.StateMachine, error) {
+	key := sm.ARN + "\x00" + sm.RevisionID
+	s.mu.Lock()
+	m := s.machines[key]
+	s.mu.Unlock()
+	if m != nil {
+		return m, nil
+	}
+	m, err := loadDefinition(sm.Definition, sm.Type)
+	if err != nil {
+		return nil, err
+	}
+	s.cacheMachine(sm.ARN, sm.RevisionID, m)
+	return m, nil
+}
+
+func (s *Server) forgetMachine(arnStr string) {
+	prefix := arnStr + "\x00"
+	s.mu.Lock()
+	for k := range s.machines {
+		if len(k) > len(prefix) && k[:len(prefix)] == prefix {
+			delete(s.machines, k)
+		}
+	}
+	s.mu.Unlock()
+}
+
+type createStateMachineInput struct {
+	Name                    *string                  `json:"name"`
+	Definition              *string                  `json:"definition"`
+	RoleArn                 *string                  `json:"roleArn"`
+	Type                    *string                  `json:"type"`
+	LoggingConfiguration    *loggingConfiguration    `json:"loggingConfiguration"`
+	Tags                    []tag                    `json:"tags"`
+	TracingConfiguration    *tracingConfiguration    `json:"tracingConfiguration"`
+	Publish                 *bool                    `json:"publish"`
+	VersionDescription      *string                  `json:"versionDescription"`
+	EncryptionConfiguration *encryptionConfiguration `json:"encryptionConfiguration"`
+}
+
+type createStateMachineOutput struct {
+	StateMachineArn        string `json:"stateMachineArn"`
+	CreationDate           epoch  `json:"creationDate"`
+	StateMachineVersionArn string `json:"stateMachineVersionArn,omitempty"`
+}
+
+func checkTags(c *checker, tags []tag) {
+	for i, t := range tags {
+		c.str("tags."+itoa(i+1)+".member.key", t.Key, true, 1, 128, false)
+		c.str("tags."+itoa(i+1)+".member.value", t.Value, false, 0, 256, false)
+	}
+}
+
+func (s *Server) createStateMachine(ctx context.Context, body []byte) (any, error) {
+	var in createStateMachineInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var c checker
+	c.str("name", in.Name, true, 1, 80, false)
+	c.str("definition", in.Definition, true, 1, 1048576, true)
+	c.str("roleArn", in.RoleArn, true, 1, 256, false)
+	c.enum("type", in.Type, typeStandard, typeExpress)
+	c.str("versionDescription", in.VersionDescription, false, 0, 256, true)
+	checkTags(&c, in.Tags)
+	logging, lerr := checkLogging(&c, in.LoggingConfiguration)
+	eerr := checkEncryption(&c, in.EncryptionConfiguration)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if lerr != nil {
+		return nil, lerr
+	}
+	if eerr != nil {
+		return nil, eerr
+	}
+	if len(in.Tags) > 50 {
+		return nil, apiErr("TooManyTags", "Too many tags: at most 50 tags are allowed.")
+	}
+	publish := in.Publish != nil && *in.Publish
+	if in.VersionDescription != nil && !publish {
+		return nil, errValidation("Version description can only be set when publish is true")
+	}
+	if publish {
+		return nil, apiErr("UnsupportedOperation", "Publishing state machine versions is not supported by Stepwell yet")
+	}
+	if !arn.ValidName(*in.Name) {
+		return nil, errInvalidName(*in.Name)
+	}
+	if err := checkRoleArn(*in.RoleArn); err != nil {
+		return nil, err
+	}
+	typ := typeStandard
+	if in.Type != nil {
+		typ = *in.Type
+	}
+	compiled, err := loadDefinition(*in.Definition, typ)
+	if err != nil {
+		return nil, err
+	}
+	if logging == nil {
+		logging = defaultLogging
+	}
+	tracing := tracingJSON(in.TracingConfiguration)
+	if tracing == nil {
+		tracing = defaultTracing
+	}
+	var tags json.RawMessage
+	if len(in.Tags) > 0 {
+		tags, _ = json.Marshal(in.Tags)
+	}
+	smArn := s.scope.StateMachineARN(*in.Name)
+	sm := &store.StateMachine{
+		ARN: smArn, Name: *in.Name, Type: typ, CreationDate: s.now(), Tags: tags,
+		Revision: store.Revision{RevisionID: newUUID(), Definition: *in.Definition, RoleARN: *in.RoleArn,
+			Logging: logging, Tracing: tracing},
+	}
+	err = s.st.CreateStateMachine(ctx, sm)
+	if errors.Is(err, store.ErrAlreadyExists) {
+		old, gerr := s.st.GetStateMachine(ctx, smArn)
+		if gerr != nil {
+			if errors.Is(gerr, store.ErrNotFound) {
+				return nil, errStateMachineAlreadyExists(smArn)
+			}
+			return nil, gerr
+		}
+		// Idempotent on everything but roleArn and tags.
+		if old.Definition == sm.Definition && old.Type == sm.Type && jsonSame(old.Logging, sm.Logging) && jsonSame(old.Tracing, sm.Tracing) {
+			return createStateMachineOutput{StateMachineArn: smArn, CreationDate: epoch(old.CreationDate)}, nil
+		}
+		return nil, errStateMachineAlreadyExists(smArn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.cacheMachine(smArn, sm.RevisionID, compiled)
+	return createStateMachineOutput{StateMachineArn: smArn, CreationDate: epoch(sm.CreationDate)}, nil
+}
+
+func jsonSame(a, b json.RawMessage) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return bytes.Equal(xa, ya)
+}
+
+type describeStateMachineInput struct {
+	StateMachineArn *string `json:"stateMachineArn"`
+	IncludedData    *string `json:"includedData"`
+}
+
+type describeStateMachineOutput struct {
+	StateMachineArn      string          `json:"stateMachineArn"`
+	Name                 string          `json:"name"`
+	Status               string          `json:"status"`
+	Definition           string          `json:"definition"`
+	RoleArn              string          `json:"roleArn"`
+	Type                 string          `json:"type"`
+	CreationDate         epoch           `json:"creationDate"`
+	LoggingConfiguration json.RawMessage `json:"loggingConfiguration,omitempty"`
+	TracingConfiguration json.RawMessage `json:"tracingConfiguration,omitempty"`
+	RevisionID           string          `json:"revisionId,omitempty"`
+}
+
+// getMachine returns the stored machine an ARN argument names.
+func (s *Server) getMachine(ctx context.Context, arnStr string) (*store.StateMachine, error) {
+	a, err := machineARN(arnStr)
+	if err != nil {
+		return nil, err
+	}
+	if a.Qualifier != "" || a.Label != "" {
+		// Versions, aliases and Map labels are not stored (yet).
+		return nil, errStateMachineDoesNotExist(arnStr)
+	}
+	sm, err := s.st.GetStateMachine(ctx, a.String())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errStateMachineDoesNotExist(arnStr)
+	}
+	return sm, err
+}
+
+func (s *Server) describeStateMachine(ctx context.Context, body []byte) (any, error) {
+	var in describeStateMachineInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var c checker
+	c.str("stateMachineArn", in.StateMachineArn, true, 1, 256, false)
+	c.enum("includedData", in.IncludedData, "ALL_DATA", "METADATA_ONLY")
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	sm, err := s.getMachine(ctx, *in.StateMachineArn)
+	if err != nil {
+		return nil, err
+	}
+	out := describeStateMachineOutput{
+		StateMachineArn: sm.ARN, Name: sm.Name, Status: "ACTIVE", Definition: sm.Definition, RoleArn: sm.RoleARN,
+		Type: sm.Type, CreationDate: epoch(sm.CreationDate), LoggingConfiguration: orDefault(sm.Logging, defaultLogging),
+		TracingConfiguration: orDefault(sm.Tracing, defaultTracing),
+	}
+	if !sm.UpdateDate.IsZero() {
+		out.RevisionID = sm.RevisionID
+	}
+	if deref(in.IncludedData) == "METADATA_ONLY" {
+		out.Definition = "{}"
+	}
+	return out, nil
+}
+
+func orDefault(v, def json.RawMessage) json.RawMessage {
+	if len(v) == 0 {
+		return def
+	}
+	return v
+}
+
+type updateStateMachineInput struct {
+	StateMachineArn         *string                  `json:"stateMachineArn"`
+	Definition              *string                  `json:"definition"`
+	RoleArn                 *string                  `json:"roleArn"`
+	LoggingConfiguration    *loggingConfiguration    `json:"loggingConfiguration"`
+	TracingConfiguration    *tracingConfiguration    `json:"tracingConfiguration"`
+	Publish                 *bool                    `json:"publish"`
+	VersionDescription      *string                  `json:"versionDescription"`
+	EncryptionConfiguration *encryptionConfiguration `json:"encryptionConfiguration"`
+}
+
+type updateStateMachineOutput struct {
+	UpdateDate epoch  `json:"updateDate"`
+	RevisionID string `json:"revisionId,omitempty"`
+}
+
+func (s *Server) updateStateMachine(ctx context.Context, body []byte) (any, error) {
+	var in updateStateMachineInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var c checker
+	c.str("stateMachineArn", in.StateMachineArn, true, 1, 256, false)
+	c.str("definition", in.Definition, false, 1, 1048576, true)
+	c.str("roleArn", in.RoleArn, false, 1, 256, false)
+	c.str("versionDescription", in.VersionDescription, false, 0, 256, true)
+	logging, lerr := checkLogging(&c, in.LoggingConfiguration)
+	eerr := checkEncryption(&c, in.EncryptionConfiguration)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	a, err := machineARN(*in.StateMachineArn)
+	if err != nil {
+		return nil, err
+	}
+	if a.Label != "" {
+		return nil, apiErr("ValidationException", "Updating a labelled state machine ARN is not supported")
+	}
+	if lerr != nil {
+		return nil, lerr
+	}
+	if eerr != nil {
+		return nil, eerr
+	}
+	if in.Definition == nil && in.RoleArn == nil && in.LoggingConfiguration == nil && in.TracingConfiguration == nil && in.EncryptionConfiguration == nil {
+		return nil, apiErr("MissingRequiredParameter", "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified")
+	}
+	publish := in.Publish != nil && *in.Publish
+	if in.VersionDescription != nil && !publish {
+		return nil, errValidation("Version description can only be set when publish is true")
+	}
+	if publish {
+		return nil, apiErr("UnsupportedOperation", "Publishing state machine versions is not supported by Stepwell yet")
+	}
+	if in.RoleArn != nil {
+		if err := checkRoleArn(*in.RoleArn); err != nil {
+			return nil, err
+		}
+	}
+	sm, err := s.getMachine(ctx, *in.StateMachineArn)
+	if err != nil {
+		return nil, err
+	}
+	rev := sm.Revision
+	var compiled *asl.StateMachine
+	if in.Definition != nil {
+		if compiled, err = loadDefinition(*in.Definition, sm.Type); err != nil {
+			return nil, err
+		}
+		rev.Definition = *in.Definition
+	}
+	if in.RoleArn != nil {
+		rev.RoleARN = *in.RoleArn
+	}
+	if logging != nil {
+		rev.Logging = logging
+	}
+	if t := tracingJSON(in.TracingConfiguration); t != nil {
+		rev.Tracing = t
+	}
+	rev.RevisionID = newUUID()
+	rev.UpdateDate = s.now()
+	if err := s.st.UpdateStateMachine(ctx, sm.ARN, sm.RevisionID, &rev); err != nil {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil, errStateMachineDoesNotExist(*in.StateMachineArn)
+		case errors.Is(err, store.ErrConflict):
+			return nil, apiErr("ConflictException", "The state machine was updated concurrently; retry the update.")
+		}
+		return nil, err
+	}
+	if compiled != nil {
+		s.cacheMachine(sm.ARN, rev.RevisionID, compiled)
+	}
+	return updateStateMachineOutput{UpdateDate: epoch(rev.UpdateDate), RevisionID: rev.RevisionID}, nil
+}
+
+type arnInput struct {
+	StateMachineArn *string `json:"stateMachineArn"`
+}
+
+func (s *Server) deleteStateMachine(ctx context.Context, body []byte) (any, error) {
+	var in arnInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var c checker
+	c.str("stateMachineArn", in.StateMachineArn, true, 1, 256, false)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	a, err := machineARN(*in.StateMachineArn)
+	if err != nil {
+		return nil, err
+	}
+	if a.Label != "" {
+		return nil, apiErr("ValidationException", "Deleting a labelled state machine ARN is not supported")
+	}
+	if a.Qualifier != "" {
+		// Versions and aliases have their own delete operations.
+		return nil, errInvalidArn("Invalid ARN prefix: " + *in.StateMachineArn)
+	}
+	// Deleting a machine that does not exist succeeds, as on AWS.
+	if err := s.st.DeleteStateMachine(ctx, a.String()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	s.forgetMachine(a.String())
+	return struct{}{}, nil
+}
+
+type listInput struct {
+	MaxResults *int64  `json:"maxResults"`
+	NextToken  *string `json:"nextToken"`
+}
+
+type stateMachineListItem struct {
+	StateMachineArn string `json:"stateMachineArn"`
+	Name            string `json:"name"`
+	Type            string `json:"type"`
+	CreationDate    epoch  `json:"creationDate"`
+}
+
+type listStateMachinesOutput struct {
+	StateMachines []stateMachineListItem `json:"stateMachines"`
+	NextToken     string                 `json:"nextToken,omitempty"`
+}
+
+func (s *Server) listStateMachines(ctx context.Context, body []byte) (any, error) {
+	var in listInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var c checker
+	c.intRange("maxResults", in.MaxResults, 0, 1000)
+	c.str("nextToken", in.NextToken, false, 1, 1024, false)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	items, next, err := s.st.ListStateMachines(ctx, store.Page{Limit: pageSize(in.MaxResults), Token: deref(in.NextToken)})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	out := listStateMachinesOutput{StateMachines: make([]stateMachineListItem, 0, len(items)), NextToken: next}
+	for _, sm := range items {
+		out.StateMachines = append(out.StateMachines, stateMachineListItem{sm.ARN, sm.Name, sm.Type, epoch(sm.CreationDate)})
+	}
+	return out, nil
+}
+
+type validateInput struct {
+	Definition *string `json:"definition"`
+	Type       *string `json:"type"`
+	Severity   *string `json:"severity"`
+	MaxResults *int64  `json:"maxResults"`
+}
+
+type diagnostic struct {
+	Severity string `json:"severity"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	Location string `json:"location,omitempty"`
+}
+
+type validateOutput struct {
+	Result      string       `json:"result"`
+	Diagnostics []diagnostic `json:"diagnostics"`
+	Truncated   bool         `json:"truncated"`
+}
+
+func (s *Server) validateDefinition(ctx context.Context, body []byte) (any, error) {
+	var in validateInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var c checker
+	c.str("definition", in.Definition, true, 1, 1048576, true)
+	c.enum("type", in.Type, typeStandard, typeExpress)
+	c.enum("severity", in.Severity, "ERROR", "WARNING")
+	c.intRange("maxResults", in.MaxResults, 0, 100)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	limit := 100
+	if in.MaxResults != nil && *in.MaxResults > 0 {
+		limit = int(*in.MaxResults)
+	}
+	withWarnings := deref(in.Severity) == "WARNING"
+	out := validateOutput{Result: "OK", Diagnostics: []diagnostic{}}
+	for _, d := range asl.Validate([]byte(*in.Definition), asl.Options{Express: deref(in.Type) == typeExpress}) {
+		if d.Severity == asl.SeverityError {
+			out.Result = "FAIL"
+		} else if !withWarnings {
+			continue
+		}
+		if len(out.Diagnostics) == limit {
+			out.Truncated = true
+			continue
+		}
+		out.Diagnostics = append(out.Diagnostics, diagnostic{string(d.Severity), d.Code, d.Message, d.Location})
+	}
+	return out, nil
+}
+
+type resourceInput struct {
+	ResourceArn *string `json:"resourceArn"`
+}
+
+type listTagsOutput struct {
+	Tags json.RawMessage `json:"tags"`
+}
+
+func (s *Server) listTagsForResource(ctx context.Context, body []byte) (any, error) {
+	var in resourceInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var c checker
+	c.str("resourceArn", in.ResourceArn, true, 1, 256, false)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	a, err := arn.Parse(*in.ResourceArn)
+	if err != nil {
+		return nil, errInvalidArn(err.Error())
+	}
+	notFound := apiErr("ResourceNotFound", "Resource not found: '%s'", *in.ResourceArn)
+	if a.Type != arn.StateMachine || a.Qualifier != "" || a.Label != "" {
+		return nil, notFound
+	}
+	sm, err := s.st.GetStateMachine(ctx, a.String())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return listTagsOutput{Tags: orDefault(sm.Tags, json.RawMessage("[]"))}, nil
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
