@@ -162,7 +162,7 @@ func (ex *execution) run() (res Result) {
 		}
 	}
 	ex.input = input
-	t := &thread{ex: ex, ctx: ex.ctx, vars: &scope{}}
+	t := &thread{ex: ex, ctx: ex.ctx, vars: &scope{}, rawText: x.Input}
 	out, f := t.runMachine(sm, input)
 	ex.flush()
 	if c := context.Cause(ex.ctx); c != nil {

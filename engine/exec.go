@@ -100,7 +100,9 @@ type thread struct {
 	last   int64
 	vars   *scope
 	silent bool // events are not recorded (Distributed Map children)
-	item   *value.Object
+	// rawText is the execution input as given: AWS echoes it verbatim in
+	// the first state's Entered event.
+	rawText string
 }
 
 // add assigns the next event id, records ev (nil when history is not kept)

@@ -99,8 +99,6 @@ func (t *thread) runMap(st *asl.State, raw any) (string, any, *failure) {
 		} else {
 			t.last = f.last
 		}
-		t.simpleEvent(history.MapStateFailed)
-		f.last = t.last
 		if d, ok := rs.next(st.Retry, f); ok {
 			if !t.sleepRetry(d) {
 				t.simpleEvent(history.MapStateAborted)
@@ -110,6 +108,8 @@ func (t *thread) runMap(st *asl.State, raw any) (string, any, *failure) {
 			t.refreshContext(r)
 			continue
 		}
+		t.simpleEvent(history.MapStateFailed)
+		f.last = t.last
 		if n, out, f2, ok := t.catch(r, raw, f); ok {
 			return n, out, f2
 		}
@@ -215,6 +215,10 @@ func (t *thread) mapTolerance(r *stateRun, cfg *mapConfig) *failure {
 			return t.fatalf(toFault(err, &r.env))
 		}
 		pct, ok := value.ToFloat(v)
+		if s, isStr := v.(string); isStr {
+			f, err := strconv.ParseFloat(s, 64)
+			pct, ok = f, err == nil
+		}
 		if !ok {
 			return t.fatalf(runtimeErr(&r.env, "The ToleratedFailurePercentagePath field refers to value \""+stringOf(v)+"\" which is not a valid float: "+p.String()))
 		}
@@ -231,6 +235,11 @@ func intField(p *jsonpath.Path, env *asl.Env, field string) (int64, *fault.Error
 	v, err := env.Resolve(p)
 	if err != nil {
 		return 0, toFault(err, env)
+	}
+	if s, ok := v.(string); ok {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n, nil
+		}
 	}
 	switch n := v.(type) {
 	case int64:
@@ -308,7 +317,8 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 		mu        sync.Mutex
 		first     *failure
 		failed    int
-		lastInner = t.last
+		lastInner = t.last // where the next iteration's first event points
+		lastEnd   = t.last // the latest iteration-end event
 		wg        sync.WaitGroup
 	)
 	silent := t.silent || cfg.distributed
@@ -338,6 +348,7 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 				typ = history.MapIterationAborted
 			}
 		}
+		var endID int64
 		if it.recording() {
 			d := &history.MapIterationEventDetails{Name: st.Name, Index: int64(i)}
 			ev := &history.Event{Type: typ}
@@ -349,13 +360,16 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 			default:
 				ev.MapIterationAbortedEventDetails = d
 			}
-			it.addPrev(ev, end)
+			endID = it.addPrev(ev, end)
 		} else {
-			it.addPrev(nil, end)
+			endID = it.addPrev(nil, end)
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		lastInner = end
+		if endID > lastEnd {
+			lastEnd = endID
+		}
 		if f == nil {
 			results[i] = out
 			return
@@ -414,7 +428,7 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 	if t.ctx.Err() != nil {
 		return nil, t.aborted()
 	}
-	t.last = lastInner
+	t.last = lastEnd
 	return results, nil
 }
 
@@ -428,4 +442,3 @@ func (t *thread) iterInputFor(it *thread, r *stateRun, cfg *mapConfig, i int) (a
 	return v, f
 }
 
-var _ = strconv.Itoa

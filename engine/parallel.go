@@ -62,8 +62,6 @@ func (t *thread) runParallel(st *asl.State, raw any) (string, any, *failure) {
 			return "", nil, f
 		}
 		t.last = f.last
-		t.simpleEvent(history.ParallelStateFailed)
-		f.last = t.last
 		if d, ok := rs.next(st.Retry, f); ok {
 			if !t.sleepRetry(d) {
 				t.simpleEvent(history.ParallelStateAborted)
@@ -73,6 +71,8 @@ func (t *thread) runParallel(st *asl.State, raw any) (string, any, *failure) {
 			t.refreshContext(r)
 			continue
 		}
+		t.simpleEvent(history.ParallelStateFailed)
+		f.last = t.last
 		if n, out, f2, ok := t.catch(r, raw, f); ok {
 			return n, out, f2
 		}

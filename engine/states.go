@@ -93,8 +93,13 @@ type stateRun struct {
 func (t *thread) enter(st *asl.State, raw any) *stateRun {
 	var id int64
 	if t.recording() {
+		text := t.rawText
+		if text == "" {
+			text = value.String(raw)
+		}
+		t.rawText = ""
 		id = t.add(&history.Event{Type: eventTypes[st.Type][0], StateEnteredEventDetails: &history.StateEnteredEventDetails{
-			Name: st.Name, Input: value.String(raw), InputDetails: history.Data(false)}})
+			Name: st.Name, Input: text, InputDetails: history.Data(false)}})
 	} else {
 		id = t.add(nil)
 	}

@@ -38,7 +38,7 @@ def main():
     jobs = []
     plans = []
     for i, c in enumerate(todo):
-        p = run.Plan(c, "e", i)
+        p = run.Plan(c, "ee", i)
         static.update(p.lambda_map)
         plans.append(p)
         jobs.append({"id": str(i), "sm_name": p.sm_name, "exec_name": p.exec_name, "role_arn": p.role_arn,
