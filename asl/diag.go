@@ -3,6 +3,7 @@ package asl
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/stepwell/stepwell/value"
 )
@@ -23,7 +24,8 @@ const errorPrefix = "Invalid State Machine Definition: '"
 // message: "<CODE>: <message> at <location>" (no " at …" when the
 // diagnostic has no location).
 func (d Diagnostic) String() string {
-	if d.Location == "" {
+	if d.Location == "" || d.Code == CodeInvalidJSON {
+		// Jackson's parse messages already end with their location.
 		return d.Code + ": " + d.Message
 	}
 	return d.Code + ": " + d.Message + " at " + d.Location
@@ -105,6 +107,30 @@ func typeWord(v any) string {
 		return "Object"
 	}
 	return "Number"
+}
+
+// jacksonMessage words a JSON syntax error as Jackson (which AWS uses)
+// does for the common cases, and returns the 1-based line and column Jackson
+// reports.
+func jacksonMessage(src []byte, se *value.SyntaxError) (msg string, line, col int) {
+	line, col = se.Line, se.Column
+	const expected = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+	off := se.Offset
+	if off < 0 || off >= len(src) {
+		return "Unexpected end-of-input: expected close marker for Object", line, col
+	}
+	c := src[off]
+	if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+		end := off
+		for end < len(src) && (src[end] >= 'a' && src[end] <= 'z' || src[end] >= 'A' && src[end] <= 'Z' || src[end] >= '0' && src[end] <= '9' || src[end] == '_') {
+			end++
+		}
+		return "Unrecognized token '" + string(src[off:end]) + "': was expecting " + expected, line, col + (end - off)
+	}
+	if c < utf8.RuneSelf && c >= 0x20 {
+		return "Unexpected character ('" + string(rune(c)) + "' (code " + strconv.Itoa(int(c)) + ")): expected a valid value " + expected, line, col + 1
+	}
+	return se.Msg, line, col
 }
 
 // jsonLocation renders a value.SyntaxError position the way Jackson does in

@@ -1,0 +1,157 @@
+package asl
+
+import (
+	"testing"
+
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/value"
+)
+
+type mapVars map[string]any
+
+func (m mapVars) Var(name string) (any, bool) { v, ok := m[name]; return v, ok }
+
+func loadTemplate(t *testing.T, tmpl string) *Template {
+	t.Helper()
+	def := `{"StartAt":"S","States":{"S":{"Type":"Pass","Parameters":` + tmpl + `,"End":true}}}`
+	sm, err := Load([]byte(def), Options{})
+	if err != nil {
+		t.Fatalf("load %s: %v", tmpl, err)
+	}
+	return sm.States["S"].Parameters
+}
+
+func TestTemplateEval(t *testing.T) {
+	env := &Env{
+		Input:          value.MustParse(`{"a":1,"b":{"c":[1,2,3]},"s":"x y"}`),
+		Context:        value.MustParse(`{"Execution":{"Name":"e1","Input":{"k":"v"}}}`),
+		Vars:           mapVars{"v": value.MustParse(`{"n":42}`), "w": "str"},
+		StateName:      "S",
+		EnteredEventID: 2,
+	}
+	tests := []struct {
+		name, tmpl, want string
+	}{
+		{"literal", `{"x":1,"y":[true,null,"$.a"]}`, `{"x":1,"y":[true,null,"$.a"]}`},
+		{"path", `{"x.$":"$.a","y":"z"}`, `{"x":1,"y":"z"}`},
+		{"whole input", `{"all.$":"$"}`, `{"all":{"a":1,"b":{"c":[1,2,3]},"s":"x y"}}`},
+		{"nested", `{"o":{"p.$":"$.b.c[1]"},"arr":[{"q.$":"$.s"}]}`, `{"o":{"p":2},"arr":[{"q":"x y"}]}`},
+		{"context", `{"n.$":"$$.Execution.Name"}`, `{"n":"e1"}`},
+		{"variable", `{"n.$":"$v.n","w.$":"$w"}`, `{"n":42,"w":"str"}`},
+		{"indefinite", `{"all.$":"$.b.c[*]"}`, `{"all":[1,2,3]}`},
+		{"intrinsic", `{"f.$":"States.Format('{}-{}', $.a, $.s)"}`, `{"f":"1-x y"}`},
+		{"intrinsic var", `{"f.$":"States.Array($v.n, $$.Execution.Name)"}`, `{"f":[42,"e1"]}`},
+		{"key order", `{"z":1,"a.$":"$.a","m":2}`, `{"z":1,"a":1,"m":2}`},
+		{"non-object", `[{"a.$":"$.a"}]`, `[{"a":1}]`},
+		{"dollar literal", `{"not":"$.a"}`, `{"not":"$.a"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tp := loadTemplate(t, tt.tmpl)
+			got, err := tp.Eval(env)
+			if err != nil {
+				t.Fatalf("eval: %v", err)
+			}
+			if s := value.String(got); s != tt.want {
+				t.Errorf("got %s, want %s", s, tt.want)
+			}
+		})
+	}
+}
+
+func TestTemplateErrors(t *testing.T) {
+	env := &Env{
+		Input:          value.MustParse(`{"int-literal":0}`),
+		Context:        value.MustParse(`{"Execution":{"Input":{"int-literal":0}}}`),
+		StateName:      "pass",
+		EnteredEventID: 2,
+	}
+	tests := []struct {
+		name, tmpl, errName, cause string
+	}{
+		{"missing path", `{"value.$":"$.no_such_jsonpath"}`, fault.Runtime,
+			"An error occurred while executing the state 'pass' (entered at the event id #2). The JSONPath '$.no_such_jsonpath' specified for the field 'value.$' could not be found in the input '{\"int-literal\":0}'"},
+		{"missing context path", `{"value.$":"$$.Execution.Input.no_such_jsonpath"}`, fault.Runtime,
+			"An error occurred while executing the state 'pass' (entered at the event id #2). The JSONPath '$$.Execution.Input.no_such_jsonpath' specified for the field 'value.$' could not be found in the input '{\"Execution\":{\"Input\":{\"int-literal\":0}}}'"},
+		{"missing in intrinsic", `{"v.$":"States.Array($.nope)"}`, fault.Runtime,
+			"An error occurred while executing the state 'pass' (entered at the event id #2). The JSONPath '$.nope' specified for the field 'v.$' could not be found in the input '{\"int-literal\":0}'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadTemplate(t, tt.tmpl).Eval(env)
+			fe, ok := err.(*fault.Error)
+			if !ok {
+				t.Fatalf("error %v (%T), want *fault.Error", err, err)
+			}
+			if fe.Name != tt.errName || fe.Cause != tt.cause {
+				t.Errorf("got %s / %s\nwant %s / %s", fe.Name, fe.Cause, tt.errName, tt.cause)
+			}
+		})
+	}
+}
+
+func TestFailPaths(t *testing.T) {
+	def := `{"StartAt":"f","States":{"f":{"Type":"Fail","ErrorPath":"$.ErrorX","CausePath":"States.Format('c {}', $.a)"}}}`
+	sm, err := Load([]byte(def), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sm.States["f"]
+	env := &Env{Input: value.MustParse(`{"a":1}`), StateName: "f", EnteredEventID: 4}
+	c, err := st.CausePath.Eval(env)
+	if err != nil || c != "c 1" {
+		t.Errorf("CausePath = %v, %v", c, err)
+	}
+	_, err = st.ErrorPath.Eval(env)
+	want := "States.Runtime: An error occurred while executing the state 'f' (entered at the event id #4). The JSONPath '$.ErrorX' specified for the field 'ErrorPath' could not be found in the input '{\"a\":1}'"
+	if err == nil || err.Error() != want {
+		t.Errorf("ErrorPath error = %v\nwant %s", err, want)
+	}
+}
+
+func TestAssignEval(t *testing.T) {
+	def := `{"StartAt":"S","States":{"S":{"Type":"Pass","Assign":{"x.$":"$.a","y":{"z.$":"$.a"},"lit":"$.a"},"End":true}}}`
+	sm, err := Load([]byte(def), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := sm.States["S"].Assign.Eval(&Env{Input: value.MustParse(`{"a":5}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := value.String(o); s != `{"x":5,"y":{"z":5},"lit":"$.a"}` {
+		t.Errorf("got %s", s)
+	}
+}
+
+func BenchmarkTemplateEval(b *testing.B) {
+	def := `{"StartAt":"S","States":{"S":{"Type":"Pass","Parameters":{"a.$":"$.a","b":{"c.$":"$.b.c","lit":[1,2]},"n":"x"},"End":true}}}`
+	sm, err := Load([]byte(def), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tp := sm.States["S"].Parameters
+	env := &Env{Input: value.MustParse(`{"a":1,"b":{"c":"d"}}`)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tp.Eval(env); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkChoiceMatch(b *testing.B) {
+	def := `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"And":[{"Variable":"$.n","NumericGreaterThan":3},{"Variable":"$.s","StringMatches":"ab*"},{"Variable":"$.t","TimestampLessThan":"2030-01-01T00:00:00Z"}],"Next":"E"}],"Default":"E"},"E":{"Type":"Succeed"}}}`
+	sm, err := Load([]byte(def), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := sm.States["C"].Choices[0]
+	env := &Env{Input: value.MustParse(`{"n":5,"s":"abc","t":"2020-01-01T00:00:00Z"}`)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if m, err := r.Match(env); err != nil || !m {
+			b.Fatal(m, err)
+		}
+	}
+}
