@@ -1,0 +1,288 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepwell/stepwell/internal/app"
+	"github.com/stepwell/stepwell/internal/cli"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, env map[string]string, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := &cli.Main{
+		Stdin:  strings.NewReader(stdin),
+		Stdout: &out,
+		Stderr: &errb,
+		Getenv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := m.Run(ctx, args)
+	return result{code, out.String(), errb.String()}
+}
+
+// checkGolden compares got with testdata/golden/NAME, rewriting it with -update.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run with -update to create it): %v", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from golden file:\n--- got ---\n%s--- want ---\n%s", name, got, want)
+	}
+}
+
+func TestCLI(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		env        map[string]string
+		stdin      string
+		wantCode   int
+		golden     bool   // compare stdout with testdata/golden/<name>.stdout
+		wantStdout string // exact stdout, when not golden and not empty
+		wantStderr string // a substring of stderr ("" means stderr must be empty)
+	}{
+		{name: "no args", wantCode: 2, wantStderr: "no command given"},
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, wantStderr: `unknown command "frobnicate"`},
+		{name: "help", args: []string{"help"}, golden: true},
+		{name: "help flag", args: []string{"--help"}, golden: true},
+		{name: "help run", args: []string{"help", "run"}, golden: true},
+		{name: "help serve", args: []string{"help", "serve"}, golden: true},
+		{name: "help validate", args: []string{"help", "validate"}, golden: true},
+		{name: "help unknown", args: []string{"help", "nope"}, wantCode: 2, wantStderr: `help: unknown command "nope"`},
+		{name: "run -h", args: []string{"run", "-h"}, golden: true},
+
+		{name: "validate ok", args: []string{"validate", "testdata/hello.asl.json"}, wantStdout: ""},
+		{name: "validate errors", args: []string{"validate", "testdata/bad.asl.json"}, wantCode: 1, golden: true},
+		{name: "validate unreachable", args: []string{"validate", "testdata/unreachable.asl.json"}, wantCode: 1, golden: true},
+		{name: "validate syntax", args: []string{"validate", "testdata/syntax.asl.json"}, wantCode: 1, golden: true},
+		{name: "validate json", args: []string{"validate", "--json", "testdata/bad.asl.json"}, wantCode: 1, golden: true},
+		{name: "validate json ok", args: []string{"validate", "testdata/hello.asl.json", "--json"}, golden: true},
+		{name: "validate stdin", args: []string{"validate", "-"}, stdin: `{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`},
+		{name: "validate missing file", args: []string{"validate", "testdata/nope.json"}, wantCode: 1,
+			wantStderr: "stepwell: read testdata/nope.json: no such file or directory"},
+		{name: "validate no file", args: []string{"validate"}, wantCode: 2, wantStderr: "validate: missing FILE"},
+		{name: "validate two files", args: []string{"validate", "a", "b"}, wantCode: 2, wantStderr: `validate: unexpected argument "b"`},
+		{name: "validate bad flag", args: []string{"validate", "--jsn", "x"}, wantCode: 2, wantStderr: "flag provided but not defined: -jsn"},
+
+		{name: "run hello", args: []string{"run", "testdata/hello.asl.json", "--input", `{"name":"World"}`},
+			wantStdout: `{"greeting":"Hello, World!","n":1.0}` + "\n"},
+		{name: "run flags first", args: []string{"run", "--input", `{"name":"x"}`, "testdata/hello.asl.json"},
+			wantStdout: `{"greeting":"Hello, x!","n":1.0}` + "\n"},
+		{name: "run input file", args: []string{"run", "testdata/hello.asl.json", "--input", "@testdata/input.json"},
+			wantStdout: `{"greeting":"Hello, from a file!","n":1.0}` + "\n"},
+		{name: "run input stdin", args: []string{"run", "testdata/hello.asl.json", "--input", "@-"}, stdin: `{"name": 12345678901234567890}`,
+			wantStdout: `{"greeting":"Hello, 12345678901234567890!","n":1.0}` + "\n"},
+		{name: "run fail", args: []string{"run", "testdata/fail.asl.json", "--input", `{"ok":false}`}, wantCode: 1,
+			wantStdout: `{"error":"Custom.Boom","cause":"ok was not true"}` + "\n"},
+		{name: "run succeed", args: []string{"run", "testdata/fail.asl.json", "--input", `{"ok":true}`},
+			wantStdout: `{"ok":true}` + "\n"},
+		{name: "run scaled wait", args: []string{"run", "testdata/wait.asl.json", "--time-scale", "0.00001"},
+			wantStdout: `{"slept":true}` + "\n"},
+		{name: "run invalid input", args: []string{"run", "testdata/hello.asl.json", "--input", "{\n  \"name\": }"}, wantCode: 2,
+			wantStderr: "stepwell: --input: invalid JSON at line 2, column 11: "},
+		{name: "run invalid input file", args: []string{"run", "testdata/hello.asl.json", "--input", "@testdata/syntax.asl.json"}, wantCode: 2,
+			wantStderr: "stepwell: testdata/syntax.asl.json: invalid JSON at line 4, column 26: "},
+		{name: "run missing input file", args: []string{"run", "testdata/hello.asl.json", "--input", "@nope.json"}, wantCode: 1,
+			wantStderr: "stepwell: --input: read nope.json: no such file or directory"},
+		{name: "run invalid definition", args: []string{"run", "testdata/bad.asl.json"}, wantCode: 1,
+			wantStderr: "testdata/bad.asl.json: /States/A/Next: ERROR MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere"},
+		{name: "run syntax error", args: []string{"run", "testdata/syntax.asl.json"}, wantCode: 1,
+			wantStderr: "testdata/syntax.asl.json: line 4, column 26: ERROR INVALID_JSON_DESCRIPTION: "},
+		{name: "run no lambda endpoint", args: []string{"run", "testdata/lambda.asl.json"}, wantCode: 1,
+			wantStdout: `{"error":"States.Runtime","cause":"The resource 'arn:aws:lambda:us-east-1:123456789012:function:echo' is a Lambda function and no Lambda endpoint is configured (use --lambda-endpoint URL)."}` + "\n"},
+		{name: "run negative scale", args: []string{"run", "testdata/hello.asl.json", "--time-scale", "-1"}, wantCode: 2,
+			wantStderr: "--time-scale must not be negative"},
+		{name: "run bad scale", args: []string{"run", "testdata/hello.asl.json", "--time-scale", "fast"}, wantCode: 2,
+			wantStderr: `invalid value "fast" for flag -time-scale`},
+		{name: "run no file", args: []string{"run"}, wantCode: 2, wantStderr: "run: missing FILE"},
+
+		{name: "serve env", args: []string{"serve", "--check-config"}, golden: true, env: map[string]string{
+			"STEPWELL_ADDR": "0.0.0.0:9000", "STEPWELL_TIME_SCALE": "0.5", "STEPWELL_LAMBDA_ENDPOINT": "http://127.0.0.1:3001",
+			"STEPWELL_ACCOUNT_ID": "111111111111", "STEPWELL_REGION": "eu-west-1", "STEPWELL_STORE": "memory"}},
+		{name: "serve flags beat env", args: []string{"serve", "--check-config", "--time-scale", "0.1", "--region", "us-west-2"},
+			golden: true, env: map[string]string{
+				"STEPWELL_ADDR": "0.0.0.0:9000", "STEPWELL_TIME_SCALE": "0.5", "STEPWELL_LAMBDA_ENDPOINT": "http://127.0.0.1:3001",
+				"STEPWELL_ACCOUNT_ID": "111111111111", "STEPWELL_REGION": "eu-west-1", "STEPWELL_STORE": "memory"}},
+		{name: "serve bad env", args: []string{"serve", "--check-config"}, env: map[string]string{"STEPWELL_TIME_SCALE": "fast"},
+			wantCode: 2, wantStderr: `environment variable STEPWELL_TIME_SCALE="fast": not a number`},
+		{name: "serve bad flag", args: []string{"serve", "--port", "1"}, wantCode: 2, wantStderr: "flag provided but not defined: -port"},
+		{name: "serve invalid config", args: []string{"serve", "--check-config", "--time-scale", "-1"}, wantCode: 2,
+			wantStderr: "serve: invalid configuration: "},
+		{name: "serve extra arg", args: []string{"serve", "now"}, wantCode: 2, wantStderr: `serve: unexpected argument "now"`},
+
+		{name: "version extra arg", args: []string{"version", "x"}, wantCode: 2, wantStderr: `version: unexpected argument "x"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, tt.env, tt.stdin, tt.args...)
+			if r.code != tt.wantCode {
+				t.Errorf("exit code %d, want %d\nstdout: %s\nstderr: %s", r.code, tt.wantCode, r.stdout, r.stderr)
+			}
+			switch {
+			case tt.golden:
+				checkGolden(t, strings.ReplaceAll(tt.name, " ", "_")+".stdout", r.stdout)
+			case tt.wantStdout != "" || tt.wantCode == 0:
+				if r.stdout != tt.wantStdout {
+					t.Errorf("stdout\n got: %q\nwant: %q", r.stdout, tt.wantStdout)
+				}
+			}
+			if tt.wantStderr == "" && tt.wantCode != 2 && r.stderr != "" {
+				t.Errorf("unexpected stderr: %s", r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.wantStderr) {
+				t.Errorf("stderr %q does not contain %q", r.stderr, tt.wantStderr)
+			}
+		})
+	}
+}
+
+// TestServe_Defaults checks that serve starts from app.DefaultConfig.
+func TestServe_Defaults(t *testing.T) {
+	d := app.DefaultConfig()
+	want := fmt.Sprintf("addr=%s store=%s lambda-endpoint=%s time-scale=%s account-id=%s region=%s\n",
+		d.Addr, d.Store, d.LambdaEndpoint, strconv.FormatFloat(d.TimeScale, 'g', -1, 64), d.AccountID, d.Region)
+	if r := run(t, nil, "", "serve", "--check-config"); r.code != 0 || r.stdout != want {
+		t.Errorf("code %d, stdout %q, want %q (stderr %s)", r.code, r.stdout, want, r.stderr)
+	}
+}
+
+// TestServe_RunsUntilCancelled starts the real server on a free port and
+// stops it the way a signal does.
+func TestServe_RunsUntilCancelled(t *testing.T) {
+	var out, errb bytes.Buffer
+	m := &cli.Main{Stdout: &out, Stderr: &errb, Getenv: func(string) (string, bool) { return "", false }}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if code := m.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--store", "memory"}); code != 0 {
+		t.Errorf("code %d after cancellation, want 0 (stderr %s)", code, errb.String())
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := run(t, nil, "", "version")
+	if r.code != 0 || !regexp.MustCompile(`^stepwell \S+ \(go\S+ \w+/\w+\)\n$`).MatchString(r.stdout) {
+		t.Errorf("version: code %d, stdout %q", r.code, r.stdout)
+	}
+	cli.Version = "v9.9.9"
+	defer func() { cli.Version = "" }()
+	if r := run(t, nil, "", "--version"); !strings.HasPrefix(r.stdout, "stepwell v9.9.9 (") {
+		t.Errorf("--version: %q", r.stdout)
+	}
+}
+
+// TestRun_History checks --history: the GetExecutionHistory-shaped
+// document, then the output.
+func TestRun_History(t *testing.T) {
+	r := run(t, nil, "", "run", "testdata/hello.asl.json", "--history", "--input", `{"name":"h"}`, "--name", "exec-1")
+	if r.code != 0 {
+		t.Fatalf("code %d, stderr %s", r.code, r.stderr)
+	}
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	var hist struct {
+		Events []struct {
+			Type string `json:"type"`
+			ID   int    `json:"id"`
+		} `json:"events"`
+	}
+	if err := dec.Decode(&hist); err != nil {
+		t.Fatalf("history is not JSON: %v\n%s", err, r.stdout)
+	}
+	var types []string
+	for i, e := range hist.Events {
+		if e.ID != i+1 {
+			t.Errorf("event %d has id %d", i, e.ID)
+		}
+		types = append(types, e.Type)
+	}
+	want := "ExecutionStarted PassStateEntered PassStateExited SucceedStateEntered SucceedStateExited ExecutionSucceeded"
+	if got := strings.Join(types, " "); got != want {
+		t.Errorf("event types\n got: %s\nwant: %s", got, want)
+	}
+	rest, _ := io.ReadAll(dec.Buffered())
+	if got := strings.TrimSpace(string(rest)); got != `{"greeting":"Hello, h!","n":1.0}` {
+		t.Errorf("output after history = %q", got)
+	}
+}
+
+// TestRun_Lambda runs Lambda tasks of both forms against a fake Lambda
+// Invoke API.
+func TestRun_Lambda(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.EscapedPath())
+		mu.Unlock()
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header()["X-Amz-Executed-Version"] = []string{"$LATEST"}
+		w.Write([]byte(`{"echo": ` + string(body) + `}`))
+	}))
+	defer srv.Close()
+	r := run(t, nil, "", "run", "testdata/lambda.asl.json", "--lambda-endpoint", srv.URL, "--input", `{"a":1}`)
+	if r.code != 0 {
+		t.Fatalf("code %d, stdout %s, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	if want := `{"echo":{"echo":{"a":1}}}` + "\n"; r.stdout != want {
+		t.Errorf("stdout %q, want %q", r.stdout, want)
+	}
+	want := []string{
+		"/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Aecho/invocations",
+		"/2015-03-31/functions/echo/invocations",
+	}
+	if strings.Join(paths, " ") != strings.Join(want, " ") {
+		t.Errorf("Lambda calls %v, want %v", paths, want)
+	}
+}
+
+// TestRun_Cancelled checks that an interrupted run stops promptly.
+func TestRun_Cancelled(t *testing.T) {
+	var out, errb bytes.Buffer
+	m := &cli.Main{Stdout: &out, Stderr: &errb, Getenv: func(string) (string, bool) { return "", false }}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	code := m.Run(ctx, []string{"run", "testdata/wait.asl.json"})
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("run took %v after cancellation", d)
+	}
+	if code != 1 {
+		t.Errorf("code %d, want 1 (stdout %s, stderr %s)", code, out.String(), errb.String())
+	}
+}
