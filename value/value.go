@@ -32,7 +32,7 @@ import (
 type Object struct {
 	keys []string
 	vals []any
-	idx  map[string]int // built lazily for large objects
+	idx  map[string]int // key positions, kept for objects of indexThreshold keys or more
 }
 
 // indexThreshold is the size from which lookups use a map instead of a scan.
@@ -63,13 +63,7 @@ func (o *Object) Keys() []string {
 func (o *Object) At(i int) (string, any) { return o.keys[i], o.vals[i] }
 
 func (o *Object) find(k string) int {
-	if len(o.keys) >= indexThreshold {
-		if o.idx == nil || len(o.idx) != len(o.keys) {
-			o.idx = make(map[string]int, len(o.keys))
-			for i, key := range o.keys {
-				o.idx[key] = i
-			}
-		}
+	if o.idx != nil {
 		if i, ok := o.idx[k]; ok {
 			return i
 		}
@@ -81,6 +75,19 @@ func (o *Object) find(k string) int {
 		}
 	}
 	return -1
+}
+
+// reindex rebuilds the lookup map of a large object. Only mutation paths
+// call it, so concurrent readers of a finished object never write.
+func (o *Object) reindex() {
+	if len(o.keys) < indexThreshold {
+		o.idx = nil
+		return
+	}
+	o.idx = make(map[string]int, len(o.keys))
+	for i, key := range o.keys {
+		o.idx[key] = i
+	}
 }
 
 // Get returns the value of key k and whether it is present.
@@ -114,6 +121,8 @@ func (o *Object) Set(k string, v any) {
 	o.vals = append(o.vals, v)
 	if o.idx != nil {
 		o.idx[k] = len(o.keys) - 1
+	} else if len(o.keys) == indexThreshold {
+		o.reindex()
 	}
 }
 
@@ -126,7 +135,7 @@ func (o *Object) Delete(k string) {
 	}
 	o.keys = append(o.keys[:i], o.keys[i+1:]...)
 	o.vals = append(o.vals[:i], o.vals[i+1:]...)
-	o.idx = nil
+	o.reindex()
 }
 
 // Copy returns a shallow copy of o that can be modified with Set and Delete.
@@ -137,6 +146,7 @@ func (o *Object) Copy() *Object {
 	c := &Object{keys: make([]string, len(o.keys), len(o.keys)+1), vals: make([]any, len(o.vals), len(o.vals)+1)}
 	copy(c.keys, o.keys)
 	copy(c.vals, o.vals)
+	c.reindex()
 	return c
 }
 
@@ -319,6 +329,7 @@ func DeepCopy(v any) any {
 			c.keys = append(c.keys, k)
 			c.vals = append(c.vals, DeepCopy(x.vals[i]))
 		}
+		c.reindex()
 		return c
 	}
 	return v

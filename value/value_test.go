@@ -119,3 +119,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestObject_ConcurrentReads(t *testing.T) {
+	o := value.NewObject(0)
+	for i := 0; i < 30; i++ {
+		o.Set(string(rune('A'+i)), int64(i))
+	}
+	c := o.Copy()
+	done := make(chan bool)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for i := 0; i < 30; i++ {
+				if v, _ := c.Get(string(rune('A' + i))); v != int64(i) {
+					t.Errorf("Get = %v", v)
+				}
+			}
+			done <- true
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+}
