@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
@@ -648,4 +649,31 @@ func TestProtocolErrors(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestSharedConfig reaches the server the way most users configure the
+// SDK: AWS_ENDPOINT_URL_SFN and the default credential chain.
+func TestSharedConfig(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL_SFN", endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKID")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "SECRET")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := sfn.NewFromConfig(cfg)
+	arn := createMachine(t, c, "shared-config", passDef, "")
+	out, err := c.ListStateMachines(context.Background(), &sfn.ListStateMachinesInput{MaxResults: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sm := range out.StateMachines {
+		if *sm.StateMachineArn == arn {
+			return
+		}
+	}
+	t.Fatalf("%s not listed", arn)
 }
