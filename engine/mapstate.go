@@ -441,4 +441,3 @@ func (t *thread) iterInputFor(it *thread, r *stateRun, cfg *mapConfig, i int) (a
 	}
 	return v, f
 }
-

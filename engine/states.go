@@ -150,11 +150,27 @@ func dataLimit(name string) *fault.Error {
 		"' returned a result with a size exceeding the maximum number of bytes service limit.")
 }
 
-// resolve evaluates a path field against env (with the runtime prefix on
-// failure).
+// resolve evaluates a path field against env. A path that selects nothing
+// fails as AWS reports it: "Invalid path '<p>' : <reason>", after the
+// runtime prefix.
 func resolve(p *jsonpath.Path, env *asl.Env) (any, *fault.Error) {
-	v, err := env.Resolve(p)
+	var doc any
+	switch p.Root() {
+	case jsonpath.RootContext:
+		doc = env.Context
+	case jsonpath.RootVariable:
+		var ok bool
+		if doc, ok = env.Vars.Var(p.VarName()); !ok {
+			return nil, runtimeErr(env, "The variable '"+p.VarName()+"' is not defined.")
+		}
+	default:
+		doc = env.Input
+	}
+	v, err := p.Get(doc)
 	if err != nil {
+		if nf, ok := err.(*jsonpath.NotFoundError); ok {
+			return nil, runtimeErr(env, "Invalid path '"+p.String()+"' : "+nf.Msg)
+		}
 		return nil, toFault(err, env)
 	}
 	return v, nil

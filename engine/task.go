@@ -61,9 +61,9 @@ func (taskTimeout) Error() string { return "task timed out" }
 
 // positiveSeconds resolves a TimeoutSecondsPath or HeartbeatSecondsPath.
 func positiveSeconds(p *jsonpath.Path, env *asl.Env, field string) (int64, *fault.Error) {
-	v, err := env.Resolve(p)
-	if err != nil {
-		return 0, toFault(err, env)
+	v, fe := resolve(p, env)
+	if fe != nil {
+		return 0, fe
 	}
 	switch n := v.(type) {
 	case int64:
