@@ -76,6 +76,12 @@ type State struct {
 	Arguments any
 	Output    any
 	HasOutput bool
+	Items     any  // Map (JSONata): a JSON array or a JSONata string
+	HasItems  bool // Map has an Items field
+	// Raw is the state object as written, for fields that JSONata states
+	// may give as expressions (TimeoutSeconds, Seconds, MaxConcurrency, …):
+	// the typed fields above are only set when the value is a literal.
+	Raw *value.Object
 
 	// Task.
 	Resource             string

@@ -9,7 +9,7 @@ import (
 // state loads one state named name at location at; scopeQL is the query
 // language of the enclosing machine.
 func (l *loader) state(name string, o *value.Object, at string, scopeQL QueryLanguage) *State {
-	st := &State{Name: name, QueryLanguage: scopeQL}
+	st := &State{Name: name, QueryLanguage: scopeQL, Raw: o}
 	tv, ok := o.Get("Type")
 	if !ok {
 		l.schema(at, "These fields are required: [Type]")
@@ -87,6 +87,9 @@ func (l *loader) state(name string, o *value.Object, at string, scopeQL QueryLan
 	}
 	st.Arguments, _ = o.Get("Arguments")
 	st.Output, st.HasOutput = o.Get("Output")
+	if st.Type == TypeMap {
+		st.Items, st.HasItems = o.Get("Items")
+	}
 
 	switch st.Type {
 	case TypePass:

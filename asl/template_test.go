@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"os"
 	"testing"
 
 	"github.com/stepwell/stepwell/fault"
@@ -152,6 +153,19 @@ func BenchmarkChoiceMatch(b *testing.B) {
 	for b.Loop() {
 		if m, err := r.Match(env); err != nil || !m {
 			b.Fatal(m, err)
+		}
+	}
+}
+
+func BenchmarkLoad(b *testing.B) {
+	def, err := os.ReadFile("testdata/diagnostics/valid.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Load(def, Options{}); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
