@@ -165,7 +165,13 @@ func (ex *execution) run() (res Result) {
 	t := &thread{ex: ex, ctx: ex.ctx, vars: &scope{}, rawText: x.Input}
 	out, f := t.runMachine(sm, input)
 	ex.flush()
-	if c := context.Cause(ex.ctx); c != nil {
+	if ex.fatal != nil {
+		return ex.finishFailed(ex.fatal)
+	}
+	if f == nil {
+		return ex.finishSucceeded(t, out)
+	}
+	if c := context.Cause(ex.ctx); c != nil && (f.aborted || !f.fatal) {
 		switch c := c.(type) {
 		case *stopCause:
 			return ex.finishAborted(c)
@@ -173,17 +179,11 @@ func (ex *execution) run() (res Result) {
 			return ex.finishTimedOut()
 		}
 	}
-	if ex.fatal != nil {
-		return ex.finishFailed(ex.fatal)
+	if f.aborted {
+		return ex.finishFailed(fault.New(fault.Runtime, "The execution was cancelled."))
 	}
-	if f != nil {
-		if f.aborted {
-			return ex.finishFailed(fault.New(fault.Runtime, "execution aborted"))
-		}
-		t.last = f.last
-		return ex.finishFailedFrom(t, f.err)
-	}
-	return ex.finishSucceeded(t, out)
+	t.last = f.last
+	return ex.finishFailedFrom(t, f.err)
 }
 
 func (ex *execution) result(st Status) Result {

@@ -106,9 +106,9 @@ func (c *fakeClock) loop() {
 // fakeStep is one scripted task outcome.
 type fakeStep struct {
 	Result json.RawMessage `json:"result"`
-	Error  string `json:"error"`
-	Cause  string `json:"cause"`
-	Block  bool   `json:"block"` // wait until the task is cancelled (timeouts)
+	Error  string          `json:"error"`
+	Cause  string          `json:"cause"`
+	Block  bool            `json:"block"` // wait until the task is cancelled (timeouts)
 }
 
 // fakeInvoker answers tasks from a script keyed by Resource; the last step
