@@ -14,10 +14,8 @@ import (
 
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/engine"
-	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
-	"github.com/stepwell/stepwell/integrations"
-	"github.com/stepwell/stepwell/integrations/lambda"
+	"github.com/stepwell/stepwell/internal/app"
 	"github.com/stepwell/stepwell/value"
 )
 
@@ -86,15 +84,9 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	smARN := "arn:aws:states:" + *region + ":" + *account + ":stateMachine:" + smName
 	execARN := "arn:aws:states:" + *region + ":" + *account + ":" + executionKind(typ) + ":" + smName + ":" + execName
 
-	router := integrations.NewRouter()
-	if *endpoint != "" {
-		router.Handle(lambda.Handles, lambda.New(*endpoint, nil))
-	} else {
-		router.Handle(lambda.Handles, noLambda{})
-	}
 	eng := engine.New(engine.Config{
 		TimeScale: *scale,
-		Invoker:   router,
+		Invoker:   app.Invoker(app.Config{LambdaEndpoint: *endpoint, Region: *region, AccountID: *account}),
 		Region:    *region,
 		AccountID: *account,
 	})
@@ -162,14 +154,6 @@ type memRecorder struct {
 func (r *memRecorder) Record(events []history.Event) error {
 	r.events = append(r.events, events...)
 	return nil
-}
-
-// noLambda fails Lambda tasks when no endpoint is configured.
-type noLambda struct{}
-
-func (noLambda) Invoke(ctx context.Context, t *engine.Task) (any, error) {
-	return nil, fault.New(fault.Runtime, "The resource '"+t.Resource+
-		"' is a Lambda function and no Lambda endpoint is configured (use --lambda-endpoint URL).")
 }
 
 // readFile reads a file, or standard input for "-".
