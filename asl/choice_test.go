@@ -131,3 +131,57 @@ func TestParseTimestamp(t *testing.T) {
 		t.Errorf("timestamp not normalised to UTC: %v", a)
 	}
 }
+
+func TestChoiceRules(t *testing.T) {
+	input := value.MustParse(`{"s":"abc","n":5,"f":2.5,"b":true,"t":"2020-01-01T00:00:00Z","t2":"2021-01-01T00:00:00+01:00","nul":null,"arr":[1]}`)
+	env := &Env{Input: input, Context: value.MustParse(`{"x":5}`), Vars: mapVars{"v": "abc"}, StateName: "C", EnteredEventID: 2}
+	tests := []struct {
+		rule string
+		want bool
+		err  string
+	}{
+		{`{"Variable":"$.s","StringEquals":"abc"}`, true, ""},
+		{`{"Variable":"$.s","StringLessThan":"abd"}`, true, ""},
+		{`{"Variable":"$.s","StringGreaterThanEquals":"abc"}`, true, ""},
+		{`{"Variable":"$.s","StringEqualsPath":"$v"}`, true, ""},
+		{`{"Variable":"$.n","NumericEquals":5.0}`, true, ""},
+		{`{"Variable":"$.n","NumericEqualsPath":"$$.x"}`, true, ""},
+		{`{"Variable":"$.f","NumericLessThan":3}`, true, ""},
+		{`{"Variable":"$.s","NumericLessThan":3}`, false, ""},
+		{`{"Variable":"$.b","BooleanEquals":true}`, true, ""},
+		{`{"Variable":"$.t","TimestampLessThanPath":"$.t2"}`, true, ""},
+		{`{"Variable":"$.t2","TimestampEquals":"2020-12-31T23:00:00Z"}`, true, ""},
+		{`{"Variable":"$.s","TimestampEquals":"2020-12-31T23:00:00Z"}`, false, ""},
+		{`{"Variable":"$.t","IsTimestamp":true}`, true, ""},
+		{`{"Variable":"$.missing","IsPresent":false}`, true, ""},
+		{`{"Variable":"$.missing","IsNull":true}`, false, ""},
+		{`{"Variable":"$.nul","IsNull":true}`, true, ""},
+		{`{"Variable":"$.s","StringMatches":"a*"}`, true, ""},
+		{`{"And":[{"Variable":"$.n","NumericGreaterThan":1},{"Variable":"$.s","StringEquals":"x"}]}`, false, ""},
+		{`{"Or":[{"Variable":"$.n","NumericGreaterThan":10},{"Variable":"$.s","StringEquals":"abc"}]}`, true, ""},
+		{`{"Not":{"Variable":"$.n","NumericGreaterThan":10}}`, true, ""},
+		{`{"Or":[{"Variable":"$.s","StringEquals":"abc"},{"Variable":"$.missing","StringEquals":"x"}]}`, true, ""},
+		{`{"Variable":"$.missing","StringEquals":"x"}`, false,
+			"States.Runtime: An error occurred while executing the state 'C' (entered at the event id #2). Invalid path '$.missing' : No results for path: $['missing']"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rule, func(t *testing.T) {
+			r := strings.TrimSuffix(tt.rule, "}") + `,"Next":"E"}`
+			def := `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[` + r + `],"Default":"E"},"E":{"Type":"Succeed"}}}`
+			sm, err := Load([]byte(def), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := sm.States["C"].Choices[0].Match(env)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Fatalf("error %v, want %s", err, tt.err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("Match = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}
