@@ -35,6 +35,10 @@ type Task struct {
 	Timeout      time.Duration // scaled; 0 means none
 	Heartbeat    time.Duration // scaled; 0 means none
 	Credentials  any           // evaluated Credentials, or nil
+	// Submitted is set by the engine for .sync and .waitForTaskToken
+	// resources: the integration calls it once with the initial API
+	// response, before Invoke returns, and the engine records TaskSubmitted.
+	Submitted func(output any)
 }
 
 // Invoker runs tasks. Invoke returns the task's raw result, or a

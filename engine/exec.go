@@ -38,6 +38,9 @@ func newExecution(e *Engine, parent context.Context, x *Execution, rec Recorder)
 	if parent == nil {
 		parent = context.Background()
 	}
+	if x == nil {
+		x = &Execution{}
+	}
 	ctx, cancel := context.WithCancelCause(parent)
 	ex := &execution{e: e, x: x, rec: rec, ctx: ctx, cancel: cancel}
 	if x.StartTime.IsZero() {
@@ -62,7 +65,7 @@ func (ex *execution) startedEvent() {
 		t.add(nil)
 		return
 	}
-	t.add(&history.Event{Type: history.ExecutionStarted, ExecutionStartedEventDetails: &history.ExecutionStartedEventDetails{
+	t.add(&history.Event{Type: history.ExecutionStarted, Timestamp: ex.x.StartTime, ExecutionStartedEventDetails: &history.ExecutionStartedEventDetails{
 		Input: ex.x.Input, InputDetails: history.Data(false), RoleArn: ex.x.RoleARN}})
 }
 
@@ -118,7 +121,9 @@ func (t *thread) add(ev *history.Event) int64 {
 	if ev != nil {
 		ev.ID = id
 		ev.PreviousEventID = t.last
-		ev.Timestamp = ex.e.clock.Now()
+		if ev.Timestamp.IsZero() {
+			ev.Timestamp = ex.e.clock.Now()
+		}
 		ex.pending = append(ex.pending, *ev)
 	}
 	if id > ex.e.maxEvents && ex.fatal == nil {

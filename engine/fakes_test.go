@@ -108,7 +108,8 @@ type fakeStep struct {
 	Result json.RawMessage `json:"result"`
 	Error  string          `json:"error"`
 	Cause  string          `json:"cause"`
-	Block  bool            `json:"block"` // wait until the task is cancelled (timeouts)
+	Block  bool            `json:"block"`  // wait until the task is cancelled (timeouts)
+	Submit json.RawMessage `json:"submit"` // initial response reported through Task.Submitted
 }
 
 // fakeInvoker answers tasks from a script keyed by Resource; the last step
@@ -137,6 +138,13 @@ func (f *fakeInvoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 		n = len(steps) - 1
 	}
 	s := steps[n]
+	if len(s.Submit) > 0 && t.Submitted != nil {
+		v, err := value.Parse(s.Submit)
+		if err != nil {
+			return nil, err
+		}
+		t.Submitted(v)
+	}
 	switch {
 	case s.Block:
 		<-ctx.Done()

@@ -123,7 +123,7 @@ func (t *thread) mapRunARN(st *asl.State) string {
 	if label == "" {
 		label = st.Name
 	}
-	id := tokenPrefix(x.ARN + label)
+	id := tokenPrefix(x.ARN+label, x.StartTime)
 	if len(id) > 36 {
 		id = id[:36]
 	}

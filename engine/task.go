@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stepwell/stepwell/asl"
@@ -78,17 +79,18 @@ func positiveSeconds(p *jsonpath.Path, env *asl.Env, field string) (int64, *faul
 
 func (t *thread) newToken() string {
 	n := t.ex.tokenSeq.Add(1)
-	return tokenPrefix(t.ex.x.ARN) + strconv.FormatInt(n, 10)
+	return tokenPrefix(t.ex.x.ARN, t.ex.x.StartTime) + strconv.FormatInt(n, 10)
 }
 
-// tokenPrefix derives an opaque, execution-unique token prefix.
-func tokenPrefix(arn string) string {
+// tokenPrefix derives an opaque prefix unique to one execution (its ARN and
+// start time).
+func tokenPrefix(arn string, start time.Time) string {
 	var h uint64 = 1469598103934665603
 	for i := 0; i < len(arn); i++ {
 		h ^= uint64(arn[i])
 		h *= 1099511628211
 	}
-	return "AQB" + strconv.FormatUint(h, 36) + strconv.FormatInt(time.Now().UnixNano(), 36) + "-"
+	return "AQB" + strconv.FormatUint(h, 36) + strconv.FormatInt(start.UnixNano(), 36) + "-"
 }
 
 func (t *thread) runTask(st *asl.State, raw any) (string, any, *failure) {
@@ -143,6 +145,10 @@ func (t *thread) runTask(st *asl.State, raw any) (string, any, *failure) {
 		}
 		if heartbeat != nil {
 			task.Heartbeat = t.ex.e.scaled(float64(*heartbeat))
+		}
+		if info.kind == resService && (info.callback || strings.Contains(info.resource, ".sync")) {
+			var once sync.Once
+			task.Submitted = func(out any) { once.Do(func() { t.submittedEvent(info, out) }) }
 		}
 		t.scheduledEvents(st, info, eff, timeout, heartbeat, creds)
 		result, fe := t.invoke(task)
@@ -338,4 +344,16 @@ func (t *thread) failedEvent(info resourceInfo, fe *fault.Error) {
 				ResourceType: info.resourceType, Resource: info.resource, Error: e, Cause: c}})
 		}
 	}
+}
+
+// submittedEvent records TaskSubmitted with the initial API response of a
+// .sync or .waitForTaskToken task.
+func (t *thread) submittedEvent(info resourceInfo, out any) {
+	if !t.recording() {
+		t.add(nil)
+		return
+	}
+	t.add(&history.Event{Type: history.TaskSubmitted, TaskSubmittedEventDetails: &history.TaskSubmittedEventDetails{
+		ResourceType: info.resourceType, Resource: info.resource, Output: value.String(out), OutputDetails: history.Data(false)}})
+	t.ex.flush()
 }
