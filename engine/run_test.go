@@ -88,7 +88,8 @@ func TestNilRecorderSameResult(t *testing.T) {
 }
 
 func TestHistoryLimit(t *testing.T) {
-	sm := load(t, `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"A"}}}`)
+	sm := load(t, `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"C"},
+		"C":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":true,"Next":"S"}],"Default":"A"},"S":{"Type":"Succeed"}}}`)
 	e := engine.New(engine.Config{MaxHistoryEvents: 50})
 	res := e.Execute(context.Background(), execution(sm, `{}`), nil)
 	if res.Status != engine.StatusFailed || res.Error == nil || *res.Error != "States.Runtime" {
