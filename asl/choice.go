@@ -113,8 +113,14 @@ func (l *loader) choiceRule(o *value.Object, at string, ql QueryLanguage) *Choic
 		for _, k := range o.Keys() {
 			switch k {
 			case "Condition", "Next", "Assign", "Output", "Comment":
+			case "Variable", "And", "Or", "Not":
+				l.schema(at, onlyFor(JSONata, k))
 			default:
-				l.schema(at, "The field '"+k+"' is not supported by Step Functions")
+				if _, isOp := operators[k]; isOp {
+					l.schema(at, onlyFor(JSONata, k))
+				} else {
+					l.schema(at, notSupported(k))
+				}
 			}
 		}
 		l.required(o, at, "Condition")
@@ -146,14 +152,16 @@ func (l *loader) condition(o *value.Object, at string, top bool) condition {
 			ops = append(ops, k)
 		case "Next", "Assign":
 			if !top {
-				l.schema(at, "The field '"+k+"' is not supported by Step Functions")
+				l.schema(at, notSupported(k))
 			}
 		case "Comment":
+		case "Condition", "Output":
+			l.schema(at, onlyFor(JSONPath, k))
 		default:
 			if _, ok := operators[k]; ok {
 				ops = append(ops, k)
 			} else {
-				l.schema(at, "The field '"+k+"' is not supported by Step Functions")
+				l.schema(at, notSupported(k))
 			}
 		}
 	}
@@ -171,7 +179,7 @@ func (l *loader) condition(o *value.Object, at string, top bool) condition {
 	switch op {
 	case "And", "Or":
 		if hasVar {
-			l.schema(at, "The field 'Variable' is not supported by Step Functions")
+			l.schema(at, notSupported("Variable"))
 		}
 		arr, ok := v.([]any)
 		if !ok {
@@ -196,7 +204,7 @@ func (l *loader) condition(o *value.Object, at string, top bool) condition {
 		return b
 	case "Not":
 		if hasVar {
-			l.schema(at, "The field 'Variable' is not supported by Step Functions")
+			l.schema(at, notSupported("Variable"))
 		}
 		eo, ok := v.(*value.Object)
 		if !ok {

@@ -14,7 +14,33 @@ const (
 	CodeInvalidJSON       = "INVALID_JSON_DESCRIPTION"
 	CodeMissingTransition = "MISSING_TRANSITION_TARGET"
 	CodeDuplicateState    = "DUPLICATE_STATE_NAME"
+	CodeMissingEnd        = "MISSING_END_STATE"
+	CodeInvalidStateName  = "INVALID_STATE_NAME"
+	CodeInvalidLabel      = "INVALID_LABEL_NAME"
+	CodeDuplicateLabel    = "DUPLICATE_LABEL_NAME"
+	// Warning codes.
+	CodeNoDollar          = "NO_DOLLAR"
+	CodeNoPath            = "NO_PATH"
+	CodePassResultStatic  = "PASS_RESULT_IS_STATIC"
 )
+
+// notSupported is AWS's message for a field a state or object does not
+// accept.
+func notSupported(field string) string { return "Field '" + field + "' is not supported" }
+
+// onlyFor is AWS's message for a field of the other query language; ql is
+// the language in effect.
+func onlyFor(ql QueryLanguage, field string) string {
+	other := JSONata
+	if ql == JSONata {
+		other = JSONPath
+	}
+	return "The QueryLanguage is set to '" + string(ql) + "', but field '" + field +
+		"' is only supported for the '" + string(other) + "' QueryLanguage"
+}
+
+// oneOf is AWS's message for a value outside an enumeration.
+func oneOf(values string) string { return "Value should be one of the following: " + values }
 
 // errorPrefix is what AWS puts before the diagnostics of an invalid
 // definition.
@@ -24,9 +50,14 @@ const errorPrefix = "Invalid State Machine Definition: '"
 // message: "<CODE>: <message> at <location>" (no " at …" when the
 // diagnostic has no location).
 func (d Diagnostic) String() string {
-	if d.Location == "" || d.Code == CodeInvalidJSON {
+	switch {
+	case d.Code == CodeInvalidJSON:
 		// Jackson's parse messages already end with their location.
 		return d.Code + ": " + d.Message
+	case d.Location == "":
+		// AWS prints a missing location as null, e.g.
+		// "MISSING_END_STATE: Workflow has no terminal state at null".
+		return d.Code + ": " + d.Message + " at null"
 	}
 	return d.Code + ": " + d.Message + " at " + d.Location
 }

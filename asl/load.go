@@ -80,7 +80,7 @@ const (
 // machine loads a top-level or nested state machine at location at.
 func (l *loader) machine(o *value.Object, at string, kind int) *StateMachine {
 	sm := &StateMachine{QueryLanguage: JSONPath, States: map[string]*State{}}
-	allowed := map[string]bool{"StartAt": true, "States": true, "Comment": true, "QueryLanguage": true}
+	allowed := map[string]bool{"StartAt": true, "States": true, "Comment": true, "QueryLanguage": kind != scopeProcessor}
 	if kind == scopeTop {
 		allowed["Version"] = true
 		allowed["TimeoutSeconds"] = true
@@ -92,7 +92,7 @@ func (l *loader) machine(o *value.Object, at string, kind int) *StateMachine {
 	l.unknownFields(o, at, func(k string) bool { return allowed[k] })
 
 	sm.Comment = l.str(o, at, "Comment")
-	if ql, ok := l.queryLanguage(o, at); ok {
+	if ql, ok := l.queryLanguage(o, at); ok && kind != scopeProcessor {
 		sm.QueryLanguage = ql
 		if kind == scopeTop {
 			l.topQL = ql
@@ -136,7 +136,7 @@ func (l *loader) machine(o *value.Object, at string, kind int) *StateMachine {
 		}
 		l.names[name] = true
 		if utf8.RuneCountInString(name) > 80 {
-			l.schema(sat, "State name cannot be longer than 80 characters")
+			l.add(SeverityError, CodeInvalidStateName, sat, "State name must be at most 80 characters long")
 		}
 		st := l.state(name, so, sat, sm.QueryLanguage)
 		sm.States[name] = st
@@ -206,7 +206,7 @@ func (l *loader) transitions(sm *StateMachine, at, statesAt string) {
 	} else {
 		return
 	}
-	terminal := false
+	terminal, typed := false, true
 	for _, name := range sm.Order {
 		st := sm.States[name]
 		if !seen[name] {
@@ -215,11 +215,11 @@ func (l *loader) transitions(sm *StateMachine, at, statesAt string) {
 		if st.End || st.Type == TypeSucceed || st.Type == TypeFail {
 			terminal = true
 		}
+		typed = typed && st.Type != ""
 	}
-	if !terminal && len(sm.Order) > 0 && !l.hasErrors() {
-		// AWS's linter requires a terminal state; whether the service
-		// rejects such a machine is not recorded, so this only warns.
-		l.add(SeverityWarning, CodeMissingTransition, statesAt, "No terminal state found in the state machine.")
+	if !terminal && typed && len(sm.Order) > 0 {
+		// Any terminal state in the scope satisfies AWS, reachable or not.
+		l.add(SeverityError, CodeMissingEnd, "", "Workflow has no terminal state")
 	}
 }
 
@@ -242,7 +242,7 @@ func (l *loader) required(o *value.Object, at string, names ...string) bool {
 func (l *loader) unknownFields(o *value.Object, at string, ok func(string) bool) {
 	for _, k := range o.Keys() {
 		if !ok(k) {
-			l.schema(at, "The field '"+k+"' is not supported by Step Functions")
+			l.schema(at, notSupported(k))
 		}
 	}
 }
@@ -258,7 +258,7 @@ func (l *loader) queryLanguage(o *value.Object, at string) (QueryLanguage, bool)
 	case JSONPath, JSONata:
 		return QueryLanguage(s), true
 	}
-	l.schema(loc(at, "QueryLanguage"), "The field 'QueryLanguage' should have one of these values: [JSONPath, JSONata]")
+	l.schema(loc(at, "QueryLanguage"), oneOf("[JSONPath, JSONata]"))
 	return "", false
 }
 

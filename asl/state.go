@@ -33,11 +33,11 @@ func (l *loader) state(name string, o *value.Object, at string, scopeQL QueryLan
 		lg, ok := fields[k]
 		switch {
 		case !ok:
-			l.schema(at, "The field '"+k+"' is not supported by Step Functions")
+			l.schema(at, notSupported(k))
 		case lg == langJP && ja:
-			l.schema(at, "The field '"+k+"' is not supported for the query language 'JSONata'")
+			l.schema(at, onlyFor(JSONata, k))
 		case lg == langJA && !ja:
-			l.schema(at, "The field '"+k+"' is not supported for the query language 'JSONPath'")
+			l.schema(at, onlyFor(JSONPath, k))
 		}
 	}
 	st.Comment = l.str(o, at, "Comment")
@@ -111,6 +111,7 @@ func (l *loader) state(name string, o *value.Object, at string, scopeQL QueryLan
 		l.retry(st, o, at)
 		l.catch(st, o, at)
 	}
+	l.lintState(st, o, at)
 	return st
 }
 
@@ -340,7 +341,7 @@ func (l *loader) mapState(st *State, o *value.Object, at string) {
 				if m, ok := co.Get("Mode"); ok {
 					ms, _ := m.(string)
 					if ms != "INLINE" && ms != "DISTRIBUTED" {
-						l.schema(loc(cat, "Mode"), "The field 'Mode' should have one of these values: [INLINE, DISTRIBUTED]")
+						l.schema(loc(cat, "Mode"), oneOf("[INLINE, DISTRIBUTED]"))
 					} else {
 						st.ProcessorMode = ms
 					}
@@ -348,7 +349,7 @@ func (l *loader) mapState(st *State, o *value.Object, at string) {
 				if e, ok := co.Get("ExecutionType"); ok {
 					es, _ := e.(string)
 					if es != "STANDARD" && es != "EXPRESS" {
-						l.schema(loc(cat, "ExecutionType"), "The field 'ExecutionType' should have one of these values: [STANDARD, EXPRESS]")
+						l.schema(loc(cat, "ExecutionType"), oneOf("[STANDARD, EXPRESS]"))
 					} else {
 						st.ProcessorExecutionType = es
 					}
@@ -411,9 +412,9 @@ func (l *loader) mapState(st *State, o *value.Object, at string) {
 		case !isStr:
 			l.schema(lat, "Expected value of type String")
 		case !validLabel(s):
-			l.schema(lat, "The value for the field 'Label' must be a valid label")
+			l.add(SeverityError, CodeInvalidLabel, lat, "Invalid label name: "+s)
 		case l.labels[s]:
-			l.schema(lat, "The value for the field 'Label' must be unique in the state machine definition")
+			l.add(SeverityError, CodeDuplicateLabel, lat, "Duplicate label name: "+s)
 		}
 		l.labels[s] = true
 		st.Label = s
@@ -531,7 +532,7 @@ func (l *loader) retry(st *State, o *value.Object, at string) {
 		if jv, ok := ro.Get("JitterStrategy"); ok {
 			js, _ := jv.(string)
 			if js != "FULL" && js != "NONE" {
-				l.schema(loc(iat, "JitterStrategy"), "The field 'JitterStrategy' should have one of these values: [FULL, NONE]")
+				l.schema(loc(iat, "JitterStrategy"), oneOf("[FULL, NONE]"))
 			} else {
 				r.JitterStrategy = js
 			}
@@ -564,11 +565,11 @@ func (l *loader) catch(st *State, o *value.Object, at string) {
 			lg, ok := catcherFields[k]
 			switch {
 			case !ok:
-				l.schema(iat, "The field '"+k+"' is not supported by Step Functions")
+				l.schema(iat, notSupported(k))
 			case lg == langJP && ja:
-				l.schema(iat, "The field '"+k+"' is not supported for the query language 'JSONata'")
+				l.schema(iat, onlyFor(JSONata, k))
 			case lg == langJA && !ja:
-				l.schema(iat, "The field '"+k+"' is not supported for the query language 'JSONPath'")
+				l.schema(iat, onlyFor(JSONPath, k))
 			}
 		}
 		c := &Catcher{}
