@@ -19,9 +19,9 @@ const (
 	CodeInvalidLabel      = "INVALID_LABEL_NAME"
 	CodeDuplicateLabel    = "DUPLICATE_LABEL_NAME"
 	// Warning codes.
-	CodeNoDollar          = "NO_DOLLAR"
-	CodeNoPath            = "NO_PATH"
-	CodePassResultStatic  = "PASS_RESULT_IS_STATIC"
+	CodeNoDollar         = "NO_DOLLAR"
+	CodeNoPath           = "NO_PATH"
+	CodePassResultStatic = "PASS_RESULT_IS_STATIC"
 )
 
 // notSupported is AWS's message for a field a state or object does not
