@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,8 +50,8 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	if err := exactArgs("run", pos, "FILE"); err != nil {
 		return err
 	}
-	if *scale < 0 {
-		return &usageError{msg: fmt.Sprintf("run: --time-scale must not be negative, got %g", *scale)}
+	if !(*scale > 0) || math.IsInf(*scale, 0) {
+		return &usageError{msg: fmt.Sprintf("run: --time-scale must be a positive number, got %g", *scale)}
 	}
 	file := pos[0]
 	def, err := c.m.readFile(file)
