@@ -78,9 +78,9 @@ func (t *thread) runMap(st *asl.State, raw any) (string, any, *failure) {
 		}
 		if f.aborted {
 			if distributed {
-				t.simpleEvent(history.MapRunAborted)
+				t.abortEvent(history.MapRunAborted)
 			}
-			t.simpleEvent(history.MapStateAborted)
+			t.abortEvent(history.MapStateAborted)
 			return "", nil, f
 		}
 		if distributed {
@@ -101,7 +101,7 @@ func (t *thread) runMap(st *asl.State, raw any) (string, any, *failure) {
 		}
 		if d, ok := rs.next(st.Retry, f); ok {
 			if !t.sleepRetry(d) {
-				t.simpleEvent(history.MapStateAborted)
+				t.abortEvent(history.MapStateAborted)
 				return "", nil, t.aborted()
 			}
 			r.sc.retry = rs.total
@@ -349,7 +349,10 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 			}
 		}
 		var endID int64
-		if it.recording() {
+		if f != nil && f.aborted && t.ex.ctx.Err() != nil {
+			// stopped or timed out: no iteration event
+			endID = end
+		} else if it.recording() {
 			d := &history.MapIterationEventDetails{Name: st.Name, Index: int64(i)}
 			ev := &history.Event{Type: typ}
 			switch typ {

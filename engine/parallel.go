@@ -58,13 +58,13 @@ func (t *thread) runParallel(st *asl.State, raw any) (string, any, *failure) {
 			return "", nil, f
 		}
 		if f.aborted {
-			t.simpleEvent(history.ParallelStateAborted)
+			t.abortEvent(history.ParallelStateAborted)
 			return "", nil, f
 		}
 		t.last = f.last
 		if d, ok := rs.next(st.Retry, f); ok {
 			if !t.sleepRetry(d) {
-				t.simpleEvent(history.ParallelStateAborted)
+				t.abortEvent(history.ParallelStateAborted)
 				return "", nil, t.aborted()
 			}
 			r.sc.retry = rs.total

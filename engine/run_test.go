@@ -47,14 +47,14 @@ func TestStop(t *testing.T) {
 		t.Fatalf("result %+v", res)
 	}
 	last := rec.events[len(rec.events)-1]
-	if last.Type != history.ExecutionAborted || *last.ExecutionAbortedEventDetails.Error != "Bye" {
+	if last.Type != history.ExecutionAborted || *last.ExecutionAbortedEventDetails.Error != "Bye" || last.PreviousEventID != 0 {
 		t.Fatalf("last event %+v", last)
 	}
 	var types []history.EventType
 	for _, ev := range rec.events {
 		types = append(types, ev.Type)
 	}
-	want := []history.EventType{history.ExecutionStarted, history.WaitStateEntered, history.WaitStateAborted, history.ExecutionAborted}
+	want := []history.EventType{history.ExecutionStarted, history.WaitStateEntered, history.ExecutionAborted}
 	if len(types) != len(want) {
 		t.Fatalf("events %v, want %v", types, want)
 	}

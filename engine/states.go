@@ -459,6 +459,11 @@ func (t *thread) runWait(st *asl.State, raw any) (string, any, *failure) {
 
 // abortEvent records a *StateAborted event when a state is interrupted.
 func (t *thread) abortEvent(typ history.EventType) {
+	if t.ex.ctx.Err() != nil {
+		// StopExecution and the execution timeout end the history with
+		// ExecutionAborted or ExecutionTimedOut only.
+		return
+	}
 	if t.recording() {
 		t.add(&history.Event{Type: typ})
 	} else {
