@@ -74,7 +74,7 @@ func (l *loader) choiceState(st *State, o *value.Object, at string) {
 		if s, isStr := d.(string); isStr {
 			st.Default = s
 		} else {
-			l.schema(loc(at, "Default"), "Expected value of type String")
+			l.schema(loc(at, "Default"), "Expected value of type [STRING]")
 		}
 	}
 	if !l.required(o, at, "Choices") {
@@ -84,7 +84,7 @@ func (l *loader) choiceState(st *State, o *value.Object, at string) {
 	cat := loc(at, "Choices")
 	arr, ok := cv.([]any)
 	if !ok {
-		l.schema(cat, "Expected value of type Array")
+		l.schema(cat, "Expected value of type [ARRAY]")
 		return
 	}
 	if len(arr) == 0 {
@@ -95,7 +95,7 @@ func (l *loader) choiceState(st *State, o *value.Object, at string) {
 		iat := locIdx(cat, i)
 		ro, ok := e.(*value.Object)
 		if !ok {
-			l.schema(iat, "Expected value of type Object")
+			l.schema(iat, "Expected value of type [OBJECT]")
 			continue
 		}
 		st.Choices = append(st.Choices, l.choiceRule(ro, iat, st.QueryLanguage))
@@ -183,7 +183,7 @@ func (l *loader) condition(o *value.Object, at string, top bool) condition {
 		}
 		arr, ok := v.([]any)
 		if !ok {
-			l.schema(oat, "Expected value of type Array")
+			l.schema(oat, "Expected value of type [ARRAY]")
 			return nil
 		}
 		if len(arr) == 0 {
@@ -194,7 +194,7 @@ func (l *loader) condition(o *value.Object, at string, top bool) condition {
 		for i, e := range arr {
 			eo, ok := e.(*value.Object)
 			if !ok {
-				l.schema(locIdx(oat, i), "Expected value of type Object")
+				l.schema(locIdx(oat, i), "Expected value of type [OBJECT]")
 				continue
 			}
 			if c := l.condition(eo, locIdx(oat, i), false); c != nil {
@@ -208,7 +208,7 @@ func (l *loader) condition(o *value.Object, at string, top bool) condition {
 		}
 		eo, ok := v.(*value.Object)
 		if !ok {
-			l.schema(oat, "Expected value of type Object")
+			l.schema(oat, "Expected value of type [OBJECT]")
 			return nil
 		}
 		c := l.condition(eo, oat, false)
@@ -224,7 +224,7 @@ func (l *loader) condition(o *value.Object, at string, top bool) condition {
 	vv, _ := o.Get("Variable")
 	vs, ok := vv.(string)
 	if !ok {
-		l.schema(loc(at, "Variable"), "Expected value of type String")
+		l.schema(loc(at, "Variable"), "Expected value of type [STRING]")
 		return nil
 	}
 	vp, err := jsonpath.Compile(vs)
@@ -237,7 +237,7 @@ func (l *loader) condition(o *value.Object, at string, top bool) condition {
 	if info.path {
 		s, ok := v.(string)
 		if !ok {
-			l.schema(oat, "Expected value of type String")
+			l.schema(oat, "Expected value of type [STRING]")
 			return nil
 		}
 		p, err := jsonpath.Compile(s)
@@ -252,7 +252,7 @@ func (l *loader) condition(o *value.Object, at string, top bool) condition {
 	case kString:
 		s, ok := v.(string)
 		if !ok {
-			l.schema(oat, "Expected value of type String")
+			l.schema(oat, "Expected value of type [STRING]")
 			return nil
 		}
 		d.str = s
@@ -267,21 +267,21 @@ func (l *loader) condition(o *value.Object, at string, top bool) condition {
 	case kNumeric:
 		f, ok := value.ToFloat(v)
 		if !ok {
-			l.schema(oat, "Expected value of type Number")
+			l.schema(oat, "Expected value of type [NUMBER]")
 			return nil
 		}
 		d.num = f
 	case kBoolean, kIs:
 		b, ok := v.(bool)
 		if !ok {
-			l.schema(oat, "Expected value of type Boolean")
+			l.schema(oat, "Expected value of type [BOOLEAN]")
 			return nil
 		}
 		d.b = b
 	case kTimestamp:
 		s, ok := v.(string)
 		if !ok {
-			l.schema(oat, "Expected value of type String")
+			l.schema(oat, "Expected value of type [STRING]")
 			return nil
 		}
 		t, ok := parseTimestamp(s)

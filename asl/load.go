@@ -80,7 +80,7 @@ const (
 // machine loads a top-level or nested state machine at location at.
 func (l *loader) machine(o *value.Object, at string, kind int) *StateMachine {
 	sm := &StateMachine{QueryLanguage: JSONPath, States: map[string]*State{}}
-	allowed := map[string]bool{"StartAt": true, "States": true, "Comment": true, "QueryLanguage": kind != scopeProcessor}
+	allowed := map[string]bool{"StartAt": true, "States": true, "Comment": true, "QueryLanguage": kind == scopeTop}
 	if kind == scopeTop {
 		allowed["Version"] = true
 		allowed["TimeoutSeconds"] = true
@@ -92,16 +92,14 @@ func (l *loader) machine(o *value.Object, at string, kind int) *StateMachine {
 	l.unknownFields(o, at, func(k string) bool { return allowed[k] })
 
 	sm.Comment = l.str(o, at, "Comment")
-	if ql, ok := l.queryLanguage(o, at); ok && kind != scopeProcessor {
-		sm.QueryLanguage = ql
-		if kind == scopeTop {
+	// Nested machines cannot set QueryLanguage: their states inherit the
+	// top level's, whatever the enclosing Parallel or Map uses.
+	if kind == scopeTop {
+		if ql, ok := l.queryLanguage(o, at); ok {
 			l.topQL = ql
-		} else if l.topQL == JSONata && ql == JSONPath {
-			l.schema(at, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine")
 		}
-	} else if kind != scopeTop {
-		sm.QueryLanguage = l.topQL
 	}
+	sm.QueryLanguage = l.topQL
 	if kind == scopeTop {
 		if v, ok := o.Get("Version"); ok {
 			if s, isStr := v.(string); !isStr || s != "1.0" {
@@ -120,7 +118,7 @@ func (l *loader) machine(o *value.Object, at string, kind int) *StateMachine {
 	statesAt := loc(at, "States")
 	states, ok := statesV.(*value.Object)
 	if !ok {
-		l.schema(statesAt, "Expected value of type Object")
+		l.schema(statesAt, "Expected value of type [OBJECT]")
 		return sm
 	}
 	for i := 0; i < states.Len(); i++ {
@@ -128,7 +126,7 @@ func (l *loader) machine(o *value.Object, at string, kind int) *StateMachine {
 		sat := loc(statesAt, name)
 		so, ok := sv.(*value.Object)
 		if !ok {
-			l.schema(sat, "Expected value of type Object")
+			l.schema(sat, "Expected value of type [OBJECT]")
 			continue
 		}
 		if l.names[name] {
@@ -142,13 +140,14 @@ func (l *loader) machine(o *value.Object, at string, kind int) *StateMachine {
 		sm.States[name] = st
 		sm.Order = append(sm.Order, name)
 	}
-	l.transitions(sm, at, statesAt)
+	l.transitions(sm, at, statesAt, kind == scopeTop)
 	return sm
 }
 
-// transitions checks that every target exists in this scope, that every
-// state is reachable from StartAt and that the scope can end.
-func (l *loader) transitions(sm *StateMachine, at, statesAt string) {
+// transitions checks that every target exists in this scope and that
+// every state is reachable from StartAt; at the top level, that the
+// workflow has a terminal state.
+func (l *loader) transitions(sm *StateMachine, at, statesAt string, top bool) {
 	type edge struct {
 		target, where string
 	}
@@ -172,14 +171,13 @@ func (l *loader) transitions(sm *StateMachine, at, statesAt string) {
 		}
 		return es
 	}
+	// AWS words every dangling target, StartAt and Default included, as a
+	// 'Next' target.
 	missing := func(e edge) {
-		leaf := e.where[strings.LastIndexByte(e.where, '/')+1:]
-		l.add(SeverityError, CodeMissingTransition, e.where, "Missing '"+leaf+"' target: "+e.target)
+		l.add(SeverityError, CodeMissingTransition, e.where, "Missing 'Next' target: "+e.target)
 	}
-	if sm.StartAt != "" {
-		if _, ok := sm.States[sm.StartAt]; !ok && len(sm.States) > 0 {
-			missing(edge{sm.StartAt, loc(at, "StartAt")})
-		}
+	if _, ok := sm.States[sm.StartAt]; !ok && sm.StartAt != "" {
+		missing(edge{sm.StartAt, loc(at, "StartAt")})
 	}
 	for _, name := range sm.Order {
 		for _, e := range edgesOf(sm.States[name], loc(statesAt, name)) {
@@ -188,7 +186,23 @@ func (l *loader) transitions(sm *StateMachine, at, statesAt string) {
 			}
 		}
 	}
-	// Reachability from StartAt.
+	terminal, typed := false, true
+	for _, name := range sm.Order {
+		st := sm.States[name]
+		if st.End || st.Type == TypeSucceed || st.Type == TypeFail {
+			terminal = true
+		}
+		typed = typed && st.Type != ""
+	}
+	if top && !terminal && typed && len(sm.Order) > 0 {
+		// Any terminal state satisfies AWS, reachable or not; without one,
+		// AWS reports this instead of unreachable states.
+		l.add(SeverityError, CodeMissingEnd, "", "Workflow has no terminal state")
+		return
+	}
+	if sm.StartAt == "" {
+		return // reported as a missing field
+	}
 	seen := map[string]bool{}
 	if _, ok := sm.States[sm.StartAt]; ok {
 		stack := []string{sm.StartAt}
@@ -203,23 +217,11 @@ func (l *loader) transitions(sm *StateMachine, at, statesAt string) {
 				}
 			}
 		}
-	} else {
-		return
 	}
-	terminal, typed := false, true
 	for _, name := range sm.Order {
-		st := sm.States[name]
 		if !seen[name] {
 			l.add(SeverityError, CodeMissingTransition, loc(statesAt, name), "State \""+name+"\" is not reachable.")
 		}
-		if st.End || st.Type == TypeSucceed || st.Type == TypeFail {
-			terminal = true
-		}
-		typed = typed && st.Type != ""
-	}
-	if !terminal && typed && len(sm.Order) > 0 {
-		// Any terminal state in the scope satisfies AWS, reachable or not.
-		l.add(SeverityError, CodeMissingEnd, "", "Workflow has no terminal state")
 	}
 }
 
@@ -247,19 +249,33 @@ func (l *loader) unknownFields(o *value.Object, at string, ok func(string) bool)
 	}
 }
 
-// queryLanguage reads a QueryLanguage member.
+// queryLanguage reads a QueryLanguage member and reports a bad value.
 func (l *loader) queryLanguage(o *value.Object, at string) (QueryLanguage, bool) {
+	ql, ok, problem := queryLanguageOf(o)
+	if problem != "" {
+		l.schema(loc(at, "QueryLanguage"), problem)
+	}
+	return ql, ok
+}
+
+// queryLanguageOf resolves a QueryLanguage member as AWS does: anything but
+// the exact string "JSONPath" means JSONata. problem is the diagnostic for
+// a value outside the enumeration.
+func queryLanguageOf(o *value.Object) (ql QueryLanguage, present bool, problem string) {
 	v, ok := o.Get("QueryLanguage")
 	if !ok {
-		return "", false
+		return "", false, ""
 	}
-	s, _ := v.(string)
-	switch QueryLanguage(s) {
-	case JSONPath, JSONata:
-		return QueryLanguage(s), true
+	s, isStr := v.(string)
+	switch {
+	case !isStr:
+		problem = "Expected value of type [STRING]"
+	case s == string(JSONPath):
+		return JSONPath, true, ""
+	case s != string(JSONata):
+		problem = oneOf("[JSONPath, JSONata]")
 	}
-	l.schema(loc(at, "QueryLanguage"), oneOf("[JSONPath, JSONata]"))
-	return "", false
+	return JSONata, true, problem
 }
 
 // str reads an optional string member; a wrong type is reported.
@@ -270,7 +286,7 @@ func (l *loader) str(o *value.Object, at, key string) string {
 	}
 	s, isStr := v.(string)
 	if !isStr {
-		l.schema(loc(at, key), "Expected value of type String")
+		l.schema(loc(at, key), "Expected value of type [STRING]")
 	}
 	return s
 }
@@ -283,11 +299,15 @@ func (l *loader) intField(o *value.Object, at, key string, min, max int64) *int6
 	}
 	n, isInt := asInt(v)
 	if !isInt {
-		l.schema(loc(at, key), "Expected value of type Integer")
+		l.schema(loc(at, key), "Expected value of type [INTEGER]")
 		return nil
 	}
 	if n < min || n > max {
-		l.schema(loc(at, key), "The value for the field '"+key+"' must be between "+itoa(min)+" and "+itoa(max))
+		if n < min {
+			l.schema(loc(at, key), "Minimum value is "+itoa(min))
+		} else {
+			l.schema(loc(at, key), "Maximum value is "+itoa(max))
+		}
 	}
 	return &n
 }
@@ -326,7 +346,7 @@ func (l *loader) pathField(o *value.Object, at, key string, reference bool) *Pat
 	}
 	s, isStr := v.(string)
 	if !isStr {
-		l.schema(loc(at, key), "Expected value of type String")
+		l.schema(loc(at, key), "Expected value of type [STRING]")
 		return nil
 	}
 	var p *jsonpath.Path
@@ -354,7 +374,7 @@ func (l *loader) refPath(o *value.Object, at, key string) *jsonpath.Path {
 	}
 	s, isStr := v.(string)
 	if !isStr {
-		l.schema(loc(at, key), "Expected value of type String")
+		l.schema(loc(at, key), "Expected value of type [STRING]")
 		return nil
 	}
 	p, err := jsonpath.CompileReference(s)
@@ -373,7 +393,7 @@ func (l *loader) template(o *value.Object, at, key string, mustBeObject bool) *T
 		return nil
 	}
 	if _, isObj := v.(*value.Object); !isObj && mustBeObject {
-		l.schema(loc(at, key), "Expected value of type Object")
+		l.schema(loc(at, key), "Expected value of type [OBJECT]")
 	}
 	return compileTemplate(v, &l.reporter, loc(at, key))
 }
@@ -388,7 +408,7 @@ func (l *loader) assign(o *value.Object, at string, ql QueryLanguage) *Assign {
 	aat := loc(at, "Assign")
 	obj, isObj := v.(*value.Object)
 	if !isObj {
-		l.schema(aat, "Expected value of type Object")
+		l.schema(aat, "Expected value of type [OBJECT]")
 		return nil
 	}
 	for _, k := range obj.Keys() {

@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"math"
 	"strings"
 
 	"github.com/stepwell/stepwell/value"
@@ -22,11 +23,15 @@ func (l *loader) state(name string, o *value.Object, at string, scopeQL QueryLan
 		return st
 	}
 	st.Type = StateType(ts)
-	if ql, ok := l.queryLanguage(o, at); ok {
-		if l.topQL == JSONata && ql == JSONPath {
-			l.schema(at, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine")
-		}
+	ql, hasQL, qlProblem := queryLanguageOf(o)
+	downgraded := false
+	if hasQL {
 		st.QueryLanguage = ql
+		if l.topQL == JSONata && ql == JSONPath {
+			// AWS reports only this for the state, not its JSONata fields.
+			l.schema(at, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine")
+			downgraded = true
+		}
 	}
 	ja := st.QueryLanguage == JSONata
 	for _, k := range o.Keys() {
@@ -34,11 +39,15 @@ func (l *loader) state(name string, o *value.Object, at string, scopeQL QueryLan
 		switch {
 		case !ok:
 			l.schema(at, notSupported(k))
+		case downgraded:
 		case lg == langJP && ja:
 			l.schema(at, onlyFor(JSONata, k))
 		case lg == langJA && !ja:
 			l.schema(at, onlyFor(JSONPath, k))
 		}
+	}
+	if qlProblem != "" {
+		l.schema(loc(at, "QueryLanguage"), qlProblem)
 	}
 	st.Comment = l.str(o, at, "Comment")
 
@@ -56,7 +65,7 @@ func (l *loader) state(name string, o *value.Object, at string, scopeQL QueryLan
 		if ev, ok := o.Get("End"); ok {
 			b, isBool := ev.(bool)
 			if !isBool {
-				l.schema(loc(at, "End"), "Expected value of type Boolean")
+				l.schema(loc(at, "End"), "Expected value of type [BOOLEAN]")
 			}
 			st.End = b
 		}
@@ -140,10 +149,10 @@ func (l *loader) task(st *State, o *value.Object, at string) {
 	st.TimeoutSecondsPath = l.refPath(o, at, "TimeoutSecondsPath")
 	st.HeartbeatSecondsPath = l.refPath(o, at, "HeartbeatSecondsPath")
 	if o.Has("TimeoutSeconds") && o.Has("TimeoutSecondsPath") {
-		l.schema(at, "Only one of these fields is allowed: [TimeoutSeconds, TimeoutSecondsPath]")
+		l.schema(loc(at, "TimeoutSeconds"), "Only one of these fields is allowed: [TimeoutSeconds, TimeoutSecondsPath]")
 	}
 	if o.Has("HeartbeatSeconds") && o.Has("HeartbeatSecondsPath") {
-		l.schema(at, "Only one of these fields is allowed: [HeartbeatSeconds, HeartbeatSecondsPath]")
+		l.schema(loc(at, "HeartbeatSeconds"), "Only one of these fields is allowed: [HeartbeatSeconds, HeartbeatSecondsPath]")
 	}
 	if st.TimeoutSeconds != nil && st.HeartbeatSeconds != nil && *st.HeartbeatSeconds >= *st.TimeoutSeconds {
 		l.schema(loc(at, "HeartbeatSeconds"), "The value of 'HeartbeatSeconds' must be less than the value of 'TimeoutSeconds'")
@@ -153,7 +162,7 @@ func (l *loader) task(st *State, o *value.Object, at string) {
 		co, isObj := cv.(*value.Object)
 		switch {
 		case !isObj:
-			l.schema(cat, "Expected value of type Object")
+			l.schema(cat, "Expected value of type [OBJECT]")
 		case !co.Has("RoleArn") && !co.Has("RoleArn.$"):
 			l.schema(cat, "The field 'RoleArn' is required but was missing")
 		}
@@ -219,7 +228,7 @@ func (l *loader) wait(st *State, o *value.Object, at string) {
 	if v, ok := o.Get("Timestamp"); ok && !(ja && isJSONata(v)) {
 		s, isStr := v.(string)
 		if !isStr {
-			l.schema(loc(at, "Timestamp"), "Expected value of type String")
+			l.schema(loc(at, "Timestamp"), "Expected value of type [STRING]")
 		} else if t, ok := parseTimestamp(s); ok {
 			st.Timestamp = &t
 			st.TimestampText = s
@@ -238,7 +247,7 @@ func (l *loader) fail(st *State, o *value.Object, at string) {
 		if s, isStr := v.(string); isStr {
 			st.Error = s
 		} else {
-			l.schema(loc(at, "Error"), "Expected value of type String")
+			l.schema(loc(at, "Error"), "Expected value of type [STRING]")
 		}
 	}
 	if v, ok := o.Get("Cause"); ok {
@@ -246,17 +255,17 @@ func (l *loader) fail(st *State, o *value.Object, at string) {
 		if s, isStr := v.(string); isStr {
 			st.Cause = s
 		} else {
-			l.schema(loc(at, "Cause"), "Expected value of type String")
+			l.schema(loc(at, "Cause"), "Expected value of type [STRING]")
 		}
 	}
 	_ = ja
 	st.ErrorPath = l.stringExpr(o, at, "ErrorPath")
 	st.CausePath = l.stringExpr(o, at, "CausePath")
 	if o.Has("Error") && o.Has("ErrorPath") {
-		l.schema(at, "Only one of these fields is allowed: [Error, ErrorPath]")
+		l.schema(loc(at, "Error"), "Only one of these fields is allowed: [Error, ErrorPath]")
 	}
 	if o.Has("Cause") && o.Has("CausePath") {
-		l.schema(at, "Only one of these fields is allowed: [Cause, CausePath]")
+		l.schema(loc(at, "Cause"), "Only one of these fields is allowed: [Cause, CausePath]")
 	}
 }
 
@@ -277,7 +286,7 @@ func (l *loader) stringExpr(o *value.Object, at, key string) *Expr {
 	fat := loc(at, key)
 	s, isStr := v.(string)
 	if !isStr {
-		l.schema(fat, "Expected value of type String")
+		l.schema(fat, "Expected value of type [STRING]")
 		return nil
 	}
 	e, err := compileExpr(s)
@@ -297,7 +306,7 @@ func (l *loader) parallel(st *State, o *value.Object, at string) {
 	bat := loc(at, "Branches")
 	arr, ok := bv.([]any)
 	if !ok {
-		l.schema(bat, "Expected value of type Array")
+		l.schema(bat, "Expected value of type [ARRAY]")
 		return
 	}
 	if len(arr) == 0 {
@@ -308,7 +317,7 @@ func (l *loader) parallel(st *State, o *value.Object, at string) {
 		iat := locIdx(bat, i)
 		bo, ok := b.(*value.Object)
 		if !ok {
-			l.schema(iat, "Expected value of type Object")
+			l.schema(iat, "Expected value of type [OBJECT]")
 			continue
 		}
 		st.Branches = append(st.Branches, l.machine(bo, iat, scopeBranch))
@@ -322,20 +331,20 @@ func (l *loader) mapState(st *State, o *value.Object, at string) {
 		key = "Iterator"
 	}
 	if o.Has("ItemProcessor") && o.Has("Iterator") {
-		l.schema(at, "Only one of these fields is allowed: [ItemProcessor, Iterator]")
+		l.schema(loc(at, "ItemProcessor"), "Only one of these fields is allowed: [ItemProcessor, Iterator]")
 	}
 	st.ProcessorMode = "INLINE"
 	if pv, ok := o.Get(key); !ok {
 		l.schema(at, "These fields are required: [ItemProcessor]")
 	} else if po, ok := pv.(*value.Object); !ok {
-		l.schema(loc(at, key), "Expected value of type Object")
+		l.schema(loc(at, key), "Expected value of type [OBJECT]")
 	} else {
 		pat := loc(at, key)
 		st.ItemProcessor = l.machine(po, pat, scopeProcessor)
 		if cv, ok := po.Get("ProcessorConfig"); ok {
 			cat := loc(pat, "ProcessorConfig")
 			if co, ok := cv.(*value.Object); !ok {
-				l.schema(cat, "Expected value of type Object")
+				l.schema(cat, "Expected value of type [OBJECT]")
 			} else {
 				l.unknownFields(co, cat, func(k string) bool { return k == "Mode" || k == "ExecutionType" })
 				if m, ok := co.Get("Mode"); ok {
@@ -372,7 +381,7 @@ func (l *loader) mapState(st *State, o *value.Object, at string) {
 		}
 	}
 	if v, ok := o.Get("MaxConcurrency"); ok && !(ja && isJSONata(v)) {
-		if n := l.intField(o, at, "MaxConcurrency", 0, math32); n != nil {
+		if n := l.intField(o, at, "MaxConcurrency", 0, math.MaxInt64); n != nil {
 			st.MaxConcurrency = *n
 		}
 	}
@@ -380,7 +389,7 @@ func (l *loader) mapState(st *State, o *value.Object, at string) {
 	if v, ok := o.Get("ToleratedFailurePercentage"); ok && !(ja && isJSONata(v)) {
 		f, isNum := value.ToFloat(v)
 		if !isNum {
-			l.schema(loc(at, "ToleratedFailurePercentage"), "Expected value of type Number")
+			l.schema(loc(at, "ToleratedFailurePercentage"), "Expected value of type [NUMBER]")
 		} else if f < 0 || f > 100 {
 			l.schema(loc(at, "ToleratedFailurePercentage"), "The value for the field 'ToleratedFailurePercentage' must be between 0 and 100")
 		} else {
@@ -399,7 +408,7 @@ func (l *loader) mapState(st *State, o *value.Object, at string) {
 		{"Parameters", "ItemSelector"},
 	} {
 		if o.Has(p[0]) && o.Has(p[1]) {
-			l.schema(at, "Only one of these fields is allowed: ["+p[0]+", "+p[1]+"]")
+			l.schema(loc(at, p[0]), "Only one of these fields is allowed: ["+p[0]+", "+p[1]+"]")
 		}
 	}
 	st.ItemReader = l.object(o, at, "ItemReader")
@@ -410,7 +419,7 @@ func (l *loader) mapState(st *State, o *value.Object, at string) {
 		lat := loc(at, "Label")
 		switch {
 		case !isStr:
-			l.schema(lat, "Expected value of type String")
+			l.schema(lat, "Expected value of type [STRING]")
 		case !validLabel(s):
 			l.add(SeverityError, CodeInvalidLabel, lat, "Invalid label name: "+s)
 		case l.labels[s]:
@@ -432,7 +441,7 @@ func (l *loader) object(o *value.Object, at, key string) *value.Object {
 	}
 	ob, isObj := v.(*value.Object)
 	if !isObj {
-		l.schema(loc(at, key), "Expected value of type Object")
+		l.schema(loc(at, key), "Expected value of type [OBJECT]")
 	}
 	return ob
 }
@@ -461,7 +470,7 @@ func (l *loader) errorEquals(o *value.Object, at string, last bool) []string {
 	eat := loc(at, "ErrorEquals")
 	arr, isArr := v.([]any)
 	if !isArr {
-		l.schema(eat, "Expected value of type Array")
+		l.schema(eat, "Expected value of type [ARRAY]")
 		return nil
 	}
 	if len(arr) == 0 {
@@ -472,7 +481,7 @@ func (l *loader) errorEquals(o *value.Object, at string, last bool) []string {
 	for i, e := range arr {
 		s, isStr := e.(string)
 		if !isStr {
-			l.schema(locIdx(eat, i), "Expected value of type String")
+			l.schema(locIdx(eat, i), "Expected value of type [STRING]")
 			continue
 		}
 		out = append(out, s)
@@ -498,14 +507,14 @@ func (l *loader) retry(st *State, o *value.Object, at string) {
 	rat := loc(at, "Retry")
 	arr, isArr := v.([]any)
 	if !isArr {
-		l.schema(rat, "Expected value of type Array")
+		l.schema(rat, "Expected value of type [ARRAY]")
 		return
 	}
 	for i, e := range arr {
 		iat := locIdx(rat, i)
 		ro, isObj := e.(*value.Object)
 		if !isObj {
-			l.schema(iat, "Expected value of type Object")
+			l.schema(iat, "Expected value of type [OBJECT]")
 			continue
 		}
 		l.required(ro, iat, "ErrorEquals")
@@ -521,7 +530,7 @@ func (l *loader) retry(st *State, o *value.Object, at string) {
 		if bv, ok := ro.Get("BackoffRate"); ok {
 			f, isNum := value.ToFloat(bv)
 			if !isNum {
-				l.schema(loc(iat, "BackoffRate"), "Expected value of type Number")
+				l.schema(loc(iat, "BackoffRate"), "Expected value of type [NUMBER]")
 			} else if f < 1.0 {
 				l.schema(loc(iat, "BackoffRate"), "The value for the field 'BackoffRate' must be greater than or equal to 1.0")
 			} else {
@@ -549,7 +558,7 @@ func (l *loader) catch(st *State, o *value.Object, at string) {
 	cat := loc(at, "Catch")
 	arr, isArr := v.([]any)
 	if !isArr {
-		l.schema(cat, "Expected value of type Array")
+		l.schema(cat, "Expected value of type [ARRAY]")
 		return
 	}
 	ja := st.QueryLanguage == JSONata
@@ -557,7 +566,7 @@ func (l *loader) catch(st *State, o *value.Object, at string) {
 		iat := locIdx(cat, i)
 		co, isObj := e.(*value.Object)
 		if !isObj {
-			l.schema(iat, "Expected value of type Object")
+			l.schema(iat, "Expected value of type [OBJECT]")
 			continue
 		}
 		l.required(co, iat, "ErrorEquals", "Next")
