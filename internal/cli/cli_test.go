@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/internal/app"
 	"github.com/stepwell/stepwell/internal/cli"
 )
@@ -88,10 +89,7 @@ func TestCLI(t *testing.T) {
 		{name: "run -h", args: []string{"run", "-h"}, golden: true},
 
 		{name: "validate ok", args: []string{"validate", "testdata/hello.asl.json"}, wantStdout: ""},
-		{name: "validate errors", args: []string{"validate", "testdata/bad.asl.json"}, wantCode: 1, golden: true},
-		{name: "validate unreachable", args: []string{"validate", "testdata/unreachable.asl.json"}, wantCode: 1, golden: true},
 		{name: "validate syntax", args: []string{"validate", "testdata/syntax.asl.json"}, wantCode: 1, golden: true},
-		{name: "validate json", args: []string{"validate", "--json", "testdata/bad.asl.json"}, wantCode: 1, golden: true},
 		{name: "validate json ok", args: []string{"validate", "testdata/hello.asl.json", "--json"}, golden: true},
 		{name: "validate stdin", args: []string{"validate", "-"}, stdin: `{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`},
 		{name: "validate missing file", args: []string{"validate", "testdata/nope.json"}, wantCode: 1,
@@ -121,7 +119,7 @@ func TestCLI(t *testing.T) {
 		{name: "run missing input file", args: []string{"run", "testdata/hello.asl.json", "--input", "@nope.json"}, wantCode: 1,
 			wantStderr: "stepwell: --input: read nope.json: no such file or directory"},
 		{name: "run invalid definition", args: []string{"run", "testdata/bad.asl.json"}, wantCode: 1,
-			wantStderr: "testdata/bad.asl.json: /States/A/Next: ERROR MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere"},
+			wantStderr: "testdata/bad.asl.json: /States/A/Next: ERROR MISSING_TRANSITION_TARGET: "},
 		{name: "run syntax error", args: []string{"run", "testdata/syntax.asl.json"}, wantCode: 1,
 			wantStderr: "testdata/syntax.asl.json: line 4, column 26: ERROR INVALID_JSON_DESCRIPTION: "},
 		{name: "run no lambda endpoint", args: []string{"run", "testdata/lambda.asl.json"}, wantCode: 1,
@@ -171,6 +169,52 @@ func TestCLI(t *testing.T) {
 				t.Errorf("stderr %q does not contain %q", r.stderr, tt.wantStderr)
 			}
 		})
+	}
+}
+
+// TestValidate_Diagnostics checks how validate prints what asl.Validate
+// reports (the texts themselves are asl's and tested there).
+func TestValidate_Diagnostics(t *testing.T) {
+	for _, file := range []string{"testdata/bad.asl.json", "testdata/unreachable.asl.json", "testdata/hello.asl.json"} {
+		def, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		diags := asl.Validate(def, asl.Options{})
+		var want strings.Builder
+		wantCode := 0
+		for _, d := range diags {
+			fmt.Fprintf(&want, "%s: %s %s: %s\n", d.Location, d.Severity, d.Code, d.Message)
+			if d.Severity == asl.SeverityError {
+				wantCode = 1
+			}
+		}
+		r := run(t, nil, "", "validate", file)
+		if r.code != wantCode || r.stdout != want.String() {
+			t.Errorf("validate %s: code %d, stdout\n%s\nwant code %d, stdout\n%s", file, r.code, r.stdout, wantCode, want.String())
+		}
+
+		r = run(t, nil, "", "validate", "--json", file)
+		var doc struct {
+			Result      string `json:"result"`
+			Diagnostics []struct {
+				Severity, Code, Message, Location string
+			} `json:"diagnostics"`
+			Truncated *bool `json:"truncated"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+			t.Fatalf("validate --json %s: %v\n%s", file, err, r.stdout)
+		}
+		wantResult := map[int]string{0: "OK", 1: "FAIL"}[wantCode]
+		if r.code != wantCode || doc.Result != wantResult || doc.Truncated == nil || len(doc.Diagnostics) != len(diags) {
+			t.Fatalf("validate --json %s: code %d, %+v", file, r.code, doc)
+		}
+		for i, d := range diags {
+			g := doc.Diagnostics[i]
+			if g.Severity != string(d.Severity) || g.Code != d.Code || g.Message != d.Message || g.Location != d.Location {
+				t.Errorf("diagnostic %d: %+v, want %+v", i, g, d)
+			}
+		}
 	}
 }
 
