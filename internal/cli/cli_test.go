@@ -184,7 +184,11 @@ func TestValidate_Diagnostics(t *testing.T) {
 		var want strings.Builder
 		wantCode := 0
 		for _, d := range diags {
-			fmt.Fprintf(&want, "%s: %s %s: %s\n", d.Location, d.Severity, d.Code, d.Message)
+			loc := d.Location
+			if loc == "" {
+				loc = "/" // the root
+			}
+			fmt.Fprintf(&want, "%s: %s %s: %s\n", loc, d.Severity, d.Code, d.Message)
 			if d.Severity == asl.SeverityError {
 				wantCode = 1
 			}
