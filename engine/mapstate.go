@@ -63,10 +63,13 @@ func (t *thread) runMap(st *asl.State, raw any) (string, any, *failure) {
 			if distributed {
 				t.simpleEvent(history.MapRunSucceeded)
 				t.simpleEventPrev(history.MapStateSucceeded, t.last)
+				// Since November 2024 AWS points MapStateExited back at
+				// MapRunStarted; recordings made before then point at
+				// MapRunSucceeded. We follow current AWS.
+				t.last = runStarted
 			} else {
 				t.simpleEventPrev(history.MapStateSucceeded, t.last)
 			}
-			_ = runStarted
 			n, out, f := t.stateResult(r, raw, results)
 			if f == nil || f.fatal || f.aborted {
 				return n, out, f
