@@ -46,6 +46,9 @@ type Config struct {
 	// ExpressRetention bounds the closed Express executions kept in memory
 	// (default DefaultExpressRetention).
 	ExpressRetention int
+	// MaxExpressDuration ends Express executions that run longer (default
+	// 5 minutes, AWS's limit).
+	MaxExpressDuration time.Duration
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
 	// Logger receives request failures (default: discard).
@@ -60,6 +63,7 @@ type Server struct {
 	scope   arn.Scope
 	now     func() time.Time
 	log     *slog.Logger
+	maxExpr time.Duration
 
 	ctx    context.Context // parent of every execution started
 	cancel context.CancelFunc
@@ -89,6 +93,10 @@ func New(cfg Config) *Server {
 	}
 	if s.scope.Account == "" {
 		s.scope.Account = "123456789012"
+	}
+	s.maxExpr = cfg.MaxExpressDuration
+	if s.maxExpr <= 0 {
+		s.maxExpr = 5 * time.Minute
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -118,21 +118,26 @@ func (s *Server) startExecution(ctx context.Context, body []byte) (any, error) {
 		ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
 		RoleARN: r.sm.RoleARN, Type: x.Type, Input: x.Input, StartTime: start, Machine: compiled,
 	}
-	s.launch(st, ex)
+	s.launch(st, ex, x.Type == typeExpress)
 	return startExecutionOutput{ExecutionArn: x.ARN, StartDate: epoch(start)}, nil
 }
 
 // launch starts an execution whose row exists in st and records its history
 // there until it ends.
-func (s *Server) launch(st store.Store, ex *engine.Execution) {
+func (s *Server) launch(st store.Store, ex *engine.Execution, express bool) {
 	rec := &recorder{st: st, arn: ex.ARN}
+	ctx, cancel := s.ctx, context.CancelFunc(func() {})
+	if express {
+		ctx, cancel = context.WithTimeout(ctx, s.maxExpr)
+	}
 	s.wg.Add(1)
 	s.mu.Lock()
-	run := s.eng.Start(s.ctx, ex, rec)
+	run := s.eng.Start(ctx, ex, rec)
 	s.runs[ex.ARN] = run
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
+		defer cancel()
 		<-run.Done()
 		s.mu.Lock()
 		delete(s.runs, ex.ARN)
@@ -259,6 +264,8 @@ func (s *Server) startSyncExecution(ctx context.Context, body []byte) (any, erro
 		ARN: s.scope.ExpressARN(r.sm.Name, r.name, newUUID()), Name: r.name, StateMachineARN: r.sm.ARN,
 		StateMachineName: r.sm.Name, RoleARN: r.sm.RoleARN, Type: typeExpress, Input: r.input, StartTime: start, Machine: compiled,
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.maxExpr)
+	defer cancel()
 	res := s.eng.Execute(ctx, ex, nil)
 	stop := res.StopTime
 	if stop.IsZero() {
