@@ -1,0 +1,148 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepwell/stepwell/internal/app"
+)
+
+func TestDefaultConfig_Valid(t *testing.T) {
+	c := app.DefaultConfig()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != app.DefaultAddr || c.Store != "memory" || c.AccountID != "123456789012" || c.Region != "us-east-1" || c.TimeScale != 1 {
+		t.Fatalf("defaults %+v", c)
+	}
+}
+
+func TestConfig_Validate(t *testing.T) {
+	tests := []struct {
+		name   string
+		edit   func(c *app.Config)
+		fields []string
+	}{
+		{"no port", func(c *app.Config) { c.Addr = "localhost" }, []string{"addr"}},
+		{"bad port", func(c *app.Config) { c.Addr = ":99999" }, []string{"addr"}},
+		{"free port", func(c *app.Config) { c.Addr = "127.0.0.1:0" }, nil},
+		{"store", func(c *app.Config) { c.Store = "redis" }, []string{"store"}},
+		{"lambda", func(c *app.Config) { c.LambdaEndpoint = "localhost:9001" }, []string{"lambda-endpoint"}},
+		{"lambda ok", func(c *app.Config) { c.LambdaEndpoint = "http://127.0.0.1:9001" }, nil},
+		{"account", func(c *app.Config) { c.AccountID = "12" }, []string{"account-id"}},
+		{"region", func(c *app.Config) { c.Region = "mars" }, []string{"region"}},
+		{"scale zero", func(c *app.Config) { c.TimeScale = 0 }, []string{"time-scale"}},
+		{"several", func(c *app.Config) { c.Store = ""; c.Region = ""; c.TimeScale = -1 }, []string{"store", "region", "time-scale"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := app.DefaultConfig()
+			tt.edit(&c)
+			err := c.Validate()
+			var got []string
+			for _, e := range unwrapAll(err) {
+				var fe *app.FieldError
+				if !errors.As(e, &fe) {
+					t.Fatalf("%v is not a *FieldError", e)
+				}
+				got = append(got, fe.Field)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.fields, ",") {
+				t.Fatalf("fields %v, want %v (%v)", got, tt.fields, err)
+			}
+		})
+	}
+}
+
+func unwrapAll(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// syncBuffer is a concurrency-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestRun_ServesUntilCancelled(t *testing.T) {
+	cfg := app.DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx, cfg, &logs) }()
+	re := regexp.MustCompile(`listening on (http://\S+)`)
+	var base string
+	for i := 0; base == ""; i++ {
+		if i > 500 {
+			t.Fatalf("no address printed: %s", logs.String())
+		}
+		if m := re.FindStringSubmatch(logs.String()); m != nil {
+			base = m[1]
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "ok\n" {
+		t.Fatalf("healthz %d %q", resp.StatusCode, b)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/", strings.NewReader("{}"))
+	req.Header.Set("X-Amz-Target", "AWSStepFunctions.ListStateMachines")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != `{"stateMachines":[]}` {
+		t.Fatalf("ListStateMachines %d %s", resp.StatusCode, b)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}
+
+func TestRun_InvalidConfig(t *testing.T) {
+	cfg := app.DefaultConfig()
+	cfg.Store = "nope"
+	if err := app.Run(context.Background(), cfg, io.Discard); err == nil || !strings.Contains(err.Error(), "store") {
+		t.Fatalf("error %v", err)
+	}
+}
