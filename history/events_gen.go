@@ -75,10 +75,14 @@ const (
 
 // Event is one history event, shaped like the AWS HistoryEvent.
 type Event struct {
-	Timestamp                                time.Time                                 `json:"-"`
-	Type                                     EventType                                 `json:"type"`
-	ID                                       int64                                     `json:"id"`
-	PreviousEventID                          int64                                     `json:"previousEventId"`
+	Timestamp       time.Time `json:"-"`
+	Type            EventType `json:"type"`
+	ID              int64     `json:"id"`
+	PreviousEventID int64     `json:"previousEventId"`
+	// Thread names the line of control that emitted the event ("" for the top level, "b1" for Parallel branch 1,
+	// "m3" for Map iteration 3, nested as "m3/b0"). It is Stepwell's own, never sent to clients, and lets
+	// recovery replay each branch's events in order.
+	Thread                                   string                                    `json:"-"`
 	ActivityFailedEventDetails               *ActivityFailedEventDetails               `json:"activityFailedEventDetails,omitempty"`
 	ActivityScheduleFailedEventDetails       *ActivityScheduleFailedEventDetails       `json:"activityScheduleFailedEventDetails,omitempty"`
 	ActivityScheduledEventDetails            *ActivityScheduledEventDetails            `json:"activityScheduledEventDetails,omitempty"`

@@ -60,7 +60,11 @@ while i < len(order):
 
 evt = ["// Event is one history event, shaped like the AWS HistoryEvent.", "type Event struct {",
        "\tTimestamp time.Time `json:\"-\"`", "\tType EventType `json:\"type\"`", "\tID int64 `json:\"id\"`",
-       "\tPreviousEventID int64 `json:\"previousEventId\"`"]
+       "\tPreviousEventID int64 `json:\"previousEventId\"`",
+       "\t// Thread names the line of control that emitted the event (\"\" for the top level, \"b1\" for Parallel branch 1,",
+       "\t// \"m3\" for Map iteration 3, nested as \"m3/b0\"). It is Stepwell's own, never sent to clients, and lets",
+       "\t// recovery replay each branch's events in order.",
+       "\tThread string `json:\"-\"`"]
 for mn, mm in he["members"].items():
     if mn in ("timestamp", "type", "id", "previousEventId"):
         continue
