@@ -24,17 +24,11 @@ import (
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
-	"github.com/stepwell/stepwell/store/memory"
 )
 
 // maxRequestBytes bounds a request body: AWS allows 1 MB per request; a
 // definition may itself be 1 MB, so the envelope gets some room.
 const maxRequestBytes = 4 << 20
-
-// DefaultExpressRetention is how many closed Express executions started
-// with StartExecution are kept for DescribeExecution and
-// GetExecutionHistory by default.
-const DefaultExpressRetention = 10000
 
 // Config configures a Server.
 type Config struct {
@@ -43,9 +37,10 @@ type Config struct {
 	// Partition, Region and Account build ARNs (defaults aws, us-east-1,
 	// 123456789012).
 	Partition, Region, Account string
-	// ExpressRetention bounds the closed Express executions kept in memory
-	// (default DefaultExpressRetention).
-	ExpressRetention int
+	// Express keeps the Express executions started with StartExecution
+	// (and their histories) for DescribeExecution and GetExecutionHistory:
+	// typically a capped in-memory store. Nil keeps them in Store.
+	Express store.Store
 	// MaxExpressDuration ends Express executions that run longer (default
 	// 5 minutes, AWS's limit).
 	MaxExpressDuration time.Duration
@@ -58,7 +53,7 @@ type Config struct {
 // Server is the Step Functions API as an http.Handler.
 type Server struct {
 	st      store.Store
-	express *memory.Store
+	express store.Store
 	eng     *engine.Engine
 	scope   arn.Scope
 	now     func() time.Time
@@ -104,11 +99,10 @@ func New(cfg Config) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	keep := cfg.ExpressRetention
-	if keep <= 0 {
-		keep = DefaultExpressRetention
+	s.express = cfg.Express
+	if s.express == nil {
+		s.express = cfg.Store
 	}
-	s.express = memory.New(memory.Options{MaxClosedExecutions: keep})
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
 }

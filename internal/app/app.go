@@ -30,6 +30,10 @@ import (
 // the port the conformance harness and the docs use.
 const DefaultAddr = "127.0.0.1:8083"
 
+// ExpressRetention is how many closed Express executions started with
+// StartExecution stay readable (DescribeExecution, GetExecutionHistory).
+const ExpressRetention = 10000
+
 // Config is the server's configuration.
 type Config struct {
 	// Addr is the HOST:PORT to listen on (port 0 picks a free port).
@@ -154,7 +158,11 @@ func Handler(c Config, logger *slog.Logger) (http.Handler, *api.Server, error) {
 		return nil, nil, err
 	}
 	eng := engine.New(engine.Config{TimeScale: c.TimeScale, Invoker: Invoker(c), Region: c.Region, AccountID: c.AccountID})
-	srv := api.New(api.Config{Store: st, Engine: eng, Region: c.Region, Account: c.AccountID, Logger: logger})
+	srv := api.New(api.Config{
+		Store: st, Engine: eng, Region: c.Region, Account: c.AccountID, Logger: logger,
+		// Express executions started asynchronously live in memory only.
+		Express: memory.New(memory.Options{MaxClosedExecutions: ExpressRetention}),
+	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
