@@ -121,25 +121,6 @@ func locIdx(base string, i int) string {
 	return base + "[" + strconv.Itoa(i) + "]"
 }
 
-// typeWord is the type name used in "Expected value of type …" messages.
-func typeWord(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "Boolean"
-	case string:
-		return "String"
-	case int64, float64:
-		return "Number"
-	case []any:
-		return "Array"
-	case *value.Object:
-		return "Object"
-	}
-	return "Number"
-}
-
 // jacksonMessage words a JSON syntax error as Jackson (which AWS uses)
 // does for the common cases, and returns the 1-based line and column Jackson
 // reports.
