@@ -146,6 +146,20 @@ type Store interface {
 	// ErrConflict too. ErrNotFound if the execution does not exist.
 	AppendHistory(ctx context.Context, arn string, events []history.Event, end *End) error
 	// History returns events of the execution in id order (descending when
-	// reverse), or ErrNotFound.
+	// reverse), or ErrNotFound. Events come back exactly as appended,
+	// including their internal Thread tag.
 	History(ctx context.Context, arn string, reverse bool, p Page) (events []history.Event, next string, err error)
+
+	// ListRunning returns every execution whose status is RUNNING, in
+	// creation order: at start, a durable backend's running executions are
+	// resumed from their histories.
+	ListRunning(ctx context.Context) ([]*Execution, error)
+	// DeleteClosedBefore deletes the closed executions whose StopDate is
+	// before t, with their histories, and returns how many it deleted
+	// (retention; AWS keeps closed executions 90 days). Running executions
+	// are never deleted.
+	DeleteClosedBefore(ctx context.Context, t time.Time) (int, error)
+	// Close releases the backend's resources after waiting for writes in
+	// progress. The store must not be used after Close.
+	Close() error
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
@@ -374,6 +375,51 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 	}
 	return out, "", nil
 }
+
+// ListRunning implements store.Store.
+func (s *Store) ListRunning(ctx context.Context) ([]*store.Execution, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var running []*execution
+	for _, e := range s.execs {
+		if e.x.Status == store.StatusRunning {
+			running = append(running, e)
+		}
+	}
+	slices.SortFunc(running, func(a, b *execution) int { return cmp64(a.seq, b.seq) })
+	out := make([]*store.Execution, len(running))
+	for i, e := range running {
+		out[i] = cloneExecution(&e.x)
+	}
+	return out, nil
+}
+
+// DeleteClosedBefore implements store.Store.
+func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, e := range s.execs {
+		if e.x.Status != store.StatusRunning && e.x.StopDate.Before(t) {
+			s.evict(e)
+			n++
+		}
+	}
+	if n > 0 && len(s.closed) > 0 {
+		kept := s.closed[:0]
+		for _, e := range s.closed[s.closedOff:] {
+			if !e.evicted {
+				kept = append(kept, e)
+			}
+		}
+		clear(s.closed[len(kept):])
+		s.closed, s.closedOff = kept, 0
+	}
+	return n, nil
+}
+
+// Close implements store.Store; the memory store holds nothing to release.
+func (s *Store) Close() error { return nil }
 
 func cmp64(a, b int64) int {
 	switch {

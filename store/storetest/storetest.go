@@ -32,6 +32,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"History_Pages", testHistoryPages},
 		{"Tokens_Invalid", testInvalidTokens},
 		{"Concurrent", testConcurrent},
+		{"History_ThreadAndDetails", testHistoryThread},
+		{"ListRunning", testListRunning},
+		{"DeleteClosedBefore", testDeleteClosedBefore},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
