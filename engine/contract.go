@@ -39,6 +39,16 @@ type Task struct {
 	// resources: the integration calls it once with the initial API
 	// response, before Invoke returns, and the engine records TaskSubmitted.
 	Submitted func(output any)
+	// Started is set by the engine for activity tasks. The integration
+	// calls it when a worker receives the task (GetActivityTask), with the
+	// worker's name: the engine records ActivityStarted and starts the
+	// HeartbeatSeconds clock. It returns false when the task has already
+	// ended (timed out or aborted): it must not be handed out then.
+	Started func(workerName string) bool
+	// Beat is set by the engine for activity and .waitForTaskToken tasks:
+	// the integration calls it on each SendTaskHeartbeat, which restarts
+	// the HeartbeatSeconds clock.
+	Beat func()
 }
 
 // Invoker runs tasks. Invoke returns the task's raw result, or a

@@ -147,12 +147,17 @@ func (ex *execution) run() (res Result) {
 		return ex.finishFailed(fault.New(fault.Runtime, "no state machine"))
 	}
 	if sm.TimeoutSeconds != nil && *sm.TimeoutSeconds > 0 {
-		d := ex.e.scaled(float64(*sm.TimeoutSeconds))
-		go func() {
-			if ex.e.clock.Sleep(ex.ctx, d) == nil {
-				ex.cancel(timeoutCause{})
-			}
-		}()
+		// Counted from the original start, so it holds across restarts.
+		d := ex.e.scaled(float64(*sm.TimeoutSeconds)) - ex.now().Sub(x.StartTime)
+		if d <= 0 {
+			ex.cancel(timeoutCause{})
+		} else {
+			go func() {
+				if ex.e.clock.Sleep(ex.ctx, d) == nil {
+					ex.cancel(timeoutCause{})
+				}
+			}()
+		}
 	}
 	input, err := value.ParseString(x.Input)
 	if err != nil {
@@ -162,7 +167,7 @@ func (ex *execution) run() (res Result) {
 		}
 	}
 	ex.input = input
-	t := &thread{ex: ex, ctx: ex.ctx, vars: &scope{}, rawText: x.Input}
+	t := &thread{ex: ex, ctx: ex.ctx, vars: &scope{}, rawText: x.Input, q: ex.queue("")}
 	out, f := t.runMachine(sm, input)
 	ex.flush()
 	if ex.fatal != nil {
@@ -191,6 +196,7 @@ func (ex *execution) result(st Status) Result {
 }
 
 func (ex *execution) finishSucceeded(t *thread, out any) Result {
+	ex.endReplay()
 	text := value.String(out)
 	if len(text) > ex.e.maxPayload {
 		return ex.finishFailedFrom(t, fault.New(fault.DataLimitExceeded,
@@ -212,6 +218,7 @@ func (ex *execution) finishFailed(f *fault.Error) Result {
 }
 
 func (ex *execution) finishFailedFrom(t *thread, f *fault.Error) Result {
+	ex.endReplay()
 	r := ex.result(StatusFailed)
 	var d history.ExecutionFailedEventDetails
 	if f.HasName {
@@ -230,6 +237,7 @@ func (ex *execution) finishFailedFrom(t *thread, f *fault.Error) Result {
 }
 
 func (ex *execution) finishAborted(c *stopCause) Result {
+	ex.endReplay()
 	r := ex.result(StatusAborted)
 	var d history.ExecutionAbortedEventDetails
 	if c.err != "" {
@@ -249,6 +257,7 @@ func (ex *execution) finishAborted(c *stopCause) Result {
 }
 
 func (ex *execution) finishTimedOut() Result {
+	ex.endReplay()
 	r := ex.result(StatusTimedOut)
 	if ex.rec != nil {
 		t := &thread{ex: ex, last: ex.lastID()}

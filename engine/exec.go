@@ -28,6 +28,16 @@ type execution struct {
 	pending []history.Event
 	fatal   *fault.Error // set when the history limit or the recorder fails
 
+	// flushMu orders Record calls; spare is the buffer pending swaps with
+	// while a batch is being recorded (both guarded by flushMu).
+	flushMu sync.Mutex
+	spare   []history.Event
+
+	// replay holds the recorded events of a resumed execution, per thread
+	// (nil when not resuming); replayOff ends replay for every thread.
+	replay    map[string]*replayQueue
+	replayOff atomic.Bool
+
 	ctxOnce  sync.Once
 	ctxExec  *value.Object // $$.Execution
 	ctxSM    *value.Object // $$.StateMachine
@@ -60,7 +70,7 @@ func (ex *execution) lastID() int64 {
 
 // startedEvent records ExecutionStarted (id 1).
 func (ex *execution) startedEvent() {
-	t := &thread{ex: ex}
+	t := &thread{ex: ex, q: ex.queue("")}
 	if ex.rec == nil {
 		t.add(nil)
 		return
@@ -69,22 +79,35 @@ func (ex *execution) startedEvent() {
 		Input: ex.x.Input, InputDetails: history.Data(false), RoleArn: ex.x.RoleARN}})
 }
 
-// flush hands pending events to the recorder.
+// flush hands pending events to the recorder and returns once Record has
+// returned: every event added before the call is then durable (as durable
+// as the Recorder makes it). Record calls are serialized, so batches reach
+// the recorder in id order; other threads keep adding events meanwhile.
 func (ex *execution) flush() {
 	if ex.rec == nil {
 		return
 	}
+	ex.flushMu.Lock()
+	defer ex.flushMu.Unlock()
 	ex.mu.Lock()
-	defer ex.mu.Unlock()
 	if len(ex.pending) == 0 {
+		ex.mu.Unlock()
 		return
 	}
-	err := ex.rec.Record(ex.pending)
-	clear(ex.pending)
-	ex.pending = ex.pending[:0]
-	if err != nil && ex.fatal == nil {
-		ex.fatal = fault.New(fault.Runtime, "recording history: "+err.Error())
-		ex.cancel(errFatal)
+	batch := ex.pending
+	ex.pending = ex.spare[:0]
+	ex.mu.Unlock()
+	err := ex.rec.Record(batch)
+	clear(batch)
+	ex.spare = batch[:0]
+	if err != nil {
+		ex.mu.Lock()
+		if ex.fatal == nil {
+			ex.fatal = fault.New(fault.Runtime, "recording history: "+err.Error())
+			ex.replayOff.Store(true)
+			ex.cancel(errFatal)
+		}
+		ex.mu.Unlock()
 	}
 }
 
@@ -101,6 +124,12 @@ type thread struct {
 	ex     *execution
 	ctx    context.Context
 	last   int64
+	lastAt time.Time // timestamp of the latest event (zero without history)
+	name   string    // the Thread tag of its events: "", "b1", "m3/b0"
+	q      *replayQueue
+	// replayed tells whether the latest event came from the recorded
+	// history (resuming) rather than being new.
+	replayed bool
 	vars   *scope
 	silent bool // events are not recorded (Distributed Map children)
 	// rawText is the execution input as given: AWS echoes it verbatim in
@@ -114,6 +143,11 @@ func (t *thread) add(ev *history.Event) int64 {
 	if t.silent {
 		return t.last
 	}
+	if t.q != nil {
+		if id, ok := t.consume(ev); ok {
+			return id
+		}
+	}
 	ex := t.ex
 	ex.mu.Lock()
 	ex.nextID++
@@ -121,14 +155,17 @@ func (t *thread) add(ev *history.Event) int64 {
 	if ev != nil {
 		ev.ID = id
 		ev.PreviousEventID = t.last
+		ev.Thread = t.name
 		if ev.Timestamp.IsZero() {
 			ev.Timestamp = ex.e.clock.Now()
 		}
+		t.lastAt = ev.Timestamp
 		ex.pending = append(ex.pending, *ev)
 	}
 	if id > ex.e.maxEvents && ex.fatal == nil {
 		ex.fatal = fault.New(fault.Runtime, "The execution reached the maximum number of history events ("+
 			strconv.FormatInt(ex.e.maxEvents, 10)+").")
+		ex.replayOff.Store(true)
 		ex.cancel(errFatal)
 	}
 	ex.mu.Unlock()

@@ -327,6 +327,10 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 	silent := t.silent || cfg.distributed
 	runOne := func(i int) {
 		it := &thread{ex: t.ex, ctx: ctx, vars: &scope{parent: t.vars}, silent: silent}
+		if !silent {
+			it.name = t.child('m', i)
+			it.q = t.ex.queue(it.name)
+		}
 		mu.Lock()
 		it.last = lastInner
 		mu.Unlock()

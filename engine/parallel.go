@@ -99,6 +99,10 @@ func (t *thread) runBranches(branches []*asl.StateMachine, input any) ([]any, *f
 		go func(i int, b *asl.StateMachine) {
 			defer wg.Done()
 			bt := &thread{ex: t.ex, ctx: ctx, last: start, vars: &scope{parent: t.vars}, silent: t.silent}
+			if !t.silent {
+				bt.name = t.child('b', i)
+				bt.q = t.ex.queue(bt.name)
+			}
 			out, f := bt.runMachine(b, input)
 			mu.Lock()
 			defer mu.Unlock()

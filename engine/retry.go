@@ -72,10 +72,8 @@ func (rs *retries) next(rt []*asl.Retrier, f *failure) (float64, bool) {
 // sleepRetry waits before a retry; false when the thread was cancelled.
 func (t *thread) sleepRetry(secs float64) bool {
 	t.ex.flush()
-	if secs > 0 {
-		if err := t.ex.e.clock.Sleep(t.ctx, t.ex.e.scaled(secs)); err != nil {
-			return false
-		}
+	if err := t.sleepFrom(t.lastAt, t.ex.e.scaled(secs)); err != nil {
+		return false
 	}
 	return t.ctx.Err() == nil
 }
@@ -120,7 +118,7 @@ func (t *thread) catch(r *stateRun, raw any, f *failure) (string, any, *failure,
 			f2.fatal = true
 			return "", nil, f2, true
 		}
-		if f2 = t.exit(r, out, assigned); f2 != nil {
+		if out, assigned, f2 = t.exit(r, out, assigned); f2 != nil {
 			return "", nil, f2, true
 		}
 		t.vars.assign(assigned)

@@ -87,6 +87,7 @@ type stateRun struct {
 	st  *asl.State
 	env asl.Env
 	sc  stateCtx
+	at  time.Time // the Entered event's timestamp (zero without history)
 }
 
 // enter records the state's Entered event and prepares its environment.
@@ -103,10 +104,14 @@ func (t *thread) enter(st *asl.State, raw any) *stateRun {
 	} else {
 		id = t.add(nil)
 	}
-	r := &stateRun{st: st}
+	r := &stateRun{st: st, at: t.lastAt}
 	r.sc.name = st.Name
 	if t.ex.needCtx {
-		r.sc.entered = t.ex.now()
+		if r.at.IsZero() {
+			r.sc.entered = t.ex.now()
+		} else {
+			r.sc.entered = r.at
+		}
 	}
 	r.env = asl.Env{Input: raw, Vars: t.vars, StateName: st.Name, EnteredEventID: id}
 	r.env.Context = t.contextObject(&r.sc)
@@ -119,18 +124,23 @@ func (t *thread) refreshContext(r *stateRun) {
 }
 
 // exit records the state's Exited event, checking the output size first.
-func (t *thread) exit(r *stateRun, out any, assigned *value.Object) *failure {
+// When resuming, a recorded Exited event's output and assigned variables
+// win over the recomputed ones, which exit then returns instead.
+func (t *thread) exit(r *stateRun, out any, assigned *value.Object) (any, *value.Object, *failure) {
 	st := r.st
 	if !t.recording() {
 		if jsonSizeExceeds(out, t.ex.e.maxPayload) {
-			return t.fatalf(dataLimit(st.Name))
+			return nil, nil, t.fatalf(dataLimit(st.Name))
 		}
 		t.add(nil)
-		return nil
+		return out, assigned, nil
 	}
 	text := value.String(out)
 	if len(text) > t.ex.e.maxPayload {
-		return t.fatalf(dataLimit(st.Name))
+		return nil, nil, t.fatalf(dataLimit(st.Name))
+	}
+	if t.q != nil {
+		out, assigned, text = t.recordedExit(st, out, assigned, text)
 	}
 	d := &history.StateExitedEventDetails{Name: st.Name, Output: text, OutputDetails: history.Data(false)}
 	if assigned.Len() > 0 {
@@ -142,7 +152,7 @@ func (t *thread) exit(r *stateRun, out any, assigned *value.Object) *failure {
 		d.AssignedVariablesDetails = &history.AssignedVariablesDetails{}
 	}
 	t.add(&history.Event{Type: eventTypes[st.Type][1], StateExitedEventDetails: d})
-	return nil
+	return out, assigned, nil
 }
 
 func dataLimit(name string) *fault.Error {
@@ -285,7 +295,7 @@ func (t *thread) runPass(st *asl.State, raw any) (string, any, *failure) {
 	if out, f = t.outputPath(r, out); f != nil {
 		return "", nil, f
 	}
-	if f = t.exit(r, out, assigned); f != nil {
+	if out, assigned, f = t.exit(r, out, assigned); f != nil {
 		return "", nil, f
 	}
 	t.vars.assign(assigned)
@@ -302,7 +312,7 @@ func (t *thread) runSucceed(st *asl.State, raw any) (string, any, *failure) {
 	if f != nil {
 		return "", nil, f
 	}
-	if f = t.exit(r, out, nil); f != nil {
+	if out, _, f = t.exit(r, out, nil); f != nil {
 		return "", nil, f
 	}
 	return "", out, nil
@@ -374,7 +384,7 @@ func (t *thread) runChoice(st *asl.State, raw any) (string, any, *failure) {
 	if f != nil {
 		return "", nil, f
 	}
-	if f = t.exit(r, out, assigned); f != nil {
+	if out, assigned, f = t.exit(r, out, assigned); f != nil {
 		return "", nil, f
 	}
 	t.vars.assign(assigned)
@@ -392,7 +402,10 @@ func (t *thread) runWait(st *asl.State, raw any) (string, any, *failure) {
 	}
 	r.env.Input = eff
 	var secs float64
-	now := t.ex.now()
+	now := r.at
+	if now.IsZero() {
+		now = t.ex.now()
+	}
 	switch {
 	case st.Seconds != nil:
 		secs = float64(*st.Seconds)
@@ -441,7 +454,7 @@ func (t *thread) runWait(st *asl.State, raw any) (string, any, *failure) {
 	}
 	if secs > 0 {
 		t.ex.flush()
-		if err := t.ex.e.clock.Sleep(t.ctx, t.ex.e.scaled(secs)); err != nil || t.ctx.Err() != nil {
+		if err := t.sleepFrom(r.at, t.ex.e.scaled(secs)); err != nil || t.ctx.Err() != nil {
 			t.abortEvent(history.WaitStateAborted)
 			return "", nil, t.aborted()
 		}
@@ -450,7 +463,7 @@ func (t *thread) runWait(st *asl.State, raw any) (string, any, *failure) {
 	if f != nil {
 		return "", nil, f
 	}
-	if f = t.exit(r, out, assigned); f != nil {
+	if out, assigned, f = t.exit(r, out, assigned); f != nil {
 		return "", nil, f
 	}
 	t.vars.assign(assigned)

@@ -151,7 +151,14 @@ func (t *thread) runTask(st *asl.State, raw any) (string, any, *failure) {
 			task.Submitted = func(out any) { once.Do(func() { t.submittedEvent(info, out) }) }
 		}
 		t.scheduledEvents(st, info, eff, timeout, heartbeat, creds)
-		result, fe := t.invoke(task)
+		var result any
+		var fe *fault.Error
+		if t.replayed {
+			// Resuming: the attempt started before the crash.
+			result, fe = t.recordedOutcome(info)
+		} else {
+			result, fe = t.invoke(task)
+		}
 		if t.ctx.Err() != nil {
 			t.abortEvent(history.TaskStateAborted)
 			return "", nil, t.aborted()
@@ -224,7 +231,7 @@ func (t *thread) taskDone(r *stateRun, raw, result any) (string, any, *failure) 
 	if out, f = t.outputPath(r, out); f != nil {
 		return "", nil, f
 	}
-	if f = t.exit(r, out, assigned); f != nil {
+	if out, assigned, f = t.exit(r, out, assigned); f != nil {
 		return "", nil, f
 	}
 	t.vars.assign(assigned)

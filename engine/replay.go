@@ -1,0 +1,413 @@
+package engine
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/value"
+)
+
+// InFlightCause is the cause of the States.TaskFailed error a task attempt
+// fails with when it was in flight at a crash: its …Started event is in the
+// recorded history but no result is. The attempt is not invoked again.
+const InFlightCause = "The task was in flight when Stepwell stopped; it was not invoked again (at most once per attempt)."
+
+// replayQueue is one thread's recorded events, in id order, and how many
+// the replaying thread has consumed. Only the thread of that name touches
+// pos; threads of one name never run concurrently.
+type replayQueue struct {
+	events []history.Event
+	pos    int
+}
+
+// Resume continues a Standard execution from its recorded history (the
+// events a Recorder acknowledged before the process stopped) and returns
+// the new Run. rec receives only the events that are new.
+//
+// Recovery is a deterministic replay. The machine runs again from the
+// execution input; each line of control (the top level, every Parallel
+// branch, every Map iteration, told apart by Event.Thread) consumes its own
+// recorded events in id order instead of emitting new ones, and switches to
+// live mode when they run out: new events get ids following the highest
+// recorded id, and timestamps of now. While replaying:
+//
+//   - A task attempt whose result (…Succeeded, …Failed, …TimedOut) is
+//     recorded takes that result; it is not invoked.
+//   - A task attempt whose …Started event is recorded but no result was in
+//     flight at the crash. It is not invoked again: the attempt fails with
+//     States.TaskFailed and the cause InFlightCause, recorded as the usual
+//     …Failed event, and Retry and Catch apply as usual (a retry is a new
+//     attempt and is invoked). At most one invocation per attempt, never a
+//     silent second one. This holds for .sync and .waitForTaskToken tasks
+//     and activities too.
+//   - Wait states and retry backoffs end at their original due time: the
+//     recorded Entered (or …Failed) event's timestamp plus the wait; the
+//     engine sleeps only what remains, nothing when overdue or when the
+//     thread's recorded history shows the wait already ended.
+//   - Where a recorded state output or assignedVariables differ from the
+//     recomputed ones (States.UUID, random numbers), the recorded values win.
+//   - Finished Map iterations and Parallel branches replay from their
+//     events without invoking anything; unfinished ones continue mid-way.
+//   - The execution timeout counts from x.StartTime.
+//
+// Distributed Map item runs record no events: a Distributed Map that had
+// not ended at the crash runs its items again (their tasks may be invoked
+// again).
+//
+// A history that already ends with a terminal event returns that result at
+// once without running anything. A history that does not start with
+// ExecutionStarted, whose ids are not 1, 2, 3…, or that the replay does not
+// reproduce (the definition changed, the store lost Thread tags) fails the
+// execution with States.Runtime and a cause saying so; nothing recorded is
+// rewritten. An empty history starts the execution afresh.
+func (e *Engine) Resume(ctx context.Context, x *Execution, recorded []history.Event, rec Recorder) *Run {
+	if len(recorded) == 0 {
+		return e.Start(ctx, x, rec)
+	}
+	if rec == nil {
+		rec = discard{}
+	}
+	ex := newExecution(e, ctx, x, rec)
+	r := &Run{ex: ex, done: make(chan struct{})}
+	if res, ok := terminalResult(recorded); ok {
+		ex.cancel(nil)
+		r.result = res
+		close(r.done)
+		return r
+	}
+	bad := ex.loadReplay(recorded)
+	go func() {
+		if bad != nil {
+			r.result = ex.finishFailed(bad)
+			ex.cancel(nil)
+		} else {
+			r.result = ex.run()
+		}
+		close(r.done)
+	}()
+	return r
+}
+
+// discard is the Recorder of a Resume called without one.
+type discard struct{}
+
+func (discard) Record([]history.Event) error { return nil }
+
+// terminalResult reports the result of a history that already ended.
+func terminalResult(evs []history.Event) (Result, bool) {
+	for i := len(evs) - 1; i >= 0; i-- {
+		ev := &evs[i]
+		var r Result
+		switch ev.Type {
+		case history.ExecutionSucceeded:
+			r.Status = StatusSucceeded
+			if d := ev.ExecutionSucceededEventDetails; d != nil {
+				r.Output = history.Str(d.Output)
+			} else {
+				r.Output = history.Str("null")
+			}
+		case history.ExecutionFailed:
+			r.Status = StatusFailed
+			if d := ev.ExecutionFailedEventDetails; d != nil {
+				r.Error, r.Cause = d.Error, d.Cause
+			}
+		case history.ExecutionAborted:
+			r.Status = StatusAborted
+			if d := ev.ExecutionAbortedEventDetails; d != nil {
+				r.Error, r.Cause = d.Error, d.Cause
+			}
+		case history.ExecutionTimedOut:
+			r.Status = StatusTimedOut
+			if d := ev.ExecutionTimedOutEventDetails; d != nil {
+				r.Error, r.Cause = d.Error, d.Cause
+			}
+		default:
+			continue
+		}
+		r.StopTime = ev.Timestamp
+		return r, true
+	}
+	return Result{}, false
+}
+
+// resumeFault is the States.Runtime failure of a history that cannot be
+// resumed.
+func resumeFault(why string) *fault.Error {
+	return fault.New(fault.Runtime, "Stepwell could not resume this execution from its recorded history: "+why)
+}
+
+// loadReplay checks the recorded history and splits it per thread. New
+// ids continue after the highest recorded one whatever happens.
+func (ex *execution) loadReplay(evs []history.Event) *fault.Error {
+	var maxID int64
+	for i := range evs {
+		if evs[i].ID > maxID {
+			maxID = evs[i].ID
+		}
+	}
+	ex.nextID = maxID
+	sorted := make([]history.Event, len(evs))
+	copy(sorted, evs)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+	for i := range sorted {
+		if want := int64(i + 1); sorted[i].ID != want {
+			return resumeFault("event ids are not consecutive (expected id " + strconv.FormatInt(want, 10) +
+				", found " + strconv.FormatInt(sorted[i].ID, 10) + ").")
+		}
+	}
+	if sorted[0].Type != history.ExecutionStarted || sorted[0].Thread != "" {
+		return resumeFault("it does not start with ExecutionStarted.")
+	}
+	ex.replay = make(map[string]*replayQueue)
+	for i := range sorted {
+		name := sorted[i].Thread
+		q := ex.replay[name]
+		if q == nil {
+			q = &replayQueue{}
+			ex.replay[name] = q
+		}
+		q.events = append(q.events, sorted[i])
+	}
+	return nil
+}
+
+// queue is the recorded-event queue of a thread (nil when not resuming).
+func (ex *execution) queue(name string) *replayQueue {
+	if ex.replay == nil {
+		return nil
+	}
+	return ex.replay[name]
+}
+
+// endReplay switches every thread to live mode (before terminal events).
+func (ex *execution) endReplay() { ex.replayOff.Store(true) }
+
+// mismatch fails the execution when the replay does not reproduce its
+// recorded history.
+func (ex *execution) mismatch(rec *history.Event, got history.EventType) {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	ex.replayOff.Store(true)
+	if ex.fatal != nil {
+		return
+	}
+	want := "nothing"
+	if got != "" {
+		want = string(got)
+	}
+	thread := "the top level"
+	if rec.Thread != "" {
+		thread = "thread " + rec.Thread
+	}
+	ex.fatal = resumeFault("event " + strconv.FormatInt(rec.ID, 10) + " (" + thread + ") is " + string(rec.Type) +
+		" but the state machine now gives " + want + " there; the definition or the history changed.")
+	ex.cancel(errFatal)
+}
+
+// consume takes the thread's next recorded event in place of ev, which
+// must have the same type. ok is false when the thread is live.
+func (t *thread) consume(ev *history.Event) (int64, bool) {
+	t.replayed = false
+	rec := t.peek()
+	if rec == nil {
+		t.q = nil
+		return 0, false
+	}
+	if ev == nil || rec.Type != ev.Type {
+		var got history.EventType
+		if ev != nil {
+			got = ev.Type
+		}
+		t.ex.mismatch(rec, got)
+		t.q = nil
+		return 0, false
+	}
+	t.q.pos++
+	t.last = rec.ID
+	t.lastAt = rec.Timestamp
+	t.replayed = true
+	return rec.ID, true
+}
+
+// peek returns the thread's next recorded event, or nil when it is live.
+func (t *thread) peek() *history.Event {
+	q := t.q
+	if q == nil || q.pos >= len(q.events) || t.ex.replayOff.Load() {
+		return nil
+	}
+	return &q.events[q.pos]
+}
+
+// child names a Parallel branch ('b') or Map iteration ('m') thread.
+func (t *thread) child(kind byte, i int) string {
+	if t.ex.rec == nil {
+		return ""
+	}
+	n := string(kind) + strconv.Itoa(i)
+	if t.name != "" {
+		n = t.name + "/" + n
+	}
+	return n
+}
+
+// isAbort tells the *Aborted event types a cancelled state records.
+func isAbort(typ history.EventType) bool {
+	return strings.HasSuffix(string(typ), "Aborted") && typ != history.ExecutionAborted
+}
+
+// sleepFrom waits d counted from at (the thread's latest event) and
+// returns ctx's error when cancelled. Live, it sleeps d. Resuming, it
+// sleeps what remains until at+d; not at all when the thread's recorded
+// history goes on (the wait ended before the crash); and when that history
+// goes on with an abort, it waits for the cancellation that caused it.
+func (t *thread) sleepFrom(at time.Time, d time.Duration) error {
+	if t.ex.replay != nil {
+		if rev := t.peek(); rev != nil {
+			if isAbort(rev.Type) {
+				<-t.ctx.Done()
+			}
+			return t.ctx.Err()
+		}
+		if !at.IsZero() {
+			d = at.Add(d).Sub(t.ex.now())
+		}
+	}
+	if d <= 0 {
+		return t.ctx.Err()
+	}
+	return t.ex.e.clock.Sleep(t.ctx, d)
+}
+
+// recordedOutcome is a replayed task attempt's result: from its recorded
+// result event, or the in-flight failure when none is recorded. A recorded
+// TaskSubmitted is replayed first.
+func (t *thread) recordedOutcome(info resourceInfo) (any, *fault.Error) {
+	rev := t.peek()
+	if rev != nil && rev.Type == history.TaskSubmitted {
+		var out any
+		if d := rev.TaskSubmittedEventDetails; d != nil {
+			out, _ = value.ParseString(d.Output)
+		}
+		t.submittedEvent(info, out)
+		rev = t.peek()
+	}
+	if rev == nil {
+		return nil, fault.New(fault.TaskFailed, InFlightCause)
+	}
+	if isAbort(rev.Type) {
+		<-t.ctx.Done()
+		return nil, fault.New(fault.TaskFailed, InFlightCause)
+	}
+	var out *string
+	var errName, cause *string
+	switch rev.Type {
+	case history.TaskSucceeded:
+		if d := rev.TaskSucceededEventDetails; d != nil {
+			out = &d.Output
+		}
+	case history.LambdaFunctionSucceeded:
+		if d := rev.LambdaFunctionSucceededEventDetails; d != nil {
+			out = &d.Output
+		}
+	case history.ActivitySucceeded:
+		if d := rev.ActivitySucceededEventDetails; d != nil {
+			out = &d.Output
+		}
+	case history.TaskFailed:
+		if d := rev.TaskFailedEventDetails; d != nil {
+			errName, cause = d.Error, d.Cause
+		}
+	case history.TaskTimedOut:
+		if d := rev.TaskTimedOutEventDetails; d != nil {
+			errName, cause = d.Error, d.Cause
+		}
+	case history.LambdaFunctionFailed:
+		if d := rev.LambdaFunctionFailedEventDetails; d != nil {
+			errName, cause = d.Error, d.Cause
+		}
+	case history.LambdaFunctionTimedOut:
+		if d := rev.LambdaFunctionTimedOutEventDetails; d != nil {
+			errName, cause = d.Error, d.Cause
+		}
+	case history.ActivityFailed:
+		if d := rev.ActivityFailedEventDetails; d != nil {
+			errName, cause = d.Error, d.Cause
+		}
+	case history.ActivityTimedOut:
+		if d := rev.ActivityTimedOutEventDetails; d != nil {
+			errName, cause = d.Error, d.Cause
+		}
+	default:
+		t.ex.mismatch(rev, "a task result")
+		return nil, fault.New(fault.Runtime, "history mismatch")
+	}
+	if strings.HasSuffix(string(rev.Type), "Succeeded") {
+		if out == nil {
+			return nil, nil
+		}
+		v, err := value.ParseString(*out)
+		if err != nil {
+			t.ex.mismatch(rev, "a task result that parses")
+			return nil, fault.New(fault.Runtime, "history mismatch")
+		}
+		return v, nil
+	}
+	fe := &fault.Error{}
+	if errName != nil {
+		fe.Name, fe.HasName = *errName, true
+	}
+	if cause != nil {
+		fe.Cause, fe.HasCause = *cause, true
+	}
+	if strings.HasSuffix(string(rev.Type), "TimedOut") && !fe.HasName {
+		fe.Name, fe.HasName = fault.Timeout, true
+	}
+	return nil, fe
+}
+
+// recordedExit makes a recorded Exited event's output and assigned
+// variables win over the recomputed ones (States.UUID, random numbers).
+func (t *thread) recordedExit(st *asl.State, out any, assigned *value.Object, text string) (any, *value.Object, string) {
+	rev := t.peek()
+	if rev == nil || rev.Type != eventTypes[st.Type][1] || rev.StateExitedEventDetails == nil {
+		return out, assigned, text
+	}
+	d := rev.StateExitedEventDetails
+	if d.Output != text {
+		if v, err := value.ParseString(d.Output); err == nil {
+			out, text = v, d.Output
+		}
+	}
+	if len(d.AssignedVariables) == 0 && assigned.Len() == 0 {
+		return out, assigned, text
+	}
+	same := len(d.AssignedVariables) == assigned.Len()
+	for i := 0; same && i < assigned.Len(); i++ {
+		k, v := assigned.At(i)
+		rv, ok := d.AssignedVariables[k]
+		same = ok && rv == value.String(v)
+	}
+	if same {
+		return out, assigned, text
+	}
+	keys := make([]string, 0, len(d.AssignedVariables))
+	for k := range d.AssignedVariables {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	o := value.NewObject(len(keys))
+	for _, k := range keys {
+		v, err := value.ParseString(d.AssignedVariables[k])
+		if err != nil {
+			return out, assigned, text
+		}
+		o.Set(k, v)
+	}
+	return out, o, text
+}
