@@ -130,8 +130,8 @@ type thread struct {
 	// replayed tells whether the latest event came from the recorded
 	// history (resuming) rather than being new.
 	replayed bool
-	vars   *scope
-	silent bool // events are not recorded (Distributed Map children)
+	vars     *scope
+	silent   bool // events are not recorded (Distributed Map children)
 	// rawText is the execution input as given: AWS echoes it verbatim in
 	// the first state's Entered event.
 	rawText string
