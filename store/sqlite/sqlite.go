@@ -1,0 +1,488 @@
+// Package sqlite is Stepwell's embedded, durable store.Store: one SQLite
+// database file (pure Go, modernc.org/sqlite) in WAL mode with
+// synchronous=FULL, so every acknowledged write survives a crash or power
+// loss.
+//
+// All writes go through one writer goroutine that drains every request
+// waiting into one transaction and commits it (one fsync), then answers
+// each caller: a write returns only once it is durable, while concurrent
+// executions share commits (group commit). Reads use a separate pool of
+// connections and never wait for the writer.
+//
+// The schema is versioned: migrations are embedded (migrations/*.sql) and
+// applied at Open; a database written by a newer Stepwell is refused.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	// The pure-Go SQLite driver, registered as "sqlite".
+	_ "modernc.org/sqlite"
+
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// idBits is how many low bits of a history key hold the event id: an
+// execution has at most 2^25-1 (33,554,431) events.
+const (
+	idBits = 25
+	idMask = 1<<idBits - 1
+	// MaxEvents is the largest number of history events of one execution.
+	MaxEvents = idMask
+)
+
+// Store is the embedded store. Open one per database file; it is safe for
+// concurrent use.
+type Store struct {
+	path string
+	lock *os.File
+	wdb  *sql.DB // one connection, used by the writer goroutine only
+	rdb  *sql.DB // readers
+
+	w writer
+
+	getExec, listRunning, getMachine, getRevision, histHead *sql.Stmt
+}
+
+// DefaultFile is the database file name inside a data directory.
+const DefaultFile = "stepwell.db"
+
+// Open opens (creating if needed) the database file at path, takes an
+// exclusive lock on it (path + ".lock": one process per store), and
+// migrates its schema. The directory is created if missing.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open sqlite store: empty path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("open sqlite store %q: the path may not contain '?' or '#'", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open sqlite store: %w", err)
+	}
+	lock, err := lockFile(path + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{path: path, lock: lock}
+	if err := s.open(ctx); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	s.w.start(s)
+	return s, nil
+}
+
+const pragmas = "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(0)"
+
+func (s *Store) open(ctx context.Context) error {
+	var err error
+	if s.wdb, err = sql.Open("sqlite", s.path+pragmas); err != nil {
+		return err
+	}
+	s.wdb.SetMaxOpenConns(1)
+	s.wdb.SetMaxIdleConns(1)
+	s.wdb.SetConnMaxLifetime(0)
+	conn, err := s.wdb.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	var mode string
+	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %q, want wal", mode)
+	}
+	if err := migrate(ctx, conn); err != nil {
+		return err
+	}
+	if err := s.w.prepare(ctx, conn); err != nil {
+		return err
+	}
+	if s.rdb, err = sql.Open("sqlite", s.path+pragmas); err != nil {
+		return err
+	}
+	s.rdb.SetMaxOpenConns(8)
+	s.rdb.SetMaxIdleConns(8)
+	prep := func(dst **sql.Stmt, q string) {
+		if err == nil {
+			*dst, err = s.rdb.PrepareContext(ctx, q)
+			if err != nil {
+				err = fmt.Errorf("prepare %q: %w", q, err)
+			}
+		}
+	}
+	prep(&s.getExec, `SELECT `+execCols+` FROM executions WHERE arn = ?`)
+	prep(&s.listRunning, `SELECT `+execCols+` FROM executions WHERE status = 'RUNNING' ORDER BY seq`)
+	prep(&s.getMachine, `SELECT m.arn, m.name, m.type, m.creation_ns, m.tags, `+revCols+`
+		FROM machines m JOIN revisions r ON r.machine_arn = m.arn AND r.revision_id = m.revision_id WHERE m.arn = ?`)
+	prep(&s.getRevision, `SELECT `+revCols+` FROM revisions r WHERE r.machine_arn = ? AND r.revision_id = ?`)
+	prep(&s.histHead, `SELECT e.seq, (SELECT max(h.k) FROM history h WHERE h.k BETWEEN e.seq << 25 AND (e.seq << 25) + 33554431)
+		FROM executions e WHERE e.arn = ?`)
+	return err
+}
+
+func (s *Store) closeDBs() {
+	if s.rdb != nil {
+		_ = s.rdb.Close()
+	}
+	if s.wdb != nil {
+		_ = s.wdb.Close()
+	}
+	if s.lock != nil {
+		_ = s.lock.Close()
+	}
+}
+
+// Close waits for the writes in progress, checkpoints the WAL into the
+// database file and releases the store.
+func (s *Store) Close() error {
+	if !s.w.stop() {
+		return nil
+	}
+	var err error
+	if s.w.conn != nil {
+		_, err = s.w.conn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)")
+		if cerr := s.w.conn.Close(); err == nil {
+			err = cerr
+		}
+	}
+	s.closeDBs()
+	if err != nil {
+		return fmt.Errorf("close sqlite store: %w", err)
+	}
+	return nil
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+const (
+	execCols = `arn, name, machine_arn, machine_name, revision_id, type, status, input, trace_header, start_ns, stop_ns, output, error, cause`
+	revCols  = `r.revision_id, r.definition, r.role_arn, r.logging, r.tracing, r.update_ns`
+)
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanExecution(r scanner) (*store.Execution, error) {
+	var x store.Execution
+	var start, stop int64
+	var out, errName, cause sql.NullString
+	if err := r.Scan(&x.ARN, &x.Name, &x.StateMachineARN, &x.StateMachineName, &x.RevisionID, &x.Type, &x.Status,
+		&x.Input, &x.TraceHeader, &start, &stop, &out, &errName, &cause); err != nil {
+		return nil, err
+	}
+	x.StartDate, x.StopDate = fromNanos(start), fromNanos(stop)
+	x.Output, x.Error, x.Cause = strPtr(out), strPtr(errName), strPtr(cause)
+	return &x, nil
+}
+
+func strPtr(s sql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
+}
+
+func nullStr(p *string) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// rawOrNil keeps nil JSON as SQL NULL and everything else as a blob.
+func rawOrNil(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
+}
+
+func scanRevision(r scanner, dst *store.Revision, extra ...any) error {
+	var upd int64
+	var logging, tracing []byte
+	dest := append(extra, &dst.RevisionID, &dst.Definition, &dst.RoleARN, &logging, &tracing, &upd)
+	if err := r.Scan(dest...); err != nil {
+		return err
+	}
+	dst.Logging, dst.Tracing, dst.UpdateDate = logging, tracing, fromNanos(upd)
+	return nil
+}
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// GetStateMachine implements store.Store.
+func (s *Store) GetStateMachine(ctx context.Context, arn string) (*store.StateMachine, error) {
+	var sm store.StateMachine
+	var created int64
+	var tags []byte
+	err := scanRevision(s.getMachine.QueryRowContext(ctx, arn), &sm.Revision, &sm.ARN, &sm.Name, &sm.Type, &created, &tags)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	sm.CreationDate, sm.Tags = fromNanos(created), tags
+	return &sm, nil
+}
+
+// GetRevision implements store.Store.
+func (s *Store) GetRevision(ctx context.Context, arn, revisionID string) (*store.Revision, error) {
+	var r store.Revision
+	if err := scanRevision(s.getRevision.QueryRowContext(ctx, arn, revisionID), &r); err != nil {
+		return nil, notFound(err)
+	}
+	return &r, nil
+}
+
+// ListStateMachines implements store.Store.
+func (s *Store) ListStateMachines(ctx context.Context, p store.Page) ([]*store.StateMachine, string, error) {
+	after, err := parseToken(p.Token, "m")
+	if err != nil {
+		return nil, "", err
+	}
+	limit := max(p.Limit, 1)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT m.seq, m.arn, m.name, m.type, m.creation_ns, m.tags, `+revCols+`
+		FROM machines m JOIN revisions r ON r.machine_arn = m.arn AND r.revision_id = m.revision_id
+		WHERE m.seq > ? ORDER BY m.seq LIMIT ?`, after, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []*store.StateMachine
+	var last int64
+	for rows.Next() {
+		if len(out) == limit {
+			return out, formatToken("m", last), nil
+		}
+		var sm store.StateMachine
+		var created int64
+		var tags []byte
+		if err := scanRevision(rows, &sm.Revision, &last, &sm.ARN, &sm.Name, &sm.Type, &created, &tags); err != nil {
+			return nil, "", err
+		}
+		sm.CreationDate, sm.Tags = fromNanos(created), tags
+		out = append(out, &sm)
+	}
+	return out, "", rows.Err()
+}
+
+// GetExecution implements store.Store.
+func (s *Store) GetExecution(ctx context.Context, arn string) (*store.Execution, error) {
+	x, err := scanExecution(s.getExec.QueryRowContext(ctx, arn))
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return x, nil
+}
+
+// ListExecutions implements store.Store.
+func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter, p store.Page) ([]*store.Execution, string, error) {
+	before, err := parseToken(p.Token, "x")
+	if err != nil {
+		return nil, "", err
+	}
+	if p.Token == "" {
+		before = 1<<63 - 1
+	}
+	limit := max(p.Limit, 1)
+	q := `SELECT seq, ` + execCols + ` FROM executions WHERE machine_arn = ? AND seq < ? ORDER BY seq DESC LIMIT ?`
+	args := []any{f.StateMachineARN, before, limit + 1}
+	if f.Status != "" {
+		q = `SELECT seq, ` + execCols + ` FROM executions WHERE machine_arn = ? AND status = ? AND seq < ? ORDER BY seq DESC LIMIT ?`
+		args = []any{f.StateMachineARN, f.Status, before, limit + 1}
+	}
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []*store.Execution
+	var last int64
+	for rows.Next() {
+		if len(out) == limit {
+			return out, formatToken("x", last), nil
+		}
+		var seq int64
+		x, err := scanExecution(seqScanner{rows, &seq})
+		if err != nil {
+			return nil, "", err
+		}
+		last = seq
+		out = append(out, x)
+	}
+	return out, "", rows.Err()
+}
+
+// seqScanner scans a leading seq column before the execution's columns.
+type seqScanner struct {
+	r   scanner
+	seq *int64
+}
+
+func (s seqScanner) Scan(dest ...any) error { return s.r.Scan(append([]any{s.seq}, dest...)...) }
+
+// ListRunning implements store.Store.
+func (s *Store) ListRunning(ctx context.Context) ([]*store.Execution, error) {
+	rows, err := s.listRunning.QueryContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*store.Execution
+	for rows.Next() {
+		x, err := scanExecution(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// History implements store.Store.
+func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.Page) ([]history.Event, string, error) {
+	kind := "h"
+	if reverse {
+		kind = "r"
+	}
+	pos, err := parseToken(p.Token, kind)
+	if err != nil {
+		return nil, "", err
+	}
+	tx, err := s.rdb.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	defer func() { _ = tx.Rollback() }()
+	var seq int64
+	var maxK sql.NullInt64
+	if err := tx.StmtContext(ctx, s.histHead).QueryRowContext(ctx, arn).Scan(&seq, &maxK); err != nil {
+		return nil, "", notFound(err)
+	}
+	n := int64(0)
+	if maxK.Valid {
+		n = maxK.Int64 & idMask
+	}
+	limit := int64(max(p.Limit, 1))
+	var lo, hi int64
+	if !reverse {
+		if pos > n {
+			return nil, "", store.ErrInvalidToken
+		}
+		lo, hi = pos+1, min(pos+limit, n)
+	} else {
+		if p.Token == "" {
+			pos = n + 1
+		}
+		if pos > n+1 || pos < 1 {
+			return nil, "", store.ErrInvalidToken
+		}
+		hi = pos - 1
+		lo = max(hi-limit+1, 1)
+	}
+	var out []history.Event
+	if lo <= hi {
+		if out, err = s.readEvents(ctx, tx, seq, lo, hi); err != nil {
+			return nil, "", err
+		}
+	}
+	if !reverse {
+		if hi < n {
+			return out, formatToken(kind, hi), nil
+		}
+		return out, "", nil
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	if lo > 1 {
+		return out, formatToken(kind, lo), nil
+	}
+	return out, "", nil
+}
+
+// readEvents returns the events with ids lo..hi of execution seq.
+func (s *Store) readEvents(ctx context.Context, tx *sql.Tx, seq, lo, hi int64) ([]history.Event, error) {
+	base := seq << idBits
+	rows, err := tx.QueryContext(ctx, `SELECT k, first_id, events FROM history WHERE k BETWEEN ? AND ? ORDER BY k`, base+lo, base+idMask)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]history.Event, 0, hi-lo+1)
+	for rows.Next() {
+		var k, first int64
+		var blob []byte
+		if err := rows.Scan(&k, &first, &blob); err != nil {
+			return nil, err
+		}
+		if first > hi {
+			break
+		}
+		if out, err = decodeEvents(out, blob, first, lo, hi); err != nil {
+			return nil, fmt.Errorf("history of execution %d, events %d-%d: %w", seq, first, k&idMask, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if int64(len(out)) != hi-lo+1 {
+		return nil, fmt.Errorf("history of execution %d: %d events in %d-%d: %w", seq, len(out), lo, hi, errCorrupt)
+	}
+	return out, nil
+}
+
+// Tokens are "<kind>.<n>" as in the memory store: kind tells which listing
+// made it.
+func formatToken(kind string, n int64) string {
+	return kind + "." + strconv.FormatInt(n, 36)
+}
+
+func parseToken(tok, kind string) (int64, error) {
+	if tok == "" {
+		return 0, nil
+	}
+	rest, ok := strings.CutPrefix(tok, kind+".")
+	if !ok {
+		return 0, store.ErrInvalidToken
+	}
+	n, err := strconv.ParseInt(rest, 36, 64)
+	if err != nil || n < 0 {
+		return 0, store.ErrInvalidToken
+	}
+	return n, nil
+}
+
+// errClosed is returned by writes after Close.
+var errClosed = errors.New("sqlite store is closed")

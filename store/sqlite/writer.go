@@ -1,0 +1,406 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/store"
+)
+
+// maxBatch bounds how many writes share one transaction.
+const maxBatch = 4096
+
+// An op is one write. apply runs on the writer goroutine inside the batch's
+// transaction: it returns the caller's result (nil or a store sentinel,
+// decided before anything is written) and fatal, an SQL failure that
+// aborts the transaction.
+type op struct {
+	apply func(w *writer) (result, fatal error)
+	res   error
+	done  chan error
+}
+
+var opPool = sync.Pool{New: func() any { return &op{done: make(chan error, 1)} }}
+
+// writer is the group-commit writer: one goroutine, one connection.
+type writer struct {
+	conn *sql.Conn
+	ch   chan *op
+
+	mu      sync.RWMutex // guards closed against sends on ch
+	closed  bool
+	stopped chan struct{}
+
+	// running caches the executions appended to lately: seq and last
+	// event id. Only the writer goroutine touches it; it is cleared when
+	// a transaction fails.
+	running map[string]*xstate
+
+	insExec, insHist, closeExec, lookExec, maxHist *sql.Stmt
+}
+
+type xstate struct {
+	seq  int64
+	last int64
+}
+
+func (w *writer) prepare(ctx context.Context, conn *sql.Conn) error {
+	w.conn = conn
+	var err error
+	prep := func(dst **sql.Stmt, q string) {
+		if err == nil {
+			*dst, err = conn.PrepareContext(ctx, q)
+			if err != nil {
+				err = fmt.Errorf("prepare %q: %w", q, err)
+			}
+		}
+	}
+	prep(&w.insExec, `INSERT INTO executions (`+execCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO NOTHING`)
+	prep(&w.insHist, `INSERT INTO history (k, first_id, events) VALUES (?, ?, ?)`)
+	prep(&w.closeExec, `UPDATE executions SET status = ?, stop_ns = ?, output = ?, error = ?, cause = ? WHERE seq = ?`)
+	prep(&w.lookExec, `SELECT seq, status FROM executions WHERE arn = ?`)
+	prep(&w.maxHist, `SELECT max(k) FROM history WHERE k BETWEEN ? AND ?`)
+	return err
+}
+
+func (w *writer) start(s *Store) {
+	w.ch = make(chan *op, maxBatch)
+	w.stopped = make(chan struct{})
+	w.running = make(map[string]*xstate)
+	go w.loop()
+}
+
+// stop drains the queue and ends the goroutine; it reports false if the
+// writer was already stopped.
+func (w *writer) stop() bool {
+	w.mu.Lock()
+	if w.closed || w.ch == nil {
+		w.mu.Unlock()
+		return false
+	}
+	w.closed = true
+	close(w.ch)
+	w.mu.Unlock()
+	<-w.stopped
+	return true
+}
+
+// do runs apply in a group-committed transaction and returns its result
+// once the transaction is durable.
+func (w *writer) do(apply func(w *writer) (result, fatal error)) error {
+	o := opPool.Get().(*op)
+	o.apply = apply
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		o.apply = nil
+		opPool.Put(o)
+		return errClosed
+	}
+	w.ch <- o
+	w.mu.RUnlock()
+	err := <-o.done
+	o.apply, o.res = nil, nil
+	opPool.Put(o)
+	return err
+}
+
+func (w *writer) loop() {
+	defer close(w.stopped)
+	batch := make([]*op, 0, maxBatch)
+	for {
+		o, ok := <-w.ch
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], o)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case o, ok := <-w.ch:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		w.commit(batch)
+		clear(batch)
+	}
+}
+
+// commit applies a batch in one transaction. If the transaction fails,
+// each write is retried in its own so that one failure does not fail the
+// others.
+func (w *writer) commit(batch []*op) {
+	err := w.try(batch)
+	if err == nil {
+		for _, o := range batch {
+			o.done <- o.res
+		}
+		return
+	}
+	if len(batch) == 1 {
+		batch[0].done <- err
+		return
+	}
+	for _, o := range batch {
+		if err := w.try([]*op{o}); err != nil {
+			o.done <- err
+		} else {
+			o.done <- o.res
+		}
+	}
+}
+
+func (w *writer) try(batch []*op) error {
+	ctx := context.Background()
+	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		clear(w.running)
+		return fmt.Errorf("begin: %w", err)
+	}
+	for _, o := range batch {
+		var fatal error
+		o.res, fatal = o.apply(w)
+		if fatal != nil {
+			_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+			clear(w.running)
+			return fatal
+		}
+	}
+	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+		clear(w.running)
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// lookup returns the state of a running execution, or the store error
+// for appending to it.
+func (w *writer) lookup(arn string) (*xstate, error, error) {
+	if x := w.running[arn]; x != nil {
+		return x, nil, nil
+	}
+	var seq int64
+	var status string
+	err := w.lookExec.QueryRow(arn).Scan(&seq, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if status != store.StatusRunning {
+		return nil, store.ErrConflict, nil
+	}
+	var maxK sql.NullInt64
+	if err := w.maxHist.QueryRow(seq<<idBits, seq<<idBits+idMask).Scan(&maxK); err != nil {
+		return nil, nil, err
+	}
+	x := &xstate{seq: seq}
+	if maxK.Valid {
+		x.last = maxK.Int64 & idMask
+	}
+	w.running[arn] = x
+	return x, nil, nil
+}
+
+// CreateExecution implements store.Store. It returns once the execution is
+// durable.
+func (s *Store) CreateExecution(ctx context.Context, x *store.Execution) error {
+	c := *x
+	return s.w.do(func(w *writer) (error, error) {
+		res, err := w.insExec.Exec(c.ARN, c.Name, c.StateMachineARN, c.StateMachineName, c.RevisionID, c.Type, c.Status,
+			c.Input, c.TraceHeader, nanos(c.StartDate), nanos(c.StopDate), nullStr(c.Output), nullStr(c.Error), nullStr(c.Cause))
+		if err != nil {
+			return nil, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, err
+		} else if n == 0 {
+			return store.ErrAlreadyExists, nil
+		}
+		if c.Status == store.StatusRunning {
+			seq, err := res.LastInsertId()
+			if err != nil {
+				return nil, err
+			}
+			w.running[c.ARN] = &xstate{seq: seq}
+		}
+		return nil, nil
+	})
+}
+
+// AppendHistory implements store.Store. The events (encoded together into
+// one row) and the close of the execution are written in one group-
+// committed transaction; it returns once they are durable.
+func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.Event, end *store.End) error {
+	var blob []byte
+	var first, last int64
+	if len(events) > 0 {
+		first, last = events[0].ID, events[len(events)-1].ID
+		for i := range events {
+			if events[i].ID != first+int64(i) {
+				return fmt.Errorf("append events: ids not consecutive at %d: %w", events[i].ID, store.ErrConflict)
+			}
+		}
+		if first < 1 || last > MaxEvents {
+			return fmt.Errorf("append events %d-%d: ids out of range: %w", first, last, store.ErrConflict)
+		}
+		var err error
+		if blob, err = encodeEvents(make([]byte, 0, 256*len(events)), events); err != nil {
+			return err
+		}
+	}
+	var e store.End
+	if end != nil {
+		e = *end
+	}
+	return s.w.do(func(w *writer) (error, error) {
+		x, res, err := w.lookup(arn)
+		if err != nil || res != nil {
+			return res, err
+		}
+		if blob != nil {
+			if first != x.last+1 {
+				return fmt.Errorf("append event id %d after %d: %w", first, x.last, store.ErrConflict), nil
+			}
+			if _, err := w.insHist.Exec(x.seq<<idBits|last, first, blob); err != nil {
+				return nil, err
+			}
+			x.last = last
+		}
+		if end != nil {
+			if _, err := w.closeExec.Exec(e.Status, nanos(e.StopDate), nullStr(e.Output), nullStr(e.Error), nullStr(e.Cause), x.seq); err != nil {
+				return nil, err
+			}
+			delete(w.running, arn)
+		}
+		return nil, nil
+	})
+}
+
+// CreateStateMachine implements store.Store.
+func (s *Store) CreateStateMachine(ctx context.Context, sm *store.StateMachine) error {
+	c := *sm
+	return s.w.do(func(w *writer) (error, error) {
+		res, err := w.conn.ExecContext(context.Background(), `INSERT INTO machines (arn, name, type, creation_ns, tags, revision_id)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO NOTHING`, c.ARN, c.Name, c.Type, nanos(c.CreationDate), rawOrNil(c.Tags), c.RevisionID)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, err
+		} else if n == 0 {
+			return store.ErrAlreadyExists, nil
+		}
+		return nil, w.putRevision(c.ARN, &c.Revision)
+	})
+}
+
+func (w *writer) putRevision(arn string, r *store.Revision) error {
+	_, err := w.conn.ExecContext(context.Background(), `INSERT OR REPLACE INTO revisions
+		(machine_arn, revision_id, definition, role_arn, logging, tracing, update_ns) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		arn, r.RevisionID, r.Definition, r.RoleARN, rawOrNil(r.Logging), rawOrNil(r.Tracing), nanos(r.UpdateDate))
+	return err
+}
+
+// UpdateStateMachine implements store.Store.
+func (s *Store) UpdateStateMachine(ctx context.Context, arn, prevRevisionID string, rev *store.Revision) error {
+	r := *rev
+	return s.w.do(func(w *writer) (error, error) {
+		var cur string
+		err := w.conn.QueryRowContext(context.Background(), `SELECT revision_id FROM machines WHERE arn = ?`, arn).Scan(&cur)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if cur != prevRevisionID {
+			return store.ErrConflict, nil
+		}
+		if _, err := w.conn.ExecContext(context.Background(), `UPDATE machines SET revision_id = ? WHERE arn = ?`, r.RevisionID, arn); err != nil {
+			return nil, err
+		}
+		return nil, w.putRevision(arn, &r)
+	})
+}
+
+// DeleteStateMachine implements store.Store.
+func (s *Store) DeleteStateMachine(ctx context.Context, arn string) error {
+	return s.w.do(func(w *writer) (error, error) {
+		res, err := w.conn.ExecContext(context.Background(), `DELETE FROM machines WHERE arn = ?`, arn)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, err
+		} else if n == 0 {
+			return store.ErrNotFound, nil
+		}
+		return nil, nil
+	})
+}
+
+// retentionBatch bounds the executions one retention write deletes, so
+// that other writes are not held up.
+const retentionBatch = 256
+
+// DeleteClosedBefore implements store.Store.
+func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error) {
+	total := 0
+	cut := t.UnixNano()
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		n := 0
+		err := s.w.do(func(w *writer) (error, error) {
+			n = 0
+			bg := context.Background()
+			rows, err := w.conn.QueryContext(bg, `SELECT seq, arn FROM executions WHERE status <> 'RUNNING' AND stop_ns < ? LIMIT ?`, cut, retentionBatch)
+			if err != nil {
+				return nil, err
+			}
+			var seqs []int64
+			for rows.Next() {
+				var seq int64
+				var arn string
+				if err := rows.Scan(&seq, &arn); err != nil {
+					_ = rows.Close()
+					return nil, err
+				}
+				seqs = append(seqs, seq)
+			}
+			if err := rows.Close(); err != nil {
+				return nil, err
+			}
+			for _, seq := range seqs {
+				if _, err := w.conn.ExecContext(bg, `DELETE FROM history WHERE k BETWEEN ? AND ?`, seq<<idBits, seq<<idBits+idMask); err != nil {
+					return nil, err
+				}
+				if _, err := w.conn.ExecContext(bg, `DELETE FROM executions WHERE seq = ?`, seq); err != nil {
+					return nil, err
+				}
+			}
+			n = len(seqs)
+			return nil, nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("delete closed executions: %w", err)
+		}
+		total += n
+		if n < retentionBatch {
+			return total, nil
+		}
+	}
+}
