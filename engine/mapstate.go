@@ -320,6 +320,7 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 		mu        sync.Mutex
 		first     *failure
 		failed    int
+		aborted   bool
 		lastInner = t.last // where the next iteration's first event points
 		lastEnd   = t.last // the latest iteration-end event
 		wg        sync.WaitGroup
@@ -385,6 +386,7 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 			return
 		}
 		if f.aborted {
+			aborted = true
 			return
 		}
 		failed++
@@ -437,6 +439,9 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 	}
 	if t.ctx.Err() != nil {
 		return nil, t.aborted()
+	}
+	if aborted {
+		return nil, t.abortedAlone()
 	}
 	t.last = lastEnd
 	return results, nil

@@ -88,10 +88,11 @@ func (t *thread) runBranches(branches []*asl.StateMachine, input any) ([]any, *f
 	defer cancel()
 	results := make([]any, len(branches))
 	var (
-		mu    sync.Mutex
-		first *failure
-		last  = t.last
-		wg    sync.WaitGroup
+		mu      sync.Mutex
+		first   *failure
+		last    = t.last
+		wg      sync.WaitGroup
+		aborted bool
 	)
 	start := t.last
 	for i, b := range branches {
@@ -114,6 +115,7 @@ func (t *thread) runBranches(branches []*asl.StateMachine, input any) ([]any, *f
 					first = f
 					cancel()
 				}
+				aborted = aborted || f.aborted
 				return
 			}
 			results[i] = out
@@ -125,6 +127,9 @@ func (t *thread) runBranches(branches []*asl.StateMachine, input any) ([]any, *f
 	}
 	if t.ctx.Err() != nil {
 		return nil, t.aborted()
+	}
+	if aborted {
+		return nil, t.abortedAlone()
 	}
 	t.last = last
 	return results, nil

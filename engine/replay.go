@@ -261,16 +261,21 @@ func isAbort(typ history.EventType) bool {
 	return strings.HasSuffix(string(typ), "Aborted") && typ != history.ExecutionAborted
 }
 
+// errReplayAbort tells a replaying thread that its recorded history goes
+// on with an abort: the state was cancelled there (a sibling failed).
+var errReplayAbort = &fault.Error{Name: "replay abort", HasName: true}
+
 // sleepFrom waits d counted from at (the thread's latest event) and
 // returns ctx's error when cancelled. Live, it sleeps d. Resuming, it
 // sleeps what remains until at+d; not at all when the thread's recorded
 // history goes on (the wait ended before the crash); and when that history
-// goes on with an abort, it waits for the cancellation that caused it.
+// goes on with an abort it returns an error at once, so the caller records
+// the abort as it was.
 func (t *thread) sleepFrom(at time.Time, d time.Duration) error {
 	if t.ex.replay != nil {
 		if rev := t.peek(); rev != nil {
 			if isAbort(rev.Type) {
-				<-t.ctx.Done()
+				return errReplayAbort
 			}
 			return t.ctx.Err()
 		}
@@ -301,8 +306,7 @@ func (t *thread) recordedOutcome(info resourceInfo) (any, *fault.Error) {
 		return nil, fault.New(fault.TaskFailed, InFlightCause)
 	}
 	if isAbort(rev.Type) {
-		<-t.ctx.Done()
-		return nil, fault.New(fault.TaskFailed, InFlightCause)
+		return nil, errReplayAbort
 	}
 	var out *string
 	var errName, cause *string
@@ -410,4 +414,17 @@ func (t *thread) recordedExit(st *asl.State, out any, assigned *value.Object, te
 		o.Set(k, v)
 	}
 	return out, o, text
+}
+
+// abortedAlone fails a Map or Parallel whose child recorded an abort when
+// no sibling failed: the recorded history is not one this replay explains.
+func (t *thread) abortedAlone() *failure {
+	t.ex.mu.Lock()
+	if t.ex.fatal == nil {
+		t.ex.fatal = resumeFault("a branch or iteration was aborted in the recorded history, but none of its siblings failed in the replay.")
+		t.ex.replayOff.Store(true)
+		t.ex.cancel(errFatal)
+	}
+	t.ex.mu.Unlock()
+	return t.aborted()
 }
