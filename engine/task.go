@@ -159,7 +159,7 @@ func (t *thread) runTask(st *asl.State, raw any) (string, any, *failure) {
 		} else {
 			result, fe = t.invoke(task)
 		}
-		if t.ctx.Err() != nil {
+		if t.ctx.Err() != nil || fe == errReplayAbort {
 			t.abortEvent(history.TaskStateAborted)
 			return "", nil, t.aborted()
 		}
