@@ -2,10 +2,16 @@ package engine
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"math/big"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stepwell/stepwell/asl"
@@ -77,9 +83,100 @@ func positiveSeconds(p *jsonpath.Path, env *asl.Env, field string) (int64, *faul
 	return 0, runtimeErr(env, "The "+field+" field refers to value \""+stringOf(v)+"\" which is not a valid integer: "+p.String())
 }
 
+// tokenKey signs task tokens. It is random per process: a token cannot be
+// guessed or forged, and a token of an earlier process is not valid.
+var tokenKey = func() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return b
+}()
+
+// A task token is "AQB" and the URL-safe base64 of a body (a hash of the
+// execution ARN, the execution's start time, the token's sequence number)
+// and its HMAC-SHA256.
+const (
+	tokenBody   = 12 + 8 + 8
+	tokenMAC    = 32
+	tokenHead   = "AQB"
+	tokenLength = len(tokenHead) + (tokenBody+tokenMAC+2)/3*4
+)
+
+// newToken returns a task token for one task attempt: long, unique and
+// unguessable, as AWS's are.
 func (t *thread) newToken() string {
 	n := t.ex.tokenSeq.Add(1)
-	return tokenPrefix(t.ex.x.ARN, t.ex.x.StartTime) + strconv.FormatInt(n, 10)
+	var buf [tokenBody + tokenMAC]byte
+	h := sha256.Sum256([]byte(t.ex.x.ARN))
+	copy(buf[:12], h[:12])
+	binary.BigEndian.PutUint64(buf[12:20], uint64(t.ex.x.StartTime.UnixNano()))
+	binary.BigEndian.PutUint64(buf[20:28], uint64(n))
+	m := hmac.New(sha256.New, tokenKey)
+	m.Write(buf[:tokenBody])
+	m.Sum(buf[tokenBody:tokenBody])
+	return tokenHead + base64.URLEncoding.EncodeToString(buf[:])
+}
+
+// ValidTaskToken reports whether token is a task token this process issued,
+// whether or not its task is still open. SendTask* answer InvalidToken for
+// the others.
+func ValidTaskToken(token string) bool {
+	rest, ok := strings.CutPrefix(token, tokenHead)
+	if !ok || len(token) != tokenLength {
+		return false
+	}
+	var buf [tokenBody + tokenMAC]byte
+	if n, err := base64.URLEncoding.Decode(buf[:], []byte(rest)); err != nil || n != len(buf) {
+		return false
+	}
+	m := hmac.New(sha256.New, tokenKey)
+	m.Write(buf[:tokenBody])
+	return hmac.Equal(m.Sum(nil), buf[tokenBody:])
+}
+
+// Checker is an optional interface of an Invoker: Check runs before a task
+// attempt is scheduled. A non-nil error fails the execution with
+// States.Runtime and no Scheduled event, its text (a *fault.Error's Cause)
+// after the state's "An error occurred while executing the state" prefix,
+// as AWS does for an activity that does not exist.
+type Checker interface {
+	Check(ctx context.Context, t *Task) error
+}
+
+// heartbeat enforces HeartbeatSeconds: the task times out when more than d
+// passes without a beat once watch has started it. d = 0 means no limit.
+type heartbeat struct {
+	clock Clock
+	d     time.Duration
+	last  atomic.Int64 // UnixNano of the latest beat
+}
+
+func (h *heartbeat) beat() {
+	if h != nil {
+		h.last.Store(h.clock.Now().UnixNano())
+	}
+}
+
+// watch starts the clock; it cancels ctx with taskTimeout when a beat is
+// overdue.
+func (h *heartbeat) watch(ctx context.Context, cancel context.CancelCauseFunc) {
+	if h == nil || h.d <= 0 {
+		return
+	}
+	h.beat()
+	go func() {
+		wait := h.d
+		for {
+			if h.clock.Sleep(ctx, wait) != nil {
+				return
+			}
+			since := time.Duration(h.clock.Now().UnixNano() - h.last.Load())
+			if since >= h.d {
+				cancel(taskTimeout{})
+				return
+			}
+			wait = h.d - since
+		}
+	}()
 }
 
 // tokenPrefix derives an opaque prefix unique to one execution (its ARN and
@@ -97,14 +194,17 @@ func (t *thread) runTask(st *asl.State, raw any) (string, any, *failure) {
 	r := t.enter(st, raw)
 	info := classify(st.Resource)
 	r.sc.withRetry = true
-	if info.callback {
-		r.sc.token = t.newToken()
-	}
-	if r.sc.token != "" || r.env.Context != nil {
+	if r.env.Context != nil && !info.callback {
 		t.refreshContext(r)
 	}
 	var rs retries
 	for {
+		if info.callback {
+			// Every attempt gets a new token (after a timeout, AWS's retry
+			// does too).
+			r.sc.token = t.newToken()
+			t.refreshContext(r)
+		}
 		eff, f := t.effectiveInput(r, raw)
 		if f != nil {
 			return "", nil, f
@@ -150,14 +250,30 @@ func (t *thread) runTask(st *asl.State, raw any) (string, any, *failure) {
 			var once sync.Once
 			task.Submitted = func(out any) { once.Do(func() { t.submittedEvent(info, out) }) }
 		}
+		if c, ok := t.ex.e.cfg.Invoker.(Checker); ok {
+			if err := c.Check(t.ctx, task); err != nil {
+				msg := err.Error()
+				if fe, ok := err.(*fault.Error); ok {
+					msg = fe.Cause
+				}
+				return "", nil, t.fatalf(runtimeErr(&r.env, msg))
+			}
+		}
 		t.scheduledEvents(st, info, eff, timeout, heartbeat, creds)
 		var result any
 		var fe *fault.Error
 		if t.replayed {
 			// Resuming: the attempt started before the crash.
+			if rev := t.peek(); info.kind == resActivity && rev != nil && rev.Type == history.ActivityStarted {
+				w := ""
+				if d := rev.ActivityStartedEventDetails; d != nil {
+					w = d.WorkerName
+				}
+				t.activityStartedEvent(w)
+			}
 			result, fe = t.recordedOutcome(info)
 		} else {
-			result, fe = t.invoke(task)
+			result, fe = t.invoke(task, info)
 		}
 		if t.ctx.Err() != nil || fe == errReplayAbort {
 			t.abortEvent(history.TaskStateAborted)
@@ -238,8 +354,9 @@ func (t *thread) taskDone(r *stateRun, raw, result any) (string, any, *failure) 
 	return next(st), out, nil
 }
 
-// invoke runs the task through the Invoker, enforcing TimeoutSeconds.
-func (t *thread) invoke(task *Task) (any, *fault.Error) {
+// invoke runs the task through the Invoker, enforcing TimeoutSeconds and,
+// for activities and callbacks, HeartbeatSeconds.
+func (t *thread) invoke(task *Task, info resourceInfo) (any, *fault.Error) {
 	t.ex.flush()
 	inv := t.ex.e.cfg.Invoker
 	if inv == nil {
@@ -252,6 +369,35 @@ func (t *thread) invoke(task *Task) (any, *fault.Error) {
 			if t.ex.e.clock.Sleep(ctx, task.Timeout) == nil {
 				cancel(taskTimeout{})
 			}
+		}()
+	}
+	var hb *heartbeat
+	if info.callback {
+		hb = &heartbeat{clock: t.ex.e.clock, d: task.Heartbeat}
+		task.Beat = hb.beat
+		if info.kind != resActivity {
+			hb.watch(ctx, cancel)
+		}
+	}
+	if info.kind == resActivity {
+		// GetActivityTask calls Started from another goroutine: the mutex
+		// orders its event before this thread's next ones.
+		var mu sync.Mutex
+		ended := false
+		task.Started = func(worker string) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			if ended || ctx.Err() != nil {
+				return false
+			}
+			t.activityStartedEvent(worker)
+			hb.watch(ctx, cancel)
+			return true
+		}
+		defer func() {
+			mu.Lock()
+			ended = true
+			mu.Unlock()
 		}()
 	}
 	res, err := inv.Invoke(ctx, task)
@@ -270,7 +416,9 @@ func (t *thread) invoke(task *Task) (any, *fault.Error) {
 func (t *thread) scheduledEvents(st *asl.State, info resourceInfo, eff any, timeout, heartbeat *int64, creds any) {
 	if !t.recording() {
 		t.add(nil)
-		t.add(nil)
+		if info.kind != resActivity {
+			t.add(nil)
+		}
 		return
 	}
 	var tc *history.TaskCredentials
@@ -285,9 +433,9 @@ func (t *thread) scheduledEvents(st *asl.State, info resourceInfo, eff any, time
 			Resource: st.Resource, Input: value.String(eff), InputDetails: history.Data(false), TimeoutInSeconds: timeout, TaskCredentials: tc}})
 		t.add(&history.Event{Type: history.LambdaFunctionStarted})
 	case resActivity:
+		// ActivityStarted follows when a worker receives the task.
 		t.add(&history.Event{Type: history.ActivityScheduled, ActivityScheduledEventDetails: &history.ActivityScheduledEventDetails{
 			Resource: st.Resource, Input: value.String(eff), InputDetails: history.Data(false), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat}})
-		t.add(&history.Event{Type: history.ActivityStarted, ActivityStartedEventDetails: &history.ActivityStartedEventDetails{}})
 	default:
 		t.add(&history.Event{Type: history.TaskScheduled, TaskScheduledEventDetails: &history.TaskScheduledEventDetails{
 			ResourceType: info.resourceType, Resource: info.resource, Region: t.ex.e.cfg.Region, Parameters: value.String(eff),
@@ -362,5 +510,18 @@ func (t *thread) submittedEvent(info resourceInfo, out any) {
 	}
 	t.add(&history.Event{Type: history.TaskSubmitted, TaskSubmittedEventDetails: &history.TaskSubmittedEventDetails{
 		ResourceType: info.resourceType, Resource: info.resource, Output: value.String(out), OutputDetails: history.Data(false)}})
+	t.ex.flush()
+}
+
+// activityStartedEvent records ActivityStarted with the worker's name and
+// hands it to the recorder at once (GetExecutionHistory shows it while the
+// worker runs).
+func (t *thread) activityStartedEvent(worker string) {
+	if !t.recording() {
+		t.add(nil)
+		return
+	}
+	t.add(&history.Event{Type: history.ActivityStarted, ActivityStartedEventDetails: &history.ActivityStartedEventDetails{
+		WorkerName: worker}})
 	t.ex.flush()
 }
