@@ -1,0 +1,206 @@
+package mock
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/value"
+)
+
+// The example of the Step Functions Local documentation, unchanged.
+const docExample = `{
+  "StateMachines":{
+    "LambdaSQSIntegration":{
+      "TestCases":{
+        "HappyPath":{"LambdaState":"MockedLambdaSuccess","SQSState":"MockedSQSSuccess"},
+        "RetryPath":{"LambdaState":"MockedLambdaRetry","SQSState":"MockedSQSSuccess"},
+        "HybridPath":{"LambdaState":"MockedLambdaSuccess"}
+      }
+    }
+  },
+  "MockedResponses":{
+    "MockedLambdaSuccess":{"0":{"Return":{"StatusCode":200,"Payload":{"StatusCode":200,"body":"Hello from Lambda!"}}}},
+    "LambdaMockedResourceNotReady":{"0":{"Throw":{"Error":"Lambda.ResourceNotReadyException","Cause":"Lambda resource is not ready."}}},
+    "MockedSQSSuccess":{"0":{"Return":{"MD5OfMessageBody":"3bcb6e8e-7h85-4375-b0bc-1a59812c6e51","MessageId":"3bcb6e8e-8b51-4375-b0bc-1a59812c6e51"}}},
+    "MockedLambdaRetry":{
+      "0":{"Throw":{"Error":"Lambda.ResourceNotReadyException","Cause":"Lambda resource is not ready."}},
+      "1-2":{"Throw":{"Error":"Lambda.TimeoutException","Cause":"Lambda timed out."}},
+      "3":{"Return":{"StatusCode":200,"Payload":{"StatusCode":200,"body":"Hello from Lambda!"}}}
+    }
+  }
+}`
+
+// realInvoker stands for the real integrations.
+type realInvoker struct{ calls int }
+
+func (r *realInvoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
+	r.calls++
+	return "real:" + t.StateName, nil
+}
+
+func newInvoker(t *testing.T) (*Invoker, *realInvoker) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "MockConfigFile.json")
+	if err := os.WriteFile(path, []byte(docExample), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &realInvoker{}
+	return New(cfg, r), r
+}
+
+type outcome struct{ result, err string }
+
+func run(m *Invoker, arn, state string) outcome {
+	res, err := m.Invoke(context.Background(), &engine.Task{ExecutionARN: arn, StateName: state, Resource: "arn:aws:states:::lambda:invoke"})
+	if err != nil {
+		return outcome{err: err.Error()}
+	}
+	return outcome{result: value.String(res)}
+}
+
+func TestRetryPath(t *testing.T) {
+	m, r := newInvoker(t)
+	if err := m.Bind("x1", "LambdaSQSIntegration", "RetryPath"); err != nil {
+		t.Fatal(err)
+	}
+	want := []outcome{
+		{err: "Lambda.ResourceNotReadyException: Lambda resource is not ready."},
+		{err: "Lambda.TimeoutException: Lambda timed out."},
+		{err: "Lambda.TimeoutException: Lambda timed out."},
+		{result: `{"StatusCode":200,"Payload":{"StatusCode":200,"body":"Hello from Lambda!"}}`},
+		// A new entry of the state starts again at attempt 0.
+		{err: "Lambda.ResourceNotReadyException: Lambda resource is not ready."},
+	}
+	for i, w := range want {
+		if got := run(m, "x1", "LambdaState"); got != w {
+			t.Errorf("attempt %d: got %+v, want %+v", i, got, w)
+		}
+	}
+	if got := run(m, "x1", "SQSState"); !strings.Contains(got.result, "MD5OfMessageBody") {
+		t.Errorf("SQSState: %+v", got)
+	}
+	if r.calls != 0 {
+		t.Errorf("real integration called %d times", r.calls)
+	}
+}
+
+func TestHybridAndUnbound(t *testing.T) {
+	m, r := newInvoker(t)
+	if err := m.Bind("x2", "LambdaSQSIntegration", "HybridPath"); err != nil {
+		t.Fatal(err)
+	}
+	if got := run(m, "x2", "SQSState"); got.result != `"real:SQSState"` {
+		t.Errorf("unmocked state: %+v", got)
+	}
+	if got := run(m, "other", "LambdaState"); got.result != `"real:LambdaState"` {
+		t.Errorf("unbound execution: %+v", got)
+	}
+	m.Unbind("x2")
+	if got := run(m, "x2", "LambdaState"); got.result != `"real:LambdaState"` {
+		t.Errorf("after Unbind: %+v", got)
+	}
+	if r.calls != 3 {
+		t.Errorf("real calls = %d", r.calls)
+	}
+}
+
+func TestThrowKeepsName(t *testing.T) {
+	cfg, err := Parse([]byte(`{"StateMachines":{"M":{"TestCases":{"T":{"S":"R"}}}},"MockedResponses":{"R":{"0":{"Throw":{"Error":"E"}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(cfg, nil)
+	if err := m.Bind("x", "M", "T"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Invoke(context.Background(), &engine.Task{ExecutionARN: "x", StateName: "S"})
+	var fe *fault.Error
+	if !errors.As(err, &fe) || fe.Name != "E" || fe.HasCause {
+		t.Errorf("err = %#v", err)
+	}
+	// Past the last key the last response is reused.
+	_, err = m.Invoke(context.Background(), &engine.Task{ExecutionARN: "x", StateName: "S"})
+	if !errors.As(err, &fe) || fe.Name != "E" {
+		t.Errorf("second attempt: %v", err)
+	}
+}
+
+func TestBindErrors(t *testing.T) {
+	cfg, err := Parse([]byte(`{"StateMachines":{"M":{"TestCases":{"T":{"S":"Missing"}}}},"MockedResponses":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(cfg, nil)
+	for _, tt := range []struct{ machine, tc, want string }{
+		{"Nope", "T", "no test cases for state machine 'Nope'"},
+		{"M", "Nope", "no test case 'Nope'"},
+		{"M", "T", "mocked response 'Missing'"},
+	} {
+		if err := m.Bind("x", tt.machine, tt.tc); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Bind(%s, %s) = %v, want %q", tt.machine, tt.tc, err, tt.want)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`[]`, "must be a JSON object"},
+		{`{"StateMachines":[]}`, "StateMachines must be an object"},
+		{`{"StateMachines":{"M":{"TestCases":{"T":{"S":1}}}}}`, "must name a mocked response"},
+		{`{"MockedResponses":{"R":{"x":{"Return":1}}}}`, "attempt number"},
+		{`{"MockedResponses":{"R":{"2-1":{"Return":1}}}}`, "attempt number"},
+		{`{"MockedResponses":{"R":{"0":{}}}}`, "needs Return or Throw"},
+		{`{"MockedResponses":{"R":{"0":{"Return":1,"Throw":{}}}}}`, "both"},
+		{`{"MockedResponses":{"R":{"0-2":{"Return":1},"1":{"Return":2}}}}`, "defined twice"},
+		{`{"MockedResponses":{"R":{"0":{"Throw":{"Error":1}}}}}`, "Throw.Error must be a string"},
+		{`{"MockedResponses":{"R":{}}}`, "no responses"},
+		{`{`, ""},
+	} {
+		_, err := Parse([]byte(tt.in))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%s) = %v, want %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+func TestPick(t *testing.T) {
+	answers := []answer{{first: 0, last: 0, ret: "a"}, {first: 1, last: 2, ret: "b"}, {first: 5, last: 5, ret: "c"}}
+	for n, want := range map[int64]string{0: "a", 1: "b", 2: "b", 3: "b", 4: "b", 5: "c", 9: "c"} {
+		if got := pick(answers, n).ret; got != want {
+			t.Errorf("pick(%d) = %v, want %s", n, got, want)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(docExample))
+	f.Add([]byte(`{"MockedResponses":{"R":{"0-1":{"Throw":{"Error":"E","Cause":"C"}}}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse(data)
+		if err != nil {
+			return
+		}
+		m := New(cfg, nil)
+		for machine, cases := range cfg.machines {
+			for tc, states := range cases {
+				if m.Bind("x", machine, tc) != nil {
+					continue
+				}
+				for s := range states {
+					_, _ = m.Invoke(context.Background(), &engine.Task{ExecutionARN: "x", StateName: s})
+				}
+			}
+		}
+	})
+}
