@@ -44,6 +44,10 @@ type Config struct {
 	// MaxExpressDuration ends Express executions that run longer (default
 	// 5 minutes, AWS's limit).
 	MaxExpressDuration time.Duration
+	// Versions keeps versions, aliases, tags and Map Runs. Nil uses Store
+	// if it implements store.Versions; otherwise those operations answer
+	// UnsupportedOperation.
+	Versions store.Versions
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
 	// Logger receives request failures (default: discard).
@@ -54,6 +58,7 @@ type Config struct {
 type Server struct {
 	st      store.Store
 	express store.Store
+	ver     store.Versions
 	eng     *engine.Engine
 	scope   arn.Scope
 	now     func() time.Time
@@ -99,6 +104,10 @@ func New(cfg Config) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.ver = cfg.Versions
+	if s.ver == nil {
+		s.ver, _ = cfg.Store.(store.Versions)
+	}
 	s.express = cfg.Express
 	if s.express == nil {
 		s.express = cfg.Store
@@ -141,6 +150,19 @@ func init() {
 		"GetExecutionHistory":              (*Server).getExecutionHistory,
 		"DescribeStateMachineForExecution": (*Server).describeStateMachineForExecution,
 		"ListTagsForResource":              (*Server).listTagsForResource,
+		"TagResource":                      (*Server).tagResource,
+		"UntagResource":                    (*Server).untagResource,
+		"PublishStateMachineVersion":       (*Server).publishStateMachineVersion,
+		"ListStateMachineVersions":         (*Server).listStateMachineVersions,
+		"DeleteStateMachineVersion":        (*Server).deleteStateMachineVersion,
+		"CreateStateMachineAlias":          (*Server).createStateMachineAlias,
+		"DescribeStateMachineAlias":        (*Server).describeStateMachineAlias,
+		"UpdateStateMachineAlias":          (*Server).updateStateMachineAlias,
+		"DeleteStateMachineAlias":          (*Server).deleteStateMachineAlias,
+		"ListStateMachineAliases":          (*Server).listStateMachineAliases,
+		"DescribeMapRun":                   (*Server).describeMapRun,
+		"ListMapRuns":                      (*Server).listMapRuns,
+		"UpdateMapRun":                     (*Server).updateMapRun,
 	}
 }
 
@@ -149,11 +171,7 @@ func init() {
 var notYet = map[string]bool{
 	"CreateActivity": true, "DeleteActivity": true, "DescribeActivity": true, "ListActivities": true,
 	"GetActivityTask": true, "SendTaskSuccess": true, "SendTaskFailure": true, "SendTaskHeartbeat": true,
-	"CreateStateMachineAlias": true, "DeleteStateMachineAlias": true, "DescribeStateMachineAlias": true,
-	"ListStateMachineAliases": true, "UpdateStateMachineAlias": true,
-	"PublishStateMachineVersion": true, "DeleteStateMachineVersion": true, "ListStateMachineVersions": true,
-	"DescribeMapRun": true, "ListMapRuns": true, "UpdateMapRun": true,
-	"TagResource": true, "UntagResource": true, "TestState": true, "RedriveExecution": true,
+	"TestState": true, "RedriveExecution": true,
 }
 
 const targetPrefix = "AWSStepFunctions."

@@ -11,6 +11,11 @@ import (
 type Error struct {
 	Name    string
 	Message string
+	// Reason is ValidationException's reason member (e.g.
+	// INVALID_ROUTING_CONFIGURATION), ResourceName the resourceName member
+	// of ResourceNotFound and TooManyTags; both are omitted when empty.
+	Reason       string
+	ResourceName string
 }
 
 func (e *Error) Error() string { return e.Name + ": " + e.Message }
@@ -101,6 +106,9 @@ func errInvalidInput(msg string) *Error {
 	return apiErr("InvalidExecutionInput", "Invalid State Machine Execution Input: '%s'", msg)
 }
 func errValidation(msg string) *Error { return apiErr("ValidationException", "%s", msg) }
+func errResourceNotFound(arn string) *Error {
+	return &Error{Name: "ResourceNotFound", Message: "Resource not found: '" + arn + "'", ResourceName: arn}
+}
 
 // writeError answers err as an AWS error response.
 func writeError(w http.ResponseWriter, err error) {
@@ -113,9 +121,11 @@ func writeError(w http.ResponseWriter, err error) {
 		kind = errorKind{nsService, 400}
 	}
 	body := struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-	}{kind.namespace + e.Name, e.Message}
+		Type         string `json:"__type"`
+		Message      string `json:"message"`
+		Reason       string `json:"reason,omitempty"`
+		ResourceName string `json:"resourceName,omitempty"`
+	}{kind.namespace + e.Name, e.Message, e.Reason, e.ResourceName}
 	w.Header().Set("X-Amzn-ErrorType", e.Name)
 	writeJSON(w, kind.status, body)
 }

@@ -34,6 +34,8 @@ type startRequest struct {
 	name  string
 	input string
 	trace string
+	// version and alias ARNs the execution was started through
+	version, alias string
 }
 
 func (s *Server) checkStart(ctx context.Context, body []byte, sync bool) (*startRequest, *startExecutionInput, error) {
@@ -73,9 +75,11 @@ func (s *Server) checkStart(ctx context.Context, body []byte, sync bool) (*start
 			return nil, nil, errInvalidInput("Invalid execution input.")
 		}
 	}
-	if r.sm, err = s.getMachine(ctx, *in.StateMachineArn); err != nil {
+	tgt, err := s.resolveStart(ctx, *in.StateMachineArn)
+	if err != nil {
 		return nil, nil, err
 	}
+	r.sm, r.version, r.alias = tgt.sm, tgt.version, tgt.alias
 	if r.name == "" {
 		r.name = newUUID()
 	}
@@ -114,18 +118,26 @@ func (s *Server) startExecution(ctx context.Context, body []byte) (any, error) {
 		}
 		return nil, errExecutionAlreadyExists(x.ARN)
 	}
+	if r.version != "" && s.ver != nil {
+		if err := s.ver.PutExecutionMeta(ctx, x.ARN, store.ExecutionMeta{VersionARN: r.version, AliasARN: r.alias}); err != nil {
+			return nil, err
+		}
+	}
 	ex := &engine.Execution{
 		ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
 		RoleARN: r.sm.RoleARN, Type: x.Type, Input: x.Input, StartTime: start, Machine: compiled,
 	}
-	s.launch(st, ex, x.Type == typeExpress)
+	s.launch(st, ex, x.Type == typeExpress, &recExtra{version: r.version, alias: r.alias})
 	return startExecutionOutput{ExecutionArn: x.ARN, StartDate: epoch(start)}, nil
 }
 
 // launch starts an execution whose row exists in st and records its history
 // there until it ends.
-func (s *Server) launch(st store.Store, ex *engine.Execution, express bool) {
-	rec := &recorder{st: st, arn: ex.ARN}
+func (s *Server) launch(st store.Store, ex *engine.Execution, express bool, extra *recExtra) {
+	if extra != nil {
+		extra.s, extra.executionARN, extra.machine = s, ex.ARN, ex.Machine
+	}
+	rec := &recorder{st: st, arn: ex.ARN, extra: extra}
 	ctx, cancel := s.ctx, context.CancelFunc(func() {})
 	if express {
 		ctx, cancel = context.WithTimeout(ctx, s.maxExpr)
@@ -173,9 +185,11 @@ type recorder struct {
 	st     store.Store
 	arn    string
 	closed bool
+	extra  *recExtra // versions, aliases and Map Runs (mapruns.go); may be nil
 }
 
 func (r *recorder) Record(events []history.Event) error {
+	events = r.extra.before(events)
 	var end *store.End
 	if n := len(events); n > 0 {
 		end = terminal(&events[n-1])
@@ -183,6 +197,7 @@ func (r *recorder) Record(events []history.Event) error {
 	if err := r.st.AppendHistory(context.Background(), r.arn, events, end); err != nil {
 		return err
 	}
+	r.extra.after(events)
 	if end != nil {
 		r.closed = true
 	}
@@ -399,22 +414,24 @@ func (s *Server) abortOrphan(ctx context.Context, st store.Store, x *store.Execu
 }
 
 type describeExecutionOutput struct {
-	ExecutionArn        string       `json:"executionArn"`
-	StateMachineArn     string       `json:"stateMachineArn"`
-	Name                string       `json:"name"`
-	Status              string       `json:"status"`
-	StartDate           epoch        `json:"startDate"`
-	StopDate            *epoch       `json:"stopDate,omitempty"`
-	Input               *string      `json:"input,omitempty"`
-	InputDetails        *dataDetails `json:"inputDetails,omitempty"`
-	Output              *string      `json:"output,omitempty"`
-	OutputDetails       *dataDetails `json:"outputDetails,omitempty"`
-	TraceHeader         string       `json:"traceHeader,omitempty"`
-	Error               *string      `json:"error,omitempty"`
-	Cause               *string      `json:"cause,omitempty"`
-	RedriveCount        *int         `json:"redriveCount,omitempty"`
-	RedriveStatus       string       `json:"redriveStatus,omitempty"`
-	RedriveStatusReason string       `json:"redriveStatusReason,omitempty"`
+	ExecutionArn           string       `json:"executionArn"`
+	StateMachineArn        string       `json:"stateMachineArn"`
+	Name                   string       `json:"name"`
+	Status                 string       `json:"status"`
+	StartDate              epoch        `json:"startDate"`
+	StopDate               *epoch       `json:"stopDate,omitempty"`
+	Input                  *string      `json:"input,omitempty"`
+	InputDetails           *dataDetails `json:"inputDetails,omitempty"`
+	Output                 *string      `json:"output,omitempty"`
+	OutputDetails          *dataDetails `json:"outputDetails,omitempty"`
+	TraceHeader            string       `json:"traceHeader,omitempty"`
+	Error                  *string      `json:"error,omitempty"`
+	Cause                  *string      `json:"cause,omitempty"`
+	StateMachineVersionArn string       `json:"stateMachineVersionArn,omitempty"`
+	StateMachineAliasArn   string       `json:"stateMachineAliasArn,omitempty"`
+	RedriveCount           *int         `json:"redriveCount,omitempty"`
+	RedriveStatus          string       `json:"redriveStatus,omitempty"`
+	RedriveStatusReason    string       `json:"redriveStatusReason,omitempty"`
 }
 
 func (s *Server) describeExecution(ctx context.Context, body []byte) (any, error) {
@@ -437,6 +454,8 @@ func (s *Server) describeExecution(ctx context.Context, body []byte) (any, error
 		StartDate: epoch(x.StartDate), StopDate: epochPtr(x.StopDate), TraceHeader: x.TraceHeader,
 		Error: x.Error, Cause: x.Cause,
 	}
+	meta := s.executionMeta(ctx, x.ARN)
+	out.StateMachineVersionArn, out.StateMachineAliasArn = meta.VersionARN, meta.AliasARN
 	if deref(in.IncludedData) == "METADATA_ONLY" {
 		out.InputDetails = &dataDetails{false}
 		if x.Status == store.StatusSucceeded {
@@ -472,12 +491,14 @@ type listExecutionsInput struct {
 }
 
 type executionListItem struct {
-	ExecutionArn    string `json:"executionArn"`
-	StateMachineArn string `json:"stateMachineArn"`
-	Name            string `json:"name"`
-	Status          string `json:"status"`
-	StartDate       epoch  `json:"startDate"`
-	StopDate        *epoch `json:"stopDate,omitempty"`
+	ExecutionArn           string `json:"executionArn"`
+	StateMachineArn        string `json:"stateMachineArn"`
+	Name                   string `json:"name"`
+	Status                 string `json:"status"`
+	StartDate              epoch  `json:"startDate"`
+	StopDate               *epoch `json:"stopDate,omitempty"`
+	StateMachineVersionArn string `json:"stateMachineVersionArn,omitempty"`
+	StateMachineAliasArn   string `json:"stateMachineAliasArn,omitempty"`
 }
 
 type listExecutionsOutput struct {
@@ -518,7 +539,11 @@ func (s *Server) listExecutions(ctx context.Context, body []byte) (any, error) {
 	if deref(in.StatusFilter) == "PENDING_REDRIVE" {
 		return nil, errValidation("PENDING_REDRIVE status filter is only supported together with mapRunArn")
 	}
-	sm, err := s.getMachine(ctx, *in.StateMachineArn)
+	machine, keep, err := s.qualifierFilter(ctx, *in.StateMachineArn)
+	if err != nil {
+		return nil, err
+	}
+	sm, err := s.getMachine(ctx, machine)
 	if err != nil {
 		return nil, err
 	}
@@ -536,9 +561,14 @@ func (s *Server) listExecutions(ctx context.Context, body []byte) (any, error) {
 	}
 	out.NextToken = next
 	for _, x := range items {
+		if keep != nil && !keep(x) {
+			continue
+		}
+		meta := s.executionMeta(ctx, x.ARN)
 		out.Executions = append(out.Executions, executionListItem{
 			ExecutionArn: x.ARN, StateMachineArn: x.StateMachineARN, Name: x.Name, Status: x.Status,
 			StartDate: epoch(x.StartDate), StopDate: epochPtr(x.StopDate),
+			StateMachineVersionArn: meta.VersionARN, StateMachineAliasArn: meta.AliasARN,
 		})
 	}
 	return out, nil

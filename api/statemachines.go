@@ -246,9 +246,6 @@ func (s *Server) createStateMachine(ctx context.Context, body []byte) (any, erro
 	if in.VersionDescription != nil && !publish {
 		return nil, errValidation("Version description can only be set when publish is true")
 	}
-	if publish {
-		return nil, apiErr("UnsupportedOperation", "Publishing state machine versions is not supported by Stepwell yet")
-	}
 	if !arn.ValidName(*in.Name) {
 		return nil, errInvalidName(*in.Name)
 	}
@@ -291,7 +288,15 @@ func (s *Server) createStateMachine(ctx context.Context, body []byte) (any, erro
 		}
 		// Idempotent on everything but roleArn and tags.
 		if old.Definition == sm.Definition && old.Type == sm.Type && jsonSame(old.Logging, sm.Logging) && jsonSame(old.Tracing, sm.Tracing) {
-			return createStateMachineOutput{StateMachineArn: smArn, CreationDate: epoch(old.CreationDate)}, nil
+			out := createStateMachineOutput{StateMachineArn: smArn, CreationDate: epoch(old.CreationDate)}
+			if publish {
+				v, err := s.publish(ctx, old, deref(in.VersionDescription))
+				if err != nil {
+					return nil, err
+				}
+				out.StateMachineVersionArn = v.ARN
+			}
+			return out, nil
 		}
 		return nil, errStateMachineAlreadyExists(smArn)
 	}
@@ -299,7 +304,18 @@ func (s *Server) createStateMachine(ctx context.Context, body []byte) (any, erro
 		return nil, err
 	}
 	s.cacheMachine(smArn, sm.RevisionID, compiled)
-	return createStateMachineOutput{StateMachineArn: smArn, CreationDate: epoch(sm.CreationDate)}, nil
+	out := createStateMachineOutput{StateMachineArn: smArn, CreationDate: epoch(sm.CreationDate)}
+	if err := s.initTags(ctx, smArn, in.Tags); err != nil {
+		return nil, err
+	}
+	if publish {
+		v, err := s.publish(ctx, sm, deref(in.VersionDescription))
+		if err != nil {
+			return nil, err
+		}
+		out.StateMachineVersionArn = v.ARN
+	}
+	return out, nil
 }
 
 func jsonSame(a, b json.RawMessage) bool {
@@ -331,6 +347,7 @@ type describeStateMachineOutput struct {
 	LoggingConfiguration json.RawMessage `json:"loggingConfiguration,omitempty"`
 	TracingConfiguration json.RawMessage `json:"tracingConfiguration,omitempty"`
 	RevisionID           string          `json:"revisionId,omitempty"`
+	Description          *string         `json:"description,omitempty"`
 }
 
 // getMachine returns the stored machine an ARN argument names.
@@ -360,6 +377,11 @@ func (s *Server) describeStateMachine(ctx context.Context, body []byte) (any, er
 	c.enum("includedData", in.IncludedData, "ALL_DATA", "METADATA_ONLY")
 	if err := c.err(); err != nil {
 		return nil, err
+	}
+	if a, err := machineARN(*in.StateMachineArn); err == nil && a.Label == "" {
+		if _, ok := a.Version(); ok {
+			return s.describeVersion(ctx, *in.StateMachineArn, deref(in.IncludedData) == "METADATA_ONLY")
+		}
 	}
 	sm, err := s.getMachine(ctx, *in.StateMachineArn)
 	if err != nil {
@@ -398,8 +420,9 @@ type updateStateMachineInput struct {
 }
 
 type updateStateMachineOutput struct {
-	UpdateDate epoch  `json:"updateDate"`
-	RevisionID string `json:"revisionId,omitempty"`
+	UpdateDate             epoch  `json:"updateDate"`
+	RevisionID             string `json:"revisionId,omitempty"`
+	StateMachineVersionArn string `json:"stateMachineVersionArn,omitempty"`
 }
 
 func (s *Server) updateStateMachine(ctx context.Context, body []byte) (any, error) {
@@ -436,9 +459,6 @@ func (s *Server) updateStateMachine(ctx context.Context, body []byte) (any, erro
 	publish := in.Publish != nil && *in.Publish
 	if in.VersionDescription != nil && !publish {
 		return nil, errValidation("Version description can only be set when publish is true")
-	}
-	if publish {
-		return nil, apiErr("UnsupportedOperation", "Publishing state machine versions is not supported by Stepwell yet")
 	}
 	if in.RoleArn != nil {
 		if err := checkRoleArn(*in.RoleArn); err != nil {
@@ -480,7 +500,16 @@ func (s *Server) updateStateMachine(ctx context.Context, body []byte) (any, erro
 	if compiled != nil {
 		s.cacheMachine(sm.ARN, rev.RevisionID, compiled)
 	}
-	return updateStateMachineOutput{UpdateDate: epoch(rev.UpdateDate), RevisionID: rev.RevisionID}, nil
+	out := updateStateMachineOutput{UpdateDate: epoch(rev.UpdateDate), RevisionID: rev.RevisionID}
+	if publish {
+		sm.Revision = rev
+		v, err := s.publish(ctx, sm, deref(in.VersionDescription))
+		if err != nil {
+			return nil, err
+		}
+		out.StateMachineVersionArn = v.ARN
+	}
+	return out, nil
 }
 
 type arnInput struct {
@@ -513,6 +542,9 @@ func (s *Server) deleteStateMachine(ctx context.Context, body []byte) (any, erro
 		return nil, err
 	}
 	s.forgetMachine(a.String())
+	if err := s.dropMachineExtras(ctx, a.String()); err != nil {
+		return nil, err
+	}
 	return struct{}{}, nil
 }
 
@@ -607,42 +639,6 @@ func (s *Server) validateDefinition(ctx context.Context, body []byte) (any, erro
 		out.Diagnostics = append(out.Diagnostics, diagnostic{string(d.Severity), d.Code, d.Message, d.Location})
 	}
 	return out, nil
-}
-
-type resourceInput struct {
-	ResourceArn *string `json:"resourceArn"`
-}
-
-type listTagsOutput struct {
-	Tags json.RawMessage `json:"tags"`
-}
-
-func (s *Server) listTagsForResource(ctx context.Context, body []byte) (any, error) {
-	var in resourceInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("resourceArn", in.ResourceArn, true, 1, 256, false)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	a, err := arn.Parse(*in.ResourceArn)
-	if err != nil {
-		return nil, errInvalidArn(err.Error())
-	}
-	notFound := apiErr("ResourceNotFound", "Resource not found: '%s'", *in.ResourceArn)
-	if a.Type != arn.StateMachine || a.Qualifier != "" || a.Label != "" {
-		return nil, notFound
-	}
-	sm, err := s.st.GetStateMachine(ctx, a.String())
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	return listTagsOutput{Tags: orDefault(sm.Tags, json.RawMessage("[]"))}, nil
 }
 
 func itoa(i int) string {

@@ -78,6 +78,15 @@ type MapRun struct {
 	RedriveDate                time.Time
 }
 
+// ExecutionMeta is what Versions keeps about an execution beyond its row:
+// the version and alias it was started through, and its redrives.
+type ExecutionMeta struct {
+	VersionARN   string
+	AliasARN     string
+	RedriveCount int64
+	RedriveDate  time.Time
+}
+
 // MapRunUpdate changes a running Map Run's settings; nil fields are kept.
 type MapRunUpdate struct {
 	MaxConcurrency             *int64
@@ -143,4 +152,10 @@ type Versions interface {
 	// UpdateMapRun changes a running Map Run's settings: ErrNotFound if
 	// absent, ErrConflict if it is no longer RUNNING.
 	UpdateMapRun(ctx context.Context, arn string, u MapRunUpdate) error
+
+	// PutExecutionMeta creates or replaces an execution's metadata.
+	PutExecutionMeta(ctx context.Context, executionARN string, m ExecutionMeta) error
+	// GetExecutionMeta returns an execution's metadata and whether any was
+	// stored.
+	GetExecutionMeta(ctx context.Context, executionARN string) (ExecutionMeta, bool, error)
 }

@@ -162,6 +162,8 @@ func Handler(c Config, logger *slog.Logger) (http.Handler, *api.Server, error) {
 		Store: st, Engine: eng, Region: c.Region, Account: c.AccountID, Logger: logger,
 		// Express executions started asynchronously live in memory only.
 		Express: memory.New(memory.Options{MaxClosedExecutions: ExpressRetention}),
+		// Versions, aliases, tags and Map Runs (in memory for every store).
+		Versions: memory.NewVersions(),
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

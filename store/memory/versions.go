@@ -22,6 +22,7 @@ type Versions struct {
 	tags     map[string][]store.Tag
 	runs     map[string]*runRec // by Map Run ARN
 	runsByX  map[string][]*runRec
+	meta     map[string]store.ExecutionMeta
 }
 
 type versionRec struct {
@@ -55,6 +56,7 @@ func NewVersions() *Versions {
 		tags:     make(map[string][]store.Tag),
 		runs:     make(map[string]*runRec),
 		runsByX:  make(map[string][]*runRec),
+		meta:     make(map[string]store.ExecutionMeta),
 	}
 }
 
@@ -409,4 +411,20 @@ func (s *Versions) UpdateMapRun(ctx context.Context, arn string, u store.MapRunU
 		r.r.ToleratedFailureCount = *u.ToleratedFailureCount
 	}
 	return nil
+}
+
+// PutExecutionMeta implements store.Versions.
+func (s *Versions) PutExecutionMeta(ctx context.Context, executionARN string, m store.ExecutionMeta) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.meta[executionARN] = m
+	return nil
+}
+
+// GetExecutionMeta implements store.Versions.
+func (s *Versions) GetExecutionMeta(ctx context.Context, executionARN string) (store.ExecutionMeta, bool, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.meta[executionARN]
+	return m, ok, nil
 }
