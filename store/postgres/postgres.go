@@ -1,22 +1,838 @@
-// Package postgres is a store.Store on PostgreSQL (pgx).
+// Package postgres is a store.Store on PostgreSQL, through pgx.
+//
+// The schema is created and migrated by Open from the versioned SQL files
+// embedded from migrations/ (table schema_version). Tables live in the
+// connection's current schema, so several Stepwell deployments (or tests)
+// can share a database with `search_path` in the DSN.
+//
+// History appends are group-committed: AppendHistory hands its events to a
+// writer goroutine (executions are spread over a few writers by ARN, so one
+// execution's appends stay in order), which drains everything queued into
+// one transaction and returns to each caller after COMMIT, that is after
+// PostgreSQL has flushed the transaction's WAL (synchronous_commit, on by
+// default, is what makes an acknowledged step durable). Many executions'
+// steps therefore share one WAL flush.
+//
+// Each append locks the execution's row (SELECT ... FOR UPDATE) and checks
+// that the execution is running and that the event ids continue its
+// history inside the transaction; the history's primary key
+// (execution_arn, event_id) makes a duplicate id impossible even between
+// processes. Timestamps are stored with PostgreSQL's microsecond precision.
 package postgres
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/store"
 )
 
-// Store is a store.Store backed by PostgreSQL.
+var _ store.Store = (*Store)(nil)
+
+const (
+	// writers is the number of group-commit writer goroutines (and
+	// connections they use at most).
+	writers = 4
+	// maxBatch bounds how many AppendHistory calls share one transaction.
+	maxBatch = 1024
+	// writeTimeout bounds one group-commit transaction.
+	writeTimeout = time.Minute
+	// deleteChunk is how many executions DeleteClosedBefore deletes per
+	// statement.
+	deleteChunk = 1000
+)
+
+// errClosed is returned by calls made after Close.
+var errClosed = errors.New("postgres store is closed")
+
+// Store is a store.Store backed by PostgreSQL. Create it with Open.
 type Store struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	owner string
+	seed  maphash.Seed
+
+	mu     sync.RWMutex // guards closed and sends on queues
+	closed bool
+	queues []chan *appendReq
+	wg     sync.WaitGroup
 }
 
-// Open connects to the database named by dsn and migrates its schema.
+// appendReq is one AppendHistory call waiting for its group commit.
+type appendReq struct {
+	ctx     context.Context
+	arn     string
+	events  []history.Event
+	details [][]byte // events' JSON, encoded by the caller
+	end     *store.End
+	err     error // set by the writer: the request's own rejection
+	done    chan error
+}
+
+// Open connects to the database named by dsn (a postgres:// URL or a
+// key=value connection string, as pgx accepts; pool_max_conns and
+// search_path may be given), creates or migrates the schema, and starts the
+// group-commit writers. Opening a database whose schema is newer than this
+// build fails with an error wrapping ErrSchemaTooNew.
 func Open(ctx context.Context, dsn string) (*Store, error) {
-	pool, err := pgxpool.New(ctx, dsn)
+	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, writers+16)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	s := &Store{pool: pool, owner: ownerID(), seed: maphash.MakeSeed()}
+	for range writers {
+		q := make(chan *appendReq, maxBatch)
+		s.queues = append(s.queues, q)
+		s.wg.Add(1)
+		go s.writer(q)
+	}
+	return s, nil
+}
+
+// ownerID names this process in the executions' owner column.
+func ownerID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// Owner returns the id this store writes into the owner column of the
+// executions it creates.
+func (s *Store) Owner() string { return s.owner }
+
+// Close waits for queued appends to commit, stops the writers and closes
+// the connection pool.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	for _, q := range s.queues {
+		close(q)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	s.pool.Close()
+	return nil
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+func timeOf(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func nullBytes(s *string) []byte {
+	if s == nil {
+		return nil
+	}
+	return append([]byte{}, *s...)
+}
+
+func strOf(b []byte) *string {
+	if b == nil {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+func rawOf(b []byte) json.RawMessage {
+	if b == nil {
+		return nil
+	}
+	return json.RawMessage(b)
+}
+
+// CreateStateMachine implements store.Store.
+func (s *Store) CreateStateMachine(ctx context.Context, sm *store.StateMachine) error {
+	// One statement: the revision is written only if the machine was.
+	tag, err := s.pool.Exec(ctx, `
+		WITH m AS (
+			INSERT INTO state_machines (arn, name, type, creation_date, tags, revision_id)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (arn) DO NOTHING
+			RETURNING arn)
+		INSERT INTO revisions (machine_arn, revision_id, definition, role_arn, logging, tracing, update_date)
+		SELECT arn, $6, $7, $8, $9, $10, $11 FROM m
+		ON CONFLICT (machine_arn, revision_id) DO UPDATE SET
+			definition = excluded.definition, role_arn = excluded.role_arn, logging = excluded.logging,
+			tracing = excluded.tracing, update_date = excluded.update_date`,
+		sm.ARN, sm.Name, sm.Type, sm.CreationDate, []byte(sm.Tags), sm.RevisionID,
+		[]byte(sm.Definition), sm.RoleARN, []byte(sm.Logging), []byte(sm.Tracing), nullTime(sm.UpdateDate))
+	if err != nil {
+		return fmt.Errorf("create state machine: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrAlreadyExists
+	}
+	return nil
+}
+
+const machineCols = `m.seq, m.arn, m.name, m.type, m.creation_date, m.tags,
+	r.revision_id, r.definition, r.role_arn, r.logging, r.tracing, r.update_date`
+
+func scanMachine(row pgx.Row) (*store.StateMachine, int64, error) {
+	var (
+		sm                          store.StateMachine
+		seq                         int64
+		tags, def, logging, tracing []byte
+		updated                     *time.Time
+	)
+	if err := row.Scan(&seq, &sm.ARN, &sm.Name, &sm.Type, &sm.CreationDate, &tags,
+		&sm.RevisionID, &def, &sm.RoleARN, &logging, &tracing, &updated); err != nil {
+		return nil, 0, err
+	}
+	sm.CreationDate = sm.CreationDate.UTC()
+	sm.Tags = rawOf(tags)
+	sm.Definition = string(def)
+	sm.Logging, sm.Tracing = rawOf(logging), rawOf(tracing)
+	sm.UpdateDate = timeOf(updated)
+	return &sm, seq, nil
+}
+
+// GetStateMachine implements store.Store.
+func (s *Store) GetStateMachine(ctx context.Context, arn string) (*store.StateMachine, error) {
+	sm, _, err := scanMachine(s.pool.QueryRow(ctx, `SELECT `+machineCols+`
+		FROM state_machines m JOIN revisions r ON r.machine_arn = m.arn AND r.revision_id = m.revision_id
+		WHERE m.arn = $1`, arn))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get state machine: %w", err)
+	}
+	return sm, nil
+}
+
+// UpdateStateMachine implements store.Store.
+func (s *Store) UpdateStateMachine(ctx context.Context, arn, prevRevisionID string, rev *store.Revision) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("update state machine: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }() // a no-op after Commit
+	var cur string
+	err = tx.QueryRow(ctx, `SELECT revision_id FROM state_machines WHERE arn = $1 FOR UPDATE`, arn).Scan(&cur)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("update state machine: %w", err)
+	}
+	if cur != prevRevisionID {
+		return store.ErrConflict
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO revisions (machine_arn, revision_id, definition, role_arn, logging, tracing, update_date)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (machine_arn, revision_id) DO UPDATE SET
+			definition = excluded.definition, role_arn = excluded.role_arn, logging = excluded.logging,
+			tracing = excluded.tracing, update_date = excluded.update_date`,
+		arn, rev.RevisionID, []byte(rev.Definition), rev.RoleARN, []byte(rev.Logging), []byte(rev.Tracing), nullTime(rev.UpdateDate)); err != nil {
+		return fmt.Errorf("update state machine: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE state_machines SET revision_id = $2 WHERE arn = $1`, arn, rev.RevisionID); err != nil {
+		return fmt.Errorf("update state machine: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("update state machine: %w", err)
+	}
+	return nil
+}
+
+// DeleteStateMachine implements store.Store.
+func (s *Store) DeleteStateMachine(ctx context.Context, arn string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM state_machines WHERE arn = $1`, arn)
+	if err != nil {
+		return fmt.Errorf("delete state machine: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// ListStateMachines implements store.Store.
+func (s *Store) ListStateMachines(ctx context.Context, p store.Page) ([]*store.StateMachine, string, error) {
+	after, err := parseToken(p.Token, "m")
+	if err != nil {
+		return nil, "", err
+	}
+	limit := max(p.Limit, 1)
+	rows, err := s.pool.Query(ctx, `SELECT `+machineCols+`
+		FROM state_machines m JOIN revisions r ON r.machine_arn = m.arn AND r.revision_id = m.revision_id
+		WHERE m.seq > $1 ORDER BY m.seq LIMIT $2`, after, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list state machines: %w", err)
+	}
+	defer rows.Close()
+	var (
+		out  []*store.StateMachine
+		last int64
+		more bool
+	)
+	for rows.Next() {
+		if len(out) == limit {
+			more = true
+			break
+		}
+		sm, seq, err := scanMachine(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list state machines: %w", err)
+		}
+		out = append(out, sm)
+		last = seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list state machines: %w", err)
+	}
+	if more {
+		return out, formatToken("m", last), nil
+	}
+	return out, "", nil
+}
+
+// GetRevision implements store.Store.
+func (s *Store) GetRevision(ctx context.Context, arn, revisionID string) (*store.Revision, error) {
+	var (
+		r                     store.Revision
+		def, logging, tracing []byte
+		updated               *time.Time
+	)
+	err := s.pool.QueryRow(ctx, `SELECT revision_id, definition, role_arn, logging, tracing, update_date
+		FROM revisions WHERE machine_arn = $1 AND revision_id = $2`, arn, revisionID).
+		Scan(&r.RevisionID, &def, &r.RoleARN, &logging, &tracing, &updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get revision: %w", err)
+	}
+	r.Definition = string(def)
+	r.Logging, r.Tracing = rawOf(logging), rawOf(tracing)
+	r.UpdateDate = timeOf(updated)
+	return &r, nil
+}
+
+// CreateExecution implements store.Store. A running execution is recorded
+// as owned by this process.
+func (s *Store) CreateExecution(ctx context.Context, x *store.Execution) error {
+	var owner any
+	if x.Status == store.StatusRunning {
+		owner = s.owner
+	}
+	tag, err := s.pool.Exec(ctx, `
+		INSERT INTO executions (arn, name, state_machine_arn, state_machine_name, revision_id, type, status,
+			input, trace_header, start_date, stop_date, output, error, cause, owner)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		ON CONFLICT (arn) DO NOTHING`,
+		x.ARN, x.Name, x.StateMachineARN, x.StateMachineName, x.RevisionID, x.Type, x.Status,
+		[]byte(x.Input), []byte(x.TraceHeader), x.StartDate, nullTime(x.StopDate),
+		nullBytes(x.Output), nullBytes(x.Error), nullBytes(x.Cause), owner)
+	if err != nil {
+		return fmt.Errorf("create execution: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrAlreadyExists
+	}
+	return nil
+}
+
+const execCols = `seq, arn, name, state_machine_arn, state_machine_name, revision_id, type, status,
+	input, trace_header, start_date, stop_date, output, error, cause`
+
+func scanExecution(row pgx.Row) (*store.Execution, int64, error) {
+	var (
+		x                                 store.Execution
+		seq                               int64
+		input, trace, output, errb, cause []byte
+		stop                              *time.Time
+	)
+	if err := row.Scan(&seq, &x.ARN, &x.Name, &x.StateMachineARN, &x.StateMachineName, &x.RevisionID, &x.Type, &x.Status,
+		&input, &trace, &x.StartDate, &stop, &output, &errb, &cause); err != nil {
+		return nil, 0, err
+	}
+	x.Input, x.TraceHeader = string(input), string(trace)
+	x.StartDate = x.StartDate.UTC()
+	x.StopDate = timeOf(stop)
+	x.Output, x.Error, x.Cause = strOf(output), strOf(errb), strOf(cause)
+	return &x, seq, nil
+}
+
+// GetExecution implements store.Store.
+func (s *Store) GetExecution(ctx context.Context, arn string) (*store.Execution, error) {
+	x, _, err := scanExecution(s.pool.QueryRow(ctx, `SELECT `+execCols+` FROM executions WHERE arn = $1`, arn))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get execution: %w", err)
+	}
+	return x, nil
+}
+
+// ListExecutions implements store.Store.
+func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter, p store.Page) ([]*store.Execution, string, error) {
+	before, err := parseToken(p.Token, "x")
+	if err != nil {
+		return nil, "", err
+	}
+	if p.Token == "" {
+		before = 1<<63 - 1
+	}
+	limit := max(p.Limit, 1)
+	var rows pgx.Rows
+	if f.Status == "" {
+		rows, err = s.pool.Query(ctx, `SELECT `+execCols+` FROM executions
+			WHERE state_machine_arn = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, f.StateMachineARN, before, limit+1)
+	} else {
+		rows, err = s.pool.Query(ctx, `SELECT `+execCols+` FROM executions
+			WHERE state_machine_arn = $1 AND status = $4 AND seq < $2 ORDER BY seq DESC LIMIT $3`, f.StateMachineARN, before, limit+1, f.Status)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("list executions: %w", err)
+	}
+	defer rows.Close()
+	var (
+		out  []*store.Execution
+		last int64
+		more bool
+	)
+	for rows.Next() {
+		if len(out) == limit {
+			more = true
+			break
+		}
+		x, seq, err := scanExecution(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list executions: %w", err)
+		}
+		out = append(out, x)
+		last = seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list executions: %w", err)
+	}
+	if more {
+		return out, formatToken("x", last), nil
+	}
+	return out, "", nil
+}
+
+// ListRunning implements store.Store.
+func (s *Store) ListRunning(ctx context.Context) ([]*store.Execution, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+execCols+` FROM executions WHERE status = 'RUNNING' ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("list running executions: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.Execution
+	for rows.Next() {
+		x, _, err := scanExecution(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list running executions: %w", err)
+		}
+		out = append(out, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list running executions: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteClosedBefore implements store.Store. It deletes in chunks, each in
+// its own transaction, skipping rows another transaction holds.
+func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error) {
+	total := 0
+	for {
+		var n int
+		err := s.pool.QueryRow(ctx, `
+			WITH d AS (
+				DELETE FROM executions WHERE arn IN (
+					SELECT arn FROM executions
+					WHERE status <> 'RUNNING' AND (stop_date IS NULL OR stop_date < $1)
+					LIMIT $2 FOR UPDATE SKIP LOCKED)
+				RETURNING arn),
+			h AS (DELETE FROM history WHERE execution_arn IN (SELECT arn FROM d))
+			SELECT count(*) FROM d`, t, deleteChunk).Scan(&n)
+		if err != nil {
+			return total, fmt.Errorf("delete closed executions: %w", err)
+		}
+		total += n
+		if n < deleteChunk {
+			return total, nil
+		}
+	}
+}
+
+// AppendHistory implements store.Store. It returns once the events (and
+// the end, if any) are committed, sharing the transaction with concurrent
+// appends. If ctx ends before the group commit starts, nothing is written
+// and ctx's error is returned; once the commit has started, the call waits
+// for its outcome.
+func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.Event, end *store.End) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("append history: %w", err)
+	}
+	req := &appendReq{ctx: ctx, arn: arn, events: events, end: end, done: make(chan error, 1)}
+	if len(events) > 0 {
+		req.details = make([][]byte, len(events))
+		for i := range events {
+			b, err := json.Marshal(events[i])
+			if err != nil {
+				return fmt.Errorf("append history: encode event %d: %w", events[i].ID, err)
+			}
+			req.details[i] = b
+		}
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return errClosed
+	}
+	q := s.queues[maphash.String(s.seed, arn)%uint64(len(s.queues))]
+	select {
+	case q <- req:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return fmt.Errorf("append history: %w", ctx.Err())
+	}
+	s.mu.RUnlock()
+	return <-req.done
+}
+
+// writer group-commits the requests of one queue until it is closed.
+func (s *Store) writer(q chan *appendReq) {
+	defer s.wg.Done()
+	batch := make([]*appendReq, 0, maxBatch)
+	for first := range q {
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-q:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		s.commit(batch)
+		clear(batch)
+	}
+}
+
+// commit writes one batch in one transaction and answers every request.
+func (s *Store) commit(batch []*appendReq) {
+	live := make([]*appendReq, 0, len(batch))
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- fmt.Errorf("append history: %w", err)
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	err := s.commitTx(ctx, live)
+	for _, r := range live {
+		switch {
+		case r.err != nil:
+			r.done <- r.err
+		case err != nil:
+			r.done <- fmt.Errorf("append history: %w", err)
+		default:
+			r.done <- nil
+		}
+	}
+}
+
+type execState struct {
+	status  string
+	last    int64
+	changed bool
+}
+
+const (
+	lockSQL = `SELECT arn, status, last_event_id FROM executions WHERE arn = ANY($1) ORDER BY arn FOR UPDATE`
+	// insertSQL appends many executions' events in one statement.
+	insertSQL = `INSERT INTO history (execution_arn, event_id, previous_id, type, thread, ts, details)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[], $7::bytea[])`
+	lastSQL = `UPDATE executions AS e SET last_event_id = v.last
+		FROM unnest($1::text[], $2::bigint[]) AS v(arn, last) WHERE e.arn = v.arn`
+	endSQL = `UPDATE executions SET status = $2, stop_date = $3, output = $4, error = $5, cause = $6, lease_until = NULL
+		WHERE arn = $1`
+)
+
+// commitTx runs the batch's transaction in two round trips: BEGIN and the
+// row locks, then the writes and COMMIT. Requests that cannot be applied
+// get their own error in r.err and take no part in the writes.
+func (s *Store) commitTx(ctx context.Context, reqs []*appendReq) (err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	inTx := false
+	defer func() {
+		if err != nil && inTx {
+			// The pool also discards a connection left inside a transaction.
+			_, _ = conn.Exec(context.Background(), "ROLLBACK")
+		}
+	}()
+
+	arns := make([]string, 0, len(reqs))
+	for _, r := range reqs {
+		arns = append(arns, r.arn)
+	}
+	slices.Sort(arns)
+	arns = slices.Compact(arns)
+
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(lockSQL, arns)
+	br := conn.SendBatch(ctx, b)
+	inTx = true
+	state := make(map[string]*execState, len(arns))
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
+		return err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		return err
+	}
+	for rows.Next() {
+		var (
+			arn string
+			st  execState
+		)
+		if err := rows.Scan(&arn, &st.status, &st.last); err != nil {
+			rows.Close()
+			_ = br.Close()
+			return err
+		}
+		state[arn] = &st
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		_ = br.Close()
+		return err
+	}
+	if err := br.Close(); err != nil {
+		return err
+	}
+
+	var (
+		hArn, hType, hThread []string
+		hID, hPrev           []int64
+		hTS                  []time.Time
+		hDetails             [][]byte
+		ends                 []*appendReq
+	)
+	for _, r := range reqs {
+		st := state[r.arn]
+		if st == nil {
+			r.err = store.ErrNotFound
+			continue
+		}
+		if st.status != store.StatusRunning {
+			r.err = fmt.Errorf("append to a %s execution: %w", st.status, store.ErrConflict)
+			continue
+		}
+		for i := range r.events {
+			if r.events[i].ID != st.last+1+int64(i) {
+				r.err = fmt.Errorf("append event id %d after %d: %w", r.events[i].ID, st.last, store.ErrConflict)
+				break
+			}
+		}
+		if r.err != nil {
+			continue
+		}
+		for i := range r.events {
+			e := &r.events[i]
+			hArn = append(hArn, r.arn)
+			hID = append(hID, e.ID)
+			hPrev = append(hPrev, e.PreviousEventID)
+			hType = append(hType, string(e.Type))
+			hThread = append(hThread, e.Thread)
+			hTS = append(hTS, e.Timestamp)
+			hDetails = append(hDetails, r.details[i])
+		}
+		if len(r.events) > 0 {
+			st.last += int64(len(r.events))
+			st.changed = true
+		}
+		if r.end != nil {
+			st.status = r.end.Status
+			ends = append(ends, r)
+		}
+	}
+
+	b = &pgx.Batch{}
+	if len(hArn) > 0 {
+		b.Queue(insertSQL, hArn, hID, hPrev, hType, hThread, hTS, hDetails)
+		var uArn []string
+		var uLast []int64
+		for _, arn := range arns {
+			if st := state[arn]; st != nil && st.changed {
+				uArn = append(uArn, arn)
+				uLast = append(uLast, st.last)
+			}
+		}
+		b.Queue(lastSQL, uArn, uLast)
+	}
+	for _, r := range ends {
+		e := r.end
+		b.Queue(endSQL, r.arn, e.Status, nullTime(e.StopDate), nullBytes(e.Output), nullBytes(e.Error), nullBytes(e.Cause))
+	}
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	inTx = false
+	return nil
+}
+
+// History implements store.Store.
+func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.Page) ([]history.Event, string, error) {
+	kind := "h"
+	if reverse {
+		kind = "r"
+	}
+	pos, err := parseToken(p.Token, kind)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := max(p.Limit, 1)
+	var last int64
+	err = s.pool.QueryRow(ctx, `SELECT last_event_id FROM executions WHERE arn = $1`, arn).Scan(&last)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, "", store.ErrNotFound
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("history: %w", err)
+	}
+	var rows pgx.Rows
+	if !reverse {
+		// pos is the id of the last event returned.
+		if pos > last {
+			return nil, "", store.ErrInvalidToken
+		}
+		rows, err = s.pool.Query(ctx, `SELECT event_id, previous_id, type, thread, ts, details FROM history
+			WHERE execution_arn = $1 AND event_id > $2 ORDER BY event_id LIMIT $3`, arn, pos, limit+1)
+	} else {
+		// pos is the id of the last event returned (none yet: start above the newest).
+		if p.Token == "" {
+			pos = last + 1
+		}
+		if pos > last+1 || pos < 1 {
+			return nil, "", store.ErrInvalidToken
+		}
+		rows, err = s.pool.Query(ctx, `SELECT event_id, previous_id, type, thread, ts, details FROM history
+			WHERE execution_arn = $1 AND event_id < $2 ORDER BY event_id DESC LIMIT $3`, arn, pos, limit+1)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("history: %w", err)
+	}
+	defer rows.Close()
+	var (
+		out  []history.Event
+		more bool
+	)
+	for rows.Next() {
+		if len(out) == limit {
+			more = true
+			break
+		}
+		var (
+			e       history.Event
+			typ     string
+			details []byte
+		)
+		var id, prev int64
+		if err := rows.Scan(&id, &prev, &typ, &e.Thread, &e.Timestamp, &details); err != nil {
+			return nil, "", fmt.Errorf("history: %w", err)
+		}
+		thread, ts := e.Thread, e.Timestamp.UTC()
+		if err := json.Unmarshal(details, &e); err != nil {
+			return nil, "", fmt.Errorf("history: decode event %d: %w", id, err)
+		}
+		e.ID, e.PreviousEventID, e.Type, e.Thread, e.Timestamp = id, prev, history.EventType(typ), thread, ts
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("history: %w", err)
+	}
+	if more {
+		return out, formatToken(kind, out[len(out)-1].ID), nil
+	}
+	return out, "", nil
+}
+
+// Tokens are "<kind>.<n>": kind tells which listing made it.
+func formatToken(kind string, n int64) string {
+	return kind + "." + strconv.FormatInt(n, 36)
+}
+
+func parseToken(tok, kind string) (int64, error) {
+	if tok == "" {
+		return 0, nil
+	}
+	rest, ok := strings.CutPrefix(tok, kind+".")
+	if !ok {
+		return 0, store.ErrInvalidToken
+	}
+	n, err := strconv.ParseInt(rest, 36, 64)
+	if err != nil || n < 0 {
+		return 0, store.ErrInvalidToken
+	}
+	return n, nil
 }
