@@ -12,12 +12,25 @@ import (
 
 // A history row holds the consecutive events of one AppendHistory call:
 //
-//	row   = version(1 byte, 1) event*
-//	event = varint(timestamp, Unix ns) uvarint(len) thread uvarint(len) json
+//	row    = version(1 byte, 1) event*
+//	event  = varint(timestamp, Unix ns) str(thread) uvarint(form) body
+//	body   = str(json)                                        form 0
+//	       | str(type) varint(previous id) str(name) str(data) flag   forms 1, 2
+//	str    = uvarint(len) bytes
+//	flag   = 0 (no data details) | 1 (truncated false) | 2 (truncated true)
 //
-// json is the event without its timestamp and thread (plainEvent), which
-// carries its type, ids and details.
+// Form 0 is the event's JSON without timestamp and thread (plainEvent),
+// carrying its type, ids and details; forms 1 and 2 are compact encodings
+// of the commonest events, those whose only details are a plain
+// StateEnteredEventDetails (1) or StateExitedEventDetails (2). An event's
+// id is implied by its position: ids in a row are consecutive.
 const codecVersion = 1
+
+const (
+	formJSON = iota
+	formEntered
+	formExited
+)
 
 // plainEvent is history.Event without its MarshalJSON: the timestamp and
 // thread are encoded beside the JSON.
@@ -25,22 +38,123 @@ type plainEvent history.Event
 
 var errCorrupt = errors.New("corrupt history row")
 
+// form tells how e is encoded.
+func form(e *history.Event) int {
+	c := *e
+	c.Timestamp, c.Thread, c.Type, c.ID, c.PreviousEventID = time.Time{}, "", "", 0, 0
+	switch {
+	case c.StateEnteredEventDetails != nil:
+		c.StateEnteredEventDetails = nil
+		if c == (history.Event{}) {
+			return formEntered
+		}
+	case c.StateExitedEventDetails != nil:
+		d := c.StateExitedEventDetails
+		c.StateExitedEventDetails = nil
+		if c == (history.Event{}) && d.AssignedVariables == nil && d.AssignedVariablesDetails == nil {
+			return formExited
+		}
+	}
+	return formJSON
+}
+
+func appendStr(buf []byte, s string) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(s)))
+	return append(buf, s...)
+}
+
+func flagOf(d *history.HistoryEventExecutionDataDetails) byte {
+	switch {
+	case d == nil:
+		return 0
+	case d.Truncated:
+		return 2
+	}
+	return 1
+}
+
+func detailsOf(flag byte) (*history.HistoryEventExecutionDataDetails, bool) {
+	switch flag {
+	case 0:
+		return nil, true
+	case 1:
+		return history.Data(false), true
+	case 2:
+		return history.Data(true), true
+	}
+	return nil, false
+}
+
 // encodeEvents appends the encoding of events to buf.
 func encodeEvents(buf []byte, events []history.Event) ([]byte, error) {
 	buf = append(buf, codecVersion)
 	for i := range events {
 		e := &events[i]
-		b, err := json.Marshal((*plainEvent)(e))
-		if err != nil {
-			return nil, fmt.Errorf("encode event %d: %w", e.ID, err)
-		}
 		buf = binary.AppendVarint(buf, e.Timestamp.UnixNano())
-		buf = binary.AppendUvarint(buf, uint64(len(e.Thread)))
-		buf = append(buf, e.Thread...)
-		buf = binary.AppendUvarint(buf, uint64(len(b)))
-		buf = append(buf, b...)
+		buf = appendStr(buf, e.Thread)
+		f := form(e)
+		buf = binary.AppendUvarint(buf, uint64(f))
+		switch f {
+		case formEntered:
+			d := e.StateEnteredEventDetails
+			buf = appendStr(buf, string(e.Type))
+			buf = binary.AppendVarint(buf, e.PreviousEventID)
+			buf = appendStr(buf, d.Name)
+			buf = appendStr(buf, d.Input)
+			buf = append(buf, flagOf(d.InputDetails))
+		case formExited:
+			d := e.StateExitedEventDetails
+			buf = appendStr(buf, string(e.Type))
+			buf = binary.AppendVarint(buf, e.PreviousEventID)
+			buf = appendStr(buf, d.Name)
+			buf = appendStr(buf, d.Output)
+			buf = append(buf, flagOf(d.OutputDetails))
+		default:
+			b, err := json.Marshal((*plainEvent)(e))
+			if err != nil {
+				return nil, fmt.Errorf("encode event %d: %w", e.ID, err)
+			}
+			buf = appendStr(buf, string(b))
+		}
 	}
 	return buf, nil
+}
+
+// decoder reads a row.
+type decoder struct {
+	b  []byte
+	ok bool
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.ok = false
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n, k := binary.Uvarint(d.b)
+	if k <= 0 || n > uint64(len(d.b)-k) {
+		d.ok = false
+		return nil
+	}
+	s := d.b[k : k+int(n)]
+	d.b = d.b[k+int(n):]
+	return s
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) == 0 {
+		d.ok = false
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
 }
 
 // decodeEvents decodes a row whose first event has id first and appends
@@ -49,44 +163,52 @@ func decodeEvents(out []history.Event, row []byte, first, lo, hi int64) ([]histo
 	if len(row) == 0 || row[0] != codecVersion {
 		return out, errCorrupt
 	}
-	row = row[1:]
-	for id := first; len(row) > 0 && id <= hi; id++ {
-		ts, n := binary.Varint(row)
-		if n <= 0 {
+	d := decoder{b: row[1:], ok: true}
+	for id := first; len(d.b) > 0 && id <= hi; id++ {
+		var e history.Event
+		ts := d.varint()
+		thread := d.bytes()
+		switch f := d.byte(); f {
+		case formEntered, formExited:
+			e.Type = history.EventType(d.bytes())
+			e.PreviousEventID = d.varint()
+			name, data := string(d.bytes()), string(d.bytes())
+			dd, ok := detailsOf(d.byte())
+			if !ok {
+				return out, errCorrupt
+			}
+			if f == formEntered {
+				e.StateEnteredEventDetails = &history.StateEnteredEventDetails{Name: name, Input: data, InputDetails: dd}
+			} else {
+				e.StateExitedEventDetails = &history.StateExitedEventDetails{Name: name, Output: data, OutputDetails: dd}
+			}
+			e.ID = id
+		case formJSON:
+			body := d.bytes()
+			if !d.ok {
+				return out, errCorrupt
+			}
+			if id < lo {
+				continue
+			}
+			if err := json.Unmarshal(body, (*plainEvent)(&e)); err != nil {
+				return out, fmt.Errorf("%w: %v", errCorrupt, err)
+			}
+			if e.ID != id {
+				return out, fmt.Errorf("%w: event id %d at position of %d", errCorrupt, e.ID, id)
+			}
+		default:
+			return out, fmt.Errorf("%w: event form %d", errCorrupt, f)
+		}
+		if !d.ok {
 			return out, errCorrupt
 		}
-		row = row[n:]
-		thread, rest, ok := chunk(row)
-		if !ok {
-			return out, errCorrupt
-		}
-		body, rest, ok := chunk(rest)
-		if !ok {
-			return out, errCorrupt
-		}
-		row = rest
 		if id < lo {
 			continue
-		}
-		var e history.Event
-		if err := json.Unmarshal(body, (*plainEvent)(&e)); err != nil {
-			return out, fmt.Errorf("%w: %v", errCorrupt, err)
-		}
-		if e.ID != id {
-			return out, fmt.Errorf("%w: event id %d at position of %d", errCorrupt, e.ID, id)
 		}
 		e.Timestamp = time.Unix(0, ts).UTC()
 		e.Thread = string(thread)
 		out = append(out, e)
 	}
 	return out, nil
-}
-
-// chunk splits a uvarint-length-prefixed byte string off b.
-func chunk(b []byte) (s, rest []byte, ok bool) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)-k) {
-		return nil, nil, false
-	}
-	return b[k : k+int(n)], b[k+int(n):], true
 }

@@ -33,15 +33,6 @@ import (
 
 var _ store.Store = (*Store)(nil)
 
-// idBits is how many low bits of a history key hold the event id: an
-// execution has at most 2^25-1 (33,554,431) events.
-const (
-	idBits = 25
-	idMask = 1<<idBits - 1
-	// MaxEvents is the largest number of history events of one execution.
-	MaxEvents = idMask
-)
-
 // Store is the embedded store. Open one per database file; it is safe for
 // concurrent use.
 type Store struct {
@@ -129,7 +120,7 @@ func (s *Store) open(ctx context.Context) error {
 	prep(&s.getMachine, `SELECT m.arn, m.name, m.type, m.creation_ns, m.tags, `+revCols+`
 		FROM machines m JOIN revisions r ON r.machine_arn = m.arn AND r.revision_id = m.revision_id WHERE m.arn = ?`)
 	prep(&s.getRevision, `SELECT `+revCols+` FROM revisions r WHERE r.machine_arn = ? AND r.revision_id = ?`)
-	prep(&s.histHead, `SELECT e.seq, (SELECT max(h.k) FROM history h WHERE h.k BETWEEN e.seq << 25 AND (e.seq << 25) + 33554431)
+	prep(&s.histHead, `SELECT e.seq, (SELECT max(h.last_id) FROM history h WHERE h.execution = e.seq)
 		FROM executions e WHERE e.arn = ?`)
 	return err
 }
@@ -386,14 +377,11 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 	}
 	defer func() { _ = tx.Rollback() }()
 	var seq int64
-	var maxK sql.NullInt64
-	if err := tx.StmtContext(ctx, s.histHead).QueryRowContext(ctx, arn).Scan(&seq, &maxK); err != nil {
+	var last sql.NullInt64
+	if err := tx.StmtContext(ctx, s.histHead).QueryRowContext(ctx, arn).Scan(&seq, &last); err != nil {
 		return nil, "", notFound(err)
 	}
-	n := int64(0)
-	if maxK.Valid {
-		n = maxK.Int64 & idMask
-	}
+	n := last.Int64
 	limit := int64(max(p.Limit, 1))
 	var lo, hi int64
 	if !reverse {
@@ -434,24 +422,23 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 
 // readEvents returns the events with ids lo..hi of execution seq.
 func (s *Store) readEvents(ctx context.Context, tx *sql.Tx, seq, lo, hi int64) ([]history.Event, error) {
-	base := seq << idBits
-	rows, err := tx.QueryContext(ctx, `SELECT k, first_id, events FROM history WHERE k BETWEEN ? AND ? ORDER BY k`, base+lo, base+idMask)
+	rows, err := tx.QueryContext(ctx, `SELECT last_id, first_id, events FROM history WHERE execution = ? AND last_id >= ? ORDER BY last_id`, seq, lo)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := make([]history.Event, 0, hi-lo+1)
 	for rows.Next() {
-		var k, first int64
+		var last, first int64
 		var blob []byte
-		if err := rows.Scan(&k, &first, &blob); err != nil {
+		if err := rows.Scan(&last, &first, &blob); err != nil {
 			return nil, err
 		}
 		if first > hi {
 			break
 		}
 		if out, err = decodeEvents(out, blob, first, lo, hi); err != nil {
-			return nil, fmt.Errorf("history of execution %d, events %d-%d: %w", seq, first, k&idMask, err)
+			return nil, fmt.Errorf("history of execution %d, events %d-%d: %w", seq, first, last, err)
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stepwell/stepwell/history"
@@ -42,6 +43,20 @@ type writer struct {
 	running map[string]*xstate
 
 	insExec, insHist, closeExec, lookExec, maxHist *sql.Stmt
+
+	commits, writes atomic.Int64
+}
+
+// Stats counts the store's group commits.
+type Stats struct {
+	Commits int64 // transactions committed
+	Writes  int64 // writes (CreateExecution, AppendHistory, …) they held
+}
+
+// Stats returns the counts since Open: Writes/Commits is the mean number
+// of writes that shared one fsync.
+func (s *Store) Stats() Stats {
+	return Stats{Commits: s.w.commits.Load(), Writes: s.w.writes.Load()}
 }
 
 type xstate struct {
@@ -61,10 +76,10 @@ func (w *writer) prepare(ctx context.Context, conn *sql.Conn) error {
 		}
 	}
 	prep(&w.insExec, `INSERT INTO executions (`+execCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO NOTHING`)
-	prep(&w.insHist, `INSERT INTO history (k, first_id, events) VALUES (?, ?, ?)`)
+	prep(&w.insHist, `INSERT INTO history (execution, last_id, first_id, events) VALUES (?, ?, ?, ?)`)
 	prep(&w.closeExec, `UPDATE executions SET status = ?, stop_ns = ?, output = ?, error = ?, cause = ? WHERE seq = ?`)
 	prep(&w.lookExec, `SELECT seq, status FROM executions WHERE arn = ?`)
-	prep(&w.maxHist, `SELECT max(k) FROM history WHERE k BETWEEN ? AND ?`)
+	prep(&w.maxHist, `SELECT max(last_id) FROM history WHERE execution = ?`)
 	return err
 }
 
@@ -180,6 +195,8 @@ func (w *writer) try(batch []*op) error {
 		clear(w.running)
 		return fmt.Errorf("commit: %w", err)
 	}
+	w.commits.Add(1)
+	w.writes.Add(int64(len(batch)))
 	return nil
 }
 
@@ -201,14 +218,11 @@ func (w *writer) lookup(arn string) (*xstate, error, error) {
 	if status != store.StatusRunning {
 		return nil, store.ErrConflict, nil
 	}
-	var maxK sql.NullInt64
-	if err := w.maxHist.QueryRow(seq<<idBits, seq<<idBits+idMask).Scan(&maxK); err != nil {
+	var last sql.NullInt64
+	if err := w.maxHist.QueryRow(seq).Scan(&last); err != nil {
 		return nil, nil, err
 	}
-	x := &xstate{seq: seq}
-	if maxK.Valid {
-		x.last = maxK.Int64 & idMask
-	}
+	x := &xstate{seq: seq, last: last.Int64}
 	w.running[arn] = x
 	return x, nil, nil
 }
@@ -252,7 +266,7 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 				return fmt.Errorf("append events: ids not consecutive at %d: %w", events[i].ID, store.ErrConflict)
 			}
 		}
-		if first < 1 || last > MaxEvents {
+		if first < 1 {
 			return fmt.Errorf("append events %d-%d: ids out of range: %w", first, last, store.ErrConflict)
 		}
 		var err error
@@ -273,7 +287,7 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 			if first != x.last+1 {
 				return fmt.Errorf("append event id %d after %d: %w", first, x.last, store.ErrConflict), nil
 			}
-			if _, err := w.insHist.Exec(x.seq<<idBits|last, first, blob); err != nil {
+			if _, err := w.insHist.Exec(x.seq, last, first, blob); err != nil {
 				return nil, err
 			}
 			x.last = last
@@ -385,7 +399,7 @@ func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error
 				return nil, err
 			}
 			for _, seq := range seqs {
-				if _, err := w.conn.ExecContext(bg, `DELETE FROM history WHERE k BETWEEN ? AND ?`, seq<<idBits, seq<<idBits+idMask); err != nil {
+				if _, err := w.conn.ExecContext(bg, `DELETE FROM history WHERE execution = ?`, seq); err != nil {
 					return nil, err
 				}
 				if _, err := w.conn.ExecContext(bg, `DELETE FROM executions WHERE seq = ?`, seq); err != nil {

@@ -47,11 +47,14 @@ CREATE INDEX executions_running ON executions (seq) WHERE status = 'RUNNING';
 CREATE INDEX executions_closed ON executions (stop_ns) WHERE status <> 'RUNNING';
 
 -- History: one row per AppendHistory call, holding its consecutive events
--- encoded together (see codec.go). k = execution seq << 25 | id of the
--- row's last event, so one execution's rows are one contiguous key range
--- in event order; first_id is the id of the row's first event.
+-- encoded together (see codec.go). Rows are appended in commit order (seq),
+-- so a group commit touches few pages; the index finds an execution's rows
+-- by the id of their last event.
 CREATE TABLE history (
-	k        INTEGER PRIMARY KEY,
-	first_id INTEGER NOT NULL,
-	events   BLOB    NOT NULL
+	seq       INTEGER PRIMARY KEY,
+	execution INTEGER NOT NULL, -- executions.seq
+	last_id   INTEGER NOT NULL,
+	first_id  INTEGER NOT NULL,
+	events    BLOB    NOT NULL
 );
+CREATE UNIQUE INDEX history_by_execution ON history (execution, last_id);

@@ -1,0 +1,72 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/store"
+)
+
+// BenchmarkStoreSteps measures the store alone: 1,000 concurrent writers,
+// each creating an execution, appending 10 steps of 2 events and closing
+// it; every write durable. It reports durable steps per second.
+func BenchmarkStoreSteps(b *testing.B) {
+	s := open(b, filepath.Join(b.TempDir(), "bench.db"))
+	defer s.Close()
+	ctx := context.Background()
+	const workers, steps = 1000, 10
+	var seq atomic.Int64
+	var wg sync.WaitGroup
+	work := make(chan struct{}, workers)
+	b.ResetTimer()
+	start := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range work {
+				i := seq.Add(1)
+				x := &store.Execution{ARN: fmt.Sprint("arn:x:", i), Name: fmt.Sprint(i), StateMachineARN: "arn:sm", Type: "STANDARD",
+					Status: store.StatusRunning, Input: "{}", StartDate: time.Now()}
+				if err := s.CreateExecution(ctx, x); err != nil {
+					b.Error(err)
+					return
+				}
+				for st := int64(0); st < steps; st++ {
+					evs := []history.Event{
+						{ID: 2*st + 1, PreviousEventID: 2 * st, Type: history.PassStateEntered, Timestamp: time.Now(),
+							StateEnteredEventDetails: &history.StateEnteredEventDetails{Name: fmt.Sprint("S", st), Input: `{"hello":"world"}`, InputDetails: history.Data(false)}},
+						{ID: 2*st + 2, PreviousEventID: 2*st + 1, Type: history.PassStateExited, Timestamp: time.Now(),
+							StateExitedEventDetails: &history.StateExitedEventDetails{Name: fmt.Sprint("S", st), Output: `{"hello":"world"}`, OutputDetails: history.Data(false)}},
+					}
+					var end *store.End
+					if st == steps-1 {
+						out := "{}"
+						end = &store.End{Status: store.StatusSucceeded, StopDate: time.Now(), Output: &out}
+					}
+					if err := s.AppendHistory(ctx, x.ARN, evs, end); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	n := max(b.N/steps, 1)
+	for range n {
+		work <- struct{}{}
+	}
+	close(work)
+	wg.Wait()
+	el := time.Since(start)
+	b.ReportMetric(float64(n*steps)/el.Seconds(), "steps/s")
+	st := s.Stats()
+	b.ReportMetric(float64(st.Commits)/el.Seconds(), "commits/s")
+	b.ReportMetric(float64(st.Writes)/float64(max(st.Commits, 1)), "writes/commit")
+}
