@@ -7,6 +7,7 @@
 #                                 use), create database "stepwell", and print
 #                                 the DSN as the only line on stdout
 #   scripts/postgres.sh stop      stop that server
+#   scripts/postgres.sh status    exit status 0 if that server is running
 #   scripts/postgres.sh dsn       print the DSN (server must be running)
 #
 # The server listens only on a Unix socket in $STEPWELL_PG_DIR (no TCP port,
@@ -72,8 +73,14 @@ stop)
 	fi
 	exit 0
 	;;
+status)
+	bin=$(bindir) || exit 1
+	[ -f "$dir/data/PG_VERSION" ] || exit 1
+	as_server "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
+	exit
+	;;
 dsn) dsn; exit 0 ;;
-*) die "usage: $0 [start|stop|dsn]" ;;
+*) die "usage: $0 [start|stop|status|dsn]" ;;
 esac
 
 bin=$(bindir) || { install; bin=$(bindir) || die "PostgreSQL installed but initdb/pg_ctl not found"; }
