@@ -1,0 +1,679 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/value"
+)
+
+// attemptInvoker answers tasks whose input identifies the attempt (a tag,
+// an index, the retry count "rc"): it fails with Flaky when "flaky" is true
+// and rc is 0, always fails with Boom when "boom" is true, and otherwise
+// returns the input without rc, so outputs do not depend on retries. It
+// keeps the key (the input text) of every invocation.
+type attemptInvoker struct {
+	mu   sync.Mutex
+	keys []string
+}
+
+func (a *attemptInvoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
+	key := value.String(t.Input)
+	a.mu.Lock()
+	a.keys = append(a.keys, key)
+	a.mu.Unlock()
+	in, ok := t.Input.(*value.Object)
+	if !ok {
+		return t.Input, nil
+	}
+	rc, _ := in.Get("rc")
+	if v, _ := in.Get("boom"); v == true {
+		return nil, fault.New("Boom", "always fails")
+	}
+	if v, _ := in.Get("flaky"); v == true && rc == int64(0) {
+		return nil, fault.New("Flaky", "first attempt fails")
+	}
+	out := value.NewObject(in.Len())
+	for i := 0; i < in.Len(); i++ {
+		k, v := in.At(i)
+		if k != "rc" {
+			out.Set(k, v)
+		}
+	}
+	return out, nil
+}
+
+func (a *attemptInvoker) invoked() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.keys)
+}
+
+const lambdaARN = "arn:aws:lambda:us-east-1:123456789012:function:f"
+
+// resumeMachines mix Pass, Wait, Task (service and Lambda, with Retry and
+// Catch), Choice, Map with MaxConcurrency > 1 and Parallel, nested.
+var resumeMachines = []struct{ name, def, input string }{
+	{"sequence", `{"StartAt":"P","States":{
+		"P":{"Type":"Pass","Parameters":{"v.$":"$.v"},"Next":"T1"},
+		"T1":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"tag":"T1","flaky":true,"v.$":"$.v","rc.$":"$$.State.RetryCount"},
+			"Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":2,"MaxAttempts":3,"BackoffRate":2}],"ResultPath":"$.t1","Next":"W"},
+		"W":{"Type":"Wait","Seconds":10,"Next":"C"},
+		"C":{"Type":"Choice","Choices":[{"Variable":"$.v","NumericGreaterThan":1,"Next":"T2"}],"Default":"F"},
+		"T2":{"Type":"Task","Resource":"` + lambdaARN + `","Parameters":{"tag":"T2","boom":true,"rc.$":"$$.State.RetryCount"},
+			"Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":1,"MaxAttempts":1}],
+			"Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":null,"Next":"T3"}],"Next":"T3"},
+		"T3":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"tag":"T3","rc.$":"$$.State.RetryCount"},
+			"Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":1,"MaxAttempts":3}],"ResultPath":"$.t3","Next":"Done"},
+		"F":{"Type":"Fail","Error":"X"},
+		"Done":{"Type":"Succeed"}}}`, `{"v": 2}`},
+	{"map", `{"StartAt":"M","States":{
+		"M":{"Type":"Map","MaxConcurrency":2,"ItemsPath":"$.items",
+			"ItemSelector":{"i.$":"$$.Map.Item.Index","item.$":"$$.Map.Item.Value"},
+			"ItemProcessor":{"StartAt":"T","States":{
+				"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"tag":"MT","i.$":"$.i","flaky.$":"$.item.flaky","rc.$":"$$.State.RetryCount"},
+					"Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":1,"MaxAttempts":3}],"Next":"W"},
+				"W":{"Type":"Wait","SecondsPath":"$.i","Next":"P"},
+				"P":{"Type":"Pass","Parameters":{"done.$":"$.i"},"End":true}}},
+			"ResultPath":"$.r","Next":"After"},
+		"After":{"Type":"Task","Resource":"` + lambdaARN + `","Parameters":{"tag":"after","n.$":"States.ArrayLength($.r)","rc.$":"$$.State.RetryCount"},
+			"Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":3}],"End":true}}}`,
+		`{"items":[{"flaky":false},{"flaky":true},{"flaky":false},{"flaky":true}]}`},
+	{"parallel", `{"StartAt":"Par","States":{
+		"Par":{"Type":"Parallel","Branches":[
+			{"StartAt":"T","States":{
+				"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"tag":"B0","flaky":true,"rc.$":"$$.State.RetryCount"},
+					"Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":3,"MaxAttempts":3}],"Next":"W"},
+				"W":{"Type":"Wait","Seconds":4,"End":true}}},
+			{"StartAt":"M","States":{
+				"M":{"Type":"Map","MaxConcurrency":3,"ItemsPath":"$.xs","ItemProcessor":{"StartAt":"C","States":{
+					"C":{"Type":"Choice","Choices":[{"Variable":"$","NumericGreaterThan":1,"Next":"Big"}],"Default":"Small"},
+					"Big":{"Type":"Task","Resource":"` + lambdaARN + `","Parameters":{"tag":"big","x.$":"$","rc.$":"$$.State.RetryCount"},
+						"Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":3}],"End":true},
+					"Small":{"Type":"Wait","Seconds":2,"Next":"SmallP"},
+					"SmallP":{"Type":"Pass","Result":"small","End":true}}},"End":true}}}],
+			"Next":"Out"},
+		"Out":{"Type":"Pass","End":true}}}`, `{"xs":[1,2,3]}`},
+	{"map-of-parallel", `{"StartAt":"M","States":{
+		"M":{"Type":"Map","MaxConcurrency":3,"ItemProcessor":{"StartAt":"Par","States":{
+			"Par":{"Type":"Parallel","Branches":[
+				{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+					"Parameters":{"tag":"MPa","x.$":"$","flaky":true,"rc.$":"$$.State.RetryCount"},
+					"Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":1,"MaxAttempts":3}],"End":true}}},
+				{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3,"Next":"T2"},
+					"T2":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"tag":"MPb","x.$":"$","rc.$":"$$.State.RetryCount"},
+						"Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":3}],"End":true}}}],
+			"End":true}}},"End":true}}}`, `[1,2,3]`},
+}
+
+// resumeEngine builds an engine on a fresh virtual clock.
+func resumeEngine(start time.Time, inv engine.Invoker) (*engine.Engine, *fakeClock) {
+	clock := newFakeClock(start)
+	return engine.New(engine.Config{Clock: clock, Invoker: inv, Region: "us-east-1", AccountID: "123456789012"}), clock
+}
+
+func resumeExecution(def, input string, t *testing.T) *engine.Execution {
+	x := execution(load(t, def), input)
+	x.StartTime = goldenStart
+	return x
+}
+
+// waitRun waits for a run to end.
+func waitRun(t *testing.T, r *engine.Run) engine.Result {
+	t.Helper()
+	select {
+	case <-r.Done():
+		return r.Result()
+	case <-time.After(20 * time.Second):
+		r.Stop("Test", "hung")
+		t.Fatal("execution did not end")
+		return engine.Result{}
+	}
+}
+
+func byThread(evs []history.Event) map[string][]history.Event {
+	m := map[string][]history.Event{}
+	for _, ev := range evs {
+		m[ev.Thread] = append(m[ev.Thread], ev)
+	}
+	return m
+}
+
+func types(evs []history.Event) []history.EventType {
+	out := make([]history.EventType, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.Type
+	}
+	return out
+}
+
+func isStarted(typ history.EventType) bool {
+	return typ == history.TaskStarted || typ == history.LambdaFunctionStarted
+}
+
+// attemptKey is the input text of the task attempt a …Started event at
+// index i of a thread's events belongs to.
+func attemptKey(evs []history.Event, i int) string {
+	for j := i; j >= 0; j-- {
+		switch evs[j].Type {
+		case history.TaskScheduled:
+			return evs[j].TaskScheduledEventDetails.Parameters
+		case history.LambdaFunctionScheduled:
+			return evs[j].LambdaFunctionScheduledEventDetails.Input
+		}
+	}
+	return ""
+}
+
+// startedKeys returns the attempt keys of the …Started events in evs
+// whose id is above minID.
+func startedKeys(evs []history.Event, minID int64) map[string]bool {
+	keys := map[string]bool{}
+	for _, tevs := range byThread(evs) {
+		for i, ev := range tevs {
+			if isStarted(ev.Type) && ev.ID > minID {
+				keys[attemptKey(tevs, i)] = true
+			}
+		}
+	}
+	return keys
+}
+
+// checkResumed checks a history resumed from ref[:k] (got, its result and
+// the invocations the resumed run made) against the uninterrupted history
+// ref: same result, ids 1..n, per-thread event types as ref's except where
+// the in-flight rule applies, and no attempt invoked twice.
+func checkResumed(t *testing.T, ref []history.Event, refRes engine.Result, k int, got []history.Event, res engine.Result, invoked []string) {
+	t.Helper()
+	if res.Status != refRes.Status || fmt.Sprint(deref(res.Output)) != fmt.Sprint(deref(refRes.Output)) {
+		t.Fatalf("k=%d: result %s %s (error %s, cause %s), want %s %s", k, res.Status, deref(res.Output),
+			deref(res.Error), deref(res.Cause), refRes.Status, deref(refRes.Output))
+	}
+	for i, ev := range got {
+		if ev.ID != int64(i+1) {
+			t.Fatalf("k=%d: event %d has id %d (ids must be consecutive)", k, i, ev.ID)
+		}
+		if ev.PreviousEventID >= ev.ID {
+			t.Fatalf("k=%d: event %d points forward to %d", k, ev.ID, ev.PreviousEventID)
+		}
+	}
+	if n := len(got); n == 0 || !strings.HasPrefix(string(got[n-1].Type), "Execution") {
+		t.Fatalf("k=%d: history does not end with a terminal event", k)
+	}
+	refT, gotT, preT := byThread(ref), byThread(got), byThread(got[:k])
+	for name := range refT {
+		if _, ok := gotT[name]; !ok {
+			t.Fatalf("k=%d: thread %q is missing", k, name)
+		}
+	}
+	for name, g := range gotT {
+		r := refT[name]
+		want := types(r)
+		pre := preT[name]
+		if n := len(pre); n > 0 && isStarted(pre[n-1].Type) {
+			// In flight at the crash: the attempt failed with the rule's
+			// error and was retried.
+			ev := g[n]
+			var e, c *string
+			switch ev.Type {
+			case history.TaskFailed:
+				e, c = ev.TaskFailedEventDetails.Error, ev.TaskFailedEventDetails.Cause
+			case history.LambdaFunctionFailed:
+				e, c = ev.LambdaFunctionFailedEventDetails.Error, ev.LambdaFunctionFailedEventDetails.Cause
+			}
+			if deref(e) != fault.TaskFailed || deref(c) != engine.InFlightCause {
+				t.Fatalf("k=%d: thread %q: in-flight attempt ended with %s %s %s", k, name, ev.Type, deref(e), deref(c))
+			}
+			if !strings.HasSuffix(string(r[n].Type), "Failed") {
+				failed, sched := history.TaskFailed, history.TaskScheduled
+				if pre[n-1].Type == history.LambdaFunctionStarted {
+					failed, sched = history.LambdaFunctionFailed, history.LambdaFunctionScheduled
+				}
+				want = slices.Concat(want[:n:n], []history.EventType{failed, sched, pre[n-1].Type}, want[n:])
+			}
+		}
+		if !slices.Equal(types(g), want) {
+			t.Fatalf("k=%d: thread %q events\n got %v\nwant %v", k, name, types(g), want)
+		}
+	}
+	seen := map[string]bool{}
+	before := startedKeys(got[:k], 0)
+	for _, key := range invoked {
+		if seen[key] || before[key] {
+			t.Fatalf("k=%d: attempt %s invoked twice", k, key)
+		}
+		seen[key] = true
+	}
+	if live := startedKeys(got, int64(k)); !mapsEqual(live, seen) {
+		t.Fatalf("k=%d: invoked %v, want the attempts started after the crash %v", k, seen, live)
+	}
+}
+
+func mapsEqual(a, b map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
+}
+
+// resumeFrom resumes x from prefix on a clock set to the prefix's last
+// event, and returns the whole history, the result and the invocations.
+func resumeFrom(t *testing.T, def, input string, prefix []history.Event) ([]history.Event, engine.Result, []string) {
+	t.Helper()
+	inv := &attemptInvoker{}
+	e, _ := resumeEngine(prefix[len(prefix)-1].Timestamp, inv)
+	rec := &keepAll{events: slices.Clone(prefix)}
+	res := waitRun(t, e.Resume(context.Background(), resumeExecution(def, input, t), slices.Clone(prefix), rec))
+	return rec.events, res, inv.invoked()
+}
+
+// TestResumeEveryPrefix simulates a crash after every durable event of
+// each machine's history, resumes, and checks the outcome; from the middle
+// of each resumed run's new events it crashes and resumes a second time.
+func TestResumeEveryPrefix(t *testing.T) {
+	for _, m := range resumeMachines {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			inv := &attemptInvoker{}
+			e, _ := resumeEngine(goldenStart, inv)
+			rec := &keepAll{}
+			refRes := waitRun(t, e.Start(context.Background(), resumeExecution(m.def, m.input, t), rec))
+			ref := rec.events
+			if refRes.Status != engine.StatusSucceeded {
+				t.Fatalf("reference run: %+v", refRes)
+			}
+			checkResumed(t, ref, refRes, len(ref), ref, refRes, nil)
+			keys := inv.invoked()
+			if all := startedKeys(ref, 0); len(all) != len(keys) {
+				t.Fatalf("reference run: attempt keys are not unique: %d keys, %d invocations", len(all), len(keys))
+			}
+			t.Logf("%d events, %d invocations", len(ref), len(keys))
+			for k := 1; k <= len(ref); k++ {
+				got, res, invoked := resumeFrom(t, m.def, m.input, ref[:k])
+				checkResumed(t, ref, refRes, k, got, res, invoked)
+				if k2 := k + (len(got)-k)/2; k2 > k && k2 < len(got) {
+					got2, res2, invoked2 := resumeFrom(t, m.def, m.input, got[:k2])
+					checkResumed(t, got, res, k2, got2, res2, invoked2)
+				}
+			}
+		})
+	}
+}
+
+// TestThreadTags checks the Thread tag of branch and iteration events.
+func TestThreadTags(t *testing.T) {
+	m := resumeMachines[2]
+	e, _ := resumeEngine(goldenStart, &attemptInvoker{})
+	rec := &keepAll{}
+	waitRun(t, e.Start(context.Background(), resumeExecution(m.def, m.input, t), rec))
+	got := map[string]history.EventType{}
+	for _, ev := range rec.events {
+		if _, ok := got[ev.Thread]; !ok {
+			got[ev.Thread] = ev.Type
+		}
+	}
+	want := map[string]history.EventType{
+		"": history.ExecutionStarted, "b0": history.TaskStateEntered, "b1": history.MapStateEntered,
+		"b1/m0": history.MapIterationStarted, "b1/m1": history.MapIterationStarted, "b1/m2": history.MapIterationStarted,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("first event per thread %v, want %v", got, want)
+	}
+}
+
+// refHistory runs def to completion and returns its history.
+func refHistory(t *testing.T, def, input string, inv engine.Invoker) []history.Event {
+	t.Helper()
+	e, _ := resumeEngine(goldenStart, inv)
+	rec := &keepAll{}
+	waitRun(t, e.Start(context.Background(), resumeExecution(def, input, t), rec))
+	return rec.events
+}
+
+// cutAfter returns the history up to the n-th event of type typ.
+func cutAfter(t *testing.T, evs []history.Event, typ history.EventType, n int) []history.Event {
+	t.Helper()
+	for i, ev := range evs {
+		if ev.Type == typ {
+			if n--; n == 0 {
+				return slices.Clone(evs[:i+1])
+			}
+		}
+	}
+	t.Fatalf("no %s in history", typ)
+	return nil
+}
+
+func TestResumeWaitDueTime(t *testing.T) {
+	def := `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100,"End":true}}}`
+	prefix := cutAfter(t, refHistory(t, def, `{}`, nil), history.WaitStateEntered, 1)
+	entered := prefix[1].Timestamp
+	for _, tt := range []struct {
+		name    string
+		restart time.Duration // after the Entered event
+		slept   []time.Duration
+		exitAt  time.Duration
+	}{
+		{"remaining", 30 * time.Second, []time.Duration{70 * time.Second}, 100 * time.Second},
+		{"overdue", 250 * time.Second, nil, 250 * time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e, clock := resumeEngine(entered.Add(tt.restart), nil)
+			rec := &keepAll{events: slices.Clone(prefix)}
+			res := waitRun(t, e.Resume(context.Background(), resumeExecution(def, `{}`, t), prefix, rec))
+			if res.Status != engine.StatusSucceeded {
+				t.Fatalf("result %+v", res)
+			}
+			clock.mu.Lock()
+			slept := slices.Clone(clock.slept)
+			clock.mu.Unlock()
+			if !slices.Equal(slept, tt.slept) {
+				t.Fatalf("slept %v, want %v", slept, tt.slept)
+			}
+			exit := rec.events[2]
+			if exit.Type != history.WaitStateExited || !exit.Timestamp.Equal(entered.Add(tt.exitAt)) || exit.ID != 3 {
+				t.Fatalf("exit event %+v, want at %v", exit, entered.Add(tt.exitAt))
+			}
+		})
+	}
+}
+
+func TestResumeRetryDueTime(t *testing.T) {
+	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+		"Parameters":{"flaky":true,"rc.$":"$$.State.RetryCount"},"Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":50}],"End":true}}}`
+	prefix := cutAfter(t, refHistory(t, def, `{}`, &attemptInvoker{}), history.TaskFailed, 1)
+	failedAt := prefix[len(prefix)-1].Timestamp
+	inv := &attemptInvoker{}
+	e, clock := resumeEngine(failedAt.Add(20*time.Second), inv)
+	rec := &keepAll{events: slices.Clone(prefix)}
+	res := waitRun(t, e.Resume(context.Background(), resumeExecution(def, `{}`, t), prefix, rec))
+	if res.Status != engine.StatusSucceeded || len(inv.invoked()) != 1 {
+		t.Fatalf("result %+v, invoked %v", res, inv.invoked())
+	}
+	clock.mu.Lock()
+	slept := slices.Clone(clock.slept)
+	clock.mu.Unlock()
+	if !slices.Equal(slept, []time.Duration{30 * time.Second}) {
+		t.Fatalf("slept %v, want the 30s that remained of the backoff", slept)
+	}
+	if next := rec.events[len(prefix)]; next.Type != history.TaskScheduled || !next.Timestamp.Equal(failedAt.Add(50*time.Second)) {
+		t.Fatalf("retry scheduled %+v, want at %v", next, failedAt.Add(50*time.Second))
+	}
+}
+
+func TestResumeExecutionTimeout(t *testing.T) {
+	def := `{"TimeoutSeconds":60,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100,"End":true}}}`
+	prefix := cutAfter(t, refHistory(t, def, `{}`, nil), history.WaitStateEntered, 1)
+	for _, tt := range []struct {
+		restart time.Duration // after the execution start
+		slept   time.Duration
+	}{{70 * time.Second, 0}, {45 * time.Second, 15 * time.Second}} {
+		e, clock := resumeEngine(goldenStart.Add(tt.restart), nil)
+		rec := &keepAll{events: slices.Clone(prefix)}
+		res := waitRun(t, e.Resume(context.Background(), resumeExecution(def, `{}`, t), prefix, rec))
+		last := rec.events[len(rec.events)-1]
+		if res.Status != engine.StatusTimedOut || last.Type != history.ExecutionTimedOut || last.ID != 3 {
+			t.Fatalf("restart +%v: result %+v, last event %+v", tt.restart, res, last)
+		}
+		if want := goldenStart.Add(max(tt.restart, 60*time.Second)); !res.StopTime.Equal(want) {
+			t.Fatalf("restart +%v: stopped at %v, want %v", tt.restart, res.StopTime, want)
+		}
+		clock.mu.Lock()
+		slept := clock.slept
+		clock.mu.Unlock()
+		if tt.slept > 0 && !slices.Contains(slept, tt.slept) {
+			t.Fatalf("restart +%v: slept %v, want %v", tt.restart, slept, tt.slept)
+		}
+	}
+}
+
+func TestResumeStop(t *testing.T) {
+	def := `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`
+	prefix := cutAfter(t, refHistory(t, def, `{}`, nil), history.WaitStateEntered, 1)
+	e := engine.New(engine.Config{Clock: blockingClock{newFakeClock(goldenStart)}})
+	rec := &keepAll{events: slices.Clone(prefix)}
+	r := e.Resume(context.Background(), resumeExecution(def, `{}`, t), prefix, rec)
+	time.Sleep(10 * time.Millisecond)
+	r.Stop("Bye", "stopped after restart")
+	res := waitRun(t, r)
+	last := rec.events[len(rec.events)-1]
+	if res.Status != engine.StatusAborted || last.Type != history.ExecutionAborted || last.ID != 3 {
+		t.Fatalf("result %+v, last %+v", res, last)
+	}
+}
+
+// TestResumeTerminal: a finished history returns its result without
+// running or recording anything.
+func TestResumeTerminal(t *testing.T) {
+	m := resumeMachines[0]
+	ref := refHistory(t, m.def, m.input, &attemptInvoker{})
+	inv := &attemptInvoker{}
+	e, _ := resumeEngine(goldenStart, inv)
+	rec := &keepAll{}
+	r := e.Resume(context.Background(), resumeExecution(m.def, m.input, t), ref, rec)
+	select {
+	case <-r.Done():
+	default:
+		t.Fatal("a finished history must be done at once")
+	}
+	res := r.Result()
+	want := ref[len(ref)-1].ExecutionSucceededEventDetails.Output
+	if res.Status != engine.StatusSucceeded || deref(res.Output) != want || len(rec.events) != 0 || len(inv.invoked()) != 0 {
+		t.Fatalf("result %+v, recorded %d, invoked %v", res, len(rec.events), inv.invoked())
+	}
+}
+
+// TestResumeBadHistory: histories the replay cannot explain fail the
+// execution with States.Runtime, appending after the highest id.
+func TestResumeBadHistory(t *testing.T) {
+	par := resumeMachines[2]
+	ref := refHistory(t, par.def, par.input, &attemptInvoker{})
+	half := slices.Clone(ref[:len(ref)/2])
+	other := `{"StartAt":"X","States":{"X":{"Type":"Wait","Seconds":1,"End":true}}}`
+	tests := []struct {
+		name    string
+		def     string
+		history func() []history.Event
+		cause   string
+	}{
+		{"gap", par.def, func() []history.Event {
+			h := slices.Clone(half)
+			return append(h[:3], h[4:]...)
+		}, "event ids are not consecutive"},
+		{"duplicate", par.def, func() []history.Event {
+			h := slices.Clone(half)
+			h[4].ID = 4
+			return h
+		}, "event ids are not consecutive"},
+		{"no start", par.def, func() []history.Event {
+			h := slices.Clone(half)
+			h[0].Type = history.PassStateEntered
+			return h
+		}, "does not start with ExecutionStarted"},
+		{"other definition", other, func() []history.Event { return slices.Clone(half) }, "the definition or the history changed"},
+		{"threads lost", par.def, func() []history.Event {
+			h := slices.Clone(half)
+			for i := range h {
+				h[i].Thread = ""
+			}
+			return h
+		}, "the definition or the history changed"},
+		{"aborted alone", par.def, func() []history.Event {
+			h := cutAfter(t, ref, history.TaskStarted, 1)
+			h = append(h, history.Event{Type: history.TaskStateAborted, ID: int64(len(h) + 1), PreviousEventID: int64(len(h)), Thread: h[len(h)-1].Thread, Timestamp: goldenStart})
+			return h
+		}, "none of its siblings failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tt.history()
+			var maxID int64
+			for _, ev := range h {
+				maxID = max(maxID, ev.ID)
+			}
+			inv := &attemptInvoker{}
+			e, _ := resumeEngine(goldenStart, inv)
+			rec := &keepAll{}
+			res := waitRun(t, e.Resume(context.Background(), resumeExecution(tt.def, par.input, t), h, rec))
+			if res.Status != engine.StatusFailed || deref(res.Error) != fault.Runtime || !strings.Contains(deref(res.Cause), tt.cause) ||
+				!strings.HasPrefix(deref(res.Cause), "Stepwell could not resume this execution") {
+				t.Fatalf("result %s %s %s", res.Status, deref(res.Error), deref(res.Cause))
+			}
+			last := rec.events[len(rec.events)-1]
+			if last.Type != history.ExecutionFailed {
+				t.Fatalf("last event %s", last.Type)
+			}
+			for i, ev := range rec.events {
+				if ev.ID != maxID+int64(i)+1 {
+					t.Fatalf("new event %d has id %d after max %d", i, ev.ID, maxID)
+				}
+			}
+		})
+	}
+}
+
+// TestResumeRecordedOutputWins: a recomputed output that differs (a new
+// UUID) gives way to the recorded one.
+func TestResumeRecordedOutputWins(t *testing.T) {
+	def := `{"StartAt":"U","States":{"U":{"Type":"Pass","Parameters":{"u.$":"States.UUID()"},"Next":"W"},
+		"W":{"Type":"Wait","Seconds":1,"End":true}}}`
+	ref := refHistory(t, def, `{}`, nil)
+	prefix := cutAfter(t, ref, history.PassStateExited, 1)
+	_, res, _ := resumeFrom(t, def, `{}`, prefix)
+	if want := prefix[len(prefix)-1].StateExitedEventDetails.Output; deref(res.Output) != want {
+		t.Fatalf("output %s, want the recorded %s", deref(res.Output), want)
+	}
+}
+
+// TestResumeInFlightGolden shows the in-flight rule's events: crashes
+// right after a task attempt started, with Retry and without.
+func TestResumeInFlightGolden(t *testing.T) {
+	def := `{"StartAt":"Retried","States":{
+		"Retried":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"tag":"a","rc.$":"$$.State.RetryCount"},
+			"Retry":[{"ErrorEquals":["States.TaskFailed"],"IntervalSeconds":5,"MaxAttempts":2}],"ResultPath":"$.a","Next":"Caught"},
+		"Caught":{"Type":"Task","Resource":"` + lambdaARN + `","Parameters":{"tag":"b"},
+			"Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.error","Next":"Done"}],"Next":"Done"},
+		"Done":{"Type":"Succeed"}}}`
+	ref := refHistory(t, def, `{}`, &attemptInvoker{})
+	// Crash while "Retried" runs: resume, then crash while "Caught" runs.
+	got, res, invoked := resumeFrom(t, def, `{}`, cutAfter(t, ref, history.TaskStarted, 1))
+	got, res, invoked2 := resumeFrom(t, def, `{}`, cutAfter(t, got, history.LambdaFunctionStarted, 1))
+	type line struct {
+		ID    int64           `json:"id"`
+		Prev  int64           `json:"previousEventId"`
+		Type  string          `json:"type"`
+		Error string          `json:"error,omitempty"`
+		Cause string          `json:"cause,omitempty"`
+		Out   json.RawMessage `json:"output,omitempty"`
+	}
+	out := struct {
+		Status  string   `json:"status"`
+		Output  string   `json:"output"`
+		Invoked []string `json:"invokedAfterRestarts"`
+		History []line   `json:"history"`
+	}{Status: string(res.Status), Output: deref(res.Output), Invoked: append(invoked, invoked2...)}
+	for _, ev := range got {
+		l := line{ID: ev.ID, Prev: ev.PreviousEventID, Type: string(ev.Type)}
+		if d := ev.TaskFailedEventDetails; d != nil {
+			l.Error, l.Cause = deref(d.Error), deref(d.Cause)
+		}
+		if d := ev.LambdaFunctionFailedEventDetails; d != nil {
+			l.Error, l.Cause = deref(d.Error), deref(d.Cause)
+		}
+		if d := ev.StateExitedEventDetails; d != nil {
+			l.Out = json.RawMessage(d.Output)
+		}
+		out.History = append(out.History, l)
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, '\n')
+	path := filepath.Join("testdata", "resume_inflight.json")
+	if *update {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if string(b) != string(want) {
+		t.Fatalf("differs from %s:\n%s", path, b)
+	}
+}
+
+// FuzzResume feeds Resume damaged histories: it must end the execution
+// (never panic nor hang) and append only ids above the recorded ones.
+func FuzzResume(f *testing.F) {
+	f.Add([]byte{0, 5, 1, 7, 2, 9})
+	f.Add([]byte{3, 20})
+	f.Add([]byte{4, 12, 2, 30})
+	m := resumeMachines[3]
+	var ref []history.Event
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		if ref == nil {
+			ref = refHistory(t, m.def, m.input, &attemptInvoker{})
+		}
+		h := slices.Clone(ref)
+		for i := 0; i+1 < len(ops) && i < 16; i += 2 {
+			if len(h) == 0 {
+				break
+			}
+			j := int(ops[i+1]) % len(h)
+			switch ops[i] % 5 {
+			case 0: // drop
+				h = append(h[:j], h[j+1:]...)
+			case 1: // retype
+				h[j].Type = h[(j*7+3)%len(h)].Type
+			case 2: // rethread
+				h[j].Thread = h[(j*5+1)%len(h)].Thread
+			case 3: // truncate
+				h = h[:j+1]
+			case 4: // renumber
+				h[j].ID += int64(ops[i]) - 2
+			}
+		}
+		var maxID int64
+		for _, ev := range h {
+			maxID = max(maxID, ev.ID)
+		}
+		e, _ := resumeEngine(goldenStart, &attemptInvoker{})
+		rec := &keepAll{}
+		res := waitRun(t, e.Resume(context.Background(), resumeExecution(m.def, m.input, t), h, rec))
+		if res.Status == engine.StatusRunning || res.Status == "" {
+			t.Fatalf("status %q", res.Status)
+		}
+		for i, ev := range rec.events {
+			if ev.ID != maxID+int64(i)+1 {
+				t.Fatalf("new event %d has id %d after max %d", i, ev.ID, maxID)
+			}
+		}
+	})
+}
