@@ -1,0 +1,149 @@
+package httptask
+
+import (
+	"encoding/base64"
+	"fmt"
+	"os"
+
+	"github.com/stepwell/stepwell/value"
+)
+
+// Connection is what a connection adds to the requests of HTTP Tasks that
+// name it: headers, query parameters and body parameters, in order. On AWS
+// an EventBridge connection holds them (and the credentials, in Secrets
+// Manager); locally a connections file does.
+type Connection struct {
+	Headers         []Param
+	QueryParameters []Param
+	BodyParameters  []Param
+}
+
+// Param is one name and value.
+type Param struct {
+	Name  string
+	Value string
+}
+
+// Connections maps connection ARNs to connections.
+type Connections map[string]*Connection
+
+// LoadConnections reads a connections file (see ParseConnections).
+func LoadConnections(path string) (Connections, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read http connections: %w", err)
+	}
+	c, err := ParseConnections(data)
+	if err != nil {
+		return nil, fmt.Errorf("http connections %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseConnections parses a connections file: a JSON object mapping each
+// connection ARN to an object with any of
+//
+//	"Headers", "QueryParameters", "BodyParameters": {"name": "value", ...}
+//	"BasicAuth":  {"Username": "...", "Password": "..."}   → Authorization: Basic ...
+//	"ApiKey":     {"Name": "x-api-key", "Value": "..."}     → that header
+//	"OAuth":      {"AccessToken": "..."}                    → Authorization: Bearer ...
+//
+// mirroring EventBridge's connection parameters and its Basic, API key and
+// OAuth authorization (OAuth as an already issued token: the client
+// credentials exchange is not made locally).
+func ParseConnections(data []byte) (Connections, error) {
+	v, err := value.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	root, ok := v.(*value.Object)
+	if !ok {
+		return nil, fmt.Errorf("the connections file must be a JSON object, got %s", value.TypeName(v))
+	}
+	out := make(Connections, root.Len())
+	for i := 0; i < root.Len(); i++ {
+		arn, cv := root.At(i)
+		o, ok := cv.(*value.Object)
+		if !ok {
+			return nil, fmt.Errorf("%s: must be an object, got %s", arn, value.TypeName(cv))
+		}
+		c := &Connection{}
+		for j := 0; j < o.Len(); j++ {
+			k, fv := o.At(j)
+			var err error
+			switch k {
+			case "Headers", "QueryParameters", "BodyParameters":
+				var p []Param
+				if p, err = params(fv); err == nil {
+					switch k {
+					case "Headers":
+						c.Headers = append(c.Headers, p...)
+					case "QueryParameters":
+						c.QueryParameters = append(c.QueryParameters, p...)
+					default:
+						c.BodyParameters = append(c.BodyParameters, p...)
+					}
+				}
+			case "BasicAuth":
+				var p []Param
+				if p, err = fields(fv, "Username", "Password"); err == nil {
+					cred := base64.StdEncoding.EncodeToString([]byte(p[0].Value + ":" + p[1].Value))
+					c.Headers = append(c.Headers, Param{"Authorization", "Basic " + cred})
+				}
+			case "ApiKey":
+				var p []Param
+				if p, err = fields(fv, "Name", "Value"); err == nil {
+					c.Headers = append(c.Headers, Param{p[0].Value, p[1].Value})
+				}
+			case "OAuth":
+				var p []Param
+				if p, err = fields(fv, "AccessToken"); err == nil {
+					c.Headers = append(c.Headers, Param{"Authorization", "Bearer " + p[0].Value})
+				}
+			default:
+				err = fmt.Errorf("unknown field (supported: Headers, QueryParameters, BodyParameters, BasicAuth, ApiKey, OAuth)")
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", arn, k, err)
+			}
+		}
+		out[arn] = c
+	}
+	return out, nil
+}
+
+// params reads {"name": "value", ...}; values must be strings.
+func params(v any) ([]Param, error) {
+	o, ok := v.(*value.Object)
+	if !ok {
+		return nil, fmt.Errorf("must be an object, got %s", value.TypeName(v))
+	}
+	out := make([]Param, 0, o.Len())
+	for i := 0; i < o.Len(); i++ {
+		k, pv := o.At(i)
+		s, ok := pv.(string)
+		if !ok {
+			return nil, fmt.Errorf("%s must be a string, got %s", k, value.TypeName(pv))
+		}
+		out = append(out, Param{k, s})
+	}
+	return out, nil
+}
+
+// fields reads the named string fields of an object, all required.
+func fields(v any, names ...string) ([]Param, error) {
+	o, ok := v.(*value.Object)
+	if !ok {
+		return nil, fmt.Errorf("must be an object, got %s", value.TypeName(v))
+	}
+	out := make([]Param, len(names))
+	for i, n := range names {
+		fv, ok := o.Get(n)
+		s, isStr := fv.(string)
+		if !ok || !isStr {
+			return nil, fmt.Errorf("needs the string field %s", n)
+		}
+		out[i] = Param{n, s}
+	}
+	return out, nil
+}

@@ -1,0 +1,211 @@
+package httptask
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/value"
+)
+
+// seen is the last request a test server received.
+type seen struct {
+	mu     sync.Mutex
+	method string
+	query  string
+	header http.Header
+	body   string
+}
+
+func server(t *testing.T, status int, contentType, body string) (*httptest.Server, *seen) {
+	t.Helper()
+	s := &seen{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		s.method, s.query, s.header, s.body = r.Method, r.URL.RawQuery, r.Header.Clone(), string(b)
+		s.mu.Unlock()
+		if contentType != "" {
+			w.Header().Set("Content-Type", contentType)
+		}
+		w.Header().Set("X-Custom", "yes")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, s
+}
+
+func task(params string) *engine.Task {
+	return &engine.Task{Resource: Resource, Input: value.MustParse(params), Region: "eu-west-1"}
+}
+
+func TestInvokeJSON(t *testing.T) {
+	srv, s := server(t, 200, "application/json", `{"id":7,"tags":["a"]}`)
+	conns := Connections{"arn:conn": {Headers: []Param{{"Authorization", "Basic dTpw"}}, QueryParameters: []Param{{"key", "conn"}}}}
+	inv := New(conns)
+	res, err := inv.Invoke(context.Background(), task(`{"ApiEndpoint":"`+srv.URL+`/items?x=1","Method":"POST",
+		"Authentication":{"ConnectionArn":"arn:conn"},
+		"Headers":{"X-Trace":"t1","X-Num":5},
+		"QueryParameters":{"key":"task","q":"a b"},
+		"RequestBody":{"name":"n","n":1.5}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := res.(*value.Object)
+	if got := strings.Join(o.Keys(), ","); got != "Headers,ResponseBody,StatusCode,StatusText" {
+		t.Errorf("keys %s", got)
+	}
+	if got := value.String(mustGet(o, "ResponseBody")); got != `{"id":7,"tags":["a"]}` {
+		t.Errorf("ResponseBody %s", got)
+	}
+	if mustGet(o, "StatusCode") != int64(200) || mustGet(o, "StatusText") != "OK" {
+		t.Errorf("status %v %v", mustGet(o, "StatusCode"), mustGet(o, "StatusText"))
+	}
+	if got := value.String(mustGet(mustGet(o, "Headers").(*value.Object), "x-custom")); got != `["yes"]` {
+		t.Errorf("x-custom header %s", got)
+	}
+	if s.method != "POST" || s.body != `{"name":"n","n":1.5}` {
+		t.Errorf("request %s %s", s.method, s.body)
+	}
+	if s.query != "key=conn&q=a+b&x=1" {
+		t.Errorf("query %q", s.query)
+	}
+	for k, want := range map[string]string{
+		"Authorization": "Basic dTpw", "X-Trace": "t1", "X-Num": "5", "Content-Type": "application/json; charset=UTF-8",
+		"User-Agent": "Amazon|StepFunctions|HttpInvoke|eu-west-1", "Range": "bytes=0-262144",
+	} {
+		if got := s.header.Get(k); got != want {
+			t.Errorf("header %s = %q, want %q", k, got, want)
+		}
+	}
+}
+
+func mustGet(o *value.Object, k string) any {
+	v, _ := o.Get(k)
+	return v
+}
+
+func TestURLEncoded(t *testing.T) {
+	tests := []struct{ format, want string }{
+		{"INDICES", "a%5B0%5D=x&a%5B1%5D=y&o%5Bk%5D=v&s=1+2&token=c"},
+		{"REPEAT", "a=x&a=y&o%5Bk%5D=v&s=1+2&token=c"},
+		{"COMMAS", "a=x%2Cy&o%5Bk%5D=v&s=1+2&token=c"},
+		{"BRACKETS", "a%5B%5D=x&a%5B%5D=y&o%5Bk%5D=v&s=1+2&token=c"},
+	}
+	for _, tt := range tests {
+		srv, s := server(t, 200, "text/plain", "ok")
+		inv := New(Connections{"arn:c": {BodyParameters: []Param{{"token", "c"}}}})
+		res, err := inv.Invoke(context.Background(), task(`{"ApiEndpoint":"`+srv.URL+`","Method":"PUT",
+			"InvocationConfig":{"ConnectionArn":"arn:c"},
+			"Headers":{"content-type":"application/x-www-form-urlencoded"},
+			"RequestBody":{"a":["x","y"],"o":{"k":"v"},"s":"1 2","token":"task"},
+			"Transform":{"RequestBodyEncoding":"URL_ENCODED","RequestEncodingOptions":{"ArrayFormat":"`+tt.format+`"}}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.body != tt.want {
+			t.Errorf("%s: body %q, want %q", tt.format, s.body, tt.want)
+		}
+		if rb := mustGet(res.(*value.Object), "ResponseBody"); rb != "ok" {
+			t.Errorf("text ResponseBody %v", rb)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	notFound, _ := server(t, 404, "application/json", `{"message":"nope"}`)
+	binary, _ := server(t, 200, "image/png", "\x89PNG")
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(2 * time.Second):
+		}
+	}))
+	defer slow.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+
+	tests := []struct {
+		name, params, wantName, wantCause string
+	}{
+		{"status", `{"ApiEndpoint":"` + notFound.URL + `","Method":"GET"}`, "States.Http.StatusCode.404", `"ResponseBody":{"message":"nope"},"StatusCode":404,"StatusText":"Not Found"`},
+		{"binary", `{"ApiEndpoint":"` + binary.URL + `","Method":"GET"}`, fault.Runtime, "not text"},
+		{"refused", `{"ApiEndpoint":"` + closed.URL + `","Method":"GET"}`, "States.Http.Socket", "refused"},
+		{"timeout", `{"ApiEndpoint":"` + slow.URL + `","Method":"GET"}`, "States.Http.Socket", "Timeout"},
+		{"forbidden header", `{"ApiEndpoint":"` + notFound.URL + `","Method":"GET","Headers":{"Authorization":"x"}}`, fault.Runtime, "'Authorization' is not allowed"},
+		{"amz header", `{"ApiEndpoint":"` + notFound.URL + `","Method":"GET","Headers":{"X-Amz-Date":"x"}}`, fault.Runtime, "not allowed"},
+		{"method", `{"ApiEndpoint":"` + notFound.URL + `","Method":"TRACE"}`, fault.Runtime, "Method 'TRACE'"},
+		{"no endpoint", `{"Method":"GET"}`, fault.Runtime, "'ApiEndpoint' is required"},
+		{"bad url", `{"ApiEndpoint":"ftp://x","Method":"GET"}`, fault.Runtime, "not a valid http"},
+		{"string body with connection params", `{"ApiEndpoint":"` + notFound.URL + `","Method":"POST","Authentication":{"ConnectionArn":"arn:b"},"RequestBody":"raw"}`, fault.Runtime, "must be an object"},
+		{"bad encoding", `{"ApiEndpoint":"` + notFound.URL + `","Method":"POST","Transform":{"RequestBodyEncoding":"GZIP"}}`, fault.Runtime, "NONE or URL_ENCODED"},
+	}
+	inv := New(Connections{"arn:b": {BodyParameters: []Param{{"k", "v"}}}})
+	inv.Client = &http.Client{Timeout: 100 * time.Millisecond}
+	for _, tt := range tests {
+		_, err := inv.Invoke(context.Background(), task(tt.params))
+		var fe *fault.Error
+		if !errors.As(err, &fe) || fe.Name != tt.wantName || !strings.Contains(fe.Cause, tt.wantCause) {
+			t.Errorf("%s: err = %v, want %s containing %q", tt.name, err, tt.wantName, tt.wantCause)
+		}
+	}
+}
+
+func TestConnections(t *testing.T) {
+	c, err := ParseConnections([]byte(`{
+		"arn:a": {"BasicAuth": {"Username": "u", "Password": "p"}, "QueryParameters": {"q": "1"}},
+		"arn:b": {"ApiKey": {"Name": "x-api-key", "Value": "k"}, "BodyParameters": {"b": "2"}},
+		"arn:c": {"OAuth": {"AccessToken": "tok"}, "Headers": {"X-Org": "o"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c["arn:a"].Headers; len(got) != 1 || got[0] != (Param{"Authorization", "Basic dTpw"}) {
+		t.Errorf("basic %v", got)
+	}
+	if got := c["arn:b"].Headers; len(got) != 1 || got[0] != (Param{"x-api-key", "k"}) || c["arn:b"].BodyParameters[0].Value != "2" {
+		t.Errorf("api key %v", c["arn:b"])
+	}
+	if got := c["arn:c"].Headers; len(got) != 2 || got[0] != (Param{"Authorization", "Bearer tok"}) {
+		t.Errorf("oauth %v", got)
+	}
+	for _, bad := range []string{`[]`, `{"a":1}`, `{"a":{"Nope":{}}}`, `{"a":{"Headers":{"h":1}}}`, `{"a":{"BasicAuth":{"Username":"u"}}}`} {
+		if _, err := ParseConnections([]byte(bad)); err == nil {
+			t.Errorf("ParseConnections(%s): want an error", bad)
+		}
+	}
+}
+
+func TestHandles(t *testing.T) {
+	if !Handles("arn:aws:states:::http:invoke") || !Handles("arn:aws-us-gov:states:::http:invoke") ||
+		Handles("arn:aws:states:::http:invoke.waitForTaskToken") || Handles("http:invoke") {
+		t.Error("Handles")
+	}
+}
+
+func FuzzParseConnections(f *testing.F) {
+	f.Add([]byte(`{"arn:a":{"BasicAuth":{"Username":"u","Password":"p"},"Headers":{"h":"v"}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = ParseConnections(data)
+	})
+}
+
+func FuzzBuild(f *testing.F) {
+	f.Add(`{"ApiEndpoint":"http://127.0.0.1:1/x","Method":"POST","RequestBody":{"a":[1,{"b":2}]},"Transform":{"RequestBodyEncoding":"URL_ENCODED"}}`)
+	f.Fuzz(func(t *testing.T, params string) {
+		v, err := value.ParseString(params)
+		if err != nil {
+			return
+		}
+		inv := New(nil)
+		_, _ = inv.build(context.Background(), &engine.Task{Resource: Resource, Input: v})
+	})
+}
