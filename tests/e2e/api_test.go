@@ -1,0 +1,349 @@
+package e2e
+
+// Versions, aliases, tags, Map Runs, TestState, RedriveExecution, and the
+// coverage of every operation of the API model.
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/smithy-go"
+)
+
+func TestVersionsAndAliases(t *testing.T) {
+	ctx := context.Background()
+	c := client(t)
+	// Create with publish: version 1.
+	cr, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String("versioned"), Definition: aws.String(passDef), RoleArn: aws.String(role),
+		Publish: true, VersionDescription: aws.String("first"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := *cr.StateMachineArn
+	if cr.StateMachineVersionArn == nil || *cr.StateMachineVersionArn != sm+":1" {
+		t.Fatalf("create: %+v", cr)
+	}
+	v1 := *cr.StateMachineVersionArn
+	// versionDescription without publish.
+	_, err = c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String("versioned-x"), Definition: aws.String(passDef), RoleArn: aws.String(role), VersionDescription: aws.String("d"),
+	})
+	wantAPIError[*types.ValidationException](t, err)
+
+	// Publishing the same revision again is idempotent.
+	p, err := c.PublishStateMachineVersion(ctx, &sfn.PublishStateMachineVersionInput{StateMachineArn: aws.String(sm)})
+	if err != nil || *p.StateMachineVersionArn != v1 {
+		t.Fatalf("republish: %v %+v", err, p)
+	}
+	_, err = c.PublishStateMachineVersion(ctx, &sfn.PublishStateMachineVersionInput{StateMachineArn: aws.String(sm), RevisionId: aws.String("nope")})
+	wantAPIError[*types.ConflictException](t, err)
+	_, err = c.PublishStateMachineVersion(ctx, &sfn.PublishStateMachineVersionInput{StateMachineArn: aws.String(machineArn + "absent")})
+	wantAPIError[*types.StateMachineDoesNotExist](t, err)
+
+	// Update with publish: version 2 runs the chain.
+	u, err := c.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(sm), Definition: aws.String(chainDef), Publish: true})
+	if err != nil || u.StateMachineVersionArn == nil || *u.StateMachineVersionArn != sm+":2" {
+		t.Fatalf("update: %v %+v", err, u)
+	}
+	v2 := *u.StateMachineVersionArn
+	// PublishStateMachineVersion with the current revision id.
+	p, err = c.PublishStateMachineVersion(ctx, &sfn.PublishStateMachineVersionInput{StateMachineArn: aws.String(sm), RevisionId: u.RevisionId})
+	if err != nil || *p.StateMachineVersionArn != v2 {
+		t.Fatalf("publish current revision: %v %+v", err, p)
+	}
+
+	d, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(v1)})
+	if err != nil || *d.StateMachineArn != v1 || *d.Definition != passDef || d.Description == nil || *d.Description != "first" {
+		t.Fatalf("describe v1: %v %+v", err, d)
+	}
+	lv, err := c.ListStateMachineVersions(ctx, &sfn.ListStateMachineVersionsInput{StateMachineArn: aws.String(sm)})
+	if err != nil || len(lv.StateMachineVersions) != 2 || *lv.StateMachineVersions[0].StateMachineVersionArn != v2 {
+		t.Fatalf("list versions: %v %+v", err, lv)
+	}
+	lv, err = c.ListStateMachineVersions(ctx, &sfn.ListStateMachineVersionsInput{StateMachineArn: aws.String(sm), MaxResults: 1})
+	if err != nil || len(lv.StateMachineVersions) != 1 || lv.NextToken == nil {
+		t.Fatalf("list versions page: %v %+v", err, lv)
+	}
+	lv, err = c.ListStateMachineVersions(ctx, &sfn.ListStateMachineVersionsInput{StateMachineArn: aws.String(sm), NextToken: lv.NextToken})
+	if err != nil || len(lv.StateMachineVersions) != 1 || *lv.StateMachineVersions[0].StateMachineVersionArn != v1 {
+		t.Fatalf("list versions page 2: %v %+v", err, lv)
+	}
+	_, err = c.ListStateMachineVersions(ctx, &sfn.ListStateMachineVersionsInput{StateMachineArn: aws.String(sm), NextToken: aws.String("bogus")})
+	wantAPIError[*types.InvalidToken](t, err)
+
+	// Starting by version ARN runs that version and records it.
+	st, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(v1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(*st.ExecutionArn, "arn:aws:states:us-east-1:111111111111:execution:versioned:") {
+		t.Fatalf("execution arn %s", *st.ExecutionArn)
+	}
+	de := waitDone(t, c, *st.ExecutionArn)
+	if de.StateMachineVersionArn == nil || *de.StateMachineVersionArn != v1 || *de.StateMachineArn != sm || *de.Output != `{"r":{"ok":true}}` {
+		t.Fatalf("describe execution by version: %+v", de)
+	}
+	h, err := c.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: st.ExecutionArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sd := h.Events[0].ExecutionStartedEventDetails; sd == nil || sd.StateMachineVersionArn == nil || *sd.StateMachineVersionArn != v1 {
+		t.Fatalf("ExecutionStarted: %+v", h.Events[0])
+	}
+
+	// Aliases: validation and conflicts.
+	_, err = c.CreateStateMachineAlias(ctx, &sfn.CreateStateMachineAliasInput{Name: aws.String("prod"),
+		RoutingConfiguration: []types.RoutingConfigurationListItem{{StateMachineVersionArn: aws.String(v1), Weight: 70}, {StateMachineVersionArn: aws.String(v2), Weight: 29}}})
+	wantAPIError[*types.ValidationException](t, err)
+	if !strings.Contains(err.Error(), "Sum of routing configuration weights must equal 100. Received: [70, 29]") {
+		t.Fatalf("weights message: %v", err)
+	}
+	var ve *types.ValidationException
+	if errors.As(err, &ve) && ve.Reason != types.ValidationExceptionReasonInvalidRoutingConfiguration {
+		t.Fatalf("reason %q", ve.Reason)
+	}
+	_, err = c.CreateStateMachineAlias(ctx, &sfn.CreateStateMachineAliasInput{Name: aws.String("prod"),
+		RoutingConfiguration: []types.RoutingConfigurationListItem{{StateMachineVersionArn: aws.String(sm), Weight: 100}}})
+	wantAPIError[*types.ValidationException](t, err)
+	_, err = c.CreateStateMachineAlias(ctx, &sfn.CreateStateMachineAliasInput{Name: aws.String("123"),
+		RoutingConfiguration: []types.RoutingConfigurationListItem{{StateMachineVersionArn: aws.String(v1), Weight: 100}}})
+	wantAPIError[*types.ValidationException](t, err)
+	_, err = c.CreateStateMachineAlias(ctx, &sfn.CreateStateMachineAliasInput{Name: aws.String("prod"),
+		RoutingConfiguration: []types.RoutingConfigurationListItem{{StateMachineVersionArn: aws.String(sm + ":99"), Weight: 100}}})
+	wantAPIError[*types.ResourceNotFound](t, err)
+
+	ca, err := c.CreateStateMachineAlias(ctx, &sfn.CreateStateMachineAliasInput{Name: aws.String("prod"), Description: aws.String("production"),
+		RoutingConfiguration: []types.RoutingConfigurationListItem{{StateMachineVersionArn: aws.String(v1), Weight: 100}}})
+	if err != nil || *ca.StateMachineAliasArn != sm+":prod" {
+		t.Fatalf("create alias: %v %+v", err, ca)
+	}
+	alias := *ca.StateMachineAliasArn
+	// Idempotent, then conflicting.
+	if _, err := c.CreateStateMachineAlias(ctx, &sfn.CreateStateMachineAliasInput{Name: aws.String("prod"), Description: aws.String("production"),
+		RoutingConfiguration: []types.RoutingConfigurationListItem{{StateMachineVersionArn: aws.String(v1), Weight: 100}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.CreateStateMachineAlias(ctx, &sfn.CreateStateMachineAliasInput{Name: aws.String("prod"),
+		RoutingConfiguration: []types.RoutingConfigurationListItem{{StateMachineVersionArn: aws.String(v2), Weight: 100}}})
+	wantAPIError[*types.ConflictException](t, err)
+
+	da, err := c.DescribeStateMachineAlias(ctx, &sfn.DescribeStateMachineAliasInput{StateMachineAliasArn: aws.String(alias)})
+	if err != nil || *da.Name != "prod" || *da.Description != "production" || len(da.RoutingConfiguration) != 1 || da.UpdateDate != nil {
+		t.Fatalf("describe alias: %v %+v", err, da)
+	}
+	_, err = c.DescribeStateMachineAlias(ctx, &sfn.DescribeStateMachineAliasInput{StateMachineAliasArn: aws.String(sm + ":nope")})
+	wantAPIError[*types.ResourceNotFound](t, err)
+
+	// A version referenced by an alias cannot be deleted.
+	_, err = c.DeleteStateMachineVersion(ctx, &sfn.DeleteStateMachineVersionInput{StateMachineVersionArn: aws.String(v1)})
+	wantAPIError[*types.ConflictException](t, err)
+
+	// Start through the alias: both ARNs recorded.
+	st, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(alias)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	de = waitDone(t, c, *st.ExecutionArn)
+	if de.StateMachineAliasArn == nil || *de.StateMachineAliasArn != alias || *de.StateMachineVersionArn != v1 {
+		t.Fatalf("describe execution by alias: %+v", de)
+	}
+	le, err := c.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(alias)})
+	if err != nil || len(le.Executions) != 1 || *le.Executions[0].ExecutionArn != *st.ExecutionArn {
+		t.Fatalf("list executions by alias: %v %+v", err, le)
+	}
+	le, err = c.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(v1)})
+	if err != nil || len(le.Executions) != 2 {
+		t.Fatalf("list executions by version: %v %+v", err, le)
+	}
+
+	// Routing by weight: 50/50 reaches both versions.
+	_, err = c.UpdateStateMachineAlias(ctx, &sfn.UpdateStateMachineAliasInput{StateMachineAliasArn: aws.String(alias)})
+	wantAPIError[*types.ValidationException](t, err)
+	ua, err := c.UpdateStateMachineAlias(ctx, &sfn.UpdateStateMachineAliasInput{StateMachineAliasArn: aws.String(alias),
+		RoutingConfiguration: []types.RoutingConfigurationListItem{{StateMachineVersionArn: aws.String(v1), Weight: 50}, {StateMachineVersionArn: aws.String(v2), Weight: 50}}})
+	if err != nil || ua.UpdateDate == nil {
+		t.Fatalf("update alias: %v %+v", err, ua)
+	}
+	seen := map[string]int{}
+	for i := 0; i < 40; i++ {
+		st, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(alias)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		de := waitDone(t, c, *st.ExecutionArn)
+		seen[*de.StateMachineVersionArn]++
+	}
+	if seen[v1] == 0 || seen[v2] == 0 {
+		t.Fatalf("50/50 routing reached %v", seen)
+	}
+
+	la, err := c.ListStateMachineAliases(ctx, &sfn.ListStateMachineAliasesInput{StateMachineArn: aws.String(sm)})
+	if err != nil || len(la.StateMachineAliases) != 1 || *la.StateMachineAliases[0].StateMachineAliasArn != alias {
+		t.Fatalf("list aliases: %v %+v", err, la)
+	}
+	la, err = c.ListStateMachineAliases(ctx, &sfn.ListStateMachineAliasesInput{StateMachineArn: aws.String(v2)})
+	if err != nil || len(la.StateMachineAliases) != 1 {
+		t.Fatalf("list aliases of v2: %v %+v", err, la)
+	}
+	_, err = c.ListStateMachineAliases(ctx, &sfn.ListStateMachineAliasesInput{StateMachineArn: aws.String(machineArn + "absent")})
+	wantAPIError[*types.StateMachineDoesNotExist](t, err)
+
+	if _, err := c.DeleteStateMachineAlias(ctx, &sfn.DeleteStateMachineAliasInput{StateMachineAliasArn: aws.String(alias)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DeleteStateMachineAlias(ctx, &sfn.DeleteStateMachineAliasInput{StateMachineAliasArn: aws.String(alias)})
+	wantAPIError[*types.ResourceNotFound](t, err)
+	_, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(alias)})
+	wantAPIError[*types.StateMachineDoesNotExist](t, err)
+
+	if _, err := c.DeleteStateMachineVersion(ctx, &sfn.DeleteStateMachineVersionInput{StateMachineVersionArn: aws.String(v1)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(v1)})
+	wantAPIError[*types.StateMachineDoesNotExist](t, err)
+	_, err = c.DeleteStateMachineVersion(ctx, &sfn.DeleteStateMachineVersionInput{StateMachineVersionArn: aws.String("nope")})
+	wantAPIError[*types.InvalidArn](t, err)
+	// Version numbers are never reused.
+	if _, err := c.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(sm), Definition: aws.String(passDef)}); err != nil {
+		t.Fatal(err)
+	}
+	p, err = c.PublishStateMachineVersion(ctx, &sfn.PublishStateMachineVersionInput{StateMachineArn: aws.String(sm), Description: aws.String("three")})
+	if err != nil || *p.StateMachineVersionArn != sm+":3" {
+		t.Fatalf("publish after delete: %v %+v", err, p)
+	}
+
+	// Deleting the machine deletes its versions and aliases.
+	if _, err := c.DeleteStateMachine(ctx, &sfn.DeleteStateMachineInput{StateMachineArn: aws.String(sm)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(v2)})
+	wantAPIError[*types.StateMachineDoesNotExist](t, err)
+}
+
+func TestTags(t *testing.T) {
+	ctx := context.Background()
+	c := client(t)
+	cr, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String("tagged"), Definition: aws.String(passDef), RoleArn: aws.String(role),
+		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("core")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := *cr.StateMachineArn
+	tags := func() map[string]string {
+		t.Helper()
+		out, err := c.ListTagsForResource(ctx, &sfn.ListTagsForResourceInput{ResourceArn: aws.String(sm)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, tg := range out.Tags {
+			m[*tg.Key] = *tg.Value
+		}
+		return m
+	}
+	if got := tags(); len(got) != 1 || got["team"] != "core" {
+		t.Fatalf("creation tags %v", got)
+	}
+	if _, err := c.TagResource(ctx, &sfn.TagResourceInput{ResourceArn: aws.String(sm),
+		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("edge")}, {Key: aws.String("env"), Value: aws.String("dev")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tags(); len(got) != 2 || got["team"] != "edge" || got["env"] != "dev" {
+		t.Fatalf("after tag %v", got)
+	}
+	if _, err := c.UntagResource(ctx, &sfn.UntagResourceInput{ResourceArn: aws.String(sm), TagKeys: []string{"team", "absent"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tags(); len(got) != 1 || got["env"] != "dev" {
+		t.Fatalf("after untag %v", got)
+	}
+	many := make([]types.Tag, 50)
+	for i := range many {
+		many[i] = types.Tag{Key: aws.String("k" + string(rune('A'+i%26)) + string(rune('a'+i/26))), Value: aws.String("v")}
+	}
+	_, err = c.TagResource(ctx, &sfn.TagResourceInput{ResourceArn: aws.String(sm), Tags: many})
+	wantAPIError[*types.TooManyTags](t, err)
+	_, err = c.TagResource(ctx, &sfn.TagResourceInput{ResourceArn: aws.String(sm), Tags: []types.Tag{{Key: aws.String("bad!"), Value: aws.String("v")}}})
+	wantCode(t, err, "ValidationException")
+	_, err = c.ListTagsForResource(ctx, &sfn.ListTagsForResourceInput{ResourceArn: aws.String(sm + ":1")})
+	wantAPIError[*types.ResourceNotFound](t, err)
+	_, err = c.TagResource(ctx, &sfn.TagResourceInput{ResourceArn: aws.String(machineArn + "absent"), Tags: []types.Tag{}})
+	wantAPIError[*types.ResourceNotFound](t, err)
+	_, err = c.UntagResource(ctx, &sfn.UntagResourceInput{ResourceArn: aws.String("arn:nope"), TagKeys: []string{"a"}})
+	wantAPIError[*types.InvalidArn](t, err)
+	// A re-created machine starts without the old tags.
+	if _, err := c.DeleteStateMachine(ctx, &sfn.DeleteStateMachineInput{StateMachineArn: aws.String(sm)}); err != nil {
+		t.Fatal(err)
+	}
+	createMachine(t, c, "tagged", passDef, "")
+	if got := tags(); len(got) != 0 {
+		t.Fatalf("re-created machine tags %v", got)
+	}
+}
+
+const distributedDef = `{"StartAt":"M","States":{"M":{"Type":"Map","Label":"lbl","MaxConcurrency":5,"ToleratedFailureCount":0,
+"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+"End":true}}}`
+
+func TestMapRuns(t *testing.T) {
+	ctx := context.Background()
+	c := client(t)
+	sm := createMachine(t, c, "distributed", distributedDef, "")
+	st, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(`[1,2,3]`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := waitDone(t, c, *st.ExecutionArn); d.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("execution: %+v", d)
+	}
+	lr, err := c.ListMapRuns(ctx, &sfn.ListMapRunsInput{ExecutionArn: st.ExecutionArn})
+	if err != nil || len(lr.MapRuns) != 1 {
+		t.Fatalf("list map runs: %v %+v", err, lr)
+	}
+	run := lr.MapRuns[0]
+	if *run.StateMachineArn != sm+"/lbl" || !strings.HasPrefix(*run.MapRunArn, "arn:aws:states:us-east-1:111111111111:mapRun:distributed/lbl:") ||
+		*run.ExecutionArn != *st.ExecutionArn || run.StopDate == nil {
+		t.Fatalf("map run item: %+v", run)
+	}
+	d, err := c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: run.MapRunArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != types.MapRunStatusSucceeded || d.MaxConcurrency != 5 || d.ItemCounts.Total != 3 || d.ItemCounts.Succeeded != 3 ||
+		d.ExecutionCounts.ResultsWritten != 3 || d.ToleratedFailurePercentage != 0 {
+		t.Fatalf("describe map run: %+v %+v", d, d.ItemCounts)
+	}
+	_, err = c.UpdateMapRun(ctx, &sfn.UpdateMapRunInput{MapRunArn: run.MapRunArn, MaxConcurrency: aws.Int32(2)})
+	wantAPIError[*types.ValidationException](t, err)
+	var ve *types.ValidationException
+	if errors.As(err, &ve) && ve.Reason != types.ValidationExceptionReasonCannotUpdateCompletedMapRun {
+		t.Fatalf("reason %q", ve.Reason)
+	}
+	missing := "arn:aws:states:us-east-1:111111111111:mapRun:distributed/lbl:00000000-0000-0000-0000-000000000000"
+	_, err = c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: aws.String(missing)})
+	wantAPIError[*types.ResourceNotFound](t, err)
+	_, err = c.UpdateMapRun(ctx, &sfn.UpdateMapRunInput{MapRunArn: aws.String(missing), MaxConcurrency: aws.Int32(1)})
+	wantAPIError[*types.ResourceNotFound](t, err)
+	_, err = c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: aws.String(sm)})
+	wantAPIError[*types.InvalidArn](t, err)
+	_, err = c.ListMapRuns(ctx, &sfn.ListMapRunsInput{ExecutionArn: aws.String("arn:aws:states:us-east-1:111111111111:execution:distributed:none")})
+	wantAPIError[*types.ExecutionDoesNotExist](t, err)
+}
+
+// wantCode checks the error code of an error the operation does not model.
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != code {
+		t.Fatalf("error %v, want code %s", err, code)
+	}
+}
