@@ -77,6 +77,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return err
 	}
+	return migrateWith(ctx, pool, ms)
+}
+
+// migrateWith applies the missing ones of ms.
+func migrateWith(ctx context.Context, pool *pgxpool.Pool, ms []migration) error {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)

@@ -101,6 +101,10 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, freshSchema(t)) })
 }
 
+func TestActivities(t *testing.T) {
+	storetest.RunActivities(t, func(t *testing.T) store.ActivityStore { return open(t, freshSchema(t)) })
+}
+
 const smARN = "arn:aws:states:us-east-1:123456789012:stateMachine:m"
 
 func newExec(t testing.TB, s store.Store, name string) *store.Execution {
