@@ -1,0 +1,207 @@
+package tasktoken
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/store"
+)
+
+// Activities returns the invoker of activity tasks: each task waits in its
+// activity's queue until a worker receives it with Poll, then until the
+// worker completes it.
+func (b *Broker) Activities() engine.Invoker { return activityInvoker{b} }
+
+type activityInvoker struct{ b *Broker }
+
+func (a activityInvoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
+	b := a.b
+	if t.TaskToken == "" {
+		return nil, fault.New(fault.Runtime, "The activity task "+t.Resource+" has no task token.")
+	}
+	p := b.register(t, t.Resource)
+	b.mu.Lock()
+	if b.open[p.token] == p {
+		q := b.queues[p.activity]
+		if q == nil {
+			q = &queue{}
+			b.queues[p.activity] = q
+		}
+		if n := len(q.pollers); n > 0 {
+			ch := q.pollers[0]
+			q.pollers[0] = nil
+			q.pollers = q.pollers[1:]
+			b.dropIdle(p.activity, q)
+			ch <- p // buffered: the poller takes it even if it gave up meanwhile
+		} else {
+			q.tasks = append(q.tasks, p)
+			p.queued = true
+		}
+	}
+	b.mu.Unlock()
+	return b.wait(ctx, p)
+}
+
+// Poll waits up to wait for a task of the activity and returns its token
+// and input, or empty strings when none came (GetActivityTask). workerName
+// is recorded in ActivityStarted. It returns ErrActivityDoesNotExist for
+// an unknown activity and ErrWorkerLimit when MaxPollers are waiting
+// already.
+func (b *Broker) Poll(ctx context.Context, activityARN, workerName string, wait time.Duration) (token, input string, err error) {
+	if _, err := b.Store.GetActivity(ctx, activityARN); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return "", "", ErrActivityDoesNotExist
+		}
+		return "", "", err
+	}
+	if wait <= 0 {
+		wait = DefaultPollTimeout
+	}
+	limit := b.MaxPollers
+	if limit <= 0 {
+		limit = DefaultMaxPollers
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		b.mu.Lock()
+		q := b.queues[activityARN]
+		if q != nil && len(q.tasks) > 0 {
+			p := q.tasks[0]
+			q.tasks[0] = nil
+			q.tasks = q.tasks[1:]
+			p.queued = false
+			b.dropIdle(activityARN, q)
+			b.mu.Unlock()
+			if b.start(p, workerName) {
+				return p.token, p.input, nil
+			}
+			continue
+		}
+		if q == nil {
+			q = &queue{}
+			b.queues[activityARN] = q
+		}
+		if len(q.pollers) >= limit {
+			b.mu.Unlock()
+			return "", "", ErrWorkerLimit
+		}
+		ch := make(chan *pending, 1)
+		q.pollers = append(q.pollers, ch)
+		b.mu.Unlock()
+
+		var p *pending
+		gaveUp := false
+		select {
+		case p = <-ch:
+		case <-ctx.Done():
+			gaveUp = true
+		case <-deadline.C:
+			gaveUp = true
+		}
+		if gaveUp {
+			b.mu.Lock()
+			if q := b.queues[activityARN]; q != nil {
+				for i, x := range q.pollers {
+					if x == ch {
+						q.pollers = append(q.pollers[:i], q.pollers[i+1:]...)
+						break
+					}
+				}
+				b.dropIdle(activityARN, q)
+			}
+			b.mu.Unlock()
+			select {
+			case p = <-ch: // handed over just before we left
+			default:
+				return "", "", ctx.Err()
+			}
+			if ctx.Err() != nil {
+				// The caller is gone: give the task to someone else.
+				b.requeue(p)
+				return "", "", ctx.Err()
+			}
+		}
+		if b.start(p, workerName) {
+			return p.token, p.input, nil
+		}
+		if gaveUp {
+			return "", "", nil
+		}
+	}
+}
+
+// start marks p delivered to a worker; false when its task has ended.
+func (b *Broker) start(p *pending, workerName string) bool {
+	b.mu.Lock()
+	open := b.open[p.token] == p
+	b.mu.Unlock()
+	if !open {
+		return false
+	}
+	if p.task.Started != nil && !p.task.Started(workerName) {
+		return false
+	}
+	return true
+}
+
+// requeue puts an undelivered task back at the head of its queue, or hands
+// it to a waiting poller.
+func (b *Broker) requeue(p *pending) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.open[p.token] != p {
+		return
+	}
+	q := b.queues[p.activity]
+	if q == nil {
+		q = &queue{}
+		b.queues[p.activity] = q
+	}
+	if len(q.pollers) > 0 {
+		ch := q.pollers[0]
+		q.pollers = q.pollers[1:]
+		ch <- p
+		return
+	}
+	q.tasks = append([]*pending{p}, q.tasks...)
+	p.queued = true
+}
+
+// Guard wraps next (typically the router) so that the engine checks, before
+// scheduling an activity task, that the activity exists: AWS fails the
+// execution with States.Runtime "The activity <arn> does not exist."
+// otherwise.
+func (b *Broker) Guard(next engine.Invoker) engine.Invoker { return guard{b: b, next: next} }
+
+type guard struct {
+	b    *Broker
+	next engine.Invoker
+}
+
+var _ engine.Checker = guard{}
+
+func (g guard) Invoke(ctx context.Context, t *engine.Task) (any, error) { return g.next.Invoke(ctx, t) }
+
+// Check implements engine.Checker.
+func (g guard) Check(ctx context.Context, t *engine.Task) error {
+	if c, ok := g.next.(engine.Checker); ok {
+		if err := c.Check(ctx, t); err != nil {
+			return err
+		}
+	}
+	if !IsActivity(t.Resource) {
+		return nil
+	}
+	_, err := g.b.Store.GetActivity(ctx, t.Resource)
+	if errors.Is(err, store.ErrNotFound) {
+		return fault.New(fault.Runtime, "The activity "+t.Resource+" does not exist.")
+	}
+	if err != nil {
+		return fault.New(fault.Runtime, "The activity "+t.Resource+" could not be read: "+err.Error())
+	}
+	return nil
+}

@@ -1,0 +1,236 @@
+// Package tasktoken runs the Task states that wait for someone else to
+// finish them: activity tasks, which workers receive with GetActivityTask,
+// and .waitForTaskToken tasks, which wait for a callback. Both end with
+// SendTaskSuccess or SendTaskFailure on their task token, and
+// SendTaskHeartbeat keeps them alive.
+//
+// A Broker holds the open tasks. Its invokers plug into the router:
+//
+//	router.Handle(tasktoken.IsActivity, broker.Activities())
+//	router.Handle(tasktoken.IsCallback, broker.Callback(router))
+//
+// and Guard wraps the router so that the engine checks, before scheduling,
+// that an activity exists (AWS fails the execution with States.Runtime
+// otherwise). The API calls Poll, Succeed, Fail and Heartbeat.
+package tasktoken
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stepwell/stepwell/arn"
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/store"
+	"github.com/stepwell/stepwell/value"
+)
+
+// Errors of Poll, Succeed, Fail and Heartbeat; the API answers them with
+// AWS's error of the same name.
+var (
+	// ErrInvalidToken: the token was not issued by this server.
+	ErrInvalidToken = errors.New("invalid task token")
+	// ErrTaskTimedOut: the token's task has ended (completed, timed out,
+	// or its execution stopped).
+	ErrTaskTimedOut = errors.New("task timed out")
+	// ErrInvalidOutput: SendTaskSuccess output that is not JSON.
+	ErrInvalidOutput = errors.New("invalid output")
+	// ErrActivityDoesNotExist: GetActivityTask on an unknown activity.
+	ErrActivityDoesNotExist = errors.New("activity does not exist")
+	// ErrWorkerLimit: too many concurrent GetActivityTask calls on one
+	// activity.
+	ErrWorkerLimit = errors.New("activity worker limit exceeded")
+)
+
+// Defaults.
+const (
+	// DefaultMaxPollers is AWS's limit of concurrent pollers per activity.
+	DefaultMaxPollers = 1000
+	// DefaultPollTimeout is how long GetActivityTask waits for a task.
+	DefaultPollTimeout = 60 * time.Second
+)
+
+// Broker holds the open activity and callback tasks. Set the exported
+// fields before first use; it is safe for concurrent use afterwards.
+type Broker struct {
+	// Store is where activities live (required for Guard and Poll).
+	Store store.ActivityStore
+	// MaxPollers bounds concurrent pollers per activity (default
+	// DefaultMaxPollers).
+	MaxPollers int
+
+	mu     sync.Mutex
+	open   map[string]*pending // by token
+	queues map[string]*queue   // by activity ARN
+}
+
+// pending is one open task.
+type pending struct {
+	token    string
+	task     *engine.Task
+	activity string // activity ARN; "" for callbacks
+	input    string // the activity input as JSON text
+	done     chan outcome
+	queued   bool // in its activity queue (guarded by Broker.mu)
+}
+
+type outcome struct {
+	out any
+	err error
+}
+
+// queue is one activity's tasks waiting for a worker and workers waiting
+// for a task; at most one of the two lists is non-empty.
+type queue struct {
+	tasks   []*pending
+	pollers []chan *pending
+}
+
+// New returns a Broker for the activities in st.
+func New(st store.ActivityStore) *Broker {
+	return &Broker{Store: st, open: make(map[string]*pending), queues: make(map[string]*queue)}
+}
+
+// IsActivity reports whether resource is an activity ARN.
+func IsActivity(resource string) bool {
+	a, err := arn.Parse(resource)
+	return err == nil && a.Type == arn.Activity
+}
+
+// IsCallback reports whether resource uses the .waitForTaskToken pattern
+// (the HTTP Task does not support it).
+func IsCallback(resource string) bool {
+	return strings.HasSuffix(resource, ".waitForTaskToken") && !strings.Contains(resource, ":::http:")
+}
+
+// register opens a task under its token.
+func (b *Broker) register(t *engine.Task, activity string) *pending {
+	p := &pending{token: t.TaskToken, task: t, activity: activity, done: make(chan outcome, 1)}
+	if activity != "" {
+		p.input = value.String(t.Input)
+	}
+	b.mu.Lock()
+	b.open[p.token] = p
+	b.mu.Unlock()
+	return p
+}
+
+// take closes p if it is still open, under b.mu; it reports whether it
+// was.
+func (b *Broker) takeLocked(p *pending) bool {
+	if b.open[p.token] != p {
+		return false
+	}
+	delete(b.open, p.token)
+	if p.queued {
+		q := b.queues[p.activity]
+		for i, x := range q.tasks {
+			if x == p {
+				q.tasks = append(q.tasks[:i], q.tasks[i+1:]...)
+				break
+			}
+		}
+		p.queued = false
+		b.dropIdle(p.activity, q)
+	}
+	return true
+}
+
+func (b *Broker) take(p *pending) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.takeLocked(p)
+}
+
+// dropIdle forgets an activity's queue when nothing waits in it.
+func (b *Broker) dropIdle(activity string, q *queue) {
+	if len(q.tasks) == 0 && len(q.pollers) == 0 {
+		delete(b.queues, activity)
+	}
+}
+
+// wait blocks until p is completed or ctx ends (timeout, heartbeat,
+// execution stopped); either way p is closed afterwards.
+func (b *Broker) wait(ctx context.Context, p *pending) (any, error) {
+	select {
+	case o := <-p.done:
+		return o.out, o.err
+	case <-ctx.Done():
+		if !b.take(p) {
+			// Completed at the same moment: the result wins.
+			o := <-p.done
+			return o.out, o.err
+		}
+		return nil, ctx.Err()
+	}
+}
+
+// complete hands o to the open task with token.
+func (b *Broker) complete(token string, o outcome) error {
+	if !engine.ValidTaskToken(token) {
+		return ErrInvalidToken
+	}
+	b.mu.Lock()
+	p, ok := b.open[token]
+	if ok {
+		b.takeLocked(p)
+	}
+	b.mu.Unlock()
+	if !ok {
+		return ErrTaskTimedOut
+	}
+	p.done <- o
+	return nil
+}
+
+// Succeed completes the task with output (SendTaskSuccess).
+func (b *Broker) Succeed(token, output string) error {
+	if !engine.ValidTaskToken(token) {
+		return ErrInvalidToken
+	}
+	v, err := value.ParseString(output)
+	if err != nil {
+		return ErrInvalidOutput
+	}
+	return b.complete(token, outcome{out: v})
+}
+
+// Fail fails the task (SendTaskFailure); a nil error or cause is absent
+// (AWS then shows null).
+func (b *Broker) Fail(token string, errName, cause *string) error {
+	fe := &fault.Error{}
+	if errName != nil {
+		fe.Name, fe.HasName = *errName, true
+	}
+	if cause != nil {
+		fe.Cause, fe.HasCause = *cause, true
+	}
+	return b.complete(token, outcome{err: fe})
+}
+
+// Heartbeat restarts the task's HeartbeatSeconds clock (SendTaskHeartbeat).
+func (b *Broker) Heartbeat(token string) error {
+	if !engine.ValidTaskToken(token) {
+		return ErrInvalidToken
+	}
+	b.mu.Lock()
+	p, ok := b.open[token]
+	b.mu.Unlock()
+	if !ok {
+		return ErrTaskTimedOut
+	}
+	if p.task.Beat != nil {
+		p.task.Beat()
+	}
+	return nil
+}
+
+// OpenTasks returns how many tasks are open (for tests and metrics).
+func (b *Broker) OpenTasks() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.open)
+}

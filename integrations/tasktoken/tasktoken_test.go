@@ -1,0 +1,465 @@
+package tasktoken_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/integrations"
+	"github.com/stepwell/stepwell/integrations/tasktoken"
+	"github.com/stepwell/stepwell/store"
+	"github.com/stepwell/stepwell/store/memory"
+	"github.com/stepwell/stepwell/value"
+)
+
+const actARN = "arn:aws:states:us-east-1:111111111111:activity:work"
+
+// recorder keeps a history in memory.
+type recorder struct {
+	mu     sync.Mutex
+	events []history.Event
+}
+
+func (r *recorder) Record(evs []history.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, evs...)
+	return nil
+}
+
+func (r *recorder) types() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var s []string
+	for _, e := range r.events {
+		s = append(s, string(e.Type))
+	}
+	return strings.Join(s, " ")
+}
+
+// echo is a request-response integration that remembers the tokens it saw.
+type echo struct {
+	mu     sync.Mutex
+	tokens chan string
+	fail   bool
+}
+
+func (e *echo) Invoke(ctx context.Context, t *engine.Task) (any, error) {
+	if e.fail {
+		return nil, errors.New("service down")
+	}
+	o, _ := t.Input.(*value.Object)
+	if o != nil {
+		if tok, ok := o.Get("Token"); ok {
+			e.tokens <- tok.(string)
+		}
+	}
+	return value.NewObject(0).With("Resource", t.Resource), nil
+}
+
+type fixture struct {
+	broker *tasktoken.Broker
+	acts   *memory.Activities
+	eng    *engine.Engine
+	echo   *echo
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{acts: memory.NewActivities(), echo: &echo{tokens: make(chan string, 100)}}
+	f.broker = tasktoken.New(f.acts)
+	router := integrations.NewRouter()
+	router.Handle(tasktoken.IsActivity, f.broker.Activities())
+	router.Handle(tasktoken.IsCallback, f.broker.Callback(router))
+	router.Handle(func(string) bool { return true }, f.echo)
+	f.eng = engine.New(engine.Config{Invoker: f.broker.Guard(router), Region: "us-east-1", AccountID: "111111111111"})
+	if err := f.acts.CreateActivity(context.Background(), &store.Activity{ARN: actARN, Name: "work", CreationDate: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) start(t *testing.T, def, input string) (*engine.Run, *recorder) {
+	t.Helper()
+	sm, err := asl.Load([]byte(def), asl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	run := f.eng.Start(context.Background(), &engine.Execution{
+		ARN: "arn:aws:states:us-east-1:111111111111:execution:m:" + t.Name(), Name: "x", Type: "STANDARD",
+		Input: input, Machine: sm,
+	}, rec)
+	return run, rec
+}
+
+func wait(t *testing.T, run *engine.Run) engine.Result {
+	t.Helper()
+	select {
+	case <-run.Done():
+		return run.Result()
+	case <-time.After(10 * time.Second):
+		t.Fatal("execution did not end")
+	}
+	return engine.Result{}
+}
+
+func activityDef(extra string) string {
+	return `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"` + actARN + `"` + extra + `,"End":true}}}`
+}
+
+func TestActivityRoundTrip(t *testing.T) {
+	f := newFixture(t)
+	run, rec := f.start(t, activityDef(`,"TimeoutSeconds":60,"HeartbeatSeconds":10`), `{"Value1":"HelloWorld"}`)
+	tok, input, err := f.broker.Poll(context.Background(), actARN, "BASE_ID_ACTIVITY_CONSUMER", 5*time.Second)
+	if err != nil || tok == "" {
+		t.Fatalf("poll: %q %v", tok, err)
+	}
+	if input != `{"Value1":"HelloWorld"}` {
+		t.Fatalf("input %s", input)
+	}
+	if err := f.broker.Heartbeat(tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.broker.Succeed(tok, input); err != nil {
+		t.Fatal(err)
+	}
+	res := wait(t, run)
+	if res.Status != engine.StatusSucceeded || *res.Output != `{"Value1":"HelloWorld"}` {
+		t.Fatalf("result %+v", res)
+	}
+	want := "ExecutionStarted TaskStateEntered ActivityScheduled ActivityStarted ActivitySucceeded TaskStateExited ExecutionSucceeded"
+	if got := rec.types(); got != want {
+		t.Fatalf("history\n got %s\nwant %s", got, want)
+	}
+	ev := rec.events[3]
+	if ev.ActivityStartedEventDetails == nil || ev.ActivityStartedEventDetails.WorkerName != "BASE_ID_ACTIVITY_CONSUMER" || ev.PreviousEventID != 3 {
+		t.Fatalf("ActivityStarted %+v", ev)
+	}
+	d := rec.events[2].ActivityScheduledEventDetails
+	if d == nil || *d.TimeoutInSeconds != 60 || *d.HeartbeatInSeconds != 10 {
+		t.Fatalf("ActivityScheduled %+v", d)
+	}
+	// The token is closed now.
+	if err := f.broker.Succeed(tok, "{}"); !errors.Is(err, tasktoken.ErrTaskTimedOut) {
+		t.Fatalf("second success: %v", err)
+	}
+	if err := f.broker.Heartbeat(tok); !errors.Is(err, tasktoken.ErrTaskTimedOut) {
+		t.Fatalf("heartbeat after close: %v", err)
+	}
+	if f.broker.OpenTasks() != 0 {
+		t.Fatalf("%d open tasks", f.broker.OpenTasks())
+	}
+}
+
+func TestTokenErrors(t *testing.T) {
+	f := newFixture(t)
+	for _, tok := range []string{"x", "AQB", strings.Repeat("A", 80)} {
+		if err := f.broker.Succeed(tok, "{}"); !errors.Is(err, tasktoken.ErrInvalidToken) {
+			t.Errorf("Succeed(%q): %v", tok, err)
+		}
+		if err := f.broker.Fail(tok, nil, nil); !errors.Is(err, tasktoken.ErrInvalidToken) {
+			t.Errorf("Fail(%q): %v", tok, err)
+		}
+		if err := f.broker.Heartbeat(tok); !errors.Is(err, tasktoken.ErrInvalidToken) {
+			t.Errorf("Heartbeat(%q): %v", tok, err)
+		}
+	}
+	run, _ := f.start(t, activityDef(""), `{}`)
+	tok, _, err := f.broker.Poll(context.Background(), actARN, "w", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.broker.Succeed(tok, "{nope"); !errors.Is(err, tasktoken.ErrInvalidOutput) {
+		t.Fatalf("bad output: %v", err)
+	}
+	if err := f.broker.Succeed(tok, `"ok"`); err != nil {
+		t.Fatal(err)
+	}
+	if res := wait(t, run); res.Status != engine.StatusSucceeded || *res.Output != `"ok"` {
+		t.Fatalf("result %+v", res)
+	}
+	if _, _, err := f.broker.Poll(context.Background(), actARN+"-missing", "w", time.Second); !errors.Is(err, tasktoken.ErrActivityDoesNotExist) {
+		t.Fatalf("poll missing activity: %v", err)
+	}
+}
+
+func TestActivityFailureWithoutErrorIsCaught(t *testing.T) {
+	f := newFixture(t)
+	def := `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"` + actARN + `","Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.err","Next":"P"}],"End":true},"P":{"Type":"Pass","End":true}}}`
+	run, rec := f.start(t, def, `{}`)
+	tok, _, err := f.broker.Poll(context.Background(), actARN, "", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.broker.Fail(tok, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	res := wait(t, run)
+	if res.Status != engine.StatusSucceeded || *res.Output != `{"err":{"Error":null,"Cause":null}}` {
+		t.Fatalf("result %+v", res)
+	}
+	if !strings.Contains(rec.types(), "ActivityStarted ActivityFailed TaskStateExited") {
+		t.Fatalf("history %s", rec.types())
+	}
+}
+
+func TestActivityHeartbeatTimeout(t *testing.T) {
+	f := newFixture(t)
+	// HeartbeatSeconds 1 (no scaling): the worker beats twice, then stops.
+	run, rec := f.start(t, activityDef(`,"HeartbeatSeconds":1`), `{}`)
+	tok, _, err := f.broker.Poll(context.Background(), actARN, "w", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		time.Sleep(600 * time.Millisecond)
+		if err := f.broker.Heartbeat(tok); err != nil {
+			t.Fatalf("heartbeat: %v", err)
+		}
+	}
+	begin := time.Now()
+	res := wait(t, run)
+	if res.Status != engine.StatusFailed || *res.Error != "States.Timeout" || res.Cause != nil {
+		t.Fatalf("result %+v", res)
+	}
+	if d := time.Since(begin); d < 700*time.Millisecond {
+		t.Fatalf("timed out %v after the last beat", d)
+	}
+	if got := rec.types(); !strings.HasSuffix(got, "ActivityScheduled ActivityStarted ActivityTimedOut ExecutionFailed") {
+		t.Fatalf("history %s", got)
+	}
+	if err := f.broker.Succeed(tok, "{}"); !errors.Is(err, tasktoken.ErrTaskTimedOut) {
+		t.Fatalf("late success: %v", err)
+	}
+}
+
+func TestActivityTimeoutBeforeAnyWorker(t *testing.T) {
+	f := newFixture(t)
+	run, rec := f.start(t, activityDef(`,"TimeoutSeconds":1`), `{}`)
+	res := wait(t, run)
+	if res.Status != engine.StatusFailed || *res.Error != "States.Timeout" {
+		t.Fatalf("result %+v", res)
+	}
+	if got := rec.types(); got != "ExecutionStarted TaskStateEntered ActivityScheduled ActivityTimedOut ExecutionFailed" {
+		t.Fatalf("history %s", got)
+	}
+	// The timed-out task is not handed out.
+	tok, _, err := f.broker.Poll(context.Background(), actARN, "w", 50*time.Millisecond)
+	if err != nil || tok != "" {
+		t.Fatalf("poll after timeout: %q %v", tok, err)
+	}
+}
+
+func TestDeletedActivity(t *testing.T) {
+	f := newFixture(t)
+	if err := f.acts.DeleteActivity(context.Background(), actARN); err != nil {
+		t.Fatal(err)
+	}
+	run, rec := f.start(t, activityDef(""), `{}`)
+	res := wait(t, run)
+	want := "An error occurred while executing the state 'A' (entered at the event id #2). The activity " + actARN + " does not exist."
+	if res.Status != engine.StatusFailed || *res.Error != "States.Runtime" || *res.Cause != want {
+		t.Fatalf("result %+v", res)
+	}
+	if got := rec.types(); got != "ExecutionStarted TaskStateEntered ExecutionFailed" {
+		t.Fatalf("history %s", got)
+	}
+}
+
+func TestPollTimesOutEmpty(t *testing.T) {
+	f := newFixture(t)
+	begin := time.Now()
+	tok, input, err := f.broker.Poll(context.Background(), actARN, "w", 100*time.Millisecond)
+	if err != nil || tok != "" || input != "" {
+		t.Fatalf("poll: %q %q %v", tok, input, err)
+	}
+	if d := time.Since(begin); d < 100*time.Millisecond {
+		t.Fatalf("returned after %v", d)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := f.broker.Poll(ctx, actARN, "w", time.Second); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled poll: %v", err)
+	}
+}
+
+func TestWorkerLimit(t *testing.T) {
+	f := newFixture(t)
+	f.broker.MaxPollers = 3
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, _ = f.broker.Poll(ctx, actARN, "w", 10*time.Second)
+		}()
+	}
+	time.Sleep(200 * time.Millisecond) // the three are waiting
+	if _, _, err := f.broker.Poll(context.Background(), actARN, "w", 10*time.Millisecond); !errors.Is(err, tasktoken.ErrWorkerLimit) {
+		t.Fatalf("fourth poller: %v", err)
+	}
+	cancel()
+	wg.Wait()
+}
+
+// TestConcurrentWorkers runs many executions against many pollers: every
+// task is delivered exactly once and every execution succeeds.
+func TestConcurrentWorkers(t *testing.T) {
+	f := newFixture(t)
+	const execs, workers = 300, 20
+	sm, err := asl.Load([]byte(activityDef("")), asl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				tok, input, err := f.broker.Poll(ctx, actARN, fmt.Sprint("w", w), time.Second)
+				if err != nil || tok == "" {
+					continue
+				}
+				mu.Lock()
+				seen[tok]++
+				mu.Unlock()
+				if err := f.broker.Succeed(tok, input); err != nil {
+					t.Errorf("succeed: %v", err)
+				}
+			}
+		}()
+	}
+	runs := make([]*engine.Run, execs)
+	for i := range runs {
+		runs[i] = f.eng.Start(context.Background(), &engine.Execution{
+			ARN: fmt.Sprintf("arn:aws:states:us-east-1:111111111111:execution:m:%d", i), Type: "STANDARD",
+			Input: fmt.Sprintf(`{"i":%d}`, i), Machine: sm,
+		}, &recorder{})
+	}
+	for i, r := range runs {
+		res := wait(t, r)
+		if res.Status != engine.StatusSucceeded || *res.Output != fmt.Sprintf(`{"i":%d}`, i) {
+			t.Fatalf("execution %d: %+v", i, res)
+		}
+	}
+	cancel()
+	wg.Wait()
+	if len(seen) != execs {
+		t.Fatalf("%d distinct tokens delivered, want %d", len(seen), execs)
+	}
+	for tok, n := range seen {
+		if n != 1 {
+			t.Fatalf("token %s delivered %d times", tok, n)
+		}
+	}
+}
+
+func TestCallback(t *testing.T) {
+	f := newFixture(t)
+	def := `{"StartAt":"S","States":{"S":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","HeartbeatSeconds":30,
+		"Parameters":{"QueueUrl":"q","Token.$":"$$.Task.Token"},"ResultPath":"$.r","End":true}}}`
+	run, rec := f.start(t, def, `{"a":1}`)
+	tok := <-f.echo.tokens
+	if len(tok) < 64 {
+		t.Fatalf("short token %q", tok)
+	}
+	go func() {
+		if err := f.broker.Heartbeat(tok); err != nil {
+			t.Errorf("heartbeat: %v", err)
+		}
+		if err := f.broker.Succeed(tok, `"HelloWorld"`); err != nil {
+			t.Errorf("succeed: %v", err)
+		}
+	}()
+	res := wait(t, run)
+	if res.Status != engine.StatusSucceeded || *res.Output != `{"a":1,"r":"HelloWorld"}` {
+		t.Fatalf("result %+v", res)
+	}
+	want := "ExecutionStarted TaskStateEntered TaskScheduled TaskStarted TaskSubmitted TaskSucceeded TaskStateExited ExecutionSucceeded"
+	if got := rec.types(); got != want {
+		t.Fatalf("history\n got %s\nwant %s", got, want)
+	}
+	sub := rec.events[4].TaskSubmittedEventDetails
+	if sub == nil || sub.Output != `{"Resource":"arn:aws:states:::sqs:sendMessage"}` || sub.Resource != "sendMessage.waitForTaskToken" || sub.ResourceType != "sqs" {
+		t.Fatalf("TaskSubmitted %+v", sub)
+	}
+}
+
+func TestCallbackTimeoutRetryGetsNewToken(t *testing.T) {
+	f := newFixture(t)
+	def := `{"StartAt":"S","States":{"S":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","TimeoutSeconds":1,
+		"Parameters":{"FunctionName":"f","Token.$":"$$.Task.Token"},
+		"Retry":[{"ErrorEquals":["States.Timeout"],"IntervalSeconds":1,"MaxAttempts":1}],"End":true}}}`
+	run, rec := f.start(t, def, `{}`)
+	first := <-f.echo.tokens
+	second := <-f.echo.tokens
+	if first == second {
+		t.Fatal("the retry reused the token")
+	}
+	if err := f.broker.Succeed(first, "{}"); !errors.Is(err, tasktoken.ErrTaskTimedOut) {
+		t.Fatalf("old token: %v", err)
+	}
+	if err := f.broker.Fail(second, ptr("Boom"), ptr("it broke")); err != nil {
+		t.Fatal(err)
+	}
+	res := wait(t, run)
+	if res.Status != engine.StatusFailed || *res.Error != "Boom" || *res.Cause != "it broke" {
+		t.Fatalf("result %+v", res)
+	}
+	want := "ExecutionStarted TaskStateEntered TaskScheduled TaskStarted TaskSubmitted TaskTimedOut TaskScheduled TaskStarted TaskSubmitted TaskFailed ExecutionFailed"
+	if got := rec.types(); got != want {
+		t.Fatalf("history\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestCallbackRequestFails(t *testing.T) {
+	f := newFixture(t)
+	f.echo.fail = true
+	def := `{"StartAt":"S","States":{"S":{"Type":"Task","Resource":"arn:aws:states:::sns:publish.waitForTaskToken","Parameters":{"Token.$":"$$.Task.Token"},"End":true}}}`
+	run, rec := f.start(t, def, `{}`)
+	res := wait(t, run)
+	if res.Status != engine.StatusFailed || *res.Error != "States.TaskFailed" {
+		t.Fatalf("result %+v", res)
+	}
+	if got := rec.types(); got != "ExecutionStarted TaskStateEntered TaskScheduled TaskStarted TaskFailed ExecutionFailed" {
+		t.Fatalf("history %s", got)
+	}
+	if f.broker.OpenTasks() != 0 {
+		t.Fatal("token left open")
+	}
+}
+
+func TestMatchers(t *testing.T) {
+	for _, tc := range []struct {
+		res           string
+		act, callback bool
+	}{
+		{actARN, true, false},
+		{"arn:aws:states:::lambda:invoke.waitForTaskToken", false, true},
+		{"arn:aws:states:::states:startExecution.waitForTaskToken", false, true},
+		{"arn:aws:states:::aws-sdk:s3:listBuckets.waitForTaskToken", false, true},
+		{"arn:aws:states:::http:invoke.waitForTaskToken", false, false},
+		{"arn:aws:states:::lambda:invoke", false, false},
+		{"arn:aws:states:us-east-1:1:stateMachine:x", false, false},
+	} {
+		if tasktoken.IsActivity(tc.res) != tc.act || tasktoken.IsCallback(tc.res) != tc.callback {
+			t.Errorf("%s: IsActivity %v IsCallback %v", tc.res, tasktoken.IsActivity(tc.res), tasktoken.IsCallback(tc.res))
+		}
+	}
+}
+
+func ptr(s string) *string { return &s }
