@@ -13,7 +13,9 @@ import (
 // suffix) through inner, records its response as TaskSubmitted, then waits
 // for SendTaskSuccess or SendTaskFailure on the task's token. inner is
 // typically the router this invoker is registered in.
-func (b *Broker) Callback(inner engine.Invoker) engine.Invoker { return callbackInvoker{b: b, inner: inner} }
+func (b *Broker) Callback(inner engine.Invoker) engine.Invoker {
+	return callbackInvoker{b: b, inner: inner}
+}
 
 type callbackInvoker struct {
 	b     *Broker
