@@ -282,7 +282,35 @@ type binding struct {
 	attempts map[string]int64 // consecutive failed attempts per state
 }
 
-var _ engine.Invoker = (*Invoker)(nil)
+var (
+	_ engine.Invoker = (*Invoker)(nil)
+	_ engine.Checker = (*Invoker)(nil)
+)
+
+// Check implements engine.Checker: a mocked state needs no check; other
+// tasks are checked by the next Invoker when it is a Checker.
+func (m *Invoker) Check(ctx context.Context, t *engine.Task) error {
+	if m.mocked(t) {
+		return nil
+	}
+	if c, ok := m.next.(engine.Checker); ok {
+		return c.Check(ctx, t)
+	}
+	return nil
+}
+
+// mocked reports whether t's execution is bound to a test case that mocks
+// t's state.
+func (m *Invoker) mocked(t *engine.Task) bool {
+	m.mu.Lock()
+	b := m.bound[t.ExecutionARN]
+	m.mu.Unlock()
+	if b == nil {
+		return false
+	}
+	_, ok := b.states[t.StateName]
+	return ok
+}
 
 // New returns an Invoker over cfg (nil: no test cases) that runs unmocked
 // tasks with next.

@@ -204,3 +204,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+type checker struct{ realInvoker }
+
+func (checker) Check(ctx context.Context, t *engine.Task) error { return errors.New("checked " + t.StateName) }
+
+func TestCheckForwards(t *testing.T) {
+	cfg, _ := Parse([]byte(docExample))
+	m := New(cfg, &checker{})
+	if err := m.Bind("x", "LambdaSQSIntegration", "HybridPath"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Check(context.Background(), &engine.Task{ExecutionARN: "x", StateName: "LambdaState"}); err != nil {
+		t.Errorf("mocked state checked: %v", err)
+	}
+	if err := m.Check(context.Background(), &engine.Task{ExecutionARN: "x", StateName: "SQSState"}); err == nil || err.Error() != "checked SQSState" {
+		t.Errorf("unmocked state: %v", err)
+	}
+	if err := New(cfg, &realInvoker{}).Check(context.Background(), &engine.Task{}); err != nil {
+		t.Errorf("no checker: %v", err)
+	}
+}

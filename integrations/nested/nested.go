@@ -46,11 +46,13 @@ type Service interface {
 	StopExecution(ctx context.Context, executionARN, errName, cause string) error
 }
 
-// TokenWaiter completes .waitForTaskToken tasks: Wait blocks until
-// SendTaskSuccess or SendTaskFailure names t.TaskToken (or a heartbeat or
-// ctx ends the wait) and returns the task's result or *fault.Error.
+// TokenWaiter completes .waitForTaskToken tasks (tasktoken.Broker is
+// one): Await opens t.TaskToken, runs submit (the request that hands the
+// token on), records its result with t.Submitted, then blocks until
+// SendTaskSuccess or SendTaskFailure names the token (or a heartbeat
+// timeout or ctx ends the wait) and returns the task's result or error.
 type TokenWaiter interface {
-	Wait(ctx context.Context, t *engine.Task) (any, error)
+	Await(ctx context.Context, t *engine.Task, submit func(ctx context.Context) (any, error)) (any, error)
 }
 
 // StartRequest is a StartExecution request. Name may be empty (the service
@@ -159,19 +161,26 @@ func (inv *Invoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 	if fe != nil {
 		return nil, fe
 	}
-	started, err := inv.svc.StartExecution(ctx, req)
-	if err != nil {
-		return nil, inv.serviceError(ctx, err)
-	}
-	resp := inv.startResponse(started)
-	switch mode {
-	case modeRequestResponse:
-		return resp, nil
-	case modeCallback:
-		if t.Submitted != nil {
-			t.Submitted(resp)
+	start := func(ctx context.Context) (*Started, any, error) {
+		started, err := inv.svc.StartExecution(ctx, req)
+		if err != nil {
+			return nil, nil, inv.serviceError(ctx, err)
 		}
-		return inv.Tokens.Wait(ctx, t)
+		return started, inv.startResponse(started), nil
+	}
+	if mode == modeCallback {
+		// The token is open before the child starts: it may call back at once.
+		return inv.Tokens.Await(ctx, t, func(ctx context.Context) (any, error) {
+			_, resp, err := start(ctx)
+			return resp, err
+		})
+	}
+	started, resp, err := start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if mode == modeRequestResponse {
+		return resp, nil
 	}
 	if t.Submitted != nil {
 		t.Submitted(resp)

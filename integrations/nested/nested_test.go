@@ -183,7 +183,14 @@ func TestCancelStopsChild(t *testing.T) {
 
 type tokens struct{}
 
-func (tokens) Wait(ctx context.Context, t *engine.Task) (any, error) { return "from callback", nil }
+func (tokens) Await(ctx context.Context, t *engine.Task, submit func(context.Context) (any, error)) (any, error) {
+	resp, err := submit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t.Submitted(resp)
+	return "from callback", nil
+}
 
 func TestWaitForTaskToken(t *testing.T) {
 	svc := &fakeService{end: succeed(`{}`)}
