@@ -48,6 +48,10 @@ type Config struct {
 	// if it implements store.Versions; otherwise those operations answer
 	// UnsupportedOperation.
 	Versions store.Versions
+	// TestCases binds executions started with a state machine ARN ending
+	// in #<test case> to that mock test case (integrations/mock). Nil: such
+	// ARNs are invalid, as on AWS.
+	TestCases TestCaseBinder
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
 	// Logger receives request failures (default: discard).
@@ -64,6 +68,7 @@ type Server struct {
 	now     func() time.Time
 	log     *slog.Logger
 	maxExpr time.Duration
+	mocks   TestCaseBinder
 
 	ctx    context.Context // parent of every execution started
 	cancel context.CancelFunc
@@ -77,6 +82,7 @@ type Server struct {
 // New returns a Server. Call Close to stop its running executions.
 func New(cfg Config) *Server {
 	s := &Server{
+		mocks:    cfg.TestCases,
 		st:       cfg.Store,
 		eng:      cfg.Engine,
 		scope:    arn.Scope{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.Account},

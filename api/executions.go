@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/stepwell/stepwell/arn"
@@ -28,12 +29,36 @@ type startExecutionOutput struct {
 	StartDate    epoch  `json:"startDate"`
 }
 
+// TestCaseBinder binds executions to the mock test cases of Step Functions
+// Local's mock configuration (integrations/mock.Invoker is one).
+type TestCaseBinder interface {
+	// Bind makes the execution use the test case of the state machine
+	// named machine; it fails when the mock configuration has no such test
+	// case.
+	Bind(executionARN, machine, testCase string) error
+	// Unbind forgets an execution that has ended.
+	Unbind(executionARN string)
+}
+
+// bindTestCase binds a new execution to the test case it was started with.
+func (s *Server) bindTestCase(r *startRequest, executionARN string) error {
+	if r.testCase == "" {
+		return nil
+	}
+	if err := s.mocks.Bind(executionARN, r.sm.Name, r.testCase); err != nil {
+		return errValidation(err.Error())
+	}
+	return nil
+}
+
 // startRequest is a validated StartExecution or StartSyncExecution.
 type startRequest struct {
-	sm    *store.StateMachine
-	name  string
-	input string
-	trace string
+	// testCase is the mock test case named after '#' in the ARN
+	testCase string
+	sm       *store.StateMachine
+	name     string
+	input    string
+	trace    string
 	// version and alias ARNs the execution was started through
 	version, alias string
 }
@@ -55,14 +80,20 @@ func (s *Server) checkStart(ctx context.Context, body []byte, sync bool) (*start
 	if err := c.err(); err != nil {
 		return nil, nil, err
 	}
-	a, err := machineARN(*in.StateMachineArn)
+	smARN, testCase := *in.StateMachineArn, ""
+	if s.mocks != nil {
+		if i := strings.IndexByte(smARN, '#'); i >= 0 {
+			smARN, testCase = smARN[:i], smARN[i+1:]
+		}
+	}
+	a, err := machineARN(smARN)
 	if err != nil {
 		return nil, nil, err
 	}
 	if a.Label != "" {
 		return nil, nil, errValidation("Starting an execution of a labelled state machine ARN is not supported")
 	}
-	r := &startRequest{name: deref(in.Name), input: "{}", trace: deref(in.TraceHeader)}
+	r := &startRequest{name: deref(in.Name), input: "{}", trace: deref(in.TraceHeader), testCase: testCase}
 	if in.Name != nil && !arn.ValidName(r.name) {
 		return nil, nil, errInvalidName(r.name)
 	}
@@ -75,7 +106,7 @@ func (s *Server) checkStart(ctx context.Context, body []byte, sync bool) (*start
 			return nil, nil, errInvalidInput("Invalid execution input.")
 		}
 	}
-	tgt, err := s.resolveStart(ctx, *in.StateMachineArn)
+	tgt, err := s.resolveStart(ctx, smARN)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -106,6 +137,9 @@ func (s *Server) startExecution(ctx context.Context, body []byte) (any, error) {
 		x.ARN = s.scope.ExpressARN(r.sm.Name, r.name, newUUID())
 	} else {
 		x.ARN = s.scope.ExecutionARN(r.sm.Name, r.name)
+	}
+	if err := s.bindTestCase(r, x.ARN); err != nil {
+		return nil, err
 	}
 	if err := st.CreateExecution(ctx, x); err != nil {
 		if !errors.Is(err, store.ErrAlreadyExists) {
@@ -154,6 +188,9 @@ func (s *Server) launch(st store.Store, ex *engine.Execution, express bool, extr
 		s.mu.Lock()
 		delete(s.runs, ex.ARN)
 		s.mu.Unlock()
+		if s.mocks != nil {
+			s.mocks.Unbind(ex.ARN)
+		}
 		// The recorder closes the execution with its terminal event; if
 		// recording failed, close it from the result.
 		res := run.Result()
@@ -278,6 +315,12 @@ func (s *Server) startSyncExecution(ctx context.Context, body []byte) (any, erro
 	ex := &engine.Execution{
 		ARN: s.scope.ExpressARN(r.sm.Name, r.name, newUUID()), Name: r.name, StateMachineARN: r.sm.ARN,
 		StateMachineName: r.sm.Name, RoleARN: r.sm.RoleARN, Type: typeExpress, Input: r.input, StartTime: start, Machine: compiled,
+	}
+	if err := s.bindTestCase(r, ex.ARN); err != nil {
+		return nil, err
+	}
+	if r.testCase != "" {
+		defer s.mocks.Unbind(ex.ARN)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.maxExpr)
 	defer cancel()
