@@ -47,7 +47,7 @@ var _ store.Store = (*Store)(nil)
 const (
 	// writers is the number of group-commit writer goroutines (and
 	// connections they use at most).
-	writers = 4
+	writers = 2
 	// maxBatch bounds how many AppendHistory calls share one transaction.
 	maxBatch = 1024
 	// writeTimeout bounds one group-commit transaction.
