@@ -59,7 +59,7 @@ func (s *Store) ListActivities(ctx context.Context, p store.Page) ([]*store.Acti
 	if err != nil {
 		return nil, "", err
 	}
-	limit := max(p.Limit, 1)
+	limit := pageLimit(p)
 	rows, err := s.pool.Query(ctx, `SELECT seq, arn, name, creation_date, tags, encryption
 		FROM activities WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit+1)
 	if err != nil {

@@ -299,7 +299,7 @@ func (s *Store) ListStateMachines(ctx context.Context, p store.Page) ([]*store.S
 	if err != nil {
 		return nil, "", err
 	}
-	limit := max(p.Limit, 1)
+	limit := pageLimit(p)
 	rows, err := s.pool.Query(ctx, `SELECT `+machineCols+`
 		FROM state_machines m JOIN revisions r ON r.machine_arn = m.arn AND r.revision_id = m.revision_id
 		WHERE m.seq > $1 ORDER BY m.seq LIMIT $2`, after, limit+1)
@@ -421,7 +421,7 @@ func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter, p s
 	if p.Token == "" {
 		before = 1<<63 - 1
 	}
-	limit := max(p.Limit, 1)
+	limit := pageLimit(p)
 	var rows pgx.Rows
 	if f.Status == "" {
 		rows, err = s.pool.Query(ctx, `SELECT `+execCols+` FROM executions
@@ -751,7 +751,7 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 	if err != nil {
 		return nil, "", err
 	}
-	limit := max(p.Limit, 1)
+	limit := pageLimit(p)
 	var last int64
 	err = s.pool.QueryRow(ctx, `SELECT last_event_id FROM executions WHERE arn = $1`, arn).Scan(&last)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -836,3 +836,7 @@ func parseToken(tok, kind string) (int64, error) {
 	}
 	return n, nil
 }
+
+// pageLimit is a page's size: at least 1, and small enough that the
+// queries' limit+1 cannot overflow.
+func pageLimit(p store.Page) int { return min(max(p.Limit, 1), 1<<30) }
