@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -127,6 +128,13 @@ func (e *Engine) usesContext(sm *asl.StateMachine) bool {
 	return use
 }
 
+// ErrShutdown, as the cancellation cause of the context given to Start,
+// Execute or Resume (context.WithCancelCause), stops the run without ending
+// its execution: no terminal event is recorded, the Result's status is
+// RUNNING and a later Resume continues it, as after a crash. Any other
+// cancellation of that context fails the execution.
+var ErrShutdown = errors.New("stepwell is shutting down")
+
 // stopCause is the cancellation cause of StopExecution.
 type stopCause struct{ err, cause string }
 
@@ -169,6 +177,11 @@ func (ex *execution) run() (res Result) {
 	ex.input = input
 	t := &thread{ex: ex, ctx: ex.ctx, vars: &scope{}, rawText: x.Input, q: ex.queue("")}
 	out, f := t.runMachine(sm, input)
+	if f != nil && errors.Is(context.Cause(ex.ctx), ErrShutdown) {
+		// The process stops: the execution stays RUNNING, to be resumed.
+		ex.flush()
+		return Result{Status: StatusRunning}
+	}
 	ex.flush()
 	if ex.fatal != nil {
 		return ex.finishFailed(ex.fatal)

@@ -677,3 +677,38 @@ func FuzzResume(f *testing.F) {
 		}
 	})
 }
+
+// TestShutdownKeepsRunning: cancelling with ErrShutdown leaves the
+// execution running (no terminal event); Resume then finishes it.
+func TestShutdownKeepsRunning(t *testing.T) {
+	m := resumeMachines[1]
+	inv := &attemptInvoker{}
+	e := engine.New(engine.Config{Clock: blockingClock{newFakeClock(goldenStart)}, Invoker: inv})
+	ctx, cancel := context.WithCancelCause(context.Background())
+	rec := &keepAll{}
+	r := e.Start(ctx, resumeExecution(m.def, m.input, t), rec)
+	time.Sleep(20 * time.Millisecond)
+	cancel(engine.ErrShutdown)
+	res := waitRun(t, r)
+	rec.mu.Lock()
+	h := slices.Clone(rec.events)
+	rec.mu.Unlock()
+	if last := h[len(h)-1].Type; res.Status != engine.StatusRunning || len(h) < 4 || last == history.ExecutionFailed || last == history.ExecutionAborted {
+		t.Fatalf("result %+v, history %v", res, types(h))
+	}
+	got, res, invoked := resumeFrom(t, m.def, m.input, h)
+	if res.Status != engine.StatusSucceeded {
+		t.Fatalf("resumed: %+v", res)
+	}
+	before := startedKeys(h, 0)
+	for _, k := range invoked {
+		if before[k] {
+			t.Fatalf("attempt %s invoked again", k)
+		}
+	}
+	for i, ev := range got {
+		if ev.ID != int64(i+1) {
+			t.Fatalf("event %d has id %d", i, ev.ID)
+		}
+	}
+}
