@@ -23,6 +23,7 @@ import (
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/integrations/tasktoken"
 	"github.com/stepwell/stepwell/store"
 )
 
@@ -52,6 +53,17 @@ type Config struct {
 	// in #<test case> to that mock test case (integrations/mock). Nil: such
 	// ARNs are invalid, as on AWS.
 	TestCases TestCaseBinder
+	// Activities stores activities. Nil uses Store if it implements
+	// store.ActivityStore; otherwise activity operations answer
+	// UnsupportedOperation.
+	Activities store.ActivityStore
+	// Tasks holds the open activity and .waitForTaskToken tasks; the
+	// engine's invoker must route those tasks to the same broker. Nil
+	// makes one over Activities (then only the API side works).
+	Tasks *tasktoken.Broker
+	// PollTimeout is how long GetActivityTask waits for a task (default
+	// 60 s, AWS's long poll).
+	PollTimeout time.Duration
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
 	// Logger receives request failures (default: discard).
@@ -60,15 +72,18 @@ type Config struct {
 
 // Server is the Step Functions API as an http.Handler.
 type Server struct {
-	st      store.Store
-	express store.Store
-	ver     store.Versions
-	eng     *engine.Engine
-	scope   arn.Scope
-	now     func() time.Time
-	log     *slog.Logger
-	maxExpr time.Duration
-	mocks   TestCaseBinder
+	st       store.Store
+	express  store.Store
+	ver      store.Versions
+	acts     store.ActivityStore
+	tasks    *tasktoken.Broker
+	pollWait time.Duration
+	eng      *engine.Engine
+	scope    arn.Scope
+	now      func() time.Time
+	log      *slog.Logger
+	maxExpr  time.Duration
+	mocks    TestCaseBinder
 
 	ctx    context.Context // parent of every execution started
 	cancel context.CancelFunc
@@ -114,6 +129,15 @@ func New(cfg Config) *Server {
 	if s.ver == nil {
 		s.ver, _ = cfg.Store.(store.Versions)
 	}
+	s.acts = cfg.Activities
+	if s.acts == nil {
+		s.acts, _ = cfg.Store.(store.ActivityStore)
+	}
+	s.tasks = cfg.Tasks
+	if s.tasks == nil && s.acts != nil {
+		s.tasks = tasktoken.New(s.acts)
+	}
+	s.pollWait = cfg.PollTimeout
 	s.express = cfg.Express
 	if s.express == nil {
 		s.express = cfg.Store
@@ -169,14 +193,20 @@ func init() {
 		"DescribeMapRun":                   (*Server).describeMapRun,
 		"ListMapRuns":                      (*Server).listMapRuns,
 		"UpdateMapRun":                     (*Server).updateMapRun,
+		"CreateActivity":                   (*Server).createActivity,
+		"DescribeActivity":                 (*Server).describeActivity,
+		"DeleteActivity":                   (*Server).deleteActivity,
+		"ListActivities":                   (*Server).listActivities,
+		"GetActivityTask":                  (*Server).getActivityTask,
+		"SendTaskSuccess":                  (*Server).sendTaskSuccess,
+		"SendTaskFailure":                  (*Server).sendTaskFailure,
+		"SendTaskHeartbeat":                (*Server).sendTaskHeartbeat,
 	}
 }
 
 // notYet lists the operations of the Step Functions API that Stepwell does
 // not implement yet; they answer UnsupportedOperation.
 var notYet = map[string]bool{
-	"CreateActivity": true, "DeleteActivity": true, "DescribeActivity": true, "ListActivities": true,
-	"GetActivityTask": true, "SendTaskSuccess": true, "SendTaskFailure": true, "SendTaskHeartbeat": true,
 	"TestState": true, "RedriveExecution": true,
 }
 

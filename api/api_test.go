@@ -149,7 +149,7 @@ func TestErrors_AWSMessages(t *testing.T) {
 		{"mistyped member", "StartExecution", `{"stateMachineArn":5}`, "SerializationException", ""},
 		{"unknown operation", "Frobnicate", `{}`, "UnknownOperationException", ""},
 		{"no target", "", `{}`, "UnknownOperationException", ""},
-		{"later operation", "SendTaskSuccess", `{}`, "UnsupportedOperation", "SendTaskSuccess is not supported by Stepwell yet"},
+		{"no activity store", "SendTaskSuccess", `{}`, "UnsupportedOperation", "Activities and task tokens are not supported by this server's configuration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

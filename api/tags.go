@@ -216,8 +216,3 @@ func (s *Server) listTagsForResource(ctx context.Context, body []byte) (any, err
 	}
 	return listTagsOutput{Tags: tags}, nil
 }
-
-// activityExists reports whether the activity exists.
-func (s *Server) activityExists(ctx context.Context, activity string) (bool, error) {
-	return false, nil
-}

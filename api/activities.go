@@ -1,0 +1,214 @@
+package api
+
+// Activities: CreateActivity, DescribeActivity, ListActivities and
+// DeleteActivity. GetActivityTask and SendTask* are in tasktokens.go.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/stepwell/stepwell/arn"
+	"github.com/stepwell/stepwell/store"
+)
+
+func errActivityDoesNotExist(a string) *Error {
+	return apiErr("ActivityDoesNotExist", "Activity Does Not Exist: '%s'", a)
+}
+
+// activities returns the activity store, or UnsupportedOperation when the
+// server has none.
+func (s *Server) activities() (store.ActivityStore, error) {
+	if s.acts == nil {
+		return nil, apiErr("UnsupportedOperation", "Activities are not supported by this server's store")
+	}
+	return s.acts, nil
+}
+
+// activityARN parses an activityArn argument.
+func activityARN(member string, v *string) (string, error) {
+	var c checker
+	c.str(member, v, true, 1, 256, false)
+	if err := c.err(); err != nil {
+		return "", err
+	}
+	a, err := arn.Parse(*v)
+	if err != nil {
+		return "", errInvalidArn(err.Error())
+	}
+	if a.Type != arn.Activity {
+		return "", errInvalidArn("Resource type not valid in this context: " + string(a.Type))
+	}
+	return *v, nil
+}
+
+// activityExists reports whether the activity exists.
+func (s *Server) activityExists(ctx context.Context, activity string) (bool, error) {
+	if s.acts == nil {
+		return false, nil
+	}
+	_, err := s.acts.GetActivity(ctx, activity)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+type createActivityInput struct {
+	Name                    *string                  `json:"name"`
+	Tags                    []tag                    `json:"tags"`
+	EncryptionConfiguration *encryptionConfiguration `json:"encryptionConfiguration"`
+}
+
+type createActivityOutput struct {
+	ActivityArn  string `json:"activityArn"`
+	CreationDate epoch  `json:"creationDate"`
+}
+
+func (s *Server) createActivity(ctx context.Context, body []byte) (any, error) {
+	acts, err := s.activities()
+	if err != nil {
+		return nil, err
+	}
+	var in createActivityInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var c checker
+	c.str("name", in.Name, true, 1, 80, false)
+	checkTags(&c, in.Tags)
+	eerr := checkEncryption(&c, in.EncryptionConfiguration)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if eerr != nil {
+		return nil, eerr
+	}
+	if len(in.Tags) > maxTags {
+		return nil, apiErr("TooManyTags", "Too many tags: at most 50 tags are allowed.")
+	}
+	if err := checkTagText(in.Tags); err != nil {
+		return nil, err
+	}
+	if !arn.ValidName(*in.Name) {
+		return nil, errInvalidName(*in.Name)
+	}
+	a := &store.Activity{ARN: s.scope.ActivityARN(*in.Name), Name: *in.Name, CreationDate: s.now()}
+	if len(in.Tags) > 0 {
+		a.Tags, _ = json.Marshal(in.Tags)
+	}
+	if in.EncryptionConfiguration != nil {
+		a.Encryption, _ = json.Marshal(in.EncryptionConfiguration)
+	}
+	if err := acts.CreateActivity(ctx, a); err != nil {
+		if !errors.Is(err, store.ErrAlreadyExists) {
+			return nil, err
+		}
+		// Idempotent on the name; differing tags are ignored.
+		old, gerr := acts.GetActivity(ctx, a.ARN)
+		if gerr != nil {
+			return nil, gerr
+		}
+		return createActivityOutput{ActivityArn: old.ARN, CreationDate: epoch(old.CreationDate)}, nil
+	}
+	if err := s.initTags(ctx, a.ARN, in.Tags); err != nil {
+		return nil, err
+	}
+	return createActivityOutput{ActivityArn: a.ARN, CreationDate: epoch(a.CreationDate)}, nil
+}
+
+type activityArnInput struct {
+	ActivityArn *string `json:"activityArn"`
+}
+
+type describeActivityOutput struct {
+	ActivityArn             string          `json:"activityArn"`
+	Name                    string          `json:"name"`
+	CreationDate            epoch           `json:"creationDate"`
+	EncryptionConfiguration json.RawMessage `json:"encryptionConfiguration,omitempty"`
+}
+
+func (s *Server) describeActivity(ctx context.Context, body []byte) (any, error) {
+	acts, err := s.activities()
+	if err != nil {
+		return nil, err
+	}
+	var in activityArnInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	a, err := activityARN("activityArn", in.ActivityArn)
+	if err != nil {
+		return nil, err
+	}
+	act, err := acts.GetActivity(ctx, a)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errActivityDoesNotExist(a)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return describeActivityOutput{ActivityArn: act.ARN, Name: act.Name, CreationDate: epoch(act.CreationDate), EncryptionConfiguration: act.Encryption}, nil
+}
+
+func (s *Server) deleteActivity(ctx context.Context, body []byte) (any, error) {
+	acts, err := s.activities()
+	if err != nil {
+		return nil, err
+	}
+	var in activityArnInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	a, err := activityARN("activityArn", in.ActivityArn)
+	if err != nil {
+		return nil, err
+	}
+	// Deleting an activity that does not exist succeeds, as on AWS.
+	if err := acts.DeleteActivity(ctx, a); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if s.ver != nil {
+		if err := s.ver.SetTags(ctx, a, nil); err != nil {
+			return nil, err
+		}
+	}
+	return struct{}{}, nil
+}
+
+type activityListItem struct {
+	ActivityArn  string `json:"activityArn"`
+	Name         string `json:"name"`
+	CreationDate epoch  `json:"creationDate"`
+}
+
+type listActivitiesOutput struct {
+	Activities []activityListItem `json:"activities"`
+	NextToken  string             `json:"nextToken,omitempty"`
+}
+
+func (s *Server) listActivities(ctx context.Context, body []byte) (any, error) {
+	acts, err := s.activities()
+	if err != nil {
+		return nil, err
+	}
+	var in listInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var c checker
+	c.intRange("maxResults", in.MaxResults, 0, 1000)
+	c.str("nextToken", in.NextToken, false, 1, 1024, false)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	items, next, err := acts.ListActivities(ctx, store.Page{Limit: pageSize(in.MaxResults), Token: deref(in.NextToken)})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	out := listActivitiesOutput{Activities: make([]activityListItem, 0, len(items)), NextToken: next}
+	for _, a := range items {
+		out.Activities = append(out.Activities, activityListItem{a.ARN, a.Name, epoch(a.CreationDate)})
+	}
+	return out, nil
+}
