@@ -712,3 +712,29 @@ func TestShutdownKeepsRunning(t *testing.T) {
 		}
 	}
 }
+
+// failingRecorder fails every Record after the first n calls.
+type failingRecorder struct {
+	keepAll
+	n int
+}
+
+func (f *failingRecorder) Record(evs []history.Event) error {
+	if f.n--; f.n < 0 {
+		return fmt.Errorf("disk full")
+	}
+	return f.keepAll.Record(evs)
+}
+
+// TestNoInvokeWithoutDurableSchedule: when the events scheduling a task
+// cannot be recorded, the task is not invoked and the execution fails.
+func TestNoInvokeWithoutDurableSchedule(t *testing.T) {
+	def := `{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"T"},
+		"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`
+	inv := &attemptInvoker{}
+	e, _ := resumeEngine(goldenStart, inv)
+	res := e.Execute(context.Background(), resumeExecution(def, `{}`, t), &failingRecorder{n: 1})
+	if res.Status != engine.StatusFailed || !strings.Contains(deref(res.Cause), "disk full") || len(inv.invoked()) != 0 {
+		t.Fatalf("result %s %s, invoked %v", res.Status, deref(res.Cause), inv.invoked())
+	}
+}

@@ -358,6 +358,11 @@ func (t *thread) taskDone(r *stateRun, raw, result any) (string, any, *failure) 
 // for activities and callbacks, HeartbeatSeconds.
 func (t *thread) invoke(task *Task, info resourceInfo) (any, *fault.Error) {
 	t.ex.flush()
+	if t.ctx.Err() != nil {
+		// Stopped, or the scheduling events could not be recorded: no
+		// side effect without its durable history.
+		return nil, fault.New(fault.Runtime, "not invoked: the execution was interrupted")
+	}
 	inv := t.ex.e.cfg.Invoker
 	if inv == nil {
 		return nil, fault.New(fault.Runtime, "no task integration is configured for resource "+task.Resource)
