@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stepwell/stepwell/api"
@@ -22,6 +23,7 @@ import (
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/integrations"
 	"github.com/stepwell/stepwell/integrations/lambda"
+	"github.com/stepwell/stepwell/integrations/tasktoken"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/memory"
 )
@@ -38,8 +40,25 @@ const ExpressRetention = 10000
 type Config struct {
 	// Addr is the HOST:PORT to listen on (port 0 picks a free port).
 	Addr string
-	// Store selects the backend: "memory" (state is lost on exit).
+	// Store selects the backend of state machines and Standard
+	// executions: "" (the default) is the embedded store in DataDir;
+	// "memory" keeps everything in memory (lost on exit);
+	// "sqlite:///path/file.db" or a path (containing a slash or ending in
+	// .db) is an embedded store file; "postgres://…" (or
+	// "postgresql://…") is a PostgreSQL database.
 	Store string
+	// DataDir is where the default embedded store keeps its database
+	// (DataDir/stepwell.db); empty means DefaultDataDir().
+	DataDir string
+	// Retention is how long closed executions are kept (AWS: 90 days);
+	// older ones are deleted periodically. Zero keeps them forever.
+	Retention time.Duration
+	// MaxHistoryEvents is the most history events an execution may have
+	// (AWS: 25,000); an execution that needs more fails.
+	MaxHistoryEvents int
+	// MaxPayloadBytes is the largest state input, output or task result
+	// (AWS: 262,144 bytes); larger ones fail with States.DataLimitExceeded.
+	MaxPayloadBytes int
 	// LambdaEndpoint is the base URL of a Lambda Invoke API for Lambda
 	// tasks; empty fails them with States.Runtime.
 	LambdaEndpoint string
@@ -50,10 +69,22 @@ type Config struct {
 	TimeScale float64
 }
 
-// DefaultConfig returns the defaults: DefaultAddr, the memory store,
-// account 123456789012 in us-east-1, real time.
+// Defaults of the limits, as AWS's.
+const (
+	DefaultRetention        = 90 * 24 * time.Hour
+	DefaultMaxHistoryEvents = 25000
+	DefaultMaxPayloadBytes  = 262144
+)
+
+// DefaultConfig returns the defaults: DefaultAddr, the embedded store in
+// DefaultDataDir(), AWS's limits and retention, account 123456789012 in
+// us-east-1, real time.
 func DefaultConfig() Config {
-	return Config{Addr: DefaultAddr, Store: "memory", AccountID: "123456789012", Region: "us-east-1", TimeScale: 1}
+	return Config{
+		Addr: DefaultAddr, Retention: DefaultRetention,
+		MaxHistoryEvents: DefaultMaxHistoryEvents, MaxPayloadBytes: DefaultMaxPayloadBytes,
+		AccountID: "123456789012", Region: "us-east-1", TimeScale: 1,
+	}
 }
 
 // FieldError is one invalid configuration field.
@@ -85,8 +116,17 @@ func (c Config) Validate() error {
 	} else if p, ok := parsePort(port); !ok || p > 65535 {
 		bad("addr", c.Addr, "port must be a number from 0 to 65535")
 	}
-	if c.Store != "memory" {
-		bad("store", c.Store, "unknown store (supported: memory)")
+	if kind, _ := storeKind(c.Store); kind == "" {
+		bad("store", c.Store, "unknown store (supported: memory, sqlite:///PATH, a file PATH, postgres://…)")
+	}
+	if c.Retention < 0 {
+		bad("retention", c.Retention.String(), "must not be negative (0 keeps closed executions forever)")
+	}
+	if c.MaxHistoryEvents < 1 {
+		bad("max-history-events", fmt.Sprint(c.MaxHistoryEvents), "must be positive")
+	}
+	if c.MaxPayloadBytes < 1 {
+		bad("max-payload-bytes", fmt.Sprint(c.MaxPayloadBytes), "must be positive")
 	}
 	if c.LambdaEndpoint != "" {
 		u, err := url.Parse(c.LambdaEndpoint)
@@ -120,23 +160,27 @@ func parsePort(s string) (int, bool) {
 	return n, true
 }
 
-// openStore opens the configured backend.
-func openStore(c Config) (store.Store, error) {
-	switch c.Store {
-	case "memory":
-		return memory.New(memory.Options{}), nil
-	}
-	return nil, fmt.Errorf("open store %q: unknown store", c.Store)
-}
-
 // Invoker returns the task invoker for the configuration: Lambda tasks go
 // to the configured endpoint.
-func Invoker(c Config) engine.Invoker {
+func Invoker(c Config) engine.Invoker { return invoker(c, nil) }
+
+// invoker builds the router; with tasks, activity and .waitForTaskToken
+// tasks go to that broker, and the engine checks that activities exist.
+func invoker(c Config, tasks *tasktoken.Broker) engine.Invoker {
 	router := integrations.NewRouter()
+	if tasks != nil {
+		// Before the Lambda route: lambda:invoke.waitForTaskToken is a
+		// callback around a plain lambda:invoke.
+		router.Handle(tasktoken.IsActivity, tasks.Activities())
+		router.Handle(tasktoken.IsCallback, tasks.Callback(router))
+	}
 	if c.LambdaEndpoint != "" {
 		router.Handle(lambda.Handles, lambda.New(c.LambdaEndpoint, nil))
 	} else {
 		router.Handle(lambda.Handles, noLambda{})
+	}
+	if tasks != nil {
+		return tasks.Guard(router)
 	}
 	return router
 }
@@ -149,22 +193,74 @@ func (noLambda) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 		"' is a Lambda function and no Lambda endpoint is configured (use --lambda-endpoint URL).")
 }
 
-// Handler returns the HTTP handler of a server: the Step Functions API on
-// POST, a health check on GET /healthz. Close the returned api.Server when
-// done.
-func Handler(c Config, logger *slog.Logger) (http.Handler, *api.Server, error) {
-	st, err := openStore(c)
-	if err != nil {
-		return nil, nil, err
+// Server is a composed server: the API over its store, with the
+// executions recovered at start and the retention job.
+type Server struct {
+	// Handler serves the Step Functions API on POST and a health check on
+	// GET /healthz.
+	Handler http.Handler
+	// API is the Step Functions API.
+	API *api.Server
+	// Store holds state machines and Standard executions.
+	Store store.Store
+	// StoreInfo describes the store for people ("embedded /path/stepwell.db").
+	StoreInfo string
+	// Recovered is how many running executions were resumed at start.
+	Recovered int
+
+	fence    *fencedStore
+	resumed  *resumer
+	stopJobs context.CancelFunc
+	jobs     sync.WaitGroup
+}
+
+// New opens the configured store, builds the server and resumes the
+// executions that were running when the store was last used. Close it
+// when done.
+func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
-	eng := engine.New(engine.Config{TimeScale: c.TimeScale, Invoker: Invoker(c), Region: c.Region, AccountID: c.AccountID})
+	st, info, err := openStore(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	fence := &fencedStore{Store: st}
+	// Activities live in the store when it keeps them, in memory otherwise.
+	acts, ok := st.(store.ActivityStore)
+	if !ok {
+		acts = memory.NewActivities()
+	}
+	tasks := tasktoken.New(acts)
+	eng := engine.New(engine.Config{
+		TimeScale: c.TimeScale, Invoker: invoker(c, tasks), Region: c.Region, AccountID: c.AccountID,
+		MaxPayloadBytes: c.MaxPayloadBytes, MaxHistoryEvents: c.MaxHistoryEvents,
+	})
 	srv := api.New(api.Config{
-		Store: st, Engine: eng, Region: c.Region, Account: c.AccountID, Logger: logger,
+		Store: fence, Engine: eng, Region: c.Region, Account: c.AccountID, Logger: logger,
 		// Express executions started asynchronously live in memory only.
 		Express: memory.New(memory.Options{MaxClosedExecutions: ExpressRetention}),
 		// Versions, aliases, tags and Map Runs (in memory for every store).
 		Versions: memory.NewVersions(),
+		// Activities and the open activity and callback tasks.
+		Activities: acts, Tasks: tasks,
 	})
+	s := &Server{API: srv, Store: st, StoreInfo: info, fence: fence}
+	s.resumed = newResumer(fence, eng, logger)
+	fence.resumed = s.resumed
+	if s.Recovered, err = s.resumed.recoverAll(ctx, srv); err != nil {
+		_ = s.Close(context.Background())
+		return nil, fmt.Errorf("recover running executions: %w", err)
+	}
+	jctx, cancel := context.WithCancel(context.Background())
+	s.stopJobs = cancel
+	if c.Retention > 0 {
+		s.jobs.Add(1)
+		go func() {
+			defer s.jobs.Done()
+			retain(jctx, st, c.Retention, logger)
+		}()
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -178,27 +274,50 @@ func Handler(c Config, logger *slog.Logger) (http.Handler, *api.Server, error) {
 		}
 		http.Error(w, "stepwell: the Step Functions API answers POST requests (X-Amz-Target: AWSStepFunctions.<Action>)", http.StatusNotFound)
 	})
-	return mux, srv, nil
+	s.Handler = mux
+	return s, nil
+}
+
+// Close stops the server: from now on nothing more is written (running
+// Standard executions stay RUNNING in a durable store and resume at the
+// next start, exactly as after a crash), running executions are
+// cancelled, and the store is closed.
+func (s *Server) Close(ctx context.Context) error {
+	s.fence.shutdown()
+	err := s.API.Close(ctx)
+	if rerr := s.resumed.close(ctx); err == nil {
+		err = rerr
+	}
+	if s.stopJobs != nil {
+		s.stopJobs()
+	}
+	s.jobs.Wait()
+	if cerr := s.Store.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Run serves until ctx is done, then shuts down gracefully. It prints the
-// address it listens on to logw.
+// address it listens on and the store it uses to logw.
 func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(logw, nil))
-	h, srv, err := Handler(cfg, logger)
+	srv, err := New(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		_ = srv.Close(context.Background())
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	fmt.Fprintf(logw, "stepwell: listening on http://%s (store %s, region %s, account %s, time scale %g)\n",
-		ln.Addr(), cfg.Store, cfg.Region, cfg.AccountID, cfg.TimeScale)
+	hs := &http.Server{Handler: srv.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	fmt.Fprintf(logw, "stepwell: store %s; resumed %d running executions\n", srv.StoreInfo, srv.Recovered)
+	fmt.Fprintf(logw, "stepwell: listening on http://%s (region %s, account %s, time scale %g)\n",
+		ln.Addr(), cfg.Region, cfg.AccountID, cfg.TimeScale)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -19,7 +19,8 @@ func TestDefaultConfig_Valid(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != app.DefaultAddr || c.Store != "memory" || c.AccountID != "123456789012" || c.Region != "us-east-1" || c.TimeScale != 1 {
+	if c.Addr != app.DefaultAddr || c.Store != "" || c.DataDir != "" || c.Retention != 90*24*time.Hour ||
+		c.MaxHistoryEvents != 25000 || c.MaxPayloadBytes != 262144 || c.AccountID != "123456789012" || c.Region != "us-east-1" || c.TimeScale != 1 {
 		t.Fatalf("defaults %+v", c)
 	}
 }
@@ -34,12 +35,21 @@ func TestConfig_Validate(t *testing.T) {
 		{"bad port", func(c *app.Config) { c.Addr = ":99999" }, []string{"addr"}},
 		{"free port", func(c *app.Config) { c.Addr = "127.0.0.1:0" }, nil},
 		{"store", func(c *app.Config) { c.Store = "redis" }, []string{"store"}},
+		{"store scheme", func(c *app.Config) { c.Store = "redis://localhost" }, []string{"store"}},
+		{"store sqlite empty", func(c *app.Config) { c.Store = "sqlite://" }, []string{"store"}},
+		{"store memory", func(c *app.Config) { c.Store = "memory" }, nil},
+		{"store sqlite", func(c *app.Config) { c.Store = "sqlite:///var/lib/stepwell/s.db" }, nil},
+		{"store path", func(c *app.Config) { c.Store = "./s.db" }, nil},
+		{"store postgres", func(c *app.Config) { c.Store = "postgres://u:p@localhost/db" }, nil},
+		{"retention", func(c *app.Config) { c.Retention = -time.Hour }, []string{"retention"}},
+		{"retention off", func(c *app.Config) { c.Retention = 0 }, nil},
+		{"limits", func(c *app.Config) { c.MaxHistoryEvents = 0; c.MaxPayloadBytes = -1 }, []string{"max-history-events", "max-payload-bytes"}},
 		{"lambda", func(c *app.Config) { c.LambdaEndpoint = "localhost:9001" }, []string{"lambda-endpoint"}},
 		{"lambda ok", func(c *app.Config) { c.LambdaEndpoint = "http://127.0.0.1:9001" }, nil},
 		{"account", func(c *app.Config) { c.AccountID = "12" }, []string{"account-id"}},
 		{"region", func(c *app.Config) { c.Region = "mars" }, []string{"region"}},
 		{"scale zero", func(c *app.Config) { c.TimeScale = 0 }, []string{"time-scale"}},
-		{"several", func(c *app.Config) { c.Store = ""; c.Region = ""; c.TimeScale = -1 }, []string{"store", "region", "time-scale"}},
+		{"several", func(c *app.Config) { c.Store = "x"; c.Region = ""; c.TimeScale = -1 }, []string{"store", "region", "time-scale"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,6 +102,7 @@ func (s *syncBuffer) String() string {
 func TestRun_ServesUntilCancelled(t *testing.T) {
 	cfg := app.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs syncBuffer
 	done := make(chan error, 1)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stepwell/stepwell/internal/app"
 )
@@ -19,13 +20,24 @@ type ServeCommand struct {
 type serveSetting struct {
 	flag  string
 	usage string
-	str   func(c *app.Config) *string  // string settings
-	float func(c *app.Config) *float64 // float settings
+	str   func(c *app.Config) *string        // string settings
+	float func(c *app.Config) *float64       // float settings
+	num   func(c *app.Config) *int           // integer settings
+	dur   func(c *app.Config) *time.Duration // durations (Go syntax, or whole days: 90d)
 }
 
 var serveSettings = []serveSetting{
 	{flag: "addr", usage: "`HOST:PORT` to listen on", str: func(c *app.Config) *string { return &c.Addr }},
-	{flag: "store", usage: "where state is kept: `memory`", str: func(c *app.Config) *string { return &c.Store }},
+	{flag: "store", usage: "where state is kept: `STORE` = memory, sqlite:///PATH.db (or a PATH), postgres://USER:PASS@HOST/DB (default: the embedded store in --data-dir)",
+		str: func(c *app.Config) *string { return &c.Store }},
+	{flag: "data-dir", usage: "`DIR` of the default embedded store (default $XDG_DATA_HOME/stepwell, else ~/.local/share/stepwell)",
+		str: func(c *app.Config) *string { return &c.DataDir }},
+	{flag: "retention", usage: "delete executions closed longer ago than `DURATION` (e.g. 90d, 36h; 0 keeps them)",
+		dur: func(c *app.Config) *time.Duration { return &c.Retention }},
+	{flag: "max-history-events", usage: "most history events an execution may have (`N`, AWS: 25000)",
+		num: func(c *app.Config) *int { return &c.MaxHistoryEvents }},
+	{flag: "max-payload-bytes", usage: "largest state input, output or task result in `BYTES` (AWS: 262144)",
+		num: func(c *app.Config) *int { return &c.MaxPayloadBytes }},
 	{flag: "lambda-endpoint", usage: "base `URL` of a Lambda Invoke API (SAM local, LocalStack, ...) for Lambda tasks",
 		str: func(c *app.Config) *string { return &c.LambdaEndpoint }},
 	{flag: "time-scale", usage: "multiply every wait, retry interval and timeout by `FACTOR` (e.g. 0.01 in tests)",
@@ -38,6 +50,75 @@ var serveSettings = []serveSetting{
 // time-scale.
 func envName(flagName string) string {
 	return "STEPWELL_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// set parses v into the setting.
+func (s serveSetting) set(c *app.Config, v string) error {
+	switch {
+	case s.str != nil:
+		*s.str(c) = v
+	case s.float != nil:
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			return errors.New("not a number")
+		}
+		*s.float(c) = f
+	case s.num != nil:
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return errors.New("not an integer")
+		}
+		*s.num(c) = n
+	default:
+		d, err := parseDuration(v)
+		if err != nil {
+			return err
+		}
+		*s.dur(c) = d
+	}
+	return nil
+}
+
+// parseDuration reads a Go duration (36h, 90m) or whole days (90d).
+func parseDuration(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 100000 {
+			return 0, errors.New("not a duration (e.g. 90d, 36h)")
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	if v == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, errors.New("not a duration (e.g. 90d, 36h)")
+	}
+	return d, nil
+}
+
+// durationValue is a flag.Value for durations in parseDuration's syntax.
+type durationValue struct{ d *time.Duration }
+
+func (v durationValue) String() string {
+	if v.d == nil {
+		return ""
+	}
+	if *v.d%(24*time.Hour) == 0 && *v.d > 0 {
+		return strconv.FormatInt(int64(*v.d/(24*time.Hour)), 10) + "d"
+	}
+	return v.d.String()
+}
+
+func (v durationValue) Set(s string) error {
+	d, err := parseDuration(s)
+	if err != nil {
+		return err
+	}
+	*v.d = d
+	return nil
 }
 
 // Run starts the server and blocks until ctx ends or the server fails.
@@ -68,24 +149,23 @@ func (c *ServeCommand) config(args []string) (cfg app.Config, check bool, err er
 		if !ok {
 			continue
 		}
-		if s.str != nil {
-			*s.str(&cfg) = v
-			continue
+		if err := s.set(&cfg, v); err != nil {
+			return cfg, false, &usageError{msg: fmt.Sprintf("serve: environment variable %s=%q: %v", name, v, err)}
 		}
-		f, perr := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if perr != nil {
-			return cfg, false, &usageError{msg: fmt.Sprintf("serve: environment variable %s=%q: not a number", name, v)}
-		}
-		*s.float(&cfg) = f
 	}
 
 	fs := newFlagSet("serve", "serve [flags]", c.m.Stdout)
 	for _, s := range serveSettings {
 		usage := s.usage + " [$" + envName(s.flag) + "]"
-		if s.str != nil {
+		switch {
+		case s.str != nil:
 			fs.StringVar(s.str(&cfg), s.flag, *s.str(&cfg), usage)
-		} else {
+		case s.float != nil:
 			fs.Float64Var(s.float(&cfg), s.flag, *s.float(&cfg), usage)
+		case s.num != nil:
+			fs.IntVar(s.num(&cfg), s.flag, *s.num(&cfg), usage)
+		default:
+			fs.Var(durationValue{s.dur(&cfg)}, s.flag, usage)
 		}
 	}
 	fs.BoolVar(&check, "check-config", false, "print the effective configuration and exit")
