@@ -205,3 +205,34 @@ func (g guard) Check(ctx context.Context, t *engine.Task) error {
 	}
 	return nil
 }
+
+// Wrap returns the engine's invoker over next (typically the router):
+// activity tasks go to the broker's queues, .waitForTaskToken tasks run
+// their request-response form through next and then wait for their token,
+// everything else goes to next. It checks, before scheduling, that an
+// activity exists (engine.Checker).
+func (b *Broker) Wrap(next engine.Invoker) engine.Invoker {
+	return guard{b: b, next: wrapped{acts: b.Activities(), callback: b.Callback(next), next: next}}
+}
+
+type wrapped struct {
+	acts, callback, next engine.Invoker
+}
+
+func (w wrapped) Invoke(ctx context.Context, t *engine.Task) (any, error) {
+	switch {
+	case IsActivity(t.Resource):
+		return w.acts.Invoke(ctx, t)
+	case IsCallback(t.Resource):
+		return w.callback.Invoke(ctx, t)
+	}
+	return w.next.Invoke(ctx, t)
+}
+
+// Check implements engine.Checker by asking next.
+func (w wrapped) Check(ctx context.Context, t *engine.Task) error {
+	if c, ok := w.next.(engine.Checker); ok {
+		return c.Check(ctx, t)
+	}
+	return nil
+}

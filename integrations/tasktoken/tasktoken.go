@@ -4,14 +4,15 @@
 // SendTaskSuccess or SendTaskFailure on their task token, and
 // SendTaskHeartbeat keeps them alive.
 //
-// A Broker holds the open tasks. Its invokers plug into the router:
+// A Broker holds the open tasks. Wrap puts it in front of the other
+// integrations (the router):
 //
-//	router.Handle(tasktoken.IsActivity, broker.Activities())
-//	router.Handle(tasktoken.IsCallback, broker.Callback(router))
+//	engine.Config{Invoker: broker.Wrap(router)}
 //
-// and Guard wraps the router so that the engine checks, before scheduling,
-// that an activity exists (AWS fails the execution with States.Runtime
-// otherwise). The API calls Poll, Succeed, Fail and Heartbeat.
+// (or, route by route, Activities, Callback and Guard). The engine then
+// checks, before scheduling, that an activity exists: AWS fails the
+// execution with States.Runtime otherwise. The API calls Poll, Succeed,
+// Fail and Heartbeat.
 package tasktoken
 
 import (

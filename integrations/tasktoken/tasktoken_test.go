@@ -76,10 +76,8 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{acts: memory.NewActivities(), echo: &echo{tokens: make(chan string, 100)}}
 	f.broker = tasktoken.New(f.acts)
 	router := integrations.NewRouter()
-	router.Handle(tasktoken.IsActivity, f.broker.Activities())
-	router.Handle(tasktoken.IsCallback, f.broker.Callback(router))
 	router.Handle(func(string) bool { return true }, f.echo)
-	f.eng = engine.New(engine.Config{Invoker: f.broker.Guard(router), Region: "us-east-1", AccountID: "111111111111"})
+	f.eng = engine.New(engine.Config{Invoker: f.broker.Wrap(router), Region: "us-east-1", AccountID: "111111111111"})
 	if err := f.acts.CreateActivity(context.Background(), &store.Activity{ARN: actARN, Name: "work", CreationDate: time.Now()}); err != nil {
 		t.Fatal(err)
 	}

@@ -162,25 +162,12 @@ func parsePort(s string) (int, bool) {
 
 // Invoker returns the task invoker for the configuration: Lambda tasks go
 // to the configured endpoint.
-func Invoker(c Config) engine.Invoker { return invoker(c, nil) }
-
-// invoker builds the router; with tasks, activity and .waitForTaskToken
-// tasks go to that broker, and the engine checks that activities exist.
-func invoker(c Config, tasks *tasktoken.Broker) engine.Invoker {
+func Invoker(c Config) engine.Invoker {
 	router := integrations.NewRouter()
-	if tasks != nil {
-		// Before the Lambda route: lambda:invoke.waitForTaskToken is a
-		// callback around a plain lambda:invoke.
-		router.Handle(tasktoken.IsActivity, tasks.Activities())
-		router.Handle(tasktoken.IsCallback, tasks.Callback(router))
-	}
 	if c.LambdaEndpoint != "" {
 		router.Handle(lambda.Handles, lambda.New(c.LambdaEndpoint, nil))
 	} else {
 		router.Handle(lambda.Handles, noLambda{})
-	}
-	if tasks != nil {
-		return tasks.Guard(router)
 	}
 	return router
 }
@@ -233,7 +220,7 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 	}
 	tasks := tasktoken.New(acts)
 	eng := engine.New(engine.Config{
-		TimeScale: c.TimeScale, Invoker: invoker(c, tasks), Region: c.Region, AccountID: c.AccountID,
+		TimeScale: c.TimeScale, Invoker: tasks.Wrap(Invoker(c)), Region: c.Region, AccountID: c.AccountID,
 		MaxPayloadBytes: c.MaxPayloadBytes, MaxHistoryEvents: c.MaxHistoryEvents,
 	})
 	srv := api.New(api.Config{
