@@ -148,7 +148,8 @@ func Handles(resource string) bool { return modeOf(resource) != modeNone }
 
 // Invoke starts the child execution and, for .sync and .sync:2, waits for
 // it to end. When ctx ends first (the parent was stopped or the task timed
-// out) the child is stopped and ctx's error is returned.
+// out) the child is stopped and ctx's error is returned; a server shutdown
+// (engine.ErrShutdown) leaves the child running.
 func (inv *Invoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 	mode := modeOf(t.Resource)
 	if mode == modeNone {
@@ -188,7 +189,10 @@ func (inv *Invoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 	x, err := inv.svc.WaitExecution(ctx, started.ExecutionARN)
 	if err != nil {
 		if ctx.Err() != nil {
-			inv.stopChild(started.ExecutionARN)
+			// A server shutdown leaves both running, to resume together.
+			if !errors.Is(context.Cause(ctx), engine.ErrShutdown) {
+				inv.stopChild(started.ExecutionARN)
+			}
 			return nil, ctx.Err()
 		}
 		return nil, inv.serviceError(ctx, err)

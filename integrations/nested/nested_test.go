@@ -223,3 +223,13 @@ func TestHandles(t *testing.T) {
 		}
 	}
 }
+
+func TestShutdownLeavesChild(t *testing.T) {
+	svc := &fakeService{end: func(StartRequest) *Execution { return nil }}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	go func() { time.Sleep(10 * time.Millisecond); cancel(engine.ErrShutdown) }()
+	_, err := New(svc).Invoke(ctx, &engine.Task{Resource: "arn:aws:states:::states:startExecution.sync", Input: params(`{}`)})
+	if !errors.Is(err, context.Canceled) || len(svc.stopped) != 0 {
+		t.Errorf("err = %v, stopped = %v", err, svc.stopped)
+	}
+}
