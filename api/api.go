@@ -193,6 +193,7 @@ func init() {
 		"DescribeMapRun":                   (*Server).describeMapRun,
 		"ListMapRuns":                      (*Server).listMapRuns,
 		"UpdateMapRun":                     (*Server).updateMapRun,
+		"TestState":                        (*Server).testState,
 		"CreateActivity":                   (*Server).createActivity,
 		"DescribeActivity":                 (*Server).describeActivity,
 		"DeleteActivity":                   (*Server).deleteActivity,
@@ -207,7 +208,7 @@ func init() {
 // notYet lists the operations of the Step Functions API that Stepwell does
 // not implement yet; they answer UnsupportedOperation.
 var notYet = map[string]bool{
-	"TestState": true, "RedriveExecution": true,
+	"RedriveExecution": true,
 }
 
 const targetPrefix = "AWSStepFunctions."

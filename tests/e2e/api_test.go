@@ -347,3 +347,119 @@ func wantCode(t *testing.T, err error, code string) {
 		t.Fatalf("error %v, want code %s", err, code)
 	}
 }
+
+func TestTestState(t *testing.T) {
+	ctx := context.Background()
+	c := client(t)
+	run := func(in *sfn.TestStateInput) *sfn.TestStateOutput {
+		t.Helper()
+		out, err := c.TestState(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	// Pass at DEBUG: every step of the data flow.
+	out := run(&sfn.TestStateInput{
+		Definition:      aws.String(`{"Type":"Pass","InputPath":"$.in","Parameters":{"v.$":"$.x"},"ResultPath":"$.r","Next":"After"}`),
+		Input:           aws.String(`{"in":{"x":7}}`),
+		InspectionLevel: types.InspectionLevelDebug,
+	})
+	d := out.InspectionData
+	if out.Status != types.TestExecutionStatusSucceeded || *out.NextState != "After" || *out.Output != `{"in":{"x":7},"r":{"v":7}}` ||
+		d == nil || *d.Input != `{"in":{"x":7}}` || *d.AfterInputPath != `{"x":7}` || *d.AfterParameters != `{"v":7}` ||
+		*d.Result != `{"v":7}` || *d.AfterResultPath != `{"in":{"x":7},"r":{"v":7}}` {
+		t.Fatalf("pass: %+v %+v", out, d)
+	}
+	// INFO: no inspection data; End: no next state.
+	out = run(&sfn.TestStateInput{Definition: aws.String(`{"Type":"Pass","Result":1,"End":true}`)})
+	if out.InspectionData != nil || out.NextState != nil || *out.Output != "1" {
+		t.Fatalf("info: %+v", out)
+	}
+	// Variables and Assign.
+	out = run(&sfn.TestStateInput{
+		Definition: aws.String(`{"Type":"Pass","Parameters":{"a.$":"$a"},"Assign":{"b.$":"$.a"},"End":true}`),
+		Variables:  aws.String(`{"a":"x"}`), InspectionLevel: types.InspectionLevelDebug,
+	})
+	if *out.Output != `{"a":"x"}` || out.InspectionData.Variables == nil || *out.InspectionData.Variables != `{"a":"x","b":"x"}` {
+		t.Fatalf("variables: %+v %+v", out, out.InspectionData)
+	}
+	// A state of a whole machine, by name.
+	out = run(&sfn.TestStateInput{
+		Definition: aws.String(`{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"C"},"C":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":1,"Next":"Big"}],"Default":"A"},"Big":{"Type":"Succeed"}}}`),
+		StateName:  aws.String("C"), Input: aws.String(`{"n":5}`),
+	})
+	if *out.NextState != "Big" || out.Status != types.TestExecutionStatusSucceeded {
+		t.Fatalf("choice: %+v", out)
+	}
+	// Fail.
+	out = run(&sfn.TestStateInput{Definition: aws.String(`{"Type":"Fail","Error":"E","Cause":"c"}`)})
+	if out.Status != types.TestExecutionStatusFailed || *out.Error != "E" || *out.Cause != "c" || out.Output != nil {
+		t.Fatalf("fail: %+v", out)
+	}
+	// A runtime error of the data flow.
+	out = run(&sfn.TestStateInput{Definition: aws.String(`{"Type":"Pass","InputPath":"$.missing","End":true}`)})
+	if out.Status != types.TestExecutionStatusFailed || *out.Error != "States.Runtime" {
+		t.Fatalf("runtime error: %+v", out)
+	}
+	// Task with a mocked result.
+	task := `{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","ResultSelector":{"p.$":"$.Payload"},"ResultPath":"$.out",
+"Retry":[{"ErrorEquals":["Boom"],"MaxAttempts":2,"IntervalSeconds":3,"BackoffRate":2}],
+"Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.err","Next":"Handle"}],"Next":"Done"}`
+	out = run(&sfn.TestStateInput{Definition: aws.String(task), Input: aws.String(`{}`), InspectionLevel: types.InspectionLevelDebug,
+		Mock: &types.MockInput{Result: aws.String(`{"Payload":{"ok":1},"StatusCode":200}`)}})
+	if out.Status != types.TestExecutionStatusSucceeded || *out.Output != `{"out":{"p":{"ok":1}}}` || *out.NextState != "Done" ||
+		*out.InspectionData.AfterResultSelector != `{"p":{"ok":1}}` {
+		t.Fatalf("mocked task: %+v", out)
+	}
+	// A mocked error: RETRIABLE, then CAUGHT_ERROR once the retries are spent.
+	out = run(&sfn.TestStateInput{Definition: aws.String(task), InspectionLevel: types.InspectionLevelDebug,
+		Mock: &types.MockInput{ErrorOutput: &types.MockErrorOutput{Error: aws.String("Boom"), Cause: aws.String("bad")}},
+		StateConfiguration: &types.TestStateConfiguration{RetrierRetryCount: aws.Int32(1)}})
+	if out.Status != types.TestExecutionStatusRetriable || *out.Error != "Boom" || out.InspectionData.ErrorDetails == nil ||
+		*out.InspectionData.ErrorDetails.RetryIndex != 0 || *out.InspectionData.ErrorDetails.RetryBackoffIntervalSeconds != 6 {
+		t.Fatalf("retriable: %+v %+v", out, out.InspectionData.ErrorDetails)
+	}
+	out = run(&sfn.TestStateInput{Definition: aws.String(task), InspectionLevel: types.InspectionLevelDebug,
+		Mock:               &types.MockInput{ErrorOutput: &types.MockErrorOutput{Error: aws.String("Boom"), Cause: aws.String("bad")}},
+		StateConfiguration: &types.TestStateConfiguration{RetrierRetryCount: aws.Int32(2)}})
+	if out.Status != types.TestExecutionStatusCaughtError || *out.NextState != "Handle" || *out.Output != `{"err":{"Error":"Boom","Cause":"bad"}}` ||
+		*out.InspectionData.ErrorDetails.CatchIndex != 0 {
+		t.Fatalf("caught: %+v", out)
+	}
+	// Map and Parallel with mocks.
+	out = run(&sfn.TestStateInput{InspectionLevel: types.InspectionLevelDebug, Input: aws.String(`{"items":[1,2]}`),
+		Definition: aws.String(`{"Type":"Map","ItemsPath":"$.items","MaxConcurrency":3,"ItemSelector":{"v.$":"$$.Map.Item.Value"},"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}`),
+		Mock:       &types.MockInput{Result: aws.String(`[10,20]`)}})
+	if out.Status != types.TestExecutionStatusSucceeded || *out.Output != `[10,20]` || *out.InspectionData.AfterItemsPath != `[1,2]` ||
+		*out.InspectionData.AfterItemSelector != `[{"v":1},{"v":2}]` || *out.InspectionData.MaxConcurrency != 3 {
+		t.Fatalf("map: %+v %+v", out, out.InspectionData)
+	}
+	parallel := `{"Type":"Parallel","Branches":[{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}],"End":true}`
+	out = run(&sfn.TestStateInput{Definition: aws.String(parallel), Mock: &types.MockInput{Result: aws.String(`[1,2]`)}})
+	if *out.Output != `[1,2]` {
+		t.Fatalf("parallel: %+v", out)
+	}
+
+	// Errors.
+	_, err := c.TestState(ctx, &sfn.TestStateInput{Definition: aws.String(parallel), Mock: &types.MockInput{Result: aws.String(`[1]`)}})
+	wantAPIError[*types.ValidationException](t, err)
+	_, err = c.TestState(ctx, &sfn.TestStateInput{Definition: aws.String(parallel)})
+	wantAPIError[*types.InvalidDefinition](t, err)
+	_, err = c.TestState(ctx, &sfn.TestStateInput{Definition: aws.String(`{"Type":"Pass","End":true}`), Mock: &types.MockInput{Result: aws.String(`1`)}})
+	wantAPIError[*types.ValidationException](t, err)
+	_, err = c.TestState(ctx, &sfn.TestStateInput{Definition: aws.String(`{"Type":"Pass","End":true}`), InspectionLevel: types.InspectionLevelTrace})
+	wantAPIError[*types.ValidationException](t, err)
+	_, err = c.TestState(ctx, &sfn.TestStateInput{Definition: aws.String(task)})
+	wantAPIError[*types.ValidationException](t, err)
+	_, err = c.TestState(ctx, &sfn.TestStateInput{Definition: aws.String(task), Mock: &types.MockInput{Result: aws.String(`{`)}})
+	wantAPIError[*types.ValidationException](t, err)
+	_, err = c.TestState(ctx, &sfn.TestStateInput{Definition: aws.String(`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`), StateName: aws.String("Z")})
+	wantAPIError[*types.ValidationException](t, err)
+	_, err = c.TestState(ctx, &sfn.TestStateInput{Definition: aws.String(`{"Type":"Pass","Next":`)})
+	wantAPIError[*types.InvalidDefinition](t, err)
+	_, err = c.TestState(ctx, &sfn.TestStateInput{Definition: aws.String(`{"Type":"Pass","End":true}`), Input: aws.String(`{`)})
+	wantAPIError[*types.InvalidExecutionInput](t, err)
+	_, err = c.TestState(ctx, &sfn.TestStateInput{Definition: aws.String(task), RoleArn: aws.String("nope"), Mock: &types.MockInput{Result: aws.String(`1`)}})
+	wantAPIError[*types.InvalidArn](t, err)
+}

@@ -1,0 +1,365 @@
+package api
+
+// TestState: one state run in isolation, with the inspection levels INFO
+// (output or error), DEBUG (the data-processing intermediates) and TRACE
+// (HTTP Tasks only), a mocked result or error, variables, a Context
+// object and stateConfiguration.
+//
+// Differences from AWS, by necessity: a mock's fieldValidationMode is
+// accepted but mocked results are not checked against the AWS service API
+// models Stepwell does not have (every mode behaves as NONE), and TRACE's
+// HTTP request and response are not captured (TRACE answers what DEBUG
+// does).
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/value"
+)
+
+// testStateTimeout is AWS's limit on one TestState run.
+const testStateTimeout = 5 * time.Minute
+
+type mockErrorOutput struct {
+	Error *string `json:"error"`
+	Cause *string `json:"cause"`
+}
+
+type mockInput struct {
+	Result              *string          `json:"result"`
+	ErrorOutput         *mockErrorOutput `json:"errorOutput"`
+	FieldValidationMode *string          `json:"fieldValidationMode"`
+}
+
+type testStateConfiguration struct {
+	RetrierRetryCount        *int64  `json:"retrierRetryCount"`
+	ErrorCausedByState       *string `json:"errorCausedByState"`
+	MapIterationFailureCount *int64  `json:"mapIterationFailureCount"`
+	MapItemReaderData        *string `json:"mapItemReaderData"`
+}
+
+type testStateInput struct {
+	Definition         *string                 `json:"definition"`
+	RoleArn            *string                 `json:"roleArn"`
+	Input              *string                 `json:"input"`
+	InspectionLevel    *string                 `json:"inspectionLevel"`
+	RevealSecrets      *bool                   `json:"revealSecrets"`
+	Variables          *string                 `json:"variables"`
+	StateName          *string                 `json:"stateName"`
+	Mock               *mockInput              `json:"mock"`
+	Context            *string                 `json:"context"`
+	StateConfiguration *testStateConfiguration `json:"stateConfiguration"`
+}
+
+type inspectionErrorDetails struct {
+	CatchIndex                  *int64 `json:"catchIndex,omitempty"`
+	RetryIndex                  *int64 `json:"retryIndex,omitempty"`
+	RetryBackoffIntervalSeconds *int64 `json:"retryBackoffIntervalSeconds,omitempty"`
+}
+
+type inspectionData struct {
+	Input                      *string                 `json:"input,omitempty"`
+	AfterInputPath             *string                 `json:"afterInputPath,omitempty"`
+	AfterParameters            *string                 `json:"afterParameters,omitempty"`
+	Result                     *string                 `json:"result,omitempty"`
+	AfterResultSelector        *string                 `json:"afterResultSelector,omitempty"`
+	AfterResultPath            *string                 `json:"afterResultPath,omitempty"`
+	Variables                  *string                 `json:"variables,omitempty"`
+	ErrorDetails               *inspectionErrorDetails `json:"errorDetails,omitempty"`
+	AfterItemsPath             *string                 `json:"afterItemsPath,omitempty"`
+	AfterItemSelector          *string                 `json:"afterItemSelector,omitempty"`
+	ToleratedFailureCount      *int64                  `json:"toleratedFailureCount,omitempty"`
+	ToleratedFailurePercentage *float64                `json:"toleratedFailurePercentage,omitempty"`
+	MaxConcurrency             *int64                  `json:"maxConcurrency,omitempty"`
+}
+
+type testStateOutput struct {
+	Output         *string         `json:"output,omitempty"`
+	Error          *string         `json:"error,omitempty"`
+	Cause          *string         `json:"cause,omitempty"`
+	InspectionData *inspectionData `json:"inspectionData,omitempty"`
+	NextState      string          `json:"nextState,omitempty"`
+	Status         string          `json:"status"`
+}
+
+// testStateName names a state given alone.
+const testStateName = "TestState"
+
+// testedState loads the definition and returns the state under test: the
+// named state of a whole machine, or a state given alone.
+func testedState(def string, stateName *string) (*asl.State, error) {
+	if stateName != nil {
+		sm, err := loadDefinition(def, typeStandard)
+		if err != nil {
+			return nil, err
+		}
+		st := findState(sm, *stateName)
+		if st == nil {
+			return nil, errValidation("State not found in definition")
+		}
+		return st, nil
+	}
+	v, err := value.ParseString(def)
+	if err != nil {
+		return nil, apiErr("InvalidDefinition", "Invalid State Machine Definition: '%s'", err.Error())
+	}
+	obj, ok := v.(*value.Object)
+	if !ok {
+		return nil, apiErr("InvalidDefinition", "Invalid State Machine Definition: 'The state definition must be a JSON object'")
+	}
+	if obj.Has("States") {
+		// A whole machine without stateName: test its StartAt state.
+		sm, err := loadDefinition(def, typeStandard)
+		if err != nil {
+			return nil, err
+		}
+		return sm.States[sm.StartAt], nil
+	}
+	// Wrap the state in a machine whose other states are the targets it
+	// names, so that it validates as it would in place.
+	states := value.NewObject(4)
+	states.Set(testStateName, obj)
+	for _, target := range stateTargets(obj) {
+		if target != testStateName && !states.Has(target) {
+			placeholder := value.NewObject(1)
+			placeholder.Set("Type", "Succeed")
+			states.Set(target, placeholder)
+		}
+	}
+	machine := value.NewObject(2)
+	machine.Set("StartAt", testStateName)
+	machine.Set("States", states)
+	sm, err := loadDefinition(value.String(machine), typeStandard)
+	if err != nil {
+		return nil, err
+	}
+	return sm.States[testStateName], nil
+}
+
+// stateTargets lists the state names a state's Next, Default, Choices and
+// Catch refer to.
+func stateTargets(st *value.Object) []string {
+	var out []string
+	add := func(o *value.Object, key string) {
+		if o == nil {
+			return
+		}
+		if v, ok := o.Get(key); ok {
+			if s, ok := v.(string); ok && s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	add(st, "Next")
+	add(st, "Default")
+	for _, list := range []string{"Choices", "Catch"} {
+		v, _ := st.Get(list)
+		arr, _ := v.([]any)
+		for _, e := range arr {
+			o, _ := e.(*value.Object)
+			add(o, "Next")
+		}
+	}
+	return out
+}
+
+func (s *Server) testState(ctx context.Context, body []byte) (any, error) {
+	var in testStateInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var c checker
+	c.str("definition", in.Definition, true, 1, 1048576, true)
+	c.str("roleArn", in.RoleArn, false, 1, 256, false)
+	c.str("input", in.Input, false, 0, maxInputBytes, true)
+	c.enum("inspectionLevel", in.InspectionLevel, "INFO", "DEBUG", "TRACE")
+	c.str("variables", in.Variables, false, 0, maxInputBytes, true)
+	c.str("stateName", in.StateName, false, 1, 80, false)
+	c.str("context", in.Context, false, 0, maxInputBytes, true)
+	if m := in.Mock; m != nil {
+		c.str("mock.result", m.Result, false, 0, maxInputBytes, true)
+		c.enum("mock.fieldValidationMode", m.FieldValidationMode, "STRICT", "PRESENT", "NONE")
+		if e := m.ErrorOutput; e != nil {
+			c.str("mock.errorOutput.error", e.Error, false, 0, 256, true)
+			c.str("mock.errorOutput.cause", e.Cause, false, 0, 32768, true)
+		}
+	}
+	if sc := in.StateConfiguration; sc != nil {
+		c.intRange("stateConfiguration.retrierRetryCount", sc.RetrierRetryCount, 0, 1<<31-1)
+		c.str("stateConfiguration.errorCausedByState", sc.ErrorCausedByState, false, 1, 80, false)
+		c.intRange("stateConfiguration.mapIterationFailureCount", sc.MapIterationFailureCount, 0, 1<<31-1)
+		c.str("stateConfiguration.mapItemReaderData", sc.MapItemReaderData, false, 0, maxInputBytes, true)
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if in.RoleArn != nil {
+		if err := checkRoleArn(*in.RoleArn); err != nil {
+			return nil, err
+		}
+	}
+	st, err := testedState(*in.Definition, in.StateName)
+	if err != nil {
+		return nil, err
+	}
+	level := "INFO"
+	if in.InspectionLevel != nil {
+		level = *in.InspectionLevel
+	}
+	if level == "TRACE" && (st.Type != asl.TypeTask || !strings.HasPrefix(st.Resource, "arn:aws:states:::http:invoke")) {
+		return nil, errValidation("The TRACE inspection level is only supported for HTTP Task states")
+	}
+	mock, err := testMock(in, st)
+	if err != nil {
+		return nil, err
+	}
+	sc := in.StateConfiguration
+	if sc == nil {
+		sc = &testStateConfiguration{}
+	}
+	if sc.MapIterationFailureCount != nil && mock == nil {
+		return nil, errValidation("TestState does not support MapIterationFailureCount when a mock is not specified.")
+	}
+	if sc.MapItemReaderData != nil && st.Type != asl.TypeMap {
+		return nil, errValidation("mapItemReaderData can only be specified for Map states")
+	}
+	if mock == nil {
+		switch {
+		case st.Type == asl.TypeMap || st.Type == asl.TypeParallel:
+			return nil, apiErr("InvalidDefinition",
+				"TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]")
+		case st.Type == asl.TypeTask && engine.ResourceNeedsMock(st.Resource):
+			return nil, errValidation("A mock must be specified when testing an Activity, .sync or .waitForTaskToken Task state")
+		case st.Type == asl.TypeTask && in.RoleArn == nil:
+			return nil, errValidation("RoleArn must be specified when testing a Task state")
+		}
+		if in.Context != nil {
+			return nil, errValidation("A Context object can only be specified together with a mock")
+		}
+	}
+	input := any(value.NewObject(0))
+	if in.Input != nil {
+		if input, err = value.ParseString(*in.Input); err != nil {
+			return nil, errInvalidInput(err.Error())
+		}
+	}
+	var vars *value.Object
+	if in.Variables != nil {
+		v, err := value.ParseString(*in.Variables)
+		o, ok := v.(*value.Object)
+		if err != nil || !ok {
+			return nil, errValidation("Variables must be a JSON object")
+		}
+		vars = o
+	}
+	var ctxObj any
+	if in.Context != nil {
+		v, err := value.ParseString(*in.Context)
+		o, ok := v.(*value.Object)
+		if err != nil || !ok {
+			return nil, errValidation("Invalid Context object provided: the Context object must be a JSON object")
+		}
+		if o.Has("Map") {
+			return nil, errValidation("'Map' field is not supported when mocking a Context object")
+		}
+		for _, k := range o.Keys() {
+			switch k {
+			case "Execution", "State", "StateMachine", "Task":
+			default:
+				return nil, errValidation("Invalid Context object provided: Field '" + k + "' is not allowed")
+			}
+		}
+		if ev, ok := o.Get("Execution"); ok {
+			if eo, ok := ev.(*value.Object); ok {
+				if id, ok := eo.Get("Id"); ok {
+					if _, isStr := id.(string); !isStr {
+						return nil, errValidation("Execution.Id must be a string")
+					}
+				}
+			}
+		}
+		ctxObj = o
+	}
+	ti := &engine.TestInput{
+		State: st, Input: input, Vars: vars, Context: ctxObj, Mock: mock, Timeout: testStateTimeout,
+		MapIterationFailureCount: sc.MapIterationFailureCount,
+		Execution: engine.Execution{
+			ARN: s.scope.ExecutionARN("TestStateMachine", newUUID()), Name: "TestState",
+			StateMachineARN: s.scope.StateMachineARN("TestStateMachine"), StateMachineName: "TestStateMachine",
+			RoleARN: deref(in.RoleArn), Type: typeStandard, Input: value.String(input), StartTime: s.now(),
+		},
+	}
+	if sc.RetrierRetryCount != nil {
+		ti.RetrierRetryCount = *sc.RetrierRetryCount
+	}
+	res := s.eng.TestState(ctx, ti)
+	out := testStateOutput{Output: res.Output, Error: res.Error, Cause: res.Cause, NextState: res.NextState, Status: res.Status}
+	if level != "INFO" {
+		d := res.Inspect
+		out.InspectionData = &inspectionData{
+			Input: d.Input, AfterInputPath: d.AfterInputPath, AfterParameters: d.AfterParameters, Result: d.Result,
+			AfterResultSelector: d.AfterResultSelector, AfterResultPath: d.AfterResultPath, Variables: d.Variables,
+			AfterItemsPath: d.AfterItemsPath, AfterItemSelector: d.AfterItemSelector, ToleratedFailureCount: d.ToleratedFailureCount,
+			ToleratedFailurePercentage: d.ToleratedFailurePercentage, MaxConcurrency: d.MaxConcurrency,
+		}
+		if e := d.ErrorDetails; e != nil {
+			out.InspectionData.ErrorDetails = &inspectionErrorDetails{e.CatchIndex, e.RetryIndex, e.RetryBackoffIntervalSeconds}
+		}
+	}
+	return out, nil
+}
+
+// testMock checks the request's mock against the state under test.
+func testMock(in testStateInput, st *asl.State) (*engine.TestMock, error) {
+	m := in.Mock
+	if m == nil {
+		return nil, nil
+	}
+	if in.RevealSecrets != nil && *in.RevealSecrets {
+		return nil, errValidation("TestState does not support RevealSecrets when a mock is specified.")
+	}
+	if (m.Result == nil) == (m.ErrorOutput == nil) {
+		return nil, errValidation("A test mock should have only one of the following fields: [result, errorOutput].")
+	}
+	switch st.Type {
+	case asl.TypeTask, asl.TypeMap, asl.TypeParallel:
+	default:
+		return nil, errValidation("State type '" + string(st.Type) + "' is not supported when a mock is specified")
+	}
+	if e := m.ErrorOutput; e != nil {
+		fe := &fault.Error{}
+		if e.Error != nil {
+			fe.Name, fe.HasName = *e.Error, true
+		}
+		if e.Cause != nil {
+			fe.Cause, fe.HasCause = *e.Cause, true
+		}
+		return &engine.TestMock{Error: fe}, nil
+	}
+	v, err := value.ParseString(*m.Result)
+	if err != nil {
+		return nil, errValidation("Mocked result must be valid JSON")
+	}
+	switch st.Type {
+	case asl.TypeMap:
+		_, isArr := v.([]any)
+		_, isObj := v.(*value.Object)
+		if st.ResultWriter != nil && !isObj {
+			return nil, errValidation("Mocked result must be a JSON object.")
+		}
+		if st.ResultWriter == nil && !isArr {
+			return nil, errValidation("Mocked result must be an array.")
+		}
+	case asl.TypeParallel:
+		arr, ok := v.([]any)
+		if !ok || len(arr) != len(st.Branches) {
+			return nil, errValidation("Mocked result must contain the same number of items as number of Parallel branches.")
+		}
+	}
+	return &engine.TestMock{Result: v}, nil
+}
