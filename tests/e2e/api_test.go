@@ -414,7 +414,7 @@ func TestTestState(t *testing.T) {
 	}
 	// A mocked error: RETRIABLE, then CAUGHT_ERROR once the retries are spent.
 	out = run(&sfn.TestStateInput{Definition: aws.String(task), InspectionLevel: types.InspectionLevelDebug,
-		Mock: &types.MockInput{ErrorOutput: &types.MockErrorOutput{Error: aws.String("Boom"), Cause: aws.String("bad")}},
+		Mock:               &types.MockInput{ErrorOutput: &types.MockErrorOutput{Error: aws.String("Boom"), Cause: aws.String("bad")}},
 		StateConfiguration: &types.TestStateConfiguration{RetrierRetryCount: aws.Int32(1)}})
 	if out.Status != types.TestExecutionStatusRetriable || *out.Error != "Boom" || out.InspectionData.ErrorDetails == nil ||
 		*out.InspectionData.ErrorDetails.RetryIndex != 0 || *out.InspectionData.ErrorDetails.RetryBackoffIntervalSeconds != 6 {
