@@ -21,8 +21,6 @@ import (
 	"github.com/stepwell/stepwell/api"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
-	"github.com/stepwell/stepwell/integrations"
-	"github.com/stepwell/stepwell/integrations/lambda"
 	"github.com/stepwell/stepwell/integrations/tasktoken"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/memory"
@@ -62,6 +60,12 @@ type Config struct {
 	// LambdaEndpoint is the base URL of a Lambda Invoke API for Lambda
 	// tasks; empty fails them with States.Runtime.
 	LambdaEndpoint string
+	// MockConfig is a Step Functions Local mock configuration file: tasks
+	// of executions started with "#TestCase" are answered from it.
+	MockConfig string
+	// HTTPConnections is a JSON file mapping EventBridge connection ARNs
+	// to what HTTP Tasks naming them add (integrations/http).
+	HTTPConnections string
 	// AccountID and Region are used in every ARN.
 	AccountID string
 	Region    string
@@ -160,17 +164,10 @@ func parsePort(s string) (int, bool) {
 	return n, true
 }
 
-// Invoker returns the task invoker for the configuration: Lambda tasks go
-// to the configured endpoint.
-func Invoker(c Config) engine.Invoker {
-	router := integrations.NewRouter()
-	if c.LambdaEndpoint != "" {
-		router.Handle(lambda.Handles, lambda.New(c.LambdaEndpoint, nil))
-	} else {
-		router.Handle(lambda.Handles, noLambda{})
-	}
-	return router
-}
+// Invoker returns the task invoker for the configuration, without a
+// server: Lambda tasks go to the configured endpoint, HTTP Tasks to their
+// endpoints (no connections file); nested executions need a server (New).
+func Invoker(c Config) engine.Invoker { return newRouter(c, nil, nil) }
 
 // noLambda fails Lambda tasks when no endpoint is configured.
 type noLambda struct{}
@@ -208,6 +205,12 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	// Nested executions call the server's own API (local.srv, set below).
+	local := &localAPI{}
+	router, mocks, err := serverIntegrations(c, local)
+	if err != nil {
+		return nil, err
+	}
 	st, info, err := openStore(ctx, c)
 	if err != nil {
 		return nil, err
@@ -219,8 +222,9 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 		acts = memory.NewActivities()
 	}
 	tasks := tasktoken.New(acts)
+	invoker, testCases := withMocks(mocks, tasks.Wrap(router))
 	eng := engine.New(engine.Config{
-		TimeScale: c.TimeScale, Invoker: tasks.Wrap(Invoker(c)), Region: c.Region, AccountID: c.AccountID,
+		TimeScale: c.TimeScale, Invoker: invoker, Region: c.Region, AccountID: c.AccountID,
 		MaxPayloadBytes: c.MaxPayloadBytes, MaxHistoryEvents: c.MaxHistoryEvents,
 	})
 	srv := api.New(api.Config{
@@ -231,7 +235,10 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 		Versions: memory.NewVersions(),
 		// Activities and the open activity and callback tasks.
 		Activities: acts, Tasks: tasks,
+		// Executions started with "#TestCase" use the mock configuration.
+		TestCases: testCases,
 	})
+	local.srv = srv
 	s := &Server{API: srv, Store: st, StoreInfo: info, fence: fence}
 	s.resumed = newResumer(fence, eng, logger)
 	fence.resumed = s.resumed

@@ -1,0 +1,61 @@
+package app
+
+import (
+	"github.com/stepwell/stepwell/api"
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/integrations"
+	httptask "github.com/stepwell/stepwell/integrations/http"
+	"github.com/stepwell/stepwell/integrations/lambda"
+	"github.com/stepwell/stepwell/integrations/mock"
+	"github.com/stepwell/stepwell/integrations/nested"
+)
+
+// newRouter routes every task integration the configuration provides:
+// Lambda, HTTP Tasks (with conns), and, when svc is set, nested executions
+// through the server's own API.
+func newRouter(c Config, svc nested.Service, conns httptask.Connections) *integrations.Router {
+	router := integrations.NewRouter()
+	if c.LambdaEndpoint != "" {
+		router.Handle(lambda.Handles, lambda.New(c.LambdaEndpoint, nil))
+	} else {
+		router.Handle(lambda.Handles, noLambda{})
+	}
+	h := httptask.New(conns)
+	h.Region = c.Region
+	router.Handle(httptask.Handles, h)
+	if svc != nil {
+		router.Handle(nested.Handles, nested.New(svc))
+	}
+	return router
+}
+
+// serverIntegrations loads the files the integrations need
+// (c.HTTPConnections, c.MockConfig) and builds a server's router (see
+// newRouter); mocks is the parsed mock configuration, nil when none is
+// given. local lets nested executions call the server's own API.
+func serverIntegrations(c Config, local nested.Service) (router *integrations.Router, mocks *mock.Config, err error) {
+	var conns httptask.Connections
+	if c.HTTPConnections != "" {
+		if conns, err = httptask.LoadConnections(c.HTTPConnections); err != nil {
+			return nil, nil, err
+		}
+	}
+	if c.MockConfig != "" {
+		if mocks, err = mock.Load(c.MockConfig); err != nil {
+			return nil, nil, err
+		}
+	}
+	return newRouter(c, local, conns), mocks, nil
+}
+
+// withMocks returns the engine's invoker and the API's test case binder:
+// with a mock configuration, the mock invoker over inv (the outermost
+// invoker, so that mocked tasks never reach a real integration); without
+// one, inv and nil.
+func withMocks(mocks *mock.Config, inv engine.Invoker) (engine.Invoker, api.TestCaseBinder) {
+	if mocks == nil {
+		return inv, nil
+	}
+	m := mock.New(mocks, inv)
+	return m, m
+}
