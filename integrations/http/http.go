@@ -24,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -140,7 +141,8 @@ func (inv *Invoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 
 // shape builds the task result: {Headers, ResponseBody, StatusCode,
 // StatusText}. Header names are lower case, each with its list of values;
-// a body that is JSON is parsed.
+// a JSON body (Content-Type application/json or +json) is parsed, any
+// other body is a string.
 func shape(resp *http.Response, body []byte) *value.Object {
 	names := make([]string, 0, len(resp.Header))
 	for k := range resp.Header {
@@ -157,8 +159,10 @@ func shape(resp *http.Response, body []byte) *value.Object {
 		headers.Set(strings.ToLower(k), list)
 	}
 	var rb any = string(body)
-	if v, err := value.Parse(body); err == nil {
-		rb = v
+	if media, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); media == "application/json" || strings.HasSuffix(media, "+json") {
+		if v, err := value.Parse(body); err == nil {
+			rb = v
+		}
 	}
 	text := strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)))
 	if text == "" {

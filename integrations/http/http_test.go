@@ -209,3 +209,22 @@ func FuzzBuild(f *testing.F) {
 		_, _ = inv.build(context.Background(), &engine.Task{Resource: Resource, Input: v})
 	})
 }
+
+func TestResponseBodyByContentType(t *testing.T) {
+	for _, tt := range []struct{ ct, body, want string }{
+		{"application/json; charset=utf-8", `{"a":1}`, `{"a":1}`},
+		{"application/problem+json", `{"a":1}`, `{"a":1}`},
+		{"text/plain", `{"a":1}`, `"{\"a\":1}"`},
+		{"application/json", `not json`, `"not json"`},
+		{"", ``, `""`},
+	} {
+		srv, _ := server(t, 200, tt.ct, tt.body)
+		res, err := New(nil).Invoke(context.Background(), task(`{"ApiEndpoint":"`+srv.URL+`","Method":"GET"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := value.String(mustGet(res.(*value.Object), "ResponseBody")); got != tt.want {
+			t.Errorf("%q %q: ResponseBody %s, want %s", tt.ct, tt.body, got, tt.want)
+		}
+	}
+}

@@ -207,7 +207,9 @@ func FuzzParse(f *testing.F) {
 
 type checker struct{ realInvoker }
 
-func (checker) Check(ctx context.Context, t *engine.Task) error { return errors.New("checked " + t.StateName) }
+func (checker) Check(ctx context.Context, t *engine.Task) error {
+	return errors.New("checked " + t.StateName)
+}
 
 func TestCheckForwards(t *testing.T) {
 	cfg, _ := Parse([]byte(docExample))
