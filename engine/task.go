@@ -49,7 +49,13 @@ func classify(res string) resourceInfo {
 	info := resourceInfo{kind: resService}
 	if len(parts) >= 6 && parts[0] == "arn" && parts[2] == "states" {
 		rest := strings.Join(parts[5:], ":")
-		if i := strings.LastIndexByte(rest, ':'); i >= 0 {
+		// The service is the first segment ("states" of
+		// states:startExecution.sync:2), or two for aws-sdk:<service>.
+		i := strings.IndexByte(rest, ':')
+		if strings.HasPrefix(rest, "aws-sdk:") {
+			i = strings.LastIndexByte(rest, ':')
+		}
+		if i >= 0 {
 			info.resourceType, info.resource = rest[:i], rest[i+1:]
 		} else {
 			info.resource = rest
