@@ -2,9 +2,16 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/sqlite"
 	"github.com/stepwell/stepwell/store/storetest"
@@ -29,4 +36,136 @@ func TestStore(t *testing.T) {
 		})
 		return s
 	})
+}
+
+func TestReopen_KeepsEverything(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	s := open(t, path)
+	sm := &store.StateMachine{ARN: "arn:sm", Name: "m", Type: "STANDARD", CreationDate: time.Unix(1, 0),
+		Revision: store.Revision{RevisionID: "r1", Definition: "{}", RoleARN: "role"}}
+	if err := s.CreateStateMachine(ctx, sm); err != nil {
+		t.Fatal(err)
+	}
+	x := &store.Execution{ARN: "arn:x", Name: "x", StateMachineARN: "arn:sm", RevisionID: "r1", Type: "STANDARD",
+		Status: store.StatusRunning, Input: "{}", StartDate: time.Unix(2, 5)}
+	if err := s.CreateExecution(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	ev := history.Event{ID: 1, Type: history.ExecutionStarted, Timestamp: time.Unix(3, 7), Thread: "m1/b2",
+		ExecutionStartedEventDetails: &history.ExecutionStartedEventDetails{Input: "{}"}}
+	if err := s.AppendHistory(ctx, x.ARN, []history.Event{ev}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendHistory(ctx, x.ARN, nil, nil); err == nil {
+		t.Fatal("write after Close succeeded")
+	}
+
+	s = open(t, path)
+	defer s.Close()
+	running, err := s.ListRunning(ctx)
+	if err != nil || len(running) != 1 || running[0].ARN != x.ARN || !running[0].StartDate.Equal(x.StartDate) {
+		t.Fatalf("running %+v, %v", running, err)
+	}
+	evs, _, err := s.History(ctx, x.ARN, false, store.Page{Limit: 10})
+	if err != nil || len(evs) != 1 || evs[0].Thread != "m1/b2" || !evs[0].Timestamp.Equal(ev.Timestamp) {
+		t.Fatalf("history %+v, %v", evs, err)
+	}
+	// Appending continues after the last durable id.
+	if err := s.AppendHistory(ctx, x.ARN, []history.Event{{ID: 1, Type: history.PassStateEntered}}, nil); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate id after reopen: %v", err)
+	}
+	if err := s.AppendHistory(ctx, x.ARN, []history.Event{{ID: 2, PreviousEventID: 1, Type: history.ExecutionSucceeded,
+		ExecutionSucceededEventDetails: &history.ExecutionSucceededEventDetails{Output: "{}"}}},
+		&store.End{Status: store.StatusSucceeded, StopDate: time.Unix(4, 0), Output: strp("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetStateMachine(ctx, "arn:sm")
+	if err != nil || got.Definition != "{}" {
+		t.Fatalf("machine %+v, %v", got, err)
+	}
+}
+
+func strp(s string) *string { return &s }
+
+func TestOpen_NewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	s := open(t, path)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newer := sqlite.SchemaVersion() + 1
+	if _, err := db.Exec(`INSERT INTO schema_version (version) VALUES (?)`, newer); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = sqlite.Open(context.Background(), path)
+	want := fmt.Sprintf("store schema version %d is newer than this stepwell (%d); upgrade stepwell", newer, sqlite.SchemaVersion())
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+}
+
+func TestOpen_InUse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	s := open(t, path)
+	if _, err := sqlite.Open(context.Background(), path); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second open: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, path) // released by Close
+	s.Close()
+}
+
+func TestOpen_BadPaths(t *testing.T) {
+	for _, p := range []string{"", "a?b.db", "x#y.db"} {
+		if s, err := sqlite.Open(context.Background(), p); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded", p)
+		}
+	}
+}
+
+// TestGroupCommit checks that concurrent writers share commits and all
+// get their own answers.
+func TestGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "s.db"))
+	defer s.Close()
+	const n = 200
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			x := &store.Execution{ARN: fmt.Sprint("arn:x:", i%(n/2)), StateMachineARN: "arn:sm", Status: store.StatusRunning}
+			errs[i] = s.CreateExecution(ctx, x)
+		}()
+	}
+	wg.Wait()
+	exists := 0
+	for _, err := range errs {
+		switch {
+		case errors.Is(err, store.ErrAlreadyExists):
+			exists++
+		case err != nil:
+			t.Fatal(err)
+		}
+	}
+	if exists != n/2 {
+		t.Fatalf("%d ErrAlreadyExists, want %d", exists, n/2)
+	}
+	if st := s.Stats(); st.Writes != n || st.Commits >= n {
+		t.Fatalf("stats %+v: writes should share commits", st)
+	}
 }

@@ -1,0 +1,102 @@
+package sqlite
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stepwell/stepwell/history"
+)
+
+func codecEvents() []history.Event {
+	ts := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
+	return []history.Event{
+		{ID: 7, PreviousEventID: 6, Type: history.PassStateEntered, Timestamp: ts, Thread: "b1",
+			StateEnteredEventDetails: &history.StateEnteredEventDetails{Name: "A", Input: `{"a":1}`, InputDetails: history.Data(false)}},
+		{ID: 8, PreviousEventID: 7, Type: history.PassStateExited, Timestamp: ts.Add(time.Nanosecond), Thread: "b1",
+			StateExitedEventDetails: &history.StateExitedEventDetails{Name: "A", Output: `{"a":2}`, OutputDetails: history.Data(true)}},
+		{ID: 9, PreviousEventID: 8, Type: history.PassStateExited, Timestamp: ts,
+			StateExitedEventDetails: &history.StateExitedEventDetails{Name: "B", Output: "{}", AssignedVariables: map[string]string{"v": "1"}}},
+		{ID: 10, PreviousEventID: 9, Type: history.TaskStateEntered, Timestamp: ts,
+			StateEnteredEventDetails: &history.StateEnteredEventDetails{Name: "T"}},
+		{ID: 11, PreviousEventID: 10, Type: history.TaskFailed, Timestamp: ts, Thread: "m0/m3",
+			TaskFailedEventDetails: &history.TaskFailedEventDetails{Error: history.Str("E"), Cause: history.Str("C")}},
+		{ID: 12, PreviousEventID: 11, Type: history.PassStateEntered, Timestamp: ts,
+			StateEnteredEventDetails: &history.StateEnteredEventDetails{Name: "X"}, TaskFailedEventDetails: &history.TaskFailedEventDetails{}},
+	}
+}
+
+func text(e history.Event) string {
+	b, _ := json.Marshal(plainEvent(e))
+	return e.Timestamp.UTC().Format(time.RFC3339Nano) + "|" + e.Thread + "|" + string(b)
+}
+
+func TestCodec_RoundTrip(t *testing.T) {
+	evs := codecEvents()
+	forms := []int{formEntered, formExited, formJSON, formEntered, formJSON, formJSON}
+	for i := range evs {
+		if f := form(&evs[i]); f != forms[i] {
+			t.Errorf("event %d: form %d, want %d", evs[i].ID, f, forms[i])
+		}
+	}
+	row, err := encodeEvents(nil, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lo := int64(7); lo <= 12; lo++ {
+		for hi := lo; hi <= 13; hi++ {
+			got, err := decodeEvents(nil, row, 7, lo, hi)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := evs[lo-7 : min(hi, 12)-6]
+			if len(got) != len(want) {
+				t.Fatalf("[%d,%d]: %d events, want %d", lo, hi, len(got), len(want))
+			}
+			for i := range got {
+				if text(got[i]) != text(want[i]) {
+					t.Fatalf("[%d,%d] event %d:\n%s\nwant\n%s", lo, hi, i, text(got[i]), text(want[i]))
+				}
+			}
+		}
+	}
+	if _, err := decodeEvents(nil, row, 8, 8, 20); err == nil {
+		t.Fatal("decoding with the wrong first id succeeded")
+	}
+}
+
+func FuzzDecodeEvents(f *testing.F) {
+	row, err := encodeEvents(nil, codecEvents())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(row, int64(7), int64(7), int64(12))
+	f.Add([]byte{1, 0}, int64(1), int64(1), int64(1))
+	f.Add([]byte{}, int64(1), int64(1), int64(1))
+	f.Fuzz(func(t *testing.T, row []byte, first, lo, hi int64) {
+		if hi-lo > 1000 {
+			hi = lo + 1000
+		}
+		evs, err := decodeEvents(nil, row, first, lo, hi)
+		if err != nil {
+			return
+		}
+		// What decodes encodes again to the same events.
+		if len(evs) == 0 {
+			return
+		}
+		again, err := encodeEvents(nil, evs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs2, err := decodeEvents(nil, again, evs[0].ID, evs[0].ID, evs[len(evs)-1].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range evs {
+			if text(evs[i]) != text(evs2[i]) {
+				t.Fatalf("re-encoding changed event %d", i)
+			}
+		}
+	})
+}
