@@ -71,7 +71,7 @@ type fixture struct {
 	echo   *echo
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{acts: memory.NewActivities(), echo: &echo{tokens: make(chan string, 100)}}
 	f.broker = tasktoken.New(f.acts)
