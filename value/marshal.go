@@ -10,7 +10,7 @@ import (
 
 // Marshal returns the compact JSON text of v, as AWS prints it: no spaces,
 // keys in order, non-ASCII characters as they are, numbers in Java's form
-// (1.0, 1.0E10).
+// (1.0, 1.0E10), non-finite numbers quoted ("Infinity").
 func Marshal(v any) []byte { return Append(nil, v) }
 
 // String returns the compact JSON text of v.
@@ -107,12 +107,14 @@ func AppendString(dst []byte, s string) []byte {
 // computerized scientific notation such as 1.0E10 or 1.5E-4.
 func AppendFloat(dst []byte, f float64) []byte {
 	switch {
+	// Jackson quotes non-finite numbers by default (QUOTE_NON_NUMERIC_NUMBERS),
+	// which keeps the output valid JSON; 1e400 in an input becomes "Infinity".
 	case math.IsNaN(f):
-		return append(dst, "NaN"...)
+		return append(dst, `"NaN"`...)
 	case math.IsInf(f, 1):
-		return append(dst, "Infinity"...)
+		return append(dst, `"Infinity"`...)
 	case math.IsInf(f, -1):
-		return append(dst, "-Infinity"...)
+		return append(dst, `"-Infinity"`...)
 	case f == 0:
 		if math.Signbit(f) {
 			return append(dst, "-0.0"...)

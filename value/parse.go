@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -209,7 +210,7 @@ func (p *parser) str() (any, error) {
 		if c == '"' {
 			s := string(p.data[start:p.pos])
 			p.pos++
-			return s, nil
+			return validUTF8(s), nil
 		}
 		if c == '\\' {
 			break
@@ -225,7 +226,7 @@ func (p *parser) str() (any, error) {
 		switch {
 		case c == '"':
 			p.pos++
-			return string(buf), nil
+			return validUTF8(string(buf)), nil
 		case c < 0x20:
 			return nil, p.errorf("control character in string")
 		case c != '\\':
@@ -369,6 +370,15 @@ func parseNumber(s string, isFloat bool) any {
 	}
 	f, _ := strconv.ParseFloat(s, 64)
 	return f
+}
+
+// validUTF8 replaces invalid UTF-8 sequences with U+FFFD, as encoding/json
+// does, so that every parsed string marshals back to the same value.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // ParseNumber parses JSON number text (as found in a definition or an
