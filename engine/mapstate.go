@@ -329,13 +329,13 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 	runOne := func(i int) {
 		it := &thread{ex: t.ex, ctx: ctx, vars: &scope{parent: t.vars}, silent: silent}
 		if !silent {
-			it.name = t.child('m', i)
+			it.name = t.child('m', i, r.sc.retry)
 			it.q = t.ex.queue(it.name)
 		}
 		mu.Lock()
 		it.last = lastInner
 		mu.Unlock()
-		if ctx.Err() != nil {
+		if ctx.Err() != nil && it.peek() == nil {
 			return
 		}
 		if it.recording() {
@@ -411,19 +411,35 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 	if conc <= 0 || conc > n {
 		conc = n
 	}
+	skipUnstarted := !silent && t.cancelledInRecord('m', n, r.sc.retry)
 	if conc == 1 {
 		for i := 0; i < n && ctx.Err() == nil; i++ {
+			if !silent && t.neverStarted('m', i, r.sc.retry, skipUnstarted) {
+				aborted = true
+				continue
+			}
 			runOne(i)
 		}
 	} else {
 		sem := make(chan struct{}, conc)
 		for i := 0; i < n; i++ {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
+			if !silent && t.neverStarted('m', i, r.sc.retry, skipUnstarted) {
+				aborted = true
+				continue
 			}
-			if ctx.Err() != nil {
-				break
+			if !silent && t.hasRecorded('m', i, r.sc.retry) {
+				// Resuming: the recording shows it ran; it replays even
+				// when a new failure cancelled the others.
+				sem <- struct{}{}
+			} else {
+				if ctx.Err() != nil {
+					continue
+				}
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					continue
+				}
 			}
 			wg.Add(1)
 			go func(i int) {
@@ -437,7 +453,7 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 	if first != nil {
 		return nil, first
 	}
-	if t.ctx.Err() != nil {
+	if t.cancelled() {
 		return nil, t.aborted()
 	}
 	if aborted {

@@ -45,7 +45,7 @@ func (t *thread) runParallel(st *asl.State, raw any) (string, any, *failure) {
 			return "", nil, f
 		}
 		t.simpleEvent(history.ParallelStateStarted)
-		results, f := t.runBranches(st.Branches, eff)
+		results, f := t.runBranches(st.Branches, eff, r.sc.retry)
 		if f == nil {
 			t.simpleEventPrev(history.ParallelStateSucceeded, t.last)
 			n, out, f := t.stateResult(r, raw, results)
@@ -83,7 +83,7 @@ func (t *thread) runParallel(st *asl.State, raw any) (string, any, *failure) {
 // runBranches runs every branch concurrently on the same input. On success
 // t.last is the latest branch event; on failure the first failing branch's
 // failure is returned after the others were aborted.
-func (t *thread) runBranches(branches []*asl.StateMachine, input any) ([]any, *failure) {
+func (t *thread) runBranches(branches []*asl.StateMachine, input any, attempt int64) ([]any, *failure) {
 	ctx, cancel := context.WithCancel(t.ctx)
 	defer cancel()
 	results := make([]any, len(branches))
@@ -95,13 +95,18 @@ func (t *thread) runBranches(branches []*asl.StateMachine, input any) ([]any, *f
 		aborted bool
 	)
 	start := t.last
+	skipUnstarted := !t.silent && t.cancelledInRecord('b', len(branches), attempt)
 	for i, b := range branches {
+		if !t.silent && t.neverStarted('b', i, attempt, skipUnstarted) {
+			aborted = true
+			continue
+		}
 		wg.Add(1)
 		go func(i int, b *asl.StateMachine) {
 			defer wg.Done()
 			bt := &thread{ex: t.ex, ctx: ctx, last: start, vars: &scope{parent: t.vars}, silent: t.silent}
 			if !t.silent {
-				bt.name = t.child('b', i)
+				bt.name = t.child('b', i, attempt)
 				bt.q = t.ex.queue(bt.name)
 			}
 			out, f := bt.runMachine(b, input)
@@ -125,7 +130,7 @@ func (t *thread) runBranches(branches []*asl.StateMachine, input any) ([]any, *f
 	if first != nil {
 		return nil, first
 	}
-	if t.ctx.Err() != nil {
+	if t.cancelled() {
 		return nil, t.aborted()
 	}
 	if aborted {

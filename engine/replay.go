@@ -244,12 +244,18 @@ func (t *thread) peek() *history.Event {
 	return &q.events[q.pos]
 }
 
-// child names a Parallel branch ('b') or Map iteration ('m') thread.
-func (t *thread) child(kind byte, i int) string {
+// child names a Parallel branch ('b') or Map iteration ('m') thread. A
+// retry attempt of the Map or Parallel gets names of its own ("m3r1"): the
+// iterations an attempt started before it failed depend on timing, so two
+// attempts must never share a thread's recorded events.
+func (t *thread) child(kind byte, i int, attempt int64) string {
 	if t.ex.rec == nil {
 		return ""
 	}
 	n := string(kind) + strconv.Itoa(i)
+	if attempt > 0 {
+		n += "r" + strconv.FormatInt(attempt, 10)
+	}
 	if t.name != "" {
 		n = t.name + "/" + n
 	}
@@ -277,7 +283,7 @@ func (t *thread) sleepFrom(at time.Time, d time.Duration) error {
 			if isAbort(rev.Type) {
 				return errReplayAbort
 			}
-			return t.ctx.Err()
+			return nil
 		}
 		if !at.IsZero() {
 			d = at.Add(d).Sub(t.ex.now())
@@ -427,4 +433,69 @@ func (t *thread) abortedAlone() *failure {
 	}
 	t.ex.mu.Unlock()
 	return t.aborted()
+}
+
+// neverStarted tells, when resuming, a Map iteration or Parallel branch
+// that the recorded history shows was never started: it has no recorded
+// events, and either the parent's own recorded events go on past its
+// children (they had all ended) or a sibling recorded an abort (the
+// attempt was cancelled, and nothing starts after that). Replay skips it,
+// as the original run did: a replaying sibling that was aborted frees its
+// slot before the failure that caused the abort is replayed.
+func (t *thread) neverStarted(kind byte, i int, attempt int64, cancelled bool) bool {
+	if t.ex.replay == nil || (!cancelled && t.peek() == nil) {
+		return false
+	}
+	q := t.ex.queue(t.child(kind, i, attempt))
+	return q == nil || len(q.events) == 0
+}
+
+// hasRecorded tells whether a child thread has recorded events left.
+func (t *thread) hasRecorded(kind byte, i int, attempt int64) bool {
+	if t.ex.replay == nil || t.ex.replayOff.Load() {
+		return false
+	}
+	q := t.ex.queue(t.child(kind, i, attempt))
+	return q != nil && q.pos < len(q.events)
+}
+
+// cancelledInRecord tells whether any child thread of this attempt (or a
+// thread nested in one) recorded an abort.
+func (t *thread) cancelledInRecord(kind byte, n int, attempt int64) bool {
+	if t.ex.replay == nil {
+		return false
+	}
+	names := make(map[string]bool, n)
+	for i := 0; i < n; i++ {
+		names[t.child(kind, i, attempt)] = true
+	}
+	base := 0
+	if t.name != "" {
+		base = len(t.name) + 1
+	}
+	for name, q := range t.ex.replay {
+		if len(name) <= base || (base > 0 && !strings.HasPrefix(name, t.name+"/")) {
+			continue
+		}
+		top := name
+		if j := strings.IndexByte(name[base:], '/'); j >= 0 {
+			top = name[:base+j]
+		}
+		if !names[top] {
+			continue
+		}
+		for k := range q.events {
+			if isAbort(q.events[k].Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cancelled tells whether the thread must stop: its context is done and,
+// when resuming, its recorded history does not go on (a recorded thread
+// replays to its end even when a new failure cancelled its siblings).
+func (t *thread) cancelled() bool {
+	return t.ctx.Err() != nil && t.peek() == nil
 }

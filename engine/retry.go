@@ -75,7 +75,7 @@ func (t *thread) sleepRetry(secs float64) bool {
 	if err := t.sleepFrom(t.lastAt, t.ex.e.scaled(secs)); err != nil {
 		return false
 	}
-	return t.ctx.Err() == nil
+	return !t.cancelled()
 }
 
 // errorOutput is the Error Output a catcher receives.

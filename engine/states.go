@@ -29,7 +29,7 @@ var eventTypes = map[asl.StateType][2]history.EventType{
 func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
 	name := sm.StartAt
 	for {
-		if t.ctx.Err() != nil {
+		if t.ctx.Err() != nil && t.peek() == nil {
 			return nil, t.aborted()
 		}
 		st := sm.States[name]
@@ -454,7 +454,7 @@ func (t *thread) runWait(st *asl.State, raw any) (string, any, *failure) {
 	}
 	if secs > 0 {
 		t.ex.flush()
-		if err := t.sleepFrom(r.at, t.ex.e.scaled(secs)); err != nil || t.ctx.Err() != nil {
+		if err := t.sleepFrom(r.at, t.ex.e.scaled(secs)); err != nil || t.cancelled() {
 			t.abortEvent(history.WaitStateAborted)
 			return "", nil, t.aborted()
 		}

@@ -281,7 +281,7 @@ func (t *thread) runTask(st *asl.State, raw any) (string, any, *failure) {
 		} else {
 			result, fe = t.invoke(task, info)
 		}
-		if t.ctx.Err() != nil || fe == errReplayAbort {
+		if t.cancelled() || fe == errReplayAbort {
 			t.abortEvent(history.TaskStateAborted)
 			return "", nil, t.aborted()
 		}
