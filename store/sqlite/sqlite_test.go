@@ -169,3 +169,41 @@ func TestGroupCommit(t *testing.T) {
 		t.Fatalf("stats %+v: writes should share commits", st)
 	}
 }
+
+func TestActivities(t *testing.T) {
+	storetest.RunActivities(t, func(t *testing.T) store.ActivityStore {
+		s := open(t, filepath.Join(t.TempDir(), "a.db"))
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// TestMigrate_FromOlder opens a database at schema version 1: the newer
+// migrations are applied.
+func TestMigrate_FromOlder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	s := open(t, path)
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DROP TABLE activities; DELETE FROM schema_version WHERE version > 1`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s = open(t, path)
+	defer s.Close()
+	if err := s.CreateActivity(context.Background(), &store.Activity{ARN: "arn:a", Name: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	db, err = sql.Open("sqlite", path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v int
+	if err := db.QueryRow(`SELECT max(version) FROM schema_version`).Scan(&v); err != nil || v != sqlite.SchemaVersion() || v < 2 {
+		t.Fatalf("version %d (%v), want %d", v, err, sqlite.SchemaVersion())
+	}
+}
