@@ -227,3 +227,24 @@ func TestConcurrentPollers(t *testing.T) {
 		t.Fatalf("%d tasks delivered, want %d", len(seen), n)
 	}
 }
+
+// FuzzActivityAPI checks that no request body to the activity and task
+// token operations gets a 500 or a non-JSON answer.
+func FuzzActivityAPI(f *testing.F) {
+	actions := []string{"CreateActivity", "DescribeActivity", "DeleteActivity", "ListActivities",
+		"GetActivityTask", "SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"}
+	for i := range actions {
+		f.Add(uint8(i), `{}`)
+		f.Add(uint8(i), `{"name":"a","activityArn":"`+actPrefix+`a","taskToken":"AQB","output":"{}","maxResults":1}`)
+		f.Add(uint8(i), `{"activityArn":5,"taskToken":null,"error":"`+strings.Repeat("e", 300)+`"}`)
+		f.Add(uint8(i), `[`)
+	}
+	s := newActivityServer(f, 5*time.Millisecond)
+	f.Fuzz(func(t *testing.T, which uint8, body string) {
+		action := actions[int(which)%len(actions)]
+		r := call(t, s, action, body)
+		if r.status != 200 && r.status != 400 {
+			t.Fatalf("%s %q: status %d %s", action, body, r.status, r.raw)
+		}
+	})
+}
