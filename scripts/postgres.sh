@@ -19,11 +19,18 @@
 #   export STEPWELL_TEST_POSTGRES_DSN=$(scripts/postgres.sh)
 #   go test ./store/postgres/
 #
-# Environment: STEPWELL_PG_DIR (default ${TMPDIR:-/tmp}/stepwell-postgres),
+# Environment: STEPWELL_PG_DIR (default ${TMPDIR:-/tmp}/stepwell-postgres;
+# /tmp/stepwell-postgres as root),
 # STEPWELL_PG_PORT (default 54329: only names the socket file).
 set -euo pipefail
 
-dir=${STEPWELL_PG_DIR:-${TMPDIR:-/tmp}/stepwell-postgres}
+if [ "$(id -u)" = 0 ]; then
+	# As root the server runs as postgres, which must reach the directory:
+	# not under a private TMPDIR.
+	dir=${STEPWELL_PG_DIR:-/tmp/stepwell-postgres}
+else
+	dir=${STEPWELL_PG_DIR:-${TMPDIR:-/tmp}/stepwell-postgres}
+fi
 port=${STEPWELL_PG_PORT:-54329}
 db=stepwell
 cmd=${1:-start}
