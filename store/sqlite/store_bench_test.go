@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -65,6 +66,12 @@ func BenchmarkStoreSteps(b *testing.B) {
 	close(work)
 	wg.Wait()
 	el := time.Since(start)
+	if fi, err := os.Stat(s.Path() + "-wal"); err == nil {
+		b.ReportMetric(float64(fi.Size())/1e6, "wal-MB")
+	}
+	if fi, err := os.Stat(s.Path()); err == nil {
+		b.ReportMetric(float64(fi.Size())/1e6, "db-MB")
+	}
 	b.ReportMetric(float64(n*steps)/el.Seconds(), "steps/s")
 	st := s.Stats()
 	b.ReportMetric(float64(st.Commits)/el.Seconds(), "commits/s")
