@@ -96,6 +96,23 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if !strings.Contains(dsn, "pool_max_conns") {
 		cfg.MaxConns = max(cfg.MaxConns, writers+16)
 	}
+	if _, set := cfg.ConnConfig.RuntimeParams["synchronous_commit"]; !set {
+		// An acknowledged write must be durable: a server configured with
+		// synchronous_commit=off is overridden for Stepwell's sessions
+		// (unless the DSN asks for it explicitly). Stronger settings
+		// (remote_write, remote_apply) are kept.
+		cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+			var v string
+			if err := conn.QueryRow(ctx, `SELECT current_setting('synchronous_commit')`).Scan(&v); err != nil {
+				return err
+			}
+			if v == "off" {
+				_, err := conn.Exec(ctx, `SET synchronous_commit TO on`)
+				return err
+			}
+			return nil
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)

@@ -353,3 +353,36 @@ func BenchmarkAppendHistoryParallel(b *testing.B) {
 		}
 	})
 }
+
+// Sessions commit durably even if the server's setting (here: a startup
+// option) is synchronous_commit=off, unless the DSN sets it itself.
+func TestSynchronousCommitForced(t *testing.T) {
+	dsn := freshSchema(t)
+	ctx := context.Background()
+	if !strings.HasPrefix(dsn, "postgres") {
+		t.Skip("needs a postgres:// DSN")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("options", "-c synchronous_commit=off")
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20") // pgx reads + literally
+	for _, tt := range []struct {
+		dsn, want string
+	}{
+		{u.String(), "on"},
+		{u.String() + "&synchronous_commit=off", "off"},
+		{dsn, "on"},
+	} {
+		s := open(t, tt.dsn)
+		var v string
+		if err := s.QueryRowForTest(ctx, `SELECT current_setting('synchronous_commit')`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if v != tt.want {
+			t.Fatalf("%s: synchronous_commit %q, want %q", tt.dsn, v, tt.want)
+		}
+	}
+}
