@@ -207,3 +207,42 @@ func TestMigrate_FromOlder(t *testing.T) {
 		t.Fatalf("version %d (%v), want %d", v, err, sqlite.SchemaVersion())
 	}
 }
+
+func TestReopenExecution(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "s.db"))
+	defer s.Close()
+	x := &store.Execution{ARN: "arn:x", StateMachineARN: "arn:sm", Status: store.StatusRunning, StartDate: time.Unix(1, 0)}
+	if err := s.CreateExecution(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	ev := func(id int64, typ history.EventType) []history.Event {
+		return []history.Event{{ID: id, PreviousEventID: id - 1, Type: typ, Timestamp: time.Unix(id, 0)}}
+	}
+	if err := s.ReopenExecution(ctx, x.ARN, ev(1, history.ExecutionRedriven)); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("reopen running: %v", err)
+	}
+	if err := s.ReopenExecution(ctx, "arn:nope", nil); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("reopen missing: %v", err)
+	}
+	if err := s.AppendHistory(ctx, x.ARN, ev(1, history.ExecutionFailed), &store.End{Status: store.StatusFailed, StopDate: time.Unix(9, 0), Error: strp("E")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReopenExecution(ctx, x.ARN, ev(3, history.ExecutionRedriven)); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("reopen with a gap: %v", err)
+	}
+	if err := s.ReopenExecution(ctx, x.ARN, ev(2, history.ExecutionRedriven)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetExecution(ctx, x.ARN)
+	if err != nil || got.Status != store.StatusRunning || !got.StopDate.IsZero() || got.Error != nil {
+		t.Fatalf("reopened %+v, %v", got, err)
+	}
+	if err := s.AppendHistory(ctx, x.ARN, ev(3, history.PassStateEntered), nil); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := s.History(ctx, x.ARN, false, store.Page{Limit: 10})
+	if err != nil || len(evs) != 3 || evs[1].Type != history.ExecutionRedriven {
+		t.Fatalf("history %+v, %v", evs, err)
+	}
+}

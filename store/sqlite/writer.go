@@ -418,3 +418,61 @@ func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error
 		}
 	}
 }
+
+var _ store.Reopener = (*Store)(nil)
+
+// ReopenExecution implements store.Reopener: in one durable write, a
+// closed execution becomes RUNNING again (stop date, output, error and
+// cause cleared) and events are appended to its history.
+func (s *Store) ReopenExecution(ctx context.Context, arn string, events []history.Event) error {
+	var blob []byte
+	var first, last int64
+	if len(events) > 0 {
+		first, last = events[0].ID, events[len(events)-1].ID
+		for i := range events {
+			if events[i].ID != first+int64(i) {
+				return fmt.Errorf("reopen: event ids not consecutive at %d: %w", events[i].ID, store.ErrConflict)
+			}
+		}
+		var err error
+		if blob, err = encodeEvents(make([]byte, 0, 256*len(events)), events); err != nil {
+			return err
+		}
+	}
+	return s.w.do(func(w *writer) (error, error) {
+		if w.running[arn] != nil {
+			return store.ErrConflict, nil
+		}
+		var seq int64
+		var status string
+		err := w.lookExec.QueryRow(arn).Scan(&seq, &status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if status == store.StatusRunning {
+			return store.ErrConflict, nil
+		}
+		var prev sql.NullInt64
+		if err := w.maxHist.QueryRow(seq).Scan(&prev); err != nil {
+			return nil, err
+		}
+		x := &xstate{seq: seq, last: prev.Int64}
+		if blob != nil {
+			if first != x.last+1 {
+				return fmt.Errorf("reopen: event id %d after %d: %w", first, x.last, store.ErrConflict), nil
+			}
+			if _, err := w.insHist.Exec(seq, last, first, blob); err != nil {
+				return nil, err
+			}
+			x.last = last
+		}
+		if _, err := w.closeExec.Exec(store.StatusRunning, 0, nil, nil, nil, seq); err != nil {
+			return nil, err
+		}
+		w.running[arn] = x
+		return nil, nil
+	})
+}
