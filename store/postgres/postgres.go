@@ -48,8 +48,11 @@ const (
 	// writers is the number of group-commit writer goroutines (and
 	// connections they use at most).
 	writers = 2
-	// maxBatch bounds how many AppendHistory calls share one transaction.
-	maxBatch = 1024
+	// maxBatch bounds how many AppendHistory calls share one transaction,
+	// and maxBatchBytes roughly how much data they carry (one larger call
+	// still goes alone).
+	maxBatch      = 1024
+	maxBatchBytes = 8 << 20
 	// writeTimeout bounds one group-commit transaction.
 	writeTimeout = time.Minute
 	// deleteChunk is how many executions DeleteClosedBefore deletes per
@@ -79,6 +82,7 @@ type appendReq struct {
 	events  []history.Event
 	details [][]byte // events' JSON, encoded by the caller
 	end     *store.End
+	size    int   // bytes of event details and end payloads
 	err     error // set by the writer: the request's own rejection
 	done    chan error
 }
@@ -541,6 +545,14 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 				return fmt.Errorf("append history: encode event %d: %w", events[i].ID, err)
 			}
 			req.details[i] = b
+			req.size += len(b)
+		}
+	}
+	if end != nil {
+		for _, p := range []*string{end.Output, end.Error, end.Cause} {
+			if p != nil {
+				req.size += len(*p)
+			}
 		}
 	}
 	s.mu.RLock()
@@ -565,14 +577,16 @@ func (s *Store) writer(q chan *appendReq) {
 	batch := make([]*appendReq, 0, maxBatch)
 	for first := range q {
 		batch = append(batch[:0], first)
+		size := first.size
 	drain:
-		for len(batch) < maxBatch {
+		for len(batch) < maxBatch && size < maxBatchBytes {
 			select {
 			case r, ok := <-q:
 				if !ok {
 					break drain
 				}
 				batch = append(batch, r)
+				size += r.size
 			default:
 				break drain
 			}

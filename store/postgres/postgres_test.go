@@ -386,3 +386,42 @@ func TestSynchronousCommitForced(t *testing.T) {
 		}
 	}
 }
+
+// Large payloads from many executions at once are split over several
+// transactions and all arrive.
+func TestLargeBatches(t *testing.T) {
+	s := open(t, freshSchema(t))
+	ctx := context.Background()
+	big := strings.Repeat("x", 1<<20)
+	const n = 24
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		x := newExec(t, s, fmt.Sprint("big", i))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := event(1)
+			e.StateEnteredEventDetails.Input = big
+			errs <- s.AppendHistory(ctx, x.ARN, []history.Event{e}, &store.End{Status: store.StatusSucceeded, StopDate: time.Now(), Output: &big})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.GetExecution(ctx, "arn:aws:states:us-east-1:123456789012:execution:m:big7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := s.History(ctx, got.ARN, false, store.Page{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Output == nil || *got.Output != big || len(evs) != 1 || evs[0].StateEnteredEventDetails.Input != big {
+		t.Fatal("large payload did not round-trip")
+	}
+}
