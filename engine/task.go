@@ -200,12 +200,15 @@ func (t *thread) runTask(st *asl.State, raw any) (string, any, *failure) {
 	r := t.enter(st, raw)
 	info := classify(st.Resource)
 	r.sc.withRetry = true
-	if r.env.Context != nil && !info.callback {
+	// .sync tasks have a token too: SendTaskSuccess or SendTaskFailure
+	// on it completes them early, as on AWS.
+	tokened := info.callback || (info.kind == resService && strings.Contains(info.resource, ".sync"))
+	if r.env.Context != nil && !tokened {
 		t.refreshContext(r)
 	}
 	var rs retries
 	for {
-		if info.callback {
+		if tokened {
 			// Every attempt gets a new token (after a timeout, AWS's retry
 			// does too).
 			r.sc.token = t.newToken()

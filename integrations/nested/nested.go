@@ -176,6 +176,9 @@ func (inv *Invoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 			return resp, err
 		})
 	}
+	if mode != modeRequestResponse && t.TaskToken != "" && inv.Tokens != nil {
+		return inv.syncWithToken(ctx, t, mode == modeSync2, start)
+	}
 	started, resp, err := start(ctx)
 	if err != nil {
 		return nil, err
@@ -187,21 +190,83 @@ func (inv *Invoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 		t.Submitted(resp)
 	}
 	x, err := inv.svc.WaitExecution(ctx, started.ExecutionARN)
+	return inv.ended(ctx, started.ExecutionARN, x, err, mode == modeSync2)
+}
+
+// ended turns a .sync child's end (or the wait's error) into the task's
+// result.
+func (inv *Invoker) ended(ctx context.Context, arn string, x *Execution, err error, parsed bool) (any, error) {
 	if err != nil {
 		if ctx.Err() != nil {
 			// A server shutdown leaves both running, to resume together.
 			if !errors.Is(context.Cause(ctx), engine.ErrShutdown) {
-				inv.stopChild(started.ExecutionARN)
+				inv.stopChild(arn)
 			}
 			return nil, ctx.Err()
 		}
 		return nil, inv.serviceError(ctx, err)
 	}
-	desc := describe(x, mode == modeSync2)
+	desc := describe(x, parsed)
 	if x.Status == "SUCCEEDED" {
 		return desc, nil
 	}
 	return nil, fault.New(fault.TaskFailed, value.String(desc))
+}
+
+type outcome struct {
+	v   any
+	err error
+}
+
+// syncWithToken runs a .sync task that has a task token: it ends when the
+// child ends or, earlier, when SendTaskSuccess or SendTaskFailure names the
+// token (the child then keeps running, as on AWS).
+func (inv *Invoker) syncWithToken(ctx context.Context, t *engine.Task, parsed bool,
+	start func(context.Context) (*Started, any, error)) (any, error) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	startedc := make(chan *Started, 1)
+	tok := make(chan outcome, 1)
+	go func() {
+		// Await opens the token before the child starts and records
+		// TaskSubmitted with the StartExecution response.
+		v, err := inv.Tokens.Await(wctx, t, func(ctx context.Context) (any, error) {
+			s, resp, err := start(ctx)
+			if err != nil {
+				return nil, err
+			}
+			startedc <- s
+			return resp, nil
+		})
+		tok <- outcome{v, err}
+	}()
+	var started *Started
+	select {
+	case started = <-startedc:
+	case o := <-tok:
+		if o.err != nil && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return o.v, o.err // the start failed, or the token was completed at once
+	}
+	type end struct {
+		x   *Execution
+		err error
+	}
+	child := make(chan end, 1)
+	go func() {
+		x, err := inv.svc.WaitExecution(wctx, started.ExecutionARN)
+		child <- end{x, err}
+	}()
+	select {
+	case o := <-tok:
+		if o.err != nil && ctx.Err() != nil {
+			return inv.ended(ctx, started.ExecutionARN, nil, ctx.Err(), parsed)
+		}
+		return o.v, o.err
+	case c := <-child:
+		return inv.ended(ctx, started.ExecutionARN, c.x, c.err, parsed)
+	}
 }
 
 // stopChild makes AWS's best-effort cancellation of a .sync child.

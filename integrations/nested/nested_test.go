@@ -233,3 +233,80 @@ func TestShutdownLeavesChild(t *testing.T) {
 		t.Errorf("err = %v, stopped = %v", err, svc.stopped)
 	}
 }
+
+// broker completes a token when complete is closed (or sent a value).
+type broker struct {
+	complete chan any
+	awaited  chan error // the Await's end
+}
+
+func (b *broker) Await(ctx context.Context, t *engine.Task, submit func(context.Context) (any, error)) (any, error) {
+	resp, err := submit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t.Submitted(resp)
+	select {
+	case v := <-b.complete:
+		b.awaited <- nil
+		return v, nil
+	case <-ctx.Done():
+		b.awaited <- ctx.Err()
+		return nil, ctx.Err()
+	}
+}
+
+func TestSyncWithToken(t *testing.T) {
+	newTask := func() (*engine.Task, *int) {
+		n := 0
+		return &engine.Task{Resource: "arn:aws:states:::states:startExecution.sync", Input: params(`{}`), TaskToken: "tok",
+			Submitted: func(any) { n++ }}, &n
+	}
+	// The callback comes first: its output is the result; the child runs on.
+	svc := &fakeService{end: func(StartRequest) *Execution { return nil }}
+	b := &broker{complete: make(chan any, 1), awaited: make(chan error, 1)}
+	inv := New(svc)
+	inv.Tokens = b
+	b.complete <- "early"
+	task, submitted := newTask()
+	res, err := inv.Invoke(context.Background(), task)
+	if err != nil || res != "early" || *submitted != 1 || len(svc.stopped) != 0 {
+		t.Errorf("callback first: %v, %v, submitted %d, stopped %v", res, err, *submitted, svc.stopped)
+	}
+
+	// The child ends first: its description is the result and the token closes.
+	svc = &fakeService{end: succeed(`{"x":1}`)}
+	b = &broker{complete: make(chan any), awaited: make(chan error, 1)}
+	inv = New(svc)
+	inv.Tokens = b
+	task, _ = newTask()
+	res, err = inv.Invoke(context.Background(), task)
+	if err != nil || !strings.Contains(value.String(res), `"Output":"{\"x\":1}"`) {
+		t.Errorf("child first: %v, %v", res, err)
+	}
+	if aerr := <-b.awaited; !errors.Is(aerr, context.Canceled) {
+		t.Errorf("token after the child ended: %v", aerr)
+	}
+
+	// The parent is stopped: the child is stopped too.
+	svc = &fakeService{end: func(StartRequest) *Execution { return nil }}
+	b = &broker{complete: make(chan any), awaited: make(chan error, 1)}
+	inv = New(svc)
+	inv.Tokens = b
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	task, _ = newTask()
+	if _, err = inv.Invoke(ctx, task); !errors.Is(err, context.DeadlineExceeded) || len(svc.stopped) != 1 {
+		t.Errorf("stopped parent: %v, stopped %v", err, svc.stopped)
+	}
+
+	// A start that fails fails the task.
+	svc = &fakeService{err: &APIError{Code: "StateMachineDoesNotExist", Message: "m"}}
+	inv = New(svc)
+	inv.Tokens = &broker{complete: make(chan any), awaited: make(chan error, 1)}
+	task, _ = newTask()
+	var fe *fault.Error
+	if _, err = inv.Invoke(context.Background(), task); !errors.As(err, &fe) || fe.Name != "StepFunctions.StateMachineDoesNotExistException" {
+		t.Errorf("failed start: %v", err)
+	}
+}

@@ -238,7 +238,7 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 		// Executions started with "#TestCase" use the mock configuration.
 		TestCases: testCases,
 	})
-	local.srv = srv
+	local.srv, local.tokens = srv, tasks
 	s := &Server{API: srv, Store: st, StoreInfo: info, fence: fence}
 	s.resumed = newResumer(fence, eng, logger)
 	fence.resumed = s.resumed

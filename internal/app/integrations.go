@@ -24,7 +24,11 @@ func newRouter(c Config, svc nested.Service, conns httptask.Connections) *integr
 	h.Region = c.Region
 	router.Handle(httptask.Handles, h)
 	if svc != nil {
-		router.Handle(nested.Handles, nested.New(svc))
+		n := nested.New(svc)
+		if tw, ok := svc.(nested.TokenWaiter); ok {
+			n.Tokens = tw // .sync tasks complete early on their token
+		}
+		router.Handle(nested.Handles, n)
 	}
 	return router
 }

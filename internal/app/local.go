@@ -11,18 +11,33 @@ import (
 	"time"
 
 	"github.com/stepwell/stepwell/api"
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/integrations/nested"
 )
 
 // localAPI calls the server's own Step Functions API in process, so that
 // integrations which start executions (states:startExecution) go through
 // exactly what a client's request would: validation, errors, test cases.
-// It implements nested.Service. srv is set once the server exists.
+// It implements nested.Service, and nested.TokenWaiter through tokens.
+// srv and tokens are set once the server exists.
 type localAPI struct {
-	srv *api.Server
+	srv    *api.Server
+	tokens nested.TokenWaiter
 }
 
-var _ nested.Service = (*localAPI)(nil)
+var (
+	_ nested.Service     = (*localAPI)(nil)
+	_ nested.TokenWaiter = (*localAPI)(nil)
+)
+
+// Await implements nested.TokenWaiter with the server's task tokens.
+func (l *localAPI) Await(ctx context.Context, t *engine.Task, submit func(ctx context.Context) (any, error)) (any, error) {
+	if l.tokens == nil {
+		return nil, fault.New(fault.Runtime, "The resource '"+t.Resource+"' needs task tokens, which this server does not provide.")
+	}
+	return l.tokens.Await(ctx, t, submit)
+}
 
 // memResponse is an http.ResponseWriter that keeps the response in memory.
 type memResponse struct {
