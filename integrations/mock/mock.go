@@ -218,7 +218,7 @@ func parseAnswer(key string, v any) (answer, error) {
 	case hasThrow:
 		t, ok := tv.(*value.Object)
 		if !ok {
-			return a, fmt.Errorf("Throw must be an object with Error and Cause, got %s", value.TypeName(tv))
+			return a, fmt.Errorf("the Throw must be an object with Error and Cause, got %s", value.TypeName(tv))
 		}
 		e := &fault.Error{}
 		if ev, ok := t.Get("Error"); ok {
