@@ -194,6 +194,7 @@ func init() {
 		"ListMapRuns":                      (*Server).listMapRuns,
 		"UpdateMapRun":                     (*Server).updateMapRun,
 		"TestState":                        (*Server).testState,
+		"RedriveExecution":                 (*Server).redriveExecution,
 		"CreateActivity":                   (*Server).createActivity,
 		"DescribeActivity":                 (*Server).describeActivity,
 		"DeleteActivity":                   (*Server).deleteActivity,
@@ -207,9 +208,7 @@ func init() {
 
 // notYet lists the operations of the Step Functions API that Stepwell does
 // not implement yet; they answer UnsupportedOperation.
-var notYet = map[string]bool{
-	"RedriveExecution": true,
-}
+var notYet = map[string]bool{}
 
 const targetPrefix = "AWSStepFunctions."
 

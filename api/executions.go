@@ -178,7 +178,12 @@ func (s *Server) launch(st store.Store, ex *engine.Execution, express bool, extr
 	}
 	s.wg.Add(1)
 	s.mu.Lock()
-	run := s.eng.Start(ctx, ex, rec)
+	var run *engine.Run
+	if extra != nil && extra.redrive != nil {
+		run = s.eng.Resume(ctx, ex, extra.redrive.replay, rec) // redrive.go
+	} else {
+		run = s.eng.Start(ctx, ex, rec)
+	}
 	s.runs[ex.ARN] = run
 	s.mu.Unlock()
 	go func() {
@@ -473,6 +478,7 @@ type describeExecutionOutput struct {
 	StateMachineVersionArn string       `json:"stateMachineVersionArn,omitempty"`
 	StateMachineAliasArn   string       `json:"stateMachineAliasArn,omitempty"`
 	RedriveCount           *int         `json:"redriveCount,omitempty"`
+	RedriveDate            *epoch       `json:"redriveDate,omitempty"`
 	RedriveStatus          string       `json:"redriveStatus,omitempty"`
 	RedriveStatusReason    string       `json:"redriveStatusReason,omitempty"`
 }
@@ -511,8 +517,8 @@ func (s *Server) describeExecution(ctx context.Context, body []byte) (any, error
 		}
 	}
 	if x.Type != typeExpress {
-		zero := 0
-		out.RedriveCount = &zero
+		rc := int(meta.RedriveCount)
+		out.RedriveCount, out.RedriveDate = &rc, epochPtr(meta.RedriveDate)
 		switch x.Status {
 		case store.StatusRunning, store.StatusSucceeded:
 			out.RedriveStatus = "NOT_REDRIVABLE"
@@ -542,6 +548,8 @@ type executionListItem struct {
 	StopDate               *epoch `json:"stopDate,omitempty"`
 	StateMachineVersionArn string `json:"stateMachineVersionArn,omitempty"`
 	StateMachineAliasArn   string `json:"stateMachineAliasArn,omitempty"`
+	RedriveCount           *int   `json:"redriveCount,omitempty"`
+	RedriveDate            *epoch `json:"redriveDate,omitempty"`
 }
 
 type listExecutionsOutput struct {
@@ -594,9 +602,6 @@ func (s *Server) listExecutions(ctx context.Context, body []byte) (any, error) {
 		return nil, errTypeNotSupported()
 	}
 	out := listExecutionsOutput{Executions: []executionListItem{}}
-	if deref(in.RedriveFilter) == "REDRIVEN" {
-		return out, nil // nothing is ever redriven yet
-	}
 	items, next, err := s.st.ListExecutions(ctx, store.ExecutionFilter{StateMachineARN: sm.ARN, Status: deref(in.StatusFilter)},
 		store.Page{Limit: pageSize(in.MaxResults), Token: deref(in.NextToken)})
 	if err != nil {
@@ -608,10 +613,15 @@ func (s *Server) listExecutions(ctx context.Context, body []byte) (any, error) {
 			continue
 		}
 		meta := s.executionMeta(ctx, x.ARN)
+		if rf := deref(in.RedriveFilter); (rf == "REDRIVEN" && meta.RedriveCount == 0) || (rf == "NOT_REDRIVEN" && meta.RedriveCount > 0) {
+			continue
+		}
+		rc := int(meta.RedriveCount)
 		out.Executions = append(out.Executions, executionListItem{
 			ExecutionArn: x.ARN, StateMachineArn: x.StateMachineARN, Name: x.Name, Status: x.Status,
 			StartDate: epoch(x.StartDate), StopDate: epochPtr(x.StopDate),
 			StateMachineVersionArn: meta.VersionARN, StateMachineAliasArn: meta.AliasARN,
+			RedriveCount: &rc, RedriveDate: epochPtr(meta.RedriveDate),
 		})
 	}
 	return out, nil

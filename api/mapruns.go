@@ -45,6 +45,9 @@ type recExtra struct {
 	// per line of control (event Thread): the Map state being entered and
 	// its item count, and the Map Run in progress
 	threads map[string]*mapThread
+	// A redriven execution replays redrive.replay (renumbered 1..K) and
+	// its new events are renumbered to follow the stored history.
+	redrive *redrivePlan
 }
 
 type mapThread struct {
@@ -56,7 +59,13 @@ type mapThread struct {
 // before returns the events to append: ExecutionStarted gains the
 // version and alias ARNs the execution was started through.
 func (x *recExtra) before(events []history.Event) []history.Event {
-	if x == nil || x.started || len(events) == 0 {
+	if x == nil || len(events) == 0 {
+		return events
+	}
+	if x.redrive != nil {
+		return x.redrive.translate(events)
+	}
+	if x.started {
 		return events
 	}
 	x.started = true

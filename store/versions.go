@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/stepwell/stepwell/history"
 )
 
 // ErrLimitExceeded is returned by PublishVersion when the machine has the
@@ -85,6 +87,25 @@ type ExecutionMeta struct {
 	AliasARN     string
 	RedriveCount int64
 	RedriveDate  time.Time
+	// ClientTokens are the latest RedriveExecution client tokens (at most
+	// 10, newest last) with the time each was first used.
+	ClientTokens []ClientToken
+}
+
+// ClientToken is a RedriveExecution idempotency token.
+type ClientToken struct {
+	Token string
+	Used  time.Time
+}
+
+// Reopener is implemented by stores that can reopen a closed execution,
+// for RedriveExecution.
+type Reopener interface {
+	// ReopenExecution sets a closed execution back to RUNNING, clearing
+	// its stop date, output, error and cause, and appends events to its
+	// history, in one write (their ids must continue the history).
+	// ErrConflict if the execution is running, ErrNotFound if absent.
+	ReopenExecution(ctx context.Context, arn string, events []history.Event) error
 }
 
 // MapRunUpdate changes a running Map Run's settings; nil fields are kept.

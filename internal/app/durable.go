@@ -173,6 +173,19 @@ func (f *fencedStore) AppendHistory(ctx context.Context, arn string, events []hi
 	return f.Store.AppendHistory(ctx, arn, events, end)
 }
 
+// ReopenExecution implements store.Reopener (RedriveExecution) when the
+// store does, and answers errors.ErrUnsupported otherwise.
+func (f *fencedStore) ReopenExecution(ctx context.Context, arn string, events []history.Event) error {
+	if f.closing.Load() {
+		return errShuttingDown
+	}
+	r, ok := f.Store.(store.Reopener)
+	if !ok {
+		return errors.ErrUnsupported
+	}
+	return r.ReopenExecution(ctx, arn, events)
+}
+
 func deref(p *string) string {
 	if p == nil {
 		return ""

@@ -6,11 +6,16 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
 )
 
-var _ store.Versions = (*Versions)(nil)
+var (
+	_ store.Versions = (*Versions)(nil)
+	_ store.Reopener = (*Store)(nil)
+)
 
 // Versions is an in-memory store.Versions.
 type Versions struct {
@@ -427,4 +432,28 @@ func (s *Versions) GetExecutionMeta(ctx context.Context, executionARN string) (s
 	defer s.mu.RUnlock()
 	m, ok := s.meta[executionARN]
 	return m, ok, nil
+}
+
+// ReopenExecution implements store.Reopener.
+func (s *Store) ReopenExecution(ctx context.Context, arn string, events []history.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.execs[arn]
+	if !ok {
+		return store.ErrNotFound
+	}
+	if e.x.Status == store.StatusRunning {
+		return store.ErrConflict
+	}
+	next := int64(len(e.events)) + 1
+	for i := range events {
+		if events[i].ID != next+int64(i) {
+			return store.ErrConflict
+		}
+	}
+	e.events = append(e.events, events...)
+	e.x.Status = store.StatusRunning
+	e.x.StopDate = time.Time{}
+	e.x.Output, e.x.Error, e.x.Cause = nil, nil, nil
+	return nil
 }

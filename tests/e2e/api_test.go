@@ -4,9 +4,16 @@ package e2e
 // coverage of every operation of the API model.
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -462,4 +469,146 @@ func TestTestState(t *testing.T) {
 	wantAPIError[*types.InvalidExecutionInput](t, err)
 	_, err = c.TestState(ctx, &sfn.TestStateInput{Definition: aws.String(task), RoleArn: aws.String("nope"), Mock: &types.MockInput{Result: aws.String(`1`)}})
 	wantAPIError[*types.InvalidArn](t, err)
+}
+
+var (
+	memOnce     sync.Once
+	memEndpoint string
+	memErr      error
+)
+
+// memoryClient is a client of a second server that keeps its state in
+// memory (the store RedriveExecution needs), started once for the package.
+func memoryClient(t *testing.T) *sfn.Client {
+	t.Helper()
+	memOnce.Do(func() { memEndpoint, memErr = startMemoryServer() })
+	if memErr != nil {
+		t.Fatal(memErr)
+	}
+	saved := endpoint
+	endpoint = memEndpoint
+	defer func() { endpoint = saved }()
+	return client(t)
+}
+
+func startMemoryServer() (string, error) {
+	dir, err := os.MkdirTemp("", "stepwell-e2e-mem-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "stepwell")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/stepwell")
+	build.Dir = "../.."
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build stepwell: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "serve", "--store", "memory", "--addr", "127.0.0.1:0", "--time-scale", "0.01", "--account-id", "111111111111")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	// The process ends with the test binary (its stderr pipe closes).
+	re := regexp.MustCompile(`listening on (http://\S+)`)
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			go func() {
+				for sc.Scan() {
+				}
+			}()
+			return m[1], nil
+		}
+	}
+	return "", errors.New("the memory-store server exited before listening")
+}
+
+func TestRedriveExecution(t *testing.T) {
+	ctx := context.Background()
+	// Errors that do not depend on the store.
+	main := client(t)
+	_, err := main.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String("arn:aws:states:us-east-1:111111111111:execution:none:none")})
+	wantAPIError[*types.ExecutionDoesNotExist](t, err)
+	_, err = main.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String("not-an-arn")})
+	wantAPIError[*types.InvalidArn](t, err)
+	ok := createMachine(t, main, "redrive-ok", passDef, "")
+	st, err := main.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(ok)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, main, *st.ExecutionArn)
+	_, err = main.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: st.ExecutionArn})
+	wantAPIError[*types.ExecutionNotRedrivable](t, err)
+
+	// A failed activity task, redriven: the Pass before it is not run again.
+	c := memoryClient(t)
+	act, err := c.CreateActivity(ctx, &sfn.CreateActivityInput{Name: aws.String("redrive-act")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := `{"StartAt":"First","States":{"First":{"Type":"Pass","Result":"done","ResultPath":"$.first","Next":"Work"},
+"Work":{"Type":"Task","Resource":"` + *act.ActivityArn + `","ResultPath":"$.work","End":true}}}`
+	sm := createMachine(t, c, "redrive", def, "")
+	st, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(`{"n":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := c.GetActivityTask(ctx, &sfn.GetActivityTaskInput{ActivityArn: act.ActivityArn})
+	if err != nil || task.TaskToken == nil {
+		t.Fatalf("get activity task: %v %+v", err, task)
+	}
+	if _, err := c.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: task.TaskToken, Error: aws.String("Oops")}); err != nil {
+		t.Fatal(err)
+	}
+	d := waitDone(t, c, *st.ExecutionArn)
+	if d.Status != types.ExecutionStatusFailed || d.RedriveStatus != types.ExecutionRedriveStatusRedrivable || *d.RedriveCount != 0 {
+		t.Fatalf("failed execution: %+v", d)
+	}
+	r1, err := c.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: st.ExecutionArn, ClientToken: aws.String("token-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same client token answers the same redrive.
+	r2, err := c.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: st.ExecutionArn, ClientToken: aws.String("token-1")})
+	if err != nil || !r2.RedriveDate.Equal(*r1.RedriveDate) {
+		t.Fatalf("idempotent redrive: %v %+v %+v", err, r1, r2)
+	}
+	task, err = c.GetActivityTask(ctx, &sfn.GetActivityTaskInput{ActivityArn: act.ActivityArn})
+	if err != nil || task.TaskToken == nil || *task.Input != `{"n":1,"first":"done"}` {
+		t.Fatalf("get activity task after redrive: %v %+v", err, task)
+	}
+	if _, err := c.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: task.TaskToken, Output: aws.String(`"ok"`)}); err != nil {
+		t.Fatal(err)
+	}
+	d = waitDone(t, c, *st.ExecutionArn)
+	if d.Status != types.ExecutionStatusSucceeded || *d.Output != `{"n":1,"first":"done","work":"ok"}` || *d.RedriveCount != 1 || d.RedriveDate == nil {
+		t.Fatalf("redriven execution: %+v", d)
+	}
+	h, err := c.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: st.ExecutionArn, MaxResults: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[types.HistoryEventType]int{}
+	for i, e := range h.Events {
+		count[e.Type]++
+		if e.Id != int64(i+1) {
+			t.Fatalf("event %d has id %d", i, e.Id)
+		}
+		if e.Type == types.HistoryEventTypeExecutionRedriven && *e.ExecutionRedrivenEventDetails.RedriveCount != 1 {
+			t.Fatalf("ExecutionRedriven: %+v", e.ExecutionRedrivenEventDetails)
+		}
+	}
+	if count[types.HistoryEventTypeExecutionRedriven] != 1 || count[types.HistoryEventTypePassStateEntered] != 1 ||
+		count[types.HistoryEventTypeActivityScheduled] != 2 || count[types.HistoryEventTypeExecutionFailed] != 1 ||
+		count[types.HistoryEventTypeExecutionSucceeded] != 1 {
+		t.Fatalf("history after redrive: %v", count)
+	}
+	le, err := c.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), RedriveFilter: types.ExecutionRedriveFilterRedriven})
+	if err != nil || len(le.Executions) != 1 || *le.Executions[0].RedriveCount != 1 {
+		t.Fatalf("list redriven: %v %+v", err, le)
+	}
+	_, err = c.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: st.ExecutionArn})
+	wantAPIError[*types.ExecutionNotRedrivable](t, err)
 }

@@ -619,7 +619,6 @@ func TestProtocolErrors(t *testing.T) {
 		{"unknown operation", "AWSStepFunctions.DoSomething", `{}`, "UnknownOperationException"},
 		{"no target", "", `{}`, "UnknownOperationException"},
 		{"missing required member", "AWSStepFunctions.DescribeExecution", `{}`, "ValidationException"},
-		{"operation not implemented yet", "AWSStepFunctions.CreateActivity", `{"name":"a"}`, "UnsupportedOperation"},
 	}
 	var wg sync.WaitGroup
 	for _, tt := range tests {
