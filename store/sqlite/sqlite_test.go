@@ -188,7 +188,8 @@ func TestMigrate_FromOlder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`DROP TABLE activities; DELETE FROM schema_version WHERE version > 1`); err != nil {
+	if _, err := db.Exec(`DROP TABLE activities; DROP TABLE versions; DROP TABLE version_counters; DROP TABLE aliases;
+		DROP TABLE tags; DROP TABLE map_runs; DROP TABLE execution_meta; DELETE FROM schema_version WHERE version > 1`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -203,7 +204,7 @@ func TestMigrate_FromOlder(t *testing.T) {
 	}
 	defer db.Close()
 	var v int
-	if err := db.QueryRow(`SELECT max(version) FROM schema_version`).Scan(&v); err != nil || v != sqlite.SchemaVersion() || v < 2 {
+	if err := db.QueryRow(`SELECT max(version) FROM schema_version`).Scan(&v); err != nil || v != sqlite.SchemaVersion() || v < 3 {
 		t.Fatalf("version %d (%v), want %d", v, err, sqlite.SchemaVersion())
 	}
 }

@@ -369,7 +369,8 @@ func (s *Store) DeleteStateMachine(ctx context.Context, arn string) error {
 // that other writes are not held up.
 const retentionBatch = 256
 
-// DeleteClosedBefore implements store.Store.
+// DeleteClosedBefore implements store.Store. The executions' Map Runs and
+// metadata go with them.
 func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error) {
 	total := 0
 	cut := t.UnixNano()
@@ -386,6 +387,7 @@ func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error
 				return nil, err
 			}
 			var seqs []int64
+			var arns []string
 			for rows.Next() {
 				var seq int64
 				var arn string
@@ -393,17 +395,24 @@ func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error
 					_ = rows.Close()
 					return nil, err
 				}
-				seqs = append(seqs, seq)
+				seqs, arns = append(seqs, seq), append(arns, arn)
 			}
 			if err := rows.Close(); err != nil {
 				return nil, err
 			}
-			for _, seq := range seqs {
-				if _, err := w.conn.ExecContext(bg, `DELETE FROM history WHERE execution = ?`, seq); err != nil {
-					return nil, err
-				}
-				if _, err := w.conn.ExecContext(bg, `DELETE FROM executions WHERE seq = ?`, seq); err != nil {
-					return nil, err
+			for i, seq := range seqs {
+				for _, q := range []struct {
+					sql string
+					arg any
+				}{
+					{`DELETE FROM history WHERE execution = ?`, seq},
+					{`DELETE FROM executions WHERE seq = ?`, seq},
+					{`DELETE FROM map_runs WHERE execution_arn = ?`, arns[i]},
+					{`DELETE FROM execution_meta WHERE execution_arn = ?`, arns[i]},
+				} {
+					if _, err := w.conn.ExecContext(bg, q.sql, q.arg); err != nil {
+						return nil, err
+					}
 				}
 			}
 			n = len(seqs)
