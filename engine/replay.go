@@ -31,11 +31,13 @@ type replayQueue struct {
 // the new Run. rec receives only the events that are new.
 //
 // Recovery is a deterministic replay. The machine runs again from the
-// execution input; each line of control (the top level, every Parallel
-// branch, every Map iteration, told apart by Event.Thread) consumes its own
-// recorded events in id order instead of emitting new ones, and switches to
-// live mode when they run out: new events get ids following the highest
-// recorded id, and timestamps of now. While replaying:
+// execution input; each line of control (the top level "", Parallel branch
+// "b<i>", Map iteration "m<i>", nested "m3/b0", and "m<i>r<n>" / "b<i>r<n>"
+// in the n-th retry of the Map or Parallel, told apart by Event.Thread)
+// consumes its own recorded events in id order instead of emitting new
+// ones, and switches to live mode when they run out: new events get ids
+// following the highest recorded id, and timestamps of now. While
+// replaying:
 //
 //   - A task attempt whose result (…Succeeded, …Failed, …TimedOut) is
 //     recorded takes that result; it is not invoked.
@@ -53,8 +55,16 @@ type replayQueue struct {
 //   - Where a recorded state output or assignedVariables differ from the
 //     recomputed ones (States.UUID, random numbers), the recorded values win.
 //   - Finished Map iterations and Parallel branches replay from their
-//     events without invoking anything; unfinished ones continue mid-way.
+//     events without invoking anything; unfinished ones continue mid-way;
+//     ones the recording shows never started (their Map or Parallel
+//     attempt had been cancelled by a failure) are not started. A thread
+//     replays all its recorded events even if a failure that is new in
+//     this run (an in-flight attempt) cancels its siblings meanwhile.
 //   - The execution timeout counts from x.StartTime.
+//
+// To stop a process without ending its executions, cancel the context
+// given to Start or Resume with the cause ErrShutdown: runs end with status
+// RUNNING and no terminal event, ready for Resume.
 //
 // Distributed Map item runs record no events: a Distributed Map that had
 // not ended at the crash runs its items again (their tasks may be invoked
