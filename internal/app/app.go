@@ -231,8 +231,9 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 		Store: fence, Engine: eng, Region: c.Region, Account: c.AccountID, Logger: logger,
 		// Express executions started asynchronously live in memory only.
 		Express: memory.New(memory.Options{MaxClosedExecutions: ExpressRetention}),
-		// Versions, aliases, tags and Map Runs (in memory for every store).
-		Versions: memory.NewVersions(),
+		// Versions, aliases, tags and Map Runs: in the store when it keeps
+		// them, in memory otherwise.
+		Versions: versionsOf(st),
 		// Activities and the open activity and callback tasks.
 		Activities: acts, Tasks: tasks,
 		// Executions started with "#TestCase" use the mock configuration.
@@ -270,6 +271,14 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 	})
 	s.Handler = mux
 	return s, nil
+}
+
+// versionsOf returns the store's store.Versions, or an in-memory one.
+func versionsOf(st store.Store) store.Versions {
+	if v, ok := st.(store.Versions); ok {
+		return v
+	}
+	return memory.NewVersions()
 }
 
 // Close stops the server: from now on nothing more is written (running

@@ -181,3 +181,38 @@ func TestStore_InUse(t *testing.T) {
 		t.Fatalf("second server: %v", err)
 	}
 }
+
+// TestRestart_KeepsVersionsAndActivities checks that what the embedded
+// store keeps besides executions survives a restart.
+func TestRestart_KeepsVersionsAndActivities(t *testing.T) {
+	dir := t.TempDir()
+	s := newServer(t, dir)
+	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`
+	var sm struct {
+		StateMachineArn        string `json:"stateMachineArn"`
+		StateMachineVersionArn string `json:"stateMachineVersionArn"`
+	}
+	call(t, s.Handler, "CreateStateMachine", map[string]any{"name": "v", "definition": def, "roleArn": "arn:aws:iam::123456789012:role/r", "publish": true}, &sm)
+	if sm.StateMachineVersionArn == "" {
+		t.Fatal("no version published")
+	}
+	call(t, s.Handler, "CreateStateMachineAlias", map[string]any{"name": "live", "routingConfiguration": []map[string]any{
+		{"stateMachineVersionArn": sm.StateMachineVersionArn, "weight": 100}}}, nil)
+	var act struct {
+		ActivityArn string `json:"activityArn"`
+	}
+	call(t, s.Handler, "CreateActivity", map[string]string{"name": "act"}, &act)
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s = newServer(t, dir)
+	defer s.Close(context.Background())
+	call(t, s.Handler, "DescribeStateMachine", map[string]string{"stateMachineArn": sm.StateMachineVersionArn}, nil)
+	call(t, s.Handler, "DescribeStateMachineAlias", map[string]string{"stateMachineAliasArn": sm.StateMachineArn + ":live"}, nil)
+	call(t, s.Handler, "DescribeActivity", map[string]string{"activityArn": act.ActivityArn}, nil)
+	var started struct {
+		ExecutionArn string `json:"executionArn"`
+	}
+	call(t, s.Handler, "StartExecution", map[string]string{"stateMachineArn": sm.StateMachineArn + ":live"}, &started)
+	waitStatus(t, s.Handler, started.ExecutionArn, "SUCCEEDED")
+}
