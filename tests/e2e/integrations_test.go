@@ -271,3 +271,47 @@ func TestMockConfig(t *testing.T) {
 	_, err := c.StartExecution(context.Background(), &sfn.StartExecutionInput{StateMachineArn: aws.String(sm + "#NoSuchCase")})
 	wantAPIError[*types.ValidationException](t, err)
 }
+
+func TestNestedSyncCompletedByToken(t *testing.T) {
+	started(t)
+	c := client(t)
+	ctx := context.Background()
+	createMachine(t, c, "nested-child-waits", waitDef, "")
+	parent := createMachine(t, c, "nested-sync-token", `{"StartAt":"Start","States":{"Start":{"Type":"Task",
+		"Resource":"arn:aws:states:::states:startExecution.sync:2",
+		"Parameters":{"StateMachineArn":"`+machineArn+`nested-child-waits","Name.$":"$.name","Input":{"token.$":"$$.Task.Token"}},"End":true}}}`, "")
+	name := "token-child-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	out, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(parent), Input: aws.String(`{"name":"` + name + `"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	childARN := "arn:aws:states:us-east-1:111111111111:execution:nested-child-waits:" + name
+	var token string
+	for deadline := time.Now().Add(10 * time.Second); token == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		d, err := c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(childARN)})
+		if err != nil {
+			continue
+		}
+		var in struct{ Token string }
+		if err := json.Unmarshal([]byte(aws.ToString(d.Input)), &in); err != nil {
+			t.Fatal(err)
+		}
+		token = in.Token
+	}
+	if token == "" {
+		t.Fatal("the child did not start with a token")
+	}
+	if _, err := c.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{"early":true}`)}); err != nil {
+		t.Fatal(err)
+	}
+	d := waitDone(t, c, *out.ExecutionArn)
+	if d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != `{"early":true}` {
+		t.Errorf("parent: %s %s %s", d.Status, aws.ToString(d.Output), aws.ToString(d.Cause))
+	}
+	// The child runs on, as on AWS.
+	cd, err := c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(childARN)})
+	if err != nil || cd.Status != types.ExecutionStatusRunning {
+		t.Errorf("child: %v %v", cd, err)
+	}
+	_, _ = c.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(childARN)})
+}
