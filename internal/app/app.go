@@ -233,7 +233,7 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 		Express: memory.New(memory.Options{MaxClosedExecutions: ExpressRetention}),
 		// Versions, aliases, tags and Map Runs: in the store when it keeps
 		// them, in memory otherwise.
-		Versions: versionsOf(st),
+		Versions: fencedVersions{Versions: versionsOf(st), fence: fence},
 		// Activities and the open activity and callback tasks.
 		Activities: acts, Tasks: tasks,
 		// Executions started with "#TestCase" use the mock configuration.

@@ -431,3 +431,34 @@ func retain(ctx context.Context, st store.Store, retention time.Duration, log *s
 		t.Reset(every)
 	}
 }
+
+// fencedVersions refuses the writes that running executions make
+// (Map Runs, execution metadata) once shutdown begins, like fencedStore.
+type fencedVersions struct {
+	store.Versions
+	fence *fencedStore
+}
+
+// PutMapRun implements store.Versions.
+func (v fencedVersions) PutMapRun(ctx context.Context, r *store.MapRun) error {
+	if v.fence.closing.Load() {
+		return errShuttingDown
+	}
+	return v.Versions.PutMapRun(ctx, r)
+}
+
+// UpdateMapRun implements store.Versions.
+func (v fencedVersions) UpdateMapRun(ctx context.Context, arn string, u store.MapRunUpdate) error {
+	if v.fence.closing.Load() {
+		return errShuttingDown
+	}
+	return v.Versions.UpdateMapRun(ctx, arn, u)
+}
+
+// PutExecutionMeta implements store.Versions.
+func (v fencedVersions) PutExecutionMeta(ctx context.Context, executionARN string, m store.ExecutionMeta) error {
+	if v.fence.closing.Load() {
+		return errShuttingDown
+	}
+	return v.Versions.PutExecutionMeta(ctx, executionARN, m)
+}
