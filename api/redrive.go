@@ -210,71 +210,70 @@ type redrivePlan struct {
 // planRedrive keeps, for each line of control (event Thread), its events
 // up to its last completed state (…StateExited, or MapIterationSucceeded
 // for a Map iteration): what follows (a failed or interrupted state, the
-// terminal event) runs again. A Parallel branch or Map iteration is kept
-// only when its parent line runs the Parallel or Map again; otherwise the
-// parent's replay covers it.
+// terminal event) runs again. Completed Parallel branches and Map
+// iterations replay from their events whether or not their parent state
+// runs again. Earlier redrives are applied in turn: each run saw the
+// events its own redrive kept, then recorded new ones.
 func planRedrive(events []history.Event) *redrivePlan {
 	sorted := append([]history.Event(nil), events...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
-	byThread := map[string][]int{}
-	var names []string
-	for i := range sorted {
-		n := sorted[i].Thread
-		if _, ok := byThread[n]; !ok {
-			names = append(names, n)
-		}
-		byThread[n] = append(byThread[n], i)
-	}
-	// Parents before children.
-	sort.SliceStable(names, func(i, j int) bool { return strings.Count(names[i], "/") < strings.Count(names[j], "/") })
-	keepUpTo := map[string]int64{} // thread → id of its last kept event (0: none)
-	keep := make([]bool, len(sorted))
-	for _, n := range names {
-		idx := byThread[n]
-		if n != "" {
-			parent := ""
-			if i := strings.LastIndexByte(n, '/'); i >= 0 {
-				parent = n[:i]
-			}
-			limit, ok := keepUpTo[parent]
-			if !ok || sorted[idx[0]].ID <= limit {
-				keepUpTo[n] = 0
-				continue // the parent's kept prefix already covers this line
-			}
-		}
-		last := -1
-		for k, i := range idx {
-			t := sorted[i].Type
-			if strings.HasSuffix(string(t), "StateExited") || t == history.MapIterationSucceeded {
-				last = k
-			}
-		}
-		if n == "" && last < 0 {
-			last = 0 // ExecutionStarted
-		}
-		for k := 0; k <= last; k++ {
-			keep[idx[k]] = true
-		}
-		if last >= 0 {
-			keepUpTo[n] = sorted[idx[last]].ID
-		} else {
-			keepUpTo[n] = 0
-		}
-	}
-	p := &redrivePlan{base: int64(len(sorted)) + 1}
-	if len(sorted) > 0 {
-		p.base = sorted[len(sorted)-1].ID + 1
-	}
-	for i := range sorted {
-		if !keep[i] {
+	var view []history.Event
+	for _, ev := range sorted {
+		if ev.Type == history.ExecutionRedriven {
+			view = completedWork(view)
 			continue
 		}
-		ev := sorted[i]
+		view = append(view, ev)
+	}
+	view = completedWork(view)
+	p := &redrivePlan{base: 1}
+	if n := len(sorted); n > 0 {
+		p.base = sorted[n-1].ID + 1
+	}
+	for _, ev := range view {
 		p.orig = append(p.orig, ev.ID)
 		ev.ID = int64(len(p.orig))
 		p.replay = append(p.replay, ev)
 	}
 	return p
+}
+
+// completedWork returns the events of one run (in id order) that a
+// redrive replays.
+func completedWork(run []history.Event) []history.Event {
+	byThread := map[string][]int{}
+	var names []string
+	for i := range run {
+		n := run[i].Thread
+		if _, ok := byThread[n]; !ok {
+			names = append(names, n)
+		}
+		byThread[n] = append(byThread[n], i)
+	}
+	keep := make([]bool, len(run))
+	for _, n := range names {
+		idx := byThread[n]
+		last := -1
+		for k, i := range idx {
+			t := run[i].Type
+			if strings.HasSuffix(string(t), "StateExited") || t == history.MapIterationSucceeded {
+				last = k
+			}
+		}
+		if n == "" && last < 0 && len(idx) > 0 {
+			last = 0 // ExecutionStarted
+		}
+		for k := 0; k <= last; k++ {
+			keep[idx[k]] = true
+		}
+	}
+	var out []history.Event
+	for i := range run {
+		if keep[i] {
+			out = append(out, run[i])
+		}
+	}
+	return out
 }
 
 // id maps an engine event id of the redriven run to its stored id.
