@@ -16,6 +16,9 @@ type Connection struct {
 	Headers         []Param
 	QueryParameters []Param
 	BodyParameters  []Param
+	// OAuth, when set, gets an access token with the OAuth client
+	// credentials grant and sends it as "Authorization: Bearer <token>".
+	OAuth *OAuthClient
 }
 
 // Param is one name and value.
@@ -47,10 +50,14 @@ func LoadConnections(path string) (Connections, error) {
 //	"BasicAuth":  {"Username": "...", "Password": "..."}   → Authorization: Basic ...
 //	"ApiKey":     {"Name": "x-api-key", "Value": "..."}     → that header
 //	"OAuth":      {"AccessToken": "..."}                    → Authorization: Bearer ...
+//	"OAuth":      {"AuthorizationEndpoint": "https://.../token", "ClientID": "...",
+//	               "ClientSecret": "...", "HttpMethod": "POST",
+//	               "Headers": {...}, "QueryParameters": {...}, "BodyParameters": {...}}
 //
 // mirroring EventBridge's connection parameters and its Basic, API key and
-// OAuth authorization (OAuth as an already issued token: the client
-// credentials exchange is not made locally).
+// OAuth authorization. OAuth takes either an already issued token or what
+// the client credentials grant needs: the token is then requested (see
+// OAuthClient) and reused until it expires.
 func ParseConnections(data []byte) (Connections, error) {
 	v, err := value.Parse(data)
 	if err != nil {
@@ -96,9 +103,13 @@ func ParseConnections(data []byte) (Connections, error) {
 					c.Headers = append(c.Headers, Param{p[0].Value, p[1].Value})
 				}
 			case "OAuth":
-				var p []Param
-				if p, err = fields(fv, "AccessToken"); err == nil {
-					c.Headers = append(c.Headers, Param{"Authorization", "Bearer " + p[0].Value})
+				if o, ok := fv.(*value.Object); ok && o.Has("AccessToken") {
+					var p []Param
+					if p, err = fields(fv, "AccessToken"); err == nil {
+						c.Headers = append(c.Headers, Param{"Authorization", "Bearer " + p[0].Value})
+					}
+				} else {
+					c.OAuth, err = parseOAuth(fv)
 				}
 			default:
 				err = fmt.Errorf("unknown field (supported: Headers, QueryParameters, BodyParameters, BasicAuth, ApiKey, OAuth)")
@@ -146,4 +157,41 @@ func fields(v any, names ...string) ([]Param, error) {
 		out[i] = Param{n, s}
 	}
 	return out, nil
+}
+
+// parseOAuth reads the client credentials form of "OAuth".
+func parseOAuth(v any) (*OAuthClient, error) {
+	o, ok := v.(*value.Object)
+	if !ok {
+		return nil, fmt.Errorf("must be an object, got %s", value.TypeName(v))
+	}
+	req, err := fields(v, "AuthorizationEndpoint", "ClientID", "ClientSecret")
+	if err != nil {
+		return nil, fmt.Errorf("%w (or AccessToken)", err)
+	}
+	c := &OAuthClient{Endpoint: req[0].Value, ClientID: req[1].Value, ClientSecret: req[2].Value, Method: "POST"}
+	for i := 0; i < o.Len(); i++ {
+		k, fv := o.At(i)
+		switch k {
+		case "AuthorizationEndpoint", "ClientID", "ClientSecret":
+		case "HttpMethod":
+			m, ok := fv.(string)
+			if !ok || (m != "GET" && m != "POST" && m != "PUT") {
+				return nil, fmt.Errorf("HttpMethod must be GET, POST or PUT")
+			}
+			c.Method = m
+		case "Headers":
+			c.Headers, err = params(fv)
+		case "QueryParameters":
+			c.QueryParameters, err = params(fv)
+		case "BodyParameters":
+			c.BodyParameters, err = params(fv)
+		default:
+			err = fmt.Errorf("unknown field %s", k)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }

@@ -67,6 +67,15 @@ func New(conns Connections) *Invoker {
 	return &Invoker{Client: &http.Client{Timeout: DefaultTimeout}, Connections: conns, Region: "us-east-1"}
 }
 
+func (inv *Invoker) client() *http.Client {
+	if inv.Client != nil {
+		return inv.Client
+	}
+	return defaultClient
+}
+
+var defaultClient = &http.Client{Timeout: DefaultTimeout}
+
 // Handles reports whether resource is arn:<partition>:states:::http:invoke.
 func Handles(resource string) bool {
 	rest, ok := strings.CutPrefix(resource, "arn:")
@@ -101,13 +110,12 @@ func runtimeErr(msg string) *fault.Error { return fault.New(fault.Runtime, msg) 
 func (inv *Invoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 	req, fe := inv.build(ctx, t)
 	if fe != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, fe
 	}
-	client := inv.Client
-	if client == nil {
-		client = &http.Client{Timeout: DefaultTimeout}
-	}
-	resp, err := client.Do(req)
+	resp, err := inv.client().Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -223,6 +231,16 @@ func (inv *Invoker) build(ctx context.Context, t *engine.Task) (*http.Request, *
 	}
 	for _, c := range conn.Headers {
 		h.Set(c.Name, c.Value)
+	}
+	if conn.OAuth != nil {
+		tok, err := conn.OAuth.Token(ctx, inv.client())
+		if err != nil {
+			if fe, ok := err.(*fault.Error); ok {
+				return nil, fe
+			}
+			return nil, connectionError(err.Error())
+		}
+		h.Set("Authorization", "Bearer "+tok)
 	}
 
 	// Query parameters: the endpoint's own, the task's, the connection's.

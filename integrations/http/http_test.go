@@ -228,3 +228,54 @@ func TestResponseBodyByContentType(t *testing.T) {
 		}
 	}
 }
+
+func TestOAuthClientCredentials(t *testing.T) {
+	var mu sync.Mutex
+	tokenCalls := 0
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		tokenCalls++
+		mu.Unlock()
+		id, secret, ok := r.BasicAuth()
+		_ = r.ParseForm()
+		if !ok || id != "cid" || secret != "cs" || r.PostForm.Get("grant_type") != "client_credentials" ||
+			r.PostForm.Get("scope") != "orders" || r.URL.Query().Get("audience") != "api" {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"error":"invalid_client"}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"access_token":"tok-1","token_type":"Bearer","expires_in":3600}`)
+	}))
+	defer tokens.Close()
+	api, s := server(t, 200, "application/json", `{}`)
+	conns, err := ParseConnections([]byte(`{
+		"arn:ok": {"OAuth": {"AuthorizationEndpoint": "` + tokens.URL + `/token", "ClientID": "cid", "ClientSecret": "cs",
+			"BodyParameters": {"scope": "orders"}, "QueryParameters": {"audience": "api"}}},
+		"arn:bad": {"OAuth": {"AuthorizationEndpoint": "` + tokens.URL + `/token", "ClientID": "cid", "ClientSecret": "wrong"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := New(conns)
+	for i := 0; i < 2; i++ {
+		if _, err := inv.Invoke(context.Background(), task(`{"ApiEndpoint":"`+api.URL+`","Method":"GET","InvocationConfig":{"ConnectionArn":"arn:ok"}}`)); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.header.Get("Authorization"); got != "Bearer tok-1" {
+			t.Errorf("Authorization = %q", got)
+		}
+	}
+	if tokenCalls != 1 {
+		t.Errorf("token requests = %d, want 1 (reused)", tokenCalls)
+	}
+	_, err = inv.Invoke(context.Background(), task(`{"ApiEndpoint":"`+api.URL+`","Method":"GET","Authentication":{"ConnectionArn":"arn:bad"}}`))
+	var fe *fault.Error
+	if !errors.As(err, &fe) || fe.Name != "Events.ConnectionResource.InvalidConnectionState" || !strings.Contains(fe.Cause, "invalid_client") {
+		t.Errorf("bad credentials: %v", err)
+	}
+	for _, bad := range []string{`{"a":{"OAuth":{"ClientID":"x"}}}`, `{"a":{"OAuth":{"AuthorizationEndpoint":"u","ClientID":"i","ClientSecret":"s","HttpMethod":"DELETE"}}}`} {
+		if _, err := ParseConnections([]byte(bad)); err == nil {
+			t.Errorf("ParseConnections(%s): want an error", bad)
+		}
+	}
+}
