@@ -366,11 +366,19 @@ func (t *thread) taskDone(r *stateRun, raw, result any) (string, any, *failure) 
 // invoke runs the task through the Invoker, enforcing TimeoutSeconds and,
 // for activities and callbacks, HeartbeatSeconds.
 func (t *thread) invoke(task *Task, info resourceInfo) (any, *fault.Error) {
-	t.ex.flush()
-	if t.ctx.Err() != nil {
-		// Stopped, or the scheduling events could not be recorded: no
-		// side effect without its durable history.
-		return nil, fault.New(fault.Runtime, "not invoked: the execution was interrupted")
+	if info.kind == resActivity {
+		// Queueing an activity task has no side effect: the worker's
+		// delivery (Started) flushes these events with ActivityStarted
+		// before the worker gets the task, so recording them need not
+		// delay the queueing.
+		go t.ex.flush()
+	} else {
+		t.ex.flush()
+		if t.ctx.Err() != nil {
+			// Stopped, or the scheduling events could not be recorded: no
+			// side effect without its durable history.
+			return nil, fault.New(fault.Runtime, "not invoked: the execution was interrupted")
+		}
 	}
 	inv := t.ex.e.cfg.Invoker
 	if inv == nil {
