@@ -5,14 +5,20 @@ package api
 // (HTTP Tasks only), a mocked result or error, variables, a Context
 // object and stateConfiguration.
 //
+// TRACE (HTTP Tasks only) adds the request, rebuilt from the task's
+// effective parameters (ApiEndpoint, Method, Headers, QueryParameters,
+// RequestBody), and the response, from the task's result (or, for an
+// HTTP error status, from the error's cause).
+//
 // Differences from AWS, by necessity: a mock's fieldValidationMode is
 // accepted but mocked results are not checked against the AWS service API
-// models Stepwell does not have (every mode behaves as NONE), and TRACE's
-// HTTP request and response are not captured (TRACE answers what DEBUG
-// does).
+// models Stepwell does not have (every mode behaves as NONE), and what a
+// connection adds to a request is never shown (revealSecrets has no
+// effect).
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"time"
 
@@ -71,11 +77,29 @@ type inspectionData struct {
 	AfterResultPath            *string                 `json:"afterResultPath,omitempty"`
 	Variables                  *string                 `json:"variables,omitempty"`
 	ErrorDetails               *inspectionErrorDetails `json:"errorDetails,omitempty"`
+	Request                    *inspectionRequest      `json:"request,omitempty"`
+	Response                   *inspectionResponse     `json:"response,omitempty"`
 	AfterItemsPath             *string                 `json:"afterItemsPath,omitempty"`
 	AfterItemSelector          *string                 `json:"afterItemSelector,omitempty"`
 	ToleratedFailureCount      *int64                  `json:"toleratedFailureCount,omitempty"`
 	ToleratedFailurePercentage *float64                `json:"toleratedFailurePercentage,omitempty"`
 	MaxConcurrency             *int64                  `json:"maxConcurrency,omitempty"`
+}
+
+type inspectionRequest struct {
+	Protocol string `json:"protocol,omitempty"`
+	Method   string `json:"method,omitempty"`
+	URL      string `json:"url,omitempty"`
+	Headers  string `json:"headers,omitempty"`
+	Body     string `json:"body,omitempty"`
+}
+
+type inspectionResponse struct {
+	Protocol      string `json:"protocol,omitempty"`
+	StatusCode    string `json:"statusCode,omitempty"`
+	StatusMessage string `json:"statusMessage,omitempty"`
+	Headers       string `json:"headers,omitempty"`
+	Body          string `json:"body,omitempty"`
 }
 
 type testStateOutput struct {
@@ -310,8 +334,85 @@ func (s *Server) testState(ctx context.Context, body []byte) (any, error) {
 		if e := d.ErrorDetails; e != nil {
 			out.InspectionData.ErrorDetails = &inspectionErrorDetails{e.CatchIndex, e.RetryIndex, e.RetryBackoffIntervalSeconds}
 		}
+		if level == "TRACE" {
+			out.InspectionData.Request, out.InspectionData.Response = httpTrace(res)
+		}
 	}
 	return out, nil
+}
+
+// httpTrace rebuilds an HTTP Task's request from its effective parameters
+// and its response from its result.
+func httpTrace(res *engine.TestResult) (*inspectionRequest, *inspectionResponse) {
+	var req *inspectionRequest
+	if p := res.Inspect.AfterParameters; p != nil {
+		if v, err := value.ParseString(*p); err == nil {
+			if o, ok := v.(*value.Object); ok {
+				req = &inspectionRequest{}
+				endpoint := stringMember(o, "ApiEndpoint")
+				req.Method = stringMember(o, "Method")
+				if u, err := url.Parse(endpoint); err == nil {
+					req.Protocol = u.Scheme
+					if qv, ok := o.Get("QueryParameters"); ok {
+						if qo, ok := qv.(*value.Object); ok {
+							q := u.Query()
+							for _, k := range qo.Keys() {
+								x, _ := qo.Get(k)
+								q.Add(k, plainText(x))
+							}
+							u.RawQuery = q.Encode()
+						}
+					}
+					req.URL = u.String()
+				}
+				if h, ok := o.Get("Headers"); ok {
+					req.Headers = value.String(h)
+				}
+				if b, ok := o.Get("RequestBody"); ok {
+					req.Body = plainText(b)
+				}
+			}
+		}
+	}
+	var result any
+	switch {
+	case res.Inspect.Result != nil:
+		result, _ = value.ParseString(*res.Inspect.Result)
+	case res.Error != nil && strings.HasPrefix(*res.Error, "States.Http.StatusCode.") && res.Cause != nil:
+		result, _ = value.ParseString(*res.Cause)
+	}
+	o, ok := result.(*value.Object)
+	if !ok {
+		return req, nil
+	}
+	resp := &inspectionResponse{StatusMessage: stringMember(o, "StatusText")}
+	if req != nil {
+		resp.Protocol = req.Protocol
+	}
+	if sc, ok := o.Get("StatusCode"); ok {
+		resp.StatusCode = plainText(sc)
+	}
+	if h, ok := o.Get("Headers"); ok {
+		resp.Headers = value.String(h)
+	}
+	if b, ok := o.Get("ResponseBody"); ok {
+		resp.Body = plainText(b)
+	}
+	return req, resp
+}
+
+func stringMember(o *value.Object, k string) string {
+	v, _ := o.Get(k)
+	s, _ := v.(string)
+	return s
+}
+
+// plainText is a string as is, any other value as JSON.
+func plainText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return value.String(v)
 }
 
 // testMock checks the request's mock against the state under test.

@@ -8,6 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -446,6 +449,23 @@ func TestTestState(t *testing.T) {
 	out = run(&sfn.TestStateInput{Definition: aws.String(parallel), Mock: &types.MockInput{Result: aws.String(`[1,2]`)}})
 	if *out.Output != `[1,2]` {
 		t.Fatalf("parallel: %+v", out)
+	}
+
+	// TRACE on an HTTP Task: the request and the response.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"got":"`+r.URL.Query().Get("q")+`"}`)
+	}))
+	defer srv.Close()
+	httpTask := `{"Type":"Task","Resource":"arn:aws:states:::http:invoke","Parameters":{"ApiEndpoint":"` + srv.URL + `/x","Method":"POST",
+"QueryParameters":{"q":"hi"},"RequestBody":{"a":1},"Authentication":{"ConnectionArn":"arn:aws:events:us-east-1:111111111111:connection/c/1"}},"End":true}`
+	out = run(&sfn.TestStateInput{Definition: aws.String(httpTask), RoleArn: aws.String(role), InspectionLevel: types.InspectionLevelTrace})
+	if out.Status != types.TestExecutionStatusSucceeded || out.InspectionData.Request == nil || out.InspectionData.Response == nil {
+		t.Fatalf("http trace: %+v %+v", out, out.InspectionData)
+	}
+	rq, rs := out.InspectionData.Request, out.InspectionData.Response
+	if *rq.Method != "POST" || *rq.Url != srv.URL+"/x?q=hi" || *rq.Body != `{"a":1}` || *rs.StatusCode != "200" || *rs.Body != `{"got":"hi"}` {
+		t.Fatalf("http trace: %+v %+v", rq, rs)
 	}
 
 	// Errors.
