@@ -35,6 +35,9 @@ type Task struct {
 	Timeout      time.Duration // scaled; 0 means none
 	Heartbeat    time.Duration // scaled; 0 means none
 	Credentials  any           // evaluated Credentials, or nil
+	// RetryCount is $$.State.RetryCount: 0 on the first attempt, then the
+	// number of retries so far (mocked responses are chosen by it).
+	RetryCount int
 	// Submitted is set by the engine for .sync and .waitForTaskToken
 	// resources: the integration calls it once with the initial API
 	// response, before Invoke returns, and the engine records TaskSubmitted.

@@ -248,6 +248,7 @@ func (t *thread) runTask(st *asl.State, raw any) (string, any, *failure) {
 		task := &Task{
 			Resource: st.Resource, Input: eff, StateName: st.Name, ExecutionARN: t.ex.x.ARN,
 			Region: t.ex.e.cfg.Region, AccountID: t.ex.e.cfg.AccountID, TaskToken: r.sc.token, Credentials: creds,
+			RetryCount: int(r.sc.retry),
 		}
 		if timeout != nil {
 			task.Timeout = t.ex.e.scaled(float64(*timeout))

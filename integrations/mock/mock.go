@@ -24,9 +24,10 @@
 // arn:...:stateMachine:<name>#<test case> (Invoker.Bind records it). While it
 // runs, every Task state named in the test case is answered from its mocked
 // response instead of the real integration; other tasks run as usual. The
-// keys of a mocked response are attempt numbers: "0" answers the first
-// attempt, "1-2" the first two retries, and so on. An attempt past the last
-// key reuses the last response. A mocked .waitForTaskToken task completes
+// keys of a mocked response are attempt numbers ($$.State.RetryCount):
+// "0" answers the first attempt, "1-2" the first two retries, and so on;
+// each new entry into the state starts again at "0". An attempt past the
+// last key reuses the last response. A mocked .waitForTaskToken task completes
 // with the Return value at once, without waiting for a callback.
 package mock
 
@@ -275,11 +276,9 @@ type Invoker struct {
 	bound map[string]*binding // by execution ARN
 }
 
-// binding is one execution's test case and attempt counters.
+// binding is one execution's test case: state name → answers.
 type binding struct {
-	states   map[string][]answer
-	mu       sync.Mutex
-	attempts map[string]int64 // consecutive failed attempts per state
+	states map[string][]answer
 }
 
 var (
@@ -330,7 +329,7 @@ func (m *Invoker) Bind(executionARN, machine, testCase string) error {
 		return err
 	}
 	m.mu.Lock()
-	m.bound[executionARN] = &binding{states: states, attempts: map[string]int64{}}
+	m.bound[executionARN] = &binding{states: states}
 	m.mu.Unlock()
 	return nil
 }
@@ -344,26 +343,16 @@ func (m *Invoker) Unbind(executionARN string) {
 
 // Invoke answers t from its mocked response when its execution is bound
 // to a test case that mocks t's state, and runs it with the next Invoker
-// otherwise.
-//
-// Attempt numbers count the state's consecutive failed attempts in the
-// execution: a Throw moves to the next attempt (the retry), a Return
-// starts again at attempt 0 for the state's next entry.
+// otherwise. The answer is the one for the attempt's number
+// (t.RetryCount: 0 on each entry into the state, then 1, 2, ... on its
+// retries).
 func (m *Invoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 	m.mu.Lock()
 	b := m.bound[t.ExecutionARN]
 	m.mu.Unlock()
 	if b != nil {
 		if answers, ok := b.states[t.StateName]; ok {
-			b.mu.Lock()
-			n := b.attempts[t.StateName]
-			a := pick(answers, n)
-			if a.err != nil {
-				b.attempts[t.StateName] = n + 1
-			} else {
-				delete(b.attempts, t.StateName)
-			}
-			b.mu.Unlock()
+			a := pick(answers, int64(t.RetryCount))
 			if a.err != nil {
 				e := *a.err
 				return nil, &e

@@ -61,8 +61,9 @@ func newInvoker(t *testing.T) (*Invoker, *realInvoker) {
 
 type outcome struct{ result, err string }
 
-func run(m *Invoker, arn, state string) outcome {
-	res, err := m.Invoke(context.Background(), &engine.Task{ExecutionARN: arn, StateName: state, Resource: "arn:aws:states:::lambda:invoke"})
+func run(m *Invoker, arn, state string, retry int) outcome {
+	res, err := m.Invoke(context.Background(), &engine.Task{ExecutionARN: arn, StateName: state, RetryCount: retry,
+		Resource: "arn:aws:states:::lambda:invoke"})
 	if err != nil {
 		return outcome{err: err.Error()}
 	}
@@ -79,15 +80,19 @@ func TestRetryPath(t *testing.T) {
 		{err: "Lambda.TimeoutException: Lambda timed out."},
 		{err: "Lambda.TimeoutException: Lambda timed out."},
 		{result: `{"StatusCode":200,"Payload":{"StatusCode":200,"body":"Hello from Lambda!"}}`},
-		// A new entry of the state starts again at attempt 0.
-		{err: "Lambda.ResourceNotReadyException: Lambda resource is not ready."},
+		// Past the last key the last response is reused.
+		{result: `{"StatusCode":200,"Payload":{"StatusCode":200,"body":"Hello from Lambda!"}}`},
 	}
-	for i, w := range want {
-		if got := run(m, "x1", "LambdaState"); got != w {
-			t.Errorf("attempt %d: got %+v, want %+v", i, got, w)
+	for retry, w := range want {
+		if got := run(m, "x1", "LambdaState", retry); got != w {
+			t.Errorf("attempt %d: got %+v, want %+v", retry, got, w)
 		}
 	}
-	if got := run(m, "x1", "SQSState"); !strings.Contains(got.result, "MD5OfMessageBody") {
+	// A new entry into the state starts again at attempt 0.
+	if got := run(m, "x1", "LambdaState", 0); got != want[0] {
+		t.Errorf("new entry: %+v", got)
+	}
+	if got := run(m, "x1", "SQSState", 0); !strings.Contains(got.result, "MD5OfMessageBody") {
 		t.Errorf("SQSState: %+v", got)
 	}
 	if r.calls != 0 {
@@ -100,14 +105,14 @@ func TestHybridAndUnbound(t *testing.T) {
 	if err := m.Bind("x2", "LambdaSQSIntegration", "HybridPath"); err != nil {
 		t.Fatal(err)
 	}
-	if got := run(m, "x2", "SQSState"); got.result != `"real:SQSState"` {
+	if got := run(m, "x2", "SQSState", 0); got.result != `"real:SQSState"` {
 		t.Errorf("unmocked state: %+v", got)
 	}
-	if got := run(m, "other", "LambdaState"); got.result != `"real:LambdaState"` {
+	if got := run(m, "other", "LambdaState", 0); got.result != `"real:LambdaState"` {
 		t.Errorf("unbound execution: %+v", got)
 	}
 	m.Unbind("x2")
-	if got := run(m, "x2", "LambdaState"); got.result != `"real:LambdaState"` {
+	if got := run(m, "x2", "LambdaState", 0); got.result != `"real:LambdaState"` {
 		t.Errorf("after Unbind: %+v", got)
 	}
 	if r.calls != 3 {
@@ -130,7 +135,7 @@ func TestThrowKeepsName(t *testing.T) {
 		t.Errorf("err = %#v", err)
 	}
 	// Past the last key the last response is reused.
-	_, err = m.Invoke(context.Background(), &engine.Task{ExecutionARN: "x", StateName: "S"})
+	_, err = m.Invoke(context.Background(), &engine.Task{ExecutionARN: "x", StateName: "S", RetryCount: 3})
 	if !errors.As(err, &fe) || fe.Name != "E" {
 		t.Errorf("second attempt: %v", err)
 	}
