@@ -110,7 +110,8 @@ func TestIntegrationFiles(t *testing.T) {
 func TestMockedExecution(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "MockConfigFile.json")
-	cfg := `{"StateMachines":{"m":{"TestCases":{"T":{"L":"R"}}}},"MockedResponses":{"R":{"0":{"Return":{"mocked":true}}}}}`
+	cfg := `{"StateMachines":{"m":{"TestCases":{"T":{"L":"R"}}},"x":{"TestCases":{"T":{"L":"R"}}}},
+		"MockedResponses":{"R":{"0":{"Return":{"mocked":true}}}}}`
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -132,6 +133,28 @@ func TestMockedExecution(t *testing.T) {
 	}
 	if x, err = l.WaitExecution(ctx, st.ExecutionARN); err != nil || x.Status != "FAILED" {
 		t.Fatalf("unmocked: %+v %v", x, err)
+	}
+	// StartSyncExecution of an Express machine takes a test case too.
+	var out struct {
+		Status string `json:"status"`
+		Output string `json:"output"`
+	}
+	var created struct{}
+	if err := l.call(ctx, "CreateStateMachine", map[string]any{"name": "x", "type": "EXPRESS", "roleArn": "arn:aws:iam::123456789012:role/r",
+		"definition": `{"StartAt":"L","States":{"L":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","End":true}}}`}, &created); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.call(ctx, "StartSyncExecution", map[string]any{"stateMachineArn": smPrefix + "x#T"}, &out); err != nil ||
+		out.Status != "SUCCEEDED" || out.Output != `{"mocked":true}` {
+		t.Fatalf("sync express: %+v %v", out, err)
+	}
+	// An Express child can be waited for too.
+	st, err = l.StartExecution(ctx, nested.StartRequest{StateMachineARN: smPrefix + "x#T", Input: "{}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, err = l.WaitExecution(ctx, st.ExecutionARN); err != nil || x.Status != "SUCCEEDED" || *x.Output != `{"mocked":true}` {
+		t.Fatalf("express child: %+v %v", x, err)
 	}
 	_, err = l.StartExecution(ctx, nested.StartRequest{StateMachineARN: smPrefix + "m#Nope", Input: "{}"})
 	var ae *nested.APIError
