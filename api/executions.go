@@ -583,7 +583,7 @@ func (s *Server) listExecutions(ctx context.Context, body []byte) (any, error) {
 		if a.Type != arn.MapRun {
 			return nil, errInvalidArn("Resource type not valid in this context: " + string(a.Type))
 		}
-		return nil, apiErr("ResourceNotFound", "Resource not found: '%s'", *in.MapRunArn)
+		return nil, s.mapRunExecutions(ctx, *in.MapRunArn) // mapruns.go
 	case in.StateMachineArn == nil:
 		return nil, errValidation("Must specify either a stateMachineArn or a mapRunArn")
 	}

@@ -387,6 +387,18 @@ func (s *Server) updateMapRun(ctx context.Context, body []byte) (any, error) {
 		"Stepwell cannot change the concurrency or failure tolerance of a Map Run in progress ('%s')", r.ARN)
 }
 
+// mapRunExecutions answers ListExecutions by mapRunArn: ResourceNotFound
+// for an unknown Map Run, and for a known one UnsupportedOperation, since
+// Stepwell runs a Distributed Map's items inside the parent execution and
+// they have no child executions to list.
+func (s *Server) mapRunExecutions(ctx context.Context, runArn string) error {
+	if _, _, err := s.getMapRun(ctx, &runArn); err != nil {
+		return err
+	}
+	return apiErr("UnsupportedOperation",
+		"Stepwell runs the items of a Distributed Map inside the parent execution: Map Run '%s' has no child executions to list", runArn)
+}
+
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 func boundText(below bool) string {

@@ -341,6 +341,10 @@ func TestMapRuns(t *testing.T) {
 	missing := "arn:aws:states:us-east-1:111111111111:mapRun:distributed/lbl:00000000-0000-0000-0000-000000000000"
 	_, err = c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: aws.String(missing)})
 	wantAPIError[*types.ResourceNotFound](t, err)
+	_, err = c.ListExecutions(ctx, &sfn.ListExecutionsInput{MapRunArn: aws.String(missing)})
+	wantAPIError[*types.ResourceNotFound](t, err)
+	_, err = c.ListExecutions(ctx, &sfn.ListExecutionsInput{MapRunArn: run.MapRunArn})
+	wantCode(t, err, "UnsupportedOperation")
 	_, err = c.UpdateMapRun(ctx, &sfn.UpdateMapRunInput{MapRunArn: aws.String(missing), MaxConcurrency: aws.Int32(1)})
 	wantAPIError[*types.ResourceNotFound](t, err)
 	_, err = c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: aws.String(sm)})
