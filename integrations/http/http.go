@@ -356,9 +356,9 @@ func transform(p *value.Object) (options, *fault.Error) {
 // parameters (the connection's win), as JSON or URL-encoded. It sets the
 // Content-Type when the task did not.
 func requestBody(p *value.Object, conn *Connection, opts options, h http.Header) ([]byte, *fault.Error) {
-	body, has := p.Get("RequestBody")
-	if !has && len(conn.BodyParameters) == 0 {
-		return nil, nil
+	body, _ := p.Get("RequestBody")
+	if body == nil && len(conn.BodyParameters) == 0 {
+		return nil, nil // absent or null: no body
 	}
 	if len(conn.BodyParameters) > 0 {
 		switch b := body.(type) {
