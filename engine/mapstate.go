@@ -415,7 +415,9 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 	if conc == 1 {
 		for i := 0; i < n && ctx.Err() == nil; i++ {
 			if !silent && t.neverStarted('m', i, r.sc.retry, skipUnstarted) {
+				mu.Lock()
 				aborted = true
+				mu.Unlock()
 				continue
 			}
 			runOne(i)
@@ -424,7 +426,9 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 		sem := make(chan struct{}, conc)
 		for i := 0; i < n; i++ {
 			if !silent && t.neverStarted('m', i, r.sc.retry, skipUnstarted) {
+				mu.Lock()
 				aborted = true
+				mu.Unlock()
 				continue
 			}
 			if !silent && t.hasRecorded('m', i, r.sc.retry) {

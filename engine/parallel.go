@@ -98,7 +98,9 @@ func (t *thread) runBranches(branches []*asl.StateMachine, input any, attempt in
 	skipUnstarted := !t.silent && t.cancelledInRecord('b', len(branches), attempt)
 	for i, b := range branches {
 		if !t.silent && t.neverStarted('b', i, attempt, skipUnstarted) {
+			mu.Lock()
 			aborted = true
+			mu.Unlock()
 			continue
 		}
 		wg.Add(1)
