@@ -202,9 +202,12 @@ type redrivePlan struct {
 	// the engine's Resume; orig[k-1] is the stored id of replay event k.
 	replay []history.Event
 	orig   []int64
-	// base is the id of the ExecutionRedriven event; the engine's new
-	// events (K+1, K+2, …) are stored as base+1, base+2, …
+	// base is the id of the latest stored event (ExecutionRedriven for a
+	// redrive); the engine's new events (K+1, K+2, …) are stored as
+	// base+1, base+2, …
 	base int64
+	// linkFirst makes the first new event follow base (ExecutionRedriven).
+	linkFirst bool
 }
 
 // planRedrive keeps, for each line of control (event Thread), its events
@@ -215,6 +218,20 @@ type redrivePlan struct {
 // runs again. Earlier redrives are applied in turn: each run saw the
 // events its own redrive kept, then recorded new ones.
 func planRedrive(events []history.Event) *redrivePlan {
+	p := plan(events, true)
+	p.base++ // the ExecutionRedriven event the redrive appends
+	p.linkFirst = true
+	return p
+}
+
+// planResume is the plan that continues a running execution after a
+// restart: the work of the runs before its latest redrive as a redrive
+// kept it, then the latest run's events as recorded.
+func planResume(events []history.Event) *redrivePlan {
+	return plan(events, false)
+}
+
+func plan(events []history.Event, redrive bool) *redrivePlan {
 	sorted := append([]history.Event(nil), events...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
 	var view []history.Event
@@ -225,10 +242,12 @@ func planRedrive(events []history.Event) *redrivePlan {
 		}
 		view = append(view, ev)
 	}
-	view = completedWork(view)
-	p := &redrivePlan{base: 1}
+	if redrive {
+		view = completedWork(view)
+	}
+	p := &redrivePlan{}
 	if n := len(sorted); n > 0 {
-		p.base = sorted[n-1].ID + 1
+		p.base = sorted[n-1].ID
 	}
 	for _, ev := range view {
 		p.orig = append(p.orig, ev.ID)
@@ -292,7 +311,7 @@ func (p *redrivePlan) translate(events []history.Event) []history.Event {
 	out := append([]history.Event(nil), events...)
 	for i := range out {
 		out[i].ID = p.id(out[i].ID)
-		if prev := out[i].PreviousEventID; prev > 0 && prev <= int64(len(p.orig)) && i == 0 && out[i].ID == p.base+1 {
+		if prev := out[i].PreviousEventID; p.linkFirst && prev > 0 && prev <= int64(len(p.orig)) && i == 0 && out[i].ID == p.base+1 {
 			// The first new event follows ExecutionRedriven.
 			out[i].PreviousEventID = p.base
 		} else {
@@ -300,4 +319,44 @@ func (p *redrivePlan) translate(events []history.Event) []history.Event {
 		}
 	}
 	return out
+}
+
+// Resume continues a running Standard execution recorded in the store
+// (after a restart): it replays its history through the engine's Resume,
+// redrives included, and drives it like the executions this server
+// started (StopExecution, Map Runs). An execution whose state machine
+// revision is gone or no longer loads is failed with States.Runtime.
+func (s *Server) Resume(ctx context.Context, x *store.Execution, recorded []history.Event) error {
+	sm := &store.StateMachine{ARN: x.StateMachineARN, Name: x.StateMachineName, Type: x.Type}
+	rev, err := s.st.GetRevision(ctx, x.StateMachineARN, x.RevisionID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	why := "no longer exists"
+	if err == nil {
+		sm.Revision = *rev
+		compiled, cerr := s.compiled(sm)
+		if cerr == nil {
+			meta := s.executionMeta(ctx, x.ARN)
+			ex := &engine.Execution{
+				ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
+				RoleARN: rev.RoleARN, Type: x.Type, Input: x.Input, StartTime: x.StartDate, Machine: compiled,
+			}
+			if !meta.RedriveDate.IsZero() {
+				ex.StartTime = meta.RedriveDate // the execution timeout counts from the redrive
+			}
+			s.launch(s.st, ex, false, &recExtra{version: meta.VersionARN, alias: meta.AliasARN, started: true, redrive: planResume(recorded)})
+			return nil
+		}
+		why = "no longer loads: " + cerr.Error()
+	}
+	var prev int64
+	if n := len(recorded); n > 0 {
+		prev = recorded[n-1].ID
+	}
+	now := s.now()
+	d := &history.ExecutionFailedEventDetails{Error: history.Str("States.Runtime"),
+		Cause: history.Str("Stepwell could not resume the execution: its state machine revision " + x.RevisionID + " " + why)}
+	ev := history.Event{Timestamp: now, Type: history.ExecutionFailed, ID: prev + 1, PreviousEventID: prev, ExecutionFailedEventDetails: d}
+	return s.st.AppendHistory(ctx, x.ARN, []history.Event{ev}, &store.End{Status: store.StatusFailed, StopDate: now, Error: d.Error, Cause: d.Cause})
 }

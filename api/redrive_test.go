@@ -5,10 +5,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stepwell/stepwell/api"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/memory"
 )
 
@@ -105,5 +108,86 @@ func TestRedrive_MapRerunsOnlyTheFailedIteration(t *testing.T) {
 	// again and the third, which never started; the first is not run again.
 	if inv.calls["ItemFlaky"] != 4 {
 		t.Fatalf("ItemFlaky called %d times, want 4", inv.calls["ItemFlaky"])
+	}
+}
+
+func TestResume_AfterRestartAndMidRedrive(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New(memory.Options{})
+	inv := &flaky{calls: map[string]int{}}
+	s := api.New(api.Config{Store: st, Engine: engine.New(engine.Config{Invoker: inv}), Versions: memory.NewVersions(), Account: "111111111111"})
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Work"},"Work":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`
+	sm := create(t, s, "resume", def, "")
+	smName := sm[strings.LastIndexByte(sm, ':')+1:]
+	tests := []struct {
+		name     string
+		recorded []history.EventType
+		wantNew  []history.EventType
+	}{
+		{"crash after a state", []history.EventType{history.ExecutionStarted, history.PassStateEntered, history.PassStateExited},
+			[]history.EventType{history.TaskStateEntered, history.TaskScheduled, history.TaskStarted, history.TaskSucceeded, history.TaskStateExited, history.ExecutionSucceeded}},
+		{"crash during a redrive", []history.EventType{history.ExecutionStarted, history.PassStateEntered, history.PassStateExited,
+			history.TaskStateEntered, history.TaskScheduled, history.TaskStarted, history.TaskFailed, history.ExecutionFailed,
+			history.ExecutionRedriven, history.TaskStateEntered},
+			[]history.EventType{history.TaskScheduled, history.TaskStarted, history.TaskSucceeded, history.TaskStateExited, history.ExecutionSucceeded}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			xarn := "arn:aws:states:us-east-1:111111111111:execution:" + smName + ":x" + string(rune('0'+i))
+			list, _, err := st.ListStateMachines(ctx, store.Page{Limit: 10})
+			if err != nil || len(list) == 0 {
+				t.Fatal(err)
+			}
+			x := &store.Execution{ARN: xarn, Name: "x", StateMachineARN: sm, StateMachineName: smName, RevisionID: list[0].RevisionID,
+				Type: "STANDARD", Status: store.StatusRunning, Input: "{}", StartDate: time.Now()}
+			if err := st.CreateExecution(ctx, x); err != nil {
+				t.Fatal(err)
+			}
+			evs := make([]history.Event, len(tt.recorded))
+			for j, typ := range tt.recorded {
+				evs[j] = history.Event{ID: int64(j + 1), PreviousEventID: int64(j), Type: typ, Timestamp: time.Now()}
+				switch typ {
+				case history.PassStateEntered, history.TaskStateEntered:
+					name := "A"
+					if typ == history.TaskStateEntered {
+						name = "Work"
+					}
+					evs[j].StateEnteredEventDetails = &history.StateEnteredEventDetails{Name: name, Input: "{}"}
+				case history.PassStateExited:
+					evs[j].StateExitedEventDetails = &history.StateExitedEventDetails{Name: "A", Output: "{}"}
+				case history.TaskScheduled:
+					evs[j].TaskScheduledEventDetails = &history.TaskScheduledEventDetails{Resource: "invoke", ResourceType: "lambda", Region: "us-east-1", Parameters: "{}"}
+				}
+			}
+			if err := st.AppendHistory(ctx, xarn, evs, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Resume(ctx, x, evs); err != nil {
+				t.Fatal(err)
+			}
+			if d := waitDone(t, s, xarn); d["status"] != "SUCCEEDED" {
+				t.Fatalf("resumed: %v", d)
+			}
+			h := ok(t, s, "GetExecutionHistory", `{"executionArn":"`+xarn+`","maxResults":1000}`)["events"].([]any)
+			var got []history.EventType
+			for j, e := range h {
+				m := e.(map[string]any)
+				if m["id"] != float64(j+1) {
+					t.Fatalf("event %d: %v", j, m)
+				}
+				if j >= len(tt.recorded) {
+					got = append(got, history.EventType(m["type"].(string)))
+				}
+			}
+			if len(got) != len(tt.wantNew) {
+				t.Fatalf("new events %v, want %v", got, tt.wantNew)
+			}
+			for j := range got {
+				if got[j] != tt.wantNew[j] {
+					t.Fatalf("new events %v, want %v", got, tt.wantNew)
+				}
+			}
+		})
 	}
 }
