@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -26,6 +28,7 @@ func BenchmarkStoreSteps(b *testing.B) {
 	var wg sync.WaitGroup
 	work := make(chan struct{}, workers)
 	b.ResetTimer()
+	io0 := procIO()
 	start := time.Now()
 	for range workers {
 		wg.Add(1)
@@ -66,6 +69,9 @@ func BenchmarkStoreSteps(b *testing.B) {
 	close(work)
 	wg.Wait()
 	el := time.Since(start)
+	if io1 := procIO(); io1 > io0 {
+		b.ReportMetric(float64(io1-io0)/float64(max(b.N/steps, 1)*steps), "disk-B/step")
+	}
 	if fi, err := os.Stat(s.Path() + "-wal"); err == nil {
 		b.ReportMetric(float64(fi.Size())/1e6, "wal-MB")
 	}
@@ -76,4 +82,20 @@ func BenchmarkStoreSteps(b *testing.B) {
 	st := s.Stats()
 	b.ReportMetric(float64(st.Commits)/el.Seconds(), "commits/s")
 	b.ReportMetric(float64(st.Writes)/float64(max(st.Commits, 1)), "writes/commit")
+}
+
+// procIO returns the bytes this process has written to storage (Linux;
+// 0 elsewhere).
+func procIO() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,7 +43,12 @@ type writer struct {
 	// a transaction fails.
 	running map[string]*xstate
 
-	insExec, insHist, closeExec, lookExec, maxHist *sql.Stmt
+	insExec, insHist, insHistN, closeExec, lookExec, maxHist *sql.Stmt
+
+	// rows are the history rows of the transaction in progress, inserted
+	// together (histBatch per statement) before it commits.
+	rows []histRow
+	args []any
 
 	commits, writes atomic.Int64
 }
@@ -57,6 +63,46 @@ type Stats struct {
 // of writes that shared one fsync.
 func (s *Store) Stats() Stats {
 	return Stats{Commits: s.w.commits.Load(), Writes: s.w.writes.Load()}
+}
+
+// histBatch is how many history rows one multi-row INSERT holds.
+const histBatch = 32
+
+type histRow struct {
+	execution, last, first int64
+	events                 []byte
+}
+
+// addHistory queues a history row for the transaction in progress.
+func (w *writer) addHistory(execution, last, first int64, events []byte) {
+	w.rows = append(w.rows, histRow{execution, last, first, events})
+}
+
+// flushHistory inserts the queued history rows.
+func (w *writer) flushHistory() error {
+	rows := w.rows
+	defer func() {
+		clear(w.rows)
+		w.rows = w.rows[:0]
+	}()
+	for len(rows) >= histBatch {
+		w.args = w.args[:0]
+		for _, r := range rows[:histBatch] {
+			w.args = append(w.args, r.execution, r.last, r.first, r.events)
+		}
+		_, err := w.insHistN.Exec(w.args...)
+		clear(w.args)
+		if err != nil {
+			return err
+		}
+		rows = rows[histBatch:]
+	}
+	for _, r := range rows {
+		if _, err := w.insHist.Exec(r.execution, r.last, r.first, r.events); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type xstate struct {
@@ -77,6 +123,8 @@ func (w *writer) prepare(ctx context.Context, conn *sql.Conn) error {
 	}
 	prep(&w.insExec, `INSERT INTO executions (`+execCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO NOTHING`)
 	prep(&w.insHist, `INSERT INTO history (execution, last_id, first_id, events) VALUES (?, ?, ?, ?)`)
+	prep(&w.insHistN, `INSERT INTO history (execution, last_id, first_id, events) VALUES (?, ?, ?, ?)`+
+		strings.Repeat(`, (?, ?, ?, ?)`, histBatch-1))
 	prep(&w.closeExec, `UPDATE executions SET status = ?, stop_ns = ?, output = ?, error = ?, cause = ? WHERE seq = ?`)
 	prep(&w.lookExec, `SELECT seq, status FROM executions WHERE arn = ?`)
 	prep(&w.maxHist, `SELECT max(last_id) FROM history WHERE execution = ?`)
@@ -185,10 +233,16 @@ func (w *writer) try(batch []*op) error {
 		var fatal error
 		o.res, fatal = o.apply(w)
 		if fatal != nil {
+			w.rows = w.rows[:0]
 			_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
 			clear(w.running)
 			return fatal
 		}
+	}
+	if err := w.flushHistory(); err != nil {
+		_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+		clear(w.running)
+		return err
 	}
 	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
@@ -217,6 +271,9 @@ func (w *writer) lookup(arn string) (*xstate, error, error) {
 	}
 	if status != store.StatusRunning {
 		return nil, store.ErrConflict, nil
+	}
+	if err := w.flushHistory(); err != nil {
+		return nil, nil, err
 	}
 	var last sql.NullInt64
 	if err := w.maxHist.QueryRow(seq).Scan(&last); err != nil {
@@ -287,9 +344,7 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 			if first != x.last+1 {
 				return fmt.Errorf("append event id %d after %d: %w", first, x.last, store.ErrConflict), nil
 			}
-			if _, err := w.insHist.Exec(x.seq, last, first, blob); err != nil {
-				return nil, err
-			}
+			w.addHistory(x.seq, last, first, blob)
 			x.last = last
 		}
 		if end != nil {
@@ -382,6 +437,9 @@ func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error
 		err := s.w.do(func(w *writer) (error, error) {
 			n = 0
 			bg := context.Background()
+			if err := w.flushHistory(); err != nil {
+				return nil, err
+			}
 			rows, err := w.conn.QueryContext(bg, `SELECT seq, arn FROM executions WHERE status <> 'RUNNING' AND stop_ns < ? LIMIT ?`, cut, retentionBatch)
 			if err != nil {
 				return nil, err
@@ -464,6 +522,9 @@ func (s *Store) ReopenExecution(ctx context.Context, arn string, events []histor
 		if status == store.StatusRunning {
 			return store.ErrConflict, nil
 		}
+		if err := w.flushHistory(); err != nil {
+			return nil, err
+		}
 		var prev sql.NullInt64
 		if err := w.maxHist.QueryRow(seq).Scan(&prev); err != nil {
 			return nil, err
@@ -473,9 +534,7 @@ func (s *Store) ReopenExecution(ctx context.Context, arn string, events []histor
 			if first != x.last+1 {
 				return fmt.Errorf("reopen: event id %d after %d: %w", first, x.last, store.ErrConflict), nil
 			}
-			if _, err := w.insHist.Exec(seq, last, first, blob); err != nil {
-				return nil, err
-			}
+			w.addHistory(seq, last, first, blob)
 			x.last = last
 		}
 		if _, err := w.closeExec.Exec(store.StatusRunning, 0, nil, nil, nil, seq); err != nil {
