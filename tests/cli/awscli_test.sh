@@ -2,7 +2,8 @@
 # End-to-end test of `stepwell serve` through the AWS CLI, as a user would
 # drive it: create a state machine, start an execution and follow it to the
 # end, run an activity worker loop (get-activity-task / send-task-success)
-# for an execution that waits on an activity, and read the histories.
+# for an execution that waits on an activity, read the histories, redrive
+# a failed execution, and use a version, an alias and tags.
 #
 # Uses `aws` from PATH; when there is none it installs Debian's awscli
 # package (apt-get update && apt-get install -y awscli) and fails loudly if
@@ -124,7 +125,25 @@ worker=$(sfn get-execution-history --execution-arn "$exec2" --query 'events[?typ
 [ "$worker" = "cli-worker cli-worker cli-worker" ] || fail "ActivityStarted worker names: $worker"
 echo "awscli_test: activity worker loop ok"
 
-# 3. A version, an alias started by ARN, tags.
+# 3. Redrive: the activity task fails, the execution is redriven and the
+# worker's second answer succeeds.
+sm_r=$(sfn create-state-machine --name cli-redrive --role-arn "$role" --query stateMachineArn --output text \
+	--definition '{"StartAt":"Do","States":{"Do":{"Type":"Task","Resource":"'"$activity"'","End":true}}}')
+exec_r=$(sfn start-execution --state-machine-arn "$sm_r" --input '{"try":1}' --query executionArn --output text)
+token=$(sfn get-activity-task --activity-arn "$activity" --query taskToken --output text)
+sfn send-task-failure --task-token "$token" --error Oops --cause "first try"
+[ "$(wait_done "$exec_r")" = FAILED ] || fail "the execution to redrive did not fail"
+sfn redrive-execution --execution-arn "$exec_r" >/dev/null
+token=$(sfn get-activity-task --activity-arn "$activity" --query taskToken --output text)
+sfn send-task-success --task-token "$token" --task-output '"second try"'
+[ "$(wait_done "$exec_r")" = SUCCEEDED ] || fail "the redriven execution did not succeed"
+got=$(sfn describe-execution --execution-arn "$exec_r" --query '[redriveCount,output]' --output text | tr '\t' ' ')
+[ "$got" = '1 "second try"' ] || fail "redriven execution: $got"
+sfn get-execution-history --execution-arn "$exec_r" --query 'events[].type' --output text | grep -qw ExecutionRedriven ||
+	fail "no ExecutionRedriven in the history"
+echo "awscli_test: redrive ok"
+
+# 4. A version, an alias started by ARN, tags.
 version=$(sfn publish-state-machine-version --state-machine-arn "$sm" --description v1 --query stateMachineVersionArn --output text)
 [ "$version" = "$sm:1" ] || fail "publish-state-machine-version returned '$version'"
 alias_arn=$(sfn create-state-machine-alias --name live --routing-configuration "stateMachineVersionArn=$version,weight=100" \
@@ -140,7 +159,7 @@ sfn delete-state-machine-alias --state-machine-alias-arn "$alias_arn"
 sfn delete-state-machine-version --state-machine-version-arn "$version"
 echo "awscli_test: versions, aliases and tags ok"
 
-# 4. Errors come back as the AWS CLI reports them.
+# 5. Errors come back as the AWS CLI reports them.
 if sfn describe-state-machine --state-machine-arn "arn:aws:states:us-east-1:123456789012:stateMachine:absent" 2>"$work/err.txt"; then
 	fail "describe-state-machine of a missing machine succeeded"
 fi
@@ -149,4 +168,5 @@ grep -q StateMachineDoesNotExist "$work/err.txt" || fail "missing machine error:
 sfn delete-activity --activity-arn "$activity"
 sfn delete-state-machine --state-machine-arn "$sm"
 sfn delete-state-machine --state-machine-arn "$sm2"
+sfn delete-state-machine --state-machine-arn "$sm_r"
 echo "awscli_test: PASS"
