@@ -33,13 +33,6 @@ const activityArn = "arn:aws:states:us-east-1:111111111111:activity:"
 func init() {
 	stub := httptest.NewServer(http.HandlerFunc(lambdaCallbackStub))
 	os.Setenv("STEPWELL_LAMBDA_ENDPOINT", stub.URL)
-	// A store of its own: the default data directory may be in use by
-	// another stepwell.
-	if os.Getenv("STEPWELL_DATA_DIR") == "" && os.Getenv("STEPWELL_STORE") == "" {
-		if dir, err := os.MkdirTemp("", "stepwell-e2e-data-"); err == nil {
-			os.Setenv("STEPWELL_DATA_DIR", dir)
-		}
-	}
 }
 
 // callbackMode tells the stub how to complete a token.

@@ -49,7 +49,9 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: build stepwell:", err)
 		return 1
 	}
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--time-scale", "0.01", "--account-id", "111111111111")
+	// The default store (embedded, on disk) in a data directory of its own.
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
+		"--time-scale", "0.01", "--account-id", "111111111111")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
