@@ -12,8 +12,8 @@ package api
 // Stepwell's differences: the Context object keeps RedriveCount 0 and the
 // execution's StartTime becomes the redrive time (the engine starts the
 // execution timeout from it); the store must implement store.Reopener
-// (the in-memory store does), otherwise RedriveExecution answers
-// UnsupportedOperation.
+// (the in-memory and embedded stores do), otherwise RedriveExecution
+// answers UnsupportedOperation.
 
 import (
 	"context"
@@ -46,7 +46,7 @@ type redriveOutput struct {
 }
 
 func errRedriveUnsupported() *Error {
-	return apiErr("UnsupportedOperation", "RedriveExecution is not supported by Stepwell's configured store (use --store memory)")
+	return apiErr("UnsupportedOperation", "RedriveExecution is not supported by Stepwell's configured store")
 }
 
 func errNotRedrivable(msg string) *Error { return apiErr("ExecutionNotRedrivable", "%s", msg) }
@@ -279,11 +279,16 @@ func completedWork(run []history.Event) []history.Event {
 				last = k
 			}
 		}
-		if n == "" && last < 0 && len(idx) > 0 {
-			last = 0 // ExecutionStarted
+		if n == "" && last < 0 && len(idx) > 0 && run[idx[0]].Type == history.ExecutionStarted {
+			last = 0
 		}
 		for k := 0; k <= last; k++ {
-			keep[idx[k]] = true
+			switch run[idx[k]].Type {
+			case history.ExecutionFailed, history.ExecutionAborted, history.ExecutionTimedOut, history.ExecutionSucceeded:
+				// never replayed (a well-formed history has none here)
+			default:
+				keep[idx[k]] = true
+			}
 		}
 	}
 	var out []history.Event
