@@ -48,7 +48,9 @@ func FuzzPlanRedrive(f *testing.F) {
 }
 
 func TestPlanRedrive_KeepsCompletedWork(t *testing.T) {
-	ev := func(typ history.EventType, thread string) history.Event { return history.Event{Type: typ, Thread: thread} }
+	ev := func(typ history.EventType, thread string) history.Event {
+		return history.Event{Type: typ, Thread: thread}
+	}
 	evs := []history.Event{
 		ev(history.ExecutionStarted, ""), ev(history.PassStateEntered, ""), ev(history.PassStateExited, ""),
 		ev(history.ParallelStateEntered, ""), ev(history.ParallelStateStarted, ""),
