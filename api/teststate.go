@@ -249,8 +249,17 @@ func (s *Server) testState(ctx context.Context, body []byte) (any, error) {
 	if sc.MapIterationFailureCount != nil && mock == nil {
 		return nil, errValidation("TestState does not support MapIterationFailureCount when a mock is not specified.")
 	}
-	if sc.MapItemReaderData != nil && st.Type != asl.TypeMap {
-		return nil, errValidation("mapItemReaderData can only be specified for Map states")
+	var readerData []any
+	if sc.MapItemReaderData != nil {
+		if st.Type != asl.TypeMap || st.ItemReader == nil {
+			return nil, errValidation("mapItemReaderData can only be specified for a Map state with an ItemReader")
+		}
+		v, err := value.ParseString(*sc.MapItemReaderData)
+		arr, ok := v.([]any)
+		if err != nil || !ok {
+			return nil, errValidation("mapItemReaderData must be a JSON array")
+		}
+		readerData = arr
 	}
 	if mock == nil {
 		switch {
@@ -311,7 +320,7 @@ func (s *Server) testState(ctx context.Context, body []byte) (any, error) {
 	}
 	ti := &engine.TestInput{
 		State: st, Input: input, Vars: vars, Context: ctxObj, Mock: mock, Timeout: testStateTimeout,
-		MapIterationFailureCount: sc.MapIterationFailureCount,
+		MapIterationFailureCount: sc.MapIterationFailureCount, ItemReaderData: readerData,
 		Execution: engine.Execution{
 			ARN: s.scope.ExecutionARN("TestStateMachine", newUUID()), Name: "TestState",
 			StateMachineARN: s.scope.StateMachineARN("TestStateMachine"), StateMachineName: "TestStateMachine",
@@ -322,6 +331,9 @@ func (s *Server) testState(ctx context.Context, body []byte) (any, error) {
 		ti.RetrierRetryCount = *sc.RetrierRetryCount
 	}
 	res := s.eng.TestState(ctx, ti)
+	if res.Invalid != "" {
+		return nil, errValidation(res.Invalid)
+	}
 	out := testStateOutput{Output: res.Output, Error: res.Error, Cause: res.Cause, NextState: res.NextState, Status: res.Status}
 	if level != "INFO" {
 		d := res.Inspect

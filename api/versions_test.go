@@ -107,3 +107,42 @@ func FuzzVersionsAPI(f *testing.F) {
 		}
 	})
 }
+
+func TestTestState_MapConfiguration(t *testing.T) {
+	s := newVersionsServer(t)
+	mapDef := `"{\"Type\":\"Map\",\"ToleratedFailureCount\":1,\"ItemReader\":{\"Resource\":\"arn:aws:states:::s3:getObject\",\"Parameters\":{\"Bucket\":\"b\",\"Key\":\"k\"}},` +
+		`\"ItemProcessor\":{\"ProcessorConfig\":{\"Mode\":\"DISTRIBUTED\",\"ExecutionType\":\"STANDARD\"},\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}},\"End\":true}"`
+	// Items from mapItemReaderData; one failed iteration is tolerated, two are not.
+	out := ok(t, s, "TestState", `{"definition":`+mapDef+`,"inspectionLevel":"DEBUG","mock":{"result":"[1,2,3]"},
+"stateConfiguration":{"mapItemReaderData":"[\"a\",\"b\",\"c\"]","mapIterationFailureCount":1}}`)
+	if out["status"] != "SUCCEEDED" || out["inspectionData"].(map[string]any)["afterItemsPath"] != `["a","b","c"]` {
+		t.Fatalf("tolerated: %v", out)
+	}
+	out = ok(t, s, "TestState", `{"definition":`+mapDef+`,"mock":{"result":"[1,2,3]"},
+"stateConfiguration":{"mapItemReaderData":"[\"a\",\"b\",\"c\"]","mapIterationFailureCount":2}}`)
+	if out["status"] != "FAILED" || out["error"] != "States.ExceedToleratedFailureThreshold" {
+		t.Fatalf("not tolerated: %v", out)
+	}
+	wantError(t, s, "TestState", `{"definition":`+mapDef+`,"mock":{"result":"[1]"},
+"stateConfiguration":{"mapItemReaderData":"[\"a\"]","mapIterationFailureCount":2}}`, "ValidationException",
+		"Map iteration failure count must be less than or equal to the number of Map iterations")
+	wantError(t, s, "TestState", `{"definition":`+mapDef+`,"stateConfiguration":{"mapIterationFailureCount":1}}`, "ValidationException",
+		"TestState does not support MapIterationFailureCount when a mock is not specified.")
+	wantError(t, s, "TestState", `{"definition":"{\"Type\":\"Pass\",\"End\":true}","stateConfiguration":{"mapItemReaderData":"[]"}}`,
+		"ValidationException", "mapItemReaderData")
+	wantError(t, s, "TestState", `{"definition":`+mapDef+`,"mock":{"result":"{}"}}`, "ValidationException", "Mocked result must be an array.")
+	wantError(t, s, "TestState", `{"definition":`+mapDef+`,"mock":{"result":"[]","errorOutput":{"error":"E"}}}`, "ValidationException",
+		"A test mock should have only one of the following fields: [result, errorOutput].")
+	wantError(t, s, "TestState", `{"definition":"{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\",\"End\":true}","mock":{"result":"1"},"revealSecrets":true}`,
+		"ValidationException", "TestState does not support RevealSecrets when a mock is specified.")
+	wantError(t, s, "TestState", `{"definition":"{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\",\"End\":true}","mock":{"result":"1"},"context":"{\"Map\":{}}"}`,
+		"ValidationException", "'Map' field is not supported when mocking a Context object")
+	wantError(t, s, "TestState", `{"definition":"{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\",\"End\":true}","mock":{"result":"1"},"context":"{\"Bad\":1}"}`,
+		"ValidationException", "Invalid Context object provided: Field 'Bad' is not allowed")
+	// A context object given with the mock is what $$ reads.
+	out = ok(t, s, "TestState", `{"definition":"{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\",\"Parameters\":{\"id.$\":\"$$.Execution.Id\"},\"End\":true}",
+"mock":{"result":"1"},"context":"{\"Execution\":{\"Id\":\"x-1\"}}","inspectionLevel":"DEBUG"}`)
+	if out["inspectionData"].(map[string]any)["afterParameters"] != `{"id":"x-1"}` {
+		t.Fatalf("context: %v", out)
+	}
+}

@@ -44,6 +44,9 @@ type TestInput struct {
 	// MapIterationFailureCount is how many Map iterations fail
 	// (stateConfiguration.mapIterationFailureCount; with a mock only).
 	MapIterationFailureCount *int64
+	// ItemReaderData replaces what a Map's ItemReader would read
+	// (stateConfiguration.mapItemReaderData): the Map's items.
+	ItemReaderData []any
 	// Execution describes the execution the Context object is built from.
 	Execution Execution
 	// Timeout bounds a real task invocation (AWS: 5 minutes).
@@ -70,6 +73,10 @@ type TestInspection struct {
 
 // TestResult is the outcome of TestState.
 type TestResult struct {
+	// Invalid is set, and nothing else, when the request does not fit the
+	// state (found only while running it): TestState answers it as a
+	// ValidationException.
+	Invalid   string
 	Status    string
 	Output    *string
 	Error     *string
@@ -377,7 +384,9 @@ func (ts *testRun) work(raw any) {
 		result, fe = ts.invoke(eff)
 	}
 	if fe == nil && st.Type == asl.TypeMap && ts.in.MapIterationFailureCount != nil {
-		fe = ts.mapFailures(result)
+		if fe = ts.mapFailures(result); ts.res.Invalid != "" {
+			return
+		}
 	}
 	if fe != nil {
 		ts.handle(raw, t.fail(fe))
@@ -390,10 +399,21 @@ func (ts *testRun) work(raw any) {
 // mapSetup records the Map's items, selector and tolerance settings.
 func (ts *testRun) mapSetup(raw any) bool {
 	t, r := ts.t, ts.r
-	cfg, f := t.mapSetup(r, raw)
-	if f != nil {
-		ts.fail(f)
-		return false
+	var cfg *mapConfig
+	if ts.in.ItemReaderData != nil {
+		// The items are what the ItemReader would read, not the input's.
+		eff, f := t.inputPath(r, raw)
+		if f != nil {
+			ts.fail(f)
+			return false
+		}
+		cfg = &mapConfig{eff: eff, items: ts.in.ItemReaderData, maxConc: int(ts.in.State.MaxConcurrency)}
+	} else {
+		var f *failure
+		if cfg, f = t.mapSetup(r, raw); f != nil {
+			ts.fail(f)
+			return false
+		}
 	}
 	ts.res.Inspect.AfterItemsPath = textOf(cfg.items)
 	sel := make([]any, len(cfg.items))
@@ -428,6 +448,10 @@ func (ts *testRun) mapFailures(result any) *fault.Error {
 		return nil
 	}
 	n := *ts.in.MapIterationFailureCount
+	if n > int64(len(cfg.items)) {
+		ts.res.Invalid = "Map iteration failure count must be less than or equal to the number of Map iterations"
+		return nil
+	}
 	if n == 0 {
 		return nil
 	}
