@@ -167,7 +167,6 @@ type summary struct {
 	invocations  int64
 	duplicates   int
 	inFlight     int // in-flight rule applications seen in histories
-	inFlightLive int // invocations that were open when the server was killed
 	flakyRetries int
 	events       int
 }
@@ -183,6 +182,7 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 	nExec := envInt(t, "STEPWELL_CRASH_EXECUTIONS", 500)
 	nKills := envInt(t, "STEPWELL_CRASH_KILLS", 4)
 	began := time.Now()
+	transportRetries.Store(0)
 	lam := newLambda()
 	ls := httptest.NewServer(lam)
 	defer ls.Close()
@@ -198,7 +198,7 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c := newClient("http://" + addr)
+	c, transport := newClient("http://" + addr)
 	// A fresh machine name per run: a PostgreSQL database may be reused.
 	name := fmt.Sprintf("crash-%d", time.Now().UnixNano())
 	var sm string
@@ -255,12 +255,12 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 		open := lam.open.Load()
 		at := time.Since(startBegan)
 		srv.kill()
-		lam.noteKill()
 		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
 		took, err := srv.start()
 		if err != nil {
 			t.Fatalf("restart after kill %d: %v", k+1, err)
 		}
+		transport.CloseIdleConnections()
 		sum.kills = append(sum.kills, killInfo{at: at, running: running, open: open, restart: took})
 		if running == 0 {
 			t.Errorf("kill %d at %v found no RUNNING execution: the test did not crash anything", k+1, at.Round(time.Millisecond))
@@ -293,16 +293,22 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 	}
 
 	// Every execution listed, and only those started.
-	listed := map[string]bool{}
-	p := sfn.NewListExecutionsPaginator(c, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), MaxResults: 1000})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatalf("ListExecutions: %v", err)
+	var listed map[string]bool
+	if err := retry(ctx, func() error {
+		listed = map[string]bool{}
+		p := sfn.NewListExecutionsPaginator(c, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), MaxResults: 1000})
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return err
+			}
+			for _, x := range out.Executions {
+				listed[*x.ExecutionArn] = true
+			}
 		}
-		for _, x := range out.Executions {
-			listed[*x.ExecutionArn] = true
-		}
+		return nil
+	}); err != nil {
+		t.Fatalf("ListExecutions: %v", err)
 	}
 	if len(listed) != nExec {
 		t.Errorf("ListExecutions lists %d executions, want %d", len(listed), nExec)
@@ -372,7 +378,6 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 			}
 		}
 	}
-	sum.inFlightLive = int(lam.openAtKills.Load())
 	if nKills > 0 && sum.inFlight == 0 {
 		t.Logf("note: no task attempt was in flight at a kill this time")
 	}
@@ -383,9 +388,9 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 			i+1, k.at.Round(time.Millisecond), k.running, k.open, k.restart.Round(time.Millisecond)))
 	}
 	t.Logf("crash test (%s): %d executions, %d kills, %d history events, %d Lambda invocations (%d duplicates), "+
-		"%d in-flight rule applications (%d invocations open at kills), %d Flaky retries, %v\n  kills: %s",
+		"%d in-flight rule applications, %d Flaky retries, %d client calls retried through restarts, %v\n  kills: %s",
 		storeKind(storeArgs), sum.executions, len(sum.kills), sum.events, sum.invocations, sum.duplicates,
-		sum.inFlight, sum.inFlightLive, sum.flakyRetries, time.Since(began).Round(time.Millisecond),
+		sum.inFlight, sum.flakyRetries, transportRetries.Load(), time.Since(began).Round(time.Millisecond),
 		strings.Join(kills, "; "))
 	if t.Failed() {
 		srv.dumpLogs()
@@ -439,8 +444,13 @@ func countRunning(ctx context.Context, c *sfn.Client, sm string) int {
 	return n
 }
 
+// transportRetries counts the calls retry repeated.
+var transportRetries atomic.Int64
+
 // retry calls f until it succeeds or fails with an API error (the server
 // answered), waiting out connection failures while the server restarts.
+// Every call retried this way is idempotent: reads, CreateStateMachine with
+// the same definition, StartExecution with the same name and input.
 func retry(ctx context.Context, f func() error) error {
 	for {
 		err := f()
@@ -448,6 +458,7 @@ func retry(ctx context.Context, f func() error) error {
 		if err == nil || errors.As(err, &ae) {
 			return err
 		}
+		transportRetries.Add(1)
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
@@ -456,7 +467,10 @@ func retry(ctx context.Context, f func() error) error {
 	}
 }
 
-func newClient(endpoint string) *sfn.Client {
+// newClient returns an SDK client for endpoint without the SDK's own
+// retries (retry does that) and its transport, whose pooled connections to
+// a killed server are dropped after each restart.
+func newClient(endpoint string) (*sfn.Client, *http.Transport) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 32
 	return sfn.New(sfn.Options{
@@ -465,7 +479,7 @@ func newClient(endpoint string) *sfn.Client {
 		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 		Retryer:      aws.NopRetryer{},
 		HTTPClient:   &http.Client{Transport: t, Timeout: 30 * time.Second},
-	})
+	}), t
 }
 
 func freeAddr(t *testing.T) string {
@@ -606,15 +620,12 @@ func (p payload) key() attempt { return attempt{p.Exec, p.State, p.Idx, p.Retry}
 // It answers {"d": 2v} after 20-120 ms, except that the first attempt for
 // a v divisible by 7 fails with the function error "Flaky".
 type lambda struct {
-	mu          sync.Mutex
-	calls       map[attempt]int
-	open        atomic.Int64
-	openAtKills atomic.Int64
+	mu    sync.Mutex
+	calls map[attempt]int
+	open  atomic.Int64 // invocations being answered
 }
 
 func newLambda() *lambda { return &lambda{calls: map[attempt]int{}} }
-
-func (l *lambda) noteKill() { l.openAtKills.Add(l.open.Load()) }
 
 func (l *lambda) snapshot() map[attempt]int {
 	l.mu.Lock()
@@ -667,7 +678,11 @@ type checkCounts struct {
 func checkExecution(ctx context.Context, c *sfn.Client, n int, arn string, invoked map[attempt]int, errs []error) (checkCounts, []error) {
 	var cc checkCounts
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	d, err := c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	var d *sfn.DescribeExecutionOutput
+	err := retry(ctx, func() (err error) {
+		d, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		return err
+	})
 	if err != nil {
 		bad("DescribeExecution: %v", err)
 		return cc, errs
@@ -682,14 +697,21 @@ func checkExecution(ctx context.Context, c *sfn.Client, n int, arn string, invok
 		}
 	}
 	var events []types.HistoryEvent
-	p := sfn.NewGetExecutionHistoryPaginator(c, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 1000})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			bad("GetExecutionHistory: %v", err)
-			return cc, errs
+	err = retry(ctx, func() error {
+		events = events[:0]
+		p := sfn.NewGetExecutionHistoryPaginator(c, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 1000})
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return err
+			}
+			events = append(events, out.Events...)
 		}
-		events = append(events, out.Events...)
+		return nil
+	})
+	if err != nil {
+		bad("GetExecutionHistory: %v", err)
+		return cc, errs
 	}
 	cc.events = len(events)
 	return cc, checkHistory(n, arn, events, invoked, &cc, errs)
