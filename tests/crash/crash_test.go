@@ -213,6 +213,10 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 		t.Fatalf("CreateStateMachine: %v", err)
 	}
 
+	// Side executions that only end by StopExecution (issued after a
+	// restart) or by the execution timeout (which falls between restarts).
+	side := startSide(ctx, t, c, name)
+
 	// Start the executions, paced over about three seconds so that the
 	// kills find executions in every phase. A start that fails because the
 	// server died is retried with the same name and input (idempotent).
@@ -261,10 +265,16 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 			t.Fatalf("restart after kill %d: %v", k+1, err)
 		}
 		transport.CloseIdleConnections()
+		if k == min(1, nKills-1) {
+			side.stopAll(ctx, t, c, k+1)
+		}
 		sum.kills = append(sum.kills, killInfo{at: at, running: running, open: open, restart: took})
 		if running == 0 {
 			t.Errorf("kill %d at %v found no RUNNING execution: the test did not crash anything", k+1, at.Round(time.Millisecond))
 		}
+	}
+	if nKills == 0 {
+		side.stopAll(ctx, t, c, 0)
 	}
 	wg.Wait()
 	close(startErrs)
@@ -291,6 +301,8 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+
+	side.check(ctx, t, c)
 
 	// Every execution listed, and only those started.
 	var listed map[string]bool
@@ -387,9 +399,9 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 		kills = append(kills, fmt.Sprintf("#%d at %v (%d running, %d invocations open, back in %v)",
 			i+1, k.at.Round(time.Millisecond), k.running, k.open, k.restart.Round(time.Millisecond)))
 	}
-	t.Logf("crash test (%s): %d executions, %d kills, %d history events, %d Lambda invocations (%d duplicates), "+
+	t.Logf("crash test (%s): %d executions (+%d stopped after a restart, +%d timed out across restarts), %d kills, %d history events, %d Lambda invocations (%d duplicates), "+
 		"%d in-flight rule applications, %d Flaky retries, %d client calls retried through restarts, %v\n  kills: %s",
-		storeKind(storeArgs), sum.executions, len(sum.kills), sum.events, sum.invocations, sum.duplicates,
+		storeKind(storeArgs), sum.executions, sideCount, sideCount, len(sum.kills), sum.events, sum.invocations, sum.duplicates,
 		sum.inFlight, sum.flakyRetries, transportRetries.Load(), time.Since(began).Round(time.Millisecond),
 		strings.Join(kills, "; "))
 	if t.Failed() {
@@ -402,6 +414,127 @@ func storeKind(args []string) string {
 		return "postgres"
 	}
 	return "embedded"
+}
+
+// sideRuns are the executions that end by StopExecution or by timeout.
+type sideRuns struct {
+	stopped, timedOut []string
+	stopCause         string
+}
+
+const (
+	sideCount = 20
+	holdDef   = `{"StartAt":"Hold","States":{"Hold":{"Type":"Wait","Seconds":100000,"End":true}}}`
+	// The execution times out 3 s (scaled) after it started.
+	timeoutSeconds = 300
+	timeoutDef     = `{"TimeoutSeconds":300,"StartAt":"Hold","States":{"Hold":{"Type":"Wait","Seconds":100000,"End":true}}}`
+)
+
+func startSide(ctx context.Context, t *testing.T, c *sfn.Client, prefix string) *sideRuns {
+	t.Helper()
+	var sr sideRuns
+	for _, m := range []struct {
+		suffix, def string
+		arns        *[]string
+	}{{"-stop", holdDef, &sr.stopped}, {"-timeout", timeoutDef, &sr.timedOut}} {
+		var sm string
+		if err := retry(ctx, func() error {
+			out, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+				Name: aws.String(prefix + m.suffix), Definition: aws.String(m.def), RoleArn: aws.String(role)})
+			if err == nil {
+				sm = *out.StateMachineArn
+			}
+			return err
+		}); err != nil {
+			t.Fatalf("CreateStateMachine: %v", err)
+		}
+		for i := range sideCount {
+			arn, err := startExecution(ctx, c, sm, i)
+			if err != nil {
+				t.Fatalf("start %s %d: %v", m.suffix, i, err)
+			}
+			*m.arns = append(*m.arns, arn)
+		}
+	}
+	return &sr
+}
+
+// stopAll stops the waiting executions, which the server recovered.
+func (sr *sideRuns) stopAll(ctx context.Context, t *testing.T, c *sfn.Client, kill int) {
+	sr.stopCause = fmt.Sprintf("stopped after restart %d", kill)
+	for _, arn := range sr.stopped {
+		if err := retry(ctx, func() error {
+			_, err := c.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(arn),
+				Error: aws.String("CrashTest"), Cause: aws.String(sr.stopCause)})
+			return err
+		}); err != nil {
+			t.Errorf("StopExecution %s: %v", arn, err)
+		}
+	}
+}
+
+// check checks that the stopped executions are ABORTED and the others
+// TIMED_OUT no earlier than their timeout, with complete histories.
+func (sr *sideRuns) check(ctx context.Context, t *testing.T, c *sfn.Client) {
+	t.Helper()
+	for _, group := range []struct {
+		arns   []string
+		status types.ExecutionStatus
+		last   types.HistoryEventType
+	}{
+		{sr.stopped, types.ExecutionStatusAborted, types.HistoryEventTypeExecutionAborted},
+		{sr.timedOut, types.ExecutionStatusTimedOut, types.HistoryEventTypeExecutionTimedOut},
+	} {
+		for _, arn := range group.arns {
+			var d *sfn.DescribeExecutionOutput
+			var h []types.HistoryEvent
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				err := retry(ctx, func() (err error) {
+					d, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+					return err
+				})
+				if err != nil {
+					t.Fatalf("DescribeExecution %s: %v", arn, err)
+				}
+				if d.Status != types.ExecutionStatusRunning || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if err := retry(ctx, func() error {
+				out, err := c.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 1000})
+				if err == nil {
+					h = out.Events
+				}
+				return err
+			}); err != nil {
+				t.Fatalf("GetExecutionHistory %s: %v", arn, err)
+			}
+			var kinds []string
+			ok := len(h) == 3
+			for i, e := range h {
+				kinds = append(kinds, fmt.Sprintf("%d:%s", e.Id, e.Type))
+				ok = ok && e.Id == int64(i+1)
+			}
+			ok = ok && h[0].Type == types.HistoryEventTypeExecutionStarted && h[1].Type == types.HistoryEventTypeWaitStateEntered && h[2].Type == group.last
+			if d.Status != group.status || !ok {
+				t.Errorf("%s: status %s, history %v; want %s, ExecutionStarted, WaitStateEntered, %s", arn, d.Status, kinds, group.status, group.last)
+				continue
+			}
+			switch group.status {
+			case types.ExecutionStatusAborted:
+				if aws.ToString(d.Error) != "CrashTest" || aws.ToString(d.Cause) != sr.stopCause {
+					t.Errorf("%s: error %q cause %q", arn, aws.ToString(d.Error), aws.ToString(d.Cause))
+				}
+			case types.ExecutionStatusTimedOut:
+				min := time.Duration(timeoutSeconds*timeScale*float64(time.Second)) - 5*time.Millisecond
+				if d.StartDate == nil || d.StopDate == nil || d.StopDate.Sub(*d.StartDate) < min {
+					t.Errorf("%s: timed out after %v, before its timeout %v", arn, d.StopDate.Sub(*d.StartDate), min)
+				}
+			}
+		}
+	}
 }
 
 // startExecution starts execution n, retrying through server restarts.
