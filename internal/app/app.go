@@ -193,7 +193,6 @@ type Server struct {
 	Recovered int
 
 	fence    *fencedStore
-	resumed  *resumer
 	stopJobs context.CancelFunc
 	jobs     sync.WaitGroup
 }
@@ -241,9 +240,7 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 	})
 	local.srv, local.tokens = srv, tasks
 	s := &Server{API: srv, Store: st, StoreInfo: info, fence: fence}
-	s.resumed = newResumer(fence, eng, logger)
-	fence.resumed = s.resumed
-	if s.Recovered, err = s.resumed.recoverAll(ctx, srv); err != nil {
+	if s.Recovered, err = recoverAll(ctx, st, srv); err != nil {
 		_ = s.Close(context.Background())
 		return nil, fmt.Errorf("recover running executions: %w", err)
 	}
@@ -288,9 +285,6 @@ func versionsOf(st store.Store) store.Versions {
 func (s *Server) Close(ctx context.Context) error {
 	s.fence.shutdown()
 	err := s.API.Close(ctx)
-	if rerr := s.resumed.close(ctx); err == nil {
-		err = rerr
-	}
 	if s.stopJobs != nil {
 		s.stopJobs()
 	}

@@ -2,7 +2,10 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/api"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
@@ -21,9 +24,8 @@ import (
 	"github.com/stepwell/stepwell/store/sqlite"
 )
 
-// passMachine is a chain of n Pass states.
-func passMachine(tb testing.TB, n int) *asl.StateMachine {
-	tb.Helper()
+// passDefinition is a chain of n Pass states.
+func passDefinition(n int) string {
 	var b strings.Builder
 	b.WriteString(`{"StartAt":"S0","States":{`)
 	for i := range n {
@@ -37,27 +39,60 @@ func passMachine(tb testing.TB, n int) *asl.StateMachine {
 		}
 	}
 	b.WriteString(`}}`)
-	sm, err := asl.Load([]byte(b.String()), asl.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return sm
+	return b.String()
 }
 
-// timedStore measures every AppendHistory: one durable Record.
-type timedStore struct {
+// benchStore measures every AppendHistory (one durable Record) and tells
+// waiters when an execution closes.
+type benchStore struct {
 	store.Store
 	n    atomic.Int64
 	lats []time.Duration
+
+	mu      sync.Mutex
+	waiters map[string]chan struct{} // by execution name
 }
 
-func (t *timedStore) AppendHistory(ctx context.Context, arn string, events []history.Event, end *store.End) error {
+func newBenchStore(st store.Store, records int) *benchStore {
+	return &benchStore{Store: st, lats: make([]time.Duration, records), waiters: make(map[string]chan struct{})}
+}
+
+func (t *benchStore) wait(name string) <-chan struct{} {
+	c := make(chan struct{})
+	t.mu.Lock()
+	t.waiters[name] = c
+	t.mu.Unlock()
+	return c
+}
+
+func (t *benchStore) AppendHistory(ctx context.Context, arn string, events []history.Event, end *store.End) error {
 	start := time.Now()
 	err := t.Store.AppendHistory(ctx, arn, events, end)
 	if i := t.n.Add(1) - 1; i < int64(len(t.lats)) {
 		t.lats[i] = time.Since(start)
 	}
+	if end != nil && err == nil {
+		// arn:aws:states:REGION:ACCOUNT:execution|express:MACHINE:NAME[:ID]
+		if parts := strings.Split(arn, ":"); len(parts) > 7 {
+			t.mu.Lock()
+			c := t.waiters[parts[7]]
+			delete(t.waiters, parts[7])
+			t.mu.Unlock()
+			if c != nil {
+				close(c)
+			}
+		}
+	}
 	return err
+}
+
+func (t *benchStore) percentile(p float64) time.Duration {
+	lats := slices.Clone(t.lats[:min(t.n.Load(), int64(len(t.lats)))])
+	if len(lats) == 0 {
+		return 0
+	}
+	slices.Sort(lats)
+	return lats[int(float64(len(lats)-1)*p)]
 }
 
 // fsyncRate appends 200 bytes and fdatasyncs in dir for d and returns the
@@ -84,12 +119,30 @@ func fsyncRate(tb testing.TB, dir string, d time.Duration) float64 {
 	return float64(n) / time.Since(start).Seconds()
 }
 
-// runMany runs execs executions of sm, at most conc at a time, each
-// created in st and recorded there through the recorder the server uses;
-// it returns the elapsed time.
-func runMany(tb testing.TB, eng *engine.Engine, st store.Store, sm *asl.StateMachine, typ string, execs, conc int) time.Duration {
-	ctx := context.Background()
-	fence := &fencedStore{Store: st}
+// apiCall runs one API action in process.
+func apiCall(srv http.Handler, action string, in any, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(body)))
+	req.Header.Set("X-Amz-Target", "AWSStepFunctions."+action)
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, req)
+	if w.Code != http.StatusOK {
+		return fmt.Errorf("%s: %d %s", action, w.Code, w.Body.String())
+	}
+	if out != nil {
+		return json.Unmarshal(w.Body.Bytes(), out)
+	}
+	return nil
+}
+
+// runMany starts execs executions of machine through the API, at most conc
+// at a time, each waiting until its execution closed in st; it returns the
+// elapsed time.
+func runMany(tb testing.TB, srv http.Handler, st *benchStore, machine, prefix string, execs, conc int) time.Duration {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var failed atomic.Value
@@ -103,23 +156,17 @@ func runMany(tb testing.TB, eng *engine.Engine, st store.Store, sm *asl.StateMac
 				if i > int64(execs) || failed.Load() != nil {
 					return
 				}
-				now := time.Now()
-				x := &store.Execution{
-					ARN: fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:bench:%s-%d", typ, i), Name: fmt.Sprint(i),
-					StateMachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:bench", StateMachineName: "bench",
-					RevisionID: "r1", Type: typ, Status: store.StatusRunning, Input: `{"hello":"world","n":1}`, StartDate: now,
-				}
-				if err := st.CreateExecution(ctx, x); err != nil {
+				name := fmt.Sprint(prefix, i)
+				done := st.wait(name)
+				err := apiCall(srv, "StartExecution", map[string]string{"stateMachineArn": machine, "name": name, "input": `{"hello":"world","n":1}`}, nil)
+				if err != nil {
 					failed.Store(err)
 					return
 				}
-				ex := &engine.Execution{ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
-					Type: typ, Input: x.Input, StartTime: now, Machine: sm}
-				rec := &recorder{st: fence, arn: x.ARN}
-				run := eng.Start(ctx, ex, rec)
-				<-run.Done()
-				if r := run.Result(); r.Status != engine.StatusSucceeded || !rec.closed {
-					failed.Store(fmt.Errorf("execution %d: %s %v %v (closed %v)", i, r.Status, deref(r.Error), deref(r.Cause), rec.closed))
+				select {
+				case <-done:
+				case <-time.After(time.Minute):
+					failed.Store(fmt.Errorf("execution %s did not finish", name))
 					return
 				}
 			}
@@ -134,14 +181,18 @@ func runMany(tb testing.TB, eng *engine.Engine, st store.Store, sm *asl.StateMac
 
 // BenchmarkDurableThroughput runs 1,000 concurrent Standard executions of
 // a 10-state Pass machine on the embedded store with full durability
-// (WAL, synchronous=FULL, every step fsync'd before it is acknowledged)
-// through the engine and the server's recorder, and reports:
+// (WAL, synchronous=FULL: every step is fsync'd before it is acknowledged),
+// through the real path: StartExecution on the API server, the engine, the
+// server's recorder and the store. It reports:
 //
-//	transitions/s       durable state transitions per second
+//	transitions/s          durable state transitions per second
 //	p50-step-µs, p99-step-µs   latency of one durable Record (AppendHistory)
-//	fsyncs/s            raw append-200-bytes+fdatasync rate of the data disk
-//	express-transitions/s      the same machine as Express (in memory)
-//	writes/commit       writes sharing one group commit
+//	fsyncs/s               raw append-200-bytes+fdatasync rate of the data directory's disk
+//	writes/commit          writes sharing one group commit
+//	express-transitions/s  the same machine as Express (started asynchronously; Express
+//	                       executions stay in memory) on the same server
+//	express-memory-transitions/s  the same Express run on a server whose store is
+//	                       memory (Stepwell before durability), for comparison
 //
 // Run it with
 //
@@ -151,7 +202,6 @@ func runMany(tb testing.TB, eng *engine.Engine, st store.Store, sm *asl.StateMac
 func BenchmarkDurableThroughput(b *testing.B) {
 	const states, conc = 10, 1000
 	execs := max(b.N/states, 2*conc)
-	sm := passMachine(b, states)
 	dir := b.TempDir()
 	fsyncs := fsyncRate(b, dir, time.Second)
 
@@ -160,29 +210,47 @@ func BenchmarkDurableThroughput(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	timed := &timedStore{Store: db, lats: make([]time.Duration, execs*(states+2))}
-	eng := engine.New(engine.Config{Region: "us-east-1", AccountID: "123456789012"})
-	b.ResetTimer()
-	el := runMany(b, eng, timed, sm, "STANDARD", execs, conc)
-	b.StopTimer()
-	lats := timed.lats[:min(timed.n.Load(), int64(len(timed.lats)))]
-	slices.Sort(lats)
-	pct := func(p float64) float64 {
-		if len(lats) == 0 {
-			return 0
+	def := passDefinition(states)
+	role := "arn:aws:iam::123456789012:role/bench"
+	// server builds an API server over main (state machines, Standard
+	// executions) with a benchStore of its own for Express executions,
+	// and creates the machines; it returns their ARNs.
+	server := func(main *benchStore) (srv *api.Server, express *benchStore, std, expr string) {
+		express = newBenchStore(memory.New(memory.Options{MaxClosedExecutions: ExpressRetention}), 0)
+		srv = api.New(api.Config{Store: main, Express: express, Engine: engine.New(engine.Config{})})
+		var out struct {
+			StateMachineArn string `json:"stateMachineArn"`
 		}
-		return float64(lats[int(float64(len(lats)-1)*p)].Microseconds())
+		if err := apiCall(srv, "CreateStateMachine", map[string]string{"name": "bench", "definition": def, "roleArn": role}, &out); err != nil {
+			b.Fatal(err)
+		}
+		std = out.StateMachineArn
+		if err := apiCall(srv, "CreateStateMachine", map[string]string{"name": "benchx", "type": "EXPRESS", "definition": def, "roleArn": role}, &out); err != nil {
+			b.Fatal(err)
+		}
+		return srv, express, std, out.StateMachineArn
 	}
+
+	// Express as before durability: everything in memory.
+	memSrv, memExpress, _, memExpr := server(newBenchStore(memory.New(memory.Options{}), 0))
+	memEl := runMany(b, memSrv, memExpress, memExpr, "m", execs, conc)
+	_ = memSrv.Close(context.Background())
+
+	durable := newBenchStore(db, execs*(states+3))
+	srv, express, std, expr := server(durable)
+	defer srv.Close(context.Background())
+	exprEl := runMany(b, srv, express, expr, "x", execs, conc)
+	b.ResetTimer()
+	el := runMany(b, srv, durable, std, "s", execs, conc)
+	b.StopTimer()
 	stats := db.Stats()
 
-	exprStore := memory.New(memory.Options{MaxClosedExecutions: ExpressRetention})
-	exprEl := runMany(b, eng, exprStore, sm, "EXPRESS", execs, conc)
-
 	b.ReportMetric(float64(execs*states)/el.Seconds(), "transitions/s")
-	b.ReportMetric(pct(0.50), "p50-step-µs")
-	b.ReportMetric(pct(0.99), "p99-step-µs")
+	b.ReportMetric(float64(durable.percentile(0.50).Microseconds()), "p50-step-µs")
+	b.ReportMetric(float64(durable.percentile(0.99).Microseconds()), "p99-step-µs")
 	b.ReportMetric(fsyncs, "fsyncs/s")
 	b.ReportMetric(float64(stats.Writes)/float64(max(stats.Commits, 1)), "writes/commit")
 	b.ReportMetric(float64(execs*states)/exprEl.Seconds(), "express-transitions/s")
+	b.ReportMetric(float64(execs*states)/memEl.Seconds(), "express-memory-transitions/s")
 	b.ReportMetric(0, "ns/op")
 }

@@ -41,7 +41,11 @@ type Store struct {
 	wdb  *sql.DB // one connection, used by the writer goroutine only
 	rdb  *sql.DB // readers
 
-	w writer
+	w        writer
+	machines machineCache
+
+	stopCheckpoints context.CancelFunc
+	checkpoints     chan struct{}
 
 	getExec, listRunning, getMachine, getRevision, histHead *sql.Stmt
 }
@@ -72,6 +76,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
 	s.w.start(s)
+	cctx, cancel := context.WithCancel(context.Background())
+	s.stopCheckpoints, s.checkpoints = cancel, make(chan struct{})
+	go s.checkpointer(cctx, s.checkpoints)
 	return s, nil
 }
 
@@ -143,6 +150,8 @@ func (s *Store) Close() error {
 	if !s.w.stop() {
 		return nil
 	}
+	s.stopCheckpoints()
+	<-s.checkpoints
 	var err error
 	if s.w.conn != nil {
 		_, err = s.w.conn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)")
@@ -236,6 +245,10 @@ func notFound(err error) error {
 
 // GetStateMachine implements store.Store.
 func (s *Store) GetStateMachine(ctx context.Context, arn string) (*store.StateMachine, error) {
+	cached, gen := s.machines.get(arn)
+	if cached != nil {
+		return cached, nil
+	}
 	var sm store.StateMachine
 	var created int64
 	var tags []byte
@@ -244,6 +257,7 @@ func (s *Store) GetStateMachine(ctx context.Context, arn string) (*store.StateMa
 		return nil, notFound(err)
 	}
 	sm.CreationDate, sm.Tags = fromNanos(created), tags
+	s.machines.put(&sm, gen)
 	return &sm, nil
 }
 

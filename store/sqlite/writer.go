@@ -360,6 +360,7 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 // CreateStateMachine implements store.Store.
 func (s *Store) CreateStateMachine(ctx context.Context, sm *store.StateMachine) error {
 	c := *sm
+	defer s.machines.invalidate(c.ARN)
 	return s.w.do(func(w *writer) (error, error) {
 		res, err := w.conn.ExecContext(context.Background(), `INSERT INTO machines (arn, name, type, creation_ns, tags, revision_id)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO NOTHING`, c.ARN, c.Name, c.Type, nanos(c.CreationDate), rawOrNil(c.Tags), c.RevisionID)
@@ -385,6 +386,7 @@ func (w *writer) putRevision(arn string, r *store.Revision) error {
 // UpdateStateMachine implements store.Store.
 func (s *Store) UpdateStateMachine(ctx context.Context, arn, prevRevisionID string, rev *store.Revision) error {
 	r := *rev
+	defer s.machines.invalidate(arn)
 	return s.w.do(func(w *writer) (error, error) {
 		var cur string
 		err := w.conn.QueryRowContext(context.Background(), `SELECT revision_id FROM machines WHERE arn = ?`, arn).Scan(&cur)
@@ -406,6 +408,7 @@ func (s *Store) UpdateStateMachine(ctx context.Context, arn, prevRevisionID stri
 
 // DeleteStateMachine implements store.Store.
 func (s *Store) DeleteStateMachine(ctx context.Context, arn string) error {
+	defer s.machines.invalidate(arn)
 	return s.w.do(func(w *writer) (error, error) {
 		res, err := w.conn.ExecContext(context.Background(), `DELETE FROM machines WHERE arn = ?`, arn)
 		if err != nil {
