@@ -1,0 +1,56 @@
+package app
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+func TestStoreKind(t *testing.T) {
+	tests := []struct{ in, kind, target string }{
+		{"", "embedded", ""},
+		{"memory", "memory", ""},
+		{"sqlite:///var/lib/stepwell/s.db", "embedded", "/var/lib/stepwell/s.db"},
+		{"sqlite://rel/s.db", "embedded", "rel/s.db"},
+		{"sqlite://", "", ""},
+		{"./s.db", "embedded", "./s.db"},
+		{"s.sqlite", "embedded", "s.sqlite"},
+		{"data/store", "embedded", "data/store"},
+		{"postgres://u:p@h/db", "postgres", "postgres://u:p@h/db"},
+		{"postgresql://h/db?sslmode=disable", "postgres", "postgresql://h/db?sslmode=disable"},
+		{"redis://h", "", ""},
+		{"redis", "", ""},
+		{"Memory", "", ""},
+	}
+	for _, tt := range tests {
+		kind, target := storeKind(tt.in)
+		if kind != tt.kind || target != tt.target {
+			t.Errorf("storeKind(%q) = %q, %q; want %q, %q", tt.in, kind, target, tt.kind, tt.target)
+		}
+	}
+}
+
+func TestRedactDSN(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"postgres://u:secret@h:5432/db?sslmode=require", "postgres://u:***@h:5432/db?sslmode=require"},
+		{"postgres://u@h/db", "postgres://u@h/db"},
+		{"postgres://h/db", "postgres://h/db"},
+		{"postgresql://u:p:q@h/db", "postgresql://u:***@h/db"},
+	}
+	for _, tt := range tests {
+		if got := redactDSN(tt.in); got != tt.want {
+			t.Errorf("redactDSN(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestDefaultDataDir(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", "/xdg")
+	if got := DefaultDataDir(); got != filepath.Join("/xdg", "stepwell") {
+		t.Errorf("with XDG_DATA_HOME: %q", got)
+	}
+	t.Setenv("XDG_DATA_HOME", "relative") // ignored, as the XDG spec says
+	t.Setenv("HOME", "/home/u")
+	if got := DefaultDataDir(); got != filepath.Join("/home/u", ".local", "share", "stepwell") {
+		t.Errorf("with HOME: %q", got)
+	}
+}
