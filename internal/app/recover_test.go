@@ -216,3 +216,43 @@ func TestRestart_KeepsVersionsAndActivities(t *testing.T) {
 	call(t, s.Handler, "StartExecution", map[string]string{"stateMachineArn": sm.StateMachineArn + ":live"}, &started)
 	waitStatus(t, s.Handler, started.ExecutionArn, "SUCCEEDED")
 }
+
+// TestLimits_Configurable checks that the history and payload limits reach
+// the engine.
+func TestLimits_Configurable(t *testing.T) {
+	cfg := app.DefaultConfig()
+	cfg.Store = "memory"
+	cfg.MaxHistoryEvents = 6
+	cfg.MaxPayloadBytes = 64
+	s, err := app.New(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"C"},"C":{"Type":"Pass","End":true}}}`
+	var sm struct {
+		StateMachineArn string `json:"stateMachineArn"`
+	}
+	call(t, s.Handler, "CreateStateMachine", map[string]string{"name": "lim", "definition": def, "roleArn": "arn:aws:iam::123456789012:role/r"}, &sm)
+	for _, tt := range []struct{ name, input, error, cause string }{
+		{"history", `{}`, "States.Runtime", "The execution reached the maximum number of history events (6)."},
+		{"payload", `{"big":"` + strings.Repeat("x", 100) + `"}`, "States.DataLimitExceeded",
+			"The state/task 'A' returned a result with a size exceeding the maximum number of bytes service limit."},
+	} {
+		var started struct {
+			ExecutionArn string `json:"executionArn"`
+		}
+		call(t, s.Handler, "StartExecution", map[string]string{"stateMachineArn": sm.StateMachineArn, "name": tt.name, "input": tt.input}, &started)
+		d := waitStatus(t, s.Handler, started.ExecutionArn, "FAILED")
+		if deref(d.Error) != tt.error || deref(d.Cause) != tt.cause {
+			t.Errorf("%s: failed with %s / %s, want %s / %s", tt.name, deref(d.Error), deref(d.Cause), tt.error, tt.cause)
+		}
+	}
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return *p
+}
