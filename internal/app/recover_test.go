@@ -256,3 +256,39 @@ func deref(p *string) string {
 	}
 	return *p
 }
+
+// TestRetention_DeletesOldClosedExecutions runs the retention job with a
+// short retention.
+func TestRetention_DeletesOldClosedExecutions(t *testing.T) {
+	cfg := app.DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.Retention = 2 * time.Second
+	s, err := app.New(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	var sm struct {
+		StateMachineArn string `json:"stateMachineArn"`
+	}
+	call(t, s.Handler, "CreateStateMachine", map[string]string{"name": "ret", "roleArn": "arn:aws:iam::123456789012:role/r",
+		"definition": `{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`}, &sm)
+	var started struct {
+		ExecutionArn string `json:"executionArn"`
+	}
+	call(t, s.Handler, "StartExecution", map[string]string{"stateMachineArn": sm.StateMachineArn}, &started)
+	waitStatus(t, s.Handler, started.ExecutionArn, "SUCCEEDED")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		x, err := s.Store.GetExecution(context.Background(), started.ExecutionArn)
+		if err != nil {
+			break // deleted
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("closed execution still kept after 10 s with a 2 s retention: %+v", x)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The machine stays.
+	call(t, s.Handler, "DescribeStateMachine", map[string]string{"stateMachineArn": sm.StateMachineArn}, nil)
+}
