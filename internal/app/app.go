@@ -227,7 +227,7 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 		MaxPayloadBytes: c.MaxPayloadBytes, MaxHistoryEvents: c.MaxHistoryEvents,
 	})
 	srv := api.New(api.Config{
-		Store: fence, Engine: eng, Region: c.Region, Account: c.AccountID, Logger: logger,
+		Store: apiStore(fence), Engine: eng, Region: c.Region, Account: c.AccountID, Logger: logger,
 		// Express executions started asynchronously live in memory only.
 		Express: memory.New(memory.Options{MaxClosedExecutions: ExpressRetention}),
 		// Versions, aliases, tags and Map Runs: in the store when it keeps

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -139,17 +138,29 @@ func (f *fencedStore) AppendHistory(ctx context.Context, arn string, events []hi
 	return f.Store.AppendHistory(ctx, arn, events, end)
 }
 
-// ReopenExecution implements store.Reopener (RedriveExecution) when the
-// store does, and answers errors.ErrUnsupported otherwise.
-func (f *fencedStore) ReopenExecution(ctx context.Context, arn string, events []history.Event) error {
+// fencedReopener is a fencedStore over a store that can reopen closed
+// executions (store.Reopener, for RedriveExecution); over other stores the
+// API sees no Reopener and answers UnsupportedOperation.
+type fencedReopener struct {
+	*fencedStore
+	r store.Reopener
+}
+
+// ReopenExecution implements store.Reopener.
+func (f fencedReopener) ReopenExecution(ctx context.Context, arn string, events []history.Event) error {
 	if f.closing.Load() {
 		return errShuttingDown
 	}
-	r, ok := f.Store.(store.Reopener)
-	if !ok {
-		return errors.ErrUnsupported
+	return f.r.ReopenExecution(ctx, arn, events)
+}
+
+// apiStore is the store the API server gets: fence, with ReopenExecution
+// when the store has it.
+func apiStore(fence *fencedStore) store.Store {
+	if r, ok := fence.Store.(store.Reopener); ok {
+		return fencedReopener{fencedStore: fence, r: r}
 	}
-	return r.ReopenExecution(ctx, arn, events)
+	return fence
 }
 
 // recoverAll resumes every running Standard execution of the store
