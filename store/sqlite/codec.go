@@ -5,15 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/stepwell/stepwell/history"
 )
 
-// A history row holds the consecutive events of one AppendHistory call:
+// A history row holds the consecutive events of one AppendHistory call,
+// their threads in the threads column (see threadsColumn) and the rest in
+// the events blob:
 //
-//	row    = version(1 byte, 1) event*
-//	event  = varint(timestamp, Unix ns) str(thread) uvarint(form) body
+//	row    = version(1 byte, 2) event*
+//	event  = varint(timestamp, Unix ns) uvarint(form) body
 //	body   = str(json)                                        form 0
 //	       | str(type) varint(previous id) str(name) str(data) flag   forms 1, 2
 //	str    = uvarint(len) bytes
@@ -24,7 +27,17 @@ import (
 // of the commonest events, those whose only details are a plain
 // StateEnteredEventDetails (1) or StateExitedEventDetails (2). An event's
 // id is implied by its position: ids in a row are consecutive.
-const codecVersion = 1
+//
+// Version 1 rows (schema version 3 and before, and rows whose threads the
+// column cannot hold) carry each event's thread in the blob instead, as
+// str(thread) right after the timestamp.
+const (
+	codecV1      = 1
+	codecVersion = 2
+)
+
+// threadSep separates the threads in the threads column.
+const threadSep = ","
 
 const (
 	formJSON = iota
@@ -85,13 +98,48 @@ func detailsOf(flag byte) (*history.HistoryEventExecutionDataDetails, bool) {
 	return nil, false
 }
 
-// encodeEvents appends the encoding of events to buf.
-func encodeEvents(buf []byte, events []history.Event) ([]byte, error) {
-	buf = append(buf, codecVersion)
+// threadsColumn returns the threads column of a row holding events: ""
+// when all are top-level, else their threads joined with threadSep. ok is
+// false if a thread contains threadSep (the row is then encoded with
+// codecV1).
+func threadsColumn(events []history.Event) (col string, ok bool) {
+	top := true
+	for i := range events {
+		if strings.Contains(events[i].Thread, threadSep) {
+			return "", false
+		}
+		if events[i].Thread != "" {
+			top = false
+		}
+	}
+	if top {
+		return "", true
+	}
+	var b strings.Builder
+	for i := range events {
+		if i > 0 {
+			b.WriteString(threadSep)
+		}
+		b.WriteString(events[i].Thread)
+	}
+	return b.String(), true
+}
+
+// encodeEvents appends the encoding of events to buf and returns it with
+// the row's threads column.
+func encodeEvents(buf []byte, events []history.Event) ([]byte, string, error) {
+	threads, ok := threadsColumn(events)
+	version := byte(codecVersion)
+	if !ok {
+		version = codecV1
+	}
+	buf = append(buf, version)
 	for i := range events {
 		e := &events[i]
 		buf = binary.AppendVarint(buf, e.Timestamp.UnixNano())
-		buf = appendStr(buf, e.Thread)
+		if version == codecV1 {
+			buf = appendStr(buf, e.Thread)
+		}
 		f := form(e)
 		buf = binary.AppendUvarint(buf, uint64(f))
 		switch f {
@@ -112,12 +160,12 @@ func encodeEvents(buf []byte, events []history.Event) ([]byte, error) {
 		default:
 			b, err := json.Marshal((*plainEvent)(e))
 			if err != nil {
-				return nil, fmt.Errorf("encode event %d: %w", e.ID, err)
+				return nil, "", fmt.Errorf("encode event %d: %w", e.ID, err)
 			}
 			buf = appendStr(buf, string(b))
 		}
 	}
-	return buf, nil
+	return buf, threads, nil
 }
 
 // decoder reads a row.
@@ -157,17 +205,31 @@ func (d *decoder) byte() byte {
 	return c
 }
 
-// decodeEvents decodes a row whose first event has id first and appends
-// the events with ids in [lo, hi] to out.
-func decodeEvents(out []history.Event, row []byte, first, lo, hi int64) ([]history.Event, error) {
-	if len(row) == 0 || row[0] != codecVersion {
+// decodeEvents decodes a row (events blob and threads column) whose first
+// event has id first and appends the events with ids in [lo, hi] to out.
+func decodeEvents(out []history.Event, row []byte, threads string, first, lo, hi int64) ([]history.Event, error) {
+	if len(row) == 0 || (row[0] != codecVersion && row[0] != codecV1) {
 		return out, errCorrupt
 	}
+	v1 := row[0] == codecV1
+	var col []string
+	if !v1 && threads != "" {
+		col = strings.Split(threads, threadSep)
+	}
 	d := decoder{b: row[1:], ok: true}
-	for id := first; len(d.b) > 0 && id <= hi; id++ {
+	for id, i := first, 0; len(d.b) > 0 && id <= hi; id, i = id+1, i+1 {
 		var e history.Event
 		ts := d.varint()
-		thread := d.bytes()
+		var thread string
+		switch {
+		case v1:
+			thread = string(d.bytes())
+		case col != nil:
+			if i >= len(col) {
+				return out, fmt.Errorf("%w: %d threads for more events", errCorrupt, len(col))
+			}
+			thread = col[i]
+		}
 		switch f := d.byte(); f {
 		case formEntered, formExited:
 			e.Type = history.EventType(d.bytes())
@@ -207,7 +269,7 @@ func decodeEvents(out []history.Event, row []byte, first, lo, hi int64) ([]histo
 			continue
 		}
 		e.Timestamp = time.Unix(0, ts).UTC()
-		e.Thread = string(thread)
+		e.Thread = thread
 		out = append(out, e)
 	}
 	return out, nil

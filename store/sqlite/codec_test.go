@@ -39,57 +39,79 @@ func TestCodec_RoundTrip(t *testing.T) {
 			t.Errorf("event %d: form %d, want %d", evs[i].ID, f, forms[i])
 		}
 	}
-	row, err := encodeEvents(nil, evs)
-	if err != nil {
-		t.Fatal(err)
+	top := codecEvents()
+	for i := range top {
+		top[i].Thread = ""
 	}
-	for lo := int64(7); lo <= 12; lo++ {
-		for hi := lo; hi <= 13; hi++ {
-			got, err := decodeEvents(nil, row, 7, lo, hi)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := evs[lo-7 : min(hi, 12)-6]
-			if len(got) != len(want) {
-				t.Fatalf("[%d,%d]: %d events, want %d", lo, hi, len(got), len(want))
-			}
-			for i := range got {
-				if text(got[i]) != text(want[i]) {
-					t.Fatalf("[%d,%d] event %d:\n%s\nwant\n%s", lo, hi, i, text(got[i]), text(want[i]))
+	comma := codecEvents()
+	comma[2].Thread = "odd,thread"
+	for _, tt := range []struct {
+		name    string
+		evs     []history.Event
+		version byte
+		threads string
+	}{
+		{"threads", evs, codecVersion, "b1,b1,,,m0/m3,"},
+		{"top level", top, codecVersion, ""},
+		{"comma in a thread", comma, codecV1, ""},
+	} {
+		row, threads, err := encodeEvents(nil, tt.evs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row[0] != tt.version || threads != tt.threads {
+			t.Fatalf("%s: version %d, threads %q; want %d, %q", tt.name, row[0], threads, tt.version, tt.threads)
+		}
+		for lo := int64(7); lo <= 12; lo++ {
+			for hi := lo; hi <= 13; hi++ {
+				got, err := decodeEvents(nil, row, threads, 7, lo, hi)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := tt.evs[lo-7 : min(hi, 12)-6]
+				if len(got) != len(want) {
+					t.Fatalf("%s [%d,%d]: %d events, want %d", tt.name, lo, hi, len(got), len(want))
+				}
+				for i := range got {
+					if text(got[i]) != text(want[i]) {
+						t.Fatalf("%s [%d,%d] event %d:\n%s\nwant\n%s", tt.name, lo, hi, i, text(got[i]), text(want[i]))
+					}
 				}
 			}
 		}
+		if _, err := decodeEvents(nil, row, threads, 8, 8, 20); err == nil {
+			t.Fatalf("%s: decoding with the wrong first id succeeded", tt.name)
+		}
 	}
-	if _, err := decodeEvents(nil, row, 8, 8, 20); err == nil {
-		t.Fatal("decoding with the wrong first id succeeded")
+	row, _, _ := encodeEvents(nil, evs)
+	if _, err := decodeEvents(nil, row, "b1,b1", 7, 7, 12); err == nil {
+		t.Fatal("decoding with too few threads succeeded")
 	}
 }
 
 func FuzzDecodeEvents(f *testing.F) {
-	row, err := encodeEvents(nil, codecEvents())
+	row, threads, err := encodeEvents(nil, codecEvents())
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(row, int64(7), int64(7), int64(12))
-	f.Add([]byte{1, 0}, int64(1), int64(1), int64(1))
-	f.Add([]byte{}, int64(1), int64(1), int64(1))
-	f.Fuzz(func(t *testing.T, row []byte, first, lo, hi int64) {
+	f.Add(row, threads, int64(7), int64(7), int64(12))
+	f.Add([]byte{1, 0}, "", int64(1), int64(1), int64(1))
+	f.Add([]byte{2, 0, 0}, ",", int64(1), int64(1), int64(1))
+	f.Add([]byte{}, "", int64(1), int64(1), int64(1))
+	f.Fuzz(func(t *testing.T, row []byte, threads string, first, lo, hi int64) {
 		if hi-lo > 1000 {
 			hi = lo + 1000
 		}
-		evs, err := decodeEvents(nil, row, first, lo, hi)
-		if err != nil {
+		evs, err := decodeEvents(nil, row, threads, first, lo, hi)
+		if err != nil || len(evs) == 0 {
 			return
 		}
 		// What decodes encodes again to the same events.
-		if len(evs) == 0 {
-			return
-		}
-		again, err := encodeEvents(nil, evs)
+		again, threads2, err := encodeEvents(nil, evs)
 		if err != nil {
 			t.Fatal(err)
 		}
-		evs2, err := decodeEvents(nil, again, evs[0].ID, evs[0].ID, evs[len(evs)-1].ID)
+		evs2, err := decodeEvents(nil, again, threads2, evs[0].ID, evs[0].ID, evs[len(evs)-1].ID)
 		if err != nil {
 			t.Fatal(err)
 		}

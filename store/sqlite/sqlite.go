@@ -443,7 +443,7 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 
 // readEvents returns the events with ids lo..hi of execution seq.
 func (s *Store) readEvents(ctx context.Context, tx *sql.Tx, seq, lo, hi int64) ([]history.Event, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT last_id, first_id, events FROM history WHERE execution = ? AND last_id >= ? ORDER BY last_id`, seq, lo)
+	rows, err := tx.QueryContext(ctx, `SELECT last_id, first_id, events, threads FROM history WHERE execution = ? AND last_id >= ? ORDER BY last_id`, seq, lo)
 	if err != nil {
 		return nil, err
 	}
@@ -452,13 +452,14 @@ func (s *Store) readEvents(ctx context.Context, tx *sql.Tx, seq, lo, hi int64) (
 	for rows.Next() {
 		var last, first int64
 		var blob []byte
-		if err := rows.Scan(&last, &first, &blob); err != nil {
+		var threads string
+		if err := rows.Scan(&last, &first, &blob, &threads); err != nil {
 			return nil, err
 		}
 		if first > hi {
 			break
 		}
-		if out, err = decodeEvents(out, blob, first, lo, hi); err != nil {
+		if out, err = decodeEvents(out, blob, threads, first, lo, hi); err != nil {
 			return nil, fmt.Errorf("history of execution %d, events %d-%d: %w", seq, first, last, err)
 		}
 	}

@@ -179,24 +179,42 @@ func TestActivities(t *testing.T) {
 }
 
 // TestMigrate_FromOlder opens a database at schema version 1: the newer
-// migrations are applied.
+// migrations are applied, and history rows written before read back.
 func TestMigrate_FromOlder(t *testing.T) {
+	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "s.db")
 	s := open(t, path)
+	x := &store.Execution{ARN: "arn:x", StateMachineARN: "arn:sm", Status: store.StatusRunning}
+	if err := s.CreateExecution(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	// A thread with a comma is kept inside the events (codec version 1,
+	// the only one schema version 1 knew).
+	evs := []history.Event{{ID: 1, Type: history.ExecutionStarted, Thread: "a,b", Timestamp: time.Unix(1, 0)},
+		{ID: 2, PreviousEventID: 1, Type: history.PassStateEntered, Timestamp: time.Unix(2, 0),
+			StateEnteredEventDetails: &history.StateEnteredEventDetails{Name: "P"}}}
+	if err := s.AppendHistory(ctx, x.ARN, evs, nil); err != nil {
+		t.Fatal(err)
+	}
 	s.Close()
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Exec(`DROP TABLE activities; DROP TABLE versions; DROP TABLE version_counters; DROP TABLE aliases;
-		DROP TABLE tags; DROP TABLE map_runs; DROP TABLE execution_meta; DELETE FROM schema_version WHERE version > 1`); err != nil {
+		DROP TABLE tags; DROP TABLE map_runs; DROP TABLE execution_meta; ALTER TABLE history DROP COLUMN threads;
+		DELETE FROM schema_version WHERE version > 1`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
 	s = open(t, path)
 	defer s.Close()
-	if err := s.CreateActivity(context.Background(), &store.Activity{ARN: "arn:a", Name: "a"}); err != nil {
+	if err := s.CreateActivity(ctx, &store.Activity{ARN: "arn:a", Name: "a"}); err != nil {
 		t.Fatal(err)
+	}
+	got, _, err := s.History(ctx, x.ARN, false, store.Page{Limit: 10})
+	if err != nil || len(got) != 2 || got[0].Thread != "a,b" || got[1].Thread != "" || got[1].StateEnteredEventDetails.Name != "P" {
+		t.Fatalf("history after migration %+v, %v", got, err)
 	}
 	db, err = sql.Open("sqlite", path+"?mode=ro")
 	if err != nil {
@@ -204,7 +222,7 @@ func TestMigrate_FromOlder(t *testing.T) {
 	}
 	defer db.Close()
 	var v int
-	if err := db.QueryRow(`SELECT max(version) FROM schema_version`).Scan(&v); err != nil || v != sqlite.SchemaVersion() || v < 3 {
+	if err := db.QueryRow(`SELECT max(version) FROM schema_version`).Scan(&v); err != nil || v != sqlite.SchemaVersion() || v < 4 {
 		t.Fatalf("version %d (%v), want %d", v, err, sqlite.SchemaVersion())
 	}
 }
@@ -245,5 +263,52 @@ func TestReopenExecution(t *testing.T) {
 	evs, _, err := s.History(ctx, x.ARN, false, store.Page{Limit: 10})
 	if err != nil || len(evs) != 3 || evs[1].Type != history.ExecutionRedriven {
 		t.Fatalf("history %+v, %v", evs, err)
+	}
+}
+
+// TestThreadsColumn checks that the events' threads have a column of
+// their own.
+func TestThreadsColumn(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	s := open(t, path)
+	defer s.Close()
+	x := &store.Execution{ARN: "arn:x", StateMachineARN: "arn:sm", Status: store.StatusRunning}
+	if err := s.CreateExecution(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	step := func(id int64, threads ...string) []history.Event {
+		var evs []history.Event
+		for i, th := range threads {
+			evs = append(evs, history.Event{ID: id + int64(i), Type: history.PassStateEntered, Thread: th,
+				StateEnteredEventDetails: &history.StateEnteredEventDetails{Name: "P"}})
+		}
+		return evs
+	}
+	for _, evs := range [][]history.Event{step(1, "", ""), step(3, "b0", "m1/b2", "")} {
+		if err := s.AppendHistory(ctx, x.ARN, evs, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := sql.Open("sqlite", path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT threads FROM history ORDER BY last_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var th string
+		if err := rows.Scan(&th); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, th)
+	}
+	if fmt.Sprintf("%q", got) != `["" "b0,m1/b2,"]` {
+		t.Fatalf("threads column %q", got)
 	}
 }

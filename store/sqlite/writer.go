@@ -71,11 +71,12 @@ const histBatch = 32
 type histRow struct {
 	execution, last, first int64
 	events                 []byte
+	threads                string
 }
 
 // addHistory queues a history row for the transaction in progress.
-func (w *writer) addHistory(execution, last, first int64, events []byte) {
-	w.rows = append(w.rows, histRow{execution, last, first, events})
+func (w *writer) addHistory(execution, last, first int64, events []byte, threads string) {
+	w.rows = append(w.rows, histRow{execution, last, first, events, threads})
 }
 
 // flushHistory inserts the queued history rows.
@@ -88,7 +89,7 @@ func (w *writer) flushHistory() error {
 	for len(rows) >= histBatch {
 		w.args = w.args[:0]
 		for _, r := range rows[:histBatch] {
-			w.args = append(w.args, r.execution, r.last, r.first, r.events)
+			w.args = append(w.args, r.execution, r.last, r.first, r.events, r.threads)
 		}
 		_, err := w.insHistN.Exec(w.args...)
 		clear(w.args)
@@ -98,7 +99,7 @@ func (w *writer) flushHistory() error {
 		rows = rows[histBatch:]
 	}
 	for _, r := range rows {
-		if _, err := w.insHist.Exec(r.execution, r.last, r.first, r.events); err != nil {
+		if _, err := w.insHist.Exec(r.execution, r.last, r.first, r.events, r.threads); err != nil {
 			return err
 		}
 	}
@@ -122,9 +123,9 @@ func (w *writer) prepare(ctx context.Context, conn *sql.Conn) error {
 		}
 	}
 	prep(&w.insExec, `INSERT INTO executions (`+execCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO NOTHING`)
-	prep(&w.insHist, `INSERT INTO history (execution, last_id, first_id, events) VALUES (?, ?, ?, ?)`)
-	prep(&w.insHistN, `INSERT INTO history (execution, last_id, first_id, events) VALUES (?, ?, ?, ?)`+
-		strings.Repeat(`, (?, ?, ?, ?)`, histBatch-1))
+	prep(&w.insHist, `INSERT INTO history (execution, last_id, first_id, events, threads) VALUES (?, ?, ?, ?, ?)`)
+	prep(&w.insHistN, `INSERT INTO history (execution, last_id, first_id, events, threads) VALUES (?, ?, ?, ?, ?)`+
+		strings.Repeat(`, (?, ?, ?, ?, ?)`, histBatch-1))
 	prep(&w.closeExec, `UPDATE executions SET status = ?, stop_ns = ?, output = ?, error = ?, cause = ? WHERE seq = ?`)
 	prep(&w.lookExec, `SELECT seq, status FROM executions WHERE arn = ?`)
 	prep(&w.maxHist, `SELECT max(last_id) FROM history WHERE execution = ?`)
@@ -315,6 +316,7 @@ func (s *Store) CreateExecution(ctx context.Context, x *store.Execution) error {
 // committed transaction; it returns once they are durable.
 func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.Event, end *store.End) error {
 	var blob []byte
+	var threads string
 	var first, last int64
 	if len(events) > 0 {
 		first, last = events[0].ID, events[len(events)-1].ID
@@ -327,7 +329,7 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 			return fmt.Errorf("append events %d-%d: ids out of range: %w", first, last, store.ErrConflict)
 		}
 		var err error
-		if blob, err = encodeEvents(make([]byte, 0, 256*len(events)), events); err != nil {
+		if blob, threads, err = encodeEvents(make([]byte, 0, 256*len(events)), events); err != nil {
 			return err
 		}
 	}
@@ -344,7 +346,7 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 			if first != x.last+1 {
 				return fmt.Errorf("append event id %d after %d: %w", first, x.last, store.ErrConflict), nil
 			}
-			w.addHistory(x.seq, last, first, blob)
+			w.addHistory(x.seq, last, first, blob, threads)
 			x.last = last
 		}
 		if end != nil {
@@ -496,6 +498,7 @@ var _ store.Reopener = (*Store)(nil)
 // cause cleared) and events are appended to its history.
 func (s *Store) ReopenExecution(ctx context.Context, arn string, events []history.Event) error {
 	var blob []byte
+	var threads string
 	var first, last int64
 	if len(events) > 0 {
 		first, last = events[0].ID, events[len(events)-1].ID
@@ -505,7 +508,7 @@ func (s *Store) ReopenExecution(ctx context.Context, arn string, events []histor
 			}
 		}
 		var err error
-		if blob, err = encodeEvents(make([]byte, 0, 256*len(events)), events); err != nil {
+		if blob, threads, err = encodeEvents(make([]byte, 0, 256*len(events)), events); err != nil {
 			return err
 		}
 	}
@@ -537,7 +540,7 @@ func (s *Store) ReopenExecution(ctx context.Context, arn string, events []histor
 			if first != x.last+1 {
 				return fmt.Errorf("reopen: event id %d after %d: %w", first, x.last, store.ErrConflict), nil
 			}
-			w.addHistory(seq, last, first, blob)
+			w.addHistory(seq, last, first, blob, threads)
 			x.last = last
 		}
 		if _, err := w.closeExec.Exec(store.StatusRunning, 0, nil, nil, nil, seq); err != nil {
