@@ -217,15 +217,16 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 	// restart) or by the execution timeout (which falls between restarts).
 	side := startSide(ctx, t, c, name)
 
-	// Start the executions, paced over about three seconds so that the
-	// kills find executions in every phase. A start that fails because the
+	// Start the executions, paced over about three seconds (longer for many
+	// kills) so that the kills find executions in every phase. A start that fails because the
 	// server died is retried with the same name and input (idempotent).
 	arns := make([]string, nExec)
 	startErrs := make(chan error, nExec)
 	startBegan := time.Now()
 	var wg sync.WaitGroup
 	const starters = 16
-	pace := 3 * time.Second / time.Duration(max(nExec, 1))
+	window := max(3*time.Second, time.Duration(nKills)*800*time.Millisecond)
+	pace := window / time.Duration(max(nExec, 1))
 	for w := range starters {
 		wg.Add(1)
 		go func() {
@@ -249,7 +250,7 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 	sum.executions = nExec
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	for k := range nKills {
-		delay := time.Duration(300+rng.IntN(1200)) * time.Millisecond
+		delay := time.Duration(300+rng.IntN(900)) * time.Millisecond
 		if k == 1 {
 			// Once shortly after a restart, while recovery may still run.
 			delay = time.Duration(30+rng.IntN(200)) * time.Millisecond
@@ -269,9 +270,6 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 			side.stopAll(ctx, t, c, k+1)
 		}
 		sum.kills = append(sum.kills, killInfo{at: at, running: running, open: open, restart: took})
-		if running == 0 {
-			t.Errorf("kill %d at %v found no RUNNING execution: the test did not crash anything", k+1, at.Round(time.Millisecond))
-		}
 	}
 	if nKills == 0 {
 		side.stopAll(ctx, t, c, 0)
@@ -394,6 +392,11 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 		t.Logf("note: no task attempt was in flight at a kill this time")
 	}
 
+	for i, k := range sum.kills {
+		if k.running == 0 {
+			t.Errorf("kill %d at %v found no RUNNING execution: the test did not crash anything", i+1, k.at.Round(time.Millisecond))
+		}
+	}
 	var kills []string
 	for i, k := range sum.kills {
 		kills = append(kills, fmt.Sprintf("#%d at %v (%d running, %d invocations open, back in %v)",
