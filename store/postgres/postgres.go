@@ -503,7 +503,8 @@ func (s *Store) ListRunning(ctx context.Context) ([]*store.Execution, error) {
 }
 
 // DeleteClosedBefore implements store.Store. It deletes in chunks, each in
-// its own transaction, skipping rows another transaction holds.
+// its own transaction, skipping rows another transaction holds. The
+// executions' Map Runs and metadata go with them.
 func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error) {
 	total := 0
 	for {
@@ -515,7 +516,9 @@ func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error
 					WHERE status <> 'RUNNING' AND (stop_date IS NULL OR stop_date < $1)
 					LIMIT $2 FOR UPDATE SKIP LOCKED)
 				RETURNING arn),
-			h AS (DELETE FROM history WHERE execution_arn IN (SELECT arn FROM d))
+			h AS (DELETE FROM history WHERE execution_arn IN (SELECT arn FROM d)),
+			r AS (DELETE FROM map_runs WHERE execution_arn IN (SELECT arn FROM d)),
+			m AS (DELETE FROM execution_meta WHERE execution_arn IN (SELECT arn FROM d))
 			SELECT count(*) FROM d`, t, deleteChunk).Scan(&n)
 		if err != nil {
 			return total, fmt.Errorf("delete closed executions: %w", err)
