@@ -210,16 +210,12 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, info, err := openStore(ctx, c)
+	b, err := openStore(ctx, c)
 	if err != nil {
 		return nil, err
 	}
+	st, info, acts := b.store, b.info, b.activities
 	fence := &fencedStore{Store: st}
-	// Activities live in the store when it keeps them, in memory otherwise.
-	acts, ok := st.(store.ActivityStore)
-	if !ok {
-		acts = memory.NewActivities()
-	}
 	tasks := tasktoken.New(acts)
 	invoker, testCases := withMocks(mocks, tasks.Wrap(router))
 	eng := engine.New(engine.Config{
@@ -230,9 +226,8 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 		Store: apiStore(fence), Engine: eng, Region: c.Region, Account: c.AccountID, Logger: logger,
 		// Express executions started asynchronously live in memory only.
 		Express: memory.New(memory.Options{MaxClosedExecutions: ExpressRetention}),
-		// Versions, aliases, tags and Map Runs: in the store when it keeps
-		// them, in memory otherwise.
-		Versions: fencedVersions{Versions: versionsOf(st), fence: fence},
+		// Versions, aliases, tags and Map Runs: with the executions.
+		Versions: fencedVersions{Versions: b.versions, fence: fence},
 		// Activities and the open activity and callback tasks.
 		Activities: acts, Tasks: tasks,
 		// Executions started with "#TestCase" use the mock configuration.
@@ -268,14 +263,6 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 	})
 	s.Handler = mux
 	return s, nil
-}
-
-// versionsOf returns the store's store.Versions, or an in-memory one.
-func versionsOf(st store.Store) store.Versions {
-	if v, ok := st.(store.Versions); ok {
-		return v
-	}
-	return memory.NewVersions()
 }
 
 // Close stops the server: from now on nothing more is written (running

@@ -56,12 +56,43 @@ func storeKind(s string) (kind, target string) {
 	return "", ""
 }
 
-// openStore opens the configured backend and describes it.
-func openStore(ctx context.Context, c Config) (store.Store, string, error) {
+// durable is what a durable backend keeps: everything the server stores.
+// The embedded and PostgreSQL stores implement all of it, checked at
+// compile time, so that nothing of a durable server silently lives in
+// memory only.
+type durable interface {
+	store.Store
+	store.ActivityStore
+	store.Versions
+	store.Reopener
+}
+
+var (
+	_ durable = (*sqlite.Store)(nil)
+	_ durable = (*postgres.Store)(nil)
+)
+
+// backend is an opened store with the parts the server takes from it.
+type backend struct {
+	store      store.Store
+	activities store.ActivityStore
+	versions   store.Versions
+	info       string // for people: "embedded /path/stepwell.db"
+}
+
+func durableBackend(st durable, info string) *backend {
+	return &backend{store: st, activities: st, versions: st, info: info}
+}
+
+// openStore opens the configured backend. The memory store keeps
+// activities, versions, aliases, tags and Map Runs in memory too; a
+// durable one keeps them with its executions.
+func openStore(ctx context.Context, c Config) (*backend, error) {
 	kind, target := storeKind(c.Store)
 	switch kind {
 	case "memory":
-		return memory.New(memory.Options{}), "memory (nothing survives a restart)", nil
+		return &backend{store: memory.New(memory.Options{}), activities: memory.NewActivities(), versions: memory.NewVersions(),
+			info: "memory (nothing survives a restart)"}, nil
 	case "embedded":
 		if target == "" {
 			dir := c.DataDir
@@ -72,21 +103,21 @@ func openStore(ctx context.Context, c Config) (store.Store, string, error) {
 		}
 		st, err := sqlite.Open(ctx, target)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		abs, err := filepath.Abs(target)
 		if err != nil {
 			abs = target
 		}
-		return st, "embedded " + abs, nil
+		return durableBackend(st, "embedded "+abs), nil
 	case "postgres":
 		st, err := postgres.Open(ctx, target)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
-		return st, "postgres " + redactDSN(target), nil
+		return durableBackend(st, "postgres "+redactDSN(target)), nil
 	}
-	return nil, "", fmt.Errorf("open store %q: unknown store", c.Store)
+	return nil, fmt.Errorf("open store %q: unknown store", c.Store)
 }
 
 // redactDSN hides a password in a postgres:// URL.
