@@ -87,6 +87,14 @@ func migrateWith(ctx context.Context, pool *pgxpool.Pool, ms []migration) error 
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.Background()) }() // a no-op after Commit
+	var schema *string
+	var searchPath string
+	if err := tx.QueryRow(ctx, `SELECT current_schema(), current_setting('search_path')`).Scan(&schema, &searchPath); err != nil {
+		return fmt.Errorf("migrate: current schema: %w", err)
+	}
+	if schema == nil {
+		return fmt.Errorf("migrate: no schema of search_path %q exists: create it first (CREATE SCHEMA name)", searchPath)
+	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('stepwell schema ' || current_schema()))`); err != nil {
 		return fmt.Errorf("migrate: lock: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -175,5 +176,28 @@ func TestVersionsConcurrent(t *testing.T) {
 	as, _, err := stores[0].ListAliases(ctx, machine, machine+":1", store.Page{Limit: 1000})
 	if err != nil || len(as) != store.MaxAliasesPerMachine {
 		t.Fatalf("%d aliases, %v", len(as), err)
+	}
+}
+
+// A search_path naming no existing schema is refused with a clear
+// message; pool_max_conns and search_path are taken from a URL.
+func TestDSNParameters(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshSchema(t) // search_path set to the fresh schema
+	missing := withSearchPath(t, baseDSN(t), "stepwell_no_such_schema")
+	if _, err := postgres.Open(ctx, missing); err == nil || !strings.Contains(err.Error(), "CREATE SCHEMA") {
+		t.Fatalf("open with a missing schema: %v", err)
+	}
+	param := " pool_max_conns=3"
+	if strings.HasPrefix(dsn, "postgres") {
+		param = "&pool_max_conns=3" // freshSchema added ?search_path=
+	}
+	s := open(t, dsn+param)
+	var schema string
+	if err := s.QueryRowForTest(ctx, `SELECT current_schema()`).Scan(&schema); err != nil || !strings.HasPrefix(schema, "stepwell_test_") {
+		t.Fatalf("current schema %q, %v", schema, err)
+	}
+	if got := s.MaxConnsForTest(); got != 3 {
+		t.Fatalf("pool of %d connections, want 3", got)
 	}
 }
