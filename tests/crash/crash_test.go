@@ -199,6 +199,7 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	c, transport := newClient("http://" + addr)
+	defer transport.CloseIdleConnections() // before srv.stop: nothing to wait for
 	// A fresh machine name per run: a PostgreSQL database may be reused.
 	name := fmt.Sprintf("crash-%d", time.Now().UnixNano())
 	var sm string
@@ -250,11 +251,16 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 	sum.executions = nExec
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	for k := range nKills {
-		delay := time.Duration(300+rng.IntN(900)) * time.Millisecond
+		// Kill k aims at the middle of its slice of the start window, give
+		// or take a quarter slice, so that slow restarts do not push the
+		// last kills past the end of the executions.
+		slice := window / time.Duration(nKills)
+		delay := time.Until(startBegan.Add(slice*time.Duration(k) + slice/4 + time.Duration(rng.Int64N(int64(slice/2)))))
 		if k == 1 {
 			// Once shortly after a restart, while recovery may still run.
 			delay = time.Duration(30+rng.IntN(200)) * time.Millisecond
 		}
+		delay = max(delay, 30*time.Millisecond)
 		time.Sleep(delay)
 		running := countRunning(ctx, c, sm)
 		open := lam.open.Load()
@@ -465,15 +471,21 @@ func startSide(ctx context.Context, t *testing.T, c *sfn.Client, prefix string) 
 // stopAll stops the waiting executions, which the server recovered.
 func (sr *sideRuns) stopAll(ctx context.Context, t *testing.T, c *sfn.Client, kill int) {
 	sr.stopCause = fmt.Sprintf("stopped after restart %d", kill)
+	var wg sync.WaitGroup
 	for _, arn := range sr.stopped {
-		if err := retry(ctx, func() error {
-			_, err := c.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(arn),
-				Error: aws.String("CrashTest"), Cause: aws.String(sr.stopCause)})
-			return err
-		}); err != nil {
-			t.Errorf("StopExecution %s: %v", arn, err)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := retry(ctx, func() error {
+				_, err := c.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(arn),
+					Error: aws.String("CrashTest"), Cause: aws.String(sr.stopCause)})
+				return err
+			}); err != nil {
+				t.Errorf("StopExecution %s: %v", arn, err)
+			}
+		}()
 	}
+	wg.Wait()
 }
 
 // check checks that the stopped executions are ABORTED and the others
