@@ -7,7 +7,8 @@
 // It is slow (about a minute) and runs only when STEPWELL_CRASH_TEST=1
 // (.ci/run sets it). The embedded store always runs; PostgreSQL runs when
 // STEPWELL_TEST_POSTGRES_DSN is set. STEPWELL_CRASH_EXECUTIONS and
-// STEPWELL_CRASH_KILLS change the number of executions (500) and kills (4).
+// STEPWELL_CRASH_KILLS change the number of executions (500) and kills (4);
+// STEPWELL_CRASH_RACE=1 builds the server with the race detector.
 package crash
 
 import (
@@ -142,7 +143,11 @@ func TestCrashRecovery(t *testing.T) {
 		t.Skip("set STEPWELL_CRASH_TEST=1 to run the crash test (about a minute)")
 	}
 	bin := filepath.Join(t.TempDir(), "stepwell")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/stepwell")
+	args := []string{"build", "-o", bin}
+	if os.Getenv("STEPWELL_CRASH_RACE") == "1" {
+		args = append(args, "-race") // the server under the race detector
+	}
+	build := exec.Command("go", append(args, "./cmd/stepwell")...)
 	build.Dir = "../.."
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build stepwell: %v\n%s", err, out)
@@ -194,7 +199,7 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 	if _, err := srv.start(); err != nil {
 		t.Fatal(err)
 	}
-	defer srv.stop()
+	defer func() { _ = srv.stop() }()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -415,6 +420,11 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 		storeKind(storeArgs), sum.executions, sideCount, sideCount, len(sum.kills), sum.events, sum.invocations, sum.duplicates,
 		sum.inFlight, sum.flakyRetries, transportRetries.Load(), time.Since(began).Round(time.Millisecond),
 		strings.Join(kills, "; "))
+	transport.CloseIdleConnections()
+	if err := srv.stop(); err != nil {
+		t.Error(err)
+	}
+	srv.checkLogs()
 	if t.Failed() {
 		srv.dumpLogs()
 	}
@@ -714,19 +724,43 @@ func (s *server) kill() {
 	s.cmd = nil
 }
 
-// stop ends the server gracefully.
-func (s *server) stop() {
+// stop ends the server gracefully (SIGINT) and reports how it exited.
+func (s *server) stop() error {
 	if s.cmd == nil {
-		return
+		return nil
 	}
-	_ = s.cmd.Process.Signal(os.Interrupt)
+	cmd := s.cmd
+	s.cmd = nil
+	_ = cmd.Process.Signal(os.Interrupt)
 	select {
 	case <-s.done:
 	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
+		_ = cmd.Process.Kill()
 		<-s.done
+		return errors.New("stepwell did not stop within 10s of SIGINT")
 	}
-	s.cmd = nil
+	if !cmd.ProcessState.Success() {
+		return fmt.Errorf("stepwell exited with %v after SIGINT", cmd.ProcessState)
+	}
+	return nil
+}
+
+// checkLogs fails the test if a server process panicked or, built with
+// -race, reported a data race.
+func (s *server) checkLogs() {
+	for i := 1; i <= s.starts; i++ {
+		b, err := os.ReadFile(filepath.Join(s.logDir, fmt.Sprintf("stepwell-%d.log", i)))
+		if err != nil {
+			s.t.Error(err)
+			continue
+		}
+		for _, bad := range []string{"WARNING: DATA RACE", "panic:", "fatal error:"} {
+			if j := strings.Index(string(b), bad); j >= 0 {
+				s.t.Errorf("server process %d: %s\n%s", i, bad, b[j:min(len(b), j+6000)])
+				break
+			}
+		}
+	}
 }
 
 func (s *server) dumpLogs() {
