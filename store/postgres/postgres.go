@@ -1,4 +1,7 @@
-// Package postgres is a store.Store on PostgreSQL, through pgx.
+// Package postgres is a store.Store on PostgreSQL, through pgx. It also
+// implements store.ActivityStore, store.Versions (versions, aliases, tags,
+// Map Runs, execution metadata) and store.Reopener (RedriveExecution), so
+// a server on PostgreSQL keeps everything in the database.
 //
 // The schema is created and migrated by Open from the versioned SQL files
 // embedded from migrations/ (table schema_version). Tables live in the
