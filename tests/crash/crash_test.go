@@ -56,7 +56,9 @@ const (
 	inFlightCause = "The task was in flight when Stepwell stopped; it was not invoked again (at most once per attempt)."
 )
 
-// definition mixes Pass, Choice, Wait, Parallel, Map and Lambda tasks with a
+// definition mixes Pass, Choice, Wait, Parallel, Map and Lambda tasks (both
+// forms: lambda:invoke records Task* events, a function ARN LambdaFunction*
+// events) with a
 // Retry that covers States.TaskFailed (the in-flight rule's error) and the
 // function's own "Flaky" error. Every task payload carries the attempt's
 // identity: execution, state, Map index (-1 outside the Map) and retry count.
@@ -89,9 +91,9 @@ var definition = `{
         {"StartAt": "Nap", "States": {
           "Nap": {"Type": "Wait", "Seconds": ` + strconv.Itoa(napSeconds) + `, "Next": "Single"},
           "Single": {
-            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-            "Parameters": {"FunctionName": "crash-fn", "Payload": {"exec.$": "$$.Execution.Id", "state.$": "$$.State.Name", "idx": -1, "retry.$": "$$.State.RetryCount", "v.$": "$.n"}},
-            "ResultSelector": {"d.$": "$.Payload.d"}, "OutputPath": "$.d",
+            "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:111111111111:function:crash-fn",
+            "Parameters": {"exec.$": "$$.Execution.Id", "state.$": "$$.State.Name", "idx": -1, "retry.$": "$$.State.RetryCount", "v.$": "$.n"},
+            "ResultSelector": {"d.$": "$.d"}, "OutputPath": "$.d",
             "Retry": [{"ErrorEquals": ["Flaky", "States.TaskFailed"], "IntervalSeconds": 2, "MaxAttempts": 20, "BackoffRate": 1}],
             "End": true
           }
@@ -172,6 +174,7 @@ type summary struct {
 	invocations  int64
 	duplicates   int
 	inFlight     int // in-flight rule applications seen in histories
+	inFlightFn   int // of which LambdaFunctionFailed
 	flakyRetries int
 	events       int
 }
@@ -370,6 +373,7 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 	bad := 0
 	for r := range results {
 		sum.inFlight += r.counts.inFlight
+		sum.inFlightFn += r.counts.inFlightFn
 		sum.flakyRetries += r.counts.flaky
 		sum.events += r.counts.events
 		if len(r.errs) > 0 {
@@ -416,9 +420,9 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 			i+1, k.at.Round(time.Millisecond), k.running, k.open, k.restart.Round(time.Millisecond)))
 	}
 	t.Logf("crash test (%s): %d executions (+%d stopped after a restart, +%d timed out across restarts), %d kills, %d history events, %d Lambda invocations (%d duplicates), "+
-		"%d in-flight rule applications, %d Flaky retries, %d client calls retried through restarts, %v\n  kills: %s",
+		"%d in-flight rule applications (%d LambdaFunctionFailed), %d Flaky retries, %d client calls retried through restarts, %v\n  kills: %s",
 		storeKind(storeArgs), sum.executions, sideCount, sideCount, len(sum.kills), sum.events, sum.invocations, sum.duplicates,
-		sum.inFlight, sum.flakyRetries, transportRetries.Load(), time.Since(began).Round(time.Millisecond),
+		sum.inFlight, sum.inFlightFn, sum.flakyRetries, transportRetries.Load(), time.Since(began).Round(time.Millisecond),
 		strings.Join(kills, "; "))
 	transport.CloseIdleConnections()
 	if err := srv.stop(); err != nil {
@@ -822,7 +826,10 @@ func (l *lambda) snapshot() map[attempt]int {
 }
 
 func (l *lambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/2015-03-31/functions/crash-fn/invocations" {
+	fn, ok := strings.CutPrefix(r.URL.Path, "/2015-03-31/functions/")
+	fn, ok2 := strings.CutSuffix(fn, "/invocations")
+	if r.Method != http.MethodPost || !ok || !ok2 ||
+		(fn != "crash-fn" && fn != "arn:aws:lambda:us-east-1:111111111111:function:crash-fn") {
 		http.Error(w, `{"Type":"User","message":"Function not found"}`, http.StatusNotFound)
 		return
 	}
@@ -853,9 +860,10 @@ func (l *lambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // checkCounts is what one execution's history showed.
 type checkCounts struct {
-	events   int
-	inFlight int
-	flaky    int
+	events     int
+	inFlight   int
+	inFlightFn int // of which on the function-ARN task (LambdaFunctionFailed)
+	flaky      int
 }
 
 // checkExecution checks execution n: status, output and history.
@@ -971,7 +979,7 @@ func checkHistory(n int, arn string, events []types.HistoryEvent, invoked map[at
 		types.HistoryEventTypeParallelStateStarted: 1, types.HistoryEventTypeParallelStateSucceeded: 1,
 		types.HistoryEventTypeMapStateStarted: 1, types.HistoryEventTypeMapStateSucceeded: 1,
 		types.HistoryEventTypeMapIterationStarted: 3, types.HistoryEventTypeMapIterationSucceeded: 3,
-		types.HistoryEventTypeTaskSucceeded: 4,
+		types.HistoryEventTypeTaskSucceeded: 3, types.HistoryEventTypeLambdaFunctionSucceeded: 1,
 	} {
 		if types_[typ] != w {
 			bad("%d %s events, want %d", types_[typ], typ, w)
@@ -979,7 +987,8 @@ func checkHistory(n int, arn string, events []types.HistoryEvent, invoked map[at
 	}
 	for typ, k := range types_ {
 		if strings.HasSuffix(string(typ), "Aborted") || strings.HasSuffix(string(typ), "TimedOut") ||
-			(strings.HasSuffix(string(typ), "Failed") && typ != types.HistoryEventTypeTaskFailed) {
+			(strings.HasSuffix(string(typ), "Failed") && typ != types.HistoryEventTypeTaskFailed &&
+				typ != types.HistoryEventTypeLambdaFunctionFailed) {
 			bad("%d unexpected %s events", k, typ)
 		}
 	}
@@ -1014,16 +1023,27 @@ func checkHistory(n int, arn string, events []types.HistoryEvent, invoked map[at
 	succeeded := map[slot]int{}
 	for _, e := range events {
 		switch e.Type {
-		case types.HistoryEventTypeTaskScheduled:
-			var params struct{ Payload payload }
-			if e.TaskScheduledEventDetails == nil ||
-				json.Unmarshal([]byte(aws.ToString(e.TaskScheduledEventDetails.Parameters)), &params) != nil {
-				bad("TaskScheduled %d: unreadable parameters", e.Id)
+		case types.HistoryEventTypeTaskScheduled, types.HistoryEventTypeLambdaFunctionScheduled:
+			// lambda:invoke records its parameters (the payload inside),
+			// a function ARN its input (the payload).
+			var pl payload
+			var err error
+			switch d, l := e.TaskScheduledEventDetails, e.LambdaFunctionScheduledEventDetails; {
+			case d != nil:
+				var params struct{ Payload payload }
+				err = json.Unmarshal([]byte(aws.ToString(d.Parameters)), &params)
+				pl = params.Payload
+			case l != nil:
+				err = json.Unmarshal([]byte(aws.ToString(l.Input)), &pl)
+			default:
+				err = errors.New("no details")
+			}
+			if err != nil {
+				bad("%s %d: unreadable payload: %v", e.Type, e.Id, err)
 				continue
 			}
-			pl := params.Payload
 			if pl.Exec != arn {
-				bad("TaskScheduled %d for execution %q", e.Id, pl.Exec)
+				bad("%s %d for execution %q", e.Type, e.Id, pl.Exec)
 			}
 			if seen[pl.key()] {
 				bad("attempt %v scheduled twice", pl.key())
@@ -1031,39 +1051,48 @@ func checkHistory(n int, arn string, events []types.HistoryEvent, invoked map[at
 			seen[pl.key()] = true
 			attempts[e.Id] = pl
 			retries[slot{pl.State, pl.Idx}] = append(retries[slot{pl.State, pl.Idx}], pl.Retry)
-		case types.HistoryEventTypeTaskStarted:
+		case types.HistoryEventTypeTaskStarted, types.HistoryEventTypeLambdaFunctionStarted:
 			if _, ok := attempts[e.PreviousEventId]; !ok {
-				bad("TaskStarted %d follows event %d, not a TaskScheduled", e.Id, e.PreviousEventId)
+				bad("%s %d follows event %d, not a task's scheduling", e.Type, e.Id, e.PreviousEventId)
 				continue
 			}
 			started[e.Id] = e.PreviousEventId
 			startedOf[e.PreviousEventId]++
-		case types.HistoryEventTypeTaskSucceeded, types.HistoryEventTypeTaskFailed:
+		case types.HistoryEventTypeTaskSucceeded, types.HistoryEventTypeTaskFailed,
+			types.HistoryEventTypeLambdaFunctionSucceeded, types.HistoryEventTypeLambdaFunctionFailed:
 			sched, ok := started[e.PreviousEventId]
 			if !ok {
-				bad("%s %d follows event %d, not a TaskStarted", e.Type, e.Id, e.PreviousEventId)
+				bad("%s %d follows event %d, not a task's start", e.Type, e.Id, e.PreviousEventId)
 				continue
 			}
 			outcomeOf[e.PreviousEventId]++
 			pl := attempts[sched]
-			if e.Type == types.HistoryEventTypeTaskSucceeded {
+			if e.Type == types.HistoryEventTypeTaskSucceeded || e.Type == types.HistoryEventTypeLambdaFunctionSucceeded {
 				succeeded[slot{pl.State, pl.Idx}]++
 				if invoked[pl.key()] == 0 {
 					bad("attempt %v succeeded but the function never saw it", pl.key())
 				}
 				continue
 			}
-			f := e.TaskFailedEventDetails
+			var errName, cause string
+			if f := e.TaskFailedEventDetails; f != nil {
+				errName, cause = aws.ToString(f.Error), aws.ToString(f.Cause)
+			} else if f := e.LambdaFunctionFailedEventDetails; f != nil {
+				errName, cause = aws.ToString(f.Error), aws.ToString(f.Cause)
+			}
 			switch {
-			case f != nil && aws.ToString(f.Error) == "Flaky" && pl.Retry == 0 && flaky(pl.V):
+			case errName == "Flaky" && pl.Retry == 0 && flaky(pl.V):
 				cc.flaky++
 				if invoked[pl.key()] == 0 {
 					bad("attempt %v failed with Flaky but the function never saw it", pl.key())
 				}
-			case f != nil && aws.ToString(f.Error) == "States.TaskFailed" && aws.ToString(f.Cause) == inFlightCause:
+			case errName == "States.TaskFailed" && cause == inFlightCause:
 				cc.inFlight++
+				if e.Type == types.HistoryEventTypeLambdaFunctionFailed {
+					cc.inFlightFn++
+				}
 			default:
-				bad("TaskFailed %d for %v: unexpected %+v", e.Id, pl.key(), f)
+				bad("%s %d for %v: unexpected error %q (%s)", e.Type, e.Id, pl.key(), errName, cause)
 			}
 		}
 	}
