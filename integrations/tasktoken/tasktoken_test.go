@@ -46,7 +46,6 @@ func (r *recorder) types() string {
 
 // echo is a request-response integration that remembers the tokens it saw.
 type echo struct {
-	mu     sync.Mutex
 	tokens chan string
 	fail   bool
 }
