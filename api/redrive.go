@@ -12,7 +12,7 @@ package api
 // Stepwell's differences: the Context object keeps RedriveCount 0 and the
 // execution's StartTime becomes the redrive time (the engine starts the
 // execution timeout from it); the store must implement store.Reopener
-// (the in-memory and embedded stores do), otherwise RedriveExecution
+// (the in-memory, embedded and PostgreSQL stores do), otherwise RedriveExecution
 // answers UnsupportedOperation.
 
 import (

@@ -178,6 +178,14 @@ func TestActivities(t *testing.T) {
 	})
 }
 
+func TestVersions(t *testing.T) {
+	storetest.RunVersions(t, func(t *testing.T) store.Versions {
+		s := open(t, filepath.Join(t.TempDir(), "v.db"))
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 // TestMigrate_FromOlder opens a database at schema version 1: the newer
 // migrations are applied, and history rows written before read back.
 func TestMigrate_FromOlder(t *testing.T) {
