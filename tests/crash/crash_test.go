@@ -4,11 +4,12 @@
 // checks that every execution finished exactly as it would have without the
 // crashes, with a well-formed history and no task attempt invoked twice.
 //
-// It is slow (about a minute) and runs only when STEPWELL_CRASH_TEST=1
-// (.ci/run sets it). The embedded store always runs; PostgreSQL runs when
-// STEPWELL_TEST_POSTGRES_DSN is set. STEPWELL_CRASH_EXECUTIONS and
-// STEPWELL_CRASH_KILLS change the number of executions (500) and kills (4);
-// STEPWELL_CRASH_RACE=1 builds the server with the race detector.
+// It takes about ten seconds per store and runs only when
+// STEPWELL_CRASH_TEST=1 (.ci/run sets it). The embedded store always runs;
+// PostgreSQL runs when STEPWELL_TEST_POSTGRES_DSN is set.
+// STEPWELL_CRASH_EXECUTIONS and STEPWELL_CRASH_KILLS change the number of
+// executions (500) and kills (4); STEPWELL_CRASH_RACE=1 builds the server
+// with the race detector.
 package crash
 
 import (
@@ -227,8 +228,9 @@ func runCrash(t *testing.T, bin string, storeArgs []string) {
 	side := startSide(ctx, t, c, name)
 
 	// Start the executions, paced over about three seconds (longer for many
-	// kills) so that the kills find executions in every phase. A start that fails because the
-	// server died is retried with the same name and input (idempotent).
+	// kills) so that the kills find executions in every phase. A start that
+	// fails because the server died is retried with the same name and input
+	// (idempotent).
 	arns := make([]string, nExec)
 	startErrs := make(chan error, nExec)
 	startBegan := time.Now()
