@@ -510,6 +510,7 @@ func (sr *sideRuns) stopAll(ctx context.Context, t *testing.T, c *sfn.Client, ki
 // TIMED_OUT no earlier than their timeout, with complete histories.
 func (sr *sideRuns) check(ctx context.Context, t *testing.T, c *sfn.Client) {
 	t.Helper()
+	deadline := time.Now().Add(30 * time.Second) // for all of them
 	for _, group := range []struct {
 		arns   []string
 		status types.ExecutionStatus
@@ -521,7 +522,6 @@ func (sr *sideRuns) check(ctx context.Context, t *testing.T, c *sfn.Client) {
 		for _, arn := range group.arns {
 			var d *sfn.DescribeExecutionOutput
 			var h []types.HistoryEvent
-			deadline := time.Now().Add(30 * time.Second)
 			for {
 				err := retry(ctx, func() (err error) {
 					d, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
