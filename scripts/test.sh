@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
-# Runs every check of the repository, the same way locally and in CI:
+# Runs every check and test of the repository, the same way locally and in CI:
 #   1. gofmt      (no file may need formatting)
 #   2. go vet ./...
 #   3. staticcheck ./...   (when installed; CI installs it, see .ci/run.
 #                           Set STEPWELL_REQUIRE_STATICCHECK=1 to fail when it is missing.)
-#   4. go test ./...       (then a one-line summary)
-# Exit status: 0 when every check passed. Extra arguments are passed to go test
-# (for example: ./scripts/test.sh -race, ./scripts/test.sh -run TestCLI).
+#   4. go test ./...       (then a one-line summary; the PostgreSQL store suite runs
+#                           when STEPWELL_TEST_POSTGRES_DSN is set: scripts/postgres.sh
+#                           starts a server and prints one)
+#   5. scripts/conformance.sh  the AWS-recorded corpus (when ../shared/conformance exists)
+#   6. the crash test      SIGKILLs the real server under load (tests/crash)
+#   7. tests/cli/awscli_test.sh  the AWS CLI v2 against the server (installs
+#                           Debian's awscli when /usr/bin/aws is missing)
+# Exit status: 0 when every check passed. --quick stops after step 4. Other
+# arguments are passed to go test (./scripts/test.sh --quick -run TestCLI).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+
+quick=0
+args=()
+for a in "$@"; do
+	if [ "$a" = --quick ]; then quick=1; else args+=("$a"); fi
+done
+set -- "${args[@]+"${args[@]}"}"
 
 failed=()
 step() { printf '\n== %s\n' "$*"; }
@@ -50,6 +63,21 @@ failed_pkgs=$(grep -cE '^FAIL[[:space:]]+github.com/' "$log")
 notests=$(grep -c 'no test files' "$log")
 printf '\ngo test summary: %d packages passed, %d failed, %d without tests\n' "$passed" "$failed_pkgs" "$notests"
 if [ "$test_status" -ne 0 ]; then failed+=(test); fi
+
+if [ "$quick" = 0 ]; then
+	step "scripts/conformance.sh"
+	if [ -d ../shared/conformance/cases ]; then
+		./scripts/conformance.sh || failed+=(conformance)
+	else
+		echo "skipped: ../shared/conformance is not beside the repository"
+	fi
+
+	step "crash test (tests/crash)"
+	STEPWELL_CRASH_TEST=1 go test -count=1 -v -run TestCrashRecovery ./tests/crash/ || failed+=(crash)
+
+	step "AWS CLI test (tests/cli)"
+	./tests/cli/awscli_test.sh || failed+=(awscli)
+fi
 
 echo
 if [ ${#failed[@]} -ne 0 ]; then
