@@ -110,6 +110,9 @@ func (l *loader) machine(o *value.Object, at string, kind int) *StateMachine {
 		sm.TimeoutSeconds = l.intField(o, at, "TimeoutSeconds", 0, 99999999)
 	}
 	sm.StartAt = l.str(o, at, "StartAt")
+	if v, ok := o.Get("StartAt"); ok {
+		_, sm.hasStartAt = v.(string)
+	}
 
 	statesV, ok := o.Get("States")
 	if !ok {
@@ -176,7 +179,8 @@ func (l *loader) transitions(sm *StateMachine, at, statesAt string, top bool) {
 	missing := func(e edge) {
 		l.add(SeverityError, CodeMissingTransition, e.where, "Missing 'Next' target: "+e.target)
 	}
-	if _, ok := sm.States[sm.StartAt]; !ok && sm.StartAt != "" {
+	_, startOK := sm.States[sm.StartAt]
+	if !startOK && sm.hasStartAt {
 		missing(edge{sm.StartAt, loc(at, "StartAt")})
 	}
 	for _, name := range sm.Order {
@@ -200,7 +204,7 @@ func (l *loader) transitions(sm *StateMachine, at, statesAt string, top bool) {
 		l.add(SeverityError, CodeMissingEnd, "", "Workflow has no terminal state")
 		return
 	}
-	if sm.StartAt == "" {
+	if !sm.hasStartAt {
 		return // reported as a missing field
 	}
 	seen := map[string]bool{}

@@ -50,6 +50,8 @@ type StateMachine struct {
 	Order          []string // state names in definition order
 	// Definition is the raw definition text (top level only).
 	Definition string
+	// hasStartAt is set when StartAt is a string (possibly empty).
+	hasStartAt bool
 }
 
 // State is one state of any type. Fields that a type does not use are zero.
@@ -127,10 +129,15 @@ type State struct {
 	ToleratedFailurePercentagePath *jsonpath.Path
 	ToleratedFailureCount          *int64
 	ToleratedFailureCountPath      *jsonpath.Path
-	ItemReader                     *value.Object // raw; Distributed Map readers come later
-	ItemBatcher                    *value.Object
-	ResultWriter                   *value.Object
-	Label                          string
+	// ItemReader, ItemBatcher and ResultWriter are the objects as written;
+	// Reader, Batcher and Writer their compiled forms (nil when absent).
+	ItemReader   *value.Object
+	ItemBatcher  *value.Object
+	ResultWriter *value.Object
+	Reader       *ItemReaderDef
+	Batcher      *ItemBatcherDef
+	Writer       *ResultWriterDef
+	Label        string
 }
 
 // PathField is an InputPath, OutputPath or ResultPath field that is present.

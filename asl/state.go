@@ -3,6 +3,7 @@ package asl
 import (
 	"math"
 	"strings"
+	"unicode"
 
 	"github.com/stepwell/stepwell/value"
 )
@@ -165,6 +166,17 @@ func (l *loader) task(st *State, o *value.Object, at string) {
 			l.schema(cat, "Expected value of type [OBJECT]")
 		case !co.Has("RoleArn") && !co.Has("RoleArn.$"):
 			l.schema(cat, "The field 'RoleArn' is required but was missing")
+		}
+		if isObj {
+			// RoleArn is the only member: a literal string, a JSONata
+			// string in JSONata states, or "RoleArn.$" (a path, a
+			// variable or an intrinsic) in JSONPath states.
+			l.unknownFields(co, cat, func(k string) bool { return k == "RoleArn" || k == "RoleArn.$" && !ja })
+			if rv, ok := co.Get("RoleArn"); ok {
+				if _, isStr := rv.(string); !isStr {
+					l.schema(loc(cat, "RoleArn"), "Expected value of type [STRING]")
+				}
+			}
 		}
 		if ja {
 			st.Credentials = &Template{raw: cv, root: tnode{kind: nodeLiteral, lit: cv}}
@@ -411,9 +423,15 @@ func (l *loader) mapState(st *State, o *value.Object, at string) {
 			l.schema(loc(at, p[0]), "Only one of these fields is allowed: ["+p[0]+", "+p[1]+"]")
 		}
 	}
-	st.ItemReader = l.object(o, at, "ItemReader")
-	st.ItemBatcher = l.object(o, at, "ItemBatcher")
-	st.ResultWriter = l.object(o, at, "ResultWriter")
+	if st.ItemReader = l.object(o, at, "ItemReader"); st.ItemReader != nil {
+		st.Reader = l.itemReader(st.ItemReader, loc(at, "ItemReader"), st.QueryLanguage)
+	}
+	if st.ItemBatcher = l.object(o, at, "ItemBatcher"); st.ItemBatcher != nil {
+		st.Batcher = l.itemBatcher(st.ItemBatcher, loc(at, "ItemBatcher"), st.QueryLanguage)
+	}
+	if st.ResultWriter = l.object(o, at, "ResultWriter"); st.ResultWriter != nil {
+		st.Writer = l.resultWriter(st.ResultWriter, loc(at, "ResultWriter"), st.QueryLanguage)
+	}
 	if v, ok := o.Get("Label"); ok {
 		s, isStr := v.(string)
 		lat := loc(at, "Label")
@@ -446,19 +464,21 @@ func (l *loader) object(o *value.Object, at, key string) *value.Object {
 	return ob
 }
 
-// validLabel applies the Distributed Map Label rules.
+// validLabel applies the Distributed Map Label rules: 1 to 40 characters,
+// no whitespace, no control characters, none of ? * < > { } [ ] : ; , \ |
+// ^ ~ $ # % & ` ".
 func validLabel(s string) bool {
 	n := 0
 	for _, r := range s {
 		n++
 		switch {
-		case r <= 0x20, r >= 0x7f && r <= 0x9f:
+		case r <= 0x20, r >= 0x7f && r <= 0x9f, unicode.IsSpace(r):
 			return false
 		case strings.ContainsRune("?*<>{}[]:;,\\|^~$#%&`\"", r):
 			return false
 		}
 	}
-	return n <= 40
+	return n >= 1 && n <= 40
 }
 
 // errorEquals reads and checks a retrier's or catcher's ErrorEquals.
