@@ -158,8 +158,9 @@ func (l *loader) countField(o *value.Object, at, key string, ql QueryLanguage, m
 	if !ok {
 		return nil, ""
 	}
-	if ql == JSONata && isJSONata(v) {
-		s, _ := v.(string)
+	if s, isStr := v.(string); isStr && ql == JSONata && strings.HasPrefix(strings.TrimSpace(s), "{%") {
+		// An expression; a malformed one is reported by the JSONata
+		// string check.
 		return nil, s
 	}
 	return l.intField(o, at, key, min, max), ""

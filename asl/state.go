@@ -164,7 +164,7 @@ func (l *loader) task(st *State, o *value.Object, at string) {
 		switch {
 		case !isObj:
 			l.schema(cat, "Expected value of type [OBJECT]")
-		case !co.Has("RoleArn") && !co.Has("RoleArn.$"):
+		case !co.Has("RoleArn") && (ja || !co.Has("RoleArn.$")):
 			l.schema(cat, "The field 'RoleArn' is required but was missing")
 		}
 		if isObj {
