@@ -47,7 +47,17 @@ func FuzzLoad(f *testing.F) {
 func evalMachine(sm *StateMachine, env *Env) {
 	for _, name := range sm.Order {
 		st := sm.States[name]
-		for _, tp := range []*Template{st.Parameters, st.ResultSelector, st.ItemSelector, st.Credentials} {
+		tps := []*Template{st.Parameters, st.ResultSelector, st.ItemSelector, st.Credentials}
+		if st.Reader != nil {
+			tps = append(tps, st.Reader.Parameters)
+		}
+		if st.Batcher != nil {
+			tps = append(tps, st.Batcher.BatchInput)
+		}
+		if st.Writer != nil {
+			tps = append(tps, st.Writer.Parameters)
+		}
+		for _, tp := range tps {
 			_, _ = tp.Eval(env)
 		}
 		if st.Assign != nil {
