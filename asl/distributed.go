@@ -144,7 +144,8 @@ func (l *loader) members(o *value.Object, at string, fields map[string]lang, ql 
 	}
 }
 
-// exclusive reports a field given together with its Path variant.
+// exclusive reports a field given together with its Path variant (or
+// another field it excludes).
 func (l *loader) exclusive(o *value.Object, at, a, b string) {
 	if o.Has(a) && o.Has(b) {
 		l.schema(loc(at, a), "Only one of these fields is allowed: ["+a+", "+b+"]")
@@ -271,7 +272,9 @@ func (l *loader) itemReader(o *value.Object, at string, ql QueryLanguage) *ItemR
 	}
 	r.MaxItems, r.MaxItemsExpr = l.countField(c, cat, "MaxItems", ql, 0, maxReaderItems)
 	r.MaxItemsPath = l.jpOnlyPath(c, cat, "MaxItemsPath", ql)
-	l.exclusive(c, cat, "MaxItems", "MaxItemsPath")
+	if ql == JSONPath {
+		l.exclusive(c, cat, "MaxItems", "MaxItemsPath")
+	}
 	return r
 }
 
@@ -316,8 +319,10 @@ func (l *loader) itemBatcher(o *value.Object, at string, ql QueryLanguage) *Item
 	b.MaxItemsPerBatchPath = l.jpOnlyPath(o, at, "MaxItemsPerBatchPath", ql)
 	b.MaxInputBytesPerBatch, b.MaxInputBytesPerBatchExpr = l.countField(o, at, "MaxInputBytesPerBatch", ql, 1, maxBatchInputBytes)
 	b.MaxInputBytesPerBatchPath = l.jpOnlyPath(o, at, "MaxInputBytesPerBatchPath", ql)
-	l.exclusive(o, at, "MaxItemsPerBatch", "MaxItemsPerBatchPath")
-	l.exclusive(o, at, "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath")
+	if ql == JSONPath {
+		l.exclusive(o, at, "MaxItemsPerBatch", "MaxItemsPerBatchPath")
+		l.exclusive(o, at, "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath")
+	}
 	if v, ok := o.Get("BatchInput"); ok {
 		if ql == JSONata {
 			b.BatchInput = &Template{raw: v, root: tnode{kind: nodeLiteral, lit: v}}

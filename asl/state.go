@@ -138,6 +138,10 @@ func (l *loader) seconds(o *value.Object, at, key string, ja bool, min int64) *i
 	return l.intField(o, at, key, min, 99999999)
 }
 
+// inSeconds reports whether a TimeoutSeconds-like value is present and in
+// its range (out-of-range values are reported on their own).
+func inSeconds(n *int64) bool { return n != nil && *n >= 1 && *n <= 99999999 }
+
 func (l *loader) task(st *State, o *value.Object, at string) {
 	ja := st.QueryLanguage == JSONata
 	l.required(o, at, "Resource")
@@ -149,13 +153,12 @@ func (l *loader) task(st *State, o *value.Object, at string) {
 	st.HeartbeatSeconds = l.seconds(o, at, "HeartbeatSeconds", ja, 1)
 	st.TimeoutSecondsPath = l.refPath(o, at, "TimeoutSecondsPath")
 	st.HeartbeatSecondsPath = l.refPath(o, at, "HeartbeatSecondsPath")
-	if o.Has("TimeoutSeconds") && o.Has("TimeoutSecondsPath") {
-		l.schema(loc(at, "TimeoutSeconds"), "Only one of these fields is allowed: [TimeoutSeconds, TimeoutSecondsPath]")
+	if !ja {
+		// In JSONata states the Path variants are reported as such.
+		l.exclusive(o, at, "TimeoutSeconds", "TimeoutSecondsPath")
+		l.exclusive(o, at, "HeartbeatSeconds", "HeartbeatSecondsPath")
 	}
-	if o.Has("HeartbeatSeconds") && o.Has("HeartbeatSecondsPath") {
-		l.schema(loc(at, "HeartbeatSeconds"), "Only one of these fields is allowed: [HeartbeatSeconds, HeartbeatSecondsPath]")
-	}
-	if st.TimeoutSeconds != nil && st.HeartbeatSeconds != nil && *st.HeartbeatSeconds >= *st.TimeoutSeconds {
+	if inSeconds(st.TimeoutSeconds) && inSeconds(st.HeartbeatSeconds) && *st.HeartbeatSeconds >= *st.TimeoutSeconds {
 		l.schema(loc(at, "HeartbeatSeconds"), "The value of 'HeartbeatSeconds' must be less than the value of 'TimeoutSeconds'")
 	}
 	if cv, ok := o.Get("Credentials"); ok {
@@ -419,8 +422,9 @@ func (l *loader) mapState(st *State, o *value.Object, at string) {
 		{"ToleratedFailureCount", "ToleratedFailureCountPath"},
 		{"Parameters", "ItemSelector"},
 	} {
-		if o.Has(p[0]) && o.Has(p[1]) {
-			l.schema(loc(at, p[0]), "Only one of these fields is allowed: ["+p[0]+", "+p[1]+"]")
+		if !ja {
+			// In JSONata states the JSONPath fields are reported as such.
+			l.exclusive(o, at, p[0], p[1])
 		}
 	}
 	if st.ItemReader = l.object(o, at, "ItemReader"); st.ItemReader != nil {
