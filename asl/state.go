@@ -95,10 +95,25 @@ func (l *loader) state(name string, o *value.Object, at string, scopeQL QueryLan
 	if _, ok := fields["Assign"]; ok {
 		st.Assign = l.assign(o, at, st.QueryLanguage)
 	}
-	st.Arguments, _ = o.Get("Arguments")
+	var hasArgs bool
+	st.Arguments, hasArgs = o.Get("Arguments")
 	st.Output, st.HasOutput = o.Get("Output")
 	if st.Type == TypeMap {
 		st.Items, st.HasItems = o.Get("Items")
+	}
+	if ja && !downgraded {
+		// Arguments is an object or a JSONata string; Items an array, an
+		// object (iterated as key/value pairs) or a JSONata string.
+		if _, isObj := st.Arguments.(*value.Object); hasArgs && !isObj && !isJSONata(st.Arguments) {
+			l.schema(loc(at, "Arguments"), "Expected value of type [OBJECT]")
+		}
+		switch st.Items.(type) {
+		case []any, *value.Object:
+		default:
+			if st.HasItems && !isJSONata(st.Items) {
+				l.schema(loc(at, "Items"), "Expected value of type [ARRAY]")
+			}
+		}
 	}
 
 	switch st.Type {
