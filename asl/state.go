@@ -370,7 +370,18 @@ func (l *loader) mapState(st *State, o *value.Object, at string) {
 		l.schema(loc(at, key), "Expected value of type [OBJECT]")
 	} else {
 		pat := loc(at, key)
+		// The children of a Distributed Map with ExecutionType EXPRESS are
+		// Express workflows: their tasks have the Express restrictions.
+		express := l.opts.Express
+		if cv, ok := po.Get("ProcessorConfig"); ok {
+			if co, ok := cv.(*value.Object); ok {
+				m, _ := co.Get("Mode")
+				e, _ := co.Get("ExecutionType")
+				l.opts.Express = express || (m == "DISTRIBUTED" && e == "EXPRESS")
+			}
+		}
 		st.ItemProcessor = l.machine(po, pat, scopeProcessor)
+		l.opts.Express = express
 		if cv, ok := po.Get("ProcessorConfig"); ok {
 			cat := loc(pat, "ProcessorConfig")
 			if co, ok := cv.(*value.Object); !ok {
