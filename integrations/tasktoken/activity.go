@@ -23,6 +23,7 @@ func (a activityInvoker) Invoke(ctx context.Context, t *engine.Task) (any, error
 		return nil, fault.New(fault.Runtime, "The activity task "+t.Resource+" has no task token.")
 	}
 	p := b.register(t, t.Resource)
+	var w *poller
 	b.mu.Lock()
 	if b.open[p.token] == p {
 		q := b.queues[p.activity]
@@ -31,18 +32,34 @@ func (a activityInvoker) Invoke(ctx context.Context, t *engine.Task) (any, error
 			b.queues[p.activity] = q
 		}
 		if n := len(q.pollers); n > 0 {
-			ch := q.pollers[0]
+			w = q.pollers[0]
 			q.pollers[0] = nil
 			q.pollers = q.pollers[1:]
 			b.dropIdle(p.activity, q)
-			ch <- p // buffered: the poller takes it even if it gave up meanwhile
 		} else {
 			q.tasks = append(q.tasks, p)
 			p.queued = true
 		}
 	}
 	b.mu.Unlock()
+	if w != nil {
+		b.handOver(p, w)
+	}
 	return b.wait(ctx, p)
+}
+
+// handOver gives p to the worker w, which waits for it: ActivityStarted is
+// recorded here, on the execution's own goroutine, before w receives the
+// task. The engine is then likely to record the scheduling events and
+// ActivityStarted in one durable write (they wait in the same batch), and
+// the worker returns as soon as it wakes. If p ended meanwhile, w is told
+// to poll again.
+func (b *Broker) handOver(p *pending, w *poller) {
+	if !b.start(p, w.worker) {
+		w.ch <- nil
+		return
+	}
+	w.ch <- p
 }
 
 // Poll waits up to wait for a task of the activity and returns its token
@@ -89,14 +106,14 @@ func (b *Broker) Poll(ctx context.Context, activityARN, workerName string, wait 
 			b.mu.Unlock()
 			return "", "", ErrWorkerLimit
 		}
-		ch := make(chan *pending, 1)
-		q.pollers = append(q.pollers, ch)
+		w := &poller{ch: make(chan *pending, 1), worker: workerName}
+		q.pollers = append(q.pollers, w)
 		b.mu.Unlock()
 
 		var p *pending
 		gaveUp := false
 		select {
-		case p = <-ch:
+		case p = <-w.ch:
 		case <-ctx.Done():
 			gaveUp = true
 		case <-deadline.C:
@@ -104,19 +121,24 @@ func (b *Broker) Poll(ctx context.Context, activityARN, workerName string, wait 
 		}
 		if gaveUp {
 			b.mu.Lock()
+			waiting := false
 			if q := b.queues[activityARN]; q != nil {
 				for i, x := range q.pollers {
-					if x == ch {
+					if x == w {
 						q.pollers = append(q.pollers[:i], q.pollers[i+1:]...)
+						waiting = true
 						break
 					}
 				}
 				b.dropIdle(activityARN, q)
 			}
 			b.mu.Unlock()
-			select {
-			case p = <-ch: // handed over just before we left
-			default:
+			if waiting {
+				return "", "", ctx.Err()
+			}
+			// Taken by a task just before we left: its send is owed and
+			// comes as soon as its ActivityStarted is recorded.
+			if p = <-w.ch; p == nil {
 				return "", "", ctx.Err()
 			}
 			if ctx.Err() != nil {
@@ -125,7 +147,7 @@ func (b *Broker) Poll(ctx context.Context, activityARN, workerName string, wait 
 				return "", "", ctx.Err()
 			}
 		}
-		if b.start(p, workerName) {
+		if p != nil && b.start(p, workerName) {
 			return p.token, p.input, nil
 		}
 		if gaveUp {
@@ -134,17 +156,27 @@ func (b *Broker) Poll(ctx context.Context, activityARN, workerName string, wait 
 	}
 }
 
-// start marks p delivered to a worker; false when its task has ended.
+// start marks p delivered to a worker (ActivityStarted, durable before it
+// returns); false when its task has ended. A task already started (handed
+// over, then requeued because its worker's call was gone) is not started
+// again: its history keeps the first worker's name.
 func (b *Broker) start(p *pending, workerName string) bool {
 	b.mu.Lock()
 	open := b.open[p.token] == p
+	started := p.started
 	b.mu.Unlock()
 	if !open {
 		return false
 	}
+	if started {
+		return true
+	}
 	if p.task.Started != nil && !p.task.Started(workerName) {
 		return false
 	}
+	b.mu.Lock()
+	p.started = true
+	b.mu.Unlock()
 	return true
 }
 
@@ -162,9 +194,11 @@ func (b *Broker) requeue(p *pending) {
 		b.queues[p.activity] = q
 	}
 	if len(q.pollers) > 0 {
-		ch := q.pollers[0]
+		w := q.pollers[0]
+		q.pollers[0] = nil
 		q.pollers = q.pollers[1:]
-		ch <- p
+		b.dropIdle(p.activity, q)
+		w.ch <- p // its worker starts it unless it was started already
 		return
 	}
 	q.tasks = append([]*pending{p}, q.tasks...)

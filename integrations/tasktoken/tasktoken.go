@@ -76,6 +76,9 @@ type pending struct {
 	input    string // the activity input as JSON text
 	done     chan outcome
 	queued   bool // in its activity queue (guarded by Broker.mu)
+	// started: ActivityStarted is recorded (task.Started returned true);
+	// the task is never started twice (guarded by Broker.mu).
+	started bool
 }
 
 type outcome struct {
@@ -87,7 +90,15 @@ type outcome struct {
 // for a task; at most one of the two lists is non-empty.
 type queue struct {
 	tasks   []*pending
-	pollers []chan *pending
+	pollers []*poller
+}
+
+// poller is one GetActivityTask call waiting for a task. Whoever removes
+// it from its queue owes it exactly one send on ch: a task, or nil (the
+// task it was reserved for ended before it could be started).
+type poller struct {
+	ch     chan *pending // buffered (1)
+	worker string
 }
 
 // New returns a Broker for the activities in st.

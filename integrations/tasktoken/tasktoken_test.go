@@ -460,3 +460,121 @@ func TestMatchers(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// gatedRecorder holds the recording of ActivityStarted until released, as a
+// slow durable store would.
+type gatedRecorder struct {
+	recorder
+	entered, release chan struct{}
+}
+
+func (g *gatedRecorder) Record(evs []history.Event) error {
+	for _, e := range evs {
+		if e.Type == history.ActivityStarted {
+			g.entered <- struct{}{}
+			<-g.release
+		}
+	}
+	return g.recorder.Record(evs)
+}
+
+func (g *gatedRecorder) started() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var w []string
+	for _, e := range g.events {
+		if e.Type == history.ActivityStarted {
+			w = append(w, e.ActivityStartedEventDetails.WorkerName)
+		}
+	}
+	return w
+}
+
+type polled struct {
+	token string
+	err   error
+}
+
+// pollAsync polls in the background once the broker has had time to queue
+// the poller.
+func pollAsync(ctx context.Context, f *fixture, worker string) chan polled {
+	c := make(chan polled, 1)
+	go func() {
+		tok, _, err := f.broker.Poll(ctx, actARN, worker, 10*time.Second)
+		c <- polled{tok, err}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	return c
+}
+
+func (f *fixture) startGated(t *testing.T) (*engine.Run, *gatedRecorder) {
+	t.Helper()
+	sm, err := asl.Load([]byte(activityDef("")), asl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &gatedRecorder{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	run := f.eng.Start(context.Background(), &engine.Execution{
+		ARN: "arn:aws:states:us-east-1:111111111111:execution:m:" + t.Name(), Name: "x", Type: "STANDARD",
+		Input: `{"i":0}`, Machine: sm,
+	}, rec)
+	return run, rec
+}
+
+// TestHandOverStartsFirst: a task handed to a waiting worker reaches it
+// only once its ActivityStarted (naming that worker) is recorded.
+func TestHandOverStartsFirst(t *testing.T) {
+	f := newFixture(t)
+	p := pollAsync(context.Background(), f, "w1")
+	run, rec := f.startGated(t)
+	<-rec.entered
+	select {
+	case r := <-p:
+		t.Fatalf("worker got %+v before ActivityStarted was recorded", r)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(rec.release)
+	r := <-p
+	if r.err != nil || r.token == "" {
+		t.Fatalf("poll: %+v", r)
+	}
+	if err := f.broker.Succeed(r.token, `{}`); err != nil {
+		t.Fatal(err)
+	}
+	if res := wait(t, run); res.Status != engine.StatusSucceeded {
+		t.Fatalf("result %+v", res)
+	}
+	if w := rec.started(); len(w) != 1 || w[0] != "w1" {
+		t.Fatalf("ActivityStarted workers %v", w)
+	}
+}
+
+// TestHandOverWorkerGone: the worker a task was being handed to leaves
+// while its ActivityStarted is being recorded; the task goes to the next
+// worker, not started a second time.
+func TestHandOverWorkerGone(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	p1 := pollAsync(ctx, f, "w1")
+	run, rec := f.startGated(t)
+	<-rec.entered
+	cancel()
+	time.Sleep(20 * time.Millisecond)
+	close(rec.release)
+	if r := <-p1; r.token != "" || !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("gone worker's poll: %+v", r)
+	}
+	tok, _, err := f.broker.Poll(context.Background(), actARN, "w2", time.Second)
+	if err != nil || tok == "" {
+		t.Fatalf("second worker: %q %v", tok, err)
+	}
+	if err := f.broker.Succeed(tok, `{}`); err != nil {
+		t.Fatal(err)
+	}
+	if res := wait(t, run); res.Status != engine.StatusSucceeded {
+		t.Fatalf("result %+v", res)
+	}
+	if w := rec.started(); len(w) != 1 || w[0] != "w1" {
+		t.Fatalf("ActivityStarted workers %v", w)
+	}
+}
