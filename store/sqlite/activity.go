@@ -11,6 +11,7 @@ var _ store.ActivityStore = (*Store)(nil)
 // CreateActivity implements store.ActivityStore.
 func (s *Store) CreateActivity(ctx context.Context, a *store.Activity) error {
 	c := *a
+	defer s.activities.invalidate(c.ARN)
 	return s.w.do(func(w *writer) (error, error) {
 		res, err := w.conn.ExecContext(context.Background(), `INSERT INTO activities (arn, name, creation_ns, tags, encryption)
 			VALUES (?, ?, ?, ?, ?) ON CONFLICT (arn) DO NOTHING`, c.ARN, c.Name, nanos(c.CreationDate), rawOrNil(c.Tags), rawOrNil(c.Encryption))
@@ -40,11 +41,17 @@ func scanActivity(r scanner) (*store.Activity, int64, error) {
 }
 
 // GetActivity implements store.ActivityStore.
+// Activities read are cached (writes invalidate them).
 func (s *Store) GetActivity(ctx context.Context, arn string) (*store.Activity, error) {
-	a, _, err := scanActivity(s.rdb.QueryRowContext(ctx, `SELECT `+activityCols+` FROM activities WHERE arn = ?`, arn))
+	a, gen := s.activities.get(arn)
+	if a != nil {
+		return a, nil
+	}
+	a, _, err := scanActivity(s.getActivity.QueryRowContext(ctx, arn))
 	if err != nil {
 		return nil, notFound(err)
 	}
+	s.activities.put(a, gen)
 	return a, nil
 }
 
@@ -78,6 +85,7 @@ func (s *Store) ListActivities(ctx context.Context, p store.Page) ([]*store.Acti
 
 // DeleteActivity implements store.ActivityStore.
 func (s *Store) DeleteActivity(ctx context.Context, arn string) error {
+	defer s.activities.invalidate(arn)
 	return s.w.do(func(w *writer) (error, error) {
 		res, err := w.conn.ExecContext(context.Background(), `DELETE FROM activities WHERE arn = ?`, arn)
 		if err != nil {

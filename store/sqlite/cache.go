@@ -59,3 +59,55 @@ func (c *machineCache) invalidate(arn string) {
 	c.gen++
 	delete(c.m, arn)
 }
+
+// maxCachedActivities bounds the activity cache.
+const maxCachedActivities = 4096
+
+// activityCache keeps activities read lately: every GetActivityTask and
+// every activity task scheduled reads its activity, and none of them
+// should wait for SQLite (or take a reader connection) for it. Same rules
+// as machineCache.
+type activityCache struct {
+	mu  sync.RWMutex
+	gen uint64
+	m   map[string]*store.Activity
+}
+
+func cloneActivity(a *store.Activity) *store.Activity {
+	c := *a
+	c.Tags = bytes.Clone(a.Tags)
+	c.Encryption = bytes.Clone(a.Encryption)
+	return &c
+}
+
+// get returns a copy of the cached activity and the generation to pass to
+// put after reading it from the database.
+func (c *activityCache) get(arn string) (*store.Activity, uint64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if a := c.m[arn]; a != nil {
+		return cloneActivity(a), c.gen
+	}
+	return nil, c.gen
+}
+
+// put caches a unless a write invalidated anything since gen.
+func (c *activityCache) put(a *store.Activity, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if c.m == nil || len(c.m) >= maxCachedActivities {
+		c.m = make(map[string]*store.Activity)
+	}
+	c.m[a.ARN] = cloneActivity(a)
+}
+
+// invalidate forgets arn; called after a write to it returned.
+func (c *activityCache) invalidate(arn string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	delete(c.m, arn)
+}

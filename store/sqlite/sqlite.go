@@ -41,13 +41,14 @@ type Store struct {
 	wdb  *sql.DB // one connection, used by the writer goroutine only
 	rdb  *sql.DB // readers
 
-	w        writer
-	machines machineCache
+	w          writer
+	machines   machineCache
+	activities activityCache
 
 	stopCheckpoints context.CancelFunc
 	checkpoints     chan struct{}
 
-	getExec, listRunning, getMachine, getRevision, histHead *sql.Stmt
+	getExec, listRunning, getMachine, getRevision, histHead, getActivity *sql.Stmt
 }
 
 // DefaultFile is the database file name inside a data directory.
@@ -134,6 +135,7 @@ func (s *Store) open(ctx context.Context) error {
 	prep(&s.getMachine, `SELECT m.arn, m.name, m.type, m.creation_ns, m.tags, `+revCols+`
 		FROM machines m JOIN revisions r ON r.machine_arn = m.arn AND r.revision_id = m.revision_id WHERE m.arn = ?`)
 	prep(&s.getRevision, `SELECT `+revCols+` FROM revisions r WHERE r.machine_arn = ? AND r.revision_id = ?`)
+	prep(&s.getActivity, `SELECT `+activityCols+` FROM activities WHERE arn = ?`)
 	prep(&s.histHead, `SELECT e.seq, (SELECT max(h.last_id) FROM history h WHERE h.execution = e.seq)
 		FROM executions e WHERE e.arn = ?`)
 	return err
