@@ -1,0 +1,172 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stepwell/stepwell/api"
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/integrations/tasktoken"
+	"github.com/stepwell/stepwell/store"
+	"github.com/stepwell/stepwell/store/sqlite"
+)
+
+// scheduleStore notes when each execution's ActivityScheduled happened
+// (the event's own timestamp, nanosecond precision) by execution name.
+type scheduleStore struct {
+	store.Store
+	mu    sync.Mutex
+	sched map[string]time.Time
+}
+
+func (s *scheduleStore) AppendHistory(ctx context.Context, arn string, events []history.Event, end *store.End) error {
+	for i := range events {
+		if events[i].Type == history.ActivityScheduled {
+			name := arn[strings.LastIndexByte(arn, ':')+1:]
+			s.mu.Lock()
+			s.sched[name] = events[i].Timestamp
+			s.mu.Unlock()
+		}
+	}
+	return s.Store.AppendHistory(ctx, arn, events, end)
+}
+
+// BenchmarkActivityLatency is the server side of the e2e activity
+// benchmark without HTTP connections or an SDK client: the API handler,
+// engine, task broker and embedded store (full durability) in process,
+// 100 pollers calling GetActivityTask then SendTaskSuccess, executions
+// started at 1,000 per second on an open-loop schedule. It reports the
+// time from ActivityScheduled (nanosecond timestamps) to the poller
+// holding the GetActivityTask answer, and the store's writes per commit.
+// Profile it with -cpuprofile, -blockprofile, -mutexprofile:
+//
+//	go test ./internal/app -run '^$' -bench ActivityLatency -benchtime 5000x
+func BenchmarkActivityLatency(b *testing.B) {
+	const rate, pollers = 1000, 100
+	n := max(b.N, 1000)
+	db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), sqlite.DefaultFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	st := &scheduleStore{Store: db, sched: make(map[string]time.Time)}
+	broker := tasktoken.New(db)
+	srv := api.New(api.Config{Store: st, Activities: db, Tasks: broker,
+		Engine: engine.New(engine.Config{Invoker: broker.Wrap(Invoker(DefaultConfig()))})})
+	defer srv.Close(context.Background())
+	var act struct{ ActivityArn string }
+	if err := apiCall(srv, "CreateActivity", map[string]string{"name": "bench"}, &act); err != nil {
+		b.Fatal(err)
+	}
+	var sm struct{ StateMachineArn string }
+	def := `{"StartAt":"W","States":{"W":{"Type":"Task","Resource":"` + act.ActivityArn + `","End":true}}}`
+	if err := apiCall(srv, "CreateStateMachine", map[string]string{"name": "bench", "definition": def, "roleArn": "arn:aws:iam::123456789012:role/bench"}, &sm); err != nil {
+		b.Fatal(err)
+	}
+	delivered := make([]time.Time, n)
+	var completed atomic.Int64
+	allDone := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	for range pollers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				var task struct{ TaskToken, Input string }
+				if err := apiCallCtx(ctx, srv, "GetActivityTask", map[string]string{"activityArn": act.ActivityArn, "workerName": "bench"}, &task); err != nil || task.TaskToken == "" {
+					continue
+				}
+				at := time.Now()
+				var i int
+				if _, err := fmt.Sscanf(task.Input, `{"i":%d}`, &i); err != nil || i < 0 || i >= n {
+					b.Errorf("input %s", task.Input)
+					continue
+				}
+				delivered[i] = at
+				if err := apiCall(srv, "SendTaskSuccess", map[string]string{"taskToken": task.TaskToken, "output": "{}"}, nil); err != nil {
+					b.Error(err)
+				}
+				if completed.Add(1) == int64(n) {
+					close(allDone)
+				}
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	stats0 := db.Stats()
+	b.ResetTimer()
+	begin := time.Now()
+	var swg sync.WaitGroup
+	for i := range n {
+		if d := time.Until(begin.Add(time.Duration(i) * time.Second / rate)); d > 0 {
+			time.Sleep(d)
+		}
+		swg.Add(1)
+		go func() {
+			defer swg.Done()
+			if err := apiCall(srv, "StartExecution", map[string]string{"stateMachineArn": sm.StateMachineArn, "name": fmt.Sprint("x", i), "input": fmt.Sprintf(`{"i":%d}`, i)}, nil); err != nil {
+				b.Error(err)
+			}
+		}()
+	}
+	swg.Wait()
+	select {
+	case <-allDone:
+	case <-time.After(time.Minute):
+		b.Fatalf("%d of %d tasks completed", completed.Load(), n)
+	}
+	elapsed := time.Since(begin)
+	b.StopTimer()
+	stats := db.Stats()
+	cancel()
+	wg.Wait()
+	lat := make([]time.Duration, 0, n)
+	st.mu.Lock()
+	for i := range n {
+		lat = append(lat, delivered[i].Sub(st.sched[fmt.Sprint("x", i)]))
+	}
+	st.mu.Unlock()
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "tasks/s")
+	b.ReportMetric(ms(lat[n/2]), "p50-ms")
+	b.ReportMetric(ms(lat[n*99/100]), "p99-ms")
+	b.ReportMetric(ms(lat[n-1]), "max-ms")
+	b.ReportMetric(float64(stats.Commits-stats0.Commits)/float64(n), "commits/task")
+	b.ReportMetric(float64(stats.Writes-stats0.Writes)/float64(max(stats.Commits-stats0.Commits, 1)), "writes/commit")
+	b.ReportMetric(0, "ns/op")
+}
+
+// apiCallCtx is apiCall with a request context (GetActivityTask's long
+// poll ends with it).
+func apiCallCtx(ctx context.Context, srv http.Handler, action string, in any, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/", strings.NewReader(string(body)))
+	req.Header.Set("X-Amz-Target", "AWSStepFunctions."+action)
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, req)
+	if w.Code != http.StatusOK {
+		return fmt.Errorf("%s: %d %s", action, w.Code, w.Body.String())
+	}
+	if out != nil {
+		return json.Unmarshal(w.Body.Bytes(), out)
+	}
+	return nil
+}
