@@ -23,6 +23,7 @@ func (a activityInvoker) Invoke(ctx context.Context, t *engine.Task) (any, error
 		return nil, fault.New(fault.Runtime, "The activity task "+t.Resource+" has no task token.")
 	}
 	p := b.register(t, t.Resource)
+	p.ctx = ctx
 	var w *poller
 	b.mu.Lock()
 	if b.open[p.token] == p {
@@ -172,6 +173,11 @@ func (b *Broker) start(p *pending, workerName string) bool {
 		return true
 	}
 	if p.task.Started != nil && !p.task.Started(workerName) {
+		return false
+	}
+	if p.ctx != nil && p.ctx.Err() != nil {
+		// Ended meanwhile, or ActivityStarted could not be recorded (the
+		// engine then fails the execution): not for a worker.
 		return false
 	}
 	b.mu.Lock()

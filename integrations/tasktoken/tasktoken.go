@@ -79,6 +79,10 @@ type pending struct {
 	// started: ActivityStarted is recorded (task.Started returned true);
 	// the task is never started twice (guarded by Broker.mu).
 	started bool
+	// ctx is the activity task's context (Invoke's): it ends when the
+	// task does, including when the execution could not record its
+	// history.
+	ctx context.Context
 }
 
 type outcome struct {

@@ -497,10 +497,10 @@ type polled struct {
 
 // pollAsync polls in the background once the broker has had time to queue
 // the poller.
-func pollAsync(ctx context.Context, f *fixture, worker string) chan polled {
+func pollAsync(ctx context.Context, f *fixture, worker string, wait time.Duration) chan polled {
 	c := make(chan polled, 1)
 	go func() {
-		tok, _, err := f.broker.Poll(ctx, actARN, worker, 10*time.Second)
+		tok, _, err := f.broker.Poll(ctx, actARN, worker, wait)
 		c <- polled{tok, err}
 	}()
 	time.Sleep(50 * time.Millisecond)
@@ -525,7 +525,7 @@ func (f *fixture) startGated(t *testing.T) (*engine.Run, *gatedRecorder) {
 // only once its ActivityStarted (naming that worker) is recorded.
 func TestHandOverStartsFirst(t *testing.T) {
 	f := newFixture(t)
-	p := pollAsync(context.Background(), f, "w1")
+	p := pollAsync(context.Background(), f, "w1", 10*time.Second)
 	run, rec := f.startGated(t)
 	<-rec.entered
 	select {
@@ -555,7 +555,7 @@ func TestHandOverStartsFirst(t *testing.T) {
 func TestHandOverWorkerGone(t *testing.T) {
 	f := newFixture(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	p1 := pollAsync(ctx, f, "w1")
+	p1 := pollAsync(ctx, f, "w1", 10*time.Second)
 	run, rec := f.startGated(t)
 	<-rec.entered
 	cancel()
@@ -576,5 +576,56 @@ func TestHandOverWorkerGone(t *testing.T) {
 	}
 	if w := rec.started(); len(w) != 1 || w[0] != "w1" {
 		t.Fatalf("ActivityStarted workers %v", w)
+	}
+}
+
+// failingRecorder cannot record ActivityStarted.
+type failingRecorder struct{ recorder }
+
+func (r *failingRecorder) Record(evs []history.Event) error {
+	for _, e := range evs {
+		if e.Type == history.ActivityStarted {
+			return errors.New("disk full")
+		}
+	}
+	return r.recorder.Record(evs)
+}
+
+// TestStartNotRecorded: a task whose ActivityStarted could not be recorded
+// reaches no worker, whether handed over or taken from the queue.
+func TestStartNotRecorded(t *testing.T) {
+	for _, waiting := range []bool{true, false} {
+		t.Run(fmt.Sprint("waiting=", waiting), func(t *testing.T) {
+			f := newFixture(t)
+			var p chan polled
+			if waiting {
+				p = pollAsync(context.Background(), f, "w1", 300*time.Millisecond)
+			}
+			sm, err := asl.Load([]byte(activityDef("")), asl.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := f.eng.Start(context.Background(), &engine.Execution{
+				ARN: "arn:aws:states:us-east-1:111111111111:execution:m:" + t.Name(), Name: "x", Type: "STANDARD",
+				Input: `{}`, Machine: sm,
+			}, &failingRecorder{})
+			if !waiting {
+				time.Sleep(50 * time.Millisecond)
+				p = make(chan polled, 1)
+				tok, _, err := f.broker.Poll(context.Background(), actARN, "w1", 300*time.Millisecond)
+				p <- polled{tok, err}
+			}
+			select {
+			case r := <-p:
+				if r.token != "" {
+					t.Fatalf("worker got a task whose start was not recorded: %+v", r)
+				}
+			case <-time.After(11 * time.Second):
+				t.Fatal("poll did not end")
+			}
+			if res := wait(t, run); res.Status == engine.StatusSucceeded {
+				t.Fatalf("result %+v", res)
+			}
+		})
 	}
 }
