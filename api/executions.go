@@ -666,74 +666,13 @@ func (s *Server) getExecutionHistory(ctx context.Context, body []byte) (any, err
 	}
 	if in.IncludeExecutionData != nil && !*in.IncludeExecutionData {
 		for i := range events {
-			stripData(&events[i])
+			events[i] = events[i].WithoutData()
 		}
 	}
 	if events == nil {
 		events = []history.Event{}
 	}
 	return getExecutionHistoryOutput{Events: events, NextToken: next}, nil
-}
-
-// stripData removes execution data (inputs, outputs, parameters) from an
-// event, copying the details it changes: stored events are shared.
-func stripData(e *history.Event) {
-	if d := e.ExecutionStartedEventDetails; d != nil {
-		c := *d
-		c.Input, c.InputDetails = "", nil
-		e.ExecutionStartedEventDetails = &c
-	}
-	if d := e.ExecutionSucceededEventDetails; d != nil {
-		c := *d
-		c.Output, c.OutputDetails = "", nil
-		e.ExecutionSucceededEventDetails = &c
-	}
-	if d := e.StateEnteredEventDetails; d != nil {
-		c := *d
-		c.Input, c.InputDetails = "", nil
-		e.StateEnteredEventDetails = &c
-	}
-	if d := e.StateExitedEventDetails; d != nil {
-		c := *d
-		c.Output, c.OutputDetails = "", nil
-		c.AssignedVariables, c.AssignedVariablesDetails = nil, nil
-		e.StateExitedEventDetails = &c
-	}
-	if d := e.TaskScheduledEventDetails; d != nil {
-		c := *d
-		c.Parameters = ""
-		e.TaskScheduledEventDetails = &c
-	}
-	if d := e.TaskSucceededEventDetails; d != nil {
-		c := *d
-		c.Output, c.OutputDetails = "", nil
-		e.TaskSucceededEventDetails = &c
-	}
-	if d := e.TaskSubmittedEventDetails; d != nil {
-		c := *d
-		c.Output, c.OutputDetails = "", nil
-		e.TaskSubmittedEventDetails = &c
-	}
-	if d := e.LambdaFunctionScheduledEventDetails; d != nil {
-		c := *d
-		c.Input, c.InputDetails = "", nil
-		e.LambdaFunctionScheduledEventDetails = &c
-	}
-	if d := e.LambdaFunctionSucceededEventDetails; d != nil {
-		c := *d
-		c.Output, c.OutputDetails = "", nil
-		e.LambdaFunctionSucceededEventDetails = &c
-	}
-	if d := e.ActivityScheduledEventDetails; d != nil {
-		c := *d
-		c.Input, c.InputDetails = "", nil
-		e.ActivityScheduledEventDetails = &c
-	}
-	if d := e.ActivitySucceededEventDetails; d != nil {
-		c := *d
-		c.Output, c.OutputDetails = "", nil
-		e.ActivitySucceededEventDetails = &c
-	}
 }
 
 type describeStateMachineForExecutionOutput struct {

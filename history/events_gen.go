@@ -122,6 +122,69 @@ type Event struct {
 	EvaluationFailedEventDetails             *EvaluationFailedEventDetails             `json:"evaluationFailedEventDetails,omitempty"`
 }
 
+// WithoutData returns a copy of e without its execution data (input, output,
+// parameters and assigned variables, with their details), as GetExecutionHistory
+// returns events when includeExecutionData is false. The details it changes
+// are copied: e's own are left untouched, so stored events may be passed.
+func (e Event) WithoutData() Event {
+	if d := e.ActivityScheduledEventDetails; d != nil {
+		c := *d
+		c.Input, c.InputDetails = "", nil
+		e.ActivityScheduledEventDetails = &c
+	}
+	if d := e.ActivitySucceededEventDetails; d != nil {
+		c := *d
+		c.Output, c.OutputDetails = "", nil
+		e.ActivitySucceededEventDetails = &c
+	}
+	if d := e.TaskScheduledEventDetails; d != nil {
+		c := *d
+		c.Parameters = ""
+		e.TaskScheduledEventDetails = &c
+	}
+	if d := e.TaskSubmittedEventDetails; d != nil {
+		c := *d
+		c.Output, c.OutputDetails = "", nil
+		e.TaskSubmittedEventDetails = &c
+	}
+	if d := e.TaskSucceededEventDetails; d != nil {
+		c := *d
+		c.Output, c.OutputDetails = "", nil
+		e.TaskSucceededEventDetails = &c
+	}
+	if d := e.ExecutionStartedEventDetails; d != nil {
+		c := *d
+		c.Input, c.InputDetails = "", nil
+		e.ExecutionStartedEventDetails = &c
+	}
+	if d := e.ExecutionSucceededEventDetails; d != nil {
+		c := *d
+		c.Output, c.OutputDetails = "", nil
+		e.ExecutionSucceededEventDetails = &c
+	}
+	if d := e.LambdaFunctionScheduledEventDetails; d != nil {
+		c := *d
+		c.Input, c.InputDetails = "", nil
+		e.LambdaFunctionScheduledEventDetails = &c
+	}
+	if d := e.LambdaFunctionSucceededEventDetails; d != nil {
+		c := *d
+		c.Output, c.OutputDetails = "", nil
+		e.LambdaFunctionSucceededEventDetails = &c
+	}
+	if d := e.StateEnteredEventDetails; d != nil {
+		c := *d
+		c.Input, c.InputDetails = "", nil
+		e.StateEnteredEventDetails = &c
+	}
+	if d := e.StateExitedEventDetails; d != nil {
+		c := *d
+		c.Output, c.OutputDetails, c.AssignedVariables, c.AssignedVariablesDetails = "", nil, nil, nil
+		e.StateExitedEventDetails = &c
+	}
+	return e
+}
+
 // ActivityFailedEventDetails mirrors the AWS shape of the same name: Contains details about an activity that failed during an execution.
 type ActivityFailedEventDetails struct {
 	Error *string `json:"error,omitempty"`

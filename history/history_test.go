@@ -2,6 +2,7 @@ package history_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,5 +32,45 @@ func TestEvent_JSONRoundTrip(t *testing.T) {
 	}
 	if !back.Timestamp.Equal(e.Timestamp) || back.StateEnteredEventDetails.Name != "A" {
 		t.Fatalf("round trip: %+v", back)
+	}
+}
+
+func TestEvent_WithoutData(t *testing.T) {
+	tests := []struct {
+		name string
+		in   history.Event
+		want string
+	}{
+		{"entered", history.Event{Type: history.PassStateEntered, StateEnteredEventDetails: &history.StateEnteredEventDetails{
+			Name: "A", Input: `{"a":1}`, InputDetails: history.Data(false)}},
+			`"stateEnteredEventDetails":{"name":"A"}`},
+		{"exited", history.Event{Type: history.PassStateExited, StateExitedEventDetails: &history.StateExitedEventDetails{
+			Name: "A", Output: `1`, OutputDetails: history.Data(false), AssignedVariables: map[string]string{"x": "1"},
+			AssignedVariablesDetails: &history.AssignedVariablesDetails{}}},
+			`"stateExitedEventDetails":{"name":"A"}`},
+		{"scheduled", history.Event{Type: history.TaskScheduled, TaskScheduledEventDetails: &history.TaskScheduledEventDetails{
+			ResourceType: "lambda", Resource: "invoke", Region: "us-east-1", Parameters: `{}`}},
+			`"taskScheduledEventDetails":{"resourceType":"lambda","resource":"invoke","region":"us-east-1"}`},
+		{"failed keeps error", history.Event{Type: history.ExecutionFailed, ExecutionFailedEventDetails: &history.ExecutionFailedEventDetails{
+			Error: history.Str("E"), Cause: history.Str("C")}},
+			`"executionFailedEventDetails":{"error":"E","cause":"C"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before, err := json.Marshal(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := json.Marshal(tt.in.WithoutData())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(got), tt.want) || strings.Count(string(got), "Details") != 1 {
+				t.Fatalf("got %s, want it to contain %s", got, tt.want)
+			}
+			if after, _ := json.Marshal(tt.in); string(after) != string(before) {
+				t.Fatalf("WithoutData changed the original: %s", after)
+			}
+		})
 	}
 }
