@@ -60,36 +60,12 @@ func (s *Store) ListActivities(ctx context.Context, p store.Page) ([]*store.Acti
 		return nil, "", err
 	}
 	limit := pageLimit(p)
-	rows, err := s.pool.Query(ctx, `SELECT seq, arn, name, creation_date, tags, encryption
+	out, next, err := queryPage(ctx, s, "a", limit, scanActivity, `SELECT seq, arn, name, creation_date, tags, encryption
 		FROM activities WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list activities: %w", err)
 	}
-	defer rows.Close()
-	var (
-		out  []*store.Activity
-		last int64
-		more bool
-	)
-	for rows.Next() {
-		if len(out) == limit {
-			more = true
-			break
-		}
-		a, seq, err := scanActivity(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list activities: %w", err)
-		}
-		out = append(out, a)
-		last = seq
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list activities: %w", err)
-	}
-	if more {
-		return out, formatToken("a", last), nil
-	}
-	return out, "", nil
+	return out, next, nil
 }
 
 // DeleteActivity implements store.ActivityStore.

@@ -324,37 +324,13 @@ func (s *Store) ListStateMachines(ctx context.Context, p store.Page) ([]*store.S
 		return nil, "", err
 	}
 	limit := pageLimit(p)
-	rows, err := s.pool.Query(ctx, `SELECT `+machineCols+`
+	out, next, err := queryPage(ctx, s, "m", limit, scanMachine, `SELECT `+machineCols+`
 		FROM state_machines m JOIN revisions r ON r.machine_arn = m.arn AND r.revision_id = m.revision_id
 		WHERE m.seq > $1 ORDER BY m.seq LIMIT $2`, after, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list state machines: %w", err)
 	}
-	defer rows.Close()
-	var (
-		out  []*store.StateMachine
-		last int64
-		more bool
-	)
-	for rows.Next() {
-		if len(out) == limit {
-			more = true
-			break
-		}
-		sm, seq, err := scanMachine(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list state machines: %w", err)
-		}
-		out = append(out, sm)
-		last = seq
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list state machines: %w", err)
-	}
-	if more {
-		return out, formatToken("m", last), nil
-	}
-	return out, "", nil
+	return out, next, nil
 }
 
 // GetRevision implements store.Store.
@@ -446,42 +422,17 @@ func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter, p s
 		before = 1<<63 - 1
 	}
 	limit := pageLimit(p)
-	var rows pgx.Rows
-	if f.Status == "" {
-		rows, err = s.pool.Query(ctx, `SELECT `+execCols+` FROM executions
-			WHERE state_machine_arn = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, f.StateMachineARN, before, limit+1)
-	} else {
-		rows, err = s.pool.Query(ctx, `SELECT `+execCols+` FROM executions
-			WHERE state_machine_arn = $1 AND status = $4 AND seq < $2 ORDER BY seq DESC LIMIT $3`, f.StateMachineARN, before, limit+1, f.Status)
+	query, args := `SELECT `+execCols+` FROM executions
+		WHERE state_machine_arn = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, []any{f.StateMachineARN, before, limit + 1}
+	if f.Status != "" {
+		query, args = `SELECT `+execCols+` FROM executions
+			WHERE state_machine_arn = $1 AND status = $4 AND seq < $2 ORDER BY seq DESC LIMIT $3`, append(args, f.Status)
 	}
+	out, next, err := queryPage(ctx, s, "x", limit, scanExecution, query, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list executions: %w", err)
 	}
-	defer rows.Close()
-	var (
-		out  []*store.Execution
-		last int64
-		more bool
-	)
-	for rows.Next() {
-		if len(out) == limit {
-			more = true
-			break
-		}
-		x, seq, err := scanExecution(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list executions: %w", err)
-		}
-		out = append(out, x)
-		last = seq
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list executions: %w", err)
-	}
-	if more {
-		return out, formatToken("x", last), nil
-	}
-	return out, "", nil
+	return out, next, nil
 }
 
 // ListRunning implements store.Store.
@@ -797,14 +748,13 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 	if err != nil {
 		return nil, "", fmt.Errorf("history: %w", err)
 	}
-	var rows pgx.Rows
+	query := `SELECT event_id, previous_id, type, thread, ts, details FROM history
+		WHERE execution_arn = $1 AND event_id > $2 ORDER BY event_id LIMIT $3`
 	if !reverse {
 		// pos is the id of the last event returned.
 		if pos > last {
 			return nil, "", store.ErrInvalidToken
 		}
-		rows, err = s.pool.Query(ctx, `SELECT event_id, previous_id, type, thread, ts, details FROM history
-			WHERE execution_arn = $1 AND event_id > $2 ORDER BY event_id LIMIT $3`, arn, pos, limit+1)
 	} else {
 		// pos is the id of the last event returned (none yet: start above the newest).
 		if p.Token == "" {
@@ -813,45 +763,79 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 		if pos > last+1 || pos < 1 {
 			return nil, "", store.ErrInvalidToken
 		}
-		rows, err = s.pool.Query(ctx, `SELECT event_id, previous_id, type, thread, ts, details FROM history
-			WHERE execution_arn = $1 AND event_id < $2 ORDER BY event_id DESC LIMIT $3`, arn, pos, limit+1)
+		query = `SELECT event_id, previous_id, type, thread, ts, details FROM history
+			WHERE execution_arn = $1 AND event_id < $2 ORDER BY event_id DESC LIMIT $3`
 	}
+	out, next, err := queryPage(ctx, s, kind, limit, scanEvent, query, arn, pos, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("history: %w", err)
 	}
+	return out, next, nil
+}
+
+// scanEvent scans a history row; its position is the event's id.
+func scanEvent(row pgx.Row) (history.Event, int64, error) {
+	var (
+		e        history.Event
+		typ      string
+		details  []byte
+		id, prev int64
+	)
+	if err := row.Scan(&id, &prev, &typ, &e.Thread, &e.Timestamp, &details); err != nil {
+		return e, 0, err
+	}
+	thread, ts := e.Thread, e.Timestamp.UTC()
+	if err := json.Unmarshal(details, &e); err != nil {
+		return e, 0, fmt.Errorf("decode event %d: %w", id, err)
+	}
+	e.ID, e.PreviousEventID, e.Type, e.Thread, e.Timestamp = id, prev, history.EventType(typ), thread, ts
+	return e, id, nil
+}
+
+// queryPage runs a page query that asks for limit+1 rows and scans each
+// row with scan, which also returns the row's position (seq): it returns at
+// most limit items and, when more rows follow, the token of the next page.
+func queryPage[T any](ctx context.Context, s *Store, kind string, limit int, scan func(pgx.Row) (T, int64, error), query string, args ...any) ([]T, string, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, "", err
+	}
 	defer rows.Close()
 	var (
-		out  []history.Event
-		more bool
+		out  []T
+		last int64
 	)
 	for rows.Next() {
 		if len(out) == limit {
-			more = true
-			break
+			return out, formatToken(kind, last), nil
 		}
-		var (
-			e       history.Event
-			typ     string
-			details []byte
-		)
-		var id, prev int64
-		if err := rows.Scan(&id, &prev, &typ, &e.Thread, &e.Timestamp, &details); err != nil {
-			return nil, "", fmt.Errorf("history: %w", err)
+		x, seq, err := scan(rows)
+		if err != nil {
+			return nil, "", err
 		}
-		thread, ts := e.Thread, e.Timestamp.UTC()
-		if err := json.Unmarshal(details, &e); err != nil {
-			return nil, "", fmt.Errorf("history: decode event %d: %w", id, err)
-		}
-		e.ID, e.PreviousEventID, e.Type, e.Thread, e.Timestamp = id, prev, history.EventType(typ), thread, ts
-		out = append(out, e)
+		out = append(out, x)
+		last = seq
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("history: %w", err)
-	}
-	if more {
-		return out, formatToken(kind, out[len(out)-1].ID), nil
+		return nil, "", err
 	}
 	return out, "", nil
+}
+
+// scanJSON scans a (seq, data) row whose data is a JSON document.
+func scanJSON[T any](row pgx.Row) (*T, int64, error) {
+	var (
+		seq  int64
+		data []byte
+		v    T
+	)
+	if err := row.Scan(&seq, &data); err != nil {
+		return nil, 0, err
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, 0, err
+	}
+	return &v, seq, nil
 }
 
 // Tokens are "<kind>.<n>": kind tells which listing made it.

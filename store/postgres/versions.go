@@ -142,32 +142,6 @@ func (s *Store) GetVersion(ctx context.Context, arn string) (*store.Version, err
 	return &v, nil
 }
 
-// listJSON runs a page query whose rows are (seq, data) and decodes each
-// document with decode: it returns the page and the seq of its last item
-// when more rows follow.
-func listJSON(ctx context.Context, s *Store, limit int, decode func([]byte) error, query string, args ...any) (more bool, last int64, err error) {
-	rows, err := s.pool.Query(ctx, query, args...)
-	if err != nil {
-		return false, 0, err
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		if n == limit {
-			return true, last, nil
-		}
-		var data []byte
-		if err := rows.Scan(&last, &data); err != nil {
-			return false, 0, err
-		}
-		if err := decode(data); err != nil {
-			return false, 0, err
-		}
-		n++
-	}
-	return false, last, rows.Err()
-}
-
 // ListVersions implements store.Versions.
 func (s *Store) ListVersions(ctx context.Context, machineARN string, p store.Page) ([]*store.Version, string, error) {
 	before, err := parseToken(p.Token, "v")
@@ -178,22 +152,12 @@ func (s *Store) ListVersions(ctx context.Context, machineARN string, p store.Pag
 		before = 1<<63 - 1
 	}
 	limit := pageLimit(p)
-	var out []*store.Version
-	more, last, err := listJSON(ctx, s, limit, func(b []byte) error {
-		var v store.Version
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
-		}
-		out = append(out, &v)
-		return nil
-	}, `SELECT number, data FROM versions WHERE machine_arn = $1 AND number < $2 ORDER BY number DESC LIMIT $3`, machineARN, before, limit+1)
+	out, next, err := queryPage(ctx, s, "v", limit, scanJSON[store.Version],
+		`SELECT number, data FROM versions WHERE machine_arn = $1 AND number < $2 ORDER BY number DESC LIMIT $3`, machineARN, before, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list versions: %w", err)
 	}
-	if more {
-		return out, formatToken("v", last), nil
-	}
-	return out, "", nil
+	return out, next, nil
 }
 
 // DeleteVersion implements store.Versions.
@@ -333,34 +297,17 @@ func (s *Store) ListAliases(ctx context.Context, machineARN, versionARN string, 
 		before = 1<<63 - 1
 	}
 	limit := pageLimit(p)
-	var out []*store.Alias
-	decode := func(b []byte) error {
-		var a store.Alias
-		if err := json.Unmarshal(b, &a); err != nil {
-			return err
-		}
-		out = append(out, &a)
-		return nil
+	query, args := `SELECT seq, data FROM aliases
+		WHERE machine_arn = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, []any{machineARN, before, limit + 1}
+	if versionARN != "" {
+		query, args = `SELECT seq, data FROM aliases
+			WHERE machine_arn = $1 AND seq < $2 AND version_arns @> ARRAY[$4::text] ORDER BY seq DESC LIMIT $3`, append(args, versionARN)
 	}
-	var (
-		more bool
-		last int64
-	)
-	if versionARN == "" {
-		more, last, err = listJSON(ctx, s, limit, decode, `SELECT seq, data FROM aliases
-			WHERE machine_arn = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, machineARN, before, limit+1)
-	} else {
-		more, last, err = listJSON(ctx, s, limit, decode, `SELECT seq, data FROM aliases
-			WHERE machine_arn = $1 AND seq < $2 AND version_arns @> ARRAY[$4::text] ORDER BY seq DESC LIMIT $3`,
-			machineARN, before, limit+1, versionARN)
-	}
+	out, next, err := queryPage(ctx, s, "al", limit, scanJSON[store.Alias], query, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list aliases: %w", err)
 	}
-	if more {
-		return out, formatToken("al", last), nil
-	}
-	return out, "", nil
+	return out, next, nil
 }
 
 // DeleteMachineVersions implements store.Versions. A machine re-created
@@ -512,22 +459,12 @@ func (s *Store) ListMapRuns(ctx context.Context, executionARN string, p store.Pa
 		return nil, "", err
 	}
 	limit := pageLimit(p)
-	var out []*store.MapRun
-	more, last, err := listJSON(ctx, s, limit, func(b []byte) error {
-		var r store.MapRun
-		if err := json.Unmarshal(b, &r); err != nil {
-			return err
-		}
-		out = append(out, &r)
-		return nil
-	}, `SELECT seq, data FROM map_runs WHERE execution_arn = $1 AND seq > $2 ORDER BY seq LIMIT $3`, executionARN, after, limit+1)
+	out, next, err := queryPage(ctx, s, "mr", limit, scanJSON[store.MapRun],
+		`SELECT seq, data FROM map_runs WHERE execution_arn = $1 AND seq > $2 ORDER BY seq LIMIT $3`, executionARN, after, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list map runs: %w", err)
 	}
-	if more {
-		return out, formatToken("mr", last), nil
-	}
-	return out, "", nil
+	return out, next, nil
 }
 
 // UpdateMapRun implements store.Versions.
