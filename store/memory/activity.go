@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"slices"
 	"sync"
 
 	"github.com/stepwell/stepwell/store"
@@ -27,6 +26,8 @@ type activity struct {
 func NewActivities() *Activities {
 	return &Activities{byARN: make(map[string]*activity)}
 }
+
+func activitySeq(a *activity) int64 { return a.seq }
 
 func cloneActivity(a *store.Activity) *store.Activity {
 	c := *a
@@ -68,16 +69,7 @@ func (s *Activities) ListActivities(ctx context.Context, p store.Page) ([]*store
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	i, _ := slices.BinarySearchFunc(s.order, after+1, func(e *activity, seq int64) int { return cmp64(e.seq, seq) })
-	limit := max(p.Limit, 1)
-	var out []*store.Activity
-	for ; i < len(s.order) && len(out) < limit; i++ {
-		out = append(out, cloneActivity(&s.order[i].a))
-	}
-	next := ""
-	if i < len(s.order) {
-		next = formatToken("a", s.order[i-1].seq)
-	}
+	out, next := pageAfter(s.order, activitySeq, after, p.Limit, "a", func(e *activity) *store.Activity { return cloneActivity(&e.a) })
 	return out, next, nil
 }
 
@@ -90,8 +82,6 @@ func (s *Activities) DeleteActivity(ctx context.Context, arn string) error {
 		return store.ErrNotFound
 	}
 	delete(s.byARN, arn)
-	if i, found := slices.BinarySearchFunc(s.order, e.seq, func(x *activity, seq int64) int { return cmp64(x.seq, seq) }); found {
-		s.order = slices.Delete(s.order, i, i+1)
-	}
+	s.order = deleteSeq(s.order, activitySeq, e.seq)
 	return nil
 }

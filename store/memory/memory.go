@@ -5,6 +5,7 @@ package memory
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -149,10 +150,7 @@ func (s *Store) DeleteStateMachine(ctx context.Context, arn string) error {
 		return store.ErrNotFound
 	}
 	delete(s.machines, arn)
-	i, found := slices.BinarySearchFunc(s.order, m.seq, func(e *machine, seq int64) int { return cmp64(e.seq, seq) })
-	if found {
-		s.order = slices.Delete(s.order, i, i+1)
-	}
+	s.order = deleteSeq(s.order, machineSeq, m.seq)
 	return nil
 }
 
@@ -164,16 +162,7 @@ func (s *Store) ListStateMachines(ctx context.Context, p store.Page) ([]*store.S
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	i, _ := slices.BinarySearchFunc(s.order, after+1, func(e *machine, seq int64) int { return cmp64(e.seq, seq) })
-	limit := max(p.Limit, 1)
-	var out []*store.StateMachine
-	for ; i < len(s.order) && len(out) < limit; i++ {
-		out = append(out, cloneMachine(&s.order[i].sm))
-	}
-	next := ""
-	if i < len(s.order) {
-		next = formatToken("m", s.order[i-1].seq)
-	}
+	out, next := pageAfter(s.order, machineSeq, after, p.Limit, "m", func(m *machine) *store.StateMachine { return cloneMachine(&m.sm) })
 	return out, next, nil
 }
 
@@ -236,7 +225,7 @@ func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter, p s
 	}
 	i := len(l.items) - 1
 	if p.Token != "" {
-		j, _ := slices.BinarySearchFunc(l.items, before, func(e *execution, seq int64) int { return cmp64(e.seq, seq) })
+		j, _ := slices.BinarySearchFunc(l.items, before, func(e *execution, seq int64) int { return cmp.Compare(e.seq, seq) })
 		i = j - 1
 	}
 	limit := max(p.Limit, 1)
@@ -386,7 +375,7 @@ func (s *Store) ListRunning(ctx context.Context) ([]*store.Execution, error) {
 			running = append(running, e)
 		}
 	}
-	slices.SortFunc(running, func(a, b *execution) int { return cmp64(a.seq, b.seq) })
+	slices.SortFunc(running, func(a, b *execution) int { return cmp.Compare(a.seq, b.seq) })
 	out := make([]*store.Execution, len(running))
 	for i, e := range running {
 		out[i] = cloneExecution(&e.x)
@@ -421,15 +410,31 @@ func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error
 // Close implements store.Store; the memory store holds nothing to release.
 func (s *Store) Close() error { return nil }
 
-func cmp64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// pageAfter returns a page of items (ascending by seq) that come after the
+// position after: at most limit of them (at least one), each converted with
+// conv, and the token (of kind) of the next page when more follow.
+func pageAfter[E, T any](items []E, seq func(E) int64, after int64, limit int, kind string, conv func(E) T) ([]T, string) {
+	i, _ := slices.BinarySearchFunc(items, after+1, func(e E, n int64) int { return cmp.Compare(seq(e), n) })
+	limit = max(limit, 1)
+	var out []T
+	for ; i < len(items) && len(out) < limit; i++ {
+		out = append(out, conv(items[i]))
 	}
-	return 0
+	if i < len(items) {
+		return out, formatToken(kind, seq(items[i-1]))
+	}
+	return out, ""
 }
+
+// deleteSeq removes the item at position n from items (ascending by seq).
+func deleteSeq[E any](items []E, seq func(E) int64, n int64) []E {
+	if i, found := slices.BinarySearchFunc(items, n, func(e E, n int64) int { return cmp.Compare(seq(e), n) }); found {
+		return slices.Delete(items, i, i+1)
+	}
+	return items
+}
+
+func machineSeq(m *machine) int64 { return m.seq }
 
 // Tokens are "<kind>.<n>": kind tells which listing made it.
 func formatToken(kind string, n int64) string {

@@ -25,8 +25,8 @@ type Versions struct {
 	byMach   map[string]*machVersions
 	aliases  map[string]*aliasRec // by alias ARN
 	tags     map[string][]store.Tag
-	runs     map[string]*runRec // by Map Run ARN
-	runsByX  map[string][]*runRec
+	runs     map[string]*runRec   // by Map Run ARN
+	runsByX  map[string][]*runRec // ascending by seq
 	meta     map[string]store.ExecutionMeta
 }
 
@@ -378,21 +378,11 @@ func (s *Versions) ListMapRuns(ctx context.Context, executionARN string, p store
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	limit := max(p.Limit, 1)
-	var out []*store.MapRun
-	last := int64(0)
-	for _, r := range s.runsByX[executionARN] {
-		if r.seq <= after {
-			continue
-		}
-		if len(out) == limit {
-			return out, formatToken("r", last), nil
-		}
+	out, next := pageAfter(s.runsByX[executionARN], func(r *runRec) int64 { return r.seq }, after, p.Limit, "r", func(r *runRec) *store.MapRun {
 		c := r.r
-		out = append(out, &c)
-		last = r.seq
-	}
-	return out, "", nil
+		return &c
+	})
+	return out, next, nil
 }
 
 // UpdateMapRun implements store.Versions.
