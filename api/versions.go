@@ -90,15 +90,25 @@ func (s *Server) publishStateMachineVersion(ctx context.Context, body []byte) (a
 	return publishOutput{CreationDate: epoch(v.CreationDate), StateMachineVersionArn: v.ARN}, nil
 }
 
+// unlabelledARN parses a state machine, version or alias ARN argument of
+// an API that does not take labelled (Distributed Map) ARNs.
+func unlabelledARN(s string) (arn.ARN, error) {
+	a, err := machineARN(s)
+	if err != nil {
+		return a, err
+	}
+	if a.Label != "" {
+		return a, &Error{Name: "ValidationException", Message: "This API does not support labeled ARNs.", Reason: "API_DOES_NOT_SUPPORT_LABELED_ARNS"}
+	}
+	return a, nil
+}
+
 // unqualified checks that s is a state machine ARN without version, alias
 // or label.
 func unqualified(s string) error {
-	a, err := machineARN(s)
+	a, err := unlabelledARN(s)
 	if err != nil {
 		return err
-	}
-	if a.Label != "" {
-		return &Error{Name: "ValidationException", Message: "This API does not support labeled ARNs.", Reason: "API_DOES_NOT_SUPPORT_LABELED_ARNS"}
 	}
 	if a.Qualifier != "" {
 		return errInvalidArn("Resource type not valid in this context: qualified stateMachine")
@@ -112,6 +122,23 @@ type listVersionsInput struct {
 	MaxResults      *int64  `json:"maxResults"`
 }
 
+// decodeListVersions decodes and checks the input of
+// ListStateMachineVersions and ListStateMachineAliases.
+func decodeListVersions(body []byte) (*listVersionsInput, error) {
+	var in listVersionsInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var c checker
+	c.str("stateMachineArn", in.StateMachineArn, true, 1, 256, false)
+	c.str("nextToken", in.NextToken, false, 1, 1024, false)
+	c.intRange("maxResults", in.MaxResults, 0, 1000)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	return &in, nil
+}
+
 type versionListItem struct {
 	StateMachineVersionArn string `json:"stateMachineVersionArn"`
 	CreationDate           epoch  `json:"creationDate"`
@@ -123,15 +150,8 @@ type listVersionsOutput struct {
 }
 
 func (s *Server) listStateMachineVersions(ctx context.Context, body []byte) (any, error) {
-	var in listVersionsInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("stateMachineArn", in.StateMachineArn, true, 1, 256, false)
-	c.str("nextToken", in.NextToken, false, 1, 1024, false)
-	c.intRange("maxResults", in.MaxResults, 0, 1000)
-	if err := c.err(); err != nil {
+	in, err := decodeListVersions(body)
+	if err != nil {
 		return nil, err
 	}
 	if err := unqualified(*in.StateMachineArn); err != nil {
@@ -153,13 +173,10 @@ func (s *Server) listStateMachineVersions(ctx context.Context, body []byte) (any
 }
 
 // versionARN parses an argument that must be a version ARN.
-func versionARN(member, s string) (arn.ARN, error) {
-	a, err := machineARN(s)
+func versionARN(s string) (arn.ARN, error) {
+	a, err := unlabelledARN(s)
 	if err != nil {
 		return a, err
-	}
-	if a.Label != "" {
-		return a, &Error{Name: "ValidationException", Message: "This API does not support labeled ARNs.", Reason: "API_DOES_NOT_SUPPORT_LABELED_ARNS"}
 	}
 	if _, ok := a.Version(); !ok {
 		return a, errInvalidArn("Invalid ARN prefix: " + s)
@@ -181,7 +198,7 @@ func (s *Server) deleteStateMachineVersion(ctx context.Context, body []byte) (an
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	if _, err := versionARN("stateMachineVersionArn", *in.StateMachineVersionArn); err != nil {
+	if _, err := versionARN(*in.StateMachineVersionArn); err != nil {
 		return nil, err
 	}
 	vs, err := s.versions()
@@ -449,12 +466,9 @@ func sameRoutes(a, b []store.Route) bool {
 
 // aliasARN parses an argument that must be an alias ARN.
 func aliasARN(s string) (arn.ARN, error) {
-	a, err := machineARN(s)
+	a, err := unlabelledARN(s)
 	if err != nil {
 		return a, err
-	}
-	if a.Label != "" {
-		return a, &Error{Name: "ValidationException", Message: "This API does not support labeled ARNs.", Reason: "API_DOES_NOT_SUPPORT_LABELED_ARNS"}
 	}
 	if !a.IsAlias() {
 		return a, errInvalidArn("Invalid ARN prefix: " + s)
@@ -598,23 +612,13 @@ type listAliasesOutput struct {
 }
 
 func (s *Server) listStateMachineAliases(ctx context.Context, body []byte) (any, error) {
-	var in listVersionsInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("stateMachineArn", in.StateMachineArn, true, 1, 256, false)
-	c.str("nextToken", in.NextToken, false, 1, 1024, false)
-	c.intRange("maxResults", in.MaxResults, 0, 1000)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	a, err := machineARN(*in.StateMachineArn)
+	in, err := decodeListVersions(body)
 	if err != nil {
 		return nil, err
 	}
-	if a.Label != "" {
-		return nil, &Error{Name: "ValidationException", Message: "This API does not support labeled ARNs.", Reason: "API_DOES_NOT_SUPPORT_LABELED_ARNS"}
+	a, err := unlabelledARN(*in.StateMachineArn)
+	if err != nil {
+		return nil, err
 	}
 	vs, err := s.versions()
 	if err != nil {
