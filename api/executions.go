@@ -360,6 +360,24 @@ type executionArnInput struct {
 	IncludedData *string `json:"includedData"`
 }
 
+// describedExecution decodes and checks the input of DescribeExecution and
+// DescribeStateMachineForExecution: it returns the execution named and
+// whether only its metadata was asked for (includedData=METADATA_ONLY).
+func (s *Server) describedExecution(ctx context.Context, body []byte) (*store.Execution, bool, error) {
+	var in executionArnInput
+	if err := decode(body, &in); err != nil {
+		return nil, false, err
+	}
+	var c checker
+	c.str("executionArn", in.ExecutionArn, true, 1, 256, false)
+	c.enum("includedData", in.IncludedData, "ALL_DATA", "METADATA_ONLY")
+	if err := c.err(); err != nil {
+		return nil, false, err
+	}
+	x, _, err := s.getExecution(ctx, *in.ExecutionArn)
+	return x, deref(in.IncludedData) == "METADATA_ONLY", err
+}
+
 // getExecution returns the execution an ARN argument names and the store
 // that holds it.
 func (s *Server) getExecution(ctx context.Context, arnStr string) (*store.Execution, store.Store, error) {
@@ -484,17 +502,7 @@ type describeExecutionOutput struct {
 }
 
 func (s *Server) describeExecution(ctx context.Context, body []byte) (any, error) {
-	var in executionArnInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("executionArn", in.ExecutionArn, true, 1, 256, false)
-	c.enum("includedData", in.IncludedData, "ALL_DATA", "METADATA_ONLY")
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	x, _, err := s.getExecution(ctx, *in.ExecutionArn)
+	x, metadataOnly, err := s.describedExecution(ctx, body)
 	if err != nil {
 		return nil, err
 	}
@@ -505,7 +513,7 @@ func (s *Server) describeExecution(ctx context.Context, body []byte) (any, error
 	}
 	meta := s.executionMeta(ctx, x.ARN)
 	out.StateMachineVersionArn, out.StateMachineAliasArn = meta.VersionARN, meta.AliasARN
-	if deref(in.IncludedData) == "METADATA_ONLY" {
+	if metadataOnly {
 		out.InputDetails = &dataDetails{false}
 		if x.Status == store.StatusSucceeded {
 			out.OutputDetails = &dataDetails{false}
@@ -687,17 +695,7 @@ type describeStateMachineForExecutionOutput struct {
 }
 
 func (s *Server) describeStateMachineForExecution(ctx context.Context, body []byte) (any, error) {
-	var in executionArnInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("executionArn", in.ExecutionArn, true, 1, 256, false)
-	c.enum("includedData", in.IncludedData, "ALL_DATA", "METADATA_ONLY")
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	x, _, err := s.getExecution(ctx, *in.ExecutionArn)
+	x, metadataOnly, err := s.describedExecution(ctx, body)
 	if err != nil {
 		return nil, err
 	}
@@ -723,7 +721,7 @@ func (s *Server) describeStateMachineForExecution(ctx context.Context, body []by
 	} else {
 		out.RevisionID = rev.RevisionID
 	}
-	if deref(in.IncludedData) == "METADATA_ONLY" {
+	if metadataOnly {
 		out.Definition = "{}"
 	}
 	return out, nil
