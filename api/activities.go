@@ -192,17 +192,11 @@ func (s *Server) listActivities(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var in listInput
-	if err := decode(body, &in); err != nil {
+	page, err := decodeListPage(body)
+	if err != nil {
 		return nil, err
 	}
-	var c checker
-	c.intRange("maxResults", in.MaxResults, 0, 1000)
-	c.str("nextToken", in.NextToken, false, 1, 1024, false)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	items, next, err := acts.ListActivities(ctx, store.Page{Limit: pageSize(in.MaxResults), Token: deref(in.NextToken)})
+	items, next, err := acts.ListActivities(ctx, page)
 	if err != nil {
 		return nil, storeErr(err)
 	}

@@ -553,6 +553,22 @@ type listInput struct {
 	NextToken  *string `json:"nextToken"`
 }
 
+// decodeListPage decodes and checks the input of ListStateMachines and
+// ListActivities, which is only the page asked for.
+func decodeListPage(body []byte) (store.Page, error) {
+	var in listInput
+	if err := decode(body, &in); err != nil {
+		return store.Page{}, err
+	}
+	var c checker
+	c.intRange("maxResults", in.MaxResults, 0, 1000)
+	c.str("nextToken", in.NextToken, false, 1, 1024, false)
+	if err := c.err(); err != nil {
+		return store.Page{}, err
+	}
+	return store.Page{Limit: pageSize(in.MaxResults), Token: deref(in.NextToken)}, nil
+}
+
 type stateMachineListItem struct {
 	StateMachineArn string `json:"stateMachineArn"`
 	Name            string `json:"name"`
@@ -566,17 +582,11 @@ type listStateMachinesOutput struct {
 }
 
 func (s *Server) listStateMachines(ctx context.Context, body []byte) (any, error) {
-	var in listInput
-	if err := decode(body, &in); err != nil {
+	page, err := decodeListPage(body)
+	if err != nil {
 		return nil, err
 	}
-	var c checker
-	c.intRange("maxResults", in.MaxResults, 0, 1000)
-	c.str("nextToken", in.NextToken, false, 1, 1024, false)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	items, next, err := s.st.ListStateMachines(ctx, store.Page{Limit: pageSize(in.MaxResults), Token: deref(in.NextToken)})
+	items, next, err := s.st.ListStateMachines(ctx, page)
 	if err != nil {
 		return nil, storeErr(err)
 	}
