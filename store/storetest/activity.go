@@ -61,27 +61,8 @@ func RunActivities(t *testing.T, newStore func(t *testing.T) store.ActivityStore
 		if err := s.DeleteActivity(ctx, arnOf("act3")); err != nil {
 			t.Fatal(err)
 		}
-		var names []string
-		tok := ""
-		for pages := 0; ; pages++ {
-			if pages > 10 {
-				t.Fatal("too many pages")
-			}
-			items, next, err := s.ListActivities(ctx, store.Page{Limit: 2, Token: tok})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(items) > 2 {
-				t.Fatalf("page of %d", len(items))
-			}
-			for _, a := range items {
-				names = append(names, a.Name)
-			}
-			if next == "" {
-				break
-			}
-			tok = next
-		}
+		names := allPages(t, 2, 10, func(p store.Page) ([]*store.Activity, string, error) { return s.ListActivities(ctx, p) },
+			func(a *store.Activity) string { return a.Name })
 		if fmt.Sprint(names) != "[act0 act1 act2 act4 act5 act6]" {
 			t.Fatalf("listed %v", names)
 		}

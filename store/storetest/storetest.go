@@ -69,6 +69,32 @@ func exec(sm, name string, i int) *store.Execution {
 
 func ctx() context.Context { return context.Background() }
 
+// allPages lists every page of list, limit items at a time, and returns the
+// key of each item. It fails t on a page larger than limit, or on more than
+// maxPages pages.
+func allPages[T, K any](t *testing.T, limit, maxPages int, list func(store.Page) ([]T, string, error), key func(T) K) []K {
+	t.Helper()
+	var out []K
+	tok := ""
+	for pages := 0; ; pages++ {
+		if pages > maxPages {
+			t.Fatal("too many pages")
+		}
+		items, next, err := list(store.Page{Limit: limit, Token: tok})
+		must(t, err)
+		if len(items) > limit {
+			t.Fatalf("page of %d items, limit %d", len(items), limit)
+		}
+		for _, it := range items {
+			out = append(out, key(it))
+		}
+		if next == "" {
+			return out
+		}
+		tok = next
+	}
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -200,25 +226,8 @@ func testStateMachineList(t *testing.T, s store.Store) {
 	}
 	must(t, s.DeleteStateMachine(ctx(), smARN+"m3"))
 	names = append(names[:3], names[4:]...)
-	var got []string
-	tok := ""
-	for pages := 0; ; pages++ {
-		if pages > 10 {
-			t.Fatal("too many pages")
-		}
-		items, next, err := s.ListStateMachines(ctx(), store.Page{Limit: 2, Token: tok})
-		must(t, err)
-		if len(items) > 2 {
-			t.Fatalf("page of %d items, limit 2", len(items))
-		}
-		for _, it := range items {
-			got = append(got, it.Name)
-		}
-		if next == "" {
-			break
-		}
-		tok = next
-	}
+	got := allPages(t, 2, 10, func(p store.Page) ([]*store.StateMachine, string, error) { return s.ListStateMachines(ctx(), p) },
+		func(sm *store.StateMachine) string { return sm.Name })
 	if fmt.Sprint(got) != fmt.Sprint(names) {
 		t.Fatalf("listed %v, want %v (creation order)", got, names)
 	}
@@ -259,28 +268,14 @@ func testExecutionList(t *testing.T, s store.Store) {
 		}
 	}
 	list := func(status string, limit int) []string {
-		var got []string
-		tok := ""
-		for pages := 0; ; pages++ {
-			if pages > 20 {
-				t.Fatal("too many pages")
+		return allPages(t, limit, 20, func(p store.Page) ([]*store.Execution, string, error) {
+			return s.ListExecutions(ctx(), store.ExecutionFilter{StateMachineARN: smARN + "l", Status: status}, p)
+		}, func(it *store.Execution) string {
+			if it.StateMachineARN != smARN+"l" || (status != "" && it.Status != status) {
+				t.Fatalf("listed %+v", it)
 			}
-			items, next, err := s.ListExecutions(ctx(), store.ExecutionFilter{StateMachineARN: smARN + "l", Status: status}, store.Page{Limit: limit, Token: tok})
-			must(t, err)
-			if len(items) > limit {
-				t.Fatalf("page of %d, limit %d", len(items), limit)
-			}
-			for _, it := range items {
-				if it.StateMachineARN != smARN+"l" || (status != "" && it.Status != status) {
-					t.Fatalf("listed %+v", it)
-				}
-				got = append(got, it.Name)
-			}
-			if next == "" {
-				return got
-			}
-			tok = next
-		}
+			return it.Name
+		})
 	}
 	for _, limit := range []int{1, 2, 4, 100} {
 		if got := list("", limit); fmt.Sprint(got) != fmt.Sprint(want) {
@@ -366,25 +361,8 @@ func testHistoryPages(t *testing.T, s store.Store) {
 	must(t, s.AppendHistory(ctx(), x.ARN, events(1, n), nil))
 	for _, reverse := range []bool{false, true} {
 		for _, limit := range []int{1, 5, 23, 1000} {
-			var ids []int64
-			tok := ""
-			for pages := 0; ; pages++ {
-				if pages > n+1 {
-					t.Fatal("too many pages")
-				}
-				evs, next, err := s.History(ctx(), x.ARN, reverse, store.Page{Limit: limit, Token: tok})
-				must(t, err)
-				if len(evs) > limit {
-					t.Fatalf("page of %d, limit %d", len(evs), limit)
-				}
-				for _, e := range evs {
-					ids = append(ids, e.ID)
-				}
-				if next == "" {
-					break
-				}
-				tok = next
-			}
+			ids := allPages(t, limit, n+1, func(p store.Page) ([]history.Event, string, error) { return s.History(ctx(), x.ARN, reverse, p) },
+				func(e history.Event) int64 { return e.ID })
 			if len(ids) != n {
 				t.Fatalf("reverse=%v limit=%d: %d events", reverse, limit, len(ids))
 			}

@@ -46,25 +46,8 @@ func publish(t *testing.T, s store.Versions, sm, rev string) (*store.Version, bo
 
 func versionNumbers(t *testing.T, s store.Versions, sm string, limit int) []int64 {
 	t.Helper()
-	var out []int64
-	tok := ""
-	for pages := 0; ; pages++ {
-		if pages > 20 {
-			t.Fatal("too many pages")
-		}
-		items, next, err := s.ListVersions(ctx(), smARN+sm, store.Page{Limit: limit, Token: tok})
-		must(t, err)
-		if len(items) > limit {
-			t.Fatalf("page of %d, limit %d", len(items), limit)
-		}
-		for _, v := range items {
-			out = append(out, v.Number)
-		}
-		if next == "" {
-			return out
-		}
-		tok = next
-	}
+	return allPages(t, limit, 20, func(p store.Page) ([]*store.Version, string, error) { return s.ListVersions(ctx(), smARN+sm, p) },
+		func(v *store.Version) int64 { return v.Number })
 }
 
 func testVersions(t *testing.T, s store.Versions) {
@@ -124,29 +107,12 @@ func alias(sm, name string, routes ...string) *store.Alias {
 
 func aliasNames(t *testing.T, s store.Versions, sm, version string, limit int) []string {
 	t.Helper()
-	var out []string
-	tok := ""
-	for pages := 0; ; pages++ {
-		if pages > 20 {
-			t.Fatal("too many pages")
-		}
-		v := ""
-		if version != "" {
-			v = smARN + sm + ":" + version
-		}
-		items, next, err := s.ListAliases(ctx(), smARN+sm, v, store.Page{Limit: limit, Token: tok})
-		must(t, err)
-		if len(items) > limit {
-			t.Fatalf("page of %d, limit %d", len(items), limit)
-		}
-		for _, a := range items {
-			out = append(out, a.Name)
-		}
-		if next == "" {
-			return out
-		}
-		tok = next
+	v := ""
+	if version != "" {
+		v = smARN + sm + ":" + version
 	}
+	return allPages(t, limit, 20, func(p store.Page) ([]*store.Alias, string, error) { return s.ListAliases(ctx(), smARN+sm, v, p) },
+		func(a *store.Alias) string { return a.Name })
 }
 
 func testAliases(t *testing.T, s store.Versions) {
@@ -294,25 +260,8 @@ func testMapRuns(t *testing.T, s store.Versions) {
 	_, err = s.GetMapRun(ctx(), "arn:none")
 	is(t, err, store.ErrNotFound)
 	for _, limit := range []int{1, 2, 10} {
-		var ids []int64
-		tok := ""
-		for pages := 0; ; pages++ {
-			if pages > 10 {
-				t.Fatal("too many pages")
-			}
-			items, next, err := s.ListMapRuns(ctx(), x, store.Page{Limit: limit, Token: tok})
-			must(t, err)
-			if len(items) > limit {
-				t.Fatalf("page of %d", len(items))
-			}
-			for _, it := range items {
-				ids = append(ids, it.MaxConcurrency)
-			}
-			if next == "" {
-				break
-			}
-			tok = next
-		}
+		ids := allPages(t, limit, 10, func(p store.Page) ([]*store.MapRun, string, error) { return s.ListMapRuns(ctx(), x, p) },
+			func(r *store.MapRun) int64 { return r.MaxConcurrency })
 		if fmt.Sprint(ids) != "[3 1 2]" {
 			t.Fatalf("limit %d: %v (start order)", limit, ids)
 		}
