@@ -14,16 +14,9 @@ var _ store.ActivityStore = (*Store)(nil)
 
 // CreateActivity implements store.ActivityStore.
 func (s *Store) CreateActivity(ctx context.Context, a *store.Activity) error {
-	tag, err := s.pool.Exec(ctx, `INSERT INTO activities (arn, name, creation_date, tags, encryption)
+	return s.execOne(ctx, "create activity", store.ErrAlreadyExists, `INSERT INTO activities (arn, name, creation_date, tags, encryption)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (arn) DO NOTHING`,
 		a.ARN, a.Name, a.CreationDate, []byte(a.Tags), []byte(a.Encryption))
-	if err != nil {
-		return fmt.Errorf("create activity: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return store.ErrAlreadyExists
-	}
-	return nil
 }
 
 func scanActivity(row pgx.Row) (*store.Activity, int64, error) {
@@ -70,12 +63,5 @@ func (s *Store) ListActivities(ctx context.Context, p store.Page) ([]*store.Acti
 
 // DeleteActivity implements store.ActivityStore.
 func (s *Store) DeleteActivity(ctx context.Context, arn string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM activities WHERE arn = $1`, arn)
-	if err != nil {
-		return fmt.Errorf("delete activity: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return store.ErrNotFound
-	}
-	return nil
+	return s.execOne(ctx, "delete activity", store.ErrNotFound, `DELETE FROM activities WHERE arn = $1`, arn)
 }

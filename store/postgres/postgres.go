@@ -211,7 +211,7 @@ func rawOf(b []byte) json.RawMessage {
 // CreateStateMachine implements store.Store.
 func (s *Store) CreateStateMachine(ctx context.Context, sm *store.StateMachine) error {
 	// One statement: the revision is written only if the machine was.
-	tag, err := s.pool.Exec(ctx, `
+	return s.execOne(ctx, "create state machine", store.ErrAlreadyExists, `
 		WITH m AS (
 			INSERT INTO state_machines (arn, name, type, creation_date, tags, revision_id)
 			VALUES ($1, $2, $3, $4, $5, $6)
@@ -224,13 +224,6 @@ func (s *Store) CreateStateMachine(ctx context.Context, sm *store.StateMachine) 
 			tracing = excluded.tracing, update_date = excluded.update_date`,
 		sm.ARN, sm.Name, sm.Type, sm.CreationDate, []byte(sm.Tags), sm.RevisionID,
 		[]byte(sm.Definition), sm.RoleARN, []byte(sm.Logging), []byte(sm.Tracing), nullTime(sm.UpdateDate))
-	if err != nil {
-		return fmt.Errorf("create state machine: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return store.ErrAlreadyExists
-	}
-	return nil
 }
 
 const machineCols = `m.seq, m.arn, m.name, m.type, m.creation_date, m.tags,
@@ -307,14 +300,7 @@ func (s *Store) UpdateStateMachine(ctx context.Context, arn, prevRevisionID stri
 
 // DeleteStateMachine implements store.Store.
 func (s *Store) DeleteStateMachine(ctx context.Context, arn string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM state_machines WHERE arn = $1`, arn)
-	if err != nil {
-		return fmt.Errorf("delete state machine: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return store.ErrNotFound
-	}
-	return nil
+	return s.execOne(ctx, "delete state machine", store.ErrNotFound, `DELETE FROM state_machines WHERE arn = $1`, arn)
 }
 
 // ListStateMachines implements store.Store.
@@ -362,7 +348,7 @@ func (s *Store) CreateExecution(ctx context.Context, x *store.Execution) error {
 	if x.Status == store.StatusRunning {
 		owner = s.owner
 	}
-	tag, err := s.pool.Exec(ctx, `
+	return s.execOne(ctx, "create execution", store.ErrAlreadyExists, `
 		INSERT INTO executions (arn, name, state_machine_arn, state_machine_name, revision_id, type, status,
 			input, trace_header, start_date, stop_date, output, error, cause, owner)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
@@ -370,13 +356,6 @@ func (s *Store) CreateExecution(ctx context.Context, x *store.Execution) error {
 		x.ARN, x.Name, x.StateMachineARN, x.StateMachineName, x.RevisionID, x.Type, x.Status,
 		[]byte(x.Input), []byte(x.TraceHeader), x.StartDate, nullTime(x.StopDate),
 		nullBytes(x.Output), nullBytes(x.Error), nullBytes(x.Cause), owner)
-	if err != nil {
-		return fmt.Errorf("create execution: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return store.ErrAlreadyExists
-	}
-	return nil
 }
 
 const execCols = `seq, arn, name, state_machine_arn, state_machine_name, revision_id, type, status,
@@ -836,6 +815,19 @@ func scanJSON[T any](row pgx.Row) (*T, int64, error) {
 		return nil, 0, err
 	}
 	return &v, seq, nil
+}
+
+// execOne runs a statement meant to change one row: none is the answer
+// when it changed nothing (the row is missing, or already there).
+func (s *Store) execOne(ctx context.Context, what string, none error, query string, args ...any) error {
+	tag, err := s.pool.Exec(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return none
+	}
+	return nil
 }
 
 // Tokens are "<kind>.<n>": kind tells which listing made it.

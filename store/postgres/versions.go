@@ -34,11 +34,7 @@ func sentinel(err error) bool {
 
 // inTx runs fn in a transaction, committed when fn returns nil.
 func (s *Store) inTx(ctx context.Context, what string, fn func(tx pgx.Tx) error) error {
-	err := pgx.BeginFunc(ctx, s.pool, fn)
-	if err == nil || sentinel(err) {
-		return err
-	}
-	return fmt.Errorf("%s: %w", what, err)
+	return wrap(what, pgx.BeginFunc(ctx, s.pool, fn))
 }
 
 // wrap adds context to a backend failure and keeps the store's answers.
@@ -277,14 +273,7 @@ func (s *Store) UpdateAlias(ctx context.Context, a *store.Alias) error {
 
 // DeleteAlias implements store.Versions.
 func (s *Store) DeleteAlias(ctx context.Context, arn string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM aliases WHERE arn = $1`, arn)
-	if err != nil {
-		return fmt.Errorf("delete alias: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return store.ErrNotFound
-	}
-	return nil
+	return s.execOne(ctx, "delete alias", store.ErrNotFound, `DELETE FROM aliases WHERE arn = $1`, arn)
 }
 
 // ListAliases implements store.Versions.
