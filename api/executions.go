@@ -648,24 +648,34 @@ type getExecutionHistoryOutput struct {
 	NextToken string          `json:"nextToken,omitempty"`
 }
 
+// executionPage checks the members GetExecutionHistory and ListMapRuns
+// share: it returns the execution named, its store and the page asked for.
+func (s *Server) executionPage(ctx context.Context, executionArn *string, maxResults *int64, nextToken *string) (*store.Execution, store.Store, store.Page, error) {
+	var c checker
+	c.str("executionArn", executionArn, true, 1, 256, false)
+	c.intRange("maxResults", maxResults, 0, 1000)
+	c.str("nextToken", nextToken, false, 1, 1024, false)
+	if err := c.err(); err != nil {
+		return nil, nil, store.Page{}, err
+	}
+	x, st, err := s.getExecution(ctx, *executionArn)
+	if err != nil {
+		return nil, nil, store.Page{}, err
+	}
+	return x, st, store.Page{Limit: pageSize(maxResults), Token: deref(nextToken)}, nil
+}
+
 func (s *Server) getExecutionHistory(ctx context.Context, body []byte) (any, error) {
 	var in getExecutionHistoryInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	var c checker
-	c.str("executionArn", in.ExecutionArn, true, 1, 256, false)
-	c.intRange("maxResults", in.MaxResults, 0, 1000)
-	c.str("nextToken", in.NextToken, false, 1, 1024, false)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	x, st, err := s.getExecution(ctx, *in.ExecutionArn)
+	x, st, page, err := s.executionPage(ctx, in.ExecutionArn, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
 	reverse := in.ReverseOrder != nil && *in.ReverseOrder
-	events, next, err := st.History(ctx, x.ARN, reverse, store.Page{Limit: pageSize(in.MaxResults), Token: deref(in.NextToken)})
+	events, next, err := st.History(ctx, x.ARN, reverse, page)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, errExecutionDoesNotExist(x.ARN)

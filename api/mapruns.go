@@ -318,14 +318,7 @@ func (s *Server) listMapRuns(ctx context.Context, body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	var c checker
-	c.str("executionArn", in.ExecutionArn, true, 1, 256, false)
-	c.intRange("maxResults", in.MaxResults, 0, 1000)
-	c.str("nextToken", in.NextToken, false, 1, 1024, false)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	x, _, err := s.getExecution(ctx, *in.ExecutionArn)
+	x, _, page, err := s.executionPage(ctx, in.ExecutionArn, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -333,7 +326,7 @@ func (s *Server) listMapRuns(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	items, next, err := vs.ListMapRuns(ctx, x.ARN, store.Page{Limit: pageSize(in.MaxResults), Token: deref(in.NextToken)})
+	items, next, err := vs.ListMapRuns(ctx, x.ARN, page)
 	if err != nil {
 		return nil, storeErr(err)
 	}
