@@ -121,6 +121,24 @@ type activityArnInput struct {
 	ActivityArn *string `json:"activityArn"`
 }
 
+// activityArg returns the activity store and the checked activityArn
+// argument of DescribeActivity and DeleteActivity.
+func (s *Server) activityArg(body []byte) (store.ActivityStore, string, error) {
+	acts, err := s.activities()
+	if err != nil {
+		return nil, "", err
+	}
+	var in activityArnInput
+	if err := decode(body, &in); err != nil {
+		return nil, "", err
+	}
+	a, err := activityARN("activityArn", in.ActivityArn)
+	if err != nil {
+		return nil, "", err
+	}
+	return acts, a, nil
+}
+
 type describeActivityOutput struct {
 	ActivityArn             string          `json:"activityArn"`
 	Name                    string          `json:"name"`
@@ -129,15 +147,7 @@ type describeActivityOutput struct {
 }
 
 func (s *Server) describeActivity(ctx context.Context, body []byte) (any, error) {
-	acts, err := s.activities()
-	if err != nil {
-		return nil, err
-	}
-	var in activityArnInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	a, err := activityARN("activityArn", in.ActivityArn)
+	acts, a, err := s.activityArg(body)
 	if err != nil {
 		return nil, err
 	}
@@ -152,15 +162,7 @@ func (s *Server) describeActivity(ctx context.Context, body []byte) (any, error)
 }
 
 func (s *Server) deleteActivity(ctx context.Context, body []byte) (any, error) {
-	acts, err := s.activities()
-	if err != nil {
-		return nil, err
-	}
-	var in activityArnInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	a, err := activityARN("activityArn", in.ActivityArn)
+	acts, a, err := s.activityArg(body)
 	if err != nil {
 		return nil, err
 	}
