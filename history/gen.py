@@ -58,6 +58,9 @@ while i < len(order):
         out.append("\t%s %s `json:\"%s\"`" % (fname, t, tag))
     out.append("}\n")
 
+# The HistoryEvent members that hold an event's details (not its header).
+detail_members = [(mn, mm) for mn, mm in he["members"].items() if mn not in ("timestamp", "type", "id", "previousEventId")]
+
 evt = ["// Event is one history event, shaped like the AWS HistoryEvent.", "type Event struct {",
        "\tTimestamp time.Time `json:\"-\"`", "\tType EventType `json:\"type\"`", "\tID int64 `json:\"id\"`",
        "\tPreviousEventID int64 `json:\"previousEventId\"`",
@@ -65,9 +68,7 @@ evt = ["// Event is one history event, shaped like the AWS HistoryEvent.", "type
        "\t// \"m3\" for Map iteration 3, nested as \"m3/b0\"). It is Stepwell's own, never sent to clients, and lets",
        "\t// recovery replay each branch's events in order.",
        "\tThread string `json:\"-\"`"]
-for mn, mm in he["members"].items():
-    if mn in ("timestamp", "type", "id", "previousEventId"):
-        continue
+for mn, mm in detail_members:
     fname = mn[0].upper() + mn[1:]
     evt.append("\t%s *%s `json:\"%s,omitempty\"`" % (fname, mm["shape"], mn))
 evt.append("}\n")
@@ -86,9 +87,7 @@ strip = ["// WithoutData returns a copy of e without its execution data (input, 
          "// returns events when includeExecutionData is false. The details it changes",
          "// are copied: e's own are left untouched, so stored events may be passed.",
          "func (e Event) WithoutData() Event {"]
-for mn, mm in he["members"].items():
-    if mn in ("timestamp", "type", "id", "previousEventId"):
-        continue
+for mn, mm in detail_members:
     sh = shapes[mm["shape"]]
     if sh["type"] != "structure":
         continue
