@@ -36,15 +36,19 @@ func (f *flaky) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 func TestRedrive_ParallelRerunsOnlyTheFailedBranch(t *testing.T) {
 	inv := &flaky{calls: map[string]int{}}
 	s := api.New(api.Config{
-		Store: memory.New(memory.Options{}), Engine: engine.New(engine.Config{Invoker: inv}),
+		Store: memory.New(memory.Options{}), Engine: engine.New(engine.Config{Invoker: inv, TimeScale: 0.01}),
 		Versions: memory.NewVersions(), Account: "111111111111",
 	})
 	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	// The failing branch first waits (0.3 s scaled) so that Good has
+	// finished when the failure cancels the Parallel: a branch cancelled
+	// mid-task is unsuccessful and a redrive would rightly run it again.
 	def := `{"StartAt":"Before","States":{
 "Before":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Next":"Par"},
 "Par":{"Type":"Parallel","Branches":[
  {"StartAt":"Good","States":{"Good":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}},
- {"StartAt":"Step","States":{"Step":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Next":"BranchFlaky"},
+ {"StartAt":"Settle","States":{"Settle":{"Type":"Wait","Seconds":30,"Next":"Step"},
+  "Step":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Next":"BranchFlaky"},
   "BranchFlaky":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}],
  "Next":"TopFlaky"},
 "TopFlaky":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`
