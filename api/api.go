@@ -42,6 +42,11 @@ type Config struct {
 	// (and their histories) for DescribeExecution and GetExecutionHistory:
 	// typically a capped in-memory store. Nil keeps them in Store.
 	Express store.Store
+	// ExpressHistory also records the executions of StartSyncExecution
+	// (their row and history) in Express, for DescribeExecution and
+	// GetExecutionHistory. Off, a synchronous execution keeps no history
+	// and stores nothing (the fastest path).
+	ExpressHistory bool
 	// MaxExpressDuration ends Express executions that run longer (default
 	// 5 minutes, AWS's limit).
 	MaxExpressDuration time.Duration
@@ -84,6 +89,7 @@ type Server struct {
 	log      *slog.Logger
 	maxExpr  time.Duration
 	mocks    TestCaseBinder
+	syncHist bool // Config.ExpressHistory
 
 	ctx    context.Context // parent of every execution started
 	cancel context.CancelFunc
@@ -138,7 +144,7 @@ func New(cfg Config) *Server {
 		s.tasks = tasktoken.New(s.acts)
 	}
 	s.pollWait = cfg.PollTimeout
-	s.express = cfg.Express
+	s.express, s.syncHist = cfg.Express, cfg.ExpressHistory
 	if s.express == nil {
 		s.express = cfg.Store
 	}

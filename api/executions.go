@@ -201,7 +201,9 @@ func (s *Server) launch(st store.Store, ex *engine.Execution, express bool, extr
 		res := run.Result()
 		if !rec.closed {
 			err := st.AppendHistory(context.Background(), ex.ARN, nil, endOf(res))
-			if err != nil && !errors.Is(err, store.ErrConflict) {
+			// ErrNotFound: an Express store that keeps no closed
+			// executions (--express-retention 0) may have dropped it.
+			if err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
 				s.log.Error("close execution", "arn", ex.ARN, "err", err)
 			}
 		}
@@ -329,7 +331,14 @@ func (s *Server) startSyncExecution(ctx context.Context, body []byte) (any, erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.maxExpr)
 	defer cancel()
-	res := s.eng.Execute(ctx, ex, nil)
+	var res engine.Result
+	if s.syncHist {
+		if res, err = s.executeRecorded(ctx, ex, r); err != nil { // express.go
+			return nil, err
+		}
+	} else {
+		res = s.eng.Execute(ctx, ex, nil)
+	}
 	stop := res.StopTime
 	if stop.IsZero() {
 		stop = s.now()
@@ -446,10 +455,14 @@ func (s *Server) stopExecution(ctx context.Context, body []byte) (any, error) {
 			return nil, err
 		}
 	}
-	if x, err = st.GetExecution(ctx, x.ARN); err != nil {
+	var stop time.Time
+	// An Express store that keeps no closed executions forgets the
+	// execution as soon as it has stopped: then it stopped now.
+	if x, err = st.GetExecution(ctx, x.ARN); err == nil {
+		stop = x.StopDate
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	stop := x.StopDate
 	if stop.IsZero() {
 		stop = s.now()
 	}

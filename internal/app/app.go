@@ -21,6 +21,7 @@ import (
 	"github.com/stepwell/stepwell/api"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/integrations/tasktoken"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/memory"
@@ -30,8 +31,9 @@ import (
 // the port the conformance harness and the docs use.
 const DefaultAddr = "127.0.0.1:8083"
 
-// ExpressRetention is how many closed Express executions started with
-// StartExecution stay readable (DescribeExecution, GetExecutionHistory).
+// ExpressRetention is the default of Config.ExpressRetention: how many
+// closed Express executions stay readable in memory (DescribeExecution,
+// GetExecutionHistory).
 const ExpressRetention = 10000
 
 // Config is the server's configuration.
@@ -71,6 +73,16 @@ type Config struct {
 	Region    string
 	// TimeScale multiplies every wait, retry interval and timeout.
 	TimeScale float64
+	// ExpressRetention is how many closed Express executions (with their
+	// histories) are kept in memory for DescribeExecution and
+	// GetExecutionHistory; beyond it the oldest are forgotten. Zero keeps
+	// none once closed (running ones stay readable while they run).
+	// Express executions never touch the store.
+	ExpressRetention int
+	// ExpressHistory also keeps the executions of StartSyncExecution (row
+	// and history) in that bounded in-memory Express store, for
+	// debugging. Off (the default), synchronous executions record nothing.
+	ExpressHistory bool
 }
 
 // Defaults of the limits, as AWS's.
@@ -82,12 +94,14 @@ const (
 
 // DefaultConfig returns the defaults: DefaultAddr, the embedded store in
 // DefaultDataDir(), AWS's limits and retention, account 123456789012 in
-// us-east-1, real time.
+// us-east-1, real time, ExpressRetention closed Express executions kept
+// and no history of synchronous ones.
 func DefaultConfig() Config {
 	return Config{
 		Addr: DefaultAddr, Retention: DefaultRetention,
 		MaxHistoryEvents: DefaultMaxHistoryEvents, MaxPayloadBytes: DefaultMaxPayloadBytes,
 		AccountID: "123456789012", Region: "us-east-1", TimeScale: 1,
+		ExpressRetention: ExpressRetention,
 	}
 }
 
@@ -128,6 +142,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxHistoryEvents < 1 {
 		bad("max-history-events", fmt.Sprint(c.MaxHistoryEvents), "must be positive")
+	}
+	if c.ExpressRetention < 0 {
+		bad("express-retention", fmt.Sprint(c.ExpressRetention), "must not be negative (0 keeps no closed Express executions)")
 	}
 	if c.MaxPayloadBytes < 1 {
 		bad("max-payload-bytes", fmt.Sprint(c.MaxPayloadBytes), "must be positive")
@@ -224,8 +241,9 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 	})
 	srv := api.New(api.Config{
 		Store: apiStore(fence), Engine: eng, Region: c.Region, Account: c.AccountID, Logger: logger,
-		// Express executions started asynchronously live in memory only.
-		Express: memory.New(memory.Options{MaxClosedExecutions: ExpressRetention}),
+		// Express executions live in memory only, the closed ones
+		// bounded; synchronous ones only with ExpressHistory.
+		Express: expressStore(c.ExpressRetention), ExpressHistory: c.ExpressHistory,
 		// Versions, aliases, tags and Map Runs: with the executions.
 		Versions: fencedVersions{Versions: b.versions, fence: fence},
 		// Activities and the open activity and callback tasks.
@@ -320,4 +338,47 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// expressStore is the in-memory store of Express executions keeping at
+// most retention closed ones (none when retention is 0).
+func expressStore(retention int) store.Store {
+	if retention > 0 {
+		return memory.New(memory.Options{MaxClosedExecutions: retention})
+	}
+	// The memory store keeps at least one closed execution: hide it.
+	return runningOnly{memory.New(memory.Options{MaxClosedExecutions: 1})}
+}
+
+// runningOnly is a store in which closed executions do not exist: reading
+// one is store.ErrNotFound and listings leave them out.
+type runningOnly struct{ store.Store }
+
+// GetExecution returns the execution if it is running.
+func (r runningOnly) GetExecution(ctx context.Context, arn string) (*store.Execution, error) {
+	x, err := r.Store.GetExecution(ctx, arn)
+	if err == nil && x.Status != store.StatusRunning {
+		return nil, store.ErrNotFound
+	}
+	return x, err
+}
+
+// History returns the history of a running execution.
+func (r runningOnly) History(ctx context.Context, arn string, reverse bool, p store.Page) ([]history.Event, string, error) {
+	if _, err := r.GetExecution(ctx, arn); err != nil {
+		return nil, "", err
+	}
+	return r.Store.History(ctx, arn, reverse, p)
+}
+
+// ListExecutions lists the running executions.
+func (r runningOnly) ListExecutions(ctx context.Context, f store.ExecutionFilter, p store.Page) ([]*store.Execution, string, error) {
+	items, next, err := r.Store.ListExecutions(ctx, f, p)
+	kept := items[:0]
+	for _, x := range items {
+		if x.Status == store.StatusRunning {
+			kept = append(kept, x)
+		}
+	}
+	return kept, next, err
 }

@@ -134,13 +134,24 @@ func TestCLI(t *testing.T) {
 
 		{name: "serve env", args: []string{"serve", "--check-config"}, golden: true, env: map[string]string{
 			"STEPWELL_ADDR": "0.0.0.0:9000", "STEPWELL_TIME_SCALE": "0.5", "STEPWELL_LAMBDA_ENDPOINT": "http://127.0.0.1:3001",
-			"STEPWELL_ACCOUNT_ID": "111111111111", "STEPWELL_REGION": "eu-west-1", "STEPWELL_STORE": "memory"}},
-		{name: "serve flags beat env", args: []string{"serve", "--check-config", "--time-scale", "0.1", "--region", "us-west-2"},
+			"STEPWELL_ACCOUNT_ID": "111111111111", "STEPWELL_REGION": "eu-west-1", "STEPWELL_STORE": "memory",
+			"STEPWELL_EXPRESS_RETENTION": "5", "STEPWELL_EXPRESS_HISTORY": "true"}},
+		{name: "serve flags beat env", args: []string{"serve", "--check-config", "--time-scale", "0.1", "--region", "us-west-2",
+			"--express-retention", "0", "--express-history=false"},
 			golden: true, env: map[string]string{
 				"STEPWELL_ADDR": "0.0.0.0:9000", "STEPWELL_TIME_SCALE": "0.5", "STEPWELL_LAMBDA_ENDPOINT": "http://127.0.0.1:3001",
-				"STEPWELL_ACCOUNT_ID": "111111111111", "STEPWELL_REGION": "eu-west-1", "STEPWELL_STORE": "memory"}},
+				"STEPWELL_ACCOUNT_ID": "111111111111", "STEPWELL_REGION": "eu-west-1", "STEPWELL_STORE": "memory",
+				"STEPWELL_EXPRESS_RETENTION": "5", "STEPWELL_EXPRESS_HISTORY": "1"}},
+		{name: "serve express flags", args: []string{"serve", "--check-config", "--express-history", "--express-retention", "7"},
+			wantStdout: "addr=127.0.0.1:8083 store= lambda-endpoint= time-scale=1 account-id=123456789012 region=us-east-1 express-retention=7 express-history=true\n"},
 		{name: "serve bad env", args: []string{"serve", "--check-config"}, env: map[string]string{"STEPWELL_TIME_SCALE": "fast"},
 			wantCode: 2, wantStderr: `environment variable STEPWELL_TIME_SCALE="fast": not a number`},
+		{name: "serve bad bool env", args: []string{"serve", "--check-config"}, env: map[string]string{"STEPWELL_EXPRESS_HISTORY": "yes"},
+			wantCode: 2, wantStderr: `environment variable STEPWELL_EXPRESS_HISTORY="yes": not a boolean (true or false)`},
+		{name: "serve bad int env", args: []string{"serve", "--check-config"}, env: map[string]string{"STEPWELL_EXPRESS_RETENTION": "many"},
+			wantCode: 2, wantStderr: `environment variable STEPWELL_EXPRESS_RETENTION="many": not an integer`},
+		{name: "serve negative express retention", args: []string{"serve", "--check-config", "--express-retention", "-1"}, wantCode: 2,
+			wantStderr: `express-retention "-1": must not be negative`},
 		{name: "serve bad flag", args: []string{"serve", "--port", "1"}, wantCode: 2, wantStderr: "flag provided but not defined: -port"},
 		{name: "serve invalid config", args: []string{"serve", "--check-config", "--time-scale", "-1"}, wantCode: 2,
 			wantStderr: "serve: invalid configuration: "},
@@ -225,8 +236,9 @@ func TestValidate_Diagnostics(t *testing.T) {
 // TestServe_Defaults checks that serve starts from app.DefaultConfig.
 func TestServe_Defaults(t *testing.T) {
 	d := app.DefaultConfig()
-	want := fmt.Sprintf("addr=%s store=%s lambda-endpoint=%s time-scale=%s account-id=%s region=%s\n",
-		d.Addr, d.Store, d.LambdaEndpoint, strconv.FormatFloat(d.TimeScale, 'g', -1, 64), d.AccountID, d.Region)
+	want := fmt.Sprintf("addr=%s store=%s lambda-endpoint=%s time-scale=%s account-id=%s region=%s express-retention=%d express-history=%t\n",
+		d.Addr, d.Store, d.LambdaEndpoint, strconv.FormatFloat(d.TimeScale, 'g', -1, 64), d.AccountID, d.Region,
+		d.ExpressRetention, d.ExpressHistory)
 	if r := run(t, nil, "", "serve", "--check-config"); r.code != 0 || r.stdout != want {
 		t.Errorf("code %d, stdout %q, want %q (stderr %s)", r.code, r.stdout, want, r.stderr)
 	}

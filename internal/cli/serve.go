@@ -23,6 +23,7 @@ type serveSetting struct {
 	str   func(c *app.Config) *string        // string settings
 	float func(c *app.Config) *float64       // float settings
 	num   func(c *app.Config) *int           // integer settings
+	on    func(c *app.Config) *bool          // boolean switches (env: true/false, 1/0)
 	dur   func(c *app.Config) *time.Duration // durations (Go syntax, or whole days: 90d)
 }
 
@@ -38,6 +39,10 @@ var serveSettings = []serveSetting{
 		num: func(c *app.Config) *int { return &c.MaxHistoryEvents }},
 	{flag: "max-payload-bytes", usage: "largest state input, output or task result in `BYTES` (AWS: 262144)",
 		num: func(c *app.Config) *int { return &c.MaxPayloadBytes }},
+	{flag: "express-retention", usage: "keep the last `N` closed Express executions in memory for DescribeExecution and GetExecutionHistory (0 keeps none)",
+		num: func(c *app.Config) *int { return &c.ExpressRetention }},
+	{flag: "express-history", usage: "also keep StartSyncExecution executions and their histories in that bounded memory (for debugging; slower)",
+		on: func(c *app.Config) *bool { return &c.ExpressHistory }},
 	{flag: "lambda-endpoint", usage: "base `URL` of a Lambda Invoke API (SAM local, LocalStack, ...) for Lambda tasks",
 		str: func(c *app.Config) *string { return &c.LambdaEndpoint }},
 	{flag: "mock-config", usage: "Step Functions Local mock configuration `FILE`: executions started with ARN#TestCase answer tasks from it",
@@ -73,6 +78,12 @@ func (s serveSetting) set(c *app.Config, v string) error {
 			return errors.New("not an integer")
 		}
 		*s.num(c) = n
+	case s.on != nil:
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return errors.New("not a boolean (true or false)")
+		}
+		*s.on(c) = b
 	default:
 		d, err := parseDuration(v)
 		if err != nil {
@@ -132,8 +143,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	if check {
-		fmt.Fprintf(c.m.Stdout, "addr=%s store=%s lambda-endpoint=%s time-scale=%s account-id=%s region=%s\n",
-			cfg.Addr, cfg.Store, cfg.LambdaEndpoint, strconv.FormatFloat(cfg.TimeScale, 'g', -1, 64), cfg.AccountID, cfg.Region)
+		fmt.Fprintf(c.m.Stdout, "addr=%s store=%s lambda-endpoint=%s time-scale=%s account-id=%s region=%s express-retention=%d express-history=%t\n",
+			cfg.Addr, cfg.Store, cfg.LambdaEndpoint, strconv.FormatFloat(cfg.TimeScale, 'g', -1, 64), cfg.AccountID, cfg.Region,
+			cfg.ExpressRetention, cfg.ExpressHistory)
 		return nil
 	}
 	err = app.Run(ctx, cfg, c.m.Stderr)
@@ -168,6 +180,8 @@ func (c *ServeCommand) config(args []string) (cfg app.Config, check bool, err er
 			fs.Float64Var(s.float(&cfg), s.flag, *s.float(&cfg), usage)
 		case s.num != nil:
 			fs.IntVar(s.num(&cfg), s.flag, *s.num(&cfg), usage)
+		case s.on != nil:
+			fs.BoolVar(s.on(&cfg), s.flag, *s.on(&cfg), usage)
 		default:
 			fs.Var(durationValue{s.dur(&cfg)}, s.flag, usage)
 		}
