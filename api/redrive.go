@@ -9,9 +9,10 @@ package api
 // again, a Parallel or Map re-runs only its unsuccessful branches or
 // iterations. The execution timeout counts from the redrive.
 //
-// Stepwell's differences: the Context object keeps RedriveCount 0 and the
-// execution's StartTime becomes the redrive time (the engine starts the
-// execution timeout from it); the store must implement store.Reopener
+// The Context object gains Execution.RedriveCount and RedriveTime, as on
+// AWS. Stepwell's difference: the execution's StartTime in the Context
+// object becomes the redrive time (the engine starts the execution timeout
+// from it). The store must implement store.Reopener
 // (the in-memory, embedded and PostgreSQL stores do), otherwise RedriveExecution
 // answers UnsupportedOperation.
 
@@ -173,6 +174,7 @@ func (s *Server) redriveExecution(ctx context.Context, body []byte) (any, error)
 	ex := &engine.Execution{
 		ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
 		RoleARN: rev.RoleARN, Type: x.Type, Input: x.Input, StartTime: now, Machine: compiled,
+		RedriveCount: count, RedriveTime: now,
 	}
 	s.launch(st, ex, false, &recExtra{version: meta.VersionARN, alias: meta.AliasARN, started: true, redrive: plan})
 	return redriveOutput{RedriveDate: epoch(now)}, nil
@@ -349,6 +351,7 @@ func (s *Server) Resume(ctx context.Context, x *store.Execution, recorded []hist
 			}
 			if !meta.RedriveDate.IsZero() {
 				ex.StartTime = meta.RedriveDate // the execution timeout counts from the redrive
+				ex.RedriveCount, ex.RedriveTime = meta.RedriveCount, meta.RedriveDate
 			}
 			s.launch(s.st, ex, false, &recExtra{version: meta.VersionARN, alias: meta.AliasARN, started: true, redrive: planResume(recorded)})
 			return nil

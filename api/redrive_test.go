@@ -195,3 +195,39 @@ func TestResume_AfterRestartAndMidRedrive(t *testing.T) {
 		})
 	}
 }
+
+// TestRedrive_ContextObject: after a redrive the Context object carries
+// Execution.RedriveCount and RedriveTime (absent before any redrive), as on
+// AWS.
+func TestRedrive_ContextObject(t *testing.T) {
+	inv := &flaky{calls: map[string]int{}}
+	s := api.New(api.Config{
+		Store: memory.New(memory.Options{}), Engine: engine.New(engine.Config{Invoker: inv}),
+		Versions: memory.NewVersions(), Account: "111111111111",
+	})
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	def := `{"StartAt":"Before","States":{
+"Before":{"Type":"Pass","Parameters":{"exec.$":"$$.Execution"},"ResultPath":"$.before","Next":"TaskFlaky"},
+"TaskFlaky":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","ResultPath":null,"Next":"After"},
+"After":{"Type":"Pass","Parameters":{"exec.$":"$$.Execution"},"ResultPath":"$.after","End":true}}}`
+	sm := create(t, s, "ctx", def, "")
+	x := ok(t, s, "StartExecution", `{"stateMachineArn":"`+sm+`","input":"{}"}`)["executionArn"].(string)
+	if d := waitDone(t, s, x); d["status"] != "FAILED" {
+		t.Fatalf("first run: %v", d)
+	}
+	ok(t, s, "RedriveExecution", `{"executionArn":"`+x+`"}`)
+	d := waitDone(t, s, x)
+	if d["status"] != "SUCCEEDED" {
+		t.Fatalf("redriven: %v", d)
+	}
+	out := d["output"].(string)
+	for _, want := range []string{
+		`"before":{"exec":{"Id":"` + x + `"`, // replayed: recorded before the redrive
+		`"RedriveCount":0}},"after"`,         // no RedriveTime before the redrive
+		`"RedriveCount":1,"RedriveTime":"`,   // after the redrive
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+}

@@ -90,6 +90,11 @@ type Execution struct {
 	Input            string    // the input text exactly as given (AWS echoes it)
 	StartTime        time.Time // also $$.Execution.StartTime
 	Machine          *asl.StateMachine
+	// RedriveCount and RedriveTime are $$.Execution.RedriveCount and
+	// RedriveTime: how often the execution was redriven and when last
+	// (zero when never; RedriveTime is then absent from the Context object).
+	RedriveCount int64
+	RedriveTime  time.Time
 }
 
 // Result is how an execution ended. Output is set for SUCCEEDED; Error and

@@ -269,13 +269,16 @@ func timeText(t time.Time) string {
 
 func (ex *execution) buildCtxParts() {
 	x := ex.x
-	o := value.NewObject(6)
+	o := value.NewObject(7)
 	o.Set("Id", x.ARN)
 	o.Set("Input", ex.input)
 	o.Set("StartTime", timeText(x.StartTime))
 	o.Set("Name", x.Name)
 	o.Set("RoleArn", x.RoleARN)
-	o.Set("RedriveCount", int64(0))
+	o.Set("RedriveCount", x.RedriveCount)
+	if !x.RedriveTime.IsZero() {
+		o.Set("RedriveTime", timeText(x.RedriveTime))
+	}
 	ex.ctxExec = o
 	s := value.NewObject(2)
 	s.Set("Id", x.StateMachineARN)
