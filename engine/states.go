@@ -188,24 +188,17 @@ func resolve(p *jsonpath.Path, env *asl.Env) (any, *fault.Error) {
 
 // inputPath applies InputPath to raw.
 func (t *thread) inputPath(r *stateRun, raw any) (any, *failure) {
-	pf := r.st.InputPath
-	if pf == nil {
-		return raw, nil
-	}
-	if pf.Path == nil {
-		return value.NewObject(0), nil
-	}
-	r.env.Input = raw
-	v, f := resolve(pf.Path, &r.env)
-	if f != nil {
-		return nil, t.fatalf(f)
-	}
-	return v, nil
+	return t.selectPath(r, r.st.InputPath, raw)
 }
 
 // outputPath applies OutputPath to v.
 func (t *thread) outputPath(r *stateRun, v any) (any, *failure) {
-	pf := r.st.OutputPath
+	return t.selectPath(r, r.st.OutputPath, v)
+}
+
+// selectPath applies an InputPath or OutputPath field to v: absent keeps v,
+// null gives {}, a path selects from v (a missing path is fatal).
+func (t *thread) selectPath(r *stateRun, pf *asl.PathField, v any) (any, *failure) {
 	if pf == nil {
 		return v, nil
 	}
