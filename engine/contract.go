@@ -9,6 +9,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/stepwell/stepwell/asl"
@@ -116,4 +117,26 @@ type Config struct {
 	AccountID        string
 	MaxPayloadBytes  int // default 262144
 	MaxHistoryEvents int // default 25000
+	// TokenKey signs task tokens (at least 32 random bytes). Give the same
+	// key after a restart and the tokens of the tasks a resumed execution
+	// still waits for stay valid; nil uses a random key of this process
+	// (tokens do not survive it).
+	TokenKey []byte
 }
+
+// Resumer is an optional interface of an Invoker. When Resume continues an
+// execution whose task attempt had handed its task token out before the
+// process stopped (an activity task a worker received, a .waitForTaskToken
+// task whose request was made) and whose result is not recorded, the
+// engine calls Resume instead of applying the in-flight rule: it must wait
+// for the outcome of t.TaskToken (the same token as before the stop)
+// without running the task again. The engine enforces t.Timeout and
+// t.Heartbeat (counted from the recorded times) by cancelling ctx, and
+// sets t.Beat. Resume returns ErrNotResumable for a task it cannot
+// continue; the in-flight rule applies then.
+type Resumer interface {
+	Resume(ctx context.Context, t *Task) (result any, err error)
+}
+
+// ErrNotResumable is what a Resumer returns for a task it cannot continue.
+var ErrNotResumable = errors.New("task cannot be resumed")

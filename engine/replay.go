@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,13 +42,27 @@ type replayQueue struct {
 //
 //   - A task attempt whose result (…Succeeded, …Failed, …TimedOut) is
 //     recorded takes that result; it is not invoked.
-//   - A task attempt whose …Started event is recorded but no result was in
-//     flight at the crash. It is not invoked again: the attempt fails with
-//     States.TaskFailed and the cause InFlightCause, recorded as the usual
-//     …Failed event, and Retry and Catch apply as usual (a retry is a new
-//     attempt and is invoked). At most one invocation per attempt, never a
-//     silent second one. This holds for .sync and .waitForTaskToken tasks
-//     and activities too.
+//   - A task attempt open at the crash (its scheduling is recorded, its
+//     result is not) is never invoked a second time; what happens depends
+//     on how far it got, as the next four items say.
+//   - An activity task whose ActivityScheduled is recorded but not its
+//     ActivityStarted had not reached a worker: it goes back to its
+//     activity's queue (same attempt and token, no new ActivityScheduled;
+//     ActivityStarted is recorded when a worker receives it).
+//   - An activity task whose ActivityStarted is recorded, and a
+//     .waitForTaskToken task whose TaskStarted (or TaskSubmitted) is
+//     recorded, handed out its token: when the Invoker is a Resumer, the
+//     attempt keeps waiting on the same token (SendTaskSuccess, Failure
+//     and Heartbeat on it work after the restart when Config.TokenKey is
+//     the same), without re-running anything.
+//   - In both cases TimeoutSeconds counts from the recorded
+//     ActivityScheduled or TaskStarted, HeartbeatSeconds from the recorded
+//     ActivityStarted or TaskStarted (heartbeats are not recorded).
+//   - Any other such attempt (Lambda, HTTP, .sync and request-response
+//     tasks, or an Invoker that is no Resumer) was in flight: it is not
+//     invoked again, it fails with States.TaskFailed and the cause
+//     InFlightCause, recorded as the usual …Failed event, and Retry and
+//     Catch apply as usual (a retry is a new attempt and is invoked).
 //   - Wait states and retry backoffs end at their original due time: the
 //     recorded Entered (or …Failed) event's timestamp plus the wait; the
 //     engine sleeps only what remains, nothing when overdue or when the
@@ -305,19 +320,80 @@ func (t *thread) sleepFrom(at time.Time, d time.Duration) error {
 	return t.ex.e.clock.Sleep(t.ctx, d)
 }
 
-// recordedOutcome is a replayed task attempt's result: from its recorded
-// result event, or the in-flight failure when none is recorded. A recorded
-// TaskSubmitted is replayed first.
-func (t *thread) recordedOutcome(info resourceInfo) (any, *fault.Error) {
-	rev := t.peek()
-	if rev != nil && rev.Type == history.TaskSubmitted {
+// resumeAttempt finishes a task attempt whose scheduling events were
+// replayed. It replays the attempt's recorded ActivityStarted and
+// TaskSubmitted, then takes its recorded result if there is one. Otherwise
+// the attempt was open when the process stopped:
+//
+//   - an activity task no worker received (no ActivityStarted recorded)
+//     goes back to its activity's queue, without a new ActivityScheduled;
+//   - an activity task a worker received, and a .waitForTaskToken task,
+//     wait again on the same token when the Invoker is a Resumer;
+//   - any other attempt fails with the in-flight error.
+//
+// TimeoutSeconds counts from the recorded scheduling (ActivityScheduled,
+// or TaskStarted) and HeartbeatSeconds from the recorded ActivityStarted
+// (activities) or TaskStarted (callbacks).
+func (t *thread) resumeAttempt(task *Task, info resourceInfo) (any, *fault.Error) {
+	scheduledAt := t.lastAt
+	delivered := false
+	if rev := t.peek(); info.kind == resActivity && rev != nil && rev.Type == history.ActivityStarted {
+		w := ""
+		if d := rev.ActivityStartedEventDetails; d != nil {
+			w = d.WorkerName
+		}
+		t.activityStartedEvent(w)
+		delivered = true
+	}
+	beatFrom := t.lastAt
+	if rev := t.peek(); rev != nil && rev.Type == history.TaskSubmitted {
 		var out any
 		if d := rev.TaskSubmittedEventDetails; d != nil {
 			out, _ = value.ParseString(d.Output)
 		}
 		t.submittedEvent(info, out)
-		rev = t.peek()
 	}
+	if t.peek() != nil || t.ctx.Err() != nil || t.ex.replayOff.Load() && t.q != nil && t.q.pos < len(t.q.events) {
+		return t.recordedOutcome(info)
+	}
+	switch {
+	case info.kind == resActivity && !delivered:
+		// Never handed to a worker: no side effect happened.
+		return t.invoke(task, info, scheduledAt)
+	case info.callback:
+		if r, ok := t.ex.e.cfg.Invoker.(Resumer); ok {
+			if res, fe, ok := t.await(r, task, scheduledAt, beatFrom); ok {
+				return res, fe
+			}
+		}
+	}
+	return nil, fault.New(fault.TaskFailed, InFlightCause)
+}
+
+// await waits through r for the outcome of an attempt whose token was
+// handed out before the process stopped; ok is false when r cannot.
+func (t *thread) await(r Resumer, task *Task, since, beatFrom time.Time) (any, *fault.Error, bool) {
+	ctx, cancel := context.WithCancelCause(t.ctx)
+	defer cancel(nil)
+	t.deadline(ctx, cancel, task.Timeout, since)
+	hb := &heartbeat{clock: t.ex.e.clock, d: task.Heartbeat}
+	task.Beat = hb.beat
+	task.Submitted, task.Started = nil, nil
+	hb.watchFrom(ctx, cancel, beatFrom)
+	res, err := r.Resume(ctx, task)
+	if err == nil {
+		return res, nil, true
+	}
+	if errors.Is(err, ErrNotResumable) {
+		return nil, nil, false
+	}
+	return nil, taskError(ctx, err), true
+}
+
+// recordedOutcome is a replayed task attempt's result: from its recorded
+// result event, or the in-flight failure when none is recorded.
+func (t *thread) recordedOutcome(info resourceInfo) (any, *fault.Error) {
+	rev := t.peek()
 	if rev == nil {
 		return nil, fault.New(fault.TaskFailed, InFlightCause)
 	}

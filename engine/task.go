@@ -89,17 +89,26 @@ func positiveSeconds(p *jsonpath.Path, env *asl.Env, field string) (int64, *faul
 	return 0, runtimeErr(env, "The "+field+" field refers to value \""+stringOf(v)+"\" which is not a valid integer: "+p.String())
 }
 
-// tokenKey signs task tokens. It is random per process: a token cannot be
-// guessed or forged, and a token of an earlier process is not valid.
+// tokenKey signs the task tokens of engines without Config.TokenKey. It is
+// random per process: a token cannot be guessed or forged, and a token of
+// an earlier process is not valid.
 var tokenKey = func() []byte {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return b
 }()
 
+// key is the engine's token signing key.
+func (e *Engine) key() []byte {
+	if len(e.cfg.TokenKey) > 0 {
+		return e.cfg.TokenKey
+	}
+	return tokenKey
+}
+
 // A task token is "AQB" and the URL-safe base64 of a body (a hash of the
-// execution ARN, the execution's start time, the token's sequence number)
-// and its HMAC-SHA256.
+// execution ARN, the execution's start time in milliseconds, and a number
+// telling the attempt apart) and its HMAC-SHA256.
 const (
 	tokenBody   = 12 + 8 + 8
 	tokenMAC    = 32
@@ -108,24 +117,44 @@ const (
 )
 
 // newToken returns a task token for one task attempt: long, unique and
-// unguessable, as AWS's are.
+// unguessable, as AWS's are. In a recorded thread the attempt's number is
+// the id of the thread's latest event (the state's Entered event, or the
+// previous attempt's result): unique in the execution, and the same when
+// the execution is resumed after a restart, so a resumed attempt has the
+// token it handed out before (with the same key). Elsewhere it is a
+// sequence number with the top bit set.
 func (t *thread) newToken() string {
-	n := t.ex.tokenSeq.Add(1)
+	var n uint64
+	if t.recording() && t.last > 0 {
+		n = uint64(t.last)
+	} else {
+		n = uint64(t.ex.tokenSeq.Add(1)) | 1<<63
+	}
 	var buf [tokenBody + tokenMAC]byte
 	h := sha256.Sum256([]byte(t.ex.x.ARN))
 	copy(buf[:12], h[:12])
-	binary.BigEndian.PutUint64(buf[12:20], uint64(t.ex.x.StartTime.UnixNano()))
-	binary.BigEndian.PutUint64(buf[20:28], uint64(n))
-	m := hmac.New(sha256.New, tokenKey)
+	binary.BigEndian.PutUint64(buf[12:20], uint64(t.ex.x.StartTime.UnixMilli()))
+	binary.BigEndian.PutUint64(buf[20:28], n)
+	key := tokenKey
+	if t.ex.e != nil {
+		key = t.ex.e.key()
+	}
+	m := hmac.New(sha256.New, key)
 	m.Write(buf[:tokenBody])
 	m.Sum(buf[tokenBody:tokenBody])
 	return tokenHead + base64.URLEncoding.EncodeToString(buf[:])
 }
 
-// ValidTaskToken reports whether token is a task token this process issued,
-// whether or not its task is still open. SendTask* answer InvalidToken for
-// the others.
-func ValidTaskToken(token string) bool {
+// ValidTaskToken reports whether token is a task token signed with this
+// process's random key (engines without Config.TokenKey), whether or not
+// its task is still open. SendTask* answer InvalidToken for the others.
+func ValidTaskToken(token string) bool { return validToken(tokenKey, token) }
+
+// ValidTaskToken reports whether token is a task token signed with the
+// engine's key, whether or not its task is still open.
+func (e *Engine) ValidTaskToken(token string) bool { return validToken(e.key(), token) }
+
+func validToken(key []byte, token string) bool {
 	rest, ok := strings.CutPrefix(token, tokenHead)
 	if !ok || len(token) != tokenLength {
 		return false
@@ -134,7 +163,7 @@ func ValidTaskToken(token string) bool {
 	if n, err := base64.URLEncoding.Decode(buf[:], []byte(rest)); err != nil || n != len(buf) {
 		return false
 	}
-	m := hmac.New(sha256.New, tokenKey)
+	m := hmac.New(sha256.New, key)
 	m.Write(buf[:tokenBody])
 	return hmac.Equal(m.Sum(nil), buf[tokenBody:])
 }
@@ -168,21 +197,54 @@ func (h *heartbeat) watch(ctx context.Context, cancel context.CancelCauseFunc) {
 	if h == nil || h.d <= 0 {
 		return
 	}
-	h.beat()
+	h.watchFrom(ctx, cancel, h.clock.Now())
+}
+
+// watchFrom starts the clock as if the latest beat had been at.
+func (h *heartbeat) watchFrom(ctx context.Context, cancel context.CancelCauseFunc, at time.Time) {
+	if h == nil || h.d <= 0 {
+		return
+	}
+	h.last.Store(at.UnixNano())
 	go func() {
-		wait := h.d
 		for {
-			if h.clock.Sleep(ctx, wait) != nil {
-				return
-			}
 			since := time.Duration(h.clock.Now().UnixNano() - h.last.Load())
 			if since >= h.d {
 				cancel(taskTimeout{})
 				return
 			}
-			wait = h.d - since
+			if h.clock.Sleep(ctx, h.d-since) != nil {
+				return
+			}
 		}
 	}()
+}
+
+// deadline cancels ctx with taskTimeout once d has passed since since
+// (now when zero).
+func (t *thread) deadline(ctx context.Context, cancel context.CancelCauseFunc, d time.Duration, since time.Time) {
+	if d <= 0 {
+		return
+	}
+	if !since.IsZero() {
+		d -= t.ex.now().Sub(since)
+	}
+	go func() {
+		if d <= 0 || t.ex.e.clock.Sleep(ctx, d) == nil {
+			cancel(taskTimeout{})
+		}
+	}()
+}
+
+// taskError converts an Invoker's or Resumer's error.
+func taskError(ctx context.Context, err error) *fault.Error {
+	if _, ok := context.Cause(ctx).(taskTimeout); ok {
+		return &fault.Error{Name: fault.Timeout, HasName: true}
+	}
+	if fe, ok := err.(*fault.Error); ok {
+		return fe
+	}
+	return fault.New(fault.TaskFailed, err.Error())
 }
 
 // tokenPrefix derives an opaque prefix unique to one execution (its ARN and
@@ -274,16 +336,9 @@ func (t *thread) runTask(st *asl.State, raw any) (string, any, *failure) {
 		var fe *fault.Error
 		if t.replayed {
 			// Resuming: the attempt started before the crash.
-			if rev := t.peek(); info.kind == resActivity && rev != nil && rev.Type == history.ActivityStarted {
-				w := ""
-				if d := rev.ActivityStartedEventDetails; d != nil {
-					w = d.WorkerName
-				}
-				t.activityStartedEvent(w)
-			}
-			result, fe = t.recordedOutcome(info)
+			result, fe = t.resumeAttempt(task, info)
 		} else {
-			result, fe = t.invoke(task, info)
+			result, fe = t.invoke(task, info, time.Time{})
 		}
 		if t.cancelled() || fe == errReplayAbort {
 			t.abortEvent(history.TaskStateAborted)
@@ -364,9 +419,10 @@ func (t *thread) taskDone(r *stateRun, raw, result any) (string, any, *failure) 
 	return next(st), out, nil
 }
 
-// invoke runs the task through the Invoker, enforcing TimeoutSeconds and,
-// for activities and callbacks, HeartbeatSeconds.
-func (t *thread) invoke(task *Task, info resourceInfo) (any, *fault.Error) {
+// invoke runs the task through the Invoker, enforcing TimeoutSeconds
+// (counted from since, or from now when zero) and, for activities and
+// callbacks, HeartbeatSeconds.
+func (t *thread) invoke(task *Task, info resourceInfo, since time.Time) (any, *fault.Error) {
 	if info.kind == resActivity {
 		// Queueing an activity task has no side effect: the worker's
 		// delivery (Started) flushes these events with ActivityStarted
@@ -387,13 +443,7 @@ func (t *thread) invoke(task *Task, info resourceInfo) (any, *fault.Error) {
 	}
 	ctx, cancel := context.WithCancelCause(t.ctx)
 	defer cancel(nil)
-	if task.Timeout > 0 {
-		go func() {
-			if t.ex.e.clock.Sleep(ctx, task.Timeout) == nil {
-				cancel(taskTimeout{})
-			}
-		}()
-	}
+	t.deadline(ctx, cancel, task.Timeout, since)
 	var hb *heartbeat
 	if info.callback {
 		hb = &heartbeat{clock: t.ex.e.clock, d: task.Heartbeat}
@@ -427,13 +477,7 @@ func (t *thread) invoke(task *Task, info resourceInfo) (any, *fault.Error) {
 	if err == nil {
 		return res, nil
 	}
-	if _, ok := context.Cause(ctx).(taskTimeout); ok {
-		return nil, &fault.Error{Name: fault.Timeout, HasName: true}
-	}
-	if fe, ok := err.(*fault.Error); ok {
-		return nil, fe
-	}
-	return nil, fault.New(fault.TaskFailed, err.Error())
+	return nil, taskError(ctx, err)
 }
 
 func (t *thread) scheduledEvents(st *asl.State, info resourceInfo, eff any, timeout, heartbeat *int64, creds any) {

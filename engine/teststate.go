@@ -489,7 +489,7 @@ func (ts *testRun) invoke(eff any) (any, *fault.Error) {
 		}
 		task.Credentials = creds
 	}
-	res, fe := t.invoke(task, info)
+	res, fe := t.invoke(task, info, time.Time{})
 	if fe == nil && t.ctx.Err() != nil {
 		return nil, fault.New(fault.Timeout, "TestState exceeded its time limit")
 	}

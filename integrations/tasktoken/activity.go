@@ -222,7 +222,13 @@ type guard struct {
 	next engine.Invoker
 }
 
-var _ engine.Checker = guard{}
+var (
+	_ engine.Checker = guard{}
+	_ engine.Resumer = guard{}
+)
+
+// Resume implements engine.Resumer through the broker (Broker.Resume).
+func (g guard) Resume(ctx context.Context, t *engine.Task) (any, error) { return g.b.Resume(ctx, t) }
 
 func (g guard) Invoke(ctx context.Context, t *engine.Task) (any, error) { return g.next.Invoke(ctx, t) }
 

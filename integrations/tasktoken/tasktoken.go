@@ -62,10 +62,27 @@ type Broker struct {
 	// MaxPollers bounds concurrent pollers per activity (default
 	// DefaultMaxPollers).
 	MaxPollers int
+	// Tokens tells the task tokens it issued (typically the *engine.Engine
+	// running the tasks, whose Config.TokenKey signs them); nil accepts
+	// the tokens of engines without a TokenKey (engine.ValidTaskToken).
+	Tokens TokenValidator
 
 	mu     sync.Mutex
 	open   map[string]*pending // by token
 	queues map[string]*queue   // by activity ARN
+}
+
+// TokenValidator tells the task tokens an engine issued.
+type TokenValidator interface {
+	ValidTaskToken(token string) bool
+}
+
+// valid reports whether token is one the engine issued.
+func (b *Broker) valid(token string) bool {
+	if b.Tokens != nil {
+		return b.Tokens.ValidTaskToken(token)
+	}
+	return engine.ValidTaskToken(token)
 }
 
 // pending is one open task.
@@ -186,7 +203,7 @@ func (b *Broker) wait(ctx context.Context, p *pending) (any, error) {
 
 // complete hands o to the open task with token.
 func (b *Broker) complete(token string, o outcome) error {
-	if !engine.ValidTaskToken(token) {
+	if !b.valid(token) {
 		return ErrInvalidToken
 	}
 	b.mu.Lock()
@@ -204,7 +221,7 @@ func (b *Broker) complete(token string, o outcome) error {
 
 // Succeed completes the task with output (SendTaskSuccess).
 func (b *Broker) Succeed(token, output string) error {
-	if !engine.ValidTaskToken(token) {
+	if !b.valid(token) {
 		return ErrInvalidToken
 	}
 	v, err := value.ParseString(output)
@@ -229,7 +246,7 @@ func (b *Broker) Fail(token string, errName, cause *string) error {
 
 // Heartbeat restarts the task's HeartbeatSeconds clock (SendTaskHeartbeat).
 func (b *Broker) Heartbeat(token string) error {
-	if !engine.ValidTaskToken(token) {
+	if !b.valid(token) {
 		return ErrInvalidToken
 	}
 	b.mu.Lock()
@@ -242,6 +259,30 @@ func (b *Broker) Heartbeat(token string) error {
 		p.task.Beat()
 	}
 	return nil
+}
+
+// Resume implements engine.Resumer: after a restart, the task of t, whose
+// token was handed out before the stop (an activity task a worker had
+// received, a .waitForTaskToken task whose request was made), is open
+// again under the same token, and Resume waits until SendTaskSuccess or
+// SendTaskFailure completes it or ctx ends. Nothing is sent or queued: an
+// activity task is not given to a worker again (its worker has it).
+// Other resources get engine.ErrNotResumable.
+func (b *Broker) Resume(ctx context.Context, t *engine.Task) (any, error) {
+	activity := ""
+	switch {
+	case t.TaskToken == "":
+		return nil, engine.ErrNotResumable
+	case IsActivity(t.Resource):
+		activity = t.Resource
+	case !IsCallback(t.Resource):
+		return nil, engine.ErrNotResumable
+	}
+	p := b.register(t, activity)
+	b.mu.Lock()
+	p.ctx, p.started = ctx, activity != ""
+	b.mu.Unlock()
+	return b.wait(ctx, p)
 }
 
 // OpenTasks returns how many tasks are open (for tests and metrics).

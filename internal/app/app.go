@@ -232,13 +232,20 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	st, info, acts := b.store, b.info, b.activities
+	key, err := b.tokenKey(ctx)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	fence := &fencedStore{Store: st}
 	tasks := tasktoken.New(acts)
 	invoker, testCases := withMocks(mocks, tasks.Wrap(router))
 	eng := engine.New(engine.Config{
 		TimeScale: c.TimeScale, Invoker: invoker, Region: c.Region, AccountID: c.AccountID,
 		MaxPayloadBytes: c.MaxPayloadBytes, MaxHistoryEvents: c.MaxHistoryEvents,
+		TokenKey: key, // tokens stay valid across restarts (durable stores)
 	})
+	tasks.Tokens = eng
 	srv := api.New(api.Config{
 		Store: apiStore(fence), Engine: eng, Region: c.Region, Account: c.AccountID, Logger: logger,
 		// Express executions live in memory only, the closed ones

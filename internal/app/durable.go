@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"os"
@@ -65,6 +66,7 @@ type durable interface {
 	store.ActivityStore
 	store.Versions
 	store.Reopener
+	store.KeyStore
 }
 
 var (
@@ -77,11 +79,33 @@ type backend struct {
 	store      store.Store
 	activities store.ActivityStore
 	versions   store.Versions
-	info       string // for people: "embedded /path/stepwell.db"
+	// keys keeps the task token key; nil (memory) signs tokens with a
+	// key of this process.
+	keys store.KeyStore
+	info string // for people: "embedded /path/stepwell.db"
 }
 
 func durableBackend(st durable, info string) *backend {
-	return &backend{store: st, activities: st, versions: st, info: info}
+	return &backend{store: st, activities: st, versions: st, keys: st, info: info}
+}
+
+// tokenKey returns the key that signs task tokens: the backend's stored
+// one, so that the tokens of tasks a resumed execution still waits for
+// stay valid across restarts; nil (a random key of this process) without
+// a KeyStore.
+func (b *backend) tokenKey(ctx context.Context) ([]byte, error) {
+	if b.keys == nil {
+		return nil, nil
+	}
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, fmt.Errorf("task token key: %w", err)
+	}
+	key, err := b.keys.TaskTokenKey(ctx, fresh)
+	if err != nil {
+		return nil, fmt.Errorf("task token key: %w", err)
+	}
+	return key, nil
 }
 
 // openStore opens the configured backend. The memory store keeps

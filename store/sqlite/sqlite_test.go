@@ -210,7 +210,7 @@ func TestMigrate_FromOlder(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := db.Exec(`DROP TABLE activities; DROP TABLE versions; DROP TABLE version_counters; DROP TABLE aliases;
-		DROP TABLE tags; DROP TABLE map_runs; DROP TABLE execution_meta; ALTER TABLE history DROP COLUMN threads;
+		DROP TABLE tags; DROP TABLE map_runs; DROP TABLE execution_meta; DROP TABLE secrets; ALTER TABLE history DROP COLUMN threads;
 		DELETE FROM schema_version WHERE version > 1`); err != nil {
 		t.Fatal(err)
 	}

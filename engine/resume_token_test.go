@@ -1,0 +1,296 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/integrations"
+	"github.com/stepwell/stepwell/integrations/tasktoken"
+	"github.com/stepwell/stepwell/store"
+	"github.com/stepwell/stepwell/store/memory"
+	"github.com/stepwell/stepwell/value"
+)
+
+const resumeActARN = "arn:aws:states:us-east-1:123456789012:activity:work"
+
+// tokenService is a request-response integration that hands the task
+// token in its input to tokens and counts its invocations.
+type tokenService struct {
+	calls  atomic.Int32
+	tokens chan string
+}
+
+func (s *tokenService) Invoke(ctx context.Context, t *engine.Task) (any, error) {
+	s.calls.Add(1)
+	if o, ok := t.Input.(*value.Object); ok {
+		if tok, ok := o.Get("Token"); ok {
+			s.tokens <- tok.(string)
+		}
+	}
+	return value.NewObject(0).With("MessageId", "m-1"), nil
+}
+
+// process is one "process": an engine and a broker signing tokens with a
+// key that outlives it (as the stores keep it).
+type process struct {
+	eng    *engine.Engine
+	broker *tasktoken.Broker
+	svc    *tokenService
+}
+
+func newProcess(t *testing.T, key []byte, acts *memory.Activities) *process {
+	t.Helper()
+	p := &process{broker: tasktoken.New(acts), svc: &tokenService{tokens: make(chan string, 10)}}
+	router := integrations.NewRouter()
+	router.Handle(func(string) bool { return true }, p.svc)
+	p.eng = engine.New(engine.Config{Invoker: p.broker.Wrap(router), Region: "us-east-1", AccountID: "123456789012", TokenKey: key})
+	p.broker.Tokens = p.eng
+	return p
+}
+
+// syncRecorder keeps the history and lets tests wait for an event.
+type syncRecorder struct {
+	mu     sync.Mutex
+	events []history.Event
+}
+
+func (r *syncRecorder) Record(evs []history.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, evs...)
+	return nil
+}
+
+func (r *syncRecorder) snapshot() []history.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
+}
+
+// waitFor waits until typ is recorded and returns the history up to it:
+// what a crash right after it leaves in the store.
+func (r *syncRecorder) waitFor(t *testing.T, typ history.EventType) []history.Event {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		evs := r.snapshot()
+		for i := range evs {
+			if evs[i].Type == typ {
+				return evs[:i+1]
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("%s not recorded: %v", typ, types(r.snapshot()))
+	return nil
+}
+
+// crash ends a run as a process stop does (nothing more is recorded).
+func crash(t *testing.T, cancel context.CancelCauseFunc, r *engine.Run) {
+	t.Helper()
+	cancel(engine.ErrShutdown)
+	waitRun(t, r)
+}
+
+func resumeSetup(t *testing.T) ([]byte, *memory.Activities) {
+	t.Helper()
+	acts := memory.NewActivities()
+	if err := acts.CreateActivity(context.Background(), &store.Activity{ARN: resumeActARN, Name: "work", CreationDate: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	return []byte("resume-test-key-of-32-bytes-long"), acts
+}
+
+// checkAppended checks that the resumed run's events continue the recorded
+// ones with consecutive ids and have the expected types.
+func checkAppended(t *testing.T, recorded, got []history.Event, want ...history.EventType) {
+	t.Helper()
+	if !slices.Equal(types(got), want) {
+		t.Fatalf("new events %v, want %v", types(got), want)
+	}
+	for i := range got {
+		if got[i].ID != int64(len(recorded)+i+1) {
+			t.Fatalf("event %d has id %d, want %d", i, got[i].ID, len(recorded)+i+1)
+		}
+	}
+}
+
+func TestResumeUndeliveredActivity(t *testing.T) {
+	key, acts := resumeSetup(t)
+	def := `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"` + resumeActARN + `","TimeoutSeconds":100,"End":true}}}`
+	x := execution(load(t, def), `{"job":1}`)
+	p1 := newProcess(t, key, acts)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	rec := &syncRecorder{}
+	run := p1.eng.Start(ctx, x, rec)
+	recorded := rec.waitFor(t, history.ActivityScheduled)
+	crash(t, cancel, run)
+	if got := types(recorded); !slices.Equal(got, []history.EventType{history.ExecutionStarted, history.TaskStateEntered, history.ActivityScheduled}) {
+		t.Fatalf("recorded %v", got)
+	}
+
+	p2 := newProcess(t, key, acts)
+	rec2 := &syncRecorder{}
+	run2 := p2.eng.Resume(context.Background(), x, recorded, rec2)
+	pctx, pcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer pcancel()
+	tok, in, err := p2.broker.Poll(pctx, resumeActARN, "w1", 5*time.Second)
+	if err != nil || tok == "" || in != `{"job":1}` {
+		t.Fatalf("Poll after resume: %q %q %v", tok, in, err)
+	}
+	// Delivered once: a second worker gets nothing.
+	if tok2, _, err := p2.broker.Poll(pctx, resumeActARN, "w2", 50*time.Millisecond); tok2 != "" || err != nil {
+		t.Fatalf("second Poll: %q %v", tok2, err)
+	}
+	if err := p2.broker.Succeed(tok, `{"done":true}`); err != nil {
+		t.Fatal(err)
+	}
+	res := waitRun(t, run2)
+	if res.Status != engine.StatusSucceeded || deref(res.Output) != `{"done":true}` {
+		t.Fatalf("result %+v %s", res, deref(res.Output))
+	}
+	got := rec2.snapshot()
+	checkAppended(t, recorded, got, history.ActivityStarted, history.ActivitySucceeded, history.TaskStateExited, history.ExecutionSucceeded)
+	if d := got[0].ActivityStartedEventDetails; d == nil || d.WorkerName != "w1" || got[0].PreviousEventID != 3 {
+		t.Fatalf("ActivityStarted %+v", got[0])
+	}
+}
+
+func TestResumeOpenCallback(t *testing.T) {
+	key, acts := resumeSetup(t)
+	def := `{"StartAt":"C","States":{"C":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+		"Parameters":{"QueueUrl":"q","Token.$":"$$.Task.Token"},"End":true}}}`
+	x := execution(load(t, def), `{}`)
+	p1 := newProcess(t, key, acts)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	rec := &syncRecorder{}
+	run := p1.eng.Start(ctx, x, rec)
+	tok := <-p1.svc.tokens
+	recorded := rec.waitFor(t, history.TaskSubmitted)
+	crash(t, cancel, run)
+
+	p2 := newProcess(t, key, acts)
+	rec2 := &syncRecorder{}
+	run2 := p2.eng.Resume(context.Background(), x, recorded, rec2)
+	deadline := time.Now().Add(5 * time.Second)
+	for p2.broker.OpenTasks() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if err := p2.broker.Heartbeat(tok); err != nil {
+		t.Fatalf("heartbeat with the pre-crash token: %v", err)
+	}
+	if err := p2.broker.Succeed(tok, `{"answer":42}`); err != nil {
+		t.Fatalf("SendTaskSuccess with the pre-crash token: %v", err)
+	}
+	res := waitRun(t, run2)
+	if res.Status != engine.StatusSucceeded || deref(res.Output) != `{"answer":42}` {
+		t.Fatalf("result %+v %s", res, deref(res.Output))
+	}
+	if n := p2.svc.calls.Load(); n != 0 {
+		t.Fatalf("the request was sent again after the restart (%d calls)", n)
+	}
+	checkAppended(t, recorded, rec2.snapshot(), history.TaskSucceeded, history.TaskStateExited, history.ExecutionSucceeded)
+	// A key of another process does not know the token.
+	other := newProcess(t, []byte("another-key-of-thirty-two-bytes!"), acts)
+	if err := other.broker.Succeed(tok, `{}`); !errors.Is(err, tasktoken.ErrInvalidToken) {
+		t.Fatalf("token accepted under another key: %v", err)
+	}
+}
+
+func TestResumeDeliveredActivity(t *testing.T) {
+	key, acts := resumeSetup(t)
+	def := `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"` + resumeActARN + `","End":true}}}`
+	x := execution(load(t, def), `{"job":2}`)
+	p1 := newProcess(t, key, acts)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	rec := &syncRecorder{}
+	run := p1.eng.Start(ctx, x, rec)
+	tok, _, err := p1.broker.Poll(context.Background(), resumeActARN, "w1", 5*time.Second)
+	if err != nil || tok == "" {
+		t.Fatalf("Poll: %q %v", tok, err)
+	}
+	recorded := rec.waitFor(t, history.ActivityStarted)
+	crash(t, cancel, run)
+
+	p2 := newProcess(t, key, acts)
+	rec2 := &syncRecorder{}
+	run2 := p2.eng.Resume(context.Background(), x, recorded, rec2)
+	// Not delivered again: the worker that received it still has it.
+	if tok2, _, err := p2.broker.Poll(context.Background(), resumeActARN, "w2", 100*time.Millisecond); tok2 != "" || err != nil {
+		t.Fatalf("Poll after resume: %q %v", tok2, err)
+	}
+	errName, cause := "Oops", "worker failed"
+	if err := p2.broker.Fail(tok, &errName, &cause); err != nil {
+		t.Fatalf("SendTaskFailure with the pre-crash token: %v", err)
+	}
+	res := waitRun(t, run2)
+	if res.Status != engine.StatusFailed || deref(res.Error) != "Oops" {
+		t.Fatalf("result %+v", res)
+	}
+	checkAppended(t, recorded, rec2.snapshot(), history.ActivityFailed, history.ExecutionFailed)
+}
+
+// TestResumeTimeoutFromRecordedTime: TimeoutSeconds of a resumed callback
+// counts from its recorded start, not from the restart.
+func TestResumeTimeoutFromRecordedTime(t *testing.T) {
+	key, acts := resumeSetup(t)
+	def := `{"StartAt":"C","States":{"C":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+		"TimeoutSeconds":30,"Parameters":{"QueueUrl":"q","Token.$":"$$.Task.Token"},"End":true}}}`
+	x := execution(load(t, def), `{}`)
+	p1 := newProcess(t, key, acts)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	rec := &syncRecorder{}
+	run := p1.eng.Start(ctx, x, rec)
+	<-p1.svc.tokens
+	recorded := rec.waitFor(t, history.TaskSubmitted)
+	crash(t, cancel, run)
+	// The crash was a minute ago.
+	for i := range recorded {
+		recorded[i].Timestamp = recorded[i].Timestamp.Add(-time.Minute)
+	}
+	x.StartTime = x.StartTime.Add(-time.Minute)
+
+	p2 := newProcess(t, key, acts)
+	rec2 := &syncRecorder{}
+	start := time.Now()
+	res := waitRun(t, p2.eng.Resume(context.Background(), x, recorded, rec2))
+	if res.Status != engine.StatusFailed || deref(res.Error) != fault.Timeout || time.Since(start) > 5*time.Second {
+		t.Fatalf("result %+v after %v", res, time.Since(start))
+	}
+	checkAppended(t, recorded, rec2.snapshot(), history.TaskTimedOut, history.ExecutionFailed)
+}
+
+// TestResumeNoResumer: an Invoker that cannot resume keeps the in-flight
+// rule for callbacks.
+func TestResumeNoResumer(t *testing.T) {
+	key, acts := resumeSetup(t)
+	def := `{"StartAt":"C","States":{"C":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+		"Parameters":{"QueueUrl":"q","Token.$":"$$.Task.Token"},"End":true}}}`
+	x := execution(load(t, def), `{}`)
+	p1 := newProcess(t, key, acts)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	rec := &syncRecorder{}
+	run := p1.eng.Start(ctx, x, rec)
+	<-p1.svc.tokens
+	recorded := rec.waitFor(t, history.TaskSubmitted)
+	crash(t, cancel, run)
+
+	inv := &attemptInvoker{}
+	e := engine.New(engine.Config{Invoker: inv, TokenKey: key})
+	rec2 := &syncRecorder{}
+	res := waitRun(t, e.Resume(context.Background(), x, recorded, rec2))
+	if res.Status != engine.StatusFailed || deref(res.Error) != fault.TaskFailed || deref(res.Cause) != engine.InFlightCause {
+		t.Fatalf("result %+v", res)
+	}
+	if len(inv.invoked()) != 0 {
+		t.Fatalf("invoked %v", inv.invoked())
+	}
+}

@@ -1,0 +1,114 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stepwell/stepwell/internal/app"
+)
+
+// TestRecovery_OpenTasksKeepWaiting restarts the server on the embedded
+// store while an execution waits for a callback (its Lambda function got
+// the token) and for an activity task no worker has received yet. After
+// the restart the function is not called again and the pre-restart token
+// completes the callback, and the activity task is delivered to a worker
+// (once) and completed; the history has each task scheduled once.
+func TestRecovery_OpenTasksKeepWaiting(t *testing.T) {
+	tokens := make(chan string, 10)
+	var calls atomic.Int32
+	lambda := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		var in struct {
+			Token string `json:"token"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		tokens <- in.Token
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"accepted":true}`))
+	}))
+	defer lambda.Close()
+	cfg := app.DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.LambdaEndpoint = lambda.URL
+	start := func() *app.Server {
+		t.Helper()
+		s, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := start()
+	var act struct {
+		ActivityArn string `json:"activityArn"`
+	}
+	call(t, s.Handler, "CreateActivity", map[string]any{"name": "work"}, &act)
+	def := `{"StartAt":"Par","States":{"Par":{"Type":"Parallel","End":true,"Branches":[
+		{"StartAt":"Callback","States":{"Callback":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+			"TimeoutSeconds":300,"Parameters":{"FunctionName":"f","Payload":{"token.$":"$$.Task.Token"}},"End":true}}},
+		{"StartAt":"Activity","States":{"Activity":{"Type":"Task","Resource":"` + act.ActivityArn + `",
+			"TimeoutSeconds":300,"HeartbeatSeconds":120,"Parameters":{"job":7},"End":true}}}]}}}`
+	var sm struct {
+		StateMachineArn string `json:"stateMachineArn"`
+	}
+	call(t, s.Handler, "CreateStateMachine", map[string]any{"name": "open-tasks", "definition": def, "roleArn": "arn:aws:iam::123456789012:role/r"}, &sm)
+	var x struct {
+		ExecutionArn string `json:"executionArn"`
+	}
+	call(t, s.Handler, "StartExecution", map[string]any{"stateMachineArn": sm.StateMachineArn, "input": `{}`}, &x)
+	var callbackToken string
+	select {
+	case callbackToken = <-tokens:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the Lambda function was not called")
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		evs := historyOf(t, s.Handler, x.ExecutionArn)
+		if count(evs, "TaskSubmitted") == 1 && count(evs, "ActivityScheduled") == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("history %+v", evs)
+		}
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	s = start()
+	defer s.Close(context.Background())
+	if s.Recovered != 1 {
+		t.Fatalf("recovered %d executions", s.Recovered)
+	}
+	var task struct {
+		TaskToken string `json:"taskToken"`
+		Input     string `json:"input"`
+	}
+	call(t, s.Handler, "GetActivityTask", map[string]any{"activityArn": act.ActivityArn, "workerName": "w1"}, &task)
+	if task.TaskToken == "" || task.Input != `{"job":7}` {
+		t.Fatalf("GetActivityTask after the restart: %+v", task)
+	}
+	call(t, s.Handler, "SendTaskHeartbeat", map[string]any{"taskToken": callbackToken}, nil)
+	call(t, s.Handler, "SendTaskSuccess", map[string]any{"taskToken": callbackToken, "output": `{"callback":"done"}`}, nil)
+	call(t, s.Handler, "SendTaskSuccess", map[string]any{"taskToken": task.TaskToken, "output": `{"activity":"done"}`}, nil)
+	d := waitStatus(t, s.Handler, x.ExecutionArn, "SUCCEEDED")
+	if d.Output == nil || *d.Output != `[{"callback":"done"},{"activity":"done"}]` {
+		t.Fatalf("output %v", d.Output)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("the Lambda function was called %d times", n)
+	}
+	evs := historyOf(t, s.Handler, x.ExecutionArn)
+	for typ, want := range map[string]int{"TaskScheduled": 1, "TaskSubmitted": 1, "TaskSucceeded": 1, "TaskFailed": 0,
+		"ActivityScheduled": 1, "ActivityStarted": 1, "ActivitySucceeded": 1, "ActivityFailed": 0} {
+		if n := count(evs, typ); n != want {
+			t.Errorf("%d %s events, want %d: %+v", n, typ, want, evs)
+		}
+	}
+}
