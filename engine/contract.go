@@ -128,14 +128,15 @@ type Config struct {
 // execution whose task attempt had handed its task token out before the
 // process stopped (an activity task a worker received, a .waitForTaskToken
 // task whose request was made) and whose result is not recorded, the
-// engine calls Resume instead of applying the in-flight rule: it must wait
-// for the outcome of t.TaskToken (the same token as before the stop)
-// without running the task again. The engine enforces t.Timeout and
-// t.Heartbeat (counted from the recorded times) by cancelling ctx, and
-// sets t.Beat. Resume returns ErrNotResumable for a task it cannot
-// continue; the in-flight rule applies then.
+// engine calls Resume instead of applying the in-flight rule. Resume opens
+// t.TaskToken (the same token as before the stop) without running the task
+// again, and returns wait, which blocks until the token is completed or
+// ctx ends and returns the outcome as Invoke would. The engine enforces
+// t.Timeout and t.Heartbeat (counted from the recorded times) by cancelling
+// ctx, and sets t.Beat. Resume returns ErrNotResumable for a task it
+// cannot continue; the in-flight rule applies then.
 type Resumer interface {
-	Resume(ctx context.Context, t *Task) (result any, err error)
+	Resume(ctx context.Context, t *Task) (wait func() (any, error), err error)
 }
 
 // ErrNotResumable is what a Resumer returns for a task it cannot continue.

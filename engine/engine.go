@@ -29,6 +29,12 @@ type Engine struct {
 	maxEvents  int64
 
 	ctxUse sync.Map // *asl.StateMachine -> bool: may a state read $$
+
+	// resuming counts resumed executions whose replay has not settled;
+	// resumeIdle is closed when it drops to zero (WaitResumed).
+	resumeMu   sync.Mutex
+	resuming   int
+	resumeIdle chan struct{}
 }
 
 // New returns an Engine with cfg's defaults filled in.

@@ -37,6 +37,13 @@ type execution struct {
 	// (nil when not resuming); replayOff ends replay for every thread.
 	replay    map[string]*replayQueue
 	replayOff atomic.Bool
+	// total is how many events were recorded, consumed how many the
+	// threads have replayed; resuming tells an execution counted by
+	// Engine.WaitResumed until settle.
+	total      int64
+	consumed   atomic.Int64
+	resuming   bool
+	settleOnce sync.Once
 
 	ctxOnce  sync.Once
 	ctxExec  *value.Object // $$.Execution
@@ -147,6 +154,7 @@ func (t *thread) add(ev *history.Event) int64 {
 		if id, ok := t.consume(ev); ok {
 			return id
 		}
+		t.settled()
 	}
 	ex := t.ex
 	ex.mu.Lock()

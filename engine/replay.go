@@ -107,7 +107,10 @@ func (e *Engine) Resume(ctx context.Context, x *Execution, recorded []history.Ev
 		return r
 	}
 	bad := ex.loadReplay(recorded)
+	ex.resuming = true
+	e.resumeStarted()
 	go func() {
+		defer ex.settle()
 		if bad != nil {
 			r.result = ex.finishFailed(bad)
 			ex.cancel(nil)
@@ -189,6 +192,7 @@ func (ex *execution) loadReplay(evs []history.Event) *fault.Error {
 	if sorted[0].Type != history.ExecutionStarted || sorted[0].Thread != "" {
 		return resumeFault("it does not start with ExecutionStarted.")
 	}
+	ex.total = int64(len(sorted))
 	ex.replay = make(map[string]*replayQueue)
 	for i := range sorted {
 		name := sorted[i].Thread
@@ -254,6 +258,7 @@ func (t *thread) consume(ev *history.Event) (int64, bool) {
 		return 0, false
 	}
 	t.q.pos++
+	t.ex.consumed.Add(1)
 	t.last = rec.ID
 	t.lastAt = rec.Timestamp
 	t.replayed = true
@@ -314,10 +319,78 @@ func (t *thread) sleepFrom(at time.Time, d time.Duration) error {
 			d = at.Add(d).Sub(t.ex.now())
 		}
 	}
+	t.settled()
 	if d <= 0 {
 		return t.ctx.Err()
 	}
 	return t.ex.e.clock.Sleep(t.ctx, d)
+}
+
+// settled is called where a thread may block for long (a wait, a task, a
+// reopened token): once every recorded event has been consumed, the
+// execution's replay has settled (Engine.WaitResumed). A replay that
+// failed has settled too; the end of the run settles it in any case.
+func (t *thread) settled() {
+	ex := t.ex
+	if ex.replay == nil {
+		return
+	}
+	if ex.consumed.Load() >= ex.total || ex.replayOff.Load() {
+		ex.settle()
+	}
+}
+
+// settle marks the execution's replay as settled (once).
+func (ex *execution) settle() {
+	ex.settleOnce.Do(func() {
+		if ex.resuming {
+			ex.e.resumeDone()
+		}
+	})
+}
+
+// resumeStarted counts an execution whose replay has not settled.
+func (e *Engine) resumeStarted() {
+	e.resumeMu.Lock()
+	e.resuming++
+	e.resumeMu.Unlock()
+}
+
+// resumeDone counts one settled replay; it wakes WaitResumed at zero.
+func (e *Engine) resumeDone() {
+	e.resumeMu.Lock()
+	defer e.resumeMu.Unlock()
+	e.resuming--
+	if e.resuming == 0 && e.resumeIdle != nil {
+		close(e.resumeIdle)
+		e.resumeIdle = nil
+	}
+}
+
+// WaitResumed waits until every execution resumed so far has replayed its
+// recorded history: each has reached its first step that is new or waits
+// (a Wait state, a task, a reopened task token), or has ended. Call it
+// after resuming executions and before serving SendTaskSuccess,
+// SendTaskFailure and SendTaskHeartbeat, so that a token handed out
+// before the restart is open again when they arrive. It returns ctx's
+// error when ctx ends first.
+func (e *Engine) WaitResumed(ctx context.Context) error {
+	e.resumeMu.Lock()
+	if e.resuming == 0 {
+		e.resumeMu.Unlock()
+		return nil
+	}
+	if e.resumeIdle == nil {
+		e.resumeIdle = make(chan struct{})
+	}
+	ch := e.resumeIdle
+	e.resumeMu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // resumeAttempt finishes a task attempt whose scheduling events were
@@ -359,6 +432,7 @@ func (t *thread) resumeAttempt(task *Task, info resourceInfo) (any, *fault.Error
 	switch {
 	case info.kind == resActivity && !delivered:
 		// Never handed to a worker: no side effect happened.
+		t.settled()
 		return t.invoke(task, info, scheduledAt)
 	case info.callback:
 		if r, ok := t.ex.e.cfg.Invoker.(Resumer); ok {
@@ -367,6 +441,7 @@ func (t *thread) resumeAttempt(task *Task, info resourceInfo) (any, *fault.Error
 			}
 		}
 	}
+	t.settled()
 	return nil, fault.New(fault.TaskFailed, InFlightCause)
 }
 
@@ -380,12 +455,16 @@ func (t *thread) await(r Resumer, task *Task, since, beatFrom time.Time) (any, *
 	task.Beat = hb.beat
 	task.Submitted, task.Started = nil, nil
 	hb.watchFrom(ctx, cancel, beatFrom)
-	res, err := r.Resume(ctx, task)
-	if err == nil {
-		return res, nil, true
-	}
+	wait, err := r.Resume(ctx, task)
 	if errors.Is(err, ErrNotResumable) {
 		return nil, nil, false
+	}
+	t.settled()
+	if err == nil {
+		var res any
+		if res, err = wait(); err == nil {
+			return res, nil, true
+		}
 	}
 	return nil, taskError(ctx, err), true
 }

@@ -180,9 +180,11 @@ func TestResumeOpenCallback(t *testing.T) {
 	p2 := newProcess(t, key, acts)
 	rec2 := &syncRecorder{}
 	run2 := p2.eng.Resume(context.Background(), x, recorded, rec2)
-	deadline := time.Now().Add(5 * time.Second)
-	for p2.broker.OpenTasks() == 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
+	// Once WaitResumed returns, the token is open again.
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer wcancel()
+	if err := p2.eng.WaitResumed(wctx); err != nil {
+		t.Fatal(err)
 	}
 	if err := p2.broker.Heartbeat(tok); err != nil {
 		t.Fatalf("heartbeat with the pre-crash token: %v", err)

@@ -423,6 +423,7 @@ func (t *thread) taskDone(r *stateRun, raw, result any) (string, any, *failure) 
 // (counted from since, or from now when zero) and, for activities and
 // callbacks, HeartbeatSeconds.
 func (t *thread) invoke(task *Task, info resourceInfo, since time.Time) (any, *fault.Error) {
+	t.settled()
 	if info.kind == resActivity {
 		// Queueing an activity task has no side effect: the worker's
 		// delivery (Started) flushes these events with ActivityStarted

@@ -228,7 +228,9 @@ var (
 )
 
 // Resume implements engine.Resumer through the broker (Broker.Resume).
-func (g guard) Resume(ctx context.Context, t *engine.Task) (any, error) { return g.b.Resume(ctx, t) }
+func (g guard) Resume(ctx context.Context, t *engine.Task) (func() (any, error), error) {
+	return g.b.Resume(ctx, t)
+}
 
 func (g guard) Invoke(ctx context.Context, t *engine.Task) (any, error) { return g.next.Invoke(ctx, t) }
 

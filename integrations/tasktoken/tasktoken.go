@@ -264,11 +264,11 @@ func (b *Broker) Heartbeat(token string) error {
 // Resume implements engine.Resumer: after a restart, the task of t, whose
 // token was handed out before the stop (an activity task a worker had
 // received, a .waitForTaskToken task whose request was made), is open
-// again under the same token, and Resume waits until SendTaskSuccess or
-// SendTaskFailure completes it or ctx ends. Nothing is sent or queued: an
-// activity task is not given to a worker again (its worker has it).
-// Other resources get engine.ErrNotResumable.
-func (b *Broker) Resume(ctx context.Context, t *engine.Task) (any, error) {
+// again under the same token when Resume returns, and wait blocks until
+// SendTaskSuccess or SendTaskFailure completes it or ctx ends. Nothing is
+// sent or queued: an activity task is not given to a worker again (its
+// worker has it). Other resources get engine.ErrNotResumable.
+func (b *Broker) Resume(ctx context.Context, t *engine.Task) (wait func() (any, error), err error) {
 	activity := ""
 	switch {
 	case t.TaskToken == "":
@@ -282,7 +282,7 @@ func (b *Broker) Resume(ctx context.Context, t *engine.Task) (any, error) {
 	b.mu.Lock()
 	p.ctx, p.started = ctx, activity != ""
 	b.mu.Unlock()
-	return b.wait(ctx, p)
+	return func() (any, error) { return b.wait(ctx, p) }, nil
 }
 
 // OpenTasks returns how many tasks are open (for tests and metrics).

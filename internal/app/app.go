@@ -31,6 +31,10 @@ import (
 // the port the conformance harness and the docs use.
 const DefaultAddr = "127.0.0.1:8083"
 
+// resumeSettleTimeout bounds how long New waits for the resumed executions
+// to replay their histories before it serves.
+const resumeSettleTimeout = time.Minute
+
 // ExpressRetention is the default of Config.ExpressRetention: how many
 // closed Express executions stay readable in memory (DescribeExecution,
 // GetExecutionHistory).
@@ -264,6 +268,14 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 		_ = s.Close(context.Background())
 		return nil, fmt.Errorf("recover running executions: %w", err)
 	}
+	// Serve only once the resumed executions have reopened the task tokens
+	// they had handed out: a SendTaskSuccess right after the start must
+	// find its task.
+	wctx, wcancel := context.WithTimeout(ctx, resumeSettleTimeout)
+	if err := eng.WaitResumed(wctx); err != nil {
+		logger.Warn("resumed executions still replaying their histories", "err", err)
+	}
+	wcancel()
 	jctx, cancel := context.WithCancel(context.Background())
 	s.stopJobs = cancel
 	if c.Retention > 0 {

@@ -13,13 +13,26 @@ import (
 	"github.com/stepwell/stepwell/internal/app"
 )
 
-// TestRecovery_OpenTasksKeepWaiting restarts the server on the embedded
+// TestRecovery_OpenTasksKeepWaiting restarts the server on each durable
 // store while an execution waits for a callback (its Lambda function got
 // the token) and for an activity task no worker has received yet. After
 // the restart the function is not called again and the pre-restart token
 // completes the callback, and the activity task is delivered to a worker
 // (once) and completed; the history has each task scheduled once.
 func TestRecovery_OpenTasksKeepWaiting(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) {
+		cfg := app.DefaultConfig()
+		cfg.DataDir = t.TempDir()
+		testOpenTasksKeepWaiting(t, cfg)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		cfg := app.DefaultConfig()
+		cfg.Store = postgresSchemaDSN(t)
+		testOpenTasksKeepWaiting(t, cfg)
+	})
+}
+
+func testOpenTasksKeepWaiting(t *testing.T, cfg app.Config) {
 	tokens := make(chan string, 10)
 	var calls atomic.Int32
 	lambda := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -33,8 +46,6 @@ func TestRecovery_OpenTasksKeepWaiting(t *testing.T) {
 		_, _ = w.Write([]byte(`{"accepted":true}`))
 	}))
 	defer lambda.Close()
-	cfg := app.DefaultConfig()
-	cfg.DataDir = t.TempDir()
 	cfg.LambdaEndpoint = lambda.URL
 	start := func() *app.Server {
 		t.Helper()
@@ -86,6 +97,8 @@ func TestRecovery_OpenTasksKeepWaiting(t *testing.T) {
 	if s.Recovered != 1 {
 		t.Fatalf("recovered %d executions", s.Recovered)
 	}
+	// Right after the start, the pre-restart token is open again.
+	call(t, s.Handler, "SendTaskHeartbeat", map[string]any{"taskToken": callbackToken}, nil)
 	var task struct {
 		TaskToken string `json:"taskToken"`
 		Input     string `json:"input"`
@@ -94,7 +107,6 @@ func TestRecovery_OpenTasksKeepWaiting(t *testing.T) {
 	if task.TaskToken == "" || task.Input != `{"job":7}` {
 		t.Fatalf("GetActivityTask after the restart: %+v", task)
 	}
-	call(t, s.Handler, "SendTaskHeartbeat", map[string]any{"taskToken": callbackToken}, nil)
 	call(t, s.Handler, "SendTaskSuccess", map[string]any{"taskToken": callbackToken, "output": `{"callback":"done"}`}, nil)
 	call(t, s.Handler, "SendTaskSuccess", map[string]any{"taskToken": task.TaskToken, "output": `{"activity":"done"}`}, nil)
 	d := waitStatus(t, s.Handler, x.ExecutionArn, "SUCCEEDED")
