@@ -405,8 +405,10 @@ func (e *Engine) WaitResumed(ctx context.Context) error {
 //   - any other attempt fails with the in-flight error.
 //
 // TimeoutSeconds counts from the recorded scheduling (ActivityScheduled,
-// or TaskStarted) and HeartbeatSeconds from the recorded ActivityStarted
-// (activities) or TaskStarted (callbacks).
+// or TaskStarted). HeartbeatSeconds starts again at resume: heartbeats are
+// not recorded, so counting from the recorded ActivityStarted/TaskStarted
+// would time out every long task whose worker kept beating while the
+// server was down.
 func (t *thread) resumeAttempt(task *Task, info resourceInfo) (any, *fault.Error) {
 	scheduledAt := t.lastAt
 	delivered := false
@@ -418,7 +420,6 @@ func (t *thread) resumeAttempt(task *Task, info resourceInfo) (any, *fault.Error
 		t.activityStartedEvent(w)
 		delivered = true
 	}
-	beatFrom := t.lastAt
 	if rev := t.peek(); rev != nil && rev.Type == history.TaskSubmitted {
 		var out any
 		if d := rev.TaskSubmittedEventDetails; d != nil {
@@ -436,7 +437,7 @@ func (t *thread) resumeAttempt(task *Task, info resourceInfo) (any, *fault.Error
 		return t.invoke(task, info, scheduledAt)
 	case info.callback:
 		if r, ok := t.ex.e.cfg.Invoker.(Resumer); ok {
-			if res, fe, ok := t.await(r, task, scheduledAt, beatFrom); ok {
+			if res, fe, ok := t.await(r, task, scheduledAt, t.ex.e.clock.Now()); ok {
 				return res, fe
 			}
 		}

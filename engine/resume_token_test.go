@@ -296,3 +296,43 @@ func TestResumeNoResumer(t *testing.T) {
 		t.Fatalf("invoked %v", inv.invoked())
 	}
 }
+
+// TestResumeCallback_HeartbeatRestarts: heartbeats are not recorded, so a
+// resumed callback's HeartbeatSeconds counts from the resume, not from the
+// recorded TaskStarted: a server that was down longer than HeartbeatSeconds
+// does not time the task out at once.
+func TestResumeCallback_HeartbeatRestarts(t *testing.T) {
+	key, acts := resumeSetup(t)
+	def := `{"StartAt":"C","States":{"C":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+		"HeartbeatSeconds":2,"TimeoutSeconds":600,"Parameters":{"QueueUrl":"q","Token.$":"$$.Task.Token"},"End":true}}}`
+	x := execution(load(t, def), `{}`)
+	p1 := newProcess(t, key, acts)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	rec := &syncRecorder{}
+	run := p1.eng.Start(ctx, x, rec)
+	tok := <-p1.svc.tokens
+	recorded := rec.waitFor(t, history.TaskSubmitted)
+	crash(t, cancel, run)
+	// The server was down for 10 s: longer than HeartbeatSeconds.
+	for i := range recorded {
+		recorded[i].Timestamp = recorded[i].Timestamp.Add(-10 * time.Second)
+	}
+
+	p2 := newProcess(t, key, acts)
+	rec2 := &syncRecorder{}
+	run2 := p2.eng.Resume(context.Background(), x, recorded, rec2)
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer wcancel()
+	if err := p2.eng.WaitResumed(wctx); err != nil {
+		t.Fatal(err)
+	}
+	// Counting from the recorded TaskStarted, the heartbeat would already be
+	// 8 s overdue and time the task out at once; give that a moment to show.
+	time.Sleep(300 * time.Millisecond)
+	if err := p2.broker.Succeed(tok, `{"late":false}`); err != nil {
+		t.Fatalf("SendTaskSuccess right after the resume: %v", err)
+	}
+	if res := waitRun(t, run2); res.Status != engine.StatusSucceeded || deref(res.Output) != `{"late":false}` {
+		t.Fatalf("result %+v %s", res, deref(res.Output))
+	}
+}
