@@ -188,7 +188,9 @@ func (ex *execution) run() (res Result) {
 		ex.flush()
 		return Result{Status: StatusRunning}
 	}
-	ex.flush()
+	// No flush here: the last state's events go out with the terminal
+	// event, in one durable write (each finish* flushes). A recorder
+	// failure of an earlier flush is in ex.fatal.
 	if ex.fatal != nil {
 		return ex.finishFailed(ex.fatal)
 	}

@@ -37,7 +37,11 @@ func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
 			return nil, t.fatalf(fault.New(fault.Runtime, "The state '"+name+"' does not exist."))
 		}
 		next, out, f := t.runState(st, input)
-		t.ex.flush()
+		if (f == nil && next != "") || t.name != "" {
+			// When the top-level scope ends, the execution's terminal
+			// event is flushed with these events, in one durable write.
+			t.ex.flush()
+		}
 		if f != nil {
 			return nil, f
 		}
