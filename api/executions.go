@@ -40,6 +40,18 @@ type TestCaseBinder interface {
 	Unbind(executionARN string)
 }
 
+// rebindTestCase binds an execution resumed or redriven by this process to
+// the test case it was started with (kept in its metadata). A test case the
+// mock configuration no longer has leaves it unmocked, with a warning.
+func (s *Server) rebindTestCase(x *engine.Execution, meta store.ExecutionMeta) {
+	if meta.TestCase == "" || s.mocks == nil {
+		return
+	}
+	if err := s.mocks.Bind(x.ARN, x.StateMachineName, meta.TestCase); err != nil {
+		s.log.Warn("execution runs without its mocks", "arn", x.ARN, "testCase", meta.TestCase, "err", err)
+	}
+}
+
 // bindTestCase binds a new execution to the test case it was started with.
 func (s *Server) bindTestCase(r *startRequest, executionARN string) error {
 	if r.testCase == "" {
@@ -152,8 +164,14 @@ func (s *Server) startExecution(ctx context.Context, body []byte) (any, error) {
 		}
 		return nil, errExecutionAlreadyExists(x.ARN)
 	}
-	if r.version != "" && s.ver != nil {
-		if err := s.ver.PutExecutionMeta(ctx, x.ARN, store.ExecutionMeta{VersionARN: r.version, AliasARN: r.alias}); err != nil {
+	// A Standard execution's test case is kept with it so that it keeps its
+	// mocks when resumed after a restart or redriven.
+	testCase := ""
+	if x.Type != typeExpress {
+		testCase = r.testCase
+	}
+	if (r.version != "" || testCase != "") && s.ver != nil {
+		if err := s.ver.PutExecutionMeta(ctx, x.ARN, store.ExecutionMeta{VersionARN: r.version, AliasARN: r.alias, TestCase: testCase}); err != nil {
 			return nil, err
 		}
 	}

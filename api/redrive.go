@@ -176,6 +176,7 @@ func (s *Server) redriveExecution(ctx context.Context, body []byte) (any, error)
 		RoleARN: rev.RoleARN, Type: x.Type, Input: x.Input, StartTime: now, Machine: compiled,
 		RedriveCount: count, RedriveTime: now,
 	}
+	s.rebindTestCase(ex, meta)
 	s.launch(st, ex, false, &recExtra{version: meta.VersionARN, alias: meta.AliasARN, started: true, redrive: plan})
 	return redriveOutput{RedriveDate: epoch(now)}, nil
 }
@@ -353,6 +354,7 @@ func (s *Server) Resume(ctx context.Context, x *store.Execution, recorded []hist
 				ex.StartTime = meta.RedriveDate // the execution timeout counts from the redrive
 				ex.RedriveCount, ex.RedriveTime = meta.RedriveCount, meta.RedriveDate
 			}
+			s.rebindTestCase(ex, meta)
 			s.launch(s.st, ex, false, &recExtra{version: meta.VersionARN, alias: meta.AliasARN, started: true, redrive: planResume(recorded)})
 			return nil
 		}

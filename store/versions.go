@@ -83,8 +83,12 @@ type MapRun struct {
 // ExecutionMeta is what Versions keeps about an execution beyond its row:
 // the version and alias it was started through, and its redrives.
 type ExecutionMeta struct {
-	VersionARN   string
-	AliasARN     string
+	VersionARN string
+	AliasARN   string
+	// TestCase is the mock test case ("#Name" on the state machine ARN at
+	// StartExecution) a Standard execution runs with, so that it keeps its
+	// mocks when it is resumed or redriven.
+	TestCase     string
 	RedriveCount int64
 	RedriveDate  time.Time
 	// ClientTokens are the latest RedriveExecution client tokens (at most
