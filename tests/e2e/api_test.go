@@ -534,7 +534,12 @@ func startMemoryServer() (string, error) {
 	if err := cmd.Start(); err != nil {
 		return "", err
 	}
-	// The process ends with the test binary (its stderr pipe closes).
+	// Stopped, and its binary removed, when the package's tests end.
+	atExit = append(atExit, func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		_ = os.RemoveAll(dir)
+	})
 	re := regexp.MustCompile(`listening on (http://\S+)`)
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {

@@ -98,8 +98,16 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: stepwell did not print its address")
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	for _, f := range atExit {
+		f()
+	}
+	return code
 }
+
+// atExit holds what the tests started that must be stopped when they end
+// (for example a second server).
+var atExit []func()
 
 func client(t *testing.T) *sfn.Client {
 	t.Helper()
