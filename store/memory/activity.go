@@ -63,7 +63,7 @@ func (s *Activities) GetActivity(ctx context.Context, arn string) (*store.Activi
 
 // ListActivities implements store.ActivityStore.
 func (s *Activities) ListActivities(ctx context.Context, p store.Page) ([]*store.Activity, string, error) {
-	after, err := parseToken(p.Token, "a")
+	after, err := store.ParsePageToken(p.Token, "a")
 	if err != nil {
 		return nil, "", err
 	}

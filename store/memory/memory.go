@@ -9,8 +9,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -156,7 +154,7 @@ func (s *Store) DeleteStateMachine(ctx context.Context, arn string) error {
 
 // ListStateMachines implements store.Store.
 func (s *Store) ListStateMachines(ctx context.Context, p store.Page) ([]*store.StateMachine, string, error) {
-	after, err := parseToken(p.Token, "m")
+	after, err := store.ParsePageToken(p.Token, "m")
 	if err != nil {
 		return nil, "", err
 	}
@@ -213,7 +211,7 @@ func (s *Store) GetExecution(ctx context.Context, arn string) (*store.Execution,
 
 // ListExecutions implements store.Store.
 func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter, p store.Page) ([]*store.Execution, string, error) {
-	before, err := parseToken(p.Token, "x")
+	before, err := store.ParsePageToken(p.Token, "x")
 	if err != nil {
 		return nil, "", err
 	}
@@ -237,7 +235,7 @@ func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter, p s
 			continue
 		}
 		if len(out) == limit {
-			return out, formatToken("x", last), nil
+			return out, store.PageToken("x", last), nil
 		}
 		out = append(out, cloneExecution(&e.x))
 		last = e.seq
@@ -322,7 +320,7 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 	if reverse {
 		kind = "r"
 	}
-	pos, err := parseToken(p.Token, kind)
+	pos, err := store.ParsePageToken(p.Token, kind)
 	if err != nil {
 		return nil, "", err
 	}
@@ -342,7 +340,7 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 		end := min(pos+limit, n)
 		out := slices.Clone(e.events[pos:end])
 		if end < n {
-			return out, formatToken(kind, end), nil
+			return out, store.PageToken(kind, end), nil
 		}
 		return out, "", nil
 	}
@@ -360,7 +358,7 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 		out = append(out, e.events[id-1])
 	}
 	if lo > 1 {
-		return out, formatToken(kind, lo), nil
+		return out, store.PageToken(kind, lo), nil
 	}
 	return out, "", nil
 }
@@ -421,7 +419,7 @@ func pageAfter[E, T any](items []E, seq func(E) int64, after int64, limit int, k
 		out = append(out, conv(items[i]))
 	}
 	if i < len(items) {
-		return out, formatToken(kind, seq(items[i-1]))
+		return out, store.PageToken(kind, seq(items[i-1]))
 	}
 	return out, ""
 }
@@ -435,23 +433,3 @@ func deleteSeq[E any](items []E, seq func(E) int64, n int64) []E {
 }
 
 func machineSeq(m *machine) int64 { return m.seq }
-
-// Tokens are "<kind>.<n>": kind tells which listing made it.
-func formatToken(kind string, n int64) string {
-	return kind + "." + strconv.FormatInt(n, 36)
-}
-
-func parseToken(tok, kind string) (int64, error) {
-	if tok == "" {
-		return 0, nil
-	}
-	rest, ok := strings.CutPrefix(tok, kind+".")
-	if !ok {
-		return 0, store.ErrInvalidToken
-	}
-	n, err := strconv.ParseInt(rest, 36, 64)
-	if err != nil || n < 0 {
-		return 0, store.ErrInvalidToken
-	}
-	return n, nil
-}

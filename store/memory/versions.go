@@ -122,7 +122,7 @@ func (s *Versions) GetVersion(ctx context.Context, arn string) (*store.Version, 
 
 // ListVersions implements store.Versions.
 func (s *Versions) ListVersions(ctx context.Context, machineARN string, p store.Page) ([]*store.Version, string, error) {
-	before, err := parseToken(p.Token, "v")
+	before, err := store.ParsePageToken(p.Token, "v")
 	if err != nil {
 		return nil, "", err
 	}
@@ -140,7 +140,7 @@ func (s *Versions) ListVersions(ctx context.Context, machineARN string, p store.
 			continue
 		}
 		if len(out) == limit {
-			return out, formatToken("v", out[len(out)-1].Number), nil
+			return out, store.PageToken("v", out[len(out)-1].Number), nil
 		}
 		out = append(out, cloneVersion(&r.v))
 	}
@@ -227,7 +227,7 @@ func (s *Versions) DeleteAlias(ctx context.Context, arn string) error {
 
 // ListAliases implements store.Versions.
 func (s *Versions) ListAliases(ctx context.Context, machineARN, versionARN string, p store.Page) ([]*store.Alias, string, error) {
-	before, err := parseToken(p.Token, "a")
+	before, err := store.ParsePageToken(p.Token, "a")
 	if err != nil {
 		return nil, "", err
 	}
@@ -249,7 +249,7 @@ func (s *Versions) ListAliases(ctx context.Context, machineARN, versionARN strin
 			continue
 		}
 		if len(out) == limit {
-			return out, formatToken("a", last), nil
+			return out, store.PageToken("a", last), nil
 		}
 		out = append(out, cloneAlias(&r.a))
 		last = r.seq
@@ -292,31 +292,15 @@ func (s *Versions) SetTags(ctx context.Context, arn string, tags []store.Tag) er
 		delete(s.tags, arn)
 		return nil
 	}
-	s.tags[arn] = mergeTags(nil, tags)
+	s.tags[arn] = store.MergeTags(nil, tags)
 	return nil
-}
-
-// mergeTags adds tags to cur (a fresh slice), overwriting existing keys.
-func mergeTags(cur, tags []store.Tag) []store.Tag {
-	out := slices.Clone(cur)
-	if out == nil {
-		out = []store.Tag{}
-	}
-	for _, t := range tags {
-		if i := slices.IndexFunc(out, func(x store.Tag) bool { return x.Key == t.Key }); i >= 0 {
-			out[i].Value = t.Value
-		} else {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // TagResource implements store.Versions.
 func (s *Versions) TagResource(ctx context.Context, arn string, tags []store.Tag, limit int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	merged := mergeTags(s.tags[arn], tags)
+	merged := store.MergeTags(s.tags[arn], tags)
 	n := 0
 	for _, t := range merged {
 		if !strings.HasPrefix(t.Key, "aws:") {
@@ -372,7 +356,7 @@ func (s *Versions) GetMapRun(ctx context.Context, arn string) (*store.MapRun, er
 
 // ListMapRuns implements store.Versions.
 func (s *Versions) ListMapRuns(ctx context.Context, executionARN string, p store.Page) ([]*store.MapRun, string, error) {
-	after, err := parseToken(p.Token, "r")
+	after, err := store.ParsePageToken(p.Token, "r")
 	if err != nil {
 		return nil, "", err
 	}

@@ -48,7 +48,7 @@ func (s *Store) GetActivity(ctx context.Context, arn string) (*store.Activity, e
 
 // ListActivities implements store.ActivityStore.
 func (s *Store) ListActivities(ctx context.Context, p store.Page) ([]*store.Activity, string, error) {
-	after, err := parseToken(p.Token, "a")
+	after, err := store.ParsePageToken(p.Token, "a")
 	if err != nil {
 		return nil, "", err
 	}

@@ -33,7 +33,6 @@ import (
 	"hash/maphash"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -305,7 +304,7 @@ func (s *Store) DeleteStateMachine(ctx context.Context, arn string) error {
 
 // ListStateMachines implements store.Store.
 func (s *Store) ListStateMachines(ctx context.Context, p store.Page) ([]*store.StateMachine, string, error) {
-	after, err := parseToken(p.Token, "m")
+	after, err := store.ParsePageToken(p.Token, "m")
 	if err != nil {
 		return nil, "", err
 	}
@@ -393,7 +392,7 @@ func (s *Store) GetExecution(ctx context.Context, arn string) (*store.Execution,
 
 // ListExecutions implements store.Store.
 func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter, p store.Page) ([]*store.Execution, string, error) {
-	before, err := parseToken(p.Token, "x")
+	before, err := store.ParsePageToken(p.Token, "x")
 	if err != nil {
 		return nil, "", err
 	}
@@ -714,7 +713,7 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 	if reverse {
 		kind = "r"
 	}
-	pos, err := parseToken(p.Token, kind)
+	pos, err := store.ParsePageToken(p.Token, kind)
 	if err != nil {
 		return nil, "", err
 	}
@@ -786,7 +785,7 @@ func queryPage[T any](ctx context.Context, s *Store, kind string, limit int, sca
 	)
 	for rows.Next() {
 		if len(out) == limit {
-			return out, formatToken(kind, last), nil
+			return out, store.PageToken(kind, last), nil
 		}
 		x, seq, err := scan(rows)
 		if err != nil {
@@ -828,26 +827,6 @@ func (s *Store) execOne(ctx context.Context, what string, none error, query stri
 		return none
 	}
 	return nil
-}
-
-// Tokens are "<kind>.<n>": kind tells which listing made it.
-func formatToken(kind string, n int64) string {
-	return kind + "." + strconv.FormatInt(n, 36)
-}
-
-func parseToken(tok, kind string) (int64, error) {
-	if tok == "" {
-		return 0, nil
-	}
-	rest, ok := strings.CutPrefix(tok, kind+".")
-	if !ok {
-		return 0, store.ErrInvalidToken
-	}
-	n, err := strconv.ParseInt(rest, 36, 64)
-	if err != nil || n < 0 {
-		return 0, store.ErrInvalidToken
-	}
-	return n, nil
 }
 
 // pageLimit is a page's size: at least 1, and small enough that the

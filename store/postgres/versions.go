@@ -140,7 +140,7 @@ func (s *Store) GetVersion(ctx context.Context, arn string) (*store.Version, err
 
 // ListVersions implements store.Versions.
 func (s *Store) ListVersions(ctx context.Context, machineARN string, p store.Page) ([]*store.Version, string, error) {
-	before, err := parseToken(p.Token, "v")
+	before, err := store.ParsePageToken(p.Token, "v")
 	if err != nil {
 		return nil, "", err
 	}
@@ -278,7 +278,7 @@ func (s *Store) DeleteAlias(ctx context.Context, arn string) error {
 
 // ListAliases implements store.Versions.
 func (s *Store) ListAliases(ctx context.Context, machineARN, versionARN string, p store.Page) ([]*store.Alias, string, error) {
-	before, err := parseToken(p.Token, "al")
+	before, err := store.ParsePageToken(p.Token, "al")
 	if err != nil {
 		return nil, "", err
 	}
@@ -332,23 +332,6 @@ func (s *Store) Tags(ctx context.Context, arn string) ([]store.Tag, bool, error)
 	return tags, true, nil
 }
 
-// mergeTags adds tags to cur (into a fresh slice), overwriting the values
-// of existing keys and appending new keys in order.
-func mergeTags(cur, tags []store.Tag) []store.Tag {
-	out := slices.Clone(cur)
-	if out == nil {
-		out = []store.Tag{}
-	}
-	for _, t := range tags {
-		if i := slices.IndexFunc(out, func(x store.Tag) bool { return x.Key == t.Key }); i >= 0 {
-			out[i].Value = t.Value
-		} else {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
 // updateTags applies change to a resource's tag set in one transaction,
 // under the resource's lock. change gets the current set (ok false when
 // there is none) and returns the new one (nil drops it) or a store error.
@@ -386,14 +369,14 @@ func (s *Store) SetTags(ctx context.Context, arn string, tags []store.Tag) error
 		if tags == nil {
 			return nil, nil
 		}
-		return mergeTags(nil, tags), nil
+		return store.MergeTags(nil, tags), nil
 	})
 }
 
 // TagResource implements store.Versions.
 func (s *Store) TagResource(ctx context.Context, arn string, tags []store.Tag, limit int) error {
 	return s.updateTags(ctx, "tag resource", arn, func(cur []store.Tag, _ bool) ([]store.Tag, error) {
-		merged := mergeTags(cur, tags)
+		merged := store.MergeTags(cur, tags)
 		n := 0
 		for _, t := range merged {
 			if !strings.HasPrefix(t.Key, "aws:") {
@@ -443,7 +426,7 @@ func (s *Store) GetMapRun(ctx context.Context, arn string) (*store.MapRun, error
 
 // ListMapRuns implements store.Versions.
 func (s *Store) ListMapRuns(ctx context.Context, executionARN string, p store.Page) ([]*store.MapRun, string, error) {
-	after, err := parseToken(p.Token, "mr")
+	after, err := store.ParsePageToken(p.Token, "mr")
 	if err != nil {
 		return nil, "", err
 	}

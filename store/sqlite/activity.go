@@ -57,7 +57,7 @@ func (s *Store) GetActivity(ctx context.Context, arn string) (*store.Activity, e
 
 // ListActivities implements store.ActivityStore.
 func (s *Store) ListActivities(ctx context.Context, p store.Page) ([]*store.Activity, string, error) {
-	after, err := parseToken(p.Token, "a")
+	after, err := store.ParsePageToken(p.Token, "a")
 	if err != nil {
 		return nil, "", err
 	}
@@ -71,7 +71,7 @@ func (s *Store) ListActivities(ctx context.Context, p store.Page) ([]*store.Acti
 	var last int64
 	for rows.Next() {
 		if len(out) == limit {
-			return out, formatToken("a", last), nil
+			return out, store.PageToken("a", last), nil
 		}
 		a, seq, err := scanActivity(rows)
 		if err != nil {

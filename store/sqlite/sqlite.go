@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -281,7 +280,7 @@ func (s *Store) GetRevision(ctx context.Context, arn, revisionID string) (*store
 
 // ListStateMachines implements store.Store.
 func (s *Store) ListStateMachines(ctx context.Context, p store.Page) ([]*store.StateMachine, string, error) {
-	after, err := parseToken(p.Token, "m")
+	after, err := store.ParsePageToken(p.Token, "m")
 	if err != nil {
 		return nil, "", err
 	}
@@ -297,7 +296,7 @@ func (s *Store) ListStateMachines(ctx context.Context, p store.Page) ([]*store.S
 	var last int64
 	for rows.Next() {
 		if len(out) == limit {
-			return out, formatToken("m", last), nil
+			return out, store.PageToken("m", last), nil
 		}
 		var sm store.StateMachine
 		var created int64
@@ -322,7 +321,7 @@ func (s *Store) GetExecution(ctx context.Context, arn string) (*store.Execution,
 
 // ListExecutions implements store.Store.
 func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter, p store.Page) ([]*store.Execution, string, error) {
-	before, err := parseToken(p.Token, "x")
+	before, err := store.ParsePageToken(p.Token, "x")
 	if err != nil {
 		return nil, "", err
 	}
@@ -345,7 +344,7 @@ func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter, p s
 	var last int64
 	for rows.Next() {
 		if len(out) == limit {
-			return out, formatToken("x", last), nil
+			return out, store.PageToken("x", last), nil
 		}
 		var seq int64
 		x, err := scanExecution(seqScanner{rows, &seq})
@@ -390,7 +389,7 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 	if reverse {
 		kind = "r"
 	}
-	pos, err := parseToken(p.Token, kind)
+	pos, err := store.ParsePageToken(p.Token, kind)
 	if err != nil {
 		return nil, "", err
 	}
@@ -430,7 +429,7 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 	}
 	if !reverse {
 		if hi < n {
-			return out, formatToken(kind, hi), nil
+			return out, store.PageToken(kind, hi), nil
 		}
 		return out, "", nil
 	}
@@ -438,7 +437,7 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 		out[i], out[j] = out[j], out[i]
 	}
 	if lo > 1 {
-		return out, formatToken(kind, lo), nil
+		return out, store.PageToken(kind, lo), nil
 	}
 	return out, "", nil
 }
@@ -472,27 +471,6 @@ func (s *Store) readEvents(ctx context.Context, tx *sql.Tx, seq, lo, hi int64) (
 		return nil, fmt.Errorf("history of execution %d: %d events in %d-%d: %w", seq, len(out), lo, hi, errCorrupt)
 	}
 	return out, nil
-}
-
-// Tokens are "<kind>.<n>" as in the memory store: kind tells which listing
-// made it.
-func formatToken(kind string, n int64) string {
-	return kind + "." + strconv.FormatInt(n, 36)
-}
-
-func parseToken(tok, kind string) (int64, error) {
-	if tok == "" {
-		return 0, nil
-	}
-	rest, ok := strings.CutPrefix(tok, kind+".")
-	if !ok {
-		return 0, store.ErrInvalidToken
-	}
-	n, err := strconv.ParseInt(rest, 36, 64)
-	if err != nil || n < 0 {
-		return 0, store.ErrInvalidToken
-	}
-	return n, nil
 }
 
 // errClosed is returned by writes after Close.

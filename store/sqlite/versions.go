@@ -84,7 +84,7 @@ func (s *Store) GetVersion(ctx context.Context, arn string) (*store.Version, err
 
 // ListVersions implements store.Versions.
 func (s *Store) ListVersions(ctx context.Context, machineARN string, p store.Page) ([]*store.Version, string, error) {
-	before, err := parseToken(p.Token, "v")
+	before, err := store.ParsePageToken(p.Token, "v")
 	if err != nil {
 		return nil, "", err
 	}
@@ -101,7 +101,7 @@ func (s *Store) ListVersions(ctx context.Context, machineARN string, p store.Pag
 	var out []*store.Version
 	for rows.Next() {
 		if len(out) == limit {
-			return out, formatToken("v", out[len(out)-1].Number), nil
+			return out, store.PageToken("v", out[len(out)-1].Number), nil
 		}
 		var data []byte
 		if err := rows.Scan(&data); err != nil {
@@ -252,7 +252,7 @@ func (s *Store) deleteOne(query string, args ...any) error {
 
 // ListAliases implements store.Versions.
 func (s *Store) ListAliases(ctx context.Context, machineARN, versionARN string, p store.Page) ([]*store.Alias, string, error) {
-	before, err := parseToken(p.Token, "a")
+	before, err := store.ParsePageToken(p.Token, "a")
 	if err != nil {
 		return nil, "", err
 	}
@@ -271,7 +271,7 @@ func (s *Store) ListAliases(ctx context.Context, machineARN, versionARN string, 
 			continue
 		}
 		if len(out) == limit {
-			return out, formatToken("a", last), nil
+			return out, store.PageToken("a", last), nil
 		}
 		out, last = append(out, a), seqs[i]
 	}
@@ -309,22 +309,6 @@ func (s *Store) Tags(ctx context.Context, arn string) ([]store.Tag, bool, error)
 	return tags, true, nil
 }
 
-// mergeTags adds tags to cur (a fresh slice), overwriting existing keys.
-func mergeTags(cur, tags []store.Tag) []store.Tag {
-	out := slices.Clone(cur)
-	if out == nil {
-		out = []store.Tag{}
-	}
-	for _, t := range tags {
-		if i := slices.IndexFunc(out, func(x store.Tag) bool { return x.Key == t.Key }); i >= 0 {
-			out[i].Value = t.Value
-		} else {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
 // updateTags applies change to a resource's tag set in the writer: cur is
 // nil when the resource has none. change returns the new set (nil to
 // drop it) or a store error.
@@ -360,14 +344,14 @@ func (s *Store) SetTags(ctx context.Context, arn string, tags []store.Tag) error
 		if tags == nil {
 			return nil, nil
 		}
-		return mergeTags(nil, tags), nil
+		return store.MergeTags(nil, tags), nil
 	})
 }
 
 // TagResource implements store.Versions.
 func (s *Store) TagResource(ctx context.Context, arn string, tags []store.Tag, limit int) error {
 	return s.updateTags(arn, func(cur []store.Tag, _ bool) ([]store.Tag, error) {
-		merged := mergeTags(cur, tags)
+		merged := store.MergeTags(cur, tags)
 		n := 0
 		for _, t := range merged {
 			if !strings.HasPrefix(t.Key, "aws:") {
@@ -416,7 +400,7 @@ func (s *Store) GetMapRun(ctx context.Context, arn string) (*store.MapRun, error
 
 // ListMapRuns implements store.Versions.
 func (s *Store) ListMapRuns(ctx context.Context, executionARN string, p store.Page) ([]*store.MapRun, string, error) {
-	after, err := parseToken(p.Token, "r")
+	after, err := store.ParsePageToken(p.Token, "r")
 	if err != nil {
 		return nil, "", err
 	}
@@ -431,7 +415,7 @@ func (s *Store) ListMapRuns(ctx context.Context, executionARN string, p store.Pa
 	var last int64
 	for rows.Next() {
 		if len(out) == limit {
-			return out, formatToken("r", last), nil
+			return out, store.PageToken("r", last), nil
 		}
 		var data []byte
 		if err := rows.Scan(&last, &data); err != nil {
