@@ -397,53 +397,9 @@ func (t *thread) runWait(st *asl.State, raw any) (string, any, *failure) {
 	if f != nil {
 		return "", nil, f
 	}
-	r.env.Input = eff
-	var secs float64
-	now := r.at
-	if now.IsZero() {
-		now = t.ex.now()
-	}
-	switch {
-	case st.Seconds != nil:
-		secs = float64(*st.Seconds)
-	case st.Timestamp != nil:
-		secs = st.Timestamp.Sub(now).Seconds()
-	case st.SecondsPath != nil:
-		p := st.SecondsPath
-		v, err := r.env.Resolve(p)
-		if err != nil {
-			return "", nil, t.fatalf(runtimeErr(&r.env, "The SecondsPath parameter does not reference an input value: "+p.String()))
-		}
-		n, ok := v.(int64)
-		if !ok {
-			if bi, isBig := v.(*big.Int); isBig {
-				if bi.Sign() < 0 {
-					return "", nil, t.fatalf(runtimeErr(&r.env, "The SecondsPath parameter references a negative value: "+p.String()+" == "+value.String(v)))
-				}
-				return "", nil, t.fatalf(runtimeErr(&r.env, "Wait state delay is too long."))
-			}
-			return "", nil, t.fatalf(runtimeErr(&r.env, "The SecondsPath parameter cannot be parsed as a long value: "+p.String()+" == "+value.String(v)))
-		}
-		if n < 0 {
-			return "", nil, t.fatalf(runtimeErr(&r.env, "The SecondsPath parameter references a negative value: "+p.String()+" == "+value.String(v)))
-		}
-		secs = float64(n)
-	case st.TimestampPath != nil:
-		p := st.TimestampPath
-		v, err := r.env.Resolve(p)
-		if err != nil {
-			return "", nil, t.fatalf(runtimeErr(&r.env, "The TimestampPath parameter does not reference an input value: "+p.String()))
-		}
-		s, _ := v.(string)
-		ts, ok := parseTimestamp(s)
-		if !ok {
-			return "", nil, t.fatalf(runtimeErr(&r.env, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: "+
-				p.String()+" == "+stringOf(v)))
-		}
-		secs = ts.Sub(now).Seconds()
-	}
-	if secs > maxWaitSeconds {
-		return "", nil, t.fatalf(runtimeErr(&r.env, "Wait state delay is too long."))
+	secs, f := t.waitSeconds(r, st, eff)
+	if f != nil {
+		return "", nil, f
 	}
 	assigned, f := t.assign(r, st.Assign, eff)
 	if f != nil {
@@ -465,6 +421,61 @@ func (t *thread) runWait(st *asl.State, raw any) (string, any, *failure) {
 	}
 	t.vars.assign(assigned)
 	return next(st), out, nil
+}
+
+// waitSeconds is how long a Wait state waits for its effective input eff,
+// with AWS's runtime errors for bad SecondsPath/TimestampPath values and
+// delays that are too long.
+func (t *thread) waitSeconds(r *stateRun, st *asl.State, eff any) (float64, *failure) {
+	r.env.Input = eff
+	var secs float64
+	now := r.at
+	if now.IsZero() {
+		now = t.ex.now()
+	}
+	switch {
+	case st.Seconds != nil:
+		secs = float64(*st.Seconds)
+	case st.Timestamp != nil:
+		secs = st.Timestamp.Sub(now).Seconds()
+	case st.SecondsPath != nil:
+		p := st.SecondsPath
+		v, err := r.env.Resolve(p)
+		if err != nil {
+			return 0, t.fatalf(runtimeErr(&r.env, "The SecondsPath parameter does not reference an input value: "+p.String()))
+		}
+		n, ok := v.(int64)
+		if !ok {
+			if bi, isBig := v.(*big.Int); isBig {
+				if bi.Sign() < 0 {
+					return 0, t.fatalf(runtimeErr(&r.env, "The SecondsPath parameter references a negative value: "+p.String()+" == "+value.String(v)))
+				}
+				return 0, t.fatalf(runtimeErr(&r.env, "Wait state delay is too long."))
+			}
+			return 0, t.fatalf(runtimeErr(&r.env, "The SecondsPath parameter cannot be parsed as a long value: "+p.String()+" == "+value.String(v)))
+		}
+		if n < 0 {
+			return 0, t.fatalf(runtimeErr(&r.env, "The SecondsPath parameter references a negative value: "+p.String()+" == "+value.String(v)))
+		}
+		secs = float64(n)
+	case st.TimestampPath != nil:
+		p := st.TimestampPath
+		v, err := r.env.Resolve(p)
+		if err != nil {
+			return 0, t.fatalf(runtimeErr(&r.env, "The TimestampPath parameter does not reference an input value: "+p.String()))
+		}
+		s, _ := v.(string)
+		ts, ok := parseTimestamp(s)
+		if !ok {
+			return 0, t.fatalf(runtimeErr(&r.env, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: "+
+				p.String()+" == "+stringOf(v)))
+		}
+		secs = ts.Sub(now).Seconds()
+	}
+	if secs > maxWaitSeconds {
+		return 0, t.fatalf(runtimeErr(&r.env, "Wait state delay is too long."))
+	}
+	return secs, nil
 }
 
 // abortEvent records a *StateAborted event when a state is interrupted.

@@ -297,30 +297,9 @@ func (ts *testRun) wait(raw any) {
 		return
 	}
 	ts.res.Inspect.AfterInputPath = textOf(eff)
-	r.env.Input = eff
-	switch {
-	case st.SecondsPath != nil:
-		v, err := r.env.Resolve(st.SecondsPath)
-		if err != nil {
-			ts.fail(t.fatalf(runtimeErr(&r.env, "The SecondsPath parameter does not reference an input value: "+st.SecondsPath.String())))
-			return
-		}
-		if n, ok := v.(int64); !ok || n < 0 {
-			ts.fail(t.fatalf(runtimeErr(&r.env, "The SecondsPath parameter cannot be parsed as a long value: "+st.SecondsPath.String()+" == "+value.String(v))))
-			return
-		}
-	case st.TimestampPath != nil:
-		v, err := r.env.Resolve(st.TimestampPath)
-		if err != nil {
-			ts.fail(t.fatalf(runtimeErr(&r.env, "The TimestampPath parameter does not reference an input value: "+st.TimestampPath.String())))
-			return
-		}
-		s, _ := v.(string)
-		if _, ok := parseTimestamp(s); !ok {
-			ts.fail(t.fatalf(runtimeErr(&r.env, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: "+
-				st.TimestampPath.String()+" == "+stringOf(v))))
-			return
-		}
+	if _, f := t.waitSeconds(r, st, eff); f != nil {
+		ts.fail(f)
+		return
 	}
 	assigned, f := t.assign(r, st.Assign, eff)
 	if f != nil {
