@@ -82,13 +82,8 @@ func (l *loader) choiceState(st *State, o *value.Object, at string) {
 	}
 	cv, _ := o.Get("Choices")
 	cat := loc(at, "Choices")
-	arr, ok := cv.([]any)
+	arr, ok := l.nonEmptyArray(cv, cat)
 	if !ok {
-		l.schema(cat, "Expected value of type [ARRAY]")
-		return
-	}
-	if len(arr) == 0 {
-		l.schema(cat, "Value cannot be empty")
 		return
 	}
 	for i, e := range arr {
@@ -181,13 +176,8 @@ func (l *loader) condition(o *value.Object, at string, top bool) condition {
 		if hasVar {
 			l.schema(at, notSupported("Variable"))
 		}
-		arr, ok := v.([]any)
+		arr, ok := l.nonEmptyArray(v, oat)
 		if !ok {
-			l.schema(oat, "Expected value of type [ARRAY]")
-			return nil
-		}
-		if len(arr) == 0 {
-			l.schema(oat, "Value cannot be empty")
 			return nil
 		}
 		b := &boolCond{or: op == "Or", kids: make([]condition, 0, len(arr))}

@@ -278,15 +278,25 @@ func (l *loader) itemReader(o *value.Object, at string, ql QueryLanguage) *ItemR
 	return r
 }
 
-// stringList reads a non-empty array of strings.
-func (l *loader) stringList(v any, at string) []string {
-	arr, isArr := v.([]any)
-	if !isArr {
+// nonEmptyArray returns v as an array, reporting at at when it is not
+// an array or is empty.
+func (l *loader) nonEmptyArray(v any, at string) ([]any, bool) {
+	arr, ok := v.([]any)
+	if !ok {
 		l.schema(at, "Expected value of type [ARRAY]")
-		return nil
+		return nil, false
 	}
 	if len(arr) == 0 {
 		l.schema(at, "Value cannot be empty")
+		return nil, false
+	}
+	return arr, true
+}
+
+// stringList reads a non-empty array of strings.
+func (l *loader) stringList(v any, at string) []string {
+	arr, isArr := l.nonEmptyArray(v, at)
+	if !isArr {
 		return nil
 	}
 	out := make([]string, 0, len(arr))

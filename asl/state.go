@@ -334,13 +334,8 @@ func (l *loader) parallel(st *State, o *value.Object, at string) {
 	}
 	bv, _ := o.Get("Branches")
 	bat := loc(at, "Branches")
-	arr, ok := bv.([]any)
+	arr, ok := l.nonEmptyArray(bv, bat)
 	if !ok {
-		l.schema(bat, "Expected value of type [ARRAY]")
-		return
-	}
-	if len(arr) == 0 {
-		l.schema(bat, "Value cannot be empty")
 		return
 	}
 	for i, b := range arr {
@@ -518,13 +513,8 @@ func (l *loader) errorEquals(o *value.Object, at string, last bool) []string {
 		return nil
 	}
 	eat := loc(at, "ErrorEquals")
-	arr, isArr := v.([]any)
+	arr, isArr := l.nonEmptyArray(v, eat)
 	if !isArr {
-		l.schema(eat, "Expected value of type [ARRAY]")
-		return nil
-	}
-	if len(arr) == 0 {
-		l.schema(eat, "Value cannot be empty")
 		return nil
 	}
 	out := make([]string, 0, len(arr))
