@@ -20,6 +20,7 @@ func Load(definition []byte, opts Options) (*StateMachine, error) {
 		return nil, &DefinitionError{Diagnostics: r.errors()}
 	}
 	sm.Definition = string(definition)
+	computeReads(sm)
 	return sm, nil
 }
 

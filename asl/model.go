@@ -48,6 +48,9 @@ type StateMachine struct {
 	QueryLanguage  QueryLanguage
 	States         map[string]*State
 	Order          []string // state names in definition order
+	// Reads is what its states (nested ones included) may read besides
+	// their input, computed by Load.
+	Reads Reads
 	// Definition is the raw definition text (top level only).
 	Definition string
 	// hasStartAt is set when StartAt is a string (possibly empty).
@@ -63,6 +66,9 @@ type State struct {
 	QueryLanguage QueryLanguage // effective language of this state
 	Next          string
 	End           bool
+	// Reads is what this state's own fields (not its nested states) may
+	// read besides the input, computed by Load.
+	Reads Reads
 
 	// JSONPath-mode data flow.
 	InputPath      *PathField

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/value"
@@ -27,8 +26,6 @@ type Engine struct {
 	scale      float64
 	maxPayload int
 	maxEvents  int64
-
-	ctxUse sync.Map // *asl.StateMachine -> bool: may a state read $$
 
 	// resuming counts resumed executions whose replay has not settled;
 	// resumeIdle is closed when it drops to zero (WaitResumed).
@@ -117,21 +114,6 @@ func (e *Engine) Start(ctx context.Context, x *Execution, rec Recorder) *Run {
 func (e *Engine) Execute(ctx context.Context, x *Execution, rec Recorder) Result {
 	ex := newExecution(e, ctx, x, rec)
 	return ex.run()
-}
-
-// usesContext reports whether any state of the definition may read the
-// Context object; when none can, the engine does not build it.
-func (e *Engine) usesContext(sm *asl.StateMachine) bool {
-	if sm == nil {
-		return true
-	}
-	if v, ok := e.ctxUse.Load(sm); ok {
-		return v.(bool)
-	}
-	d := sm.Definition
-	use := d == "" || strings.Contains(d, "$$") || strings.Contains(d, `\u0024`) || strings.Contains(d, "waitForTaskToken") || strings.Contains(d, ":activity:")
-	e.ctxUse.Store(sm, use)
-	return use
 }
 
 // ErrShutdown, as the cancellation cause of the context given to Start,

@@ -63,7 +63,9 @@ func newExecution(e *Engine, parent context.Context, x *Execution, rec Recorder)
 	if x.StartTime.IsZero() {
 		x.StartTime = e.clock.Now()
 	}
-	ex.needCtx = e.usesContext(x.Machine)
+	// asl.Load computed whether any state may read $$; TestState (no
+	// machine) builds it always.
+	ex.needCtx = x.Machine == nil || x.Machine.Reads.Context
 	return ex
 }
 
