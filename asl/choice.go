@@ -333,7 +333,7 @@ func (env *Env) lookup(p *jsonpath.Path) (v any, ok bool, err error) {
 	}
 	v, err = p.Get(d)
 	if err != nil {
-		if _, isFault := err.(*fault.Error); isFault {
+		if _, isFault := fault.As(err); isFault {
 			return nil, false, env.withPrefix(err)
 		}
 		return nil, false, nil

@@ -65,7 +65,7 @@ func (e *Env) fail(name, cause string) *fault.Error {
 // withPrefix adds the state prefix to a *fault.Error that lacks it (for
 // example one raised by an intrinsic function); other errors pass through.
 func (e *Env) withPrefix(err error) error {
-	fe, ok := err.(*fault.Error)
+	fe, ok := fault.As(err)
 	if !ok {
 		return err
 	}
@@ -94,7 +94,7 @@ func (e *Env) resolveField(p *jsonpath.Path, field string) (any, error) {
 	}
 	v, err := p.Get(d)
 	if err != nil {
-		if _, isFault := err.(*fault.Error); isFault {
+		if _, isFault := fault.As(err); isFault {
 			return nil, e.withPrefix(err)
 		}
 		return nil, e.notFound(p, field)

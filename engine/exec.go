@@ -215,7 +215,7 @@ func (t *thread) aborted() *failure {
 // toFault converts any error from asl or jsonpath to a runtime fault with
 // the state prefix.
 func toFault(err error, env *asl.Env) *fault.Error {
-	if fe, ok := err.(*fault.Error); ok {
+	if fe, ok := fault.As(err); ok {
 		return fe
 	}
 	return fault.New(fault.Runtime, prefix(env)+err.Error())

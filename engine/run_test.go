@@ -2,11 +2,13 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
 )
 
@@ -153,4 +155,37 @@ func TestParallelFailureAbortsSiblings(t *testing.T) {
 	if !found || types[len(types)-2] != history.ParallelStateFailed {
 		t.Fatalf("events %v", types)
 	}
+}
+
+// wrappingInvoker fails every task with a fault wrapped in context, as an
+// integration that annotates its errors does.
+type wrappingInvoker struct{}
+
+func (wrappingInvoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
+	return nil, fmt.Errorf("invoke %s: %w", t.Resource, fault.New("Custom.Error", "boom"))
+}
+
+func TestWrappedFaultKeepsItsName(t *testing.T) {
+	sm := load(t, `{"StartAt":"T","States":{
+		"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","End":true,
+			"Catch":[{"ErrorEquals":["Custom.Error"],"Next":"Caught"}]},
+		"Caught":{"Type":"Pass","End":true}}}`)
+	e := engine.New(engine.Config{Invoker: wrappingInvoker{}})
+	rec := &keepAll{}
+	res := e.Execute(context.Background(), execution(sm, `{}`), rec)
+	if res.Status != engine.StatusSucceeded || res.Output == nil {
+		t.Fatalf("result %+v: the wrapped fault was not caught by its name", res)
+	}
+	if want := `{"Error":"Custom.Error","Cause":"boom"}`; *res.Output != want {
+		t.Fatalf("output %s, want %s", *res.Output, want)
+	}
+	for _, ev := range rec.events {
+		if ev.Type == history.LambdaFunctionFailed {
+			if d := ev.LambdaFunctionFailedEventDetails; d.Error == nil || *d.Error != "Custom.Error" {
+				t.Fatalf("LambdaFunctionFailed %+v", d)
+			}
+			return
+		}
+	}
+	t.Fatal("no LambdaFunctionFailed event")
 }

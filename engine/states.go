@@ -227,7 +227,7 @@ func (t *thread) resultPath(r *stateRun, pf *asl.PathField, raw, result any) (an
 	}
 	out, err := pf.Path.Set(raw, result)
 	if err != nil {
-		if fe, ok := err.(*fault.Error); ok {
+		if fe, ok := fault.As(err); ok {
 			return nil, t.fail(fe)
 		}
 		return nil, t.fail(fault.New(fault.ResultPathMatchFailure, prefix(&r.env)+err.Error()))

@@ -241,7 +241,7 @@ func taskError(ctx context.Context, err error) *fault.Error {
 	if _, ok := context.Cause(ctx).(taskTimeout); ok {
 		return &fault.Error{Name: fault.Timeout, HasName: true}
 	}
-	if fe, ok := err.(*fault.Error); ok {
+	if fe, ok := fault.As(err); ok {
 		return fe
 	}
 	return fault.New(fault.TaskFailed, err.Error())
@@ -325,7 +325,7 @@ func (t *thread) runTask(st *asl.State, raw any) (string, any, *failure) {
 		if c, ok := t.ex.e.cfg.Invoker.(Checker); ok {
 			if err := c.Check(t.ctx, task); err != nil {
 				msg := err.Error()
-				if fe, ok := err.(*fault.Error); ok {
+				if fe, ok := fault.As(err); ok {
 					msg = fe.Cause
 				}
 				return "", nil, t.fatalf(runtimeErr(&r.env, msg))

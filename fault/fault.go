@@ -4,7 +4,10 @@
 // events and in a catcher's Error Output.
 package fault
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Predefined ASL error names.
 const (
@@ -44,6 +47,16 @@ func New(name, cause string) *Error {
 // Newf returns an error whose cause is formatted.
 func Newf(name, format string, args ...any) *Error {
 	return New(name, fmt.Sprintf(format, args...))
+}
+
+// As finds the first *Error in err's chain (errors.As): an error that
+// wraps a fault keeps the fault's name rather than becoming a generic one.
+func As(err error) (*Error, bool) {
+	var fe *Error
+	if errors.As(err, &fe) {
+		return fe, true
+	}
+	return nil, false
 }
 
 // NameOnly returns an error with a name and no cause.
