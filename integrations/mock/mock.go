@@ -29,6 +29,11 @@
 // each new entry into the state starts again at "0". An attempt past the
 // last key reuses the last response. A mocked .waitForTaskToken task completes
 // with the Return value at once, without waiting for a callback.
+//
+// The Invoker is the engine's outermost invoker, so the optional
+// capabilities the engine looks for on it (engine.Checker, engine.Resumer)
+// must be its own: it implements both, and New takes the Resumer of the
+// unmocked tasks explicitly rather than hoping next is one.
 package mock
 
 import (
@@ -269,8 +274,9 @@ func (c *Config) testCase(machine, name string) (map[string][]answer, error) {
 // mocked responses and sends every other task to the next Invoker. It
 // implements engine.Invoker.
 type Invoker struct {
-	cfg  *Config
-	next engine.Invoker
+	cfg    *Config
+	next   engine.Invoker
+	resume engine.Resumer
 
 	mu    sync.Mutex
 	bound map[string]*binding // by execution ARN
@@ -284,6 +290,7 @@ type binding struct {
 var (
 	_ engine.Invoker = (*Invoker)(nil)
 	_ engine.Checker = (*Invoker)(nil)
+	_ engine.Resumer = (*Invoker)(nil)
 )
 
 // Check implements engine.Checker: a mocked state needs no check; other
@@ -298,26 +305,51 @@ func (m *Invoker) Check(ctx context.Context, t *engine.Task) error {
 	return nil
 }
 
-// mocked reports whether t's execution is bound to a test case that mocks
-// t's state.
-func (m *Invoker) mocked(t *engine.Task) bool {
+// Resume implements engine.Resumer for a task attempt that was open when
+// the process stopped. A mocked state answers from its mocked response, as
+// Invoke would (nothing was sent and no token handed out, so answering
+// again repeats no side effect); any other task is resumed by the Resumer
+// given to New (engine.ErrNotResumable when there is none).
+func (m *Invoker) Resume(ctx context.Context, t *engine.Task) (wait func() (any, error), err error) {
+	if answers, ok := m.answers(t); ok {
+		a := pick(answers, int64(t.RetryCount))
+		return a.outcome, nil
+	}
+	if m.resume == nil {
+		return nil, engine.ErrNotResumable
+	}
+	return m.resume.Resume(ctx, t)
+}
+
+// answers returns the mocked answers of t's state when t's execution is
+// bound to a test case that mocks it.
+func (m *Invoker) answers(t *engine.Task) ([]answer, bool) {
 	m.mu.Lock()
 	b := m.bound[t.ExecutionARN]
 	m.mu.Unlock()
 	if b == nil {
-		return false
+		return nil, false
 	}
-	_, ok := b.states[t.StateName]
+	answers, ok := b.states[t.StateName]
+	return answers, ok
+}
+
+// mocked reports whether t's execution is bound to a test case that mocks
+// t's state.
+func (m *Invoker) mocked(t *engine.Task) bool {
+	_, ok := m.answers(t)
 	return ok
 }
 
 // New returns an Invoker over cfg (nil: no test cases) that runs unmocked
-// tasks with next.
-func New(cfg *Config, next engine.Invoker) *Invoker {
+// tasks with next and resumes them, after a restart, with resume (the
+// token broker; nil: unmocked tasks cannot be resumed and the engine's
+// in-flight rule applies to them).
+func New(cfg *Config, next engine.Invoker, resume engine.Resumer) *Invoker {
 	if cfg == nil {
 		cfg = &Config{}
 	}
-	return &Invoker{cfg: cfg, next: next, bound: map[string]*binding{}}
+	return &Invoker{cfg: cfg, next: next, resume: resume, bound: map[string]*binding{}}
 }
 
 // Bind makes the execution executionARN of the state machine named
@@ -347,23 +379,23 @@ func (m *Invoker) Unbind(executionARN string) {
 // (t.RetryCount: 0 on each entry into the state, then 1, 2, ... on its
 // retries).
 func (m *Invoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
-	m.mu.Lock()
-	b := m.bound[t.ExecutionARN]
-	m.mu.Unlock()
-	if b != nil {
-		if answers, ok := b.states[t.StateName]; ok {
-			a := pick(answers, int64(t.RetryCount))
-			if a.err != nil {
-				e := *a.err
-				return nil, &e
-			}
-			return a.ret, nil
-		}
+	if answers, ok := m.answers(t); ok {
+		return pick(answers, int64(t.RetryCount)).outcome()
 	}
 	if m.next == nil {
 		return nil, fault.New(fault.Runtime, "The resource '"+t.Resource+"' is not supported by this Stepwell server.")
 	}
 	return m.next.Invoke(ctx, t)
+}
+
+// outcome is the task result a answers: its Return value, or a copy of its
+// Throw.
+func (a answer) outcome() (any, error) {
+	if a.err != nil {
+		e := *a.err
+		return nil, &e
+	}
+	return a.ret, nil
 }
 
 // pick returns the answer for attempt n: the entry whose range holds n,

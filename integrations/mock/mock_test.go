@@ -56,7 +56,7 @@ func newInvoker(t *testing.T) (*Invoker, *realInvoker) {
 		t.Fatal(err)
 	}
 	r := &realInvoker{}
-	return New(cfg, r), r
+	return New(cfg, r, nil), r
 }
 
 type outcome struct{ result, err string }
@@ -125,7 +125,7 @@ func TestThrowKeepsName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(cfg, nil)
+	m := New(cfg, nil, nil)
 	if err := m.Bind("x", "M", "T"); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestBindErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(cfg, nil)
+	m := New(cfg, nil, nil)
 	for _, tt := range []struct{ machine, tc, want string }{
 		{"Nope", "T", "no test cases for state machine 'Nope'"},
 		{"M", "Nope", "no test case 'Nope'"},
@@ -196,7 +196,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		m := New(cfg, nil)
+		m := New(cfg, nil, nil)
 		for machine, cases := range cfg.machines {
 			for tc, states := range cases {
 				if m.Bind("x", machine, tc) != nil {
@@ -218,7 +218,7 @@ func (checker) Check(ctx context.Context, t *engine.Task) error {
 
 func TestCheckForwards(t *testing.T) {
 	cfg, _ := Parse([]byte(docExample))
-	m := New(cfg, &checker{})
+	m := New(cfg, &checker{}, nil)
 	if err := m.Bind("x", "LambdaSQSIntegration", "HybridPath"); err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +228,76 @@ func TestCheckForwards(t *testing.T) {
 	if err := m.Check(context.Background(), &engine.Task{ExecutionARN: "x", StateName: "SQSState"}); err == nil || err.Error() != "checked SQSState" {
 		t.Errorf("unmocked state: %v", err)
 	}
-	if err := New(cfg, &realInvoker{}).Check(context.Background(), &engine.Task{}); err != nil {
+	if err := New(cfg, &realInvoker{}, nil).Check(context.Background(), &engine.Task{}); err != nil {
 		t.Errorf("no checker: %v", err)
+	}
+}
+
+// resumer stands for the token broker: it resumes every task with "resumed".
+type resumer struct{ calls int }
+
+func (r *resumer) Resume(ctx context.Context, t *engine.Task) (func() (any, error), error) {
+	r.calls++
+	return func() (any, error) { return "resumed:" + t.StateName, nil }, nil
+}
+
+// TestResume: after a restart a mocked state answers from the mock, an
+// unmocked task (or one of an unbound execution) is resumed by the Resumer
+// given to New, never by next, and without a Resumer it is not resumable.
+func TestResume(t *testing.T) {
+	cfg, err := Parse([]byte(docExample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		resume    bool // New gets a Resumer
+		arn       string
+		state     string
+		want      outcome
+		resumed   int
+		notResume bool
+	}{
+		{name: "mocked", resume: true, arn: "x", state: "LambdaState", want: outcome{result: `{"StatusCode":200,"Payload":{"StatusCode":200,"body":"Hello from Lambda!"}}`}},
+		{name: "mocked without resumer", arn: "x", state: "LambdaState", want: outcome{result: `{"StatusCode":200,"Payload":{"StatusCode":200,"body":"Hello from Lambda!"}}`}},
+		{name: "unmocked", resume: true, arn: "x", state: "SQSState", want: outcome{result: `"resumed:SQSState"`}, resumed: 1},
+		{name: "unbound", resume: true, arn: "other", state: "LambdaState", want: outcome{result: `"resumed:LambdaState"`}, resumed: 1},
+		{name: "unmocked without resumer", arn: "x", state: "SQSState", notResume: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			real, res := &realInvoker{}, &resumer{}
+			var m *Invoker
+			if tt.resume {
+				m = New(cfg, real, res)
+			} else {
+				m = New(cfg, real, nil)
+			}
+			if err := m.Bind("x", "LambdaSQSIntegration", "HybridPath"); err != nil {
+				t.Fatal(err)
+			}
+			wait, err := m.Resume(context.Background(), &engine.Task{ExecutionARN: tt.arn, StateName: tt.state})
+			if tt.notResume {
+				if !errors.Is(err, engine.ErrNotResumable) {
+					t.Fatalf("err %v, want ErrNotResumable", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got outcome
+			if v, err := wait(); err != nil {
+				got.err = err.Error()
+			} else {
+				got.result = value.String(v)
+			}
+			if got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+			if res.calls != tt.resumed || real.calls != 0 {
+				t.Errorf("resumer called %d times (want %d), next %d times (want 0)", res.calls, tt.resumed, real.calls)
+			}
+		})
 	}
 }

@@ -243,7 +243,7 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 	}
 	fence := &fencedStore{Store: st}
 	tasks := tasktoken.New(acts)
-	invoker, testCases := withMocks(mocks, tasks.Wrap(router))
+	invoker, testCases := withMocks(mocks, tasks.Wrap(router), tasks)
 	eng := engine.New(engine.Config{
 		TimeScale: c.TimeScale, Invoker: invoker, Region: c.Region, AccountID: c.AccountID,
 		MaxPayloadBytes: c.MaxPayloadBytes, MaxHistoryEvents: c.MaxHistoryEvents,

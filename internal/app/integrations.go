@@ -54,12 +54,13 @@ func serverIntegrations(c Config, local nested.Service) (router *integrations.Ro
 
 // withMocks returns the engine's invoker and the API's test case binder:
 // with a mock configuration, the mock invoker over inv (the outermost
-// invoker, so that mocked tasks never reach a real integration); without
-// one, inv and nil.
-func withMocks(mocks *mock.Config, inv engine.Invoker) (engine.Invoker, api.TestCaseBinder) {
+// invoker, so that mocked tasks never reach a real integration), which
+// resumes unmocked tasks after a restart with resume; without one, inv and
+// nil.
+func withMocks(mocks *mock.Config, inv engine.Invoker, resume engine.Resumer) (engine.Invoker, api.TestCaseBinder) {
 	if mocks == nil {
 		return inv, nil
 	}
-	m := mock.New(mocks, inv)
+	m := mock.New(mocks, inv, resume)
 	return m, m
 }
