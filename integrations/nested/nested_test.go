@@ -20,6 +20,7 @@ type fakeService struct {
 	stopped []string
 	end     func(req StartRequest) *Execution // nil result: never ends
 	err     error
+	waiting chan struct{} // if set, told when WaitExecution waits for ctx
 }
 
 var start = time.UnixMilli(1688118139478)
@@ -45,6 +46,10 @@ func (f *fakeService) WaitExecution(ctx context.Context, arn string) (*Execution
 		x.StateMachineARN = req.StateMachineARN
 		x.StartDate, x.StopDate = start, start.Add(time.Second)
 		return x, nil
+	}
+	select {
+	case f.waiting <- struct{}{}: // buffered: the first wait is told
+	default:
 	}
 	<-ctx.Done()
 	return nil, ctx.Err()
@@ -169,11 +174,12 @@ func TestServiceError(t *testing.T) {
 }
 
 func TestCancelStopsChild(t *testing.T) {
-	svc := &fakeService{end: func(StartRequest) *Execution { return nil }}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	svc := &fakeService{end: func(StartRequest) *Execution { return nil }, waiting: make(chan struct{}, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() { <-svc.waiting; cancel() }() // the parent stops while the child runs
 	_, err := New(svc).Invoke(ctx, &engine.Task{Resource: "arn:aws:states:::states:startExecution.sync:2", Input: params(`{}`)})
-	if !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v", err)
 	}
 	if len(svc.stopped) != 1 {
@@ -225,9 +231,9 @@ func TestHandles(t *testing.T) {
 }
 
 func TestShutdownLeavesChild(t *testing.T) {
-	svc := &fakeService{end: func(StartRequest) *Execution { return nil }}
+	svc := &fakeService{end: func(StartRequest) *Execution { return nil }, waiting: make(chan struct{}, 1)}
 	ctx, cancel := context.WithCancelCause(context.Background())
-	go func() { time.Sleep(10 * time.Millisecond); cancel(engine.ErrShutdown) }()
+	go func() { <-svc.waiting; cancel(engine.ErrShutdown) }() // the shutdown comes while the child runs
 	_, err := New(svc).Invoke(ctx, &engine.Task{Resource: "arn:aws:states:::states:startExecution.sync", Input: params(`{}`)})
 	if !errors.Is(err, context.Canceled) || len(svc.stopped) != 0 {
 		t.Errorf("err = %v, stopped = %v", err, svc.stopped)
@@ -289,14 +295,15 @@ func TestSyncWithToken(t *testing.T) {
 	}
 
 	// The parent is stopped: the child is stopped too.
-	svc = &fakeService{end: func(StartRequest) *Execution { return nil }}
+	svc = &fakeService{end: func(StartRequest) *Execution { return nil }, waiting: make(chan struct{}, 1)}
 	b = &broker{complete: make(chan any), awaited: make(chan error, 1)}
 	inv = New(svc)
 	inv.Tokens = b
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() { <-svc.waiting; cancel() }()
 	task, _ = newTask()
-	if _, err = inv.Invoke(ctx, task); !errors.Is(err, context.DeadlineExceeded) || len(svc.stopped) != 1 {
+	if _, err = inv.Invoke(ctx, task); !errors.Is(err, context.Canceled) || len(svc.stopped) != 1 {
 		t.Errorf("stopped parent: %v, stopped %v", err, svc.stopped)
 	}
 

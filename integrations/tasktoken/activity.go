@@ -7,6 +7,7 @@ import (
 
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/store"
 )
 
@@ -42,9 +43,12 @@ func (a activityInvoker) Invoke(ctx context.Context, t *engine.Task) (any, error
 			p.queued = true
 		}
 	}
+	queued := p.queued
 	b.mu.Unlock()
 	if w != nil {
 		b.handOver(p, w)
+	} else if queued && b.onQueued != nil {
+		b.onQueued(p.activity)
 	}
 	return b.wait(ctx, p)
 }
@@ -64,10 +68,11 @@ func (b *Broker) handOver(p *pending, w *poller) {
 }
 
 // Poll waits up to wait for a task of the activity and returns its token
-// and input, or empty strings when none came (GetActivityTask). workerName
-// is recorded in ActivityStarted. It returns ErrActivityDoesNotExist for
-// an unknown activity and ErrWorkerLimit when MaxPollers are waiting
-// already.
+// and input, or empty strings when none came (GetActivityTask). The wait,
+// on the broker's Clock, starts when Poll first finds no task queued.
+// workerName is recorded in ActivityStarted. It returns
+// ErrActivityDoesNotExist for an unknown activity and ErrWorkerLimit when
+// MaxPollers are waiting already.
 func (b *Broker) Poll(ctx context.Context, activityARN, workerName string, wait time.Duration) (token, input string, err error) {
 	if _, err := b.Store.GetActivity(ctx, activityARN); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -82,8 +87,12 @@ func (b *Broker) Poll(ctx context.Context, activityARN, workerName string, wait 
 	if limit <= 0 {
 		limit = DefaultMaxPollers
 	}
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
+	var deadline clock.Timer // armed once Poll waits
+	defer func() {
+		if deadline != nil {
+			deadline.Stop()
+		}
+	}()
 	for {
 		b.mu.Lock()
 		q := b.queues[activityARN]
@@ -110,6 +119,11 @@ func (b *Broker) Poll(ctx context.Context, activityARN, workerName string, wait 
 		w := &poller{ch: make(chan *pending, 1), worker: workerName}
 		q.pollers = append(q.pollers, w)
 		b.mu.Unlock()
+		if deadline == nil {
+			// Armed only now, with the poller queued: a test that waits
+			// for the clock's waiters knows the poller is waiting.
+			deadline = b.clock().NewTimer(wait)
+		}
 
 		var p *pending
 		gaveUp := false
@@ -117,7 +131,7 @@ func (b *Broker) Poll(ctx context.Context, activityARN, workerName string, wait 
 		case p = <-w.ch:
 		case <-ctx.Done():
 			gaveUp = true
-		case <-deadline.C:
+		case <-deadline.C():
 			gaveUp = true
 		}
 		if gaveUp {
@@ -147,6 +161,12 @@ func (b *Broker) Poll(ctx context.Context, activityARN, workerName string, wait 
 				b.requeue(p)
 				return "", "", ctx.Err()
 			}
+		}
+		if !gaveUp && p != nil && ctx.Err() != nil {
+			// The caller left as the task came and select chose the
+			// task: as above, give it to someone else.
+			b.requeue(p)
+			return "", "", ctx.Err()
 		}
 		if p != nil && b.start(p, workerName) {
 			return p.token, p.input, nil

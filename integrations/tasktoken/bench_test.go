@@ -11,6 +11,7 @@ import (
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/internal/clock"
 )
 
 // stamp records when ActivityScheduled happened for one execution.
@@ -34,7 +35,7 @@ func (s *stamp) Record(evs []history.Event) error {
 // executions with one activity task each, 100 pollers, and the time from
 // ActivityScheduled to Poll returning the task.
 func BenchmarkBroker(b *testing.B) {
-	f := newFixture(b)
+	f := newFixtureClock(b, clock.Real{}) // latencies are real
 	sm, err := asl.Load([]byte(activityDef("")), asl.Options{})
 	if err != nil {
 		b.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"github.com/stepwell/stepwell/arn"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/value"
 )
@@ -66,10 +67,24 @@ type Broker struct {
 	// running the tasks, whose Config.TokenKey signs them); nil accepts
 	// the tokens of engines without a TokenKey (engine.ValidTaskToken).
 	Tokens TokenValidator
+	// Clock times GetActivityTask's wait (default clock.Real).
+	Clock clock.Clock
+
+	// onQueued, when set (by tests), is called each time a task joins its
+	// activity's queue.
+	onQueued func(activity string)
 
 	mu     sync.Mutex
 	open   map[string]*pending // by token
 	queues map[string]*queue   // by activity ARN
+}
+
+// clock returns the Clock to use.
+func (b *Broker) clock() clock.Clock {
+	if b.Clock == nil {
+		return clock.Real{}
+	}
+	return b.Clock
 }
 
 // TokenValidator tells the task tokens an engine issued.

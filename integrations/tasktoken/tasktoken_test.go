@@ -14,6 +14,7 @@ import (
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/integrations"
 	"github.com/stepwell/stepwell/integrations/tasktoken"
+	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/memory"
 	"github.com/stepwell/stepwell/value"
@@ -68,20 +69,53 @@ type fixture struct {
 	acts   *memory.Activities
 	eng    *engine.Engine
 	echo   *echo
+	clock  *clock.Fake // nil with newFixtureClock(clock.Real{})
 }
 
+// start is the fake clock's time when a test begins.
+var start = time.Date(2025, 1, 1, 10, 0, 0, 0, time.UTC)
+
+// newFixture returns a broker and an engine on one fake clock: time moves
+// only when the test advances it.
 func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	c := clock.NewFake(start)
+	f := newFixtureClock(t, c)
+	f.clock = c
+	return f
+}
+
+func newFixtureClock(t testing.TB, c clock.Clock) *fixture {
 	t.Helper()
 	f := &fixture{acts: memory.NewActivities(), echo: &echo{tokens: make(chan string, 100)}}
 	f.broker = tasktoken.New(f.acts)
+	f.broker.Clock = c
 	router := integrations.NewRouter()
 	router.Handle(func(string) bool { return true }, f.echo)
-	f.eng = engine.New(engine.Config{Invoker: f.broker.Wrap(router), Region: "us-east-1", AccountID: "111111111111"})
-	if err := f.acts.CreateActivity(context.Background(), &store.Activity{ARN: actARN, Name: "work", CreationDate: time.Now()}); err != nil {
+	f.eng = engine.New(engine.Config{Clock: c, Invoker: f.broker.Wrap(router), Region: "us-east-1", AccountID: "111111111111"})
+	if err := f.acts.CreateActivity(context.Background(), &store.Activity{ARN: actARN, Name: "work", CreationDate: c.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	return f
 }
+
+// settle waits until the engine and the broker wait on exactly n timers
+// of the fake clock: they have reached the waits the test expects, and
+// the next Advance fires what they wait for.
+func (f *fixture) settle(t *testing.T, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.clock.BlockUntilContext(ctx, n); err != nil {
+		t.Fatalf("waiting for %d timers (have %d): %v", n, f.clock.Waiters(), err)
+	}
+	if got := f.clock.Waiters(); got != n {
+		t.Fatalf("%d timers armed, want %d", got, n)
+	}
+}
+
+// at returns the fake time d after the test began.
+func at(d time.Duration) time.Time { return start.Add(d) }
 
 func (f *fixture) start(t *testing.T, def, input string) (*engine.Run, *recorder) {
 	t.Helper()
@@ -210,28 +244,43 @@ func TestActivityFailureWithoutErrorIsCaught(t *testing.T) {
 
 func TestActivityHeartbeatTimeout(t *testing.T) {
 	f := newFixture(t)
-	// HeartbeatSeconds 1 (no scaling): the worker beats twice, then stops.
+	// HeartbeatSeconds 1 (no scaling): the worker beats at 0.6s and 1.2s,
+	// then stops; the task times out 1s after the last beat.
 	run, rec := f.start(t, activityDef(`,"HeartbeatSeconds":1`), `{}`)
 	tok, _, err := f.broker.Poll(context.Background(), actARN, "w", 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		time.Sleep(600 * time.Millisecond)
+		// The heartbeat watch waits: until 1s at first, then (woken at
+		// 1s, the time is 1.2s) until 1s after the beat at 0.6s.
+		f.settle(t, 1)
+		f.clock.Advance(600 * time.Millisecond)
+		f.settle(t, 1)
 		if err := f.broker.Heartbeat(tok); err != nil {
 			t.Fatalf("heartbeat: %v", err)
 		}
 	}
-	begin := time.Now()
+	// Last beat at 1.2s; the watch wakes at 1.6s and waits until 2.2s.
+	f.clock.Advance(400 * time.Millisecond)
+	f.settle(t, 1)
+	f.clock.Advance(600*time.Millisecond - time.Nanosecond)
+	select {
+	case <-run.Done():
+		t.Fatalf("timed out before 1s without a beat: %+v", run.Result())
+	default:
+	}
+	f.settle(t, 1)
+	f.clock.Advance(time.Nanosecond)
 	res := wait(t, run)
 	if res.Status != engine.StatusFailed || *res.Error != "States.Timeout" || res.Cause != nil {
 		t.Fatalf("result %+v", res)
 	}
-	if d := time.Since(begin); d < 700*time.Millisecond {
-		t.Fatalf("timed out %v after the last beat", d)
-	}
 	if got := rec.types(); !strings.HasSuffix(got, "ActivityScheduled ActivityStarted ActivityTimedOut ExecutionFailed") {
 		t.Fatalf("history %s", got)
+	}
+	if ts := rec.events[len(rec.events)-2].Timestamp; !ts.Equal(at(2200 * time.Millisecond)) {
+		t.Fatalf("timed out at %v, want 1s after the last beat (%v)", ts, at(2200*time.Millisecond))
 	}
 	if err := f.broker.Succeed(tok, "{}"); !errors.Is(err, tasktoken.ErrTaskTimedOut) {
 		t.Fatalf("late success: %v", err)
@@ -241,6 +290,8 @@ func TestActivityHeartbeatTimeout(t *testing.T) {
 func TestActivityTimeoutBeforeAnyWorker(t *testing.T) {
 	f := newFixture(t)
 	run, rec := f.start(t, activityDef(`,"TimeoutSeconds":1`), `{}`)
+	f.settle(t, 1) // TimeoutSeconds
+	f.clock.Advance(time.Second)
 	res := wait(t, run)
 	if res.Status != engine.StatusFailed || *res.Error != "States.Timeout" {
 		t.Fatalf("result %+v", res)
@@ -249,9 +300,10 @@ func TestActivityTimeoutBeforeAnyWorker(t *testing.T) {
 		t.Fatalf("history %s", got)
 	}
 	// The timed-out task is not handed out.
-	tok, _, err := f.broker.Poll(context.Background(), actARN, "w", 50*time.Millisecond)
-	if err != nil || tok != "" {
-		t.Fatalf("poll after timeout: %q %v", tok, err)
+	p := f.pollAsync(t, context.Background(), "w", 50*time.Millisecond)
+	f.clock.Advance(50 * time.Millisecond)
+	if r := <-p; r.err != nil || r.token != "" {
+		t.Fatalf("poll after timeout: %+v", r)
 	}
 }
 
@@ -273,13 +325,12 @@ func TestDeletedActivity(t *testing.T) {
 
 func TestPollTimesOutEmpty(t *testing.T) {
 	f := newFixture(t)
-	begin := time.Now()
-	tok, input, err := f.broker.Poll(context.Background(), actARN, "w", 100*time.Millisecond)
-	if err != nil || tok != "" || input != "" {
-		t.Fatalf("poll: %q %q %v", tok, input, err)
-	}
-	if d := time.Since(begin); d < 100*time.Millisecond {
-		t.Fatalf("returned after %v", d)
+	p := f.pollAsync(t, context.Background(), "w", 100*time.Millisecond)
+	f.clock.Advance(100*time.Millisecond - time.Nanosecond)
+	f.settle(t, 1) // still waiting
+	f.clock.Advance(time.Nanosecond)
+	if r := <-p; r.err != nil || r.token != "" || r.input != "" {
+		t.Fatalf("poll: %+v", r)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -300,7 +351,7 @@ func TestWorkerLimit(t *testing.T) {
 			_, _, _ = f.broker.Poll(ctx, actARN, "w", 10*time.Second)
 		}()
 	}
-	time.Sleep(200 * time.Millisecond) // the three are waiting
+	f.settle(t, 3) // the three are waiting
 	if _, _, err := f.broker.Poll(context.Background(), actARN, "w", 10*time.Millisecond); !errors.Is(err, tasktoken.ErrWorkerLimit) {
 		t.Fatalf("fourth poller: %v", err)
 	}
@@ -403,6 +454,10 @@ func TestCallbackTimeoutRetryGetsNewToken(t *testing.T) {
 		"Retry":[{"ErrorEquals":["States.Timeout"],"IntervalSeconds":1,"MaxAttempts":1}],"End":true}}}`
 	run, rec := f.start(t, def, `{}`)
 	first := <-f.echo.tokens
+	f.settle(t, 1) // TimeoutSeconds
+	f.clock.Advance(time.Second)
+	f.settle(t, 1) // IntervalSeconds
+	f.clock.Advance(time.Second)
 	second := <-f.echo.tokens
 	if first == second {
 		t.Fatal("the retry reused the token")
@@ -491,19 +546,21 @@ func (g *gatedRecorder) started() []string {
 }
 
 type polled struct {
-	token string
-	err   error
+	token, input string
+	err          error
 }
 
-// pollAsync polls in the background once the broker has had time to queue
-// the poller.
-func pollAsync(ctx context.Context, f *fixture, worker string, wait time.Duration) chan polled {
+// pollAsync polls in the background and returns once the poller waits
+// (it armed its timer); nothing else may arm one meanwhile.
+func (f *fixture) pollAsync(t *testing.T, ctx context.Context, worker string, wait time.Duration) chan polled {
+	t.Helper()
+	n := f.clock.Waiters()
 	c := make(chan polled, 1)
 	go func() {
-		tok, _, err := f.broker.Poll(ctx, actARN, worker, wait)
-		c <- polled{tok, err}
+		tok, input, err := f.broker.Poll(ctx, actARN, worker, wait)
+		c <- polled{tok, input, err}
 	}()
-	time.Sleep(50 * time.Millisecond)
+	f.settle(t, n+1)
 	return c
 }
 
@@ -525,7 +582,7 @@ func (f *fixture) startGated(t *testing.T) (*engine.Run, *gatedRecorder) {
 // only once its ActivityStarted (naming that worker) is recorded.
 func TestHandOverStartsFirst(t *testing.T) {
 	f := newFixture(t)
-	p := pollAsync(context.Background(), f, "w1", 10*time.Second)
+	p := f.pollAsync(t, context.Background(), "w1", 10*time.Second)
 	run, rec := f.startGated(t)
 	<-rec.entered
 	select {
@@ -555,11 +612,12 @@ func TestHandOverStartsFirst(t *testing.T) {
 func TestHandOverWorkerGone(t *testing.T) {
 	f := newFixture(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	p1 := pollAsync(ctx, f, "w1", 10*time.Second)
+	p1 := f.pollAsync(t, ctx, "w1", 10*time.Second)
 	run, rec := f.startGated(t)
 	<-rec.entered
+	// Whether or not the poll sees its end before the task comes, the
+	// task goes back to the queue.
 	cancel()
-	time.Sleep(20 * time.Millisecond)
 	close(rec.release)
 	if r := <-p1; r.token != "" || !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("gone worker's poll: %+v", r)
@@ -597,9 +655,11 @@ func TestStartNotRecorded(t *testing.T) {
 	for _, waiting := range []bool{true, false} {
 		t.Run(fmt.Sprint("waiting=", waiting), func(t *testing.T) {
 			f := newFixture(t)
+			queued := make(chan struct{}, 1)
+			tasktoken.OnQueued(f.broker, func(string) { queued <- struct{}{} })
 			var p chan polled
 			if waiting {
-				p = pollAsync(context.Background(), f, "w1", 300*time.Millisecond)
+				p = f.pollAsync(t, context.Background(), "w1", 300*time.Millisecond)
 			}
 			sm, err := asl.Load([]byte(activityDef("")), asl.Options{})
 			if err != nil {
@@ -609,18 +669,23 @@ func TestStartNotRecorded(t *testing.T) {
 				ARN: "arn:aws:states:us-east-1:111111111111:execution:m:" + t.Name(), Name: "x", Type: "STANDARD",
 				Input: `{}`, Machine: sm,
 			}, &failingRecorder{})
-			if !waiting {
-				time.Sleep(50 * time.Millisecond)
-				p = make(chan polled, 1)
-				tok, _, err := f.broker.Poll(context.Background(), actARN, "w1", 300*time.Millisecond)
-				p <- polled{tok, err}
+			if waiting {
+				// Handed over: the failed start ends the execution.
+				if res := wait(t, run); res.Status == engine.StatusSucceeded {
+					t.Fatalf("result %+v", res)
+				}
+			} else {
+				<-queued
+				// Taken from the queue, not started, then waiting.
+				p = f.pollAsync(t, context.Background(), "w1", 300*time.Millisecond)
 			}
+			f.clock.Advance(300 * time.Millisecond)
 			select {
 			case r := <-p:
 				if r.token != "" {
 					t.Fatalf("worker got a task whose start was not recorded: %+v", r)
 				}
-			case <-time.After(11 * time.Second):
+			case <-time.After(10 * time.Second):
 				t.Fatal("poll did not end")
 			}
 			if res := wait(t, run); res.Status == engine.StatusSucceeded {
