@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,15 +10,17 @@ import (
 
 	"github.com/stepwell/stepwell/api"
 	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/integrations"
 	"github.com/stepwell/stepwell/integrations/tasktoken"
+	"github.com/stepwell/stepwell/internal/app"
 	"github.com/stepwell/stepwell/store/memory"
 )
 
 const actPrefix = "arn:aws:states:us-east-1:111111111111:activity:"
 
-// newActivityServer wires the broker into both the engine and the API, as
-// the app does.
+// newActivityServer wires the broker into both the engine and the
+// executions service, as the app does.
 func newActivityServer(t testing.TB, poll time.Duration) *api.Server {
 	t.Helper()
 	acts := memory.NewActivities()
@@ -28,14 +29,8 @@ func newActivityServer(t testing.TB, poll time.Duration) *api.Server {
 	router.Handle(tasktoken.IsActivity, b.Activities())
 	router.Handle(tasktoken.IsCallback, b.Callback(router))
 	eng := engine.New(engine.Config{Region: "us-east-1", AccountID: "111111111111", Invoker: b.Guard(router)})
-	s := api.New(api.Config{Store: memory.New(memory.Options{}), Engine: eng, Account: "111111111111",
-		Activities: acts, Tasks: b, PollTimeout: poll})
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.Close(ctx)
-	})
-	return s
+	return newAPI(t, executions.Config{Store: memory.New(memory.Options{}), Engine: eng, Tasks: app.BrokerPort(b), PollTimeout: poll},
+		api.Config{Activities: acts})
 }
 
 func wantErr(t *testing.T, s http.Handler, action, body, typ, msg string) {

@@ -1,8 +1,11 @@
 // Package api serves the AWS Step Functions API over the AWS JSON 1.0
 // protocol: POST / with X-Amz-Target "AWSStepFunctions.<Action>" and
 // Content-Type application/x-amz-json-1.0, timestamps as epoch seconds and
-// errors shaped {"__type", "message"} (see errors.go). It translates
-// requests to store and engine calls. SigV4 signatures are not verified.
+// errors shaped {"__type", "message"} (see errors.go). Each operation
+// decodes and validates its request, calls the store (state machines,
+// versions, aliases, activities) or the executions service (starting,
+// stopping, redriving executions, task tokens), and encodes the answer.
+// SigV4 signatures are not verified.
 package api
 
 import (
@@ -16,14 +19,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/stepwell/stepwell/arn"
-	"github.com/stepwell/stepwell/asl"
-	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/history"
-	"github.com/stepwell/stepwell/integrations/tasktoken"
 	"github.com/stepwell/stepwell/store"
 )
 
@@ -33,42 +33,24 @@ const maxRequestBytes = 4 << 20
 
 // Config configures a Server.
 type Config struct {
-	Store  store.Store    // required: state machines and Standard executions
-	Engine *engine.Engine // required
+	// Store keeps the state machines (required).
+	Store store.Store
+	// Executions runs the executions (required): StartExecution,
+	// StopExecution, RedriveExecution, the task token operations, and
+	// the Standard and Express executions the Describe and List
+	// operations read.
+	Executions *executions.Service
 	// Partition, Region and Account build ARNs (defaults aws, us-east-1,
 	// 123456789012).
 	Partition, Region, Account string
-	// Express keeps the Express executions started with StartExecution
-	// (and their histories) for DescribeExecution and GetExecutionHistory:
-	// typically a capped in-memory store. Nil keeps them in Store.
-	Express store.Store
-	// ExpressHistory also records the executions of StartSyncExecution
-	// (their row and history) in Express, for DescribeExecution and
-	// GetExecutionHistory. Off, a synchronous execution keeps no history
-	// and stores nothing (the fastest path).
-	ExpressHistory bool
-	// MaxExpressDuration ends Express executions that run longer (default
-	// 5 minutes, AWS's limit).
-	MaxExpressDuration time.Duration
 	// Versions keeps versions, aliases, tags and Map Runs. Nil uses Store
 	// if it implements store.Versions; otherwise those operations answer
 	// UnsupportedOperation.
 	Versions store.Versions
-	// TestCases binds executions started with a state machine ARN ending
-	// in #<test case> to that mock test case (integrations/mock). Nil: such
-	// ARNs are invalid, as on AWS.
-	TestCases TestCaseBinder
 	// Activities stores activities. Nil uses Store if it implements
 	// store.ActivityStore; otherwise activity operations answer
 	// UnsupportedOperation.
 	Activities store.ActivityStore
-	// Tasks holds the open activity and .waitForTaskToken tasks; the
-	// engine's invoker must route those tasks to the same broker. Nil
-	// makes one over Activities (then only the API side works).
-	Tasks *tasktoken.Broker
-	// PollTimeout is how long GetActivityTask waits for a task (default
-	// 60 s, AWS's long poll).
-	PollTimeout time.Duration
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
 	// Logger receives request failures (default: discard).
@@ -77,40 +59,23 @@ type Config struct {
 
 // Server is the Step Functions API as an http.Handler.
 type Server struct {
-	st       store.Store
-	express  store.Store
-	ver      store.Versions
-	acts     store.ActivityStore
-	tasks    *tasktoken.Broker
-	pollWait time.Duration
-	eng      *engine.Engine
-	scope    arn.Scope
-	now      func() time.Time
-	log      *slog.Logger
-	maxExpr  time.Duration
-	mocks    TestCaseBinder
-	syncHist bool // Config.ExpressHistory
-
-	ctx    context.Context // parent of every execution started
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-
-	mu       sync.Mutex
-	runs     map[string]*engine.Run       // running executions by ARN
-	machines map[string]*asl.StateMachine // compiled definitions by ARN + revision
+	st    store.Store
+	ver   store.Versions
+	acts  store.ActivityStore
+	exec  *executions.Service
+	scope arn.Scope
+	now   func() time.Time
+	log   *slog.Logger
 }
 
-// New returns a Server. Call Close to stop its running executions.
+// New returns a Server.
 func New(cfg Config) *Server {
 	s := &Server{
-		mocks:    cfg.TestCases,
-		st:       cfg.Store,
-		eng:      cfg.Engine,
-		scope:    arn.Scope{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.Account},
-		now:      cfg.Now,
-		log:      cfg.Logger,
-		runs:     make(map[string]*engine.Run),
-		machines: make(map[string]*asl.StateMachine),
+		st:    cfg.Store,
+		exec:  cfg.Executions,
+		scope: arn.Scope{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.Account},
+		now:   cfg.Now,
+		log:   cfg.Logger,
 	}
 	if s.scope.Partition == "" {
 		s.scope.Partition = "aws"
@@ -120,10 +85,6 @@ func New(cfg Config) *Server {
 	}
 	if s.scope.Account == "" {
 		s.scope.Account = "123456789012"
-	}
-	s.maxExpr = cfg.MaxExpressDuration
-	if s.maxExpr <= 0 {
-		s.maxExpr = 5 * time.Minute
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -139,31 +100,7 @@ func New(cfg Config) *Server {
 	if s.acts == nil {
 		s.acts, _ = cfg.Store.(store.ActivityStore)
 	}
-	s.tasks = cfg.Tasks
-	if s.tasks == nil && s.acts != nil {
-		s.tasks = tasktoken.New(s.acts)
-	}
-	s.pollWait = cfg.PollTimeout
-	s.express, s.syncHist = cfg.Express, cfg.ExpressHistory
-	if s.express == nil {
-		s.express = cfg.Store
-	}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
-}
-
-// Close cancels every running execution and waits until their goroutines
-// have finished recording, or ctx is done.
-func (s *Server) Close(ctx context.Context) error {
-	s.cancel()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 type handler func(s *Server, ctx context.Context, body []byte) (any, error)

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/stepwell/stepwell/api"
 	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/store/memory"
 )
 
@@ -30,13 +30,8 @@ func newServer(t testing.TB) *api.Server {
 func newScaledServer(t testing.TB, scale float64) *api.Server {
 	t.Helper()
 	eng := engine.New(engine.Config{Region: "us-east-1", AccountID: "111111111111", TimeScale: scale})
-	s := api.New(api.Config{Store: memory.New(memory.Options{}), Engine: eng, Account: "111111111111",
-		Express: memory.New(memory.Options{MaxClosedExecutions: 100}), MaxExpressDuration: 2 * time.Second})
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.Close(ctx)
-	})
+	s := newAPI(t, executions.Config{Store: memory.New(memory.Options{}), Engine: eng,
+		Express: memory.New(memory.Options{MaxClosedExecutions: 100}), MaxExpressDuration: 2 * time.Second}, api.Config{})
 	return s
 }
 

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/executions"
 )
 
 // Error is an AWS error response: HTTP status, the error's name (the
@@ -108,6 +111,48 @@ func errInvalidInput(msg string) *Error {
 func errValidation(msg string) *Error { return apiErr("ValidationException", "%s", msg) }
 func errResourceNotFound(arn string) *Error {
 	return &Error{Name: "ResourceNotFound", Message: "Resource not found: '" + arn + "'", ResourceName: arn}
+}
+
+// execErr answers the executions service's errors with AWS's; other
+// errors pass through storeErr.
+func execErr(err error) error {
+	var re *executions.RefusedError
+	var de *executions.DefinitionError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &de):
+		return definitionErr(de.Err)
+	case !errors.As(err, &re):
+		return storeErr(err)
+	}
+	switch re.Kind {
+	case executions.ErrExecutionDoesNotExist:
+		return errExecutionDoesNotExist(re.ARN)
+	case executions.ErrExecutionAlreadyExists:
+		return errExecutionAlreadyExists(re.ARN)
+	case executions.ErrNotRedrivable:
+		return errNotRedrivable(re.Message)
+	case executions.ErrRedriveUnsupported:
+		return errRedriveUnsupported()
+	case executions.ErrNoVersions:
+		return errNoVersions()
+	case executions.ErrTestCase:
+		return errValidation(re.Message)
+	case executions.ErrNoTasks:
+		return errNoTasks()
+	}
+	return err
+}
+
+// definitionErr answers a definition that does not load (asl.Load's
+// error) with InvalidDefinition and AWS's message.
+func definitionErr(err error) *Error {
+	var de *asl.DefinitionError
+	if errors.As(err, &de) {
+		return apiErr("InvalidDefinition", "%s", de.Error())
+	}
+	return apiErr("InvalidDefinition", "Invalid State Machine Definition: '%s'", err.Error())
 }
 
 // writeError answers err as an AWS error response.

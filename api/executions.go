@@ -10,6 +10,7 @@ import (
 
 	"github.com/stepwell/stepwell/arn"
 	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
 )
@@ -27,40 +28,6 @@ type startExecutionInput struct {
 type startExecutionOutput struct {
 	ExecutionArn string `json:"executionArn"`
 	StartDate    epoch  `json:"startDate"`
-}
-
-// TestCaseBinder binds executions to the mock test cases of Step Functions
-// Local's mock configuration (integrations/mock.Invoker is one).
-type TestCaseBinder interface {
-	// Bind makes the execution use the test case of the state machine
-	// named machine; it fails when the mock configuration has no such test
-	// case.
-	Bind(executionARN, machine, testCase string) error
-	// Unbind forgets an execution that has ended.
-	Unbind(executionARN string)
-}
-
-// rebindTestCase binds an execution resumed or redriven by this process to
-// the test case it was started with (kept in its metadata). A test case the
-// mock configuration no longer has leaves it unmocked, with a warning.
-func (s *Server) rebindTestCase(x *engine.Execution, meta store.ExecutionMeta) {
-	if meta.TestCase == "" || s.mocks == nil {
-		return
-	}
-	if err := s.mocks.Bind(x.ARN, x.StateMachineName, meta.TestCase); err != nil {
-		s.log.Warn("execution runs without its mocks", "arn", x.ARN, "testCase", meta.TestCase, "err", err)
-	}
-}
-
-// bindTestCase binds a new execution to the test case it was started with.
-func (s *Server) bindTestCase(r *startRequest, executionARN string) error {
-	if r.testCase == "" {
-		return nil
-	}
-	if err := s.mocks.Bind(executionARN, r.sm.Name, r.testCase); err != nil {
-		return errValidation(err.Error())
-	}
-	return nil
 }
 
 // startRequest is a validated StartExecution or StartSyncExecution.
@@ -93,7 +60,7 @@ func (s *Server) checkStart(ctx context.Context, body []byte, sync bool) (*start
 		return nil, nil, err
 	}
 	smARN, testCase := *in.StateMachineArn, ""
-	if s.mocks != nil {
+	if s.exec.Mocked() {
 		if i := strings.IndexByte(smARN, '#'); i >= 0 {
 			smARN, testCase = smARN[:i], smARN[i+1:]
 		}
@@ -134,168 +101,17 @@ func (s *Server) startExecution(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	compiled, err := s.compiled(r.sm)
+	x, err := s.exec.Start(ctx, r.start())
 	if err != nil {
-		return nil, err
+		return nil, execErr(err)
 	}
-	start := s.now()
-	x := &store.Execution{
-		Name: r.name, StateMachineARN: r.sm.ARN, StateMachineName: r.sm.Name, RevisionID: r.sm.RevisionID,
-		Type: r.sm.Type, Status: store.StatusRunning, Input: r.input, TraceHeader: r.trace, StartDate: start,
-	}
-	st := s.st
-	if r.sm.Type == typeExpress {
-		st = s.express
-		x.ARN = s.scope.ExpressARN(r.sm.Name, r.name, newUUID())
-	} else {
-		x.ARN = s.scope.ExecutionARN(r.sm.Name, r.name)
-	}
-	if err := s.bindTestCase(r, x.ARN); err != nil {
-		return nil, err
-	}
-	if err := st.CreateExecution(ctx, x); err != nil {
-		if !errors.Is(err, store.ErrAlreadyExists) {
-			return nil, err
-		}
-		// Idempotent while running with the same input.
-		old, gerr := st.GetExecution(ctx, x.ARN)
-		if gerr == nil && old.Status == store.StatusRunning && old.Input == x.Input && old.StateMachineARN == x.StateMachineARN {
-			return startExecutionOutput{ExecutionArn: old.ARN, StartDate: epoch(old.StartDate)}, nil
-		}
-		return nil, errExecutionAlreadyExists(x.ARN)
-	}
-	// A Standard execution's test case is kept with it so that it keeps its
-	// mocks when resumed after a restart or redriven.
-	testCase := ""
-	if x.Type != typeExpress {
-		testCase = r.testCase
-	}
-	if (r.version != "" || testCase != "") && s.ver != nil {
-		if err := s.ver.PutExecutionMeta(ctx, x.ARN, store.ExecutionMeta{VersionARN: r.version, AliasARN: r.alias, TestCase: testCase}); err != nil {
-			return nil, err
-		}
-	}
-	ex := &engine.Execution{
-		ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
-		RoleARN: r.sm.RoleARN, Type: x.Type, Input: x.Input, StartTime: start, Machine: compiled,
-	}
-	s.launch(st, ex, x.Type == typeExpress, &recExtra{version: r.version, alias: r.alias})
-	return startExecutionOutput{ExecutionArn: x.ARN, StartDate: epoch(start)}, nil
+	return startExecutionOutput{ExecutionArn: x.ARN, StartDate: epoch(x.StartDate)}, nil
 }
 
-// launch starts an execution whose row exists in st and records its history
-// there until it ends.
-func (s *Server) launch(st store.Store, ex *engine.Execution, express bool, extra *recExtra) {
-	if extra != nil {
-		extra.s, extra.executionARN, extra.machine = s, ex.ARN, ex.Machine
-	}
-	rec := &recorder{st: st, arn: ex.ARN, extra: extra}
-	ctx, cancel := s.ctx, context.CancelFunc(func() {})
-	if express {
-		ctx, cancel = context.WithTimeout(ctx, s.maxExpr)
-	}
-	s.wg.Add(1)
-	s.mu.Lock()
-	var run *engine.Run
-	if extra != nil && extra.redrive != nil {
-		run = s.eng.Resume(ctx, ex, extra.redrive.replay, rec) // redrive.go
-	} else {
-		run = s.eng.Start(ctx, ex, rec)
-	}
-	s.runs[ex.ARN] = run
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		defer cancel()
-		<-run.Done()
-		s.mu.Lock()
-		delete(s.runs, ex.ARN)
-		s.mu.Unlock()
-		if s.mocks != nil {
-			s.mocks.Unbind(ex.ARN)
-		}
-		// The recorder closes the execution with its terminal event; if
-		// recording failed, close it from the result.
-		res := run.Result()
-		if !rec.closed {
-			err := st.AppendHistory(context.Background(), ex.ARN, nil, endOf(res))
-			// ErrNotFound: an Express store that keeps no closed
-			// executions (--express-retention 0) may have dropped it.
-			if err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
-				s.log.Error("close execution", "arn", ex.ARN, "err", err)
-			}
-		}
-	}()
-}
-
-func endOf(r engine.Result) *store.End {
-	st := string(r.Status)
-	if st == "" || st == store.StatusRunning {
-		st = store.StatusFailed
-	}
-	stop := r.StopTime
-	if stop.IsZero() {
-		stop = time.Now()
-	}
-	return &store.End{Status: st, StopDate: stop, Output: r.Output, Error: r.Error, Cause: r.Cause}
-}
-
-// recorder appends an execution's history to a store and closes the
-// execution with its terminal event. The engine calls it from one
-// goroutine at a time.
-type recorder struct {
-	st     store.Store
-	arn    string
-	closed bool
-	extra  *recExtra // versions, aliases and Map Runs (mapruns.go); may be nil
-}
-
-func (r *recorder) Record(events []history.Event) error {
-	events = r.extra.before(events)
-	var end *store.End
-	if n := len(events); n > 0 {
-		end = terminal(&events[n-1])
-	}
-	if err := r.st.AppendHistory(context.Background(), r.arn, events, end); err != nil {
-		return err
-	}
-	r.extra.after(events)
-	if end != nil {
-		r.closed = true
-	}
-	return nil
-}
-
-// terminal returns how an execution ends if e is its terminal event.
-func terminal(e *history.Event) *store.End {
-	end := &store.End{StopDate: e.Timestamp}
-	switch e.Type {
-	case history.ExecutionSucceeded:
-		end.Status = store.StatusSucceeded
-		out := "{}"
-		if d := e.ExecutionSucceededEventDetails; d != nil {
-			out = d.Output
-		}
-		end.Output = &out
-	case history.ExecutionFailed:
-		end.Status = store.StatusFailed
-		if d := e.ExecutionFailedEventDetails; d != nil {
-			end.Error, end.Cause = d.Error, d.Cause
-		}
-	case history.ExecutionAborted:
-		end.Status = store.StatusAborted
-		if d := e.ExecutionAbortedEventDetails; d != nil {
-			end.Error, end.Cause = d.Error, d.Cause
-		}
-	case history.ExecutionTimedOut:
-		end.Status = store.StatusTimedOut
-		if d := e.ExecutionTimedOutEventDetails; d != nil {
-			end.Error, end.Cause = d.Error, d.Cause
-		}
-	default:
-		return nil
-	}
-	return end
+// start is what the executions service starts.
+func (r *startRequest) start() executions.StartInput {
+	return executions.StartInput{Machine: r.sm, Name: r.name, Input: r.input, TraceHeader: r.trace,
+		VersionARN: r.version, AliasARN: r.alias, TestCase: r.testCase}
 }
 
 type dataDetails struct {
@@ -332,42 +148,18 @@ func (s *Server) startSyncExecution(ctx context.Context, body []byte) (any, erro
 	if r.sm.Type != typeExpress {
 		return nil, errTypeNotSupported()
 	}
-	compiled, err := s.compiled(r.sm)
+	res, err := s.exec.StartSync(ctx, r.start())
 	if err != nil {
-		return nil, err
+		return nil, execErr(err)
 	}
-	start := s.now()
-	ex := &engine.Execution{
-		ARN: s.scope.ExpressARN(r.sm.Name, r.name, newUUID()), Name: r.name, StateMachineARN: r.sm.ARN,
-		StateMachineName: r.sm.Name, RoleARN: r.sm.RoleARN, Type: typeExpress, Input: r.input, StartTime: start, Machine: compiled,
-	}
-	if err := s.bindTestCase(r, ex.ARN); err != nil {
-		return nil, err
-	}
-	if r.testCase != "" {
-		defer s.mocks.Unbind(ex.ARN)
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.maxExpr)
-	defer cancel()
-	var res engine.Result
-	if s.syncHist {
-		if res, err = s.executeRecorded(ctx, ex, r); err != nil { // express.go
-			return nil, err
-		}
-	} else {
-		res = s.eng.Execute(ctx, ex, nil)
-	}
-	stop := res.StopTime
-	if stop.IsZero() {
-		stop = s.now()
-	}
+	start, stop := res.StartDate, res.StopDate
 	status := string(res.Status)
 	if status == store.StatusAborted {
 		status = store.StatusFailed
 	}
 	ms := stop.Sub(start).Milliseconds()
 	out := startSyncExecutionOutput{
-		ExecutionArn: ex.ARN, StateMachineArn: r.sm.ARN, Name: r.name, StartDate: epoch(start), StopDate: epoch(stop),
+		ExecutionArn: res.ARN, StateMachineArn: r.sm.ARN, Name: r.name, StartDate: epoch(start), StopDate: epoch(stop),
 		Status: status, Error: res.Error, Cause: res.Cause, TraceHeader: r.trace,
 		BillingDetails: &billingDetails{BilledMemoryUsedInMB: 64, BilledDurationInMilliseconds: int64(math.Max(100, float64((ms+99)/100*100)))},
 	}
@@ -412,19 +204,13 @@ func (s *Server) getExecution(ctx context.Context, arnStr string) (*store.Execut
 	if err != nil {
 		return nil, nil, errInvalidArn(err.Error())
 	}
-	st := s.st
 	switch a.Type {
-	case arn.Execution:
-	case arn.Express:
-		st = s.express
+	case arn.Execution, arn.Express:
 	default:
 		return nil, nil, errInvalidArn("Resource type not valid in this context: " + string(a.Type))
 	}
-	x, err := st.GetExecution(ctx, arnStr)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, errExecutionDoesNotExist(arnStr)
-	}
-	return x, st, err
+	x, st, err := s.exec.Get(ctx, arnStr)
+	return x, st, execErr(err)
 }
 
 type stopExecutionInput struct {
@@ -449,65 +235,14 @@ func (s *Server) stopExecution(ctx context.Context, body []byte) (any, error) {
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	x, st, err := s.getExecution(ctx, *in.ExecutionArn)
+	if _, _, err := s.getExecution(ctx, *in.ExecutionArn); err != nil {
+		return nil, err
+	}
+	stop, err := s.exec.Stop(ctx, *in.ExecutionArn, in.Error, in.Cause)
 	if err != nil {
-		return nil, err
-	}
-	if x.Status != store.StatusRunning {
-		return stopExecutionOutput{StopDate: epoch(x.StopDate)}, nil
-	}
-	s.mu.Lock()
-	run := s.runs[x.ARN]
-	s.mu.Unlock()
-	if run != nil {
-		run.Stop(deref(in.Error), deref(in.Cause))
-		select {
-		case <-run.Done():
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(10 * time.Second):
-		}
-	} else {
-		// No run in this process (the server restarted): close it here.
-		if err := s.abortOrphan(ctx, st, x, in.Error, in.Cause); err != nil && !errors.Is(err, store.ErrConflict) {
-			return nil, err
-		}
-	}
-	var stop time.Time
-	// An Express store that keeps no closed executions forgets the
-	// execution as soon as it has stopped: then it stopped now.
-	if x, err = st.GetExecution(ctx, x.ARN); err == nil {
-		stop = x.StopDate
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	if stop.IsZero() {
-		stop = s.now()
+		return nil, execErr(err)
 	}
 	return stopExecutionOutput{StopDate: epoch(stop)}, nil
-}
-
-// abortOrphan closes a running execution that no engine run drives.
-func (s *Server) abortOrphan(ctx context.Context, st store.Store, x *store.Execution, errName, cause *string) error {
-	last, _, err := st.History(ctx, x.ARN, true, store.Page{Limit: 1})
-	if err != nil {
-		return err
-	}
-	var prev int64
-	if len(last) == 1 {
-		prev = last[0].ID
-	}
-	now := s.now()
-	d := &history.ExecutionAbortedEventDetails{}
-	if deref(errName) != "" {
-		d.Error = errName
-	}
-	if deref(cause) != "" {
-		d.Cause = cause
-	}
-	ev := history.Event{Timestamp: now, Type: history.ExecutionAborted, ID: prev + 1, PreviousEventID: prev, ExecutionAbortedEventDetails: d}
-	return st.AppendHistory(ctx, x.ARN, []history.Event{ev},
-		&store.End{Status: store.StatusAborted, StopDate: now, Error: d.Error, Cause: d.Cause})
 }
 
 type describeExecutionOutput struct {

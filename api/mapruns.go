@@ -1,15 +1,14 @@
 package api
 
-// Map Runs: DescribeMapRun, ListMapRuns and UpdateMapRun. Distributed Map
-// states record MapRunStarted with the run's ARN; the execution's recorder
-// (recExtra below) turns the Map events of each line of control into Map
-// Run records in the Versions store.
+// Map Runs: DescribeMapRun, ListMapRuns and UpdateMapRun, read from the
+// Versions store, where the executions service records them.
 //
 // Stepwell runs a Distributed Map's children inside the parent execution,
 // without histories of their own, so the counts of a failed run are
 // derived from the failure: the items needed to exceed the tolerated
 // failure threshold (or one, for another error) are counted failed and the
-// rest aborted. A successful run counts every item succeeded.
+// rest aborted (see package executions). A successful run counts every
+// item succeeded.
 
 import (
 	"context"
@@ -18,194 +17,9 @@ import (
 	"strconv"
 
 	"github.com/stepwell/stepwell/arn"
-	"github.com/stepwell/stepwell/asl"
-	"github.com/stepwell/stepwell/fault"
-	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/store"
 )
-
-// Map Run statuses.
-const (
-	mapRunRunning   = "RUNNING"
-	mapRunSucceeded = "SUCCEEDED"
-	mapRunFailed    = "FAILED"
-	mapRunAborted   = "ABORTED"
-)
-
-// recExtra is what an execution's recorder does beyond appending events:
-// it stamps the version and alias on ExecutionStarted and records Map Runs.
-// The engine calls the recorder from one goroutine at a time.
-type recExtra struct {
-	s            *Server
-	executionARN string
-	machine      *asl.StateMachine
-	version      string
-	alias        string
-	started      bool
-	// per line of control (event Thread): the Map state being entered and
-	// its item count, and the Map Run in progress
-	threads map[string]*mapThread
-	// A redriven execution replays redrive.replay (renumbered 1..K) and
-	// its new events are renumbered to follow the stored history.
-	redrive *redrivePlan
-}
-
-type mapThread struct {
-	state  string
-	length int64
-	run    *store.MapRun
-}
-
-// before returns the events to append: ExecutionStarted gains the
-// version and alias ARNs the execution was started through.
-func (x *recExtra) before(events []history.Event) []history.Event {
-	if x == nil || len(events) == 0 {
-		return events
-	}
-	if x.redrive != nil {
-		return x.redrive.translate(events)
-	}
-	if x.started {
-		return events
-	}
-	x.started = true
-	if events[0].Type != history.ExecutionStarted || (x.version == "" && x.alias == "") {
-		return events
-	}
-	out := append([]history.Event(nil), events...)
-	d := history.ExecutionStartedEventDetails{}
-	if old := out[0].ExecutionStartedEventDetails; old != nil {
-		d = *old
-	}
-	d.StateMachineVersionArn, d.StateMachineAliasArn = x.version, x.alias
-	out[0].ExecutionStartedEventDetails = &d
-	return out
-}
-
-// after records the Map Runs that appended events start or end.
-func (x *recExtra) after(events []history.Event) {
-	if x == nil || x.s.ver == nil {
-		return
-	}
-	for i := range events {
-		e := &events[i]
-		switch e.Type {
-		case history.MapStateEntered:
-			if d := e.StateEnteredEventDetails; d != nil {
-				x.thread(e.Thread).state = d.Name
-			}
-		case history.MapStateStarted:
-			if d := e.MapStateStartedEventDetails; d != nil {
-				x.thread(e.Thread).length = d.Length
-			}
-		case history.MapRunStarted:
-			if d := e.MapRunStartedEventDetails; d != nil {
-				x.startRun(e, d.MapRunArn)
-			}
-		case history.MapRunSucceeded, history.MapRunFailed, history.MapRunAborted:
-			x.endRun(e)
-		}
-	}
-}
-
-func (x *recExtra) thread(name string) *mapThread {
-	if x.threads == nil {
-		x.threads = make(map[string]*mapThread)
-	}
-	t := x.threads[name]
-	if t == nil {
-		t = &mapThread{}
-		x.threads[name] = t
-	}
-	return t
-}
-
-func (x *recExtra) startRun(e *history.Event, runArn string) {
-	t := x.thread(e.Thread)
-	r := &store.MapRun{
-		ARN: runArn, ExecutionARN: x.executionARN, Status: mapRunRunning, StartDate: e.Timestamp,
-	}
-	if a, err := arn.Parse(runArn); err == nil {
-		m := a.Machine()
-		r.StateMachineARN = m.String() + "/" + a.Label
-	}
-	if st := findState(x.machine, t.state); st != nil {
-		r.MaxConcurrency = st.MaxConcurrency
-		if st.ToleratedFailurePercentage != nil {
-			r.ToleratedFailurePercentage = *st.ToleratedFailurePercentage
-		}
-		if st.ToleratedFailureCount != nil {
-			r.ToleratedFailureCount = *st.ToleratedFailureCount
-		}
-	}
-	n := t.length
-	r.ItemCounts = store.MapRunCounts{Running: n, Total: n}
-	r.ExecutionCounts = r.ItemCounts
-	t.run = r
-	x.put(r)
-}
-
-func (x *recExtra) endRun(e *history.Event) {
-	t := x.thread(e.Thread)
-	r := t.run
-	if r == nil {
-		return
-	}
-	t.run = nil
-	r.StopDate = e.Timestamp
-	n := r.ItemCounts.Total
-	c := store.MapRunCounts{Total: n}
-	switch e.Type {
-	case history.MapRunSucceeded:
-		r.Status = mapRunSucceeded
-		c.Succeeded, c.ResultsWritten = n, n
-	case history.MapRunAborted:
-		r.Status = mapRunAborted
-		c.Aborted = n
-	default:
-		r.Status = mapRunFailed
-		failed := int64(1)
-		if d := e.MapRunFailedEventDetails; d != nil && d.Error != nil && *d.Error == fault.ExceedToleratedFailureThreshold {
-			failed = r.ToleratedFailureCount + 1
-			if p := r.ToleratedFailurePercentage; p > 0 {
-				failed = max(failed, int64(math.Floor(p*float64(n)/100))+1)
-			}
-		}
-		failed = min(failed, n)
-		c.Failed, c.Aborted, c.ResultsWritten = failed, n-failed, failed
-		c.FailuresNotRedrivable, c.PendingRedrive = 0, 0
-	}
-	r.ItemCounts, r.ExecutionCounts = c, c
-	x.put(r)
-}
-
-func (x *recExtra) put(r *store.MapRun) {
-	if err := x.s.ver.PutMapRun(context.Background(), r); err != nil {
-		x.s.log.Error("record map run", "arn", r.ARN, "err", err)
-	}
-}
-
-// findState finds a state by name anywhere in a machine (state names are
-// unique across a whole definition).
-func findState(sm *asl.StateMachine, name string) *asl.State {
-	if sm == nil || name == "" {
-		return nil
-	}
-	if st := sm.States[name]; st != nil {
-		return st
-	}
-	for _, st := range sm.States {
-		for _, b := range st.Branches {
-			if f := findState(b, name); f != nil {
-				return f
-			}
-		}
-		if f := findState(st.ItemProcessor, name); f != nil {
-			return f
-		}
-	}
-	return nil
-}
 
 // mapRunARN parses a mapRunArn argument.
 func mapRunARN(s string) error {
@@ -372,7 +186,7 @@ func (s *Server) updateMapRun(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.Status != mapRunRunning {
+	if r.Status != executions.MapRunRunning {
 		return nil, &Error{Name: "ValidationException", Message: "Map Run '" + r.ARN + "' is " + r.Status + " and cannot be updated",
 			Reason: "CANNOT_UPDATE_COMPLETED_MAP_RUN"}
 	}

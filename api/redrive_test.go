@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/stepwell/stepwell/api"
+	"github.com/stepwell/stepwell/arn"
 	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
@@ -35,11 +37,7 @@ func (f *flaky) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 
 func TestRedrive_ParallelRerunsOnlyTheFailedBranch(t *testing.T) {
 	inv := &flaky{calls: map[string]int{}}
-	s := api.New(api.Config{
-		Store: memory.New(memory.Options{}), Engine: engine.New(engine.Config{Invoker: inv, TimeScale: 0.01}),
-		Versions: memory.NewVersions(), Account: "111111111111",
-	})
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	s := newAPI(t, executions.Config{Store: memory.New(memory.Options{}), Engine: engine.New(engine.Config{Invoker: inv, TimeScale: 0.01}), Versions: memory.NewVersions()}, api.Config{})
 	// The failing branch first waits (0.3 s scaled) so that Good has
 	// finished when the failure cancels the Parallel: a branch cancelled
 	// mid-task is unsuccessful and a redrive would rightly run it again.
@@ -89,11 +87,7 @@ func TestRedrive_ParallelRerunsOnlyTheFailedBranch(t *testing.T) {
 
 func TestRedrive_MapRerunsOnlyTheFailedIteration(t *testing.T) {
 	inv := &flaky{calls: map[string]int{}, failOn: 2}
-	s := api.New(api.Config{
-		Store: memory.New(memory.Options{}), Engine: engine.New(engine.Config{Invoker: inv}),
-		Versions: memory.NewVersions(), Account: "111111111111",
-	})
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	s := newAPI(t, executions.Config{Store: memory.New(memory.Options{}), Engine: engine.New(engine.Config{Invoker: inv}), Versions: memory.NewVersions()}, api.Config{})
 	def := `{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":1,"ItemProcessor":{"StartAt":"ItemFlaky",
 "States":{"ItemFlaky":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}},"End":true}}}`
 	sm := create(t, s, "map", def, "")
@@ -119,8 +113,10 @@ func TestResume_AfterRestartAndMidRedrive(t *testing.T) {
 	ctx := context.Background()
 	st := memory.New(memory.Options{})
 	inv := &flaky{calls: map[string]int{}}
-	s := api.New(api.Config{Store: st, Engine: engine.New(engine.Config{Invoker: inv}), Versions: memory.NewVersions(), Account: "111111111111"})
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	svc := executions.New(executions.Config{Store: st, Engine: engine.New(engine.Config{Invoker: inv}), Versions: memory.NewVersions(),
+		Scope: arn.Scope{Account: "111111111111"}})
+	t.Cleanup(func() { _ = svc.Close(context.Background()) })
+	s := api.New(api.Config{Store: st, Executions: svc, Account: "111111111111"})
 	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Work"},"Work":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`
 	sm := create(t, s, "resume", def, "")
 	smName := sm[strings.LastIndexByte(sm, ':')+1:]
@@ -167,7 +163,7 @@ func TestResume_AfterRestartAndMidRedrive(t *testing.T) {
 			if err := st.AppendHistory(ctx, xarn, evs, nil); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.Resume(ctx, x, evs); err != nil {
+			if err := svc.Resume(ctx, x, evs); err != nil {
 				t.Fatal(err)
 			}
 			if d := waitDone(t, s, xarn); d["status"] != "SUCCEEDED" {
@@ -201,11 +197,7 @@ func TestResume_AfterRestartAndMidRedrive(t *testing.T) {
 // AWS.
 func TestRedrive_ContextObject(t *testing.T) {
 	inv := &flaky{calls: map[string]int{}}
-	s := api.New(api.Config{
-		Store: memory.New(memory.Options{}), Engine: engine.New(engine.Config{Invoker: inv}),
-		Versions: memory.NewVersions(), Account: "111111111111",
-	})
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	s := newAPI(t, executions.Config{Store: memory.New(memory.Options{}), Engine: engine.New(engine.Config{Invoker: inv}), Versions: memory.NewVersions()}, api.Config{})
 	def := `{"StartAt":"Before","States":{
 "Before":{"Type":"Pass","Parameters":{"exec.$":"$$.Execution"},"ResultPath":"$.before","Next":"TaskFlaky"},
 "TaskFlaky":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","ResultPath":null,"Next":"After"},

@@ -133,11 +133,7 @@ func arnLike(s string) bool {
 func loadDefinition(def, typ string) (*asl.StateMachine, error) {
 	sm, err := asl.Load([]byte(def), asl.Options{Express: typ == typeExpress})
 	if err != nil {
-		var de *asl.DefinitionError
-		if errors.As(err, &de) {
-			return nil, apiErr("InvalidDefinition", "%s", de.Error())
-		}
-		return nil, apiErr("InvalidDefinition", "Invalid State Machine Definition: '%s'", err.Error())
+		return nil, definitionErr(err)
 	}
 	return sm, nil
 }
@@ -154,40 +150,6 @@ func machineARN(s string) (arn.ARN, error) {
 		return a, errInvalidArn("Resource type not valid in this context: " + string(a.Type))
 	}
 	return a, nil
-}
-
-func (s *Server) cacheMachine(arnStr, rev string, sm *asl.StateMachine) {
-	s.mu.Lock()
-	s.machines[arnStr+"\x00"+rev] = sm
-	s.mu.Unlock()
-}
-
-// compiled returns the compiled definition of a stored machine revision.
-func (s *Server) compiled(sm *store.StateMachine) (*asl.StateMachine, error) {
-	key := sm.ARN + "\x00" + sm.RevisionID
-	s.mu.Lock()
-	m := s.machines[key]
-	s.mu.Unlock()
-	if m != nil {
-		return m, nil
-	}
-	m, err := loadDefinition(sm.Definition, sm.Type)
-	if err != nil {
-		return nil, err
-	}
-	s.cacheMachine(sm.ARN, sm.RevisionID, m)
-	return m, nil
-}
-
-func (s *Server) forgetMachine(arnStr string) {
-	prefix := arnStr + "\x00"
-	s.mu.Lock()
-	for k := range s.machines {
-		if len(k) > len(prefix) && k[:len(prefix)] == prefix {
-			delete(s.machines, k)
-		}
-	}
-	s.mu.Unlock()
 }
 
 type createStateMachineInput struct {
@@ -303,7 +265,7 @@ func (s *Server) createStateMachine(ctx context.Context, body []byte) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	s.cacheMachine(smArn, sm.RevisionID, compiled)
+	s.exec.Cache(smArn, sm.RevisionID, compiled)
 	out := createStateMachineOutput{StateMachineArn: smArn, CreationDate: epoch(sm.CreationDate)}
 	if err := s.initTags(ctx, smArn, in.Tags); err != nil {
 		return nil, err
@@ -498,7 +460,7 @@ func (s *Server) updateStateMachine(ctx context.Context, body []byte) (any, erro
 		return nil, err
 	}
 	if compiled != nil {
-		s.cacheMachine(sm.ARN, rev.RevisionID, compiled)
+		s.exec.Cache(sm.ARN, rev.RevisionID, compiled)
 	}
 	out := updateStateMachineOutput{UpdateDate: epoch(rev.UpdateDate), RevisionID: rev.RevisionID}
 	if publish {
@@ -541,7 +503,7 @@ func (s *Server) deleteStateMachine(ctx context.Context, body []byte) (any, erro
 	if err := s.st.DeleteStateMachine(ctx, a.String()); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	s.forgetMachine(a.String())
+	s.exec.Forget(a.String())
 	if err := s.dropMachineExtras(ctx, a.String()); err != nil {
 		return nil, err
 	}

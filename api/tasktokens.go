@@ -1,37 +1,36 @@
 package api
 
 // GetActivityTask, SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat,
-// served by the task broker (integrations/tasktoken).
+// served by the executions service's task broker.
 
 import (
 	"context"
 	"errors"
 
-	"github.com/stepwell/stepwell/integrations/tasktoken"
+	"github.com/stepwell/stepwell/executions"
 )
 
-// taskErr maps the broker's errors to AWS's.
+// taskErr maps the task broker's errors to AWS's.
 func taskErr(err error, activity string) error {
 	switch {
-	case errors.Is(err, tasktoken.ErrInvalidToken):
+	case errors.Is(err, executions.ErrNoTasks):
+		return errNoTasks()
+	case errors.Is(err, executions.ErrInvalidToken):
 		return errInvalidToken()
-	case errors.Is(err, tasktoken.ErrTaskTimedOut):
+	case errors.Is(err, executions.ErrTaskTimedOut):
 		return apiErr("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
-	case errors.Is(err, tasktoken.ErrInvalidOutput):
+	case errors.Is(err, executions.ErrInvalidOutput):
 		return apiErr("InvalidOutput", "Invalid Output: 'The output is not valid JSON'")
-	case errors.Is(err, tasktoken.ErrActivityDoesNotExist):
+	case errors.Is(err, executions.ErrActivityDoesNotExist):
 		return errActivityDoesNotExist(activity)
-	case errors.Is(err, tasktoken.ErrWorkerLimit):
+	case errors.Is(err, executions.ErrWorkerLimit):
 		return apiErr("ActivityWorkerLimitExceeded", "Activity Worker Limit Exceeded: '%s'", activity)
 	}
 	return err
 }
 
-func (s *Server) broker() (*tasktoken.Broker, error) {
-	if s.tasks == nil {
-		return nil, apiErr("UnsupportedOperation", "Activities and task tokens are not supported by this server's configuration")
-	}
-	return s.tasks, nil
+func errNoTasks() *Error {
+	return apiErr("UnsupportedOperation", "Activities and task tokens are not supported by this server's configuration")
 }
 
 type getActivityTaskInput struct {
@@ -45,9 +44,8 @@ type getActivityTaskOutput struct {
 }
 
 func (s *Server) getActivityTask(ctx context.Context, body []byte) (any, error) {
-	b, err := s.broker()
-	if err != nil {
-		return nil, err
+	if !s.exec.HasTasks() {
+		return nil, errNoTasks()
 	}
 	var in getActivityTaskInput
 	if err := decode(body, &in); err != nil {
@@ -62,7 +60,7 @@ func (s *Server) getActivityTask(ctx context.Context, body []byte) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	tok, input, err := b.Poll(ctx, a, deref(in.WorkerName), s.pollWait)
+	tok, input, err := s.exec.PollActivity(ctx, a, deref(in.WorkerName))
 	if err != nil {
 		if ctx.Err() != nil {
 			return getActivityTaskOutput{}, nil // the caller has gone
@@ -83,14 +81,13 @@ type sendTaskInput struct {
 	Cause     *string `json:"cause"`
 }
 
-func (s *Server) decodeSendTask(body []byte, success, failure bool) (*tasktoken.Broker, *sendTaskInput, error) {
-	b, err := s.broker()
-	if err != nil {
-		return nil, nil, err
+func (s *Server) decodeSendTask(body []byte, success, failure bool) (*sendTaskInput, error) {
+	if !s.exec.HasTasks() {
+		return nil, errNoTasks()
 	}
 	var in sendTaskInput
 	if err := decode(body, &in); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var c checker
 	c.str("taskToken", in.TaskToken, true, 1, 2048, false)
@@ -102,42 +99,42 @@ func (s *Server) decodeSendTask(body []byte, success, failure bool) (*tasktoken.
 		c.str("cause", in.Cause, false, 0, 32768, true)
 	}
 	if err := c.err(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return b, &in, nil
+	return &in, nil
 }
 
 func (s *Server) sendTaskSuccess(ctx context.Context, body []byte) (any, error) {
-	b, in, err := s.decodeSendTask(body, true, false)
+	in, err := s.decodeSendTask(body, true, false)
 	if err != nil {
 		return nil, err
 	}
 	if len(*in.Output) > maxInputBytes {
 		return nil, apiErr("InvalidOutput", "Invalid Output: 'The output exceeds the maximum size of 262144 bytes'")
 	}
-	if err := b.Succeed(*in.TaskToken, *in.Output); err != nil {
+	if err := s.exec.SendTaskSuccess(*in.TaskToken, *in.Output); err != nil {
 		return nil, taskErr(err, "")
 	}
 	return struct{}{}, nil
 }
 
 func (s *Server) sendTaskFailure(ctx context.Context, body []byte) (any, error) {
-	b, in, err := s.decodeSendTask(body, false, true)
+	in, err := s.decodeSendTask(body, false, true)
 	if err != nil {
 		return nil, err
 	}
-	if err := b.Fail(*in.TaskToken, in.Error, in.Cause); err != nil {
+	if err := s.exec.SendTaskFailure(*in.TaskToken, in.Error, in.Cause); err != nil {
 		return nil, taskErr(err, "")
 	}
 	return struct{}{}, nil
 }
 
 func (s *Server) sendTaskHeartbeat(ctx context.Context, body []byte) (any, error) {
-	b, in, err := s.decodeSendTask(body, false, false)
+	in, err := s.decodeSendTask(body, false, false)
 	if err != nil {
 		return nil, err
 	}
-	if err := b.Heartbeat(*in.TaskToken); err != nil {
+	if err := s.exec.SendTaskHeartbeat(*in.TaskToken); err != nil {
 		return nil, taskErr(err, "")
 	}
 	return struct{}{}, nil

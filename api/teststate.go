@@ -330,7 +330,7 @@ func (s *Server) testState(ctx context.Context, body []byte) (any, error) {
 	if sc.RetrierRetryCount != nil {
 		ti.RetrierRetryCount = *sc.RetrierRetryCount
 	}
-	res := s.eng.TestState(ctx, ti)
+	res := s.exec.TestState(ctx, ti)
 	if res.Invalid != "" {
 		return nil, errValidation(res.Invalid)
 	}
@@ -475,4 +475,26 @@ func testMock(in testStateInput, st *asl.State) (*engine.TestMock, error) {
 		}
 	}
 	return &engine.TestMock{Result: v}, nil
+}
+
+// findState finds a state by name anywhere in a machine (state names are
+// unique across a whole definition).
+func findState(sm *asl.StateMachine, name string) *asl.State {
+	if sm == nil || name == "" {
+		return nil
+	}
+	if st := sm.States[name]; st != nil {
+		return st
+	}
+	for _, st := range sm.States {
+		for _, b := range st.Branches {
+			if f := findState(b, name); f != nil {
+				return f
+			}
+		}
+		if f := findState(st.ItemProcessor, name); f != nil {
+			return f
+		}
+	}
+	return nil
 }

@@ -23,9 +23,13 @@ import (
 // needs it answers when the server was configured without one.
 func (s *Server) versions() (store.Versions, error) {
 	if s.ver == nil {
-		return nil, apiErr("UnsupportedOperation", "Stepwell's configured store does not keep versions, aliases, tags or Map Runs")
+		return nil, errNoVersions()
 	}
 	return s.ver, nil
+}
+
+func errNoVersions() *Error {
+	return apiErr("UnsupportedOperation", "Stepwell's configured store does not keep versions, aliases, tags or Map Runs")
 }
 
 // publish publishes the current revision of sm (idempotent per revision).

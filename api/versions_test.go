@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,16 +8,14 @@ import (
 
 	"github.com/stepwell/stepwell/api"
 	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/store/memory"
 )
 
 func newVersionsServer(t testing.TB) *api.Server {
 	t.Helper()
-	s := api.New(api.Config{
-		Store: memory.New(memory.Options{}), Engine: engine.New(engine.Config{TimeScale: 1e-9}),
-		Versions: memory.NewVersions(), Account: "111111111111",
-	})
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	s := newAPI(t, executions.Config{Store: memory.New(memory.Options{}), Engine: engine.New(engine.Config{TimeScale: 1e-9}),
+		Versions: memory.NewVersions()}, api.Config{})
 	return s
 }
 

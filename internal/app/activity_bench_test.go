@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -14,10 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepwell/stepwell/api"
-	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/history"
-	"github.com/stepwell/stepwell/integrations/tasktoken"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/sqlite"
 )
@@ -61,16 +57,22 @@ func (s *scheduleStore) AppendHistory(ctx context.Context, arn string, events []
 func BenchmarkActivityLatency(b *testing.B) {
 	const rate, pollers = 1000, 100
 	n := max(b.N, 1000)
-	db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), sqlite.DefaultFile))
+	c := DefaultConfig()
+	c.DataDir = b.TempDir()
+	var st *scheduleStore
+	p, err := wire(context.Background(), c, nil, wiring{open: func(ctx context.Context, c Config) (*backend, error) {
+		bk, err := openStore(ctx, c)
+		if err == nil {
+			st = &scheduleStore{Store: bk.store, sched: make(map[string]time.Time)}
+			bk.store = st
+		}
+		return bk, err
+	}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
-	st := &scheduleStore{Store: db, sched: make(map[string]time.Time)}
-	broker := tasktoken.New(db)
-	srv := api.New(api.Config{Store: st, Activities: db, Tasks: broker,
-		Engine: engine.New(engine.Config{Invoker: broker.Wrap(Invoker(DefaultConfig()))})})
-	defer srv.Close(context.Background())
+	defer p.Close(context.Background())
+	db, srv := st.Store.(*sqlite.Store), p.API
 	var act struct{ ActivityArn string }
 	if err := apiCall(srv, "CreateActivity", map[string]string{"name": "bench"}, &act); err != nil {
 		b.Fatal(err)

@@ -22,7 +22,6 @@ import (
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
-	"github.com/stepwell/stepwell/integrations/tasktoken"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/memory"
 )
@@ -213,58 +212,24 @@ type Server struct {
 	// Recovered is how many running executions were resumed at start.
 	Recovered int
 
-	fence    *fencedStore
+	parts    *Parts
 	stopJobs context.CancelFunc
 	jobs     sync.WaitGroup
 }
 
-// New opens the configured store, builds the server and resumes the
+// New opens the configured store, wires the server (Wire) and resumes the
 // executions that were running when the store was last used. Close it
 // when done.
 func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	// Nested executions call the server's own API (local.srv, set below).
-	local := &localAPI{}
-	router, mocks, err := serverIntegrations(c, local)
+	p, err := Wire(ctx, c, logger)
 	if err != nil {
 		return nil, err
 	}
-	b, err := openStore(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	st, info, acts := b.store, b.info, b.activities
-	key, err := b.tokenKey(ctx)
-	if err != nil {
-		_ = st.Close()
-		return nil, err
-	}
-	fence := &fencedStore{Store: st}
-	tasks := tasktoken.New(acts)
-	invoker, testCases := withMocks(mocks, tasks.Wrap(router), tasks)
-	eng := engine.New(engine.Config{
-		TimeScale: c.TimeScale, Invoker: invoker, Region: c.Region, AccountID: c.AccountID,
-		MaxPayloadBytes: c.MaxPayloadBytes, MaxHistoryEvents: c.MaxHistoryEvents,
-		TokenKey: key, // tokens stay valid across restarts (durable stores)
-	})
-	tasks.Tokens = eng
-	srv := api.New(api.Config{
-		Store: apiStore(fence), Engine: eng, Region: c.Region, Account: c.AccountID, Logger: logger,
-		// Express executions live in memory only, the closed ones
-		// bounded; synchronous ones only with ExpressHistory.
-		Express: expressStore(c.ExpressRetention), ExpressHistory: c.ExpressHistory,
-		// Versions, aliases, tags and Map Runs: with the executions.
-		Versions: fencedVersions{Versions: b.versions, fence: fence},
-		// Activities and the open activity and callback tasks.
-		Activities: acts, Tasks: tasks,
-		// Executions started with "#TestCase" use the mock configuration.
-		TestCases: testCases,
-	})
-	local.srv, local.tokens = srv, tasks
-	s := &Server{API: srv, Store: st, StoreInfo: info, fence: fence}
-	if s.Recovered, err = recoverAll(ctx, st, srv); err != nil {
+	s := &Server{API: p.API, Store: p.Store, StoreInfo: p.StoreInfo, parts: p}
+	if s.Recovered, err = p.Executions.ResumeRunning(ctx); err != nil {
 		_ = s.Close(context.Background())
 		return nil, fmt.Errorf("recover running executions: %w", err)
 	}
@@ -272,7 +237,7 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 	// they had handed out: a SendTaskSuccess right after the start must
 	// find its task.
 	wctx, wcancel := context.WithTimeout(ctx, resumeSettleTimeout)
-	if err := eng.WaitResumed(wctx); err != nil {
+	if err := p.Engine.WaitResumed(wctx); err != nil {
 		logger.Warn("resumed executions still replaying their histories", "err", err)
 	}
 	wcancel()
@@ -282,9 +247,10 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 		s.jobs.Add(1)
 		go func() {
 			defer s.jobs.Done()
-			retain(jctx, st, c.Retention, logger)
+			retain(jctx, p.Store, c.Retention, logger)
 		}()
 	}
+	srv := p.API
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -307,16 +273,12 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 // next start, exactly as after a crash), running executions are
 // cancelled, and the store is closed.
 func (s *Server) Close(ctx context.Context) error {
-	s.fence.shutdown()
-	err := s.API.Close(ctx)
+	s.parts.fence.shutdown()
 	if s.stopJobs != nil {
 		s.stopJobs()
 	}
 	s.jobs.Wait()
-	if cerr := s.Store.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return s.parts.Close(ctx)
 }
 
 // Run serves until ctx is done, then shuts down gracefully. It prints the

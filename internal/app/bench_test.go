@@ -16,11 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepwell/stepwell/api"
-	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
-	"github.com/stepwell/stepwell/store/memory"
 	"github.com/stepwell/stepwell/store/sqlite"
 )
 
@@ -205,43 +202,57 @@ func BenchmarkDurableThroughput(b *testing.B) {
 	dir := b.TempDir()
 	fsyncs := fsyncRate(b, dir, time.Second)
 
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, sqlite.DefaultFile))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
 	def := passDefinition(states)
 	role := "arn:aws:iam::123456789012:role/bench"
-	// server builds an API server over main (state machines, Standard
-	// executions) with a benchStore of its own for Express executions,
-	// and creates the machines; it returns their ARNs.
-	server := func(main *benchStore) (srv *api.Server, express *benchStore, std, expr string) {
-		express = newBenchStore(memory.New(memory.Options{MaxClosedExecutions: ExpressRetention}), 0)
-		srv = api.New(api.Config{Store: main, Express: express, Engine: engine.New(engine.Config{})})
+	// server wires a server over the store that c names and an Express
+	// store, each wrapped in a benchStore (main keeping records
+	// latencies), and creates the machines; it returns their ARNs.
+	server := func(c Config, records int) (p *Parts, main, express *benchStore, std, expr string) {
+		p, err := wire(context.Background(), c, nil, wiring{
+			open: func(ctx context.Context, c Config) (*backend, error) {
+				bk, err := openStore(ctx, c)
+				if err == nil {
+					main = newBenchStore(bk.store, records)
+					bk.store = main
+				}
+				return bk, err
+			},
+			express: func(st store.Store) store.Store {
+				express = newBenchStore(st, 0)
+				return express
+			},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
 		var out struct {
 			StateMachineArn string `json:"stateMachineArn"`
 		}
-		if err := apiCall(srv, "CreateStateMachine", map[string]string{"name": "bench", "definition": def, "roleArn": role}, &out); err != nil {
+		if err := apiCall(p.API, "CreateStateMachine", map[string]string{"name": "bench", "definition": def, "roleArn": role}, &out); err != nil {
 			b.Fatal(err)
 		}
 		std = out.StateMachineArn
-		if err := apiCall(srv, "CreateStateMachine", map[string]string{"name": "benchx", "type": "EXPRESS", "definition": def, "roleArn": role}, &out); err != nil {
+		if err := apiCall(p.API, "CreateStateMachine", map[string]string{"name": "benchx", "type": "EXPRESS", "definition": def, "roleArn": role}, &out); err != nil {
 			b.Fatal(err)
 		}
-		return srv, express, std, out.StateMachineArn
+		return p, main, express, std, out.StateMachineArn
 	}
 
 	// Express as before durability: everything in memory.
-	memSrv, memExpress, _, memExpr := server(newBenchStore(memory.New(memory.Options{}), 0))
-	memEl := runMany(b, memSrv, memExpress, memExpr, "m", execs, conc)
-	_ = memSrv.Close(context.Background())
+	mem := DefaultConfig()
+	mem.Store = "memory"
+	memParts, _, memExpress, _, memExpr := server(mem, 0)
+	memEl := runMany(b, memParts.API, memExpress, memExpr, "m", execs, conc)
+	_ = memParts.Close(context.Background())
 
-	durable := newBenchStore(db, execs*(states+3))
-	srv, express, std, expr := server(durable)
-	defer srv.Close(context.Background())
-	exprEl := runMany(b, srv, express, expr, "x", execs, conc)
+	c := DefaultConfig()
+	c.DataDir = dir
+	p, durable, express, std, expr := server(c, execs*(states+3))
+	defer p.Close(context.Background())
+	db := durable.Store.(*sqlite.Store)
+	exprEl := runMany(b, p.API, express, expr, "x", execs, conc)
 	b.ResetTimer()
-	el := runMany(b, srv, durable, std, "s", execs, conc)
+	el := runMany(b, p.API, durable, std, "s", execs, conc)
 	b.StopTimer()
 	stats := db.Stats()
 

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/stepwell/stepwell/api"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/memory"
@@ -216,43 +215,6 @@ func apiStore(fence *fencedStore) store.Store {
 		return fencedReopener{fencedStore: fence, r: r}
 	}
 	return fence
-}
-
-// recoverAll resumes every running Standard execution of the store
-// through the API server, which drives them like the executions it starts
-// (StopExecution, timeouts, Map Runs), and returns how many.
-func recoverAll(ctx context.Context, st store.Store, srv *api.Server) (int, error) {
-	xs, err := st.ListRunning(ctx)
-	if err != nil {
-		return 0, err
-	}
-	for i, x := range xs {
-		recorded, err := fullHistory(ctx, st, x.ARN)
-		if err != nil {
-			return i, fmt.Errorf("history of %s: %w", x.ARN, err)
-		}
-		if err := srv.Resume(ctx, x, recorded); err != nil {
-			return i, fmt.Errorf("resume %s: %w", x.ARN, err)
-		}
-	}
-	return len(xs), nil
-}
-
-// fullHistory reads an execution's whole history.
-func fullHistory(ctx context.Context, st store.Store, arn string) ([]history.Event, error) {
-	var out []history.Event
-	tok := ""
-	for {
-		evs, next, err := st.History(ctx, arn, false, store.Page{Limit: 1000, Token: tok})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, evs...)
-		if next == "" {
-			return out, nil
-		}
-		tok = next
-	}
 }
 
 // retain deletes the closed executions older than retention now and then

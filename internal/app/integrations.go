@@ -1,8 +1,8 @@
 package app
 
 import (
-	"github.com/stepwell/stepwell/api"
 	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/integrations"
 	httptask "github.com/stepwell/stepwell/integrations/http"
 	"github.com/stepwell/stepwell/integrations/lambda"
@@ -52,12 +52,12 @@ func serverIntegrations(c Config, local nested.Service) (router *integrations.Ro
 	return newRouter(c, local, conns), mocks, nil
 }
 
-// withMocks returns the engine's invoker and the API's test case binder:
-// with a mock configuration, the mock invoker over inv (the outermost
+// withMocks returns the engine's invoker and the executions service's test
+// case binder: with a mock configuration, the mock invoker over inv (the outermost
 // invoker, so that mocked tasks never reach a real integration), which
 // resumes unmocked tasks after a restart with resume; without one, inv and
 // nil.
-func withMocks(mocks *mock.Config, inv engine.Invoker, resume engine.Resumer) (engine.Invoker, api.TestCaseBinder) {
+func withMocks(mocks *mock.Config, inv engine.Invoker, resume engine.Resumer) (engine.Invoker, executions.TestCaseBinder) {
 	if mocks == nil {
 		return inv, nil
 	}

@@ -1,0 +1,76 @@
+package executions
+
+import "errors"
+
+// Kinds of *RefusedError: errors.Is(err, ErrX) tells them apart.
+var (
+	// ErrExecutionDoesNotExist is returned when no execution has the ARN.
+	ErrExecutionDoesNotExist = errors.New("execution does not exist")
+	// ErrExecutionAlreadyExists is returned by Start when an execution of
+	// that name exists and is not the same running start.
+	ErrExecutionAlreadyExists = errors.New("execution already exists")
+	// ErrNotRedrivable is returned by Redrive for an execution that
+	// cannot be redriven; the message says why.
+	ErrNotRedrivable = errors.New("execution not redrivable")
+	// ErrRedriveUnsupported is returned by Redrive when the store cannot
+	// reopen executions (no store.Reopener).
+	ErrRedriveUnsupported = errors.New("redrive not supported by the store")
+	// ErrNoVersions is returned by Redrive when the service keeps no
+	// execution metadata (Config.Versions is nil).
+	ErrNoVersions = errors.New("no versions store")
+	// ErrTestCase is returned by Start when the execution cannot be bound
+	// to its mock test case; the message is the binder's.
+	ErrTestCase = errors.New("invalid test case")
+	// ErrNoTasks is returned by the task operations when the service has
+	// no TaskBroker.
+	ErrNoTasks = errors.New("no task broker")
+)
+
+// Errors a TaskBroker returns: the API answers each with AWS's error of
+// the same meaning. A broker's own sentinels are matched through Is.
+var (
+	// ErrInvalidToken: the token was not issued by this server.
+	ErrInvalidToken = errors.New("invalid task token")
+	// ErrTaskTimedOut: the token's task has ended (completed, timed out,
+	// or its execution stopped).
+	ErrTaskTimedOut = errors.New("task timed out")
+	// ErrInvalidOutput: SendTaskSuccess output that is not JSON.
+	ErrInvalidOutput = errors.New("invalid output")
+	// ErrActivityDoesNotExist: GetActivityTask on an unknown activity.
+	ErrActivityDoesNotExist = errors.New("activity does not exist")
+	// ErrWorkerLimit: too many concurrent GetActivityTask calls on one
+	// activity.
+	ErrWorkerLimit = errors.New("activity worker limit exceeded")
+)
+
+// RefusedError is a request the service refuses. Kind is one of the Err*
+// sentinels above (errors.Is matches it), ARN the resource concerned and
+// Message, when set, the reason worded for the API's caller.
+type RefusedError struct {
+	Kind    error
+	ARN     string
+	Message string
+}
+
+func (e *RefusedError) Error() string {
+	if e.Message != "" {
+		return e.Kind.Error() + ": " + e.Message
+	}
+	return e.Kind.Error() + ": " + e.ARN
+}
+
+// Unwrap returns the kind.
+func (e *RefusedError) Unwrap() error { return e.Kind }
+
+func refused(kind error, arn, msg string) *RefusedError {
+	return &RefusedError{Kind: kind, ARN: arn, Message: msg}
+}
+
+// DefinitionError is a stored definition that no longer loads (asl.Load's
+// error).
+type DefinitionError struct{ Err error }
+
+func (e *DefinitionError) Error() string { return "load definition: " + e.Err.Error() }
+
+// Unwrap returns asl.Load's error.
+func (e *DefinitionError) Unwrap() error { return e.Err }

@@ -1,0 +1,353 @@
+package executions
+
+// Redrive: a FAILED, TIMED_OUT or ABORTED Standard execution continues
+// from its unsuccessful states, in the same execution and history. The
+// history gains ExecutionRedriven {redriveCount}; states that completed are
+// not run again (their events are replayed through the engine's Resume);
+// the states that did not complete run again with fresh retry counters: a
+// failed Task is scheduled again, a Fail state fails again, a Parallel or
+// Map re-runs only its unsuccessful branches or iterations. The execution
+// timeout counts from the redrive.
+//
+// The Context object gains Execution.RedriveCount and RedriveTime, as on
+// AWS. Stepwell's difference: the execution's StartTime in the Context
+// object becomes the redrive time (the engine starts the execution timeout
+// from it). The store must implement store.Reopener (the in-memory,
+// embedded and PostgreSQL stores do), otherwise Redrive is refused with
+// ErrRedriveUnsupported.
+//
+// Resume continues a running execution after a restart with the same
+// plans: the completed work is replayed, the rest runs again.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/store"
+)
+
+const (
+	redriveWindow      = 14 * 24 * time.Hour
+	redriveMaxEvents   = 24999
+	clientTokenTTL     = 15 * time.Minute
+	clientTokensKept   = 10
+	redriveMaxOpenTime = 365 * 24 * time.Hour
+)
+
+func notRedrivable(executionARN, msg string) error {
+	return refused(ErrNotRedrivable, executionARN, msg)
+}
+
+// Redrive redrives a closed Standard execution (see above) and returns
+// the redrive date. A clientToken used on this execution within the last
+// 15 minutes makes it idempotent: it returns the date of that redrive.
+func (s *Service) Redrive(ctx context.Context, executionARN string, clientToken *string) (time.Time, error) {
+	x, st, err := s.Get(ctx, executionARN)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if s.ver == nil {
+		return time.Time{}, refused(ErrNoVersions, "", "")
+	}
+	meta, _, err := s.ver.GetExecutionMeta(ctx, x.ARN)
+	if err != nil {
+		return time.Time{}, err
+	}
+	now := s.now()
+	if clientToken != nil {
+		for _, t := range meta.ClientTokens {
+			if t.Token == *clientToken && now.Sub(t.Used) < clientTokenTTL {
+				return meta.RedriveDate, nil
+			}
+		}
+	}
+	switch x.Status {
+	case store.StatusFailed, store.StatusTimedOut, store.StatusAborted:
+	default:
+		return time.Time{}, notRedrivable(x.ARN, "Execution is "+x.Status+" and cannot be redriven")
+	}
+	if now.Sub(x.StopDate) > redriveWindow {
+		return time.Time{}, notRedrivable(x.ARN, "Execution was closed more than 14 days ago and cannot be redriven")
+	}
+	if now.Sub(x.StartDate) > redriveMaxOpenTime {
+		return time.Time{}, notRedrivable(x.ARN, "Execution has exceeded the maximum open time of one year and cannot be redriven")
+	}
+	sm, err := s.st.GetStateMachine(ctx, x.StateMachineARN)
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, notRedrivable(x.ARN, "The state machine of the execution was deleted: it cannot be redriven")
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	rev, err := s.st.GetRevision(ctx, x.StateMachineARN, x.RevisionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, notRedrivable(x.ARN, "The state machine revision of the execution no longer exists: it cannot be redriven")
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	events, err := fullHistory(ctx, st, x.ARN)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if len(events) >= redriveMaxEvents {
+		return time.Time{}, notRedrivable(x.ARN, "Execution history has reached 24999 events and cannot be redriven")
+	}
+	sm.Revision = *rev
+	compiled, err := s.compiled(sm)
+	if err != nil {
+		return time.Time{}, err
+	}
+	plan := planRedrive(events)
+	count := meta.RedriveCount + 1
+	redriven := history.Event{
+		Timestamp: now, Type: history.ExecutionRedriven, ID: plan.base, PreviousEventID: plan.base - 1,
+		ExecutionRedrivenEventDetails: &history.ExecutionRedrivenEventDetails{RedriveCount: count},
+	}
+	reopener, ok := st.(store.Reopener)
+	if !ok {
+		return time.Time{}, refused(ErrRedriveUnsupported, x.ARN, "")
+	}
+	if err := reopener.ReopenExecution(ctx, x.ARN, []history.Event{redriven}); err != nil {
+		if errors.Is(err, errors.ErrUnsupported) {
+			return time.Time{}, refused(ErrRedriveUnsupported, x.ARN, "")
+		}
+		if errors.Is(err, store.ErrConflict) {
+			return time.Time{}, notRedrivable(x.ARN, "Execution is RUNNING and cannot be redriven")
+		}
+		return time.Time{}, err
+	}
+	meta.RedriveCount, meta.RedriveDate = count, now
+	if clientToken != nil {
+		meta.ClientTokens = append(meta.ClientTokens, store.ClientToken{Token: *clientToken, Used: now})
+		if n := len(meta.ClientTokens); n > clientTokensKept {
+			meta.ClientTokens = meta.ClientTokens[n-clientTokensKept:]
+		}
+	}
+	if err := s.ver.PutExecutionMeta(ctx, x.ARN, meta); err != nil {
+		return time.Time{}, err
+	}
+	ex := &engine.Execution{
+		ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
+		RoleARN: rev.RoleARN, Type: x.Type, Input: x.Input, StartTime: now, Machine: compiled,
+		RedriveCount: count, RedriveTime: now,
+	}
+	s.rebind(ex, meta)
+	s.launch(st, ex, false, &recExtra{version: meta.VersionARN, alias: meta.AliasARN, started: true, redrive: plan})
+	return now, nil
+}
+
+// fullHistory reads an execution's whole history.
+func fullHistory(ctx context.Context, st store.Store, executionARN string) ([]history.Event, error) {
+	var all []history.Event
+	token := ""
+	for {
+		evs, next, err := st.History(ctx, executionARN, false, store.Page{Limit: 1000, Token: token})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, evs...)
+		if next == "" {
+			return all, nil
+		}
+		token = next
+	}
+}
+
+// redrivePlan is what a redrive replays and how its new events are
+// numbered.
+type redrivePlan struct {
+	// replay holds the events of the completed work, renumbered 1..K for
+	// the engine's Resume; orig[k-1] is the stored id of replay event k.
+	replay []history.Event
+	orig   []int64
+	// base is the id of the latest stored event (ExecutionRedriven for a
+	// redrive); the engine's new events (K+1, K+2, …) are stored as
+	// base+1, base+2, …
+	base int64
+	// linkFirst makes the first new event follow base (ExecutionRedriven).
+	linkFirst bool
+}
+
+// planRedrive keeps, for each line of control (event Thread), its events
+// up to its last completed state (…StateExited, or MapIterationSucceeded
+// for a Map iteration): what follows (a failed or interrupted state, the
+// terminal event) runs again. Completed Parallel branches and Map
+// iterations replay from their events whether or not their parent state
+// runs again. Earlier redrives are applied in turn: each run saw the
+// events its own redrive kept, then recorded new ones.
+func planRedrive(events []history.Event) *redrivePlan {
+	p := plan(events, true)
+	p.base++ // the ExecutionRedriven event the redrive appends
+	p.linkFirst = true
+	return p
+}
+
+// planResume is the plan that continues a running execution after a
+// restart: the work of the runs before its latest redrive as a redrive
+// kept it, then the latest run's events as recorded.
+func planResume(events []history.Event) *redrivePlan {
+	return plan(events, false)
+}
+
+func plan(events []history.Event, redrive bool) *redrivePlan {
+	sorted := append([]history.Event(nil), events...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+	var view []history.Event
+	for _, ev := range sorted {
+		if ev.Type == history.ExecutionRedriven {
+			view = completedWork(view)
+			continue
+		}
+		view = append(view, ev)
+	}
+	if redrive {
+		view = completedWork(view)
+	}
+	p := &redrivePlan{}
+	if n := len(sorted); n > 0 {
+		p.base = sorted[n-1].ID
+	}
+	for _, ev := range view {
+		p.orig = append(p.orig, ev.ID)
+		ev.ID = int64(len(p.orig))
+		p.replay = append(p.replay, ev)
+	}
+	return p
+}
+
+// completedWork returns the events of one run (in id order) that a
+// redrive replays.
+func completedWork(run []history.Event) []history.Event {
+	byThread := map[string][]int{}
+	var names []string
+	for i := range run {
+		n := run[i].Thread
+		if _, ok := byThread[n]; !ok {
+			names = append(names, n)
+		}
+		byThread[n] = append(byThread[n], i)
+	}
+	keep := make([]bool, len(run))
+	for _, n := range names {
+		idx := byThread[n]
+		last := -1
+		for k, i := range idx {
+			t := run[i].Type
+			if strings.HasSuffix(string(t), "StateExited") || t == history.MapIterationSucceeded {
+				last = k
+			}
+		}
+		if n == "" && last < 0 && len(idx) > 0 && run[idx[0]].Type == history.ExecutionStarted {
+			last = 0
+		}
+		for k := 0; k <= last; k++ {
+			switch run[idx[k]].Type {
+			case history.ExecutionFailed, history.ExecutionAborted, history.ExecutionTimedOut, history.ExecutionSucceeded:
+				// never replayed (a well-formed history has none here)
+			default:
+				keep[idx[k]] = true
+			}
+		}
+	}
+	var out []history.Event
+	for i := range run {
+		if keep[i] {
+			out = append(out, run[i])
+		}
+	}
+	return out
+}
+
+// id maps an engine event id of the redriven run to its stored id.
+func (p *redrivePlan) id(k int64) int64 {
+	switch {
+	case k <= 0:
+		return k
+	case k <= int64(len(p.orig)):
+		return p.orig[k-1]
+	}
+	return p.base + k - int64(len(p.orig))
+}
+
+// translate renumbers new events for the store.
+func (p *redrivePlan) translate(events []history.Event) []history.Event {
+	out := append([]history.Event(nil), events...)
+	for i := range out {
+		out[i].ID = p.id(out[i].ID)
+		if prev := out[i].PreviousEventID; p.linkFirst && prev > 0 && prev <= int64(len(p.orig)) && i == 0 && out[i].ID == p.base+1 {
+			// The first new event follows ExecutionRedriven.
+			out[i].PreviousEventID = p.base
+		} else {
+			out[i].PreviousEventID = p.id(prev)
+		}
+	}
+	return out
+}
+
+// Resume continues a running Standard execution recorded in the store
+// (after a restart): it replays its history through the engine's Resume,
+// redrives included, and drives it like the executions this server
+// started (Stop, Map Runs). An execution whose state machine
+// revision is gone or no longer loads is failed with States.Runtime.
+func (s *Service) Resume(ctx context.Context, x *store.Execution, recorded []history.Event) error {
+	sm := &store.StateMachine{ARN: x.StateMachineARN, Name: x.StateMachineName, Type: x.Type}
+	rev, err := s.st.GetRevision(ctx, x.StateMachineARN, x.RevisionID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	why := "no longer exists"
+	if err == nil {
+		sm.Revision = *rev
+		compiled, cerr := s.compiled(sm)
+		if cerr == nil {
+			meta := s.meta(ctx, x.ARN)
+			ex := &engine.Execution{
+				ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
+				RoleARN: rev.RoleARN, Type: x.Type, Input: x.Input, StartTime: x.StartDate, Machine: compiled,
+			}
+			if !meta.RedriveDate.IsZero() {
+				ex.StartTime = meta.RedriveDate // the execution timeout counts from the redrive
+				ex.RedriveCount, ex.RedriveTime = meta.RedriveCount, meta.RedriveDate
+			}
+			s.rebind(ex, meta)
+			s.launch(s.st, ex, false, &recExtra{version: meta.VersionARN, alias: meta.AliasARN, started: true, redrive: planResume(recorded)})
+			return nil
+		}
+		why = "no longer loads: " + cerr.Error()
+	}
+	var prev int64
+	if n := len(recorded); n > 0 {
+		prev = recorded[n-1].ID
+	}
+	now := s.now()
+	d := &history.ExecutionFailedEventDetails{Error: history.Str("States.Runtime"),
+		Cause: history.Str("Stepwell could not resume the execution: its state machine revision " + x.RevisionID + " " + why)}
+	ev := history.Event{Timestamp: now, Type: history.ExecutionFailed, ID: prev + 1, PreviousEventID: prev, ExecutionFailedEventDetails: d}
+	return s.st.AppendHistory(ctx, x.ARN, []history.Event{ev}, &store.End{Status: store.StatusFailed, StopDate: now, Error: d.Error, Cause: d.Cause})
+}
+
+// ResumeRunning resumes every running Standard execution of the store
+// (after a restart) and returns how many.
+func (s *Service) ResumeRunning(ctx context.Context) (int, error) {
+	xs, err := s.st.ListRunning(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for i, x := range xs {
+		recorded, err := fullHistory(ctx, s.st, x.ARN)
+		if err != nil {
+			return i, fmt.Errorf("history of %s: %w", x.ARN, err)
+		}
+		if err := s.Resume(ctx, x, recorded); err != nil {
+			return i, fmt.Errorf("resume %s: %w", x.ARN, err)
+		}
+	}
+	return len(xs), nil
+}

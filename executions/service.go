@@ -1,0 +1,249 @@
+// Package executions runs Step Functions executions: it owns their
+// lifecycle between the API, which decodes and validates requests, and the
+// engine and store below it.
+//
+// A Service starts executions (Standard ones recorded in the main store,
+// Express ones in their own store, synchronous ones optionally recorded),
+// keeps the registry of the executions this process drives, records each
+// execution's history and closes it with its terminal event, stops
+// executions (closing one no engine run drives, after a restart), plans
+// redrives and the resumption of running executions after a restart,
+// binds executions to the mock test cases they were started with, and
+// records Distributed Map Runs. The open activity and callback tasks
+// (GetActivityTask, SendTask*) are reached through a TaskBroker, an
+// interface declared here so that this package, like the API above it,
+// knows no integration.
+//
+// Errors the caller must answer in its own words (an execution that does
+// not exist, that is not redrivable, a token that is invalid…) are
+// *RefusedError values whose Kind is one of the Err* sentinels.
+package executions
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/stepwell/stepwell/arn"
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/store"
+)
+
+// TypeExpress and TypeStandard are the state machine types.
+const (
+	TypeExpress  = "EXPRESS"
+	TypeStandard = "STANDARD"
+)
+
+// DefaultMaxExpressDuration is AWS's limit on an Express execution.
+const DefaultMaxExpressDuration = 5 * time.Minute
+
+// Config configures a Service.
+type Config struct {
+	// Store keeps the state machine revisions and the Standard executions
+	// (required). RedriveExecution needs it to implement store.Reopener.
+	Store store.Store
+	// Engine runs the executions (required).
+	Engine *engine.Engine
+	// Scope builds execution ARNs (zero fields default to aws, us-east-1,
+	// 123456789012).
+	Scope arn.Scope
+	// Express keeps the Express executions started with Start and their
+	// histories: typically a capped in-memory store. Nil keeps them in
+	// Store.
+	Express store.Store
+	// ExpressHistory also records the executions of StartSync (row and
+	// history) in Express. Off, a synchronous execution keeps no history
+	// and stores nothing (the fastest path).
+	ExpressHistory bool
+	// MaxExpressDuration ends Express executions that run longer
+	// (default DefaultMaxExpressDuration).
+	MaxExpressDuration time.Duration
+	// Versions keeps the executions' metadata (version, alias, redrives,
+	// test case) and the Map Runs. Nil: none are kept, and redrives are
+	// refused with ErrNoVersions.
+	Versions store.Versions
+	// TestCases binds executions to mock test cases; nil refuses
+	// StartInput.TestCase.
+	TestCases TestCaseBinder
+	// Tasks holds the open activity and .waitForTaskToken tasks; the
+	// engine's invoker must route those tasks to the same broker. Nil
+	// refuses the task operations with ErrNoTasks.
+	Tasks TaskBroker
+	// PollTimeout is how long PollActivity waits for a task (0: the
+	// broker's default).
+	PollTimeout time.Duration
+	// Now returns the current time (default time.Now).
+	Now func() time.Time
+	// Logger receives the failures no caller sees (default: discard).
+	Logger *slog.Logger
+}
+
+// TestCaseBinder binds executions to the mock test cases of Step Functions
+// Local's mock configuration (integrations/mock.Invoker is one).
+type TestCaseBinder interface {
+	// Bind makes the execution use the test case of the state machine
+	// named machine; it fails when the mock configuration has no such test
+	// case.
+	Bind(executionARN, machine, testCase string) error
+	// Unbind forgets an execution that has ended.
+	Unbind(executionARN string)
+}
+
+// Service runs executions. Its methods are safe for concurrent use.
+type Service struct {
+	st       store.Store
+	express  store.Store
+	syncHist bool
+	ver      store.Versions
+	eng      *engine.Engine
+	scope    arn.Scope
+	maxExpr  time.Duration
+	mocks    TestCaseBinder
+	tasks    TaskBroker
+	pollWait time.Duration
+	now      func() time.Time
+	log      *slog.Logger
+
+	ctx    context.Context // parent of every execution started
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	runs     map[string]*engine.Run       // running executions by ARN
+	machines map[string]*asl.StateMachine // compiled definitions by ARN + revision
+}
+
+// New returns a Service. Close it to stop its running executions.
+func New(cfg Config) *Service {
+	s := &Service{
+		st: cfg.Store, express: cfg.Express, syncHist: cfg.ExpressHistory, ver: cfg.Versions, eng: cfg.Engine,
+		scope: cfg.Scope, maxExpr: cfg.MaxExpressDuration, mocks: cfg.TestCases, tasks: cfg.Tasks,
+		pollWait: cfg.PollTimeout, now: cfg.Now, log: cfg.Logger,
+		runs:     make(map[string]*engine.Run),
+		machines: make(map[string]*asl.StateMachine),
+	}
+	if s.scope.Partition == "" {
+		s.scope.Partition = "aws"
+	}
+	if s.scope.Region == "" {
+		s.scope.Region = "us-east-1"
+	}
+	if s.scope.Account == "" {
+		s.scope.Account = "123456789012"
+	}
+	if s.express == nil {
+		s.express = s.st
+	}
+	if s.maxExpr <= 0 {
+		s.maxExpr = DefaultMaxExpressDuration
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
+// Close cancels every running execution and waits until their goroutines
+// have finished recording, or ctx is done.
+func (s *Service) Close(ctx context.Context) error {
+	s.cancel()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Mocked reports whether executions can be bound to mock test cases
+// (Config.TestCases is set).
+func (s *Service) Mocked() bool { return s.mocks != nil }
+
+// Get returns the execution an ARN names (an Express execution from the
+// Express store) and the store that holds it. An unknown execution, or an
+// ARN that names no execution, is refused with ErrExecutionDoesNotExist.
+func (s *Service) Get(ctx context.Context, executionARN string) (*store.Execution, store.Store, error) {
+	st := s.st
+	if a, err := arn.Parse(executionARN); err == nil && a.Type == arn.Express {
+		st = s.express
+	}
+	x, err := st.GetExecution(ctx, executionARN)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, refused(ErrExecutionDoesNotExist, executionARN, "")
+	}
+	return x, st, err
+}
+
+// run returns the engine run of an execution this process drives.
+func (s *Service) run(executionARN string) *engine.Run {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.runs[executionARN]
+}
+
+// Cache keeps the compiled definition of a machine revision, so that
+// starting it does not compile it again.
+func (s *Service) Cache(machineARN, revisionID string, sm *asl.StateMachine) {
+	s.mu.Lock()
+	s.machines[machineARN+"\x00"+revisionID] = sm
+	s.mu.Unlock()
+}
+
+// Forget drops the compiled definitions of a machine (deleted).
+func (s *Service) Forget(machineARN string) {
+	prefix := machineARN + "\x00"
+	s.mu.Lock()
+	for k := range s.machines {
+		if len(k) > len(prefix) && k[:len(prefix)] == prefix {
+			delete(s.machines, k)
+		}
+	}
+	s.mu.Unlock()
+}
+
+// compiled returns the compiled definition of a stored machine revision.
+// A definition that no longer loads is a *DefinitionError.
+func (s *Service) compiled(sm *store.StateMachine) (*asl.StateMachine, error) {
+	key := sm.ARN + "\x00" + sm.RevisionID
+	s.mu.Lock()
+	m := s.machines[key]
+	s.mu.Unlock()
+	if m != nil {
+		return m, nil
+	}
+	m, err := asl.Load([]byte(sm.Definition), asl.Options{Express: sm.Type == TypeExpress})
+	if err != nil {
+		return nil, &DefinitionError{Err: err}
+	}
+	s.Cache(sm.ARN, sm.RevisionID, m)
+	return m, nil
+}
+
+// meta returns what the Versions store keeps about an execution (zero
+// when nothing, or no Versions store).
+func (s *Service) meta(ctx context.Context, executionARN string) store.ExecutionMeta {
+	if s.ver == nil {
+		return store.ExecutionMeta{}
+	}
+	m, _, err := s.ver.GetExecutionMeta(ctx, executionARN)
+	if err != nil {
+		s.log.Error("read execution metadata", "arn", executionARN, "err", err)
+	}
+	return m
+}
+
+// TestState runs one state outside any execution, as the TestState
+// operation (the engine's TestState).
+func (s *Service) TestState(ctx context.Context, in *engine.TestInput) *engine.TestResult {
+	return s.eng.TestState(ctx, in)
+}

@@ -1,0 +1,345 @@
+package executions
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/store"
+)
+
+// StartInput is a start request the caller has validated.
+type StartInput struct {
+	// Machine is the state machine with the revision to run (a version's
+	// when started through a version or alias).
+	Machine *store.StateMachine
+	// Name is the execution's name ("" picks a UUID).
+	Name string
+	// Input is the execution's JSON input.
+	Input string
+	// TraceHeader is kept with the execution.
+	TraceHeader string
+	// VersionARN and AliasARN are the version and alias the execution
+	// was started through, if any.
+	VersionARN, AliasARN string
+	// TestCase is the mock test case to bind the execution to ("" for
+	// none).
+	TestCase string
+}
+
+// Started is an execution that Start started (or found already running
+// with the same input).
+type Started struct {
+	ARN       string
+	StartDate time.Time
+}
+
+// Start starts an execution and returns at once; Standard executions are
+// recorded in the main store, Express ones in the Express store. Starting
+// again, with the same input, an execution that is still running returns
+// it; any other start of an existing name is refused with
+// ErrExecutionAlreadyExists.
+func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
+	compiled, err := s.compiled(in.Machine)
+	if err != nil {
+		return nil, err
+	}
+	sm := in.Machine
+	if in.Name == "" {
+		in.Name = newUUID()
+	}
+	start := s.now()
+	x := &store.Execution{
+		Name: in.Name, StateMachineARN: sm.ARN, StateMachineName: sm.Name, RevisionID: sm.RevisionID,
+		Type: sm.Type, Status: store.StatusRunning, Input: in.Input, TraceHeader: in.TraceHeader, StartDate: start,
+	}
+	st := s.st
+	if sm.Type == TypeExpress {
+		st = s.express
+		x.ARN = s.scope.ExpressARN(sm.Name, in.Name, newUUID())
+	} else {
+		x.ARN = s.scope.ExecutionARN(sm.Name, in.Name)
+	}
+	if err := s.bind(x.ARN, sm.Name, in.TestCase); err != nil {
+		return nil, err
+	}
+	if err := st.CreateExecution(ctx, x); err != nil {
+		if !errors.Is(err, store.ErrAlreadyExists) {
+			return nil, err
+		}
+		// Idempotent while running with the same input.
+		old, gerr := st.GetExecution(ctx, x.ARN)
+		if gerr == nil && old.Status == store.StatusRunning && old.Input == x.Input && old.StateMachineARN == x.StateMachineARN {
+			return &Started{ARN: old.ARN, StartDate: old.StartDate}, nil
+		}
+		return nil, refused(ErrExecutionAlreadyExists, x.ARN, "")
+	}
+	// A Standard execution's test case is kept with it so that it keeps its
+	// mocks when resumed after a restart or redriven.
+	testCase := ""
+	if x.Type != TypeExpress {
+		testCase = in.TestCase
+	}
+	if (in.VersionARN != "" || testCase != "") && s.ver != nil {
+		if err := s.ver.PutExecutionMeta(ctx, x.ARN, store.ExecutionMeta{VersionARN: in.VersionARN, AliasARN: in.AliasARN, TestCase: testCase}); err != nil {
+			return nil, err
+		}
+	}
+	ex := &engine.Execution{
+		ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
+		RoleARN: sm.RoleARN, Type: x.Type, Input: x.Input, StartTime: start, Machine: compiled,
+	}
+	s.launch(st, ex, x.Type == TypeExpress, &recExtra{version: in.VersionARN, alias: in.AliasARN})
+	return &Started{ARN: x.ARN, StartDate: start}, nil
+}
+
+// SyncOutcome is how a synchronous execution ended.
+type SyncOutcome struct {
+	ARN                 string
+	StartDate, StopDate time.Time
+	engine.Result
+}
+
+// StartSync runs an Express execution to its end (at most
+// Config.MaxExpressDuration, or until ctx is done). With
+// Config.ExpressHistory it is recorded in the Express store like the
+// executions of Start; otherwise it stores nothing.
+func (s *Service) StartSync(ctx context.Context, in StartInput) (*SyncOutcome, error) {
+	compiled, err := s.compiled(in.Machine)
+	if err != nil {
+		return nil, err
+	}
+	sm := in.Machine
+	if in.Name == "" {
+		in.Name = newUUID()
+	}
+	start := s.now()
+	ex := &engine.Execution{
+		ARN: s.scope.ExpressARN(sm.Name, in.Name, newUUID()), Name: in.Name, StateMachineARN: sm.ARN,
+		StateMachineName: sm.Name, RoleARN: sm.RoleARN, Type: TypeExpress, Input: in.Input, StartTime: start, Machine: compiled,
+	}
+	if err := s.bind(ex.ARN, sm.Name, in.TestCase); err != nil {
+		return nil, err
+	}
+	if in.TestCase != "" {
+		defer s.mocks.Unbind(ex.ARN)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.maxExpr)
+	defer cancel()
+	var res engine.Result
+	if s.syncHist {
+		if res, err = s.executeRecorded(ctx, ex, sm.RevisionID, in.TraceHeader); err != nil {
+			return nil, err
+		}
+	} else {
+		res = s.eng.Execute(ctx, ex, nil)
+	}
+	stop := res.StopTime
+	if stop.IsZero() {
+		stop = s.now()
+	}
+	return &SyncOutcome{ARN: ex.ARN, StartDate: start, StopDate: stop, Result: res}, nil
+}
+
+// executeRecorded runs a synchronous execution to its end while recording
+// its row and history in the Express store (Config.ExpressHistory), so
+// that Get, its history and Stop work on its ARN, during the run and,
+// within the store's bound, after it.
+func (s *Service) executeRecorded(ctx context.Context, ex *engine.Execution, revision, trace string) (engine.Result, error) {
+	x := &store.Execution{
+		ARN: ex.ARN, Name: ex.Name, StateMachineARN: ex.StateMachineARN, StateMachineName: ex.StateMachineName,
+		RevisionID: revision, Type: TypeExpress, Status: store.StatusRunning, Input: ex.Input,
+		TraceHeader: trace, StartDate: ex.StartTime,
+	}
+	if err := s.express.CreateExecution(ctx, x); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) {
+			return engine.Result{}, refused(ErrExecutionAlreadyExists, x.ARN, "")
+		}
+		return engine.Result{}, err
+	}
+	rec := &recorder{st: s.express, arn: ex.ARN}
+	// As in launch: registered before Stop can look for it.
+	s.mu.Lock()
+	run := s.eng.Start(ctx, ex, rec)
+	s.runs[ex.ARN] = run
+	s.mu.Unlock()
+	<-run.Done()
+	s.mu.Lock()
+	delete(s.runs, ex.ARN)
+	s.mu.Unlock()
+	res := run.Result()
+	s.closeUnrecorded(s.express, rec, ex.ARN, res)
+	return res, nil
+}
+
+// bind binds a new execution to the test case it was started with.
+func (s *Service) bind(executionARN, machine, testCase string) error {
+	if testCase == "" {
+		return nil
+	}
+	if s.mocks == nil {
+		return refused(ErrTestCase, executionARN, "no mock configuration")
+	}
+	if err := s.mocks.Bind(executionARN, machine, testCase); err != nil {
+		return refused(ErrTestCase, executionARN, err.Error())
+	}
+	return nil
+}
+
+// rebind binds an execution resumed or redriven by this process to the
+// test case it was started with (kept in its metadata). A test case the
+// mock configuration no longer has leaves it unmocked, with a warning.
+func (s *Service) rebind(x *engine.Execution, meta store.ExecutionMeta) {
+	if meta.TestCase == "" || s.mocks == nil {
+		return
+	}
+	if err := s.mocks.Bind(x.ARN, x.StateMachineName, meta.TestCase); err != nil {
+		s.log.Warn("execution runs without its mocks", "arn", x.ARN, "testCase", meta.TestCase, "err", err)
+	}
+}
+
+// launch starts an execution whose row exists in st and records its history
+// there until it ends.
+func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, extra *recExtra) {
+	if extra != nil {
+		extra.s, extra.executionARN, extra.machine = s, ex.ARN, ex.Machine
+	}
+	rec := &recorder{st: st, arn: ex.ARN, extra: extra}
+	ctx, cancel := s.ctx, context.CancelFunc(func() {})
+	if express {
+		ctx, cancel = context.WithTimeout(ctx, s.maxExpr)
+	}
+	s.wg.Add(1)
+	s.mu.Lock()
+	var run *engine.Run
+	if extra != nil && extra.redrive != nil {
+		run = s.eng.Resume(ctx, ex, extra.redrive.replay, rec) // redrive.go
+	} else {
+		run = s.eng.Start(ctx, ex, rec)
+	}
+	s.runs[ex.ARN] = run
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer cancel()
+		<-run.Done()
+		s.mu.Lock()
+		delete(s.runs, ex.ARN)
+		s.mu.Unlock()
+		if s.mocks != nil {
+			s.mocks.Unbind(ex.ARN)
+		}
+		s.closeUnrecorded(st, rec, ex.ARN, run.Result())
+	}()
+}
+
+// closeUnrecorded closes an execution from its result when its recorder
+// did not close it with its terminal event (recording failed).
+func (s *Service) closeUnrecorded(st store.Store, rec *recorder, executionARN string, res engine.Result) {
+	if rec.closed {
+		return
+	}
+	err := st.AppendHistory(context.Background(), executionARN, nil, endOf(res))
+	// ErrNotFound: an Express store that keeps no closed executions
+	// (--express-retention 0) may have dropped it. ErrConflict: it is
+	// closed already, or the server is shutting down.
+	if err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+		s.log.Error("close execution", "arn", executionARN, "err", err)
+	}
+}
+
+func endOf(r engine.Result) *store.End {
+	st := string(r.Status)
+	if st == "" || st == store.StatusRunning {
+		st = store.StatusFailed
+	}
+	stop := r.StopTime
+	if stop.IsZero() {
+		stop = time.Now()
+	}
+	return &store.End{Status: st, StopDate: stop, Output: r.Output, Error: r.Error, Cause: r.Cause}
+}
+
+// recorder appends an execution's history to a store and closes the
+// execution with its terminal event. The engine calls it from one
+// goroutine at a time.
+type recorder struct {
+	st     store.Store
+	arn    string
+	closed bool
+	extra  *recExtra // versions, aliases, redrives and Map Runs; may be nil
+}
+
+// Record implements engine.Recorder. The Map Runs that the events start or
+// end are written first: once the events are stored (and the execution
+// closed, for the last ones), DescribeMapRun and ListMapRuns find them.
+func (r *recorder) Record(events []history.Event) error {
+	events = r.extra.before(events)
+	var end *store.End
+	if n := len(events); n > 0 {
+		end = terminal(&events[n-1])
+	}
+	r.extra.mapRuns(events)
+	if err := r.st.AppendHistory(context.Background(), r.arn, events, end); err != nil {
+		return err
+	}
+	if end != nil {
+		r.closed = true
+	}
+	return nil
+}
+
+// terminal returns how an execution ends if e is its terminal event.
+func terminal(e *history.Event) *store.End {
+	end := &store.End{StopDate: e.Timestamp}
+	switch e.Type {
+	case history.ExecutionSucceeded:
+		end.Status = store.StatusSucceeded
+		out := "{}"
+		if d := e.ExecutionSucceededEventDetails; d != nil {
+			out = d.Output
+		}
+		end.Output = &out
+	case history.ExecutionFailed:
+		end.Status = store.StatusFailed
+		if d := e.ExecutionFailedEventDetails; d != nil {
+			end.Error, end.Cause = d.Error, d.Cause
+		}
+	case history.ExecutionAborted:
+		end.Status = store.StatusAborted
+		if d := e.ExecutionAbortedEventDetails; d != nil {
+			end.Error, end.Cause = d.Error, d.Cause
+		}
+	case history.ExecutionTimedOut:
+		end.Status = store.StatusTimedOut
+		if d := e.ExecutionTimedOutEventDetails; d != nil {
+			end.Error, end.Cause = d.Error, d.Cause
+		}
+	default:
+		return nil
+	}
+	return end
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}

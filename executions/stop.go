@@ -1,0 +1,80 @@
+package executions
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/store"
+)
+
+// stopWait bounds how long Stop waits for a stopped run to record its end.
+const stopWait = 10 * time.Second
+
+// Stop aborts a running execution with an optional error and cause and
+// returns its stop date; stopping a closed execution returns the date it
+// closed. An execution no engine run drives (the server restarted and its
+// run is gone) is closed here.
+func (s *Service) Stop(ctx context.Context, executionARN string, errName, cause *string) (time.Time, error) {
+	x, st, err := s.Get(ctx, executionARN)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if x.Status != store.StatusRunning {
+		return x.StopDate, nil
+	}
+	if run := s.run(x.ARN); run != nil {
+		run.Stop(deref(errName), deref(cause))
+		select {
+		case <-run.Done():
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		case <-time.After(stopWait):
+		}
+	} else if err := s.abortOrphan(ctx, st, x, errName, cause); err != nil && !errors.Is(err, store.ErrConflict) {
+		return time.Time{}, err
+	}
+	var stop time.Time
+	// An Express store that keeps no closed executions forgets the
+	// execution as soon as it has stopped: then it stopped now.
+	if x, err = st.GetExecution(ctx, x.ARN); err == nil {
+		stop = x.StopDate
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, err
+	}
+	if stop.IsZero() {
+		stop = s.now()
+	}
+	return stop, nil
+}
+
+// abortOrphan closes a running execution that no engine run drives.
+func (s *Service) abortOrphan(ctx context.Context, st store.Store, x *store.Execution, errName, cause *string) error {
+	last, _, err := st.History(ctx, x.ARN, true, store.Page{Limit: 1})
+	if err != nil {
+		return err
+	}
+	var prev int64
+	if len(last) == 1 {
+		prev = last[0].ID
+	}
+	now := s.now()
+	d := &history.ExecutionAbortedEventDetails{}
+	if deref(errName) != "" {
+		d.Error = errName
+	}
+	if deref(cause) != "" {
+		d.Cause = cause
+	}
+	ev := history.Event{Timestamp: now, Type: history.ExecutionAborted, ID: prev + 1, PreviousEventID: prev, ExecutionAbortedEventDetails: d}
+	return st.AppendHistory(ctx, x.ARN, []history.Event{ev},
+		&store.End{Status: store.StatusAborted, StopDate: now, Error: d.Error, Cause: d.Cause})
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

@@ -1,0 +1,71 @@
+package executions
+
+import (
+	"context"
+	"time"
+)
+
+// TaskBroker holds the open activity and .waitForTaskToken tasks of the
+// running executions: workers poll activity tasks, and a task token
+// completes or keeps alive its task. integrations/tasktoken's Broker has
+// these methods; its errors must match (errors.Is) ErrInvalidToken,
+// ErrTaskTimedOut, ErrInvalidOutput, ErrActivityDoesNotExist and
+// ErrWorkerLimit, which the composition root arranges.
+type TaskBroker interface {
+	// Poll waits up to wait for a task of the activity and hands it to
+	// the worker; an empty token means none came.
+	Poll(ctx context.Context, activityARN, workerName string, wait time.Duration) (token, input string, err error)
+	// Succeed completes a task with its JSON output.
+	Succeed(token, output string) error
+	// Fail fails a task.
+	Fail(token string, errName, cause *string) error
+	// Heartbeat reports that a task's worker is alive.
+	Heartbeat(token string) error
+}
+
+func (s *Service) broker() (TaskBroker, error) {
+	if s.tasks == nil {
+		return nil, refused(ErrNoTasks, "", "")
+	}
+	return s.tasks, nil
+}
+
+// PollActivity waits (Config.PollTimeout) for a task of an activity, as
+// GetActivityTask; an empty token means none came.
+func (s *Service) PollActivity(ctx context.Context, activityARN, workerName string) (token, input string, err error) {
+	b, err := s.broker()
+	if err != nil {
+		return "", "", err
+	}
+	return b.Poll(ctx, activityARN, workerName, s.pollWait)
+}
+
+// SendTaskSuccess completes the task of a token with its output.
+func (s *Service) SendTaskSuccess(token, output string) error {
+	b, err := s.broker()
+	if err != nil {
+		return err
+	}
+	return b.Succeed(token, output)
+}
+
+// SendTaskFailure fails the task of a token.
+func (s *Service) SendTaskFailure(token string, errName, cause *string) error {
+	b, err := s.broker()
+	if err != nil {
+		return err
+	}
+	return b.Fail(token, errName, cause)
+}
+
+// SendTaskHeartbeat keeps the task of a token alive.
+func (s *Service) SendTaskHeartbeat(token string) error {
+	b, err := s.broker()
+	if err != nil {
+		return err
+	}
+	return b.Heartbeat(token)
+}
+
+// HasTasks reports whether the service has a task broker.
+func (s *Service) HasTasks() bool { return s.tasks != nil }

@@ -1,0 +1,166 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/stepwell/stepwell/api"
+	"github.com/stepwell/stepwell/arn"
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/executions"
+	"github.com/stepwell/stepwell/integrations/tasktoken"
+	"github.com/stepwell/stepwell/store"
+)
+
+// Parts are a server's wired components: the opened store, the engine,
+// the task broker, the executions service and the API over them. New
+// builds a Server from them; tests that need a part reach it here.
+type Parts struct {
+	// Store is the opened store (state machines, Standard executions).
+	Store store.Store
+	// StoreInfo describes the store for people ("embedded /path/stepwell.db").
+	StoreInfo string
+	// Engine runs the executions.
+	Engine *engine.Engine
+	// Tasks holds the open activity and callback tasks.
+	Tasks *tasktoken.Broker
+	// Executions is the executions service.
+	Executions *executions.Service
+	// API is the Step Functions API.
+	API *api.Server
+
+	fence *fencedStore
+}
+
+// Wire opens the configured store and wires the server's parts over it.
+// It resumes nothing and serves nothing (New does both). Close the parts
+// with Close.
+func Wire(ctx context.Context, c Config, logger *slog.Logger) (*Parts, error) {
+	return wire(ctx, c, logger, wiring{})
+}
+
+// wiring lets benchmarks wrap the stores to count what they do; the zero
+// value wires as Wire does.
+type wiring struct {
+	// open opens the backend (default openStore).
+	open func(context.Context, Config) (*backend, error)
+	// express wraps the Express store (default: none).
+	express func(store.Store) store.Store
+}
+
+func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	open := w.open
+	if open == nil {
+		open = openStore
+	}
+	express := expressStore(c.ExpressRetention)
+	if w.express != nil {
+		express = w.express(express)
+	}
+	// Nested executions call the server's own API (local.srv, set below).
+	local := &localAPI{}
+	router, mocks, err := serverIntegrations(c, local)
+	if err != nil {
+		return nil, err
+	}
+	b, err := open(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	key, err := b.tokenKey(ctx)
+	if err != nil {
+		_ = b.store.Close()
+		return nil, err
+	}
+	fence := &fencedStore{Store: b.store}
+	tasks := tasktoken.New(b.activities)
+	invoker, testCases := withMocks(mocks, tasks.Wrap(router), tasks)
+	eng := engine.New(engine.Config{
+		TimeScale: c.TimeScale, Invoker: invoker, Region: c.Region, AccountID: c.AccountID,
+		MaxPayloadBytes: c.MaxPayloadBytes, MaxHistoryEvents: c.MaxHistoryEvents,
+		TokenKey: key, // tokens stay valid across restarts (durable stores)
+	})
+	tasks.Tokens = eng
+	versions := fencedVersions{Versions: b.versions, fence: fence}
+	scope := arn.Scope{Region: c.Region, Account: c.AccountID}
+	ecfg := executions.Config{
+		Store: apiStore(fence), Engine: eng, Scope: scope, Logger: logger,
+		// Express executions live in memory only, the closed ones
+		// bounded; synchronous ones only with ExpressHistory.
+		Express: express, ExpressHistory: c.ExpressHistory,
+		// Execution metadata and Map Runs: with the executions.
+		Versions: versions,
+		// The open activity and callback tasks.
+		Tasks: BrokerPort(tasks),
+		// Executions started with "#TestCase" use the mock configuration.
+		TestCases: testCases,
+	}
+	svc := executions.New(ecfg)
+	srv := api.New(api.Config{
+		Store: ecfg.Store, Executions: svc, Region: c.Region, Account: c.AccountID, Logger: logger,
+		Versions: versions, Activities: b.activities,
+	})
+	local.srv, local.tokens = srv, tasks
+	return &Parts{Store: b.store, StoreInfo: b.info, Engine: eng, Tasks: tasks, Executions: svc, API: srv, fence: fence}, nil
+}
+
+// Close stops the parts: from now on nothing more is written (running
+// Standard executions stay RUNNING in a durable store and resume at the
+// next start, exactly as after a crash), running executions are
+// cancelled, and the store is closed.
+func (p *Parts) Close(ctx context.Context) error {
+	p.fence.shutdown()
+	err := p.Executions.Close(ctx)
+	if cerr := p.Store.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// BrokerPort returns the task broker as the executions service declares
+// it (executions.TaskBroker): the same methods, with tasktoken's errors
+// answered as the service's, so that neither package imports the other.
+func BrokerPort(b *tasktoken.Broker) executions.TaskBroker { return brokerPort{b} }
+
+type brokerPort struct{ b *tasktoken.Broker }
+
+// brokerErrs pairs tasktoken's errors with the service's.
+var brokerErrs = [...][2]error{
+	{tasktoken.ErrInvalidToken, executions.ErrInvalidToken},
+	{tasktoken.ErrTaskTimedOut, executions.ErrTaskTimedOut},
+	{tasktoken.ErrInvalidOutput, executions.ErrInvalidOutput},
+	{tasktoken.ErrActivityDoesNotExist, executions.ErrActivityDoesNotExist},
+	{tasktoken.ErrWorkerLimit, executions.ErrWorkerLimit},
+}
+
+// portErr wraps a tasktoken error in the service's error of that meaning.
+func portErr(err error) error {
+	for _, e := range brokerErrs {
+		if errors.Is(err, e[0]) {
+			return errors.Join(e[1], err)
+		}
+	}
+	return err
+}
+
+// Poll implements executions.TaskBroker.
+func (p brokerPort) Poll(ctx context.Context, activityARN, workerName string, wait time.Duration) (string, string, error) {
+	tok, input, err := p.b.Poll(ctx, activityARN, workerName, wait)
+	return tok, input, portErr(err)
+}
+
+// Succeed implements executions.TaskBroker.
+func (p brokerPort) Succeed(token, output string) error { return portErr(p.b.Succeed(token, output)) }
+
+// Fail implements executions.TaskBroker.
+func (p brokerPort) Fail(token string, errName, cause *string) error {
+	return portErr(p.b.Fail(token, errName, cause))
+}
+
+// Heartbeat implements executions.TaskBroker.
+func (p brokerPort) Heartbeat(token string) error { return portErr(p.b.Heartbeat(token)) }
