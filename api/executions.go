@@ -200,17 +200,24 @@ func (s *Server) describedExecution(ctx context.Context, body []byte) (*store.Ex
 // getExecution returns the execution an ARN argument names and the store
 // that holds it.
 func (s *Server) getExecution(ctx context.Context, arnStr string) (*store.Execution, store.Store, error) {
-	a, err := arn.Parse(arnStr)
-	if err != nil {
-		return nil, nil, errInvalidArn(err.Error())
-	}
-	switch a.Type {
-	case arn.Execution, arn.Express:
-	default:
-		return nil, nil, errInvalidArn("Resource type not valid in this context: " + string(a.Type))
+	if err := executionARN(arnStr); err != nil {
+		return nil, nil, err
 	}
 	x, st, err := s.exec.Get(ctx, arnStr)
 	return x, st, execErr(err)
+}
+
+// executionARN checks an execution ARN argument (Standard or Express).
+func executionARN(arnStr string) error {
+	a, err := arn.Parse(arnStr)
+	if err != nil {
+		return errInvalidArn(err.Error())
+	}
+	switch a.Type {
+	case arn.Execution, arn.Express:
+		return nil
+	}
+	return errInvalidArn("Resource type not valid in this context: " + string(a.Type))
 }
 
 type stopExecutionInput struct {
@@ -235,7 +242,7 @@ func (s *Server) stopExecution(ctx context.Context, body []byte) (any, error) {
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	if _, _, err := s.getExecution(ctx, *in.ExecutionArn); err != nil {
+	if err := executionARN(*in.ExecutionArn); err != nil {
 		return nil, err
 	}
 	stop, err := s.exec.Stop(ctx, *in.ExecutionArn, in.Error, in.Cause)

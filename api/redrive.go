@@ -58,7 +58,7 @@ func (s *Server) redriveExecution(ctx context.Context, body []byte) (any, error)
 	if a.Type == arn.Execution && a.Label != "" {
 		return nil, errNotRedrivable("A Distributed Map child execution is redriven through its parent execution")
 	}
-	if _, _, err := s.getExecution(ctx, *in.ExecutionArn); err != nil {
+	if err := executionARN(*in.ExecutionArn); err != nil {
 		return nil, err
 	}
 	date, err := s.exec.Redrive(ctx, *in.ExecutionArn, in.ClientToken)
