@@ -13,6 +13,7 @@ import (
 
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/value"
 )
 
@@ -256,17 +257,28 @@ func TestOAuthClientCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t0 := time.Date(2025, 1, 1, 10, 0, 0, 0, time.UTC)
+	c := clock.NewFake(t0)
+	conns["arn:ok"].OAuth.Clock = c
 	inv := New(conns)
-	for i := 0; i < 2; i++ {
+	// expires_in 3600: reused until 30s before it expires, then renewed.
+	for _, step := range []struct {
+		advance time.Duration
+		calls   int
+	}{{0, 1}, {0, 1}, {3570*time.Second - time.Nanosecond, 1}, {time.Nanosecond, 2}, {time.Second, 2}} {
+		c.Advance(step.advance)
 		if _, err := inv.Invoke(context.Background(), task(`{"ApiEndpoint":"`+api.URL+`","Method":"GET","InvocationConfig":{"ConnectionArn":"arn:ok"}}`)); err != nil {
 			t.Fatal(err)
 		}
 		if got := s.header.Get("Authorization"); got != "Bearer tok-1" {
 			t.Errorf("Authorization = %q", got)
 		}
-	}
-	if tokenCalls != 1 {
-		t.Errorf("token requests = %d, want 1 (reused)", tokenCalls)
+		mu.Lock()
+		calls := tokenCalls
+		mu.Unlock()
+		if calls != step.calls {
+			t.Errorf("at +%v: token requests = %d, want %d", c.Now().Sub(t0), calls, step.calls)
+		}
 	}
 	_, err = inv.Invoke(context.Background(), task(`{"ApiEndpoint":"`+api.URL+`","Method":"GET","Authentication":{"ConnectionArn":"arn:bad"}}`))
 	var fe *fault.Error

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/internal/clock"
 )
 
 // OAuthClient gets access tokens with the OAuth 2.0 client credentials
@@ -26,6 +27,8 @@ type OAuthClient struct {
 	ClientSecret string
 	// Extra parameters of the token request.
 	Headers, QueryParameters, BodyParameters []Param
+	// Clock tells when a token expires (default clock.Real).
+	Clock clock.Clock
 
 	mu      sync.Mutex
 	token   string
@@ -41,7 +44,11 @@ func connectionError(cause string) *fault.Error {
 func (o *OAuthClient) Token(ctx context.Context, client *http.Client) (string, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.token != "" && time.Now().Before(o.expires) {
+	c := o.Clock
+	if c == nil {
+		c = clock.Real{}
+	}
+	if o.token != "" && c.Now().Before(o.expires) {
 		return o.token, nil
 	}
 	form := url.Values{"grant_type": {"client_credentials"}}
@@ -108,10 +115,10 @@ func (o *OAuthClient) Token(ctx context.Context, client *http.Client) (string, e
 		return "", connectionError("The OAuth authorization endpoint answered no access_token: " + string(data))
 	}
 	o.token = tok.AccessToken
-	o.expires = time.Now().Add(time.Hour)
+	o.expires = c.Now().Add(time.Hour)
 	if tok.ExpiresIn != nil {
 		// Renew a little early; a token valid for less than that is used once.
-		o.expires = time.Now().Add(time.Duration(*tok.ExpiresIn*float64(time.Second)) - 30*time.Second)
+		o.expires = c.Now().Add(time.Duration(*tok.ExpiresIn*float64(time.Second)) - 30*time.Second)
 	}
 	return o.token, nil
 }
