@@ -138,7 +138,10 @@ func (ex *execution) run() (res Result) {
 	defer ex.cancel(nil)
 	x := ex.x
 	sm := x.Machine
-	ex.startedEvent()
+	t := &thread{ex: ex, ctx: ex.ctx, log: ex.logFor(""), vars: &scope{}, rawText: x.Input}
+	t.add(event{typ: history.ExecutionStarted})
+	// The first state's Entered event follows no event (previousEventId 0).
+	t.last, t.lastAt = 0, time.Time{}
 	if sm == nil {
 		return ex.finishFailed(fault.New(fault.Runtime, "no state machine"))
 	}
@@ -163,7 +166,6 @@ func (ex *execution) run() (res Result) {
 		}
 	}
 	ex.input = input
-	t := &thread{ex: ex, ctx: ex.ctx, vars: &scope{}, rawText: x.Input, q: ex.queue("")}
 	out, f := t.runMachine(sm, input)
 	if f != nil && errors.Is(context.Cause(ex.ctx), ErrShutdown) {
 		// The process stops: the execution stays RUNNING, to be resumed.
@@ -199,14 +201,14 @@ func (ex *execution) result(st Status) Result {
 }
 
 func (ex *execution) finishSucceeded(t *thread, out any) Result {
-	ex.endReplay()
+	ex.replay.stop()
 	text := value.String(out)
 	if len(text) > ex.e.maxPayload {
 		return ex.finishFailedFrom(t, fault.New(fault.DataLimitExceeded,
 			"The state/task 'ExecutionSucceeded' returned a result with a size exceeding the maximum number of bytes service limit."))
 	}
 	if ex.rec != nil {
-		t.add(&history.Event{Type: history.ExecutionSucceeded, ExecutionSucceededEventDetails: &history.ExecutionSucceededEventDetails{
+		ex.append(t, &history.Event{Type: history.ExecutionSucceeded, ExecutionSucceededEventDetails: &history.ExecutionSucceededEventDetails{
 			Output: text, OutputDetails: history.Data(false)}})
 	}
 	ex.flush()
@@ -221,7 +223,7 @@ func (ex *execution) finishFailed(f *fault.Error) Result {
 }
 
 func (ex *execution) finishFailedFrom(t *thread, f *fault.Error) Result {
-	ex.endReplay()
+	ex.replay.stop()
 	r := ex.result(StatusFailed)
 	var d history.ExecutionFailedEventDetails
 	if f.HasName {
@@ -233,14 +235,14 @@ func (ex *execution) finishFailedFrom(t *thread, f *fault.Error) Result {
 		r.Cause = d.Cause
 	}
 	if ex.rec != nil {
-		t.add(&history.Event{Type: history.ExecutionFailed, ExecutionFailedEventDetails: &d})
+		ex.append(t, &history.Event{Type: history.ExecutionFailed, ExecutionFailedEventDetails: &d})
 	}
 	ex.flush()
 	return r
 }
 
 func (ex *execution) finishAborted(c *stopCause) Result {
-	ex.endReplay()
+	ex.replay.stop()
 	r := ex.result(StatusAborted)
 	var d history.ExecutionAbortedEventDetails
 	if c.err != "" {
@@ -253,18 +255,18 @@ func (ex *execution) finishAborted(c *stopCause) Result {
 	}
 	if ex.rec != nil {
 		t := &thread{ex: ex}
-		t.add(&history.Event{Type: history.ExecutionAborted, ExecutionAbortedEventDetails: &d})
+		ex.append(t, &history.Event{Type: history.ExecutionAborted, ExecutionAbortedEventDetails: &d})
 	}
 	ex.flush()
 	return r
 }
 
 func (ex *execution) finishTimedOut() Result {
-	ex.endReplay()
+	ex.replay.stop()
 	r := ex.result(StatusTimedOut)
 	if ex.rec != nil {
 		t := &thread{ex: ex, last: ex.lastID()}
-		t.add(&history.Event{Type: history.ExecutionTimedOut, ExecutionTimedOutEventDetails: &history.ExecutionTimedOutEventDetails{
+		ex.append(t, &history.Event{Type: history.ExecutionTimedOut, ExecutionTimedOutEventDetails: &history.ExecutionTimedOutEventDetails{
 			Error: history.Str(fault.Timeout)}})
 	}
 	ex.flush()

@@ -33,17 +33,9 @@ type execution struct {
 	flushMu sync.Mutex
 	spare   []history.Event
 
-	// replay holds the recorded events of a resumed execution, per thread
-	// (nil when not resuming); replayOff ends replay for every thread.
-	replay    map[string]*replayQueue
-	replayOff atomic.Bool
-	// total is how many events were recorded, consumed how many the
-	// threads have replayed; resuming tells an execution counted by
-	// Engine.WaitResumed until settle.
-	total      int64
-	consumed   atomic.Int64
-	resuming   bool
-	settleOnce sync.Once
+	// replay is the recorded history of a resumed execution (nil when
+	// not resuming).
+	replay *replayer
 
 	ctxOnce  sync.Once
 	ctxExec  *value.Object // $$.Execution
@@ -77,17 +69,6 @@ func (ex *execution) lastID() int64 {
 	return ex.nextID
 }
 
-// startedEvent records ExecutionStarted (id 1).
-func (ex *execution) startedEvent() {
-	t := &thread{ex: ex, q: ex.queue("")}
-	if ex.rec == nil {
-		t.add(nil)
-		return
-	}
-	t.add(&history.Event{Type: history.ExecutionStarted, Timestamp: ex.x.StartTime, ExecutionStartedEventDetails: &history.ExecutionStartedEventDetails{
-		Input: ex.x.Input, InputDetails: history.Data(false), RoleArn: ex.x.RoleARN}})
-}
-
 // flush hands pending events to the recorder and returns once Record has
 // returned: every event added before the call is then durable (as durable
 // as the Recorder makes it). Record calls are serialized, so batches reach
@@ -113,7 +94,7 @@ func (ex *execution) flush() {
 		ex.mu.Lock()
 		if ex.fatal == nil {
 			ex.fatal = fault.New(fault.Runtime, "recording history: "+err.Error())
-			ex.replayOff.Store(true)
+			ex.replay.stop()
 			ex.cancel(errFatal)
 		}
 		ex.mu.Unlock()
@@ -132,69 +113,34 @@ var errFatal = fatalCause{}
 type thread struct {
 	ex     *execution
 	ctx    context.Context
+	log    eventLog // where its events go
 	last   int64
 	lastAt time.Time // timestamp of the latest event (zero without history)
 	name   string    // the Thread tag of its events: "", "b1", "m3/b0"
-	q      *replayQueue
 	// replayed tells whether the latest event came from the recorded
 	// history (resuming) rather than being new.
 	replayed bool
 	vars     *scope
-	silent   bool // events are not recorded (Distributed Map children)
 	// rawText is the execution input as given: AWS echoes it verbatim in
 	// the first state's Entered event.
 	rawText string
 }
 
-// add assigns the next event id, records ev (nil when history is not kept)
-// and makes it the thread's latest event.
-func (t *thread) add(ev *history.Event) int64 {
-	if t.silent {
-		return t.last
-	}
-	if t.q != nil {
-		if id, ok := t.consume(ev); ok {
-			return id
-		}
-		t.settled()
-	}
-	ex := t.ex
-	ex.mu.Lock()
-	ex.nextID++
-	id := ex.nextID
-	if ev != nil {
-		ev.ID = id
-		ev.PreviousEventID = t.last
-		ev.Thread = t.name
-		if ev.Timestamp.IsZero() {
-			ev.Timestamp = ex.e.clock.Now()
-		}
-		t.lastAt = ev.Timestamp
-		ex.pending = append(ex.pending, *ev)
-	}
-	if id > ex.e.maxEvents && ex.fatal == nil {
-		ex.fatal = fault.New(fault.Runtime, "The execution reached the maximum number of history events ("+
-			strconv.FormatInt(ex.e.maxEvents, 10)+").")
-		ex.replayOff.Store(true)
-		ex.cancel(errFatal)
-	}
-	ex.mu.Unlock()
-	t.last = id
-	return id
-}
+// add appends the event e describes to the thread's history.
+func (t *thread) add(e event) int64 { return t.log.add(t, e) }
 
-// addPrev records ev with an explicit previousEventId, without changing
+// addPrev appends e with an explicit previousEventId, without changing
 // the thread's latest event.
-func (t *thread) addPrev(ev *history.Event, prev int64) int64 {
+func (t *thread) addPrev(e event, prev int64) int64 {
 	save := t.last
 	t.last = prev
-	id := t.add(ev)
+	id := t.add(e)
 	t.last = save
 	return id
 }
 
-// recording reports whether events must be built.
-func (t *thread) recording() bool { return t.ex.rec != nil && !t.silent }
+// simpleEvent appends an event without details.
+func (t *thread) simpleEvent(typ history.EventType) int64 { return t.add(event{typ: typ}) }
 
 // failure is why a thread (or a state) stopped.
 type failure struct {

@@ -39,22 +39,13 @@ func (t *thread) runMap(st *asl.State, raw any) (string, any, *failure) {
 			return "", nil, f
 		}
 		cfg.distributed = distributed
-		if t.recording() {
-			t.add(&history.Event{Type: history.MapStateStarted, MapStateStartedEventDetails: &history.MapStateStartedEventDetails{Length: int64(len(cfg.items))}})
-		} else {
-			t.add(nil)
-		}
+		t.add(event{typ: history.MapStateStarted, n: int64(len(cfg.items))})
 		var runStarted int64
 		if distributed {
 			if f = t.mapTolerance(r, cfg); f != nil {
 				return "", nil, f
 			}
-			if t.recording() {
-				runStarted = t.add(&history.Event{Type: history.MapRunStarted, MapRunStartedEventDetails: &history.MapRunStartedEventDetails{
-					MapRunArn: t.mapRunARN(st)}})
-			} else {
-				runStarted = t.add(nil)
-			}
+			runStarted = t.add(event{typ: history.MapRunStarted, text: t.mapRunARN(st)})
 		} else if f = t.mapTolerance(r, cfg); f != nil {
 			return "", nil, f
 		}
@@ -87,18 +78,7 @@ func (t *thread) runMap(st *asl.State, raw any) (string, any, *failure) {
 			return "", nil, f
 		}
 		if distributed {
-			if t.recording() {
-				d := &history.MapRunFailedEventDetails{}
-				if f.err.HasName {
-					d.Error = history.Str(f.err.Name)
-				}
-				if f.err.HasCause {
-					d.Cause = history.Str(f.err.Cause)
-				}
-				t.add(&history.Event{Type: history.MapRunFailed, MapRunFailedEventDetails: d})
-			} else {
-				t.add(nil)
-			}
+			t.add(event{typ: history.MapRunFailed, fe: f.err})
 		} else {
 			t.last = f.last
 		}
@@ -325,24 +305,21 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 		lastEnd   = t.last // the latest iteration-end event
 		wg        sync.WaitGroup
 	)
-	silent := t.silent || cfg.distributed
 	runOne := func(i int) {
-		it := &thread{ex: t.ex, ctx: ctx, vars: &scope{parent: t.vars}, silent: silent}
-		if !silent {
-			it.name = t.child('m', i, r.sc.retry)
-			it.q = t.ex.queue(it.name)
+		it := &thread{ex: t.ex, ctx: ctx, vars: &scope{parent: t.vars}}
+		if cfg.distributed {
+			// Distributed Map item runs record no events.
+			it.log = uncounted
+		} else {
+			it.name, it.log = t.log.spawn(t, 'm', i, r.sc.retry)
 		}
 		mu.Lock()
 		it.last = lastInner
 		mu.Unlock()
-		if ctx.Err() != nil && it.peek() == nil {
+		if ctx.Err() != nil && it.log.next() == nil {
 			return
 		}
-		if it.recording() {
-			it.add(&history.Event{Type: history.MapIterationStarted, MapIterationStartedEventDetails: &history.MapIterationEventDetails{Name: st.Name, Index: int64(i)}})
-		} else {
-			it.add(nil)
-		}
+		it.add(event{typ: history.MapIterationStarted, text: st.Name, n: int64(i)})
 		in, f := t.iterInputFor(it, r, cfg, i)
 		var out any
 		if f == nil {
@@ -360,20 +337,8 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 		if f != nil && f.aborted && t.ex.ctx.Err() != nil {
 			// stopped or timed out: no iteration event
 			endID = end
-		} else if it.recording() {
-			d := &history.MapIterationEventDetails{Name: st.Name, Index: int64(i)}
-			ev := &history.Event{Type: typ}
-			switch typ {
-			case history.MapIterationSucceeded:
-				ev.MapIterationSucceededEventDetails = d
-			case history.MapIterationFailed:
-				ev.MapIterationFailedEventDetails = d
-			default:
-				ev.MapIterationAbortedEventDetails = d
-			}
-			endID = it.addPrev(ev, end)
 		} else {
-			endID = it.addPrev(nil, end)
+			endID = it.addPrev(event{typ: typ, text: st.Name, n: int64(i)}, end)
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -411,10 +376,13 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 	if conc <= 0 || conc > n {
 		conc = n
 	}
-	skipUnstarted := !silent && t.cancelledInRecord('m', n, r.sc.retry)
+	var rc *recordedChildren
+	if !cfg.distributed {
+		rc = t.recordedChildren('m', n, r.sc.retry)
+	}
 	if conc == 1 {
 		for i := 0; i < n && ctx.Err() == nil; i++ {
-			if !silent && t.neverStarted('m', i, r.sc.retry, skipUnstarted) {
+			if rc.unstarted(i) {
 				mu.Lock()
 				aborted = true
 				mu.Unlock()
@@ -425,13 +393,13 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 	} else {
 		sem := make(chan struct{}, conc)
 		for i := 0; i < n; i++ {
-			if !silent && t.neverStarted('m', i, r.sc.retry, skipUnstarted) {
+			if rc.unstarted(i) {
 				mu.Lock()
 				aborted = true
 				mu.Unlock()
 				continue
 			}
-			if !silent && t.hasRecorded('m', i, r.sc.retry) {
+			if rc.recorded(i) {
 				// Resuming: the recording shows it ran; it replays even
 				// when a new failure cancelled the others.
 				sem <- struct{}{}

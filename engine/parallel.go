@@ -9,21 +9,10 @@ import (
 	"github.com/stepwell/stepwell/history"
 )
 
-// simpleEvent records an event without details (nil when not recording).
-func (t *thread) simpleEvent(typ history.EventType) int64 {
-	if t.recording() {
-		return t.add(&history.Event{Type: typ})
-	}
-	return t.add(nil)
-}
-
 // simpleEventPrev records an event without details after prev, leaving the
 // thread's latest event unchanged.
 func (t *thread) simpleEventPrev(typ history.EventType, prev int64) int64 {
-	if t.recording() {
-		return t.addPrev(&history.Event{Type: typ}, prev)
-	}
-	return t.addPrev(nil, prev)
+	return t.addPrev(event{typ: typ}, prev)
 }
 
 // stateResult applies ResultSelector, Assign, ResultPath and OutputPath to
@@ -95,9 +84,9 @@ func (t *thread) runBranches(branches []*asl.StateMachine, input any, attempt in
 		aborted bool
 	)
 	start := t.last
-	skipUnstarted := !t.silent && t.cancelledInRecord('b', len(branches), attempt)
+	rc := t.recordedChildren('b', len(branches), attempt)
 	for i, b := range branches {
-		if !t.silent && t.neverStarted('b', i, attempt, skipUnstarted) {
+		if rc.unstarted(i) {
 			mu.Lock()
 			aborted = true
 			mu.Unlock()
@@ -106,11 +95,8 @@ func (t *thread) runBranches(branches []*asl.StateMachine, input any, attempt in
 		wg.Add(1)
 		go func(i int, b *asl.StateMachine) {
 			defer wg.Done()
-			bt := &thread{ex: t.ex, ctx: ctx, last: start, vars: &scope{parent: t.vars}, silent: t.silent}
-			if !t.silent {
-				bt.name = t.child('b', i, attempt)
-				bt.q = t.ex.queue(bt.name)
-			}
+			bt := &thread{ex: t.ex, ctx: ctx, last: start, vars: &scope{parent: t.vars}}
+			bt.name, bt.log = t.log.spawn(t, 'b', i, attempt)
 			out, f := bt.runMachine(b, input)
 			mu.Lock()
 			defer mu.Unlock()

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stepwell/stepwell/asl"
@@ -18,14 +20,6 @@ import (
 // fails with when it was in flight at a crash: its …Started event is in the
 // recorded history but no result is. The attempt is not invoked again.
 const InFlightCause = "The task was in flight when Stepwell stopped; it was not invoked again (at most once per attempt)."
-
-// replayQueue is one thread's recorded events, in id order, and how many
-// the replaying thread has consumed. Only the thread of that name touches
-// pos; threads of one name never run concurrently.
-type replayQueue struct {
-	events []history.Event
-	pos    int
-}
 
 // Resume continues a Standard execution from its recorded history (the
 // events a Recorder acknowledged before the process stopped) and returns
@@ -106,11 +100,19 @@ func (e *Engine) Resume(ctx context.Context, x *Execution, recorded []history.Ev
 		close(r.done)
 		return r
 	}
-	bad := ex.loadReplay(recorded)
-	ex.resuming = true
+	rp, bad := newReplayer(recorded)
+	if bad != nil {
+		// New ids continue after the highest recorded one whatever
+		// happens; the replayer only counts for WaitResumed.
+		rp = &replayer{}
+	} else {
+		ex.replay = rp
+	}
+	ex.nextID = maxID(recorded)
 	e.resumeStarted()
+	rp.onSettle = e.resumeDone
 	go func() {
-		defer ex.settle()
+		defer rp.settle()
 		if bad != nil {
 			r.result = ex.finishFailed(bad)
 			ex.cancel(nil)
@@ -170,59 +172,175 @@ func resumeFault(why string) *fault.Error {
 	return fault.New(fault.Runtime, "Stepwell could not resume this execution from its recorded history: "+why)
 }
 
-// loadReplay checks the recorded history and splits it per thread. New
-// ids continue after the highest recorded one whatever happens.
-func (ex *execution) loadReplay(evs []history.Event) *fault.Error {
-	var maxID int64
+// replayer is the recorded history of a resumed execution, split per
+// thread, and how far the threads have replayed it. A nil *replayer (an
+// execution that does not resume) answers that nothing is recorded.
+type replayer struct {
+	queues map[string]*replayQueue
+	// off ends replay for every thread (a failure, or the terminal event).
+	off atomic.Bool
+	// total is how many events were recorded, consumed how many the
+	// threads have replayed.
+	total    int64
+	consumed atomic.Int64
+	// onSettle runs once, when the replay has settled (settle).
+	onSettle   func()
+	settleOnce sync.Once
+}
+
+// replayQueue is one thread's recorded events, in id order, and how many
+// the replaying thread has consumed. It is that thread's eventLog while
+// the thread replays. Only the thread of that name touches pos; threads
+// of one name never run concurrently.
+type replayQueue struct {
+	r      *replayer
+	events []history.Event
+	pos    int
+}
+
+// maxID is the highest id of evs.
+func maxID(evs []history.Event) int64 {
+	var m int64
 	for i := range evs {
-		if evs[i].ID > maxID {
-			maxID = evs[i].ID
-		}
+		m = max(m, evs[i].ID)
 	}
-	ex.nextID = maxID
+	return m
+}
+
+// newReplayer checks a recorded history and splits it per thread.
+func newReplayer(evs []history.Event) (*replayer, *fault.Error) {
 	sorted := make([]history.Event, len(evs))
 	copy(sorted, evs)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
 	for i := range sorted {
 		if want := int64(i + 1); sorted[i].ID != want {
-			return resumeFault("event ids are not consecutive (expected id " + strconv.FormatInt(want, 10) +
+			return nil, resumeFault("event ids are not consecutive (expected id " + strconv.FormatInt(want, 10) +
 				", found " + strconv.FormatInt(sorted[i].ID, 10) + ").")
 		}
 	}
-	if sorted[0].Type != history.ExecutionStarted || sorted[0].Thread != "" {
-		return resumeFault("it does not start with ExecutionStarted.")
+	if len(sorted) == 0 || sorted[0].Type != history.ExecutionStarted || sorted[0].Thread != "" {
+		return nil, resumeFault("it does not start with ExecutionStarted.")
 	}
-	ex.total = int64(len(sorted))
-	ex.replay = make(map[string]*replayQueue)
+	r := &replayer{total: int64(len(sorted)), queues: make(map[string]*replayQueue)}
 	for i := range sorted {
 		name := sorted[i].Thread
-		q := ex.replay[name]
+		q := r.queues[name]
 		if q == nil {
-			q = &replayQueue{}
-			ex.replay[name] = q
+			q = &replayQueue{r: r}
+			r.queues[name] = q
 		}
 		q.events = append(q.events, sorted[i])
 	}
-	return nil
+	return r, nil
 }
 
-// queue is the recorded-event queue of a thread (nil when not resuming).
-func (ex *execution) queue(name string) *replayQueue {
-	if ex.replay == nil {
+// queue is the recorded-event queue of a thread (nil when it has none).
+func (r *replayer) queue(name string) *replayQueue {
+	if r == nil {
 		return nil
 	}
-	return ex.replay[name]
+	return r.queues[name]
 }
 
-// endReplay switches every thread to live mode (before terminal events).
-func (ex *execution) endReplay() { ex.replayOff.Store(true) }
+// stop switches every thread to live mode (a failure; before terminal
+// events).
+func (r *replayer) stop() {
+	if r != nil {
+		r.off.Store(true)
+	}
+}
+
+// stopped reports whether replay was stopped.
+func (r *replayer) stopped() bool { return r != nil && r.off.Load() }
+
+// settled is called where a thread may block for long (a wait, a task, a
+// reopened token): once every recorded event has been consumed, the
+// execution's replay has settled (Engine.WaitResumed). A replay that
+// failed has settled too; the end of the run settles it in any case.
+func (r *replayer) settled() {
+	if r == nil {
+		return
+	}
+	if r.consumed.Load() >= r.total || r.off.Load() {
+		r.settle()
+	}
+}
+
+// settle marks the replay as settled (once).
+func (r *replayer) settle() {
+	if r == nil {
+		return
+	}
+	r.settleOnce.Do(func() {
+		if r.onSettle != nil {
+			r.onSettle()
+		}
+	})
+}
+
+// neverStarted tells a Map iteration or Parallel branch (the child thread
+// named name) that the recorded history shows was never started: it has
+// no recorded events, and either its parent's own recorded events go on
+// past its children (parentGoesOn: they had all ended) or a sibling
+// recorded an abort (cancelled: the attempt was cancelled, and nothing
+// starts after that). Replay skips it, as the original run did: a
+// replaying sibling that was aborted frees its slot before the failure
+// that caused the abort is replayed.
+func (r *replayer) neverStarted(name string, parentGoesOn, cancelled bool) bool {
+	if r == nil || (!cancelled && !parentGoesOn) {
+		return false
+	}
+	q := r.queues[name]
+	return q == nil || len(q.events) == 0
+}
+
+// hasRecorded tells whether the thread named name has recorded events
+// left.
+func (r *replayer) hasRecorded(name string) bool {
+	if r == nil || r.off.Load() {
+		return false
+	}
+	q := r.queues[name]
+	return q != nil && q.pos < len(q.events)
+}
+
+// cancelledIn tells whether any of the threads named in children (the
+// children of one Parallel or Map attempt of the thread named parent), or
+// a thread nested in one, recorded an abort.
+func (r *replayer) cancelledIn(parent string, children map[string]bool) bool {
+	if r == nil {
+		return false
+	}
+	base := 0
+	if parent != "" {
+		base = len(parent) + 1
+	}
+	for name, q := range r.queues {
+		if len(name) <= base || (base > 0 && !strings.HasPrefix(name, parent+"/")) {
+			continue
+		}
+		top := name
+		if j := strings.IndexByte(name[base:], '/'); j >= 0 {
+			top = name[:base+j]
+		}
+		if !children[top] {
+			continue
+		}
+		for k := range q.events {
+			if isAbort(q.events[k].Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // mismatch fails the execution when the replay does not reproduce its
 // recorded history.
 func (ex *execution) mismatch(rec *history.Event, got history.EventType) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
-	ex.replayOff.Store(true)
+	ex.replay.stop()
 	if ex.fatal != nil {
 		return
 	}
@@ -239,58 +357,64 @@ func (ex *execution) mismatch(rec *history.Event, got history.EventType) {
 	ex.cancel(errFatal)
 }
 
-// consume takes the thread's next recorded event in place of ev, which
-// must have the same type. ok is false when the thread is live.
-func (t *thread) consume(ev *history.Event) (int64, bool) {
+// add consumes the thread's next recorded event in place of e, which
+// must have the same type; when none is left, or it has another type (the
+// replay does not reproduce the history: the execution fails), the thread
+// goes live and e is recorded as new.
+func (q *replayQueue) add(t *thread, e event) int64 {
 	t.replayed = false
-	rec := t.peek()
-	if rec == nil {
-		t.q = nil
-		return 0, false
-	}
-	if ev == nil || rec.Type != ev.Type {
-		var got history.EventType
-		if ev != nil {
-			got = ev.Type
+	rec := q.next()
+	if rec == nil || rec.Type != e.typ {
+		if rec != nil {
+			t.ex.mismatch(rec, e.typ)
 		}
-		t.ex.mismatch(rec, got)
-		t.q = nil
-		return 0, false
+		t.log = live
+		q.r.settled()
+		return t.log.add(t, e)
 	}
-	t.q.pos++
-	t.ex.consumed.Add(1)
+	q.pos++
+	q.r.consumed.Add(1)
 	t.last = rec.ID
 	t.lastAt = rec.Timestamp
 	t.replayed = true
-	return rec.ID, true
+	return rec.ID
 }
 
-// peek returns the thread's next recorded event, or nil when it is live.
-func (t *thread) peek() *history.Event {
-	q := t.q
-	if q == nil || q.pos >= len(q.events) || t.ex.replayOff.Load() {
+// next returns the thread's next recorded event, or nil when none is left
+// or replay was stopped.
+func (q *replayQueue) next() *history.Event {
+	if q.pos >= len(q.events) || q.r.off.Load() {
 		return nil
 	}
 	return &q.events[q.pos]
 }
 
-// child names a Parallel branch ('b') or Map iteration ('m') thread. A
-// retry attempt of the Map or Parallel gets names of its own ("m3r1"): the
-// iterations an attempt started before it failed depend on timing, so two
-// attempts must never share a thread's recorded events.
-func (t *thread) child(kind byte, i int, attempt int64) string {
-	if t.ex.rec == nil {
-		return ""
+// exited is liveLog.exited, where a recorded Exited event's output and
+// assigned variables win over the recomputed ones.
+func (q *replayQueue) exited(t *thread, st *asl.State, out any, assigned *value.Object) (any, *value.Object, *fault.Error) {
+	text := value.String(out)
+	if len(text) > t.ex.e.maxPayload {
+		return nil, nil, dataLimit(st.Name)
 	}
-	n := string(kind) + strconv.Itoa(i)
-	if attempt > 0 {
-		n += "r" + strconv.FormatInt(attempt, 10)
-	}
-	if t.name != "" {
-		n = t.name + "/" + n
-	}
-	return n
+	out, assigned, text = q.recordedExit(st, out, assigned, text)
+	q.add(t, event{typ: eventTypes[st.Type][1], st: st, text: text, assigned: assigned})
+	return out, assigned, nil
 }
+
+// attempt finishes an attempt whose scheduling events were replayed
+// (resume); one whose scheduling is new is invoked.
+func (q *replayQueue) attempt(t *thread, task *Task, info resourceInfo) (any, *fault.Error) {
+	if t.replayed {
+		return q.resume(t, task, info)
+	}
+	return t.invoke(task, info, time.Time{})
+}
+
+func (q *replayQueue) spawn(t *thread, kind byte, i int, attempt int64) (string, eventLog) {
+	return live.spawn(t, kind, i, attempt)
+}
+
+func (q *replayQueue) keeps() bool { return true }
 
 // isAbort tells the *Aborted event types a cancelled state records.
 func isAbort(typ history.EventType) bool {
@@ -309,7 +433,7 @@ var errReplayAbort = &fault.Error{Name: "replay abort", HasName: true}
 // the abort as it was.
 func (t *thread) sleepFrom(at time.Time, d time.Duration) error {
 	if t.ex.replay != nil {
-		if rev := t.peek(); rev != nil {
+		if rev := t.log.next(); rev != nil {
 			if isAbort(rev.Type) {
 				return errReplayAbort
 			}
@@ -326,28 +450,9 @@ func (t *thread) sleepFrom(at time.Time, d time.Duration) error {
 	return t.ex.e.clock.Sleep(t.ctx, d)
 }
 
-// settled is called where a thread may block for long (a wait, a task, a
-// reopened token): once every recorded event has been consumed, the
-// execution's replay has settled (Engine.WaitResumed). A replay that
-// failed has settled too; the end of the run settles it in any case.
-func (t *thread) settled() {
-	ex := t.ex
-	if ex.replay == nil {
-		return
-	}
-	if ex.consumed.Load() >= ex.total || ex.replayOff.Load() {
-		ex.settle()
-	}
-}
-
-// settle marks the execution's replay as settled (once).
-func (ex *execution) settle() {
-	ex.settleOnce.Do(func() {
-		if ex.resuming {
-			ex.e.resumeDone()
-		}
-	})
-}
+// settled is called where a thread may block for long: see
+// replayer.settled.
+func (t *thread) settled() { t.ex.replay.settled() }
 
 // resumeStarted counts an execution whose replay has not settled.
 func (e *Engine) resumeStarted() {
@@ -393,7 +498,7 @@ func (e *Engine) WaitResumed(ctx context.Context) error {
 	}
 }
 
-// resumeAttempt finishes a task attempt whose scheduling events were
+// resume finishes a task attempt whose scheduling events were
 // replayed. It replays the attempt's recorded ActivityStarted and
 // TaskSubmitted, then takes its recorded result if there is one. Otherwise
 // the attempt was open when the process stopped:
@@ -409,10 +514,10 @@ func (e *Engine) WaitResumed(ctx context.Context) error {
 // not recorded, so counting from the recorded ActivityStarted/TaskStarted
 // would time out every long task whose worker kept beating while the
 // server was down.
-func (t *thread) resumeAttempt(task *Task, info resourceInfo) (any, *fault.Error) {
+func (q *replayQueue) resume(t *thread, task *Task, info resourceInfo) (any, *fault.Error) {
 	scheduledAt := t.lastAt
 	delivered := false
-	if rev := t.peek(); info.kind == resActivity && rev != nil && rev.Type == history.ActivityStarted {
+	if rev := q.next(); info.kind == resActivity && rev != nil && rev.Type == history.ActivityStarted {
 		w := ""
 		if d := rev.ActivityStartedEventDetails; d != nil {
 			w = d.WorkerName
@@ -420,15 +525,18 @@ func (t *thread) resumeAttempt(task *Task, info resourceInfo) (any, *fault.Error
 		t.activityStartedEvent(w)
 		delivered = true
 	}
-	if rev := t.peek(); rev != nil && rev.Type == history.TaskSubmitted {
+	if rev := q.next(); rev != nil && rev.Type == history.TaskSubmitted {
 		var out any
 		if d := rev.TaskSubmittedEventDetails; d != nil {
 			out, _ = value.ParseString(d.Output)
 		}
 		t.submittedEvent(info, out)
 	}
-	if t.peek() != nil || t.ctx.Err() != nil || t.ex.replayOff.Load() && t.q != nil && t.q.pos < len(t.q.events) {
-		return t.recordedOutcome(info)
+	// The thread still replays (its log is q) but replay was stopped
+	// with recorded events left: the outcome is not to be made anew.
+	stopped := t.log == eventLog(q) && q.r.stopped() && q.pos < len(q.events)
+	if q.next() != nil || t.ctx.Err() != nil || stopped {
+		return q.recordedOutcome(t, info)
 	}
 	switch {
 	case info.kind == resActivity && !delivered:
@@ -472,8 +580,8 @@ func (t *thread) await(r Resumer, task *Task, since, beatFrom time.Time) (any, *
 
 // recordedOutcome is a replayed task attempt's result: from its recorded
 // result event, or the in-flight failure when none is recorded.
-func (t *thread) recordedOutcome(info resourceInfo) (any, *fault.Error) {
-	rev := t.peek()
+func (q *replayQueue) recordedOutcome(t *thread, info resourceInfo) (any, *fault.Error) {
+	rev := q.next()
 	if rev == nil {
 		return nil, fault.New(fault.TaskFailed, InFlightCause)
 	}
@@ -549,8 +657,8 @@ func (t *thread) recordedOutcome(info resourceInfo) (any, *fault.Error) {
 
 // recordedExit makes a recorded Exited event's output and assigned
 // variables win over the recomputed ones (States.UUID, random numbers).
-func (t *thread) recordedExit(st *asl.State, out any, assigned *value.Object, text string) (any, *value.Object, string) {
-	rev := t.peek()
+func (q *replayQueue) recordedExit(st *asl.State, out any, assigned *value.Object, text string) (any, *value.Object, string) {
+	rev := q.next()
 	if rev == nil || rev.Type != eventTypes[st.Type][1] || rev.StateExitedEventDetails == nil {
 		return out, assigned, text
 	}
@@ -594,74 +702,61 @@ func (t *thread) abortedAlone() *failure {
 	t.ex.mu.Lock()
 	if t.ex.fatal == nil {
 		t.ex.fatal = resumeFault("a branch or iteration was aborted in the recorded history, but none of its siblings failed in the replay.")
-		t.ex.replayOff.Store(true)
+		t.ex.replay.stop()
 		t.ex.cancel(errFatal)
 	}
 	t.ex.mu.Unlock()
 	return t.aborted()
 }
 
-// neverStarted tells, when resuming, a Map iteration or Parallel branch
-// that the recorded history shows was never started: it has no recorded
-// events, and either the parent's own recorded events go on past its
-// children (they had all ended) or a sibling recorded an abort (the
-// attempt was cancelled, and nothing starts after that). Replay skips it,
-// as the original run did: a replaying sibling that was aborted frees its
-// slot before the failure that caused the abort is replayed.
-func (t *thread) neverStarted(kind byte, i int, attempt int64, cancelled bool) bool {
-	if t.ex.replay == nil || (!cancelled && t.peek() == nil) {
-		return false
-	}
-	q := t.ex.queue(t.child(kind, i, attempt))
-	return q == nil || len(q.events) == 0
+// recordedChildren is what the recorded history of a resumed execution
+// says of the children (branches or iterations) of one Parallel or Map
+// attempt. A nil *recordedChildren (not resuming, or a thread that keeps
+// no history) says nothing is recorded.
+type recordedChildren struct {
+	parent  *thread
+	kind    byte
+	attempt int64
+	// cancelled: a child of the attempt, or a thread nested in one,
+	// recorded an abort.
+	cancelled bool
 }
 
-// hasRecorded tells whether a child thread has recorded events left.
-func (t *thread) hasRecorded(kind byte, i int, attempt int64) bool {
-	if t.ex.replay == nil || t.ex.replayOff.Load() {
-		return false
-	}
-	q := t.ex.queue(t.child(kind, i, attempt))
-	return q != nil && q.pos < len(q.events)
-}
-
-// cancelledInRecord tells whether any child thread of this attempt (or a
-// thread nested in one) recorded an abort.
-func (t *thread) cancelledInRecord(kind byte, n int, attempt int64) bool {
-	if t.ex.replay == nil {
-		return false
+// recordedChildren reads the recorded history for the n children of kind
+// ('b' or 'm') of this thread's Parallel or Map attempt.
+func (t *thread) recordedChildren(kind byte, n int, attempt int64) *recordedChildren {
+	if t.ex.replay == nil || !t.log.keeps() {
+		return nil
 	}
 	names := make(map[string]bool, n)
 	for i := 0; i < n; i++ {
-		names[t.child(kind, i, attempt)] = true
+		names[t.childName(kind, i, attempt)] = true
 	}
-	base := 0
-	if t.name != "" {
-		base = len(t.name) + 1
+	return &recordedChildren{parent: t, kind: kind, attempt: attempt, cancelled: t.ex.replay.cancelledIn(t.name, names)}
+}
+
+// unstarted tells child i that the recording shows never started: replay
+// skips it (replayer.neverStarted).
+func (rc *recordedChildren) unstarted(i int) bool {
+	if rc == nil {
+		return false
 	}
-	for name, q := range t.ex.replay {
-		if len(name) <= base || (base > 0 && !strings.HasPrefix(name, t.name+"/")) {
-			continue
-		}
-		top := name
-		if j := strings.IndexByte(name[base:], '/'); j >= 0 {
-			top = name[:base+j]
-		}
-		if !names[top] {
-			continue
-		}
-		for k := range q.events {
-			if isAbort(q.events[k].Type) {
-				return true
-			}
-		}
+	t := rc.parent
+	return t.ex.replay.neverStarted(t.childName(rc.kind, i, rc.attempt), t.log.next() != nil, rc.cancelled)
+}
+
+// recorded tells whether child i has recorded events left: it replays
+// even when a new failure cancelled its siblings.
+func (rc *recordedChildren) recorded(i int) bool {
+	if rc == nil {
+		return false
 	}
-	return false
+	return rc.parent.ex.replay.hasRecorded(rc.parent.childName(rc.kind, i, rc.attempt))
 }
 
 // cancelled tells whether the thread must stop: its context is done and,
 // when resuming, its recorded history does not go on (a recorded thread
 // replays to its end even when a new failure cancelled its siblings).
 func (t *thread) cancelled() bool {
-	return t.ctx.Err() != nil && t.peek() == nil
+	return t.ctx.Err() != nil && t.log.next() == nil
 }

@@ -29,7 +29,7 @@ var eventTypes = map[asl.StateType][2]history.EventType{
 func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
 	name := sm.StartAt
 	for {
-		if t.ctx.Err() != nil && t.peek() == nil {
+		if t.ctx.Err() != nil && t.log.next() == nil {
 			return nil, t.aborted()
 		}
 		st := sm.States[name]
@@ -96,18 +96,8 @@ type stateRun struct {
 
 // enter records the state's Entered event and prepares its environment.
 func (t *thread) enter(st *asl.State, raw any) *stateRun {
-	var id int64
-	if t.recording() {
-		text := t.rawText
-		if text == "" {
-			text = value.String(raw)
-		}
-		t.rawText = ""
-		id = t.add(&history.Event{Type: eventTypes[st.Type][0], StateEnteredEventDetails: &history.StateEnteredEventDetails{
-			Name: st.Name, Input: text, InputDetails: history.Data(false)}})
-	} else {
-		id = t.add(nil)
-	}
+	id := t.add(event{typ: eventTypes[st.Type][0], st: st, text: t.rawText, data: raw})
+	t.rawText = ""
 	r := &stateRun{st: st, at: t.lastAt}
 	r.sc.name = st.Name
 	if t.ex.needCtx {
@@ -131,31 +121,10 @@ func (t *thread) refreshContext(r *stateRun) {
 // When resuming, a recorded Exited event's output and assigned variables
 // win over the recomputed ones, which exit then returns instead.
 func (t *thread) exit(r *stateRun, out any, assigned *value.Object) (any, *value.Object, *failure) {
-	st := r.st
-	if !t.recording() {
-		if jsonSizeExceeds(out, t.ex.e.maxPayload) {
-			return nil, nil, t.fatalf(dataLimit(st.Name))
-		}
-		t.add(nil)
-		return out, assigned, nil
+	out, assigned, fe := t.log.exited(t, r.st, out, assigned)
+	if fe != nil {
+		return nil, nil, t.fatalf(fe)
 	}
-	text := value.String(out)
-	if len(text) > t.ex.e.maxPayload {
-		return nil, nil, t.fatalf(dataLimit(st.Name))
-	}
-	if t.q != nil {
-		out, assigned, text = t.recordedExit(st, out, assigned, text)
-	}
-	d := &history.StateExitedEventDetails{Name: st.Name, Output: text, OutputDetails: history.Data(false)}
-	if assigned.Len() > 0 {
-		d.AssignedVariables = make(map[string]string, assigned.Len())
-		for i := 0; i < assigned.Len(); i++ {
-			k, v := assigned.At(i)
-			d.AssignedVariables[k] = value.String(v)
-		}
-		d.AssignedVariablesDetails = &history.AssignedVariablesDetails{}
-	}
-	t.add(&history.Event{Type: eventTypes[st.Type][1], StateExitedEventDetails: d})
 	return out, assigned, nil
 }
 
@@ -485,11 +454,7 @@ func (t *thread) abortEvent(typ history.EventType) {
 		// ExecutionAborted or ExecutionTimedOut only.
 		return
 	}
-	if t.recording() {
-		t.add(&history.Event{Type: typ})
-	} else {
-		t.add(nil)
-	}
+	t.simpleEvent(typ)
 }
 
 func runtimeErr(env *asl.Env, msg string) *fault.Error {

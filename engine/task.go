@@ -18,7 +18,6 @@ import (
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/jsonpath"
-	"github.com/stepwell/stepwell/value"
 )
 
 // resourceKind is how a Task's Resource shows in history.
@@ -125,7 +124,7 @@ const (
 // sequence number with the top bit set.
 func (t *thread) newToken() string {
 	var n uint64
-	if t.recording() && t.last > 0 {
+	if t.log.keeps() && t.last > 0 {
 		n = uint64(t.last)
 	} else {
 		n = uint64(t.ex.tokenSeq.Add(1)) | 1<<63
@@ -332,14 +331,7 @@ func (t *thread) runTask(st *asl.State, raw any) (string, any, *failure) {
 			}
 		}
 		t.scheduledEvents(st, info, eff, timeout, heartbeat, creds)
-		var result any
-		var fe *fault.Error
-		if t.replayed {
-			// Resuming: the attempt started before the crash.
-			result, fe = t.resumeAttempt(task, info)
-		} else {
-			result, fe = t.invoke(task, info, time.Time{})
-		}
+		result, fe := t.log.attempt(t, task, info)
 		if t.cancelled() || fe == errReplayAbort {
 			t.abortEvent(history.TaskStateAborted)
 			return "", nil, t.aborted()
@@ -482,114 +474,72 @@ func (t *thread) invoke(task *Task, info resourceInfo, since time.Time) (any, *f
 }
 
 func (t *thread) scheduledEvents(st *asl.State, info resourceInfo, eff any, timeout, heartbeat *int64, creds any) {
-	if !t.recording() {
-		t.add(nil)
-		if info.kind != resActivity {
-			t.add(nil)
-		}
-		return
-	}
-	var tc *history.TaskCredentials
-	if o, ok := creds.(*value.Object); ok {
-		if v, ok := o.Get("RoleArn"); ok {
-			tc = &history.TaskCredentials{RoleArn: stringOf(v)}
-		}
-	}
+	e := event{st: st, info: info, data: eff, timeout: timeout, beat: heartbeat, creds: creds}
 	switch info.kind {
 	case resLambda:
-		t.add(&history.Event{Type: history.LambdaFunctionScheduled, LambdaFunctionScheduledEventDetails: &history.LambdaFunctionScheduledEventDetails{
-			Resource: st.Resource, Input: value.String(eff), InputDetails: history.Data(false), TimeoutInSeconds: timeout, TaskCredentials: tc}})
-		t.add(&history.Event{Type: history.LambdaFunctionStarted})
+		e.typ = history.LambdaFunctionScheduled
+		t.add(e)
+		t.simpleEvent(history.LambdaFunctionStarted)
 	case resActivity:
 		// ActivityStarted follows when a worker receives the task.
-		t.add(&history.Event{Type: history.ActivityScheduled, ActivityScheduledEventDetails: &history.ActivityScheduledEventDetails{
-			Resource: st.Resource, Input: value.String(eff), InputDetails: history.Data(false), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat}})
+		e.typ = history.ActivityScheduled
+		t.add(e)
 	default:
-		t.add(&history.Event{Type: history.TaskScheduled, TaskScheduledEventDetails: &history.TaskScheduledEventDetails{
-			ResourceType: info.resourceType, Resource: info.resource, Region: t.ex.e.cfg.Region, Parameters: value.String(eff),
-			TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat, TaskCredentials: tc}})
-		t.add(&history.Event{Type: history.TaskStarted, TaskStartedEventDetails: &history.TaskStartedEventDetails{
-			ResourceType: info.resourceType, Resource: info.resource}})
+		e.typ = history.TaskScheduled
+		t.add(e)
+		t.add(event{typ: history.TaskStarted, info: info})
 	}
 }
 
 func (t *thread) succeededEvent(info resourceInfo, result any) {
-	if !t.recording() {
-		t.add(nil)
-		return
-	}
-	text := value.String(result)
+	typ := history.TaskSucceeded
 	switch info.kind {
 	case resLambda:
-		t.add(&history.Event{Type: history.LambdaFunctionSucceeded, LambdaFunctionSucceededEventDetails: &history.LambdaFunctionSucceededEventDetails{
-			Output: text, OutputDetails: history.Data(false)}})
+		typ = history.LambdaFunctionSucceeded
 	case resActivity:
-		t.add(&history.Event{Type: history.ActivitySucceeded, ActivitySucceededEventDetails: &history.ActivitySucceededEventDetails{
-			Output: text, OutputDetails: history.Data(false)}})
-	default:
-		t.add(&history.Event{Type: history.TaskSucceeded, TaskSucceededEventDetails: &history.TaskSucceededEventDetails{
-			ResourceType: info.resourceType, Resource: info.resource, Output: text, OutputDetails: history.Data(false)}})
+		typ = history.ActivitySucceeded
 	}
+	t.add(event{typ: typ, info: info, data: result})
 }
 
 func (t *thread) failedEvent(info resourceInfo, fe *fault.Error) {
-	if !t.recording() {
-		t.add(nil)
-		return
-	}
-	var e, c *string
-	if fe.HasName {
-		e = history.Str(fe.Name)
-	}
-	if fe.HasCause {
-		c = history.Str(fe.Cause)
-	}
 	timedOut := fe.HasName && fe.Name == fault.Timeout
+	var typ history.EventType
 	switch info.kind {
 	case resLambda:
+		typ = history.LambdaFunctionFailed
 		if timedOut {
-			t.add(&history.Event{Type: history.LambdaFunctionTimedOut, LambdaFunctionTimedOutEventDetails: &history.LambdaFunctionTimedOutEventDetails{Error: e, Cause: c}})
-		} else {
-			t.add(&history.Event{Type: history.LambdaFunctionFailed, LambdaFunctionFailedEventDetails: &history.LambdaFunctionFailedEventDetails{Error: e, Cause: c}})
+			typ = history.LambdaFunctionTimedOut
 		}
 	case resActivity:
+		typ = history.ActivityFailed
 		if timedOut {
-			t.add(&history.Event{Type: history.ActivityTimedOut, ActivityTimedOutEventDetails: &history.ActivityTimedOutEventDetails{Error: e, Cause: c}})
-		} else {
-			t.add(&history.Event{Type: history.ActivityFailed, ActivityFailedEventDetails: &history.ActivityFailedEventDetails{Error: e, Cause: c}})
+			typ = history.ActivityTimedOut
 		}
 	default:
+		typ = history.TaskFailed
 		if timedOut {
-			t.add(&history.Event{Type: history.TaskTimedOut, TaskTimedOutEventDetails: &history.TaskTimedOutEventDetails{
-				ResourceType: info.resourceType, Resource: info.resource, Error: e, Cause: c}})
-		} else {
-			t.add(&history.Event{Type: history.TaskFailed, TaskFailedEventDetails: &history.TaskFailedEventDetails{
-				ResourceType: info.resourceType, Resource: info.resource, Error: e, Cause: c}})
+			typ = history.TaskTimedOut
 		}
 	}
+	t.add(event{typ: typ, info: info, fe: fe})
 }
 
 // submittedEvent records TaskSubmitted with the initial API response of a
 // .sync or .waitForTaskToken task.
 func (t *thread) submittedEvent(info resourceInfo, out any) {
-	if !t.recording() {
-		t.add(nil)
-		return
+	t.add(event{typ: history.TaskSubmitted, info: info, data: out})
+	if t.log.keeps() {
+		t.ex.flush()
 	}
-	t.add(&history.Event{Type: history.TaskSubmitted, TaskSubmittedEventDetails: &history.TaskSubmittedEventDetails{
-		ResourceType: info.resourceType, Resource: info.resource, Output: value.String(out), OutputDetails: history.Data(false)}})
-	t.ex.flush()
 }
 
 // activityStartedEvent records ActivityStarted with the worker's name and
 // hands it to the recorder at once (GetExecutionHistory shows it while the
 // worker runs).
 func (t *thread) activityStartedEvent(worker string) {
-	if !t.recording() {
-		t.add(nil)
-		return
+	t.add(event{typ: history.ActivityStarted, text: worker})
+	if t.log.keeps() {
+		t.ex.flush()
 	}
-	t.add(&history.Event{Type: history.ActivityStarted, ActivityStartedEventDetails: &history.ActivityStartedEventDetails{
-		WorkerName: worker}})
-	t.ex.flush()
 }

@@ -108,7 +108,7 @@ func (e *Engine) TestState(ctx context.Context, in *TestInput) *TestResult {
 	ex.input = in.Input
 	vars := &scope{}
 	vars.assign(in.Vars)
-	t := &thread{ex: ex, ctx: ex.ctx, vars: vars}
+	t := &thread{ex: ex, ctx: ex.ctx, log: counted, vars: vars}
 	ts := &testRun{t: t, in: in, res: &TestResult{}}
 	ts.run()
 	if ts.res.Status == TestSucceeded || ts.res.Status == TestCaughtError {

@@ -11,7 +11,7 @@ func init() { tokenKey = []byte("stepwell-test-token-key-32-bytes") }
 
 func TestTaskTokens(t *testing.T) {
 	ex := &execution{x: &Execution{ARN: "arn:aws:states:us-east-1:111111111111:execution:m:e", StartTime: time.Unix(1700000000, 5)}}
-	th := &thread{ex: ex}
+	th := &thread{ex: ex, log: counted}
 	seen := map[string]bool{}
 	for i := 0; i < 100; i++ {
 		tok := th.newToken()
