@@ -113,7 +113,7 @@ type Service struct {
 	wg     sync.WaitGroup
 
 	mu       sync.Mutex
-	runs     map[string]*engine.Run       // running executions by ARN
+	runs     map[string]*running          // running executions by ARN
 	machines map[string]*asl.StateMachine // compiled definitions by ARN + revision
 }
 
@@ -123,7 +123,7 @@ func New(cfg Config) *Service {
 		st: cfg.Store, express: cfg.Express, syncHist: cfg.ExpressHistory, ver: cfg.Versions, eng: cfg.Engine,
 		scope: cfg.Scope, maxExpr: cfg.MaxExpressDuration, mocks: cfg.TestCases, tasks: cfg.Tasks,
 		pollWait: cfg.PollTimeout, now: cfg.Now, log: cfg.Logger,
-		runs:     make(map[string]*engine.Run),
+		runs:     make(map[string]*running),
 		machines: make(map[string]*asl.StateMachine),
 	}
 	if s.scope.Partition == "" {
@@ -184,11 +184,48 @@ func (s *Service) Get(ctx context.Context, executionARN string) (*store.Executio
 	return x, st, err
 }
 
-// run returns the engine run of an execution this process drives.
-func (s *Service) run(executionARN string) *engine.Run {
+// running is an execution this process drives.
+type running struct {
+	run *engine.Run
+	// ended is closed once the execution's end is recorded (or could not
+	// be).
+	ended chan struct{}
+}
+
+// register adds an execution's run to the registry; call with s.mu held.
+func (s *Service) register(executionARN string, run *engine.Run) *running {
+	r := &running{run: run, ended: make(chan struct{})}
+	s.runs[executionARN] = r
+	return r
+}
+
+// unregister removes an ended execution from the registry and tells its
+// waiters, once its end is recorded.
+func (s *Service) unregister(executionARN string, r *running) {
+	s.mu.Lock()
+	if s.runs[executionARN] == r {
+		delete(s.runs, executionARN)
+	}
+	s.mu.Unlock()
+	close(r.ended)
+}
+
+// running returns an execution this process drives, or nil.
+func (s *Service) running(executionARN string) *running {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.runs[executionARN]
+}
+
+// Ended returns a channel closed once an execution this process drives
+// has ended and its end is recorded (Get then finds it closed); nil (a
+// channel that never delivers) for an execution it does not drive, such
+// as one that has ended already.
+func (s *Service) Ended(executionARN string) <-chan struct{} {
+	if r := s.running(executionARN); r != nil {
+		return r.ended
+	}
+	return nil
 }
 
 // Cache keeps the compiled definition of a machine revision, so that

@@ -2,6 +2,7 @@ package executions_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -81,5 +82,82 @@ func TestMapRuns_RecordedBeforeTheExecutionCloses(t *testing.T) {
 	runs := st.runs[x.ARN]
 	if len(runs) != 1 || runs[0].Status != executions.MapRunSucceeded || runs[0].ItemCounts.Succeeded != 3 || runs[0].StopDate.IsZero() {
 		t.Fatalf("map runs when the execution closed: %+v", runs)
+	}
+}
+
+// TestStop: stopping a running execution returns once its end is
+// recorded, with the recorded stop date; one no run drives (the server
+// restarted) is closed by Stop itself; a closed one keeps its date.
+func TestStop(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, engine.Config{}, "wait", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`)
+	errName, cause := "Stopped", "by the test"
+
+	x := f.start(t, "{}")
+	stop, err := f.svc.Stop(ctx, x, &errName, &cause)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := f.svc.Get(ctx, x)
+	if err != nil || got.Status != store.StatusAborted || !got.StopDate.Equal(stop) || *got.Error != errName || *got.Cause != cause {
+		t.Fatalf("stopped: %+v (stop date %v), %v", got, stop, err)
+	}
+	if again, err := f.svc.Stop(ctx, x, nil, nil); err != nil || !again.Equal(stop) {
+		t.Fatalf("stop again: %v, %v; want %v", again, err, stop)
+	}
+
+	orphan := &store.Execution{ARN: scope.ExecutionARN(f.sm.Name, "orphan"), Name: "orphan", StateMachineARN: f.sm.ARN,
+		StateMachineName: f.sm.Name, RevisionID: f.sm.RevisionID, Type: executions.TypeStandard, Status: store.StatusRunning,
+		Input: "{}", StartDate: time.Now()}
+	if err := f.st.CreateExecution(ctx, orphan); err != nil {
+		t.Fatal(err)
+	}
+	if f.svc.Ended(orphan.ARN) != nil {
+		t.Fatal("Ended of an execution the service does not drive")
+	}
+	if _, err := f.svc.Stop(ctx, orphan.ARN, nil, &cause); err != nil {
+		t.Fatal(err)
+	}
+	evs := f.history(t, orphan.ARN)
+	if got := f.closed(t, orphan.ARN); got.Status != store.StatusAborted || len(evs) != 1 || evs[0].Type != history.ExecutionAborted {
+		t.Fatalf("orphan: %+v, history %+v", got, evs)
+	}
+
+	_, err = f.svc.Stop(ctx, scope.ExecutionARN(f.sm.Name, "none"), nil, nil)
+	if !errors.Is(err, executions.ErrExecutionDoesNotExist) {
+		t.Fatalf("stop of an unknown execution: %v", err)
+	}
+}
+
+// TestStart_AlreadyExists: starting a running execution again with the
+// same input returns it; with another input, or once closed, it is
+// refused.
+func TestStart_AlreadyExists(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, engine.Config{}, "wait", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`)
+	in := executions.StartInput{Machine: f.sm, Name: "same", Input: `{"a":1}`}
+	first, err := f.svc.Start(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.svc.Start(ctx, in)
+	if err != nil || again.ARN != first.ARN || !again.StartDate.Equal(first.StartDate) {
+		t.Fatalf("same start: %+v, %v; want %+v", again, err, first)
+	}
+	in.Input = `{"a":2}`
+	if _, err := f.svc.Start(ctx, in); !errors.Is(err, executions.ErrExecutionAlreadyExists) {
+		t.Fatalf("other input: %v", err)
+	}
+}
+
+// TestTasks_NoBroker: without a task broker the task operations are
+// refused.
+func TestTasks_NoBroker(t *testing.T) {
+	f := newFixture(t, engine.Config{}, "p", `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)
+	if f.svc.HasTasks() {
+		t.Fatal("HasTasks without a broker")
+	}
+	if err := f.svc.SendTaskHeartbeat("t"); !errors.Is(err, executions.ErrNoTasks) {
+		t.Fatalf("heartbeat: %v", err)
 	}
 }

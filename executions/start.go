@@ -165,14 +165,12 @@ func (s *Service) executeRecorded(ctx context.Context, ex *engine.Execution, rev
 	// As in launch: registered before Stop can look for it.
 	s.mu.Lock()
 	run := s.eng.Start(ctx, ex, rec)
-	s.runs[ex.ARN] = run
+	r := s.register(ex.ARN, run)
 	s.mu.Unlock()
 	<-run.Done()
-	s.mu.Lock()
-	delete(s.runs, ex.ARN)
-	s.mu.Unlock()
 	res := run.Result()
 	s.closeUnrecorded(s.express, rec, ex.ARN, res)
+	s.unregister(ex.ARN, r)
 	return res, nil
 }
 
@@ -221,19 +219,17 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 	} else {
 		run = s.eng.Start(ctx, ex, rec)
 	}
-	s.runs[ex.ARN] = run
+	r := s.register(ex.ARN, run)
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
 		<-run.Done()
-		s.mu.Lock()
-		delete(s.runs, ex.ARN)
-		s.mu.Unlock()
 		if s.mocks != nil {
 			s.mocks.Unbind(ex.ARN)
 		}
 		s.closeUnrecorded(st, rec, ex.ARN, run.Result())
+		s.unregister(ex.ARN, r)
 	}()
 }
 

@@ -9,7 +9,8 @@ import (
 	"github.com/stepwell/stepwell/store"
 )
 
-// stopWait bounds how long Stop waits for a stopped run to record its end.
+// stopWait bounds how long Stop waits for a stopped execution to record
+// its end.
 const stopWait = 10 * time.Second
 
 // Stop aborts a running execution with an optional error and cause and
@@ -24,10 +25,10 @@ func (s *Service) Stop(ctx context.Context, executionARN string, errName, cause 
 	if x.Status != store.StatusRunning {
 		return x.StopDate, nil
 	}
-	if run := s.run(x.ARN); run != nil {
-		run.Stop(deref(errName), deref(cause))
+	if r := s.running(x.ARN); r != nil {
+		r.run.Stop(deref(errName), deref(cause))
 		select {
-		case <-run.Done():
+		case <-r.ended:
 		case <-ctx.Done():
 			return time.Time{}, ctx.Err()
 		case <-time.After(stopWait):

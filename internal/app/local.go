@@ -12,6 +12,7 @@ import (
 
 	"github.com/stepwell/stepwell/api"
 	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/integrations/nested"
 )
@@ -20,9 +21,10 @@ import (
 // integrations which start executions (states:startExecution) go through
 // exactly what a client's request would: validation, errors, test cases.
 // It implements nested.Service, and nested.TokenWaiter through tokens.
-// srv and tokens are set once the server exists.
+// srv, svc and tokens are set once the server exists.
 type localAPI struct {
 	srv    *api.Server
+	svc    *executions.Service // tells when executions end (may be nil)
 	tokens nested.TokenWaiter
 }
 
@@ -139,8 +141,9 @@ type describeOutput struct {
 	RedriveStatusReason string    `json:"redriveStatusReason"`
 }
 
-// WaitExecution implements nested.Service by polling DescribeExecution,
-// quickly at first, then every 50 ms.
+// WaitExecution implements nested.Service: DescribeExecution once the
+// executions service says the execution has ended, or, for one it does
+// not drive, by polling, quickly at first, then every 50 ms.
 func (l *localAPI) WaitExecution(ctx context.Context, arn string) (*nested.Execution, error) {
 	delay := time.Millisecond
 	for {
@@ -156,11 +159,17 @@ func (l *localAPI) WaitExecution(ctx context.Context, arn string) (*nested.Execu
 				RedriveCount: d.RedriveCount, RedriveStatus: d.RedriveStatus, RedriveStatusReason: d.RedriveStatusReason,
 			}, nil
 		}
+		var ended <-chan struct{}
+		if l.svc != nil {
+			ended = l.svc.Ended(arn)
+		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil, ctx.Err()
+		case <-ended:
+			t.Stop()
 		case <-t.C:
 		}
 		if delay < 50*time.Millisecond {

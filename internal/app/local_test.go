@@ -27,7 +27,7 @@ func newMemoryServer(t *testing.T, mutate func(*Config)) (*Server, *localAPI) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	return s, &localAPI{srv: s.API}
+	return s, &localAPI{srv: s.API, svc: s.parts.Executions}
 }
 
 const smPrefix = "arn:aws:states:us-east-1:123456789012:stateMachine:"

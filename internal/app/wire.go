@@ -62,7 +62,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	if w.express != nil {
 		express = w.express(express)
 	}
-	// Nested executions call the server's own API (local.srv, set below).
+	// Nested executions call the server's own API (local, set up below).
 	local := &localAPI{}
 	router, mocks, err := serverIntegrations(c, local)
 	if err != nil {
@@ -105,7 +105,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 		Store: ecfg.Store, Executions: svc, Region: c.Region, Account: c.AccountID, Logger: logger,
 		Versions: versions, Activities: b.activities,
 	})
-	local.srv, local.tokens = srv, tasks
+	local.srv, local.svc, local.tokens = srv, svc, tasks
 	return &Parts{Store: b.store, StoreInfo: b.info, Engine: eng, Tasks: tasks, Executions: svc, API: srv, fence: fence}, nil
 }
 

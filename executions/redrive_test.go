@@ -1,14 +1,13 @@
-package api_test
+package executions_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/stepwell/stepwell/api"
-	"github.com/stepwell/stepwell/arn"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/fault"
@@ -35,9 +34,99 @@ func (f *flaky) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 	return t.StateName, nil
 }
 
+func (f *flaky) count(state string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[state]
+}
+
+// fixture is a service over a memory store holding one state machine.
+type fixture struct {
+	svc *executions.Service
+	st  *memory.Store
+	ver *memory.Versions
+	sm  *store.StateMachine
+}
+
+func newFixture(t *testing.T, ecfg engine.Config, name, def string) *fixture {
+	t.Helper()
+	ecfg.Region, ecfg.AccountID = scope.Region, scope.Account
+	st, ver := memory.New(memory.Options{}), memory.NewVersions()
+	svc := executions.New(executions.Config{Store: st, Versions: ver, Scope: scope, Engine: engine.New(ecfg)})
+	t.Cleanup(func() { _ = svc.Close(context.Background()) })
+	sm := machine(name, def)
+	if err := st.CreateStateMachine(context.Background(), sm); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{svc: svc, st: st, ver: ver, sm: sm}
+}
+
+func (f *fixture) start(t *testing.T, input string) string {
+	t.Helper()
+	x, err := f.svc.Start(context.Background(), executions.StartInput{Machine: f.sm, Input: input})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x.ARN
+}
+
+// closed waits until the execution's end is recorded and returns it.
+func (f *fixture) closed(t *testing.T, arn string) *store.Execution {
+	t.Helper()
+	ended := f.svc.Ended(arn) // before reading: it cannot end unseen
+	x, _, err := f.svc.Get(context.Background(), arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Status != store.StatusRunning {
+		return x
+	}
+	if ended == nil {
+		t.Fatalf("%s is running but not driven by the service", arn)
+	}
+	select {
+	case <-ended:
+	case <-time.After(time.Minute):
+		t.Fatalf("%s still running", arn)
+	}
+	if x, _, err = f.svc.Get(context.Background(), arn); err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+func (f *fixture) redrive(t *testing.T, arn string, token *string) {
+	t.Helper()
+	if _, err := f.svc.Redrive(context.Background(), arn, token); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) history(t *testing.T, arn string) []history.Event {
+	t.Helper()
+	evs, _, err := f.st.History(context.Background(), arn, false, store.Page{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range evs {
+		if e.ID != int64(i+1) {
+			t.Fatalf("event %d has id %d: %+v", i, e.ID, e)
+		}
+	}
+	return evs
+}
+
+func (f *fixture) meta(t *testing.T, arn string) store.ExecutionMeta {
+	t.Helper()
+	m, _, err := f.ver.GetExecutionMeta(context.Background(), arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func TestRedrive_ParallelRerunsOnlyTheFailedBranch(t *testing.T) {
 	inv := &flaky{calls: map[string]int{}}
-	s := newAPI(t, executions.Config{Store: memory.New(memory.Options{}), Engine: engine.New(engine.Config{Invoker: inv, TimeScale: 0.01}), Versions: memory.NewVersions()}, api.Config{})
 	// The failing branch first waits (0.3 s scaled) so that Good has
 	// finished when the failure cancels the Parallel: a branch cancelled
 	// mid-task is unsuccessful and a redrive would rightly run it again.
@@ -50,76 +139,66 @@ func TestRedrive_ParallelRerunsOnlyTheFailedBranch(t *testing.T) {
   "BranchFlaky":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}],
  "Next":"TopFlaky"},
 "TopFlaky":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`
-	sm := create(t, s, "par", def, "")
-	x := ok(t, s, "StartExecution", `{"stateMachineArn":"`+sm+`"}`)["executionArn"].(string)
-	if d := waitDone(t, s, x); d["status"] != "FAILED" || d["error"] != "Flake" {
-		t.Fatalf("first run: %v", d)
+	f := newFixture(t, engine.Config{Invoker: inv, TimeScale: 0.01}, "par", def)
+	x := f.start(t, "{}")
+	if d := f.closed(t, x); d.Status != store.StatusFailed || d.Error == nil || *d.Error != "Flake" {
+		t.Fatalf("first run: %+v", d)
 	}
-	ok(t, s, "RedriveExecution", `{"executionArn":"`+x+`"}`)
-	if d := waitDone(t, s, x); d["status"] != "FAILED" || d["redriveCount"] != 1.0 {
-		t.Fatalf("first redrive: %v", d) // TopFlaky fails on its first call
+	f.redrive(t, x, nil)
+	if d := f.closed(t, x); d.Status != store.StatusFailed || f.meta(t, x).RedriveCount != 1 {
+		t.Fatalf("first redrive: %+v", d) // TopFlaky fails on its first call
 	}
-	ok(t, s, "RedriveExecution", `{"executionArn":"`+x+`"}`)
-	d := waitDone(t, s, x)
-	if d["status"] != "SUCCEEDED" || d["output"] != `"TopFlaky"` || d["redriveCount"] != 2.0 {
-		t.Fatalf("second redrive: %v", d)
+	f.redrive(t, x, nil)
+	d := f.closed(t, x)
+	if d.Status != store.StatusSucceeded || d.Output == nil || *d.Output != `"TopFlaky"` || f.meta(t, x).RedriveCount != 2 {
+		t.Fatalf("second redrive: %+v", d)
 	}
-	inv.mu.Lock()
-	defer inv.mu.Unlock()
 	want := map[string]int{"Before": 1, "Good": 1, "Step": 1, "BranchFlaky": 2, "TopFlaky": 2}
 	for k, n := range want {
-		if inv.calls[k] != n {
-			t.Errorf("%s called %d times, want %d (all: %v)", k, inv.calls[k], n, inv.calls)
+		if got := inv.count(k); got != n {
+			t.Errorf("%s called %d times, want %d", k, got, n)
 		}
 	}
-	h := ok(t, s, "GetExecutionHistory", `{"executionArn":"`+x+`","maxResults":1000}`)["events"].([]any)
-	for i, e := range h {
-		if e.(map[string]any)["id"] != float64(i+1) {
-			t.Fatalf("event %d: %v", i, e)
-		}
-	}
+	f.history(t, x) // ids 1..n
 	// Not redrivable once succeeded.
-	r := call(t, s, "RedriveExecution", `{"executionArn":"`+x+`"}`)
-	if r.status != 400 || !strings.Contains(r.raw, "ExecutionNotRedrivable") {
-		t.Fatalf("redrive of a succeeded execution: %d %s", r.status, r.raw)
+	_, err := f.svc.Redrive(context.Background(), x, nil)
+	var re *executions.RefusedError
+	if !errors.Is(err, executions.ErrNotRedrivable) || !errors.As(err, &re) || re.Message != "Execution is SUCCEEDED and cannot be redriven" {
+		t.Fatalf("redrive of a succeeded execution: %v", err)
 	}
 }
 
 func TestRedrive_MapRerunsOnlyTheFailedIteration(t *testing.T) {
 	inv := &flaky{calls: map[string]int{}, failOn: 2}
-	s := newAPI(t, executions.Config{Store: memory.New(memory.Options{}), Engine: engine.New(engine.Config{Invoker: inv}), Versions: memory.NewVersions()}, api.Config{})
 	def := `{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":1,"ItemProcessor":{"StartAt":"ItemFlaky",
 "States":{"ItemFlaky":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}},"End":true}}}`
-	sm := create(t, s, "map", def, "")
-	x := ok(t, s, "StartExecution", `{"stateMachineArn":"`+sm+`","input":"[1,2,3]"}`)["executionArn"].(string)
-	if d := waitDone(t, s, x); d["status"] != "FAILED" {
-		t.Fatalf("first run: %v", d)
+	f := newFixture(t, engine.Config{Invoker: inv}, "map", def)
+	x := f.start(t, "[1,2,3]")
+	if d := f.closed(t, x); d.Status != store.StatusFailed {
+		t.Fatalf("first run: %+v", d)
 	}
-	ok(t, s, "RedriveExecution", `{"executionArn":"`+x+`","clientToken":"c1"}`)
-	d := waitDone(t, s, x)
-	if d["status"] != "SUCCEEDED" || d["output"] != `["ItemFlaky","ItemFlaky","ItemFlaky"]` {
-		t.Fatalf("redriven: %v", d)
+	token := "c1"
+	f.redrive(t, x, &token)
+	d := f.closed(t, x)
+	if d.Status != store.StatusSucceeded || d.Output == nil || *d.Output != `["ItemFlaky","ItemFlaky","ItemFlaky"]` {
+		t.Fatalf("redriven: %+v", d)
 	}
-	inv.mu.Lock()
-	defer inv.mu.Unlock()
 	// The second iteration failed and stopped the Map: the redrive runs it
 	// again and the third, which never started; the first is not run again.
-	if inv.calls["ItemFlaky"] != 4 {
-		t.Fatalf("ItemFlaky called %d times, want 4", inv.calls["ItemFlaky"])
+	if n := inv.count("ItemFlaky"); n != 4 {
+		t.Fatalf("ItemFlaky called %d times, want 4", n)
+	}
+	// The same client token within 15 minutes: the same redrive, not a new one.
+	if _, err := f.svc.Redrive(context.Background(), x, &token); err != nil || f.meta(t, x).RedriveCount != 1 {
+		t.Fatalf("idempotent redrive: %v, %+v", err, f.meta(t, x))
 	}
 }
 
 func TestResume_AfterRestartAndMidRedrive(t *testing.T) {
 	ctx := context.Background()
-	st := memory.New(memory.Options{})
 	inv := &flaky{calls: map[string]int{}}
-	svc := executions.New(executions.Config{Store: st, Engine: engine.New(engine.Config{Invoker: inv}), Versions: memory.NewVersions(),
-		Scope: arn.Scope{Account: "111111111111"}})
-	t.Cleanup(func() { _ = svc.Close(context.Background()) })
-	s := api.New(api.Config{Store: st, Executions: svc, Account: "111111111111"})
 	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Work"},"Work":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`
-	sm := create(t, s, "resume", def, "")
-	smName := sm[strings.LastIndexByte(sm, ':')+1:]
+	f := newFixture(t, engine.Config{Invoker: inv}, "resume", def)
 	tests := []struct {
 		name     string
 		recorded []history.EventType
@@ -134,14 +213,10 @@ func TestResume_AfterRestartAndMidRedrive(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			xarn := "arn:aws:states:us-east-1:111111111111:execution:" + smName + ":x" + string(rune('0'+i))
-			list, _, err := st.ListStateMachines(ctx, store.Page{Limit: 10})
-			if err != nil || len(list) == 0 {
-				t.Fatal(err)
-			}
-			x := &store.Execution{ARN: xarn, Name: "x", StateMachineARN: sm, StateMachineName: smName, RevisionID: list[0].RevisionID,
-				Type: "STANDARD", Status: store.StatusRunning, Input: "{}", StartDate: time.Now()}
-			if err := st.CreateExecution(ctx, x); err != nil {
+			xarn := scope.ExecutionARN(f.sm.Name, "x"+string(rune('0'+i)))
+			x := &store.Execution{ARN: xarn, Name: "x", StateMachineARN: f.sm.ARN, StateMachineName: f.sm.Name, RevisionID: f.sm.RevisionID,
+				Type: executions.TypeStandard, Status: store.StatusRunning, Input: "{}", StartDate: time.Now()}
+			if err := f.st.CreateExecution(ctx, x); err != nil {
 				t.Fatal(err)
 			}
 			evs := make([]history.Event, len(tt.recorded))
@@ -160,25 +235,18 @@ func TestResume_AfterRestartAndMidRedrive(t *testing.T) {
 					evs[j].TaskScheduledEventDetails = &history.TaskScheduledEventDetails{Resource: "invoke", ResourceType: "lambda", Region: "us-east-1", Parameters: "{}"}
 				}
 			}
-			if err := st.AppendHistory(ctx, xarn, evs, nil); err != nil {
+			if err := f.st.AppendHistory(ctx, xarn, evs, nil); err != nil {
 				t.Fatal(err)
 			}
-			if err := svc.Resume(ctx, x, evs); err != nil {
+			if err := f.svc.Resume(ctx, x, evs); err != nil {
 				t.Fatal(err)
 			}
-			if d := waitDone(t, s, xarn); d["status"] != "SUCCEEDED" {
-				t.Fatalf("resumed: %v", d)
+			if d := f.closed(t, xarn); d.Status != store.StatusSucceeded {
+				t.Fatalf("resumed: %+v", d)
 			}
-			h := ok(t, s, "GetExecutionHistory", `{"executionArn":"`+xarn+`","maxResults":1000}`)["events"].([]any)
 			var got []history.EventType
-			for j, e := range h {
-				m := e.(map[string]any)
-				if m["id"] != float64(j+1) {
-					t.Fatalf("event %d: %v", j, m)
-				}
-				if j >= len(tt.recorded) {
-					got = append(got, history.EventType(m["type"].(string)))
-				}
+			for _, e := range f.history(t, xarn)[len(tt.recorded):] {
+				got = append(got, e.Type)
 			}
 			if len(got) != len(tt.wantNew) {
 				t.Fatalf("new events %v, want %v", got, tt.wantNew)
@@ -197,22 +265,21 @@ func TestResume_AfterRestartAndMidRedrive(t *testing.T) {
 // AWS.
 func TestRedrive_ContextObject(t *testing.T) {
 	inv := &flaky{calls: map[string]int{}}
-	s := newAPI(t, executions.Config{Store: memory.New(memory.Options{}), Engine: engine.New(engine.Config{Invoker: inv}), Versions: memory.NewVersions()}, api.Config{})
 	def := `{"StartAt":"Before","States":{
 "Before":{"Type":"Pass","Parameters":{"exec.$":"$$.Execution"},"ResultPath":"$.before","Next":"TaskFlaky"},
 "TaskFlaky":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","ResultPath":null,"Next":"After"},
 "After":{"Type":"Pass","Parameters":{"exec.$":"$$.Execution"},"ResultPath":"$.after","End":true}}}`
-	sm := create(t, s, "ctx", def, "")
-	x := ok(t, s, "StartExecution", `{"stateMachineArn":"`+sm+`","input":"{}"}`)["executionArn"].(string)
-	if d := waitDone(t, s, x); d["status"] != "FAILED" {
-		t.Fatalf("first run: %v", d)
+	f := newFixture(t, engine.Config{Invoker: inv}, "ctx", def)
+	x := f.start(t, "{}")
+	if d := f.closed(t, x); d.Status != store.StatusFailed {
+		t.Fatalf("first run: %+v", d)
 	}
-	ok(t, s, "RedriveExecution", `{"executionArn":"`+x+`"}`)
-	d := waitDone(t, s, x)
-	if d["status"] != "SUCCEEDED" {
-		t.Fatalf("redriven: %v", d)
+	f.redrive(t, x, nil)
+	d := f.closed(t, x)
+	if d.Status != store.StatusSucceeded || d.Output == nil {
+		t.Fatalf("redriven: %+v", d)
 	}
-	out := d["output"].(string)
+	out := *d.Output
 	for _, want := range []string{
 		`"before":{"exec":{"Id":"` + x + `"`, // replayed: recorded before the redrive
 		`"RedriveCount":0}},"after"`,         // no RedriveTime before the redrive
