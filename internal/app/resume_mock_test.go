@@ -45,16 +45,19 @@ func testKeepsMockTestCase(t *testing.T, cfg app.Config) {
 	}
 	cfg.LambdaEndpoint = lambda.URL
 	cfg.MockConfig = mock
-	cfg.TimeScale = 0.01
-	start := func() *app.Server {
+	// The first server waits in real time, so that the execution is still
+	// waiting when it closes however slow the machine; the second one
+	// scales waits down, so that the resumed Wait is over at once.
+	start := func(scale float64) *app.Server {
 		t.Helper()
+		cfg.TimeScale = scale
 		s, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
-	s := start()
+	s := start(1)
 	def := `{"StartAt":"Pause","States":{"Pause":{"Type":"Wait","Seconds":50,"Next":"Charge"},
 		"Charge":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:charge","End":true}}}`
 	var sm struct {
@@ -74,7 +77,7 @@ func testKeepsMockTestCase(t *testing.T, cfg app.Config) {
 		t.Fatal(err)
 	}
 
-	s = start()
+	s = start(0.01)
 	defer s.Close(context.Background())
 	if s.Recovered != 1 {
 		t.Fatalf("recovered %d executions", s.Recovered)
