@@ -1,0 +1,309 @@
+package perf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// BenchmarkDurableHTTP drives the real binary the way a user's clients
+// would: it builds cmd/stepwell, serves on the embedded store (WAL,
+// synchronous=FULL) in a temporary data directory, and has 64 HTTP
+// clients start STEPWELL_PERF_EXECUTIONS (default 10,000) Standard
+// executions of a 10-state Pass chain with raw AWS JSON 1.0 requests
+// (POST /, X-Amz-Target AWSStepFunctions.StartExecution; no SDK, so that
+// the client's signing and middleware do not take the shared CPU from the
+// server), then polls ListExecutions (statusFilter RUNNING, maxResults 1,
+// every 10 ms) until none runs, and checks that every execution
+// SUCCEEDED. In the same run it measures the disk and a bare handler:
+//
+//	transitions/s   durable state transitions per second: one transition is
+//	                one state run and recorded (its Entered and Exited events
+//	                committed to the store), so an execution is 10; counted
+//	                from the first StartExecution until no execution runs
+//	fsyncs/s        the data directory's disk: append 1 KiB + fdatasync, in a loop
+//	                (STEPWELL_PERF_FSYNCS times, default 3,000), before the
+//	                server starts and after it stopped; the higher of the two
+//	x_fsync         transitions/s ÷ fsyncs/s (target ≥ 7)
+//	starts/s        StartExecution requests answered per second (while the
+//	                executions started so far run on the same server)
+//	bare-req/s      a bare net/http handler reading the body and answering a
+//	                fixed body, same 64 clients and HTTP client setup
+//	x_bare          starts/s ÷ bare-req/s (target ≥ 0.4)
+//	cpu-ms/exec     the server process's CPU (utime+stime from /proc) from
+//	                the first start until none runs, per execution
+//	disk-B/transition  size of the data directory after a clean shutdown per transition
+//
+// STEPWELL_PERF_BIN=PATH uses that binary instead of building this tree's.
+// STEPWELL_PERF_RECORD=FILE also records the server's CPU profile over the
+// measured run with Linux perf (perf record -g; read it with perf report
+// -i FILE).
+//
+// Run it with
+//
+//	go test -run '^$' -bench DurableHTTP -benchtime 1x ./tests/perf/
+func BenchmarkDurableHTTP(b *testing.B) {
+	const states = 10
+	execs := envInt(b, "STEPWELL_PERF_EXECUTIONS", 10000)
+	dir := b.TempDir()
+	bin := buildBinary(b, dir)
+	data := filepath.Join(dir, "data")
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	probes := envInt(b, "STEPWELL_PERF_FSYNCS", 3000)
+	fsyncsBefore := fsyncRate(b, data, probes)
+
+	srv := startServer(b, bin, data)
+	c := newClient()
+	defer c.CloseIdleConnections()
+	ctx := context.Background()
+	// Warm up the server and the connections on a machine of its own.
+	warm := createMachine(b, c, srv.url, "warm", passChain(states))
+	if _, err := drive(clients, func(i int) error {
+		_, err := call(ctx, c, srv.url, "StartExecution", startBody(warm, fmt.Sprint("w", i)))
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	waitNoneRunning(b, c, srv.url, warm, time.Minute)
+
+	// The bare handler gets as many requests as the server, with a body of
+	// the same size.
+	machine := createMachine(b, c, srv.url, "bench", passChain(states))
+	bare := bareRate(b, max(execs, 20000), startBody(machine, "e0"))
+
+	stopProfile := profile(b, srv.pid())
+	cpu0 := cpuTime(b, srv.pid())
+	b.ResetTimer()
+	begin := time.Now()
+	startEl, err := drive(execs, func(i int) error {
+		_, err := call(ctx, c, srv.url, "StartExecution", startBody(machine, fmt.Sprint("e", i)))
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	doneAt := waitNoneRunning(b, c, srv.url, machine, 10*time.Minute)
+	b.StopTimer()
+	cpu := cpuTime(b, srv.pid()) - cpu0
+	stopProfile()
+	if n := countExecutions(b, c, srv.url, machine, "SUCCEEDED"); n != execs {
+		b.Fatalf("%d of %d executions SUCCEEDED", n, execs)
+	}
+	srv.stop(b, syscall.SIGTERM)
+	size := dirSize(b, data)
+	// The disk is shared: measured again, the higher rate is what it can
+	// do at least (the conservative ratio).
+	fsyncsAfter := fsyncRate(b, data, probes)
+	fsyncs := max(fsyncsBefore, fsyncsAfter)
+	b.Logf("fsyncs/s before %.0f, after %.0f", fsyncsBefore, fsyncsAfter)
+
+	transitions := float64(execs * states)
+	tps := transitions / doneAt.Sub(begin).Seconds()
+	starts := float64(execs) / startEl.Seconds()
+	b.ReportMetric(tps, "transitions/s")
+	b.ReportMetric(fsyncs, "fsyncs/s")
+	b.ReportMetric(tps/fsyncs, "x_fsync")
+	b.ReportMetric(starts, "starts/s")
+	b.ReportMetric(bare, "bare-req/s")
+	b.ReportMetric(starts/bare, "x_bare")
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(execs), "cpu-ms/exec")
+	b.ReportMetric(float64(size)/float64((execs+clients)*states), "disk-B/transition")
+	b.ReportMetric(0, "ns/op")
+}
+
+// dirSize is the total size of the files in dir.
+func dirSize(tb testing.TB, dir string) int64 {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err == nil {
+			n += fi.Size()
+		}
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// errTooBig stops the start phase of BenchmarkWaitingExecutions when the
+// server grows past STEPWELL_PERF_MAX_RSS_MIB.
+var errTooBig = errors.New("server RSS over the limit")
+
+// BenchmarkWaitingExecutions holds STEPWELL_PERF_WAITING (default
+// 1,000,000) Standard executions waiting in a Wait state (3600 s) on the
+// embedded store of the real binary, started by 64 HTTP clients, and
+// measures what they cost:
+//
+//	started         executions started (fewer than asked when the server's
+//	                RSS passed STEPWELL_PERF_MAX_RSS_MIB, default 6144, a guard
+//	                for the shared machine; the figures then extrapolate)
+//	starts/s        StartExecution requests per second
+//	rss-MiB         the server's RSS (VmRSS) once all wait: the server's CPU
+//	                has been idle (< 1% of a core) for half a second and a
+//	                sample of executions (the last 64 started and 64 spread
+//	                over the rest) have WaitStateEntered as last event
+//	KiB/exec        (rss-MiB − RSS before the first start) per execution
+//	resume-term-s   after SIGTERM, from the restarted process's start until
+//	                all executions are resumed
+//	resume-kill-s   the same after SIGKILL (then restarted once more)
+//	est-rss-GiB@1M, est-resume-s@1M  linear extrapolations to a million
+//
+// STEPWELL_PERF_DATA_DIR=DIR keeps the embedded store in DIR (new or
+// empty) instead of a temporary directory, e.g. to profile a restart by
+// hand afterwards.
+//
+// "Resumed" is when the restarted server prints its address: app.New
+// resumes every running execution and waits (engine.WaitResumed) until
+// their replay settled, i.e. each has reached its Wait state again, before
+// it listens. That wait is bounded (a minute); when the server warns that
+// executions are still replaying, the time until its CPU has been idle for
+// half a second is used instead (logged).
+//
+// Run it with
+//
+//	STEPWELL_PERF_WAITING=20000 go test -run '^$' -bench WaitingExecutions -benchtime 1x -timeout 2h ./tests/perf/
+func BenchmarkWaitingExecutions(b *testing.B) {
+	n := envInt(b, "STEPWELL_PERF_WAITING", 1_000_000)
+	maxRSS := int64(envInt(b, "STEPWELL_PERF_MAX_RSS_MIB", 6144)) << 20
+	dir := b.TempDir()
+	bin := buildBinary(b, dir)
+	data := filepath.Join(dir, "data")
+	if d := os.Getenv("STEPWELL_PERF_DATA_DIR"); d != "" {
+		data = d // kept, e.g. to profile a restart by hand
+	}
+	srv := startServer(b, bin, data)
+	c := newClient()
+	defer c.CloseIdleConnections()
+	ctx := context.Background()
+	machine := createMachine(b, c, srv.url, "wait", waitOneHour)
+	rss0 := rss(b, srv.pid())
+
+	b.ResetTimer()
+	var started atomic.Int64
+	ok := make([]bool, n) // by execution index
+	startEl, err := drive(n, func(i int) error {
+		if i%1000 == 999 && rss(b, srv.pid()) > maxRSS {
+			return errTooBig
+		}
+		if _, err := call(ctx, c, srv.url, "StartExecution", startBody(machine, fmt.Sprint("e", i))); err != nil {
+			return err
+		}
+		started.Add(1)
+		ok[i] = true
+		return nil
+	})
+	switch {
+	case errors.Is(err, errTooBig):
+		b.Logf("stopped after %d starts: server RSS over %d MiB", started.Load(), maxRSS>>20)
+	case err != nil:
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	count := int(started.Load())
+	if _, ok := waitIdle(b, srv.pid(), 500*time.Millisecond, 30*time.Minute); !ok {
+		b.Fatal("server still busy 30 minutes after the last start")
+	}
+	checkWaiting(b, c, srv.url, machine, ok)
+	rssWaiting := rss(b, srv.pid())
+
+	termStop := srv.stop(b, syscall.SIGTERM)
+	resumeTerm, srv := restart(b, bin, data, count)
+	rssResumed := rss(b, srv.pid())
+	srv.stop(b, syscall.SIGKILL)
+	resumeKill, srv := restart(b, bin, data, count)
+	checkWaiting(b, c, srv.url, machine, ok)
+	srv.stop(b, syscall.SIGTERM)
+
+	perExec := float64(rssWaiting-rss0) / float64(count)
+	b.Logf("%d waiting: RSS %d MiB (%d MiB before), SIGTERM took %v, resumed RSS %d MiB",
+		count, rssWaiting>>20, rss0>>20, termStop.Round(time.Millisecond), rssResumed>>20)
+	b.ReportMetric(float64(count), "started")
+	b.ReportMetric(float64(count)/startEl.Seconds(), "starts/s")
+	b.ReportMetric(float64(rssWaiting)/(1<<20), "rss-MiB")
+	b.ReportMetric(perExec/1024, "KiB/exec")
+	b.ReportMetric(resumeTerm.Seconds(), "resume-term-s")
+	b.ReportMetric(resumeKill.Seconds(), "resume-kill-s")
+	b.ReportMetric((float64(rss0)+perExec*1e6)/(1<<30), "est-rss-GiB@1M")
+	b.ReportMetric(max(resumeTerm, resumeKill).Seconds()*1e6/float64(count), "est-resume-s@1M")
+	b.ReportMetric(0, "ns/op")
+}
+
+// restart starts the server again on data and returns how long it took
+// until the want executions it holds are resumed.
+func restart(b *testing.B, bin, data string, want int) (time.Duration, *server) {
+	begin := time.Now()
+	srv := startServer(b, bin, data)
+	if srv.resumed != want {
+		b.Fatalf("restart resumed %d executions, want %d:\n%s", srv.resumed, want, srv.output())
+	}
+	if !srv.unsettled {
+		return srv.ready, srv
+	}
+	at, ok := waitIdle(b, srv.pid(), 500*time.Millisecond, 30*time.Minute)
+	if !ok {
+		b.Fatal("restarted server still busy after 30 minutes")
+	}
+	b.Logf("server listened after %v with executions still replaying; idle after %v",
+		srv.ready.Round(time.Millisecond), at.Sub(begin).Round(time.Millisecond))
+	return at.Sub(begin), srv
+}
+
+// checkWaiting checks that the last 64 executions started and 64 spread
+// over the others wait in their Wait state; started[i] tells whether
+// execution e<i> was started.
+func checkWaiting(b *testing.B, c *http.Client, url, machine string, started []bool) {
+	var idx []int
+	for i := len(started) - 1; i >= 0 && len(idx) < clients; i-- {
+		if started[i] {
+			idx = append(idx, i)
+		}
+	}
+	step := max(len(started)/clients, 1)
+	for i := 0; i < len(started); i += step {
+		if started[i] {
+			idx = append(idx, i)
+		}
+	}
+	for _, i := range idx {
+		typ, err := lastEvent(context.Background(), c, url, executionARN(machine, fmt.Sprint("e", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if typ != "WaitStateEntered" {
+			b.Fatalf("execution e%d: last event %s, want WaitStateEntered", i, typ)
+		}
+	}
+}
+
+// profile starts `perf record` on pid when STEPWELL_PERF_RECORD names an
+// output file, and returns what stops it.
+func profile(tb testing.TB, pid int) (stop func()) {
+	out := os.Getenv("STEPWELL_PERF_RECORD")
+	if out == "" {
+		return func() {}
+	}
+	cmd := exec.Command("perf", "record", "-F", "499", "-g", "-p", fmt.Sprint(pid), "-o", out)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("perf record: %v", err)
+	}
+	return func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	}
+}
