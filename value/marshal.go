@@ -5,16 +5,50 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
 // Marshal returns the compact JSON text of v, as AWS prints it: no spaces,
 // keys in order, non-ASCII characters as they are, numbers in Java's form
 // (1.0, 1.0E10), non-finite numbers quoted ("Infinity").
-func Marshal(v any) []byte { return Append(nil, v) }
+func Marshal(v any) []byte {
+	p := getBuf()
+	b := Append((*p)[:0], v)
+	out := append([]byte(nil), b...)
+	putBuf(p, b)
+	return out
+}
 
 // String returns the compact JSON text of v.
-func String(v any) string { return string(Append(nil, v)) }
+func String(v any) string {
+	p := getBuf()
+	b := Append((*p)[:0], v)
+	s := string(b)
+	putBuf(p, b)
+	return s
+}
+
+// Marshal and String encode into a pooled buffer and copy the text out
+// once: one allocation of the exact size instead of one per doubling of a
+// slice grown from nil (the engine encodes every state's input and
+// output).
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledBuf is the largest buffer kept for reuse: a rare large payload
+// does not stay in memory.
+const maxPooledBuf = 64 << 10
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+// putBuf returns p to the pool, keeping b (p's buffer after appending).
+func putBuf(p *[]byte, b []byte) {
+	if cap(b) > maxPooledBuf {
+		return
+	}
+	*p = b[:0]
+	bufPool.Put(p)
+}
 
 // Append appends the compact JSON text of v to dst.
 func Append(dst []byte, v any) []byte {

@@ -145,3 +145,25 @@ func TestObject_ConcurrentReads(t *testing.T) {
 		<-done
 	}
 }
+
+// BenchmarkString encodes a state's small input, as the engine does for
+// every StateEntered and StateExited event.
+func BenchmarkString(b *testing.B) {
+	for _, tt := range []struct{ name, in string }{
+		{"small", `{"hello":"world","n":1}`},
+		{"medium", `{"order":{"id":"o-123456","items":[{"sku":"a1","qty":2,"price":9.99},{"sku":"b2","qty":1,"price":19.5}],"customer":{"name":"Jane Doe","email":"jane@example.com"}},"status":"NEW","attempt":3}`},
+	} {
+		v, err := value.ParseString(tt.in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if value.String(v) == "" {
+					b.Fatal("empty")
+				}
+			}
+		})
+	}
+}
