@@ -19,14 +19,22 @@ import (
 //	event  = varint(timestamp, Unix ns) uvarint(form) body
 //	body   = str(json)                                        form 0
 //	       | str(type) varint(previous id) str(name) str(data) flag   forms 1, 2
+//	       | varint(previous id) str(input) flag str(role) str(alias) str(version)   form 3
+//	       | varint(previous id) str(output) flag             form 4
 //	str    = uvarint(len) bytes
 //	flag   = 0 (no data details) | 1 (truncated false) | 2 (truncated true)
 //
 // Form 0 is the event's JSON without timestamp and thread (plainEvent),
-// carrying its type, ids and details; forms 1 and 2 are compact encodings
+// carrying its type, ids and details; forms 1 to 4 are compact encodings
 // of the commonest events, those whose only details are a plain
-// StateEnteredEventDetails (1) or StateExitedEventDetails (2). An event's
-// id is implied by its position: ids in a row are consecutive.
+// StateEnteredEventDetails (1) or StateExitedEventDetails (2), and every
+// execution's ExecutionStarted (3) and ExecutionSucceeded (4): they spare
+// the JSON encoder on every step and the decoder when an execution's
+// history is read (GetExecutionHistory, resuming after a restart). An
+// event's id is implied by its position: ids in a row are consecutive.
+//
+// Forms 3 and 4 came after forms 0 to 2 (in the same row version): a
+// binary older than them reports such rows as corrupt.
 //
 // Version 1 rows (schema version 3 and before, and rows whose threads the
 // column cannot hold) carry each event's thread in the blob instead, as
@@ -43,6 +51,8 @@ const (
 	formJSON = iota
 	formEntered
 	formExited
+	formStarted
+	formSucceeded
 )
 
 // plainEvent is history.Event without its MarshalJSON: the timestamp and
@@ -67,6 +77,16 @@ func form(e *history.Event) int {
 		if c == (history.Event{}) && d.AssignedVariables == nil && d.AssignedVariablesDetails == nil {
 			return formExited
 		}
+	case c.ExecutionStartedEventDetails != nil && e.Type == history.ExecutionStarted:
+		c.ExecutionStartedEventDetails = nil
+		if c == (history.Event{}) {
+			return formStarted
+		}
+	case c.ExecutionSucceededEventDetails != nil && e.Type == history.ExecutionSucceeded:
+		c.ExecutionSucceededEventDetails = nil
+		if c == (history.Event{}) {
+			return formSucceeded
+		}
 	}
 	return formJSON
 }
@@ -74,6 +94,11 @@ func form(e *history.Event) int {
 func appendStr(buf []byte, s string) []byte {
 	buf = binary.AppendUvarint(buf, uint64(len(s)))
 	return append(buf, s...)
+}
+
+func appendBytes(buf, b []byte) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(b)))
+	return append(buf, b...)
 }
 
 func flagOf(d *history.HistoryEventExecutionDataDetails) byte {
@@ -157,51 +182,83 @@ func encodeEvents(buf []byte, events []history.Event) ([]byte, string, error) {
 			buf = appendStr(buf, d.Name)
 			buf = appendStr(buf, d.Output)
 			buf = append(buf, flagOf(d.OutputDetails))
+		case formStarted:
+			d := e.ExecutionStartedEventDetails
+			buf = binary.AppendVarint(buf, e.PreviousEventID)
+			buf = appendStr(buf, d.Input)
+			buf = append(buf, flagOf(d.InputDetails))
+			buf = appendStr(buf, d.RoleArn)
+			buf = appendStr(buf, d.StateMachineAliasArn)
+			buf = appendStr(buf, d.StateMachineVersionArn)
+		case formSucceeded:
+			d := e.ExecutionSucceededEventDetails
+			buf = binary.AppendVarint(buf, e.PreviousEventID)
+			buf = appendStr(buf, d.Output)
+			buf = append(buf, flagOf(d.OutputDetails))
 		default:
 			b, err := json.Marshal((*plainEvent)(e))
 			if err != nil {
 				return nil, "", fmt.Errorf("encode event %d: %w", e.ID, err)
 			}
-			buf = appendStr(buf, string(b))
+			buf = appendBytes(buf, b)
 		}
 	}
 	return buf, threads, nil
 }
 
-// decoder reads a row.
+// decoder reads a row: b is the row, s the same bytes as one string that
+// the decoded strings are cut from (one allocation per row, not one per
+// string), and i the read position.
 type decoder struct {
 	b  []byte
+	s  string
+	i  int
 	ok bool
 }
 
+func (d *decoder) more() bool { return d.i < len(d.b) }
+
 func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
+	v, n := binary.Varint(d.b[d.i:])
 	if n <= 0 {
 		d.ok = false
 		return 0
 	}
-	d.b = d.b[n:]
+	d.i += n
 	return v
 }
 
+// str reads a length-prefixed string.
+func (d *decoder) str() string {
+	n, k := binary.Uvarint(d.b[d.i:])
+	if k <= 0 || n > uint64(len(d.b)-d.i-k) {
+		d.ok = false
+		return ""
+	}
+	start := d.i + k
+	d.i = start + int(n)
+	return d.s[start:d.i]
+}
+
+// bytes reads a length-prefixed string without copying it.
 func (d *decoder) bytes() []byte {
-	n, k := binary.Uvarint(d.b)
-	if k <= 0 || n > uint64(len(d.b)-k) {
+	n, k := binary.Uvarint(d.b[d.i:])
+	if k <= 0 || n > uint64(len(d.b)-d.i-k) {
 		d.ok = false
 		return nil
 	}
-	s := d.b[k : k+int(n)]
-	d.b = d.b[k+int(n):]
-	return s
+	start := d.i + k
+	d.i = start + int(n)
+	return d.b[start:d.i]
 }
 
 func (d *decoder) byte() byte {
-	if len(d.b) == 0 {
+	if d.i >= len(d.b) {
 		d.ok = false
 		return 0
 	}
-	c := d.b[0]
-	d.b = d.b[1:]
+	c := d.b[d.i]
+	d.i++
 	return c
 }
 
@@ -216,14 +273,14 @@ func decodeEvents(out []history.Event, row []byte, threads string, first, lo, hi
 	if !v1 && threads != "" {
 		col = strings.Split(threads, threadSep)
 	}
-	d := decoder{b: row[1:], ok: true}
-	for id, i := first, 0; len(d.b) > 0 && id <= hi; id, i = id+1, i+1 {
+	d := decoder{b: row, s: string(row), i: 1, ok: true}
+	for id, i := first, 0; d.more() && id <= hi; id, i = id+1, i+1 {
 		var e history.Event
 		ts := d.varint()
 		var thread string
 		switch {
 		case v1:
-			thread = string(d.bytes())
+			thread = d.str()
 		case col != nil:
 			if i >= len(col) {
 				return out, fmt.Errorf("%w: %d threads for more events", errCorrupt, len(col))
@@ -232,18 +289,52 @@ func decodeEvents(out []history.Event, row []byte, threads string, first, lo, hi
 		}
 		switch f := d.byte(); f {
 		case formEntered, formExited:
-			e.Type = history.EventType(d.bytes())
+			e.Type = history.EventType(d.str())
 			e.PreviousEventID = d.varint()
-			name, data := string(d.bytes()), string(d.bytes())
+			name, data := d.str(), d.str()
 			dd, ok := detailsOf(d.byte())
-			if !ok {
+			if !ok || !d.ok {
 				return out, errCorrupt
+			}
+			if id < lo {
+				continue
 			}
 			if f == formEntered {
 				e.StateEnteredEventDetails = &history.StateEnteredEventDetails{Name: name, Input: data, InputDetails: dd}
 			} else {
 				e.StateExitedEventDetails = &history.StateExitedEventDetails{Name: name, Output: data, OutputDetails: dd}
 			}
+			e.ID = id
+		case formStarted:
+			e.Type = history.ExecutionStarted
+			e.PreviousEventID = d.varint()
+			input := d.str()
+			dd, ok := detailsOf(d.byte())
+			if !ok {
+				return out, errCorrupt
+			}
+			role, alias, version := d.str(), d.str(), d.str()
+			if !d.ok {
+				return out, errCorrupt
+			}
+			if id < lo {
+				continue
+			}
+			e.ExecutionStartedEventDetails = &history.ExecutionStartedEventDetails{Input: input, InputDetails: dd,
+				RoleArn: role, StateMachineAliasArn: alias, StateMachineVersionArn: version}
+			e.ID = id
+		case formSucceeded:
+			e.Type = history.ExecutionSucceeded
+			e.PreviousEventID = d.varint()
+			output := d.str()
+			dd, ok := detailsOf(d.byte())
+			if !ok || !d.ok {
+				return out, errCorrupt
+			}
+			if id < lo {
+				continue
+			}
+			e.ExecutionSucceededEventDetails = &history.ExecutionSucceededEventDetails{Output: output, OutputDetails: dd}
 			e.ID = id
 		case formJSON:
 			body := d.bytes()
@@ -264,9 +355,6 @@ func decodeEvents(out []history.Event, row []byte, threads string, first, lo, hi
 		}
 		if !d.ok {
 			return out, errCorrupt
-		}
-		if id < lo {
-			continue
 		}
 		e.Timestamp = time.Unix(0, ts).UTC()
 		e.Thread = thread

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -89,12 +90,76 @@ func TestCodec_RoundTrip(t *testing.T) {
 	}
 }
 
+// TestCodec_ExecutionForms round-trips the compact forms of
+// ExecutionStarted and ExecutionSucceeded, and checks that such events
+// with anything more, or another type, keep the JSON form.
+func TestCodec_ExecutionForms(t *testing.T) {
+	ts := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	started := &history.ExecutionStartedEventDetails{Input: `{"a":"\u00e9"}`, InputDetails: history.Data(true),
+		RoleArn: "arn:aws:iam::1:role/r", StateMachineAliasArn: "arn:a", StateMachineVersionArn: "arn:v"}
+	succeeded := &history.ExecutionSucceededEventDetails{Output: "{}"}
+	evs := []history.Event{
+		{ID: 1, Type: history.ExecutionStarted, Timestamp: ts, ExecutionStartedEventDetails: started},
+		{ID: 2, PreviousEventID: 1, Type: history.ExecutionStarted, Timestamp: ts, ExecutionStartedEventDetails: &history.ExecutionStartedEventDetails{}},
+		{ID: 3, PreviousEventID: 2, Type: history.ExecutionSucceeded, Timestamp: ts, ExecutionSucceededEventDetails: succeeded},
+		{ID: 4, PreviousEventID: 3, Type: history.ExecutionSucceeded, Timestamp: ts, Thread: "b0",
+			ExecutionSucceededEventDetails: &history.ExecutionSucceededEventDetails{Output: "1", OutputDetails: history.Data(false)}},
+		{ID: 5, PreviousEventID: 4, Type: history.ExecutionRedriven, Timestamp: ts, ExecutionStartedEventDetails: started},
+		{ID: 6, PreviousEventID: 5, Type: history.ExecutionSucceeded, Timestamp: ts, ExecutionSucceededEventDetails: succeeded,
+			TaskFailedEventDetails: &history.TaskFailedEventDetails{}},
+	}
+	forms := []int{formStarted, formStarted, formSucceeded, formSucceeded, formJSON, formJSON}
+	for i := range evs {
+		if f := form(&evs[i]); f != forms[i] {
+			t.Errorf("event %d: form %d, want %d", evs[i].ID, f, forms[i])
+		}
+	}
+	row, threads, err := encodeEvents(nil, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lo := int64(1); lo <= 6; lo++ {
+		got, err := decodeEvents(nil, row, threads, 1, lo, 6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := evs[lo-1:]
+		if len(got) != len(want) {
+			t.Fatalf("from %d: %d events, want %d", lo, len(got), len(want))
+		}
+		for i := range got {
+			if text(got[i]) != text(want[i]) {
+				t.Errorf("from %d, event %d:\n%s\nwant\n%s", lo, i, text(got[i]), text(want[i]))
+			}
+		}
+	}
+	// Every truncation of the row is an error or a prefix of the events.
+	for n := 1; n < len(row); n++ {
+		got, err := decodeEvents(nil, row[:n], threads, 1, 1, 6)
+		if err != nil {
+			continue
+		}
+		for i := range got {
+			if text(got[i]) != text(evs[i]) {
+				t.Fatalf("row cut at %d, event %d:\n%s\nwant\n%s", n, i, text(got[i]), text(evs[i]))
+			}
+		}
+	}
+}
+
 func FuzzDecodeEvents(f *testing.F) {
 	row, threads, err := encodeEvents(nil, codecEvents())
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Add(row, threads, int64(7), int64(7), int64(12))
+	for _, r := range passRows() {
+		row, threads, err := encodeEvents(nil, r)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(row, threads, r[0].ID, r[0].ID, r[len(r)-1].ID)
+	}
 	f.Add([]byte{1, 0}, "", int64(1), int64(1), int64(1))
 	f.Add([]byte{2, 0, 0}, ",", int64(1), int64(1), int64(1))
 	f.Add([]byte{}, "", int64(1), int64(1), int64(1))
@@ -121,4 +186,77 @@ func FuzzDecodeEvents(f *testing.F) {
 			}
 		}
 	})
+}
+
+// passRows are the rows a 10-state Pass chain writes: ExecutionStarted,
+// then one per state (Entered, Exited), the last with ExecutionSucceeded.
+func passRows() [][]history.Event {
+	ts := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
+	in := `{"hello":"world","n":1}`
+	rows := [][]history.Event{{{ID: 1, Type: history.ExecutionStarted, Timestamp: ts,
+		ExecutionStartedEventDetails: &history.ExecutionStartedEventDetails{Input: in, InputDetails: history.Data(false),
+			RoleArn: "arn:aws:iam::123456789012:role/perf"}}}}
+	id := int64(2)
+	for i := range 10 {
+		name := fmt.Sprint("S", i)
+		row := []history.Event{
+			{ID: id, PreviousEventID: id - 1, Type: history.PassStateEntered, Timestamp: ts,
+				StateEnteredEventDetails: &history.StateEnteredEventDetails{Name: name, Input: in, InputDetails: history.Data(false)}},
+			{ID: id + 1, PreviousEventID: id, Type: history.PassStateExited, Timestamp: ts,
+				StateExitedEventDetails: &history.StateExitedEventDetails{Name: name, Output: in, OutputDetails: history.Data(false)}},
+		}
+		id += 2
+		if i == 9 {
+			row = append(row, history.Event{ID: id, PreviousEventID: id - 1, Type: history.ExecutionSucceeded, Timestamp: ts,
+				ExecutionSucceededEventDetails: &history.ExecutionSucceededEventDetails{Output: in, OutputDetails: history.Data(false)}})
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// BenchmarkEncodeEvents encodes the rows of one execution of a 10-state
+// Pass chain; it reports their size.
+func BenchmarkEncodeEvents(b *testing.B) {
+	rows := passRows()
+	b.ReportAllocs()
+	size := 0
+	for b.Loop() {
+		size = 0
+		for _, r := range rows {
+			blob, _, err := encodeEvents(make([]byte, 0, 256*len(r)), r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			size += len(blob)
+		}
+	}
+	b.ReportMetric(float64(size), "bytes/exec")
+}
+
+// BenchmarkDecodeEvents decodes them, as GetExecutionHistory and resuming
+// do.
+func BenchmarkDecodeEvents(b *testing.B) {
+	var blobs [][]byte
+	for _, r := range passRows() {
+		blob, _, err := encodeEvents(nil, r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		blobs = append(blobs, blob)
+	}
+	b.ReportAllocs()
+	out := make([]history.Event, 0, 32)
+	for b.Loop() {
+		out = out[:0]
+		first := int64(1)
+		for _, blob := range blobs {
+			n := len(out)
+			var err error
+			if out, err = decodeEvents(out, blob, "", first, 1, 1<<62); err != nil {
+				b.Fatal(err)
+			}
+			first += int64(len(out) - n)
+		}
+	}
 }
