@@ -15,14 +15,22 @@ import (
 // their threads in the threads column (see threadsColumn) and the rest in
 // the events blob:
 //
-//	row    = version(1 byte, 2) event*
-//	event  = varint(timestamp, Unix ns) uvarint(form) body
-//	body   = str(json)                                        form 0
-//	       | str(type) varint(previous id) str(name) str(data) flag   forms 1, 2
-//	       | varint(previous id) str(input) flag str(role) str(alias) str(version)   form 3
-//	       | varint(previous id) str(output) flag             form 4
+//	row    = version(1 byte: 1, 2 or 3) event*
+//	event  = varint(time) uvarint(form) body
+//	body   = str(json)                                           form 0
+//	       | type prev str(name) str(data) flag                   forms 1, 2
+//	       | prev str(input) flag str(role) str(alias) str(version)  form 3
+//	       | prev str(output) flag                               form 4
 //	str    = uvarint(len) bytes
 //	flag   = 0 (no data details) | 1 (truncated false) | 2 (truncated true)
+//
+// In version 3 rows (written since), time is the Unix time in nanoseconds
+// of the row's first event and, for the others, the difference from the
+// previous event's; type is uvarint(code) of the event type (typeCodes),
+// followed by str(type) when the code is 0; prev is varint(id − previous
+// event id), 1 for most events. Version 2 rows have the Unix time of
+// every event, str(type) and varint(previous id) instead, costing about
+// 30 more bytes per event.
 //
 // Form 0 is the event's JSON without timestamp and thread (plainEvent),
 // carrying its type, ids and details; forms 1 to 4 are compact encodings
@@ -33,16 +41,39 @@ import (
 // history is read (GetExecutionHistory, resuming after a restart). An
 // event's id is implied by its position: ids in a row are consecutive.
 //
-// Forms 3 and 4 came after forms 0 to 2 (in the same row version): a
-// binary older than them reports such rows as corrupt.
-//
 // Version 1 rows (schema version 3 and before, and rows whose threads the
-// column cannot hold) carry each event's thread in the blob instead, as
-// str(thread) right after the timestamp.
+// column cannot hold) are version 2 rows that carry each event's thread in
+// the blob, as str(thread) right after the time. A binary older than
+// version 3 rows and forms 3 and 4 reports such rows as corrupt.
 const (
 	codecV1      = 1
-	codecVersion = 2
+	codecV2      = 2
+	codecVersion = 3
 )
+
+// typeCodes are the event types of forms 1 and 2 by their code in version
+// 3 rows. Codes are stored: append new types, never reorder.
+var typeCodes = [...]history.EventType{
+	1: history.PassStateEntered, 2: history.PassStateExited,
+	3: history.TaskStateEntered, 4: history.TaskStateExited,
+	5: history.ChoiceStateEntered, 6: history.ChoiceStateExited,
+	7: history.WaitStateEntered, 8: history.WaitStateExited,
+	9: history.SucceedStateEntered, 10: history.SucceedStateExited,
+	11: history.FailStateEntered,
+	12: history.ParallelStateEntered, 13: history.ParallelStateExited,
+	14: history.MapStateEntered, 15: history.MapStateExited,
+}
+
+// typeCode returns the code of an event type, 0 when it has none.
+var typeCode = func() map[history.EventType]uint64 {
+	m := make(map[history.EventType]uint64, len(typeCodes))
+	for c, t := range typeCodes {
+		if t != "" {
+			m[t] = uint64(c)
+		}
+	}
+	return m
+}()
 
 // threadSep separates the threads in the threads column.
 const threadSep = ","
@@ -154,37 +185,63 @@ func threadsColumn(events []history.Event) (col string, ok bool) {
 // the row's threads column.
 func encodeEvents(buf []byte, events []history.Event) ([]byte, string, error) {
 	threads, ok := threadsColumn(events)
-	version := byte(codecVersion)
 	if !ok {
-		version = codecV1
+		buf, err := encodeRow(buf, events, codecV1)
+		return buf, "", err
 	}
+	buf, err := encodeRow(buf, events, codecVersion)
+	return buf, threads, err
+}
+
+// encodeRow appends a row of the given version holding events to buf.
+func encodeRow(buf []byte, events []history.Event, version byte) ([]byte, error) {
+	v3 := version == codecVersion
 	buf = append(buf, version)
+	var last int64 // the previous event's time
 	for i := range events {
 		e := &events[i]
-		buf = binary.AppendVarint(buf, e.Timestamp.UnixNano())
+		ts := e.Timestamp.UnixNano()
+		if v3 && i > 0 {
+			buf = binary.AppendVarint(buf, ts-last) // wraps, and unwraps when decoded
+		} else {
+			buf = binary.AppendVarint(buf, ts)
+		}
+		last = ts
 		if version == codecV1 {
 			buf = appendStr(buf, e.Thread)
+		}
+		prev := e.PreviousEventID
+		if v3 {
+			prev = e.ID - e.PreviousEventID
 		}
 		f := form(e)
 		buf = binary.AppendUvarint(buf, uint64(f))
 		switch f {
-		case formEntered:
-			d := e.StateEnteredEventDetails
-			buf = appendStr(buf, string(e.Type))
-			buf = binary.AppendVarint(buf, e.PreviousEventID)
-			buf = appendStr(buf, d.Name)
-			buf = appendStr(buf, d.Input)
-			buf = append(buf, flagOf(d.InputDetails))
-		case formExited:
-			d := e.StateExitedEventDetails
-			buf = appendStr(buf, string(e.Type))
-			buf = binary.AppendVarint(buf, e.PreviousEventID)
-			buf = appendStr(buf, d.Name)
-			buf = appendStr(buf, d.Output)
-			buf = append(buf, flagOf(d.OutputDetails))
+		case formEntered, formExited:
+			if v3 {
+				code := typeCode[e.Type]
+				buf = binary.AppendUvarint(buf, code)
+				if code == 0 {
+					buf = appendStr(buf, string(e.Type))
+				}
+			} else {
+				buf = appendStr(buf, string(e.Type))
+			}
+			buf = binary.AppendVarint(buf, prev)
+			if f == formEntered {
+				d := e.StateEnteredEventDetails
+				buf = appendStr(buf, d.Name)
+				buf = appendStr(buf, d.Input)
+				buf = append(buf, flagOf(d.InputDetails))
+			} else {
+				d := e.StateExitedEventDetails
+				buf = appendStr(buf, d.Name)
+				buf = appendStr(buf, d.Output)
+				buf = append(buf, flagOf(d.OutputDetails))
+			}
 		case formStarted:
 			d := e.ExecutionStartedEventDetails
-			buf = binary.AppendVarint(buf, e.PreviousEventID)
+			buf = binary.AppendVarint(buf, prev)
 			buf = appendStr(buf, d.Input)
 			buf = append(buf, flagOf(d.InputDetails))
 			buf = appendStr(buf, d.RoleArn)
@@ -192,18 +249,18 @@ func encodeEvents(buf []byte, events []history.Event) ([]byte, string, error) {
 			buf = appendStr(buf, d.StateMachineVersionArn)
 		case formSucceeded:
 			d := e.ExecutionSucceededEventDetails
-			buf = binary.AppendVarint(buf, e.PreviousEventID)
+			buf = binary.AppendVarint(buf, prev)
 			buf = appendStr(buf, d.Output)
 			buf = append(buf, flagOf(d.OutputDetails))
 		default:
 			b, err := json.Marshal((*plainEvent)(e))
 			if err != nil {
-				return nil, "", fmt.Errorf("encode event %d: %w", e.ID, err)
+				return nil, fmt.Errorf("encode event %d: %w", e.ID, err)
 			}
 			buf = appendBytes(buf, b)
 		}
 	}
-	return buf, threads, nil
+	return buf, nil
 }
 
 // decoder reads a row: b is the row, s the same bytes as one string that
@@ -226,6 +283,26 @@ func (d *decoder) varint() int64 {
 	}
 	d.i += n
 	return v
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b[d.i:])
+	if n <= 0 {
+		d.ok = false
+		return 0
+	}
+	d.i += n
+	return v
+}
+
+// prev reads the previous event id of event id: stored as the difference
+// in version 3 rows.
+func (d *decoder) prev(id int64, v3 bool) int64 {
+	p := d.varint()
+	if v3 {
+		return id - p
+	}
+	return p
 }
 
 // str reads a length-prefixed string.
@@ -265,18 +342,23 @@ func (d *decoder) byte() byte {
 // decodeEvents decodes a row (events blob and threads column) whose first
 // event has id first and appends the events with ids in [lo, hi] to out.
 func decodeEvents(out []history.Event, row []byte, threads string, first, lo, hi int64) ([]history.Event, error) {
-	if len(row) == 0 || (row[0] != codecVersion && row[0] != codecV1) {
+	if len(row) == 0 || row[0] < codecV1 || row[0] > codecVersion {
 		return out, errCorrupt
 	}
-	v1 := row[0] == codecV1
+	v1, v3 := row[0] == codecV1, row[0] == codecVersion
 	var col []string
 	if !v1 && threads != "" {
 		col = strings.Split(threads, threadSep)
 	}
 	d := decoder{b: row, s: string(row), i: 1, ok: true}
+	var ts int64
 	for id, i := first, 0; d.more() && id <= hi; id, i = id+1, i+1 {
 		var e history.Event
-		ts := d.varint()
+		if v3 && i > 0 {
+			ts += d.varint()
+		} else {
+			ts = d.varint()
+		}
 		var thread string
 		switch {
 		case v1:
@@ -289,8 +371,20 @@ func decodeEvents(out []history.Event, row []byte, threads string, first, lo, hi
 		}
 		switch f := d.byte(); f {
 		case formEntered, formExited:
-			e.Type = history.EventType(d.str())
-			e.PreviousEventID = d.varint()
+			if v3 {
+				code := d.uvarint()
+				switch {
+				case code == 0:
+					e.Type = history.EventType(d.str())
+				case code < uint64(len(typeCodes)):
+					e.Type = typeCodes[code]
+				default:
+					return out, fmt.Errorf("%w: event type code %d", errCorrupt, code)
+				}
+			} else {
+				e.Type = history.EventType(d.str())
+			}
+			e.PreviousEventID = d.prev(id, v3)
 			name, data := d.str(), d.str()
 			dd, ok := detailsOf(d.byte())
 			if !ok || !d.ok {
@@ -307,7 +401,7 @@ func decodeEvents(out []history.Event, row []byte, threads string, first, lo, hi
 			e.ID = id
 		case formStarted:
 			e.Type = history.ExecutionStarted
-			e.PreviousEventID = d.varint()
+			e.PreviousEventID = d.prev(id, v3)
 			input := d.str()
 			dd, ok := detailsOf(d.byte())
 			if !ok {
@@ -325,7 +419,7 @@ func decodeEvents(out []history.Event, row []byte, threads string, first, lo, hi
 			e.ID = id
 		case formSucceeded:
 			e.Type = history.ExecutionSucceeded
-			e.PreviousEventID = d.varint()
+			e.PreviousEventID = d.prev(id, v3)
 			output := d.str()
 			dd, ok := detailsOf(d.byte())
 			if !ok || !d.ok {

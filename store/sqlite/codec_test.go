@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -18,7 +19,7 @@ func codecEvents() []history.Event {
 			StateExitedEventDetails: &history.StateExitedEventDetails{Name: "A", Output: `{"a":2}`, OutputDetails: history.Data(true)}},
 		{ID: 9, PreviousEventID: 8, Type: history.PassStateExited, Timestamp: ts,
 			StateExitedEventDetails: &history.StateExitedEventDetails{Name: "B", Output: "{}", AssignedVariables: map[string]string{"v": "1"}}},
-		{ID: 10, PreviousEventID: 9, Type: history.TaskStateEntered, Timestamp: ts,
+		{ID: 10, PreviousEventID: 3, Type: "NewKindStateEntered", Timestamp: ts.Add(-time.Hour),
 			StateEnteredEventDetails: &history.StateEnteredEventDetails{Name: "T"}},
 		{ID: 11, PreviousEventID: 10, Type: history.TaskFailed, Timestamp: ts, Thread: "m0/m3",
 			TaskFailedEventDetails: &history.TaskFailedEventDetails{Error: history.Str("E"), Cause: history.Str("C")}},
@@ -46,17 +47,29 @@ func TestCodec_RoundTrip(t *testing.T) {
 	}
 	comma := codecEvents()
 	comma[2].Thread = "odd,thread"
+	// Rows written before version 3 still decode.
+	v2 := func(evs []history.Event) ([]byte, string, error) {
+		threads, _ := threadsColumn(evs)
+		row, err := encodeRow(nil, evs, codecV2)
+		return row, threads, err
+	}
 	for _, tt := range []struct {
 		name    string
 		evs     []history.Event
+		encode  func([]history.Event) ([]byte, string, error)
 		version byte
 		threads string
 	}{
-		{"threads", evs, codecVersion, "b1,b1,,,m0/m3,"},
-		{"top level", top, codecVersion, ""},
-		{"comma in a thread", comma, codecV1, ""},
+		{"threads", evs, nil, codecVersion, "b1,b1,,,m0/m3,"},
+		{"top level", top, nil, codecVersion, ""},
+		{"comma in a thread", comma, nil, codecV1, ""},
+		{"version 2", evs, v2, codecV2, "b1,b1,,,m0/m3,"},
 	} {
-		row, threads, err := encodeEvents(nil, tt.evs)
+		encode := tt.encode
+		if encode == nil {
+			encode = func(evs []history.Event) ([]byte, string, error) { return encodeEvents(nil, evs) }
+		}
+		row, threads, err := encode(tt.evs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,6 +157,58 @@ func TestCodec_ExecutionForms(t *testing.T) {
 				t.Fatalf("row cut at %d, event %d:\n%s\nwant\n%s", n, i, text(got[i]), text(evs[i]))
 			}
 		}
+	}
+}
+
+// formatEvents are the events of TestCodec_Formats.
+func formatEvents() []history.Event {
+	ts := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
+	return []history.Event{
+		{ID: 1, Type: history.ExecutionStarted, Timestamp: ts,
+			ExecutionStartedEventDetails: &history.ExecutionStartedEventDetails{Input: `{"a":1}`, InputDetails: history.Data(false), RoleArn: "arn:aws:iam::123456789012:role/r"}},
+		{ID: 2, PreviousEventID: 1, Type: history.PassStateEntered, Timestamp: ts.Add(time.Millisecond), Thread: "b1",
+			StateEnteredEventDetails: &history.StateEnteredEventDetails{Name: "A", Input: `{"a":1}`, InputDetails: history.Data(false)}},
+		{ID: 3, PreviousEventID: 2, Type: history.PassStateExited, Timestamp: ts.Add(2 * time.Millisecond),
+			StateExitedEventDetails: &history.StateExitedEventDetails{Name: "A", Output: `{"a":2}`, OutputDetails: history.Data(true)}},
+		{ID: 4, PreviousEventID: 3, Type: history.ExecutionSucceeded, Timestamp: ts.Add(3 * time.Millisecond),
+			ExecutionSucceededEventDetails: &history.ExecutionSucceededEventDetails{Output: `{"a":2}`, OutputDetails: history.Data(false)}},
+	}
+}
+
+// TestCodec_Formats pins the stored format: a row the version 2 encoder
+// wrote (before forms 3 and 4) decodes, and today's encoding of the same
+// events is exactly the version 3 row below (type codes and the layout
+// are stored: changing them needs a new version).
+func TestCodec_Formats(t *testing.T) {
+	const (
+		v2Row = "02aafc8fbfc4bce5863100bb017b2274797065223a22457865637574696f6e53746172746564222c226964223a312c2270726576696f75734576656e744964223a302c22657865637574696f6e537461727465644576656e7444657461696c73223a7b22696e707574223a227b5c22615c223a317d222c22696e70757444657461696c73223a7b227472756e6361746564223a66616c73657d2c22726f6c6541726e223a2261726e3a6177733a69616d3a3a3132333435363738393031323a726f6c652f72227d7daa858ac0c4bce586310110506173735374617465456e7465726564020141077b2261223a317d01aa8e84c1c4bce58631020f506173735374617465457869746564040141077b2261223a327d02aa97fec1c4bce586310094017b2274797065223a22457865637574696f6e537563636565646564222c226964223a342c2270726576696f75734576656e744964223a332c22657865637574696f6e5375636365656465644576656e7444657461696c73223a7b226f7574707574223a227b5c22615c223a327d222c226f757470757444657461696c73223a7b227472756e6361746564223a66616c73657d7d7d"
+		v3Row = "03aafc8fbfc4bce586310302077b2261223a317d012061726e3a6177733a69616d3a3a3132333435363738393031323a726f6c652f72000080897a0101020141077b2261223a317d0180897a0202020141077b2261223a327d0280897a0402077b2261223a327d01"
+	)
+	want := formatEvents()
+	for _, tt := range []struct{ name, row string }{{"version 2", v2Row}, {"version 3", v3Row}} {
+		row, err := hex.DecodeString(tt.row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeEvents(nil, row, ",b1,,", 1, 1, 4)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d events, want %d", tt.name, len(got), len(want))
+		}
+		for i := range got {
+			if text(got[i]) != text(want[i]) {
+				t.Errorf("%s, event %d:\n%s\nwant\n%s", tt.name, i, text(got[i]), text(want[i]))
+			}
+		}
+	}
+	row, threads, err := encodeEvents(nil, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hex.EncodeToString(row); got != v3Row || threads != ",b1,," {
+		t.Errorf("encoding = %s, threads %q; want %s, %q", got, threads, v3Row, ",b1,,")
 	}
 }
 
