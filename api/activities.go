@@ -8,19 +8,20 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/stepwell/stepwell/api/internal/awsapi"
 	"github.com/stepwell/stepwell/arn"
 	"github.com/stepwell/stepwell/store"
 )
 
 func errActivityDoesNotExist(a string) *Error {
-	return apiErr("ActivityDoesNotExist", "Activity Does Not Exist: '%s'", a)
+	return awsapi.ActivityDoesNotExist("Activity Does Not Exist: '" + a + "'")
 }
 
 // activities returns the activity store, or UnsupportedOperation when the
 // server has none.
 func (s *Server) activities() (store.ActivityStore, error) {
 	if s.acts == nil {
-		return nil, apiErr("UnsupportedOperation", "Activities are not supported by this server's store")
+		return nil, awsapi.UnsupportedOperation("Activities are not supported by this server's store")
 	}
 	return s.acts, nil
 }
@@ -85,7 +86,7 @@ func (s *Server) createActivity(ctx context.Context, body []byte) (any, error) {
 		return nil, eerr
 	}
 	if len(in.Tags) > maxTags {
-		return nil, apiErr("TooManyTags", "Too many tags: at most 50 tags are allowed.")
+		return nil, awsapi.TooManyTags("Too many tags: at most 50 tags are allowed.")
 	}
 	if err := checkTagText(in.Tags); err != nil {
 		return nil, err

@@ -18,9 +18,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
+	"github.com/stepwell/stepwell/api/internal/awsapi"
 	"github.com/stepwell/stepwell/arn"
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/history"
@@ -160,22 +162,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amzn-RequestId", newUUID())
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, apiErr("UnknownOperationException", "Only POST requests are accepted"))
+		writeError(w, awsapi.UnknownOperationException("Only POST requests are accepted"))
 		return
 	}
 	action, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
 	h := handlers[action]
 	if !ok || h == nil {
 		if ok && notYet[action] {
-			writeError(w, apiErr("UnsupportedOperation", "%s is not supported by Stepwell yet", action))
+			writeError(w, awsapi.UnsupportedOperation(action+" is not supported by Stepwell yet"))
 			return
 		}
-		writeError(w, apiErr("UnknownOperationException", ""))
+		writeError(w, awsapi.UnknownOperationException(""))
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
 	if err != nil {
-		writeError(w, apiErr("SerializationException", "could not read the request body"))
+		writeError(w, awsapi.SerializationException("could not read the request body"))
 		return
 	}
 	if len(body) > maxRequestBytes {
@@ -215,11 +217,25 @@ func decode(body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return apiErr("SerializationException", "Unexpected value for member '%s': expected %s", te.Field, te.Type.String())
+			return awsapi.SerializationException("Unexpected value for member '" + te.Field + "': expected " + jsonKind(te.Type))
 		}
-		return apiErr("SerializationException", "Malformed request body: %s", strings.TrimPrefix(err.Error(), "json: "))
+		return awsapi.SerializationException("Malformed request body: " + strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return nil
+}
+
+// jsonKind names the JSON value a member needs: "a structure" or "a list"
+// for the input shapes' structures and lists (not Go's type names, which
+// say nothing to a caller), Go's name (string, int64, bool, float64) for
+// the others.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct:
+		return "a structure"
+	case reflect.Slice:
+		return "a list"
+	}
+	return t.String()
 }
 
 // epoch is a timestamp encoded as epoch seconds.

@@ -16,6 +16,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/stepwell/stepwell/api/internal/awsapi"
 	"github.com/stepwell/stepwell/arn"
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/store"
@@ -187,11 +188,10 @@ func (s *Server) updateMapRun(ctx context.Context, body []byte) (any, error) {
 		return nil, err
 	}
 	if r.Status != executions.MapRunRunning {
-		return nil, &Error{Name: "ValidationException", Message: "Map Run '" + r.ARN + "' is " + r.Status + " and cannot be updated",
+		return nil, &Error{Code: awsapi.CodeValidationException, Message: "Map Run '" + r.ARN + "' is " + r.Status + " and cannot be updated",
 			Reason: "CANNOT_UPDATE_COMPLETED_MAP_RUN"}
 	}
-	return nil, apiErr("UnsupportedOperation",
-		"Stepwell cannot change the concurrency or failure tolerance of a Map Run in progress ('%s')", r.ARN)
+	return nil, awsapi.UnsupportedOperation("Stepwell cannot change the concurrency or failure tolerance of a Map Run in progress ('" + r.ARN + "')")
 }
 
 // mapRunExecutions answers ListExecutions by mapRunArn: ResourceNotFound
@@ -202,8 +202,7 @@ func (s *Server) mapRunExecutions(ctx context.Context, runArn string) error {
 	if _, _, err := s.getMapRun(ctx, &runArn); err != nil {
 		return err
 	}
-	return apiErr("UnsupportedOperation",
-		"Stepwell runs the items of a Distributed Map inside the parent execution: Map Run '%s' has no child executions to list", runArn)
+	return awsapi.UnsupportedOperation("Stepwell runs the items of a Distributed Map inside the parent execution: Map Run '" + runArn + "' has no child executions to list")
 }
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -7,6 +7,7 @@ package api
 import (
 	"context"
 
+	"github.com/stepwell/stepwell/api/internal/awsapi"
 	"github.com/stepwell/stepwell/arn"
 )
 
@@ -20,10 +21,10 @@ type redriveOutput struct {
 }
 
 func errRedriveUnsupported() *Error {
-	return apiErr("UnsupportedOperation", "RedriveExecution is not supported by Stepwell's configured store")
+	return awsapi.UnsupportedOperation("RedriveExecution is not supported by Stepwell's configured store")
 }
 
-func errNotRedrivable(msg string) *Error { return apiErr("ExecutionNotRedrivable", "%s", msg) }
+func errNotRedrivable(msg string) *Error { return awsapi.ExecutionNotRedrivable(msg) }
 
 func validClientToken(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
+	"github.com/stepwell/stepwell/api/internal/awsapi"
 	"github.com/stepwell/stepwell/arn"
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/store"
@@ -55,14 +57,14 @@ func checkLogging(c *checker, l *loggingConfiguration) (json.RawMessage, error) 
 	var dests []json.RawMessage
 	if len(l.Destinations) > 0 && !bytes.Equal(l.Destinations, []byte("null")) {
 		if err := json.Unmarshal(l.Destinations, &dests); err != nil {
-			return nil, apiErr("SerializationException", "Unexpected value for member 'loggingConfiguration.destinations': expected a list")
+			return nil, awsapi.SerializationException("Unexpected value for member 'loggingConfiguration.destinations': expected a list")
 		}
 	}
 	if len(dests) > 1 {
-		return nil, apiErr("InvalidLoggingConfiguration", "Invalid Logging Configuration: Must specify exactly one Log Destination.")
+		return nil, awsapi.InvalidLoggingConfiguration("Invalid Logging Configuration: Must specify exactly one Log Destination.")
 	}
 	if level != "OFF" && len(dests) == 0 {
-		return nil, apiErr("InvalidLoggingConfiguration", "Invalid Logging Configuration: Must specify exactly one Log Destination.")
+		return nil, awsapi.InvalidLoggingConfiguration("Invalid Logging Configuration: Must specify exactly one Log Destination.")
 	}
 	incl := l.IncludeExecutionData != nil && *l.IncludeExecutionData
 	out := struct {
@@ -72,7 +74,7 @@ func checkLogging(c *checker, l *loggingConfiguration) (json.RawMessage, error) 
 	}{level, incl, dests}
 	b, err := json.Marshal(out)
 	if err != nil {
-		return nil, apiErr("InvalidLoggingConfiguration", "Invalid Logging Configuration: %v", err)
+		return nil, awsapi.InvalidLoggingConfiguration(fmt.Sprintf("Invalid Logging Configuration: %v", err))
 	}
 	return b, nil
 }
@@ -97,12 +99,12 @@ func checkEncryption(c *checker, e *encryptionConfiguration) error {
 	c.str("encryptionConfiguration.kmsKeyId", e.KmsKeyID, false, 1, 2048, false)
 	if e.Type != nil && *e.Type == "CUSTOMER_MANAGED_KMS_KEY" {
 		if e.KmsKeyID == nil {
-			return apiErr("InvalidEncryptionConfiguration", "Invalid Encryption Configuration: kmsKeyId is required for CUSTOMER_MANAGED_KMS_KEY.")
+			return awsapi.InvalidEncryptionConfiguration("Invalid Encryption Configuration: kmsKeyId is required for CUSTOMER_MANAGED_KMS_KEY.")
 		}
-		return apiErr("InvalidEncryptionConfiguration", "Invalid Encryption Configuration: customer managed KMS keys are not supported by Stepwell.")
+		return awsapi.InvalidEncryptionConfiguration("Invalid Encryption Configuration: customer managed KMS keys are not supported by Stepwell.")
 	}
 	if p := e.KmsDataKeyReusePeriodSeconds; p != nil && (*p < 60 || *p > 900) {
-		return apiErr("InvalidEncryptionConfiguration", "Invalid Encryption Configuration: kmsDataKeyReusePeriodSeconds must be between 60 and 900.")
+		return awsapi.InvalidEncryptionConfiguration("Invalid Encryption Configuration: kmsDataKeyReusePeriodSeconds must be between 60 and 900.")
 	}
 	return nil
 }
@@ -202,7 +204,7 @@ func (s *Server) createStateMachine(ctx context.Context, body []byte) (any, erro
 		return nil, eerr
 	}
 	if len(in.Tags) > 50 {
-		return nil, apiErr("TooManyTags", "Too many tags: at most 50 tags are allowed.")
+		return nil, awsapi.TooManyTags("Too many tags: at most 50 tags are allowed.")
 	}
 	publish := in.Publish != nil && *in.Publish
 	if in.VersionDescription != nil && !publish {
@@ -407,7 +409,7 @@ func (s *Server) updateStateMachine(ctx context.Context, body []byte) (any, erro
 		return nil, err
 	}
 	if a.Label != "" {
-		return nil, apiErr("ValidationException", "Updating a labelled state machine ARN is not supported")
+		return nil, awsapi.ValidationException("Updating a labelled state machine ARN is not supported")
 	}
 	if lerr != nil {
 		return nil, lerr
@@ -416,7 +418,7 @@ func (s *Server) updateStateMachine(ctx context.Context, body []byte) (any, erro
 		return nil, eerr
 	}
 	if in.Definition == nil && in.RoleArn == nil && in.LoggingConfiguration == nil && in.TracingConfiguration == nil && in.EncryptionConfiguration == nil {
-		return nil, apiErr("MissingRequiredParameter", "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified")
+		return nil, awsapi.MissingRequiredParameter("Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified")
 	}
 	publish := in.Publish != nil && *in.Publish
 	if in.VersionDescription != nil && !publish {
@@ -455,7 +457,7 @@ func (s *Server) updateStateMachine(ctx context.Context, body []byte) (any, erro
 		case errors.Is(err, store.ErrNotFound):
 			return nil, errStateMachineDoesNotExist(*in.StateMachineArn)
 		case errors.Is(err, store.ErrConflict):
-			return nil, apiErr("ConflictException", "The state machine was updated concurrently; retry the update.")
+			return nil, awsapi.ConflictException("The state machine was updated concurrently; retry the update.")
 		}
 		return nil, err
 	}
@@ -493,7 +495,7 @@ func (s *Server) deleteStateMachine(ctx context.Context, body []byte) (any, erro
 		return nil, err
 	}
 	if a.Label != "" {
-		return nil, apiErr("ValidationException", "Deleting a labelled state machine ARN is not supported")
+		return nil, awsapi.ValidationException("Deleting a labelled state machine ARN is not supported")
 	}
 	if a.Qualifier != "" {
 		// Versions and aliases have their own delete operations.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/stepwell/stepwell/api/internal/awsapi"
 	"github.com/stepwell/stepwell/arn"
 	"github.com/stepwell/stepwell/store"
 )
@@ -140,7 +141,7 @@ func (s *Server) tagResource(ctx context.Context, body []byte) (any, error) {
 	}
 	if err := vs.TagResource(ctx, *in.ResourceArn, storeTags(in.Tags), maxTags); err != nil {
 		if errors.Is(err, store.ErrLimitExceeded) {
-			return nil, &Error{Name: "TooManyTags", Message: "Too many tags: a resource can have at most 50 tags.", ResourceName: *in.ResourceArn}
+			return nil, &Error{Code: awsapi.CodeTooManyTags, Message: "Too many tags: a resource can have at most 50 tags.", ResourceName: *in.ResourceArn}
 		}
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/stepwell/stepwell/api/internal/awsapi"
 	"github.com/stepwell/stepwell/executions"
 )
 
@@ -18,19 +19,19 @@ func taskErr(err error, activity string) error {
 	case errors.Is(err, executions.ErrInvalidToken):
 		return errInvalidToken()
 	case errors.Is(err, executions.ErrTaskTimedOut):
-		return apiErr("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
+		return awsapi.TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
 	case errors.Is(err, executions.ErrInvalidOutput):
-		return apiErr("InvalidOutput", "Invalid Output: 'The output is not valid JSON'")
+		return awsapi.InvalidOutput("Invalid Output: 'The output is not valid JSON'")
 	case errors.Is(err, executions.ErrActivityDoesNotExist):
 		return errActivityDoesNotExist(activity)
 	case errors.Is(err, executions.ErrWorkerLimit):
-		return apiErr("ActivityWorkerLimitExceeded", "Activity Worker Limit Exceeded: '%s'", activity)
+		return awsapi.ActivityWorkerLimitExceeded("Activity Worker Limit Exceeded: '" + activity + "'")
 	}
 	return err
 }
 
 func errNoTasks() *Error {
-	return apiErr("UnsupportedOperation", "Activities and task tokens are not supported by this server's configuration")
+	return awsapi.UnsupportedOperation("Activities and task tokens are not supported by this server's configuration")
 }
 
 type getActivityTaskInput struct {
@@ -110,7 +111,7 @@ func (s *Server) sendTaskSuccess(ctx context.Context, body []byte) (any, error) 
 		return nil, err
 	}
 	if len(*in.Output) > maxInputBytes {
-		return nil, apiErr("InvalidOutput", "Invalid Output: 'The output exceeds the maximum size of 262144 bytes'")
+		return nil, awsapi.InvalidOutput("Invalid Output: 'The output exceeds the maximum size of 262144 bytes'")
 	}
 	if err := s.exec.SendTaskSuccess(*in.TaskToken, *in.Output); err != nil {
 		return nil, taskErr(err, "")

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepwell/stepwell/api/internal/awsapi"
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
@@ -130,11 +131,11 @@ func testedState(def string, stateName *string) (*asl.State, error) {
 	}
 	v, err := value.ParseString(def)
 	if err != nil {
-		return nil, apiErr("InvalidDefinition", "Invalid State Machine Definition: '%s'", err.Error())
+		return nil, awsapi.InvalidDefinition("Invalid State Machine Definition: '" + err.Error() + "'")
 	}
 	obj, ok := v.(*value.Object)
 	if !ok {
-		return nil, apiErr("InvalidDefinition", "Invalid State Machine Definition: 'The state definition must be a JSON object'")
+		return nil, awsapi.InvalidDefinition("Invalid State Machine Definition: 'The state definition must be a JSON object'")
 	}
 	if obj.Has("States") {
 		// A whole machine without stateName: test its StartAt state.
@@ -264,8 +265,7 @@ func (s *Server) testState(ctx context.Context, body []byte) (any, error) {
 	if mock == nil {
 		switch {
 		case st.Type == asl.TypeMap || st.Type == asl.TypeParallel:
-			return nil, apiErr("InvalidDefinition",
-				"TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]")
+			return nil, awsapi.InvalidDefinition("TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]")
 		case st.Type == asl.TypeTask && engine.ResourceNeedsMock(st.Resource):
 			return nil, errValidation("A mock must be specified when testing an Activity, .sync or .waitForTaskToken Task state")
 		case st.Type == asl.TypeTask && in.RoleArn == nil:

@@ -10,11 +10,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/stepwell/stepwell/api/internal/awsapi"
 	"github.com/stepwell/stepwell/arn"
 	"github.com/stepwell/stepwell/store"
 )
@@ -29,7 +31,7 @@ func (s *Server) versions() (store.Versions, error) {
 }
 
 func errNoVersions() *Error {
-	return apiErr("UnsupportedOperation", "Stepwell's configured store does not keep versions, aliases, tags or Map Runs")
+	return awsapi.UnsupportedOperation("Stepwell's configured store does not keep versions, aliases, tags or Map Runs")
 }
 
 // publish publishes the current revision of sm (idempotent per revision).
@@ -42,8 +44,7 @@ func (s *Server) publish(ctx context.Context, sm *store.StateMachine, descriptio
 		StateMachineARN: sm.ARN, Description: description, CreationDate: s.now(), Revision: sm.Revision,
 	})
 	if errors.Is(err, store.ErrLimitExceeded) {
-		return nil, apiErr("ServiceQuotaExceededException",
-			"Maximum number of versions (%d) reached for the state machine '%s'. Delete unused versions and try again.", store.MaxVersionsPerMachine, sm.ARN)
+		return nil, awsapi.ServiceQuotaExceededException(fmt.Sprintf("Maximum number of versions (%d) reached for the state machine '%s'. Delete unused versions and try again.", store.MaxVersionsPerMachine, sm.ARN))
 	}
 	return v, err
 }
@@ -83,8 +84,7 @@ func (s *Server) publishStateMachineVersion(ctx context.Context, body []byte) (a
 			cur = "INITIAL"
 		}
 		if *in.RevisionID != cur {
-			return nil, apiErr("ConflictException",
-				"Failed to publish the State Machine version for revision %s. The current State Machine revision is %s.", *in.RevisionID, cur)
+			return nil, awsapi.ConflictException(fmt.Sprintf("Failed to publish the State Machine version for revision %s. The current State Machine revision is %s.", *in.RevisionID, cur))
 		}
 	}
 	v, err := s.publish(ctx, sm, deref(in.Description))
@@ -102,7 +102,7 @@ func unlabelledARN(s string) (arn.ARN, error) {
 		return a, err
 	}
 	if a.Label != "" {
-		return a, &Error{Name: "ValidationException", Message: "This API does not support labeled ARNs.", Reason: "API_DOES_NOT_SUPPORT_LABELED_ARNS"}
+		return a, &Error{Code: awsapi.CodeValidationException, Message: "This API does not support labeled ARNs.", Reason: "API_DOES_NOT_SUPPORT_LABELED_ARNS"}
 	}
 	return a, nil
 }
@@ -222,8 +222,7 @@ func (s *Server) deleteStateMachineVersion(ctx context.Context, body []byte) (an
 				names = append(names, a.ARN)
 			}
 		}
-		return nil, apiErr("ConflictException",
-			"Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: [%s]", strings.Join(names, ", "))
+		return nil, awsapi.ConflictException("Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: [" + strings.Join(names, ", ") + "]")
 	case err != nil:
 		return nil, err
 	}
@@ -325,7 +324,7 @@ func derefInt(p *int64) int64 {
 }
 
 func routingErr(format string, args ...any) error {
-	e := apiErr("ValidationException", format, args...)
+	e := awsapi.ValidationException(fmt.Sprintf(format, args...))
 	e.Reason = "INVALID_ROUTING_CONFIGURATION"
 	return e
 }
@@ -439,11 +438,9 @@ func (s *Server) createStateMachineAlias(ctx context.Context, body []byte) (any,
 		if old.Description == a.Description && sameRoutes(old.Routing, a.Routing) {
 			return createAliasOutput{StateMachineAliasArn: old.ARN, CreationDate: epoch(old.CreationDate)}, nil
 		}
-		return nil, apiErr("ConflictException",
-			"Failed to create alias because an alias with the same name and a different routing configuration already exists: '%s'", a.ARN)
+		return nil, awsapi.ConflictException("Failed to create alias because an alias with the same name and a different routing configuration already exists: '" + a.ARN + "'")
 	case errors.Is(err, store.ErrLimitExceeded):
-		return nil, apiErr("ServiceQuotaExceededException",
-			"Maximum number of aliases (%d) reached for the state machine '%s'.", store.MaxAliasesPerMachine, machine)
+		return nil, awsapi.ServiceQuotaExceededException(fmt.Sprintf("Maximum number of aliases (%d) reached for the state machine '%s'.", store.MaxAliasesPerMachine, machine))
 	case err != nil:
 		return nil, err
 	}
