@@ -26,13 +26,9 @@ func (s *Server) activities() (store.ActivityStore, error) {
 	return s.acts, nil
 }
 
-// activityARN parses an activityArn argument.
-func activityARN(member string, v *string) (string, error) {
-	var c checker
-	c.str(member, v, true, 1, 256, false)
-	if err := c.err(); err != nil {
-		return "", err
-	}
+// activityARN parses an activityArn argument the model's constraints
+// allow.
+func activityARN(v *string) (string, error) {
 	a, err := arn.Parse(*v)
 	if err != nil {
 		return "", errInvalidArn(err.Error())
@@ -55,15 +51,19 @@ func (s *Server) activityExists(ctx context.Context, activity string) (bool, err
 	return err == nil, err
 }
 
-type createActivityInput struct {
-	Name                    *string                  `json:"name"`
-	Tags                    []tag                    `json:"tags"`
-	EncryptionConfiguration *encryptionConfiguration `json:"encryptionConfiguration"`
-}
-
 type createActivityOutput struct {
 	ActivityArn  string `json:"activityArn"`
 	CreationDate epoch  `json:"creationDate"`
+}
+
+// storedEncryption is an EncryptionConfiguration as activities keep it.
+func storedEncryption(e *awsapi.EncryptionConfiguration) json.RawMessage {
+	b, _ := json.Marshal(struct {
+		Type                         *string `json:"type"`
+		KmsKeyID                     *string `json:"kmsKeyId,omitempty"`
+		KmsDataKeyReusePeriodSeconds *int64  `json:"kmsDataKeyReusePeriodSeconds,omitempty"`
+	}{e.Type, e.KmsKeyID, e.KmsDataKeyReusePeriodSeconds})
+	return b
 }
 
 func (s *Server) createActivity(ctx context.Context, body []byte) (any, error) {
@@ -71,19 +71,12 @@ func (s *Server) createActivity(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var in createActivityInput
-	if err := decode(body, &in); err != nil {
+	var in awsapi.CreateActivityInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
-	var c checker
-	c.str("name", in.Name, true, 1, 80, false)
-	checkTags(&c, in.Tags)
-	eerr := checkEncryption(&c, in.EncryptionConfiguration)
-	if err := c.err(); err != nil {
+	if err := checkEncryption(in.EncryptionConfiguration); err != nil {
 		return nil, err
-	}
-	if eerr != nil {
-		return nil, eerr
 	}
 	if len(in.Tags) > maxTags {
 		return nil, awsapi.TooManyTags("Too many tags: at most 50 tags are allowed.")
@@ -99,7 +92,7 @@ func (s *Server) createActivity(ctx context.Context, body []byte) (any, error) {
 		a.Tags, _ = json.Marshal(in.Tags)
 	}
 	if in.EncryptionConfiguration != nil {
-		a.Encryption, _ = json.Marshal(in.EncryptionConfiguration)
+		a.Encryption = storedEncryption(in.EncryptionConfiguration)
 	}
 	if err := acts.CreateActivity(ctx, a); err != nil {
 		if !errors.Is(err, store.ErrAlreadyExists) {
@@ -118,9 +111,8 @@ func (s *Server) createActivity(ctx context.Context, body []byte) (any, error) {
 	return createActivityOutput{ActivityArn: a.ARN, CreationDate: epoch(a.CreationDate)}, nil
 }
 
-type activityArnInput struct {
-	ActivityArn *string `json:"activityArn"`
-}
+// The inputs activityArg reads as one.
+var _ = awsapi.DeleteActivityInput(awsapi.DescribeActivityInput{})
 
 // activityArg returns the activity store and the checked activityArn
 // argument of DescribeActivity and DeleteActivity.
@@ -129,11 +121,12 @@ func (s *Server) activityArg(body []byte) (store.ActivityStore, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	var in activityArnInput
-	if err := decode(body, &in); err != nil {
+	// DeleteActivityInput has the same members and constraints.
+	var in awsapi.DescribeActivityInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, "", err
 	}
-	a, err := activityARN("activityArn", in.ActivityArn)
+	a, err := activityARN(in.ActivityArn)
 	if err != nil {
 		return nil, "", err
 	}
@@ -195,11 +188,11 @@ func (s *Server) listActivities(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	page, err := decodeListPage(body)
-	if err != nil {
+	var in awsapi.ListActivitiesInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
-	items, next, err := acts.ListActivities(ctx, page)
+	items, next, err := acts.ListActivities(ctx, listPage(in.MaxResults, in.NextToken))
 	if err != nil {
 		return nil, storeErr(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepwell/stepwell/api/internal/awsapi"
 	"github.com/stepwell/stepwell/arn"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/executions"
@@ -16,14 +17,6 @@ import (
 )
 
 const maxInputBytes = 262144
-
-type startExecutionInput struct {
-	StateMachineArn *string `json:"stateMachineArn"`
-	Name            *string `json:"name"`
-	Input           *string `json:"input"`
-	TraceHeader     *string `json:"traceHeader"`
-	IncludedData    *string `json:"includedData"`
-}
 
 type startExecutionOutput struct {
 	ExecutionArn string `json:"executionArn"`
@@ -42,22 +35,18 @@ type startRequest struct {
 	version, alias string
 }
 
-func (s *Server) checkStart(ctx context.Context, body []byte, sync bool) (*startRequest, *startExecutionInput, error) {
-	var in startExecutionInput
-	if err := decode(body, &in); err != nil {
-		return nil, nil, err
-	}
-	var c checker
-	c.str("stateMachineArn", in.StateMachineArn, true, 1, 256, false)
-	c.str("name", in.Name, false, 1, 80, false)
-	c.str("input", in.Input, false, 0, maxInputBytes, true)
-	c.str("traceHeader", in.TraceHeader, false, 0, 256, false)
-	c.ascii("traceHeader", in.TraceHeader)
+func (s *Server) checkStart(ctx context.Context, body []byte, sync bool) (*startRequest, *awsapi.StartSyncExecutionInput, error) {
+	var in awsapi.StartSyncExecutionInput
 	if sync {
-		c.enum("includedData", in.IncludedData, "ALL_DATA", "METADATA_ONLY")
-	}
-	if err := c.err(); err != nil {
-		return nil, nil, err
+		if err := decodeInput(body, &in); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		var se awsapi.StartExecutionInput // no includedData
+		if err := decodeInput(body, &se); err != nil {
+			return nil, nil, err
+		}
+		in = awsapi.StartSyncExecutionInput{StateMachineArn: se.StateMachineArn, Name: se.Name, Input: se.Input, TraceHeader: se.TraceHeader}
 	}
 	smARN, testCase := *in.StateMachineArn, ""
 	if s.exec.Mocked() {
@@ -174,23 +163,17 @@ func (s *Server) startSyncExecution(ctx context.Context, body []byte) (any, erro
 	return out, nil
 }
 
-type executionArnInput struct {
-	ExecutionArn *string `json:"executionArn"`
-	IncludedData *string `json:"includedData"`
-}
+// The inputs describedExecution reads as one.
+var _ = awsapi.DescribeStateMachineForExecutionInput(awsapi.DescribeExecutionInput{})
 
 // describedExecution decodes and checks the input of DescribeExecution and
 // DescribeStateMachineForExecution: it returns the execution named and
 // whether only its metadata was asked for (includedData=METADATA_ONLY).
 func (s *Server) describedExecution(ctx context.Context, body []byte) (*store.Execution, bool, error) {
-	var in executionArnInput
-	if err := decode(body, &in); err != nil {
-		return nil, false, err
-	}
-	var c checker
-	c.str("executionArn", in.ExecutionArn, true, 1, 256, false)
-	c.enum("includedData", in.IncludedData, "ALL_DATA", "METADATA_ONLY")
-	if err := c.err(); err != nil {
+	// DescribeStateMachineForExecutionInput has the same members and
+	// constraints.
+	var in awsapi.DescribeExecutionInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, false, err
 	}
 	x, _, err := s.getExecution(ctx, *in.ExecutionArn)
@@ -220,26 +203,13 @@ func executionARN(arnStr string) error {
 	return errInvalidArn("Resource type not valid in this context: " + string(a.Type))
 }
 
-type stopExecutionInput struct {
-	ExecutionArn *string `json:"executionArn"`
-	Error        *string `json:"error"`
-	Cause        *string `json:"cause"`
-}
-
 type stopExecutionOutput struct {
 	StopDate epoch `json:"stopDate"`
 }
 
 func (s *Server) stopExecution(ctx context.Context, body []byte) (any, error) {
-	var in stopExecutionInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("executionArn", in.ExecutionArn, true, 1, 256, false)
-	c.str("error", in.Error, false, 0, 256, true)
-	c.str("cause", in.Cause, false, 0, 32768, true)
-	if err := c.err(); err != nil {
+	var in awsapi.StopExecutionInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	if err := executionARN(*in.ExecutionArn); err != nil {
@@ -311,15 +281,6 @@ func (s *Server) describeExecution(ctx context.Context, body []byte) (any, error
 	return out, nil
 }
 
-type listExecutionsInput struct {
-	StateMachineArn *string `json:"stateMachineArn"`
-	StatusFilter    *string `json:"statusFilter"`
-	MaxResults      *int64  `json:"maxResults"`
-	NextToken       *string `json:"nextToken"`
-	MapRunArn       *string `json:"mapRunArn"`
-	RedriveFilter   *string `json:"redriveFilter"`
-}
-
 type executionListItem struct {
 	ExecutionArn           string `json:"executionArn"`
 	StateMachineArn        string `json:"stateMachineArn"`
@@ -339,18 +300,8 @@ type listExecutionsOutput struct {
 }
 
 func (s *Server) listExecutions(ctx context.Context, body []byte) (any, error) {
-	var in listExecutionsInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("stateMachineArn", in.StateMachineArn, false, 1, 256, false)
-	c.enum("statusFilter", in.StatusFilter, "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
-	c.intRange("maxResults", in.MaxResults, 0, 1000)
-	c.str("nextToken", in.NextToken, false, 1, 3096, false)
-	c.str("mapRunArn", in.MapRunArn, false, 1, 2000, false)
-	c.enum("redriveFilter", in.RedriveFilter, "REDRIVEN", "NOT_REDRIVEN")
-	if err := c.err(); err != nil {
+	var in awsapi.ListExecutionsInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	switch {
@@ -408,29 +359,15 @@ func (s *Server) listExecutions(ctx context.Context, body []byte) (any, error) {
 	return out, nil
 }
 
-type getExecutionHistoryInput struct {
-	ExecutionArn         *string `json:"executionArn"`
-	MaxResults           *int64  `json:"maxResults"`
-	ReverseOrder         *bool   `json:"reverseOrder"`
-	NextToken            *string `json:"nextToken"`
-	IncludeExecutionData *bool   `json:"includeExecutionData"`
-}
-
 type getExecutionHistoryOutput struct {
 	Events    []history.Event `json:"events"`
 	NextToken string          `json:"nextToken,omitempty"`
 }
 
-// executionPage checks the members GetExecutionHistory and ListMapRuns
-// share: it returns the execution named, its store and the page asked for.
+// executionPage reads the members GetExecutionHistory and ListMapRuns
+// share, once checked: it returns the execution named, its store and the
+// page asked for.
 func (s *Server) executionPage(ctx context.Context, executionArn *string, maxResults *int64, nextToken *string) (*store.Execution, store.Store, store.Page, error) {
-	var c checker
-	c.str("executionArn", executionArn, true, 1, 256, false)
-	c.intRange("maxResults", maxResults, 0, 1000)
-	c.str("nextToken", nextToken, false, 1, 1024, false)
-	if err := c.err(); err != nil {
-		return nil, nil, store.Page{}, err
-	}
 	x, st, err := s.getExecution(ctx, *executionArn)
 	if err != nil {
 		return nil, nil, store.Page{}, err
@@ -439,8 +376,8 @@ func (s *Server) executionPage(ctx context.Context, executionArn *string, maxRes
 }
 
 func (s *Server) getExecutionHistory(ctx context.Context, body []byte) (any, error) {
-	var in getExecutionHistoryInput
-	if err := decode(body, &in); err != nil {
+	var in awsapi.GetExecutionHistoryInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	x, st, page, err := s.executionPage(ctx, in.ExecutionArn, in.MaxResults, in.NextToken)

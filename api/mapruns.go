@@ -13,8 +13,6 @@ package api
 import (
 	"context"
 	"errors"
-	"math"
-	"strconv"
 
 	"github.com/stepwell/stepwell/api/internal/awsapi"
 	"github.com/stepwell/stepwell/arn"
@@ -32,10 +30,6 @@ func mapRunARN(s string) error {
 		return errInvalidArn("Resource type not valid in this context: " + string(a.Type))
 	}
 	return nil
-}
-
-type mapRunArnInput struct {
-	MapRunArn *string `json:"mapRunArn"`
 }
 
 type mapRunCounts struct {
@@ -73,11 +67,6 @@ type describeMapRunOutput struct {
 
 // getMapRun validates a mapRunArn argument and returns the run.
 func (s *Server) getMapRun(ctx context.Context, runArn *string) (store.Versions, *store.MapRun, error) {
-	var c checker
-	c.str("mapRunArn", runArn, true, 1, 2000, false)
-	if err := c.err(); err != nil {
-		return nil, nil, err
-	}
 	if err := mapRunARN(*runArn); err != nil {
 		return nil, nil, err
 	}
@@ -93,8 +82,8 @@ func (s *Server) getMapRun(ctx context.Context, runArn *string) (store.Versions,
 }
 
 func (s *Server) describeMapRun(ctx context.Context, body []byte) (any, error) {
-	var in mapRunArnInput
-	if err := decode(body, &in); err != nil {
+	var in awsapi.DescribeMapRunInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	_, r, err := s.getMapRun(ctx, in.MapRunArn)
@@ -107,12 +96,6 @@ func (s *Server) describeMapRun(ctx context.Context, body []byte) (any, error) {
 		ToleratedFailureCount: r.ToleratedFailureCount, ItemCounts: countsOut(r.ItemCounts), ExecutionCounts: countsOut(r.ExecutionCounts),
 		RedriveCount: r.RedriveCount, RedriveDate: epochPtr(r.RedriveDate),
 	}, nil
-}
-
-type listMapRunsInput struct {
-	ExecutionArn *string `json:"executionArn"`
-	MaxResults   *int64  `json:"maxResults"`
-	NextToken    *string `json:"nextToken"`
 }
 
 type mapRunListItem struct {
@@ -129,8 +112,8 @@ type listMapRunsOutput struct {
 }
 
 func (s *Server) listMapRuns(ctx context.Context, body []byte) (any, error) {
-	var in listMapRunsInput
-	if err := decode(body, &in); err != nil {
+	var in awsapi.ListMapRunsInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	x, _, page, err := s.executionPage(ctx, in.ExecutionArn, in.MaxResults, in.NextToken)
@@ -152,32 +135,14 @@ func (s *Server) listMapRuns(ctx context.Context, body []byte) (any, error) {
 	return out, nil
 }
 
-type updateMapRunInput struct {
-	MapRunArn                  *string  `json:"mapRunArn"`
-	MaxConcurrency             *int64   `json:"maxConcurrency"`
-	ToleratedFailurePercentage *float64 `json:"toleratedFailurePercentage"`
-	ToleratedFailureCount      *int64   `json:"toleratedFailureCount"`
-}
-
 // updateMapRun checks the request as AWS does. A completed Map Run answers
 // ValidationException (CANNOT_UPDATE_COMPLETED_MAP_RUN). A running one
 // answers UnsupportedOperation: Stepwell runs a Distributed Map's children
 // inside the parent execution and cannot change the concurrency or failure
 // tolerance of a run in progress, and does not pretend to.
 func (s *Server) updateMapRun(ctx context.Context, body []byte) (any, error) {
-	var in updateMapRunInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("mapRunArn", in.MapRunArn, true, 1, 2000, false)
-	c.intRange("maxConcurrency", in.MaxConcurrency, 0, math.MaxInt32)
-	c.intRange("toleratedFailureCount", in.ToleratedFailureCount, 0, math.MaxInt64)
-	if p := in.ToleratedFailurePercentage; p != nil && (*p < 0 || *p > 100 || math.IsNaN(*p)) {
-		c.add("'"+formatFloat(*p)+"'", "toleratedFailurePercentage", "Member must have value "+
-			boundText(*p < 0))
-	}
-	if err := c.err(); err != nil {
+	var in awsapi.UpdateMapRunInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	if in.MaxConcurrency == nil && in.ToleratedFailurePercentage == nil && in.ToleratedFailureCount == nil {
@@ -203,13 +168,4 @@ func (s *Server) mapRunExecutions(ctx context.Context, runArn string) error {
 		return err
 	}
 	return awsapi.UnsupportedOperation("Stepwell runs the items of a Distributed Map inside the parent execution: Map Run '" + runArn + "' has no child executions to list")
-}
-
-func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-
-func boundText(below bool) string {
-	if below {
-		return "greater than or equal to 0"
-	}
-	return "less than or equal to 100"
 }

@@ -11,11 +11,6 @@ import (
 	"github.com/stepwell/stepwell/arn"
 )
 
-type redriveInput struct {
-	ExecutionArn *string `json:"executionArn"`
-	ClientToken  *string `json:"clientToken"`
-}
-
 type redriveOutput struct {
 	RedriveDate epoch `json:"redriveDate"`
 }
@@ -26,27 +21,9 @@ func errRedriveUnsupported() *Error {
 
 func errNotRedrivable(msg string) *Error { return awsapi.ExecutionNotRedrivable(msg) }
 
-func validClientToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '!' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
-
 func (s *Server) redriveExecution(ctx context.Context, body []byte) (any, error) {
-	var in redriveInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("executionArn", in.ExecutionArn, true, 1, 256, false)
-	c.str("clientToken", in.ClientToken, false, 1, 64, false)
-	if in.ClientToken != nil && *in.ClientToken != "" && !validClientToken(*in.ClientToken) {
-		c.add("'"+*in.ClientToken+"'", "clientToken", "Member must satisfy regular expression pattern: [!-~]+")
-	}
-	if err := c.err(); err != nil {
+	var in awsapi.RedriveExecutionInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	a, err := arn.Parse(*in.ExecutionArn)

@@ -23,33 +23,12 @@ var (
 	defaultTracing = json.RawMessage(`{"enabled":false}`)
 )
 
-type loggingConfiguration struct {
-	Level                *string         `json:"level,omitempty"`
-	IncludeExecutionData *bool           `json:"includeExecutionData,omitempty"`
-	Destinations         json.RawMessage `json:"destinations,omitempty"`
-}
-
-type tracingConfiguration struct {
-	Enabled *bool `json:"enabled,omitempty"`
-}
-
-type tag struct {
-	Key   *string `json:"key"`
-	Value *string `json:"value"`
-}
-
-type encryptionConfiguration struct {
-	Type                         *string `json:"type"`
-	KmsKeyID                     *string `json:"kmsKeyId,omitempty"`
-	KmsDataKeyReusePeriodSeconds *int64  `json:"kmsDataKeyReusePeriodSeconds,omitempty"`
-}
-
-// checkLogging validates a LoggingConfiguration and returns its stored form.
-func checkLogging(c *checker, l *loggingConfiguration) (json.RawMessage, error) {
+// checkLogging validates a LoggingConfiguration the model's constraints
+// allow and returns its stored form.
+func checkLogging(l *awsapi.LoggingConfiguration) (json.RawMessage, error) {
 	if l == nil {
 		return nil, nil
 	}
-	c.enum("loggingConfiguration.level", l.Level, "ALL", "ERROR", "FATAL", "OFF")
 	level := "OFF"
 	if l.Level != nil {
 		level = *l.Level
@@ -79,7 +58,7 @@ func checkLogging(c *checker, l *loggingConfiguration) (json.RawMessage, error) 
 	return b, nil
 }
 
-func tracingJSON(t *tracingConfiguration) json.RawMessage {
+func tracingJSON(t *awsapi.TracingConfiguration) json.RawMessage {
 	if t == nil {
 		return nil
 	}
@@ -89,14 +68,12 @@ func tracingJSON(t *tracingConfiguration) json.RawMessage {
 	return defaultTracing
 }
 
-func checkEncryption(c *checker, e *encryptionConfiguration) error {
+// checkEncryption checks what the model's constraints do not: customer
+// managed keys and the data key reuse period.
+func checkEncryption(e *awsapi.EncryptionConfiguration) error {
 	if e == nil {
 		return nil
 	}
-	if c.required("encryptionConfiguration.type", e.Type != nil) {
-		c.enum("encryptionConfiguration.type", e.Type, "AWS_OWNED_KEY", "CUSTOMER_MANAGED_KMS_KEY")
-	}
-	c.str("encryptionConfiguration.kmsKeyId", e.KmsKeyID, false, 1, 2048, false)
 	if e.Type != nil && *e.Type == "CUSTOMER_MANAGED_KMS_KEY" {
 		if e.KmsKeyID == nil {
 			return awsapi.InvalidEncryptionConfiguration("Invalid Encryption Configuration: kmsKeyId is required for CUSTOMER_MANAGED_KMS_KEY.")
@@ -154,54 +131,23 @@ func machineARN(s string) (arn.ARN, error) {
 	return a, nil
 }
 
-type createStateMachineInput struct {
-	Name                    *string                  `json:"name"`
-	Definition              *string                  `json:"definition"`
-	RoleArn                 *string                  `json:"roleArn"`
-	Type                    *string                  `json:"type"`
-	LoggingConfiguration    *loggingConfiguration    `json:"loggingConfiguration"`
-	Tags                    []tag                    `json:"tags"`
-	TracingConfiguration    *tracingConfiguration    `json:"tracingConfiguration"`
-	Publish                 *bool                    `json:"publish"`
-	VersionDescription      *string                  `json:"versionDescription"`
-	EncryptionConfiguration *encryptionConfiguration `json:"encryptionConfiguration"`
-}
-
 type createStateMachineOutput struct {
 	StateMachineArn        string `json:"stateMachineArn"`
 	CreationDate           epoch  `json:"creationDate"`
 	StateMachineVersionArn string `json:"stateMachineVersionArn,omitempty"`
 }
 
-func checkTags(c *checker, tags []tag) {
-	for i, t := range tags {
-		c.str("tags."+itoa(i+1)+".member.key", t.Key, true, 1, 128, false)
-		c.str("tags."+itoa(i+1)+".member.value", t.Value, false, 0, 256, false)
-	}
-}
-
 func (s *Server) createStateMachine(ctx context.Context, body []byte) (any, error) {
-	var in createStateMachineInput
-	if err := decode(body, &in); err != nil {
+	var in awsapi.CreateStateMachineInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
-	var c checker
-	c.str("name", in.Name, true, 1, 80, false)
-	c.str("definition", in.Definition, true, 1, 1048576, true)
-	c.str("roleArn", in.RoleArn, true, 1, 256, false)
-	c.enum("type", in.Type, typeStandard, typeExpress)
-	c.str("versionDescription", in.VersionDescription, false, 0, 256, true)
-	checkTags(&c, in.Tags)
-	logging, lerr := checkLogging(&c, in.LoggingConfiguration)
-	eerr := checkEncryption(&c, in.EncryptionConfiguration)
-	if err := c.err(); err != nil {
+	logging, err := checkLogging(in.LoggingConfiguration)
+	if err != nil {
 		return nil, err
 	}
-	if lerr != nil {
-		return nil, lerr
-	}
-	if eerr != nil {
-		return nil, eerr
+	if err := checkEncryption(in.EncryptionConfiguration); err != nil {
+		return nil, err
 	}
 	if len(in.Tags) > 50 {
 		return nil, awsapi.TooManyTags("Too many tags: at most 50 tags are allowed.")
@@ -295,11 +241,6 @@ func jsonSame(a, b json.RawMessage) bool {
 	return bytes.Equal(xa, ya)
 }
 
-type describeStateMachineInput struct {
-	StateMachineArn *string `json:"stateMachineArn"`
-	IncludedData    *string `json:"includedData"`
-}
-
 type describeStateMachineOutput struct {
 	StateMachineArn      string          `json:"stateMachineArn"`
 	Name                 string          `json:"name"`
@@ -332,14 +273,8 @@ func (s *Server) getMachine(ctx context.Context, arnStr string) (*store.StateMac
 }
 
 func (s *Server) describeStateMachine(ctx context.Context, body []byte) (any, error) {
-	var in describeStateMachineInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("stateMachineArn", in.StateMachineArn, true, 1, 256, false)
-	c.enum("includedData", in.IncludedData, "ALL_DATA", "METADATA_ONLY")
-	if err := c.err(); err != nil {
+	var in awsapi.DescribeStateMachineInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	if a, err := machineARN(*in.StateMachineArn); err == nil && a.Label == "" {
@@ -372,17 +307,6 @@ func orDefault(v, def json.RawMessage) json.RawMessage {
 	return v
 }
 
-type updateStateMachineInput struct {
-	StateMachineArn         *string                  `json:"stateMachineArn"`
-	Definition              *string                  `json:"definition"`
-	RoleArn                 *string                  `json:"roleArn"`
-	LoggingConfiguration    *loggingConfiguration    `json:"loggingConfiguration"`
-	TracingConfiguration    *tracingConfiguration    `json:"tracingConfiguration"`
-	Publish                 *bool                    `json:"publish"`
-	VersionDescription      *string                  `json:"versionDescription"`
-	EncryptionConfiguration *encryptionConfiguration `json:"encryptionConfiguration"`
-}
-
 type updateStateMachineOutput struct {
 	UpdateDate             epoch  `json:"updateDate"`
 	RevisionID             string `json:"revisionId,omitempty"`
@@ -390,20 +314,12 @@ type updateStateMachineOutput struct {
 }
 
 func (s *Server) updateStateMachine(ctx context.Context, body []byte) (any, error) {
-	var in updateStateMachineInput
-	if err := decode(body, &in); err != nil {
+	var in awsapi.UpdateStateMachineInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
-	var c checker
-	c.str("stateMachineArn", in.StateMachineArn, true, 1, 256, false)
-	c.str("definition", in.Definition, false, 1, 1048576, true)
-	c.str("roleArn", in.RoleArn, false, 1, 256, false)
-	c.str("versionDescription", in.VersionDescription, false, 0, 256, true)
-	logging, lerr := checkLogging(&c, in.LoggingConfiguration)
-	eerr := checkEncryption(&c, in.EncryptionConfiguration)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
+	logging, lerr := checkLogging(in.LoggingConfiguration)
+	eerr := checkEncryption(in.EncryptionConfiguration)
 	a, err := machineARN(*in.StateMachineArn)
 	if err != nil {
 		return nil, err
@@ -476,18 +392,9 @@ func (s *Server) updateStateMachine(ctx context.Context, body []byte) (any, erro
 	return out, nil
 }
 
-type arnInput struct {
-	StateMachineArn *string `json:"stateMachineArn"`
-}
-
 func (s *Server) deleteStateMachine(ctx context.Context, body []byte) (any, error) {
-	var in arnInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("stateMachineArn", in.StateMachineArn, true, 1, 256, false)
-	if err := c.err(); err != nil {
+	var in awsapi.DeleteStateMachineInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	a, err := machineARN(*in.StateMachineArn)
@@ -512,25 +419,10 @@ func (s *Server) deleteStateMachine(ctx context.Context, body []byte) (any, erro
 	return struct{}{}, nil
 }
 
-type listInput struct {
-	MaxResults *int64  `json:"maxResults"`
-	NextToken  *string `json:"nextToken"`
-}
-
-// decodeListPage decodes and checks the input of ListStateMachines and
-// ListActivities, which is only the page asked for.
-func decodeListPage(body []byte) (store.Page, error) {
-	var in listInput
-	if err := decode(body, &in); err != nil {
-		return store.Page{}, err
-	}
-	var c checker
-	c.intRange("maxResults", in.MaxResults, 0, 1000)
-	c.str("nextToken", in.NextToken, false, 1, 1024, false)
-	if err := c.err(); err != nil {
-		return store.Page{}, err
-	}
-	return store.Page{Limit: pageSize(in.MaxResults), Token: deref(in.NextToken)}, nil
+// listPage is the page ListStateMachines and ListActivities ask for,
+// which is all their input says.
+func listPage(maxResults *int64, nextToken *string) store.Page {
+	return store.Page{Limit: pageSize(maxResults), Token: deref(nextToken)}
 }
 
 type stateMachineListItem struct {
@@ -546,11 +438,11 @@ type listStateMachinesOutput struct {
 }
 
 func (s *Server) listStateMachines(ctx context.Context, body []byte) (any, error) {
-	page, err := decodeListPage(body)
-	if err != nil {
+	var in awsapi.ListStateMachinesInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
-	items, next, err := s.st.ListStateMachines(ctx, page)
+	items, next, err := s.st.ListStateMachines(ctx, listPage(in.MaxResults, in.NextToken))
 	if err != nil {
 		return nil, storeErr(err)
 	}
@@ -559,13 +451,6 @@ func (s *Server) listStateMachines(ctx context.Context, body []byte) (any, error
 		out.StateMachines = append(out.StateMachines, stateMachineListItem{sm.ARN, sm.Name, sm.Type, epoch(sm.CreationDate)})
 	}
 	return out, nil
-}
-
-type validateInput struct {
-	Definition *string `json:"definition"`
-	Type       *string `json:"type"`
-	Severity   *string `json:"severity"`
-	MaxResults *int64  `json:"maxResults"`
 }
 
 type diagnostic struct {
@@ -582,16 +467,8 @@ type validateOutput struct {
 }
 
 func (s *Server) validateDefinition(ctx context.Context, body []byte) (any, error) {
-	var in validateInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("definition", in.Definition, true, 1, 1048576, true)
-	c.enum("type", in.Type, typeStandard, typeExpress)
-	c.enum("severity", in.Severity, "ERROR", "WARNING")
-	c.intRange("maxResults", in.MaxResults, 0, 100)
-	if err := c.err(); err != nil {
+	var in awsapi.ValidateStateMachineDefinitionInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	limit := 100
@@ -613,11 +490,4 @@ func (s *Server) validateDefinition(ctx context.Context, body []byte) (any, erro
 		out.Diagnostics = append(out.Diagnostics, diagnostic{string(d.Severity), d.Code, d.Message, d.Location})
 	}
 	return out, nil
-}
-
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
 }

@@ -34,7 +34,7 @@ func validTagText(s string) bool {
 }
 
 // checkTagText rejects tags with characters AWS does not allow.
-func checkTagText(tags []tag) error {
+func checkTagText(tags []awsapi.Tag) error {
 	for _, t := range tags {
 		if t.Key != nil && !validTagText(*t.Key) {
 			return errValidation("Tags may only contain Unicode letters, digits, white space, or these symbols: _ . : / = + - @. Invalid key: '" + *t.Key + "'")
@@ -46,7 +46,7 @@ func checkTagText(tags []tag) error {
 	return nil
 }
 
-func storeTags(tags []tag) []store.Tag {
+func storeTags(tags []awsapi.Tag) []store.Tag {
 	out := make([]store.Tag, 0, len(tags))
 	for _, t := range tags {
 		out = append(out, store.Tag{Key: deref(t.Key), Value: deref(t.Value)})
@@ -55,7 +55,7 @@ func storeTags(tags []tag) []store.Tag {
 }
 
 // initTags sets the tags a resource is created with.
-func (s *Server) initTags(ctx context.Context, resource string, tags []tag) error {
+func (s *Server) initTags(ctx context.Context, resource string, tags []awsapi.Tag) error {
 	if s.ver == nil {
 		return nil
 	}
@@ -77,11 +77,6 @@ func (s *Server) dropMachineExtras(ctx context.Context, machine string) error {
 // It returns the resource's creation tags for a resource whose tag set was
 // never stored.
 func (s *Server) taggable(ctx context.Context, resource *string) (store.Versions, error) {
-	var c checker
-	c.str("resourceArn", resource, true, 1, 256, false)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	a, err := arn.Parse(*resource)
 	if err != nil {
 		return nil, errInvalidArn(err.Error())
@@ -112,21 +107,9 @@ func (s *Server) taggable(ctx context.Context, resource *string) (store.Versions
 	return s.ver, nil
 }
 
-type tagResourceInput struct {
-	ResourceArn *string `json:"resourceArn"`
-	Tags        []tag   `json:"tags"`
-}
-
 func (s *Server) tagResource(ctx context.Context, body []byte) (any, error) {
-	var in tagResourceInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("resourceArn", in.ResourceArn, true, 1, 256, false)
-	c.required("tags", present(body, "tags"))
-	checkTags(&c, in.Tags)
-	if err := c.err(); err != nil {
+	var in awsapi.TagResourceInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	if err := checkTagText(in.Tags); err != nil {
@@ -148,23 +131,9 @@ func (s *Server) tagResource(ctx context.Context, body []byte) (any, error) {
 	return struct{}{}, nil
 }
 
-type untagResourceInput struct {
-	ResourceArn *string  `json:"resourceArn"`
-	TagKeys     []string `json:"tagKeys"`
-}
-
 func (s *Server) untagResource(ctx context.Context, body []byte) (any, error) {
-	var in untagResourceInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("resourceArn", in.ResourceArn, true, 1, 256, false)
-	c.required("tagKeys", present(body, "tagKeys"))
-	for i := range in.TagKeys {
-		c.str("tagKeys."+itoa(i+1)+".member", &in.TagKeys[i], true, 1, 128, false)
-	}
-	if err := c.err(); err != nil {
+	var in awsapi.UntagResourceInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	if _, err := s.taggable(ctx, in.ResourceArn); err != nil {
@@ -180,17 +149,13 @@ func (s *Server) untagResource(ctx context.Context, body []byte) (any, error) {
 	return struct{}{}, nil
 }
 
-type resourceInput struct {
-	ResourceArn *string `json:"resourceArn"`
-}
-
 type listTagsOutput struct {
 	Tags []store.Tag `json:"tags"`
 }
 
 func (s *Server) listTagsForResource(ctx context.Context, body []byte) (any, error) {
-	var in resourceInput
-	if err := decode(body, &in); err != nil {
+	var in awsapi.ListTagsForResourceInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	vs, err := s.taggable(ctx, in.ResourceArn)

@@ -34,11 +34,6 @@ func errNoTasks() *Error {
 	return awsapi.UnsupportedOperation("Activities and task tokens are not supported by this server's configuration")
 }
 
-type getActivityTaskInput struct {
-	ActivityArn *string `json:"activityArn"`
-	WorkerName  *string `json:"workerName"`
-}
-
 type getActivityTaskOutput struct {
 	TaskToken *string `json:"taskToken,omitempty"`
 	Input     *string `json:"input,omitempty"`
@@ -48,16 +43,11 @@ func (s *Server) getActivityTask(ctx context.Context, body []byte) (any, error) 
 	if !s.exec.HasTasks() {
 		return nil, errNoTasks()
 	}
-	var in getActivityTaskInput
-	if err := decode(body, &in); err != nil {
+	var in awsapi.GetActivityTaskInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
-	var c checker
-	c.str("workerName", in.WorkerName, false, 1, 80, false)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	a, err := activityARN("activityArn", in.ActivityArn)
+	a, err := activityARN(in.ActivityArn)
 	if err != nil {
 		return nil, err
 	}
@@ -75,38 +65,18 @@ func (s *Server) getActivityTask(ctx context.Context, body []byte) (any, error) 
 	return getActivityTaskOutput{TaskToken: &tok, Input: &input}, nil
 }
 
-type sendTaskInput struct {
-	TaskToken *string `json:"taskToken"`
-	Output    *string `json:"output"`
-	Error     *string `json:"error"`
-	Cause     *string `json:"cause"`
-}
-
-func (s *Server) decodeSendTask(body []byte, success, failure bool) (*sendTaskInput, error) {
+// decodeSendTask decodes and checks the input of SendTaskSuccess,
+// SendTaskFailure or SendTaskHeartbeat.
+func (s *Server) decodeSendTask(body []byte, in interface{ Validate() error }) error {
 	if !s.exec.HasTasks() {
-		return nil, errNoTasks()
+		return errNoTasks()
 	}
-	var in sendTaskInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("taskToken", in.TaskToken, true, 1, 2048, false)
-	if success {
-		c.str("output", in.Output, true, 0, maxInputBytes, true)
-	}
-	if failure {
-		c.str("error", in.Error, false, 0, 256, true)
-		c.str("cause", in.Cause, false, 0, 32768, true)
-	}
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	return &in, nil
+	return decodeInput(body, in)
 }
 
 func (s *Server) sendTaskSuccess(ctx context.Context, body []byte) (any, error) {
-	in, err := s.decodeSendTask(body, true, false)
+	var in awsapi.SendTaskSuccessInput
+	err := s.decodeSendTask(body, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +90,8 @@ func (s *Server) sendTaskSuccess(ctx context.Context, body []byte) (any, error) 
 }
 
 func (s *Server) sendTaskFailure(ctx context.Context, body []byte) (any, error) {
-	in, err := s.decodeSendTask(body, false, true)
+	var in awsapi.SendTaskFailureInput
+	err := s.decodeSendTask(body, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +102,8 @@ func (s *Server) sendTaskFailure(ctx context.Context, body []byte) (any, error) 
 }
 
 func (s *Server) sendTaskHeartbeat(ctx context.Context, body []byte) (any, error) {
-	in, err := s.decodeSendTask(body, false, false)
+	var in awsapi.SendTaskHeartbeatInput
+	err := s.decodeSendTask(body, &in)
 	if err != nil {
 		return nil, err
 	}

@@ -32,37 +32,6 @@ import (
 // testStateTimeout is AWS's limit on one TestState run.
 const testStateTimeout = 5 * time.Minute
 
-type mockErrorOutput struct {
-	Error *string `json:"error"`
-	Cause *string `json:"cause"`
-}
-
-type mockInput struct {
-	Result              *string          `json:"result"`
-	ErrorOutput         *mockErrorOutput `json:"errorOutput"`
-	FieldValidationMode *string          `json:"fieldValidationMode"`
-}
-
-type testStateConfiguration struct {
-	RetrierRetryCount        *int64  `json:"retrierRetryCount"`
-	ErrorCausedByState       *string `json:"errorCausedByState"`
-	MapIterationFailureCount *int64  `json:"mapIterationFailureCount"`
-	MapItemReaderData        *string `json:"mapItemReaderData"`
-}
-
-type testStateInput struct {
-	Definition         *string                 `json:"definition"`
-	RoleArn            *string                 `json:"roleArn"`
-	Input              *string                 `json:"input"`
-	InspectionLevel    *string                 `json:"inspectionLevel"`
-	RevealSecrets      *bool                   `json:"revealSecrets"`
-	Variables          *string                 `json:"variables"`
-	StateName          *string                 `json:"stateName"`
-	Mock               *mockInput              `json:"mock"`
-	Context            *string                 `json:"context"`
-	StateConfiguration *testStateConfiguration `json:"stateConfiguration"`
-}
-
 type inspectionErrorDetails struct {
 	CatchIndex                  *int64 `json:"catchIndex,omitempty"`
 	RetryIndex                  *int64 `json:"retryIndex,omitempty"`
@@ -194,33 +163,8 @@ func stateTargets(st *value.Object) []string {
 }
 
 func (s *Server) testState(ctx context.Context, body []byte) (any, error) {
-	var in testStateInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("definition", in.Definition, true, 1, 1048576, true)
-	c.str("roleArn", in.RoleArn, false, 1, 256, false)
-	c.str("input", in.Input, false, 0, maxInputBytes, true)
-	c.enum("inspectionLevel", in.InspectionLevel, "INFO", "DEBUG", "TRACE")
-	c.str("variables", in.Variables, false, 0, maxInputBytes, true)
-	c.str("stateName", in.StateName, false, 1, 80, false)
-	c.str("context", in.Context, false, 0, maxInputBytes, true)
-	if m := in.Mock; m != nil {
-		c.str("mock.result", m.Result, false, 0, maxInputBytes, true)
-		c.enum("mock.fieldValidationMode", m.FieldValidationMode, "STRICT", "PRESENT", "NONE")
-		if e := m.ErrorOutput; e != nil {
-			c.str("mock.errorOutput.error", e.Error, false, 0, 256, true)
-			c.str("mock.errorOutput.cause", e.Cause, false, 0, 32768, true)
-		}
-	}
-	if sc := in.StateConfiguration; sc != nil {
-		c.intRange("stateConfiguration.retrierRetryCount", sc.RetrierRetryCount, 0, 1<<31-1)
-		c.str("stateConfiguration.errorCausedByState", sc.ErrorCausedByState, false, 1, 80, false)
-		c.intRange("stateConfiguration.mapIterationFailureCount", sc.MapIterationFailureCount, 0, 1<<31-1)
-		c.str("stateConfiguration.mapItemReaderData", sc.MapItemReaderData, false, 0, maxInputBytes, true)
-	}
-	if err := c.err(); err != nil {
+	var in awsapi.TestStateInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	if in.RoleArn != nil {
@@ -239,13 +183,13 @@ func (s *Server) testState(ctx context.Context, body []byte) (any, error) {
 	if level == "TRACE" && (st.Type != asl.TypeTask || !strings.HasPrefix(st.Resource, "arn:aws:states:::http:invoke")) {
 		return nil, errValidation("The TRACE inspection level is only supported for HTTP Task states")
 	}
-	mock, err := testMock(in, st)
+	mock, err := testMock(&in, st)
 	if err != nil {
 		return nil, err
 	}
 	sc := in.StateConfiguration
 	if sc == nil {
-		sc = &testStateConfiguration{}
+		sc = &awsapi.TestStateConfiguration{}
 	}
 	if sc.MapIterationFailureCount != nil && mock == nil {
 		return nil, errValidation("TestState does not support MapIterationFailureCount when a mock is not specified.")
@@ -428,7 +372,7 @@ func plainText(v any) string {
 }
 
 // testMock checks the request's mock against the state under test.
-func testMock(in testStateInput, st *asl.State) (*engine.TestMock, error) {
+func testMock(in *awsapi.TestStateInput, st *asl.State) (*engine.TestMock, error) {
 	m := in.Mock
 	if m == nil {
 		return nil, nil

@@ -8,11 +8,9 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -49,26 +47,14 @@ func (s *Server) publish(ctx context.Context, sm *store.StateMachine, descriptio
 	return v, err
 }
 
-type publishInput struct {
-	StateMachineArn *string `json:"stateMachineArn"`
-	RevisionID      *string `json:"revisionId"`
-	Description     *string `json:"description"`
-}
-
 type publishOutput struct {
 	CreationDate           epoch  `json:"creationDate"`
 	StateMachineVersionArn string `json:"stateMachineVersionArn"`
 }
 
 func (s *Server) publishStateMachineVersion(ctx context.Context, body []byte) (any, error) {
-	var in publishInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("stateMachineArn", in.StateMachineArn, true, 1, 256, false)
-	c.str("description", in.Description, false, 0, 256, true)
-	if err := c.err(); err != nil {
+	var in awsapi.PublishStateMachineVersionInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	if err := unqualified(*in.StateMachineArn); err != nil {
@@ -120,24 +106,15 @@ func unqualified(s string) error {
 	return nil
 }
 
-type listVersionsInput struct {
-	StateMachineArn *string `json:"stateMachineArn"`
-	NextToken       *string `json:"nextToken"`
-	MaxResults      *int64  `json:"maxResults"`
-}
+// The inputs listStateMachineAliases reads as ListStateMachineVersions'.
+var _ = awsapi.ListStateMachineAliasesInput(awsapi.ListStateMachineVersionsInput{})
 
 // decodeListVersions decodes and checks the input of
-// ListStateMachineVersions and ListStateMachineAliases.
-func decodeListVersions(body []byte) (*listVersionsInput, error) {
-	var in listVersionsInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("stateMachineArn", in.StateMachineArn, true, 1, 256, false)
-	c.str("nextToken", in.NextToken, false, 1, 1024, false)
-	c.intRange("maxResults", in.MaxResults, 0, 1000)
-	if err := c.err(); err != nil {
+// ListStateMachineVersions and ListStateMachineAliases, which have the same
+// members and constraints.
+func decodeListVersions(body []byte) (*awsapi.ListStateMachineVersionsInput, error) {
+	var in awsapi.ListStateMachineVersionsInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	return &in, nil
@@ -188,18 +165,9 @@ func versionARN(s string) (arn.ARN, error) {
 	return a, nil
 }
 
-type deleteVersionInput struct {
-	StateMachineVersionArn *string `json:"stateMachineVersionArn"`
-}
-
 func (s *Server) deleteStateMachineVersion(ctx context.Context, body []byte) (any, error) {
-	var in deleteVersionInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("stateMachineVersionArn", in.StateMachineVersionArn, true, 1, 2000, false)
-	if err := c.err(); err != nil {
+	var in awsapi.DeleteStateMachineVersionInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	if _, err := versionARN(*in.StateMachineVersionArn); err != nil {
@@ -266,61 +234,9 @@ func (s *Server) describeVersion(ctx context.Context, arnStr string, metadataOnl
 
 // Aliases.
 
-// aliasNameRE is the model's pattern for alias names: at least one
-// non-digit, so that a name cannot be read as a version number.
-var aliasNameRE = regexp.MustCompile(`^[a-zA-Z0-9_\-.]+$`)
-
-const aliasNamePattern = `^(?=.*[a-zA-Z_\-\.])[a-zA-Z0-9_\-\.]+$`
-
-func validAliasName(n string) bool {
-	return aliasNameRE.MatchString(n) && strings.ContainsFunc(n, func(r rune) bool { return r < '0' || r > '9' })
-}
-
-type routeItem struct {
-	StateMachineVersionArn *string `json:"stateMachineVersionArn"`
-	Weight                 *int64  `json:"weight"`
-}
-
 type routeOut struct {
 	StateMachineVersionArn string `json:"stateMachineVersionArn"`
 	Weight                 int    `json:"weight"`
-}
-
-func checkRouting(c *checker, routes []routeItem, required bool, present bool) {
-	if !present {
-		if required {
-			c.required("routingConfiguration", false)
-		}
-		return
-	}
-	switch {
-	case len(routes) < 1:
-		c.add("'"+routesText(routes)+"'", "routingConfiguration", "Member must have length greater than or equal to 1")
-	case len(routes) > 2:
-		c.add("'"+routesText(routes)+"'", "routingConfiguration", "Member must have length less than or equal to 2")
-	}
-	for i, r := range routes {
-		p := "routingConfiguration." + strconv.Itoa(i+1) + ".member."
-		c.str(p+"stateMachineVersionArn", r.StateMachineVersionArn, true, 1, 256, false)
-		if c.required(p+"weight", r.Weight != nil) {
-			c.intRange(p+"weight", r.Weight, 0, 100)
-		}
-	}
-}
-
-func routesText(routes []routeItem) string {
-	parts := make([]string, len(routes))
-	for i, r := range routes {
-		parts[i] = "RoutingConfigurationListItem(stateMachineVersionArn=" + deref(r.StateMachineVersionArn) + ", weight=" + strconv.FormatInt(derefInt(r.Weight), 10) + ")"
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
-}
-
-func derefInt(p *int64) int64 {
-	if p == nil {
-		return 0
-	}
-	return *p
 }
 
 func routingErr(format string, args ...any) error {
@@ -331,7 +247,7 @@ func routingErr(format string, args ...any) error {
 
 // resolveRouting checks a routing configuration against AWS's rules and
 // returns it with the machine its versions belong to.
-func (s *Server) resolveRouting(ctx context.Context, vs store.Versions, routes []routeItem) ([]store.Route, string, error) {
+func (s *Server) resolveRouting(ctx context.Context, vs store.Versions, routes []awsapi.RoutingConfigurationListItem) ([]store.Route, string, error) {
 	var arns, weights []string
 	sum := int64(0)
 	machine := ""
@@ -374,40 +290,14 @@ func (s *Server) resolveRouting(ctx context.Context, vs store.Versions, routes [
 	return out, machine, nil
 }
 
-type createAliasInput struct {
-	Description          *string     `json:"description"`
-	Name                 *string     `json:"name"`
-	RoutingConfiguration []routeItem `json:"routingConfiguration"`
-}
-
 type createAliasOutput struct {
 	StateMachineAliasArn string `json:"stateMachineAliasArn"`
 	CreationDate         epoch  `json:"creationDate"`
 }
 
-// present reports whether a JSON member was given at all.
-func present(body []byte, member string) bool {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(body, &m) != nil {
-		return false
-	}
-	v, ok := m[member]
-	return ok && string(v) != "null"
-}
-
 func (s *Server) createStateMachineAlias(ctx context.Context, body []byte) (any, error) {
-	var in createAliasInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var c checker
-	c.str("description", in.Description, false, 0, 256, true)
-	c.str("name", in.Name, true, 1, 80, false)
-	if in.Name != nil && *in.Name != "" && !validAliasName(*in.Name) {
-		c.add("'"+*in.Name+"'", "name", "Member must satisfy regular expression pattern: "+aliasNamePattern)
-	}
-	checkRouting(&c, in.RoutingConfiguration, true, present(body, "routingConfiguration"))
-	if err := c.err(); err != nil {
+	var in awsapi.CreateStateMachineAliasInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	vs, err := s.versions()
@@ -477,10 +367,6 @@ func aliasARN(s string) (arn.ARN, error) {
 	return a, nil
 }
 
-type aliasArnInput struct {
-	StateMachineAliasArn *string `json:"stateMachineAliasArn"`
-}
-
 type describeAliasOutput struct {
 	StateMachineAliasArn string     `json:"stateMachineAliasArn"`
 	Name                 string     `json:"name"`
@@ -492,11 +378,6 @@ type describeAliasOutput struct {
 
 // getAlias validates an alias ARN argument and returns the alias.
 func (s *Server) getAlias(ctx context.Context, arnStr *string) (store.Versions, *store.Alias, error) {
-	var c checker
-	c.str("stateMachineAliasArn", arnStr, true, 1, 256, false)
-	if err := c.err(); err != nil {
-		return nil, nil, err
-	}
 	if _, err := aliasARN(*arnStr); err != nil {
 		return nil, nil, err
 	}
@@ -512,8 +393,8 @@ func (s *Server) getAlias(ctx context.Context, arnStr *string) (store.Versions, 
 }
 
 func (s *Server) describeStateMachineAlias(ctx context.Context, body []byte) (any, error) {
-	var in aliasArnInput
-	if err := decode(body, &in); err != nil {
+	var in awsapi.DescribeStateMachineAliasInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	_, a, err := s.getAlias(ctx, in.StateMachineAliasArn)
@@ -530,29 +411,16 @@ func (s *Server) describeStateMachineAlias(ctx context.Context, body []byte) (an
 	return out, nil
 }
 
-type updateAliasInput struct {
-	StateMachineAliasArn *string     `json:"stateMachineAliasArn"`
-	Description          *string     `json:"description"`
-	RoutingConfiguration []routeItem `json:"routingConfiguration"`
-}
-
 type updateAliasOutput struct {
 	UpdateDate epoch `json:"updateDate"`
 }
 
 func (s *Server) updateStateMachineAlias(ctx context.Context, body []byte) (any, error) {
-	var in updateAliasInput
-	if err := decode(body, &in); err != nil {
+	var in awsapi.UpdateStateMachineAliasInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
-	var c checker
-	c.str("stateMachineAliasArn", in.StateMachineAliasArn, true, 1, 256, false)
-	c.str("description", in.Description, false, 0, 256, true)
-	hasRouting := present(body, "routingConfiguration")
-	checkRouting(&c, in.RoutingConfiguration, false, hasRouting)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
+	hasRouting := in.RoutingConfiguration != nil
 	if in.Description == nil && !hasRouting {
 		return nil, errValidation("Either the description or the routingConfiguration must be specified")
 	}
@@ -588,8 +456,8 @@ func (s *Server) updateStateMachineAlias(ctx context.Context, body []byte) (any,
 }
 
 func (s *Server) deleteStateMachineAlias(ctx context.Context, body []byte) (any, error) {
-	var in aliasArnInput
-	if err := decode(body, &in); err != nil {
+	var in awsapi.DeleteStateMachineAliasInput
+	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
 	vs, a, err := s.getAlias(ctx, in.StateMachineAliasArn)

@@ -50,47 +50,21 @@
 // sensitive. Each keeps an answer the api gave before its checks were
 // generated, and each is a question to settle against AWS.
 //
-// # The api's hand-written checks this replaces
+// # What the generated checks replaced
 //
-// Each api handler built a checker by hand (116 calls). All of them are
-// generated, with the same messages:
-//
-//   - statemachines.go: CreateStateMachine (name, definition, roleArn, type,
-//     versionDescription, tags via checkTags, loggingConfiguration.level
-//     via checkLogging, encryptionConfiguration.type/kmsKeyId via
-//     checkEncryption), DescribeStateMachine, UpdateStateMachine,
-//     DeleteStateMachine, ListStateMachines (decodeListPage),
-//     ValidateStateMachineDefinition.
-//   - executions.go: StartExecution and StartSyncExecution (checkStart,
-//     with traceHeader's \p{ASCII}* and the sync includedData),
-//     DescribeExecution and DescribeStateMachineForExecution
-//     (describedExecution), StopExecution, ListExecutions,
-//     GetExecutionHistory and ListMapRuns (executionPage).
-//   - versions.go: PublishStateMachineVersion, ListStateMachineVersions and
-//     ListStateMachineAliases (decodeListVersions),
-//     DeleteStateMachineVersion, CreateStateMachineAlias (name pattern,
-//     checkRouting), Describe/DeleteStateMachineAlias (getAlias),
-//     UpdateStateMachineAlias.
-//   - activities.go, tasktokens.go: CreateActivity, Describe/DeleteActivity
-//     and GetActivityTask (activityARN, workerName), SendTaskSuccess,
-//     SendTaskFailure, SendTaskHeartbeat (decodeSendTask).
-//   - tags.go: TagResource (tags required, checkTags), UntagResource
-//     (tagKeys), ListTagsForResource (taggable).
-//   - mapruns.go: DescribeMapRun (getMapRun), UpdateMapRun (with the
-//     float toleratedFailurePercentage).
-//   - redrive.go: RedriveExecution (clientToken's [!-~]+).
-//   - teststate.go: TestState's 15 member checks (definition … mock,
-//     stateConfiguration); its other checks need the state under test.
-//
-// One thing changes: when a request breaks several constraints, they are
-// listed in the model's member order, which the hand-written checks did
-// not always follow (CreateStateMachine, UpdateStateMachine and
+// The api used to check each handler's members by hand (116 calls of a
+// checker in statemachines.go, executions.go, versions.go, activities.go,
+// tasktokens.go, tags.go, mapruns.go, redrive.go and teststate.go). Each
+// handler now decodes its awsapi input and calls Validate (the api's
+// decodeInput), with the same messages but one difference: several
+// violations are listed in the model's member order, which the hand-written
+// checks did not always follow (CreateStateMachine, UpdateStateMachine and
 // CreateActivity checked versionDescription before logging and tags, and
 // encryptionConfiguration.type before kmsKeyId; UpdateMapRun
 // toleratedFailureCount before toleratedFailurePercentage; TestState
-// context before mock; GetActivityTask reported workerName alone before
+// context before mock; GetActivityTask reported workerName alone, before
 // activityArn). The model's order is the one the api's tested
-// two-violation message (ListExecutions) already follows.
+// two-violation message (ListExecutions) already followed.
 package awsapi
 
 //go:generate go run generate.go -model ../../../../shared/spec/stepfunctions-api-model.json
