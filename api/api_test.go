@@ -83,17 +83,24 @@ func create(t testing.TB, s http.Handler, name, def, typ string) string {
 	return ok(t, s, "CreateStateMachine", mustJSON(in))["stateMachineArn"].(string)
 }
 
-func waitDone(t testing.TB, s http.Handler, arn string) map[string]any {
+// waitDone waits until the execution's end is recorded (its executions
+// service says so) and returns DescribeExecution's answer.
+func waitDone(t testing.TB, s *api.Server, arn string) map[string]any {
 	t.Helper()
-	for range 2000 {
-		d := ok(t, s, "DescribeExecution", mustJSON(map[string]any{"executionArn": arn}))
-		if d["status"] != "RUNNING" {
-			return d
-		}
-		time.Sleep(5 * time.Millisecond)
+	ended := serviceOf(t, s).Ended(arn) // before describing: it cannot end unseen
+	d := ok(t, s, "DescribeExecution", mustJSON(map[string]any{"executionArn": arn}))
+	if d["status"] != "RUNNING" {
+		return d
 	}
-	t.Fatalf("%s still running", arn)
-	return nil
+	if ended == nil {
+		t.Fatalf("%s is running but not driven by the executions service", arn)
+	}
+	select {
+	case <-ended:
+	case <-time.After(time.Minute):
+		t.Fatalf("%s still running", arn)
+	}
+	return ok(t, s, "DescribeExecution", mustJSON(map[string]any{"executionArn": arn}))
 }
 
 func TestErrors_AWSMessages(t *testing.T) {

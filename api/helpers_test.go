@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,5 +36,20 @@ func newAPI(t testing.TB, ec executions.Config, ac api.Config) *api.Server {
 		ac.Versions = ec.Versions
 	}
 	ac.Executions = svc
-	return api.New(ac)
+	s := api.New(ac)
+	services.Store(s, svc)
+	t.Cleanup(func() { services.Delete(s) })
+	return s
+}
+
+// services maps the servers of newAPI to their executions services.
+var services sync.Map
+
+func serviceOf(t testing.TB, s *api.Server) *executions.Service {
+	t.Helper()
+	svc, ok := services.Load(s)
+	if !ok {
+		t.Fatal("not a server of newAPI")
+	}
+	return svc.(*executions.Service)
 }
