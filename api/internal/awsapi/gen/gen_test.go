@@ -47,6 +47,16 @@ func TestFiles(t *testing.T) {
 	}
 }
 
+func TestFiles_ErrorStatusFromTheModel(t *testing.T) {
+	files, err := files(tinyModel(`"Boom": {"type": "structure", "members": {}, "exception": true, "error": {"httpStatusCode": 429}}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(files["errors_gen.go"]), `"com.amazonaws.swf.service.v2.model#Boom", 429}`) {
+		t.Fatalf("errors_gen.go:\n%s", files["errors_gen.go"])
+	}
+}
+
 func TestFiles_RejectsWhatItCannotGenerate(t *testing.T) {
 	tests := []struct {
 		name, shapes, wantErr string

@@ -24,17 +24,20 @@ type ref struct {
 // shape is one model shape. Min and Max are numbers because
 // ToleratedFailurePercentage's bounds are floats.
 type shape struct {
-	Type          string   `json:"type"`
-	Members       members  `json:"members"`
-	Required      []string `json:"required"`
-	Member        *ref     `json:"member"`
-	Min           *float64 `json:"min"`
-	Max           *float64 `json:"max"`
-	Pattern       *string  `json:"pattern"`
-	Enum          []string `json:"enum"`
-	Sensitive     bool     `json:"sensitive"`
-	Exception     bool     `json:"exception"`
-	Documentation string   `json:"documentation"`
+	Type      string   `json:"type"`
+	Members   members  `json:"members"`
+	Required  []string `json:"required"`
+	Member    *ref     `json:"member"`
+	Min       *float64 `json:"min"`
+	Max       *float64 `json:"max"`
+	Pattern   *string  `json:"pattern"`
+	Enum      []string `json:"enum"`
+	Sensitive bool     `json:"sensitive"`
+	Exception bool     `json:"exception"`
+	Error     *struct {
+		HTTPStatusCode int `json:"httpStatusCode"`
+	} `json:"error"`
+	Documentation string `json:"documentation"`
 }
 
 type member struct {
