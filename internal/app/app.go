@@ -221,10 +221,14 @@ type Server struct {
 // executions that were running when the store was last used. Close it
 // when done.
 func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
+	return newServer(ctx, c, logger, wiring{})
+}
+
+func newServer(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	p, err := Wire(ctx, c, logger)
+	p, err := wire(ctx, c, logger, w)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +251,7 @@ func New(ctx context.Context, c Config, logger *slog.Logger) (*Server, error) {
 		s.jobs.Add(1)
 		go func() {
 			defer s.jobs.Done()
-			retain(jctx, p.Store, c.Retention, logger)
+			retain(jctx, p.Store, c.Retention, p.clock, logger)
 		}()
 	}
 	srv := p.API

@@ -83,13 +83,18 @@ func unwrapAll(err error) []error {
 
 // syncBuffer is a concurrency-safe log sink.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
+	mu    sync.Mutex
+	b     strings.Builder
+	wrote chan struct{} // if set, told (without blocking) of each write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	select {
+	case s.wrote <- struct{}{}:
+	default:
+	}
 	return s.b.Write(p)
 }
 
@@ -104,19 +109,23 @@ func TestRun_ServesUntilCancelled(t *testing.T) {
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
+	logs := syncBuffer{wrote: make(chan struct{}, 1)}
 	done := make(chan error, 1)
 	go func() { done <- app.Run(ctx, cfg, &logs) }()
 	re := regexp.MustCompile(`listening on (http://\S+)`)
 	var base string
-	for i := 0; base == ""; i++ {
-		if i > 500 {
-			t.Fatalf("no address printed: %s", logs.String())
-		}
+	for timeout := time.After(10 * time.Second); base == ""; {
 		if m := re.FindStringSubmatch(logs.String()); m != nil {
 			base = m[1]
+			break
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case <-logs.wrote: // look again
+		case err := <-done:
+			t.Fatalf("Run returned %v before it listened: %s", err, logs.String())
+		case <-timeout:
+			t.Fatalf("no address printed: %s", logs.String())
+		}
 	}
 	resp, err := http.Get(base + "/healthz")
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/memory"
 	"github.com/stepwell/stepwell/store/postgres"
@@ -219,22 +220,23 @@ func apiStore(fence *fencedStore) store.Store {
 
 // retain deletes the closed executions older than retention now and then
 // periodically, until ctx is done.
-func retain(ctx context.Context, st store.Store, retention time.Duration, log *slog.Logger) {
+func retain(ctx context.Context, st store.Store, retention time.Duration, clk clock.Clock, log *slog.Logger) {
 	every := min(time.Hour, max(retention/8, time.Second))
-	t := time.NewTimer(0)
+	t := clk.NewTimer(0)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 		}
-		n, err := st.DeleteClosedBefore(ctx, time.Now().Add(-retention))
+		before := clk.Now().Add(-retention)
+		n, err := st.DeleteClosedBefore(ctx, before)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("retention: delete closed executions", "err", err)
 		case n > 0:
-			log.Info("retention: deleted closed executions", "count", n, "closed_before", time.Now().Add(-retention).UTC().Format(time.RFC3339))
+			log.Info("retention: deleted closed executions", "count", n, "closed_before", before.UTC().Format(time.RFC3339))
 		}
 		t.Reset(every)
 	}

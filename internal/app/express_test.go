@@ -29,7 +29,7 @@ func newExpressServer(t *testing.T, edit func(c *app.Config), defs map[string]st
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := app.New(context.Background(), cfg, nil)
+	s, err := app.NewWatched(context.Background(), cfg, nil, app.Watch{Writes: writes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,11 +102,7 @@ func startSync(t *testing.T, h http.Handler, sm, name string) syncResult {
 // waitGone waits until DescribeExecution no longer knows arn.
 func waitGone(t *testing.T, h http.Handler, arn string) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); exists(t, h, arn); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still readable after 10 s", arn)
-		}
-	}
+	waitFor(t, arn+" forgotten", func() bool { return !exists(t, h, arn) })
 }
 
 func TestExpressRetention_KeepsTheLastClosed(t *testing.T) {
@@ -141,11 +137,9 @@ func TestExpressRetention_ZeroKeepsOnlyRunning(t *testing.T) {
 	// A running one stays readable while it runs.
 	arn := startAsync(t, h, sm["wait"], "w")
 	waitStatus(t, h, arn, "RUNNING")
-	for deadline := time.Now().Add(10 * time.Second); count(historyOf(t, h, arn), "WaitStateEntered") != 1; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("history of a running execution: %+v", historyOf(t, h, arn))
-		}
-	}
+	waitFor(t, "WaitStateEntered in the history of a running execution", func() bool {
+		return count(historyOf(t, h, arn), "WaitStateEntered") == 1
+	})
 	var stopped struct {
 		StopDate float64 `json:"stopDate"`
 	}

@@ -59,7 +59,7 @@ func testMockKeepsUnmockedCallback(t *testing.T, cfg app.Config) {
 	cfg.MockConfig = mock
 	start := func() *app.Server {
 		t.Helper()
-		s, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+		s, err := app.NewWatched(context.Background(), cfg, slog.New(slog.DiscardHandler), app.Watch{Writes: writes})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stepwell/stepwell/internal/app"
+	"github.com/stepwell/stepwell/internal/clock"
 )
 
 // call runs one API action against h and decodes the answer into out.
@@ -40,9 +41,15 @@ func call(t *testing.T, h http.Handler, action string, in any, out any) int {
 
 func newServer(t *testing.T, dir string) *app.Server {
 	t.Helper()
+	return newClockedServer(t, dir, nil)
+}
+
+// newClockedServer starts a server on clk (nil: the real clock).
+func newClockedServer(t *testing.T, dir string, clk clock.Clock) *app.Server {
+	t.Helper()
 	cfg := app.DefaultConfig()
 	cfg.DataDir = dir
-	s, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	s, err := app.NewWatched(context.Background(), cfg, slog.New(slog.DiscardHandler), app.Watch{Clock: clk, Writes: writes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,22 +57,22 @@ func newServer(t *testing.T, dir string) *app.Server {
 }
 
 type description struct {
-	Status string  `json:"status"`
-	Output *string `json:"output"`
-	Error  *string `json:"error"`
-	Cause  *string `json:"cause"`
+	Status    string  `json:"status"`
+	StartDate float64 `json:"startDate"`
+	StopDate  float64 `json:"stopDate"`
+	Output    *string `json:"output"`
+	Error     *string `json:"error"`
+	Cause     *string `json:"cause"`
 }
 
 func waitStatus(t *testing.T, h http.Handler, arn string, want string) description {
 	t.Helper()
 	var d description
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	waitFor(t, arn+" "+want, func() bool {
+		d = description{}
 		call(t, h, "DescribeExecution", map[string]string{"executionArn": arn}, &d)
-		if d.Status == want {
-			return d
-		}
-	}
-	t.Fatalf("%s: status %s, want %s", arn, d.Status, want)
+		return d.Status == want
+	})
 	return d
 }
 
@@ -105,7 +112,8 @@ func count(evs []historyEvent, typ string) int {
 // due time.
 func TestRecovery_ResumesAfterRestart(t *testing.T) {
 	dir := t.TempDir()
-	s := newServer(t, dir)
+	clk := clock.NewFake(time.Date(2025, 1, 1, 10, 0, 0, 0, time.UTC))
+	s := newClockedServer(t, dir, clk)
 	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","Result":{"x":1},"Next":"W"},"W":{"Type":"Wait","Seconds":1,"Next":"B"},` +
 		`"B":{"Type":"Pass","Parameters":{"y.$":"$.x"},"End":true}}}`
 	var sm struct {
@@ -115,18 +123,22 @@ func TestRecovery_ResumesAfterRestart(t *testing.T) {
 	var started struct {
 		ExecutionArn string `json:"executionArn"`
 	}
-	begin := time.Now()
 	call(t, s.Handler, "StartExecution", map[string]string{"stateMachineArn": sm.StateMachineArn, "name": "e1"}, &started)
 	var stopping struct {
 		ExecutionArn string `json:"executionArn"`
 	}
 	call(t, s.Handler, "StartExecution", map[string]string{"stateMachineArn": sm.StateMachineArn, "name": "e2"}, &stopping)
-	time.Sleep(200 * time.Millisecond)
+	// Both are waiting when the server stops.
+	for _, arn := range []string{started.ExecutionArn, stopping.ExecutionArn} {
+		waitFor(t, "WaitStateEntered", func() bool { return count(historyOf(t, s.Handler, arn), "WaitStateEntered") == 1 })
+	}
 	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// The server is down for 0.4 s of the 1 s wait.
+	clk.Advance(400 * time.Millisecond)
 
-	s = newServer(t, dir)
+	s = newClockedServer(t, dir, clk)
 	defer s.Close(context.Background())
 	if s.Recovered != 2 {
 		t.Fatalf("recovered %d executions, want 2", s.Recovered)
@@ -142,9 +154,17 @@ func TestRecovery_ResumesAfterRestart(t *testing.T) {
 		t.Fatalf("history %+v", evs)
 	}
 
+	// The wait ends 1 s after it began: 0.6 s after the restart.
+	clk.BlockUntil(2) // the wait and the retention job
+	clk.Advance(600*time.Millisecond - time.Nanosecond)
+	call(t, s.Handler, "DescribeExecution", map[string]string{"executionArn": started.ExecutionArn}, &d)
+	if d.Status != "RUNNING" {
+		t.Fatalf("status %s before the wait's due time", d.Status)
+	}
+	clk.Advance(time.Nanosecond)
 	d = waitStatus(t, s.Handler, started.ExecutionArn, "SUCCEEDED")
-	if took := time.Since(begin); took < time.Second || took > 5*time.Second {
-		t.Fatalf("finished after %v, want the 1 s wait counted from its start", took)
+	if took := d.StopDate - d.StartDate; took != 1 {
+		t.Fatalf("finished after %v s, want the 1 s wait counted from its start", took)
 	}
 	if d.Output == nil || *d.Output != `{"y":1}` {
 		t.Fatalf("output %v", d.Output)
@@ -177,7 +197,7 @@ func TestStore_InUse(t *testing.T) {
 	defer s.Close(context.Background())
 	cfg := app.DefaultConfig()
 	cfg.DataDir = dir
-	if _, err := app.New(context.Background(), cfg, nil); err == nil || !strings.Contains(err.Error(), "in use") {
+	if _, err := app.NewWatched(context.Background(), cfg, nil, app.Watch{Writes: writes}); err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("second server: %v", err)
 	}
 }
@@ -224,7 +244,7 @@ func TestLimits_Configurable(t *testing.T) {
 	cfg.Store = "memory"
 	cfg.MaxHistoryEvents = 6
 	cfg.MaxPayloadBytes = 64
-	s, err := app.New(context.Background(), cfg, nil)
+	s, err := app.NewWatched(context.Background(), cfg, nil, app.Watch{Writes: writes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,12 +278,14 @@ func deref(p *string) string {
 }
 
 // TestRetention_DeletesOldClosedExecutions runs the retention job with a
-// short retention.
+// short retention: every second (retention/8, at least 1 s), it deletes
+// the executions closed more than 2 s ago.
 func TestRetention_DeletesOldClosedExecutions(t *testing.T) {
 	cfg := app.DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.Retention = 2 * time.Second
-	s, err := app.New(context.Background(), cfg, nil)
+	clk := clock.NewFake(time.Date(2025, 1, 1, 10, 0, 0, 0, time.UTC))
+	s, err := app.NewWatched(context.Background(), cfg, nil, app.Watch{Clock: clk, Writes: writes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,17 +299,17 @@ func TestRetention_DeletesOldClosedExecutions(t *testing.T) {
 		ExecutionArn string `json:"executionArn"`
 	}
 	call(t, s.Handler, "StartExecution", map[string]string{"stateMachineArn": sm.StateMachineArn}, &started)
-	waitStatus(t, s.Handler, started.ExecutionArn, "SUCCEEDED")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		x, err := s.Store.GetExecution(context.Background(), started.ExecutionArn)
-		if err != nil {
-			break // deleted
+	waitStatus(t, s.Handler, started.ExecutionArn, "SUCCEEDED") // closed at +0s
+	for _, step := range []struct {
+		advance time.Duration
+		kept    bool
+	}{{0, true}, {time.Second, true}, {2 * time.Second, false}} {
+		clk.Advance(step.advance)
+		clk.BlockUntil(1) // the job has run and waits for its next round
+		_, err := s.Store.GetExecution(context.Background(), started.ExecutionArn)
+		if kept := err == nil; kept != step.kept {
+			t.Fatalf("at +%v: kept %v (%v), want %v", clk.Now().Sub(time.Date(2025, 1, 1, 10, 0, 0, 0, time.UTC)), kept, err, step.kept)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("closed execution still kept after 10 s with a 2 s retention: %+v", x)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	// The machine stays.
 	call(t, s.Handler, "DescribeStateMachine", map[string]string{"stateMachineArn": sm.StateMachineArn}, nil)

@@ -89,7 +89,7 @@ func TestRestart_KeepsEverything(t *testing.T) {
 func testRestartKeepsEverything(t *testing.T, cfg app.Config) {
 	start := func() *app.Server {
 		t.Helper()
-		s, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+		s, err := app.NewWatched(context.Background(), cfg, slog.New(slog.DiscardHandler), app.Watch{Writes: writes})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stepwell/stepwell/internal/app"
+	"github.com/stepwell/stepwell/internal/clock"
 )
 
 // TestRecovery_KeepsMockTestCase restarts the server on each durable store
@@ -45,19 +46,18 @@ func testKeepsMockTestCase(t *testing.T, cfg app.Config) {
 	}
 	cfg.LambdaEndpoint = lambda.URL
 	cfg.MockConfig = mock
-	// The first server waits in real time, so that the execution is still
-	// waiting when it closes however slow the machine; the second one
-	// scales waits down, so that the resumed Wait is over at once.
-	start := func(scale float64) *app.Server {
+	// Both servers run on one fake clock: the execution waits until the
+	// test moves time on.
+	clk := clock.NewFake(time.Date(2025, 1, 1, 10, 0, 0, 0, time.UTC))
+	start := func() *app.Server {
 		t.Helper()
-		cfg.TimeScale = scale
-		s, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+		s, err := app.NewWatched(context.Background(), cfg, slog.New(slog.DiscardHandler), app.Watch{Clock: clk, Writes: writes})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
-	s := start(1)
+	s := start()
 	def := `{"StartAt":"Pause","States":{"Pause":{"Type":"Wait","Seconds":50,"Next":"Charge"},
 		"Charge":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:charge","End":true}}}`
 	var sm struct {
@@ -68,20 +68,18 @@ func testKeepsMockTestCase(t *testing.T, cfg app.Config) {
 		ExecutionArn string `json:"executionArn"`
 	}
 	call(t, s.Handler, "StartExecution", map[string]any{"stateMachineArn": sm.StateMachineArn + "#Happy", "input": `{}`}, &x)
-	for deadline := time.Now().Add(10 * time.Second); count(historyOf(t, s.Handler, x.ExecutionArn), "WaitStateEntered") == 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the Wait state was not entered")
-		}
-	}
+	waitFor(t, "WaitStateEntered", func() bool { return count(historyOf(t, s.Handler, x.ExecutionArn), "WaitStateEntered") > 0 })
 	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 
-	s = start(0.01)
+	s = start()
 	defer s.Close(context.Background())
 	if s.Recovered != 1 {
 		t.Fatalf("recovered %d executions", s.Recovered)
 	}
+	clk.BlockUntil(2) // the resumed Wait and the retention job
+	clk.Advance(50 * time.Second)
 	d := waitStatus(t, s.Handler, x.ExecutionArn, "SUCCEEDED")
 	if d.Output == nil || *d.Output != `{"charged":42}` {
 		got := "<none>"

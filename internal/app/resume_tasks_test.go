@@ -49,7 +49,7 @@ func testOpenTasksKeepWaiting(t *testing.T, cfg app.Config) {
 	cfg.LambdaEndpoint = lambda.URL
 	start := func() *app.Server {
 		t.Helper()
-		s, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+		s, err := app.NewWatched(context.Background(), cfg, slog.New(slog.DiscardHandler), app.Watch{Writes: writes})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,15 +79,10 @@ func testOpenTasksKeepWaiting(t *testing.T, cfg app.Config) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the Lambda function was not called")
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	waitFor(t, "TaskSubmitted and ActivityScheduled", func() bool {
 		evs := historyOf(t, s.Handler, x.ExecutionArn)
-		if count(evs, "TaskSubmitted") == 1 && count(evs, "ActivityScheduled") == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("history %+v", evs)
-		}
-	}
+		return count(evs, "TaskSubmitted") == 1 && count(evs, "ActivityScheduled") == 1
+	})
 	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/integrations/tasktoken"
+	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/store"
 )
 
@@ -32,6 +33,7 @@ type Parts struct {
 	API *api.Server
 
 	fence *fencedStore
+	clock clock.Clock
 }
 
 // Wire opens the configured store and wires the server's parts over it.
@@ -48,6 +50,8 @@ type wiring struct {
 	open func(context.Context, Config) (*backend, error)
 	// express wraps the Express store (default: none).
 	express func(store.Store) store.Store
+	// clock is the server's clock (default clock.Real).
+	clock clock.Clock
 }
 
 func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts, error) {
@@ -77,11 +81,16 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 		_ = b.store.Close()
 		return nil, err
 	}
+	clk := w.clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
 	fence := &fencedStore{Store: b.store}
 	tasks := tasktoken.New(b.activities)
+	tasks.Clock = clk
 	invoker, testCases := withMocks(mocks, tasks.Wrap(router), tasks)
 	eng := engine.New(engine.Config{
-		TimeScale: c.TimeScale, Invoker: invoker, Region: c.Region, AccountID: c.AccountID,
+		Clock: clk, TimeScale: c.TimeScale, Invoker: invoker, Region: c.Region, AccountID: c.AccountID,
 		MaxPayloadBytes: c.MaxPayloadBytes, MaxHistoryEvents: c.MaxHistoryEvents,
 		TokenKey: key, // tokens stay valid across restarts (durable stores)
 	})
@@ -89,7 +98,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	versions := fencedVersions{Versions: b.versions, fence: fence}
 	scope := arn.Scope{Region: c.Region, Account: c.AccountID}
 	ecfg := executions.Config{
-		Store: apiStore(fence), Engine: eng, Scope: scope, Logger: logger,
+		Store: apiStore(fence), Engine: eng, Scope: scope, Logger: logger, Now: clk.Now,
 		// Express executions live in memory only, the closed ones
 		// bounded; synchronous ones only with ExpressHistory.
 		Express: express, ExpressHistory: c.ExpressHistory,
@@ -106,7 +115,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 		Versions: versions, Activities: b.activities,
 	})
 	local.srv, local.svc, local.tokens = srv, svc, tasks
-	return &Parts{Store: b.store, StoreInfo: b.info, Engine: eng, Tasks: tasks, Executions: svc, API: srv, fence: fence}, nil
+	return &Parts{Store: b.store, StoreInfo: b.info, Engine: eng, Tasks: tasks, Executions: svc, API: srv, fence: fence, clock: clk}, nil
 }
 
 // Close stops the parts: from now on nothing more is written (running
