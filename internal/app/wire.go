@@ -112,7 +112,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	svc := executions.New(ecfg)
 	srv := api.New(api.Config{
 		Store: ecfg.Store, Executions: svc, Region: c.Region, Account: c.AccountID, Logger: logger,
-		Versions: versions, Activities: b.activities,
+		Versions: versions, Activities: b.activities, Now: clk.Now,
 	})
 	local.srv, local.svc, local.tokens = srv, svc, tasks
 	return &Parts{Store: b.store, StoreInfo: b.info, Engine: eng, Tasks: tasks, Executions: svc, API: srv, fence: fence, clock: clk}, nil
