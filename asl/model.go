@@ -7,6 +7,7 @@
 package asl
 
 import (
+	"sync"
 	"time"
 
 	"github.com/stepwell/stepwell/intrinsic"
@@ -55,6 +56,19 @@ type StateMachine struct {
 	Definition string
 	// hasStartAt is set when StartAt is a string (possibly empty).
 	hasStartAt bool
+
+	// prepared is what Prepared made of the machine, once.
+	prepOnce sync.Once
+	prepared any
+}
+
+// Prepared returns what prepare makes of sm, calling it only the first
+// time: a runner (the engine) keeps its compiled form of the machine with
+// the machine, built once and shared by every execution, for as long as
+// the machine lives. prepare must not call Prepared on sm.
+func (sm *StateMachine) Prepared(prepare func(*StateMachine) any) any {
+	sm.prepOnce.Do(func() { sm.prepared = prepare(sm) })
+	return sm.prepared
 }
 
 // State is one state of any type. Fields that a type does not use are zero.

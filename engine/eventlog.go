@@ -20,10 +20,11 @@ type eventLog interface {
 	// add appends the event e describes to t's history, as t's latest
 	// event, and returns its id (t.last when the log numbers nothing).
 	add(t *thread, e event) int64
-	// exited appends a state's Exited event for out and assigned, after
+	// exited appends a state's Exited event (of type typ) for out and
+	// assigned, after
 	// the output size check; a replaying log returns the recorded output
 	// and assigned variables where they differ from the recomputed ones.
-	exited(t *thread, st *asl.State, out any, assigned *value.Object) (any, *value.Object, *fault.Error)
+	exited(t *thread, st *asl.State, typ history.EventType, out any, assigned *value.Object) (any, *value.Object, *fault.Error)
 	// next is the recorded event the thread replays next; nil when live.
 	next() *history.Event
 	// attempt runs a task attempt whose scheduling events were just
@@ -206,12 +207,12 @@ func (liveLog) add(t *thread, e event) int64 {
 	return t.ex.append(t, &ev)
 }
 
-func (l liveLog) exited(t *thread, st *asl.State, out any, assigned *value.Object) (any, *value.Object, *fault.Error) {
+func (l liveLog) exited(t *thread, st *asl.State, typ history.EventType, out any, assigned *value.Object) (any, *value.Object, *fault.Error) {
 	text := value.String(out)
 	if len(text) > t.ex.e.maxPayload {
 		return nil, nil, dataLimit(st.Name)
 	}
-	l.add(t, event{typ: eventTypes[st.Type][1], st: st, text: text, assigned: assigned})
+	l.add(t, event{typ: typ, st: st, text: text, assigned: assigned})
 	return out, assigned, nil
 }
 
@@ -240,11 +241,11 @@ func (s silentLog) add(t *thread, e event) int64 {
 	return t.last
 }
 
-func (s silentLog) exited(t *thread, st *asl.State, out any, assigned *value.Object) (any, *value.Object, *fault.Error) {
+func (s silentLog) exited(t *thread, st *asl.State, typ history.EventType, out any, assigned *value.Object) (any, *value.Object, *fault.Error) {
 	if jsonSizeExceeds(out, t.ex.e.maxPayload) {
 		return nil, nil, dataLimit(st.Name)
 	}
-	s.add(t, event{})
+	s.add(t, event{typ: typ})
 	return out, assigned, nil
 }
 

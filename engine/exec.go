@@ -124,6 +124,8 @@ type thread struct {
 	// rawText is the execution input as given: AWS echoes it verbatim in
 	// the first state's Entered event.
 	rawText string
+	// test is set when TestState runs the thread's one state.
+	test *testRun
 }
 
 // add appends the event e describes to the thread's history.

@@ -25,79 +25,70 @@ type mapConfig struct {
 	hasTol      bool
 }
 
-func (t *thread) runMap(st *asl.State, raw any) (string, any, *failure) {
-	r := t.enter(st, raw)
-	r.sc.withRetry = true
-	if r.env.Context != nil {
-		t.refreshContext(r)
+// mapPlan is a compiled Map state.
+type mapPlan struct {
+	base
+	distributed bool
+}
+
+func (p *mapPlan) run(t *thread, raw any) (any, string, *failure) {
+	return t.retried(&p.base, raw, p, history.MapStateAborted)
+}
+
+func (p *mapPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failure, bool) {
+	st, distributed := p.st, p.distributed
+	if t.test != nil {
+		return t.test.mapAttempt(t, r, raw, distributed)
 	}
-	distributed := st.ProcessorMode == "DISTRIBUTED"
-	var rs retries
-	for {
-		cfg, f := t.mapSetup(r, raw)
-		if f != nil {
-			return "", nil, f
+	cfg, f := t.mapSetup(r, raw)
+	if f != nil {
+		return nil, "", f, false
+	}
+	cfg.distributed = distributed
+	t.add(event{typ: history.MapStateStarted, n: int64(len(cfg.items))})
+	var runStarted int64
+	if distributed {
+		if f = t.mapTolerance(r, cfg); f != nil {
+			return nil, "", f, false
 		}
-		cfg.distributed = distributed
-		t.add(event{typ: history.MapStateStarted, n: int64(len(cfg.items))})
-		var runStarted int64
-		if distributed {
-			if f = t.mapTolerance(r, cfg); f != nil {
-				return "", nil, f
-			}
-			runStarted = t.add(event{typ: history.MapRunStarted, text: t.mapRunARN(st)})
-		} else if f = t.mapTolerance(r, cfg); f != nil {
-			return "", nil, f
-		}
-		results, f := t.runIterations(r, cfg)
-		if f == nil {
-			if distributed {
-				t.simpleEvent(history.MapRunSucceeded)
-				t.simpleEventPrev(history.MapStateSucceeded, t.last)
-				// Since November 2024 AWS points MapStateExited back at
-				// MapRunStarted; recordings made before then point at
-				// MapRunSucceeded. We follow current AWS.
-				t.last = runStarted
-			} else {
-				t.simpleEventPrev(history.MapStateSucceeded, t.last)
-			}
-			n, out, f := t.stateResult(r, raw, results)
-			if f == nil || f.fatal || f.aborted {
-				return n, out, f
-			}
-			if n, out, f2, ok := t.catch(r, raw, f); ok {
-				return n, out, f2
-			}
-			return "", nil, f
-		}
+		runStarted = t.add(event{typ: history.MapRunStarted, text: t.mapRunARN(st)})
+	} else if f = t.mapTolerance(r, cfg); f != nil {
+		return nil, "", f, false
+	}
+	results, f := t.runIterations(r, cfg)
+	if f != nil {
 		if f.aborted {
 			if distributed {
 				t.abortEvent(history.MapRunAborted)
 			}
 			t.abortEvent(history.MapStateAborted)
-			return "", nil, f
+			return nil, "", f, false
 		}
 		if distributed {
 			t.add(event{typ: history.MapRunFailed, fe: f.err})
 		} else {
 			t.last = f.last
 		}
-		if d, ok := rs.next(st.Retry, f); ok {
-			if !t.sleepRetry(d) {
-				t.abortEvent(history.MapStateAborted)
-				return "", nil, t.aborted()
-			}
-			r.sc.retry = rs.total
-			t.refreshContext(r)
-			continue
-		}
-		t.simpleEvent(history.MapStateFailed)
-		f.last = t.last
-		if n, out, f2, ok := t.catch(r, raw, f); ok {
-			return n, out, f2
-		}
-		return "", nil, f
+		return nil, "", f, true
 	}
+	if distributed {
+		t.simpleEvent(history.MapRunSucceeded)
+		t.simpleEventPrev(history.MapStateSucceeded, t.last)
+		// Since November 2024 AWS points MapStateExited back at
+		// MapRunStarted; recordings made before then point at
+		// MapRunSucceeded. We follow current AWS.
+		t.last = runStarted
+	} else {
+		t.simpleEventPrev(history.MapStateSucceeded, t.last)
+	}
+	// A failure of the result processing is caught, not retried.
+	out, next, f := t.stateResult(r, raw, results)
+	return out, next, f, false
+}
+
+func (p *mapPlan) exhausted(t *thread, f *failure) {
+	t.simpleEvent(history.MapStateFailed)
+	f.last = t.last
 }
 
 func (t *thread) mapRunARN(st *asl.State) string {
@@ -129,8 +120,8 @@ func lastIndex(s, sub string) int {
 
 // mapSetup evaluates InputPath, ItemsPath and MaxConcurrency(Path).
 func (t *thread) mapSetup(r *stateRun, raw any) (*mapConfig, *failure) {
-	st := r.st
-	eff, f := t.inputPath(r, raw)
+	st := r.b.st
+	eff, f := r.b.flow.effective(t, r, raw, false)
 	if f != nil {
 		return nil, f
 	}
@@ -171,7 +162,7 @@ func (t *thread) mapSetup(r *stateRun, raw any) (*mapConfig, *failure) {
 
 // mapTolerance evaluates the ToleratedFailure fields.
 func (t *thread) mapTolerance(r *stateRun, cfg *mapConfig) *failure {
-	st := r.st
+	st := r.b.st
 	r.env.Input = cfg.eff
 	cfg.tolCount = -1
 	if st.ToleratedFailureCount != nil {
@@ -261,7 +252,7 @@ func (cfg *mapConfig) exceeded(failed, total int) bool {
 // iterInput computes one item's input (ItemSelector or the legacy
 // Parameters, with Map.Item in the Context object).
 func (t *thread) iterInput(r *stateRun, cfg *mapConfig, i int) (any, *failure) {
-	st := r.st
+	st := r.b.st
 	sel := st.ItemSelector
 	if sel == nil {
 		sel = st.Parameters
@@ -288,7 +279,7 @@ func (t *thread) iterInput(r *stateRun, cfg *mapConfig, i int) (any, *failure) {
 
 // runIterations runs the ItemProcessor over every item.
 func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
-	st := r.st
+	st := r.b.st
 	n := len(cfg.items)
 	results := make([]any, n)
 	if n == 0 {

@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"github.com/stepwell/stepwell/asl"
-	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
 )
 
@@ -15,58 +14,46 @@ func (t *thread) simpleEventPrev(typ history.EventType, prev int64) int64 {
 	return t.addPrev(event{typ: typ}, prev)
 }
 
-// stateResult applies ResultSelector, Assign, ResultPath and OutputPath to
-// a Parallel or Map result; it is taskDone under another name.
-func (t *thread) stateResult(r *stateRun, raw, result any) (string, any, *failure) {
-	return t.taskDone(r, raw, result)
+// parallelPlan is a compiled Parallel state.
+type parallelPlan struct {
+	base
+	branches []*asl.StateMachine
 }
 
-func (t *thread) runParallel(st *asl.State, raw any) (string, any, *failure) {
-	r := t.enter(st, raw)
-	r.sc.withRetry = true
-	if r.env.Context != nil {
-		t.refreshContext(r)
+func (p *parallelPlan) run(t *thread, raw any) (any, string, *failure) {
+	return t.retried(&p.base, raw, p, history.ParallelStateAborted)
+}
+
+func (p *parallelPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failure, bool) {
+	eff, f := p.flow.effective(t, r, raw, true)
+	if f != nil {
+		return nil, "", f, false
 	}
-	var rs retries
-	for {
-		eff, f := t.effectiveInput(r, raw)
-		if f != nil {
-			return "", nil, f
+	var results any
+	if t.test != nil {
+		if results, f = t.test.mocked(t); f != nil {
+			return nil, "", f, true
 		}
+	} else {
 		t.simpleEvent(history.ParallelStateStarted)
-		results, f := t.runBranches(st.Branches, eff, r.sc.retry)
-		if f == nil {
-			t.simpleEventPrev(history.ParallelStateSucceeded, t.last)
-			n, out, f := t.stateResult(r, raw, results)
-			if f == nil || f.fatal || f.aborted {
-				return n, out, f
-			}
-			if n, out, f2, ok := t.catch(r, raw, f); ok {
-				return n, out, f2
-			}
-			return "", nil, f
-		}
-		if f.aborted {
-			t.abortEvent(history.ParallelStateAborted)
-			return "", nil, f
-		}
-		t.last = f.last
-		if d, ok := rs.next(st.Retry, f); ok {
-			if !t.sleepRetry(d) {
+		if results, f = t.runBranches(p.branches, eff, r.sc.retry); f != nil {
+			if f.aborted {
 				t.abortEvent(history.ParallelStateAborted)
-				return "", nil, t.aborted()
+				return nil, "", f, false
 			}
-			r.sc.retry = rs.total
-			t.refreshContext(r)
-			continue
+			t.last = f.last
+			return nil, "", f, true
 		}
-		t.simpleEvent(history.ParallelStateFailed)
-		f.last = t.last
-		if n, out, f2, ok := t.catch(r, raw, f); ok {
-			return n, out, f2
-		}
-		return "", nil, f
+		t.simpleEventPrev(history.ParallelStateSucceeded, t.last)
 	}
+	// A failure of the result processing is caught, not retried.
+	out, next, f := t.stateResult(r, raw, results)
+	return out, next, f, false
+}
+
+func (p *parallelPlan) exhausted(t *thread, f *failure) {
+	t.simpleEvent(history.ParallelStateFailed)
+	f.last = t.last
 }
 
 // runBranches runs every branch concurrently on the same input. On success
@@ -127,6 +114,3 @@ func (t *thread) runBranches(branches []*asl.StateMachine, input any, attempt in
 	t.last = last
 	return results, nil
 }
-
-// branchFault wraps a non-fault error (never expected).
-var _ = fault.BranchFailed

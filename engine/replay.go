@@ -391,13 +391,13 @@ func (q *replayQueue) next() *history.Event {
 
 // exited is liveLog.exited, where a recorded Exited event's output and
 // assigned variables win over the recomputed ones.
-func (q *replayQueue) exited(t *thread, st *asl.State, out any, assigned *value.Object) (any, *value.Object, *fault.Error) {
+func (q *replayQueue) exited(t *thread, st *asl.State, typ history.EventType, out any, assigned *value.Object) (any, *value.Object, *fault.Error) {
 	text := value.String(out)
 	if len(text) > t.ex.e.maxPayload {
 		return nil, nil, dataLimit(st.Name)
 	}
-	out, assigned, text = q.recordedExit(st, out, assigned, text)
-	q.add(t, event{typ: eventTypes[st.Type][1], st: st, text: text, assigned: assigned})
+	out, assigned, text = q.recordedExit(typ, out, assigned, text)
+	q.add(t, event{typ: typ, st: st, text: text, assigned: assigned})
 	return out, assigned, nil
 }
 
@@ -657,9 +657,9 @@ func (q *replayQueue) recordedOutcome(t *thread, info resourceInfo) (any, *fault
 
 // recordedExit makes a recorded Exited event's output and assigned
 // variables win over the recomputed ones (States.UUID, random numbers).
-func (q *replayQueue) recordedExit(st *asl.State, out any, assigned *value.Object, text string) (any, *value.Object, string) {
+func (q *replayQueue) recordedExit(typ history.EventType, out any, assigned *value.Object, text string) (any, *value.Object, string) {
 	rev := q.next()
-	if rev == nil || rev.Type != eventTypes[st.Type][1] || rev.StateExitedEventDetails == nil {
+	if rev == nil || rev.Type != typ || rev.StateExitedEventDetails == nil {
 		return out, assigned, text
 	}
 	d := rev.StateExitedEventDetails

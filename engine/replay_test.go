@@ -197,7 +197,7 @@ func TestReplayRecordedExitWins(t *testing.T) {
 	out.Set("id", "recomputed")
 	assigned := value.NewObject(1)
 	assigned.Set("v", "recomputed")
-	gotOut, gotAssigned, fe := th.log.exited(th, st, out, assigned)
+	gotOut, gotAssigned, fe := th.log.exited(th, st, history.PassStateExited, out, assigned)
 	if fe != nil || value.String(gotOut) != `{"id":"recorded"}` || value.String(gotAssigned) != `{"v":"recorded"}` {
 		t.Fatalf("exited: %s %s %v", value.String(gotOut), value.String(gotAssigned), fe)
 	}

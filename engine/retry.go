@@ -3,10 +3,10 @@ package engine
 import (
 	"math"
 	"math/rand/v2"
-	"time"
 
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/value"
 )
 
@@ -69,6 +69,56 @@ func (rs *retries) next(rt []*asl.Retrier, f *failure) (float64, bool) {
 	return 0, false
 }
 
+// attempter is the work of a Task, Parallel or Map state, which the one
+// retry/catch wrapper (retried) runs an attempt at a time.
+type attempter interface {
+	// attempt runs one attempt on the state's raw input. On success it
+	// returns the output and next state; a failure comes back with retry
+	// set when Retry applies to it (Catch always does, unless it is fatal
+	// or aborted).
+	attempt(t *thread, r *stateRun, raw any) (out any, next string, f *failure, retry bool)
+	// exhausted records, once no retrier retries f, what the state
+	// records of its own failure before Catch applies (ParallelStateFailed,
+	// MapStateFailed).
+	exhausted(t *thread, f *failure)
+}
+
+// retried runs a Task, Parallel or Map state: its attempts until one
+// succeeds, waiting each retrier's backoff in between, then Catch on a
+// failure no retrier retries. aborted is the state's *Aborted event,
+// recorded when a backoff is interrupted.
+func (t *thread) retried(b *base, raw any, w attempter, aborted history.EventType) (any, string, *failure) {
+	r := t.enter(b, raw, true)
+	var rs retries
+	for {
+		out, next, f, retry := w.attempt(t, r, raw)
+		if f == nil || f.fatal || f.aborted {
+			return out, next, f
+		}
+		if retry {
+			if t.test != nil {
+				// TestState evaluates Retry once, without waiting.
+				if t.test.retriable(r, f) {
+					return nil, "", f
+				}
+			} else if d, ok := rs.next(r.b.st.Retry, f); ok {
+				if !t.sleepRetry(d) {
+					t.abortEvent(aborted)
+					return nil, "", t.aborted()
+				}
+				r.sc.retry = rs.total
+				t.refreshContext(r)
+				continue
+			}
+			w.exhausted(t, f)
+		}
+		if out, next, f2, ok := t.catch(r, raw, f); ok {
+			return out, next, f2
+		}
+		return nil, "", f
+	}
+}
+
 // sleepRetry waits before a retry; false when the thread was cancelled.
 func (t *thread) sleepRetry(secs float64) bool {
 	t.ex.flush()
@@ -100,31 +150,25 @@ func errorOutput(f *fault.Error) *value.Object {
 // catch applies the first matching catcher: it records the state's Exited
 // event and returns the catcher's Next and output. ok is false when no
 // catcher matches.
-func (t *thread) catch(r *stateRun, raw any, f *failure) (string, any, *failure, bool) {
+func (t *thread) catch(r *stateRun, raw any, f *failure) (any, string, *failure, bool) {
 	if f.fatal || f.aborted || f.err == nil {
-		return "", nil, nil, false
+		return nil, "", nil, false
 	}
-	for _, c := range r.st.Catch {
+	for i, c := range r.b.st.Catch {
 		if !errorMatches(c.ErrorEquals, f.err) {
 			continue
 		}
-		eo := errorOutput(f.err)
-		assigned, f2 := t.assign(r, c.Assign, eo)
+		out, assigned, f2 := r.b.flow.caught(t, r, c, raw, errorOutput(f.err))
 		if f2 != nil {
-			return "", nil, f2, true
+			return nil, "", f2, true
 		}
-		out, f2 := t.resultPath(r, c.ResultPath, raw, eo)
-		if f2 != nil {
-			f2.fatal = true
-			return "", nil, f2, true
+		if t.test != nil {
+			t.test.caught(i, f)
 		}
-		if out, assigned, f2 = t.exit(r, out, assigned); f2 != nil {
-			return "", nil, f2, true
+		if out, f2 = t.exit(r, out, assigned); f2 != nil {
+			return nil, "", f2, true
 		}
-		t.vars.assign(assigned)
-		return c.Next, out, nil, true
+		return out, c.Next, nil, true
 	}
-	return "", nil, nil, false
+	return nil, "", nil, false
 }
-
-var _ = time.Second

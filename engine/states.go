@@ -9,7 +9,6 @@ import (
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
-	"github.com/stepwell/stepwell/jsonpath"
 	"github.com/stepwell/stepwell/value"
 )
 
@@ -25,81 +24,24 @@ var eventTypes = map[asl.StateType][2]history.EventType{
 	asl.TypeMap:      {history.MapStateEntered, history.MapStateExited},
 }
 
-// runMachine runs a States scope from StartAt until it ends.
-func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
-	name := sm.StartAt
-	for {
-		if t.ctx.Err() != nil && t.log.next() == nil {
-			return nil, t.aborted()
-		}
-		st := sm.States[name]
-		if st == nil {
-			return nil, t.fatalf(fault.New(fault.Runtime, "The state '"+name+"' does not exist."))
-		}
-		next, out, f := t.runState(st, input)
-		if (f == nil && next != "") || t.name != "" {
-			// When the top-level scope ends, the execution's terminal
-			// event is flushed with these events, in one durable write.
-			t.ex.flush()
-		}
-		if f != nil {
-			return nil, f
-		}
-		if next == "" {
-			return out, nil
-		}
-		input = out
-		name = next
-	}
-}
-
-// runState runs one state; next is "" when the scope ends.
-func (t *thread) runState(st *asl.State, raw any) (string, any, *failure) {
-	if st.QueryLanguage == asl.JSONata {
-		return "", nil, t.fatalf(fault.New(fault.Runtime, "JSONata states are not supported"))
-	}
-	switch st.Type {
-	case asl.TypePass:
-		return t.runPass(st, raw)
-	case asl.TypeChoice:
-		return t.runChoice(st, raw)
-	case asl.TypeWait:
-		return t.runWait(st, raw)
-	case asl.TypeSucceed:
-		return t.runSucceed(st, raw)
-	case asl.TypeFail:
-		return t.runFail(st, raw)
-	case asl.TypeTask:
-		return t.runTask(st, raw)
-	case asl.TypeParallel:
-		return t.runParallel(st, raw)
-	case asl.TypeMap:
-		return t.runMap(st, raw)
-	}
-	return "", nil, t.fatalf(fault.New(fault.Runtime, "unknown state type "+string(st.Type)))
-}
-
-func next(st *asl.State) string {
-	if st.End {
-		return ""
-	}
-	return st.Next
-}
-
 // stateRun is the per-state working set.
 type stateRun struct {
-	st  *asl.State
+	b   *base // the state's plan
 	env asl.Env
 	sc  stateCtx
 	at  time.Time // the Entered event's timestamp (zero without history)
 }
 
 // enter records the state's Entered event and prepares its environment.
-func (t *thread) enter(st *asl.State, raw any) *stateRun {
-	id := t.add(event{typ: eventTypes[st.Type][0], st: st, text: t.rawText, data: raw})
+// withRetry puts $$.State.RetryCount in the Context object (Task,
+// Parallel, Map).
+func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
+	st := b.st
+	id := t.add(event{typ: b.types[0], st: st, text: t.rawText, data: raw})
 	t.rawText = ""
-	r := &stateRun{st: st, at: t.lastAt}
+	r := &stateRun{b: b, at: t.lastAt}
 	r.sc.name = st.Name
+	r.sc.withRetry = withRetry
 	if t.ex.needCtx {
 		if r.at.IsZero() {
 			r.sc.entered = t.ex.now()
@@ -109,23 +51,30 @@ func (t *thread) enter(st *asl.State, raw any) *stateRun {
 	}
 	r.env = asl.Env{Input: raw, Vars: t.vars, StateName: st.Name, EnteredEventID: id}
 	r.env.Context = t.contextObject(&r.sc)
+	if t.test != nil {
+		t.test.entered(r)
+	}
 	return r
 }
 
 // refreshContext rebuilds $$ after the retry count or the token changed.
 func (t *thread) refreshContext(r *stateRun) {
 	r.env.Context = t.contextObject(&r.sc)
+	if t.test != nil {
+		t.test.context(r)
+	}
 }
 
-// exit records the state's Exited event, checking the output size first.
-// When resuming, a recorded Exited event's output and assigned variables
-// win over the recomputed ones, which exit then returns instead.
-func (t *thread) exit(r *stateRun, out any, assigned *value.Object) (any, *value.Object, *failure) {
-	out, assigned, fe := t.log.exited(t, r.st, out, assigned)
+// exit records the state's Exited event, checking the output size first,
+// then assigns the variables. When resuming, a recorded Exited event's
+// output and assigned variables win over the recomputed ones.
+func (t *thread) exit(r *stateRun, out any, assigned *value.Object) (any, *failure) {
+	out, assigned, fe := t.log.exited(t, r.b.st, r.b.types[1], out, assigned)
 	if fe != nil {
-		return nil, nil, t.fatalf(fe)
+		return nil, t.fatalf(fe)
 	}
-	return out, assigned, nil
+	t.vars.assign(assigned)
+	return out, nil
 }
 
 func dataLimit(name string) *fault.Error {
@@ -133,166 +82,63 @@ func dataLimit(name string) *fault.Error {
 		"' returned a result with a size exceeding the maximum number of bytes service limit.")
 }
 
-// resolve evaluates a path field against env. A path that selects nothing
-// fails as AWS reports it: "Invalid path '<p>' : <reason>", after the
-// runtime prefix.
-func resolve(p *jsonpath.Path, env *asl.Env) (any, *fault.Error) {
-	var doc any
-	switch p.Root() {
-	case jsonpath.RootContext:
-		doc = env.Context
-	case jsonpath.RootVariable:
-		var ok bool
-		if doc, ok = env.Vars.Var(p.VarName()); !ok {
-			return nil, runtimeErr(env, "The variable '"+p.VarName()+"' is not defined.")
-		}
-	default:
-		doc = env.Input
-	}
-	v, err := p.Get(doc)
-	if err != nil {
-		if nf, ok := err.(*jsonpath.NotFoundError); ok {
-			return nil, runtimeErr(env, "Invalid path '"+p.String()+"' : "+nf.Msg)
-		}
-		return nil, toFault(err, env)
-	}
-	return v, nil
-}
+type passPlan struct{ base }
 
-// inputPath applies InputPath to raw.
-func (t *thread) inputPath(r *stateRun, raw any) (any, *failure) {
-	return t.selectPath(r, r.st.InputPath, raw)
-}
-
-// outputPath applies OutputPath to v.
-func (t *thread) outputPath(r *stateRun, v any) (any, *failure) {
-	return t.selectPath(r, r.st.OutputPath, v)
-}
-
-// selectPath applies an InputPath or OutputPath field to v: absent keeps v,
-// null gives {}, a path selects from v (a missing path is fatal).
-func (t *thread) selectPath(r *stateRun, pf *asl.PathField, v any) (any, *failure) {
-	if pf == nil {
-		return v, nil
-	}
-	if pf.Path == nil {
-		return value.NewObject(0), nil
-	}
-	r.env.Input = v
-	out, f := resolve(pf.Path, &r.env)
+func (p *passPlan) run(t *thread, raw any) (any, string, *failure) {
+	r := t.enter(&p.base, raw, false)
+	eff, f := p.flow.effective(t, r, raw, true)
 	if f != nil {
-		return nil, t.fatalf(f)
-	}
-	return out, nil
-}
-
-// resultPath writes result into raw as ResultPath says.
-func (t *thread) resultPath(r *stateRun, pf *asl.PathField, raw, result any) (any, *failure) {
-	if pf == nil {
-		return result, nil
-	}
-	if pf.Path == nil {
-		return raw, nil
-	}
-	out, err := pf.Path.Set(raw, result)
-	if err != nil {
-		if fe, ok := fault.As(err); ok {
-			return nil, t.fail(fe)
-		}
-		return nil, t.fail(fault.New(fault.ResultPathMatchFailure, prefix(&r.env)+err.Error()))
-	}
-	return out, nil
-}
-
-// parameters evaluates a payload template with $ bound to in.
-func (t *thread) template(r *stateRun, tp *asl.Template, in any) (any, *failure) {
-	if tp == nil {
-		return in, nil
-	}
-	r.env.Input = in
-	v, err := tp.Eval(&r.env)
-	if err != nil {
-		return nil, t.fatalf(toFault(err, &r.env))
-	}
-	return v, nil
-}
-
-// assign evaluates an Assign block with $ bound to in.
-func (t *thread) assign(r *stateRun, a *asl.Assign, in any) (*value.Object, *failure) {
-	if a == nil {
-		return nil, nil
-	}
-	r.env.Input = in
-	o, err := a.Eval(&r.env)
-	if err != nil {
-		return nil, t.fatalf(toFault(err, &r.env))
-	}
-	return o, nil
-}
-
-// effectiveInput is InputPath then Parameters.
-func (t *thread) effectiveInput(r *stateRun, raw any) (any, *failure) {
-	eff, f := t.inputPath(r, raw)
-	if f != nil {
-		return nil, f
-	}
-	return t.template(r, r.st.Parameters, eff)
-}
-
-func (t *thread) runPass(st *asl.State, raw any) (string, any, *failure) {
-	r := t.enter(st, raw)
-	eff, f := t.effectiveInput(r, raw)
-	if f != nil {
-		return "", nil, f
+		return nil, "", f
 	}
 	result := eff
-	if st.HasResult {
-		result = st.Result
+	if p.st.HasResult {
+		result = p.st.Result
 	}
-	assigned, f := t.assign(r, st.Assign, result)
-	if f != nil {
-		return "", nil, f
+	if t.test != nil {
+		t.test.res.Inspect.Result = textOf(result)
 	}
-	out, f := t.resultPath(r, st.ResultPath, raw, result)
+	out, assigned, f := p.flow.result(t, r, raw, result)
 	if f != nil {
+		// A Pass state has no Catch: its ResultPath failure is fatal.
 		f.fatal = true
-		return "", nil, f
+		return nil, "", f
 	}
-	if out, f = t.outputPath(r, out); f != nil {
-		return "", nil, f
+	if out, f = t.exit(r, out, assigned); f != nil {
+		return nil, "", f
 	}
-	if out, assigned, f = t.exit(r, out, assigned); f != nil {
-		return "", nil, f
-	}
-	t.vars.assign(assigned)
-	return next(st), out, nil
+	return out, p.next, nil
 }
 
-func (t *thread) runSucceed(st *asl.State, raw any) (string, any, *failure) {
-	r := t.enter(st, raw)
-	eff, f := t.inputPath(r, raw)
+type succeedPlan struct{ base }
+
+func (p *succeedPlan) run(t *thread, raw any) (any, string, *failure) {
+	r := t.enter(&p.base, raw, false)
+	eff, f := p.flow.effective(t, r, raw, false)
 	if f != nil {
-		return "", nil, f
+		return nil, "", f
 	}
-	out, f := t.outputPath(r, eff)
+	out, f := p.flow.passOn(t, r, eff)
 	if f != nil {
-		return "", nil, f
+		return nil, "", f
 	}
-	if out, _, f = t.exit(r, out, nil); f != nil {
-		return "", nil, f
+	if out, f = t.exit(r, out, nil); f != nil {
+		return nil, "", f
 	}
-	return "", out, nil
+	return out, "", nil
 }
 
-func (t *thread) runFail(st *asl.State, raw any) (string, any, *failure) {
-	r := t.enter(st, raw)
+type failStatePlan struct{ base }
+
+func (p *failStatePlan) run(t *thread, raw any) (any, string, *failure) {
+	st := p.st
+	r := t.enter(&p.base, raw, false)
 	fe := &fault.Error{}
 	if st.HasError {
 		fe.Name, fe.HasName = st.Error, true
 	} else if st.ErrorPath != nil {
 		v, err := st.ErrorPath.Eval(&r.env)
 		if err != nil {
-			return "", nil, t.fatalf(toFault(err, &r.env))
+			return nil, "", t.fatalf(toFault(err, &r.env))
 		}
 		fe.Name, fe.HasName = stringOf(v), true
 	}
@@ -301,11 +147,11 @@ func (t *thread) runFail(st *asl.State, raw any) (string, any, *failure) {
 	} else if st.CausePath != nil {
 		v, err := st.CausePath.Eval(&r.env)
 		if err != nil {
-			return "", nil, t.fatalf(toFault(err, &r.env))
+			return nil, "", t.fatalf(toFault(err, &r.env))
 		}
 		fe.Cause, fe.HasCause = stringOf(v), true
 	}
-	return "", nil, t.fail(fe)
+	return nil, "", t.fail(fe)
 }
 
 func stringOf(v any) string {
@@ -315,11 +161,14 @@ func stringOf(v any) string {
 	return value.String(v)
 }
 
-func (t *thread) runChoice(st *asl.State, raw any) (string, any, *failure) {
-	r := t.enter(st, raw)
-	eff, f := t.inputPath(r, raw)
+type choicePlan struct{ base }
+
+func (p *choicePlan) run(t *thread, raw any) (any, string, *failure) {
+	st := p.st
+	r := t.enter(&p.base, raw, false)
+	eff, f := p.flow.effective(t, r, raw, false)
 	if f != nil {
-		return "", nil, f
+		return nil, "", f
 	}
 	r.env.Input = eff
 	target := ""
@@ -327,69 +176,70 @@ func (t *thread) runChoice(st *asl.State, raw any) (string, any, *failure) {
 	for _, rule := range st.Choices {
 		ok, err := rule.Match(&r.env)
 		if err != nil {
-			return "", nil, t.fatalf(toFault(err, &r.env))
+			return nil, "", t.fatalf(toFault(err, &r.env))
 		}
 		if ok {
 			target = rule.Next
-			if assigned, f = t.assign(r, rule.Assign, eff); f != nil {
-				return "", nil, f
+			if assigned, f = p.flow.assign(t, r, rule.Assign, eff); f != nil {
+				return nil, "", f
 			}
 			break
 		}
 	}
 	if target == "" {
 		if st.Default == "" {
-			return "", nil, t.fail(fault.New(fault.NoChoiceMatched, "No Matches!"))
+			return nil, "", t.fail(fault.New(fault.NoChoiceMatched, "No Matches!"))
 		}
 		target = st.Default
-		if assigned, f = t.assign(r, st.Assign, eff); f != nil {
-			return "", nil, f
+		if assigned, f = p.flow.assign(t, r, st.Assign, eff); f != nil {
+			return nil, "", f
 		}
 	}
-	out, f := t.outputPath(r, eff)
+	out, f := p.flow.passOn(t, r, eff)
 	if f != nil {
-		return "", nil, f
+		return nil, "", f
 	}
-	if out, assigned, f = t.exit(r, out, assigned); f != nil {
-		return "", nil, f
+	if out, f = t.exit(r, out, assigned); f != nil {
+		return nil, "", f
 	}
-	t.vars.assign(assigned)
-	return target, out, nil
+	return out, target, nil
 }
 
 // maxWaitSeconds is the longest Wait AWS accepts (about 2^31 s).
 const maxWaitSeconds = math.MaxInt32
 
-func (t *thread) runWait(st *asl.State, raw any) (string, any, *failure) {
-	r := t.enter(st, raw)
-	eff, f := t.inputPath(r, raw)
+type waitPlan struct{ base }
+
+func (p *waitPlan) run(t *thread, raw any) (any, string, *failure) {
+	st := p.st
+	r := t.enter(&p.base, raw, false)
+	eff, f := p.flow.effective(t, r, raw, false)
 	if f != nil {
-		return "", nil, f
+		return nil, "", f
 	}
 	secs, f := t.waitSeconds(r, st, eff)
 	if f != nil {
-		return "", nil, f
+		return nil, "", f
 	}
-	assigned, f := t.assign(r, st.Assign, eff)
+	assigned, f := p.flow.assign(t, r, st.Assign, eff)
 	if f != nil {
-		return "", nil, f
+		return nil, "", f
 	}
-	if secs > 0 {
+	if secs > 0 && t.test == nil {
 		t.ex.flush()
 		if err := t.sleepFrom(r.at, t.ex.e.scaled(secs)); err != nil || t.cancelled() {
 			t.abortEvent(history.WaitStateAborted)
-			return "", nil, t.aborted()
+			return nil, "", t.aborted()
 		}
 	}
-	out, f := t.outputPath(r, eff)
+	out, f := p.flow.passOn(t, r, eff)
 	if f != nil {
-		return "", nil, f
+		return nil, "", f
 	}
-	if out, assigned, f = t.exit(r, out, assigned); f != nil {
-		return "", nil, f
+	if out, f = t.exit(r, out, assigned); f != nil {
+		return nil, "", f
 	}
-	t.vars.assign(assigned)
-	return next(st), out, nil
+	return out, p.next, nil
 }
 
 // waitSeconds is how long a Wait state waits for its effective input eff,

@@ -257,158 +257,140 @@ func tokenPrefix(arn string, start time.Time) string {
 	return "AQB" + strconv.FormatUint(h, 36) + strconv.FormatInt(start.UnixNano(), 36) + "-"
 }
 
-func (t *thread) runTask(st *asl.State, raw any) (string, any, *failure) {
-	r := t.enter(st, raw)
-	info := classify(st.Resource)
-	r.sc.withRetry = true
-	// .sync tasks have a token too: SendTaskSuccess or SendTaskFailure
-	// on it completes them early, as on AWS.
-	tokened := info.callback || (info.kind == resService && strings.Contains(info.resource, ".sync"))
-	if r.env.Context != nil && !tokened {
+// taskPlan is a compiled Task state.
+type taskPlan struct {
+	base
+	info resourceInfo
+	// tokened: every attempt gets a task token (callbacks, activities,
+	// and .sync tasks: SendTaskSuccess or SendTaskFailure on it completes
+	// them early, as on AWS).
+	tokened bool
+	// submits: the integration reports its initial response (.sync and
+	// .waitForTaskToken service integrations), recorded as TaskSubmitted.
+	submits bool
+}
+
+func newTaskPlan(b base) *taskPlan {
+	info := classify(b.st.Resource)
+	sync := info.kind == resService && strings.Contains(info.resource, ".sync")
+	return &taskPlan{base: b, info: info, tokened: info.callback || sync,
+		submits: info.kind == resService && (info.callback || sync)}
+}
+
+func (p *taskPlan) run(t *thread, raw any) (any, string, *failure) {
+	return t.retried(&p.base, raw, p, history.TaskStateAborted)
+}
+
+func (p *taskPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failure, bool) {
+	st, info := p.st, p.info
+	if p.tokened {
+		// Every attempt gets a new token (after a timeout, AWS's retry
+		// does too).
+		r.sc.token = t.newToken()
 		t.refreshContext(r)
 	}
-	var rs retries
-	for {
-		if tokened {
-			// Every attempt gets a new token (after a timeout, AWS's retry
-			// does too).
-			r.sc.token = t.newToken()
-			t.refreshContext(r)
+	eff, f := p.flow.effective(t, r, raw, true)
+	if f != nil {
+		return nil, "", f, false
+	}
+	var timeout, heartbeat *int64
+	if st.TimeoutSeconds != nil {
+		timeout = st.TimeoutSeconds
+	} else if st.TimeoutSecondsPath != nil {
+		r.env.Input = raw
+		n, fe := positiveSeconds(st.TimeoutSecondsPath, &r.env, "TimeoutSecondsPath")
+		if fe != nil {
+			return nil, "", t.fatalf(fe), false
 		}
-		eff, f := t.effectiveInput(r, raw)
-		if f != nil {
-			return "", nil, f
+		timeout = &n
+	}
+	if st.HeartbeatSeconds != nil {
+		heartbeat = st.HeartbeatSeconds
+	} else if st.HeartbeatSecondsPath != nil {
+		r.env.Input = raw
+		n, fe := positiveSeconds(st.HeartbeatSecondsPath, &r.env, "HeartbeatSecondsPath")
+		if fe != nil {
+			return nil, "", t.fatalf(fe), false
 		}
-		var timeout, heartbeat *int64
-		if st.TimeoutSeconds != nil {
-			timeout = st.TimeoutSeconds
-		} else if st.TimeoutSecondsPath != nil {
-			r.env.Input = raw
-			n, fe := positiveSeconds(st.TimeoutSecondsPath, &r.env, "TimeoutSecondsPath")
-			if fe != nil {
-				return "", nil, t.fatalf(fe)
-			}
-			timeout = &n
+		heartbeat = &n
+	}
+	var creds any
+	if st.Credentials != nil {
+		if creds, f = t.template(r, st.Credentials, raw); f != nil {
+			return nil, "", f, false
 		}
-		if st.HeartbeatSeconds != nil {
-			heartbeat = st.HeartbeatSeconds
-		} else if st.HeartbeatSecondsPath != nil {
-			r.env.Input = raw
-			n, fe := positiveSeconds(st.HeartbeatSecondsPath, &r.env, "HeartbeatSecondsPath")
-			if fe != nil {
-				return "", nil, t.fatalf(fe)
-			}
-			heartbeat = &n
-		}
-		var creds any
-		if st.Credentials != nil {
-			if creds, f = t.template(r, st.Credentials, raw); f != nil {
-				return "", nil, f
-			}
-		}
-		task := &Task{
-			Resource: st.Resource, Input: eff, StateName: st.Name, ExecutionARN: t.ex.x.ARN,
-			Region: t.ex.e.cfg.Region, AccountID: t.ex.e.cfg.AccountID, TaskToken: r.sc.token, Credentials: creds,
-			RetryCount: int(r.sc.retry),
-		}
-		if timeout != nil {
-			task.Timeout = t.ex.e.scaled(float64(*timeout))
-		}
-		if heartbeat != nil {
-			task.Heartbeat = t.ex.e.scaled(float64(*heartbeat))
-		}
-		if info.kind == resService && (info.callback || strings.Contains(info.resource, ".sync")) {
-			var once sync.Once
-			task.Submitted = func(out any) { once.Do(func() { t.submittedEvent(info, out) }) }
-		}
+	}
+	task := &Task{
+		Resource: st.Resource, Input: eff, StateName: st.Name, ExecutionARN: t.ex.x.ARN,
+		Region: t.ex.e.cfg.Region, AccountID: t.ex.e.cfg.AccountID, TaskToken: r.sc.token, Credentials: creds,
+		RetryCount: int(r.sc.retry),
+	}
+	if timeout != nil {
+		task.Timeout = t.ex.e.scaled(float64(*timeout))
+	}
+	if heartbeat != nil {
+		task.Heartbeat = t.ex.e.scaled(float64(*heartbeat))
+	}
+	if p.submits {
+		var once sync.Once
+		task.Submitted = func(out any) { once.Do(func() { t.submittedEvent(info, out) }) }
+	}
+	var result any
+	var fe *fault.Error
+	if t.test != nil {
+		result, fe = t.test.work(t, task, info)
+	} else {
 		if c, ok := t.ex.e.cfg.Invoker.(Checker); ok {
 			if err := c.Check(t.ctx, task); err != nil {
 				msg := err.Error()
 				if fe, ok := fault.As(err); ok {
 					msg = fe.Cause
 				}
-				return "", nil, t.fatalf(runtimeErr(&r.env, msg))
+				return nil, "", t.fatalf(runtimeErr(&r.env, msg)), false
 			}
 		}
 		t.scheduledEvents(st, info, eff, timeout, heartbeat, creds)
-		result, fe := t.log.attempt(t, task, info)
+		result, fe = t.log.attempt(t, task, info)
 		if t.cancelled() || fe == errReplayAbort {
 			t.abortEvent(history.TaskStateAborted)
-			return "", nil, t.aborted()
+			return nil, "", t.aborted(), false
 		}
-		if fe == nil && jsonSizeExceeds(result, t.ex.e.maxPayload) {
-			name := st.Resource
-			if info.kind == resService {
-				name = info.resourceType
-			}
-			fe = dataLimit(name)
-		}
-		if fe == nil {
-			t.succeededEvent(info, result)
-			next, out, f := t.taskDone(r, raw, result)
-			if f == nil {
-				return next, out, nil
-			}
-			if f.fatal || f.aborted {
-				return "", nil, f
-			}
-			// ResultPathMatchFailure after success: Catch applies, Retry too.
-			if d, ok := rs.next(st.Retry, f); ok {
-				if !t.sleepRetry(d) {
-					t.abortEvent(history.TaskStateAborted)
-					return "", nil, t.aborted()
-				}
-				r.sc.retry = rs.total
-				t.refreshContext(r)
-				continue
-			}
-			if n, out, f2, ok := t.catch(r, raw, f); ok {
-				return n, out, f2
-			}
-			return "", nil, f
-		}
-		t.failedEvent(info, fe)
-		f = t.fail(fe)
-		if d, ok := rs.next(st.Retry, f); ok {
-			if !t.sleepRetry(d) {
-				t.abortEvent(history.TaskStateAborted)
-				return "", nil, t.aborted()
-			}
-			r.sc.retry = rs.total
-			t.refreshContext(r)
-			continue
-		}
-		if n, out, f2, ok := t.catch(r, raw, f); ok {
-			return n, out, f2
-		}
-		return "", nil, f
 	}
+	if fe == nil && jsonSizeExceeds(result, t.ex.e.maxPayload) {
+		name := st.Resource
+		if info.kind == resService {
+			name = info.resourceType
+		}
+		fe = dataLimit(name)
+	}
+	if fe != nil {
+		t.failedEvent(info, fe)
+		return nil, "", t.fail(fe), true
+	}
+	t.succeededEvent(info, result)
+	// A failure after success (ResultPathMatchFailure) is retried and
+	// caught too.
+	out, next, f := t.stateResult(r, raw, result)
+	return out, next, f, true
 }
 
-// taskDone runs ResultSelector, Assign, ResultPath and OutputPath on a
-// task's result and records the Exited event.
-func (t *thread) taskDone(r *stateRun, raw, result any) (string, any, *failure) {
-	st := r.st
-	sel, f := t.template(r, st.ResultSelector, result)
+func (p *taskPlan) exhausted(*thread, *failure) {}
+
+// stateResult turns the result of a Task, Parallel or Map into the
+// state's output (ResultSelector, Assign, ResultPath and OutputPath) and
+// records the Exited event.
+func (t *thread) stateResult(r *stateRun, raw, result any) (any, string, *failure) {
+	if t.test != nil {
+		t.test.res.Inspect.Result = textOf(result)
+	}
+	out, assigned, f := r.b.flow.result(t, r, raw, result)
 	if f != nil {
-		return "", nil, f
+		return nil, "", f
 	}
-	assigned, f := t.assign(r, st.Assign, sel)
-	if f != nil {
-		return "", nil, f
+	if out, f = t.exit(r, out, assigned); f != nil {
+		return nil, "", f
 	}
-	out, f := t.resultPath(r, st.ResultPath, raw, sel)
-	if f != nil {
-		return "", nil, f
-	}
-	if out, f = t.outputPath(r, out); f != nil {
-		return "", nil, f
-	}
-	if out, assigned, f = t.exit(r, out, assigned); f != nil {
-		return "", nil, f
-	}
-	t.vars.assign(assigned)
-	return next(st), out, nil
+	return out, r.b.next, nil
 }
 
 // invoke runs the task through the Invoker, enforcing TimeoutSeconds

@@ -1,0 +1,197 @@
+package engine
+
+import (
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/jsonpath"
+	"github.com/stepwell/stepwell/value"
+)
+
+// dataFlow is how data moves through a state: from its raw input to what
+// it works on, and from its result to its output and the variables it
+// assigns. The plans call these steps and nothing else of the query
+// language; JSONPath (InputPath, Parameters, ResultSelector, ResultPath,
+// OutputPath, Assign) is the one implementation, and JSONata (Arguments,
+// Output, Assign) is meant to be a second.
+//
+// A failure is fatal (not retriable nor catchable) except where a step
+// says otherwise.
+type dataFlow interface {
+	// effective is what the state works on, from its raw input: InputPath,
+	// then Parameters when params (Pass, Task, Parallel).
+	effective(t *thread, r *stateRun, raw any, params bool) (any, *failure)
+	// result is a state's output and assigned variables from its raw input
+	// and its result: ResultSelector, Assign (on the selected result),
+	// ResultPath into raw (its failure is catchable) and OutputPath.
+	result(t *thread, r *stateRun, raw, result any) (any, *value.Object, *failure)
+	// caught is result for an error caught by c: the catcher's Assign and
+	// ResultPath (on the Error Output), no OutputPath.
+	caught(t *thread, r *stateRun, c *asl.Catcher, raw any, errOut *value.Object) (any, *value.Object, *failure)
+	// assign evaluates an Assign block (the state's, or the matched
+	// Choice rule's) on the effective input of a state that passes it on
+	// (Choice, Wait).
+	assign(t *thread, r *stateRun, a *asl.Assign, eff any) (*value.Object, *failure)
+	// passOn is the output of a state that passes its effective input on
+	// (Choice, Wait, Succeed): OutputPath.
+	passOn(t *thread, r *stateRun, eff any) (any, *failure)
+}
+
+// jsonPath is the JSONPath data flow.
+var jsonPath dataFlow = jsonPathFlow{}
+
+type jsonPathFlow struct{}
+
+func (jsonPathFlow) effective(t *thread, r *stateRun, raw any, params bool) (any, *failure) {
+	eff, f := t.selectPath(r, r.b.st.InputPath, raw)
+	if f != nil {
+		return nil, f
+	}
+	if t.test != nil {
+		t.test.res.Inspect.AfterInputPath = textOf(eff)
+	}
+	if !params {
+		return eff, nil
+	}
+	if eff, f = t.template(r, r.b.st.Parameters, eff); f != nil {
+		return nil, f
+	}
+	if t.test != nil {
+		t.test.res.Inspect.AfterParameters = textOf(eff)
+	}
+	return eff, nil
+}
+
+func (jsonPathFlow) result(t *thread, r *stateRun, raw, result any) (any, *value.Object, *failure) {
+	st := r.b.st
+	sel, f := t.template(r, st.ResultSelector, result)
+	if f != nil {
+		return nil, nil, f
+	}
+	if t.test != nil && st.Type != asl.TypePass {
+		t.test.res.Inspect.AfterResultSelector = textOf(sel)
+	}
+	assigned, f := t.assign(r, st.Assign, sel)
+	if f != nil {
+		return nil, nil, f
+	}
+	out, f := t.resultPath(r, st.ResultPath, raw, sel)
+	if f != nil {
+		return nil, nil, f
+	}
+	if t.test != nil {
+		t.test.res.Inspect.AfterResultPath = textOf(out)
+	}
+	if out, f = t.selectPath(r, st.OutputPath, out); f != nil {
+		return nil, nil, f
+	}
+	return out, assigned, nil
+}
+
+func (jsonPathFlow) caught(t *thread, r *stateRun, c *asl.Catcher, raw any, errOut *value.Object) (any, *value.Object, *failure) {
+	assigned, f := t.assign(r, c.Assign, errOut)
+	if f != nil {
+		return nil, nil, f
+	}
+	out, f := t.resultPath(r, c.ResultPath, raw, errOut)
+	if f != nil {
+		f.fatal = true
+		return nil, nil, f
+	}
+	return out, assigned, nil
+}
+
+func (jsonPathFlow) assign(t *thread, r *stateRun, a *asl.Assign, eff any) (*value.Object, *failure) {
+	return t.assign(r, a, eff)
+}
+
+func (jsonPathFlow) passOn(t *thread, r *stateRun, eff any) (any, *failure) {
+	return t.selectPath(r, r.b.st.OutputPath, eff)
+}
+
+// resolve evaluates a path field against env. A path that selects nothing
+// fails as AWS reports it: "Invalid path '<p>' : <reason>", after the
+// runtime prefix.
+func resolve(p *jsonpath.Path, env *asl.Env) (any, *fault.Error) {
+	var doc any
+	switch p.Root() {
+	case jsonpath.RootContext:
+		doc = env.Context
+	case jsonpath.RootVariable:
+		var ok bool
+		if doc, ok = env.Vars.Var(p.VarName()); !ok {
+			return nil, runtimeErr(env, "The variable '"+p.VarName()+"' is not defined.")
+		}
+	default:
+		doc = env.Input
+	}
+	v, err := p.Get(doc)
+	if err != nil {
+		if nf, ok := err.(*jsonpath.NotFoundError); ok {
+			return nil, runtimeErr(env, "Invalid path '"+p.String()+"' : "+nf.Msg)
+		}
+		return nil, toFault(err, env)
+	}
+	return v, nil
+}
+
+// selectPath applies an InputPath or OutputPath field to v: absent keeps v,
+// null gives {}, a path selects from v (a missing path is fatal).
+func (t *thread) selectPath(r *stateRun, pf *asl.PathField, v any) (any, *failure) {
+	if pf == nil {
+		return v, nil
+	}
+	if pf.Path == nil {
+		return value.NewObject(0), nil
+	}
+	r.env.Input = v
+	out, f := resolve(pf.Path, &r.env)
+	if f != nil {
+		return nil, t.fatalf(f)
+	}
+	return out, nil
+}
+
+// resultPath writes result into raw as ResultPath says. Its failure is
+// catchable.
+func (t *thread) resultPath(r *stateRun, pf *asl.PathField, raw, result any) (any, *failure) {
+	if pf == nil {
+		return result, nil
+	}
+	if pf.Path == nil {
+		return raw, nil
+	}
+	out, err := pf.Path.Set(raw, result)
+	if err != nil {
+		if fe, ok := fault.As(err); ok {
+			return nil, t.fail(fe)
+		}
+		return nil, t.fail(fault.New(fault.ResultPathMatchFailure, prefix(&r.env)+err.Error()))
+	}
+	return out, nil
+}
+
+// template evaluates a payload template with $ bound to in.
+func (t *thread) template(r *stateRun, tp *asl.Template, in any) (any, *failure) {
+	if tp == nil {
+		return in, nil
+	}
+	r.env.Input = in
+	v, err := tp.Eval(&r.env)
+	if err != nil {
+		return nil, t.fatalf(toFault(err, &r.env))
+	}
+	return v, nil
+}
+
+// assign evaluates an Assign block with $ bound to in.
+func (t *thread) assign(r *stateRun, a *asl.Assign, in any) (*value.Object, *failure) {
+	if a == nil {
+		return nil, nil
+	}
+	r.env.Input = in
+	o, err := a.Eval(&r.env)
+	if err != nil {
+		return nil, t.fatalf(toFault(err, &r.env))
+	}
+	return o, nil
+}

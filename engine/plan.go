@@ -1,0 +1,111 @@
+package engine
+
+import (
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/history"
+)
+
+// plan is one state compiled for running. Plans are built once per
+// machine (planOf) and shared by every execution: what can be decided
+// from the definition alone (event types, the next state, how a Task's
+// resource shows in history) is decided then, not at each step.
+type plan interface {
+	// run runs the state on its raw input; next is "" when the state ends
+	// its scope.
+	run(t *thread, raw any) (out any, next string, f *failure)
+}
+
+// machinePlan is a compiled States scope: the top level, a Parallel
+// branch or a Map's item processor.
+type machinePlan struct {
+	start  string
+	states map[string]plan
+}
+
+// planOf returns the compiled plan of sm, built the first time and kept
+// with sm.
+func planOf(sm *asl.StateMachine) *machinePlan {
+	return sm.Prepared(func(sm *asl.StateMachine) any { return compileMachine(sm) }).(*machinePlan)
+}
+
+func compileMachine(sm *asl.StateMachine) *machinePlan {
+	mp := &machinePlan{start: sm.StartAt, states: make(map[string]plan, len(sm.States))}
+	for name, st := range sm.States {
+		mp.states[name] = compileState(st)
+	}
+	return mp
+}
+
+// base is what every plan knows of its state.
+type base struct {
+	st    *asl.State
+	types [2]history.EventType // its Entered and Exited events
+	next  string               // "" when the state ends its scope
+	flow  dataFlow
+}
+
+// compileState builds the plan of one state.
+func compileState(st *asl.State) plan {
+	b := base{st: st, types: eventTypes[st.Type], flow: jsonPath}
+	if !st.End {
+		b.next = st.Next
+	}
+	if st.QueryLanguage == asl.JSONata {
+		return brokenPlan{fault.New(fault.Runtime, "JSONata states are not supported")}
+	}
+	switch st.Type {
+	case asl.TypePass:
+		return &passPlan{b}
+	case asl.TypeChoice:
+		return &choicePlan{b}
+	case asl.TypeWait:
+		return &waitPlan{b}
+	case asl.TypeSucceed:
+		return &succeedPlan{b}
+	case asl.TypeFail:
+		return &failStatePlan{b}
+	case asl.TypeTask:
+		return newTaskPlan(b)
+	case asl.TypeParallel:
+		return &parallelPlan{base: b, branches: st.Branches}
+	case asl.TypeMap:
+		return &mapPlan{base: b, distributed: st.ProcessorMode == "DISTRIBUTED"}
+	}
+	return brokenPlan{fault.New(fault.Runtime, "unknown state type "+string(st.Type))}
+}
+
+// brokenPlan is a state that cannot run (JSONata, for now): it fails the
+// execution.
+type brokenPlan struct{ err *fault.Error }
+
+func (p brokenPlan) run(t *thread, _ any) (any, string, *failure) { return nil, "", t.fatalf(p.err) }
+
+// runMachine runs a States scope from StartAt until it ends.
+func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
+	mp := planOf(sm)
+	name := mp.start
+	for {
+		if t.ctx.Err() != nil && t.log.next() == nil {
+			return nil, t.aborted()
+		}
+		p := mp.states[name]
+		if p == nil {
+			return nil, t.fatalf(fault.New(fault.Runtime, "The state '"+name+"' does not exist."))
+		}
+		out, next, f := p.run(t, input)
+		if (f == nil && next != "") || t.name != "" {
+			// When the top-level scope ends, the execution's terminal
+			// event is flushed with these events, in one durable write.
+			t.ex.flush()
+		}
+		if f != nil {
+			return nil, f
+		}
+		if next == "" {
+			return out, nil
+		}
+		input = out
+		name = next
+	}
+}
