@@ -21,7 +21,11 @@ type execution struct {
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
 	input   any
-	needCtx bool
+	needCtx bool // some state may read $$ (asl.Reads.Context)
+	// needVars: some state reads or assigns variables
+	// (asl.Reads.Variables); else branches and iterations share their
+	// parent's (never written) scope instead of a new one each.
+	needVars bool
 
 	mu      sync.Mutex
 	nextID  int64
@@ -58,6 +62,7 @@ func newExecution(e *Engine, parent context.Context, x *Execution, rec Recorder)
 	// asl.Load computed whether any state may read $$; TestState (no
 	// machine) builds it always.
 	ex.needCtx = x.Machine == nil || x.Machine.Reads.Context
+	ex.needVars = x.Machine == nil || x.Machine.Reads.Variables
 	return ex
 }
 
@@ -175,6 +180,14 @@ func prefix(env *asl.Env) string {
 	}
 	return "An error occurred while executing the state '" + env.StateName +
 		"' (entered at the event id #" + strconv.FormatInt(env.EnteredEventID, 10) + "). "
+}
+
+// childScope is the variable scope of a branch or iteration of t.
+func (t *thread) childScope() *scope {
+	if !t.ex.needVars {
+		return t.vars
+	}
+	return &scope{parent: t.vars}
 }
 
 // scope holds the variables of one States object (the top level, a branch,

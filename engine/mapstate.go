@@ -297,7 +297,7 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 		wg        sync.WaitGroup
 	)
 	runOne := func(i int) {
-		it := &thread{ex: t.ex, ctx: ctx, vars: &scope{parent: t.vars}}
+		it := &thread{ex: t.ex, ctx: ctx, vars: t.childScope()}
 		if cfg.distributed {
 			// Distributed Map item runs record no events.
 			it.log = uncounted

@@ -82,7 +82,7 @@ func (t *thread) runBranches(branches []*asl.StateMachine, input any, attempt in
 		wg.Add(1)
 		go func(i int, b *asl.StateMachine) {
 			defer wg.Done()
-			bt := &thread{ex: t.ex, ctx: ctx, last: start, vars: &scope{parent: t.vars}}
+			bt := &thread{ex: t.ex, ctx: ctx, last: start, vars: t.childScope()}
 			bt.name, bt.log = t.log.spawn(t, 'b', i, attempt)
 			out, f := bt.runMachine(b, input)
 			mu.Lock()
