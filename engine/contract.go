@@ -14,15 +14,13 @@ import (
 
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/internal/clock"
 )
 
-// Clock tells time and waits. The engine applies Config.TimeScale to every
-// duration before it waits, so clocks see scaled durations.
-type Clock interface {
-	Now() time.Time
-	// Sleep waits for d or until ctx is done, returning ctx.Err() then.
-	Sleep(ctx context.Context, d time.Duration) error
-}
+// Clock tells time and waits (clock.Real, or a *clock.Fake in tests). The
+// engine applies Config.TimeScale to every duration before it waits, so
+// clocks see scaled durations.
+type Clock = clock.Clock
 
 // Task is one task invocation, built by the engine for an Invoker.
 type Task struct {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/value"
 )
 
@@ -38,7 +39,7 @@ type Engine struct {
 func New(cfg Config) *Engine {
 	e := &Engine{cfg: cfg, clock: cfg.Clock, scale: cfg.TimeScale}
 	if e.clock == nil {
-		e.clock = realClock{}
+		e.clock = clock.Real{}
 	}
 	if e.scale <= 0 {
 		e.scale = 1
@@ -52,25 +53,6 @@ func New(cfg Config) *Engine {
 		e.maxEvents = DefaultMaxHistoryEvents
 	}
 	return e
-}
-
-// realClock is the wall clock.
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // scaled converts seconds to the duration the engine waits.

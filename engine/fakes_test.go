@@ -3,104 +3,84 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
-	"sort"
+	"slices"
 	"sync"
+	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/value"
 )
 
-// fakeClock is a virtual clock: Sleep blocks until virtual time reaches its
-// deadline, and time jumps to the earliest pending deadline as soon as the
-// engine has been quiet for a moment, so tests never wait for real
-// durations and timers still fire in virtual-time order.
+// fakeClock is a clock.Fake that remembers the durations slept. Made by
+// newFakeClock, it is driven by waitRun: whenever every goroutine of the
+// test's synctest bubble is blocked and the run waits, time jumps to the
+// earliest deadline. Timers therefore fire in virtual-time order however
+// loaded the machine, and no test waits for real durations.
 type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []*waiter
-	kick    chan struct{}
-	slept   []time.Duration
-}
-
-type waiter struct {
-	at   time.Time
-	done chan struct{}
-}
-
-func newFakeClock(start time.Time) *fakeClock {
-	c := &fakeClock{now: start, kick: make(chan struct{}, 1)}
-	go c.loop()
-	return c
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
+	*clock.Fake
+	mu    sync.Mutex
+	slept []time.Duration
 }
 
 func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
+	if d > 0 {
+		c.mu.Lock()
+		c.slept = append(c.slept, d)
+		c.mu.Unlock()
 	}
-	c.mu.Lock()
-	w := &waiter{at: c.now.Add(d), done: make(chan struct{})}
-	c.waiters = append(c.waiters, w)
-	c.slept = append(c.slept, d)
-	c.mu.Unlock()
-	select {
-	case c.kick <- struct{}{}:
-	default:
-	}
-	select {
-	case <-w.done:
-		return nil
-	case <-ctx.Done():
-		c.remove(w)
-		return ctx.Err()
-	}
+	return c.Fake.Sleep(ctx, d)
 }
 
-func (c *fakeClock) remove(w *waiter) {
+// sleeps returns the durations slept so far.
+func (c *fakeClock) sleeps() []time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for i, x := range c.waiters {
-		if x == w {
-			c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
-			return
-		}
-	}
+	return slices.Clone(c.slept)
 }
 
-// loop advances virtual time to the earliest waiter once no new waiter has
-// arrived for a short real-time interval.
-func (c *fakeClock) loop() {
-	for {
-		<-c.kick
-		for {
-			time.Sleep(2 * time.Millisecond)
-			select {
-			case <-c.kick:
-				continue
-			default:
-			}
-			c.mu.Lock()
-			if len(c.waiters) == 0 {
-				c.mu.Unlock()
-				break
-			}
-			sort.Slice(c.waiters, func(i, j int) bool { return c.waiters[i].at.Before(c.waiters[j].at) })
-			w := c.waiters[0]
-			c.waiters = c.waiters[1:]
-			if w.at.After(c.now) {
-				c.now = w.at
-			}
-			close(w.done)
-			c.mu.Unlock()
+// virtualClocks are the fake clocks of each running test, by its
+// (synctest bubble's) *testing.T.
+var virtualClocks sync.Map // *testing.T -> *[]*fakeClock
+
+// newFakeClock returns a fake clock at start, driven by waitRun. The test
+// must run in a synctest bubble (synctest.Test).
+func newFakeClock(t *testing.T, start time.Time) *fakeClock {
+	c := &fakeClock{Fake: clock.NewFake(start)}
+	v, loaded := virtualClocks.LoadOrStore(t, &[]*fakeClock{c})
+	if loaded {
+		cs := v.(*[]*fakeClock)
+		*cs = append(*cs, c) // only the test's goroutine adds
+	} else {
+		t.Cleanup(func() { virtualClocks.Delete(t) })
+	}
+	return c
+}
+
+// virtual returns f run in a synctest bubble (for t.Run), where waitRun
+// drives the fake clocks.
+func virtual(f func(t *testing.T)) func(t *testing.T) {
+	return func(t *testing.T) { synctest.Test(t, f) }
+}
+
+// advance moves the latest of the test's fake clocks that has a waiter to
+// its earliest deadline (a test's engines run one after another); it
+// reports false when no clock has one.
+func advance(t *testing.T) bool {
+	v, ok := virtualClocks.Load(t)
+	if !ok {
+		return false
+	}
+	cs := *v.(*[]*fakeClock)
+	for i := len(cs) - 1; i >= 0; i-- {
+		if cs[i].AdvanceToNext() {
+			return true
 		}
 	}
+	return false
 }
 
 // fakeStep is one scripted task outcome.

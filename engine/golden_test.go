@@ -51,7 +51,7 @@ func runGolden(t *testing.T, dir string) goldenResult {
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
-	clock := newFakeClock(goldenStart)
+	clock := newFakeClock(t, goldenStart)
 	e := engine.New(engine.Config{Clock: clock, Invoker: inv, Region: "us-east-1", AccountID: "123456789012"})
 	x := &engine.Execution{
 		ARN: "arn:aws:states:us-east-1:123456789012:execution:golden:run", Name: "run",
@@ -62,7 +62,7 @@ func runGolden(t *testing.T, dir string) goldenResult {
 	rec := &keepAll{}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	res := e.Execute(ctx, x, rec)
+	res := waitRun(t, e.Start(ctx, x, rec))
 	g := goldenResult{Status: string(res.Status), Error: res.Error, Cause: res.Cause}
 	if res.Output != nil {
 		g.Output = json.RawMessage(*res.Output)
@@ -90,7 +90,7 @@ func TestGolden(t *testing.T) {
 		t.Fatal("no golden cases")
 	}
 	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
+		t.Run(filepath.Base(dir), virtual(func(t *testing.T) {
 			g := runGolden(t, dir)
 			got, err := json.MarshalIndent(g, "", "  ")
 			if err != nil {
@@ -111,6 +111,6 @@ func TestGolden(t *testing.T) {
 			if !bytes.Equal(got, want) {
 				t.Errorf("result differs from %s:\n got: %s\nwant: %s", path, got, want)
 			}
-		})
+		}))
 	}
 }

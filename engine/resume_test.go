@@ -10,11 +10,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/value"
 )
 
@@ -71,11 +73,10 @@ const lambdaARN = "arn:aws:lambda:us-east-1:123456789012:function:f"
 // Catch), Choice, Map with MaxConcurrency > 1 and Parallel, nested.
 var resumeMachines = []struct {
 	name, def, input string
-	// loose: which siblings a failure cancels depends on timing (and the
-	// virtual clock advances whenever the engine is briefly quiet, which a
-	// loaded machine makes happen early), and an in-flight attempt may fail
-	// a whole Map or Parallel attempt that is then retried: event types per
-	// thread are not compared; the result, the ids and the invocations are.
+	// loose: which siblings a failure cancels depends on how goroutines
+	// are scheduled, and an in-flight attempt may fail a whole Map or
+	// Parallel attempt that is then retried: event types per thread are
+	// not compared; the result, the ids and the invocations are.
 	loose bool
 }{
 	{"sequence", `{"StartAt":"P","States":{
@@ -147,9 +148,9 @@ var resumeMachines = []struct {
 			"End":true}}}`, `{"xs":[true,false,false,false]}`, true},
 }
 
-// resumeEngine builds an engine on a fresh virtual clock.
-func resumeEngine(start time.Time, inv engine.Invoker) (*engine.Engine, *fakeClock) {
-	clock := newFakeClock(start)
+// resumeEngine builds an engine on a fresh virtual clock (newFakeClock).
+func resumeEngine(t *testing.T, start time.Time, inv engine.Invoker) (*engine.Engine, *fakeClock) {
+	clock := newFakeClock(t, start)
 	return engine.New(engine.Config{Clock: clock, Invoker: inv, Region: "us-east-1", AccountID: "123456789012"}), clock
 }
 
@@ -159,9 +160,27 @@ func resumeExecution(def, input string, t *testing.T) *engine.Execution {
 	return x
 }
 
-// waitRun waits for a run to end.
+// waitRun waits for a run to end. In a test with fake clocks
+// (newFakeClock, in a synctest bubble) it drives them: whenever every other
+// goroutine of the bubble is blocked and the run has not ended, time jumps
+// to the earliest deadline; a run that then waits for nothing fails the
+// test.
 func waitRun(t *testing.T, r *engine.Run) engine.Result {
 	t.Helper()
+	if _, ok := virtualClocks.Load(t); ok {
+		for {
+			synctest.Wait()
+			select {
+			case <-r.Done():
+				return r.Result()
+			default:
+			}
+			if !advance(t) {
+				r.Stop("Test", "hung")
+				t.Fatal("the execution waits for something that no timer brings")
+			}
+		}
+	}
 	select {
 	case <-r.Done():
 		return r.Result()
@@ -339,7 +358,7 @@ func deref(s *string) string {
 func resumeFrom(t *testing.T, def, input string, prefix []history.Event) ([]history.Event, engine.Result, []string) {
 	t.Helper()
 	inv := &attemptInvoker{}
-	e, _ := resumeEngine(prefix[len(prefix)-1].Timestamp, inv)
+	e, _ := resumeEngine(t, prefix[len(prefix)-1].Timestamp, inv)
 	rec := &keepAll{events: slices.Clone(prefix)}
 	res := waitRun(t, e.Resume(context.Background(), resumeExecution(def, input, t), slices.Clone(prefix), rec))
 	return rec.events, res, inv.invoked()
@@ -352,36 +371,42 @@ func TestResumeEveryPrefix(t *testing.T) {
 	for _, m := range resumeMachines {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
-			inv := &attemptInvoker{}
-			e, _ := resumeEngine(goldenStart, inv)
-			rec := &keepAll{}
-			refRes := waitRun(t, e.Start(context.Background(), resumeExecution(m.def, m.input, t), rec))
-			ref := rec.events
-			if refRes.Status != engine.StatusSucceeded {
-				t.Fatalf("reference run: %+v", refRes)
-			}
-			checkResumed(t, ref, refRes, len(ref), ref, refRes, nil, false)
-			keys := inv.invoked()
-			if all := startedKeys(ref, 0); len(all) != len(keys) {
-				t.Fatalf("reference run: attempt keys are not unique: %d keys, %d invocations", len(all), len(keys))
-			}
-			t.Logf("%d events, %d invocations", len(ref), len(keys))
-			for k := 1; k <= len(ref); k++ {
-				got, res, invoked := resumeFrom(t, m.def, m.input, ref[:k])
-				checkResumed(t, ref, refRes, k, got, res, invoked, m.loose)
-				if k2 := k + (len(got)-k)/2; k2 > k && k2 < len(got) {
-					got2, res2, invoked2 := resumeFrom(t, m.def, m.input, got[:k2])
-					checkResumed(t, got, res, k2, got2, res2, invoked2, m.loose)
-				}
-			}
+			synctest.Test(t, func(t *testing.T) { resumeEveryPrefix(t, m.def, m.input, m.loose) })
 		})
 	}
 }
 
+func resumeEveryPrefix(t *testing.T, def, input string, loose bool) {
+	inv := &attemptInvoker{}
+	e, _ := resumeEngine(t, goldenStart, inv)
+	rec := &keepAll{}
+	refRes := waitRun(t, e.Start(context.Background(), resumeExecution(def, input, t), rec))
+	ref := rec.events
+	if refRes.Status != engine.StatusSucceeded {
+		t.Fatalf("reference run: %+v", refRes)
+	}
+	checkResumed(t, ref, refRes, len(ref), ref, refRes, nil, false)
+	keys := inv.invoked()
+	if all := startedKeys(ref, 0); len(all) != len(keys) {
+		t.Fatalf("reference run: attempt keys are not unique: %d keys, %d invocations", len(all), len(keys))
+	}
+	t.Logf("%d events, %d invocations", len(ref), len(keys))
+	for k := 1; k <= len(ref); k++ {
+		got, res, invoked := resumeFrom(t, def, input, ref[:k])
+		checkResumed(t, ref, refRes, k, got, res, invoked, loose)
+		if k2 := k + (len(got)-k)/2; k2 > k && k2 < len(got) {
+			got2, res2, invoked2 := resumeFrom(t, def, input, got[:k2])
+			checkResumed(t, got, res, k2, got2, res2, invoked2, loose)
+		}
+	}
+}
+
 // TestThreadTags checks the Thread tag of branch and iteration events.
-func TestThreadTags(t *testing.T) {
+func TestThreadTags(t *testing.T) { synctest.Test(t, testThreadTags) }
+
+func testThreadTags(t *testing.T) {
 	m := resumeMachines[2]
-	e, _ := resumeEngine(goldenStart, &attemptInvoker{})
+	e, _ := resumeEngine(t, goldenStart, &attemptInvoker{})
 	rec := &keepAll{}
 	waitRun(t, e.Start(context.Background(), resumeExecution(m.def, m.input, t), rec))
 	got := map[string]history.EventType{}
@@ -402,7 +427,7 @@ func TestThreadTags(t *testing.T) {
 // refHistory runs def to completion and returns its history.
 func refHistory(t *testing.T, def, input string, inv engine.Invoker) []history.Event {
 	t.Helper()
-	e, _ := resumeEngine(goldenStart, inv)
+	e, _ := resumeEngine(t, goldenStart, inv)
 	rec := &keepAll{}
 	waitRun(t, e.Start(context.Background(), resumeExecution(def, input, t), rec))
 	return rec.events
@@ -424,7 +449,10 @@ func cutAfter(t *testing.T, evs []history.Event, typ history.EventType, n int) [
 
 func TestResumeWaitDueTime(t *testing.T) {
 	def := `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100,"End":true}}}`
-	prefix := cutAfter(t, refHistory(t, def, `{}`, nil), history.WaitStateEntered, 1)
+	var prefix []history.Event
+	synctest.Test(t, func(t *testing.T) {
+		prefix = cutAfter(t, refHistory(t, def, `{}`, nil), history.WaitStateEntered, 1)
+	})
 	entered := prefix[1].Timestamp
 	for _, tt := range []struct {
 		name    string
@@ -435,16 +463,14 @@ func TestResumeWaitDueTime(t *testing.T) {
 		{"remaining", 30 * time.Second, []time.Duration{70 * time.Second}, 100 * time.Second},
 		{"overdue", 250 * time.Second, nil, 250 * time.Second},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			e, clock := resumeEngine(entered.Add(tt.restart), nil)
+		t.Run(tt.name, virtual(func(t *testing.T) {
+			e, clock := resumeEngine(t, entered.Add(tt.restart), nil)
 			rec := &keepAll{events: slices.Clone(prefix)}
 			res := waitRun(t, e.Resume(context.Background(), resumeExecution(def, `{}`, t), prefix, rec))
 			if res.Status != engine.StatusSucceeded {
 				t.Fatalf("result %+v", res)
 			}
-			clock.mu.Lock()
-			slept := slices.Clone(clock.slept)
-			clock.mu.Unlock()
+			slept := clock.sleeps()
 			if !slices.Equal(slept, tt.slept) {
 				t.Fatalf("slept %v, want %v", slept, tt.slept)
 			}
@@ -452,25 +478,25 @@ func TestResumeWaitDueTime(t *testing.T) {
 			if exit.Type != history.WaitStateExited || !exit.Timestamp.Equal(entered.Add(tt.exitAt)) || exit.ID != 3 {
 				t.Fatalf("exit event %+v, want at %v", exit, entered.Add(tt.exitAt))
 			}
-		})
+		}))
 	}
 }
 
-func TestResumeRetryDueTime(t *testing.T) {
+func TestResumeRetryDueTime(t *testing.T) { synctest.Test(t, testResumeRetryDueTime) }
+
+func testResumeRetryDueTime(t *testing.T) {
 	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
 		"Parameters":{"flaky":true,"rc.$":"$$.State.RetryCount"},"Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":50}],"End":true}}}`
 	prefix := cutAfter(t, refHistory(t, def, `{}`, &attemptInvoker{}), history.TaskFailed, 1)
 	failedAt := prefix[len(prefix)-1].Timestamp
 	inv := &attemptInvoker{}
-	e, clock := resumeEngine(failedAt.Add(20*time.Second), inv)
+	e, clock := resumeEngine(t, failedAt.Add(20*time.Second), inv)
 	rec := &keepAll{events: slices.Clone(prefix)}
 	res := waitRun(t, e.Resume(context.Background(), resumeExecution(def, `{}`, t), prefix, rec))
 	if res.Status != engine.StatusSucceeded || len(inv.invoked()) != 1 {
 		t.Fatalf("result %+v, invoked %v", res, inv.invoked())
 	}
-	clock.mu.Lock()
-	slept := slices.Clone(clock.slept)
-	clock.mu.Unlock()
+	slept := clock.sleeps()
 	if !slices.Equal(slept, []time.Duration{30 * time.Second}) {
 		t.Fatalf("slept %v, want the 30s that remained of the backoff", slept)
 	}
@@ -479,14 +505,16 @@ func TestResumeRetryDueTime(t *testing.T) {
 	}
 }
 
-func TestResumeExecutionTimeout(t *testing.T) {
+func TestResumeExecutionTimeout(t *testing.T) { synctest.Test(t, testResumeExecutionTimeout) }
+
+func testResumeExecutionTimeout(t *testing.T) {
 	def := `{"TimeoutSeconds":60,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100,"End":true}}}`
 	prefix := cutAfter(t, refHistory(t, def, `{}`, nil), history.WaitStateEntered, 1)
 	for _, tt := range []struct {
 		restart time.Duration // after the execution start
 		slept   time.Duration
 	}{{70 * time.Second, 0}, {45 * time.Second, 15 * time.Second}} {
-		e, clock := resumeEngine(goldenStart.Add(tt.restart), nil)
+		e, clock := resumeEngine(t, goldenStart.Add(tt.restart), nil)
 		rec := &keepAll{events: slices.Clone(prefix)}
 		res := waitRun(t, e.Resume(context.Background(), resumeExecution(def, `{}`, t), prefix, rec))
 		last := rec.events[len(rec.events)-1]
@@ -496,22 +524,23 @@ func TestResumeExecutionTimeout(t *testing.T) {
 		if want := goldenStart.Add(max(tt.restart, 60*time.Second)); !res.StopTime.Equal(want) {
 			t.Fatalf("restart +%v: stopped at %v, want %v", tt.restart, res.StopTime, want)
 		}
-		clock.mu.Lock()
-		slept := clock.slept
-		clock.mu.Unlock()
+		slept := clock.sleeps()
 		if tt.slept > 0 && !slices.Contains(slept, tt.slept) {
 			t.Fatalf("restart +%v: slept %v, want %v", tt.restart, slept, tt.slept)
 		}
 	}
 }
 
-func TestResumeStop(t *testing.T) {
+func TestResumeStop(t *testing.T) { synctest.Test(t, testResumeStop) }
+
+func testResumeStop(t *testing.T) {
 	def := `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`
 	prefix := cutAfter(t, refHistory(t, def, `{}`, nil), history.WaitStateEntered, 1)
-	e := engine.New(engine.Config{Clock: blockingClock{newFakeClock(goldenStart)}})
+	c := clock.NewFake(goldenStart) // not driven: the Wait lasts
+	e := engine.New(engine.Config{Clock: c})
 	rec := &keepAll{events: slices.Clone(prefix)}
 	r := e.Resume(context.Background(), resumeExecution(def, `{}`, t), prefix, rec)
-	time.Sleep(10 * time.Millisecond)
+	c.BlockUntil(1) // the resumed Wait waits
 	r.Stop("Bye", "stopped after restart")
 	res := waitRun(t, r)
 	last := rec.events[len(rec.events)-1]
@@ -522,11 +551,13 @@ func TestResumeStop(t *testing.T) {
 
 // TestResumeTerminal: a finished history returns its result without
 // running or recording anything.
-func TestResumeTerminal(t *testing.T) {
+func TestResumeTerminal(t *testing.T) { synctest.Test(t, testResumeTerminal) }
+
+func testResumeTerminal(t *testing.T) {
 	m := resumeMachines[0]
 	ref := refHistory(t, m.def, m.input, &attemptInvoker{})
 	inv := &attemptInvoker{}
-	e, _ := resumeEngine(goldenStart, inv)
+	e, _ := resumeEngine(t, goldenStart, inv)
 	rec := &keepAll{}
 	r := e.Resume(context.Background(), resumeExecution(m.def, m.input, t), ref, rec)
 	select {
@@ -545,7 +576,8 @@ func TestResumeTerminal(t *testing.T) {
 // execution with States.Runtime, appending after the highest id.
 func TestResumeBadHistory(t *testing.T) {
 	par := resumeMachines[2]
-	ref := refHistory(t, par.def, par.input, &attemptInvoker{})
+	var ref []history.Event
+	synctest.Test(t, func(t *testing.T) { ref = refHistory(t, par.def, par.input, &attemptInvoker{}) })
 	half := slices.Clone(ref[:len(ref)/2])
 	other := `{"StartAt":"X","States":{"X":{"Type":"Wait","Seconds":1,"End":true}}}`
 	tests := []struct {
@@ -583,14 +615,14 @@ func TestResumeBadHistory(t *testing.T) {
 		}, "none of its siblings failed"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.name, virtual(func(t *testing.T) {
 			h := tt.history()
 			var maxID int64
 			for _, ev := range h {
 				maxID = max(maxID, ev.ID)
 			}
 			inv := &attemptInvoker{}
-			e, _ := resumeEngine(goldenStart, inv)
+			e, _ := resumeEngine(t, goldenStart, inv)
 			rec := &keepAll{}
 			res := waitRun(t, e.Resume(context.Background(), resumeExecution(tt.def, par.input, t), h, rec))
 			if res.Status != engine.StatusFailed || deref(res.Error) != fault.Runtime || !strings.Contains(deref(res.Cause), tt.cause) ||
@@ -606,13 +638,15 @@ func TestResumeBadHistory(t *testing.T) {
 					t.Fatalf("new event %d has id %d after max %d", i, ev.ID, maxID)
 				}
 			}
-		})
+		}))
 	}
 }
 
 // TestResumeRecordedOutputWins: a recomputed output that differs (a new
 // UUID) gives way to the recorded one.
-func TestResumeRecordedOutputWins(t *testing.T) {
+func TestResumeRecordedOutputWins(t *testing.T) { synctest.Test(t, testResumeRecordedOutputWins) }
+
+func testResumeRecordedOutputWins(t *testing.T) {
 	def := `{"StartAt":"U","States":{"U":{"Type":"Pass","Parameters":{"u.$":"States.UUID()"},"Next":"W"},
 		"W":{"Type":"Wait","Seconds":1,"End":true}}}`
 	ref := refHistory(t, def, `{}`, nil)
@@ -625,7 +659,9 @@ func TestResumeRecordedOutputWins(t *testing.T) {
 
 // TestResumeInFlightGolden shows the in-flight rule's events: crashes
 // right after a task attempt started, with Retry and without.
-func TestResumeInFlightGolden(t *testing.T) {
+func TestResumeInFlightGolden(t *testing.T) { synctest.Test(t, testResumeInFlightGolden) }
+
+func testResumeInFlightGolden(t *testing.T) {
 	def := `{"StartAt":"Retried","States":{
 		"Retried":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"tag":"a","rc.$":"$$.State.RetryCount"},
 			"Retry":[{"ErrorEquals":["States.TaskFailed"],"IntervalSeconds":5,"MaxAttempts":2}],"ResultPath":"$.a","Next":"Caught"},
@@ -693,56 +729,60 @@ func FuzzResume(f *testing.F) {
 	m := resumeMachines[3]
 	var ref []history.Event
 	f.Fuzz(func(t *testing.T, ops []byte) {
-		if ref == nil {
-			ref = refHistory(t, m.def, m.input, &attemptInvoker{})
-		}
-		h := slices.Clone(ref)
-		for i := 0; i+1 < len(ops) && i < 16; i += 2 {
-			if len(h) == 0 {
-				break
+		synctest.Test(t, func(t *testing.T) {
+			if ref == nil {
+				ref = refHistory(t, m.def, m.input, &attemptInvoker{})
 			}
-			j := int(ops[i+1]) % len(h)
-			switch ops[i] % 5 {
-			case 0: // drop
-				h = append(h[:j], h[j+1:]...)
-			case 1: // retype
-				h[j].Type = h[(j*7+3)%len(h)].Type
-			case 2: // rethread
-				h[j].Thread = h[(j*5+1)%len(h)].Thread
-			case 3: // truncate
-				h = h[:j+1]
-			case 4: // renumber
-				h[j].ID += int64(ops[i]) - 2
+			h := slices.Clone(ref)
+			for i := 0; i+1 < len(ops) && i < 16; i += 2 {
+				if len(h) == 0 {
+					break
+				}
+				j := int(ops[i+1]) % len(h)
+				switch ops[i] % 5 {
+				case 0: // drop
+					h = append(h[:j], h[j+1:]...)
+				case 1: // retype
+					h[j].Type = h[(j*7+3)%len(h)].Type
+				case 2: // rethread
+					h[j].Thread = h[(j*5+1)%len(h)].Thread
+				case 3: // truncate
+					h = h[:j+1]
+				case 4: // renumber
+					h[j].ID += int64(ops[i]) - 2
+				}
 			}
-		}
-		var maxID int64
-		for _, ev := range h {
-			maxID = max(maxID, ev.ID)
-		}
-		e, _ := resumeEngine(goldenStart, &attemptInvoker{})
-		rec := &keepAll{}
-		res := waitRun(t, e.Resume(context.Background(), resumeExecution(m.def, m.input, t), h, rec))
-		if res.Status == engine.StatusRunning || res.Status == "" {
-			t.Fatalf("status %q", res.Status)
-		}
-		for i, ev := range rec.events {
-			if ev.ID != maxID+int64(i)+1 {
-				t.Fatalf("new event %d has id %d after max %d", i, ev.ID, maxID)
+			var maxID int64
+			for _, ev := range h {
+				maxID = max(maxID, ev.ID)
 			}
-		}
+			e, _ := resumeEngine(t, goldenStart, &attemptInvoker{})
+			rec := &keepAll{}
+			res := waitRun(t, e.Resume(context.Background(), resumeExecution(m.def, m.input, t), h, rec))
+			if res.Status == engine.StatusRunning || res.Status == "" {
+				t.Fatalf("status %q", res.Status)
+			}
+			for i, ev := range rec.events {
+				if ev.ID != maxID+int64(i)+1 {
+					t.Fatalf("new event %d has id %d after max %d", i, ev.ID, maxID)
+				}
+			}
+		})
 	})
 }
 
 // TestShutdownKeepsRunning: cancelling with ErrShutdown leaves the
 // execution running (no terminal event); Resume then finishes it.
-func TestShutdownKeepsRunning(t *testing.T) {
+func TestShutdownKeepsRunning(t *testing.T) { synctest.Test(t, testShutdownKeepsRunning) }
+
+func testShutdownKeepsRunning(t *testing.T) {
 	m := resumeMachines[1]
 	inv := &attemptInvoker{}
-	e := engine.New(engine.Config{Clock: blockingClock{newFakeClock(goldenStart)}, Invoker: inv})
+	e := engine.New(engine.Config{Clock: clock.NewFake(goldenStart), Invoker: inv}) // not driven
 	ctx, cancel := context.WithCancelCause(context.Background())
 	rec := &keepAll{}
 	r := e.Start(ctx, resumeExecution(m.def, m.input, t), rec)
-	time.Sleep(20 * time.Millisecond)
+	synctest.Wait() // as far as it goes: every branch waits
 	cancel(engine.ErrShutdown)
 	res := waitRun(t, r)
 	rec.mu.Lock()
@@ -784,10 +824,14 @@ func (f *failingRecorder) Record(evs []history.Event) error {
 // TestNoInvokeWithoutDurableSchedule: when the events scheduling a task
 // cannot be recorded, the task is not invoked and the execution fails.
 func TestNoInvokeWithoutDurableSchedule(t *testing.T) {
+	synctest.Test(t, testNoInvokeWithoutDurableSchedule)
+}
+
+func testNoInvokeWithoutDurableSchedule(t *testing.T) {
 	def := `{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"T"},
 		"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`
 	inv := &attemptInvoker{}
-	e, _ := resumeEngine(goldenStart, inv)
+	e, _ := resumeEngine(t, goldenStart, inv)
 	res := e.Execute(context.Background(), resumeExecution(def, `{}`, t), &failingRecorder{n: 1})
 	if res.Status != engine.StatusFailed || !strings.Contains(deref(res.Cause), "disk full") || len(inv.invoked()) != 0 {
 		t.Fatalf("result %s %s, invoked %v", res.Status, deref(res.Cause), inv.invoked())

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/internal/clock"
 )
 
 func load(t *testing.T, def string) *asl.StateMachine {
@@ -31,13 +33,11 @@ func execution(sm *asl.StateMachine, input string) *engine.Execution {
 
 func TestStop(t *testing.T) {
 	sm := load(t, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`)
-	clock := newFakeClock(goldenStart)
-	// Keep the clock from advancing: register a far-earlier waiter that never fires? Instead the
-	// engine's Wait is cancelled before the clock's quiet period elapses.
-	e := engine.New(engine.Config{Clock: blockingClock{clock}})
+	c := clock.NewFake(goldenStart) // never advanced: the Wait lasts
+	e := engine.New(engine.Config{Clock: c})
 	rec := &keepAll{}
 	r := e.Start(context.Background(), execution(sm, `{}`), rec)
-	time.Sleep(10 * time.Millisecond)
+	c.BlockUntil(1) // the Wait state waits
 	r.Stop("Bye", "stopped by test")
 	select {
 	case <-r.Done():
@@ -65,16 +65,6 @@ func TestStop(t *testing.T) {
 			t.Fatalf("events %v, want %v", types, want)
 		}
 	}
-}
-
-// blockingClock never lets a Sleep finish: it only returns when ctx ends.
-type blockingClock struct{ c *fakeClock }
-
-func (b blockingClock) Now() time.Time { return b.c.Now() }
-
-func (b blockingClock) Sleep(ctx context.Context, d time.Duration) error {
-	<-ctx.Done()
-	return ctx.Err()
 }
 
 func TestNilRecorderSameResult(t *testing.T) {
@@ -108,15 +98,17 @@ func TestInvalidInputFails(t *testing.T) {
 	}
 }
 
-func TestConcurrentMapAndParallel(t *testing.T) {
+func TestConcurrentMapAndParallel(t *testing.T) { synctest.Test(t, testConcurrentMapAndParallel) }
+
+func testConcurrentMapAndParallel(t *testing.T) {
 	sm := load(t, `{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":3,"ItemProcessor":{"StartAt":"P","States":{
 		"P":{"Type":"Parallel","Branches":[
 			{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}},
 			{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"v.$":"$"},"End":true}}}],
 		"End":true}}},"End":true}}}`)
-	e := engine.New(engine.Config{Clock: newFakeClock(goldenStart), Invoker: &fakeInvoker{}})
+	e := engine.New(engine.Config{Clock: newFakeClock(t, goldenStart), Invoker: &fakeInvoker{}})
 	rec := &keepAll{}
-	res := e.Execute(context.Background(), execution(sm, `[1,2,3,4,5,6,7,8,9,10]`), rec)
+	res := waitRun(t, e.Start(context.Background(), execution(sm, `[1,2,3,4,5,6,7,8,9,10]`), rec))
 	if res.Status != engine.StatusSucceeded {
 		t.Fatalf("result %+v", res)
 	}
@@ -134,13 +126,17 @@ func TestConcurrentMapAndParallel(t *testing.T) {
 }
 
 func TestParallelFailureAbortsSiblings(t *testing.T) {
+	synctest.Test(t, testParallelFailureAbortsSiblings)
+}
+
+func testParallelFailureAbortsSiblings(t *testing.T) {
 	sm := load(t, `{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[
 		{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{},"End":true}}},
 		{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"F"},"F":{"Type":"Fail","Error":"Boom","Cause":"c"}}}],"End":true}}}`)
 	inv := &fakeInvoker{script: map[string][]fakeStep{"arn:aws:states:::lambda:invoke": {{Block: true}}}}
-	e := engine.New(engine.Config{Clock: newFakeClock(goldenStart), Invoker: inv})
+	e := engine.New(engine.Config{Clock: newFakeClock(t, goldenStart), Invoker: inv})
 	rec := &keepAll{}
-	res := e.Execute(context.Background(), execution(sm, `{}`), rec)
+	res := waitRun(t, e.Start(context.Background(), execution(sm, `{}`), rec))
 	if res.Status != engine.StatusFailed || *res.Error != "Boom" {
 		t.Fatalf("result %+v", res)
 	}

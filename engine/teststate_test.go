@@ -12,6 +12,7 @@ import (
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/value"
 )
 
@@ -128,7 +129,7 @@ func runTestStateCase(t *testing.T, tc testStateCase) json.RawMessage {
 	if tc.readerData != "" {
 		in.ItemReaderData = parse(tc.readerData).([]any)
 	}
-	e := engine.New(engine.Config{Clock: newFakeClock(goldenStart), Invoker: &fakeInvoker{}})
+	e := engine.New(engine.Config{Clock: clock.NewFake(goldenStart), Invoker: &fakeInvoker{}})
 	res := e.TestState(context.Background(), in)
 	b, err := json.Marshal(res)
 	if err != nil {
