@@ -14,6 +14,7 @@ import (
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/integrations"
 	"github.com/stepwell/stepwell/integrations/tasktoken"
+	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/memory"
 	"github.com/stepwell/stepwell/value"
@@ -46,27 +47,43 @@ type process struct {
 	svc    *tokenService
 }
 
-func newProcess(t *testing.T, key []byte, acts *memory.Activities) *process {
+// newProcess's engine runs on clk (nil: the real clock).
+func newProcess(t *testing.T, key []byte, acts *memory.Activities, clk engine.Clock) *process {
 	t.Helper()
 	p := &process{broker: tasktoken.New(acts), svc: &tokenService{tokens: make(chan string, 10)}}
 	router := integrations.NewRouter()
 	router.Handle(func(string) bool { return true }, p.svc)
-	p.eng = engine.New(engine.Config{Invoker: p.broker.Wrap(router), Region: "us-east-1", AccountID: "123456789012", TokenKey: key})
+	p.eng = engine.New(engine.Config{Clock: clk, Invoker: p.broker.Wrap(router), Region: "us-east-1", AccountID: "123456789012", TokenKey: key})
 	p.broker.Tokens = p.eng
 	return p
 }
 
 // syncRecorder keeps the history and lets tests wait for an event.
 type syncRecorder struct {
-	mu     sync.Mutex
-	events []history.Event
+	mu      sync.Mutex
+	events  []history.Event
+	changed chan struct{} // closed (and replaced) by the next Record
 }
 
 func (r *syncRecorder) Record(evs []history.Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, evs...)
+	if r.changed != nil {
+		close(r.changed)
+		r.changed = nil
+	}
 	return nil
+}
+
+// next returns the history so far and a channel closed by the next Record.
+func (r *syncRecorder) next() ([]history.Event, <-chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.changed == nil {
+		r.changed = make(chan struct{})
+	}
+	return slices.Clone(r.events), r.changed
 }
 
 func (r *syncRecorder) snapshot() []history.Event {
@@ -79,18 +96,20 @@ func (r *syncRecorder) snapshot() []history.Event {
 // what a crash right after it leaves in the store.
 func (r *syncRecorder) waitFor(t *testing.T, typ history.EventType) []history.Event {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		evs := r.snapshot()
+	timeout := time.After(10 * time.Second)
+	for {
+		evs, changed := r.next()
 		for i := range evs {
 			if evs[i].Type == typ {
 				return evs[:i+1]
 			}
 		}
-		time.Sleep(time.Millisecond)
+		select {
+		case <-changed:
+		case <-timeout:
+			t.Fatalf("%s not recorded: %v", typ, types(r.snapshot()))
+		}
 	}
-	t.Fatalf("%s not recorded: %v", typ, types(r.snapshot()))
-	return nil
 }
 
 // crash ends a run as a process stop does (nothing more is recorded).
@@ -127,7 +146,7 @@ func TestResumeUndeliveredActivity(t *testing.T) {
 	key, acts := resumeSetup(t)
 	def := `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"` + resumeActARN + `","TimeoutSeconds":100,"End":true}}}`
 	x := execution(load(t, def), `{"job":1}`)
-	p1 := newProcess(t, key, acts)
+	p1 := newProcess(t, key, acts, nil)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	rec := &syncRecorder{}
 	run := p1.eng.Start(ctx, x, rec)
@@ -137,7 +156,7 @@ func TestResumeUndeliveredActivity(t *testing.T) {
 		t.Fatalf("recorded %v", got)
 	}
 
-	p2 := newProcess(t, key, acts)
+	p2 := newProcess(t, key, acts, nil)
 	rec2 := &syncRecorder{}
 	run2 := p2.eng.Resume(context.Background(), x, recorded, rec2)
 	pctx, pcancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -169,7 +188,7 @@ func TestResumeOpenCallback(t *testing.T) {
 	def := `{"StartAt":"C","States":{"C":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
 		"Parameters":{"QueueUrl":"q","Token.$":"$$.Task.Token"},"End":true}}}`
 	x := execution(load(t, def), `{}`)
-	p1 := newProcess(t, key, acts)
+	p1 := newProcess(t, key, acts, nil)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	rec := &syncRecorder{}
 	run := p1.eng.Start(ctx, x, rec)
@@ -177,7 +196,7 @@ func TestResumeOpenCallback(t *testing.T) {
 	recorded := rec.waitFor(t, history.TaskSubmitted)
 	crash(t, cancel, run)
 
-	p2 := newProcess(t, key, acts)
+	p2 := newProcess(t, key, acts, nil)
 	rec2 := &syncRecorder{}
 	run2 := p2.eng.Resume(context.Background(), x, recorded, rec2)
 	// Once WaitResumed returns, the token is open again.
@@ -201,7 +220,7 @@ func TestResumeOpenCallback(t *testing.T) {
 	}
 	checkAppended(t, recorded, rec2.snapshot(), history.TaskSucceeded, history.TaskStateExited, history.ExecutionSucceeded)
 	// A key of another process does not know the token.
-	other := newProcess(t, []byte("another-key-of-thirty-two-bytes!"), acts)
+	other := newProcess(t, []byte("another-key-of-thirty-two-bytes!"), acts, nil)
 	if err := other.broker.Succeed(tok, `{}`); !errors.Is(err, tasktoken.ErrInvalidToken) {
 		t.Fatalf("token accepted under another key: %v", err)
 	}
@@ -211,7 +230,7 @@ func TestResumeDeliveredActivity(t *testing.T) {
 	key, acts := resumeSetup(t)
 	def := `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"` + resumeActARN + `","End":true}}}`
 	x := execution(load(t, def), `{"job":2}`)
-	p1 := newProcess(t, key, acts)
+	p1 := newProcess(t, key, acts, nil)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	rec := &syncRecorder{}
 	run := p1.eng.Start(ctx, x, rec)
@@ -222,7 +241,7 @@ func TestResumeDeliveredActivity(t *testing.T) {
 	recorded := rec.waitFor(t, history.ActivityStarted)
 	crash(t, cancel, run)
 
-	p2 := newProcess(t, key, acts)
+	p2 := newProcess(t, key, acts, nil)
 	rec2 := &syncRecorder{}
 	run2 := p2.eng.Resume(context.Background(), x, recorded, rec2)
 	// Not delivered again: the worker that received it still has it.
@@ -247,7 +266,7 @@ func TestResumeTimeoutFromRecordedTime(t *testing.T) {
 	def := `{"StartAt":"C","States":{"C":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
 		"TimeoutSeconds":30,"Parameters":{"QueueUrl":"q","Token.$":"$$.Task.Token"},"End":true}}}`
 	x := execution(load(t, def), `{}`)
-	p1 := newProcess(t, key, acts)
+	p1 := newProcess(t, key, acts, nil)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	rec := &syncRecorder{}
 	run := p1.eng.Start(ctx, x, rec)
@@ -260,7 +279,7 @@ func TestResumeTimeoutFromRecordedTime(t *testing.T) {
 	}
 	x.StartTime = x.StartTime.Add(-time.Minute)
 
-	p2 := newProcess(t, key, acts)
+	p2 := newProcess(t, key, acts, nil)
 	rec2 := &syncRecorder{}
 	start := time.Now()
 	res := waitRun(t, p2.eng.Resume(context.Background(), x, recorded, rec2))
@@ -277,7 +296,7 @@ func TestResumeNoResumer(t *testing.T) {
 	def := `{"StartAt":"C","States":{"C":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
 		"Parameters":{"QueueUrl":"q","Token.$":"$$.Task.Token"},"End":true}}}`
 	x := execution(load(t, def), `{}`)
-	p1 := newProcess(t, key, acts)
+	p1 := newProcess(t, key, acts, nil)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	rec := &syncRecorder{}
 	run := p1.eng.Start(ctx, x, rec)
@@ -306,7 +325,7 @@ func TestResumeCallback_HeartbeatRestarts(t *testing.T) {
 	def := `{"StartAt":"C","States":{"C":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
 		"HeartbeatSeconds":2,"TimeoutSeconds":600,"Parameters":{"QueueUrl":"q","Token.$":"$$.Task.Token"},"End":true}}}`
 	x := execution(load(t, def), `{}`)
-	p1 := newProcess(t, key, acts)
+	p1 := newProcess(t, key, acts, nil)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	rec := &syncRecorder{}
 	run := p1.eng.Start(ctx, x, rec)
@@ -318,17 +337,19 @@ func TestResumeCallback_HeartbeatRestarts(t *testing.T) {
 		recorded[i].Timestamp = recorded[i].Timestamp.Add(-10 * time.Second)
 	}
 
-	p2 := newProcess(t, key, acts)
+	// The new process's clock stands still at the resume.
+	c := clock.NewFake(recorded[len(recorded)-1].Timestamp.Add(10 * time.Second))
+	p2 := newProcess(t, key, acts, c)
 	rec2 := &syncRecorder{}
 	run2 := p2.eng.Resume(context.Background(), x, recorded, rec2)
-	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Counting from the resume, the heartbeat watch waits 2 s (beside
+	// TimeoutSeconds' wait); counting from the recorded TaskStarted, it
+	// would be 8 s overdue and time the task out at once, without waiting.
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer wcancel()
-	if err := p2.eng.WaitResumed(wctx); err != nil {
-		t.Fatal(err)
+	if err := c.BlockUntilContext(wctx, 2); err != nil {
+		t.Fatalf("the heartbeat watch does not wait (%d waiters): %v; history %v", c.Waiters(), err, types(rec2.snapshot()))
 	}
-	// Counting from the recorded TaskStarted, the heartbeat would already be
-	// 8 s overdue and time the task out at once; give that a moment to show.
-	time.Sleep(300 * time.Millisecond)
 	if err := p2.broker.Succeed(tok, `{"late":false}`); err != nil {
 		t.Fatalf("SendTaskSuccess right after the resume: %v", err)
 	}
