@@ -8,10 +8,11 @@
 // connection's current schema, so several Stepwell deployments (or tests)
 // can share a database with `search_path` in the DSN.
 //
-// History appends are group-committed: AppendHistory hands its events to a
-// writer goroutine (executions are spread over a few writers by ARN, so one
-// execution's appends stay in order), which drains everything queued into
-// one transaction and returns to each caller after COMMIT, that is after
+// History appends are group-committed (store/internal/groupcommit):
+// AppendHistory hands its events to a writer goroutine (executions are
+// spread over a few writers by ARN, so one execution's appends stay in
+// order), which drains everything queued into one transaction and returns
+// to each caller after COMMIT, that is after
 // PostgreSQL has flushed the transaction's WAL (synchronous_commit, on by
 // default, is what makes an acknowledged step durable). Many executions'
 // steps therefore share one WAL flush.
@@ -42,6 +43,7 @@ import (
 
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
+	"github.com/stepwell/stepwell/store/internal/groupcommit"
 )
 
 var _ store.Store = (*Store)(nil)
@@ -71,22 +73,17 @@ type Store struct {
 	owner string
 	seed  maphash.Seed
 
-	mu     sync.RWMutex // guards closed and sends on queues
-	closed bool
-	queues []chan *appendReq
-	wg     sync.WaitGroup
+	closeOnce sync.Once
+	writers   []*groupcommit.Writer[*appendReq]
 }
 
 // appendReq is one AppendHistory call waiting for its group commit.
 type appendReq struct {
-	ctx     context.Context
 	arn     string
 	events  []history.Event
 	details [][]byte // events' JSON, encoded by the caller
 	end     *store.End
-	size    int   // bytes of event details and end payloads
-	err     error // set by the writer: the request's own rejection
-	done    chan error
+	size    int // bytes of event details and end payloads
 }
 
 // Open connects to the database named by dsn (a postgres:// URL or a
@@ -133,10 +130,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	s := &Store{pool: pool, owner: ownerID(), seed: maphash.MakeSeed()}
 	for range writers {
-		q := make(chan *appendReq, maxBatch)
-		s.queues = append(s.queues, q)
-		s.wg.Add(1)
-		go s.writer(q)
+		s.writers = append(s.writers, groupcommit.New(s.begin, groupcommit.Options[*appendReq]{
+			MaxBatch: maxBatch, MaxBytes: maxBatchBytes, Size: func(r *appendReq) int { return r.size }, Closed: errClosed,
+		}))
 	}
 	return s, nil
 }
@@ -156,18 +152,12 @@ func (s *Store) Owner() string { return s.owner }
 // Close waits for queued appends to commit, stops the writers and closes
 // the connection pool.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closed = true
-	for _, q := range s.queues {
-		close(q)
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
-	s.pool.Close()
+	s.closeOnce.Do(func() {
+		for _, w := range s.writers {
+			w.Close()
+		}
+		s.pool.Close()
+	})
 	return nil
 }
 
@@ -464,14 +454,14 @@ func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error
 
 // AppendHistory implements store.Store. It returns once the events (and
 // the end, if any) are committed, sharing the transaction with concurrent
-// appends. If ctx ends before the group commit starts, nothing is written
-// and ctx's error is returned; once the commit has started, the call waits
-// for its outcome.
+// appends. If ctx ends before the group-commit writer takes the call into
+// a transaction, nothing is written and ctx's error is returned; once
+// taken, the call waits for its transaction's outcome.
 func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.Event, end *store.End) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("append history: %w", err)
 	}
-	req := &appendReq{ctx: ctx, arn: arn, events: events, end: end, done: make(chan error, 1)}
+	req := &appendReq{arn: arn, events: events, end: end}
 	if len(events) > 0 {
 		req.details = make([][]byte, len(events))
 		for i := range events {
@@ -490,73 +480,12 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 			}
 		}
 	}
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return errClosed
+	w := s.writers[maphash.String(s.seed, arn)%uint64(len(s.writers))]
+	err := w.Do(ctx, req)
+	if cerr := ctx.Err(); err != nil && err == cerr {
+		return fmt.Errorf("append history: %w", err)
 	}
-	q := s.queues[maphash.String(s.seed, arn)%uint64(len(s.queues))]
-	select {
-	case q <- req:
-	case <-ctx.Done():
-		s.mu.RUnlock()
-		return fmt.Errorf("append history: %w", ctx.Err())
-	}
-	s.mu.RUnlock()
-	return <-req.done
-}
-
-// writer group-commits the requests of one queue until it is closed.
-func (s *Store) writer(q chan *appendReq) {
-	defer s.wg.Done()
-	batch := make([]*appendReq, 0, maxBatch)
-	for first := range q {
-		batch = append(batch[:0], first)
-		size := first.size
-	drain:
-		for len(batch) < maxBatch && size < maxBatchBytes {
-			select {
-			case r, ok := <-q:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, r)
-				size += r.size
-			default:
-				break drain
-			}
-		}
-		s.commit(batch)
-		clear(batch)
-	}
-}
-
-// commit writes one batch in one transaction and answers every request.
-func (s *Store) commit(batch []*appendReq) {
-	live := make([]*appendReq, 0, len(batch))
-	for _, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			r.done <- fmt.Errorf("append history: %w", err)
-			continue
-		}
-		live = append(live, r)
-	}
-	if len(live) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-	defer cancel()
-	err := s.commitTx(ctx, live)
-	for _, r := range live {
-		switch {
-		case r.err != nil:
-			r.done <- r.err
-		case err != nil:
-			r.done <- fmt.Errorf("append history: %w", err)
-		default:
-			r.done <- nil
-		}
-	}
+	return err
 }
 
 type execState struct {
@@ -576,44 +505,62 @@ const (
 		WHERE arn = $1`
 )
 
-// commitTx runs the batch's transaction in two round trips: BEGIN and the
-// row locks, then the writes and COMMIT. Requests that cannot be applied
-// get their own error in r.err and take no part in the writes.
-func (s *Store) commitTx(ctx context.Context, reqs []*appendReq) (err error) {
+// appendTx is the transaction of a batch of appends (groupcommit.Tx), in
+// two round trips: BEGIN and the row locks (begin), then the writes and
+// COMMIT (Commit). Apply checks each request against the locked rows; a
+// request that cannot be applied gets its own error and takes no part in
+// the writes.
+type appendTx struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	conn   *pgxpool.Conn
+	arns   []string
+	state  map[string]*execState
+
+	hArn, hType, hThread []string
+	hID, hPrev           []int64
+	hTS                  []time.Time
+	hDetails             [][]byte
+	ends                 []*appendReq
+}
+
+// begin starts the transaction of a batch (groupcommit.Begin): it locks
+// the rows of the batch's executions.
+func (s *Store) begin(reqs []*appendReq) (_ groupcommit.Tx[*appendReq], err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return err
+		cancel()
+		return nil, fmt.Errorf("append history: %w", err)
 	}
-	defer conn.Release()
-	inTx := false
+	tx := &appendTx{ctx: ctx, cancel: cancel, conn: conn}
 	defer func() {
-		if err != nil && inTx {
-			// The pool also discards a connection left inside a transaction.
-			_, _ = conn.Exec(context.Background(), "ROLLBACK")
+		if err != nil {
+			tx.Rollback()
+			err = fmt.Errorf("append history: %w", err)
 		}
 	}()
 
-	arns := make([]string, 0, len(reqs))
+	tx.arns = make([]string, 0, len(reqs))
 	for _, r := range reqs {
-		arns = append(arns, r.arn)
+		tx.arns = append(tx.arns, r.arn)
 	}
-	slices.Sort(arns)
-	arns = slices.Compact(arns)
+	slices.Sort(tx.arns)
+	tx.arns = slices.Compact(tx.arns)
 
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	b.Queue(lockSQL, arns)
+	b.Queue(lockSQL, tx.arns)
 	br := conn.SendBatch(ctx, b)
-	inTx = true
-	state := make(map[string]*execState, len(arns))
+	tx.state = make(map[string]*execState, len(tx.arns))
 	if _, err := br.Exec(); err != nil {
 		_ = br.Close()
-		return err
+		return nil, err
 	}
 	rows, err := br.Query()
 	if err != nil {
 		_ = br.Close()
-		return err
+		return nil, err
 	}
 	for rows.Next() {
 		var (
@@ -623,88 +570,95 @@ func (s *Store) commitTx(ctx context.Context, reqs []*appendReq) (err error) {
 		if err := rows.Scan(&arn, &st.status, &st.last); err != nil {
 			rows.Close()
 			_ = br.Close()
-			return err
+			return nil, err
 		}
-		state[arn] = &st
+		tx.state[arn] = &st
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		_ = br.Close()
-		return err
+		return nil, err
 	}
 	if err := br.Close(); err != nil {
-		return err
+		return nil, err
 	}
+	return tx, nil
+}
 
-	var (
-		hArn, hType, hThread []string
-		hID, hPrev           []int64
-		hTS                  []time.Time
-		hDetails             [][]byte
-		ends                 []*appendReq
-	)
-	for _, r := range reqs {
-		st := state[r.arn]
-		if st == nil {
-			r.err = store.ErrNotFound
-			continue
-		}
-		if st.status != store.StatusRunning {
-			r.err = fmt.Errorf("append to a %s execution: %w", st.status, store.ErrConflict)
-			continue
-		}
-		for i := range r.events {
-			if r.events[i].ID != st.last+1+int64(i) {
-				r.err = fmt.Errorf("append event id %d after %d: %w", r.events[i].ID, st.last, store.ErrConflict)
-				break
-			}
-		}
-		if r.err != nil {
-			continue
-		}
-		for i := range r.events {
-			e := &r.events[i]
-			hArn = append(hArn, r.arn)
-			hID = append(hID, e.ID)
-			hPrev = append(hPrev, e.PreviousEventID)
-			hType = append(hType, string(e.Type))
-			hThread = append(hThread, e.Thread)
-			hTS = append(hTS, e.Timestamp)
-			hDetails = append(hDetails, r.details[i])
-		}
-		if len(r.events) > 0 {
-			st.last += int64(len(r.events))
-			st.changed = true
-		}
-		if r.end != nil {
-			st.status = r.end.Status
-			ends = append(ends, r)
+// Apply implements groupcommit.Tx: it checks r against its execution's
+// locked row (and the appends before it in the batch) and queues its
+// writes.
+func (tx *appendTx) Apply(r *appendReq) (result, fatal error) {
+	st := tx.state[r.arn]
+	if st == nil {
+		return store.ErrNotFound, nil
+	}
+	if st.status != store.StatusRunning {
+		return fmt.Errorf("append to a %s execution: %w", st.status, store.ErrConflict), nil
+	}
+	for i := range r.events {
+		if r.events[i].ID != st.last+1+int64(i) {
+			return fmt.Errorf("append event id %d after %d: %w", r.events[i].ID, st.last, store.ErrConflict), nil
 		}
 	}
+	for i := range r.events {
+		e := &r.events[i]
+		tx.hArn = append(tx.hArn, r.arn)
+		tx.hID = append(tx.hID, e.ID)
+		tx.hPrev = append(tx.hPrev, e.PreviousEventID)
+		tx.hType = append(tx.hType, string(e.Type))
+		tx.hThread = append(tx.hThread, e.Thread)
+		tx.hTS = append(tx.hTS, e.Timestamp)
+		tx.hDetails = append(tx.hDetails, r.details[i])
+	}
+	if len(r.events) > 0 {
+		st.last += int64(len(r.events))
+		st.changed = true
+	}
+	if r.end != nil {
+		st.status = r.end.Status
+		tx.ends = append(tx.ends, r)
+	}
+	return nil, nil
+}
 
-	b = &pgx.Batch{}
-	if len(hArn) > 0 {
-		b.Queue(insertSQL, hArn, hID, hPrev, hType, hThread, hTS, hDetails)
+// Commit implements groupcommit.Tx: the batch's writes and COMMIT in one
+// round trip.
+func (tx *appendTx) Commit() error {
+	b := &pgx.Batch{}
+	if len(tx.hArn) > 0 {
+		b.Queue(insertSQL, tx.hArn, tx.hID, tx.hPrev, tx.hType, tx.hThread, tx.hTS, tx.hDetails)
 		var uArn []string
 		var uLast []int64
-		for _, arn := range arns {
-			if st := state[arn]; st != nil && st.changed {
+		for _, arn := range tx.arns {
+			if st := tx.state[arn]; st != nil && st.changed {
 				uArn = append(uArn, arn)
 				uLast = append(uLast, st.last)
 			}
 		}
 		b.Queue(lastSQL, uArn, uLast)
 	}
-	for _, r := range ends {
+	for _, r := range tx.ends {
 		e := r.end
 		b.Queue(endSQL, r.arn, e.Status, nullTime(e.StopDate), nullBytes(e.Output), nullBytes(e.Error), nullBytes(e.Cause))
 	}
 	b.Queue("COMMIT")
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return err
+	if err := tx.conn.SendBatch(tx.ctx, b).Close(); err != nil {
+		return fmt.Errorf("append history: %w", err)
 	}
-	inTx = false
+	tx.conn.Release()
+	tx.cancel()
 	return nil
+}
+
+// Rollback implements groupcommit.Tx.
+func (tx *appendTx) Rollback() {
+	// The pool also discards a connection left inside a transaction.
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	_, _ = tx.conn.Exec(ctx, "ROLLBACK")
+	cancel()
+	tx.conn.Release()
+	tx.cancel()
 }
 
 // History implements store.Store.

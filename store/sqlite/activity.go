@@ -12,7 +12,7 @@ var _ store.ActivityStore = (*Store)(nil)
 func (s *Store) CreateActivity(ctx context.Context, a *store.Activity) error {
 	c := *a
 	defer s.activities.invalidate(c.ARN)
-	return s.w.do(func(w *writer) (error, error) {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		res, err := w.conn.ExecContext(context.Background(), `INSERT INTO activities (arn, name, creation_ns, tags, encryption)
 			VALUES (?, ?, ?, ?, ?) ON CONFLICT (arn) DO NOTHING`, c.ARN, c.Name, nanos(c.CreationDate), rawOrNil(c.Tags), rawOrNil(c.Encryption))
 		if err != nil {
@@ -86,7 +86,7 @@ func (s *Store) ListActivities(ctx context.Context, p store.Page) ([]*store.Acti
 // DeleteActivity implements store.ActivityStore.
 func (s *Store) DeleteActivity(ctx context.Context, arn string) error {
 	defer s.activities.invalidate(arn)
-	return s.w.do(func(w *writer) (error, error) {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		res, err := w.conn.ExecContext(context.Background(), `DELETE FROM activities WHERE arn = ?`, arn)
 		if err != nil {
 			return nil, err

@@ -24,7 +24,7 @@ func (s *Store) checkpointer(ctx context.Context, done chan<- struct{}) {
 			return
 		case <-t.C:
 		}
-		if c := s.w.commits.Load(); c != last {
+		if c := s.w.gc.Stats().Commits; c != last {
 			last = c
 			// A failed checkpoint is retried at the next tick; the WAL
 			// keeps every committed transaction meanwhile.

@@ -15,7 +15,7 @@ func (s *Store) TaskTokenKey(ctx context.Context, fresh []byte) ([]byte, error) 
 	if len(fresh) == 0 {
 		return nil, errors.New("task token key: empty key")
 	}
-	err := s.w.do(func(w *writer) (error, error) {
+	err := s.w.do(ctx, func(w *writer) (error, error) {
 		_, err := w.conn.ExecContext(context.Background(),
 			`INSERT INTO secrets (name, value) VALUES ('task_token_key', ?) ON CONFLICT (name) DO NOTHING`, fresh)
 		return nil, err

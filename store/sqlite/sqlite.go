@@ -75,7 +75,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.closeDBs()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
-	s.w.start(s)
+	s.w.start()
 	cctx, cancel := context.WithCancel(context.Background())
 	s.stopCheckpoints, s.checkpoints = cancel, make(chan struct{})
 	go s.checkpointer(cctx, s.checkpoints)

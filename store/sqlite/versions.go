@@ -30,7 +30,7 @@ func (s *Store) PublishVersion(ctx context.Context, v *store.Version) (*store.Ve
 	var out *store.Version
 	var created bool
 	in := *v
-	err := s.w.do(func(w *writer) (error, error) {
+	err := s.w.do(ctx, func(w *writer) (error, error) {
 		bg := context.Background()
 		var old store.Version
 		err := getJSON(bg, w.conn, &old, `SELECT data FROM versions WHERE machine_arn = ? AND revision_id = ?`, in.StateMachineARN, in.RevisionID)
@@ -148,7 +148,7 @@ func routesTo(a *store.Alias, versionARN string) bool {
 
 // DeleteVersion implements store.Versions.
 func (s *Store) DeleteVersion(ctx context.Context, arn string) error {
-	return s.w.do(func(w *writer) (error, error) {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		bg := context.Background()
 		var machine string
 		err := w.conn.QueryRowContext(bg, `SELECT machine_arn FROM versions WHERE arn = ?`, arn).Scan(&machine)
@@ -179,7 +179,7 @@ func (s *Store) CreateAlias(ctx context.Context, a *store.Alias) error {
 		return err
 	}
 	arn, machine := a.ARN, a.StateMachineARN
-	return s.w.do(func(w *writer) (error, error) {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		bg := context.Background()
 		var exists, n int64
 		if err := w.conn.QueryRowContext(bg, `SELECT (SELECT count(*) FROM aliases WHERE arn = ?), (SELECT count(*) FROM aliases WHERE machine_arn = ?)`,
@@ -210,7 +210,7 @@ func (s *Store) GetAlias(ctx context.Context, arn string) (*store.Alias, error) 
 func (s *Store) UpdateAlias(ctx context.Context, a *store.Alias) error {
 	upd := *a
 	upd.Routing = slices.Clone(a.Routing)
-	return s.w.do(func(w *writer) (error, error) {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		bg := context.Background()
 		var cur store.Alias
 		if err := getJSON(bg, w.conn, &cur, `SELECT data FROM aliases WHERE arn = ?`, upd.ARN); err != nil {
@@ -231,12 +231,12 @@ func (s *Store) UpdateAlias(ctx context.Context, a *store.Alias) error {
 
 // DeleteAlias implements store.Versions.
 func (s *Store) DeleteAlias(ctx context.Context, arn string) error {
-	return s.deleteOne(`DELETE FROM aliases WHERE arn = ?`, arn)
+	return s.deleteOne(ctx, `DELETE FROM aliases WHERE arn = ?`, arn)
 }
 
 // deleteOne runs a DELETE of one row: ErrNotFound when it deletes none.
-func (s *Store) deleteOne(query string, args ...any) error {
-	return s.w.do(func(w *writer) (error, error) {
+func (s *Store) deleteOne(ctx context.Context, query string, args ...any) error {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		res, err := w.conn.ExecContext(context.Background(), query, args...)
 		if err != nil {
 			return nil, err
@@ -281,7 +281,7 @@ func (s *Store) ListAliases(ctx context.Context, machineARN, versionARN string, 
 // DeleteMachineVersions implements store.Versions. A machine re-created
 // under the same name starts again at version 1.
 func (s *Store) DeleteMachineVersions(ctx context.Context, machineARN string) error {
-	return s.w.do(func(w *writer) (error, error) {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		bg := context.Background()
 		for _, q := range []string{`DELETE FROM versions WHERE machine_arn = ?`, `DELETE FROM aliases WHERE machine_arn = ?`,
 			`DELETE FROM version_counters WHERE machine_arn = ?`} {
@@ -312,8 +312,8 @@ func (s *Store) Tags(ctx context.Context, arn string) ([]store.Tag, bool, error)
 // updateTags applies change to a resource's tag set in the writer: cur is
 // nil when the resource has none. change returns the new set (nil to
 // drop it) or a store error.
-func (s *Store) updateTags(arn string, change func(cur []store.Tag, ok bool) ([]store.Tag, error)) error {
-	return s.w.do(func(w *writer) (error, error) {
+func (s *Store) updateTags(ctx context.Context, arn string, change func(cur []store.Tag, ok bool) ([]store.Tag, error)) error {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		bg := context.Background()
 		var cur []store.Tag
 		err := getJSON(bg, w.conn, &cur, `SELECT data FROM tags WHERE arn = ?`, arn)
@@ -340,7 +340,7 @@ func (s *Store) updateTags(arn string, change func(cur []store.Tag, ok bool) ([]
 
 // SetTags implements store.Versions.
 func (s *Store) SetTags(ctx context.Context, arn string, tags []store.Tag) error {
-	return s.updateTags(arn, func([]store.Tag, bool) ([]store.Tag, error) {
+	return s.updateTags(ctx, arn, func([]store.Tag, bool) ([]store.Tag, error) {
 		if tags == nil {
 			return nil, nil
 		}
@@ -350,7 +350,7 @@ func (s *Store) SetTags(ctx context.Context, arn string, tags []store.Tag) error
 
 // TagResource implements store.Versions.
 func (s *Store) TagResource(ctx context.Context, arn string, tags []store.Tag, limit int) error {
-	return s.updateTags(arn, func(cur []store.Tag, _ bool) ([]store.Tag, error) {
+	return s.updateTags(ctx, arn, func(cur []store.Tag, _ bool) ([]store.Tag, error) {
 		merged := store.MergeTags(cur, tags)
 		n := 0
 		for _, t := range merged {
@@ -367,7 +367,7 @@ func (s *Store) TagResource(ctx context.Context, arn string, tags []store.Tag, l
 
 // UntagResource implements store.Versions.
 func (s *Store) UntagResource(ctx context.Context, arn string, keys []string) error {
-	return s.updateTags(arn, func(cur []store.Tag, ok bool) ([]store.Tag, error) {
+	return s.updateTags(ctx, arn, func(cur []store.Tag, ok bool) ([]store.Tag, error) {
 		if !ok {
 			return []store.Tag{}, nil
 		}
@@ -382,7 +382,7 @@ func (s *Store) PutMapRun(ctx context.Context, r *store.MapRun) error {
 		return err
 	}
 	arn, x := r.ARN, r.ExecutionARN
-	return s.w.do(func(w *writer) (error, error) {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		_, err := w.conn.ExecContext(context.Background(), `INSERT INTO map_runs (arn, execution_arn, data) VALUES (?, ?, ?)
 			ON CONFLICT (arn) DO UPDATE SET data = excluded.data`, arn, x, data)
 		return nil, err
@@ -432,7 +432,7 @@ func (s *Store) ListMapRuns(ctx context.Context, executionARN string, p store.Pa
 
 // UpdateMapRun implements store.Versions.
 func (s *Store) UpdateMapRun(ctx context.Context, arn string, u store.MapRunUpdate) error {
-	return s.w.do(func(w *writer) (error, error) {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		bg := context.Background()
 		var r store.MapRun
 		if err := getJSON(bg, w.conn, &r, `SELECT data FROM map_runs WHERE arn = ?`, arn); err != nil {
@@ -468,7 +468,7 @@ func (s *Store) PutExecutionMeta(ctx context.Context, executionARN string, m sto
 	if err != nil {
 		return err
 	}
-	return s.w.do(func(w *writer) (error, error) {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		_, err := w.conn.ExecContext(context.Background(), `INSERT INTO execution_meta (execution_arn, data) VALUES (?, ?)
 			ON CONFLICT (execution_arn) DO UPDATE SET data = excluded.data`, executionARN, data)
 		return nil, err

@@ -5,14 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
+	"github.com/stepwell/stepwell/store/internal/groupcommit"
 )
 
 // maxBatch bounds how many writes share one transaction.
@@ -25,26 +23,17 @@ const maxBatch = 4096
 // batches, which form under load anyway, commit at once.
 const coalesceBelow = 16
 
-// An op is one write. apply runs on the writer goroutine inside the batch's
+// An op is one write. It runs on the writer goroutine inside its batch's
 // transaction: it returns the caller's result (nil or a store sentinel,
 // decided before anything is written) and fatal, an SQL failure that
-// aborts the transaction.
-type op struct {
-	apply func(w *writer) (result, fatal error)
-	res   error
-	done  chan error
-}
+// aborts the transaction (groupcommit.Tx.Apply).
+type op = func(w *writer) (result, fatal error)
 
-var opPool = sync.Pool{New: func() any { return &op{done: make(chan error, 1)} }}
-
-// writer is the group-commit writer: one goroutine, one connection.
+// writer holds the group-commit writer (store/internal/groupcommit: one
+// goroutine, one connection) and is the transaction of its batches.
 type writer struct {
 	conn *sql.Conn
-	ch   chan *op
-
-	mu      sync.RWMutex // guards closed against sends on ch
-	closed  bool
-	stopped chan struct{}
+	gc   *groupcommit.Writer[op]
 
 	// running caches the executions appended to lately: seq and last
 	// event id. Only the writer goroutine touches it; it is cleared when
@@ -57,9 +46,9 @@ type writer struct {
 	// together (histBatch per statement) before it commits.
 	rows []histRow
 	args []any
-
-	commits, writes atomic.Int64
 }
+
+var _ groupcommit.Tx[op] = (*writer)(nil)
 
 // Stats counts the store's group commits.
 type Stats struct {
@@ -70,7 +59,8 @@ type Stats struct {
 // Stats returns the counts since Open: Writes/Commits is the mean number
 // of writes that shared one fsync.
 func (s *Store) Stats() Stats {
-	return Stats{Commits: s.w.commits.Load(), Writes: s.w.writes.Load()}
+	st := s.w.gc.Stats()
+	return Stats{Commits: st.Commits, Writes: st.Writes}
 }
 
 // histBatch is how many history rows one multi-row INSERT holds.
@@ -140,139 +130,55 @@ func (w *writer) prepare(ctx context.Context, conn *sql.Conn) error {
 	return err
 }
 
-func (w *writer) start(s *Store) {
-	w.ch = make(chan *op, maxBatch)
-	w.stopped = make(chan struct{})
+func (w *writer) start() {
 	w.running = make(map[string]*xstate)
-	go w.loop()
+	w.gc = groupcommit.New(w.begin, groupcommit.Options[op]{MaxBatch: maxBatch, CoalesceBelow: coalesceBelow, Closed: errClosed})
 }
 
-// stop drains the queue and ends the goroutine; it reports false if the
-// writer was already stopped.
+// stop commits the queued writes and ends the writer goroutine; it
+// reports false if the writer was already stopped (or never started).
 func (w *writer) stop() bool {
-	w.mu.Lock()
-	if w.closed || w.ch == nil {
-		w.mu.Unlock()
-		return false
-	}
-	w.closed = true
-	close(w.ch)
-	w.mu.Unlock()
-	<-w.stopped
-	return true
+	return w.gc != nil && w.gc.Close()
 }
 
 // do runs apply in a group-committed transaction and returns its result
-// once the transaction is durable.
-func (w *writer) do(apply func(w *writer) (result, fatal error)) error {
-	o := opPool.Get().(*op)
-	o.apply = apply
-	w.mu.RLock()
-	if w.closed {
-		w.mu.RUnlock()
-		o.apply = nil
-		opPool.Put(o)
-		return errClosed
-	}
-	w.ch <- o
-	w.mu.RUnlock()
-	err := <-o.done
-	o.apply, o.res = nil, nil
-	opPool.Put(o)
-	return err
+// once the transaction is durable, or ctx's error if ctx ends before the
+// writer takes it (nothing is written then).
+func (w *writer) do(ctx context.Context, apply op) error {
+	return w.gc.Do(ctx, apply)
 }
 
-func (w *writer) loop() {
-	defer close(w.stopped)
-	batch := make([]*op, 0, maxBatch)
-	for {
-		o, ok := <-w.ch
-		if !ok {
-			return
-		}
-		batch = append(batch[:0], o)
-		for pass := 0; pass < 2; pass++ {
-			if pass == 1 {
-				if len(batch) >= coalesceBelow {
-					break
-				}
-				// A small batch: let the goroutines that are runnable
-				// now (woken by the previous commit, typically) queue
-				// their writes first. No timed wait: an idle store still
-				// commits at once.
-				runtime.Gosched()
-			}
-		drain:
-			for len(batch) < maxBatch {
-				select {
-				case o, ok := <-w.ch:
-					if !ok {
-						break drain
-					}
-					batch = append(batch, o)
-				default:
-					break drain
-				}
-			}
-		}
-		w.commit(batch)
-		clear(batch)
-	}
-}
-
-// commit applies a batch in one transaction. If the transaction fails,
-// each write is retried in its own so that one failure does not fail the
-// others.
-func (w *writer) commit(batch []*op) {
-	err := w.try(batch)
-	if err == nil {
-		for _, o := range batch {
-			o.done <- o.res
-		}
-		return
-	}
-	if len(batch) == 1 {
-		batch[0].done <- err
-		return
-	}
-	for _, o := range batch {
-		if err := w.try([]*op{o}); err != nil {
-			o.done <- err
-		} else {
-			o.done <- o.res
-		}
-	}
-}
-
-func (w *writer) try(batch []*op) error {
-	ctx := context.Background()
-	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+// begin starts a batch's transaction (groupcommit.Begin).
+func (w *writer) begin([]op) (groupcommit.Tx[op], error) {
+	if _, err := w.conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
 		clear(w.running)
-		return fmt.Errorf("begin: %w", err)
+		return nil, fmt.Errorf("begin: %w", err)
 	}
-	for _, o := range batch {
-		var fatal error
-		o.res, fatal = o.apply(w)
-		if fatal != nil {
-			w.rows = w.rows[:0]
-			_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
-			clear(w.running)
-			return fatal
-		}
-	}
+	return w, nil
+}
+
+// Apply implements groupcommit.Tx.
+func (w *writer) Apply(o op) (result, fatal error) { return o(w) }
+
+// Commit implements groupcommit.Tx: the queued history rows, then COMMIT.
+func (w *writer) Commit() error {
 	if err := w.flushHistory(); err != nil {
-		_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
-		clear(w.running)
 		return err
 	}
-	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
-		_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
-		clear(w.running)
+	if _, err := w.conn.ExecContext(context.Background(), "COMMIT"); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	w.commits.Add(1)
-	w.writes.Add(int64(len(batch)))
 	return nil
+}
+
+// Rollback implements groupcommit.Tx: it also forgets the cached state of
+// the running executions, which the transaction may have changed.
+func (w *writer) Rollback() {
+	clear(w.rows)
+	w.rows = w.rows[:0]
+	clear(w.args)
+	_, _ = w.conn.ExecContext(context.Background(), "ROLLBACK")
+	clear(w.running)
 }
 
 // lookup returns the state of a running execution, or the store error
@@ -309,7 +215,7 @@ func (w *writer) lookup(arn string) (*xstate, error, error) {
 // durable.
 func (s *Store) CreateExecution(ctx context.Context, x *store.Execution) error {
 	c := *x
-	return s.w.do(func(w *writer) (error, error) {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		res, err := w.insExec.Exec(c.ARN, c.Name, c.StateMachineARN, c.StateMachineName, c.RevisionID, c.Type, c.Status,
 			c.Input, c.TraceHeader, nanos(c.StartDate), nanos(c.StopDate), nullStr(c.Output), nullStr(c.Error), nullStr(c.Cause))
 		if err != nil {
@@ -357,7 +263,7 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 	if end != nil {
 		e = *end
 	}
-	return s.w.do(func(w *writer) (error, error) {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		x, res, err := w.lookup(arn)
 		if err != nil || res != nil {
 			return res, err
@@ -383,7 +289,7 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 func (s *Store) CreateStateMachine(ctx context.Context, sm *store.StateMachine) error {
 	c := *sm
 	defer s.machines.invalidate(c.ARN)
-	return s.w.do(func(w *writer) (error, error) {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		res, err := w.conn.ExecContext(context.Background(), `INSERT INTO machines (arn, name, type, creation_ns, tags, revision_id)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO NOTHING`, c.ARN, c.Name, c.Type, nanos(c.CreationDate), rawOrNil(c.Tags), c.RevisionID)
 		if err != nil {
@@ -409,7 +315,7 @@ func (w *writer) putRevision(arn string, r *store.Revision) error {
 func (s *Store) UpdateStateMachine(ctx context.Context, arn, prevRevisionID string, rev *store.Revision) error {
 	r := *rev
 	defer s.machines.invalidate(arn)
-	return s.w.do(func(w *writer) (error, error) {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		var cur string
 		err := w.conn.QueryRowContext(context.Background(), `SELECT revision_id FROM machines WHERE arn = ?`, arn).Scan(&cur)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -431,7 +337,7 @@ func (s *Store) UpdateStateMachine(ctx context.Context, arn, prevRevisionID stri
 // DeleteStateMachine implements store.Store.
 func (s *Store) DeleteStateMachine(ctx context.Context, arn string) error {
 	defer s.machines.invalidate(arn)
-	return s.w.do(func(w *writer) (error, error) {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		res, err := w.conn.ExecContext(context.Background(), `DELETE FROM machines WHERE arn = ?`, arn)
 		if err != nil {
 			return nil, err
@@ -459,7 +365,7 @@ func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error
 			return total, err
 		}
 		n := 0
-		err := s.w.do(func(w *writer) (error, error) {
+		err := s.w.do(ctx, func(w *writer) (error, error) {
 			n = 0
 			bg := context.Background()
 			if err := w.flushHistory(); err != nil {
@@ -532,7 +438,7 @@ func (s *Store) ReopenExecution(ctx context.Context, arn string, events []histor
 			return err
 		}
 	}
-	return s.w.do(func(w *writer) (error, error) {
+	return s.w.do(ctx, func(w *writer) (error, error) {
 		if w.running[arn] != nil {
 			return store.ErrConflict, nil
 		}
