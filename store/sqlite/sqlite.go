@@ -3,11 +3,13 @@
 // synchronous=FULL, so every acknowledged write survives a crash or power
 // loss.
 //
-// All writes go through one writer goroutine that drains every request
-// waiting into one transaction and commits it (one fsync), then answers
-// each caller: a write returns only once it is durable, while concurrent
-// executions share commits (group commit). Reads use a separate pool of
-// connections and never wait for the writer.
+// All writes go through one writer goroutine (store/internal/groupcommit)
+// that drains every request waiting into one transaction and commits it
+// (one fsync), then answers each caller: a write returns only once it is
+// durable, while concurrent executions share commits (group commit). A
+// write whose context ends while it is still queued is not made (it
+// returns the context's error); one that panics fails alone. Reads use a
+// separate pool of connections and never wait for the writer.
 //
 // The schema is versioned: migrations are embedded (migrations/*.sql) and
 // applied at Open; a database written by a newer Stepwell is refused.

@@ -375,6 +375,7 @@ func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error
 			if err != nil {
 				return nil, err
 			}
+			defer rows.Close() // also on a panic: an open statement would keep the transaction from ending
 			var seqs []int64
 			var arns []string
 			for rows.Next() {

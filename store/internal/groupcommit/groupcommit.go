@@ -54,7 +54,9 @@ type Tx[R any] interface {
 
 // Begin starts the transaction of a batch. batch holds the requests that
 // the transaction's Apply calls will be given, in that order, so that a
-// store can prepare them together (lock their rows in one round trip).
+// store can prepare them together (lock their rows in one round trip); it
+// is valid only during the call. A Begin that fails leaves no transaction
+// open.
 type Begin[R any] func(batch []R) (Tx[R], error)
 
 // Options shape a Writer's batches.
