@@ -16,6 +16,13 @@ import (
 //
 // A failure is fatal (not retriable nor catchable) except where a step
 // says otherwise.
+//
+// Outside the seam, each plan still evaluates its own JSONPath-only
+// fields, which JSONata writes as expressions: Choice rules (Condition),
+// Wait's SecondsPath and TimestampPath, Fail's ErrorPath and CausePath, a
+// Task's TimeoutSecondsPath, HeartbeatSecondsPath and Credentials, a
+// Map's ItemsPath (Items), ItemSelector, MaxConcurrencyPath and
+// ToleratedFailure*Path.
 type dataFlow interface {
 	// effective is what the state works on, from its raw input: InputPath,
 	// then Parameters when params (Pass, Task, Parallel).
