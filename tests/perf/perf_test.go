@@ -161,6 +161,8 @@ var errTooBig = errors.New("server RSS over the limit")
 //	resume-term-s   after SIGTERM, from the restarted process's start until
 //	                all executions are resumed
 //	resume-kill-s   the same after SIGKILL (then restarted once more)
+//	resume-cpu-µs/exec  the restarted server's CPU time until then, per
+//	                execution (mean of both restarts)
 //	est-rss-GiB@1M, est-resume-s@1M  linear extrapolations to a million
 //
 // STEPWELL_PERF_DATA_DIR=DIR keeps the embedded store in DIR (new or
@@ -222,10 +224,10 @@ func BenchmarkWaitingExecutions(b *testing.B) {
 	rssWaiting := rss(b, srv.pid())
 
 	termStop := srv.stop(b, syscall.SIGTERM)
-	resumeTerm, srv := restart(b, bin, data, count)
+	resumeTerm, cpuTerm, srv := restart(b, bin, data, count)
 	rssResumed := rss(b, srv.pid())
 	srv.stop(b, syscall.SIGKILL)
-	resumeKill, srv := restart(b, bin, data, count)
+	resumeKill, cpuKill, srv := restart(b, bin, data, count)
 	checkWaiting(b, c, srv.url, machine, ok)
 	srv.stop(b, syscall.SIGTERM)
 
@@ -238,21 +240,24 @@ func BenchmarkWaitingExecutions(b *testing.B) {
 	b.ReportMetric(perExec/1024, "KiB/exec")
 	b.ReportMetric(resumeTerm.Seconds(), "resume-term-s")
 	b.ReportMetric(resumeKill.Seconds(), "resume-kill-s")
+	b.ReportMetric(float64((cpuTerm+cpuKill).Microseconds())/2/float64(count), "resume-cpu-µs/exec")
 	b.ReportMetric((float64(rss0)+perExec*1e6)/(1<<30), "est-rss-GiB@1M")
 	b.ReportMetric(max(resumeTerm, resumeKill).Seconds()*1e6/float64(count), "est-resume-s@1M")
 	b.ReportMetric(0, "ns/op")
 }
 
 // restart starts the server again on data and returns how long it took
-// until the want executions it holds are resumed.
-func restart(b *testing.B, bin, data string, want int) (time.Duration, *server) {
+// until the want executions it holds are resumed, and the CPU time the
+// server used until then (less sensitive than the wall time to other
+// load on the machine).
+func restart(b *testing.B, bin, data string, want int) (wall, cpu time.Duration, srv *server) {
 	begin := time.Now()
-	srv := startServer(b, bin, data)
+	srv = startServer(b, bin, data)
 	if srv.resumed != want {
 		b.Fatalf("restart resumed %d executions, want %d:\n%s", srv.resumed, want, srv.output())
 	}
 	if !srv.unsettled {
-		return srv.ready, srv
+		return srv.ready, cpuTime(b, srv.pid()), srv
 	}
 	at, ok := waitIdle(b, srv.pid(), 500*time.Millisecond, 30*time.Minute)
 	if !ok {
@@ -260,7 +265,7 @@ func restart(b *testing.B, bin, data string, want int) (time.Duration, *server) 
 	}
 	b.Logf("server listened after %v with executions still replaying; idle after %v",
 		srv.ready.Round(time.Millisecond), at.Sub(begin).Round(time.Millisecond))
-	return at.Sub(begin), srv
+	return at.Sub(begin), cpuTime(b, srv.pid()), srv
 }
 
 // checkWaiting checks that the last 64 executions started and 64 spread
