@@ -101,6 +101,10 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, freshSchema(t)) })
 }
 
+func TestDurable(t *testing.T) {
+	storetest.RunDurable(t, func(t *testing.T) store.Store { return open(t, freshSchema(t)) })
+}
+
 func TestActivities(t *testing.T) {
 	storetest.RunActivities(t, func(t *testing.T) store.ActivityStore { return open(t, freshSchema(t)) })
 }

@@ -27,15 +27,21 @@ func open(t testing.TB, path string) *sqlite.Store {
 }
 
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s := open(t, filepath.Join(t.TempDir(), "db", sqlite.DefaultFile))
-		t.Cleanup(func() {
-			if err := s.Close(); err != nil {
-				t.Error(err)
-			}
-		})
-		return s
+	storetest.Run(t, newStore)
+}
+
+func TestDurable(t *testing.T) {
+	storetest.RunDurable(t, newStore)
+}
+
+func newStore(t *testing.T) store.Store {
+	s := open(t, filepath.Join(t.TempDir(), "db", sqlite.DefaultFile))
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
 	})
+	return s
 }
 
 func TestReopen_KeepsEverything(t *testing.T) {

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -190,4 +192,38 @@ func testDeleteClosedBefore(t *testing.T, s store.Store) {
 	}
 	// A deleted name can be used again.
 	must(t, s.CreateExecution(ctx(), exec("ret", "e0", 100)))
+}
+
+// RunDurable runs the tests of what the durable stores (SQLite,
+// PostgreSQL) promise beyond the Store contract: a write whose context has
+// ended before it is queued is not made and returns the context's error,
+// and the store keeps serving. newStore must return an empty store each
+// call.
+func RunDurable(t *testing.T, newStore func(t *testing.T) store.Store) {
+	s := newStore(t)
+	must(t, s.CreateStateMachine(ctx(), machine("cx")))
+	x := exec("cx", "live", 1)
+	must(t, s.CreateExecution(ctx(), x))
+	ended, cancel := context.WithCancel(ctx())
+	cancel()
+
+	dropped := exec("cx", "dropped", 2)
+	if err := s.CreateExecution(ended, dropped); !errors.Is(err, context.Canceled) {
+		t.Fatalf("CreateExecution with an ended context: %v", err)
+	}
+	if _, err := s.GetExecution(ctx(), dropped.ARN); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the execution was created: %v", err)
+	}
+	ev := history.Event{ID: 1, Type: history.ExecutionStarted, Timestamp: t0,
+		ExecutionStartedEventDetails: &history.ExecutionStartedEventDetails{Input: "{}", InputDetails: history.Data(false)}}
+	if err := s.AppendHistory(ended, x.ARN, []history.Event{ev}, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("AppendHistory with an ended context: %v", err)
+	}
+	// Nothing was appended: event 1 is still next.
+	must(t, s.AppendHistory(ctx(), x.ARN, []history.Event{ev}, nil))
+	got, _, err := s.History(ctx(), x.ARN, false, store.Page{Limit: 10})
+	must(t, err)
+	if len(got) != 1 {
+		t.Fatalf("history has %d events, want 1", len(got))
+	}
 }
