@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/sqlite"
 )
@@ -42,6 +43,22 @@ func (s *scheduleStore) AppendHistory(ctx context.Context, arn string, events []
 	return s.Store.AppendHistory(ctx, arn, events, end)
 }
 
+// waitingClock is the real clock that tells when want GetActivityTask
+// calls wait: each arms one timer (its deadline) once it waits.
+type waitingClock struct {
+	clock.Real
+	armed atomic.Int64
+	want  int64
+	ready chan struct{}
+}
+
+func (c *waitingClock) NewTimer(d time.Duration) clock.Timer {
+	if c.armed.Add(1) == c.want {
+		close(c.ready)
+	}
+	return c.Real.NewTimer(d)
+}
+
 // BenchmarkActivityLatency is the server side of the e2e activity
 // benchmark without HTTP connections or an SDK client: the API handler,
 // engine, task broker and embedded store (full durability) in process,
@@ -60,7 +77,8 @@ func BenchmarkActivityLatency(b *testing.B) {
 	c := DefaultConfig()
 	c.DataDir = b.TempDir()
 	var st *scheduleStore
-	p, err := wire(context.Background(), c, nil, wiring{open: func(ctx context.Context, c Config) (*backend, error) {
+	clk := &waitingClock{want: pollers, ready: make(chan struct{})}
+	p, err := wire(context.Background(), c, nil, wiring{clock: clk, open: func(ctx context.Context, c Config) (*backend, error) {
 		bk, err := openStore(ctx, c)
 		if err == nil {
 			st = &scheduleStore{Store: bk.store, sched: make(map[string]time.Time)}
@@ -113,9 +131,7 @@ func BenchmarkActivityLatency(b *testing.B) {
 			}
 		}()
 	}
-	// Benchmark pacing, not synchronisation: the pollers get a moment to
-	// queue before the schedule starts (a late one only adds latency).
-	time.Sleep(100 * time.Millisecond)
+	<-clk.ready // every poller waits before the schedule starts
 	stats0 := db.Stats()
 	b.ResetTimer()
 	begin := time.Now()
