@@ -80,8 +80,8 @@ func (c *Fake) NewTimer(d time.Duration) Timer {
 
 // AfterFunc returns a timer that calls f once Advance reaches now+d. The
 // Advance that fires it calls f itself, in deadline order, and returns
-// after f does; with d <= 0, f runs at once in its own goroutine, as
-// time.AfterFunc would run it.
+// after f does (so f must not call Advance); with d <= 0, f runs at once
+// in its own goroutine, as time.AfterFunc would run it.
 func (c *Fake) AfterFunc(d time.Duration, f func()) Timer {
 	t := &fakeTimer{c: c, fn: f, i: -1}
 	t.Reset(d)
@@ -154,7 +154,9 @@ func (c *Fake) Waiters() int {
 }
 
 // BlockUntil blocks until at least n waiters are armed: the way a test
-// knows the code under test has reached its wait.
+// knows the code under test has reached its wait. Waiters leave when they
+// fire or stop, so after an Advance, BlockUntil(n) waits for the code it
+// woke to wait again.
 func (c *Fake) BlockUntil(n int) {
 	_ = c.BlockUntilContext(context.Background(), n)
 }
