@@ -154,6 +154,12 @@ type Store interface {
 	// creation order: at start, a durable backend's running executions are
 	// resumed from their histories.
 	ListRunning(ctx context.Context) ([]*Execution, error)
+	// ListRunningLast pages through the running executions in creation
+	// order, as ListRunning does, each with the last event of its history
+	// read without the rest: at start, an execution waiting in a Wait
+	// state is parked from its last event instead of replaying its whole
+	// history.
+	ListRunningLast(ctx context.Context, p Page) (items []RunningLast, next string, err error)
 	// DeleteClosedBefore deletes the closed executions whose StopDate is
 	// before t, with their histories, and returns how many it deleted
 	// (retention; AWS keeps closed executions 90 days). Running executions

@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Concurrent", testConcurrent},
 		{"History_ThreadAndDetails", testHistoryThread},
 		{"ListRunning", testListRunning},
+		{"ListRunningLast", testListRunningLast},
 		{"DeleteClosedBefore", testDeleteClosedBefore},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,73 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/stepwell/stepwell/store"
+)
+
+// listRunningLast reads a page of running executions, each with the
+// history row holding its last event (NULLs when it has none).
+const listRunningLast = `SELECT e.seq, ` + execCols + `, h.first_id, h.last_id, h.events, h.threads
+	FROM executions e LEFT JOIN history h
+		ON h.execution = e.seq AND h.last_id = (SELECT max(last_id) FROM history WHERE execution = e.seq)
+	WHERE e.status = 'RUNNING' AND e.seq > ? ORDER BY e.seq LIMIT ?`
+
+// ListRunningLast implements store.Store: one query per page, decoding
+// only the last row of each history.
+func (s *Store) ListRunningLast(ctx context.Context, p store.Page) ([]store.RunningLast, string, error) {
+	pos, err := store.ParsePageToken(p.Token, "rl")
+	if err != nil {
+		return nil, "", err
+	}
+	limit := max(p.Limit, 1)
+	rows, err := s.rdb.QueryContext(ctx, listRunningLast, pos, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list running executions: %w", err)
+	}
+	defer rows.Close()
+	var out []store.RunningLast
+	var seqs []int64
+	for rows.Next() {
+		var seq int64
+		var first, last sql.NullInt64
+		var blob []byte
+		var threads sql.NullString
+		x, err := scanExecution(rowScanner{rows, []any{&seq}, []any{&first, &last, &blob, &threads}})
+		if err != nil {
+			return nil, "", fmt.Errorf("list running executions: %w", err)
+		}
+		item := store.RunningLast{Execution: x}
+		if last.Valid {
+			evs, err := decodeEvents(nil, blob, threads.String, first.Int64, last.Int64, last.Int64)
+			if err != nil {
+				return nil, "", fmt.Errorf("last event of %s: %w", x.ARN, err)
+			}
+			if len(evs) == 1 {
+				item.Last = &evs[0]
+			}
+		}
+		out = append(out, item)
+		seqs = append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list running executions: %w", err)
+	}
+	if len(out) > limit {
+		return out[:limit], store.PageToken("rl", seqs[limit-1]), nil
+	}
+	return out, "", nil
+}
+
+// rowScanner scans extra columns before and after the execution's.
+type rowScanner struct {
+	r           scanner
+	before, end []any
+}
+
+func (s rowScanner) Scan(dest ...any) error {
+	all := append(append(append([]any{}, s.before...), dest...), s.end...)
+	return s.r.Scan(all...)
+}
