@@ -94,6 +94,15 @@ type Execution struct {
 	// (zero when never; RedriveTime is then absent from the Context object).
 	RedriveCount int64
 	RedriveTime  time.Time
+	// Park, when set, is offered the execution when its top level (not a
+	// Parallel branch or Map iteration) begins a Wait, once the Wait's
+	// Entered event is recorded; until is when the run would act again:
+	// the Wait's end, or the machine's TimeoutSeconds if that comes
+	// first. Returning true takes the
+	// execution over: its run ends there with status RUNNING, as at
+	// ErrShutdown, and the caller revives it later (at until, or to stop
+	// it) with Resume from its recorded history. False: the run waits.
+	Park func(until time.Time) bool
 }
 
 // Result is how an execution ended. Output is set for SUCCEEDED; Error and

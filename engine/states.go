@@ -227,6 +227,9 @@ func (p *waitPlan) run(t *thread, raw any) (any, string, *failure) {
 	}
 	if secs > 0 && t.test == nil {
 		t.ex.flush()
+		if t.park(r.at, t.ex.e.scaled(secs)) {
+			return nil, "", t.aborted()
+		}
 		if err := t.sleepFrom(r.at, t.ex.e.scaled(secs)); err != nil || t.cancelled() {
 			t.abortEvent(history.WaitStateAborted)
 			return nil, "", t.aborted()
