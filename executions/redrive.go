@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
@@ -334,20 +335,74 @@ func (s *Service) Resume(ctx context.Context, x *store.Execution, recorded []his
 }
 
 // ResumeRunning resumes every running Standard execution of the store
-// (after a restart) and returns how many.
+// (after a restart) and returns how many. One whose latest event is the
+// Entered event of a Wait state at its top level is parked again from
+// that event alone (see park.go), without reading or replaying its
+// history; the others are resumed from their histories (Resume).
 func (s *Service) ResumeRunning(ctx context.Context) (int, error) {
-	xs, err := s.st.ListRunning(ctx)
-	if err != nil {
-		return 0, err
-	}
-	for i, x := range xs {
-		recorded, err := fullHistory(ctx, s.st, x.ARN)
+	n := 0
+	machines := map[string]*asl.StateMachine{} // by machine ARN + revision; nil: resume
+	tok := ""
+	for {
+		page, next, err := s.st.ListRunningLast(ctx, store.Page{Limit: resumePage, Token: tok})
 		if err != nil {
-			return i, fmt.Errorf("history of %s: %w", x.ARN, err)
+			return n, err
 		}
-		if err := s.Resume(ctx, x, recorded); err != nil {
-			return i, fmt.Errorf("resume %s: %w", x.ARN, err)
+		for _, r := range page {
+			x := r.Execution
+			if until, ok := s.parkedUntil(ctx, x, r.Last, machines); ok {
+				s.parkNew(x.ARN, until)
+				n++
+				continue
+			}
+			recorded, err := fullHistory(ctx, s.st, x.ARN)
+			if err != nil {
+				return n, fmt.Errorf("history of %s: %w", x.ARN, err)
+			}
+			if err := s.Resume(ctx, x, recorded); err != nil {
+				return n, fmt.Errorf("resume %s: %w", x.ARN, err)
+			}
+			n++
+		}
+		if next == "" {
+			return n, nil
+		}
+		tok = next
+	}
+}
+
+// resumePage is how many running executions ResumeRunning reads at a time.
+const resumePage = 1000
+
+// parkedUntil tells whether a running execution of the store whose latest
+// event is last can be parked without replaying its history, and until
+// when (engine.ParkedUntil); machines caches the compiled revisions.
+func (s *Service) parkedUntil(ctx context.Context, x *store.Execution, last *history.Event, machines map[string]*asl.StateMachine) (time.Time, bool) {
+	if s.parkAfter < 0 || x.Type != TypeStandard || last == nil || last.Type != history.WaitStateEntered {
+		return time.Time{}, false
+	}
+	key := x.StateMachineARN + "\x00" + x.RevisionID
+	m, seen := machines[key]
+	if !seen {
+		if rev, err := s.st.GetRevision(ctx, x.StateMachineARN, x.RevisionID); err == nil {
+			sm := &store.StateMachine{ARN: x.StateMachineARN, Name: x.StateMachineName, Type: x.Type, Revision: *rev}
+			m, _ = s.compiled(sm) // nil when it no longer loads: Resume fails it
+		}
+		machines[key] = m
+	}
+	if m == nil {
+		return time.Time{}, false
+	}
+	ex := &engine.Execution{ARN: x.ARN, Machine: m, StartTime: x.StartDate}
+	if m.TimeoutSeconds != nil {
+		// The execution timeout counts from the latest redrive.
+		if meta := s.meta(ctx, x.ARN); !meta.RedriveDate.IsZero() {
+			ex.StartTime = meta.RedriveDate
 		}
 	}
-	return len(xs), nil
+	until, ok := s.eng.ParkedUntil(ex, last)
+	if !ok || until.Sub(s.now()) < s.parkAfter {
+		return time.Time{}, false
+	}
+	return until, true
 }

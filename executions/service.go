@@ -29,6 +29,7 @@ import (
 	"github.com/stepwell/stepwell/arn"
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/store"
 )
 
@@ -76,8 +77,15 @@ type Config struct {
 	// PollTimeout is how long PollActivity waits for a task (0: the
 	// broker's default).
 	PollTimeout time.Duration
-	// Now returns the current time (default time.Now).
+	// Now returns the current time (default: Clock's Now).
 	Now func() time.Time
+	// Clock times the parked executions (default clock.Real); give the
+	// engine's.
+	Clock clock.Clock
+	// ParkAfter is the shortest wait of a Wait state at the top level of
+	// a Standard execution that parks it (see park.go): 0 means
+	// DefaultParkAfter, a negative value never parks.
+	ParkAfter time.Duration
 	// Logger receives the failures no caller sees (default: discard).
 	Logger *slog.Logger
 }
@@ -106,7 +114,12 @@ type Service struct {
 	tasks    TaskBroker
 	pollWait time.Duration
 	now      func() time.Time
+	clock    clock.Clock
 	log      *slog.Logger
+
+	parkAfter  time.Duration // < 0: never park
+	timerNudge chan struct{}
+	reviveSem  chan struct{}
 
 	ctx    context.Context // parent of every execution started
 	cancel context.CancelFunc
@@ -115,6 +128,9 @@ type Service struct {
 	mu       sync.Mutex
 	runs     map[string]*running          // running executions by ARN
 	machines map[string]*asl.StateMachine // compiled definitions by ARN + revision
+	timers   timerHeap                    // the parked executions
+	// parkWatch, set by tests, is told of each execution parked.
+	parkWatch func(executionARN string)
 }
 
 // New returns a Service. Close it to stop its running executions.
@@ -122,9 +138,11 @@ func New(cfg Config) *Service {
 	s := &Service{
 		st: cfg.Store, express: cfg.Express, syncHist: cfg.ExpressHistory, ver: cfg.Versions, eng: cfg.Engine,
 		scope: cfg.Scope, maxExpr: cfg.MaxExpressDuration, mocks: cfg.TestCases, tasks: cfg.Tasks,
-		pollWait: cfg.PollTimeout, now: cfg.Now, log: cfg.Logger,
-		runs:     make(map[string]*running),
-		machines: make(map[string]*asl.StateMachine),
+		pollWait: cfg.PollTimeout, now: cfg.Now, clock: cfg.Clock, log: cfg.Logger, parkAfter: cfg.ParkAfter,
+		timerNudge: make(chan struct{}, 1),
+		reviveSem:  make(chan struct{}, maxReviving),
+		runs:       make(map[string]*running),
+		machines:   make(map[string]*asl.StateMachine),
 	}
 	if s.scope.Partition == "" {
 		s.scope.Partition = "aws"
@@ -141,13 +159,21 @@ func New(cfg Config) *Service {
 	if s.maxExpr <= 0 {
 		s.maxExpr = DefaultMaxExpressDuration
 	}
+	if s.clock == nil {
+		s.clock = clock.Real{}
+	}
 	if s.now == nil {
-		s.now = time.Now
+		s.now = s.clock.Now
+	}
+	if s.parkAfter == 0 {
+		s.parkAfter = DefaultParkAfter
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go s.serveTimers()
 	return s
 }
 
@@ -184,17 +210,34 @@ func (s *Service) Get(ctx context.Context, executionARN string) (*store.Executio
 	return x, st, err
 }
 
-// running is an execution this process drives.
+// running is an execution this process drives: an engine run, or parked
+// (park.go) with no run until it is revived.
 type running struct {
-	run *engine.Run
+	arn string
+	run *engine.Run // nil unless live or parking
 	// ended is closed once the execution's end is recorded (or could not
 	// be).
 	ended chan struct{}
+	state int       // live, parking, parked, reviving
+	due   time.Time // parked: when to revive it
+	idx   int       // parked: its index in the timer heap
+	stop  *stopReq  // StopExecution asked to stop it
 }
 
-// register adds an execution's run to the registry; call with s.mu held.
+// stopReq is a StopExecution's error and cause.
+type stopReq struct{ err, cause string }
+
+// register adds an execution's run to the registry, or gives it to the
+// parked execution it revives; call with s.mu held.
 func (s *Service) register(executionARN string, run *engine.Run) *running {
-	r := &running{run: run, ended: make(chan struct{})}
+	if r := s.runs[executionARN]; r != nil && r.state == reviving {
+		r.run, r.state = run, live
+		if r.stop != nil {
+			run.Stop(r.stop.err, r.stop.cause)
+		}
+		return r
+	}
+	r := &running{arn: executionARN, run: run, ended: make(chan struct{}), idx: -1}
 	s.runs[executionARN] = r
 	return r
 }

@@ -211,6 +211,9 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 	if express {
 		ctx, cancel = context.WithTimeout(ctx, s.maxExpr)
 	}
+	if !express && s.parkAfter >= 0 {
+		ex.Park = s.parkHook(ex.ARN)
+	}
 	s.wg.Add(1)
 	s.mu.Lock()
 	var run *engine.Run
@@ -227,6 +230,9 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 		<-run.Done()
 		if s.mocks != nil {
 			s.mocks.Unbind(ex.ARN)
+		}
+		if s.parkEnded(r) {
+			return // parked: revived later through Resume
 		}
 		s.closeUnrecorded(st, rec, ex.ARN, run.Result())
 		s.unregister(ex.ARN, r)

@@ -25,8 +25,7 @@ func (s *Service) Stop(ctx context.Context, executionARN string, errName, cause 
 	if x.Status != store.StatusRunning {
 		return x.StopDate, nil
 	}
-	if r := s.running(x.ARN); r != nil {
-		r.run.Stop(deref(errName), deref(cause))
+	if r := s.stopRunning(x.ARN, deref(errName), deref(cause)); r != nil {
 		select {
 		case <-r.ended:
 		case <-ctx.Done():
@@ -48,6 +47,38 @@ func (s *Service) Stop(ctx context.Context, executionARN string, errName, cause 
 		stop = s.now()
 	}
 	return stop, nil
+}
+
+// stopRunning asks an execution this process drives to stop and returns
+// it (nil if it drives none). A parked execution is revived to be
+// stopped, as a running one: its Wait is aborted the same way.
+func (s *Service) stopRunning(executionARN, errName, cause string) *running {
+	s.mu.Lock()
+	r := s.runs[executionARN]
+	if r == nil {
+		s.mu.Unlock()
+		return nil
+	}
+	if r.stop == nil {
+		r.stop = &stopReq{err: errName, cause: cause}
+	}
+	run := r.run
+	revive := r.state == parked
+	if revive {
+		s.timers.remove(r)
+		r.state = reviving
+	}
+	if r.state != live {
+		run = nil // parking: stopped once parked; reviving: once launched
+	}
+	s.mu.Unlock()
+	if run != nil {
+		run.Stop(errName, cause)
+	}
+	if revive {
+		s.goRevive(r)
+	}
+	return r
 }
 
 // abortOrphan closes a running execution that no engine run drives.

@@ -98,7 +98,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	versions := fencedVersions{Versions: b.versions, fence: fence}
 	scope := arn.Scope{Region: c.Region, Account: c.AccountID}
 	ecfg := executions.Config{
-		Store: apiStore(fence), Engine: eng, Scope: scope, Logger: logger, Now: clk.Now,
+		Store: apiStore(fence), Engine: eng, Scope: scope, Logger: logger, Clock: clk,
 		// Express executions live in memory only, the closed ones
 		// bounded; synchronous ones only with ExpressHistory.
 		Express: express, ExpressHistory: c.ExpressHistory,

@@ -1,0 +1,265 @@
+package executions
+
+// Parking: a Standard execution whose top level waits in a Wait state
+// (engine.Execution.Park) for at least Config.ParkAfter gives up its
+// goroutine and in-memory state. Its Entered event is recorded; the
+// Service keeps only its registry entry and one entry in a timer heap,
+// due when the wait ends or when the machine's TimeoutSeconds expires,
+// whichever is first. One goroutine serves the heap. When an entry is due,
+// or when StopExecution stops a parked execution, it is revived exactly as
+// after a restart: its history is read from the store and replayed
+// (Resume), so there is one way back, not two.
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"time"
+
+	"github.com/stepwell/stepwell/store"
+)
+
+// DefaultParkAfter is the shortest wait that parks an execution.
+const DefaultParkAfter = time.Second
+
+// maxReviving bounds the revivals that read histories at the same time
+// (many parked executions may be due at once).
+const maxReviving = 64
+
+// park states of a running entry (guarded by Service.mu).
+const (
+	live     = iota // an engine run drives it
+	parking         // its run accepted to park and is ending
+	parked          // no run: in the timer heap until due
+	reviving        // no run: being read back and replayed
+)
+
+// parkHook returns the engine.Execution.Park of an execution launched by
+// launch.
+func (s *Service) parkHook(executionARN string) func(until time.Time) bool {
+	return func(until time.Time) bool {
+		if until.Sub(s.now()) < s.parkAfter {
+			return false
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		r := s.runs[executionARN]
+		if r == nil || r.state != live || r.stop != nil || s.ctx.Err() != nil {
+			return false
+		}
+		r.state, r.due = parking, until
+		return true
+	}
+}
+
+// parkEnded is called when the run of r has ended: it reports whether
+// the run ended because it parked, and then parks r (or revives it at once
+// when it was stopped meanwhile).
+func (s *Service) parkEnded(r *running) bool {
+	s.mu.Lock()
+	if r.state != parking {
+		s.mu.Unlock()
+		return false
+	}
+	r.run = nil
+	if r.stop != nil {
+		r.state = reviving
+		s.mu.Unlock()
+		s.goRevive(r)
+		return true
+	}
+	r.state = parked
+	s.timers.push(r)
+	watch := s.parkWatch
+	s.mu.Unlock()
+	s.nudge()
+	if watch != nil {
+		watch(r.arn)
+	}
+	return true
+}
+
+// Parked returns how many executions are parked.
+func (s *Service) Parked() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.timers)
+}
+
+// nudge tells the timer goroutine that the heap's first entry may have
+// changed.
+func (s *Service) nudge() {
+	select {
+	case s.timerNudge <- struct{}{}:
+	default:
+	}
+}
+
+// serveTimers revives the parked executions as they fall due, until the
+// Service closes.
+func (s *Service) serveTimers() {
+	defer s.wg.Done()
+	for {
+		s.mu.Lock()
+		var due []*running
+		var wait time.Duration
+		now := s.now()
+		for len(s.timers) > 0 {
+			r := s.timers[0]
+			if wait = r.due.Sub(now); wait > 0 {
+				break
+			}
+			heap.Pop(&s.timers)
+			r.state = reviving
+			due = append(due, r)
+		}
+		armed := len(s.timers) > 0
+		s.mu.Unlock()
+		for _, r := range due {
+			s.goRevive(r)
+		}
+		var fire <-chan time.Time
+		var t interface{ Stop() bool }
+		if armed {
+			tm := s.clock.NewTimer(wait)
+			fire, t = tm.C(), tm
+		}
+		select {
+		case <-fire:
+		case <-s.timerNudge:
+		case <-s.ctx.Done():
+			if t != nil {
+				t.Stop()
+			}
+			return
+		}
+		if t != nil {
+			t.Stop()
+		}
+	}
+}
+
+// goRevive revives r (state reviving) in a goroutine of its own.
+func (s *Service) goRevive(r *running) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case s.reviveSem <- struct{}{}:
+		case <-s.ctx.Done():
+			return
+		}
+		defer func() { <-s.reviveSem }()
+		s.revive(r)
+	}()
+}
+
+// revive reads a parked execution back from the store and resumes it
+// (Resume): its replay reaches the Wait again, which has ended or is
+// interrupted by the stop or timeout that revived it.
+func (s *Service) revive(r *running) {
+	ctx := s.ctx
+	if ctx.Err() != nil {
+		return // the Service closes: the execution stays RUNNING in the store
+	}
+	err := s.reviveFrom(ctx, r)
+	if err == nil {
+		return
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	s.log.Error("revive parked execution", "arn", r.arn, "err", err)
+	s.mu.Lock()
+	if r.state != reviving || s.runs[r.arn] != r {
+		s.mu.Unlock()
+		return
+	}
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, errNotRunning) {
+		s.mu.Unlock()
+		s.unregister(r.arn, r)
+		return
+	}
+	// Try again a little later.
+	r.state, r.due = parked, s.now().Add(s.parkAfter)
+	s.timers.push(r)
+	s.mu.Unlock()
+	s.nudge()
+}
+
+var errNotRunning = errors.New("execution is not running")
+
+func (s *Service) reviveFrom(ctx context.Context, r *running) error {
+	x, err := s.st.GetExecution(ctx, r.arn)
+	if err != nil {
+		return err
+	}
+	if x.Status != store.StatusRunning {
+		return errNotRunning
+	}
+	recorded, err := fullHistory(ctx, s.st, r.arn)
+	if err != nil {
+		return err
+	}
+	if err := s.Resume(ctx, x, recorded); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	launched := r.state == live
+	s.mu.Unlock()
+	if !launched {
+		// Resume closed it (its revision is gone or no longer loads).
+		s.unregister(r.arn, r)
+	}
+	return nil
+}
+
+// parkNew registers an execution of the store, not driven by this
+// process, as parked until due (ResumeRunning).
+func (s *Service) parkNew(executionARN string, due time.Time) {
+	r := &running{arn: executionARN, ended: make(chan struct{}), state: parked, due: due}
+	s.mu.Lock()
+	s.runs[executionARN] = r
+	s.timers.push(r)
+	watch := s.parkWatch
+	s.mu.Unlock()
+	s.nudge()
+	if watch != nil {
+		watch(executionARN)
+	}
+}
+
+// timerHeap orders parked executions by the time they are due.
+type timerHeap []*running
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].idx, h[j].idx = i, j
+}
+
+func (h *timerHeap) Push(x any) {
+	r := x.(*running)
+	r.idx = len(*h)
+	*h = append(*h, r)
+}
+
+func (h *timerHeap) Pop() any {
+	old := *h
+	n := len(old)
+	r := old[n-1]
+	old[n-1] = nil
+	r.idx = -1
+	*h = old[:n-1]
+	return r
+}
+
+func (h *timerHeap) push(r *running) { heap.Push(h, r) }
+
+// remove takes r out of the heap.
+func (h *timerHeap) remove(r *running) {
+	if r.idx >= 0 && r.idx < len(*h) && (*h)[r.idx] == r {
+		heap.Remove(h, r.idx)
+	}
+}
