@@ -16,6 +16,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/store"
 )
 
@@ -96,33 +97,41 @@ func (s *Service) nudge() {
 }
 
 // serveTimers revives the parked executions as they fall due, until the
-// Service closes.
+// Service closes. At most maxReviving revive at once: a million falling
+// due together wait in the heap, not in goroutines.
 func (s *Service) serveTimers() {
 	defer s.wg.Done()
 	for {
 		s.mu.Lock()
-		var due []*running
+		var next *running
 		var wait time.Duration
-		now := s.now()
-		for len(s.timers) > 0 {
-			r := s.timers[0]
-			if wait = r.due.Sub(now); wait > 0 {
-				break
+		if len(s.timers) > 0 {
+			if wait = s.timers[0].due.Sub(s.now()); wait <= 0 {
+				next = heap.Pop(&s.timers).(*running)
+				next.state = reviving
 			}
-			heap.Pop(&s.timers)
-			r.state = reviving
-			due = append(due, r)
 		}
 		armed := len(s.timers) > 0
 		s.mu.Unlock()
-		for _, r := range due {
-			s.goRevive(r)
+		if next != nil {
+			select {
+			case s.reviveSem <- struct{}{}:
+			case <-s.ctx.Done():
+				return
+			}
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer func() { <-s.reviveSem }()
+				s.revive(next)
+			}()
+			continue
 		}
 		var fire <-chan time.Time
-		var t interface{ Stop() bool }
+		var t clock.Timer
 		if armed {
-			tm := s.clock.NewTimer(wait)
-			fire, t = tm.C(), tm
+			t = s.clock.NewTimer(wait)
+			fire = t.C()
 		}
 		select {
 		case <-fire:
@@ -217,7 +226,7 @@ func (s *Service) reviveFrom(ctx context.Context, r *running) error {
 // parkNew registers an execution of the store, not driven by this
 // process, as parked until due (ResumeRunning).
 func (s *Service) parkNew(executionARN string, due time.Time) {
-	r := &running{arn: executionARN, ended: make(chan struct{}), state: parked, due: due}
+	r := &running{arn: executionARN, state: parked, due: due}
 	s.mu.Lock()
 	s.runs[executionARN] = r
 	s.timers.push(r)

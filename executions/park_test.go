@@ -134,9 +134,6 @@ func (r *parkRun) ended(ended <-chan struct{}, arn string) []history.Event {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	if n := r.svc.Parked(); n != 0 {
-		r.t.Fatalf("%d still parked", n)
-	}
 	return evs
 }
 
@@ -201,6 +198,9 @@ func TestPark(t *testing.T) {
 					r.clk.Advance(time.Minute)
 				}
 				got[i] = r.ended(ended, x.ARN)
+				if n := r.svc.Parked(); n != 0 {
+					t.Fatalf("%d still parked", n)
+				}
 			}
 			if !reflect.DeepEqual(got[0], got[1]) {
 				a, _ := json.Marshal(got[0])
@@ -211,5 +211,49 @@ func TestPark(t *testing.T) {
 				t.Fatalf("ends with %s, want %s: %+v", last.Type, tc.want, got[1])
 			}
 		})
+	}
+}
+
+// TestPark_Many: more parked executions than revive at once, all due
+// together, all end; and a restart parks them all again from their last
+// events.
+func TestPark_Many(t *testing.T) {
+	ctx := context.Background()
+	const n = 150
+	r := newParkRun(t, true, parkDef(0, false))
+	var arns []string
+	for i := range n {
+		x, err := r.svc.Start(ctx, executions.StartInput{Machine: r.sm, Name: "x" + strconv.Itoa(i), Input: `{}`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-r.parked
+		arns = append(arns, x.ARN)
+	}
+	if err := r.svc.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.parked = make(chan string, n)
+	r.open()
+	if got, err := r.svc.ResumeRunning(ctx); err != nil || got != n {
+		t.Fatalf("resume: %d, %v", got, err)
+	}
+	if got := r.svc.Parked(); got != n {
+		t.Fatalf("%d parked after the restart, want %d", got, n)
+	}
+	var ended []<-chan struct{}
+	for _, a := range arns {
+		ended = append(ended, r.svc.Ended(a))
+	}
+	r.clk.BlockUntil(1)
+	r.clk.Advance(time.Minute)
+	for i, a := range arns {
+		evs := r.ended(ended[i], a)
+		if last := evs[len(evs)-1]; last.Type != history.ExecutionSucceeded || last.Timestamp != parkStart.Add(time.Minute) {
+			t.Fatalf("%s ends with %s at %v", a, last.Type, last.Timestamp)
+		}
+	}
+	if got := r.svc.Parked(); got != 0 {
+		t.Fatalf("%d still parked", got)
 	}
 }

@@ -216,8 +216,9 @@ type running struct {
 	arn string
 	run *engine.Run // nil unless live or parking
 	// ended is closed once the execution's end is recorded (or could not
-	// be).
+	// be); made when first asked for (most executions nobody waits for).
 	ended chan struct{}
+	over  bool      // unregistered
 	state int       // live, parking, parked, reviving
 	due   time.Time // parked: when to revive it
 	idx   int       // parked: its index in the timer heap
@@ -237,7 +238,7 @@ func (s *Service) register(executionARN string, run *engine.Run) *running {
 		}
 		return r
 	}
-	r := &running{arn: executionARN, run: run, ended: make(chan struct{}), idx: -1}
+	r := &running{arn: executionARN, run: run, idx: -1}
 	s.runs[executionARN] = r
 	return r
 }
@@ -249,15 +250,23 @@ func (s *Service) unregister(executionARN string, r *running) {
 	if s.runs[executionARN] == r {
 		delete(s.runs, executionARN)
 	}
+	ch, over := r.ended, r.over
+	r.over = true
 	s.mu.Unlock()
-	close(r.ended)
+	if ch != nil && !over {
+		close(ch)
+	}
 }
 
-// running returns an execution this process drives, or nil.
-func (s *Service) running(executionARN string) *running {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.runs[executionARN]
+// endedChan returns r.ended, made on first use; call with s.mu held.
+func (r *running) endedChan() chan struct{} {
+	if r.ended == nil {
+		r.ended = make(chan struct{})
+		if r.over {
+			close(r.ended)
+		}
+	}
+	return r.ended
 }
 
 // Ended returns a channel closed once an execution this process drives
@@ -265,8 +274,10 @@ func (s *Service) running(executionARN string) *running {
 // channel that never delivers) for an execution it does not drive, such
 // as one that has ended already.
 func (s *Service) Ended(executionARN string) <-chan struct{} {
-	if r := s.running(executionARN); r != nil {
-		return r.ended
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.runs[executionARN]; r != nil {
+		return r.endedChan()
 	}
 	return nil
 }

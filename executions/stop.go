@@ -25,9 +25,9 @@ func (s *Service) Stop(ctx context.Context, executionARN string, errName, cause 
 	if x.Status != store.StatusRunning {
 		return x.StopDate, nil
 	}
-	if r := s.stopRunning(x.ARN, deref(errName), deref(cause)); r != nil {
+	if ended := s.stopRunning(x.ARN, deref(errName), deref(cause)); ended != nil {
 		select {
-		case <-r.ended:
+		case <-ended:
 		case <-ctx.Done():
 			return time.Time{}, ctx.Err()
 		case <-time.After(stopWait):
@@ -50,9 +50,9 @@ func (s *Service) Stop(ctx context.Context, executionARN string, errName, cause 
 }
 
 // stopRunning asks an execution this process drives to stop and returns
-// it (nil if it drives none). A parked execution is revived to be
+// the channel closed once its end is recorded (nil if it drives none). A parked execution is revived to be
 // stopped, as a running one: its Wait is aborted the same way.
-func (s *Service) stopRunning(executionARN, errName, cause string) *running {
+func (s *Service) stopRunning(executionARN, errName, cause string) <-chan struct{} {
 	s.mu.Lock()
 	r := s.runs[executionARN]
 	if r == nil {
@@ -62,7 +62,7 @@ func (s *Service) stopRunning(executionARN, errName, cause string) *running {
 	if r.stop == nil {
 		r.stop = &stopReq{err: errName, cause: cause}
 	}
-	run := r.run
+	run, ended := r.run, r.endedChan()
 	revive := r.state == parked
 	if revive {
 		s.timers.remove(r)
@@ -78,7 +78,7 @@ func (s *Service) stopRunning(executionARN, errName, cause string) *running {
 	if revive {
 		s.goRevive(r)
 	}
-	return r
+	return ended
 }
 
 // abortOrphan closes a running execution that no engine run drives.
