@@ -1,6 +1,7 @@
 package perf
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -41,11 +43,13 @@ import (
 //	cpu-ms/exec     the server process's CPU (utime+stime from /proc) from
 //	                the first start until none runs, per execution
 //	disk-B/transition  size of the data directory after a clean shutdown per transition
+//	describes/s, describe-cpu-µs  then DescribeExecution of every execution by
+//	                the same clients: requests per second and the server's CPU per request
 //
 // STEPWELL_PERF_BIN=PATH uses that binary instead of building this tree's.
 // STEPWELL_PERF_RECORD=FILE also records the server's CPU profile over the
 // measured run with Linux perf (perf record -g; read it with perf report
-// -i FILE).
+// -i FILE), and over the DescribeExecution calls into FILE.describe.
 //
 // Run it with
 //
@@ -81,7 +85,7 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	machine := createMachine(b, c, srv.url, "bench", passChain(states))
 	bare := bareRate(b, max(execs, 20000), startBody(machine, "e0"))
 
-	stopProfile := profile(b, srv.pid())
+	stopProfile := profile(b, srv.pid(), "")
 	cpu0 := cpuTime(b, srv.pid())
 	b.ResetTimer()
 	begin := time.Now()
@@ -99,6 +103,23 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	if n := countExecutions(b, c, srv.url, machine, "SUCCEEDED"); n != execs {
 		b.Fatalf("%d of %d executions SUCCEEDED", n, execs)
 	}
+	// DescribeExecution of every execution, as clients waiting for
+	// their results would call it.
+	stopProfile = profile(b, srv.pid(), ".describe")
+	cpu1 := cpuTime(b, srv.pid())
+	descEl, err := drive(execs, func(i int) error {
+		body := []byte(`{"executionArn":` + strconv.Quote(executionARN(machine, fmt.Sprint("e", i))) + `}`)
+		out, err := call(ctx, c, srv.url, "DescribeExecution", body)
+		if err == nil && !bytes.Contains(out, []byte(`"SUCCEEDED"`)) {
+			err = fmt.Errorf("DescribeExecution answered %s", out)
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	descCPU := cpuTime(b, srv.pid()) - cpu1
+	stopProfile()
 	srv.stop(b, syscall.SIGTERM)
 	size := dirSize(b, data)
 	// The disk is shared: measured again, the higher rate is what it can
@@ -118,6 +139,8 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	b.ReportMetric(starts/bare, "x_bare")
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(execs), "cpu-ms/exec")
 	b.ReportMetric(float64(size)/float64((execs+clients)*states), "disk-B/transition")
+	b.ReportMetric(float64(execs)/descEl.Seconds(), "describes/s")
+	b.ReportMetric(float64(descCPU.Microseconds())/float64(execs), "describe-cpu-µs")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -296,12 +319,13 @@ func checkWaiting(b *testing.B, c *http.Client, url, machine string, started []b
 }
 
 // profile starts `perf record` on pid when STEPWELL_PERF_RECORD names an
-// output file, and returns what stops it.
-func profile(tb testing.TB, pid int) (stop func()) {
+// output file (with suffix appended), and returns what stops it.
+func profile(tb testing.TB, pid int, suffix string) (stop func()) {
 	out := os.Getenv("STEPWELL_PERF_RECORD")
 	if out == "" {
 		return func() {}
 	}
+	out += suffix
 	cmd := exec.Command("perf", "record", "-F", "499", "-g", "-p", fmt.Sprint(pid), "-o", out)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
