@@ -7,6 +7,7 @@ import (
 
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/executions"
+	"github.com/stepwell/stepwell/integrations"
 	"github.com/stepwell/stepwell/integrations/mock"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/memory"
@@ -69,7 +70,7 @@ func TestTestCases(t *testing.T) {
 		t.Fatal(err)
 	}
 	real := &flaky{calls: map[string]int{}}
-	m := mock.New(cfg, real, nil)
+	m := mock.New(cfg, integrations.NewRouter().Handle(func(string) bool { return true }, real))
 	st, ver := memory.New(memory.Options{}), memory.NewVersions()
 	svc := executions.New(executions.Config{Store: st, Versions: ver, TestCases: m, Scope: scope,
 		Engine: engine.New(engine.Config{Invoker: m, Region: scope.Region, AccountID: scope.Account})})

@@ -32,8 +32,8 @@
 //
 // The Invoker is the engine's outermost invoker, so the optional
 // capabilities the engine looks for on it (engine.Checker, engine.Resumer)
-// must be its own: it implements both, and New takes the Resumer of the
-// unmocked tasks explicitly rather than hoping next is one.
+// must be its own: it implements both, and New takes an integration that
+// has both (Next) for the unmocked tasks, rather than hoping it has them.
 package mock
 
 import (
@@ -271,15 +271,24 @@ func (c *Config) testCase(machine, name string) (map[string][]answer, error) {
 }
 
 // Invoker answers the tasks of executions bound to a test case from their
-// mocked responses and sends every other task to the next Invoker. It
-// implements engine.Invoker.
+// mocked responses and sends every other task to the next integration. It
+// implements engine.Invoker, engine.Checker and engine.Resumer.
 type Invoker struct {
-	cfg    *Config
-	next   engine.Invoker
-	resume engine.Resumer
+	cfg  *Config
+	next Next
 
 	mu    sync.Mutex
 	bound map[string]*binding // by execution ARN
+}
+
+// Next is what runs, checks and resumes the tasks a test case does not
+// mock (the token broker's Wrap of the router is one): its engine.Checker
+// and engine.Resumer are part of its type, so that the mock passes them on
+// explicitly.
+type Next interface {
+	engine.Invoker
+	engine.Checker
+	engine.Resumer
 }
 
 // binding is one execution's test case: state name → answers.
@@ -294,31 +303,28 @@ var (
 )
 
 // Check implements engine.Checker: a mocked state needs no check; other
-// tasks are checked by the next Invoker when it is a Checker.
+// tasks are checked by the next integration.
 func (m *Invoker) Check(ctx context.Context, t *engine.Task) error {
-	if m.mocked(t) {
+	if m.mocked(t) || m.next == nil {
 		return nil
 	}
-	if c, ok := m.next.(engine.Checker); ok {
-		return c.Check(ctx, t)
-	}
-	return nil
+	return m.next.Check(ctx, t)
 }
 
 // Resume implements engine.Resumer for a task attempt that was open when
 // the process stopped. A mocked state answers from its mocked response, as
 // Invoke would (nothing was sent and no token handed out, so answering
-// again repeats no side effect); any other task is resumed by the Resumer
-// given to New (engine.ErrNotResumable when there is none).
+// again repeats no side effect); any other task is resumed by the next
+// integration (engine.ErrNotResumable when there is none).
 func (m *Invoker) Resume(ctx context.Context, t *engine.Task) (wait func() (any, error), err error) {
 	if answers, ok := m.answers(t); ok {
 		a := pick(answers, int64(t.RetryCount))
 		return a.outcome, nil
 	}
-	if m.resume == nil {
+	if m.next == nil {
 		return nil, engine.ErrNotResumable
 	}
-	return m.resume.Resume(ctx, t)
+	return m.next.Resume(ctx, t)
 }
 
 // answers returns the mocked answers of t's state when t's execution is
@@ -341,15 +347,14 @@ func (m *Invoker) mocked(t *engine.Task) bool {
 	return ok
 }
 
-// New returns an Invoker over cfg (nil: no test cases) that runs unmocked
-// tasks with next and resumes them, after a restart, with resume (the
-// token broker; nil: unmocked tasks cannot be resumed and the engine's
-// in-flight rule applies to them).
-func New(cfg *Config, next engine.Invoker, resume engine.Resumer) *Invoker {
+// New returns an Invoker over cfg (nil: no test cases) that runs, checks
+// and resumes (after a restart) unmocked tasks with next (nil: unmocked
+// tasks fail with States.Runtime).
+func New(cfg *Config, next Next) *Invoker {
 	if cfg == nil {
 		cfg = &Config{}
 	}
-	return &Invoker{cfg: cfg, next: next, resume: resume, bound: map[string]*binding{}}
+	return &Invoker{cfg: cfg, next: next, bound: map[string]*binding{}}
 }
 
 // Bind makes the execution executionARN of the state machine named

@@ -37,11 +37,29 @@ const docExample = `{
 }`
 
 // realInvoker stands for the real integrations.
-type realInvoker struct{ calls int }
+// realInvoker stands for the real integrations (the token broker's Wrap
+// of the router): it runs every task with "real", checks it (refusing
+// every one when refuse is set) and resumes it with "resumed".
+type realInvoker struct {
+	calls, resumed int
+	refuse         bool
+}
 
 func (r *realInvoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 	r.calls++
 	return "real:" + t.StateName, nil
+}
+
+func (r *realInvoker) Check(ctx context.Context, t *engine.Task) error {
+	if r.refuse {
+		return errors.New("checked " + t.StateName)
+	}
+	return nil
+}
+
+func (r *realInvoker) Resume(ctx context.Context, t *engine.Task) (func() (any, error), error) {
+	r.resumed++
+	return func() (any, error) { return "resumed:" + t.StateName, nil }, nil
 }
 
 func newInvoker(t *testing.T) (*Invoker, *realInvoker) {
@@ -56,7 +74,7 @@ func newInvoker(t *testing.T) (*Invoker, *realInvoker) {
 		t.Fatal(err)
 	}
 	r := &realInvoker{}
-	return New(cfg, r, nil), r
+	return New(cfg, r), r
 }
 
 type outcome struct{ result, err string }
@@ -125,7 +143,7 @@ func TestThrowKeepsName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(cfg, nil, nil)
+	m := New(cfg, nil)
 	if err := m.Bind("x", "M", "T"); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +164,7 @@ func TestBindErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(cfg, nil, nil)
+	m := New(cfg, nil)
 	for _, tt := range []struct{ machine, tc, want string }{
 		{"Nope", "T", "no test cases for state machine 'Nope'"},
 		{"M", "Nope", "no test case 'Nope'"},
@@ -196,7 +214,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		m := New(cfg, nil, nil)
+		m := New(cfg, nil)
 		for machine, cases := range cfg.machines {
 			for tc, states := range cases {
 				if m.Bind("x", machine, tc) != nil {
@@ -210,15 +228,9 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-type checker struct{ realInvoker }
-
-func (checker) Check(ctx context.Context, t *engine.Task) error {
-	return errors.New("checked " + t.StateName)
-}
-
 func TestCheckForwards(t *testing.T) {
 	cfg, _ := Parse([]byte(docExample))
-	m := New(cfg, &checker{}, nil)
+	m := New(cfg, &realInvoker{refuse: true})
 	if err := m.Bind("x", "LambdaSQSIntegration", "HybridPath"); err != nil {
 		t.Fatal(err)
 	}
@@ -228,22 +240,17 @@ func TestCheckForwards(t *testing.T) {
 	if err := m.Check(context.Background(), &engine.Task{ExecutionARN: "x", StateName: "SQSState"}); err == nil || err.Error() != "checked SQSState" {
 		t.Errorf("unmocked state: %v", err)
 	}
-	if err := New(cfg, &realInvoker{}, nil).Check(context.Background(), &engine.Task{}); err != nil {
-		t.Errorf("no checker: %v", err)
+	if err := New(cfg, &realInvoker{}).Check(context.Background(), &engine.Task{}); err != nil {
+		t.Errorf("next passes: %v", err)
+	}
+	if err := New(cfg, nil).Check(context.Background(), &engine.Task{}); err != nil {
+		t.Errorf("no next: %v", err)
 	}
 }
 
-// resumer stands for the token broker: it resumes every task with "resumed".
-type resumer struct{ calls int }
-
-func (r *resumer) Resume(ctx context.Context, t *engine.Task) (func() (any, error), error) {
-	r.calls++
-	return func() (any, error) { return "resumed:" + t.StateName, nil }, nil
-}
-
 // TestResume: after a restart a mocked state answers from the mock, an
-// unmocked task (or one of an unbound execution) is resumed by the Resumer
-// given to New, never by next, and without a Resumer it is not resumable.
+// unmocked task (or one of an unbound execution) is resumed by the next
+// integration, never invoked again, and without one it is not resumable.
 func TestResume(t *testing.T) {
 	cfg, err := Parse([]byte(docExample))
 	if err != nil {
@@ -251,7 +258,7 @@ func TestResume(t *testing.T) {
 	}
 	tests := []struct {
 		name      string
-		resume    bool // New gets a Resumer
+		resume    bool // New gets a next integration
 		arn       string
 		state     string
 		want      outcome
@@ -259,19 +266,17 @@ func TestResume(t *testing.T) {
 		notResume bool
 	}{
 		{name: "mocked", resume: true, arn: "x", state: "LambdaState", want: outcome{result: `{"StatusCode":200,"Payload":{"StatusCode":200,"body":"Hello from Lambda!"}}`}},
-		{name: "mocked without resumer", arn: "x", state: "LambdaState", want: outcome{result: `{"StatusCode":200,"Payload":{"StatusCode":200,"body":"Hello from Lambda!"}}`}},
+		{name: "mocked without next", arn: "x", state: "LambdaState", want: outcome{result: `{"StatusCode":200,"Payload":{"StatusCode":200,"body":"Hello from Lambda!"}}`}},
 		{name: "unmocked", resume: true, arn: "x", state: "SQSState", want: outcome{result: `"resumed:SQSState"`}, resumed: 1},
 		{name: "unbound", resume: true, arn: "other", state: "LambdaState", want: outcome{result: `"resumed:LambdaState"`}, resumed: 1},
-		{name: "unmocked without resumer", arn: "x", state: "SQSState", notResume: true},
+		{name: "unmocked without next", arn: "x", state: "SQSState", notResume: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			real, res := &realInvoker{}, &resumer{}
-			var m *Invoker
+			real := &realInvoker{}
+			m := New(cfg, nil)
 			if tt.resume {
-				m = New(cfg, real, res)
-			} else {
-				m = New(cfg, real, nil)
+				m = New(cfg, real)
 			}
 			if err := m.Bind("x", "LambdaSQSIntegration", "HybridPath"); err != nil {
 				t.Fatal(err)
@@ -295,8 +300,8 @@ func TestResume(t *testing.T) {
 			if got != tt.want {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
-			if res.calls != tt.resumed || real.calls != 0 {
-				t.Errorf("resumer called %d times (want %d), next %d times (want 0)", res.calls, tt.resumed, real.calls)
+			if real.resumed != tt.resumed || real.calls != 0 {
+				t.Errorf("next resumed %d tasks (want %d) and invoked %d (want 0)", real.resumed, tt.resumed, real.calls)
 			}
 		})
 	}

@@ -231,35 +231,49 @@ func (b *Broker) requeue(p *pending) {
 	p.queued = true
 }
 
+// Integration is what Guard and Wrap put the broker in front of, and
+// what they return: an engine.Invoker whose engine.Checker and
+// engine.Resumer are part of its type, so that each layer passes them on
+// explicitly instead of finding them, or losing them, by type assertion.
+// integrations.Router is one.
+type Integration interface {
+	engine.Invoker
+	engine.Checker
+	engine.Resumer
+}
+
 // Guard wraps next (typically the router) so that the engine checks, before
 // scheduling an activity task, that the activity exists: AWS fails the
 // execution with States.Runtime "The activity <arn> does not exist."
-// otherwise.
-func (b *Broker) Guard(next engine.Invoker) engine.Invoker { return guard{b: b, next: next} }
+// otherwise. next runs every task and checks it first; the broker resumes
+// the activity and .waitForTaskToken tasks (Broker.Resume), next the others.
+func (b *Broker) Guard(next Integration) Integration { return guard{b: b, next: next} }
 
 type guard struct {
 	b    *Broker
-	next engine.Invoker
+	next Integration
 }
 
-var (
-	_ engine.Checker = guard{}
-	_ engine.Resumer = guard{}
-)
+// holds reports whether the broker holds the token of a task of resource
+// once it is handed out: an activity task or a .waitForTaskToken task.
+func holds(resource string) bool { return IsActivity(resource) || IsCallback(resource) }
 
-// Resume implements engine.Resumer through the broker (Broker.Resume).
+// Resume implements engine.Resumer: the broker resumes the tasks it holds
+// the tokens of, next the others.
 func (g guard) Resume(ctx context.Context, t *engine.Task) (func() (any, error), error) {
-	return g.b.Resume(ctx, t)
+	if holds(t.Resource) {
+		return g.b.Resume(ctx, t)
+	}
+	return g.next.Resume(ctx, t)
 }
 
 func (g guard) Invoke(ctx context.Context, t *engine.Task) (any, error) { return g.next.Invoke(ctx, t) }
 
-// Check implements engine.Checker.
+// Check implements engine.Checker: next's check, then that an activity
+// exists.
 func (g guard) Check(ctx context.Context, t *engine.Task) error {
-	if c, ok := g.next.(engine.Checker); ok {
-		if err := c.Check(ctx, t); err != nil {
-			return err
-		}
+	if err := g.next.Check(ctx, t); err != nil {
+		return err
 	}
 	if !IsActivity(t.Resource) {
 		return nil
@@ -277,14 +291,17 @@ func (g guard) Check(ctx context.Context, t *engine.Task) error {
 // Wrap returns the engine's invoker over next (typically the router):
 // activity tasks go to the broker's queues, .waitForTaskToken tasks run
 // their request-response form through next and then wait for their token,
-// everything else goes to next. It checks, before scheduling, that an
-// activity exists (engine.Checker).
-func (b *Broker) Wrap(next engine.Invoker) engine.Invoker {
+// everything else goes to next. It checks every task with next and, before
+// scheduling, that an activity exists; it resumes as Guard does.
+func (b *Broker) Wrap(next Integration) Integration {
 	return guard{b: b, next: wrapped{acts: b.Activities(), callback: b.Callback(next), next: next}}
 }
 
+// wrapped dispatches Wrap's tasks; checking and resuming are next's (guard
+// resumes the broker's tasks before they reach it).
 type wrapped struct {
-	acts, callback, next engine.Invoker
+	acts, callback engine.Invoker
+	next           Integration
 }
 
 func (w wrapped) Invoke(ctx context.Context, t *engine.Task) (any, error) {
@@ -297,10 +314,10 @@ func (w wrapped) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 	return w.next.Invoke(ctx, t)
 }
 
-// Check implements engine.Checker by asking next.
-func (w wrapped) Check(ctx context.Context, t *engine.Task) error {
-	if c, ok := w.next.(engine.Checker); ok {
-		return c.Check(ctx, t)
-	}
-	return nil
+// Check implements engine.Checker with next's.
+func (w wrapped) Check(ctx context.Context, t *engine.Task) error { return w.next.Check(ctx, t) }
+
+// Resume implements engine.Resumer with next's.
+func (w wrapped) Resume(ctx context.Context, t *engine.Task) (func() (any, error), error) {
+	return w.next.Resume(ctx, t)
 }

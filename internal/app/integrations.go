@@ -8,6 +8,7 @@ import (
 	"github.com/stepwell/stepwell/integrations/lambda"
 	"github.com/stepwell/stepwell/integrations/mock"
 	"github.com/stepwell/stepwell/integrations/nested"
+	"github.com/stepwell/stepwell/integrations/tasktoken"
 )
 
 // newRouter routes every task integration the configuration provides:
@@ -53,14 +54,16 @@ func serverIntegrations(c Config, local nested.Service) (router *integrations.Ro
 }
 
 // withMocks returns the engine's invoker and the executions service's test
-// case binder: with a mock configuration, the mock invoker over inv (the outermost
-// invoker, so that mocked tasks never reach a real integration), which
-// resumes unmocked tasks after a restart with resume; without one, inv and
-// nil.
-func withMocks(mocks *mock.Config, inv engine.Invoker, resume engine.Resumer) (engine.Invoker, executions.TestCaseBinder) {
+// case binder: with a mock configuration, the mock invoker over inv (the
+// outermost invoker, so that mocked tasks never reach a real integration),
+// which checks and resumes unmocked tasks with inv; without one, inv and
+// nil. inv is the token broker's Wrap of the router: the engine finds the
+// checks and resumptions of every layer through it, each passed on
+// explicitly.
+func withMocks(mocks *mock.Config, inv tasktoken.Integration) (engine.Invoker, executions.TestCaseBinder) {
 	if mocks == nil {
 		return inv, nil
 	}
-	m := mock.New(mocks, inv, resume)
+	m := mock.New(mocks, inv)
 	return m, m
 }

@@ -88,7 +88,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	fence := &fencedStore{Store: b.store}
 	tasks := tasktoken.New(b.activities)
 	tasks.Clock = clk
-	invoker, testCases := withMocks(mocks, tasks.Wrap(router), tasks)
+	invoker, testCases := withMocks(mocks, tasks.Wrap(router))
 	eng := engine.New(engine.Config{
 		Clock: clk, TimeScale: c.TimeScale, Invoker: invoker, Region: c.Region, AccountID: c.AccountID,
 		MaxPayloadBytes: c.MaxPayloadBytes, MaxHistoryEvents: c.MaxHistoryEvents,

@@ -1,0 +1,103 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/integrations"
+	"github.com/stepwell/stepwell/integrations/mock"
+	"github.com/stepwell/stepwell/integrations/tasktoken"
+	"github.com/stepwell/stepwell/store/memory"
+)
+
+// capableRoute is a routed integration with a check and a resumption of
+// its own: it refuses every task and resumes every task with "resumed".
+type capableRoute struct{ invoked, checked, resumed int }
+
+func (c *capableRoute) Invoke(ctx context.Context, t *engine.Task) (any, error) {
+	c.invoked++
+	return "invoked", nil
+}
+
+func (c *capableRoute) Check(ctx context.Context, t *engine.Task) error {
+	c.checked++
+	return errors.New("refused by the route")
+}
+
+func (c *capableRoute) Resume(ctx context.Context, t *engine.Task) (func() (any, error), error) {
+	c.resumed++
+	return func() (any, error) { return "resumed", nil }, nil
+}
+
+type discardEvents struct{}
+
+func (discardEvents) Record([]history.Event) error { return nil }
+
+// TestEngineInvoker_RouteCapabilities wires the engine's invoker as the
+// server does (the router, the token broker's Wrap, the mock invoker with
+// a mock configuration) with a route given a Checker and a Resumer: the
+// engine consults the route's check before scheduling its task, and the
+// route resumes its task. Each layer used to look for these on the next
+// one by type assertion; the router had neither, so both were lost
+// silently (the task ran unchecked, and was not resumable).
+func TestEngineInvoker_RouteCapabilities(t *testing.T) {
+	mocks, err := mock.Parse([]byte(`{"StateMachines":{"m":{"TestCases":{"T":{"Other":"R"}}}},"MockedResponses":{"R":{"0":{"Return":1}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const resource = "arn:aws:states:::custom:run"
+	def := `{"StartAt":"Run","States":{"Run":{"Type":"Task","Resource":"` + resource + `","End":true}}}`
+	sm, err := asl.Load([]byte(def), asl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		mocks *mock.Config
+	}{{"plain", nil}, {"mock config", mocks}} {
+		t.Run(tt.name, func(t *testing.T) {
+			route := &capableRoute{}
+			router := newRouter(DefaultConfig(), nil, nil)
+			router.Add(integrations.Route{Match: func(r string) bool { return r == resource }, Invoker: route, Checker: route, Resumer: route})
+			inv, binder := withMocks(tt.mocks, tasktoken.New(memory.NewActivities()).Wrap(router))
+			const arn = "arn:aws:states:us-east-1:123456789012:execution:m:x"
+			if binder != nil {
+				if err := binder.Bind(arn, "m", "T"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			eng := engine.New(engine.Config{Invoker: inv, Region: "us-east-1", AccountID: "123456789012"})
+			res := eng.Execute(context.Background(), &engine.Execution{ARN: arn, Name: "x", Type: "STANDARD", Input: "{}", Machine: sm}, discardEvents{})
+			if res.Status != engine.StatusFailed || *res.Error != "States.Runtime" || !strings.Contains(*res.Cause, "refused by the route") {
+				t.Errorf("result %s %v %v, want States.Runtime refused by the route", res.Status, deref(res.Error), deref(res.Cause))
+			}
+			if route.checked != 1 || route.invoked != 0 {
+				t.Errorf("route checked %d times and invoked %d, want 1 and 0", route.checked, route.invoked)
+			}
+
+			r, ok := inv.(engine.Resumer)
+			if !ok {
+				t.Fatal("the engine's invoker is no Resumer")
+			}
+			wait, err := r.Resume(context.Background(), &engine.Task{ExecutionARN: arn, StateName: "Run", Resource: resource, TaskToken: "t"})
+			if err != nil {
+				t.Fatalf("Resume: %v", err)
+			}
+			if got, err := wait(); got != "resumed" || err != nil || route.resumed != 1 {
+				t.Errorf("resumed %v, %v (route resumed %d tasks); want the route's", got, err, route.resumed)
+			}
+		})
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
+}
