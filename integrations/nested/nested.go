@@ -97,10 +97,8 @@ func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 
 // Invoker runs states:startExecution tasks. It implements engine.Invoker.
 type Invoker struct {
-	svc Service
-	// Tokens completes .waitForTaskToken tasks; nil fails them with
-	// States.Runtime.
-	Tokens TokenWaiter
+	svc    Service
+	tokens TokenWaiter // nil: .waitForTaskToken tasks fail
 	// Now returns the current time, for the response's Date header
 	// (default time.Now).
 	Now func() time.Time
@@ -108,8 +106,14 @@ type Invoker struct {
 
 var _ engine.Invoker = (*Invoker)(nil)
 
-// New returns an Invoker that starts executions through svc.
-func New(svc Service) *Invoker { return &Invoker{svc: svc, Now: time.Now} }
+// New returns an Invoker that starts executions through svc and completes
+// tasks on their tokens with tokens: .waitForTaskToken tasks wait for
+// theirs, and .sync tasks also end early when theirs is completed. With
+// nil tokens, .waitForTaskToken tasks fail with States.Runtime and .sync
+// tasks only wait for their child.
+func New(svc Service, tokens TokenWaiter) *Invoker {
+	return &Invoker{svc: svc, tokens: tokens, Now: time.Now}
+}
 
 // Integration patterns.
 const (
@@ -155,7 +159,7 @@ func (inv *Invoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 	if mode == modeNone {
 		return nil, fault.New(fault.Runtime, "The resource '"+t.Resource+"' is not a Step Functions startExecution resource.")
 	}
-	if mode == modeCallback && inv.Tokens == nil {
+	if mode == modeCallback && inv.tokens == nil {
 		return nil, fault.New(fault.Runtime, "The resource '"+t.Resource+"' needs task tokens, which this server does not provide.")
 	}
 	req, fe := request(t.Input)
@@ -171,12 +175,12 @@ func (inv *Invoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 	}
 	if mode == modeCallback {
 		// The token is open before the child starts: it may call back at once.
-		return inv.Tokens.Await(ctx, t, func(ctx context.Context) (any, error) {
+		return inv.tokens.Await(ctx, t, func(ctx context.Context) (any, error) {
 			_, resp, err := start(ctx)
 			return resp, err
 		})
 	}
-	if mode != modeRequestResponse && t.TaskToken != "" && inv.Tokens != nil {
+	if mode != modeRequestResponse && t.TaskToken != "" && inv.tokens != nil {
 		return inv.syncWithToken(ctx, t, mode == modeSync2, start)
 	}
 	started, resp, err := start(ctx)
@@ -230,7 +234,7 @@ func (inv *Invoker) syncWithToken(ctx context.Context, t *engine.Task, parsed bo
 	go func() {
 		// Await opens the token before the child starts and records
 		// TaskSubmitted with the StartExecution response.
-		v, err := inv.Tokens.Await(wctx, t, func(ctx context.Context) (any, error) {
+		v, err := inv.tokens.Await(wctx, t, func(ctx context.Context) (any, error) {
 			s, resp, err := start(ctx)
 			if err != nil {
 				return nil, err

@@ -78,7 +78,7 @@ func succeed(out string) func(StartRequest) *Execution {
 
 func TestRequestResponse(t *testing.T) {
 	svc := &fakeService{end: succeed(`{}`)}
-	inv := New(svc)
+	inv := New(svc, nil)
 	res, err := inv.Invoke(context.Background(), &engine.Task{Resource: "arn:aws:states:::states:startExecution", Input: params(`{"Hello":"World"}`)})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestSync(t *testing.T) {
 		svc := &fakeService{end: succeed(`{"Arg1":"argument1"}`)}
 		var submitted any
 		task := &engine.Task{Resource: tt.resource, Input: params(`null`), Submitted: func(v any) { submitted = v }}
-		res, err := New(svc).Invoke(context.Background(), task)
+		res, err := New(svc, nil).Invoke(context.Background(), task)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +151,7 @@ func TestSyncFailure(t *testing.T) {
 		zero := 0
 		return &Execution{Status: "FAILED", Error: &e, Cause: &c, RedriveCount: &zero, RedriveStatus: "REDRIVABLE"}
 	}}
-	_, err := New(svc).Invoke(context.Background(), &engine.Task{Resource: "arn:aws:states:::states:startExecution.sync", Input: params(`null`)})
+	_, err := New(svc, nil).Invoke(context.Background(), &engine.Task{Resource: "arn:aws:states:::states:startExecution.sync", Input: params(`null`)})
 	var fe *fault.Error
 	if !errors.As(err, &fe) || fe.Name != fault.TaskFailed {
 		t.Fatalf("err = %v", err)
@@ -164,7 +164,7 @@ func TestSyncFailure(t *testing.T) {
 
 func TestServiceError(t *testing.T) {
 	svc := &fakeService{err: &APIError{Code: "StateMachineDoesNotExist", Message: "State Machine Does Not Exist: 'arn:x'"}}
-	_, err := New(svc).Invoke(context.Background(), &engine.Task{Resource: "arn:aws:states:::states:startExecution", Input: params(`null`)})
+	_, err := New(svc, nil).Invoke(context.Background(), &engine.Task{Resource: "arn:aws:states:::states:startExecution", Input: params(`null`)})
 	var fe *fault.Error
 	if !errors.As(err, &fe) || fe.Name != "StepFunctions.StateMachineDoesNotExistException" ||
 		!strings.HasPrefix(fe.Cause, "State Machine Does Not Exist: 'arn:x' (Service: AWSStepFunctions; Status Code: 400; Error Code: StateMachineDoesNotExist; Request ID: ") ||
@@ -178,7 +178,7 @@ func TestCancelStopsChild(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { <-svc.waiting; cancel() }() // the parent stops while the child runs
-	_, err := New(svc).Invoke(ctx, &engine.Task{Resource: "arn:aws:states:::states:startExecution.sync:2", Input: params(`{}`)})
+	_, err := New(svc, nil).Invoke(ctx, &engine.Task{Resource: "arn:aws:states:::states:startExecution.sync:2", Input: params(`{}`)})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v", err)
 	}
@@ -200,12 +200,12 @@ func (tokens) Await(ctx context.Context, t *engine.Task, submit func(context.Con
 
 func TestWaitForTaskToken(t *testing.T) {
 	svc := &fakeService{end: succeed(`{}`)}
-	inv := New(svc)
+	inv := New(svc, nil)
 	task := &engine.Task{Resource: "arn:aws:states:::states:startExecution.waitForTaskToken", Input: params(`{}`), TaskToken: "tok"}
 	if _, err := inv.Invoke(context.Background(), task); err == nil {
 		t.Error("without a TokenWaiter: want States.Runtime")
 	}
-	inv.Tokens = tokens{}
+	inv = New(svc, tokens{})
 	var submitted bool
 	task.Submitted = func(any) { submitted = true }
 	res, err := inv.Invoke(context.Background(), task)
@@ -234,7 +234,7 @@ func TestShutdownLeavesChild(t *testing.T) {
 	svc := &fakeService{end: func(StartRequest) *Execution { return nil }, waiting: make(chan struct{}, 1)}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	go func() { <-svc.waiting; cancel(engine.ErrShutdown) }() // the shutdown comes while the child runs
-	_, err := New(svc).Invoke(ctx, &engine.Task{Resource: "arn:aws:states:::states:startExecution.sync", Input: params(`{}`)})
+	_, err := New(svc, nil).Invoke(ctx, &engine.Task{Resource: "arn:aws:states:::states:startExecution.sync", Input: params(`{}`)})
 	if !errors.Is(err, context.Canceled) || len(svc.stopped) != 0 {
 		t.Errorf("err = %v, stopped = %v", err, svc.stopped)
 	}
@@ -271,8 +271,7 @@ func TestSyncWithToken(t *testing.T) {
 	// The callback comes first: its output is the result; the child runs on.
 	svc := &fakeService{end: func(StartRequest) *Execution { return nil }}
 	b := &broker{complete: make(chan any, 1), awaited: make(chan error, 1)}
-	inv := New(svc)
-	inv.Tokens = b
+	inv := New(svc, b)
 	b.complete <- "early"
 	task, submitted := newTask()
 	res, err := inv.Invoke(context.Background(), task)
@@ -283,8 +282,7 @@ func TestSyncWithToken(t *testing.T) {
 	// The child ends first: its description is the result and the token closes.
 	svc = &fakeService{end: succeed(`{"x":1}`)}
 	b = &broker{complete: make(chan any), awaited: make(chan error, 1)}
-	inv = New(svc)
-	inv.Tokens = b
+	inv = New(svc, b)
 	task, _ = newTask()
 	res, err = inv.Invoke(context.Background(), task)
 	if err != nil || !strings.Contains(value.String(res), `"Output":"{\"x\":1}"`) {
@@ -297,8 +295,7 @@ func TestSyncWithToken(t *testing.T) {
 	// The parent is stopped: the child is stopped too.
 	svc = &fakeService{end: func(StartRequest) *Execution { return nil }, waiting: make(chan struct{}, 1)}
 	b = &broker{complete: make(chan any), awaited: make(chan error, 1)}
-	inv = New(svc)
-	inv.Tokens = b
+	inv = New(svc, b)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { <-svc.waiting; cancel() }()
@@ -309,8 +306,7 @@ func TestSyncWithToken(t *testing.T) {
 
 	// A start that fails fails the task.
 	svc = &fakeService{err: &APIError{Code: "StateMachineDoesNotExist", Message: "m"}}
-	inv = New(svc)
-	inv.Tokens = &broker{complete: make(chan any), awaited: make(chan error, 1)}
+	inv = New(svc, &broker{complete: make(chan any), awaited: make(chan error, 1)})
 	task, _ = newTask()
 	var fe *fault.Error
 	if _, err = inv.Invoke(context.Background(), task); !errors.As(err, &fe) || fe.Name != "StepFunctions.StateMachineDoesNotExistException" {

@@ -187,7 +187,7 @@ func parsePort(s string) (int, bool) {
 // Invoker returns the task invoker for the configuration, without a
 // server: Lambda tasks go to the configured endpoint, HTTP Tasks to their
 // endpoints (no connections file); nested executions need a server (New).
-func Invoker(c Config) engine.Invoker { return newRouter(c, nil, nil) }
+func Invoker(c Config) engine.Invoker { return newRouter(c, nil, nil, nil) }
 
 // noLambda fails Lambda tasks when no endpoint is configured.
 type noLambda struct{}

@@ -13,8 +13,9 @@ import (
 
 // newRouter routes every task integration the configuration provides:
 // Lambda, HTTP Tasks (with conns), and, when svc is set, nested executions
-// through the server's own API.
-func newRouter(c Config, svc nested.Service, conns httptask.Connections) *integrations.Router {
+// through the server's own API, completing tasks on their tokens with
+// tokens (.waitForTaskToken, and .sync tasks that end early on theirs).
+func newRouter(c Config, svc nested.Service, tokens nested.TokenWaiter, conns httptask.Connections) *integrations.Router {
 	router := integrations.NewRouter()
 	if c.LambdaEndpoint != "" {
 		router.Handle(lambda.Handles, lambda.New(c.LambdaEndpoint, nil))
@@ -25,11 +26,7 @@ func newRouter(c Config, svc nested.Service, conns httptask.Connections) *integr
 	h.Region = c.Region
 	router.Handle(httptask.Handles, h)
 	if svc != nil {
-		n := nested.New(svc)
-		if tw, ok := svc.(nested.TokenWaiter); ok {
-			n.Tokens = tw // .sync tasks complete early on their token
-		}
-		router.Handle(nested.Handles, n)
+		router.Handle(nested.Handles, nested.New(svc, tokens))
 	}
 	return router
 }
@@ -37,8 +34,9 @@ func newRouter(c Config, svc nested.Service, conns httptask.Connections) *integr
 // serverIntegrations loads the files the integrations need
 // (c.HTTPConnections, c.MockConfig) and builds a server's router (see
 // newRouter); mocks is the parsed mock configuration, nil when none is
-// given. local lets nested executions call the server's own API.
-func serverIntegrations(c Config, local nested.Service) (router *integrations.Router, mocks *mock.Config, err error) {
+// given. local lets nested executions call the server's own API and wait
+// on the server's task tokens.
+func serverIntegrations(c Config, local *localAPI) (router *integrations.Router, mocks *mock.Config, err error) {
 	var conns httptask.Connections
 	if c.HTTPConnections != "" {
 		if conns, err = httptask.LoadConnections(c.HTTPConnections); err != nil {
@@ -50,7 +48,7 @@ func serverIntegrations(c Config, local nested.Service) (router *integrations.Ro
 			return nil, nil, err
 		}
 	}
-	return newRouter(c, local, conns), mocks, nil
+	return newRouter(c, local, local, conns), mocks, nil
 }
 
 // withMocks returns the engine's invoker and the executions service's test

@@ -11,8 +11,10 @@ import (
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/integrations"
 	"github.com/stepwell/stepwell/integrations/mock"
+	"github.com/stepwell/stepwell/integrations/nested"
 	"github.com/stepwell/stepwell/integrations/tasktoken"
 	"github.com/stepwell/stepwell/store/memory"
+	"github.com/stepwell/stepwell/value"
 )
 
 // capableRoute is a routed integration with a check and a resumption of
@@ -62,7 +64,7 @@ func TestEngineInvoker_RouteCapabilities(t *testing.T) {
 	}{{"plain", nil}, {"mock config", mocks}} {
 		t.Run(tt.name, func(t *testing.T) {
 			route := &capableRoute{}
-			router := newRouter(DefaultConfig(), nil, nil)
+			router := newRouter(DefaultConfig(), nil, nil, nil)
 			router.Add(integrations.Route{Match: func(r string) bool { return r == resource }, Invoker: route, Checker: route, Resumer: route})
 			inv, binder := withMocks(tt.mocks, tasktoken.New(memory.NewActivities()).Wrap(router))
 			const arn = "arn:aws:states:us-east-1:123456789012:execution:m:x"
@@ -100,4 +102,30 @@ func deref(s *string) string {
 		return "<nil>"
 	}
 	return *s
+}
+
+// startsOnly is a nested.Service that is not also a nested.TokenWaiter.
+type startsOnly struct{ nested.Service }
+
+// awaiter is a nested.TokenWaiter that completes every task at once.
+type awaiter struct{ awaited int }
+
+func (a *awaiter) Await(ctx context.Context, t *engine.Task, submit func(ctx context.Context) (any, error)) (any, error) {
+	a.awaited++
+	return "completed on its token", nil
+}
+
+// TestNewRouter_NestedTokens: nested executions wait on the token waiter
+// given to newRouter, whatever the service is. It used to be found on the
+// service by type assertion: a service that was not also a token waiter
+// lost it, and .waitForTaskToken starts failed with States.Runtime.
+func TestNewRouter_NestedTokens(t *testing.T) {
+	tokens := &awaiter{}
+	router := newRouter(DefaultConfig(), startsOnly{}, tokens, nil)
+	res, err := router.Invoke(context.Background(), &engine.Task{
+		Resource: "arn:aws:states:::states:startExecution.waitForTaskToken", TaskToken: "t",
+		Input: value.NewObject(1).With("StateMachineArn", "arn:aws:states:us-east-1:123456789012:stateMachine:child")})
+	if err != nil || res != "completed on its token" || tokens.awaited != 1 {
+		t.Errorf("Invoke = %v, %v (awaited %d); want completed by the token waiter", res, err, tokens.awaited)
+	}
 }
