@@ -13,7 +13,6 @@ import (
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/integrations"
 	"github.com/stepwell/stepwell/integrations/tasktoken"
-	"github.com/stepwell/stepwell/internal/app"
 	"github.com/stepwell/stepwell/store/memory"
 )
 
@@ -29,7 +28,7 @@ func newActivityServer(t testing.TB, poll time.Duration) *api.Server {
 	router.Handle(tasktoken.IsActivity, b.Activities())
 	router.Handle(tasktoken.IsCallback, b.Callback(router))
 	eng := engine.New(engine.Config{Region: "us-east-1", AccountID: "111111111111", Invoker: b.Guard(router)})
-	return newAPI(t, executions.Config{Store: memory.New(memory.Options{}), Engine: eng, Tasks: app.BrokerPort(b), PollTimeout: poll},
+	return newAPI(t, executions.Config{Store: memory.New(memory.Options{}), Engine: eng, Tasks: b, PollTimeout: poll},
 		api.Config{Activities: acts})
 }
 

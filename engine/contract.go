@@ -148,3 +148,25 @@ type Resumer interface {
 
 // ErrNotResumable is what a Resumer returns for a task it cannot continue.
 var ErrNotResumable = errors.New("task cannot be resumed")
+
+// Errors of the tasks that wait on their task token (activity tasks and
+// .waitForTaskToken tasks), returned by whoever holds them open (the
+// integration that receives GetActivityTask and SendTask* for the engine's
+// tokens) and matched by the executions service and the API, which
+// answer each with AWS's error of that meaning. They are declared here,
+// with the tokens, so that neither side imports the other.
+var (
+	// ErrInvalidToken is returned for a token this engine did not issue.
+	ErrInvalidToken = errors.New("invalid task token")
+	// ErrTaskTimedOut is returned for a token whose task has ended
+	// (completed, timed out, or its execution stopped).
+	ErrTaskTimedOut = errors.New("task timed out")
+	// ErrInvalidOutput is returned for a task output that is not JSON.
+	ErrInvalidOutput = errors.New("invalid output")
+	// ErrActivityDoesNotExist is returned when a worker asks for a task of
+	// an activity that does not exist.
+	ErrActivityDoesNotExist = errors.New("activity does not exist")
+	// ErrWorkerLimit is returned when too many workers wait for a task of
+	// one activity at once.
+	ErrWorkerLimit = errors.New("activity worker limit exceeded")
+)

@@ -221,7 +221,7 @@ func TestResumeOpenCallback(t *testing.T) {
 	checkAppended(t, recorded, rec2.snapshot(), history.TaskSucceeded, history.TaskStateExited, history.ExecutionSucceeded)
 	// A key of another process does not know the token.
 	other := newProcess(t, []byte("another-key-of-thirty-two-bytes!"), acts, nil)
-	if err := other.broker.Succeed(tok, `{}`); !errors.Is(err, tasktoken.ErrInvalidToken) {
+	if err := other.broker.Succeed(tok, `{}`); !errors.Is(err, engine.ErrInvalidToken) {
 		t.Fatalf("token accepted under another key: %v", err)
 	}
 }

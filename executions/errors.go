@@ -1,6 +1,10 @@
 package executions
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/stepwell/stepwell/engine"
+)
 
 // Kinds of *RefusedError: errors.Is(err, ErrX) tells them apart.
 var (
@@ -27,20 +31,21 @@ var (
 )
 
 // Errors a TaskBroker returns: the API answers each with AWS's error of
-// the same meaning. A broker's own sentinels are matched through Is.
+// the same meaning. They are the engine's, which issues the task tokens, so
+// that a broker returns them as they are, without importing this package.
 var (
 	// ErrInvalidToken: the token was not issued by this server.
-	ErrInvalidToken = errors.New("invalid task token")
+	ErrInvalidToken = engine.ErrInvalidToken
 	// ErrTaskTimedOut: the token's task has ended (completed, timed out,
 	// or its execution stopped).
-	ErrTaskTimedOut = errors.New("task timed out")
+	ErrTaskTimedOut = engine.ErrTaskTimedOut
 	// ErrInvalidOutput: SendTaskSuccess output that is not JSON.
-	ErrInvalidOutput = errors.New("invalid output")
+	ErrInvalidOutput = engine.ErrInvalidOutput
 	// ErrActivityDoesNotExist: GetActivityTask on an unknown activity.
-	ErrActivityDoesNotExist = errors.New("activity does not exist")
+	ErrActivityDoesNotExist = engine.ErrActivityDoesNotExist
 	// ErrWorkerLimit: too many concurrent GetActivityTask calls on one
 	// activity.
-	ErrWorkerLimit = errors.New("activity worker limit exceeded")
+	ErrWorkerLimit = engine.ErrWorkerLimit
 )
 
 // RefusedError is a request the service refuses. Kind is one of the Err*

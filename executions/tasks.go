@@ -7,10 +7,10 @@ import (
 
 // TaskBroker holds the open activity and .waitForTaskToken tasks of the
 // running executions: workers poll activity tasks, and a task token
-// completes or keeps alive its task. integrations/tasktoken's Broker has
-// these methods; its errors must match (errors.Is) ErrInvalidToken,
-// ErrTaskTimedOut, ErrInvalidOutput, ErrActivityDoesNotExist and
-// ErrWorkerLimit, which the composition root arranges.
+// completes or keeps alive its task. integrations/tasktoken's Broker is
+// one. Its errors are ErrInvalidToken, ErrTaskTimedOut, ErrInvalidOutput,
+// ErrActivityDoesNotExist and ErrWorkerLimit (the engine's, possibly
+// wrapped).
 type TaskBroker interface {
 	// Poll waits up to wait for a task of the activity and hands it to
 	// the worker; an empty token means none came.

@@ -71,12 +71,12 @@ func (b *Broker) handOver(p *pending, w *poller) {
 // and input, or empty strings when none came (GetActivityTask). The wait,
 // on the broker's Clock, starts when Poll first finds no task queued.
 // workerName is recorded in ActivityStarted. It returns
-// ErrActivityDoesNotExist for an unknown activity and ErrWorkerLimit when
-// MaxPollers are waiting already.
+// engine.ErrActivityDoesNotExist for an unknown activity and
+// engine.ErrWorkerLimit when MaxPollers are waiting already.
 func (b *Broker) Poll(ctx context.Context, activityARN, workerName string, wait time.Duration) (token, input string, err error) {
 	if _, err := b.Store.GetActivity(ctx, activityARN); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return "", "", ErrActivityDoesNotExist
+			return "", "", engine.ErrActivityDoesNotExist
 		}
 		return "", "", err
 	}
@@ -114,7 +114,7 @@ func (b *Broker) Poll(ctx context.Context, activityARN, workerName string, wait 
 		}
 		if len(q.pollers) >= limit {
 			b.mu.Unlock()
-			return "", "", ErrWorkerLimit
+			return "", "", engine.ErrWorkerLimit
 		}
 		w := &poller{ch: make(chan *pending, 1), worker: workerName}
 		q.pollers = append(q.pollers, w)

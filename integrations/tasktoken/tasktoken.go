@@ -11,13 +11,14 @@
 //
 // (or, route by route, Activities, Callback and Guard). The engine then
 // checks, before scheduling, that an activity exists: AWS fails the
-// execution with States.Runtime otherwise. The API calls Poll, Succeed,
-// Fail and Heartbeat.
+// execution with States.Runtime otherwise. The executions service calls
+// Poll, Succeed, Fail and Heartbeat (the Broker is its TaskBroker), which
+// return the engine's errors of the task-token protocol
+// (engine.ErrInvalidToken, engine.ErrTaskTimedOut, …).
 package tasktoken
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -28,23 +29,6 @@ import (
 	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/value"
-)
-
-// Errors of Poll, Succeed, Fail and Heartbeat; the API answers them with
-// AWS's error of the same name.
-var (
-	// ErrInvalidToken: the token was not issued by this server.
-	ErrInvalidToken = errors.New("invalid task token")
-	// ErrTaskTimedOut: the token's task has ended (completed, timed out,
-	// or its execution stopped).
-	ErrTaskTimedOut = errors.New("task timed out")
-	// ErrInvalidOutput: SendTaskSuccess output that is not JSON.
-	ErrInvalidOutput = errors.New("invalid output")
-	// ErrActivityDoesNotExist: GetActivityTask on an unknown activity.
-	ErrActivityDoesNotExist = errors.New("activity does not exist")
-	// ErrWorkerLimit: too many concurrent GetActivityTask calls on one
-	// activity.
-	ErrWorkerLimit = errors.New("activity worker limit exceeded")
 )
 
 // Defaults.
@@ -219,7 +203,7 @@ func (b *Broker) wait(ctx context.Context, p *pending) (any, error) {
 // complete hands o to the open task with token.
 func (b *Broker) complete(token string, o outcome) error {
 	if !b.valid(token) {
-		return ErrInvalidToken
+		return engine.ErrInvalidToken
 	}
 	b.mu.Lock()
 	p, ok := b.open[token]
@@ -228,7 +212,7 @@ func (b *Broker) complete(token string, o outcome) error {
 	}
 	b.mu.Unlock()
 	if !ok {
-		return ErrTaskTimedOut
+		return engine.ErrTaskTimedOut
 	}
 	p.done <- o
 	return nil
@@ -237,11 +221,11 @@ func (b *Broker) complete(token string, o outcome) error {
 // Succeed completes the task with output (SendTaskSuccess).
 func (b *Broker) Succeed(token, output string) error {
 	if !b.valid(token) {
-		return ErrInvalidToken
+		return engine.ErrInvalidToken
 	}
 	v, err := value.ParseString(output)
 	if err != nil {
-		return ErrInvalidOutput
+		return engine.ErrInvalidOutput
 	}
 	return b.complete(token, outcome{out: v})
 }
@@ -262,13 +246,13 @@ func (b *Broker) Fail(token string, errName, cause *string) error {
 // Heartbeat restarts the task's HeartbeatSeconds clock (SendTaskHeartbeat).
 func (b *Broker) Heartbeat(token string) error {
 	if !b.valid(token) {
-		return ErrInvalidToken
+		return engine.ErrInvalidToken
 	}
 	b.mu.Lock()
 	p, ok := b.open[token]
 	b.mu.Unlock()
 	if !ok {
-		return ErrTaskTimedOut
+		return engine.ErrTaskTimedOut
 	}
 	if p.task.Beat != nil {
 		p.task.Beat()

@@ -179,10 +179,10 @@ func TestActivityRoundTrip(t *testing.T) {
 		t.Fatalf("ActivityScheduled %+v", d)
 	}
 	// The token is closed now.
-	if err := f.broker.Succeed(tok, "{}"); !errors.Is(err, tasktoken.ErrTaskTimedOut) {
+	if err := f.broker.Succeed(tok, "{}"); !errors.Is(err, engine.ErrTaskTimedOut) {
 		t.Fatalf("second success: %v", err)
 	}
-	if err := f.broker.Heartbeat(tok); !errors.Is(err, tasktoken.ErrTaskTimedOut) {
+	if err := f.broker.Heartbeat(tok); !errors.Is(err, engine.ErrTaskTimedOut) {
 		t.Fatalf("heartbeat after close: %v", err)
 	}
 	if f.broker.OpenTasks() != 0 {
@@ -193,13 +193,13 @@ func TestActivityRoundTrip(t *testing.T) {
 func TestTokenErrors(t *testing.T) {
 	f := newFixture(t)
 	for _, tok := range []string{"x", "AQB", strings.Repeat("A", 80)} {
-		if err := f.broker.Succeed(tok, "{}"); !errors.Is(err, tasktoken.ErrInvalidToken) {
+		if err := f.broker.Succeed(tok, "{}"); !errors.Is(err, engine.ErrInvalidToken) {
 			t.Errorf("Succeed(%q): %v", tok, err)
 		}
-		if err := f.broker.Fail(tok, nil, nil); !errors.Is(err, tasktoken.ErrInvalidToken) {
+		if err := f.broker.Fail(tok, nil, nil); !errors.Is(err, engine.ErrInvalidToken) {
 			t.Errorf("Fail(%q): %v", tok, err)
 		}
-		if err := f.broker.Heartbeat(tok); !errors.Is(err, tasktoken.ErrInvalidToken) {
+		if err := f.broker.Heartbeat(tok); !errors.Is(err, engine.ErrInvalidToken) {
 			t.Errorf("Heartbeat(%q): %v", tok, err)
 		}
 	}
@@ -208,7 +208,7 @@ func TestTokenErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.broker.Succeed(tok, "{nope"); !errors.Is(err, tasktoken.ErrInvalidOutput) {
+	if err := f.broker.Succeed(tok, "{nope"); !errors.Is(err, engine.ErrInvalidOutput) {
 		t.Fatalf("bad output: %v", err)
 	}
 	if err := f.broker.Succeed(tok, `"ok"`); err != nil {
@@ -217,7 +217,7 @@ func TestTokenErrors(t *testing.T) {
 	if res := wait(t, run); res.Status != engine.StatusSucceeded || *res.Output != `"ok"` {
 		t.Fatalf("result %+v", res)
 	}
-	if _, _, err := f.broker.Poll(context.Background(), actARN+"-missing", "w", time.Second); !errors.Is(err, tasktoken.ErrActivityDoesNotExist) {
+	if _, _, err := f.broker.Poll(context.Background(), actARN+"-missing", "w", time.Second); !errors.Is(err, engine.ErrActivityDoesNotExist) {
 		t.Fatalf("poll missing activity: %v", err)
 	}
 }
@@ -282,7 +282,7 @@ func TestActivityHeartbeatTimeout(t *testing.T) {
 	if ts := rec.events[len(rec.events)-2].Timestamp; !ts.Equal(at(2200 * time.Millisecond)) {
 		t.Fatalf("timed out at %v, want 1s after the last beat (%v)", ts, at(2200*time.Millisecond))
 	}
-	if err := f.broker.Succeed(tok, "{}"); !errors.Is(err, tasktoken.ErrTaskTimedOut) {
+	if err := f.broker.Succeed(tok, "{}"); !errors.Is(err, engine.ErrTaskTimedOut) {
 		t.Fatalf("late success: %v", err)
 	}
 }
@@ -352,7 +352,7 @@ func TestWorkerLimit(t *testing.T) {
 		}()
 	}
 	f.settle(t, 3) // the three are waiting
-	if _, _, err := f.broker.Poll(context.Background(), actARN, "w", 10*time.Millisecond); !errors.Is(err, tasktoken.ErrWorkerLimit) {
+	if _, _, err := f.broker.Poll(context.Background(), actARN, "w", 10*time.Millisecond); !errors.Is(err, engine.ErrWorkerLimit) {
 		t.Fatalf("fourth poller: %v", err)
 	}
 	cancel()
@@ -462,7 +462,7 @@ func TestCallbackTimeoutRetryGetsNewToken(t *testing.T) {
 	if first == second {
 		t.Fatal("the retry reused the token")
 	}
-	if err := f.broker.Succeed(first, "{}"); !errors.Is(err, tasktoken.ErrTaskTimedOut) {
+	if err := f.broker.Succeed(first, "{}"); !errors.Is(err, engine.ErrTaskTimedOut) {
 		t.Fatalf("old token: %v", err)
 	}
 	if err := f.broker.Fail(second, ptr("Boom"), ptr("it broke")); err != nil {

@@ -11,6 +11,10 @@ import (
 	"github.com/stepwell/stepwell/integrations/tasktoken"
 )
 
+// The token broker is the executions service's TaskBroker as it is: its
+// errors are the engine's, which the service names.
+var _ executions.TaskBroker = (*tasktoken.Broker)(nil)
+
 // newRouter routes every task integration the configuration provides:
 // Lambda, HTTP Tasks (with conns), and, when svc is set, nested executions
 // through the server's own API, completing tasks on their tokens with

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/integrations"
 	"github.com/stepwell/stepwell/integrations/mock"
@@ -127,5 +128,20 @@ func TestNewRouter_NestedTokens(t *testing.T) {
 		Input: value.NewObject(1).With("StateMachineArn", "arn:aws:states:us-east-1:123456789012:stateMachine:child")})
 	if err != nil || res != "completed on its token" || tokens.awaited != 1 {
 		t.Errorf("Invoke = %v, %v (awaited %d); want completed by the token waiter", res, err, tokens.awaited)
+	}
+}
+
+// TestBroker_ServiceErrors: the token broker plugs into the executions
+// service as it is, and its errors are the service's (so the API answers
+// them with AWS's errors), with no adapter translating them.
+func TestBroker_ServiceErrors(t *testing.T) {
+	var b executions.TaskBroker = tasktoken.New(memory.NewActivities())
+	svc := executions.New(executions.Config{Store: memory.New(memory.Options{}), Tasks: b})
+	defer func() { _ = svc.Close(context.Background()) }()
+	if err := svc.SendTaskHeartbeat("not-a-token"); !errors.Is(err, executions.ErrInvalidToken) {
+		t.Errorf("heartbeat of a bad token: %v, want ErrInvalidToken", err)
+	}
+	if _, _, err := svc.PollActivity(context.Background(), "arn:aws:states:us-east-1:123456789012:activity:none", "w"); !errors.Is(err, executions.ErrActivityDoesNotExist) {
+		t.Errorf("poll of an unknown activity: %v, want ErrActivityDoesNotExist", err)
 	}
 }

@@ -2,9 +2,7 @@ package app
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"time"
 
 	"github.com/stepwell/stepwell/api"
 	"github.com/stepwell/stepwell/arn"
@@ -105,7 +103,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 		// Execution metadata and Map Runs: with the executions.
 		Versions: versions,
 		// The open activity and callback tasks.
-		Tasks: BrokerPort(tasks),
+		Tasks: tasks,
 		// Executions started with "#TestCase" use the mock configuration.
 		TestCases: testCases,
 	}
@@ -130,46 +128,3 @@ func (p *Parts) Close(ctx context.Context) error {
 	}
 	return err
 }
-
-// BrokerPort returns the task broker as the executions service declares
-// it (executions.TaskBroker): the same methods, with tasktoken's errors
-// answered as the service's, so that neither package imports the other.
-func BrokerPort(b *tasktoken.Broker) executions.TaskBroker { return brokerPort{b} }
-
-type brokerPort struct{ b *tasktoken.Broker }
-
-// brokerErrs pairs tasktoken's errors with the service's.
-var brokerErrs = [...][2]error{
-	{tasktoken.ErrInvalidToken, executions.ErrInvalidToken},
-	{tasktoken.ErrTaskTimedOut, executions.ErrTaskTimedOut},
-	{tasktoken.ErrInvalidOutput, executions.ErrInvalidOutput},
-	{tasktoken.ErrActivityDoesNotExist, executions.ErrActivityDoesNotExist},
-	{tasktoken.ErrWorkerLimit, executions.ErrWorkerLimit},
-}
-
-// portErr wraps a tasktoken error in the service's error of that meaning.
-func portErr(err error) error {
-	for _, e := range brokerErrs {
-		if errors.Is(err, e[0]) {
-			return errors.Join(e[1], err)
-		}
-	}
-	return err
-}
-
-// Poll implements executions.TaskBroker.
-func (p brokerPort) Poll(ctx context.Context, activityARN, workerName string, wait time.Duration) (string, string, error) {
-	tok, input, err := p.b.Poll(ctx, activityARN, workerName, wait)
-	return tok, input, portErr(err)
-}
-
-// Succeed implements executions.TaskBroker.
-func (p brokerPort) Succeed(token, output string) error { return portErr(p.b.Succeed(token, output)) }
-
-// Fail implements executions.TaskBroker.
-func (p brokerPort) Fail(token string, errName, cause *string) error {
-	return portErr(p.b.Fail(token, errName, cause))
-}
-
-// Heartbeat implements executions.TaskBroker.
-func (p brokerPort) Heartbeat(token string) error { return portErr(p.b.Heartbeat(token)) }

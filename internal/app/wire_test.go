@@ -2,39 +2,11 @@ package app
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stepwell/stepwell/executions"
-	"github.com/stepwell/stepwell/integrations/tasktoken"
-	"github.com/stepwell/stepwell/store/memory"
 )
-
-// TestBrokerPort_Errors: the broker's errors reach the executions service
-// (and so the API) as the service's errors of the same meaning.
-func TestBrokerPort_Errors(t *testing.T) {
-	for _, e := range brokerErrs {
-		if err := portErr(fmt.Errorf("ctx: %w", e[0])); !errors.Is(err, e[1]) || !errors.Is(err, e[0]) {
-			t.Errorf("%v: %v", e[0], err)
-		}
-	}
-	other := errors.New("other")
-	if err := portErr(other); err != other {
-		t.Errorf("another error became %v", err)
-	}
-	if portErr(nil) != nil {
-		t.Error("nil became an error")
-	}
-	p := BrokerPort(tasktoken.New(memory.NewActivities()))
-	if err := p.Heartbeat("not-a-token"); !errors.Is(err, executions.ErrInvalidToken) {
-		t.Errorf("heartbeat of a bad token: %v", err)
-	}
-	if _, _, err := p.Poll(context.Background(), "arn:aws:states:us-east-1:123456789012:activity:none", "w", 0); !errors.Is(err, executions.ErrActivityDoesNotExist) {
-		t.Errorf("poll of an unknown activity: %v", err)
-	}
-}
 
 // TestWire: Wire builds the parts New serves, over the configured store.
 func TestWire(t *testing.T) {
