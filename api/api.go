@@ -45,13 +45,12 @@ type Config struct {
 	// Partition, Region and Account build ARNs (defaults aws, us-east-1,
 	// 123456789012).
 	Partition, Region, Account string
-	// Versions keeps versions, aliases, tags and Map Runs. Nil uses Store
-	// if it implements store.Versions; otherwise those operations answer
-	// UnsupportedOperation.
+	// Versions keeps versions, aliases, tags and Map Runs; nil: those
+	// operations answer UnsupportedOperation. It is not looked for on
+	// Store: a store that keeps versions is given here too.
 	Versions store.Versions
-	// Activities stores activities. Nil uses Store if it implements
-	// store.ActivityStore; otherwise activity operations answer
-	// UnsupportedOperation.
+	// Activities stores activities; nil: activity operations answer
+	// UnsupportedOperation. It is not looked for on Store either.
 	Activities store.ActivityStore
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
@@ -76,6 +75,8 @@ func New(cfg Config) *Server {
 		st:    cfg.Store,
 		exec:  cfg.Executions,
 		scope: arn.Scope{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.Account},
+		ver:   cfg.Versions,
+		acts:  cfg.Activities,
 		now:   cfg.Now,
 		log:   cfg.Logger,
 	}
@@ -93,14 +94,6 @@ func New(cfg Config) *Server {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
-	}
-	s.ver = cfg.Versions
-	if s.ver == nil {
-		s.ver, _ = cfg.Store.(store.Versions)
-	}
-	s.acts = cfg.Activities
-	if s.acts == nil {
-		s.acts, _ = cfg.Store.(store.ActivityStore)
 	}
 	return s
 }
