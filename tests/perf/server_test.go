@@ -1,9 +1,12 @@
+//go:build linux
+
 // Package perf benchmarks the real `stepwell serve` binary over HTTP on the
 // embedded store: durable throughput against the disk's fsync rate and a
 // bare net/http handler (BenchmarkDurableHTTP), and what waiting
 // executions cost in memory and in resume time (BenchmarkWaitingExecutions).
 // The package has benchmarks only, plus quick tests of its helpers, so
-// `go test ./...` stays fast; run them with
+// `go test ./...` stays fast. It reads /proc and calls fdatasync, so it is
+// built on Linux only. Run the benchmarks with
 //
 //	go test -run '^$' -bench . -benchtime 1x ./tests/perf/
 package perf
