@@ -92,7 +92,7 @@ func testedState(def string, stateName *string) (*asl.State, error) {
 		if err != nil {
 			return nil, err
 		}
-		st := findState(sm, *stateName)
+		st := sm.Lookup(*stateName)
 		if st == nil {
 			return nil, errValidation("State not found in definition")
 		}
@@ -419,26 +419,4 @@ func testMock(in *awsapi.TestStateInput, st *asl.State) (*engine.TestMock, error
 		}
 	}
 	return &engine.TestMock{Result: v}, nil
-}
-
-// findState finds a state by name anywhere in a machine (state names are
-// unique across a whole definition).
-func findState(sm *asl.StateMachine, name string) *asl.State {
-	if sm == nil || name == "" {
-		return nil
-	}
-	if st := sm.States[name]; st != nil {
-		return st
-	}
-	for _, st := range sm.States {
-		for _, b := range st.Branches {
-			if f := findState(b, name); f != nil {
-				return f
-			}
-		}
-		if f := findState(st.ItemProcessor, name); f != nil {
-			return f
-		}
-	}
-	return nil
 }

@@ -71,6 +71,33 @@ func (sm *StateMachine) Prepared(prepare func(*StateMachine) any) any {
 	return sm.prepared
 }
 
+// Lookup returns the state named name in sm or in a scope nested in it
+// (a Parallel branch, a Map's ItemProcessor), nil if there is none. State
+// names are unique across a whole machine (Load reports a duplicate).
+func (sm *StateMachine) Lookup(name string) *State {
+	if sm == nil || name == "" {
+		return nil
+	}
+	if st := sm.States[name]; st != nil {
+		return st
+	}
+	for _, n := range sm.Order {
+		st := sm.States[n]
+		if st == nil {
+			continue
+		}
+		for _, b := range st.Branches {
+			if f := b.Lookup(name); f != nil {
+				return f
+			}
+		}
+		if f := st.ItemProcessor.Lookup(name); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
 // State is one state of any type. Fields that a type does not use are zero.
 // Compiled fields are nil when absent from the definition.
 type State struct {

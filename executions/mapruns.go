@@ -128,7 +128,7 @@ func (x *recExtra) startRun(e *history.Event, runArn string) {
 		m := a.Machine()
 		r.StateMachineARN = m.String() + "/" + a.Label
 	}
-	if st := findState(x.machine, t.state); st != nil {
+	if st := x.machine.Lookup(t.state); st != nil {
 		r.MaxConcurrency = st.MaxConcurrency
 		if st.ToleratedFailurePercentage != nil {
 			r.ToleratedFailurePercentage = *st.ToleratedFailurePercentage
@@ -183,26 +183,4 @@ func (x *recExtra) put(r *store.MapRun) {
 	if err := x.s.ver.PutMapRun(context.Background(), r); err != nil && !errors.Is(err, store.ErrConflict) {
 		x.s.log.Error("record map run", "arn", r.ARN, "err", err)
 	}
-}
-
-// findState finds a state by name anywhere in a machine (state names are
-// unique across a whole definition).
-func findState(sm *asl.StateMachine, name string) *asl.State {
-	if sm == nil || name == "" {
-		return nil
-	}
-	if st := sm.States[name]; st != nil {
-		return st
-	}
-	for _, st := range sm.States {
-		for _, b := range st.Branches {
-			if f := findState(b, name); f != nil {
-				return f
-			}
-		}
-		if f := findState(st.ItemProcessor, name); f != nil {
-			return f
-		}
-	}
-	return nil
 }
