@@ -223,18 +223,25 @@ func (s *Service) reviveFrom(ctx context.Context, r *running) error {
 	return nil
 }
 
-// parkNew registers an execution of the store, not driven by this
-// process, as parked until due (ResumeRunning).
-func (s *Service) parkNew(executionARN string, due time.Time) {
-	r := &running{arn: executionARN, state: parked, due: due}
+// parkNew registers executions of the store that this process does not
+// drive as parked until they are due (ResumeRunning), under one lock.
+func (s *Service) parkNew(items []*running) {
+	if len(items) == 0 {
+		return
+	}
 	s.mu.Lock()
-	s.runs[executionARN] = r
-	s.timers.push(r)
+	for _, r := range items {
+		r.state = parked
+		s.runs[r.arn] = r
+		s.timers.push(r)
+	}
 	watch := s.parkWatch
 	s.mu.Unlock()
 	s.nudge()
 	if watch != nil {
-		watch(executionARN)
+		for _, r := range items {
+			watch(r.arn)
+		}
 	}
 }
 

@@ -348,10 +348,11 @@ func (s *Service) ResumeRunning(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
+		var parked []*running
 		for _, r := range page {
 			x := r.Execution
 			if until, ok := s.parkedUntil(ctx, x, r.Last, machines); ok {
-				s.parkNew(x.ARN, until)
+				parked = append(parked, &running{arn: x.ARN, due: until})
 				n++
 				continue
 			}
@@ -364,6 +365,7 @@ func (s *Service) ResumeRunning(ctx context.Context) (int, error) {
 			}
 			n++
 		}
+		s.parkNew(parked)
 		if next == "" {
 			return n, nil
 		}

@@ -68,6 +68,7 @@ type rowScanner struct {
 }
 
 func (s rowScanner) Scan(dest ...any) error {
-	all := append(append(append([]any{}, s.before...), dest...), s.end...)
+	all := make([]any, 0, len(s.before)+len(dest)+len(s.end))
+	all = append(append(append(all, s.before...), dest...), s.end...)
 	return s.r.Scan(all...)
 }
