@@ -8,6 +8,8 @@
 // execution's history and closes it with its terminal event, stops
 // executions (closing one no engine run drives, after a restart), plans
 // redrives and the resumption of running executions after a restart,
+// parks the executions that wait in a Wait state (no goroutine, only a
+// timer entry, until they are revived from their histories: park.go),
 // binds executions to the mock test cases they were started with, and
 // records Distributed Map Runs. The open activity and callback tasks
 // (GetActivityTask, SendTask*) are reached through a TaskBroker, an
