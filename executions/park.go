@@ -27,6 +27,15 @@ const DefaultParkAfter = time.Second
 // (many parked executions may be due at once).
 const maxReviving = 64
 
+// worthParking tells whether a wait of d parks an execution whose
+// history holds events events: d must be at least ParkAfter, and a second
+// ParkAfter per 100 events, so that reviving (replaying the history)
+// costs little next to the wait, even for an execution that loops
+// through short waits.
+func (s *Service) worthParking(d time.Duration, events int64) bool {
+	return s.parkAfter >= 0 && d >= s.parkAfter*time.Duration(max(1, events/100))
+}
+
 // park states of a running entry (guarded by Service.mu).
 const (
 	live     = iota // an engine run drives it
@@ -36,10 +45,10 @@ const (
 )
 
 // parkHook returns the engine.Execution.Park of an execution launched by
-// launch.
-func (s *Service) parkHook(executionARN string) func(until time.Time) bool {
+// launch, which rec records.
+func (s *Service) parkHook(executionARN string, rec *recorder) func(until time.Time) bool {
 	return func(until time.Time) bool {
-		if until.Sub(s.now()) < s.parkAfter {
+		if !s.worthParking(until.Sub(s.now()), rec.lastID.Load()) {
 			return false
 		}
 		s.mu.Lock()

@@ -403,7 +403,7 @@ func (s *Service) parkedUntil(ctx context.Context, x *store.Execution, last *his
 		}
 	}
 	until, ok := s.eng.ParkedUntil(ex, last)
-	if !ok || until.Sub(s.now()) < s.parkAfter {
+	if !ok || !s.worthParking(until.Sub(s.now()), last.ID) {
 		return time.Time{}, false
 	}
 	return until, true

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/stepwell/stepwell/engine"
@@ -212,7 +213,7 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 		ctx, cancel = context.WithTimeout(ctx, s.maxExpr)
 	}
 	if !express && s.parkAfter >= 0 {
-		ex.Park = s.parkHook(ex.ARN)
+		ex.Park = s.parkHook(ex.ARN, rec)
 	}
 	s.wg.Add(1)
 	s.mu.Lock()
@@ -274,6 +275,9 @@ type recorder struct {
 	arn    string
 	closed bool
 	extra  *recExtra // versions, aliases, redrives and Map Runs; may be nil
+	// lastID is the id of the latest event recorded (the history's
+	// length), which reviving a parked execution replays.
+	lastID atomic.Int64
 }
 
 // Record implements engine.Recorder. The Map Runs that the events start or
@@ -291,6 +295,9 @@ func (r *recorder) Record(events []history.Event) error {
 	}
 	if end != nil {
 		r.closed = true
+	}
+	if n := len(events); n > 0 {
+		r.lastID.Store(events[n-1].ID)
 	}
 	return nil
 }
