@@ -86,6 +86,10 @@ type Config struct {
 	// and history) in that bounded in-memory Express store, for
 	// debugging. Off (the default), synchronous executions record nothing.
 	ExpressHistory bool
+	// Pprof is a HOST:PORT on which Run also serves Go's runtime profiles
+	// (net/http/pprof under /debug/pprof/), for profiling the server;
+	// empty (the default) serves none.
+	Pprof string
 }
 
 // Defaults of the limits, as AWS's.
@@ -136,6 +140,13 @@ func (c Config) Validate() error {
 		bad("addr", c.Addr, "must be HOST:PORT")
 	} else if p, ok := parsePort(port); !ok || p > 65535 {
 		bad("addr", c.Addr, "port must be a number from 0 to 65535")
+	}
+	if c.Pprof != "" {
+		if _, port, err := net.SplitHostPort(c.Pprof); err != nil {
+			bad("pprof", c.Pprof, "must be HOST:PORT")
+		} else if p, ok := parsePort(port); !ok || p > 65535 {
+			bad("pprof", c.Pprof, "port must be a number from 0 to 65535")
+		}
 	}
 	if kind, _ := storeKind(c.Store); kind == "" {
 		bad("store", c.Store, "unknown store (supported: memory, sqlite:///PATH, a file PATH, postgres://…)")
@@ -302,6 +313,15 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	hs := &http.Server{Handler: srv.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	if cfg.Pprof != "" {
+		stop, err := servePprof(cfg.Pprof, logw)
+		if err != nil {
+			_ = ln.Close()
+			_ = srv.Close(context.Background())
+			return err
+		}
+		defer stop()
+	}
 	fmt.Fprintf(logw, "stepwell: store %s; resumed %d running executions\n", srv.StoreInfo, srv.Recovered)
 	fmt.Fprintf(logw, "stepwell: listening on http://%s (region %s, account %s, time scale %g)\n",
 		ln.Addr(), cfg.Region, cfg.AccountID, cfg.TimeScale)

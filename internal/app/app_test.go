@@ -49,6 +49,9 @@ func TestConfig_Validate(t *testing.T) {
 		{"account", func(c *app.Config) { c.AccountID = "12" }, []string{"account-id"}},
 		{"region", func(c *app.Config) { c.Region = "mars" }, []string{"region"}},
 		{"scale zero", func(c *app.Config) { c.TimeScale = 0 }, []string{"time-scale"}},
+		{"pprof", func(c *app.Config) { c.Pprof = "localhost" }, []string{"pprof"}},
+		{"pprof port", func(c *app.Config) { c.Pprof = ":70000" }, []string{"pprof"}},
+		{"pprof ok", func(c *app.Config) { c.Pprof = "127.0.0.1:6060" }, nil},
 		{"several", func(c *app.Config) { c.Store = "x"; c.Region = ""; c.TimeScale = -1 }, []string{"store", "region", "time-scale"}},
 	}
 	for _, tt := range tests {
@@ -107,6 +110,7 @@ func (s *syncBuffer) String() string {
 func TestRun_ServesUntilCancelled(t *testing.T) {
 	cfg := app.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
+	cfg.Pprof = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := syncBuffer{wrote: make(chan struct{}, 1)}
@@ -147,6 +151,25 @@ func TestRun_ServesUntilCancelled(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || string(b) != `{"stateMachines":[]}` {
 		t.Fatalf("ListStateMachines %d %s", resp.StatusCode, b)
+	}
+	// The profiles are served on their own address (printed before the
+	// API's), never on the API's.
+	m := regexp.MustCompile(`pprof on (http://\S+)/debug/pprof/`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no pprof address printed: %s", logs.String())
+	}
+	for _, c := range []struct {
+		url  string
+		code int
+	}{{m[1] + "/debug/pprof/cmdline", 200}, {base + "/debug/pprof/cmdline", 404}} {
+		resp, err := http.Get(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.code {
+			t.Errorf("GET %s: %d, want %d", c.url, resp.StatusCode, c.code)
+		}
 	}
 	cancel()
 	select {

@@ -51,6 +51,8 @@ var serveSettings = []serveSetting{
 		str: func(c *app.Config) *string { return &c.HTTPConnections }},
 	{flag: "time-scale", usage: "multiply every wait, retry interval and timeout by `FACTOR` (e.g. 0.01 in tests)",
 		float: func(c *app.Config) *float64 { return &c.TimeScale }},
+	{flag: "pprof", usage: "also serve Go's runtime profiles (net/http/pprof, /debug/pprof/) on `HOST:PORT`, for profiling the server (default: off)",
+		str: func(c *app.Config) *string { return &c.Pprof }},
 	{flag: "account-id", usage: "AWS account `ID` used in ARNs", str: func(c *app.Config) *string { return &c.AccountID }},
 	{flag: "region", usage: "AWS `REGION` used in ARNs", str: func(c *app.Config) *string { return &c.Region }},
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -52,6 +53,12 @@ import (
 // STEPWELL_PERF_RECORD=FILE also records the server's CPU profile over the
 // measured run with Linux perf (perf record -g; read it with perf report
 // -i FILE), and over the DescribeExecution calls into FILE.describe.
+// STEPWELL_PERF_PPROF=DIR serves the server's Go profiles
+// (--pprof) and writes to DIR its CPU profile of the first
+// STEPWELL_PERF_PPROF_SECONDS (default 10) of the measured run (cpu.pprof)
+// and its allocation profiles before and after it (allocs-before.pprof,
+// allocs-after.pprof; go tool pprof -sample_index alloc_space -base
+// allocs-before.pprof allocs-after.pprof shows the run's).
 //
 // Run it with
 //
@@ -88,6 +95,7 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	bare := bareRate(b, max(execs, 20000), startBody(machine, "e0"))
 
 	stopProfile := profile(b, srv.pid(), "")
+	stopPprof := pprofProfiles(b, srv)
 	cpu0 := cpuTime(b, srv.pid())
 	b.ResetTimer()
 	begin := time.Now()
@@ -102,6 +110,7 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	b.StopTimer()
 	cpu := cpuTime(b, srv.pid()) - cpu0
 	stopProfile()
+	stopPprof()
 	if n := countExecutions(b, c, srv.url, machine, "SUCCEEDED"); n != execs {
 		b.Fatalf("%d of %d executions SUCCEEDED", n, execs)
 	}
@@ -317,6 +326,45 @@ func checkWaiting(b *testing.B, c *http.Client, url, machine string, started []b
 		if typ != "WaitStateEntered" {
 			b.Fatalf("execution e%d: last event %s, want WaitStateEntered", i, typ)
 		}
+	}
+}
+
+// pprofProfiles writes the server's allocation profile and starts its CPU
+// profile when STEPWELL_PERF_PPROF names a directory (see
+// BenchmarkDurableHTTP); it returns what writes the allocation profile
+// again and waits for the CPU profile.
+func pprofProfiles(tb testing.TB, srv *server) (stop func()) {
+	dir := os.Getenv("STEPWELL_PERF_PPROF")
+	if dir == "" {
+		return func() {}
+	}
+	secs := envInt(tb, "STEPWELL_PERF_PPROF_SECONDS", 10)
+	save := func(path, file string) error {
+		resp, err := http.Get(srv.pprof + path)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s", path, resp.Status)
+		}
+		f, err := os.Create(filepath.Join(dir, file))
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(f, resp.Body)
+		return errors.Join(err, f.Close())
+	}
+	if err := save("/debug/pprof/allocs", "allocs-before.pprof"); err != nil {
+		tb.Fatal(err)
+	}
+	cpu := make(chan error, 1)
+	go func() { cpu <- save(fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs), "cpu.pprof") }()
+	return func() {
+		if err := errors.Join(save("/debug/pprof/allocs", "allocs-after.pprof"), <-cpu); err != nil {
+			tb.Fatal(err)
+		}
+		tb.Logf("profiles of the server in %s", dir)
 	}
 }
 

@@ -81,6 +81,9 @@ type server struct {
 	// still replaying when it began to serve (its wait for them timed
 	// out).
 	unsettled bool
+	// pprof is the base URL of the server's runtime profiles
+	// (http://HOST:PORT) when STEPWELL_PERF_PPROF is set, else "".
+	pprof string
 
 	mu  sync.Mutex
 	log bytes.Buffer // the server's stderr
@@ -89,12 +92,18 @@ type server struct {
 var (
 	listeningRE = regexp.MustCompile(`listening on (http://\S+)`)
 	resumedRE   = regexp.MustCompile(`resumed (\d+) running executions`)
+	pprofRE     = regexp.MustCompile(`pprof on (http://\S+)/debug/pprof/`)
 )
 
 // startServer starts the binary on the embedded store in dataDir and waits
-// until it listens.
+// until it listens. With STEPWELL_PERF_PPROF set it also serves its
+// runtime profiles (--pprof).
 func startServer(tb testing.TB, bin, dataDir string) *server {
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir)
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir}
+	if os.Getenv("STEPWELL_PERF_PPROF") != "" {
+		args = append(args, "--pprof", "127.0.0.1:0")
+	}
+	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		tb.Fatal(err)
@@ -118,6 +127,9 @@ func startServer(tb testing.TB, bin, dataDir string) *server {
 			if m := resumedRE.FindStringSubmatch(line); m != nil {
 				s.resumed, _ = strconv.Atoi(m[1])
 			}
+			if m := pprofRE.FindStringSubmatch(line); m != nil {
+				s.pprof = m[1]
+			}
 			s.mu.Unlock()
 			if m := listeningRE.FindStringSubmatch(line); m != nil && !found {
 				found = true
@@ -136,6 +148,12 @@ func startServer(tb testing.TB, bin, dataDir string) *server {
 	}
 	s.ready = time.Since(begin)
 	s.url = a
+	s.mu.Lock()
+	pprof := s.pprof
+	s.mu.Unlock()
+	if os.Getenv("STEPWELL_PERF_PPROF") != "" && pprof == "" {
+		tb.Fatalf("STEPWELL_PERF_PPROF: the server printed no pprof address:\n%s", s.output())
+	}
 	tb.Cleanup(func() { s.stop(tb, syscall.SIGKILL) })
 	return s
 }
