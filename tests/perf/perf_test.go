@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -58,7 +59,10 @@ import (
 // STEPWELL_PERF_PPROF_SECONDS (default 10) of the measured run (cpu.pprof)
 // and its allocation profiles before and after it (allocs-before.pprof,
 // allocs-after.pprof; go tool pprof -sample_index alloc_space -base
-// allocs-before.pprof allocs-after.pprof shows the run's).
+// allocs-before.pprof allocs-after.pprof shows the run's), and reports
+// the server's exact allocations per execution over the run (alloc-B/exec,
+// allocs/exec, from runtime.MemStats) and its garbage collections (gcs):
+// figures that, unlike CPU time, hardly depend on the machine's load.
 //
 // Run it with
 //
@@ -96,6 +100,7 @@ func BenchmarkDurableHTTP(b *testing.B) {
 
 	stopProfile := profile(b, srv.pid(), "")
 	stopPprof := pprofProfiles(b, srv)
+	mem0 := memStats(b, srv)
 	cpu0 := cpuTime(b, srv.pid())
 	b.ResetTimer()
 	begin := time.Now()
@@ -111,6 +116,12 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	cpu := cpuTime(b, srv.pid()) - cpu0
 	stopProfile()
 	stopPprof()
+	if mem0 != nil {
+		mem := memStats(b, srv)
+		b.ReportMetric(float64(mem["TotalAlloc"]-mem0["TotalAlloc"])/float64(execs), "alloc-B/exec")
+		b.ReportMetric(float64(mem["Mallocs"]-mem0["Mallocs"])/float64(execs), "allocs/exec")
+		b.ReportMetric(float64(mem["NumGC"]-mem0["NumGC"]), "gcs")
+	}
 	if n := countExecutions(b, c, srv.url, machine, "SUCCEEDED"); n != execs {
 		b.Fatalf("%d of %d executions SUCCEEDED", n, execs)
 	}
@@ -366,6 +377,50 @@ func pprofProfiles(tb testing.TB, srv *server) (stop func()) {
 		}
 		tb.Logf("profiles of the server in %s", dir)
 	}
+}
+
+// memStats returns the runtime.MemStats figures (TotalAlloc, Mallocs,
+// NumGC, ...) the server's heap profile lists in its text form, or nil
+// when STEPWELL_PERF_PPROF is not set.
+func memStats(tb testing.TB, srv *server) map[string]uint64 {
+	if os.Getenv("STEPWELL_PERF_PPROF") == "" {
+		return nil
+	}
+	resp, err := http.Get(srv.pprof + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	text, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, err := parseMemStats(string(text))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// parseMemStats reads the "# Name = N" lines of a heap profile's text
+// form (the runtime.MemStats section).
+func parseMemStats(text string) (map[string]uint64, error) {
+	m := make(map[string]uint64)
+	for line := range strings.SplitSeq(text, "\n") {
+		name, v, ok := strings.Cut(strings.TrimPrefix(line, "# "), " = ")
+		if !ok || !strings.HasPrefix(line, "# ") {
+			continue
+		}
+		if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+			m[name] = n
+		}
+	}
+	for _, k := range []string{"TotalAlloc", "Mallocs", "NumGC"} {
+		if _, ok := m[k]; !ok {
+			return nil, fmt.Errorf("parse heap profile: no %s", k)
+		}
+	}
+	return m, nil
 }
 
 // profile starts `perf record` on pid when STEPWELL_PERF_RECORD names an

@@ -48,3 +48,17 @@ func TestProcesses(t *testing.T) {
 		t.Errorf("cpuTime of this process = %v", got)
 	}
 }
+
+func TestParseMemStats(t *testing.T) {
+	text := "heap profile: 1: 2 [3: 4] @ heap/1048576\n1: 2 [3: 4] @ 0x1\n\n# runtime.MemStats\n# Alloc = 100\n# TotalAlloc = 123456\n# Mallocs = 789\n# PauseNs = [1 2 3]\n# NumGC = 12\n"
+	got, err := parseMemStats(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["TotalAlloc"] != 123456 || got["Mallocs"] != 789 || got["NumGC"] != 12 || got["Alloc"] != 100 {
+		t.Errorf("parseMemStats = %v", got)
+	}
+	if _, err := parseMemStats("# Alloc = 1\n"); err == nil {
+		t.Error("no error without TotalAlloc, Mallocs and NumGC")
+	}
+}
