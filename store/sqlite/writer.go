@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stepwell/stepwell/history"
@@ -211,6 +212,15 @@ func (w *writer) lookup(arn string) (*xstate, error, error) {
 	return x, nil, nil
 }
 
+// rowBuffers holds the buffers history rows are encoded into (*[]byte),
+// reused once their write is done: most rows are a few hundred bytes, and
+// an execution writes one per state.
+var rowBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledRow is the largest row buffer kept for reuse; larger ones (a
+// large state input or output) are left to the garbage collector.
+const maxPooledRow = 64 << 10
+
 // CreateExecution implements store.Store. It returns once the execution is
 // durable.
 func (s *Store) CreateExecution(ctx context.Context, x *store.Execution) error {
@@ -254,10 +264,20 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 		if first < 1 {
 			return fmt.Errorf("append events %d-%d: ids out of range: %w", first, last, store.ErrConflict)
 		}
+		buf := rowBuffers.Get().(*[]byte)
 		var err error
-		if blob, threads, err = encodeEvents(make([]byte, 0, 256*len(events)), events); err != nil {
+		if blob, threads, err = encodeEvents((*buf)[:0], events); err != nil {
 			return err
 		}
+		// Once do returns, the write is done (committed, failed or
+		// abandoned) and never applied again: the row's bytes, which the
+		// driver copied, may be reused.
+		defer func() {
+			if cap(blob) <= maxPooledRow {
+				*buf = blob[:0]
+				rowBuffers.Put(buf)
+			}
+		}()
 	}
 	var e store.End
 	if end != nil {
