@@ -127,13 +127,20 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu       sync.Mutex
-	runs     map[string]*running          // running executions by ARN
-	machines map[string]*asl.StateMachine // compiled definitions by ARN + revision
-	timers   timerHeap                    // the parked executions
+	mu     sync.Mutex
+	runs   map[string]*running // running executions by ARN
+	timers timerHeap           // the parked executions
 	// parkWatch, set by tests, is told of each execution parked.
 	parkWatch func(executionARN string)
+
+	// machines are the compiled definitions by machine revision; every
+	// start reads them, so they have a lock of their own.
+	machMu   sync.RWMutex
+	machines map[revisionKey]*asl.StateMachine
 }
+
+// revisionKey names a machine revision.
+type revisionKey struct{ machineARN, revisionID string }
 
 // New returns a Service. Close it to stop its running executions.
 func New(cfg Config) *Service {
@@ -144,7 +151,7 @@ func New(cfg Config) *Service {
 		timerNudge: make(chan struct{}, 1),
 		reviveSem:  make(chan struct{}, maxReviving),
 		runs:       make(map[string]*running),
-		machines:   make(map[string]*asl.StateMachine),
+		machines:   make(map[revisionKey]*asl.StateMachine),
 	}
 	if s.scope.Partition == "" {
 		s.scope.Partition = "aws"
@@ -287,30 +294,28 @@ func (s *Service) Ended(executionARN string) <-chan struct{} {
 // Cache keeps the compiled definition of a machine revision, so that
 // starting it does not compile it again.
 func (s *Service) Cache(machineARN, revisionID string, sm *asl.StateMachine) {
-	s.mu.Lock()
-	s.machines[machineARN+"\x00"+revisionID] = sm
-	s.mu.Unlock()
+	s.machMu.Lock()
+	s.machines[revisionKey{machineARN, revisionID}] = sm
+	s.machMu.Unlock()
 }
 
 // Forget drops the compiled definitions of a machine (deleted).
 func (s *Service) Forget(machineARN string) {
-	prefix := machineARN + "\x00"
-	s.mu.Lock()
+	s.machMu.Lock()
 	for k := range s.machines {
-		if len(k) > len(prefix) && k[:len(prefix)] == prefix {
+		if k.machineARN == machineARN {
 			delete(s.machines, k)
 		}
 	}
-	s.mu.Unlock()
+	s.machMu.Unlock()
 }
 
 // compiled returns the compiled definition of a stored machine revision.
 // A definition that no longer loads is a *DefinitionError.
 func (s *Service) compiled(sm *store.StateMachine) (*asl.StateMachine, error) {
-	key := sm.ARN + "\x00" + sm.RevisionID
-	s.mu.Lock()
-	m := s.machines[key]
-	s.mu.Unlock()
+	s.machMu.RLock()
+	m := s.machines[revisionKey{sm.ARN, sm.RevisionID}]
+	s.machMu.RUnlock()
 	if m != nil {
 		return m, nil
 	}

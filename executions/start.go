@@ -306,6 +306,11 @@ func (r *recorder) Record(events []history.Event) error {
 
 // terminal returns how an execution ends if e is its terminal event.
 func terminal(e *history.Event) *store.End {
+	switch e.Type {
+	case history.ExecutionSucceeded, history.ExecutionFailed, history.ExecutionAborted, history.ExecutionTimedOut:
+	default:
+		return nil // most events: no allocation
+	}
 	end := &store.End{StopDate: e.Timestamp}
 	switch e.Type {
 	case history.ExecutionSucceeded:
