@@ -184,7 +184,10 @@ func (ex *execution) result(st Status) Result {
 
 func (ex *execution) finishSucceeded(t *thread, out any) Result {
 	ex.replay.stop()
-	text := value.String(out)
+	text := t.textOfOutput(out)
+	if text == "" {
+		text = value.String(out)
+	}
 	if len(text) > ex.e.maxPayload {
 		return ex.finishFailedFrom(t, fault.New(fault.DataLimitExceeded,
 			"The state/task 'ExecutionSucceeded' returned a result with a size exceeding the maximum number of bytes service limit."))

@@ -213,6 +213,10 @@ func (l liveLog) exited(t *thread, st *asl.State, typ history.EventType, out any
 		return nil, nil, dataLimit(st.Name)
 	}
 	l.add(t, event{typ: typ, st: st, text: text, assigned: assigned})
+	// Kept for the next state's Entered event (thread.enter) or the
+	// execution's output (finishSucceeded), when that is the same object.
+	t.outObj, _ = out.(*value.Object)
+	t.outText = text
 	return out, assigned, nil
 }
 

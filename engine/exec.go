@@ -56,6 +56,13 @@ func newExecution(e *Engine, parent context.Context, x *Execution, rec Recorder)
 	}
 	ctx, cancel := context.WithCancelCause(parent)
 	ex := &execution{e: e, x: x, rec: rec, ctx: ctx, cancel: cancel}
+	if rec != nil {
+		// The first flush holds ExecutionStarted and the first state's
+		// Entered and Exited events, most later ones a state's Entered and
+		// Exited: one allocation for both buffers (flush swaps them).
+		buf := make([]history.Event, 5)
+		ex.pending, ex.spare = buf[0:0:3], buf[3:3:5]
+	}
 	if x.StartTime.IsZero() {
 		x.StartTime = e.clock.Now()
 	}
@@ -129,8 +136,23 @@ type thread struct {
 	// rawText is the execution input as given: AWS echoes it verbatim in
 	// the first state's Entered event.
 	rawText string
+	// outObj and outText are the output of the state that just exited and
+	// its JSON text (in its Exited event), kept until the next event: when
+	// the next state enters with that very object, its Entered event
+	// reuses the text instead of rendering it again.
+	outObj  *value.Object
+	outText string
 	// test is set when TestState runs the thread's one state.
 	test *testRun
+}
+
+// textOfOutput returns the JSON text of v if v is the output of the state
+// that just exited (see outObj), else "".
+func (t *thread) textOfOutput(v any) string {
+	if o, ok := v.(*value.Object); ok && o == t.outObj && o != nil {
+		return t.outText
+	}
+	return ""
 }
 
 // add appends the event e describes to the thread's history.

@@ -37,8 +37,12 @@ type stateRun struct {
 // Parallel, Map).
 func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 	st := b.st
-	id := t.add(event{typ: b.types[0], st: st, text: t.rawText, data: raw})
-	t.rawText = ""
+	text := t.rawText
+	if text == "" {
+		text = t.textOfOutput(raw)
+	}
+	t.rawText, t.outObj, t.outText = "", nil, ""
+	id := t.add(event{typ: b.types[0], st: st, text: text, data: raw})
 	r := &stateRun{b: b, at: t.lastAt}
 	r.sc.name = st.Name
 	r.sc.withRetry = withRetry
