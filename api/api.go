@@ -150,9 +150,13 @@ var notYet = map[string]bool{}
 
 const targetPrefix = "AWSStepFunctions."
 
+// requestIDHeader is the canonical form of x-amzn-RequestId, the key that
+// Header.Set would compute on every request.
+var requestIDHeader = http.CanonicalHeaderKey("x-amzn-RequestId")
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("x-amzn-RequestId", newUUID())
+	w.Header()[requestIDHeader] = []string{newUUID()}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeError(w, awsapi.UnknownOperationException("Only POST requests are accepted"))
@@ -192,14 +196,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// rawJSON is an answer already encoded, byte for byte as json.Marshal
+// would encode it; writeJSON writes it as is.
+type rawJSON []byte
+
+// jsonContentType is the Content-Type of every answer (never modified).
+var jsonContentType = []string{"application/x-amz-json-1.0"}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"__type":"com.amazon.coral.service#InternalFailure","message":"could not encode the response"}`)
+	var b []byte
+	if r, ok := v.(rawJSON); ok {
+		b = r
+	} else {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			status = http.StatusInternalServerError
+			b = []byte(`{"__type":"com.amazon.coral.service#InternalFailure","message":"could not encode the response"}`)
+		}
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/x-amz-json-1.0")
+	h["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
@@ -229,6 +245,19 @@ func jsonKind(t reflect.Type) string {
 		return "a list"
 	}
 	return t.String()
+}
+
+// plainJSON tells whether s is encoded by json.Marshal as itself between
+// quotes: printable ASCII without '"', '\' and the characters it escapes
+// for HTML ('<', '>', '&').
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // epoch is a timestamp encoded as epoch seconds.

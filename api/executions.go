@@ -94,7 +94,22 @@ func (s *Server) startExecution(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, execErr(err)
 	}
-	return startExecutionOutput{ExecutionArn: x.ARN, StartDate: epoch(x.StartDate)}, nil
+	return startExecutionOutput{ExecutionArn: x.ARN, StartDate: epoch(x.StartDate)}.encoded(), nil
+}
+
+// encoded returns the answer encoded without reflection when its ARN needs
+// no escaping (always, for the names StartExecution accepts), else o
+// itself for json.Marshal; both encode the same bytes.
+func (o startExecutionOutput) encoded() any {
+	if !plainJSON(o.ExecutionArn) {
+		return o
+	}
+	b := make([]byte, 0, len(o.ExecutionArn)+48)
+	b = append(b, `{"executionArn":"`...)
+	b = append(b, o.ExecutionArn...)
+	b = append(b, `","startDate":`...)
+	b = append(b, history.EpochSeconds(time.Time(o.StartDate))...)
+	return rawJSON(append(b, '}'))
 }
 
 // start is what the executions service starts.
