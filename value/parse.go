@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // MaxDepth is the deepest nesting of arrays and objects Parse accepts.
@@ -40,8 +41,26 @@ func Parse(data []byte) (any, error) {
 	return v, nil
 }
 
-// ParseString is Parse for a string.
-func ParseString(s string) (any, error) { return Parse([]byte(s)) }
+// ParseString is Parse for a string. The strings of the value share s's
+// memory where they need no unescaping (no copy of s, no allocation per
+// string): s stays in memory as long as one of them does.
+func ParseString(s string) (any, error) {
+	p := parser{data: stringBytes(s), src: s, shared: true}
+	p.skipWS()
+	v, err := p.value(0)
+	if err != nil {
+		return nil, err
+	}
+	p.skipWS()
+	if p.pos < len(p.data) {
+		return nil, p.errorf("unexpected %s after top-level value", p.describe())
+	}
+	return v, nil
+}
+
+// stringBytes returns s's bytes without copying them; the parser only
+// reads them.
+func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // MustParse is Parse for literals known to be valid; it panics on error.
 func MustParse(s string) any {
@@ -55,6 +74,10 @@ func MustParse(s string) any {
 type parser struct {
 	data []byte
 	pos  int
+	// src is data as a string when shared is set (ParseString): strings
+	// without escapes are cut from it instead of copied.
+	src    string
+	shared bool
 }
 
 func (p *parser) errorf(format string, args ...any) error {
@@ -99,7 +122,11 @@ func (p *parser) value(depth int) (any, error) {
 	case c == '[':
 		return p.array(depth + 1)
 	case c == '"':
-		return p.str()
+		str, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		return str, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	case c == 't':
@@ -150,7 +177,7 @@ func (p *parser) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		o.Set(k.(string), v)
+		o.Set(k, v)
 		p.skipWS()
 		if p.pos >= len(p.data) {
 			return nil, p.errorf("unexpected end of input, expecting ',' or '}'")
@@ -201,14 +228,19 @@ func (p *parser) array(depth int) (any, error) {
 	}
 }
 
-func (p *parser) str() (any, error) {
+func (p *parser) str() (string, error) {
 	p.pos++ // opening quote
 	start := p.pos
 	// Fast path: no escapes.
 	for p.pos < len(p.data) {
 		c := p.data[p.pos]
 		if c == '"' {
-			s := string(p.data[start:p.pos])
+			var s string
+			if p.shared {
+				s = p.src[start:p.pos]
+			} else {
+				s = string(p.data[start:p.pos])
+			}
 			p.pos++
 			return validUTF8(s), nil
 		}
@@ -216,7 +248,7 @@ func (p *parser) str() (any, error) {
 			break
 		}
 		if c < 0x20 {
-			return nil, p.errorf("control character in string")
+			return "", p.errorf("control character in string")
 		}
 		p.pos++
 	}
@@ -228,7 +260,7 @@ func (p *parser) str() (any, error) {
 			p.pos++
 			return validUTF8(string(buf)), nil
 		case c < 0x20:
-			return nil, p.errorf("control character in string")
+			return "", p.errorf("control character in string")
 		case c != '\\':
 			buf = append(buf, c)
 			p.pos++
@@ -256,7 +288,7 @@ func (p *parser) str() (any, error) {
 		case 'u':
 			r, ok := p.hex4()
 			if !ok {
-				return nil, p.errorf("invalid \\u escape in string")
+				return "", p.errorf("invalid \\u escape in string")
 			}
 			if utf16.IsSurrogate(r) {
 				if p.pos+1 < len(p.data) && p.data[p.pos] == '\\' && p.data[p.pos+1] == 'u' {
@@ -276,10 +308,10 @@ func (p *parser) str() (any, error) {
 			buf = utf8.AppendRune(buf, r)
 		default:
 			p.pos--
-			return nil, p.errorf("invalid escape %s in string", p.describe())
+			return "", p.errorf("invalid escape %s in string", p.describe())
 		}
 	}
-	return nil, p.errorf("unterminated string")
+	return "", p.errorf("unterminated string")
 }
 
 func (p *parser) hex4() (rune, bool) {
@@ -384,7 +416,7 @@ func validUTF8(s string) string {
 // ParseNumber parses JSON number text (as found in a definition or an
 // intrinsic argument); ok is false when s is not a JSON number.
 func ParseNumber(s string) (v any, ok bool) {
-	p := parser{data: []byte(s)}
+	p := parser{data: stringBytes(s), src: s, shared: true}
 	if len(s) == 0 || !(s[0] == '-' || (s[0] >= '0' && s[0] <= '9')) {
 		return nil, false
 	}

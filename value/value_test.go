@@ -31,6 +31,14 @@ func TestRoundTrip(t *testing.T) {
 		if got := value.String(v); got != tt.want {
 			t.Errorf("round trip %q = %s, want %s", tt.in, got, tt.want)
 		}
+		// Parse copies what ParseString shares: the same value.
+		v, err = value.Parse([]byte(tt.in))
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tt.in, err)
+		}
+		if got := value.String(v); got != tt.want {
+			t.Errorf("round trip of bytes %q = %s, want %s", tt.in, got, tt.want)
+		}
 	}
 }
 
@@ -162,6 +170,24 @@ func BenchmarkString(b *testing.B) {
 			for b.Loop() {
 				if value.String(v) == "" {
 					b.Fatal("empty")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParseString parses an execution's input, as the engine does at
+// every start.
+func BenchmarkParseString(b *testing.B) {
+	for _, tt := range []struct{ name, in string }{
+		{"small", `{"hello":"world","n":1}`},
+		{"medium", `{"order":{"id":"o-123456","items":[{"sku":"a1","qty":2,"price":9.99},{"sku":"b2","qty":1,"price":19.5}],"customer":{"name":"Jane Doe","email":"jane@example.com"}},"status":"NEW","attempt":3}`},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := value.ParseString(tt.in); err != nil {
+					b.Fatal(err)
 				}
 			}
 		})
