@@ -20,10 +20,9 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts := EpochSeconds(e.Timestamp)
-	out := make([]byte, 0, len(b)+24)
+	out := make([]byte, 0, len(b)+32)
 	out = append(out, `{"timestamp":`...)
-	out = append(out, ts...)
+	out = AppendEpochSeconds(out, e.Timestamp)
 	if len(b) > 2 {
 		out = append(out, ',')
 		out = append(out, b[1:]...)
@@ -51,16 +50,26 @@ func (e *Event) UnmarshalJSON(data []byte) error {
 // EpochSeconds formats t as epoch seconds with millisecond precision, the
 // form the AWS JSON protocol uses for timestamps.
 func EpochSeconds(t time.Time) string {
+	var buf [32]byte
+	return string(AppendEpochSeconds(buf[:0], t))
+}
+
+// AppendEpochSeconds appends EpochSeconds(t) to dst.
+func AppendEpochSeconds(dst []byte, t time.Time) []byte {
 	ms := t.UnixMilli()
-	s := strconv.FormatInt(ms/1000, 10)
+	dst = strconv.AppendInt(dst, ms/1000, 10)
 	if frac := ms % 1000; frac != 0 {
-		f := strconv.FormatInt(1000+frac, 10)[1:]
-		for f[len(f)-1] == '0' {
+		var buf [8]byte
+		f := strconv.AppendInt(buf[:0], 1000+frac, 10)[1:]
+		for len(f) > 0 && f[len(f)-1] == '0' {
 			f = f[:len(f)-1]
 		}
-		s += "." + f
+		if len(f) > 0 {
+			dst = append(dst, '.')
+			dst = append(dst, f...)
+		}
 	}
-	return s
+	return dst
 }
 
 // Str returns a pointer to s, for the optional error and cause fields.

@@ -74,3 +74,37 @@ func TestEvent_WithoutData(t *testing.T) {
 		})
 	}
 }
+
+func TestEpochSeconds(t *testing.T) {
+	tests := []struct {
+		ms   int64
+		want string
+	}{
+		{1700000000123, "1700000000.123"},
+		{1700000000120, "1700000000.12"},
+		{1700000000100, "1700000000.1"},
+		{1700000000000, "1700000000"},
+		{1700000000007, "1700000000.007"},
+		{0, "0"},
+		{-999, "0"}, // before 1970: no fraction survives, and no panic
+	}
+	for _, tt := range tests {
+		ts := time.UnixMilli(tt.ms)
+		if got := history.EpochSeconds(ts); got != tt.want {
+			t.Errorf("EpochSeconds(%d ms) = %s, want %s", tt.ms, got, tt.want)
+		}
+		if got := string(history.AppendEpochSeconds([]byte("x"), ts)); got != "x"+tt.want {
+			t.Errorf("AppendEpochSeconds(x, %d ms) = %s, want x%s", tt.ms, got, tt.want)
+		}
+	}
+}
+
+func BenchmarkEpochSeconds(b *testing.B) {
+	ts := time.UnixMilli(1700000000123)
+	b.ReportAllocs()
+	for b.Loop() {
+		if history.EpochSeconds(ts) == "" {
+			b.Fatal("empty")
+		}
+	}
+}
