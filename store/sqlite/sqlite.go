@@ -49,7 +49,7 @@ type Store struct {
 	stopCheckpoints context.CancelFunc
 	checkpoints     chan struct{}
 
-	getExec, listRunning, getMachine, getRevision, histHead, getActivity *sql.Stmt
+	getExec, listRunning, getMachine, getRevision, histHead, getActivity, getMeta *sql.Stmt
 }
 
 // DefaultFile is the database file name inside a data directory.
@@ -137,6 +137,8 @@ func (s *Store) open(ctx context.Context) error {
 		FROM machines m JOIN revisions r ON r.machine_arn = m.arn AND r.revision_id = m.revision_id WHERE m.arn = ?`)
 	prep(&s.getRevision, `SELECT `+revCols+` FROM revisions r WHERE r.machine_arn = ? AND r.revision_id = ?`)
 	prep(&s.getActivity, `SELECT `+activityCols+` FROM activities WHERE arn = ?`)
+	// DescribeExecution reads an execution's metadata each time.
+	prep(&s.getMeta, `SELECT data FROM execution_meta WHERE execution_arn = ?`)
 	prep(&s.histHead, `SELECT e.seq, (SELECT max(h.last_id) FROM history h WHERE h.execution = e.seq)
 		FROM executions e WHERE e.arn = ?`)
 	return err

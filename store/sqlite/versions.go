@@ -478,7 +478,11 @@ func (s *Store) PutExecutionMeta(ctx context.Context, executionARN string, m sto
 // GetExecutionMeta implements store.Versions.
 func (s *Store) GetExecutionMeta(ctx context.Context, executionARN string) (store.ExecutionMeta, bool, error) {
 	var m store.ExecutionMeta
-	err := getJSON(ctx, s.rdb, &m, `SELECT data FROM execution_meta WHERE execution_arn = ?`, executionARN)
+	var data []byte
+	err := notFound(s.getMeta.QueryRowContext(ctx, executionARN).Scan(&data))
+	if err == nil {
+		err = json.Unmarshal(data, &m)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return store.ExecutionMeta{}, false, nil
 	}
