@@ -16,8 +16,8 @@ var (
 	// ErrNotRedrivable is returned by Redrive for an execution that
 	// cannot be redriven; the message says why.
 	ErrNotRedrivable = errors.New("execution not redrivable")
-	// ErrRedriveUnsupported is returned by Redrive when the store cannot
-	// reopen executions (no store.Reopener).
+	// ErrRedriveUnsupported is returned by Redrive when the service cannot
+	// reopen executions (Config.Reopener is nil).
 	ErrRedriveUnsupported = errors.New("redrive not supported by the store")
 	// ErrNoVersions is returned by Redrive when the service keeps no
 	// execution metadata (Config.Versions is nil).

@@ -12,9 +12,8 @@ package executions
 // The Context object gains Execution.RedriveCount and RedriveTime, as on
 // AWS. Stepwell's difference: the execution's StartTime in the Context
 // object becomes the redrive time (the engine starts the execution timeout
-// from it). The store must implement store.Reopener (the in-memory,
-// embedded and PostgreSQL stores do), otherwise Redrive is refused with
-// ErrRedriveUnsupported.
+// from it). Config.Reopener reopens the execution in the store; without
+// one, Redrive is refused with ErrRedriveUnsupported.
 //
 // Resume continues a running execution after a restart with the same
 // plans: the completed work is replayed, the rest runs again.
@@ -111,11 +110,10 @@ func (s *Service) Redrive(ctx context.Context, executionARN string, clientToken 
 		Timestamp: now, Type: history.ExecutionRedriven, ID: plan.base, PreviousEventID: plan.base - 1,
 		ExecutionRedrivenEventDetails: &history.ExecutionRedrivenEventDetails{RedriveCount: count},
 	}
-	reopener, ok := st.(store.Reopener)
-	if !ok {
+	if s.reopen == nil {
 		return time.Time{}, refused(ErrRedriveUnsupported, x.ARN, "")
 	}
-	if err := reopener.ReopenExecution(ctx, x.ARN, []history.Event{redriven}); err != nil {
+	if err := s.reopen.ReopenExecution(ctx, x.ARN, []history.Event{redriven}); err != nil {
 		if errors.Is(err, errors.ErrUnsupported) {
 			return time.Time{}, refused(ErrRedriveUnsupported, x.ARN, "")
 		}

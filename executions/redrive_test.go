@@ -52,7 +52,7 @@ func newFixture(t *testing.T, ecfg engine.Config, name, def string) *fixture {
 	t.Helper()
 	ecfg.Region, ecfg.AccountID = scope.Region, scope.Account
 	st, ver := memory.New(memory.Options{}), memory.NewVersions()
-	svc := executions.New(executions.Config{Store: st, Versions: ver, Scope: scope, Engine: engine.New(ecfg)})
+	svc := executions.New(executions.Config{Store: st, Reopener: st, Versions: ver, Scope: scope, Engine: engine.New(ecfg)})
 	t.Cleanup(func() { _ = svc.Close(context.Background()) })
 	sm := machine(name, def)
 	if err := st.CreateStateMachine(context.Background(), sm); err != nil {
@@ -165,6 +165,25 @@ func TestRedrive_ParallelRerunsOnlyTheFailedBranch(t *testing.T) {
 	var re *executions.RefusedError
 	if !errors.Is(err, executions.ErrNotRedrivable) || !errors.As(err, &re) || re.Message != "Execution is SUCCEEDED and cannot be redriven" {
 		t.Fatalf("redrive of a succeeded execution: %v", err)
+	}
+}
+
+// TestRedrive_WithoutReopener: a service given no Reopener refuses to
+// redrive, even over a store that could reopen executions, and the
+// execution stays closed.
+func TestRedrive_WithoutReopener(t *testing.T) {
+	f := newFixture(t, engine.Config{}, "fail", `{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E"}}}`)
+	x := f.start(t, "{}")
+	if d := f.closed(t, x); d.Status != store.StatusFailed {
+		t.Fatalf("run: %+v", d)
+	}
+	svc := executions.New(executions.Config{Store: f.st, Versions: f.ver, Scope: scope, Engine: engine.New(engine.Config{})})
+	t.Cleanup(func() { _ = svc.Close(context.Background()) })
+	if _, err := svc.Redrive(context.Background(), x, nil); !errors.Is(err, executions.ErrRedriveUnsupported) {
+		t.Fatalf("redrive without a Reopener: %v", err)
+	}
+	if d := f.closed(t, x); d.Status != store.StatusFailed || f.meta(t, x).RedriveCount != 0 {
+		t.Fatalf("after the refused redrive: %+v", d)
 	}
 }
 

@@ -47,8 +47,12 @@ const DefaultMaxExpressDuration = 5 * time.Minute
 // Config configures a Service.
 type Config struct {
 	// Store keeps the state machine revisions and the Standard executions
-	// (required). RedriveExecution needs it to implement store.Reopener.
+	// (required).
 	Store store.Store
+	// Reopener reopens the closed Standard executions of Store that
+	// Redrive continues: Store's own, behind the same write fence. Nil
+	// refuses redrives with ErrRedriveUnsupported.
+	Reopener store.Reopener
 	// Engine runs the executions (required).
 	Engine *engine.Engine
 	// Scope builds execution ARNs (zero fields default to aws, us-east-1,
@@ -106,6 +110,7 @@ type TestCaseBinder interface {
 // Service runs executions. Its methods are safe for concurrent use.
 type Service struct {
 	st       store.Store
+	reopen   store.Reopener
 	express  store.Store
 	syncHist bool
 	ver      store.Versions
@@ -145,7 +150,7 @@ type revisionKey struct{ machineARN, revisionID string }
 // New returns a Service. Close it to stop its running executions.
 func New(cfg Config) *Service {
 	s := &Service{
-		st: cfg.Store, express: cfg.Express, syncHist: cfg.ExpressHistory, ver: cfg.Versions, eng: cfg.Engine,
+		st: cfg.Store, reopen: cfg.Reopener, express: cfg.Express, syncHist: cfg.ExpressHistory, ver: cfg.Versions, eng: cfg.Engine,
 		scope: cfg.Scope, maxExpr: cfg.MaxExpressDuration, mocks: cfg.TestCases, tasks: cfg.Tasks,
 		pollWait: cfg.PollTimeout, now: cfg.Now, clock: cfg.Clock, log: cfg.Logger, parkAfter: cfg.ParkAfter,
 		timerNudge: make(chan struct{}, 1),

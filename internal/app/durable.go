@@ -79,6 +79,8 @@ type backend struct {
 	store      store.Store
 	activities store.ActivityStore
 	versions   store.Versions
+	// reopener reopens the store's closed executions (RedriveExecution).
+	reopener store.Reopener
 	// keys keeps the task token key; nil (memory) signs tokens with a
 	// key of this process.
 	keys store.KeyStore
@@ -86,7 +88,7 @@ type backend struct {
 }
 
 func durableBackend(st durable, info string) *backend {
-	return &backend{store: st, activities: st, versions: st, keys: st, info: info}
+	return &backend{store: st, activities: st, versions: st, reopener: st, keys: st, info: info}
 }
 
 // tokenKey returns the key that signs task tokens: the backend's stored
@@ -115,7 +117,8 @@ func openStore(ctx context.Context, c Config) (*backend, error) {
 	kind, target := storeKind(c.Store)
 	switch kind {
 	case "memory":
-		return &backend{store: memory.New(memory.Options{}), activities: memory.NewActivities(), versions: memory.NewVersions(),
+		st := memory.New(memory.Options{})
+		return &backend{store: st, activities: memory.NewActivities(), versions: memory.NewVersions(), reopener: st,
 			info: "memory (nothing survives a restart)"}, nil
 	case "embedded":
 		if target == "" {
@@ -193,29 +196,19 @@ func (f *fencedStore) AppendHistory(ctx context.Context, arn string, events []hi
 	return f.Store.AppendHistory(ctx, arn, events, end)
 }
 
-// fencedReopener is a fencedStore over a store that can reopen closed
-// executions (store.Reopener, for RedriveExecution); over other stores the
-// API sees no Reopener and answers UnsupportedOperation.
+// fencedReopener reopens closed executions (RedriveExecution) until
+// shutdown begins, like fencedStore.
 type fencedReopener struct {
-	*fencedStore
-	r store.Reopener
+	fence *fencedStore
+	r     store.Reopener
 }
 
 // ReopenExecution implements store.Reopener.
 func (f fencedReopener) ReopenExecution(ctx context.Context, arn string, events []history.Event) error {
-	if f.closing.Load() {
+	if f.fence.closing.Load() {
 		return errShuttingDown
 	}
 	return f.r.ReopenExecution(ctx, arn, events)
-}
-
-// apiStore is the store the API server gets: fence, with ReopenExecution
-// when the store has it.
-func apiStore(fence *fencedStore) store.Store {
-	if r, ok := fence.Store.(store.Reopener); ok {
-		return fencedReopener{fencedStore: fence, r: r}
-	}
-	return fence
 }
 
 // retain deletes the closed executions older than retention now and then

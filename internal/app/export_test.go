@@ -29,6 +29,9 @@ func NewWatched(ctx context.Context, c Config, logger *slog.Logger, w Watch) (*S
 			bk, err := openStore(ctx, c)
 			if err == nil {
 				bk.store = w.Writes.wrap(bk.store)
+				if bk.reopener != nil {
+					bk.reopener = writesReopener{bk.reopener, w.Writes}
+				}
 			}
 			return bk, err
 		}
@@ -66,14 +69,9 @@ func (w *Writes) wrote() {
 	}
 }
 
-// wrap returns st reporting its writes to w, with ReopenExecution when st
-// has it.
+// wrap returns st reporting its writes to w.
 func (w *Writes) wrap(st store.Store) store.Store {
-	ws := &writesStore{Store: st, w: w}
-	if r, ok := st.(store.Reopener); ok {
-		return writesReopener{ws, r}
-	}
-	return ws
+	return &writesStore{Store: st, w: w}
 }
 
 type writesStore struct {
@@ -96,9 +94,10 @@ func (s *writesStore) DeleteClosedBefore(ctx context.Context, t time.Time) (int,
 	return s.Store.DeleteClosedBefore(ctx, t)
 }
 
+// writesReopener reports the executions a Reopener reopens to w.
 type writesReopener struct {
-	*writesStore
 	r store.Reopener
+	w *Writes
 }
 
 func (s writesReopener) ReopenExecution(ctx context.Context, arn string, events []history.Event) error {

@@ -95,8 +95,12 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	tasks.Tokens = eng
 	versions := fencedVersions{Versions: b.versions, fence: fence}
 	scope := arn.Scope{Region: c.Region, Account: c.AccountID}
+	var reopener store.Reopener
+	if b.reopener != nil {
+		reopener = fencedReopener{fence: fence, r: b.reopener}
+	}
 	ecfg := executions.Config{
-		Store: apiStore(fence), Engine: eng, Scope: scope, Logger: logger, Clock: clk,
+		Store: fence, Reopener: reopener, Engine: eng, Scope: scope, Logger: logger, Clock: clk,
 		// Express executions live in memory only, the closed ones
 		// bounded; synchronous ones only with ExpressHistory.
 		Express: express, ExpressHistory: c.ExpressHistory,
