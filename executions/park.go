@@ -28,8 +28,8 @@ const DefaultParkAfter = time.Second
 const maxReviving = 64
 
 // worthParking tells whether a wait of d parks an execution whose
-// history holds events events: d must be at least ParkAfter, and a second
-// ParkAfter per 100 events, so that reviving (replaying the history)
+// history holds events events: d must be at least ParkAfter, and at least
+// ParkAfter per full 100 events, so that reviving (replaying the history)
 // costs little next to the wait, even for an execution that loops
 // through short waits.
 func (s *Service) worthParking(d time.Duration, events int64) bool {

@@ -1,6 +1,7 @@
 // Package app is Stepwell's composition root: it turns a Config into a
-// running server, wiring the store, the task integrations, the engine and
-// the API. It is the only package that knows the concrete adapters.
+// running server, wiring the store, the task integrations, the engine, the
+// executions service and the API (Wire, which tests use too). It is the
+// only package that knows the concrete adapters.
 package app
 
 import (
