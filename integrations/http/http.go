@@ -235,7 +235,7 @@ func (inv *Invoker) build(ctx context.Context, t *engine.Task) (*http.Request, *
 	if conn.OAuth != nil {
 		tok, err := conn.OAuth.Token(ctx, inv.client())
 		if err != nil {
-			if fe, ok := err.(*fault.Error); ok {
+			if fe, ok := fault.As(err); ok {
 				return nil, fe
 			}
 			return nil, connectionError(err.Error())
