@@ -165,14 +165,15 @@ func redactDSN(dsn string) string {
 }
 
 // errShuttingDown refuses writes once the server stops. It wraps
-// store.ErrConflict, which the API treats as "already closed" and does not
-// log.
+// store.ErrConflict, which the executions service treats as "already
+// closed" and does not log.
 var errShuttingDown = fmt.Errorf("server is shutting down: %w", store.ErrConflict)
 
-// fencedStore is the store the API writes through. Once shutdown begins it
-// refuses every execution write, so that cancelling the running
-// executions never records their cancellation: in a durable store they
-// stay RUNNING and resume at the next start, as after a crash.
+// fencedStore is the store the executions service and the API write
+// through. Once shutdown begins it refuses every execution write, so that
+// cancelling the running executions never records their cancellation: in
+// a durable store they stay RUNNING and resume at the next start, as
+// after a crash.
 type fencedStore struct {
 	store.Store
 	closing atomic.Bool
