@@ -3,12 +3,15 @@ package executions_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/integrations"
 	"github.com/stepwell/stepwell/integrations/mock"
+	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/memory"
 )
@@ -108,5 +111,85 @@ func TestTestCases(t *testing.T) {
 	}
 	if got := f.closed(t, y.ARN); got.Status != store.StatusSucceeded || *got.Output != `"Charge"` {
 		t.Fatalf("unmocked execution: %+v", got)
+	}
+}
+
+// bindings is the mock invoker, counting the executions bound to a test
+// case and not yet unbound.
+type bindings struct {
+	*mock.Invoker
+	mu   sync.Mutex
+	live map[string]bool
+}
+
+func (b *bindings) Bind(executionARN, machine, testCase string) error {
+	err := b.Invoker.Bind(executionARN, machine, testCase)
+	if err == nil {
+		b.mu.Lock()
+		b.live[executionARN] = true
+		b.mu.Unlock()
+	}
+	return err
+}
+
+func (b *bindings) Unbind(executionARN string) {
+	b.Invoker.Unbind(executionARN)
+	b.mu.Lock()
+	delete(b.live, executionARN)
+	b.mu.Unlock()
+}
+
+func (b *bindings) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.live)
+}
+
+// TestTestCases_StartAgain: starting again, with another test case, an
+// execution that is still running returns it and leaves its mocks as they
+// were; a start that is refused binds nothing.
+func TestTestCases_StartAgain(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := mock.Parse([]byte(`{"StateMachines":{"mocked":{"TestCases":{"A":{"Charge":"R42"},"B":{"Charge":"R7"}}}},
+		"MockedResponses":{"R42":{"0":{"Return":42}},"R7":{"0":{"Return":7}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	m := mock.New(cfg, integrations.NewRouter())
+	b := &bindings{Invoker: m, live: map[string]bool{}}
+	st, ver := memory.New(memory.Options{}), memory.NewVersions()
+	svc := executions.New(executions.Config{Store: st, Versions: ver, TestCases: b, Scope: scope, Clock: clk, ParkAfter: -1,
+		Engine: engine.New(engine.Config{Invoker: m, Clock: clk, Region: scope.Region, AccountID: scope.Account})})
+	t.Cleanup(func() { _ = svc.Close(ctx) })
+	f := &fixture{svc: svc, st: st, ver: ver}
+	sm := machine("mocked", `{"StartAt":"Hold","States":{
+		"Hold":{"Type":"Wait","Seconds":60,"Next":"Charge"},
+		"Charge":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`)
+
+	x, err := svc.Start(ctx, executions.StartInput{Machine: sm, Name: "n", Input: "{}", TestCase: "A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.BlockUntil(1) // waiting in Hold
+	again, err := svc.Start(ctx, executions.StartInput{Machine: sm, Name: "n", Input: "{}", TestCase: "B"})
+	if err != nil || again.ARN != x.ARN {
+		t.Fatalf("start again while running: %+v, %v", again, err)
+	}
+	if _, err := svc.Start(ctx, executions.StartInput{Machine: sm, Name: "n", Input: `{"other":1}`, TestCase: "B"}); !errors.Is(err, executions.ErrExecutionAlreadyExists) {
+		t.Fatalf("start again with another input: %v", err)
+	}
+	clk.Advance(time.Minute)
+	if got := f.closed(t, x.ARN); got.Status != store.StatusSucceeded || *got.Output != `42` {
+		t.Fatalf("execution started with test case A: %+v", got)
+	}
+	if f.meta(t, x.ARN).TestCase != "A" {
+		t.Fatalf("test case kept: %+v", f.meta(t, x.ARN))
+	}
+	if _, err := svc.Start(ctx, executions.StartInput{Machine: sm, Name: "n", Input: "{}", TestCase: "B"}); !errors.Is(err, executions.ErrExecutionAlreadyExists) {
+		t.Fatalf("start again once closed: %v", err)
+	}
+	if n := b.count(); n != 0 {
+		t.Fatalf("%d executions still bound after their ends (refused starts bound)", n)
 	}
 }

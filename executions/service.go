@@ -99,6 +99,9 @@ type Config struct {
 // TestCaseBinder binds executions to the mock test cases of Step Functions
 // Local's mock configuration (integrations/mock.Invoker is one).
 type TestCaseBinder interface {
+	// TestCase fails when the mock configuration has no such test case
+	// (Bind of it would fail).
+	TestCase(machine, testCase string) error
 	// Bind makes the execution use the test case of the state machine
 	// named machine; it fails when the mock configuration has no such test
 	// case.

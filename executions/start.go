@@ -65,7 +65,10 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 	} else {
 		x.ARN = s.scope.ExecutionARN(sm.Name, in.Name)
 	}
-	if err := s.bind(x.ARN, sm.Name, in.TestCase); err != nil {
+	// The test case is checked first but bound only to the execution
+	// created here: not to one already running (whose mocks would change
+	// mid-run) nor to a start that fails.
+	if err := s.checkTestCase(x.ARN, sm.Name, in.TestCase); err != nil {
 		return nil, err
 	}
 	if err := st.CreateExecution(ctx, x); err != nil {
@@ -94,6 +97,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 		ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
 		RoleARN: sm.RoleARN, Type: x.Type, Input: x.Input, StartTime: start, Machine: compiled,
 	}
+	s.bind(ex, in.TestCase)
 	s.launch(st, ex, x.Type == TypeExpress, &recExtra{version: in.VersionARN, alias: in.AliasARN})
 	return &Started{ARN: x.ARN, StartDate: start}, nil
 }
@@ -123,10 +127,12 @@ func (s *Service) StartSync(ctx context.Context, in StartInput) (*SyncOutcome, e
 		ARN: s.scope.ExpressARN(sm.Name, in.Name, newUUID()), Name: in.Name, StateMachineARN: sm.ARN,
 		StateMachineName: sm.Name, RoleARN: sm.RoleARN, Type: TypeExpress, Input: in.Input, StartTime: start, Machine: compiled,
 	}
-	if err := s.bind(ex.ARN, sm.Name, in.TestCase); err != nil {
+	if err := s.checkTestCase(ex.ARN, sm.Name, in.TestCase); err != nil {
 		return nil, err
 	}
 	if in.TestCase != "" {
+		// The ARN is new (a fresh UUID in it): no other execution has it.
+		s.bind(ex, in.TestCase)
 		defer s.mocks.Unbind(ex.ARN)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.maxExpr)
@@ -175,18 +181,25 @@ func (s *Service) executeRecorded(ctx context.Context, ex *engine.Execution, rev
 	return res, nil
 }
 
-// bind binds a new execution to the test case it was started with.
-func (s *Service) bind(executionARN, machine, testCase string) error {
+// checkTestCase refuses a start with a test case the mock configuration
+// does not have.
+func (s *Service) checkTestCase(executionARN, machine, testCase string) error {
 	if testCase == "" {
 		return nil
 	}
 	if s.mocks == nil {
 		return refused(ErrTestCase, executionARN, "no mock configuration")
 	}
-	if err := s.mocks.Bind(executionARN, machine, testCase); err != nil {
+	if err := s.mocks.TestCase(machine, testCase); err != nil {
 		return refused(ErrTestCase, executionARN, err.Error())
 	}
 	return nil
+}
+
+// bind binds an execution just created, before it runs, to the test case
+// it was started with, which checkTestCase has accepted.
+func (s *Service) bind(x *engine.Execution, testCase string) {
+	s.rebind(x, store.ExecutionMeta{TestCase: testCase})
 }
 
 // rebind binds an execution resumed or redriven by this process to the

@@ -357,6 +357,14 @@ func New(cfg *Config, next Next) *Invoker {
 	return &Invoker{cfg: cfg, next: next, bound: map[string]*binding{}}
 }
 
+// TestCase fails unless the configuration has the test case testCase of
+// the state machine named machine, with every mocked response it names:
+// Bind of that test case then succeeds.
+func (m *Invoker) TestCase(machine, testCase string) error {
+	_, err := m.cfg.testCase(machine, testCase)
+	return err
+}
+
 // Bind makes the execution executionARN of the state machine named
 // machine use the test case testCase. It fails when the configuration has
 // no such test case or the test case names an undefined mocked response.

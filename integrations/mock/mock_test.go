@@ -173,6 +173,9 @@ func TestBindErrors(t *testing.T) {
 		if err := m.Bind("x", tt.machine, tt.tc); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Bind(%s, %s) = %v, want %q", tt.machine, tt.tc, err, tt.want)
 		}
+		if err := m.TestCase(tt.machine, tt.tc); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("TestCase(%s, %s) = %v, want %q", tt.machine, tt.tc, err, tt.want)
+		}
 	}
 }
 
