@@ -79,6 +79,16 @@ func Str(s string) *string { return &s }
 func Int(n int64) *int64 { return &n }
 
 // Data returns the execution-data details that accompany an input or output.
+// The two possible values are shared by every event (one allocation fewer
+// per event recorded or read): never modify what it returns.
 func Data(truncated bool) *HistoryEventExecutionDataDetails {
-	return &HistoryEventExecutionDataDetails{Truncated: truncated}
+	if truncated {
+		return &dataTruncated
+	}
+	return &dataComplete
 }
+
+var (
+	dataComplete  = HistoryEventExecutionDataDetails{}
+	dataTruncated = HistoryEventExecutionDataDetails{Truncated: true}
+)
