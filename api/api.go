@@ -11,8 +11,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -26,6 +24,7 @@ import (
 	"github.com/stepwell/stepwell/arn"
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/internal/uuid"
 	"github.com/stepwell/stepwell/store"
 )
 
@@ -156,7 +155,7 @@ var requestIDHeader = http.CanonicalHeaderKey("x-amzn-RequestId")
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header()[requestIDHeader] = []string{newUUID()}
+	w.Header()[requestIDHeader] = []string{uuid.New()}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeError(w, awsapi.UnknownOperationException("Only POST requests are accepted"))
@@ -273,25 +272,6 @@ func epochPtr(t time.Time) *epoch {
 	}
 	e := epoch(t)
 	return &e
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:])
 }
 
 // pageSize turns maxResults into a page size: 0 or absent means 100.

@@ -13,6 +13,7 @@ import (
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/internal/uuid"
 	"github.com/stepwell/stepwell/store"
 )
 
@@ -80,7 +81,7 @@ func (s *Server) checkStart(ctx context.Context, body []byte, sync bool) (*start
 	}
 	r.sm, r.version, r.alias = tgt.sm, tgt.version, tgt.alias
 	if r.name == "" {
-		r.name = newUUID()
+		r.name = uuid.New()
 	}
 	return r, &in, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stepwell/stepwell/api/internal/awsapi"
 	"github.com/stepwell/stepwell/arn"
 	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/internal/uuid"
 	"github.com/stepwell/stepwell/store"
 )
 
@@ -184,7 +185,7 @@ func (s *Server) createStateMachine(ctx context.Context, body []byte) (any, erro
 	smArn := s.scope.StateMachineARN(*in.Name)
 	sm := &store.StateMachine{
 		ARN: smArn, Name: *in.Name, Type: typ, CreationDate: s.now(), Tags: tags,
-		Revision: store.Revision{RevisionID: newUUID(), Definition: *in.Definition, RoleARN: *in.RoleArn,
+		Revision: store.Revision{RevisionID: uuid.New(), Definition: *in.Definition, RoleARN: *in.RoleArn,
 			Logging: logging, Tracing: tracing},
 	}
 	err = s.st.CreateStateMachine(ctx, sm)
@@ -366,7 +367,7 @@ func (s *Server) updateStateMachine(ctx context.Context, body []byte) (any, erro
 	if t := tracingJSON(in.TracingConfiguration); t != nil {
 		rev.Tracing = t
 	}
-	rev.RevisionID = newUUID()
+	rev.RevisionID = uuid.New()
 	rev.UpdateDate = s.now()
 	if err := s.st.UpdateStateMachine(ctx, sm.ARN, sm.RevisionID, &rev); err != nil {
 		switch {

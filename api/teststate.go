@@ -26,6 +26,7 @@ import (
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/internal/uuid"
 	"github.com/stepwell/stepwell/value"
 )
 
@@ -266,7 +267,7 @@ func (s *Server) testState(ctx context.Context, body []byte) (any, error) {
 		State: st, Input: input, Vars: vars, Context: ctxObj, Mock: mock, Timeout: testStateTimeout,
 		MapIterationFailureCount: sc.MapIterationFailureCount, ItemReaderData: readerData,
 		Execution: engine.Execution{
-			ARN: s.scope.ExecutionARN("TestStateMachine", newUUID()), Name: "TestState",
+			ARN: s.scope.ExecutionARN("TestStateMachine", uuid.New()), Name: "TestState",
 			StateMachineARN: s.scope.StateMachineARN("TestStateMachine"), StateMachineName: "TestStateMachine",
 			RoleARN: deref(in.RoleArn), Type: typeStandard, Input: value.String(input), StartTime: s.now(),
 		},

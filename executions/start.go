@@ -2,14 +2,13 @@ package executions
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"sync/atomic"
 	"time"
 
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/internal/uuid"
 	"github.com/stepwell/stepwell/store"
 )
 
@@ -51,7 +50,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 	}
 	sm := in.Machine
 	if in.Name == "" {
-		in.Name = newUUID()
+		in.Name = uuid.New()
 	}
 	start := s.now()
 	x := &store.Execution{
@@ -61,7 +60,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 	st := s.st
 	if sm.Type == TypeExpress {
 		st = s.express
-		x.ARN = s.scope.ExpressARN(sm.Name, in.Name, newUUID())
+		x.ARN = s.scope.ExpressARN(sm.Name, in.Name, uuid.New())
 	} else {
 		x.ARN = s.scope.ExecutionARN(sm.Name, in.Name)
 	}
@@ -120,11 +119,11 @@ func (s *Service) StartSync(ctx context.Context, in StartInput) (*SyncOutcome, e
 	}
 	sm := in.Machine
 	if in.Name == "" {
-		in.Name = newUUID()
+		in.Name = uuid.New()
 	}
 	start := s.now()
 	ex := &engine.Execution{
-		ARN: s.scope.ExpressARN(sm.Name, in.Name, newUUID()), Name: in.Name, StateMachineARN: sm.ARN,
+		ARN: s.scope.ExpressARN(sm.Name, in.Name, uuid.New()), Name: in.Name, StateMachineARN: sm.ARN,
 		StateMachineName: sm.Name, RoleARN: sm.RoleARN, Type: TypeExpress, Input: in.Input, StartTime: start, Machine: compiled,
 	}
 	if err := s.checkTestCase(ex.ARN, sm.Name, in.TestCase); err != nil {
@@ -352,23 +351,4 @@ func terminal(e *history.Event) *store.End {
 		return nil
 	}
 	return end
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:])
 }

@@ -21,8 +21,6 @@ package nested
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -30,6 +28,7 @@ import (
 
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/internal/uuid"
 	"github.com/stepwell/stepwell/value"
 )
 
@@ -327,7 +326,7 @@ func (inv *Invoker) serviceError(ctx context.Context, err error) error {
 			name += "Exception"
 		}
 		return fault.New("StepFunctions."+name, ae.Message+" (Service: AWSStepFunctions; Status Code: 400; Error Code: "+
-			ae.Code+"; Request ID: "+newUUID()+"; Proxy: null)")
+			ae.Code+"; Request ID: "+uuid.New()+"; Proxy: null)")
 	}
 	return fault.New(fault.TaskFailed, err.Error())
 }
@@ -338,7 +337,7 @@ func (inv *Invoker) startResponse(s *Started) *value.Object {
 	// The response body AWS sends; its length is the Content-Length.
 	body := `{"executionArn":` + string(value.AppendString(nil, s.ExecutionARN)) +
 		`,"startDate":` + value.FormatFloat(float64(s.StartDate.UnixMilli())/1000) + `}`
-	reqID := newUUID()
+	reqID := uuid.New()
 	now := time.Now
 	if inv.Now != nil {
 		now = inv.Now
@@ -419,14 +418,4 @@ func describe(x *Execution, parsed bool) *value.Object {
 		out.Set("StopDate", x.StopDate.UnixMilli())
 	}
 	return out
-}
-
-// newUUID returns a random (version 4) UUID, as AWS request ids are.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

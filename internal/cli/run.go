@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/internal/app"
+	"github.com/stepwell/stepwell/internal/uuid"
 	"github.com/stepwell/stepwell/value"
 )
 
@@ -80,7 +80,7 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	smName := machineName(file)
 	execName := *name
 	if execName == "" {
-		execName = newUUID()
+		execName = uuid.New()
 	}
 	smARN := "arn:aws:states:" + *region + ":" + *account + ":stateMachine:" + smName
 	execARN := "arn:aws:states:" + *region + ":" + *account + ":" + executionKind(typ) + ":" + smName + ":" + execName
@@ -226,13 +226,4 @@ func machineName(file string) string {
 		b = b[:80]
 	}
 	return string(b)
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var u [16]byte
-	_, _ = rand.Read(u[:])
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }
