@@ -73,20 +73,11 @@ func New(cfg Config) *Server {
 	s := &Server{
 		st:    cfg.Store,
 		exec:  cfg.Executions,
-		scope: arn.Scope{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.Account},
+		scope: arn.Scope{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.Account}.WithDefaults(),
 		ver:   cfg.Versions,
 		acts:  cfg.Activities,
 		now:   cfg.Now,
 		log:   cfg.Logger,
-	}
-	if s.scope.Partition == "" {
-		s.scope.Partition = "aws"
-	}
-	if s.scope.Region == "" {
-		s.scope.Region = "us-east-1"
-	}
-	if s.scope.Account == "" {
-		s.scope.Account = "123456789012"
 	}
 	if s.now == nil {
 		s.now = time.Now

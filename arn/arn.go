@@ -205,6 +205,21 @@ type Scope struct {
 	Account   string
 }
 
+// WithDefaults returns s with its empty fields set to Stepwell's defaults:
+// partition aws, region us-east-1, account 123456789012.
+func (s Scope) WithDefaults() Scope {
+	if s.Partition == "" {
+		s.Partition = "aws"
+	}
+	if s.Region == "" {
+		s.Region = "us-east-1"
+	}
+	if s.Account == "" {
+		s.Account = "123456789012"
+	}
+	return s
+}
+
 // StateMachineARN returns the ARN of the state machine name.
 func (s Scope) StateMachineARN(name string) string {
 	return ARN{Partition: s.Partition, Region: s.Region, Account: s.Account, Type: StateMachine, StateMachine: name}.String()

@@ -168,3 +168,17 @@ func FuzzParse(f *testing.F) {
 		_ = arn.ValidName(a.Name) // must not panic
 	})
 }
+
+// TestScopeWithDefaults: the empty fields of a scope take the defaults,
+// the others are kept.
+func TestScopeWithDefaults(t *testing.T) {
+	for _, tt := range []struct{ in, want arn.Scope }{
+		{arn.Scope{}, arn.Scope{"aws", "us-east-1", "123456789012"}},
+		{arn.Scope{Region: "eu-west-3"}, arn.Scope{"aws", "eu-west-3", "123456789012"}},
+		{arn.Scope{"aws-cn", "cn-north-1", "111111111111"}, arn.Scope{"aws-cn", "cn-north-1", "111111111111"}},
+	} {
+		if got := tt.in.WithDefaults(); got != tt.want {
+			t.Errorf("%+v.WithDefaults() = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}

@@ -154,21 +154,12 @@ type revisionKey struct{ machineARN, revisionID string }
 func New(cfg Config) *Service {
 	s := &Service{
 		st: cfg.Store, reopen: cfg.Reopener, express: cfg.Express, syncHist: cfg.ExpressHistory, ver: cfg.Versions, eng: cfg.Engine,
-		scope: cfg.Scope, maxExpr: cfg.MaxExpressDuration, mocks: cfg.TestCases, tasks: cfg.Tasks,
+		scope: cfg.Scope.WithDefaults(), maxExpr: cfg.MaxExpressDuration, mocks: cfg.TestCases, tasks: cfg.Tasks,
 		pollWait: cfg.PollTimeout, now: cfg.Now, clock: cfg.Clock, log: cfg.Logger, parkAfter: cfg.ParkAfter,
 		timerNudge: make(chan struct{}, 1),
 		reviveSem:  make(chan struct{}, maxReviving),
 		runs:       make(map[string]*running),
 		machines:   make(map[revisionKey]*asl.StateMachine),
-	}
-	if s.scope.Partition == "" {
-		s.scope.Partition = "aws"
-	}
-	if s.scope.Region == "" {
-		s.scope.Region = "us-east-1"
-	}
-	if s.scope.Account == "" {
-		s.scope.Account = "123456789012"
 	}
 	if s.express == nil {
 		s.express = s.st
