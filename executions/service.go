@@ -83,9 +83,8 @@ type Config struct {
 	// PollTimeout is how long PollActivity waits for a task (0: the
 	// broker's default).
 	PollTimeout time.Duration
-	// Now returns the current time (default: Clock's Now).
-	Now func() time.Time
-	// Clock times the parked executions (default clock.Real); give the
+	// Clock tells the time of starts and stops and times the parked
+	// executions and the waits of Stop (default clock.Real); give the
 	// engine's.
 	Clock clock.Clock
 	// ParkAfter is the shortest wait of a Wait state at the top level of
@@ -123,8 +122,8 @@ type Service struct {
 	mocks    TestCaseBinder
 	tasks    TaskBroker
 	pollWait time.Duration
-	now      func() time.Time
 	clock    clock.Clock
+	now      func() time.Time // clock.Now
 	log      *slog.Logger
 
 	parkAfter  time.Duration // < 0: never park
@@ -155,7 +154,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		st: cfg.Store, reopen: cfg.Reopener, express: cfg.Express, syncHist: cfg.ExpressHistory, ver: cfg.Versions, eng: cfg.Engine,
 		scope: cfg.Scope.WithDefaults(), maxExpr: cfg.MaxExpressDuration, mocks: cfg.TestCases, tasks: cfg.Tasks,
-		pollWait: cfg.PollTimeout, now: cfg.Now, clock: cfg.Clock, log: cfg.Logger, parkAfter: cfg.ParkAfter,
+		pollWait: cfg.PollTimeout, clock: cfg.Clock, log: cfg.Logger, parkAfter: cfg.ParkAfter,
 		timerNudge: make(chan struct{}, 1),
 		reviveSem:  make(chan struct{}, maxReviving),
 		runs:       make(map[string]*running),
@@ -170,9 +169,7 @@ func New(cfg Config) *Service {
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
-	if s.now == nil {
-		s.now = s.clock.Now
-	}
+	s.now = s.clock.Now
 	if s.parkAfter == 0 {
 		s.parkAfter = DefaultParkAfter
 	}

@@ -260,7 +260,7 @@ func (s *Service) closeUnrecorded(st store.Store, rec *recorder, executionARN st
 	if rec.closed {
 		return
 	}
-	err := st.AppendHistory(context.Background(), executionARN, nil, endOf(res))
+	err := st.AppendHistory(context.Background(), executionARN, nil, s.endOf(res))
 	// ErrNotFound: an Express store that keeps no closed executions
 	// (--express-retention 0) may have dropped it. ErrConflict: it is
 	// closed already, or the server is shutting down.
@@ -269,14 +269,16 @@ func (s *Service) closeUnrecorded(st store.Store, rec *recorder, executionARN st
 	}
 }
 
-func endOf(r engine.Result) *store.End {
+// endOf is how an execution ended, from its result (stopped now if the
+// result has no stop time).
+func (s *Service) endOf(r engine.Result) *store.End {
 	st := string(r.Status)
 	if st == "" || st == store.StatusRunning {
 		st = store.StatusFailed
 	}
 	stop := r.StopTime
 	if stop.IsZero() {
-		stop = time.Now()
+		stop = s.now()
 	}
 	return &store.End{Status: st, StopDate: stop, Output: r.Output, Error: r.Error, Cause: r.Cause}
 }

@@ -26,12 +26,15 @@ func (s *Service) Stop(ctx context.Context, executionARN string, errName, cause 
 		return x.StopDate, nil
 	}
 	if ended := s.stopRunning(x.ARN, deref(errName), deref(cause)); ended != nil {
+		t := s.clock.NewTimer(stopWait)
 		select {
 		case <-ended:
 		case <-ctx.Done():
+			t.Stop()
 			return time.Time{}, ctx.Err()
-		case <-time.After(stopWait):
+		case <-t.C():
 		}
+		t.Stop()
 	} else if err := s.abortOrphan(ctx, st, x, errName, cause); err != nil && !errors.Is(err, store.ErrConflict) {
 		return time.Time{}, err
 	}

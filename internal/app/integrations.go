@@ -9,6 +9,7 @@ import (
 	"github.com/stepwell/stepwell/integrations/mock"
 	"github.com/stepwell/stepwell/integrations/nested"
 	"github.com/stepwell/stepwell/integrations/tasktoken"
+	"github.com/stepwell/stepwell/internal/clock"
 )
 
 // The token broker is the executions service's TaskBroker as it is: its
@@ -39,13 +40,12 @@ func newRouter(c Config, svc nested.Service, tokens nested.TokenWaiter, conns ht
 // (c.HTTPConnections, c.MockConfig) and builds a server's router (see
 // newRouter); mocks is the parsed mock configuration, nil when none is
 // given. local lets nested executions call the server's own API and wait
-// on the server's task tokens.
-func serverIntegrations(c Config, local *localAPI) (router *integrations.Router, mocks *mock.Config, err error) {
-	var conns httptask.Connections
-	if c.HTTPConnections != "" {
-		if conns, err = httptask.LoadConnections(c.HTTPConnections); err != nil {
-			return nil, nil, err
-		}
+// on the server's task tokens; clk tells the OAuth clients of the
+// connections when their tokens expire.
+func serverIntegrations(c Config, local *localAPI, clk clock.Clock) (router *integrations.Router, mocks *mock.Config, err error) {
+	conns, err := loadConnections(c.HTTPConnections, clk)
+	if err != nil {
+		return nil, nil, err
 	}
 	if c.MockConfig != "" {
 		if mocks, err = mock.Load(c.MockConfig); err != nil {
@@ -53,6 +53,24 @@ func serverIntegrations(c Config, local *localAPI) (router *integrations.Router,
 		}
 	}
 	return newRouter(c, local, local, conns), mocks, nil
+}
+
+// loadConnections reads the HTTP Task connections file at path (none when
+// path is ""); their OAuth clients tell the time with clk.
+func loadConnections(path string, clk clock.Clock) (httptask.Connections, error) {
+	if path == "" {
+		return nil, nil
+	}
+	conns, err := httptask.LoadConnections(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, conn := range conns {
+		if conn.OAuth != nil {
+			conn.OAuth.Clock = clk
+		}
+	}
+	return conns, nil
 }
 
 // withMocks returns the engine's invoker and the executions service's test

@@ -3,8 +3,11 @@ package app
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/engine"
@@ -14,6 +17,7 @@ import (
 	"github.com/stepwell/stepwell/integrations/mock"
 	"github.com/stepwell/stepwell/integrations/nested"
 	"github.com/stepwell/stepwell/integrations/tasktoken"
+	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/store/memory"
 	"github.com/stepwell/stepwell/value"
 )
@@ -143,5 +147,27 @@ func TestBroker_ServiceErrors(t *testing.T) {
 	}
 	if _, _, err := svc.PollActivity(context.Background(), "arn:aws:states:us-east-1:123456789012:activity:none", "w"); !errors.Is(err, executions.ErrActivityDoesNotExist) {
 		t.Errorf("poll of an unknown activity: %v, want ErrActivityDoesNotExist", err)
+	}
+}
+
+// TestLoadConnections_OAuthClock: the OAuth clients of the connections
+// tell their tokens' expiry with the server's clock.
+func TestLoadConnections_OAuthClock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "connections.json")
+	data := `{"arn:c":{"OAuth":{"AuthorizationEndpoint":"https://auth.example/token","ClientID":"i","ClientSecret":"s"}},
+		"arn:plain":{"Headers":{"x":"y"}}}`
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Unix(0, 0))
+	conns, err := loadConnections(path, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := conns["arn:c"].OAuth; o == nil || o.Clock != clk {
+		t.Fatalf("OAuth client %+v does not use the server's clock", o)
+	}
+	if conns, err := loadConnections("", clk); conns != nil || err != nil {
+		t.Fatalf("no connections file: %v, %v", conns, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/integrations/nested"
+	"github.com/stepwell/stepwell/internal/clock"
 )
 
 // localAPI calls the server's own Step Functions API in process, so that
@@ -26,6 +27,7 @@ type localAPI struct {
 	srv    *api.Server
 	svc    *executions.Service // tells when executions end (may be nil)
 	tokens nested.TokenWaiter
+	clock  clock.Clock // times the polls of WaitExecution (nil: clock.Real)
 }
 
 var (
@@ -143,10 +145,20 @@ type describeOutput struct {
 
 // WaitExecution implements nested.Service: DescribeExecution once the
 // executions service says the execution has ended, or, for one it does
-// not drive, by polling, quickly at first, then every 50 ms.
+// not drive (yet: after a restart, a parent can be resumed before its
+// child), by polling, quickly at first, then every 50 ms of the clock.
 func (l *localAPI) WaitExecution(ctx context.Context, arn string) (*nested.Execution, error) {
+	clk := l.clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
 	delay := time.Millisecond
 	for {
+		// Asked before describing: the execution cannot end unseen.
+		var ended <-chan struct{}
+		if l.svc != nil {
+			ended = l.svc.Ended(arn)
+		}
 		var d describeOutput
 		if err := l.call(ctx, "DescribeExecution", map[string]any{"executionArn": arn}, &d); err != nil {
 			return nil, err
@@ -159,18 +171,20 @@ func (l *localAPI) WaitExecution(ctx context.Context, arn string) (*nested.Execu
 				RedriveCount: d.RedriveCount, RedriveStatus: d.RedriveStatus, RedriveStatusReason: d.RedriveStatusReason,
 			}, nil
 		}
-		var ended <-chan struct{}
-		if l.svc != nil {
-			ended = l.svc.Ended(arn)
+		if ended != nil {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-ended:
+			}
+			continue
 		}
-		t := time.NewTimer(delay)
+		t := clk.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil, ctx.Err()
-		case <-ended:
-			t.Stop()
-		case <-t.C:
+		case <-t.C():
 		}
 		if delay < 50*time.Millisecond {
 			delay *= 2

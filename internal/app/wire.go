@@ -64,9 +64,13 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	if w.express != nil {
 		express = w.express(express)
 	}
+	clk := w.clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
 	// Nested executions call the server's own API (local, set up below).
-	local := &localAPI{}
-	router, mocks, err := serverIntegrations(c, local)
+	local := &localAPI{clock: clk}
+	router, mocks, err := serverIntegrations(c, local, clk)
 	if err != nil {
 		return nil, err
 	}
@@ -78,10 +82,6 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	if err != nil {
 		_ = b.store.Close()
 		return nil, err
-	}
-	clk := w.clock
-	if clk == nil {
-		clk = clock.Real{}
 	}
 	fence := &fencedStore{Store: b.store}
 	tasks := tasktoken.New(b.activities)
