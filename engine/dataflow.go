@@ -44,11 +44,11 @@ type dataFlow interface {
 }
 
 // jsonPath is the JSONPath data flow.
-var jsonPath dataFlow = jsonPathFlow{}
+var jsonPath dataFlow = &jsonPathFlow{}
 
 type jsonPathFlow struct{}
 
-func (jsonPathFlow) effective(t *thread, r *stateRun, raw any, params bool) (any, *failure) {
+func (*jsonPathFlow) effective(t *thread, r *stateRun, raw any, params bool) (any, *failure) {
 	eff, f := t.selectPath(r, r.b.st.InputPath, raw)
 	if f != nil {
 		return nil, f
@@ -59,8 +59,10 @@ func (jsonPathFlow) effective(t *thread, r *stateRun, raw any, params bool) (any
 	if !params {
 		return eff, nil
 	}
-	if eff, f = t.template(r, r.b.st.Parameters, eff); f != nil {
-		return nil, f
+	if p := r.b.st.Parameters; p != nil {
+		if eff, f = t.template(r, p, eff); f != nil {
+			return nil, f
+		}
 	}
 	if t.test != nil {
 		t.test.res.Inspect.AfterParameters = textOf(eff)
@@ -68,18 +70,24 @@ func (jsonPathFlow) effective(t *thread, r *stateRun, raw any, params bool) (any
 	return eff, nil
 }
 
-func (jsonPathFlow) result(t *thread, r *stateRun, raw, result any) (any, *value.Object, *failure) {
+func (*jsonPathFlow) result(t *thread, r *stateRun, raw, result any) (any, *value.Object, *failure) {
 	st := r.b.st
-	sel, f := t.template(r, st.ResultSelector, result)
-	if f != nil {
-		return nil, nil, f
+	sel := result
+	if st.ResultSelector != nil {
+		var f *failure
+		if sel, f = t.template(r, st.ResultSelector, result); f != nil {
+			return nil, nil, f
+		}
 	}
 	if t.test != nil && st.Type != asl.TypePass {
 		t.test.res.Inspect.AfterResultSelector = textOf(sel)
 	}
-	assigned, f := t.assign(r, st.Assign, sel)
-	if f != nil {
-		return nil, nil, f
+	var assigned *value.Object
+	if st.Assign != nil {
+		var f *failure
+		if assigned, f = t.assign(r, st.Assign, sel); f != nil {
+			return nil, nil, f
+		}
 	}
 	out, f := t.resultPath(r, st.ResultPath, raw, sel)
 	if f != nil {
@@ -94,7 +102,7 @@ func (jsonPathFlow) result(t *thread, r *stateRun, raw, result any) (any, *value
 	return out, assigned, nil
 }
 
-func (jsonPathFlow) caught(t *thread, r *stateRun, c *asl.Catcher, raw any, errOut *value.Object) (any, *value.Object, *failure) {
+func (*jsonPathFlow) caught(t *thread, r *stateRun, c *asl.Catcher, raw any, errOut *value.Object) (any, *value.Object, *failure) {
 	assigned, f := t.assign(r, c.Assign, errOut)
 	if f != nil {
 		return nil, nil, f
@@ -107,11 +115,11 @@ func (jsonPathFlow) caught(t *thread, r *stateRun, c *asl.Catcher, raw any, errO
 	return out, assigned, nil
 }
 
-func (jsonPathFlow) assign(t *thread, r *stateRun, a *asl.Assign, eff any) (*value.Object, *failure) {
+func (*jsonPathFlow) assign(t *thread, r *stateRun, a *asl.Assign, eff any) (*value.Object, *failure) {
 	return t.assign(r, a, eff)
 }
 
-func (jsonPathFlow) passOn(t *thread, r *stateRun, eff any) (any, *failure) {
+func (*jsonPathFlow) passOn(t *thread, r *stateRun, eff any) (any, *failure) {
 	return t.selectPath(r, r.b.st.OutputPath, eff)
 }
 

@@ -30,7 +30,7 @@ type eventLog interface {
 	// attempt runs a task attempt whose scheduling events were just
 	// added: a replaying log finishes an attempt begun before the restart
 	// without invoking it again.
-	attempt(t *thread, task *Task, info resourceInfo) (any, *fault.Error)
+	attempt(t *thread, task *Task, info *resourceInfo) (any, *fault.Error)
 	// spawn names the i-th child thread (kind 'b' for a Parallel branch,
 	// 'm' for a Map iteration) of a Parallel or Map attempt and returns
 	// its log.
@@ -44,14 +44,14 @@ type eventLog interface {
 // The logs of threads that do not replay.
 var (
 	// live records every event.
-	live eventLog = liveLog{}
+	live eventLog = &liveLog{}
 	// counted keeps no history but numbers events, so that the history
 	// limit holds: executions run without a Recorder (Express without
 	// history).
-	counted eventLog = silentLog{count: true}
+	counted eventLog = &silentLog{count: true}
 	// uncounted keeps nothing at all: Distributed Map item runs, which
 	// record no events.
-	uncounted eventLog = silentLog{}
+	uncounted eventLog = &silentLog{}
 )
 
 // logFor is the log of the thread named name: its recorded history when
@@ -76,7 +76,7 @@ type event struct {
 	text     string        // Entered input (as given), Exited output, worker name, Map Run ARN
 	data     any           // rendered when needed: Entered input when text is "", task input or result
 	assigned *value.Object // Exited
-	info     resourceInfo  // task events
+	info     *resourceInfo // task events
 	fe       *fault.Error  // task failures, MapRunFailed
 	n        int64         // MapStateStarted length, Map iteration index
 	timeout  *int64        // task scheduling
@@ -202,12 +202,12 @@ func taskCredentials(creds any) *history.TaskCredentials {
 // liveLog records every event.
 type liveLog struct{}
 
-func (liveLog) add(t *thread, e event) int64 {
+func (*liveLog) add(t *thread, e event) int64 {
 	ev := e.build(t)
 	return t.ex.append(t, &ev)
 }
 
-func (l liveLog) exited(t *thread, st *asl.State, typ history.EventType, out any, assigned *value.Object) (any, *value.Object, *fault.Error) {
+func (l *liveLog) exited(t *thread, st *asl.State, typ history.EventType, out any, assigned *value.Object) (any, *value.Object, *fault.Error) {
 	text := value.String(out)
 	if len(text) > t.ex.e.maxPayload {
 		return nil, nil, dataLimit(st.Name)
@@ -220,48 +220,50 @@ func (l liveLog) exited(t *thread, st *asl.State, typ history.EventType, out any
 	return out, assigned, nil
 }
 
-func (liveLog) next() *history.Event { return nil }
+func (*liveLog) next() *history.Event { return nil }
 
-func (liveLog) attempt(t *thread, task *Task, info resourceInfo) (any, *fault.Error) {
+func (*liveLog) attempt(t *thread, task *Task, info *resourceInfo) (any, *fault.Error) {
 	return t.invoke(task, info, time.Time{})
 }
 
-func (liveLog) spawn(t *thread, kind byte, i int, attempt int64) (string, eventLog) {
+func (*liveLog) spawn(t *thread, kind byte, i int, attempt int64) (string, eventLog) {
 	name := t.childName(kind, i, attempt)
 	return name, t.ex.logFor(name)
 }
 
-func (liveLog) keeps() bool { return true }
+func (*liveLog) keeps() bool { return true }
 
 // silentLog keeps no history. When count is set it still numbers events
 // (the history limit holds without a Recorder); otherwise the thread's
 // events do not exist at all.
 type silentLog struct{ count bool }
 
-func (s silentLog) add(t *thread, e event) int64 {
+func (s *silentLog) add(t *thread, e event) int64 {
 	if s.count {
 		return t.ex.append(t, nil)
 	}
 	return t.last
 }
 
-func (s silentLog) exited(t *thread, st *asl.State, typ history.EventType, out any, assigned *value.Object) (any, *value.Object, *fault.Error) {
+func (s *silentLog) exited(t *thread, st *asl.State, typ history.EventType, out any, assigned *value.Object) (any, *value.Object, *fault.Error) {
 	if jsonSizeExceeds(out, t.ex.e.maxPayload) {
 		return nil, nil, dataLimit(st.Name)
 	}
-	s.add(t, event{typ: typ})
+	if s.count {
+		t.ex.append(t, nil)
+	}
 	return out, assigned, nil
 }
 
-func (silentLog) next() *history.Event { return nil }
+func (*silentLog) next() *history.Event { return nil }
 
-func (silentLog) attempt(t *thread, task *Task, info resourceInfo) (any, *fault.Error) {
+func (*silentLog) attempt(t *thread, task *Task, info *resourceInfo) (any, *fault.Error) {
 	return t.invoke(task, info, time.Time{})
 }
 
-func (s silentLog) spawn(*thread, byte, int, int64) (string, eventLog) { return "", s }
+func (s *silentLog) spawn(*thread, byte, int, int64) (string, eventLog) { return "", s }
 
-func (silentLog) keeps() bool { return false }
+func (*silentLog) keeps() bool { return false }
 
 // append gives the thread's next event the next id, records ev (nil when
 // no history is kept) and makes it the thread's latest event. It fails

@@ -403,7 +403,7 @@ func (q *replayQueue) exited(t *thread, st *asl.State, typ history.EventType, ou
 
 // attempt finishes an attempt whose scheduling events were replayed
 // (resume); one whose scheduling is new is invoked.
-func (q *replayQueue) attempt(t *thread, task *Task, info resourceInfo) (any, *fault.Error) {
+func (q *replayQueue) attempt(t *thread, task *Task, info *resourceInfo) (any, *fault.Error) {
 	if t.replayed {
 		return q.resume(t, task, info)
 	}
@@ -514,7 +514,7 @@ func (e *Engine) WaitResumed(ctx context.Context) error {
 // not recorded, so counting from the recorded ActivityStarted/TaskStarted
 // would time out every long task whose worker kept beating while the
 // server was down.
-func (q *replayQueue) resume(t *thread, task *Task, info resourceInfo) (any, *fault.Error) {
+func (q *replayQueue) resume(t *thread, task *Task, info *resourceInfo) (any, *fault.Error) {
 	scheduledAt := t.lastAt
 	delivered := false
 	if rev := q.next(); info.kind == resActivity && rev != nil && rev.Type == history.ActivityStarted {
@@ -580,7 +580,7 @@ func (t *thread) await(r Resumer, task *Task, since, beatFrom time.Time) (any, *
 
 // recordedOutcome is a replayed task attempt's result: from its recorded
 // result event, or the in-flight failure when none is recorded.
-func (q *replayQueue) recordedOutcome(t *thread, info resourceInfo) (any, *fault.Error) {
+func (q *replayQueue) recordedOutcome(t *thread, info *resourceInfo) (any, *fault.Error) {
 	rev := q.next()
 	if rev == nil {
 		return nil, fault.New(fault.TaskFailed, InFlightCause)

@@ -161,7 +161,7 @@ func TestReplayRecordedOutcome(t *testing.T) {
 			ex, th := replaying(t, recorded(ev(history.ExecutionStarted, ""), tc.rec))
 			th.add(event{typ: history.ExecutionStarted})
 			q := th.log.(*replayQueue)
-			out, fe := q.recordedOutcome(th, resourceInfo{})
+			out, fe := q.recordedOutcome(th, &resourceInfo{})
 			if tc.mismatch {
 				if ex.fatal == nil || fe == nil {
 					t.Fatalf("no mismatch: %v %v", out, fe)
@@ -182,7 +182,7 @@ func TestReplayRecordedOutcome(t *testing.T) {
 	// Nothing recorded after the scheduling: the attempt was in flight.
 	_, th := replaying(t, recorded(ev(history.ExecutionStarted, "")))
 	th.add(event{typ: history.ExecutionStarted})
-	if _, fe := th.log.(*replayQueue).recordedOutcome(th, resourceInfo{}); fe == nil || fe.Name != fault.TaskFailed || fe.Cause != InFlightCause {
+	if _, fe := th.log.(*replayQueue).recordedOutcome(th, &resourceInfo{}); fe == nil || fe.Name != fault.TaskFailed || fe.Cause != InFlightCause {
 		t.Fatalf("in flight: %v", fe)
 	}
 }

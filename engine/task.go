@@ -282,7 +282,7 @@ func (p *taskPlan) run(t *thread, raw any) (any, string, *failure) {
 }
 
 func (p *taskPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failure, bool) {
-	st, info := p.st, p.info
+	st, info := p.st, &p.info
 	if p.tokened {
 		// Every attempt gets a new token (after a timeout, AWS's retry
 		// does too).
@@ -396,7 +396,7 @@ func (t *thread) stateResult(r *stateRun, raw, result any) (any, string, *failur
 // invoke runs the task through the Invoker, enforcing TimeoutSeconds
 // (counted from since, or from now when zero) and, for activities and
 // callbacks, HeartbeatSeconds.
-func (t *thread) invoke(task *Task, info resourceInfo, since time.Time) (any, *fault.Error) {
+func (t *thread) invoke(task *Task, info *resourceInfo, since time.Time) (any, *fault.Error) {
 	t.settled()
 	if info.kind == resActivity {
 		// Queueing an activity task has no side effect: the worker's
@@ -455,7 +455,7 @@ func (t *thread) invoke(task *Task, info resourceInfo, since time.Time) (any, *f
 	return nil, taskError(ctx, err)
 }
 
-func (t *thread) scheduledEvents(st *asl.State, info resourceInfo, eff any, timeout, heartbeat *int64, creds any) {
+func (t *thread) scheduledEvents(st *asl.State, info *resourceInfo, eff any, timeout, heartbeat *int64, creds any) {
 	e := event{st: st, info: info, data: eff, timeout: timeout, beat: heartbeat, creds: creds}
 	switch info.kind {
 	case resLambda:
@@ -473,7 +473,7 @@ func (t *thread) scheduledEvents(st *asl.State, info resourceInfo, eff any, time
 	}
 }
 
-func (t *thread) succeededEvent(info resourceInfo, result any) {
+func (t *thread) succeededEvent(info *resourceInfo, result any) {
 	typ := history.TaskSucceeded
 	switch info.kind {
 	case resLambda:
@@ -484,7 +484,7 @@ func (t *thread) succeededEvent(info resourceInfo, result any) {
 	t.add(event{typ: typ, info: info, data: result})
 }
 
-func (t *thread) failedEvent(info resourceInfo, fe *fault.Error) {
+func (t *thread) failedEvent(info *resourceInfo, fe *fault.Error) {
 	timedOut := fe.HasName && fe.Name == fault.Timeout
 	var typ history.EventType
 	switch info.kind {
@@ -509,7 +509,7 @@ func (t *thread) failedEvent(info resourceInfo, fe *fault.Error) {
 
 // submittedEvent records TaskSubmitted with the initial API response of a
 // .sync or .waitForTaskToken task.
-func (t *thread) submittedEvent(info resourceInfo, out any) {
+func (t *thread) submittedEvent(info *resourceInfo, out any) {
 	t.add(event{typ: history.TaskSubmitted, info: info, data: out})
 	if t.log.keeps() {
 		t.ex.flush()

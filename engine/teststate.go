@@ -233,7 +233,7 @@ func (ts *testRun) mock() (any, *fault.Error, bool) {
 
 // work is a Task attempt's outcome: the mock's, or the real invocation's
 // (no token, no heartbeat, within the request's time limit).
-func (ts *testRun) work(t *thread, task *Task, info resourceInfo) (any, *fault.Error) {
+func (ts *testRun) work(t *thread, task *Task, info *resourceInfo) (any, *fault.Error) {
 	if res, fe, ok := ts.mock(); ok {
 		return res, fe
 	}
