@@ -314,9 +314,15 @@ func (s *Store) ListStateMachines(ctx context.Context, p store.Page) ([]*store.S
 	return out, "", rows.Err()
 }
 
+// pointRead is the context of a read of one row by a unique key: ctx's
+// values without its cancellation. Such a read takes microseconds, and a
+// cancellable context costs two goroutines per query (database/sql's and
+// the driver's watchers of ctx.Done), more than the read itself.
+func pointRead(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
 // GetExecution implements store.Store.
 func (s *Store) GetExecution(ctx context.Context, arn string) (*store.Execution, error) {
-	x, err := scanExecution(s.getExec.QueryRowContext(ctx, arn))
+	x, err := scanExecution(s.getExec.QueryRowContext(pointRead(ctx), arn))
 	if err != nil {
 		return nil, notFound(err)
 	}

@@ -479,7 +479,7 @@ func (s *Store) PutExecutionMeta(ctx context.Context, executionARN string, m sto
 func (s *Store) GetExecutionMeta(ctx context.Context, executionARN string) (store.ExecutionMeta, bool, error) {
 	var m store.ExecutionMeta
 	var data []byte
-	err := notFound(s.getMeta.QueryRowContext(ctx, executionARN).Scan(&data))
+	err := notFound(s.getMeta.QueryRowContext(pointRead(ctx), executionARN).Scan(&data))
 	if err == nil {
 		err = json.Unmarshal(data, &m)
 	}
