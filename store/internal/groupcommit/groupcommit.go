@@ -171,9 +171,19 @@ func (w *Writer[R]) Do(ctx context.Context, r R) error {
 		w.recycle(q)
 		return w.opts.Closed
 	}
+	done := ctx.Done()
+	if done == nil {
+		// A context that cannot end (the stores' recorders pass one):
+		// plain channel operations instead of selects.
+		w.ch <- q
+		w.mu.RUnlock()
+		err := <-q.done
+		w.recycle(q)
+		return err
+	}
 	select {
 	case w.ch <- q:
-	case <-ctx.Done():
+	case <-done:
 		w.mu.RUnlock()
 		w.recycle(q)
 		return ctx.Err()
@@ -183,7 +193,7 @@ func (w *Writer[R]) Do(ctx context.Context, r R) error {
 	case err := <-q.done:
 		w.recycle(q)
 		return err
-	case <-ctx.Done():
+	case <-done:
 		if q.state.CompareAndSwap(queued, abandoned) {
 			return ctx.Err() // the writer recycles q
 		}

@@ -398,3 +398,31 @@ func TestWriter_Concurrent(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// BenchmarkDo measures a request's round trip through the writer (queue,
+// batch, commit, answer) with 64 concurrent callers, on a fake store; the
+// sub-benchmarks pass a context that cannot end (as the stores' recorders
+// do) and one that can (a request's).
+func BenchmarkDo(b *testing.B) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, bc := range []struct {
+		name string
+		ctx  context.Context
+	}{{"background", context.Background()}, {"cancellable", cancelled}} {
+		b.Run(bc.name, func(b *testing.B) {
+			f := newFake()
+			w := New(f.begin, Options[string]{MaxBatch: 4096, CoalesceBelow: 16})
+			defer w.Close()
+			b.SetParallelism(64 / max(runtime.GOMAXPROCS(0), 1))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := w.Do(bc.ctx, "ok:x"); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
