@@ -20,6 +20,10 @@ type eventLog interface {
 	// add appends the event e describes to t's history, as t's latest
 	// event, and returns its id (t.last when the log numbers nothing).
 	add(t *thread, e event) int64
+	// entered appends a state's Entered event (of type typ) for its raw
+	// input, shown as text when text is not empty (the execution input as
+	// given), and returns its id.
+	entered(t *thread, st *asl.State, typ history.EventType, text string, raw any) int64
 	// exited appends a state's Exited event (of type typ) for out and
 	// assigned, after
 	// the output size check; a replaying log returns the recorded output
@@ -207,6 +211,10 @@ func (*liveLog) add(t *thread, e event) int64 {
 	return t.ex.append(t, &ev)
 }
 
+func (l *liveLog) entered(t *thread, st *asl.State, typ history.EventType, text string, raw any) int64 {
+	return l.add(t, event{typ: typ, st: st, text: text, data: raw})
+}
+
 func (l *liveLog) exited(t *thread, st *asl.State, typ history.EventType, out any, assigned *value.Object) (any, *value.Object, *fault.Error) {
 	text := value.String(out)
 	if len(text) > t.ex.e.maxPayload {
@@ -239,6 +247,13 @@ func (*liveLog) keeps() bool { return true }
 type silentLog struct{ count bool }
 
 func (s *silentLog) add(t *thread, e event) int64 {
+	if s.count {
+		return t.ex.append(t, nil)
+	}
+	return t.last
+}
+
+func (s *silentLog) entered(t *thread, _ *asl.State, _ history.EventType, _ string, _ any) int64 {
 	if s.count {
 		return t.ex.append(t, nil)
 	}

@@ -389,6 +389,10 @@ func (q *replayQueue) next() *history.Event {
 	return &q.events[q.pos]
 }
 
+func (q *replayQueue) entered(t *thread, st *asl.State, typ history.EventType, text string, raw any) int64 {
+	return q.add(t, event{typ: typ, st: st, text: text, data: raw})
+}
+
 // exited is liveLog.exited, where a recorded Exited event's output and
 // assigned variables win over the recomputed ones.
 func (q *replayQueue) exited(t *thread, st *asl.State, typ history.EventType, out any, assigned *value.Object) (any, *value.Object, *fault.Error) {

@@ -42,7 +42,7 @@ func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 		text = t.textOfOutput(raw)
 	}
 	t.rawText, t.outObj, t.outText = "", nil, ""
-	id := t.add(event{typ: b.types[0], st: st, text: text, data: raw})
+	id := t.log.entered(t, st, b.types[0], text, raw)
 	r := &stateRun{b: b, at: t.lastAt}
 	r.sc.name = st.Name
 	r.sc.withRetry = withRetry
