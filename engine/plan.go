@@ -94,7 +94,13 @@ func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
 			return nil, t.fatalf(fault.New(fault.Runtime, "The state '"+name+"' does not exist."))
 		}
 		out, next, f := p.run(t, input)
-		if (f == nil && next != "") || t.name != "" {
+		switch {
+		case f == nil && next != "" && effectless(p):
+			// PROTOTYPE: a Pass or Choice state changes nothing outside
+			// the execution: its events go out with the next durable
+			// write (before a task's invocation, a wait, or the end), and
+			// after a crash it simply runs again.
+		case (f == nil && next != "") || t.name != "":
 			// When the top-level scope ends, the execution's terminal
 			// event is flushed with these events, in one durable write.
 			t.ex.flush()
@@ -108,4 +114,14 @@ func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
 		input = out
 		name = next
 	}
+}
+
+// effectless tells whether a state's plan has no effect outside its
+// execution (Pass, Choice).
+func effectless(p plan) bool {
+	switch p.(type) {
+	case *passPlan, *choicePlan:
+		return true
+	}
+	return false
 }

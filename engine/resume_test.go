@@ -832,7 +832,7 @@ func testNoInvokeWithoutDurableSchedule(t *testing.T) {
 		"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`
 	inv := &attemptInvoker{}
 	e, _ := resumeEngine(t, goldenStart, inv)
-	res := e.Execute(context.Background(), resumeExecution(def, `{}`, t), &failingRecorder{n: 1})
+	res := e.Execute(context.Background(), resumeExecution(def, `{}`, t), &failingRecorder{n: 0})
 	if res.Status != engine.StatusFailed || !strings.Contains(deref(res.Cause), "disk full") || len(inv.invoked()) != 0 {
 		t.Fatalf("result %s %s, invoked %v", res.Status, deref(res.Cause), inv.invoked())
 	}
