@@ -81,6 +81,13 @@ func (ex *execution) lastID() int64 {
 	return ex.nextID
 }
 
+// unflushed is how many events wait for the next flush.
+func (ex *execution) unflushed() int {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	return len(ex.pending)
+}
+
 // flush hands pending events to the recorder and returns once Record has
 // returned: every event added before the call is then durable (as durable
 // as the Recorder makes it). Record calls are serialized, so batches reach

@@ -95,11 +95,13 @@ func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
 		}
 		out, next, f := p.run(t, input)
 		switch {
-		case f == nil && next != "" && effectless(p):
-			// PROTOTYPE: a Pass or Choice state changes nothing outside
-			// the execution: its events go out with the next durable
-			// write (before a task's invocation, a wait, or the end), and
-			// after a crash it simply runs again.
+		case f == nil && next != "" && effectless(p) && t.ex.unflushed() < maxUnflushed:
+			// A Pass or Choice state changes nothing outside the
+			// execution: its events go out with the next durable write
+			// (before a task's invocation, a wait, a branch's end, the
+			// execution's end, or once maxUnflushed events wait), and
+			// after a crash it simply runs again from the last durable
+			// event. Nothing outside has seen its events then.
 		case (f == nil && next != "") || t.name != "":
 			// When the top-level scope ends, the execution's terminal
 			// event is flushed with these events, in one durable write.
@@ -115,6 +117,11 @@ func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
 		name = next
 	}
 }
+
+// maxUnflushed bounds how many events of effectless states wait for the
+// next durable write, so that a long loop of Pass and Choice states still
+// shows its progress in the history and keeps little in memory.
+const maxUnflushed = 256
 
 // effectless tells whether a state's plan has no effect outside its
 // execution (Pass, Choice).
