@@ -27,7 +27,8 @@ func newActivityServer(t testing.TB, poll time.Duration) *api.Server {
 	router := integrations.NewRouter()
 	router.Handle(tasktoken.IsActivity, b.Activities())
 	router.Handle(tasktoken.IsCallback, b.Callback(router))
-	eng := engine.New(engine.Config{Region: "us-east-1", AccountID: "111111111111", Invoker: b.Guard(router)})
+	tasks := b.Guard(router)
+	eng := engine.New(engine.Config{Region: "us-east-1", AccountID: "111111111111", Invoker: tasks, Checker: tasks, Resumer: tasks})
 	return newAPI(t, executions.Config{Store: memory.New(memory.Options{}), Engine: eng, Tasks: b, PollTimeout: poll},
 		api.Config{Activities: acts})
 }

@@ -124,6 +124,15 @@ type Config struct {
 	AccountID        string
 	MaxPayloadBytes  int // default 262144
 	MaxHistoryEvents int // default 25000
+	// Checker, when set, checks each task attempt before it is
+	// scheduled (see Checker); without one nothing is checked.
+	Checker Checker
+	// Resumer, when set, continues the task attempts that had handed
+	// their token out before the process stopped (see Resumer); without
+	// one they fail with the in-flight error. Both are given explicitly,
+	// never found on Invoker by type assertion: a decorator of the
+	// Invoker would hide them.
+	Resumer Resumer
 	// TokenKey signs task tokens (at least 32 random bytes). Give the same
 	// key after a restart and the tokens of the tasks a resumed execution
 	// still waits for stay valid; nil uses a random key of this process
@@ -131,7 +140,7 @@ type Config struct {
 	TokenKey []byte
 }
 
-// Resumer is an optional interface of an Invoker. When Resume continues an
+// Resumer is the engine's optional Config.Resumer. When Resume continues an
 // execution whose task attempt had handed its task token out before the
 // process stopped (an activity task a worker received, a .waitForTaskToken
 // task whose request was made) and whose result is not recorded, the

@@ -45,7 +45,7 @@ const InFlightCause = "The task was in flight when Stepwell stopped; it was not 
 //     ActivityStarted is recorded when a worker receives it).
 //   - An activity task whose ActivityStarted is recorded, and a
 //     .waitForTaskToken task whose TaskStarted (or TaskSubmitted) is
-//     recorded, handed out its token: when the Invoker is a Resumer, the
+//     recorded, handed out its token: when Config.Resumer is set, the
 //     attempt keeps waiting on the same token (SendTaskSuccess, Failure
 //     and Heartbeat on it work after the restart when Config.TokenKey is
 //     the same), without re-running anything.
@@ -53,7 +53,7 @@ const InFlightCause = "The task was in flight when Stepwell stopped; it was not 
 //     ActivityScheduled or TaskStarted, HeartbeatSeconds from the recorded
 //     ActivityStarted or TaskStarted (heartbeats are not recorded).
 //   - Any other such attempt (Lambda, HTTP, .sync and request-response
-//     tasks, or an Invoker that is no Resumer) was in flight: it is not
+//     tasks, or one that no Config.Resumer continues) was in flight: it is not
 //     invoked again, it fails with States.TaskFailed and the cause
 //     InFlightCause, recorded as the usual …Failed event, and Retry and
 //     Catch apply as usual (a retry is a new attempt and is invoked).
@@ -510,7 +510,7 @@ func (e *Engine) WaitResumed(ctx context.Context) error {
 //   - an activity task no worker received (no ActivityStarted recorded)
 //     goes back to its activity's queue, without a new ActivityScheduled;
 //   - an activity task a worker received, and a .waitForTaskToken task,
-//     wait again on the same token when the Invoker is a Resumer;
+//     wait again on the same token when Config.Resumer is set;
 //   - any other attempt fails with the in-flight error.
 //
 // TimeoutSeconds counts from the recorded scheduling (ActivityScheduled,
@@ -548,7 +548,7 @@ func (q *replayQueue) resume(t *thread, task *Task, info *resourceInfo) (any, *f
 		t.settled()
 		return t.invoke(task, info, scheduledAt)
 	case info.callback:
-		if r, ok := t.ex.e.cfg.Invoker.(Resumer); ok {
+		if r := t.ex.e.cfg.Resumer; r != nil {
 			if res, fe, ok := t.await(r, task, scheduledAt, t.ex.e.clock.Now()); ok {
 				return res, fe
 			}

@@ -53,7 +53,9 @@ func newProcess(t *testing.T, key []byte, acts *memory.Activities, clk engine.Cl
 	p := &process{broker: tasktoken.New(acts), svc: &tokenService{tokens: make(chan string, 10)}}
 	router := integrations.NewRouter()
 	router.Handle(func(string) bool { return true }, p.svc)
-	p.eng = engine.New(engine.Config{Clock: clk, Invoker: p.broker.Wrap(router), Region: "us-east-1", AccountID: "123456789012", TokenKey: key})
+	tasks := p.broker.Wrap(router)
+	p.eng = engine.New(engine.Config{Clock: clk, Invoker: tasks, Checker: tasks, Resumer: tasks,
+		Region: "us-east-1", AccountID: "123456789012", TokenKey: key})
 	p.broker.Tokens = p.eng
 	return p
 }

@@ -167,7 +167,7 @@ func validToken(key []byte, token string) bool {
 	return hmac.Equal(m.Sum(nil), buf[tokenBody:])
 }
 
-// Checker is an optional interface of an Invoker: Check runs before a task
+// Checker is the engine's optional Config.Checker: Check runs before a task
 // attempt is scheduled. A non-nil error fails the execution with
 // States.Runtime and no Scheduled event, its text (a *fault.Error's Cause)
 // after the state's "An error occurred while executing the state" prefix,
@@ -340,7 +340,7 @@ func (p *taskPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failu
 	if t.test != nil {
 		result, fe = t.test.work(t, task, info)
 	} else {
-		if c, ok := t.ex.e.cfg.Invoker.(Checker); ok {
+		if c := t.ex.e.cfg.Checker; c != nil {
 			if err := c.Check(t.ctx, task); err != nil {
 				msg := err.Error()
 				if fe, ok := fault.As(err); ok {

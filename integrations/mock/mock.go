@@ -30,10 +30,10 @@
 // last key reuses the last response. A mocked .waitForTaskToken task completes
 // with the Return value at once, without waiting for a callback.
 //
-// The Invoker is the engine's outermost invoker, so the optional
-// capabilities the engine looks for on it (engine.Checker, engine.Resumer)
-// must be its own: it implements both, and New takes an integration that
-// has both (Next) for the unmocked tasks, rather than hoping it has them.
+// The Invoker is the engine's outermost invoker, and its engine.Checker
+// and engine.Resumer too (engine.Config's Checker and Resumer): it
+// implements all three, and New takes an integration that has all three
+// (Next) for the unmocked tasks, rather than hoping it has them.
 package mock
 
 import (

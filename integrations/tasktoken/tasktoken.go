@@ -7,11 +7,13 @@
 // A Broker holds the open tasks. Wrap puts it in front of the other
 // integrations (the router):
 //
-//	engine.Config{Invoker: broker.Wrap(router)}
+//	tasks := broker.Wrap(router)
+//	engine.Config{Invoker: tasks, Checker: tasks, Resumer: tasks}
 //
 // (or, route by route, Activities, Callback and Guard). The engine then
 // checks, before scheduling, that an activity exists: AWS fails the
-// execution with States.Runtime otherwise. The executions service calls
+// execution with States.Runtime otherwise; and after a restart it resumes
+// the tasks whose token was handed out. The executions service calls
 // Poll, Succeed, Fail and Heartbeat (the Broker is its TaskBroker), which
 // return the engine's errors of the task-token protocol
 // (engine.ErrInvalidToken, engine.ErrTaskTimedOut, …).

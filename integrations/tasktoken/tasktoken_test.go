@@ -92,7 +92,8 @@ func newFixtureClock(t testing.TB, c clock.Clock) *fixture {
 	f.broker.Clock = c
 	router := integrations.NewRouter()
 	router.Handle(func(string) bool { return true }, f.echo)
-	f.eng = engine.New(engine.Config{Clock: c, Invoker: f.broker.Wrap(router), Region: "us-east-1", AccountID: "111111111111"})
+	tasks := f.broker.Wrap(router)
+	f.eng = engine.New(engine.Config{Clock: c, Invoker: tasks, Checker: tasks, Resumer: tasks, Region: "us-east-1", AccountID: "111111111111"})
 	if err := f.acts.CreateActivity(context.Background(), &store.Activity{ARN: actARN, Name: "work", CreationDate: c.Now()}); err != nil {
 		t.Fatal(err)
 	}

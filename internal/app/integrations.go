@@ -1,7 +1,6 @@
 package app
 
 import (
-	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/integrations"
 	httptask "github.com/stepwell/stepwell/integrations/http"
@@ -73,14 +72,14 @@ func loadConnections(path string, clk clock.Clock) (httptask.Connections, error)
 	return conns, nil
 }
 
-// withMocks returns the engine's invoker and the executions service's test
-// case binder: with a mock configuration, the mock invoker over inv (the
-// outermost invoker, so that mocked tasks never reach a real integration),
-// which checks and resumes unmocked tasks with inv; without one, inv and
-// nil. inv is the token broker's Wrap of the router: the engine finds the
-// checks and resumptions of every layer through it, each passed on
-// explicitly.
-func withMocks(mocks *mock.Config, inv tasktoken.Integration) (engine.Invoker, executions.TestCaseBinder) {
+// withMocks returns the engine's invoker, checker and resumer (one
+// integration: give it to engine.Config as all three) and the executions
+// service's test case binder: with a mock configuration, the mock invoker
+// over inv (the outermost invoker, so that mocked tasks never reach a real
+// integration), which checks and resumes unmocked tasks with inv; without
+// one, inv and nil. inv is the token broker's Wrap of the router: the
+// checks and resumptions of every layer are passed on explicitly.
+func withMocks(mocks *mock.Config, inv tasktoken.Integration) (tasktoken.Integration, executions.TestCaseBinder) {
 	if mocks == nil {
 		return inv, nil
 	}

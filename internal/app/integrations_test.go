@@ -78,7 +78,7 @@ func TestEngineInvoker_RouteCapabilities(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			eng := engine.New(engine.Config{Invoker: inv, Region: "us-east-1", AccountID: "123456789012"})
+			eng := engine.New(engine.Config{Invoker: inv, Checker: inv, Resumer: inv, Region: "us-east-1", AccountID: "123456789012"})
 			res := eng.Execute(context.Background(), &engine.Execution{ARN: arn, Name: "x", Type: "STANDARD", Input: "{}", Machine: sm}, discardEvents{})
 			if res.Status != engine.StatusFailed || *res.Error != "States.Runtime" || !strings.Contains(*res.Cause, "refused by the route") {
 				t.Errorf("result %s %v %v, want States.Runtime refused by the route", res.Status, deref(res.Error), deref(res.Cause))
@@ -87,11 +87,7 @@ func TestEngineInvoker_RouteCapabilities(t *testing.T) {
 				t.Errorf("route checked %d times and invoked %d, want 1 and 0", route.checked, route.invoked)
 			}
 
-			r, ok := inv.(engine.Resumer)
-			if !ok {
-				t.Fatal("the engine's invoker is no Resumer")
-			}
-			wait, err := r.Resume(context.Background(), &engine.Task{ExecutionARN: arn, StateName: "Run", Resource: resource, TaskToken: "t"})
+			wait, err := inv.Resume(context.Background(), &engine.Task{ExecutionARN: arn, StateName: "Run", Resource: resource, TaskToken: "t"})
 			if err != nil {
 				t.Fatalf("Resume: %v", err)
 			}

@@ -88,7 +88,8 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	tasks.Clock = clk
 	invoker, testCases := withMocks(mocks, tasks.Wrap(router))
 	eng := engine.New(engine.Config{
-		Clock: clk, TimeScale: c.TimeScale, Invoker: invoker, Region: c.Region, AccountID: c.AccountID,
+		Clock: clk, TimeScale: c.TimeScale, Region: c.Region, AccountID: c.AccountID,
+		Invoker: invoker, Checker: invoker, Resumer: invoker,
 		MaxPayloadBytes: c.MaxPayloadBytes, MaxHistoryEvents: c.MaxHistoryEvents,
 		TokenKey: key, // tokens stay valid across restarts (durable stores)
 	})
