@@ -53,6 +53,8 @@ func execErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, executions.ErrShuttingDown):
+		return awsapi.InternalFailure("The server is shutting down: retry the request later.")
 	case errors.As(err, &de):
 		return definitionErr(de.Err)
 	case !errors.As(err, &re):
@@ -87,12 +89,17 @@ func definitionErr(err error) *Error {
 	return awsapi.InvalidDefinition("Invalid State Machine Definition: '" + err.Error() + "'")
 }
 
+// internalFailure is AWS's message for an InternalFailure: the details
+// of the error stay in the server's log.
+const internalFailure = "The request processing has failed because of an unknown error, exception or failure."
+
 // writeError answers err as an AWS error response; an error that is not
-// an *Error is an InternalFailure.
+// an *Error is an InternalFailure with AWS's generic message (ServeHTTP
+// logs its details).
 func writeError(w http.ResponseWriter, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
-		e = awsapi.InternalFailure("internal error: " + err.Error())
+		e = awsapi.InternalFailure(internalFailure)
 	}
 	w.Header().Set("X-Amzn-ErrorType", e.Code.String())
 	writeJSON(w, e.Code.Status(), e)

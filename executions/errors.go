@@ -30,6 +30,12 @@ var (
 	ErrNoTasks = errors.New("no task broker")
 )
 
+// ErrShuttingDown is wrapped by the errors of the store writes refused
+// because the server is stopping (besides store.ErrConflict, which the
+// service otherwise takes for an execution closed already): the request
+// failed on the server's side, whatever the state of its resource.
+var ErrShuttingDown = errors.New("server is shutting down")
+
 // Errors a TaskBroker returns: the API answers each with AWS's error of
 // the same meaning. They are the engine's, which issues the task tokens, so
 // that a broker returns them as they are, without importing this package.

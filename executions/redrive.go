@@ -117,10 +117,10 @@ func (s *Service) Redrive(ctx context.Context, executionARN string, clientToken 
 		if errors.Is(err, errors.ErrUnsupported) {
 			return time.Time{}, refused(ErrRedriveUnsupported, x.ARN, "")
 		}
-		if errors.Is(err, store.ErrConflict) {
+		if errors.Is(err, store.ErrConflict) && !errors.Is(err, ErrShuttingDown) {
 			return time.Time{}, notRedrivable(x.ARN, "Execution is RUNNING and cannot be redriven")
 		}
-		return time.Time{}, err
+		return time.Time{}, fmt.Errorf("reopen execution: %w", err)
 	}
 	meta.RedriveCount, meta.RedriveDate = count, now
 	if clientToken != nil {

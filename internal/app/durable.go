@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/internal/clock"
 	"github.com/stepwell/stepwell/store"
@@ -166,8 +167,9 @@ func redactDSN(dsn string) string {
 
 // errShuttingDown refuses writes once the server stops. It wraps
 // store.ErrConflict, which the executions service treats as "already
-// closed" and does not log.
-var errShuttingDown = fmt.Errorf("server is shutting down: %w", store.ErrConflict)
+// closed" and does not log, and executions.ErrShuttingDown, which the API
+// answers as a failure of the server, not of the request.
+var errShuttingDown = fmt.Errorf("%w: %w", executions.ErrShuttingDown, store.ErrConflict)
 
 // fencedStore is the store the executions service and the API write
 // through. Once shutdown begins it refuses every execution write, so that

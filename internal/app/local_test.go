@@ -162,3 +162,26 @@ func TestMockedExecution(t *testing.T) {
 		t.Fatalf("unknown test case: %v", err)
 	}
 }
+
+// TestShutdown_RedriveAnswer: once the server shuts down, RedriveExecution
+// answers an InternalFailure that says so, not that the execution is
+// running (the refused write wraps store.ErrConflict too).
+func TestShutdown_RedriveAnswer(t *testing.T) {
+	s, l := newMemoryServer(t, nil)
+	ctx := context.Background()
+	createSM(t, l, "fails", `{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E"}}}`)
+	st, err := l.StartExecution(ctx, nested.StartRequest{StateMachineARN: smPrefix + "fails", Input: "{}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, err := l.WaitExecution(ctx, st.ExecutionARN); err != nil || x.Status != "FAILED" {
+		t.Fatalf("execution: %+v, %v", x, err)
+	}
+	s.parts.fence.shutdown()
+	var out struct{}
+	err = l.call(ctx, "RedriveExecution", map[string]any{"executionArn": st.ExecutionARN}, &out)
+	var ae *nested.APIError
+	if !errors.As(err, &ae) || ae.Code != "InternalFailure" || !strings.Contains(ae.Message, "shutting down") {
+		t.Fatalf("redrive during shutdown: %v", err)
+	}
+}
