@@ -14,6 +14,7 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/stepwell/stepwell/internal/clock"
@@ -210,7 +211,7 @@ var errNotRunning = errors.New("execution is not running")
 func (s *Service) reviveFrom(ctx context.Context, r *running) error {
 	x, err := s.st.GetExecution(ctx, r.arn)
 	if err != nil {
-		return err
+		return fmt.Errorf("get execution: %w", err)
 	}
 	if x.Status != store.StatusRunning {
 		return errNotRunning

@@ -57,7 +57,7 @@ func (s *Service) Redrive(ctx context.Context, executionARN string, clientToken 
 	}
 	meta, _, err := s.ver.GetExecutionMeta(ctx, x.ARN)
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, fmt.Errorf("get execution metadata: %w", err)
 	}
 	now := s.now()
 	if clientToken != nil {
@@ -83,14 +83,14 @@ func (s *Service) Redrive(ctx context.Context, executionARN string, clientToken 
 		return time.Time{}, notRedrivable(x.ARN, "The state machine of the execution was deleted: it cannot be redriven")
 	}
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, fmt.Errorf("get state machine: %w", err)
 	}
 	rev, err := s.st.GetRevision(ctx, x.StateMachineARN, x.RevisionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return time.Time{}, notRedrivable(x.ARN, "The state machine revision of the execution no longer exists: it cannot be redriven")
 	}
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, fmt.Errorf("get revision: %w", err)
 	}
 	events, err := fullHistory(ctx, st, x.ARN)
 	if err != nil {
@@ -130,7 +130,7 @@ func (s *Service) Redrive(ctx context.Context, executionARN string, clientToken 
 		}
 	}
 	if err := s.ver.PutExecutionMeta(ctx, x.ARN, meta); err != nil {
-		return time.Time{}, err
+		return time.Time{}, fmt.Errorf("put execution metadata: %w", err)
 	}
 	ex := &engine.Execution{
 		ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
@@ -149,7 +149,7 @@ func fullHistory(ctx context.Context, st store.Store, executionARN string) ([]hi
 	for {
 		evs, next, err := st.History(ctx, executionARN, false, store.Page{Limit: 1000, Token: token})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read history: %w", err)
 		}
 		all = append(all, evs...)
 		if next == "" {
@@ -299,7 +299,7 @@ func (s *Service) Resume(ctx context.Context, x *store.Execution, recorded []his
 	sm := &store.StateMachine{ARN: x.StateMachineARN, Name: x.StateMachineName, Type: x.Type}
 	rev, err := s.st.GetRevision(ctx, x.StateMachineARN, x.RevisionID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
+		return fmt.Errorf("get revision: %w", err)
 	}
 	why := "no longer exists"
 	if err == nil {
@@ -329,7 +329,10 @@ func (s *Service) Resume(ctx context.Context, x *store.Execution, recorded []his
 	d := &history.ExecutionFailedEventDetails{Error: history.Str("States.Runtime"),
 		Cause: history.Str("Stepwell could not resume the execution: its state machine revision " + x.RevisionID + " " + why)}
 	ev := history.Event{Timestamp: now, Type: history.ExecutionFailed, ID: prev + 1, PreviousEventID: prev, ExecutionFailedEventDetails: d}
-	return s.st.AppendHistory(ctx, x.ARN, []history.Event{ev}, &store.End{Status: store.StatusFailed, StopDate: now, Error: d.Error, Cause: d.Cause})
+	if err := s.st.AppendHistory(ctx, x.ARN, []history.Event{ev}, &store.End{Status: store.StatusFailed, StopDate: now, Error: d.Error, Cause: d.Cause}); err != nil {
+		return fmt.Errorf("fail execution: %w", err)
+	}
+	return nil
 }
 
 // ResumeRunning resumes every running Standard execution of the store
@@ -344,7 +347,7 @@ func (s *Service) ResumeRunning(ctx context.Context) (int, error) {
 	for {
 		page, next, err := s.st.ListRunningLast(ctx, store.Page{Limit: resumePage, Token: tok})
 		if err != nil {
-			return n, err
+			return n, fmt.Errorf("list running executions: %w", err)
 		}
 		var parked []*running
 		for _, r := range page {
@@ -356,7 +359,7 @@ func (s *Service) ResumeRunning(ctx context.Context) (int, error) {
 			}
 			recorded, err := fullHistory(ctx, s.st, x.ARN)
 			if err != nil {
-				return n, fmt.Errorf("history of %s: %w", x.ARN, err)
+				return n, fmt.Errorf("resume %s: %w", x.ARN, err)
 			}
 			if err := s.Resume(ctx, x, recorded); err != nil {
 				return n, fmt.Errorf("resume %s: %w", x.ARN, err)

@@ -24,6 +24,7 @@ package executions
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -212,7 +213,10 @@ func (s *Service) Get(ctx context.Context, executionARN string) (*store.Executio
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, refused(ErrExecutionDoesNotExist, executionARN, "")
 	}
-	return x, st, err
+	if err != nil {
+		return nil, nil, fmt.Errorf("get execution: %w", err)
+	}
+	return x, st, nil
 }
 
 // running is an execution this process drives: an engine run, or parked

@@ -3,6 +3,7 @@ package executions_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -159,5 +160,35 @@ func TestTasks_NoBroker(t *testing.T) {
 	}
 	if err := f.svc.SendTaskHeartbeat("t"); !errors.Is(err, executions.ErrNoTasks) {
 		t.Fatalf("heartbeat: %v", err)
+	}
+}
+
+// brokenStore fails every read of an execution and every new one with
+// err.
+type brokenStore struct {
+	*memory.Store
+	err error
+}
+
+func (b brokenStore) GetExecution(context.Context, string) (*store.Execution, error) {
+	return nil, b.err
+}
+func (b brokenStore) CreateExecution(context.Context, *store.Execution) error { return b.err }
+
+// TestStoreErrors: a store's error comes back with what the service was
+// doing, and still matches the store's sentinel.
+func TestStoreErrors(t *testing.T) {
+	ctx := context.Background()
+	boom := errors.Join(errors.New("disk full"), store.ErrConflict)
+	svc := executions.New(executions.Config{Store: brokenStore{memory.New(memory.Options{}), boom}, Scope: scope,
+		Engine: engine.New(engine.Config{})})
+	t.Cleanup(func() { _ = svc.Close(ctx) })
+	_, err := svc.Stop(ctx, scope.ExecutionARN("m", "x"), nil, nil)
+	if !errors.Is(err, store.ErrConflict) || !strings.HasPrefix(err.Error(), "get execution: ") {
+		t.Errorf("Stop: %v", err)
+	}
+	_, err = svc.Start(ctx, executions.StartInput{Machine: machine("m", passDef), Input: "{}"})
+	if !errors.Is(err, store.ErrConflict) || !strings.HasPrefix(err.Error(), "create execution: ") {
+		t.Errorf("Start: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package executions
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -72,7 +73,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 	}
 	if err := st.CreateExecution(ctx, x); err != nil {
 		if !errors.Is(err, store.ErrAlreadyExists) {
-			return nil, err
+			return nil, fmt.Errorf("create execution: %w", err)
 		}
 		// Idempotent while running with the same input.
 		old, gerr := st.GetExecution(ctx, x.ARN)
@@ -89,7 +90,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 	}
 	if (in.VersionARN != "" || testCase != "") && s.ver != nil {
 		if err := s.ver.PutExecutionMeta(ctx, x.ARN, store.ExecutionMeta{VersionARN: in.VersionARN, AliasARN: in.AliasARN, TestCase: testCase}); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("put execution metadata: %w", err)
 		}
 	}
 	ex := &engine.Execution{
@@ -165,7 +166,7 @@ func (s *Service) executeRecorded(ctx context.Context, ex *engine.Execution, rev
 		if errors.Is(err, store.ErrAlreadyExists) {
 			return engine.Result{}, refused(ErrExecutionAlreadyExists, x.ARN, "")
 		}
-		return engine.Result{}, err
+		return engine.Result{}, fmt.Errorf("create execution: %w", err)
 	}
 	rec := &recorder{st: s.express, arn: ex.ARN}
 	// As in launch: registered before Stop can look for it.

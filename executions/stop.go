@@ -3,6 +3,7 @@ package executions
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/stepwell/stepwell/history"
@@ -44,7 +45,7 @@ func (s *Service) Stop(ctx context.Context, executionARN string, errName, cause 
 	if x, err = st.GetExecution(ctx, x.ARN); err == nil {
 		stop = x.StopDate
 	} else if !errors.Is(err, store.ErrNotFound) {
-		return time.Time{}, err
+		return time.Time{}, fmt.Errorf("get execution: %w", err)
 	}
 	if stop.IsZero() {
 		stop = s.now()
@@ -88,7 +89,7 @@ func (s *Service) stopRunning(executionARN, errName, cause string) <-chan struct
 func (s *Service) abortOrphan(ctx context.Context, st store.Store, x *store.Execution, errName, cause *string) error {
 	last, _, err := st.History(ctx, x.ARN, true, store.Page{Limit: 1})
 	if err != nil {
-		return err
+		return fmt.Errorf("read history: %w", err)
 	}
 	var prev int64
 	if len(last) == 1 {
@@ -103,8 +104,11 @@ func (s *Service) abortOrphan(ctx context.Context, st store.Store, x *store.Exec
 		d.Cause = cause
 	}
 	ev := history.Event{Timestamp: now, Type: history.ExecutionAborted, ID: prev + 1, PreviousEventID: prev, ExecutionAbortedEventDetails: d}
-	return st.AppendHistory(ctx, x.ARN, []history.Event{ev},
-		&store.End{Status: store.StatusAborted, StopDate: now, Error: d.Error, Cause: d.Cause})
+	if err := st.AppendHistory(ctx, x.ARN, []history.Event{ev},
+		&store.End{Status: store.StatusAborted, StopDate: now, Error: d.Error, Cause: d.Cause}); err != nil {
+		return fmt.Errorf("abort execution: %w", err)
+	}
+	return nil
 }
 
 func deref(p *string) string {
