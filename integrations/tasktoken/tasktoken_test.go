@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stepwell/stepwell/asl"
@@ -580,17 +581,52 @@ func (f *fixture) startGated(t *testing.T) (*engine.Run, *gatedRecorder) {
 }
 
 // TestHandOverStartsFirst: a task handed to a waiting worker reaches it
-// only once its ActivityStarted (naming that worker) is recorded.
+// only once its ActivityStarted (naming that worker) is recorded. The
+// broker is driven directly, in a synctest bubble: once every goroutine
+// is blocked, the task's Started held, the worker has got nothing.
 func TestHandOverStartsFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t)
+		p := f.pollAsync(t, context.Background(), "w1", 10*time.Second)
+		entered, release := make(chan string, 1), make(chan struct{})
+		task := &engine.Task{Resource: actARN, TaskToken: "tok-1", Input: map[string]any{}, Started: func(worker string) bool {
+			entered <- worker
+			<-release
+			return true
+		}}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		invoked := make(chan error, 1)
+		go func() {
+			_, err := f.broker.Activities().Invoke(ctx, task)
+			invoked <- err
+		}()
+		if w := <-entered; w != "w1" {
+			t.Fatalf("started by %q, want w1", w)
+		}
+		synctest.Wait()
+		select {
+		case r := <-p:
+			close(release)
+			t.Fatalf("worker got %+v before ActivityStarted was recorded", r)
+		default:
+		}
+		close(release)
+		if r := <-p; r.err != nil || r.token != "tok-1" {
+			t.Fatalf("poll: %+v", r)
+		}
+		cancel()
+		<-invoked
+	})
+}
+
+// TestHandOverRecorded: a task handed to a waiting worker records
+// ActivityStarted with that worker's name, once.
+func TestHandOverRecorded(t *testing.T) {
 	f := newFixture(t)
 	p := f.pollAsync(t, context.Background(), "w1", 10*time.Second)
 	run, rec := f.startGated(t)
 	<-rec.entered
-	select {
-	case r := <-p:
-		t.Fatalf("worker got %+v before ActivityStarted was recorded", r)
-	case <-time.After(50 * time.Millisecond):
-	}
 	close(rec.release)
 	r := <-p
 	if r.err != nil || r.token == "" {
