@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 )
 
 // fake is a store whose requests are strings that say what they do:
@@ -108,6 +109,7 @@ func (f *fake) snapshot() (committed []string, batches [][]string, rollbacks int
 // queue starts Do for each request once the writer is held inside the
 // Begin of a "hold:" request, waits until all of them are queued, and
 // returns their results (indexed like reqs) after releasing the writer.
+// Call it in a synctest bubble (see waitQueued).
 func queue(t *testing.T, w *Writer[string], f *fake, reqs []string) []error {
 	t.Helper()
 	first := make(chan error, 1)
@@ -122,7 +124,7 @@ func queue(t *testing.T, w *Writer[string], f *fake, reqs []string) []error {
 			errs[i] = w.Do(context.Background(), r)
 		}()
 	}
-	waitQueued(w, len(reqs))
+	waitQueued(t, w, len(reqs))
 	close(f.release)
 	if err := <-first; err != nil {
 		t.Fatalf("hold:first: %v", err)
@@ -131,11 +133,14 @@ func queue(t *testing.T, w *Writer[string], f *fake, reqs []string) []error {
 	return errs
 }
 
-// waitQueued yields until n requests wait in w's queue (Do has sent them;
-// the writer is held, so nothing takes them meanwhile).
-func waitQueued[R any](w *Writer[R], n int) {
-	for len(w.ch) < n {
-		runtime.Gosched()
+// waitQueued waits until every goroutine of the test's synctest bubble
+// is blocked, and checks that n requests then wait in w's queue (Do has
+// sent them; the writer is held, so nothing takes them).
+func waitQueued[R any](t *testing.T, w *Writer[R], n int) {
+	t.Helper()
+	synctest.Wait()
+	if got := len(w.ch); got != n {
+		t.Fatalf("%d requests queued, want %d", got, n)
 	}
 }
 
@@ -194,45 +199,47 @@ func TestWriter_Batches(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake()
-			w := New(f.begin, tt.opts)
-			defer w.Close()
-			errs := queue(t, w, f, tt.reqs)
-			for i, err := range errs {
-				var pe *PanicError
-				switch want := tt.want[i]; {
-				case errors.As(want, &pe):
-					if !errors.As(err, &pe) || pe.Value == nil || len(pe.Stack) == 0 {
-						t.Errorf("%s: %v, want a *PanicError", tt.reqs[i], err)
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake()
+				w := New(f.begin, tt.opts)
+				defer w.Close()
+				errs := queue(t, w, f, tt.reqs)
+				for i, err := range errs {
+					var pe *PanicError
+					switch want := tt.want[i]; {
+					case errors.As(want, &pe):
+						if !errors.As(err, &pe) || pe.Value == nil || len(pe.Stack) == 0 {
+							t.Errorf("%s: %v, want a *PanicError", tt.reqs[i], err)
+						}
+					case !errors.Is(err, want):
+						t.Errorf("%s: %v, want %v", tt.reqs[i], err, want)
 					}
-				case !errors.Is(err, want):
-					t.Errorf("%s: %v, want %v", tt.reqs[i], err, want)
 				}
-			}
-			committed, batches, rollbacks := f.snapshot()
-			if committed[0] != "hold:first" {
-				t.Fatalf("committed %v", committed)
-			}
-			slices.Sort(committed)
-			want := append([]string{"hold:first"}, tt.committed...)
-			slices.Sort(want)
-			if !slices.Equal(committed, want) {
-				t.Errorf("committed %v, want %v", committed, want)
-			}
-			if n := len(batches) - 1; n != tt.batches {
-				t.Errorf("%d transactions begun after the first, want %d: %v", n, tt.batches, batches)
-			}
-			if rollbacks != tt.rollbacks {
-				t.Errorf("%d rollbacks, want %d", rollbacks, tt.rollbacks)
-			}
-			// The writer still serves.
-			if err := w.Do(context.Background(), "ok:after"); err != nil {
-				t.Errorf("after: %v", err)
-			}
-			st := w.Stats()
-			if st.Commits < 2 || st.Writes < int64(len(want)) {
-				t.Errorf("stats %+v", st)
-			}
+				committed, batches, rollbacks := f.snapshot()
+				if committed[0] != "hold:first" {
+					t.Fatalf("committed %v", committed)
+				}
+				slices.Sort(committed)
+				want := append([]string{"hold:first"}, tt.committed...)
+				slices.Sort(want)
+				if !slices.Equal(committed, want) {
+					t.Errorf("committed %v, want %v", committed, want)
+				}
+				if n := len(batches) - 1; n != tt.batches {
+					t.Errorf("%d transactions begun after the first, want %d: %v", n, tt.batches, batches)
+				}
+				if rollbacks != tt.rollbacks {
+					t.Errorf("%d rollbacks, want %d", rollbacks, tt.rollbacks)
+				}
+				// The writer still serves.
+				if err := w.Do(context.Background(), "ok:after"); err != nil {
+					t.Errorf("after: %v", err)
+				}
+				st := w.Stats()
+				if st.Commits < 2 || st.Writes < int64(len(want)) {
+					t.Errorf("stats %+v", st)
+				}
+			})
 		})
 	}
 }
@@ -280,31 +287,33 @@ func TestWriter_Context(t *testing.T) {
 		}
 	})
 	t.Run("ended while queued", func(t *testing.T) {
-		f := newFake()
-		w := New(f.begin, Options[string]{})
-		defer w.Close()
-		first := make(chan error, 1)
-		go func() { first <- w.Do(context.Background(), "hold:first") }()
-		<-f.held
-		ctx, cancel := context.WithCancel(context.Background())
-		queued := make(chan error, 1)
-		go func() { queued <- w.Do(ctx, "ok:dropped") }()
-		waitQueued(w, 1)
-		cancel()
-		// Do returns while the writer is still held.
-		if err := <-queued; !errors.Is(err, context.Canceled) {
-			t.Fatalf("Do: %v", err)
-		}
-		close(f.release)
-		if err := <-first; err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Do(context.Background(), "ok:b"); err != nil {
-			t.Fatal(err)
-		}
-		if committed, _, _ := f.snapshot(); !slices.Equal(committed, []string{"hold:first", "ok:b"}) {
-			t.Errorf("committed %v: the abandoned request was written", committed)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			f := newFake()
+			w := New(f.begin, Options[string]{})
+			defer w.Close()
+			first := make(chan error, 1)
+			go func() { first <- w.Do(context.Background(), "hold:first") }()
+			<-f.held
+			ctx, cancel := context.WithCancel(context.Background())
+			queued := make(chan error, 1)
+			go func() { queued <- w.Do(ctx, "ok:dropped") }()
+			waitQueued(t, w, 1)
+			cancel()
+			// Do returns while the writer is still held.
+			if err := <-queued; !errors.Is(err, context.Canceled) {
+				t.Fatalf("Do: %v", err)
+			}
+			close(f.release)
+			if err := <-first; err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Do(context.Background(), "ok:b"); err != nil {
+				t.Fatal(err)
+			}
+			if committed, _, _ := f.snapshot(); !slices.Equal(committed, []string{"hold:first", "ok:b"}) {
+				t.Errorf("committed %v: the abandoned request was written", committed)
+			}
+		})
 	})
 	t.Run("ended once taken", func(t *testing.T) {
 		f := newFake()
@@ -325,7 +334,9 @@ func TestWriter_Context(t *testing.T) {
 	})
 }
 
-func TestWriter_Close(t *testing.T) {
+func TestWriter_Close(t *testing.T) { synctest.Test(t, testWriterClose) }
+
+func testWriterClose(t *testing.T) {
 	f := newFake()
 	w := New(f.begin, Options[string]{Closed: errClosed})
 	first := make(chan error, 1)
@@ -340,7 +351,7 @@ func TestWriter_Close(t *testing.T) {
 			errs[i] = w.Do(context.Background(), fmt.Sprintf("ok:%d", i))
 		}()
 	}
-	waitQueued(w, len(errs))
+	waitQueued(t, w, len(errs))
 	closed := make(chan bool)
 	go func() { closed <- w.Close() }()
 	close(f.release)
