@@ -413,17 +413,7 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 		}
 		wg.Wait()
 	}
-	if first != nil {
-		return nil, first
-	}
-	if t.cancelled() {
-		return nil, t.aborted()
-	}
-	if aborted {
-		return nil, t.abortedAlone()
-	}
-	t.last = lastEnd
-	return results, nil
+	return t.joined(results, first, aborted, lastEnd)
 }
 
 // iterInputFor evaluates the item's input; failures are attributed to the

@@ -102,6 +102,17 @@ func (t *thread) runBranches(branches []*asl.StateMachine, input any, attempt in
 		}(i, b)
 	}
 	wg.Wait()
+	return t.joined(results, first, aborted, last)
+}
+
+// joined ends a fan-out (Parallel's branches, Map's iterations) once all
+// its children have returned: with the first child's failure that is no
+// abort; else, when t was cancelled (stopped, timed out, or a sibling of
+// an enclosing state failed), with t's abort; else, when a child was
+// aborted or never started with no failure to cause it (a resumed
+// recording only), with abortedAlone's; else with the children's results,
+// t.last becoming last, the latest child's end event.
+func (t *thread) joined(results []any, first *failure, aborted bool, last int64) ([]any, *failure) {
 	if first != nil {
 		return nil, first
 	}
