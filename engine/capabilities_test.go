@@ -9,7 +9,6 @@ import (
 
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
-	"github.com/stepwell/stepwell/history"
 )
 
 // capable is an integration with a check and a resumption of its own: it
@@ -68,16 +67,7 @@ func TestConfigCapabilities_ThroughDecorator(t *testing.T) {
 	})
 	t.Run("resumer", func(t *testing.T) {
 		key, acts := resumeSetup(t)
-		def := `{"StartAt":"C","States":{"C":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-			"Parameters":{"QueueUrl":"q","Token.$":"$$.Task.Token"},"End":true}}}`
-		x := execution(load(t, def), `{}`)
-		p1 := newProcess(t, key, acts, nil)
-		ctx, cancel := context.WithCancelCause(context.Background())
-		rec := &syncRecorder{}
-		run := p1.eng.Start(ctx, x, rec)
-		<-p1.svc.tokens
-		recorded := rec.waitFor(t, history.TaskSubmitted)
-		crash(t, cancel, run)
+		x, _, recorded := crashedCallback(t, key, acts, "")
 
 		c := &capable{}
 		e := engine.New(engine.Config{Invoker: decorated{c}, Checker: c, Resumer: c, TokenKey: key})

@@ -130,6 +130,26 @@ func resumeSetup(t *testing.T) ([]byte, *memory.Activities) {
 	return []byte("resume-test-key-of-32-bytes-long"), acts
 }
 
+// crashedCallback runs, in a process signing tokens with key, an execution
+// of one .waitForTaskToken task with the extra fields given (JSON members,
+// each followed by a comma) and crashes it once the task's request is
+// made: it returns the execution, the task's token and the history the
+// crash leaves.
+func crashedCallback(t *testing.T, key []byte, acts *memory.Activities, fields string) (*engine.Execution, string, []history.Event) {
+	t.Helper()
+	def := `{"StartAt":"C","States":{"C":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",` + fields +
+		`"Parameters":{"QueueUrl":"q","Token.$":"$$.Task.Token"},"End":true}}}`
+	x := execution(load(t, def), `{}`)
+	p := newProcess(t, key, acts, nil)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	rec := &syncRecorder{}
+	run := p.eng.Start(ctx, x, rec)
+	tok := <-p.svc.tokens
+	recorded := rec.waitFor(t, history.TaskSubmitted)
+	crash(t, cancel, run)
+	return x, tok, recorded
+}
+
 // checkAppended checks that the resumed run's events continue the recorded
 // ones with consecutive ids and have the expected types.
 func checkAppended(t *testing.T, recorded, got []history.Event, want ...history.EventType) {
@@ -187,16 +207,7 @@ func TestResumeUndeliveredActivity(t *testing.T) {
 
 func TestResumeOpenCallback(t *testing.T) {
 	key, acts := resumeSetup(t)
-	def := `{"StartAt":"C","States":{"C":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-		"Parameters":{"QueueUrl":"q","Token.$":"$$.Task.Token"},"End":true}}}`
-	x := execution(load(t, def), `{}`)
-	p1 := newProcess(t, key, acts, nil)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	rec := &syncRecorder{}
-	run := p1.eng.Start(ctx, x, rec)
-	tok := <-p1.svc.tokens
-	recorded := rec.waitFor(t, history.TaskSubmitted)
-	crash(t, cancel, run)
+	x, tok, recorded := crashedCallback(t, key, acts, "")
 
 	p2 := newProcess(t, key, acts, nil)
 	rec2 := &syncRecorder{}
@@ -265,16 +276,7 @@ func TestResumeDeliveredActivity(t *testing.T) {
 // counts from its recorded start, not from the restart.
 func TestResumeTimeoutFromRecordedTime(t *testing.T) {
 	key, acts := resumeSetup(t)
-	def := `{"StartAt":"C","States":{"C":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-		"TimeoutSeconds":30,"Parameters":{"QueueUrl":"q","Token.$":"$$.Task.Token"},"End":true}}}`
-	x := execution(load(t, def), `{}`)
-	p1 := newProcess(t, key, acts, nil)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	rec := &syncRecorder{}
-	run := p1.eng.Start(ctx, x, rec)
-	<-p1.svc.tokens
-	recorded := rec.waitFor(t, history.TaskSubmitted)
-	crash(t, cancel, run)
+	x, _, recorded := crashedCallback(t, key, acts, `"TimeoutSeconds":30,`)
 	// The crash was a minute ago.
 	for i := range recorded {
 		recorded[i].Timestamp = recorded[i].Timestamp.Add(-time.Minute)
@@ -295,16 +297,7 @@ func TestResumeTimeoutFromRecordedTime(t *testing.T) {
 // rule for callbacks.
 func TestResumeNoResumer(t *testing.T) {
 	key, acts := resumeSetup(t)
-	def := `{"StartAt":"C","States":{"C":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-		"Parameters":{"QueueUrl":"q","Token.$":"$$.Task.Token"},"End":true}}}`
-	x := execution(load(t, def), `{}`)
-	p1 := newProcess(t, key, acts, nil)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	rec := &syncRecorder{}
-	run := p1.eng.Start(ctx, x, rec)
-	<-p1.svc.tokens
-	recorded := rec.waitFor(t, history.TaskSubmitted)
-	crash(t, cancel, run)
+	x, _, recorded := crashedCallback(t, key, acts, "")
 
 	inv := &attemptInvoker{}
 	e := engine.New(engine.Config{Invoker: inv, TokenKey: key})
@@ -324,16 +317,7 @@ func TestResumeNoResumer(t *testing.T) {
 // does not time the task out at once.
 func TestResumeCallback_HeartbeatRestarts(t *testing.T) {
 	key, acts := resumeSetup(t)
-	def := `{"StartAt":"C","States":{"C":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-		"HeartbeatSeconds":2,"TimeoutSeconds":600,"Parameters":{"QueueUrl":"q","Token.$":"$$.Task.Token"},"End":true}}}`
-	x := execution(load(t, def), `{}`)
-	p1 := newProcess(t, key, acts, nil)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	rec := &syncRecorder{}
-	run := p1.eng.Start(ctx, x, rec)
-	tok := <-p1.svc.tokens
-	recorded := rec.waitFor(t, history.TaskSubmitted)
-	crash(t, cancel, run)
+	x, tok, recorded := crashedCallback(t, key, acts, `"HeartbeatSeconds":2,"TimeoutSeconds":600,`)
 	// The server was down for 10 s: longer than HeartbeatSeconds.
 	for i := range recorded {
 		recorded[i].Timestamp = recorded[i].Timestamp.Add(-10 * time.Second)
