@@ -1,11 +1,34 @@
 // Package engine interprets loaded state machines: the JSONPath data flow,
 // every state type, Retry and Catch, Map and Parallel, timeouts, the Context
 // object and variables. It emits AWS-shaped history events, reads time from
-// an injected Clock and runs tasks through an Invoker.
+// an injected Clock and runs tasks through an Invoker (checked with a
+// Checker and resumed with a Resumer when Config gives them).
+//
+// How it is built:
+//
+//   - Plans (plan.go): each state is compiled once per machine into a plan
+//     of its type (Pass, Choice, Wait, Succeed, Fail, Task, Parallel, Map),
+//     shared by every execution. Task, Parallel and Map run their attempts
+//     through one Retry/Catch wrapper (retry.go); TestState runs the same
+//     plans with an inspection hook (teststate.go).
+//   - The data flow (dataflow.go): plans move a state's input, result,
+//     output and assigned variables through the dataFlow seam. JSONPath
+//     is its one implementation; JSONata is meant to be a second (the
+//     fields a plan still evaluates itself are listed there).
+//   - The event log (eventlog.go): states describe their history events
+//     to their thread's eventLog, which is live (records them), silent
+//     (no history: counted for the history limit, or not at all) or
+//     replaying (matches them with the recorded history of a resumed
+//     execution, then goes live; replay.go). Recorded events wait and
+//     reach the Recorder in one batch at the next durable point: before a
+//     task's invocation or a wait, at a branch's or the execution's end.
+//   - Parking (park.go): an execution with history that begins a Wait at
+//     its top level is offered to Execution.Park; when taken, its run ends
+//     RUNNING and the caller revives it later with Resume from its
+//     history (ParkedUntil tells when, from the last event alone).
 package engine
 
-// This file is the contract other packages code against. The engine owner
-// fills in the implementation (in other files) and keeps these signatures.
+// This file holds the types other packages code against.
 
 import (
 	"context"
