@@ -13,8 +13,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,8 +31,9 @@ import (
 const activityArn = "arn:aws:states:us-east-1:111111111111:activity:"
 
 // The server's Lambda endpoint is a stub started here: its function
-// "callback" answers at once and completes the task token it was given
-// from another goroutine, as a real asynchronous worker would.
+// "callback" answers at once and, once its answer is sent, completes the
+// task token it was given from another goroutine, as a real asynchronous
+// worker would (mode "early" completes it before answering instead).
 func init() {
 	stub := httptest.NewServer(http.HandlerFunc(lambdaCallbackStub))
 	os.Setenv("STEPWELL_LAMBDA_ENDPOINT", stub.URL)
@@ -39,7 +42,7 @@ func init() {
 // callbackMode tells the stub how to complete a token.
 type callbackRequest struct {
 	Token string `json:"token"`
-	Mode  string `json:"mode"` // "success", "fail", "heartbeat-success" or "none"
+	Mode  string `json:"mode"` // "success", "fail", "heartbeat-success", "early" or "none"
 	Value any    `json:"value"`
 }
 
@@ -53,29 +56,53 @@ func lambdaCallbackStub(w http.ResponseWriter, r *http.Request) {
 	}
 	var req callbackRequest
 	_ = json.Unmarshal(body, &req)
-	go completeCallback(req)
+	if req.Mode == "early" {
+		// The token is completed while the invocation that carries it is
+		// still in flight: the server must keep the result until the
+		// invocation has returned (and TaskSubmitted is recorded).
+		if err := completeCallback(req); err != nil {
+			w.Header().Set("X-Amz-Function-Error", "Unhandled")
+			b, _ := json.Marshal(map[string]string{"errorType": "EarlyCompletionRefused", "errorMessage": err.Error()})
+			_, _ = w.Write(b)
+			return
+		}
+	}
+	const answer = `{"accepted":true}`
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amz-Executed-Version", "$LATEST")
-	_, _ = io.WriteString(w, `{"accepted":true}`)
+	// With its length set, the flushed answer is whole on the wire: the
+	// completion below follows the response it answers, without a sleep.
+	w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
+	_, _ = io.WriteString(w, answer)
+	_ = http.NewResponseController(w).Flush()
+	if req.Mode != "early" {
+		go func() {
+			if err := completeCallback(req); err != nil {
+				// The execution waits on: the test fails on its timeout.
+				fmt.Fprintf(os.Stderr, "e2e: lambda stub: completing the token (%s): %v\n", req.Mode, err)
+			}
+		}()
+	}
 }
 
-func completeCallback(req callbackRequest) {
+func completeCallback(req callbackRequest) error {
 	if req.Token == "" || req.Mode == "none" {
-		return
+		return nil
 	}
 	c := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: staticCreds{}})
 	ctx := context.Background()
-	time.Sleep(50 * time.Millisecond) // after the Lambda response
-	switch req.Mode {
-	case "fail":
-		_, _ = c.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(req.Token), Error: aws.String("Callback.Failed"), Cause: aws.String("the worker said no")})
-	default:
-		if req.Mode == "heartbeat-success" {
-			_, _ = c.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(req.Token)})
-		}
-		out, _ := json.Marshal(map[string]any{"echo": req.Value})
-		_, _ = c.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(req.Token), Output: aws.String(string(out))})
+	if req.Mode == "fail" {
+		_, err := c.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(req.Token), Error: aws.String("Callback.Failed"), Cause: aws.String("the worker said no")})
+		return err
 	}
+	if req.Mode == "heartbeat-success" {
+		if _, err := c.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(req.Token)}); err != nil {
+			return err
+		}
+	}
+	out, _ := json.Marshal(map[string]any{"echo": req.Value})
+	_, err := c.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(req.Token), Output: aws.String(string(out))})
+	return err
 }
 
 type staticCreds struct{}
@@ -102,19 +129,22 @@ func activityMachine(t *testing.T, c *sfn.Client, name, act, extra string) strin
 func TestActivityAPI(t *testing.T) {
 	ctx := context.Background()
 	c := client(t)
-	arn := createActivity(t, c, "api-activity")
-	if arn != activityArn+"api-activity" {
+	name := unique("api-activity")
+	arn := createActivity(t, c, name)
+	if arn != activityArn+name {
 		t.Fatalf("arn %s", arn)
 	}
-	if again := createActivity(t, c, "api-activity"); again != arn {
+	if again := createActivity(t, c, name); again != arn {
 		t.Fatalf("idempotent create gave %s", again)
 	}
 	d, err := c.DescribeActivity(ctx, &sfn.DescribeActivityInput{ActivityArn: aws.String(arn)})
-	if err != nil || *d.Name != "api-activity" || d.CreationDate == nil || time.Since(*d.CreationDate) > time.Minute {
+	if err != nil || *d.Name != name || d.CreationDate == nil || time.Since(*d.CreationDate) > time.Minute {
 		t.Fatalf("describe: %+v %v", d, err)
 	}
-	for i := range 3 {
-		createActivity(t, c, fmt.Sprintf("api-page-%d", i))
+	pages := make([]string, 3)
+	for i := range pages {
+		pages[i] = unique(fmt.Sprintf("api-page-%d", i))
+		createActivity(t, c, pages[i])
 	}
 	var names []string
 	p := sfn.NewListActivitiesPaginator(c, &sfn.ListActivitiesInput{MaxResults: 2})
@@ -130,17 +160,17 @@ func TestActivityAPI(t *testing.T) {
 			names = append(names, *a.Name)
 		}
 	}
-	for _, want := range []string{"api-activity", "api-page-0", "api-page-1", "api-page-2"} {
+	for _, want := range append([]string{name}, pages...) {
 		if !slices.Contains(names, want) {
 			t.Fatalf("%s not listed in %v", want, names)
 		}
 	}
-	if _, err := c.DeleteActivity(ctx, &sfn.DeleteActivityInput{ActivityArn: aws.String(activityArn + "api-page-1")}); err != nil {
+	if _, err := c.DeleteActivity(ctx, &sfn.DeleteActivityInput{ActivityArn: aws.String(activityArn + pages[1])}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.DescribeActivity(ctx, &sfn.DescribeActivityInput{ActivityArn: aws.String(activityArn + "api-page-1")})
+	_, err = c.DescribeActivity(ctx, &sfn.DescribeActivityInput{ActivityArn: aws.String(activityArn + pages[1])})
 	wantAPIError[*types.ActivityDoesNotExist](t, err)
-	_, err = c.GetActivityTask(ctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(activityArn + "api-page-1")})
+	_, err = c.GetActivityTask(ctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(activityArn + pages[1])})
 	wantAPIError[*types.ActivityDoesNotExist](t, err)
 	_, err = c.DescribeActivity(ctx, &sfn.DescribeActivityInput{ActivityArn: aws.String("not-an-arn")})
 	wantAPIError[*types.InvalidArn](t, err)
@@ -175,8 +205,8 @@ func poll(t *testing.T, c *sfn.Client, act, worker string) *sfn.GetActivityTaskO
 func TestActivityWorkers(t *testing.T) {
 	ctx := context.Background()
 	c := client(t)
-	act := createActivity(t, c, "workers")
-	sm := activityMachine(t, c, "activity-workers", act, `,"TimeoutSeconds":6000,"HeartbeatSeconds":3000,"ResultPath":"$.result"`)
+	act := createActivity(t, c, unique("workers"))
+	sm := activityMachine(t, c, unique("activity-workers"), act, `,"TimeoutSeconds":6000,"HeartbeatSeconds":3000,"ResultPath":"$.result"`)
 	const n, workers = 60, 8
 	var mu sync.Mutex
 	delivered := map[string]string{} // token -> worker
@@ -265,8 +295,8 @@ func TestActivityWorkers(t *testing.T) {
 func TestActivityFailureAndClosedToken(t *testing.T) {
 	ctx := context.Background()
 	c := client(t)
-	act := createActivity(t, c, "failing")
-	sm := activityMachine(t, c, "activity-failing", act, "")
+	act := createActivity(t, c, unique("failing"))
+	sm := activityMachine(t, c, unique("activity-failing"), act, "")
 	x, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)})
 	if err != nil {
 		t.Fatal(err)
@@ -294,11 +324,11 @@ func TestActivityFailureAndClosedToken(t *testing.T) {
 func TestActivityHeartbeats(t *testing.T) {
 	ctx := context.Background()
 	c := client(t)
-	act := createActivity(t, c, "heartbeats")
+	act := createActivity(t, c, unique("heartbeats"))
 	def := `{"StartAt":"Work","States":{"Work":{"Type":"Task","Resource":"` + act + `","HeartbeatSeconds":100,
 		"Catch":[{"ErrorEquals":["States.Timeout"],"ResultPath":"$.error","Next":"TimedOut"}],"End":true},
 		"TimedOut":{"Type":"Pass","End":true}}}`
-	sm := createMachine(t, c, "activity-heartbeats", def, "")
+	sm := createMachine(t, c, unique("activity-heartbeats"), def, "")
 
 	// Alive for 2.5 s with beats every 300 ms, then success.
 	x1, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)})
@@ -307,6 +337,9 @@ func TestActivityHeartbeats(t *testing.T) {
 	}
 	task := poll(t, c, act, "steady")
 	for range 8 {
+		// This sleep is the behaviour under test, not a wait for
+		// something: time passes, 2.4 s in all, more than twice
+		// HeartbeatSeconds, and only the heartbeats keep the task alive.
 		time.Sleep(300 * time.Millisecond)
 		if _, err := c.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: task.TaskToken}); err != nil {
 			t.Fatalf("heartbeat: %v", err)
@@ -340,9 +373,9 @@ func TestActivityHeartbeats(t *testing.T) {
 func TestActivityDeleted(t *testing.T) {
 	ctx := context.Background()
 	c := client(t)
-	act := createActivity(t, c, "deleted-soon")
+	act := createActivity(t, c, unique("deleted-soon"))
 	def := `{"StartAt":"ActivityTask","States":{"ActivityTask":{"Type":"Task","Resource":"` + act + `","End":true}}}`
-	sm := createMachine(t, c, "activity-deleted", def, "")
+	sm := createMachine(t, c, unique("activity-deleted"), def, "")
 	if _, err := c.DeleteActivity(ctx, &sfn.DeleteActivityInput{ActivityArn: aws.String(act)}); err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +397,7 @@ func TestCallbackLambda(t *testing.T) {
 		"HeartbeatSeconds":500,
 		"Parameters":{"FunctionName":"callback","Payload":{"token.$":"$$.Task.Token","mode.$":"$.mode","value.$":"$.value"}},
 		"ResultPath":"$.result","End":true}}}`
-	sm := createMachine(t, c, "callback-lambda", def, "")
+	sm := createMachine(t, c, unique("callback-lambda"), def, "")
 
 	d := startAndWait(t, c, sm, `{"mode":"heartbeat-success","value":42}`)
 	if d.Status != types.ExecutionStatusSucceeded || *d.Output != `{"mode":"heartbeat-success","value":42,"result":{"echo":42}}` {
@@ -405,6 +438,15 @@ func TestCallbackLambda(t *testing.T) {
 		t.Fatalf("task token %q is short", token)
 	}
 
+	// Completed before the invocation returned: the same history.
+	d = startAndWait(t, c, sm, `{"mode":"early","value":7}`)
+	if d.Status != types.ExecutionStatusSucceeded || *d.Output != `{"mode":"early","value":7,"result":{"echo":7}}` {
+		t.Fatalf("early success: %s %v", d.Status, aws.ToString(d.Output))
+	}
+	if got := strings.Join(historyTypes(t, c, *d.ExecutionArn), " "); got != "ExecutionStarted TaskStateEntered TaskScheduled TaskStarted TaskSubmitted TaskSucceeded TaskStateExited ExecutionSucceeded" {
+		t.Fatalf("early success history %s", got)
+	}
+
 	d = startAndWait(t, c, sm, `{"mode":"fail","value":1}`)
 	if d.Status != types.ExecutionStatusFailed || *d.Error != "Callback.Failed" || *d.Cause != "the worker said no" {
 		t.Fatalf("failure: %s %v %v", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
@@ -417,7 +459,7 @@ func TestCallbackTimeout(t *testing.T) {
 	c := client(t)
 	def := `{"StartAt":"Call","States":{"Call":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","TimeoutSeconds":100,
 		"Parameters":{"FunctionName":"callback","Payload":{"token.$":"$$.Task.Token","mode":"none"}},"End":true}}}`
-	sm := createMachine(t, c, "callback-timeout", def, "")
+	sm := createMachine(t, c, unique("callback-timeout"), def, "")
 	d := startAndWait(t, c, sm, `{}`)
 	if d.Status != types.ExecutionStatusFailed || *d.Error != "States.Timeout" {
 		t.Fatalf("execution %s %v", d.Status, aws.ToString(d.Error))
@@ -529,12 +571,19 @@ func runActivityTasks(b *testing.B, c *sfn.Client, act, sm, prefix string, n, ra
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
+	// ready is done once every poller's first GetActivityTask request is
+	// written to the server: the first starts do not wait for pollers.
+	var ready sync.WaitGroup
+	ready.Add(pollers)
 	for range pollers {
 		wg.Add(1)
+		var once sync.Once
+		trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { once.Do(ready.Done) }}
+		tctx := httptrace.WithClientTrace(pctx, trace)
 		go func() {
 			defer wg.Done()
 			for pctx.Err() == nil {
-				task, err := c.GetActivityTask(pctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(act), WorkerName: aws.String("bench")})
+				task, err := c.GetActivityTask(tctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(act), WorkerName: aws.String("bench")})
 				at := time.Now()
 				if err != nil || task.TaskToken == nil {
 					continue
@@ -554,7 +603,7 @@ func runActivityTasks(b *testing.B, c *sfn.Client, act, sm, prefix string, n, ra
 			}
 		}()
 	}
-	time.Sleep(200 * time.Millisecond) // pollers waiting
+	ready.Wait()
 	execs := make([]string, n)
 	startOne := func(i int) {
 		name := fmt.Sprintf("%s%d-%d", prefix, i, time.Now().UnixNano())
@@ -590,6 +639,8 @@ func runActivityTasks(b *testing.B, c *sfn.Client, act, sm, prefix string, n, ra
 		for i := range n {
 			due := begin.Add(time.Duration(i) * interval)
 			if d := time.Until(due); d > 0 {
+				// Pacing is what this run measures: the sleep is the
+				// schedule, not a wait for the server.
 				time.Sleep(d)
 			}
 			slots <- struct{}{}

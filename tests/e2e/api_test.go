@@ -29,8 +29,9 @@ func TestVersionsAndAliases(t *testing.T) {
 	ctx := context.Background()
 	c := client(t)
 	// Create with publish: version 1.
+	name := unique("versioned")
 	cr, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-		Name: aws.String("versioned"), Definition: aws.String(passDef), RoleArn: aws.String(role),
+		Name: aws.String(name), Definition: aws.String(passDef), RoleArn: aws.String(role),
 		Publish: true, VersionDescription: aws.String("first"),
 	})
 	if err != nil {
@@ -43,7 +44,7 @@ func TestVersionsAndAliases(t *testing.T) {
 	v1 := *cr.StateMachineVersionArn
 	// versionDescription without publish.
 	_, err = c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-		Name: aws.String("versioned-x"), Definition: aws.String(passDef), RoleArn: aws.String(role), VersionDescription: aws.String("d"),
+		Name: aws.String(unique("versioned-x")), Definition: aws.String(passDef), RoleArn: aws.String(role), VersionDescription: aws.String("d"),
 	})
 	wantAPIError[*types.ValidationException](t, err)
 
@@ -93,7 +94,7 @@ func TestVersionsAndAliases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(*st.ExecutionArn, "arn:aws:states:us-east-1:111111111111:execution:versioned:") {
+	if !strings.HasPrefix(*st.ExecutionArn, "arn:aws:states:us-east-1:111111111111:execution:"+name+":") {
 		t.Fatalf("execution arn %s", *st.ExecutionArn)
 	}
 	de := waitDone(t, c, *st.ExecutionArn)
@@ -240,8 +241,9 @@ func TestVersionsAndAliases(t *testing.T) {
 func TestTags(t *testing.T) {
 	ctx := context.Background()
 	c := client(t)
+	name := unique("tagged")
 	cr, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-		Name: aws.String("tagged"), Definition: aws.String(passDef), RoleArn: aws.String(role),
+		Name: aws.String(name), Definition: aws.String(passDef), RoleArn: aws.String(role),
 		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("core")}},
 	})
 	if err != nil {
@@ -294,7 +296,7 @@ func TestTags(t *testing.T) {
 	if _, err := c.DeleteStateMachine(ctx, &sfn.DeleteStateMachineInput{StateMachineArn: aws.String(sm)}); err != nil {
 		t.Fatal(err)
 	}
-	createMachine(t, c, "tagged", passDef, "")
+	createMachine(t, c, name, passDef, "")
 	if got := tags(); len(got) != 0 {
 		t.Fatalf("re-created machine tags %v", got)
 	}
@@ -307,7 +309,8 @@ const distributedDef = `{"StartAt":"M","States":{"M":{"Type":"Map","Label":"lbl"
 func TestMapRuns(t *testing.T) {
 	ctx := context.Background()
 	c := client(t)
-	sm := createMachine(t, c, "distributed", distributedDef, "")
+	name := unique("distributed")
+	sm := createMachine(t, c, name, distributedDef, "")
 	st, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(`[1,2,3]`)})
 	if err != nil {
 		t.Fatal(err)
@@ -320,7 +323,7 @@ func TestMapRuns(t *testing.T) {
 		t.Fatalf("list map runs: %v %+v", err, lr)
 	}
 	run := lr.MapRuns[0]
-	if *run.StateMachineArn != sm+"/lbl" || !strings.HasPrefix(*run.MapRunArn, "arn:aws:states:us-east-1:111111111111:mapRun:distributed/lbl:") ||
+	if *run.StateMachineArn != sm+"/lbl" || !strings.HasPrefix(*run.MapRunArn, "arn:aws:states:us-east-1:111111111111:mapRun:"+name+"/lbl:") ||
 		*run.ExecutionArn != *st.ExecutionArn || run.StopDate == nil {
 		t.Fatalf("map run item: %+v", run)
 	}
@@ -338,7 +341,7 @@ func TestMapRuns(t *testing.T) {
 	if errors.As(err, &ve) && ve.Reason != types.ValidationExceptionReasonCannotUpdateCompletedMapRun {
 		t.Fatalf("reason %q", ve.Reason)
 	}
-	missing := "arn:aws:states:us-east-1:111111111111:mapRun:distributed/lbl:00000000-0000-0000-0000-000000000000"
+	missing := "arn:aws:states:us-east-1:111111111111:mapRun:" + name + "/lbl:00000000-0000-0000-0000-000000000000"
 	_, err = c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: aws.String(missing)})
 	wantAPIError[*types.ResourceNotFound](t, err)
 	_, err = c.ListExecutions(ctx, &sfn.ListExecutionsInput{MapRunArn: aws.String(missing)})
@@ -349,7 +352,7 @@ func TestMapRuns(t *testing.T) {
 	wantAPIError[*types.ResourceNotFound](t, err)
 	_, err = c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: aws.String(sm)})
 	wantAPIError[*types.InvalidArn](t, err)
-	_, err = c.ListMapRuns(ctx, &sfn.ListMapRunsInput{ExecutionArn: aws.String("arn:aws:states:us-east-1:111111111111:execution:distributed:none")})
+	_, err = c.ListMapRuns(ctx, &sfn.ListMapRunsInput{ExecutionArn: aws.String("arn:aws:states:us-east-1:111111111111:execution:" + name + ":none")})
 	wantAPIError[*types.ExecutionDoesNotExist](t, err)
 }
 
@@ -562,7 +565,7 @@ func TestRedriveExecution(t *testing.T) {
 	wantAPIError[*types.ExecutionDoesNotExist](t, err)
 	_, err = main.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String("not-an-arn")})
 	wantAPIError[*types.InvalidArn](t, err)
-	ok := createMachine(t, main, "redrive-ok", passDef, "")
+	ok := createMachine(t, main, unique("redrive-ok"), passDef, "")
 	st, err := main.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(ok)})
 	if err != nil {
 		t.Fatal(err)
@@ -573,13 +576,13 @@ func TestRedriveExecution(t *testing.T) {
 
 	// A failed activity task, redriven: the Pass before it is not run again.
 	c := memoryClient(t)
-	act, err := c.CreateActivity(ctx, &sfn.CreateActivityInput{Name: aws.String("redrive-act")})
+	act, err := c.CreateActivity(ctx, &sfn.CreateActivityInput{Name: aws.String(unique("redrive-act"))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	def := `{"StartAt":"First","States":{"First":{"Type":"Pass","Result":"done","ResultPath":"$.first","Next":"Work"},
 "Work":{"Type":"Task","Resource":"` + *act.ActivityArn + `","ResultPath":"$.work","End":true}}}`
-	sm := createMachine(t, c, "redrive", def, "")
+	sm := createMachine(t, c, unique("redrive"), def, "")
 	st, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(`{"n":1}`)})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,40 +147,73 @@ func createMachine(t *testing.T, c *sfn.Client, name, def string, typ types.Stat
 	return *out.StateMachineArn
 }
 
+// eventually calls cond until it reports true, and fails the test with
+// what it was waiting for if timeout passes first. It is for the one kind
+// of wait this package cannot make on an event: the Step Functions API has
+// no way to wait for an execution to change (DescribeExecution and
+// GetExecutionHistory answer at once; AWS's own SDK waiters poll them too),
+// and the server under test is a separate process. So it polls, with a
+// backoff from 1 ms doubling to 50 ms so that a fast server is seen at
+// once and a loaded one is not flooded; timeout is a bound on a hang, never
+// an assertion about how long the server took. Where the API does offer an
+// event (GetActivityTask's long poll, the Lambda stub being called), tests
+// wait on that instead.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for backoff := time.Millisecond; !cond(); backoff = min(2*backoff, 50*time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting after %v: %s", timeout, what)
+		}
+		time.Sleep(backoff)
+	}
+}
+
+// waitDone waits until the execution arn is no longer running and returns
+// its description.
 func waitDone(t *testing.T, c *sfn.Client, arn string) *sfn.DescribeExecutionOutput {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		d, err := c.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	var d *sfn.DescribeExecutionOutput
+	eventually(t, 30*time.Second, "execution "+arn+" to end", func() bool {
+		var err error
+		d, err = c.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
 		if err != nil {
 			t.Fatalf("DescribeExecution: %v", err)
 		}
-		if d.Status != types.ExecutionStatusRunning {
-			return d
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still running", arn)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return d.Status != types.ExecutionStatusRunning
+	})
+	return d
+}
+
+// runSeq numbers the names unique makes.
+var runSeq atomic.Int64
+
+// unique returns base with a suffix no other call in this process returns,
+// so that `go test -count=N` (which runs each test N times against the one
+// server TestMain started) never meets a state machine, execution or
+// activity left by an earlier run. Each process starts its own server on
+// a fresh data directory, so a counter is enough.
+func unique(base string) string {
+	return fmt.Sprintf("%s-%d", base, runSeq.Add(1))
 }
 
 func TestStateMachineLifecycle(t *testing.T) {
 	ctx := context.Background()
 	c := client(t)
-	arn := createMachine(t, c, "lifecycle", passDef, "")
-	if arn != machineArn+"lifecycle" {
+	name := unique("lifecycle")
+	arn := createMachine(t, c, name, passDef, "")
+	if arn != machineArn+name {
 		t.Fatalf("arn %s", arn)
 	}
 	// Idempotent create.
-	if again := createMachine(t, c, "lifecycle", passDef, types.StateMachineTypeStandard); again != arn {
+	if again := createMachine(t, c, name, passDef, types.StateMachineTypeStandard); again != arn {
 		t.Fatalf("second create: %s", again)
 	}
 	d, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *d.Name != "lifecycle" || *d.Definition != passDef || d.Type != types.StateMachineTypeStandard || *d.RoleArn != role ||
+	if *d.Name != name || *d.Definition != passDef || d.Type != types.StateMachineTypeStandard || *d.RoleArn != role ||
 		d.Status != types.StateMachineStatusActive || d.RevisionId != nil || d.CreationDate == nil ||
 		time.Since(*d.CreationDate) > time.Minute || d.LoggingConfiguration == nil || d.LoggingConfiguration.Level != types.LogLevelOff ||
 		d.TracingConfiguration == nil || d.TracingConfiguration.Enabled {
@@ -200,7 +234,7 @@ func TestStateMachineLifecycle(t *testing.T) {
 		t.Fatalf("describe after update: %+v", d)
 	}
 	// A different definition under the same name is a conflict now.
-	_, err = c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("lifecycle"), Definition: aws.String(passDef), RoleArn: aws.String(role)})
+	_, err = c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(passDef), RoleArn: aws.String(role)})
 	wantAPIError[*types.StateMachineAlreadyExists](t, err)
 
 	if _, err := c.DeleteStateMachine(ctx, &sfn.DeleteStateMachineInput{StateMachineArn: aws.String(arn)}); err != nil {
@@ -219,7 +253,7 @@ func TestListStateMachines_Pages(t *testing.T) {
 	c := client(t)
 	want := map[string]bool{}
 	for i := range 5 {
-		want[createMachine(t, c, fmt.Sprint("paged-", i), passDef, "")] = true
+		want[createMachine(t, c, unique(fmt.Sprint("paged-", i)), passDef, "")] = true
 	}
 	seen := map[string]bool{}
 	p := sfn.NewListStateMachinesPaginator(c, &sfn.ListStateMachinesInput{MaxResults: 2})
@@ -238,7 +272,9 @@ func TestListStateMachines_Pages(t *testing.T) {
 				t.Fatalf("%s listed twice", *sm.StateMachineArn)
 			}
 			seen[*sm.StateMachineArn] = true
-			if sm.CreationDate == nil || sm.Type != types.StateMachineTypeStandard {
+			// Other tests' machines are listed too (Express ones among
+			// them): check the items of this test's.
+			if sm.CreationDate == nil || want[*sm.StateMachineArn] && sm.Type != types.StateMachineTypeStandard {
 				t.Fatalf("item %+v", sm)
 			}
 		}
@@ -256,12 +292,13 @@ func TestListStateMachines_Pages(t *testing.T) {
 func TestStandardExecution(t *testing.T) {
 	ctx := context.Background()
 	c := client(t)
-	sm := createMachine(t, c, "standard", passDef, "")
+	name := unique("standard")
+	sm := createMachine(t, c, name, passDef, "")
 	start, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("run-1"), Input: aws.String(`{"a": 1}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *start.ExecutionArn != "arn:aws:states:us-east-1:111111111111:execution:standard:run-1" || start.StartDate == nil {
+	if *start.ExecutionArn != "arn:aws:states:us-east-1:111111111111:execution:"+name+":run-1" || start.StartDate == nil {
 		t.Fatalf("start: %+v", start)
 	}
 	d := waitDone(t, c, *start.ExecutionArn)
@@ -299,14 +336,14 @@ func TestStandardExecution(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *f.Definition != passDef || *f.StateMachineArn != sm || *f.Name != "standard" || f.UpdateDate == nil {
+	if *f.Definition != passDef || *f.StateMachineArn != sm || *f.Name != name || f.UpdateDate == nil {
 		t.Fatalf("for execution: %+v", f)
 	}
 }
 
 func TestFailedExecution(t *testing.T) {
 	c := client(t)
-	sm := createMachine(t, c, "failing", failDef, "")
+	sm := createMachine(t, c, unique("failing"), failDef, "")
 	start, err := c.StartExecution(context.Background(), &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)})
 	if err != nil {
 		t.Fatal(err)
@@ -320,7 +357,7 @@ func TestFailedExecution(t *testing.T) {
 func TestStopExecution_IdempotentStart(t *testing.T) {
 	ctx := context.Background()
 	c := client(t)
-	sm := createMachine(t, c, "waiting", waitDef, "")
+	sm := createMachine(t, c, unique("waiting"), waitDef, "")
 	in := &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("long"), Input: aws.String(`{}`)}
 	s1, err := c.StartExecution(ctx, in)
 	if err != nil {
@@ -368,7 +405,7 @@ func TestStopExecution_IdempotentStart(t *testing.T) {
 func TestListExecutions_Pages(t *testing.T) {
 	ctx := context.Background()
 	c := client(t)
-	sm := createMachine(t, c, "many", passDef, "")
+	sm := createMachine(t, c, unique("many"), passDef, "")
 	var want []string
 	for i := range 7 {
 		s, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String(fmt.Sprint("e", i))})
@@ -407,7 +444,7 @@ func TestListExecutions_Pages(t *testing.T) {
 func TestGetExecutionHistory_Pages(t *testing.T) {
 	ctx := context.Background()
 	c := client(t)
-	sm := createMachine(t, c, "chain", chainDef, "")
+	sm := createMachine(t, c, unique("chain"), chainDef, "")
 	s, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)})
 	if err != nil {
 		t.Fatal(err)
@@ -451,17 +488,18 @@ func TestGetExecutionHistory_Pages(t *testing.T) {
 func TestExpress(t *testing.T) {
 	ctx := context.Background()
 	c := client(t)
-	sm := createMachine(t, c, "express", passDef, types.StateMachineTypeExpress)
+	name := unique("express")
+	sm := createMachine(t, c, name, passDef, types.StateMachineTypeExpress)
 	out, err := c.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("sync"), Input: aws.String(`{"b":2}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if out.Status != types.SyncExecutionStatusSucceeded || *out.Output != `{"b":2,"r":{"ok":true}}` ||
-		!strings.HasPrefix(*out.ExecutionArn, "arn:aws:states:us-east-1:111111111111:express:express:sync:") ||
+		!strings.HasPrefix(*out.ExecutionArn, "arn:aws:states:us-east-1:111111111111:express:"+name+":sync:") ||
 		out.StopDate == nil || out.BillingDetails == nil {
 		t.Fatalf("sync: %+v", out)
 	}
-	fsm := createMachine(t, c, "express-fail", failDef, types.StateMachineTypeExpress)
+	fsm := createMachine(t, c, unique("express-fail"), failDef, types.StateMachineTypeExpress)
 	fo, err := c.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{StateMachineArn: aws.String(fsm)})
 	if err != nil {
 		t.Fatal(err)
@@ -480,7 +518,7 @@ func TestExpress(t *testing.T) {
 	}
 	_, err = c.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm)})
 	wantAPIError[*types.StateMachineTypeNotSupported](t, err)
-	std := createMachine(t, c, "not-express", passDef, "")
+	std := createMachine(t, c, unique("not-express"), passDef, "")
 	_, err = c.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{StateMachineArn: aws.String(std)})
 	wantAPIError[*types.StateMachineTypeNotSupported](t, err)
 }
@@ -517,7 +555,7 @@ func wantAPIError[E error](t *testing.T, err error) {
 func TestErrors(t *testing.T) {
 	ctx := context.Background()
 	c := client(t)
-	sm := createMachine(t, c, "errors", passDef, "")
+	sm := createMachine(t, c, unique("errors"), passDef, "")
 	missingSM := machineArn + "nope"
 	missingX := "arn:aws:states:us-east-1:111111111111:execution:errors:nope"
 	tests := []struct {
@@ -674,7 +712,7 @@ func TestSharedConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := sfn.NewFromConfig(cfg)
-	arn := createMachine(t, c, "shared-config", passDef, "")
+	arn := createMachine(t, c, unique("shared-config"), passDef, "")
 	out, err := c.ListStateMachines(context.Background(), &sfn.ListStateMachinesInput{MaxResults: 1000})
 	if err != nil {
 		t.Fatal(err)

@@ -237,6 +237,9 @@ func TestMockConfig(t *testing.T) {
 	started(t)
 	c := client(t)
 	// Without a Lambda endpoint a real call fails: only mocks can answer.
+	// The name is the mock configuration's key, so it is the same on every
+	// run (-count=N): creating it again is idempotent, and its executions
+	// have names of their own.
 	sm := createMachine(t, c, "mocked-orders", `{"StartAt":"Charge","States":{
 		"Charge":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"charge","Payload.$":"$"},
 			"Retry":[{"ErrorEquals":["Lambda.ServiceException"],"IntervalSeconds":1,"MaxAttempts":3}],
@@ -286,21 +289,25 @@ func TestNestedSyncCompletedByToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	childARN := "arn:aws:states:us-east-1:111111111111:execution:nested-child-waits:" + name
+	// The parent starts the child asynchronously: nothing in the API
+	// tells when the child exists but describing it.
 	var token string
-	for deadline := time.Now().Add(10 * time.Second); token == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	eventually(t, 30*time.Second, "the child "+childARN+" to start with a token", func() bool {
 		d, err := c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(childARN)})
 		if err != nil {
-			continue
+			wantAPIError[*types.ExecutionDoesNotExist](t, err)
+			return false
 		}
 		var in struct{ Token string }
 		if err := json.Unmarshal([]byte(aws.ToString(d.Input)), &in); err != nil {
 			t.Fatal(err)
 		}
 		token = in.Token
-	}
-	if token == "" {
-		t.Fatal("the child did not start with a token")
-	}
+		if token == "" {
+			t.Fatalf("the child started without a token: %s", aws.ToString(d.Input))
+		}
+		return true
+	})
 	if _, err := c.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{"early":true}`)}); err != nil {
 		t.Fatal(err)
 	}
