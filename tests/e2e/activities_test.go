@@ -320,25 +320,26 @@ func TestActivityFailureAndClosedToken(t *testing.T) {
 
 // TestActivityHeartbeats: heartbeats keep a task alive past HeartbeatSeconds;
 // when they stop, the task times out with States.Timeout. The server runs
-// with --time-scale 0.01: HeartbeatSeconds 100 is one second.
+// with --time-scale 0.01: HeartbeatSeconds 200 is two seconds, which
+// leaves a loaded machine 1.7 s to deliver each heartbeat sent every 300 ms.
 func TestActivityHeartbeats(t *testing.T) {
 	ctx := context.Background()
 	c := client(t)
 	act := createActivity(t, c, unique("heartbeats"))
-	def := `{"StartAt":"Work","States":{"Work":{"Type":"Task","Resource":"` + act + `","HeartbeatSeconds":100,
+	def := `{"StartAt":"Work","States":{"Work":{"Type":"Task","Resource":"` + act + `","HeartbeatSeconds":200,
 		"Catch":[{"ErrorEquals":["States.Timeout"],"ResultPath":"$.error","Next":"TimedOut"}],"End":true},
 		"TimedOut":{"Type":"Pass","End":true}}}`
 	sm := createMachine(t, c, unique("activity-heartbeats"), def, "")
 
-	// Alive for 2.5 s with beats every 300 ms, then success.
+	// Alive for 3 s with beats every 300 ms, then success.
 	x1, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	task := poll(t, c, act, "steady")
-	for range 8 {
+	for range 10 {
 		// This sleep is the behaviour under test, not a wait for
-		// something: time passes, 2.4 s in all, more than twice
+		// something: time passes, 3 s in all, half as long again as
 		// HeartbeatSeconds, and only the heartbeats keep the task alive.
 		time.Sleep(300 * time.Millisecond)
 		if _, err := c.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: task.TaskToken}); err != nil {

@@ -319,13 +319,18 @@ func TestMapRuns(t *testing.T) {
 		t.Fatalf("execution: %+v", d)
 	}
 	lr, err := c.ListMapRuns(ctx, &sfn.ListMapRunsInput{ExecutionArn: st.ExecutionArn})
-	if err != nil || len(lr.MapRuns) != 1 {
-		t.Fatalf("list map runs: %v %+v", err, lr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The execution is closed: its Map Run is recorded, and ended.
+	if len(lr.MapRuns) != 1 {
+		t.Fatalf("%d Map Runs listed for the closed execution, want 1", len(lr.MapRuns))
 	}
 	run := lr.MapRuns[0]
 	if *run.StateMachineArn != sm+"/lbl" || !strings.HasPrefix(*run.MapRunArn, "arn:aws:states:us-east-1:111111111111:mapRun:"+name+"/lbl:") ||
 		*run.ExecutionArn != *st.ExecutionArn || run.StopDate == nil {
-		t.Fatalf("map run item: %+v", run)
+		t.Fatalf("map run item: machine %s, run %s, execution %s, stop date %v",
+			aws.ToString(run.StateMachineArn), aws.ToString(run.MapRunArn), aws.ToString(run.ExecutionArn), run.StopDate)
 	}
 	d, err := c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: run.MapRunArn})
 	if err != nil {
