@@ -517,10 +517,7 @@ func memoryClient(t *testing.T) *sfn.Client {
 	if memErr != nil {
 		t.Fatal(memErr)
 	}
-	saved := endpoint
-	endpoint = memEndpoint
-	defer func() { endpoint = saved }()
-	return client(t)
+	return clientOf(memEndpoint)
 }
 
 func startMemoryServer() (string, error) {

@@ -110,11 +110,17 @@ func run(m *testing.M) int {
 // (for example a second server).
 var atExit []func()
 
+// client is a client of the server TestMain started.
 func client(t *testing.T) *sfn.Client {
 	t.Helper()
+	return clientOf(endpoint)
+}
+
+// clientOf is a client of the server at url.
+func clientOf(url string) *sfn.Client {
 	return sfn.New(sfn.Options{
 		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
+		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 		// StartSyncExecution would go to "sync-127.0.0.1", which does not
 		// resolve: keep the host as given.
