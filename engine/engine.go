@@ -117,6 +117,7 @@ func (timeoutCause) Error() string { return "execution timed out" }
 
 // run executes the whole machine and returns the result.
 func (ex *execution) run() (res Result) {
+	defer ex.release()
 	defer ex.cancel(nil)
 	x := ex.x
 	sm := x.Machine

@@ -36,6 +36,7 @@ type execution struct {
 	// while a batch is being recorded (both guarded by flushMu).
 	flushMu sync.Mutex
 	spare   []history.Event
+	bufs    *eventBufs // where pending and spare came from (nil without a Recorder)
 
 	// replay is the recorded history of a resumed execution (nil when
 	// not resuming).
@@ -57,11 +58,10 @@ func newExecution(e *Engine, parent context.Context, x *Execution, rec Recorder)
 	ctx, cancel := context.WithCancelCause(parent)
 	ex := &execution{e: e, x: x, rec: rec, ctx: ctx, cancel: cancel}
 	if rec != nil {
-		// The first flush holds ExecutionStarted and the first state's
-		// Entered and Exited events, most later ones a state's Entered and
-		// Exited: one allocation for both buffers (flush swaps them).
-		buf := make([]history.Event, 5)
-		ex.pending, ex.spare = buf[0:0:3], buf[3:3:5]
+		// The two buffers (flush swaps them) come from executions that
+		// ended, grown to the size their flushes needed.
+		ex.bufs = eventBuffers.Get().(*eventBufs)
+		ex.pending, ex.spare = ex.bufs.a, ex.bufs.b
 	}
 	if x.StartTime.IsZero() {
 		x.StartTime = e.clock.Now()
@@ -71,6 +71,47 @@ func newExecution(e *Engine, parent context.Context, x *Execution, rec Recorder)
 	ex.needCtx = x.Machine == nil || x.Machine.Reads.Context
 	ex.needVars = x.Machine == nil || x.Machine.Reads.Variables
 	return ex
+}
+
+// eventBufs are the two event buffers of a recorded execution, reused by
+// a later one once it ended: a history.Event is a few hundred bytes, and
+// growing the buffers to hold the events of a state chain flushed
+// together was half the bytes an execution allocated.
+type eventBufs struct{ a, b []history.Event }
+
+var eventBuffers = sync.Pool{New: func() any {
+	// The first flush holds ExecutionStarted and the first state's
+	// Entered and Exited events, most later ones a state's Entered and
+	// Exited: one allocation for both buffers.
+	buf := make([]history.Event, 5)
+	return &eventBufs{a: buf[0:0:3], b: buf[3:3:5]}
+}}
+
+// maxPooledEvents bounds the capacity of an event buffer kept for reuse.
+const maxPooledEvents = 512
+
+// release gives the execution's event buffers back for reuse once its run
+// ended (every Record call has returned: recorders do not keep the slice
+// they are given). An event added later, which no run does, would go to a
+// new buffer.
+func (ex *execution) release() {
+	if ex.bufs == nil {
+		return
+	}
+	ex.flushMu.Lock()
+	ex.mu.Lock()
+	a, b := ex.pending, ex.spare
+	ex.pending, ex.spare = nil, nil
+	bufs := ex.bufs
+	ex.bufs = nil
+	ex.mu.Unlock()
+	ex.flushMu.Unlock()
+	if cap(a) > maxPooledEvents || cap(b) > maxPooledEvents {
+		return
+	}
+	clear(a)
+	bufs.a, bufs.b = a[:0], b[:0]
+	eventBuffers.Put(bufs)
 }
 
 func (ex *execution) now() time.Time { return ex.e.clock.Now() }
