@@ -510,7 +510,8 @@ var (
 )
 
 // memoryClient is a client of a second server that keeps its state in
-// memory (the store RedriveExecution needs), started once for the package.
+// the memory store (the main server uses the embedded one), started once
+// for the package.
 func memoryClient(t *testing.T) *sfn.Client {
 	t.Helper()
 	memOnce.Do(func() { memEndpoint, memErr = startMemoryServer() })
@@ -576,8 +577,14 @@ func TestRedriveExecution(t *testing.T) {
 	_, err = main.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: st.ExecutionArn})
 	wantAPIError[*types.ExecutionNotRedrivable](t, err)
 
-	// A failed activity task, redriven: the Pass before it is not run again.
-	c := memoryClient(t)
+	// A failed activity task, redriven: the Pass before it is not run
+	// again; on the embedded store and on the memory store.
+	t.Run("embedded", func(t *testing.T) { testRedrive(t, main) })
+	t.Run("memory", func(t *testing.T) { testRedrive(t, memoryClient(t)) })
+}
+
+func testRedrive(t *testing.T, c *sfn.Client) {
+	ctx := context.Background()
 	act, err := c.CreateActivity(ctx, &sfn.CreateActivityInput{Name: aws.String(unique("redrive-act"))})
 	if err != nil {
 		t.Fatal(err)
@@ -585,7 +592,7 @@ func TestRedriveExecution(t *testing.T) {
 	def := `{"StartAt":"First","States":{"First":{"Type":"Pass","Result":"done","ResultPath":"$.first","Next":"Work"},
 "Work":{"Type":"Task","Resource":"` + *act.ActivityArn + `","ResultPath":"$.work","End":true}}}`
 	sm := createMachine(t, c, unique("redrive"), def, "")
-	st, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(`{"n":1}`)})
+	st, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(`{"n":1}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
