@@ -29,10 +29,21 @@
 // decoder's (SerializationException), before Validate. A valid request is
 // checked without allocating.
 //
-// What the model does not say stays with the api: ARN syntax and resource
-// types (InvalidArn), names (InvalidName), JSON inside strings
-// (InvalidExecutionInput, InvalidOutput, TestState's mock, variables and
-// context), sizes in bytes, tag characters and counts (TooManyTags),
+// Every api handler decodes its request into its awsapi input and calls
+// Validate (the api's decodeInput) before anything else: the model's
+// constraints are checked there and nowhere else. Several violations are
+// listed in the model's member order.
+//
+// # What stays hand-written in the api, and why
+//
+// The model states each member on its own, as a string, number or list of
+// a shape. What it cannot state stays with the api, which knows what the
+// values mean, reads several members at once or needs the stored
+// resources, and answers with the error types AWS uses for them rather
+// than a ValidationException: ARN syntax and resource types (InvalidArn),
+// names (InvalidName), JSON inside strings (InvalidExecutionInput,
+// InvalidOutput, TestState's mock, variables and context), sizes in
+// bytes, tag characters and counts (TooManyTags),
 // logging destinations (InvalidLoggingConfiguration), customer managed
 // keys (InvalidEncryptionConfiguration), members that exclude or need each
 // other (MissingRequiredParameter and the ValidationExceptions "Either …",
@@ -49,22 +60,6 @@
 // errorCausedByState are shown in messages though the model marks them
 // sensitive. Each keeps an answer the api gave before its checks were
 // generated, and each is a question to settle against AWS.
-//
-// # What the generated checks replaced
-//
-// The api used to check each handler's members by hand (116 calls of a
-// checker in statemachines.go, executions.go, versions.go, activities.go,
-// tasktokens.go, tags.go, mapruns.go, redrive.go and teststate.go). Each
-// handler now decodes its awsapi input and calls Validate (the api's
-// decodeInput), with the same messages but one difference: several
-// violations are listed in the model's member order, which the hand-written
-// checks did not always follow (CreateStateMachine, UpdateStateMachine and
-// CreateActivity checked versionDescription before logging and tags, and
-// encryptionConfiguration.type before kmsKeyId; UpdateMapRun
-// toleratedFailureCount before toleratedFailurePercentage; TestState
-// context before mock; GetActivityTask reported workerName alone, before
-// activityArn). The model's order is the one the api's tested
-// two-violation message (ListExecutions) already followed.
 package awsapi
 
 //go:generate go run generate.go -model ../../../../shared/spec/stepfunctions-api-model.json
