@@ -14,9 +14,6 @@ package executions
 // object becomes the redrive time (the engine starts the execution timeout
 // from it). Config.Reopener reopens the execution in the store; without
 // one, Redrive is refused with ErrRedriveUnsupported.
-//
-// Resume continues a running execution after a restart with the same
-// plans: the completed work is replayed, the rest runs again.
 
 import (
 	"context"
@@ -26,7 +23,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
@@ -288,124 +284,4 @@ func (p *redrivePlan) translate(events []history.Event) []history.Event {
 		}
 	}
 	return out
-}
-
-// Resume continues a running Standard execution recorded in the store
-// (after a restart): it replays its history through the engine's Resume,
-// redrives included, and drives it like the executions this server
-// started (Stop, Map Runs). An execution whose state machine
-// revision is gone or no longer loads is failed with States.Runtime.
-func (s *Service) Resume(ctx context.Context, x *store.Execution, recorded []history.Event) error {
-	sm := &store.StateMachine{ARN: x.StateMachineARN, Name: x.StateMachineName, Type: x.Type}
-	rev, err := s.st.GetRevision(ctx, x.StateMachineARN, x.RevisionID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("get revision: %w", err)
-	}
-	why := "no longer exists"
-	if err == nil {
-		sm.Revision = *rev
-		compiled, cerr := s.compiled(sm)
-		if cerr == nil {
-			meta := s.meta(ctx, x.ARN)
-			ex := &engine.Execution{
-				ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
-				RoleARN: rev.RoleARN, Type: x.Type, Input: x.Input, StartTime: x.StartDate, Machine: compiled,
-			}
-			if !meta.RedriveDate.IsZero() {
-				ex.StartTime = meta.RedriveDate // the execution timeout counts from the redrive
-				ex.RedriveCount, ex.RedriveTime = meta.RedriveCount, meta.RedriveDate
-			}
-			s.rebind(ex, meta)
-			s.launch(s.st, ex, false, &recExtra{version: meta.VersionARN, alias: meta.AliasARN, started: true, redrive: planResume(recorded)})
-			return nil
-		}
-		why = "no longer loads: " + cerr.Error()
-	}
-	var prev int64
-	if n := len(recorded); n > 0 {
-		prev = recorded[n-1].ID
-	}
-	now := s.now()
-	d := &history.ExecutionFailedEventDetails{Error: history.Str("States.Runtime"),
-		Cause: history.Str("Stepwell could not resume the execution: its state machine revision " + x.RevisionID + " " + why)}
-	ev := history.Event{Timestamp: now, Type: history.ExecutionFailed, ID: prev + 1, PreviousEventID: prev, ExecutionFailedEventDetails: d}
-	if err := s.st.AppendHistory(ctx, x.ARN, []history.Event{ev}, &store.End{Status: store.StatusFailed, StopDate: now, Error: d.Error, Cause: d.Cause}); err != nil {
-		return fmt.Errorf("fail execution: %w", err)
-	}
-	return nil
-}
-
-// ResumeRunning resumes every running Standard execution of the store
-// (after a restart) and returns how many. One whose latest event is the
-// Entered event of a Wait state at its top level is parked again from
-// that event alone (see park.go), without reading or replaying its
-// history; the others are resumed from their histories (Resume).
-func (s *Service) ResumeRunning(ctx context.Context) (int, error) {
-	n := 0
-	machines := map[string]*asl.StateMachine{} // by machine ARN + revision; nil: resume
-	tok := ""
-	for {
-		page, next, err := s.st.ListRunningLast(ctx, store.Page{Limit: resumePage, Token: tok})
-		if err != nil {
-			return n, fmt.Errorf("list running executions: %w", err)
-		}
-		var parked []*running
-		for _, r := range page {
-			x := r.Execution
-			if until, ok := s.parkedUntil(ctx, x, r.Last, machines); ok {
-				parked = append(parked, &running{arn: x.ARN, due: until})
-				n++
-				continue
-			}
-			recorded, err := fullHistory(ctx, s.st, x.ARN)
-			if err != nil {
-				return n, fmt.Errorf("resume %s: %w", x.ARN, err)
-			}
-			if err := s.Resume(ctx, x, recorded); err != nil {
-				return n, fmt.Errorf("resume %s: %w", x.ARN, err)
-			}
-			n++
-		}
-		s.parkNew(parked)
-		if next == "" {
-			return n, nil
-		}
-		tok = next
-	}
-}
-
-// resumePage is how many running executions ResumeRunning reads at a time.
-const resumePage = 1000
-
-// parkedUntil tells whether a running execution of the store whose latest
-// event is last can be parked without replaying its history, and until
-// when (engine.ParkedUntil); machines caches the compiled revisions.
-func (s *Service) parkedUntil(ctx context.Context, x *store.Execution, last *history.Event, machines map[string]*asl.StateMachine) (time.Time, bool) {
-	if s.parkAfter < 0 || x.Type != TypeStandard || last == nil || last.Type != history.WaitStateEntered {
-		return time.Time{}, false
-	}
-	key := x.StateMachineARN + "\x00" + x.RevisionID
-	m, seen := machines[key]
-	if !seen {
-		if rev, err := s.st.GetRevision(ctx, x.StateMachineARN, x.RevisionID); err == nil {
-			sm := &store.StateMachine{ARN: x.StateMachineARN, Name: x.StateMachineName, Type: x.Type, Revision: *rev}
-			m, _ = s.compiled(sm) // nil when it no longer loads: Resume fails it
-		}
-		machines[key] = m
-	}
-	if m == nil {
-		return time.Time{}, false
-	}
-	ex := &engine.Execution{ARN: x.ARN, Machine: m, StartTime: x.StartDate}
-	if m.TimeoutSeconds != nil {
-		// The execution timeout counts from the latest redrive.
-		if meta := s.meta(ctx, x.ARN); !meta.RedriveDate.IsZero() {
-			ex.StartTime = meta.RedriveDate
-		}
-	}
-	until, ok := s.eng.ParkedUntil(ex, last)
-	if !ok || !s.worthParking(until.Sub(s.now()), last.ID) {
-		return time.Time{}, false
-	}
-	return until, true
 }
