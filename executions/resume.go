@@ -69,7 +69,7 @@ func (s *Service) Resume(ctx context.Context, x *store.Execution, recorded []his
 // history; the others are resumed from their histories (Resume).
 func (s *Service) ResumeRunning(ctx context.Context) (int, error) {
 	n := 0
-	machines := map[string]*asl.StateMachine{} // by machine ARN + revision; nil: resume
+	machines := map[revisionKey]*asl.StateMachine{} // nil: resumed from its history
 	tok := ""
 	for {
 		page, next, err := s.st.ListRunningLast(ctx, store.Page{Limit: resumePage, Token: tok})
@@ -107,11 +107,11 @@ const resumePage = 1000
 // parkedUntil tells whether a running execution of the store whose latest
 // event is last can be parked without replaying its history, and until
 // when (engine.ParkedUntil); machines caches the compiled revisions.
-func (s *Service) parkedUntil(ctx context.Context, x *store.Execution, last *history.Event, machines map[string]*asl.StateMachine) (time.Time, bool) {
+func (s *Service) parkedUntil(ctx context.Context, x *store.Execution, last *history.Event, machines map[revisionKey]*asl.StateMachine) (time.Time, bool) {
 	if s.parkAfter < 0 || x.Type != TypeStandard || last == nil || last.Type != history.WaitStateEntered {
 		return time.Time{}, false
 	}
-	key := x.StateMachineARN + "\x00" + x.RevisionID
+	key := revisionKey{x.StateMachineARN, x.RevisionID}
 	m, seen := machines[key]
 	if !seen {
 		if rev, err := s.st.GetRevision(ctx, x.StateMachineARN, x.RevisionID); err == nil {
