@@ -103,10 +103,18 @@ func (e *event) build(t *thread) history.Event {
 		if text == "" {
 			text = value.String(e.data)
 		}
-		ev.StateEnteredEventDetails = &history.StateEnteredEventDetails{Name: e.st.Name, Input: text, InputDetails: history.Data(false)}
+		p := &stateDetails{entered: history.StateEnteredEventDetails{Name: e.st.Name, Input: text, InputDetails: history.Data(false)}}
+		ev.StateEnteredEventDetails = &p.entered
+		t.details = p
 	case history.PassStateExited, history.TaskStateExited, history.ChoiceStateExited, history.WaitStateExited,
 		history.SucceedStateExited, history.ParallelStateExited, history.MapStateExited:
-		d := &history.StateExitedEventDetails{Name: e.st.Name, Output: e.text, OutputDetails: history.Data(false)}
+		var d *history.StateExitedEventDetails
+		if p := t.details; p != nil && p.entered.Name == e.st.Name {
+			d, t.details = &p.exited, nil
+		} else {
+			d = new(history.StateExitedEventDetails)
+		}
+		*d = history.StateExitedEventDetails{Name: e.st.Name, Output: e.text, OutputDetails: history.Data(false)}
 		if a := e.assigned; a.Len() > 0 {
 			d.AssignedVariables = make(map[string]string, a.Len())
 			for i := 0; i < a.Len(); i++ {

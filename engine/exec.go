@@ -192,6 +192,16 @@ type thread struct {
 	outText string
 	// test is set when TestState runs the thread's one state.
 	test *testRun
+	// details holds the details of the state it entered last, and room
+	// for those of its Exited event: one allocation for both.
+	details *stateDetails
+}
+
+// stateDetails are a state's Entered and Exited event details, allocated
+// together.
+type stateDetails struct {
+	entered history.StateEnteredEventDetails
+	exited  history.StateExitedEventDetails
 }
 
 // textOfOutput returns the JSON text of v if v is the output of the state
