@@ -2,7 +2,6 @@ package intrinsic
 
 import (
 	"crypto/md5"
-	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -17,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/internal/uuid"
 	"github.com/stepwell/stepwell/value"
 )
 
@@ -620,26 +620,7 @@ func evalUUID(c *Call, args []any) (any, error) {
 	if len(args) != 0 {
 		return nil, invalid(c)
 	}
-	return NewUUID(), nil
-}
-
-// NewUUID returns a random (version 4) UUID in its canonical text form.
-func NewUUID() string {
-	var u [16]byte
-	_, _ = rand.Read(u[:]) // crypto/rand.Read never returns an error
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	var b [36]byte
-	hex.Encode(b[0:8], u[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], u[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], u[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], u[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:], u[10:])
-	return string(b[:])
+	return uuid.New(), nil
 }
 
 // toInt converts a numeric argument to an integer the way AWS does for

@@ -63,7 +63,7 @@ var rules = []rule{
 	{"store/internal/...", leaves},
 	{"store/...", join(leaves, contract, []string{"store/internal/..."})},
 	{"asl/...", join(leaves, []string{"jsonpath", "intrinsic", "asl/..."})},
-	{"intrinsic", []string{"jsonpath", "fault", "value"}},
+	{"intrinsic", []string{"jsonpath", "fault", "value", "internal/uuid"}},
 	{"jsonpath", []string{"value"}},
 	// L0.
 	{"arn", nil},
