@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/internal/uuid"
@@ -45,15 +46,11 @@ type Started struct {
 // it; any other start of an existing name is refused with
 // ErrExecutionAlreadyExists.
 func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
-	compiled, err := s.compiled(in.Machine)
+	compiled, start, err := s.begin(&in)
 	if err != nil {
 		return nil, err
 	}
 	sm := in.Machine
-	if in.Name == "" {
-		in.Name = uuid.New()
-	}
-	start := s.now()
 	x := &store.Execution{
 		Name: in.Name, StateMachineARN: sm.ARN, StateMachineName: sm.Name, RevisionID: sm.RevisionID,
 		Type: sm.Type, Status: store.StatusRunning, Input: in.Input, TraceHeader: in.TraceHeader, StartDate: start,
@@ -102,6 +99,19 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 	return &Started{ARN: x.ARN, StartDate: start}, nil
 }
 
+// begin is what Start and StartSync share: the compiled definition, a
+// name when none is given (a random UUID, as AWS picks) and the start time.
+func (s *Service) begin(in *StartInput) (*asl.StateMachine, time.Time, error) {
+	compiled, err := s.compiled(in.Machine)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if in.Name == "" {
+		in.Name = uuid.New()
+	}
+	return compiled, s.now(), nil
+}
+
 // SyncOutcome is how a synchronous execution ended.
 type SyncOutcome struct {
 	ARN                 string
@@ -114,15 +124,11 @@ type SyncOutcome struct {
 // Config.ExpressHistory it is recorded in the Express store like the
 // executions of Start; otherwise it stores nothing.
 func (s *Service) StartSync(ctx context.Context, in StartInput) (*SyncOutcome, error) {
-	compiled, err := s.compiled(in.Machine)
+	compiled, start, err := s.begin(&in)
 	if err != nil {
 		return nil, err
 	}
 	sm := in.Machine
-	if in.Name == "" {
-		in.Name = uuid.New()
-	}
-	start := s.now()
 	ex := &engine.Execution{
 		ARN: s.scope.ExpressARN(sm.Name, in.Name, uuid.New()), Name: in.Name, StateMachineARN: sm.ARN,
 		StateMachineName: sm.Name, RoleARN: sm.RoleARN, Type: TypeExpress, Input: in.Input, StartTime: start, Machine: compiled,
