@@ -2,13 +2,9 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,38 +20,17 @@ import (
 // function is not called again, and the mocked state that follows is
 // answered by the mock.
 func TestRecovery_MockKeepsUnmockedCallback(t *testing.T) {
-	t.Run("embedded", func(t *testing.T) {
-		cfg := app.DefaultConfig()
-		cfg.DataDir = t.TempDir()
-		testMockKeepsUnmockedCallback(t, cfg)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		cfg := app.DefaultConfig()
-		cfg.Store = postgresSchemaDSN(t)
-		testMockKeepsUnmockedCallback(t, cfg)
-	})
+	onDurableStores(t, testMockKeepsUnmockedCallback)
 }
 
 func testMockKeepsUnmockedCallback(t *testing.T, cfg app.Config) {
-	tokens := make(chan string, 10)
-	var calls atomic.Int32
-	lambda := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		var in struct {
-			Token string `json:"token"`
-		}
-		_ = json.NewDecoder(r.Body).Decode(&in)
-		tokens <- in.Token
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"accepted":true}`))
-	}))
-	defer lambda.Close()
+	lambdaURL, tokens, calls := tokenLambda(t)
 	mock := filepath.Join(t.TempDir(), "mock.json")
 	if err := os.WriteFile(mock, []byte(`{"StateMachines":{"approvals":{"TestCases":{"Partial":{"Charge":"ChargeOK"}}}},
 		"MockedResponses":{"ChargeOK":{"0":{"Return":{"charged":42}}}}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg.LambdaEndpoint = lambda.URL
+	cfg.LambdaEndpoint = lambdaURL
 	cfg.MockConfig = mock
 	start := func() *app.Server {
 		t.Helper()

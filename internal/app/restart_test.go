@@ -4,17 +4,58 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/stepwell/stepwell/internal/app"
 )
+
+// onDurableStores runs test as a subtest on each durable store: the
+// embedded one in a fresh data directory, and PostgreSQL in a fresh schema
+// (skipped without STEPWELL_TEST_POSTGRES_DSN, see postgresSchemaDSN).
+func onDurableStores(t *testing.T, test func(t *testing.T, cfg app.Config)) {
+	t.Run("embedded", func(t *testing.T) {
+		cfg := app.DefaultConfig()
+		cfg.DataDir = t.TempDir()
+		test(t, cfg)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		cfg := app.DefaultConfig()
+		cfg.Store = postgresSchemaDSN(t)
+		test(t, cfg)
+	})
+}
+
+// tokenLambda is a Lambda Invoke API whose function takes a task token
+// ({"token": ...}) and accepts it: it sends each token on tokens and
+// counts its calls.
+func tokenLambda(t *testing.T) (url string, tokens <-chan string, calls *atomic.Int32) {
+	t.Helper()
+	ch := make(chan string, 10)
+	calls = new(atomic.Int32)
+	lambda := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		var in struct {
+			Token string `json:"token"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		ch <- in.Token
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"accepted":true}`))
+	}))
+	t.Cleanup(lambda.Close)
+	return lambda.URL, ch, calls
+}
 
 // postgresSchemaDSN returns a DSN for a fresh schema of the database in
 // STEPWELL_TEST_POSTGRES_DSN (dropped after the test), or skips.
@@ -66,24 +107,7 @@ func postgresSchemaDSN(t *testing.T) string {
 // the store: it survives a restart, and a redrive works on an execution
 // that failed before the restart.
 func TestRestart_KeepsEverything(t *testing.T) {
-	stores := []struct {
-		name   string
-		config func(t *testing.T) app.Config
-	}{
-		{"embedded", func(t *testing.T) app.Config {
-			cfg := app.DefaultConfig()
-			cfg.DataDir = t.TempDir()
-			return cfg
-		}},
-		{"postgres", func(t *testing.T) app.Config {
-			cfg := app.DefaultConfig()
-			cfg.Store = postgresSchemaDSN(t)
-			return cfg
-		}},
-	}
-	for _, tt := range stores {
-		t.Run(tt.name, func(t *testing.T) { testRestartKeepsEverything(t, tt.config(t)) })
-	}
+	onDurableStores(t, testRestartKeepsEverything)
 }
 
 func testRestartKeepsEverything(t *testing.T, cfg app.Config) {

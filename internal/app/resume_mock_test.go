@@ -19,16 +19,7 @@ import (
 // while an execution started with "#TestCase" waits; after the restart its
 // Task is still answered by the mock, and the real Lambda is never called.
 func TestRecovery_KeepsMockTestCase(t *testing.T) {
-	t.Run("embedded", func(t *testing.T) {
-		cfg := app.DefaultConfig()
-		cfg.DataDir = t.TempDir()
-		testKeepsMockTestCase(t, cfg)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		cfg := app.DefaultConfig()
-		cfg.Store = postgresSchemaDSN(t)
-		testKeepsMockTestCase(t, cfg)
-	})
+	onDurableStores(t, testKeepsMockTestCase)
 }
 
 func testKeepsMockTestCase(t *testing.T, cfg app.Config) {

@@ -2,11 +2,7 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,33 +16,12 @@ import (
 // completes the callback, and the activity task is delivered to a worker
 // (once) and completed; the history has each task scheduled once.
 func TestRecovery_OpenTasksKeepWaiting(t *testing.T) {
-	t.Run("embedded", func(t *testing.T) {
-		cfg := app.DefaultConfig()
-		cfg.DataDir = t.TempDir()
-		testOpenTasksKeepWaiting(t, cfg)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		cfg := app.DefaultConfig()
-		cfg.Store = postgresSchemaDSN(t)
-		testOpenTasksKeepWaiting(t, cfg)
-	})
+	onDurableStores(t, testOpenTasksKeepWaiting)
 }
 
 func testOpenTasksKeepWaiting(t *testing.T, cfg app.Config) {
-	tokens := make(chan string, 10)
-	var calls atomic.Int32
-	lambda := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		var in struct {
-			Token string `json:"token"`
-		}
-		_ = json.NewDecoder(r.Body).Decode(&in)
-		tokens <- in.Token
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"accepted":true}`))
-	}))
-	defer lambda.Close()
-	cfg.LambdaEndpoint = lambda.URL
+	lambdaURL, tokens, calls := tokenLambda(t)
+	cfg.LambdaEndpoint = lambdaURL
 	start := func() *app.Server {
 		t.Helper()
 		s, err := app.NewWatched(context.Background(), cfg, slog.New(slog.DiscardHandler), app.Watch{Writes: writes})
