@@ -411,7 +411,7 @@ func (ps *pathParser) bracketNames(q int, delim byte) error {
 				if j < 0 || (ps.s[j] != ']' && ps.s[j] != ',') {
 					return fmt.Errorf("property must be separated by comma or terminated by ']' at index %d", i)
 				}
-				names = append(names, unescape(ps.s[start:i]))
+				names = append(names, ps.s[start:i])
 				endProp = i
 				inProp = false
 			} else {

@@ -24,7 +24,7 @@ const storeDoc = `{
  "big": 123456789012345678901234567890,
  "nul": null,
  "str": "text",
- "odd keys": {"a.b": 1, "it's": 2, "q\"": 3},
+ "odd keys": {"a.b": 1, "it's": 2, "q\"": 3, "it\\'s": 4, "q\\\"": 5, "Test\\\"\"Name\"": 6},
  "nested": {"a": {"x": 1, "b": {"x": 2}}, "c": [{"x": 3}, {"y": 4}]}
 }`
 
@@ -55,8 +55,14 @@ func TestGet(t *testing.T) {
 		{path: "$.big", want: `123456789012345678901234567890`},
 		{path: "$.nul", want: `null`},
 		{path: "$['odd keys']['a.b']", want: `1`},
-		{path: `$['odd keys']['it\'s']`, want: `2`},
-		{path: `$['odd keys']["q\""]`, want: `3`},
+		// AWS keeps a backslash inside ['…'] as it is (Jayway would
+		// unescape it): the escaped delimiter does not end the name, and
+		// the backslash stays part of it.
+		{path: `$['odd keys']['it\'s']`, want: `4`},
+		{path: `$['odd keys']["q\""]`, want: `5`},
+		{path: `$['odd keys']['Test\""Name"']`, want: `6`},
+		{path: `$['odd keys']["it's"]`, want: `2`},
+		{path: `$['odd keys']['q"']`, want: `3`},
 		{path: "$.['odd keys'].['a.b']", want: `1`},
 		{path: "$.store.book.length()", want: `4`},
 		{path: "$.str.length()", want: `4`},
