@@ -117,6 +117,10 @@ type Execution struct {
 	// (zero when never; RedriveTime is then absent from the Context object).
 	RedriveCount int64
 	RedriveTime  time.Time
+	// Sync marks an execution started by StartSyncExecution: as on AWS,
+	// its Context object has no Execution.RedriveCount (it cannot be
+	// redriven).
+	Sync bool
 	// Park, when set, is offered the execution when its top level (not a
 	// Parallel branch or Map iteration) begins a Wait, once the Wait's
 	// Entered event is recorded; until is when the run would act again:

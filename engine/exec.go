@@ -326,7 +326,9 @@ func (ex *execution) buildCtxParts() {
 	o.Set("StartTime", timeText(x.StartTime))
 	o.Set("Name", x.Name)
 	o.Set("RoleArn", x.RoleARN)
-	o.Set("RedriveCount", x.RedriveCount)
+	if !x.Sync {
+		o.Set("RedriveCount", x.RedriveCount)
+	}
 	if !x.RedriveTime.IsZero() {
 		o.Set("RedriveTime", timeText(x.RedriveTime))
 	}

@@ -3,6 +3,7 @@ package executions_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -191,5 +192,33 @@ func TestTestCases_StartAgain(t *testing.T) {
 	}
 	if n := b.count(); n != 0 {
 		t.Fatalf("%d executions still bound after their ends (refused starts bound)", n)
+	}
+}
+
+// TestExpress_ContextRedriveCount: the Context object of an Express
+// execution started asynchronously has Execution.RedriveCount (0), that
+// of a StartSyncExecution one has none, as AWS records them.
+func TestExpress_ContextRedriveCount(t *testing.T) {
+	ctx := context.Background()
+	main, express := memory.New(memory.Options{}), memory.New(memory.Options{})
+	svc := executions.New(executions.Config{Store: main, Express: express, Scope: scope,
+		Engine: engine.New(engine.Config{Region: scope.Region, AccountID: scope.Account})})
+	t.Cleanup(func() { _ = svc.Close(ctx) })
+	sm := expressMachine("ctx", `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"exec.$":"$$.Execution"},"End":true}}}`)
+
+	x, err := svc.Start(ctx, executions.StartInput{Machine: sm, Input: "{}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{svc: svc}
+	if got := f.closed(t, x.ARN); got.Status != store.StatusSucceeded || !strings.Contains(*got.Output, `"RedriveCount":0`) {
+		t.Fatalf("async express: %+v", got)
+	}
+	out, err := svc.StartSync(ctx, executions.StartInput{Machine: sm, Name: "sync", Input: "{}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Status != engine.StatusSucceeded || strings.Contains(*out.Output, "RedriveCount") || !strings.Contains(*out.Output, `"Name":"sync"`) {
+		t.Fatalf("sync: %+v", *out.Output)
 	}
 }

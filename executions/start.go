@@ -132,6 +132,7 @@ func (s *Service) StartSync(ctx context.Context, in StartInput) (*SyncOutcome, e
 	ex := &engine.Execution{
 		ARN: s.scope.ExpressARN(sm.Name, in.Name, uuid.New()), Name: in.Name, StateMachineARN: sm.ARN,
 		StateMachineName: sm.Name, RoleARN: sm.RoleARN, Type: TypeExpress, Input: in.Input, StartTime: start, Machine: compiled,
+		Sync: true,
 	}
 	if err := s.checkTestCase(ex.ARN, sm.Name, in.TestCase); err != nil {
 		return nil, err
