@@ -1,0 +1,168 @@
+package jsonata
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stepwell/stepwell/value"
+)
+
+type varMap map[string]any
+
+func (m varMap) Var(name string) (any, bool) { v, ok := m[name]; return v, ok }
+
+func testEnv() *Env {
+	return &Env{
+		Input:   value.MustParse(`{"a":{"b":[1,2,3]},"n":7,"s":"x","z":{"y":1,"x":2},"nul":null,"f":1.5}`),
+		Context: value.MustParse(`{"Execution":{"Id":"arn:1"},"State":{"Name":"S"}}`),
+		Vars:    varMap{"x": value.MustParse(`{"y":"why","q":[{"k":1},{"k":2}]}`), "num": int64(3)},
+	}
+}
+
+func TestEval(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		want string // JSON text of the result; "undefined" for none
+	}{
+		{`$states.input.n`, `7`},
+		{`$states.input.a.b`, `[1,2,3]`},
+		{`$states.input.a.b[1]`, `2`},
+		{`$states.input.z`, `{"y":1,"x":2}`},
+		{`$states.input.nul`, `null`},
+		{`$states.input.missing`, `undefined`},
+		{`$states.input.f * 2`, `3`},
+		{`$states.input.n / 2`, `3.5`},
+		{`$states.input.n > 5`, `true`},
+		{`$states.context.State.Name`, `"S"`},
+		{`$x.y`, `"why"`},
+		{`$x.q.k`, `[1,2]`},
+		{`$num + 1`, `4`},
+		{`$nosuch`, `undefined`},
+		{`$merge([$states.input.z, {'size': 'big'}])`, `{"y":1,"x":2,"size":"big"}`},
+		{`{'b': 1, 'a': 2}`, `{"b":1,"a":2}`},
+		{`$partition([1,2,3,4,5], 2)`, `[[1,2],[3,4],[5]]`},
+		{`$range(0, 10, 3)`, `[0,3,6,9]`},
+		{`$range(5, 1, -2)`, `[5,3,1]`},
+		{`$hash('input', 'SHA-256')`, `"c96c6d5be8d08a12e7b5cdc1b207fa6b2430974c86803d8891675e76fd992c20"`},
+		{`$hash('input', 'MD5')`, `"a43c1b0aa53a0c908810c06ab1ff3967"`},
+		{`$parse('{"b":1,"a":[true,null]}')`, `{"b":1,"a":[true,null]}`},
+		{`$parse('-0')`, `0`},
+		{`$random(42) = $random(42)`, `true`},
+		{`$string(1.0)`, `"1"`},
+		{`1e21`, `1.0E21`},
+		{`$states.result`, `undefined`},
+	} {
+		v, ok, err := mustCompile(t, tc.src).Eval(context.Background(), testEnv())
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		got := "undefined"
+		if ok {
+			got = value.String(v)
+		}
+		if got != tc.want {
+			t.Errorf("%s = %s, want %s", tc.src, got, tc.want)
+		}
+	}
+}
+
+func mustCompile(t testing.TB, src string) *Expr {
+	t.Helper()
+	e, err := Compile(src)
+	if err != nil {
+		t.Fatalf("Compile(%q): %v", src, err)
+	}
+	return e
+}
+
+func TestEval_Errors(t *testing.T) {
+	for _, tc := range []struct{ src, code string }{
+		{`$states.input.s + 1`, "T2001"},
+		{`$hash('x', 'SHA-3')`, codeFunction},
+		{`$range(0, 1e12, 1)`, codeFunction},
+		{`$parse('{')`, codeFunction},
+		{`$eval('1')`, "T1006"},
+	} {
+		_, _, err := mustCompile(t, tc.src).Eval(context.Background(), testEnv())
+		var je *Error
+		if !errors.As(err, &je) || je.Code != tc.code {
+			t.Errorf("%s: error %v, want code %s", tc.src, err, tc.code)
+		}
+	}
+}
+
+func TestCompile_Error(t *testing.T) {
+	_, err := Compile(`$states.input.(`)
+	var je *Error
+	if !errors.As(err, &je) || !strings.HasPrefix(je.Code, "S0") {
+		t.Fatalf("Compile error %#v", err)
+	}
+}
+
+func TestEval_Canceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, err := mustCompile(t, `1`).Eval(ctx, testEnv())
+	var je *Error
+	if !errors.As(err, &je) || je.Code != codeCanceled {
+		t.Fatalf("error %v, want %s", err, codeCanceled)
+	}
+}
+
+func TestIsExpression(t *testing.T) {
+	for _, tc := range []struct {
+		s, inner string
+		ok       bool
+	}{
+		{"{% $x %}", "$x", true},
+		{"{%$x%}", "$x", true},
+		{" {% $x %}", "", false},
+		{"{% $x %} ", "", false},
+		{"{%%}", "", true},
+		{"{%}", "", false},
+		{"x", "", false},
+	} {
+		inner, ok := IsExpression(tc.s)
+		if inner != tc.inner || ok != tc.ok {
+			t.Errorf("IsExpression(%q) = %q, %v", tc.s, inner, ok)
+		}
+	}
+}
+
+func TestTemplate(t *testing.T) {
+	tpl, err := CompileTemplate(value.MustParse(`{"n":"{% $states.input.n %}","tag":"x","list":["{% $x.y %}",2,{"deep":"{% $num * 2 %}"}],"lit":"{ not %}"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, ok, err := tpl.Eval(context.Background(), testEnv())
+	if err != nil || !ok {
+		t.Fatal(err, ok)
+	}
+	if got, want := value.String(v), `{"n":7,"tag":"x","list":["why",2,{"deep":6}],"lit":"{ not %}"}`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+
+	whole, _ := CompileTemplate("{% $nosuch %}")
+	if _, ok, err := whole.Eval(context.Background(), testEnv()); ok || err != nil {
+		t.Errorf("whole undefined: ok=%v err=%v", ok, err)
+	}
+
+	nested, _ := CompileTemplate(value.MustParse(`{"a":[1,{"result":"{% $nosuch %}"}]}`))
+	_, _, err = nested.Eval(context.Background(), testEnv())
+	var te *TemplateError
+	if !errors.As(err, &te) || !te.Undefined || te.Path != "/a/1/result" || te.Expr != "$nosuch" {
+		t.Errorf("nested undefined: %#v", err)
+	}
+
+	_, err = CompileTemplate(value.MustParse(`{"a":{"b":"{% ( %}"}}`))
+	if !errors.As(err, &te) || te.Path != "/a/b" {
+		t.Errorf("compile error: %#v", err)
+	}
+	var je *Error
+	if !errors.As(err, &je) {
+		t.Errorf("compile error does not wrap *Error: %v", err)
+	}
+}
