@@ -107,11 +107,16 @@ func fromGnata(r any) (any, error) {
 	case float64:
 		return number(x)
 	case json.Number:
-		f, err := x.Float64()
-		if err != nil {
+		// A number from the input, passed through: exact (an int64 or
+		// *big.Int stays as it was).
+		n, ok := value.ParseNumber(string(x))
+		if !ok {
 			return nil, &Error{Code: "D1001", Message: "Number out of range: " + string(x), Position: -1}
 		}
-		return number(f)
+		if f, isFloat := n.(float64); isFloat {
+			return number(f)
+		}
+		return n, nil
 	case []any:
 		out := make([]any, 0, len(x))
 		for _, e := range x {

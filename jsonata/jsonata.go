@@ -20,6 +20,7 @@ import (
 // Safe for concurrent use.
 type Expr struct {
 	src  string
+	fast fastNode // nil when src is outside the fast path (see fastNode)
 	prog *program
 }
 
@@ -31,7 +32,7 @@ func Compile(src string) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Expr{src: src, prog: p}, nil
+	return &Expr{src: src, fast: parseFast(src), prog: p}, nil
 }
 
 // Source returns the expression text as written.
@@ -46,6 +47,11 @@ func (e *Expr) Source() string { return e.src }
 func (e *Expr) Eval(ctx context.Context, env *Env) (v any, defined bool, err error) {
 	if env == nil {
 		env = &Env{}
+	}
+	if e.fast != nil {
+		if v, defined, ok := e.fast.fast(env); ok {
+			return canonical(v), defined, nil
+		}
 	}
 	return e.prog.eval(ctx, env)
 }

@@ -105,7 +105,7 @@ func TestCompile_Error(t *testing.T) {
 func TestEval_Canceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, _, err := mustCompile(t, `1`).Eval(ctx, testEnv())
+	_, _, err := mustCompile(t, `$string(1)`).Eval(ctx, testEnv())
 	var je *Error
 	if !errors.As(err, &je) || je.Code != codeCanceled {
 		t.Fatalf("error %v, want %s", err, codeCanceled)

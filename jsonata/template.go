@@ -19,13 +19,14 @@ type Template struct {
 // node is a compiled part of a template: a literal, an expression, or a
 // container with at least one expression inside.
 type node interface {
-	eval(ctx context.Context, env *Env, path []string) (any, bool, error)
+	eval(ctx context.Context, env *Env) (any, bool, error)
 }
 
 type literal struct{ v any }
 
 type exprNode struct {
-	x *Expr
+	x    *Expr
+	path string // where it is in the template (see TemplateError.Path)
 }
 
 type objectNode struct {
@@ -59,7 +60,7 @@ func compileNode(v any, path []string) (node, error) {
 		if err != nil {
 			return nil, &TemplateError{Path: pointer(path), Expr: src, Err: err}
 		}
-		return exprNode{e}, nil
+		return exprNode{x: e, path: pointer(path)}, nil
 	case *value.Object:
 		o := &objectNode{keys: make([]string, 0, x.Len()), nodes: make([]node, 0, x.Len())}
 		dynamic := false
@@ -123,7 +124,7 @@ func pointer(path []string) string {
 // Literal parts of the template are shared, not copied, between results:
 // callers must not modify a result in place.
 func (t *Template) Eval(ctx context.Context, env *Env) (v any, defined bool, err error) {
-	return t.root.eval(ctx, env, nil)
+	return t.root.eval(ctx, env)
 }
 
 // IsLiteral reports whether the template holds no expression; its value is
@@ -133,52 +134,49 @@ func (t *Template) IsLiteral() bool {
 	return ok
 }
 
-func (l literal) eval(context.Context, *Env, []string) (any, bool, error) { return l.v, true, nil }
+func (l literal) eval(context.Context, *Env) (any, bool, error) { return l.v, true, nil }
 
-func (n exprNode) eval(ctx context.Context, env *Env, path []string) (any, bool, error) {
+func (n exprNode) eval(ctx context.Context, env *Env) (any, bool, error) {
 	v, ok, err := n.x.Eval(ctx, env)
 	if err != nil {
-		return nil, false, &TemplateError{Path: pointer(path), Expr: n.x.src, Err: err}
+		return nil, false, &TemplateError{Path: n.path, Expr: n.x.src, Err: err}
 	}
 	return v, ok, nil
 }
 
-func (o *objectNode) eval(ctx context.Context, env *Env, path []string) (any, bool, error) {
+func (o *objectNode) eval(ctx context.Context, env *Env) (any, bool, error) {
 	out := value.NewObject(len(o.keys))
 	for i, k := range o.keys {
-		p := append(path, k)
-		v, ok, err := o.nodes[i].eval(ctx, env, p)
+		v, ok, err := o.nodes[i].eval(ctx, env)
 		if err != nil {
 			return nil, false, err
 		}
 		if !ok {
-			return nil, false, undefinedAt(o.nodes[i], p)
+			return nil, false, undefinedAt(o.nodes[i])
 		}
 		out.Set(k, v)
 	}
 	return out, true, nil
 }
 
-func (a *arrayNode) eval(ctx context.Context, env *Env, path []string) (any, bool, error) {
+func (a *arrayNode) eval(ctx context.Context, env *Env) (any, bool, error) {
 	out := make([]any, 0, len(a.nodes))
-	for i, n := range a.nodes {
-		p := append(path, strconv.Itoa(i))
-		v, ok, err := n.eval(ctx, env, p)
+	for _, n := range a.nodes {
+		v, ok, err := n.eval(ctx, env)
 		if err != nil {
 			return nil, false, err
 		}
 		if !ok {
-			return nil, false, undefinedAt(n, p)
+			return nil, false, undefinedAt(n)
 		}
 		out = append(out, v)
 	}
 	return out, true, nil
 }
 
-func undefinedAt(n node, path []string) error {
-	e := &TemplateError{Path: pointer(path), Undefined: true}
-	if x, ok := n.(exprNode); ok {
-		e.Expr = x.x.src
-	}
-	return e
+// undefinedAt is the error for n, an expression inside a container, being
+// undefined (only expressions can be).
+func undefinedAt(n node) error {
+	x := n.(exprNode)
+	return &TemplateError{Path: x.path, Expr: x.x.src, Undefined: true}
 }
