@@ -123,13 +123,13 @@ func (l *loader) choiceRule(o *value.Object, at string, ql QueryLanguage) *Choic
 			if _, isBool := c.(bool); !isBool && !isJSONata(c) {
 				l.schema(loc(at, "Condition"), "The value for the field 'Condition' must be a boolean or a JSONata expression")
 			}
-			r.Condition = c
+			r.Condition = l.query(c, "Condition", loc(at, "Condition"), 0)
 		}
-		r.Assign = l.assign(o, at, JSONata)
-		r.Output, r.HasOutput = o.Get("Output")
+		r.Assign = l.assign(o, at, JSONata, 0)
+		r.Output = l.queryField(o, at, "Output", 0)
 		return r
 	}
-	r.Assign = l.assign(o, at, JSONPath)
+	r.Assign = l.assign(o, at, JSONPath, 0)
 	r.cond = l.condition(o, at, true)
 	return r
 }

@@ -64,9 +64,11 @@ type Template struct {
 	root tnode
 }
 
-// Assign is a compiled JSONPath-mode Assign block.
+// Assign is a compiled Assign block: a payload template in a JSONPath
+// state, a Query in a JSONata state (the other is nil).
 type Assign struct {
 	Template *Template
+	Query    *Query
 }
 
 // Eval returns the variables to assign (names without ".$"), in definition

@@ -404,8 +404,8 @@ func (l *loader) template(o *value.Object, at, key string, mustBeObject bool) *T
 }
 
 // assign compiles an Assign member: a payload template in JSONPath mode,
-// a literal (JSONata to be evaluated by the engine) in JSONata mode.
-func (l *loader) assign(o *value.Object, at string, ql QueryLanguage) *Assign {
+// a Query in JSONata mode (reads is what of $states it may read).
+func (l *loader) assign(o *value.Object, at string, ql QueryLanguage, reads int) *Assign {
 	v, ok := o.Get("Assign")
 	if !ok {
 		return nil
@@ -426,7 +426,7 @@ func (l *loader) assign(o *value.Object, at string, ql QueryLanguage) *Assign {
 		}
 	}
 	if ql == JSONata {
-		return &Assign{Template: &Template{raw: v, root: tnode{kind: nodeLiteral, lit: v}}}
+		return &Assign{Query: l.query(v, "Assign", aat, reads)}
 	}
 	return &Assign{Template: compileTemplate(v, &l.reporter, aat)}
 }

@@ -1,9 +1,9 @@
 // Package asl is the Amazon States Language: the definition model, its
 // parser and validator (diagnostics shaped like AWS's
 // ValidateStateMachineDefinition), and the compiled forms of paths, payload
-// templates, intrinsic calls and Choice rules. It knows nothing of the engine
-// or the store. A *StateMachine is immutable after Load and is shared by
-// every execution of that definition.
+// templates, intrinsic calls, Choice rules and JSONata fields (Query). It
+// knows nothing of the engine or the store. A *StateMachine is immutable
+// after Load and is shared by every execution of that definition.
 package asl
 
 import (
@@ -121,15 +121,12 @@ type State struct {
 	HasResult      bool // Pass has a Result field
 	Assign         *Assign
 
-	// JSONata-mode fields, kept raw until JSONata evaluation exists.
-	Arguments any
-	Output    any
-	HasOutput bool
-	Items     any  // Map (JSONata): a JSON array or a JSONata string
-	HasItems  bool // Map has an Items field
-	// Raw is the state object as written, for fields that JSONata states
-	// may give as expressions (TimeoutSeconds, Seconds, MaxConcurrency, …):
-	// the typed fields above are only set when the value is a literal.
+	// Query holds the compiled JSONata fields of a JSONata state (Assign
+	// is in Assign): those that are expressions, and Arguments, Output,
+	// Items, ItemSelector and Credentials whatever their form. Typed
+	// fields (TimeoutSeconds, Seconds, …) hold the literal forms.
+	Query Queries
+	// Raw is the state object as written.
 	Raw *value.Object
 
 	// Task.
@@ -218,8 +215,7 @@ type Catcher struct {
 	Next        string
 	ResultPath  *PathField // nil means the default "$"
 	Assign      *Assign
-	Output      any // JSONata
-	HasOutput   bool
+	Output      *Query // JSONata; nil when absent
 }
 
 // ChoiceRule is a compiled JSONPath Choice rule (top-level rules have Next;
@@ -227,8 +223,7 @@ type Catcher struct {
 type ChoiceRule struct {
 	Next      string
 	Assign    *Assign
-	Condition any // JSONata mode: bool or expression string
-	Output    any // JSONata mode
-	HasOutput bool
+	Condition *Query    // JSONata mode: a boolean or an expression
+	Output    *Query    // JSONata mode; nil when absent
 	cond      condition // compiled JSONPath rule
 }

@@ -98,14 +98,19 @@ func walkStrings(v any, r *Reads) {
 	}
 }
 
-// scanReads notes a "$$" (the Context object) or a "$" followed by a
-// name character (a variable) in s.
+// scanReads notes a "$$" or "$states.context" (the Context object) or a
+// "$" followed by a name character (a variable; "$states" is none) in s.
 func scanReads(s string, r *Reads) {
 	for i := strings.IndexByte(s, '$'); i >= 0 && i+1 < len(s); {
 		switch c := s[i+1]; {
 		case c == '$':
 			r.Context = true
 			i += 2
+		case strings.HasPrefix(s[i+1:], "states"):
+			if strings.HasPrefix(s[i+7:], ".context") {
+				r.Context = true
+			}
+			i += 7
 		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80:
 			r.Variables = true
 			i++

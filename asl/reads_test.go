@@ -70,7 +70,12 @@ func TestLoadReads(t *testing.T) {
 		{
 			name:  "jsonata state",
 			def:   `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $states.input %}","End":true}}}`,
-			state: "P", want: asl.Reads{JSONata: true, Variables: true}, all: asl.Reads{JSONata: true, Variables: true},
+			state: "P", want: asl.Reads{JSONata: true}, all: asl.Reads{JSONata: true},
+		},
+		{
+			name:  "jsonata context and variable",
+			def:   `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $states.context.Execution.Id & $x %}","End":true}}}`,
+			state: "P", want: asl.Reads{JSONata: true, Context: true, Variables: true}, all: asl.Reads{JSONata: true, Context: true, Variables: true},
 		},
 	}
 	for _, tc := range tests {

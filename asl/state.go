@@ -93,27 +93,28 @@ func (l *loader) state(name string, o *value.Object, at string, scopeQL QueryLan
 		st.ResultSelector = l.template(o, at, "ResultSelector", true)
 	}
 	if _, ok := fields["Assign"]; ok {
-		st.Assign = l.assign(o, at, st.QueryLanguage)
-	}
-	var hasArgs bool
-	st.Arguments, hasArgs = o.Get("Arguments")
-	st.Output, st.HasOutput = o.Get("Output")
-	if st.Type == TypeMap {
-		st.Items, st.HasItems = o.Get("Items")
+		reads := 0
+		if st.Type == TypeTask || st.Type == TypeParallel || st.Type == TypeMap {
+			reads = readsResult
+		}
+		st.Assign = l.assign(o, at, st.QueryLanguage, reads)
 	}
 	if ja && !downgraded {
 		// Arguments is an object or a JSONata string; Items an array, an
 		// object (iterated as key/value pairs) or a JSONata string.
-		if _, isObj := st.Arguments.(*value.Object); hasArgs && !isObj && !isJSONata(st.Arguments) {
+		args, hasArgs := o.Get("Arguments")
+		if _, isObj := args.(*value.Object); hasArgs && !isObj && !isJSONata(args) {
 			l.schema(loc(at, "Arguments"), "Expected value of type [OBJECT]")
 		}
-		switch st.Items.(type) {
+		items, hasItems := o.Get("Items")
+		switch items.(type) {
 		case []any, *value.Object:
 		default:
-			if st.HasItems && !isJSONata(st.Items) {
+			if hasItems && st.Type == TypeMap && !isJSONata(items) {
 				l.schema(loc(at, "Items"), "Expected value of type [ARRAY]")
 			}
 		}
+		l.queries(st, o, at)
 	}
 
 	switch st.Type {
@@ -196,9 +197,7 @@ func (l *loader) task(st *State, o *value.Object, at string) {
 				}
 			}
 		}
-		if ja {
-			st.Credentials = &Template{raw: cv, root: tnode{kind: nodeLiteral, lit: cv}}
-		} else {
+		if !ja {
 			st.Credentials = compileTemplate(cv, &l.reporter, cat)
 		}
 	}
@@ -409,12 +408,8 @@ func (l *loader) mapState(st *State, o *value.Object, at string) {
 		l.schema(loc(at, key), "Express state machine does not support Distributed Map")
 	}
 	st.ItemsPath = l.refPath(o, at, "ItemsPath")
-	if v, ok := o.Get("ItemSelector"); ok {
-		if ja {
-			st.ItemSelector = &Template{raw: v, root: tnode{kind: nodeLiteral, lit: v}}
-		} else {
-			st.ItemSelector = l.template(o, at, "ItemSelector", true)
-		}
+	if !ja {
+		st.ItemSelector = l.template(o, at, "ItemSelector", true)
 	}
 	if v, ok := o.Get("MaxConcurrency"); ok && !(ja && isJSONata(v)) {
 		if n := l.intField(o, at, "MaxConcurrency", 0, math.MaxInt64); n != nil {
@@ -625,8 +620,10 @@ func (l *loader) catch(st *State, o *value.Object, at string) {
 		c.ErrorEquals = l.errorEquals(co, iat, i == len(arr)-1)
 		c.Next = l.str(co, iat, "Next")
 		c.ResultPath = l.pathField(co, iat, "ResultPath", true)
-		c.Assign = l.assign(co, iat, st.QueryLanguage)
-		c.Output, c.HasOutput = co.Get("Output")
+		c.Assign = l.assign(co, iat, st.QueryLanguage, readsErrorOutput)
+		if ja {
+			c.Output = l.queryField(co, iat, "Output", readsErrorOutput)
+		}
 		st.Catch = append(st.Catch, c)
 	}
 }
