@@ -1,8 +1,9 @@
-// Package engine interprets loaded state machines: the JSONPath data flow,
-// every state type, Retry and Catch, Map and Parallel, timeouts, the Context
-// object and variables. It emits AWS-shaped history events, reads time from
-// an injected Clock and runs tasks through an Invoker (checked with a
-// Checker and resumed with a Resumer when Config gives them).
+// Package engine interprets loaded state machines: the JSONPath and
+// JSONata data flows, every state type, Retry and Catch, Map and Parallel,
+// timeouts, the Context object and variables. It emits AWS-shaped history
+// events, reads time from an injected Clock and runs tasks through an
+// Invoker (checked with a Checker and resumed with a Resumer when Config
+// gives them).
 //
 // How it is built:
 //
@@ -12,9 +13,11 @@
 //     through one Retry/Catch wrapper (retry.go); TestState runs the same
 //     plans with an inspection hook (teststate.go).
 //   - The data flow (dataflow.go): plans move a state's input, result,
-//     output and assigned variables through the dataFlow seam. JSONPath
-//     is its one implementation; JSONata is meant to be a second (the
-//     fields a plan still evaluates itself are listed there).
+//     output and assigned variables, and read the settings a state takes
+//     from its input (a Wait's time, a Map's items, …), through the
+//     dataFlow seam. JSONPath and JSONata (jsonata.go) are its two
+//     implementations, chosen per state; JSONata failures are recorded
+//     as EvaluationFailed events and can be retried and caught.
 //   - The event log (eventlog.go): states describe their history events
 //     to their thread's eventLog, which is live (records them), silent
 //     (no history: counted for the history limit, or not at all) or

@@ -9,38 +9,55 @@ import (
 
 // dataFlow is how data moves through a state: from its raw input to what
 // it works on, and from its result to its output and the variables it
-// assigns. The plans call these steps and nothing else of the query
-// language; JSONPath (InputPath, Parameters, ResultSelector, ResultPath,
-// OutputPath, Assign) is the one implementation, and JSONata (Arguments,
-// Output, Assign) is meant to be a second.
+// assigns, and the settings a state reads from its input (a Wait's time,
+// a Task's timeouts, a Map's items and limits, a Choice rule's
+// condition, a Fail state's error). The plans call these steps and
+// nothing else of the query language: JSONPath (InputPath, Parameters,
+// ResultSelector, ResultPath, OutputPath, the *Path fields, Assign) and
+// JSONata (Arguments, Output, Assign, expressions in place of the *Path
+// fields; jsonata.go) are its two implementations, chosen per state.
 //
 // A failure is fatal (not retriable nor catchable) except where a step
-// says otherwise.
-//
-// Outside the seam, each plan still evaluates its own JSONPath-only
-// fields, which JSONata writes as expressions: Choice rules (Condition),
-// Wait's SecondsPath and TimestampPath, Fail's ErrorPath and CausePath, a
-// Task's TimeoutSecondsPath, HeartbeatSecondsPath and Credentials, a
-// Map's ItemsPath (Items), ItemSelector, MaxConcurrencyPath and
-// ToleratedFailure*Path.
+// says otherwise. JSONata failures (States.QueryEvaluationError) are
+// never fatal: a Task, Parallel or Map retries and catches them.
 type dataFlow interface {
 	// effective is what the state works on, from its raw input: InputPath,
-	// then Parameters when params (Pass, Task, Parallel).
+	// then Parameters when params (Pass, Task, Parallel); Arguments.
 	effective(t *thread, r *stateRun, raw any, params bool) (any, *failure)
 	// result is a state's output and assigned variables from its raw input
 	// and its result: ResultSelector, Assign (on the selected result),
-	// ResultPath into raw (its failure is catchable) and OutputPath.
+	// ResultPath into raw (its failure is catchable) and OutputPath;
+	// Assign and Output.
 	result(t *thread, r *stateRun, raw, result any) (any, *value.Object, *failure)
 	// caught is result for an error caught by c: the catcher's Assign and
-	// ResultPath (on the Error Output), no OutputPath.
+	// ResultPath (on the Error Output), no OutputPath; its Assign and
+	// Output.
 	caught(t *thread, r *stateRun, c *asl.Catcher, raw any, errOut *value.Object) (any, *value.Object, *failure)
 	// assign evaluates an Assign block (the state's, or the matched
 	// Choice rule's) on the effective input of a state that passes it on
 	// (Choice, Wait).
 	assign(t *thread, r *stateRun, a *asl.Assign, eff any) (*value.Object, *failure)
 	// passOn is the output of a state that passes its effective input on
-	// (Choice, Wait, Succeed): OutputPath.
-	passOn(t *thread, r *stateRun, eff any) (any, *failure)
+	// (Choice, Wait, Succeed): OutputPath; Output, or the Output of rule,
+	// the Choice rule that matched (nil for none).
+	passOn(t *thread, r *stateRun, eff any, rule *asl.ChoiceRule) (any, *failure)
+	// matches tells whether a Choice rule matches the effective input.
+	matches(t *thread, r *stateRun, rule *asl.ChoiceRule, eff any) (bool, *failure)
+	// waitSeconds is how long a Wait state waits (unscaled seconds).
+	waitSeconds(t *thread, r *stateRun, eff any) (float64, *failure)
+	// failError is the error a Fail state fails with.
+	failError(t *thread, r *stateRun) (*fault.Error, *failure)
+	// taskSettings are a Task's TimeoutSeconds and HeartbeatSeconds (nil
+	// when absent) and its evaluated Credentials.
+	taskSettings(t *thread, r *stateRun, raw any) (timeout, heartbeat *int64, creds any, f *failure)
+	// mapItems is a Map's items and MaxConcurrency, its setup for an
+	// attempt.
+	mapItems(t *thread, r *stateRun, raw any) (*mapConfig, *failure)
+	// mapTolerance sets cfg's tolerated failure count and percentage.
+	mapTolerance(t *thread, r *stateRun, cfg *mapConfig) *failure
+	// itemInput is the input of a Map's i-th item (ItemSelector), for the
+	// iteration thread it (whose history a failure goes to).
+	itemInput(t, it *thread, r *stateRun, cfg *mapConfig, i int) (any, *failure)
 }
 
 // jsonPath is the JSONPath data flow.
@@ -119,8 +136,91 @@ func (*jsonPathFlow) assign(t *thread, r *stateRun, a *asl.Assign, eff any) (*va
 	return t.assign(r, a, eff)
 }
 
-func (*jsonPathFlow) passOn(t *thread, r *stateRun, eff any) (any, *failure) {
+func (*jsonPathFlow) passOn(t *thread, r *stateRun, eff any, _ *asl.ChoiceRule) (any, *failure) {
 	return t.selectPath(r, r.b.st.OutputPath, eff)
+}
+
+func (*jsonPathFlow) matches(t *thread, r *stateRun, rule *asl.ChoiceRule, eff any) (bool, *failure) {
+	r.env.Input = eff
+	ok, err := rule.Match(&r.env)
+	if err != nil {
+		return false, t.fatalf(toFault(err, &r.env))
+	}
+	return ok, nil
+}
+
+func (*jsonPathFlow) waitSeconds(t *thread, r *stateRun, eff any) (float64, *failure) {
+	return t.waitSeconds(r, r.b.st, eff)
+}
+
+func (*jsonPathFlow) failError(t *thread, r *stateRun) (*fault.Error, *failure) {
+	st := r.b.st
+	fe := &fault.Error{}
+	if st.HasError {
+		fe.Name, fe.HasName = st.Error, true
+	} else if st.ErrorPath != nil {
+		v, err := st.ErrorPath.Eval(&r.env)
+		if err != nil {
+			return nil, t.fatalf(toFault(err, &r.env))
+		}
+		fe.Name, fe.HasName = stringOf(v), true
+	}
+	if st.HasCause {
+		fe.Cause, fe.HasCause = st.Cause, true
+	} else if st.CausePath != nil {
+		v, err := st.CausePath.Eval(&r.env)
+		if err != nil {
+			return nil, t.fatalf(toFault(err, &r.env))
+		}
+		fe.Cause, fe.HasCause = stringOf(v), true
+	}
+	return fe, nil
+}
+
+func (*jsonPathFlow) taskSettings(t *thread, r *stateRun, raw any) (timeout, heartbeat *int64, creds any, f *failure) {
+	st := r.b.st
+	if st.TimeoutSeconds != nil {
+		timeout = st.TimeoutSeconds
+	} else if st.TimeoutSecondsPath != nil {
+		r.env.Input = raw
+		n, fe := positiveSeconds(st.TimeoutSecondsPath, &r.env, "TimeoutSecondsPath")
+		if fe != nil {
+			return nil, nil, nil, t.fatalf(fe)
+		}
+		timeout = &n
+	}
+	if st.HeartbeatSeconds != nil {
+		heartbeat = st.HeartbeatSeconds
+	} else if st.HeartbeatSecondsPath != nil {
+		r.env.Input = raw
+		n, fe := positiveSeconds(st.HeartbeatSecondsPath, &r.env, "HeartbeatSecondsPath")
+		if fe != nil {
+			return nil, nil, nil, t.fatalf(fe)
+		}
+		heartbeat = &n
+	}
+	if st.Credentials != nil {
+		if creds, f = t.template(r, st.Credentials, raw); f != nil {
+			return nil, nil, nil, f
+		}
+	}
+	return timeout, heartbeat, creds, nil
+}
+
+func (*jsonPathFlow) mapItems(t *thread, r *stateRun, raw any) (*mapConfig, *failure) {
+	return t.mapSetup(r, raw)
+}
+
+func (*jsonPathFlow) mapTolerance(t *thread, r *stateRun, cfg *mapConfig) *failure {
+	return t.mapTolerance(r, cfg)
+}
+
+func (*jsonPathFlow) itemInput(t, it *thread, r *stateRun, cfg *mapConfig, i int) (any, *failure) {
+	v, f := t.iterInput(r, cfg, i)
+	if f != nil && it != t {
+		f.last = it.last
+	}
+	return v, f
 }
 
 // resolve evaluates a path field against env. A path that selects nothing

@@ -170,6 +170,9 @@ func (e *event) build(t *thread) history.Event {
 		ev.MapStateStartedEventDetails = &history.MapStateStartedEventDetails{Length: e.n}
 	case history.MapRunStarted:
 		ev.MapRunStartedEventDetails = &history.MapRunStartedEventDetails{MapRunArn: e.text}
+	case history.EvaluationFailed:
+		n, c := errorCause(e.fe)
+		ev.EvaluationFailedEventDetails = &history.EvaluationFailedEventDetails{Error: n, Cause: c, Location: e.text, State: e.st.Name}
 	case history.MapRunFailed:
 		n, c := errorCause(e.fe)
 		ev.MapRunFailedEventDetails = &history.MapRunFailedEventDetails{Error: n, Cause: c}

@@ -40,20 +40,20 @@ func (p *mapPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failur
 	if t.test != nil {
 		return t.test.mapAttempt(t, r, raw, distributed)
 	}
-	cfg, f := t.mapSetup(r, raw)
+	cfg, f := p.flow.mapItems(t, r, raw)
 	if f != nil {
-		return nil, "", f, false
+		return nil, "", f, !f.fatal
 	}
 	cfg.distributed = distributed
 	t.add(event{typ: history.MapStateStarted, n: int64(len(cfg.items))})
 	var runStarted int64
 	if distributed {
-		if f = t.mapTolerance(r, cfg); f != nil {
-			return nil, "", f, false
+		if f = p.flow.mapTolerance(t, r, cfg); f != nil {
+			return nil, "", f, !f.fatal
 		}
 		runStarted = t.add(event{typ: history.MapRunStarted, text: t.mapRunARN(st)})
-	} else if f = t.mapTolerance(r, cfg); f != nil {
-		return nil, "", f, false
+	} else if f = p.flow.mapTolerance(t, r, cfg); f != nil {
+		return nil, "", f, !f.fatal
 	}
 	results, f := t.runIterations(r, cfg)
 	if f != nil {
@@ -311,7 +311,7 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 			return
 		}
 		it.add(event{typ: history.MapIterationStarted, text: st.Name, n: int64(i)})
-		in, f := t.iterInputFor(it, r, cfg, i)
+		in, f := r.b.flow.itemInput(t, it, r, cfg, i)
 		var out any
 		if f == nil {
 			out, f = it.runMachine(st.ItemProcessor, in)
@@ -414,14 +414,4 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 		wg.Wait()
 	}
 	return t.joined(results, first, aborted, lastEnd)
-}
-
-// iterInputFor evaluates the item's input; failures are attributed to the
-// iteration thread.
-func (t *thread) iterInputFor(it *thread, r *stateRun, cfg *mapConfig, i int) (any, *failure) {
-	v, f := t.iterInput(r, cfg, i)
-	if f != nil {
-		f.last = it.last
-	}
-	return v, f
 }

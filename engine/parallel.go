@@ -27,7 +27,7 @@ func (p *parallelPlan) run(t *thread, raw any) (any, string, *failure) {
 func (p *parallelPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failure, bool) {
 	eff, f := p.flow.effective(t, r, raw, true)
 	if f != nil {
-		return nil, "", f, false
+		return nil, "", f, !f.fatal
 	}
 	var results any
 	if t.test != nil {

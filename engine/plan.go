@@ -48,11 +48,11 @@ type base struct {
 // compileState builds the plan of one state.
 func compileState(st *asl.State) plan {
 	b := base{st: st, types: eventTypes[st.Type], flow: jsonPath}
+	if st.QueryLanguage == asl.JSONata {
+		b.flow = jsonAta
+	}
 	if !st.End {
 		b.next = st.Next
-	}
-	if st.QueryLanguage == asl.JSONata {
-		return brokenPlan{fault.New(fault.Runtime, "JSONata states are not supported")}
 	}
 	switch st.Type {
 	case asl.TypePass:
@@ -75,8 +75,7 @@ func compileState(st *asl.State) plan {
 	return brokenPlan{fault.New(fault.Runtime, "unknown state type "+string(st.Type))}
 }
 
-// brokenPlan is a state that cannot run (JSONata, for now): it fails the
-// execution.
+// brokenPlan is a state that cannot run: it fails the execution.
 type brokenPlan struct{ err *fault.Error }
 
 func (p brokenPlan) run(t *thread, _ any) (any, string, *failure) { return nil, "", t.fatalf(p.err) }

@@ -32,7 +32,7 @@ func TestPlanBuiltOncePerMachine(t *testing.T) {
 	if !ok || !task.tokened || !task.submits || task.info.resource != "sendMessage.waitForTaskToken" {
 		t.Fatalf("T: %#v", mp.states["T"])
 	}
-	if _, ok := mp.states["J"].(brokenPlan); !ok {
-		t.Fatalf("J: %#v, want a plan that fails (JSONata)", mp.states["J"])
+	if j, ok := mp.states["J"].(*passPlan); !ok || j.flow != jsonAta || par.flow != jsonPath {
+		t.Fatalf("J: %#v, want a Pass plan with the JSONata data flow", mp.states["J"])
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/jsonata"
 	"github.com/stepwell/stepwell/value"
 )
 
@@ -30,6 +31,11 @@ type stateRun struct {
 	env asl.Env
 	sc  stateCtx
 	at  time.Time // the Entered event's timestamp (zero without history)
+	raw any       // the state's raw input ($states.input)
+	// prev is the event the state's Entered event follows (JSONata's
+	// EvaluationFailed follows it too).
+	prev int64
+	ja   jsonata.Env // a JSONata state's evaluation environment
 }
 
 // enter records the state's Entered event and prepares its environment.
@@ -42,8 +48,9 @@ func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 		text = t.textOfOutput(raw)
 	}
 	t.rawText, t.outObj, t.outText = "", nil, ""
+	prev := t.last
 	id := t.log.entered(t, st, b.types[0], text, raw)
-	r := &stateRun{b: b, at: t.lastAt}
+	r := &stateRun{b: b, at: t.lastAt, raw: raw, prev: prev}
 	r.sc.name = st.Name
 	r.sc.withRetry = withRetry
 	if t.ex.needCtx {
@@ -121,7 +128,7 @@ func (p *succeedPlan) run(t *thread, raw any) (any, string, *failure) {
 	if f != nil {
 		return nil, "", f
 	}
-	out, f := p.flow.passOn(t, r, eff)
+	out, f := p.flow.passOn(t, r, eff, nil)
 	if f != nil {
 		return nil, "", f
 	}
@@ -134,26 +141,10 @@ func (p *succeedPlan) run(t *thread, raw any) (any, string, *failure) {
 type failStatePlan struct{ base }
 
 func (p *failStatePlan) run(t *thread, raw any) (any, string, *failure) {
-	st := p.st
 	r := t.enter(&p.base, raw, false)
-	fe := &fault.Error{}
-	if st.HasError {
-		fe.Name, fe.HasName = st.Error, true
-	} else if st.ErrorPath != nil {
-		v, err := st.ErrorPath.Eval(&r.env)
-		if err != nil {
-			return nil, "", t.fatalf(toFault(err, &r.env))
-		}
-		fe.Name, fe.HasName = stringOf(v), true
-	}
-	if st.HasCause {
-		fe.Cause, fe.HasCause = st.Cause, true
-	} else if st.CausePath != nil {
-		v, err := st.CausePath.Eval(&r.env)
-		if err != nil {
-			return nil, "", t.fatalf(toFault(err, &r.env))
-		}
-		fe.Cause, fe.HasCause = stringOf(v), true
+	fe, f := p.flow.failError(t, r)
+	if f != nil {
+		return nil, "", f
 	}
 	return nil, "", t.fail(fe)
 }
@@ -174,16 +165,16 @@ func (p *choicePlan) run(t *thread, raw any) (any, string, *failure) {
 	if f != nil {
 		return nil, "", f
 	}
-	r.env.Input = eff
 	target := ""
 	var assigned *value.Object
+	var matched *asl.ChoiceRule
 	for _, rule := range st.Choices {
-		ok, err := rule.Match(&r.env)
-		if err != nil {
-			return nil, "", t.fatalf(toFault(err, &r.env))
+		ok, f := p.flow.matches(t, r, rule, eff)
+		if f != nil {
+			return nil, "", f
 		}
 		if ok {
-			target = rule.Next
+			target, matched = rule.Next, rule
 			if assigned, f = p.flow.assign(t, r, rule.Assign, eff); f != nil {
 				return nil, "", f
 			}
@@ -199,7 +190,7 @@ func (p *choicePlan) run(t *thread, raw any) (any, string, *failure) {
 			return nil, "", f
 		}
 	}
-	out, f := p.flow.passOn(t, r, eff)
+	out, f := p.flow.passOn(t, r, eff, matched)
 	if f != nil {
 		return nil, "", f
 	}
@@ -221,7 +212,7 @@ func (p *waitPlan) run(t *thread, raw any) (any, string, *failure) {
 	if f != nil {
 		return nil, "", f
 	}
-	secs, f := t.waitSeconds(r, st, eff)
+	secs, f := p.flow.waitSeconds(t, r, eff)
 	if f != nil {
 		return nil, "", f
 	}
@@ -239,7 +230,7 @@ func (p *waitPlan) run(t *thread, raw any) (any, string, *failure) {
 			return nil, "", t.aborted()
 		}
 	}
-	out, f := p.flow.passOn(t, r, eff)
+	out, f := p.flow.passOn(t, r, eff, nil)
 	if f != nil {
 		return nil, "", f
 	}

@@ -291,34 +291,11 @@ func (p *taskPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failu
 	}
 	eff, f := p.flow.effective(t, r, raw, true)
 	if f != nil {
-		return nil, "", f, false
+		return nil, "", f, !f.fatal
 	}
-	var timeout, heartbeat *int64
-	if st.TimeoutSeconds != nil {
-		timeout = st.TimeoutSeconds
-	} else if st.TimeoutSecondsPath != nil {
-		r.env.Input = raw
-		n, fe := positiveSeconds(st.TimeoutSecondsPath, &r.env, "TimeoutSecondsPath")
-		if fe != nil {
-			return nil, "", t.fatalf(fe), false
-		}
-		timeout = &n
-	}
-	if st.HeartbeatSeconds != nil {
-		heartbeat = st.HeartbeatSeconds
-	} else if st.HeartbeatSecondsPath != nil {
-		r.env.Input = raw
-		n, fe := positiveSeconds(st.HeartbeatSecondsPath, &r.env, "HeartbeatSecondsPath")
-		if fe != nil {
-			return nil, "", t.fatalf(fe), false
-		}
-		heartbeat = &n
-	}
-	var creds any
-	if st.Credentials != nil {
-		if creds, f = t.template(r, st.Credentials, raw); f != nil {
-			return nil, "", f, false
-		}
+	timeout, heartbeat, creds, f := p.flow.taskSettings(t, r, raw)
+	if f != nil {
+		return nil, "", f, !f.fatal
 	}
 	task := &Task{
 		Resource: st.Resource, Input: eff, StateName: st.Name, ExecutionARN: t.ex.x.ARN,

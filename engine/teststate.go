@@ -63,12 +63,12 @@ type TestErrorDetails struct {
 // TestInspection holds the data-processing intermediates (DEBUG level).
 // Absent steps are nil.
 type TestInspection struct {
-	Input, AfterInputPath, AfterParameters, Result, AfterResultSelector, AfterResultPath *string
-	AfterItemsPath, AfterItemSelector                                                    *string
-	Variables                                                                            *string
-	MaxConcurrency, ToleratedFailureCount                                                *int64
-	ToleratedFailurePercentage                                                           *float64
-	ErrorDetails                                                                         *TestErrorDetails
+	Input, AfterArguments, AfterInputPath, AfterParameters, Result, AfterResultSelector, AfterResultPath *string
+	AfterItemsPath, AfterItemSelector                                                                    *string
+	Variables                                                                                            *string
+	MaxConcurrency, ToleratedFailureCount                                                                *int64
+	ToleratedFailurePercentage                                                                           *float64
+	ErrorDetails                                                                                         *TestErrorDetails
 }
 
 // TestResult is the outcome of TestState.
@@ -275,7 +275,7 @@ func (ts *testRun) mapAttempt(t *thread, r *stateRun, raw any, distributed bool)
 		cfg = &mapConfig{eff: eff, items: ts.in.ItemReaderData, maxConc: int(r.b.st.MaxConcurrency)}
 	} else {
 		var f *failure
-		if cfg, f = t.mapSetup(r, raw); f != nil {
+		if cfg, f = r.b.flow.mapItems(t, r, raw); f != nil {
 			return nil, "", f, false
 		}
 	}
@@ -284,14 +284,14 @@ func (ts *testRun) mapAttempt(t *thread, r *stateRun, raw any, distributed bool)
 	in.AfterItemsPath = textOf(cfg.items)
 	sel := make([]any, len(cfg.items))
 	for i := range cfg.items {
-		v, f := t.iterInput(r, cfg, i)
+		v, f := r.b.flow.itemInput(t, t, r, cfg, i)
 		if f != nil {
 			return nil, "", f, false
 		}
 		sel[i] = v
 	}
 	in.AfterItemSelector = textOf(sel)
-	if f := t.mapTolerance(r, cfg); f != nil {
+	if f := r.b.flow.mapTolerance(t, r, cfg); f != nil {
 		return nil, "", f, false
 	}
 	mc := int64(cfg.maxConc)
