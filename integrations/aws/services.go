@@ -1,0 +1,145 @@
+package awsint
+
+import (
+	"reflect"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+)
+
+// service is one AWS service the integration calls: a row of the table
+// below. Adding a service is adding a row (and its SDK module).
+type service struct {
+	// name is the service as aws-sdk resources name it
+	// (arn:aws:states:::aws-sdk:NAME:action).
+	name string
+	// key is its endpoint key in Config.Endpoints (the SDKs' service id
+	// as in AWS_ENDPOINT_URL_<SERVICE>, lowercase).
+	key string
+	// sdkName is the service's name in AWS's error names and causes
+	// (<sdkName>.<Error>, "Service: <sdkName>"): the AWS SDK for Java 2's
+	// client name, which Step Functions uses.
+	sdkName string
+	// newClient returns the SDK client for cfg (its BaseEndpoint set when
+	// an endpoint is configured).
+	newClient func(cfg aws.Config) any
+	// unions registers the service's union types.
+	unions []func(unions)
+	// hostID: causes carry "Extended Request ID" (S3).
+	hostID bool
+	// attemptCount: causes end with "(SDK Attempt Count: N)", as AWS
+	// recorded them for this service.
+	attemptCount bool
+
+	typeOnce sync.Once
+	typ      reflect.Type
+}
+
+// clientType returns the type of the service's SDK client.
+func (s *service) clientType() reflect.Type {
+	s.typeOnce.Do(func() { s.typ = reflect.TypeOf(s.newClient(aws.Config{})) })
+	return s.typ
+}
+
+// services is every service of aws-sdk tasks and of the optimized
+// integrations.
+var services = []*service{
+	{name: "dynamodb", key: "dynamodb", sdkName: "DynamoDb",
+		newClient: func(c aws.Config) any { return dynamodb.NewFromConfig(c) },
+		unions: []func(unions){union[ddbtypes.AttributeValue](
+			&ddbtypes.AttributeValueMemberB{}, &ddbtypes.AttributeValueMemberBOOL{}, &ddbtypes.AttributeValueMemberBS{},
+			&ddbtypes.AttributeValueMemberL{}, &ddbtypes.AttributeValueMemberM{}, &ddbtypes.AttributeValueMemberN{},
+			&ddbtypes.AttributeValueMemberNS{}, &ddbtypes.AttributeValueMemberNULL{}, &ddbtypes.AttributeValueMemberS{},
+			&ddbtypes.AttributeValueMemberSS{})}},
+	{name: "eventbridge", key: "eventbridge", sdkName: "EventBridge",
+		newClient: func(c aws.Config) any { return eventbridge.NewFromConfig(c) }},
+	{name: "kms", key: "kms", sdkName: "Kms",
+		newClient: func(c aws.Config) any { return kms.NewFromConfig(c) }},
+	{name: "lambda", key: "lambda", sdkName: "Lambda",
+		newClient: func(c aws.Config) any { return lambda.NewFromConfig(c) }},
+	{name: "s3", key: "s3", sdkName: "S3", hostID: true,
+		// Emulators serve buckets by path (http://host:port/bucket/key).
+		newClient: func(c aws.Config) any {
+			return s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = c.BaseEndpoint != nil })
+		}},
+	{name: "secretsmanager", key: "secretsmanager", sdkName: "SecretsManager",
+		newClient: func(c aws.Config) any { return secretsmanager.NewFromConfig(c) }},
+	{name: "sfn", key: "sfn", sdkName: "Sfn", attemptCount: true,
+		newClient: func(c aws.Config) any { return sfn.NewFromConfig(c) }},
+	{name: "sns", key: "sns", sdkName: "Sns",
+		newClient: func(c aws.Config) any { return sns.NewFromConfig(c) }},
+	{name: "sqs", key: "sqs", sdkName: "Sqs",
+		newClient: func(c aws.Config) any { return sqs.NewFromConfig(c) }},
+	{name: "ssm", key: "ssm", sdkName: "Ssm",
+		newClient: func(c aws.Config) any { return ssm.NewFromConfig(c) }},
+}
+
+// serviceNamed returns the service aws-sdk resources call name.
+func serviceNamed(name string) *service {
+	for _, s := range services {
+		if s.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// optimized is one optimized integration (arn:aws:states:::SERVICE:action):
+// an API call of a service with Step Functions' own touches, shaped as the
+// AWS SDK for Java 1 that Step Functions uses for them reports results and
+// errors.
+type optimized struct {
+	svc    *service
+	action string // the API operation
+	// callback: the .waitForTaskToken pattern is supported.
+	callback bool
+	// prefix names errors (<prefix>.<Exception>); v1Service is the
+	// "Service:" of causes; generic is the exception of unmodeled errors.
+	prefix, v1Service, generic string
+	// stringify lists the parameters sent as JSON text when they are not
+	// strings (SQS's MessageBody, SNS's Message, EventBridge's
+	// Entries[].Detail).
+	stringify []string
+	// metadata: results carry SdkHttpMetadata and SdkResponseMetadata.
+	metadata bool
+	// failedEntries: a result with FailedEntryCount > 0 fails the task
+	// with <prefix>.FailedEntry, the result as cause (events:putEvents).
+	failedEntries bool
+}
+
+// optimizedIntegrations maps "service:action" of optimized resources to
+// their integration.
+var optimizedIntegrations = func() map[string]*optimized {
+	sqsv := serviceNamed("sqs")
+	snsv := serviceNamed("sns")
+	ddb := serviceNamed("dynamodb")
+	eb := serviceNamed("eventbridge")
+	ddbOpt := func(action string) *optimized {
+		return &optimized{svc: ddb, action: action, prefix: "DynamoDB", v1Service: "AmazonDynamoDBv2",
+			generic: "AmazonDynamoDBException", metadata: true}
+	}
+	return map[string]*optimized{
+		"sqs:sendMessage": {svc: sqsv, action: "SendMessage", callback: true, prefix: "SQS", v1Service: "AmazonSQS",
+			generic: "AmazonSQSException", stringify: []string{"MessageBody"}, metadata: true},
+		"sns:publish": {svc: snsv, action: "Publish", callback: true, prefix: "SNS", v1Service: "AmazonSNS",
+			generic: "AmazonSNSException", stringify: []string{"Message"}, metadata: true},
+		"dynamodb:getItem":    ddbOpt("GetItem"),
+		"dynamodb:putItem":    ddbOpt("PutItem"),
+		"dynamodb:updateItem": ddbOpt("UpdateItem"),
+		"dynamodb:deleteItem": ddbOpt("DeleteItem"),
+		"events:putEvents": {svc: eb, action: "PutEvents", callback: true, prefix: "EventBridge",
+			v1Service: "AmazonEventBridge", generic: "AmazonEventBridgeException",
+			stringify: []string{"Entries[].Detail"}, failedEntries: true},
+	}
+}()
