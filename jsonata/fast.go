@@ -691,3 +691,7 @@ func (p *fastParser) merge() fastNode {
 	}
 	return m
 }
+
+func isNameByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}

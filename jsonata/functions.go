@@ -10,59 +10,25 @@ import (
 	"hash"
 	"math"
 	"math/rand/v2"
-	"reflect"
-
-	"github.com/recolabs/gnata"
 
 	"github.com/stepwell/stepwell/internal/uuid"
+	"github.com/stepwell/stepwell/jsonata/internal/gnata/evaluator"
 	"github.com/stepwell/stepwell/value"
 )
 
 // MaxRangeItems is the most items $range returns, as States.ArrayRange.
 const MaxRangeItems = 1000
 
-// builtin is the shape of gnata's native functions.
-type builtin = func(args []any, focus any) (any, error)
-
-// awsFunctions are the functions AWS adds to JSONata, in gnata's native
-// function type, and $eval made unavailable.
-var awsFunctions = func() map[string]any {
-	fnType := builtinType()
-	fns := map[string]builtin{
-		"partition": fnPartition,
-		"range":     fnRange,
-		"hash":      fnHash,
-		"random":    fnRandom,
-		"uuid":      fnUUID,
-		"parse":     fnParse,
-	}
-	out := make(map[string]any, len(fns)+1)
-	for name, fn := range fns {
-		out[name] = reflect.ValueOf(fn).Convert(fnType).Interface()
-	}
-	out["eval"] = gnataNull
-	return out
-}()
-
-// builtinType is the type of gnata's native functions (an internal type,
-// found through one registered function).
-func builtinType() reflect.Type {
-	env := gnata.NewCustomEnv(map[string]gnata.CustomFunc{"probe": func([]any, any) (any, error) { return nil, nil }})
-	fn, ok := env.Lookup("probe")
-	if !ok {
-		panic("jsonata: gnata does not register custom functions")
-	}
-	return reflect.TypeOf(fn)
+// awsFunctions are the functions AWS adds to JSONata ($random replaces
+// JSONata's own, taking a seed).
+var awsFunctions = map[string]evaluator.BuiltinFunction{
+	"partition": fnPartition,
+	"range":     fnRange,
+	"hash":      fnHash,
+	"random":    fnRandom,
+	"uuid":      fnUUID,
+	"parse":     fnParse,
 }
-
-// gnataNull is gnata's JSON null.
-var gnataNull = func() any {
-	v, err := gnata.DecodeJSON([]byte("null"))
-	if err != nil {
-		panic(err)
-	}
-	return v
-}()
 
 func signatureError(fn string, arg int) error {
 	return &Error{Code: "T0410", Message: "Argument " + itoa(arg) + " of function \"" + fn + "\" does not match function signature", Position: -1, Token: fn}
@@ -74,8 +40,8 @@ func functionError(fn, msg string) error {
 
 func itoa(i int) string { return value.String(int64(i)) }
 
-// gnataNumber returns a gnata number as a float64.
-func gnataNumber(v any) (float64, bool) {
+// libNumber returns a library number as a float64.
+func libNumber(v any) (float64, bool) {
 	switch n := v.(type) {
 	case float64:
 		return n, true
@@ -86,8 +52,8 @@ func gnataNumber(v any) (float64, bool) {
 	return 0, false
 }
 
-func gnataInt(v any) (int64, bool) {
-	f, ok := gnataNumber(v)
+func libInt(v any) (int64, bool) {
+	f, ok := libNumber(v)
 	if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 		return 0, false
 	}
@@ -107,7 +73,7 @@ func fnPartition(args []any, _ any) (any, error) {
 		}
 		arr = []any{args[0]}
 	}
-	size, ok := gnataInt(args[1])
+	size, ok := libInt(args[1])
 	if !ok || size <= 0 {
 		return nil, functionError("partition", "the size must be a positive integer")
 	}
@@ -125,9 +91,9 @@ func fnRange(args []any, _ any) (any, error) {
 	if len(args) != 3 {
 		return nil, signatureError("range", len(args)+1)
 	}
-	first, ok1 := gnataInt(args[0])
-	last, ok2 := gnataInt(args[1])
-	step, ok3 := gnataInt(args[2])
+	first, ok1 := libInt(args[0])
+	last, ok2 := libInt(args[1])
+	step, ok3 := libInt(args[2])
 	if !ok1 || !ok2 || !ok3 {
 		return nil, functionError("range", "start, end and step must be integers")
 	}
@@ -191,7 +157,7 @@ func fnRandom(args []any, _ any) (any, error) {
 	case 0:
 		return rand.Float64(), nil
 	case 1:
-		f, ok := gnataNumber(args[0])
+		f, ok := libNumber(args[0])
 		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, signatureError("random", 1)
 		}
@@ -238,5 +204,5 @@ func fnParse(args []any, _ any) (any, error) {
 	if err != nil {
 		return nil, functionError("parse", "invalid JSON: "+err.Error())
 	}
-	return toGnata(v)
+	return toLib(v), nil
 }

@@ -166,3 +166,75 @@ func TestTemplate(t *testing.T) {
 		t.Errorf("compile error does not wrap *Error: %v", err)
 	}
 }
+
+// TestErrors_Detail: errors carry jsonata-js's code and wording, the
+// token and the character position.
+func TestErrors_Detail(t *testing.T) {
+	for _, tc := range []struct {
+		src, code, msg, token string
+		pos                   int
+	}{
+		{`$states.input.s + 1`, "T2001", `The left side of the "+" operator must evaluate to a number`, "+", 16},
+		{`1 - 'é'`, "T2002", `The right side of the "-" operator must evaluate to a number`, "-", 2},
+		{`'a' < 1`, "T2009", `The values "a" and 1 either side of operator "<" must be of the same data type`, "<", 4},
+		{`$states.input.z > 1`, "T2010", `The expressions either side of operator ">" must evaluate to numeric or string values`, ">", 16},
+		{`$nosuch()`, "T1006", `Attempted to invoke a non-function`, "", 0},
+	} {
+		_, _, err := mustCompile(t, tc.src).Eval(context.Background(), testEnv())
+		var je *Error
+		if !errors.As(err, &je) {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		if je.Code != tc.code || je.Message != tc.msg || je.Token != tc.token || (tc.pos > 0 && je.Position != tc.pos) {
+			t.Errorf("%s: got %+v, want code %s message %q token %q position %d", tc.src, *je, tc.code, tc.msg, tc.token, tc.pos)
+		}
+	}
+	for _, tc := range []struct {
+		src  string
+		code string
+		pos  int
+	}{
+		{`$states.input.(`, "S0203", 15},
+		{`'abc`, "S0101", 0},
+		{`1 +`, "S0207", 3},
+		{`é + é)`, "S0201", 5},
+	} {
+		_, err := Compile(tc.src)
+		var je *Error
+		if !errors.As(err, &je) || je.Position != tc.pos {
+			t.Errorf("Compile(%q): %#v, want position %d", tc.src, err, tc.pos)
+		}
+	}
+}
+
+// TestAccess: only the parts of $states and variables an expression reads
+// are converted, and the results are those of a whole conversion.
+func TestAccess(t *testing.T) {
+	env := &Env{
+		Input: value.MustParse(`{"a":{"b":1,"c":[{"d":1},{"d":2}]},"big":{"x":1},"arr":[{"k":1},{"k":2}]}`),
+		Vars:  varMap{"v": value.MustParse(`{"p":{"q":3},"r":4}`)},
+	}
+	for _, tc := range []struct{ src, want, read string }{
+		{`$states.input.a.b + 1`, `2`, `{"input":{"a":{"b":1}}}`},
+		{`$sum($states.input.a.c.d)`, `3`, `{"input":{"a":{"c":[{"d":1},{"d":2}]}}}`},
+		{`$states.input.arr[k=2].k`, `2`, `{"input":{"arr":[{"k":1},{"k":2}]}}`},
+		{`$keys($states.input.a)`, `["b","c"]`, `{"input":{"a":{"b":1,"c":[{"d":1},{"d":2}]}}}`},
+		{`$states.input.a.b.%.c.d`, `[1,2]`, ``},
+		{`$v.p.q * $v.r`, `12`, ``},
+		{`$count($keys($v))`, `2`, ``},
+		{`($s := $states; $s.input.a.b)`, `1`, ``},
+	} {
+		e := mustCompile(t, tc.src)
+		v, ok, err := e.prog.eval(context.Background(), env)
+		if err != nil || !ok || value.String(v) != tc.want {
+			t.Errorf("%s = %v (%v, %v), want %s", tc.src, value.String(v), ok, err, tc.want)
+		}
+		if tc.read != "" {
+			got, _ := fromLib(e.prog.statesValue(env))
+			if value.String(got) != tc.read {
+				t.Errorf("%s reads %s of $states, want %s", tc.src, value.String(got), tc.read)
+			}
+		}
+	}
+}

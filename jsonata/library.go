@@ -1,0 +1,304 @@
+package jsonata
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/big"
+	"regexp"
+	"strconv"
+
+	"github.com/stepwell/stepwell/jsonata/internal/gnata/evaluator"
+	"github.com/stepwell/stepwell/jsonata/internal/gnata/functions"
+	"github.com/stepwell/stepwell/jsonata/internal/gnata/lexer"
+	"github.com/stepwell/stepwell/jsonata/internal/gnata/parser"
+	"github.com/stepwell/stepwell/value"
+)
+
+// program is an expression compiled by the JSONata library (gnata, forked
+// in internal/gnata), with what it reads of $states and of the variables:
+// only those parts are converted for an evaluation.
+type program struct {
+	ast    *parser.Node
+	states *access            // what the expression reads of $states; nil for nothing
+	vars   map[string]*access // the same for each variable it may read
+}
+
+// rootEnv holds JSONata's functions, AWS's, and no $eval. Evaluations bind
+// their values in a child of it.
+var rootEnv = func() *evaluator.Environment {
+	env := evaluator.NewEnvironment()
+	functions.RegisterAll(env, evaluator.ApplyFunction)
+	for name, fn := range awsFunctions {
+		env.Bind(name, fn)
+	}
+	env.Bind("eval", nil) // unavailable, as on AWS: calling it is T1006
+	return env
+}()
+
+func compileProgram(src string) (p *program, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, &Error{Code: "S0500", Message: fmt.Sprintf("Attempted to evaluate an expression containing syntax error(s): %v", r), Position: -1}
+		}
+	}()
+	ast, err := parser.NewParser(src).Parse()
+	if err == nil {
+		ast, err = parser.ProcessAST(ast)
+	}
+	if err != nil {
+		return nil, syntaxError(src, err)
+	}
+	p = &program{ast: ast}
+	p.analyze()
+	return p, nil
+}
+
+func (p *program) eval(ctx context.Context, env *Env) (v any, defined bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, canceled(ctx)
+	}
+	scope := evaluator.NewChildEnvironment(rootEnv)
+	scope.ResetCallCounter()
+	scope.SetContext(ctx)
+	if p.states != nil {
+		scope.Bind("states", p.statesValue(env))
+	}
+	if env.Vars != nil {
+		for name, a := range p.vars {
+			if v, ok := env.Vars.Var(name); ok {
+				scope.Bind(name, a.convert(v))
+			}
+		}
+	}
+	r, err := evalAST(p.ast, nil, scope)
+	if err != nil {
+		return nil, false, evalError(ctx, err)
+	}
+	if r == nil {
+		return nil, false, nil
+	}
+	v, err = fromLib(r)
+	if err != nil {
+		return nil, false, err
+	}
+	return v, true, nil
+}
+
+// evalAST runs the evaluator, turning a panic (a bug in it) into an error
+// rather than a dead server.
+func evalAST(ast *parser.Node, input any, scope *evaluator.Environment) (r any, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			r, err = nil, &Error{Code: codeInternal, Message: fmt.Sprintf("internal error: %v", x), Position: -1}
+		}
+	}()
+	r, err = evaluator.Eval(ast, input, scope)
+	if seq, ok := r.(*evaluator.Sequence); ok {
+		r = evaluator.CollapseSequence(seq)
+	}
+	return r, err
+}
+
+// statesValue is $states for env, with only the parts p reads.
+func (p *program) statesValue(env *Env) any {
+	s := evaluator.NewOrderedMapWithCapacity(4)
+	add := func(name string, v any) {
+		if a, full := p.states.child(name); a != nil || full {
+			s.Set(name, a.convertOr(full, v))
+		}
+	}
+	add("input", env.Input)
+	add("context", env.Context)
+	if env.HasResult {
+		add("result", env.Result)
+	}
+	if env.HasErrorOutput {
+		add("errorOutput", env.ErrorOutput)
+	}
+	return s
+}
+
+// toLib converts a value into the library's representation: numbers as
+// float64 (as JavaScript has them) except integers beyond 2^53, which stay
+// exact as json.Number while passed through; objects as its ordered map;
+// null as its sentinel.
+func toLib(v any) any {
+	switch x := v.(type) {
+	case nil:
+		return evaluator.Null
+	case int64:
+		if x > 1<<53 || x < -(1<<53) {
+			return json.Number(strconv.FormatInt(x, 10))
+		}
+		return float64(x)
+	case *big.Int:
+		return json.Number(x.String())
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = toLib(e)
+		}
+		return out
+	case *value.Object:
+		m := evaluator.NewOrderedMapWithCapacity(x.Len())
+		for i := range x.Len() {
+			k, e := x.At(i)
+			m.Set(k, toLib(e))
+		}
+		return m
+	}
+	return v // bool, string, float64
+}
+
+// fromLib converts a library result into a value. Numbers become int64
+// when integral and within int64's range, float64 otherwise; numbers passed
+// through from the input stay exact.
+func fromLib(r any) (any, error) {
+	switch x := r.(type) {
+	case nil:
+		return nil, nil
+	case bool, string:
+		return x, nil
+	case float64:
+		return number(x)
+	case json.Number:
+		n, ok := value.ParseNumber(string(x))
+		if !ok {
+			return nil, &Error{Code: "D1001", Message: "Number out of range: " + string(x), Position: -1}
+		}
+		if f, isFloat := n.(float64); isFloat {
+			return number(f)
+		}
+		return n, nil
+	case []any:
+		out := make([]any, 0, len(x))
+		for _, e := range x {
+			if e == nil {
+				continue
+			}
+			v, err := fromLib(e)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	case *evaluator.Sequence:
+		return fromLib(evaluator.CollapseSequence(x))
+	case *evaluator.OrderedMap:
+		o := value.NewObject(x.Len())
+		for _, k := range x.Keys() {
+			e, _ := x.Get(k)
+			if e == nil {
+				continue
+			}
+			v, err := fromLib(e)
+			if err != nil {
+				return nil, err
+			}
+			o.Set(k, v)
+		}
+		return o, nil
+	case map[string]any:
+		o := value.NewObject(len(x))
+		for _, k := range evaluator.MapKeys(x) {
+			if x[k] == nil {
+				continue
+			}
+			v, err := fromLib(x[k])
+			if err != nil {
+				return nil, err
+			}
+			o.Set(k, v)
+		}
+		return o, nil
+	}
+	if evaluator.IsNull(r) {
+		return nil, nil
+	}
+	// A function (lambda, native function, regex) is no JSON value:
+	// JSON.stringify leaves it out, as undefined.
+	return nil, nil
+}
+
+// number returns f as a value number: int64 when integral and exact.
+func number(f float64) (any, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, &Error{Code: "D1001", Message: "Number out of range: " + strconv.FormatFloat(f, 'g', -1, 64), Position: -1}
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
+		return int64(f), nil
+	}
+	return f, nil
+}
+
+// Codes of Stepwell's own errors.
+const (
+	codeLimit    = "SW001" // a size limit exceeded
+	codeCanceled = "SW002" // the context ended (deadline, cancellation)
+	codeFunction = "SW003" // an AWS function's arguments are invalid
+	codeInternal = "SW004" // the JSONata library failed
+)
+
+func canceled(ctx context.Context) error {
+	return &Error{Code: codeCanceled, Message: "Evaluation canceled: " + context.Cause(ctx).Error(), Position: -1}
+}
+
+// syntaxError turns a parse error into an *Error.
+func syntaxError(src string, err error) error {
+	switch e := err.(type) {
+	case *parser.Error:
+		return &Error{Code: e.Code, Message: message(e.Code, e.Token, nil, nil, e.Message), Position: charOffset(src, e.Pos), Token: e.Token}
+	case *lexer.Error:
+		return &Error{Code: e.Code, Message: message(e.Code, "", nil, nil, e.Message), Position: charOffset(src, e.Pos)}
+	case *evaluator.JSONataError:
+		return &Error{Code: e.Code, Message: message(e.Code, e.Token, e.Value, e.Value2, e.Message), Position: charOffset(src, e.Pos-1), Token: e.Token}
+	case *Error:
+		return e
+	}
+	return &Error{Code: "S0201", Message: err.Error(), Position: -1}
+}
+
+// charOffset converts a byte offset in src to a character offset (-1 stays).
+func charOffset(src string, pos int) int {
+	if pos < 0 {
+		return -1
+	}
+	if pos > len(src) {
+		pos = len(src)
+	}
+	n := 0
+	for range src[:pos] {
+		n++
+	}
+	return n
+}
+
+// evalError turns an evaluation error into an *Error.
+func evalError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return canceled(ctx)
+	}
+	switch e := err.(type) {
+	case *Error:
+		return e
+	case *evaluator.JSONataError:
+		return &Error{Code: e.Code, Message: message(e.Code, e.Token, e.Value, e.Value2, e.Message), Position: e.Pos - 1, Token: e.Token}
+	}
+	return &Error{Code: codeInternal, Message: err.Error(), Position: -1}
+}
+
+var codeInMessage = regexp.MustCompile(`^[A-Z]\d{4}: `)
+
+// message is the text of an error: jsonata-js's wording for code where
+// known, else the library's own.
+func message(code, token string, val, val2 any, own string) string {
+	if m, ok := jsMessage(code, token, val, val2); ok {
+		return m
+	}
+	return codeInMessage.ReplaceAllString(own, "")
+}
+
+func isLibNull(v any) bool { return evaluator.IsNull(v) }
