@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/stepwell/stepwell/api"
+	"github.com/stepwell/stepwell/console"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
@@ -91,6 +92,9 @@ type Config struct {
 	// (net/http/pprof under /debug/pprof/), for profiling the server;
 	// empty (the default) serves none.
 	Pprof string
+	// Console serves the web console (package console) on GET / and its
+	// addresses; off, GET requests other than /healthz answer 404.
+	Console bool
 }
 
 // Defaults of the limits, as AWS's.
@@ -110,6 +114,7 @@ func DefaultConfig() Config {
 		MaxHistoryEvents: DefaultMaxHistoryEvents, MaxPayloadBytes: DefaultMaxPayloadBytes,
 		AccountID: "123456789012", Region: "us-east-1", TimeScale: 1,
 		ExpressRetention: ExpressRetention,
+		Console:          true,
 	}
 }
 
@@ -273,9 +278,18 @@ func newServer(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*S
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.Handle("POST /", srv)
+	// The web console: GET / and its addresses; it calls the API above.
+	var web http.Handler
+	if c.Console {
+		web = console.Handler()
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			srv.ServeHTTP(w, r)
+			return
+		}
+		if web != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			web.ServeHTTP(w, r)
 			return
 		}
 		http.Error(w, "stepwell: the Step Functions API answers POST requests (X-Amz-Target: AWSStepFunctions.<Action>)", http.StatusNotFound)

@@ -53,6 +53,8 @@ var serveSettings = []serveSetting{
 		float: func(c *app.Config) *float64 { return &c.TimeScale }},
 	{flag: "pprof", usage: "also serve Go's runtime profiles (net/http/pprof, /debug/pprof/) on `HOST:PORT`, for profiling the server (default: off)",
 		str: func(c *app.Config) *string { return &c.Pprof }},
+	{flag: "console", usage: "serve the web console on GET / of the API's address (--console=false turns it off)",
+		on: func(c *app.Config) *bool { return &c.Console }},
 	{flag: "account-id", usage: "AWS account `ID` used in ARNs", str: func(c *app.Config) *string { return &c.AccountID }},
 	{flag: "region", usage: "AWS `REGION` used in ARNs", str: func(c *app.Config) *string { return &c.Region }},
 }
