@@ -196,6 +196,7 @@ func TestErrors_Detail(t *testing.T) {
 		pos  int
 	}{
 		{`$states.input.(`, "S0203", 15},
+		{`$f(1 2)`, "S0202", 5},
 		{`'abc`, "S0101", 0},
 		{`1 +`, "S0207", 3},
 		{`é + é)`, "S0201", 5},

@@ -250,7 +250,11 @@ func canceled(ctx context.Context) error {
 func syntaxError(src string, err error) error {
 	switch e := err.(type) {
 	case *parser.Error:
-		return &Error{Code: e.Code, Message: message(e.Code, e.Token, nil, nil, e.Message), Position: charOffset(src, e.Pos), Token: e.Token}
+		var expected any
+		if e.Value != "" {
+			expected = e.Value
+		}
+		return &Error{Code: e.Code, Message: message(e.Code, e.Token, expected, nil, e.Message), Position: charOffset(src, e.Pos), Token: e.Token}
 	case *lexer.Error:
 		return &Error{Code: e.Code, Message: message(e.Code, "", nil, nil, e.Message), Position: charOffset(src, e.Pos)}
 	case *evaluator.JSONataError:

@@ -18,6 +18,7 @@ var jsMessages = map[string]string{
 	"S0105": "Quoted property name must be terminated with a backquote (`)",
 	"S0106": "Comment has no closing tag",
 	"S0201": "Syntax error: {{token}}",
+	"S0202": "Expected {{value}}, got {{token}}",
 	"S0203": "Expected {{value}} before end of expression",
 	"S0204": "Unknown operator: {{token}}",
 	"S0205": "Unexpected token: {{token}}",

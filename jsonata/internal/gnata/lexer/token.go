@@ -69,3 +69,39 @@ type Token struct {
 	RegexFlg string  // populated when Type==TokenRegex (flags; 'g' always appended)
 	Pos      int     // byte offset in source
 }
+
+// tokenTexts are the texts of the punctuation tokens (Stepwell: for
+// "Expected …" messages).
+var tokenTexts = map[TokenType]string{
+	TokenDot: ".", TokenLBracket: "[", TokenRBracket: "]", TokenLBrace: "{", TokenRBrace: "}",
+	TokenLParen: "(", TokenRParen: ")", TokenComma: ",", TokenAt: "@", TokenHash: "#",
+	TokenSemicolon: ";", TokenColon: ":", TokenQuestion: "?", TokenPlus: "+", TokenMinus: "-",
+	TokenStar: "*", TokenSlash: "/", TokenPercent: "%", TokenPipe: "|", TokenEquals: "=",
+	TokenLT: "<", TokenGT: ">", TokenCaret: "^", TokenAmp: "&", TokenBang: "!", TokenTilde: "~",
+	TokenStarStar: "**", TokenDotDot: "..", TokenAssign: ":=", TokenNE: "!=", TokenLE: "<=",
+	TokenGE: ">=", TokenChain: "~>", TokenElvis: "?:", TokenCoalesce: "??",
+	TokenAnd: "and", TokenOr: "or", TokenIn: "in", TokenEOF: "(end)",
+}
+
+// Text is the source text of a punctuation or keyword token type, or its
+// kind ("name", "string", …) for the others.
+func (t TokenType) Text() string {
+	if s, ok := tokenTexts[t]; ok {
+		return s
+	}
+	switch t {
+	case TokenName:
+		return "name"
+	case TokenVariable:
+		return "variable"
+	case TokenString:
+		return "string"
+	case TokenNumber:
+		return "number"
+	case TokenValue:
+		return "value"
+	case TokenRegex:
+		return "regex"
+	}
+	return "token"
+}

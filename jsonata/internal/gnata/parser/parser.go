@@ -53,6 +53,7 @@ func bindingPower(tt lexer.TokenType) int {
 type Error struct {
 	Code    string
 	Token   string
+	Value   string // what was expected (S0202, S0203), "" otherwise
 	Message string
 	Pos     int
 }
@@ -62,7 +63,21 @@ func (e *Error) Error() string {
 }
 
 func parseError(code, tok, msg string) error {
+	if tok == "EOF" && code == "S0201" {
+		// Stepwell: jsonata-js's code for an expression that ends early.
+		return &Error{Code: "S0207", Token: "(end)", Message: "Unexpected end of expression", Pos: -1}
+	}
 	return &Error{Code: code, Token: tok, Message: msg, Pos: -1}
+}
+
+// expected is the error for a token other than tt where tt must come
+// (Stepwell: jsonata-js's S0202 wording).
+func (p *Parser) expected(tt lexer.TokenType) error {
+	got := p.token.Value
+	if p.token.Type == lexer.TokenEOF {
+		return &Error{Code: "S0203", Token: "(end)", Value: tt.Text(), Message: fmt.Sprintf("Expected %q before end of expression", tt.Text()), Pos: -1}
+	}
+	return &Error{Code: "S0202", Token: got, Value: tt.Text(), Message: fmt.Sprintf("Expected %q, got %q", tt.Text(), got), Pos: -1}
 }
 
 // Parser is a top-down operator precedence (Pratt) parser for JSONata.
@@ -113,9 +128,7 @@ func (p *Parser) advancePrefix() error {
 // consume advances past a token that must have the given type.
 func (p *Parser) consume(tt lexer.TokenType) error {
 	if p.token.Type != tt {
-		return parseError("S0202",
-			p.token.Value,
-			fmt.Sprintf("expected token %d, got %d (%q)", tt, p.token.Type, p.token.Value))
+		return p.expected(tt)
 	}
 	return p.advance()
 }
@@ -124,9 +137,7 @@ func (p *Parser) consume(tt lexer.TokenType) error {
 // forces the next token read to use prefix position.
 func (p *Parser) consumePrefix(tt lexer.TokenType) error {
 	if p.token.Type != tt {
-		return parseError("S0202",
-			p.token.Value,
-			fmt.Sprintf("expected token %d, got %d (%q)", tt, p.token.Type, p.token.Value))
+		return p.expected(tt)
 	}
 	return p.advancePrefix()
 }
@@ -301,7 +312,7 @@ func (p *Parser) nud() (*Node, error) { //nolint:gocyclo,funlen // dispatch
 		var exprs []*Node
 		for p.token.Type != lexer.TokenRBracket {
 			if p.token.Type == lexer.TokenEOF {
-				return nil, parseError("S0202", "EOF", "expected ]")
+				return nil, p.expected(lexer.TokenRBracket)
 			}
 			expr, err := p.expression(0)
 			if err != nil {
@@ -318,7 +329,7 @@ func (p *Parser) nud() (*Node, error) { //nolint:gocyclo,funlen // dispatch
 				case lexer.TokenRParen, lexer.TokenRBrace, lexer.TokenColon:
 					return nil, parseError("S0202", p.token.Value, "unexpected token in array constructor")
 				default:
-					return nil, parseError("S0204", p.token.Value, "expected , or ] in array constructor")
+					return nil, p.expected(lexer.TokenRBracket)
 				}
 			}
 		}
@@ -378,7 +389,7 @@ func (p *Parser) parseLambda(pos int) (*Node, error) {
 	var params []*Node
 	for p.token.Type != lexer.TokenRParen {
 		if p.token.Type == lexer.TokenEOF {
-			return nil, parseError("S0202", "EOF", "expected ) in lambda parameter list")
+			return nil, p.expected(lexer.TokenRParen)
 		}
 		if p.token.Type != lexer.TokenVariable {
 			return nil, parseError("S0208", p.token.Value, "expected $parameter name in lambda")
@@ -393,7 +404,7 @@ func (p *Parser) parseLambda(pos int) (*Node, error) {
 				return nil, err
 			}
 		} else if p.token.Type != lexer.TokenRParen {
-			return nil, parseError("S0202", p.token.Value, "expected , or ) in parameter list")
+			return nil, p.expected(lexer.TokenRParen)
 		}
 	}
 	if err := p.advance(); err != nil { // consume )
@@ -511,7 +522,7 @@ func (p *Parser) parseObjectPairs() ([]*Node, error) {
 	var pairs []*Node
 	for p.token.Type != lexer.TokenRBrace {
 		if p.token.Type == lexer.TokenEOF {
-			return nil, parseError("S0202", "EOF", "expected } in object constructor")
+			return nil, p.expected(lexer.TokenRBrace)
 		}
 		key, err := p.expression(0)
 		if err != nil {
@@ -530,7 +541,7 @@ func (p *Parser) parseObjectPairs() ([]*Node, error) {
 				return nil, err
 			}
 		} else if p.token.Type != lexer.TokenRBrace {
-			return nil, parseError("S0202", p.token.Value, "expected , or } in object")
+			return nil, p.expected(lexer.TokenRBrace)
 		}
 	}
 	return pairs, nil
@@ -929,7 +940,7 @@ func (p *Parser) parseFunctionCall(callee *Node, pos int) (*Node, error) {
 	partial := false
 	for p.token.Type != lexer.TokenRParen {
 		if p.token.Type == lexer.TokenEOF {
-			return nil, parseError("S0203", "EOF", "expected ) before end of expression")
+			return nil, p.expected(lexer.TokenRParen)
 		}
 		arg, err := p.expression(0)
 		if err != nil {
@@ -945,9 +956,9 @@ func (p *Parser) parseFunctionCall(callee *Node, pos int) (*Node, error) {
 			}
 		} else if p.token.Type != lexer.TokenRParen {
 			if p.token.Type == lexer.TokenEOF {
-				return nil, parseError("S0203", "EOF", "expected ) before end of expression")
+				return nil, p.expected(lexer.TokenRParen)
 			}
-			return nil, parseError("S0202", p.token.Value, "expected , or ) in argument list")
+			return nil, p.expected(lexer.TokenRParen)
 		}
 	}
 	p.infix = true
@@ -1008,7 +1019,7 @@ func (p *Parser) parseSortExpr(left *Node, pos int) (*Node, error) {
 	var terms []SortTerm
 	for p.token.Type != lexer.TokenRParen {
 		if p.token.Type == lexer.TokenEOF {
-			return nil, parseError("S0202", "EOF", "expected ) in sort expression")
+			return nil, p.expected(lexer.TokenRParen)
 		}
 		descending := p.token.Type == lexer.TokenGT
 		if descending || p.token.Type == lexer.TokenLT {
@@ -1026,7 +1037,7 @@ func (p *Parser) parseSortExpr(left *Node, pos int) (*Node, error) {
 				return nil, err
 			}
 		} else if p.token.Type != lexer.TokenRParen {
-			return nil, parseError("S0202", p.token.Value, "expected , or ) in sort expression")
+			return nil, p.expected(lexer.TokenRParen)
 		}
 	}
 	p.infix = true
