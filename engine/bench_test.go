@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"os"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -13,9 +14,12 @@ import (
 )
 
 // benchMachine loads the shared pass-choice benchmark definition.
-func benchMachine(b *testing.B) *asl.StateMachine {
+func benchMachine(b *testing.B) *asl.StateMachine { return benchMachineFile(b, "pass-choice.asl.json") }
+
+// benchMachineFile loads a shared benchmark definition.
+func benchMachineFile(b *testing.B, name string) *asl.StateMachine {
 	b.Helper()
-	def, err := os.ReadFile("../../shared/bench/pass-choice.asl.json")
+	def, err := os.ReadFile("../../shared/bench/" + name)
 	if err != nil {
 		b.Skip("benchmark definition not found:", err)
 	}
@@ -36,6 +40,19 @@ func (r *countingRecorder) Record(evs []history.Event) error {
 
 func benchPassChoice(b *testing.B, withHistory bool) {
 	sm := benchMachine(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	runPassChoice(b, sm, b.N, withHistory)
+	sec := b.Elapsed().Seconds()
+	if sec > 0 {
+		b.ReportMetric(float64(b.N)/sec, "executions/s")
+		b.ReportMetric(float64(b.N)*4/sec, "transitions/s")
+	}
+}
+
+// runPassChoice runs n executions of a pass-choice machine, with inputs
+// {"n": i % 10}.
+func runPassChoice(b *testing.B, sm *asl.StateMachine, n int, withHistory bool) {
 	e := engine.New(engine.Config{Region: "us-east-1", AccountID: "123456789012"})
 	inputs := make([]string, 10)
 	for i := range inputs {
@@ -43,9 +60,7 @@ func benchPassChoice(b *testing.B, withHistory bool) {
 	}
 	start := time.Now()
 	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for i := 0; i < n; i++ {
 		x := &engine.Execution{
 			ARN: "arn:aws:states:us-east-1:123456789012:execution:bench:e", Name: "e",
 			StateMachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:bench", StateMachineName: "bench",
@@ -60,10 +75,30 @@ func benchPassChoice(b *testing.B, withHistory bool) {
 			b.Fatalf("execution %s: %v %v", res.Status, res.Error, res.Cause)
 		}
 	}
+}
+
+// BenchmarkPassChoiceJSONata runs the JSONata form of the pass-choice
+// machine (../shared/bench/pass-choice.jsonata.asl.json) on one core and
+// reports its transitions/s, then runs as many executions of the JSONPath
+// machine (BenchmarkPassChoice's) in the same run and reports the ratio of
+// the two rates (jsonata/jsonpath).
+func BenchmarkPassChoiceJSONata(b *testing.B) {
+	ja := benchMachineFile(b, "pass-choice.jsonata.asl.json")
+	jp := benchMachine(b)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	b.ReportAllocs()
+	b.ResetTimer()
+	runPassChoice(b, ja, b.N, false)
 	sec := b.Elapsed().Seconds()
-	if sec > 0 {
-		b.ReportMetric(float64(b.N)/sec, "executions/s")
-		b.ReportMetric(float64(b.N)*4/sec, "transitions/s")
+	b.StopTimer()
+	t0 := time.Now()
+	runPassChoice(b, jp, b.N, false)
+	base := time.Since(t0).Seconds()
+	if sec > 0 && base > 0 {
+		rate := float64(b.N) * 4 / sec
+		b.ReportMetric(rate, "transitions/s")
+		b.ReportMetric(float64(b.N)*4/base, "jsonpath-transitions/s")
+		b.ReportMetric(base/sec, "ratio-to-jsonpath")
 	}
 }
 

@@ -195,6 +195,8 @@ type thread struct {
 	// details holds the details of the state it entered last, and room
 	// for those of its Exited event: one allocation for both.
 	details *stateDetails
+	// run is the working set of the state it runs (thread.enter).
+	run stateRun
 }
 
 // stateDetails are a state's Entered and Exited event details, allocated

@@ -50,7 +50,11 @@ func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 	t.rawText, t.outObj, t.outText = "", nil, ""
 	prev := t.last
 	id := t.log.entered(t, st, b.types[0], text, raw)
-	r := &stateRun{b: b, at: t.lastAt, raw: raw, prev: prev}
+	// A thread runs one state at a time: its working set is reused (the
+	// children of a Parallel or Map have threads of their own, and their
+	// parent's state waits for them).
+	r := &t.run
+	*r = stateRun{b: b, at: t.lastAt, raw: raw, prev: prev}
 	r.sc.name = st.Name
 	r.sc.withRetry = withRetry
 	if t.ex.needCtx {
