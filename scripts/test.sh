@@ -11,6 +11,9 @@
 #   6. the crash test      SIGKILLs the real server under load (tests/crash)
 #   7. tests/cli/awscli_test.sh  the AWS CLI v2 against the server (installs
 #                           Debian's awscli when /usr/bin/aws is missing)
+#   8. the browser tests   the web console in headless Chromium (tests/browser),
+#                           with their benchmark figures, when
+#                           STEPWELL_BROWSER_TEST=1 (.ci/run sets it)
 # Exit status: 0 when every check passed. --quick stops after step 4. Other
 # arguments are passed to go test (./scripts/test.sh --quick -run TestCLI).
 set -uo pipefail
@@ -53,6 +56,11 @@ else
 	echo "skipped: staticcheck is not installed (go install honnef.co/go/tools/cmd/staticcheck@v0.8.0)"
 fi
 
+# The browser tests run in their own step (8), with their figures, not in
+# go test ./....
+browser_test=${STEPWELL_BROWSER_TEST:-0}
+unset STEPWELL_BROWSER_TEST
+
 step "go test ./... $*"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -77,6 +85,15 @@ if [ "$quick" = 0 ]; then
 
 	step "AWS CLI test (tests/cli)"
 	./tests/cli/awscli_test.sh || failed+=(awscli)
+
+	step "browser tests (tests/browser)"
+	if [ "$browser_test" = 1 ]; then
+		STEPWELL_BROWSER_TEST=1 go test -count=1 -v ./tests/browser/ >"$log" 2>&1 || failed+=(browser)
+		grep -v -e '^=== ' -e 'screenshot ' "$log"
+		echo "screenshots: tests/browser/artifacts/"
+	else
+		echo "skipped: set STEPWELL_BROWSER_TEST=1 to run them (needs Debian's chromium; .ci/run sets it)"
+	fi
 fi
 
 echo

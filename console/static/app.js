@@ -578,6 +578,25 @@ async function executionPage(arn) {
     showDetails(name);
   }
 
+  // errorOf: the error and cause of a run of a state. Task failures carry
+  // them in their events; a Fail state has them in its definition; a
+  // Parallel or Map state that failed (or whose failure was caught) has the
+  // error of the nested state that failed.
+  function errorOf(e) {
+    if (e.error !== undefined || e.cause !== undefined) return { error: e.error, cause: e.cause };
+    if (e.status !== 'failed' && e.status !== 'caught') return null;
+    const sd = stateDefs.get(e.name) || {};
+    if (sd.Type === 'Fail') return { error: sd.Error ?? sd.ErrorPath ?? '', cause: sd.Cause ?? sd.CausePath ?? '' };
+    const names = new Set(nested.get(e.name) || []);
+    for (const x of analysis.entries) {
+      if (x !== e && names.has(x.name) && x.status === 'failed' && x.enteredId > e.enteredId && (!e.exitedId || x.enteredId < e.exitedId)) {
+        const inner = errorOf(x);
+        if (inner) return inner;
+      }
+    }
+    return null;
+  }
+
   function showDetails(name) {
     const st = analysis.states.get(name);
     const sd = stateDefs.get(name) || {};
@@ -591,6 +610,7 @@ async function executionPage(arn) {
         fill(body, h('p', { class: 'muted' }, 'Not run yet.'));
         return;
       }
+      const err = errorOf(e);
       fill(body, 
         h('dl', { class: 'meta compact' },
           h('dt', {}, 'Status'), h('dd', { 'data-status': e.status, class: 'status-text' }, STATUS_ICONS[e.status] + ' ' + STATUS_LABELS[e.status]),
@@ -598,7 +618,7 @@ async function executionPage(arn) {
           h('dt', {}, 'Duration'), h('dd', {}, e.end ? formatDuration(e.end - e.start) : e.status === 'in-progress' ? 'running' : ''),
           h('dt', {}, 'Retries'), h('dd', { id: 'state-retries' }, String(e.retries)),
           e.resource ? [h('dt', {}, 'Resource'), h('dd', { class: 'mono' }, e.resource)] : null),
-        e.error !== undefined || e.cause !== undefined ? [h('h4', {}, 'Error'), h('p', { class: 'bad', id: 'state-error' }, e.error || ''), h('h4', {}, 'Cause'), h('pre', { class: 'code', id: 'state-cause' }, e.cause || '')] : null,
+        err ? [h('h4', {}, 'Error'), h('p', { class: 'bad', id: 'state-error' }, err.error || ''), h('h4', {}, 'Cause'), h('pre', { class: 'code', id: 'state-cause' }, err.cause || '')] : null,
         h('h4', {}, 'Input'), e.input !== undefined ? codeBlock(e.input, 'state-input') : h('p', { class: 'muted' }, '—'),
         h('h4', {}, 'Output'), e.output !== undefined ? codeBlock(e.output, 'state-output') : h('p', { class: 'muted' }, '—'),
         e.iterations ? iterationsOf(e) : null);

@@ -36,6 +36,9 @@ export async function sign(creds, { host, path = '/', body = '', headers = {}, d
   const day = when.slice(0, 8);
   const h = { host, 'x-amz-date': when };
   for (const [k, v] of Object.entries(headers)) h[k.toLowerCase()] = v;
+  // As the AWS SDKs do: the body's length is signed (the browser sends it).
+  const length = enc.encode(body).length;
+  if (length > 0) h['content-length'] = String(length);
   if (creds.sessionToken) h['x-amz-security-token'] = creds.sessionToken;
   const names = Object.keys(h).sort();
   const canonicalHeaders = names.map((n) => `${n}:${String(h[n]).trim().replace(/\s+/g, ' ')}\n`).join('');
