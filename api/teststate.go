@@ -41,6 +41,7 @@ type inspectionErrorDetails struct {
 
 type inspectionData struct {
 	Input                      *string                 `json:"input,omitempty"`
+	AfterArguments             *string                 `json:"afterArguments,omitempty"`
 	AfterInputPath             *string                 `json:"afterInputPath,omitempty"`
 	AfterParameters            *string                 `json:"afterParameters,omitempty"`
 	Result                     *string                 `json:"result,omitempty"`
@@ -283,7 +284,7 @@ func (s *Server) testState(ctx context.Context, body []byte) (any, error) {
 	if level != "INFO" {
 		d := res.Inspect
 		out.InspectionData = &inspectionData{
-			Input: d.Input, AfterInputPath: d.AfterInputPath, AfterParameters: d.AfterParameters, Result: d.Result,
+			Input: d.Input, AfterArguments: d.AfterArguments, AfterInputPath: d.AfterInputPath, AfterParameters: d.AfterParameters, Result: d.Result,
 			AfterResultSelector: d.AfterResultSelector, AfterResultPath: d.AfterResultPath, Variables: d.Variables,
 			AfterItemsPath: d.AfterItemsPath, AfterItemSelector: d.AfterItemSelector, ToleratedFailureCount: d.ToleratedFailureCount,
 			ToleratedFailurePercentage: d.ToleratedFailurePercentage, MaxConcurrency: d.MaxConcurrency,

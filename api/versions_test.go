@@ -105,6 +105,30 @@ func FuzzVersionsAPI(f *testing.F) {
 	})
 }
 
+// TestTestState_JSONata runs a JSONata Task in TestState with the
+// request's variables and Context object: Arguments, Output and Assign see
+// them, afterArguments shows the task's input, and a failing expression
+// is a States.QueryEvaluationError its catcher catches.
+func TestTestState_JSONata(t *testing.T) {
+	s := newVersionsServer(t)
+	def := `"{\"Type\":\"Task\",\"QueryLanguage\":\"JSONata\",\"Resource\":\"arn:aws:states:::lambda:invoke\",` +
+		`\"Arguments\":{\"FunctionName\":\"f\",\"Payload\":{\"id\":\"{% $states.context.Execution.Id %}\",\"n\":\"{% $states.input.n + $base %}\"}},` +
+		`\"Output\":{\"got\":\"{% $states.result.Payload %}\",\"base\":\"{% $base %}\"},\"Assign\":{\"base\":\"{% $base + 1 %}\"},` +
+		`\"Catch\":[{\"ErrorEquals\":[\"States.QueryEvaluationError\"],\"Output\":\"{% $states.errorOutput.Error %}\",\"Next\":\"C\"}],\"End\":true}"`
+	out := ok(t, s, "TestState", `{"definition":`+def+`,"input":"{\"n\":2}","variables":"{\"base\":40}",
+"context":"{\"Execution\":{\"Id\":\"x-1\"}}","mock":{"result":"{\"Payload\":7}"},"inspectionLevel":"DEBUG"}`)
+	data := out["inspectionData"].(map[string]any)
+	if out["status"] != "SUCCEEDED" || out["output"] != `{"got":7,"base":40}` ||
+		data["afterArguments"] != `{"FunctionName":"f","Payload":{"id":"x-1","n":42}}` || data["variables"] != `{"base":41}` {
+		t.Fatalf("TestState: %v", out)
+	}
+	// Without the variable the Arguments fail, and the catcher catches it.
+	out = ok(t, s, "TestState", `{"definition":`+def+`,"input":"{\"n\":2}","mock":{"result":"{}"}}`)
+	if out["status"] != "CAUGHT_ERROR" || out["error"] != "States.QueryEvaluationError" || out["output"] != `"States.QueryEvaluationError"` || out["nextState"] != "C" {
+		t.Fatalf("caught: %v", out)
+	}
+}
+
 func TestTestState_MapConfiguration(t *testing.T) {
 	s := newVersionsServer(t)
 	mapDef := `"{\"Type\":\"Map\",\"ToleratedFailureCount\":1,\"ItemReader\":{\"Resource\":\"arn:aws:states:::s3:getObject\",\"Parameters\":{\"Bucket\":\"b\",\"Key\":\"k\"}},` +
