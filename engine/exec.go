@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -278,6 +279,8 @@ type scope struct {
 	parent *scope
 	names  []string
 	vals   []any
+	sizes  []int // the JSON text size of each value
+	bytes  int   // their sum
 }
 
 // Var implements asl.VarReader.
@@ -294,25 +297,38 @@ func (s *scope) Var(name string) (any, bool) {
 
 // set assigns in this scope only: names are unique across nesting levels,
 // and iterations running concurrently must never write to a shared scope.
-func (s *scope) set(name string, v any) {
+// size is v's JSON text size.
+func (s *scope) set(name string, v any, size int) {
+	s.bytes += size
 	for i, n := range s.names {
 		if n == name {
-			s.vals[i] = v
+			s.bytes -= s.sizes[i]
+			s.vals[i], s.sizes[i] = v, size
 			return
 		}
 	}
 	s.names = append(s.names, name)
 	s.vals = append(s.vals, v)
+	s.sizes = append(s.sizes, size)
 }
 
 func (s *scope) assign(o *value.Object) {
-	if o == nil {
-		return
-	}
 	for i := 0; i < o.Len(); i++ {
 		k, v := o.At(i)
-		s.set(k, v)
+		n := 0
+		sizeWalk(v, &n, math.MaxInt)
+		s.set(k, v, n)
 	}
+}
+
+// size is the size of the variable name in this scope, 0 when it has none.
+func (s *scope) size(name string) int {
+	for i, n := range s.names {
+		if n == name {
+			return s.sizes[i]
+		}
+	}
+	return 0
 }
 
 // timeText formats a Context object timestamp as AWS does.

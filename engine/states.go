@@ -84,12 +84,57 @@ func (t *thread) refreshContext(r *stateRun) {
 // then assigns the variables. When resuming, a recorded Exited event's
 // output and assigned variables win over the recomputed ones.
 func (t *thread) exit(r *stateRun, out any, assigned *value.Object) (any, *failure) {
+	if fe := t.vars.fits(assigned, r.b.st.Name); fe != nil {
+		return nil, t.fatalf(fe)
+	}
 	out, assigned, fe := t.log.exited(t, r.b.st, r.b.types[1], out, assigned)
 	if fe != nil {
 		return nil, t.fatalf(fe)
 	}
 	t.vars.assign(assigned)
 	return out, nil
+}
+
+// AWS's quotas on variables (both query languages): one variable, and the
+// variables one Assign sets together, at most maxVariableBytes of JSON
+// text; all the variables an execution holds (here: those a thread
+// sees), at most maxVariablesBytes.
+const (
+	maxVariableBytes  = 256 * 1024
+	maxVariablesBytes = 10 * 1024 * 1024
+)
+
+// fits checks the variables a state assigns against AWS's quotas, with
+// the variables s already holds that they do not replace.
+func (s *scope) fits(assigned *value.Object, state string) *fault.Error {
+	if assigned.Len() == 0 {
+		return nil
+	}
+	block, total := 0, 0
+	for i := 0; i < assigned.Len(); i++ {
+		k, v := assigned.At(i)
+		n := 0
+		if !sizeWalk(v, &n, maxVariableBytes) {
+			return variableLimit(state)
+		}
+		block += n
+		total += n - s.size(k)
+	}
+	if block > maxVariableBytes {
+		return variableLimit(state)
+	}
+	for sc := s; sc != nil; sc = sc.parent {
+		total += sc.bytes
+	}
+	if total > maxVariablesBytes {
+		return variableLimit(state)
+	}
+	return nil
+}
+
+func variableLimit(name string) *fault.Error {
+	return fault.New(fault.DataLimitExceeded, "The state/task '"+name+
+		"' assigned variables with a size exceeding the maximum number of bytes service limit.")
 }
 
 func dataLimit(name string) *fault.Error {
