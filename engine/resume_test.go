@@ -146,6 +146,24 @@ var resumeMachines = []struct {
 				{"StartAt":"PW1","States":{"PW1":{"Type":"Wait","Seconds":1,"Next":"PB"},"PB":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
 					"Parameters":{"tag":"PB","orc.$":"$.orc","outerFlaky":true,"rc.$":"$$.State.RetryCount"},"End":true}}}],
 			"End":true}}}`, `{"xs":[true,false,false,false]}`, true},
+	{"jsonata", `{"QueryLanguage":"JSONata","StartAt":"Init","States":{
+		"Init":{"Type":"Pass","Assign":{"count":"{% $states.input.v %}"},"Next":"T1"},
+		"T1":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+			"Arguments":{"tag":"J1","flaky":true,"v":"{% $count %}","rc":"{% $states.context.State.RetryCount %}"},
+			"Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":2,"MaxAttempts":3}],
+			"Assign":{"count":"{% $count + 1 %}"},"Output":"{% $states.input %}","Next":"W"},
+		"W":{"Type":"Wait","Seconds":"{% $count * 2 %}","Next":"M"},
+		"M":{"Type":"Map","Items":"{% [1, 2, 3] %}","MaxConcurrency":2,
+			"ItemSelector":{"i":"{% $states.context.Map.Item.Index %}","c":"{% $count %}"},
+			"ItemProcessor":{"StartAt":"MT","States":{
+				"MT":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+					"Arguments":{"tag":"JM","i":"{% $states.input.i %}","flaky":"{% $states.input.i = 1 %}","rc":"{% $states.context.State.RetryCount %}"},
+					"Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":1,"MaxAttempts":3}],
+					"Assign":{"mine":"{% $states.input.i %}"},"Next":"MW"},
+				"MW":{"Type":"Wait","Seconds":"{% $mine + 1 %}","Next":"MP"},
+				"MP":{"Type":"Pass","Output":"{% $mine + $count %}","End":true}}},
+			"Assign":{"sum":"{% $sum($states.result) %}"},"Next":"Done"},
+		"Done":{"Type":"Succeed","Output":{"count":"{% $count %}","sum":"{% $sum %}"}}}}`, `{"v": 2}`, false},
 }
 
 // resumeEngine builds an engine on a fresh virtual clock (newFakeClock).
