@@ -37,9 +37,9 @@
 // next to the HTTP round trip. The shapes reflection has to know about are
 // handled in one place: unions (DynamoDB's AttributeValue, registered per
 // service as {"S": …} members), blobs (base64 text, as in the APIs' JSON),
-// timestamps (ISO 8601), streaming bodies (text: S3 GetObject's Body is the
-// object's text; PutObject's Body is sent as it is when it is a string,
-// as its JSON text otherwise).
+// timestamps (ISO 8601), streaming bodies (S3 GetObject's Body is the
+// object's text; PutObject's Body is sent as its JSON text, a string with
+// its quotes, as AWS does).
 //
 // # Endpoints and credentials
 //
@@ -299,7 +299,7 @@ func (i *Integration) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 	if err != nil {
 		return nil, sdkFault(ctx, r.svc, err)
 	}
-	return i.result(out)
+	return i.result(r.svc, params, out)
 }
 
 // call calls the SDK method with params as its input.
@@ -322,16 +322,21 @@ func (i *Integration) call(ctx context.Context, method reflect.Value, params *va
 	return outs[0], nil
 }
 
-// result converts an SDK output struct to the task's result.
-func (i *Integration) result(out reflect.Value) (any, error) {
-	v, ok, err := i.enc.encode(out)
+// result converts the SDK output struct of a call to svc with params to
+// the task's result (an object).
+func (i *Integration) result(svc *service, params *value.Object, out reflect.Value) (*value.Object, error) {
+	v, _, err := i.enc.encode(out)
 	if err != nil {
 		return nil, fault.New(fault.TaskFailed, "The result could not be read: "+err.Error())
 	}
+	o, ok := v.(*value.Object)
 	if !ok {
-		return value.NewObject(0), nil
+		o = value.NewObject(0)
 	}
-	return v, nil
+	if svc.trim != nil {
+		o = svc.trim(params, o)
+	}
+	return o, nil
 }
 
 // client returns the SDK client of svc for t's region and credentials.

@@ -2,8 +2,10 @@ package awsint_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,10 +43,39 @@ func isolate(t *testing.T) {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 }
 
+// moto is the package's one moto_server (nil with motoErr), started by
+// TestMain: the tests use names of their own.
+var (
+	moto    *motoserver.Server
+	motoErr error
+)
+
+func TestMain(m *testing.M) {
+	moto, motoErr = motoserver.Run()
+	code := m.Run()
+	if moto != nil {
+		if code != 0 {
+			fmt.Fprintf(os.Stderr, "moto_server log:\n%s", moto.Log())
+		}
+		moto.Stop()
+	}
+	os.Exit(code)
+}
+
+// seq makes the resource names of a test its own (go test -count=N reuses
+// one moto_server).
+var seq atomic.Int64
+
+// unique returns base with a suffix no other call returns.
+func unique(base string) string { return fmt.Sprintf("%s-%d", base, seq.Add(1)) }
+
 func startEmulator(t *testing.T) *emulator {
 	t.Helper()
 	isolate(t)
-	url := motoserver.Start(t)
+	if moto == nil {
+		motoserver.Unavailable(t, motoErr)
+	}
+	url := moto.URL
 	in, err := awsint.New(awsint.Config{Endpoints: map[string]string{"": url}, Region: "us-east-1", Static: &dummy})
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +126,7 @@ func failure(t *testing.T, err error) *fault.Error {
 
 func TestSQSSendMessage(t *testing.T) {
 	e := startEmulator(t)
-	q := e.queue(t, "orders")
+	q := e.queue(t, unique("orders"))
 	ctx := context.Background()
 	res, err := e.in.Invoke(ctx, task("arn:aws:states:::sqs:sendMessage",
 		`{"QueueUrl":"`+q+`","MessageBody":{"order":1,"items":["a"]}}`))
@@ -129,7 +160,7 @@ func TestSQSSendMessage(t *testing.T) {
 
 func TestSQSErrors(t *testing.T) {
 	e := startEmulator(t)
-	q := e.queue(t, "errors")
+	q := e.queue(t, unique("errors"))
 	tests := []struct {
 		name, resource, params, error, cause string
 	}{

@@ -24,8 +24,11 @@ type callError struct {
 	err       error
 }
 
-// inspect reads err, an SDK call's error.
-func inspect(err error) callError {
+// inspect reads err, an error of a call to svc. An error is modeled when
+// the SDK decoded it as one of the operation's errors or, as the AWS SDKs
+// for Java do, when its code is one of the service's errors
+// (modeledErrors: S3's NoSuchBucket for GetObject).
+func inspect(svc *service, err error) callError {
 	ce := callError{err: err}
 	if errors.As(err, &ce.api) {
 		var generic *smithy.GenericAPIError
@@ -35,6 +38,8 @@ func inspect(err error) callError {
 				t = t.Elem()
 			}
 			ce.modeled = t.Name()
+		} else {
+			ce.modeled = modeledErrors[svc.name][ce.api.ErrorCode()]
 		}
 	}
 	var re *awshttp.ResponseError
@@ -77,7 +82,7 @@ func sdkFault(ctx context.Context, svc *service, err error) error {
 	if errors.As(err, &pe) {
 		return fault.New(fault.Runtime, "The parameters of the "+svc.sdkName+" call are not valid: "+pe.Error())
 	}
-	ce := inspect(err)
+	ce := inspect(svc, err)
 	if ce.api == nil {
 		return fault.New(svc.sdkName+".SdkClientException", "Unable to execute HTTP request: "+err.Error())
 	}
@@ -113,7 +118,7 @@ func optimizedFault(ctx context.Context, o *optimized, err error) error {
 	if errors.As(err, &pe) {
 		return fault.New(fault.Runtime, "The parameters of "+o.prefix+" "+o.action+" are not valid: "+pe.Error())
 	}
-	ce := inspect(err)
+	ce := inspect(o.svc, err)
 	if ce.api == nil {
 		return fault.New(o.prefix+".SdkClientException", "Unable to execute HTTP request: "+err.Error())
 	}

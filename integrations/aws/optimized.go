@@ -26,13 +26,9 @@ func (i *Integration) invokeOptimized(ctx context.Context, o *optimized, method 
 	if err != nil {
 		return nil, optimizedFault(ctx, o, err)
 	}
-	res, err := i.result(out)
+	obj, err := i.result(o.svc, params, out)
 	if err != nil {
 		return nil, err
-	}
-	obj, _ := res.(*value.Object)
-	if obj == nil {
-		obj = value.NewObject(0)
 	}
 	if o.failedEntries {
 		if n, ok := obj.Get("FailedEntryCount"); ok {

@@ -16,10 +16,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/stepwell/stepwell/value"
 )
 
+//go:generate go run gen_errors.go
+
 // service is one AWS service the integration calls: a row of the table
-// below. Adding a service is adding a row (and its SDK module).
+// below. Adding a service is adding a row (and its SDK module, and its
+// module to gen_errors.go, whose go generate lists the errors its API
+// models in errors_gen.go).
 type service struct {
 	// name is the service as aws-sdk resources name it
 	// (arn:aws:states:::aws-sdk:NAME:action).
@@ -36,6 +42,9 @@ type service struct {
 	newClient func(cfg aws.Config) any
 	// unions registers the service's union types.
 	unions []func(unions)
+	// trim, when set, removes from a result what AWS would not have
+	// returned for those parameters but some emulators do.
+	trim func(params, result *value.Object) *value.Object
 	// hostID: causes carry "Extended Request ID" (S3).
 	hostID bool
 	// attemptCount: causes end with "(SDK Attempt Count: N)", as AWS
@@ -61,7 +70,8 @@ var services = []*service{
 			&ddbtypes.AttributeValueMemberB{}, &ddbtypes.AttributeValueMemberBOOL{}, &ddbtypes.AttributeValueMemberBS{},
 			&ddbtypes.AttributeValueMemberL{}, &ddbtypes.AttributeValueMemberM{}, &ddbtypes.AttributeValueMemberN{},
 			&ddbtypes.AttributeValueMemberNS{}, &ddbtypes.AttributeValueMemberNULL{}, &ddbtypes.AttributeValueMemberS{},
-			&ddbtypes.AttributeValueMemberSS{})}},
+			&ddbtypes.AttributeValueMemberSS{})},
+		trim: withoutUnaskedCapacity},
 	{name: "eventbridge", key: "eventbridge", sdkName: "EventBridge",
 		newClient: func(c aws.Config) any { return eventbridge.NewFromConfig(c) }},
 	{name: "kms", key: "kms", sdkName: "Kms",
@@ -83,6 +93,18 @@ var services = []*service{
 		newClient: func(c aws.Config) any { return sqs.NewFromConfig(c) }},
 	{name: "ssm", key: "ssm", sdkName: "Ssm",
 		newClient: func(c aws.Config) any { return ssm.NewFromConfig(c) }},
+}
+
+// withoutUnaskedCapacity removes ConsumedCapacity from a DynamoDB result
+// when the parameters did not ask for it: DynamoDB returns it only for
+// ReturnConsumedCapacity INDEXES or TOTAL; moto 5.2.1 always does.
+func withoutUnaskedCapacity(params, result *value.Object) *value.Object {
+	if rc, _ := params.Get("ReturnConsumedCapacity"); rc == "INDEXES" || rc == "TOTAL" || !result.Has("ConsumedCapacity") {
+		return result
+	}
+	result = result.Copy()
+	result.Delete("ConsumedCapacity")
+	return result
 }
 
 // serviceNamed returns the service aws-sdk resources call name.

@@ -98,11 +98,10 @@ func (d decoder) decode(v any, t reflect.Type, path string) (reflect.Value, erro
 		return reflect.Value{}, &paramError{path, fmt.Sprintf("expected %s, got %s", want, value.TypeName(v))}
 	}
 	if t == readerType {
-		// A streaming body (S3 PutObject's Body): text as it is, any
-		// other value as its JSON text.
-		if s, ok := v.(string); ok {
-			return reflect.ValueOf(strings.NewReader(s)), nil
-		}
+		// A streaming body (S3 PutObject's Body): the value's JSON
+		// text, a string too (AWS stores "text" with its quotes: the
+		// ETag it reports for Body "text data" is the MD5 of
+		// "\"text data\"").
 		return reflect.ValueOf(bytes.NewReader(value.Marshal(v))), nil
 	}
 	switch t.Kind() {
@@ -380,7 +379,12 @@ func (e encoder) encode(v reflect.Value) (out any, ok bool, err error) {
 		fields := fieldsOf(t)
 		o := value.NewObject(len(fields.order))
 		for _, i := range fields.order {
-			x, ok, err := e.encode(v.Field(i))
+			f := v.Field(i)
+			if f.Kind() == reflect.String && f.Len() == 0 {
+				// An enum the response did not set.
+				continue
+			}
+			x, ok, err := e.encode(f)
 			if err != nil {
 				return nil, false, err
 			}

@@ -2,8 +2,9 @@
 // that reach AWS services (SQS, SNS, DynamoDB, S3, EventBridge, Secrets
 // Manager, SSM, KMS, STS, …) through their real protocols.
 //
-// Start runs one moto_server per call on a free loopback port and stops it
-// when the test ends. Without a moto_server on PATH the test is skipped with
+// Run starts one moto_server on a free loopback port (Start does for one
+// test and stops it when the test ends; a package can share one started in
+// TestMain). Without a moto_server on PATH the test is skipped with
 // a message saying how to install it, except under CI (CI or
 // STEPWELL_REQUIRE_MOTO set), where it fails: CI must run these tests.
 package motoserver
@@ -12,6 +13,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,18 +37,26 @@ var running = regexp.MustCompile(`Running on (http://[0-9.]+:[0-9]+)`)
 // skipping them: under CI (CI set) or when STEPWELL_REQUIRE_MOTO is set.
 func Required() bool { return os.Getenv("CI") != "" || os.Getenv("STEPWELL_REQUIRE_MOTO") != "" }
 
-// Start starts moto_server on a free loopback port and returns its base URL
-// (http://127.0.0.1:PORT). The server stops when t ends; its log is printed
-// if t failed.
-func Start(t testing.TB) string {
-	t.Helper()
+// ErrNotInstalled is returned by Run when no moto_server is on PATH.
+var ErrNotInstalled = errors.New("moto_server is not installed (pip install 'moto[server]')")
+
+// Server is a running moto_server.
+type Server struct {
+	// URL is its base URL, http://127.0.0.1:PORT.
+	URL string
+
+	cancel  context.CancelFunc
+	cmd     *exec.Cmd
+	drained chan struct{}
+	log     *syncBuffer
+}
+
+// Run starts moto_server on a free loopback port and waits until it
+// listens. Stop it with Stop.
+func Run() (*Server, error) {
 	path, err := exec.LookPath("moto_server")
 	if err != nil {
-		msg := "moto_server is not installed (pip install 'moto[server]'): " + err.Error()
-		if Required() {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		return nil, fmt.Errorf("%w: %v", ErrNotInstalled, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, path, "-H", "127.0.0.1", "-p", "0")
@@ -55,22 +65,20 @@ func Start(t testing.TB) string {
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		cancel()
-		t.Fatalf("moto_server: %v", err)
+		return nil, fmt.Errorf("moto_server: %w", err)
 	}
-	cmd.Stdout = nil
 	if err := cmd.Start(); err != nil {
 		cancel()
-		t.Fatalf("moto_server: %v", err)
+		return nil, fmt.Errorf("moto_server: %w", err)
 	}
-	log := &syncBuffer{}
+	s := &Server{cancel: cancel, cmd: cmd, drained: make(chan struct{}), log: &syncBuffer{}}
 	url := make(chan string, 1)
-	drained := make(chan struct{})
 	go func() {
-		defer close(drained)
+		defer close(s.drained)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
-			log.WriteLine(line)
+			s.log.WriteLine(line)
 			if m := running.FindStringSubmatch(line); m != nil {
 				select {
 				case url <- m[1]:
@@ -80,31 +88,58 @@ func Start(t testing.TB) string {
 		}
 		close(url)
 	}()
-	stop := func() {
-		cancel()
-		<-drained
-		_ = cmd.Wait()
-	}
 	timer := time.NewTimer(startTimeout)
 	defer timer.Stop()
 	select {
 	case u, ok := <-url:
 		if !ok {
-			stop()
-			t.Fatalf("moto_server exited before listening:\n%s", log)
+			s.Stop()
+			return nil, fmt.Errorf("moto_server exited before listening:\n%s", s.Log())
 		}
-		t.Cleanup(func() {
-			stop()
-			if t.Failed() {
-				t.Logf("moto_server log:\n%s", log)
-			}
-		})
-		return u
+		s.URL = u
+		return s, nil
 	case <-timer.C:
-		stop()
-		t.Fatalf("moto_server did not listen within %v:\n%s", startTimeout, log)
+		s.Stop()
+		return nil, fmt.Errorf("moto_server did not listen within %v:\n%s", startTimeout, s.Log())
 	}
-	return ""
+}
+
+// Stop stops the server and waits for it to exit.
+func (s *Server) Stop() {
+	s.cancel()
+	<-s.drained
+	_ = s.cmd.Wait()
+}
+
+// Log returns what the server printed so far.
+func (s *Server) Log() string { return s.log.String() }
+
+// Start runs a moto_server for t (see Run) and returns its base URL. The
+// server stops when t ends; its log is printed if t failed. Without
+// moto_server, t is skipped, or fails when Required.
+func Start(t testing.TB) string {
+	t.Helper()
+	s, err := Run()
+	if err != nil {
+		Unavailable(t, err)
+	}
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			t.Logf("moto_server log:\n%s", s.Log())
+		}
+	})
+	return s.URL
+}
+
+// Unavailable ends t for err, Run's error: a skip when moto_server is not
+// installed and not Required, a failure otherwise.
+func Unavailable(t testing.TB, err error) {
+	t.Helper()
+	if errors.Is(err, ErrNotInstalled) && !Required() {
+		t.Skip(err)
+	}
+	t.Fatal(err)
 }
 
 // syncBuffer is the server's log, written by the reader goroutine.

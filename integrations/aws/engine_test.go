@@ -1,0 +1,174 @@
+package awsint_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/integrations"
+	awsint "github.com/stepwell/stepwell/integrations/aws"
+	"github.com/stepwell/stepwell/integrations/mock"
+	"github.com/stepwell/stepwell/integrations/tasktoken"
+	"github.com/stepwell/stepwell/store/memory"
+)
+
+// machine runs state machines with an integration the way the server
+// does: the mock configuration (when given) in front of the task-token
+// broker in front of the router.
+type machine struct {
+	eng    *engine.Engine
+	broker *tasktoken.Broker
+	mocks  *mock.Invoker
+}
+
+func newMachine(in *awsint.Integration, mocks *mock.Config) *machine {
+	broker := tasktoken.New(memory.NewActivities())
+	router := integrations.NewRouter().Add(in.Route())
+	var inv tasktoken.Integration = broker.Wrap(router)
+	m := &machine{broker: broker}
+	if mocks != nil {
+		m.mocks = mock.New(mocks, inv)
+		inv = m.mocks
+	}
+	m.eng = engine.New(engine.Config{TimeScale: 0.01, Invoker: inv, Checker: inv, Resumer: inv, Region: "us-east-1", AccountID: "111111111111"})
+	broker.Tokens = m.eng
+	return m
+}
+
+type discard struct{}
+
+func (discard) Record([]history.Event) error { return nil }
+
+// run runs def with input to its end; testCase, when set, binds the
+// execution to that mocked test case of the machine "m".
+func (m *machine) run(t *testing.T, def, input, testCase string) engine.Result {
+	t.Helper()
+	sm, err := asl.Load([]byte(def), asl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := "arn:aws:states:us-east-1:111111111111:execution:m:" + strings.ReplaceAll(t.Name(), "/", "-")
+	if testCase != "" {
+		if err := m.mocks.Bind(arn, "m", testCase); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	run := m.eng.Start(ctx, &engine.Execution{ARN: arn, Name: "x", Type: "STANDARD", Input: input, Machine: sm,
+		StateMachineARN: "arn:aws:states:us-east-1:111111111111:stateMachine:m", StateMachineName: "m"}, discard{})
+	select {
+	case <-run.Done():
+		return run.Result()
+	case <-ctx.Done():
+		t.Fatal("execution did not end")
+	}
+	return engine.Result{}
+}
+
+func str(p *string) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return *p
+}
+
+// TestSQSWaitForTaskToken is the classic callback: the task sends its
+// token in a message, a worker receives it from the queue and calls
+// SendTaskSuccess (the broker's Succeed) with it.
+func TestSQSWaitForTaskToken(t *testing.T) {
+	e := startEmulator(t)
+	q := e.queue(t, unique("callbacks"))
+	m := newMachine(e.in, nil)
+	worker := make(chan error, 1)
+	go func() {
+		worker <- func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			for ctx.Err() == nil {
+				out, err := sqs.NewFromConfig(e.cfg).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(q), WaitTimeSeconds: 2})
+				if err != nil {
+					return err
+				}
+				for _, msg := range out.Messages {
+					var body struct{ TaskToken, Message string }
+					if err := json.Unmarshal([]byte(*msg.Body), &body); err != nil {
+						return err
+					}
+					return m.broker.Succeed(body.TaskToken, `{"echo":"`+body.Message+`"}`)
+				}
+			}
+			return ctx.Err()
+		}()
+	}()
+	def := `{"StartAt":"Send","States":{"Send":{"Type":"Task",
+		"Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+		"Parameters":{"QueueUrl":"` + q + `","MessageBody":{"Message.$":"$.message","TaskToken.$":"$$.Task.Token"}},
+		"ResultPath":"$.result","End":true}}}`
+	res := m.run(t, def, `{"message":"HelloWorld"}`, "")
+	if err := <-worker; err != nil {
+		t.Fatalf("worker: %v", err)
+	}
+	if res.Status != engine.StatusSucceeded || str(res.Output) != `{"message":"HelloWorld","result":{"echo":"HelloWorld"}}` {
+		t.Fatalf("%s %s %s %s", res.Status, str(res.Output), str(res.Error), str(res.Cause))
+	}
+}
+
+// TestRetryCatch retries and then catches an AWS error by its name.
+func TestRetryCatch(t *testing.T) {
+	e := startEmulator(t)
+	m := newMachine(e.in, nil)
+	def := `{"StartAt":"Get","States":{"Get":{"Type":"Task","Resource":"arn:aws:states:::dynamodb:getItem",
+		"Parameters":{"TableName":"missing","Key":{"id":{"S":"1"}}},
+		"Retry":[{"ErrorEquals":["DynamoDB.ResourceNotFoundException"],"MaxAttempts":1,"IntervalSeconds":1}],
+		"Catch":[{"ErrorEquals":["DynamoDB.ResourceNotFoundException"],"Next":"Missing"}],"End":true},
+		"Missing":{"Type":"Pass","End":true}}}`
+	res := m.run(t, def, `{}`, "")
+	if res.Status != engine.StatusSucceeded || !strings.HasPrefix(str(res.Output), `{"Error":"DynamoDB.ResourceNotFoundException","Cause":"Requested resource not found (Service: AmazonDynamoDBv2;`) {
+		t.Fatalf("%s %s", res.Status, str(res.Output))
+	}
+}
+
+// TestMocked: a mocked test case answers SQS, DynamoDB and aws-sdk tasks
+// without reaching any service (the integration has neither endpoint nor
+// credentials); an unmocked state still runs (and fails, saying what to
+// configure).
+func TestMocked(t *testing.T) {
+	isolate(t)
+	in, err := awsint.New(awsint.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := mock.Parse([]byte(`{
+		"StateMachines":{"m":{"TestCases":{"Happy":{"Send":"Sent","Get":"Item","Read":"Object"},"Hybrid":{"Send":"Sent"}}}},
+		"MockedResponses":{
+			"Sent":{"0":{"Return":{"MD5OfMessageBody":"3bcb6e8e","MessageId":"3bcb6e8e-8b51"}}},
+			"Item":{"0":{"Throw":{"Error":"DynamoDB.ResourceNotFoundException","Cause":"mocked"}}},
+			"Object":{"0":{"Return":{"Body":"hello"}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newMachine(in, cfg)
+	def := `{"StartAt":"Send","States":{
+		"Send":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage","Parameters":{"QueueUrl":"q","MessageBody":"x"},"ResultPath":"$.sent","Next":"Get"},
+		"Get":{"Type":"Task","Resource":"arn:aws:states:::dynamodb:getItem","Parameters":{"TableName":"t","Key":{}},
+			"Catch":[{"ErrorEquals":["DynamoDB.ResourceNotFoundException"],"ResultPath":"$.error","Next":"Read"}],"Next":"Read"},
+		"Read":{"Type":"Task","Resource":"arn:aws:states:::aws-sdk:s3:getObject","Parameters":{"Bucket":"b","Key":"k"},"ResultSelector":{"Body.$":"$.Body"},"ResultPath":"$.read","End":true}}}`
+	res := m.run(t, def, `{}`, "Happy")
+	want := `{"sent":{"MD5OfMessageBody":"3bcb6e8e","MessageId":"3bcb6e8e-8b51"},"error":{"Error":"DynamoDB.ResourceNotFoundException","Cause":"mocked"},"read":{"Body":"hello"}}`
+	if res.Status != engine.StatusSucceeded || str(res.Output) != want {
+		t.Fatalf("%s %s %s %s", res.Status, str(res.Output), str(res.Error), str(res.Cause))
+	}
+	res = m.run(t, def, `{}`, "Hybrid")
+	if res.Status != engine.StatusFailed || str(res.Error) != "States.Runtime" || !strings.Contains(str(res.Cause), "AWS_ENDPOINT_URL_DYNAMODB") {
+		t.Fatalf("unmocked state: %s %s %s", res.Status, str(res.Error), str(res.Cause))
+	}
+}
