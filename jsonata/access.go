@@ -221,3 +221,36 @@ func hasParent(n *parser.Node) bool {
 	}
 	return false
 }
+
+// eachNode calls f for n and every node below it, depth first.
+func eachNode(n *parser.Node, f func(*parser.Node) error) error {
+	if n == nil {
+		return nil
+	}
+	if err := f(n); err != nil {
+		return err
+	}
+	var kids []*parser.Node
+	kids = append(kids, n.Steps...)
+	kids = append(kids, n.Expressions...)
+	kids = append(kids, n.LHS...)
+	kids = append(kids, n.Arguments...)
+	kids = append(kids, n.Body, n.Procedure, n.Left, n.Right, n.Expression, n.Condition, n.Then, n.Else, n.Pattern, n.Update, n.Delete)
+	for _, t := range n.Terms {
+		kids = append(kids, t.Expression)
+	}
+	for _, s := range n.Stages {
+		kids = append(kids, s.Expression)
+	}
+	if n.Group != nil {
+		for _, kv := range n.Group.Pairs {
+			kids = append(kids, kv[0], kv[1])
+		}
+	}
+	for _, k := range kids {
+		if err := eachNode(k, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}

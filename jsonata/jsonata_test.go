@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stepwell/stepwell/value"
 )
@@ -236,6 +237,65 @@ func TestAccess(t *testing.T) {
 			if value.String(got) != tc.read {
 				t.Errorf("%s reads %s of $states, want %s", tc.src, value.String(got), tc.read)
 			}
+		}
+	}
+}
+
+// TestLimits: pathological expressions end with an *Error, soon.
+func TestLimits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	for _, tc := range []struct{ src, code string }{
+		{`$range(0, 1e12, 1)`, codeFunction},
+		{`[0..1e12]`, "D2014"},
+		{`$count([1..1e7-1])`, codeLimit},
+		{`$join([1..1e7].$string())`, codeLimit},
+		{`($f := function($s, $n){ $n = 0 ? $s : $f($s & $s, $n - 1) }; $length($f("x", 40)))`, codeLimit},
+		{`$reduce([1..40], function($a, $b){ $a & $a }, "x")`, codeLimit},
+		{`$reduce([1..60], function($a, $b){ [$a, $a] }, [1])`, codeLimit},
+		{`($f := function($n){ 1 + $f($n + 1) }; $f(0))`, "U1001"},
+		{`$pad("x", 1e9)`, "D3010"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		start := time.Now()
+		_, _, err := mustCompile(t, tc.src).Eval(ctx, testEnv())
+		cancel()
+		var je *Error
+		if !errors.As(err, &je) || je.Code != tc.code {
+			t.Errorf("%s: %v, want code %s", tc.src, err, tc.code)
+		}
+		if d := time.Since(start); d > 15*time.Second {
+			t.Errorf("%s: took %v", tc.src, d)
+		}
+	}
+}
+
+// TestRegex_Boundary: JavaScript regular expressions run where RE2 has the
+// same meaning; look-around and back-references, which RE2 lacks, fail the
+// expression's compilation with a clear error instead of a wrong answer.
+func TestRegex_Boundary(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`$match("ab12", /[0-9]+/).match`, `"12"`},
+		{`$contains("Hello", /hello/i)`, `true`},
+		{`$replace("a-b-c", /-/, "+")`, `"a+b+c"`},
+		{`$split("a1b22c", /\d+/)`, `["a","b","c"]`},
+		{`$match("é", /\u00e9/).match`, `"é"`},
+		{`$match("a/b", /a\/b/).match`, `"a/b"`},
+		{`$match("2024-01-02", /(?<y>\d{4})-(\d{2})/).groups`, `["2024","01"]`},
+	} {
+		v, _, err := mustCompile(t, tc.src).Eval(context.Background(), testEnv())
+		if err != nil || value.String(v) != tc.want {
+			t.Errorf("%s = %s (%v), want %s", tc.src, value.String(v), err, tc.want)
+		}
+	}
+	for _, src := range []string{
+		`$match("ab", /a(?=b)/)`, `$contains("ab", /(?<!x)b/)`, `$replace("aa", /(a)\1/, "x")`, `$match("x", /(?<n>x)\k<n>/)`,
+	} {
+		_, err := Compile(src)
+		var je *Error
+		if !errors.As(err, &je) || je.Code != codeRegex || !strings.Contains(je.Message, "RE2") {
+			t.Errorf("Compile(%s) = %v, want a %s error naming RE2", src, err, codeRegex)
 		}
 	}
 }

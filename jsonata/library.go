@@ -3,11 +3,13 @@ package jsonata
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
 	"regexp"
 	"strconv"
+	"time"
 
 	"github.com/stepwell/stepwell/jsonata/internal/gnata/evaluator"
 	"github.com/stepwell/stepwell/jsonata/internal/gnata/functions"
@@ -50,6 +52,23 @@ func compileProgram(src string) (p *program, err error) {
 	if err != nil {
 		return nil, syntaxError(src, err)
 	}
+	// Regular expressions are compiled now, so that one the engine cannot
+	// run fails the definition, not an execution.
+	err = eachNode(ast, func(n *parser.Node) error {
+		if n.Type != parser.NodeRegex {
+			return nil
+		}
+		if err := evaluator.CheckRegexLiteral(n.Value); err != nil {
+			if je, ok := err.(*evaluator.JSONataError); ok && je.Pos == 0 {
+				je.Pos = n.Pos + 1
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, syntaxError(src, err)
+	}
 	p = &program{ast: ast}
 	p.analyze()
 	return p, nil
@@ -59,6 +78,9 @@ func (p *program) eval(ctx context.Context, env *Env) (v any, defined bool, err 
 	if err := ctx.Err(); err != nil {
 		return nil, false, canceled(ctx)
 	}
+	parent := ctx
+	ctx, cancel := context.WithTimeoutCause(ctx, MaxEvalTime, errTimeLimit)
+	defer cancel()
 	scope := evaluator.NewChildEnvironment(rootEnv)
 	scope.ResetCallCounter()
 	scope.SetContext(ctx)
@@ -74,31 +96,52 @@ func (p *program) eval(ctx context.Context, env *Env) (v any, defined bool, err 
 	}
 	r, err := evalAST(p.ast, nil, scope)
 	if err != nil {
+		if ctx.Err() != nil && parent.Err() == nil {
+			return nil, false, &Error{Code: codeLimit, Message: errTimeLimit.Error(), Position: -1}
+		}
 		return nil, false, evalError(ctx, err)
 	}
 	if r == nil {
 		return nil, false, nil
 	}
-	v, err = fromLib(r)
+	v, err = convertResult(r)
 	if err != nil {
-		return nil, false, err
+		return nil, false, evalError(ctx, err)
 	}
 	return v, true, nil
+}
+
+// convertResult converts a result, failing on one too large to be a value
+// (a result sharing its parts can stand for a huge tree).
+func convertResult(r any) (v any, err error) {
+	defer recoverError(&err)
+	var n evaluator.Visits
+	return fromLibCounted(r, &n)
 }
 
 // evalAST runs the evaluator, turning a panic (a bug in it) into an error
 // rather than a dead server.
 func evalAST(ast *parser.Node, input any, scope *evaluator.Environment) (r any, err error) {
-	defer func() {
-		if x := recover(); x != nil {
-			r, err = nil, &Error{Code: codeInternal, Message: fmt.Sprintf("internal error: %v", x), Position: -1}
-		}
-	}()
+	defer recoverError(&err)
 	r, err = evaluator.Eval(ast, input, scope)
 	if seq, ok := r.(*evaluator.Sequence); ok {
 		r = evaluator.CollapseSequence(seq)
 	}
 	return r, err
+}
+
+// recoverError turns a panic into *errp: a limit error raised deep in a
+// traversal, or a bug in the library (an error rather than a dead server).
+func recoverError(errp *error) {
+	x := recover()
+	if x == nil {
+		return
+	}
+	if je, ok := x.(*evaluator.JSONataError); ok {
+		*errp = je
+		return
+	}
+	*errp = &Error{Code: codeInternal, Message: fmt.Sprintf("internal error: %v", x), Position: -1}
 }
 
 // statesValue is $states for env, with only the parts p reads.
@@ -156,6 +199,12 @@ func toLib(v any) any {
 // when integral and within int64's range, float64 otherwise; numbers passed
 // through from the input stay exact.
 func fromLib(r any) (any, error) {
+	var n evaluator.Visits
+	return fromLibCounted(r, &n)
+}
+
+func fromLibCounted(r any, n *evaluator.Visits) (any, error) {
+	n.Visit()
 	switch x := r.(type) {
 	case nil:
 		return nil, nil
@@ -178,7 +227,7 @@ func fromLib(r any) (any, error) {
 			if e == nil {
 				continue
 			}
-			v, err := fromLib(e)
+			v, err := fromLibCounted(e, n)
 			if err != nil {
 				return nil, err
 			}
@@ -186,7 +235,7 @@ func fromLib(r any) (any, error) {
 		}
 		return out, nil
 	case *evaluator.Sequence:
-		return fromLib(evaluator.CollapseSequence(x))
+		return fromLibCounted(evaluator.CollapseSequence(x), n)
 	case *evaluator.OrderedMap:
 		o := value.NewObject(x.Len())
 		for _, k := range x.Keys() {
@@ -194,7 +243,7 @@ func fromLib(r any) (any, error) {
 			if e == nil {
 				continue
 			}
-			v, err := fromLib(e)
+			v, err := fromLibCounted(e, n)
 			if err != nil {
 				return nil, err
 			}
@@ -207,7 +256,7 @@ func fromLib(r any) (any, error) {
 			if x[k] == nil {
 				continue
 			}
-			v, err := fromLib(x[k])
+			v, err := fromLibCounted(x[k], n)
 			if err != nil {
 				return nil, err
 			}
@@ -234,12 +283,35 @@ func number(f float64) (any, error) {
 	return f, nil
 }
 
+// Limits of one evaluation by the library (the fast path's work is bounded
+// by its input). Exceeding one is an *Error with code "SW001".
+const (
+	// MaxEvalTime bounds an evaluation's time (the caller's context may
+	// end it sooner).
+	MaxEvalTime = 5 * time.Second
+	// MaxString is the longest string an evaluation may build, in bytes.
+	MaxString = evaluator.MaxString
+	// MaxAlloc bounds what one evaluation's operators, constructors, paths
+	// and function calls may build, in approximate bytes (string bytes, 16
+	// per array item, 32 per object member): about 5 million items.
+	MaxAlloc = evaluator.MaxAlloc
+	// MaxVisits bounds the values one operation (deep equality, "**",
+	// $flatten, $distinct, serialization, the result's conversion) visits.
+	MaxVisits = evaluator.MaxVisits
+	// MaxDepth is the deepest recursion of JSONata functions (jsonata-js's
+	// default; error U1001).
+	MaxDepth = 100
+)
+
+var errTimeLimit = errors.New("Evaluation exceeded the time limit of " + MaxEvalTime.String())
+
 // Codes of Stepwell's own errors.
 const (
-	codeLimit    = "SW001" // a size limit exceeded
-	codeCanceled = "SW002" // the context ended (deadline, cancellation)
-	codeFunction = "SW003" // an AWS function's arguments are invalid
-	codeInternal = "SW004" // the JSONata library failed
+	codeLimit    = "SW001"             // a size limit exceeded
+	codeCanceled = "SW002"             // the context ended (deadline, cancellation)
+	codeFunction = "SW003"             // an AWS function's arguments are invalid
+	codeInternal = "SW004"             // the JSONata library failed
+	codeRegex    = evaluator.RegexCode // "SW005": a regular expression RE2 cannot run
 )
 
 func canceled(ctx context.Context) error {

@@ -19,9 +19,13 @@ import (
 	"github.com/stepwell/stepwell/value"
 )
 
-// suiteFloor is the number of the official suite's cases that must pass
-// through this package (measured: see TestOfficialSuite's log).
-const suiteFloor = 1660
+// suiteKnownFailures are the official suite's cases this package fails on
+// purpose, with the reason. Any other failure fails the test.
+var suiteKnownFailures = map[string]string{
+	"parent-operator/errors.json#0": "the harness passes null data as JSON null, where jsonata-js's harness passes none",
+	"range-operator/case021.json":   "[1..10000000] exceeds the evaluation's memory limit (MaxAlloc)",
+	"range-operator/case024.json":   "[100..10000099] exceeds the evaluation's memory limit (MaxAlloc)",
+}
 
 type suiteCase struct {
 	Expr            string          `json:"expr"`
@@ -96,11 +100,18 @@ func TestOfficialSuite(t *testing.T) {
 		}
 	}
 	t.Logf("official JSONata suite: %d passed, %d failed, %d skipped ($eval)", passed, len(failed), evalCases)
+	known := 0
 	for _, f := range failed {
-		t.Logf("  %s", f)
+		name, _, _ := strings.Cut(f, ": ")
+		if reason, ok := suiteKnownFailures[name]; ok {
+			known++
+			t.Logf("  known: %s (%s)", f, reason)
+			continue
+		}
+		t.Errorf("  %s", f)
 	}
-	if passed < suiteFloor {
-		t.Errorf("%d cases passed, below the floor of %d", passed, suiteFloor)
+	if known != len(suiteKnownFailures) {
+		t.Errorf("%d known failures failed, want %d: update suiteKnownFailures", known, len(suiteKnownFailures))
 	}
 }
 

@@ -17,6 +17,7 @@ type callCounter struct {
 	depth     int
 	evalDepth int
 	max       int
+	alloc     int64 // Stepwell: see charge
 }
 
 // Environment holds variable bindings for an evaluation context.

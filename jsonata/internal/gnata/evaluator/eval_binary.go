@@ -124,6 +124,9 @@ func evalBinary(node *parser.Node, input any, env *Environment) (any, error) { /
 		if err != nil {
 			return nil, err
 		}
+		if err := CheckString(len(ls) + len(rs)); err != nil { // Stepwell
+			return nil, err
+		}
 		return ls + rs, nil
 
 	case "=":

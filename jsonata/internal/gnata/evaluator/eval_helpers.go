@@ -41,6 +41,9 @@ func stringifyValue(v any) (string, error) {
 		}
 		return "false", nil
 	default:
+		if err := CheckSerializable(v); err != nil { // Stepwell
+			return "", err
+		}
 		b, err := marshalNoHTMLEscape(v)
 		if err != nil {
 			return "", fmt.Errorf("cannot stringify value: %w", err)

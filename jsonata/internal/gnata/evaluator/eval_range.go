@@ -38,6 +38,9 @@ func evalRange(left, right any, env *Environment) (any, error) {
 	if hi-lo >= maxRange {
 		return nil, &JSONataError{Code: "D2014", Message: fmt.Sprintf("range operator (..) must not exceed %d items", maxRange)}
 	}
+	if err := env.charge(8 * (hi - lo + 1)); err != nil { // Stepwell: the numbers, before allocating them (the items are charged with the result)
+		return nil, err
+	}
 	result := make([]any, 0, hi-lo+1)
 	ctx := env.Context()
 	for i := lo; i <= hi; i++ {

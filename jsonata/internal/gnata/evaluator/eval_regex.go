@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -139,14 +140,90 @@ func CachedCompileRegex(pattern, flags string) (*Regex, error) {
 		return cached.(*Regex), nil
 	}
 
-	fullPattern := inlineFlags + pattern
+	fullPattern := inlineFlags + translateJSRegex(pattern)
 	re, err := regexp.Compile(fullPattern)
 	if err != nil {
-		return nil, err
+		return nil, regexError(pattern, err)
 	}
 	r := &Regex{re: re}
-	evalRegexCache.Store(key, r)
+	if evalRegexCacheSize.Add(1) <= maxRegexCache { // Stepwell: patterns can come from input strings
+		evalRegexCache.Store(key, r)
+	}
 	return r, nil
+}
+
+// Stepwell: the regex cache holds at most maxRegexCache patterns.
+const maxRegexCache = 4096
+
+var evalRegexCacheSize atomic.Int64
+
+// RegexCode is the error code of a regular expression the engine (Go's
+// RE2) cannot compile.
+const RegexCode = "SW005"
+
+// translateJSRegex rewrites the JavaScript escapes RE2 spells differently:
+// \uXXXX becomes \x{XXXX} and \/ becomes /.
+func translateJSRegex(p string) string {
+	if !strings.Contains(p, `\`) {
+		return p
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] == '\\' && i+1 < len(p) {
+			switch {
+			case p[i+1] == 'u' && i+6 <= len(p) && isHex4(p[i+2:i+6]):
+				b.WriteString(`\x{` + p[i+2:i+6] + `}`)
+				i += 5
+				continue
+			case p[i+1] == '/':
+				b.WriteByte('/')
+				i++
+				continue
+			}
+			b.WriteString(p[i : i+2])
+			i++
+			continue
+		}
+		b.WriteByte(p[i])
+	}
+	return b.String()
+}
+
+func isHex4(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// jsOnlyRegex finds the JavaScript regular expression features RE2 lacks.
+var jsOnlyRegex = regexp.MustCompile(`\(\?<?[=!]|\\[1-9]|\\k<`)
+
+// regexError explains why pattern does not compile: a JavaScript feature
+// RE2 does not have (look-around, back-references), or a syntax error.
+func regexError(pattern string, err error) *JSONataError {
+	if m := jsOnlyRegex.FindString(pattern); m != "" {
+		what := "back-references"
+		if strings.HasPrefix(m, "(") {
+			what = "look-ahead and look-behind assertions"
+		}
+		return &JSONataError{Code: RegexCode, Token: pattern, Message: fmt.Sprintf(
+			"The regular expression /%s/ uses %s (%s), which Stepwell's regular expression engine (RE2) does not support", pattern, what, m)}
+	}
+	return &JSONataError{Code: RegexCode, Token: pattern, Message: fmt.Sprintf("Invalid regular expression /%s/: %v", pattern, err)}
+}
+
+// CheckRegexLiteral reports whether a regex literal of the source (its
+// node value, "pattern/flags" or "pattern") compiles.
+func CheckRegexLiteral(raw string) error {
+	m := evalRegex(raw)
+	pattern, _ := m["pattern"].(string)
+	flags, _ := m["flags"].(string)
+	_, err := CachedCompileRegex(pattern, flags)
+	return err
 }
 
 // CompileLiteralRegex compiles an escaped literal string as an RE2 pattern.
@@ -168,7 +245,7 @@ func applyRegexTest(input any, regexMap map[string]any) (any, error) {
 	flags, _ := regexMap["flags"].(string)
 	re, err := CachedCompileRegex(pattern, flags)
 	if err != nil {
-		return nil, &JSONataError{Code: "D1002", Message: fmt.Sprintf("invalid regex: %v", err)}
+		return nil, err
 	}
 	m, err := re.FindStringMatch(s)
 	if err != nil {

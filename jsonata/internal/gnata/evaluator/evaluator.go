@@ -12,12 +12,16 @@ import (
 // position gets the node's.
 func Eval(node *parser.Node, input any, env *Environment) (any, error) {
 	v, err := evalNode(node, input, env)
+	if err == nil && v != nil {
+		err = chargeResult(node, v, env)
+	}
 	if err != nil {
 		if je, ok := err.(*JSONataError); ok && je.Pos == 0 && node != nil {
 			je.Pos = node.Pos + 1
 		}
+		return nil, err
 	}
-	return v, err
+	return v, nil
 }
 
 func evalNode(node *parser.Node, input any, env *Environment) (any, error) {

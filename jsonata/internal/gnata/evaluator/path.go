@@ -1172,24 +1172,30 @@ func evalPathFunctionStep(step *parser.Node, item any, env *Environment) (any, e
 // JSONata semantics where ** traverses into arrays and exposes each element for
 // field lookup in subsequent path steps.
 func descendantLookup(input any) *Sequence {
+	var n Visits
+	return descendants(input, &n)
+}
+
+func descendants(input any, n *Visits) *Sequence {
+	n.Visit() // Stepwell
 	seq := CreateSequence()
 	if IsMap(input) {
 		MapRange(input, func(_ string, val any) bool {
 			if arr, ok := val.([]any); ok {
 				for _, item := range arr {
 					appendToSequence(seq, item)
-					appendToSequence(seq, descendantLookup(item))
+					appendToSequence(seq, descendants(item, n))
 				}
 			} else {
 				appendToSequence(seq, val)
-				appendToSequence(seq, descendantLookup(val))
+				appendToSequence(seq, descendants(val, n))
 			}
 			return true
 		})
 	} else if arr, ok := input.([]any); ok {
 		for _, item := range arr {
 			appendToSequence(seq, item)
-			appendToSequence(seq, descendantLookup(item))
+			appendToSequence(seq, descendants(item, n))
 		}
 	}
 	return seq

@@ -189,7 +189,13 @@ func normalizeNumber(v any) any {
 }
 
 // DeepEqual implements JSONata structural equality.
-func DeepEqual(a, b any) bool { //nolint:gocyclo // type-switch fast path adds branches but not real complexity
+func DeepEqual(a, b any) bool {
+	var n Visits
+	return deepEqual(a, b, &n)
+}
+
+func deepEqual(a, b any, n *Visits) bool { //nolint:gocyclo // type-switch fast path adds branches but not real complexity
+	n.Visit() // Stepwell: values sharing their parts can stand for huge trees
 	switch av := a.(type) {
 	case float64:
 		if bv, ok := b.(float64); ok {
@@ -223,7 +229,7 @@ func DeepEqual(a, b any) bool { //nolint:gocyclo // type-switch fast path adds b
 			return false
 		}
 		for i := range av {
-			if !DeepEqual(av[i], bv[i]) {
+			if !deepEqual(av[i], bv[i], n) {
 				return false
 			}
 		}
@@ -234,7 +240,7 @@ func DeepEqual(a, b any) bool { //nolint:gocyclo // type-switch fast path adds b
 		}
 		for k, va := range av {
 			vb, exists := MapGet(b, k)
-			if !exists || !DeepEqual(va, vb) {
+			if !exists || !deepEqual(va, vb, n) {
 				return false
 			}
 		}
@@ -246,7 +252,7 @@ func DeepEqual(a, b any) bool { //nolint:gocyclo // type-switch fast path adds b
 		equal := true
 		av.Range(func(k string, va any) bool {
 			vb, exists := MapGet(b, k)
-			if !exists || !DeepEqual(va, vb) {
+			if !exists || !deepEqual(va, vb, n) {
 				equal = false
 				return false
 			}

@@ -227,6 +227,7 @@ func fnDistinct(args []any, _ any) (any, error) {
 	}
 	result := make([]any, 0, len(arr))
 	seen := make(map[any]bool, len(arr))
+	var visits evaluator.Visits
 	var complexItems []any
 	for _, v := range arr {
 		switch tv := v.(type) {
@@ -256,6 +257,7 @@ func fnDistinct(args []any, _ any) (any, error) {
 			}
 			found := false
 			for _, existing := range complexItems {
+				visits.Visit() // Stepwell: quadratic in the distinct structured items
 				if evaluator.DeepEqual(v, existing) {
 					found = true
 					break
@@ -287,18 +289,20 @@ func fnFlatten(args []any, _ any) (any, error) {
 		depth = int(df)
 	}
 
-	return flattenArray(arr, depth), nil
+	var n evaluator.Visits
+	return flattenArray(arr, depth, &n), nil
 }
 
-func flattenArray(arr []any, depth int) []any {
+func flattenArray(arr []any, depth int, n *evaluator.Visits) []any {
 	result := make([]any, 0, len(arr))
 	for _, v := range arr {
+		n.Visit() // Stepwell
 		if nested, ok := v.([]any); ok && depth != 0 {
 			nextDepth := depth - 1
 			if depth < 0 {
 				nextDepth = -1
 			}
-			result = append(result, flattenArray(nested, nextDepth)...)
+			result = append(result, flattenArray(nested, nextDepth, n)...)
 		} else {
 			result = append(result, v)
 		}

@@ -72,6 +72,9 @@ func valueToString(v any, prettify bool) (string, error) {
 	case *evaluator.Sequence:
 		return valueToString(evaluator.CollapseSequence(val), prettify)
 	default:
+		if err := evaluator.CheckSerializable(v); err != nil { // Stepwell
+			return "", err
+		}
 		sanitized := sanitizeForJSON(v)
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
@@ -503,12 +506,17 @@ func fnJoin(args []any, _ any) (any, error) {
 	}
 
 	parts := make([]string, 0, len(arr))
+	total := 0
 	for i, item := range arr {
 		s, ok := item.(string)
 		if !ok {
 			return nil, &evaluator.JSONataError{Code: "T0412", Message: fmt.Sprintf("$join: array element %d must be a string", i)}
 		}
 		parts = append(parts, s)
+		total += len(s) + len(sep)
+		if err := evaluator.CheckString(total); err != nil { // Stepwell
+			return nil, err
+		}
 	}
 	return strings.Join(parts, sep), nil
 }

@@ -395,7 +395,7 @@ func compileRegex(m map[string]any) (*evaluator.Regex, error) {
 	flags, _ := m["flags"].(string)
 	re, err := evaluator.CachedCompileRegex(pattern, flags)
 	if err != nil {
-		return nil, &evaluator.JSONataError{Code: "D3137", Message: fmt.Sprintf("invalid regex: %v", err)}
+		return nil, err
 	}
 	return re, nil
 }
