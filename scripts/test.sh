@@ -7,7 +7,8 @@
 #   4. go test ./...       (then a one-line summary; the PostgreSQL store suite runs
 #                           when STEPWELL_TEST_POSTGRES_DSN is set: scripts/postgres.sh
 #                           starts a server and prints one)
-#   5. scripts/conformance.sh  the AWS-recorded corpus (when ../shared/conformance exists)
+#   5. scripts/conformance.sh  the AWS-recorded corpus (when ../shared/conformance exists),
+#      and the official JSONata test suite through package jsonata (its pass count)
 #   6. the crash test      SIGKILLs the real server under load (tests/crash)
 #   7. tests/cli/awscli_test.sh  the AWS CLI v2 against the server (installs
 #                           Debian's awscli when /usr/bin/aws is missing)
@@ -78,6 +79,14 @@ if [ "$quick" = 0 ]; then
 		./scripts/conformance.sh || failed+=(conformance)
 	else
 		echo "skipped: ../shared/conformance is not beside the repository"
+	fi
+
+	step "official JSONata test suite (jsonata: TestOfficialSuite)"
+	if go test -count=1 -v -run TestOfficialSuite ./jsonata/ >"$log" 2>&1 && grep 'official JSONata suite:' "$log"; then
+		echo "ok"
+	else
+		grep -v -e '^=== ' -e 'known: ' "$log"
+		failed+=(jsonata-suite)
 	fi
 
 	step "crash test (tests/crash)"
