@@ -32,9 +32,12 @@
 // action it has works. The alternative, a generic caller per protocol
 // family, would take the awsJson services' parameters as they are but needs
 // the service models for SNS (query), S3 (REST-XML) and Lambda (REST-JSON)
-// — exactly what the SDK's generated code already is. Reflection costs a
-// few microseconds per call (field lookups are cached per type), nothing
-// next to the HTTP round trip. The shapes reflection has to know about are
+// — exactly what the SDK's generated code already is. Reflection costs
+// little next to the HTTP round trip: converting a DynamoDB PutItem's
+// parameters (a nested item) into the SDK's input and a GetItem output back
+// takes ~20 µs of CPU, 4.8 KB and 144 allocations (BenchmarkReflection, on
+// a loaded 2-core VM); a call to a local moto_server takes milliseconds.
+// Field lookups are cached per type. The shapes reflection has to know about are
 // handled in one place: unions (DynamoDB's AttributeValue, registered per
 // service as {"S": …} members), blobs (base64 text, as in the APIs' JSON),
 // timestamps (ISO 8601), streaming bodies (S3 GetObject's Body is the

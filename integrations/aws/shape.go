@@ -29,8 +29,22 @@ var (
 	bytesType      = reflect.TypeFor[[]byte]()
 )
 
-// timeLayout is how timestamps appear in results.
-const timeLayout = "2006-01-02T15:04:05.000Z"
+// instant formats a timestamp of a result as Java's Instant.toString
+// (ISO 8601 in UTC, the fraction in groups of three digits, none when
+// zero), as the AWS SDK for Java that Step Functions uses prints them.
+func instant(t time.Time) string {
+	t = t.UTC()
+	ns := t.Nanosecond()
+	switch {
+	case ns == 0:
+		return t.Format("2006-01-02T15:04:05Z")
+	case ns%1e6 == 0:
+		return t.Format("2006-01-02T15:04:05.000Z")
+	case ns%1e3 == 0:
+		return t.Format("2006-01-02T15:04:05.000000Z")
+	}
+	return t.Format("2006-01-02T15:04:05.000000000Z")
+}
 
 // unions maps a union interface of an SDK (types.AttributeValue) to its
 // members by name ("S" → types.AttributeValueMemberS). Each member is a
@@ -362,7 +376,7 @@ func (e encoder) encode(v reflect.Value) (out any, ok bool, err error) {
 	case reflect.Struct:
 		t := v.Type()
 		if t == timeType {
-			return v.Interface().(time.Time).UTC().Format(timeLayout), true, nil
+			return instant(v.Interface().(time.Time)), true, nil
 		}
 		if name, ok := e.unions.memberName(t); ok {
 			x, ok, err := e.encode(v.FieldByName("Value"))
