@@ -24,6 +24,7 @@ import (
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
+	awsint "github.com/stepwell/stepwell/integrations/aws"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/memory"
 )
@@ -73,6 +74,11 @@ type Config struct {
 	// HTTPConnections is a JSON file mapping EventBridge connection ARNs
 	// to what HTTP Tasks naming them add (integrations/http).
 	HTTPConnections string
+	// AWS says where the tasks that call AWS services (SQS, SNS,
+	// DynamoDB, EventBridge, aws-sdk:…) send their requests: endpoints
+	// per service (AWSFromEnv, then --aws-endpoint flags) and the default
+	// region; credentials come from the standard AWS chain.
+	AWS awsint.Config
 	// AccountID and Region are used in every ARN.
 	AccountID string
 	Region    string
@@ -175,6 +181,7 @@ func (c Config) Validate() error {
 			bad("lambda-endpoint", c.LambdaEndpoint, "must be an http:// or https:// URL")
 		}
 	}
+	errs = append(errs, validateAWSEndpoints(c.AWS.Endpoints)...)
 	if !accountRE.MatchString(c.AccountID) {
 		bad("account-id", c.AccountID, "must be 12 digits")
 	}
@@ -203,8 +210,15 @@ func parsePort(s string) (int, bool) {
 
 // Invoker returns the task invoker for the configuration, without a
 // server: Lambda tasks go to the configured endpoint, HTTP Tasks to their
-// endpoints (no connections file); nested executions need a server (New).
-func Invoker(c Config) engine.Invoker { return newRouter(c, nil, nil, nil) }
+// endpoints (no connections file), AWS service tasks to c.AWS; nested
+// executions need a server (New).
+func Invoker(c Config) (engine.Invoker, error) {
+	aws, err := awsIntegration(c)
+	if err != nil {
+		return nil, err
+	}
+	return newRouter(c, nil, nil, nil, aws), nil
+}
 
 // noLambda fails Lambda tasks when no endpoint is configured.
 type noLambda struct{}

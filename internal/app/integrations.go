@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/integrations"
+	awsint "github.com/stepwell/stepwell/integrations/aws"
 	httptask "github.com/stepwell/stepwell/integrations/http"
 	"github.com/stepwell/stepwell/integrations/lambda"
 	"github.com/stepwell/stepwell/integrations/mock"
@@ -16,10 +17,11 @@ import (
 var _ executions.TaskBroker = (*tasktoken.Broker)(nil)
 
 // newRouter routes every task integration the configuration provides:
-// Lambda, HTTP Tasks (with conns), and, when svc is set, nested executions
+// Lambda, HTTP Tasks (with conns), when svc is set nested executions
 // through the server's own API, completing tasks on their tokens with
-// tokens (.waitForTaskToken, and .sync tasks that end early on theirs).
-func newRouter(c Config, svc nested.Service, tokens nested.TokenWaiter, conns httptask.Connections) *integrations.Router {
+// tokens (.waitForTaskToken, and .sync tasks that end early on theirs),
+// and, when aws is set, the tasks that call AWS services.
+func newRouter(c Config, svc nested.Service, tokens nested.TokenWaiter, conns httptask.Connections, aws *awsint.Integration) *integrations.Router {
 	router := integrations.NewRouter()
 	if c.LambdaEndpoint != "" {
 		router.Handle(lambda.Handles, lambda.New(c.LambdaEndpoint, nil))
@@ -32,12 +34,15 @@ func newRouter(c Config, svc nested.Service, tokens nested.TokenWaiter, conns ht
 	if svc != nil {
 		router.Handle(nested.Handles, nested.New(svc, tokens))
 	}
+	if aws != nil {
+		router.Add(aws.Route())
+	}
 	return router
 }
 
 // serverIntegrations loads the files the integrations need
 // (c.HTTPConnections, c.MockConfig) and builds a server's router (see
-// newRouter); mocks is the parsed mock configuration, nil when none is
+// newRouter) with every integration, AWS services' too (c.AWS); mocks is the parsed mock configuration, nil when none is
 // given. local lets nested executions call the server's own API and wait
 // on the server's task tokens; clk tells the OAuth clients of the
 // connections when their tokens expire.
@@ -51,7 +56,11 @@ func serverIntegrations(c Config, local *localAPI, clk clock.Clock) (router *int
 			return nil, nil, err
 		}
 	}
-	return newRouter(c, local, local, conns), mocks, nil
+	aws, err := awsIntegration(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return newRouter(c, local, local, conns, aws), mocks, nil
 }
 
 // loadConnections reads the HTTP Task connections file at path (none when

@@ -69,7 +69,7 @@ func TestEngineInvoker_RouteCapabilities(t *testing.T) {
 	}{{"plain", nil}, {"mock config", mocks}} {
 		t.Run(tt.name, func(t *testing.T) {
 			route := &capableRoute{}
-			router := newRouter(DefaultConfig(), nil, nil, nil)
+			router := newRouter(DefaultConfig(), nil, nil, nil, nil)
 			router.Add(integrations.Route{Match: func(r string) bool { return r == resource }, Invoker: route, Checker: route, Resumer: route})
 			inv, binder := withMocks(tt.mocks, tasktoken.New(memory.NewActivities()).Wrap(router))
 			const arn = "arn:aws:states:us-east-1:123456789012:execution:m:x"
@@ -122,7 +122,7 @@ func (a *awaiter) Await(ctx context.Context, t *engine.Task, submit func(ctx con
 // lost it, and .waitForTaskToken starts failed with States.Runtime.
 func TestNewRouter_NestedTokens(t *testing.T) {
 	tokens := &awaiter{}
-	router := newRouter(DefaultConfig(), startsOnly{}, tokens, nil)
+	router := newRouter(DefaultConfig(), startsOnly{}, tokens, nil, nil)
 	res, err := router.Invoke(context.Background(), &engine.Task{
 		Resource: "arn:aws:states:::states:startExecution.waitForTaskToken", TaskToken: "t",
 		Input: value.NewObject(1).With("StateMachineArn", "arn:aws:states:us-east-1:123456789012:stateMachine:child")})

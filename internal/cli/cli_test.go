@@ -3,6 +3,8 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -143,7 +145,7 @@ func TestCLI(t *testing.T) {
 				"STEPWELL_ACCOUNT_ID": "111111111111", "STEPWELL_REGION": "eu-west-1", "STEPWELL_STORE": "memory",
 				"STEPWELL_EXPRESS_RETENTION": "5", "STEPWELL_EXPRESS_HISTORY": "1"}},
 		{name: "serve express flags", args: []string{"serve", "--check-config", "--express-history", "--express-retention", "7"},
-			wantStdout: "addr=127.0.0.1:8083 store= lambda-endpoint= time-scale=1 account-id=123456789012 region=us-east-1 express-retention=7 express-history=true\n"},
+			wantStdout: "addr=127.0.0.1:8083 store= lambda-endpoint= time-scale=1 account-id=123456789012 region=us-east-1 express-retention=7 express-history=true aws-endpoints=none aws-region=\n"},
 		{name: "serve bad env", args: []string{"serve", "--check-config"}, env: map[string]string{"STEPWELL_TIME_SCALE": "fast"},
 			wantCode: 2, wantStderr: `environment variable STEPWELL_TIME_SCALE="fast": not a number`},
 		{name: "serve bad bool env", args: []string{"serve", "--check-config"}, env: map[string]string{"STEPWELL_EXPRESS_HISTORY": "yes"},
@@ -152,6 +154,18 @@ func TestCLI(t *testing.T) {
 			wantCode: 2, wantStderr: `environment variable STEPWELL_EXPRESS_RETENTION="many": not an integer`},
 		{name: "serve negative express retention", args: []string{"serve", "--check-config", "--express-retention", "-1"}, wantCode: 2,
 			wantStderr: `express-retention "-1": must not be negative`},
+		{name: "serve aws endpoints", args: []string{"serve", "--check-config", "--aws-endpoint", "sqs=http://flag:3",
+			"--aws-endpoint", "dynamodb=http://ddb:4"}, golden: true, env: map[string]string{
+			"AWS_ENDPOINT_URL": "http://emulator:4566", "AWS_ENDPOINT_URL_SQS": "http://sqs:1", "SNS_ENDPOINT": "http://sns:2",
+			"AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://secrets:5", "AWS_REGION": "eu-west-1"}},
+		{name: "serve aws endpoint for every service", args: []string{"serve", "--check-config", "--aws-endpoint", "http://moto:5000"},
+			wantStdout: "addr=127.0.0.1:8083 store= lambda-endpoint= time-scale=1 account-id=123456789012 region=us-east-1 express-retention=10000 express-history=false aws-endpoints=*=http://moto:5000 aws-region=\n"},
+		{name: "serve unknown aws service", args: []string{"serve", "--check-config", "--aws-endpoint", "nosuch=http://x:1"}, wantCode: 2,
+			wantStderr: `unknown service "nosuch"`},
+		{name: "serve bad aws endpoint", args: []string{"serve", "--check-config", "--aws-endpoint", "sqs=ftp://x"}, wantCode: 2,
+			wantStderr: `"ftp://x" is not an http(s) URL`},
+		{name: "serve bad aws endpoint env", args: []string{"serve", "--check-config"}, env: map[string]string{"AWS_ENDPOINT_URL_SQS": "queue-host:9324"},
+			wantCode: 2, wantStderr: `serve: invalid configuration: aws-endpoint "sqs=queue-host:9324"`},
 		{name: "serve bad flag", args: []string{"serve", "--port", "1"}, wantCode: 2, wantStderr: "flag provided but not defined: -port"},
 		{name: "serve invalid config", args: []string{"serve", "--check-config", "--time-scale", "-1"}, wantCode: 2,
 			wantStderr: "serve: invalid configuration: "},
@@ -236,7 +250,7 @@ func TestValidate_Diagnostics(t *testing.T) {
 // TestServe_Defaults checks that serve starts from app.DefaultConfig.
 func TestServe_Defaults(t *testing.T) {
 	d := app.DefaultConfig()
-	want := fmt.Sprintf("addr=%s store=%s lambda-endpoint=%s time-scale=%s account-id=%s region=%s express-retention=%d express-history=%t\n",
+	want := fmt.Sprintf("addr=%s store=%s lambda-endpoint=%s time-scale=%s account-id=%s region=%s express-retention=%d express-history=%t aws-endpoints=none aws-region=\n",
 		d.Addr, d.Store, d.LambdaEndpoint, strconv.FormatFloat(d.TimeScale, 'g', -1, 64), d.AccountID, d.Region,
 		d.ExpressRetention, d.ExpressHistory)
 	if r := run(t, nil, "", "serve", "--check-config"); r.code != 0 || r.stdout != want {
@@ -330,6 +344,32 @@ func TestRun_Lambda(t *testing.T) {
 	}
 	if strings.Join(paths, " ") != strings.Join(want, " ") {
 		t.Errorf("Lambda calls %v, want %v", paths, want)
+	}
+}
+
+// TestRun_AWSEndpoint: run sends an AWS service task to the endpoint
+// --aws-endpoint names, in the service's protocol (the SDK's SQS JSON
+// protocol, a body given as JSON sent as its text).
+func TestRun_AWSEndpoint(t *testing.T) {
+	var mu sync.Mutex
+	var calls []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ QueueUrl, MessageBody string }
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		mu.Lock()
+		calls = append(calls, r.Header.Get("X-Amz-Target")+" "+in.QueueUrl+" "+in.MessageBody)
+		mu.Unlock()
+		sum := md5.Sum([]byte(in.MessageBody))
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		fmt.Fprintf(w, `{"MessageId":"m-1","MD5OfMessageBody":"%s"}`, hex.EncodeToString(sum[:]))
+	}))
+	defer srv.Close()
+	r := run(t, nil, "", "run", "testdata/sqs.asl.json", "--aws-endpoint", "sqs="+srv.URL, "--input", `{"name":"h"}`)
+	if r.code != 0 || r.stdout != `{"MessageId":"m-1"}`+"\n" {
+		t.Fatalf("code %d, stdout %s, stderr %s; want the endpoint's MessageId", r.code, r.stdout, r.stderr)
+	}
+	if want := `AmazonSQS.SendMessage http://queue.invalid/123456789012/q {"hello":"h"}`; len(calls) != 1 || calls[0] != want {
+		t.Errorf("the endpoint got %q, want one call %q", calls, want)
 	}
 }
 

@@ -43,6 +43,8 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	name := fs.String("name", "", "execution `NAME` (default: a random UUID)")
 	account := fs.String("account-id", defaultAccountID, "AWS account `ID` used in ARNs")
 	region := fs.String("region", defaultRegion, "AWS `REGION` used in ARNs")
+	aws := app.AWSFromEnv(c.m.getenv)
+	fs.Var(awsEndpoints{&aws.Endpoints}, "aws-endpoint", awsEndpointUsage)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -85,9 +87,13 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	smARN := "arn:aws:states:" + *region + ":" + *account + ":stateMachine:" + smName
 	execARN := "arn:aws:states:" + *region + ":" + *account + ":" + executionKind(typ) + ":" + smName + ":" + execName
 
+	invoker, err := app.Invoker(app.Config{LambdaEndpoint: *endpoint, Region: *region, AccountID: *account, AWS: aws})
+	if err != nil {
+		return err
+	}
 	eng := engine.New(engine.Config{
 		TimeScale: *scale,
-		Invoker:   app.Invoker(app.Config{LambdaEndpoint: *endpoint, Region: *region, AccountID: *account}),
+		Invoker:   invoker,
 		Region:    *region,
 		AccountID: *account,
 	})

@@ -147,9 +147,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	if check {
-		fmt.Fprintf(c.m.Stdout, "addr=%s store=%s lambda-endpoint=%s time-scale=%s account-id=%s region=%s express-retention=%d express-history=%t\n",
+		fmt.Fprintf(c.m.Stdout, "addr=%s store=%s lambda-endpoint=%s time-scale=%s account-id=%s region=%s express-retention=%d express-history=%t aws-endpoints=%s aws-region=%s\n",
 			cfg.Addr, cfg.Store, cfg.LambdaEndpoint, strconv.FormatFloat(cfg.TimeScale, 'g', -1, 64), cfg.AccountID, cfg.Region,
-			cfg.ExpressRetention, cfg.ExpressHistory)
+			cfg.ExpressRetention, cfg.ExpressHistory, app.FormatAWSEndpoints(cfg.AWS.Endpoints), cfg.AWS.Region)
 		return nil
 	}
 	err = app.Run(ctx, cfg, c.m.Stderr)
@@ -174,6 +174,8 @@ func (c *ServeCommand) config(args []string) (cfg app.Config, check bool, err er
 		}
 	}
 
+	cfg.AWS = app.AWSFromEnv(c.m.getenv)
+
 	fs := newFlagSet("serve", "serve [flags]", c.m.Stdout)
 	for _, s := range serveSettings {
 		usage := s.usage + " [$" + envName(s.flag) + "]"
@@ -190,6 +192,7 @@ func (c *ServeCommand) config(args []string) (cfg app.Config, check bool, err er
 			fs.Var(durationValue{s.dur(&cfg)}, s.flag, usage)
 		}
 	}
+	fs.Var(awsEndpoints{&cfg.AWS.Endpoints}, "aws-endpoint", awsEndpointUsage)
 	fs.BoolVar(&check, "check-config", false, "print the effective configuration and exit")
 	pos, err := parseArgs(fs, args)
 	if err != nil {

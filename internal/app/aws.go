@@ -1,0 +1,79 @@
+package app
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	awsint "github.com/stepwell/stepwell/integrations/aws"
+)
+
+// AWSFromEnv reads where AWS services are from the environment with
+// getenv: AWS_ENDPOINT_URL (every service), AWS_ENDPOINT_URL_<SERVICE>,
+// Step Functions Local's SQS_ENDPOINT, SNS_ENDPOINT, … and the region
+// (AWS_REGION, AWS_DEFAULT_REGION). Credentials are not read here: the
+// integration takes them from the standard AWS chain when a task needs
+// them.
+func AWSFromEnv(getenv func(string) string) awsint.Config { return awsint.FromEnv(getenv) }
+
+// ParseAWSEndpoint parses one --aws-endpoint value, SERVICE=URL (URL
+// alone, or *=URL, for every service), into its Config.AWS.Endpoints key
+// and URL.
+func ParseAWSEndpoint(s string) (service, url string, err error) { return awsint.ParseEndpoint(s) }
+
+// FormatAWSEndpoints describes endpoints for people, sorted by service:
+// "*=URL,sqs=URL" ("*" is the default of every service), "none" when
+// there is none.
+func FormatAWSEndpoints(endpoints map[string]string) string {
+	if len(endpoints) == 0 {
+		return "none"
+	}
+	parts := make([]string, 0, len(endpoints))
+	for _, key := range slices.Sorted(maps.Keys(endpoints)) {
+		name := key
+		if name == "" {
+			name = "*"
+		}
+		parts = append(parts, name+"="+endpoints[key])
+	}
+	return strings.Join(parts, ",")
+}
+
+// validateAWSEndpoints checks each endpoint as a --aws-endpoint flag is
+// checked (a known service, an http or https URL).
+func validateAWSEndpoints(endpoints map[string]string) []error {
+	var errs []error
+	for _, key := range slices.Sorted(maps.Keys(endpoints)) {
+		name := key
+		if name == "" {
+			name = "*"
+		}
+		if _, _, err := awsint.ParseEndpoint(name + "=" + endpoints[key]); err != nil {
+			errs = append(errs, &FieldError{Field: "aws-endpoint", Value: name + "=" + endpoints[key], Err: err})
+		}
+	}
+	return errs
+}
+
+// awsIntegration builds the integration of the tasks that call AWS
+// services (arn:aws:states:::sqs:…, aws-sdk:SERVICE:…) from c.AWS. The
+// SDK's Lambda calls (aws-sdk:lambda:…) go to c.LambdaEndpoint unless an
+// endpoint names the lambda service itself. With no endpoint and no
+// credentials it still serves those tasks: they fail with States.Runtime
+// saying what to set.
+func awsIntegration(c Config) (*awsint.Integration, error) {
+	cfg := c.AWS
+	cfg.Endpoints = maps.Clone(cfg.Endpoints)
+	if _, ok := cfg.Endpoints["lambda"]; !ok && c.LambdaEndpoint != "" {
+		if cfg.Endpoints == nil {
+			cfg.Endpoints = make(map[string]string)
+		}
+		cfg.Endpoints["lambda"] = c.LambdaEndpoint
+	}
+	aws, err := awsint.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("aws integration: %w", err)
+	}
+	return aws, nil
+}
