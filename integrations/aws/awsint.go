@@ -55,10 +55,11 @@
 // endpoint (an emulator) gets placeholder credentials, and a service
 // without one fails its task with States.Runtime saying what to set: no
 // request is ever signed with credentials the user did not configure, and
-// nothing reaches AWS unless credentials are configured. A task's
-// Credentials.RoleArn is assumed through STS (the "sts" endpoint, or AWS's
-// when real credentials are configured); without either the task fails
-// with States.Runtime.
+// nothing reaches AWS unless credentials are configured. Config.Local
+// serves a service in-process (the server's own API for aws-sdk:sfn:*). A
+// task's Credentials.RoleArn is assumed through STS (the "sts" endpoint,
+// or AWS's when real credentials are configured); without either the task
+// fails with States.Runtime.
 //
 // .waitForTaskToken tasks are run by the task-token broker
 // (integrations/tasktoken), which calls this integration for the request
@@ -127,6 +128,11 @@ func New(cfg Config) (*Integration, error) {
 		}
 		if err := checkURL(u); err != nil {
 			return nil, fmt.Errorf("aws endpoint %s: %w", key, err)
+		}
+	}
+	for key := range cfg.Local {
+		if !knownKey(key) {
+			return nil, fmt.Errorf("aws local service: unknown service %q", key)
 		}
 	}
 	i := &Integration{cfg: cfg, clients: make(map[clientKey]any)}
@@ -363,16 +369,21 @@ func (i *Integration) client(ctx context.Context, svc *service, t *engine.Task) 
 		return c, nil
 	}
 	endpoint := i.cfg.endpoint(svc.key)
+	var httpClient aws.HTTPClient
+	if h := i.cfg.Local[svc.key]; h != nil && i.cfg.Endpoints[svc.key] == "" {
+		endpoint, httpClient = localBase, localClient{h: h}
+	}
 	creds, err := i.credentials(ctx, svc, endpoint)
 	if err != nil {
 		return nil, err
 	}
-	if role != "" {
+	if role != "" && httpClient == nil {
 		if creds, err = i.assume(ctx, creds, region, role); err != nil {
 			return nil, err
 		}
 	}
-	ac := aws.Config{Region: region, Credentials: creds, APIOptions: []func(*middleware.Stack) error{noValidation}}
+	ac := aws.Config{Region: region, Credentials: creds, HTTPClient: httpClient,
+		APIOptions: []func(*middleware.Stack) error{noValidation}}
 	if endpoint != "" {
 		ac.BaseEndpoint = aws.String(endpoint)
 	}

@@ -2,6 +2,7 @@ package awsint
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"sort"
 	"strings"
@@ -23,6 +24,12 @@ type Config struct {
 	// Static, when set, signs every request; otherwise the standard AWS
 	// credential chain does (environment, shared config and profile, …).
 	Static *aws.Credentials
+	// Local maps a service key to a handler that serves the service in
+	// this process (the server's own Step Functions API for "sfn"): its
+	// calls go to the handler, without a network, unless Endpoints names
+	// an endpoint for that very key (the default endpoint "" does not
+	// override it).
+	Local map[string]http.Handler
 }
 
 // endpointEnv lists, per service key, the environment variables naming its

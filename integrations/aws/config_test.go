@@ -2,6 +2,7 @@ package awsint_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/stepwell/stepwell/engine"
 	awsint "github.com/stepwell/stepwell/integrations/aws"
+	"github.com/stepwell/stepwell/internal/app"
 	"github.com/stepwell/stepwell/value"
 )
 
@@ -221,5 +223,40 @@ func TestAssumeRole(t *testing.T) {
 	_, err = in.Invoke(context.Background(), tk)
 	if fe := failure(t, err); fe.Name != "States.Runtime" || !strings.Contains(fe.Cause, "AWS_ENDPOINT_URL_STS") {
 		t.Errorf("without STS: %s / %s", fe.Name, fe.Cause)
+	}
+}
+
+// TestLocalService: with Config.Local, aws-sdk:sfn:* reaches the server's
+// own Step Functions API in-process (no endpoint, no credentials), and
+// its errors are named as AWS names them.
+func TestLocalService(t *testing.T) {
+	isolate(t)
+	c := app.DefaultConfig()
+	c.Store = "memory"
+	c.AccountID = "111111111111"
+	parts, err := app.Wire(context.Background(), c, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = parts.Close(context.Background()) }()
+	in, err := awsint.New(awsint.Config{Local: map[string]http.Handler{"sfn": parts.API},
+		// The default endpoint does not take sfn away from Local.
+		Endpoints: map[string]string{"": "http://127.0.0.1:1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sdk = "arn:aws:states:::aws-sdk:sfn:"
+	created, err := in.Invoke(context.Background(), task(sdk+"createActivity", `{"Name":"work"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if arn := get(t, created, "ActivityArn"); arn != "arn:aws:states:us-east-1:111111111111:activity:work" {
+		t.Errorf("createActivity: %s", value.String(created))
+	}
+	_, err = in.Invoke(context.Background(), task(sdk+"sendTaskFailure", `{"TaskToken":"NoSuchTaskToken"}`))
+	fe := failure(t, err)
+	if fe.Name != "Sfn.InvalidTokenException" || !strings.HasPrefix(fe.Cause, "Invalid Token: 'Invalid token' (Service: Sfn, Status Code: 400, Request ID: ") ||
+		!strings.HasSuffix(fe.Cause, ") (SDK Attempt Count: 1)") {
+		t.Errorf("got %s / %s", fe.Name, fe.Cause)
 	}
 }
