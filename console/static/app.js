@@ -523,7 +523,7 @@ async function executionPage(arn) {
   main.append(lower.el);
 
   function ownerName(id) {
-    const e = analysis.entryOf?.get(id);
+    const e = analysis.owner?.get(id);
     return e ? e.name : '';
   }
 
@@ -556,14 +556,10 @@ async function executionPage(arn) {
 
   function recompute() {
     const upto = timelineAt === null ? events : events.slice(0, timelineAt);
+    const t = performance.now();
     analysis = analyze(upto, inside);
-    const entryOf = new Map();
-    for (const e of analysis.entries) {
-      entryOf.set(e.enteredId, e);
-      if (e.exitedId) entryOf.set(e.exitedId, e);
-    }
-    analysis.entryOf = entryOf;
-    graph.colour((name) => analysis.states.get(name)?.status);
+    probe.timings.analyzeMs = performance.now() - t;
+    graph.colour((name) => analysis.states.get(name)?.status, (name) => analysis.states.get(name)?.retries);
     const n = upto.length;
     const last = upto[n - 1];
     sliderLabel.textContent = timelineAt === null ? `Live: all ${events.length} events${complete ? '' : ' loaded so far'}` : `Event ${n} of ${events.length}${last ? ' · ' + fmtDate(last.timestamp) : ''}`;
@@ -741,9 +737,12 @@ async function executionPage(arn) {
 
   // The rest of the history, then live updates while it runs.
   let token = first.nextToken;
+  let fetchMs = 0;
   while (token && !stopped) {
+    const tf = performance.now();
     const r = await call('GetExecutionHistory', { executionArn: arn, maxResults: 1000, includeExecutionData: true, nextToken: token }, { signal });
-    events.push(...(r.events || []));
+    fetchMs += performance.now() - tf;
+    for (const e of r.events || []) events.push(e);
     token = r.nextToken;
     slider.max = events.length;
     slider.value = events.length;
@@ -753,7 +752,10 @@ async function executionPage(arn) {
   slider.max = events.length;
   slider.value = events.length;
   drawHeader();
+  const ta = performance.now();
   recompute();
+  probe.timings.historyFetchMs = fetchMs;
+  probe.timings.recomputeMs = performance.now() - ta;
   probe.timings.executionCompleteMs = performance.now() - t0;
   main.dataset.history = 'complete';
   if (desc.status === 'RUNNING' || desc.status === 'PENDING_REDRIVE') {
@@ -854,6 +856,8 @@ function stateTable(getAnalysis, onSelect) {
   const headRow = h('tr');
   const table = h('table', { class: 'list', id: 'state-table' }, h('thead', {}, headRow), tbody);
   function refresh() {
+    // Only while shown: the tab's "shown" refreshes it when it opens.
+    if (!table.isConnected || table.closest('[hidden]')) return;
     fill(headRow, ...cols.map(([k, label]) => h('th', { scope: 'col', 'aria-sort': k === sortBy ? (dir > 0 ? 'ascending' : 'descending') : 'none' },
       h('button', { type: 'button', class: 'sort', 'data-sort': k, onclick: () => { dir = sortBy === k ? -dir : 1; sortBy = k; refresh(); } }, label, k === sortBy ? (dir > 0 ? ' ▲' : ' ▼') : ''))));
     const an = getAnalysis();
@@ -916,13 +920,14 @@ async function editorPage(arn) {
   if (sm) name.disabled = true;
 
   let marks = new Map(); // line → severity
+  let messages = new Map(); // line → the diagnostics' text
   function paint() {
     highlight(hl, text.value + '\n');
     const n = text.value.split('\n').length;
     const frag = document.createDocumentFragment();
     for (let i = 1; i <= n; i++) {
       const sev = marks.get(i);
-      frag.appendChild(h('div', { class: 'gl' + (sev ? ' mark-' + sev.toLowerCase() : ''), 'data-line': i }, sev ? '●' : String(i)));
+      frag.appendChild(h('div', { class: 'gl' + (sev ? ' mark-' + sev.toLowerCase() : ''), 'data-line': i, title: messages.get(i) }, sev ? '●' : String(i)));
     }
     fill(gutter, frag);
     // Underline the marked lines in the highlight layer.
@@ -978,7 +983,11 @@ async function editorPage(arn) {
     }
     if (my !== seq) return;
     marks = new Map();
-    for (const d of diags) if (!marks.has(d.line) || d.severity === 'ERROR') marks.set(d.line, d.severity || 'ERROR');
+    messages = new Map();
+    for (const d of diags) {
+      if (!marks.has(d.line) || d.severity === 'ERROR') marks.set(d.line, d.severity || 'ERROR');
+      messages.set(d.line, (messages.has(d.line) ? messages.get(d.line) + '\n' : '') + `${d.code}: ${d.message}`);
+    }
     const errors = diags.filter((d) => (d.severity || 'ERROR') === 'ERROR').length;
     result.textContent = diags.length ? `${errors} error${errors === 1 ? '' : 's'}, ${diags.length - errors} warning${diags.length - errors === 1 ? '' : 's'}` : 'The definition is valid.';
     result.className = errors ? 'error' : 'ok';
@@ -1079,14 +1088,15 @@ async function mapRunsPage(executionArn) {
     const d = await call('DescribeMapRun', { mapRunArn: r.mapRunArn });
     const c = d.itemCounts || {};
     const done = (c.succeeded || 0) + (c.failed || 0) + (c.timedOut || 0) + (c.aborted || 0);
-    const kids = await call('ListExecutions', { mapRunArn: r.mapRunArn, maxResults: 50 }).catch(() => ({ executions: [] }));
+    const kids = await call('ListExecutions', { mapRunArn: r.mapRunArn, maxResults: 50 }).catch((err) => ({ executions: [], error: err.message }));
     main.append(h('section', { class: 'maprun' },
       h('h2', {}, shortArn(r.mapRunArn), ' ', badge(d.status || 'RUNNING')),
       h('progress', { max: c.total || 1, value: done, 'aria-label': 'Items done' }),
       h('p', {}, ['total', 'pending', 'running', 'succeeded', 'failed', 'timedOut', 'aborted'].map((k) => `${k} ${c[k] ?? 0}`).join(' · ')),
       h('p', { class: 'muted small' }, `Started ${fmtDate(d.startDate)}; max concurrency ${d.maxConcurrency ?? 0}; tolerated failures ${d.toleratedFailurePercentage ?? 0}%`),
       h('table', { class: 'list' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Child execution'), h('th', { scope: 'col' }, 'Status'))),
-        h('tbody', {}, (kids.executions || []).map((x) => h('tr', {}, h('td', {}, a(executionHref(x.executionArn), x.name)), h('td', {}, badge(x.status))))))));
+        h('tbody', {}, (kids.executions || []).map((x) => h('tr', {}, h('td', {}, a(executionHref(x.executionArn), x.name)), h('td', {}, badge(x.status)))),
+          kids.error ? h('tr', {}, h('td', { colspan: 2, class: 'muted' }, kids.error)) : null))));
   }
   main.dataset.ready = 'true';
 }

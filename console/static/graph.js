@@ -315,14 +315,20 @@ export class Graph {
     }
   }
 
-  /** colour sets each node's data-status (missing names: not-started). */
-  colour(statusOf) {
+  /**
+   * colour sets each node's data-status (missing names: not-started) and
+   * shows its retries (retriesOf, optional) next to the status icon.
+   */
+  colour(statusOf, retriesOf) {
     for (const [name, g] of this.nodes) {
       const s = statusOf(name) || 'not-started';
-      if (g.getAttribute('data-status') === s) continue;
+      const r = (retriesOf && retriesOf(name)) || 0;
+      const icon = STATUS_ICONS[s] + (r ? ` ↻${r}` : '');
+      const label = `${name}, ${g.getAttribute('data-type')} state, ${STATUS_LABELS[s].toLowerCase()}${r ? `, ${r} retries` : ''}`;
+      if (g.getAttribute('aria-label') === label) continue;
       g.setAttribute('data-status', s);
-      g.querySelector('.status-icon').textContent = STATUS_ICONS[s];
-      g.setAttribute('aria-label', `${name}, ${g.getAttribute('data-type')} state, ${STATUS_LABELS[s].toLowerCase()}`);
+      g.querySelector('.status-icon').textContent = icon;
+      g.setAttribute('aria-label', label);
     }
   }
 

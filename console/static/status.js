@@ -24,7 +24,8 @@ function family(type) {
 
 /**
  * analyze reads events (in id order) and returns
- *   { states: Map(name → {status, entries}), entries: [...], running, closedBy }
+ *   { states: Map(name → {status, entries}), entries: [...], running, closedBy, owner }
+ * (owner maps an event id to the entry of the state it belongs to)
  * where each entry is one entering of a state:
  *   {name, type, enteredId, exitedId, start, end, input, output, error,
  *    cause, failures, retries, status, iteration, resource}.
@@ -35,7 +36,7 @@ export function analyze(events, inside) {
   const byId = new Map();
   const owner = new Map(); // event id → the entry it belongs to
   const entries = [];
-  const openByName = new Map(); // name → [entry] still open
+  const openByName = new Map(); // name → Set of its entries still open
   let closedBy = null;
   let redriven = 0;
 
@@ -71,10 +72,12 @@ export function analyze(events, inside) {
   }
 
   function removeOpen(e) {
-    const list = openByName.get(e.name);
-    if (!list) return;
-    const i = list.indexOf(e);
-    if (i >= 0) list.splice(i, 1);
+    openByName.get(e.name)?.delete(e);
+  }
+
+  function firstOpen(name) {
+    for (const e of openByName.get(name) || []) if (open(e)) return e;
+    return null;
   }
 
   for (const ev of events) {
@@ -92,16 +95,15 @@ export function analyze(events, inside) {
       else if (parent && parent.iteration !== undefined) e.iteration = parent.iteration;
       entries.push(e);
       owner.set(ev.id, e);
-      if (!openByName.has(e.name)) openByName.set(e.name, []);
-      openByName.get(e.name).push(e);
+      if (!openByName.has(e.name)) openByName.set(e.name, new Set());
+      openByName.get(e.name).add(e);
       continue;
     }
     if (t.endsWith('StateExited')) {
-      const list = openByName.get(d.name) || [];
       // The entering it closes: the nearest open one on its chain, else
       // the oldest open one of that name.
       let e = findOwner(ev.previousEventId, 'any');
-      if (!e || e.name !== d.name) e = list[0];
+      if (!e || e.name !== d.name) e = firstOpen(d.name);
       if (e) {
         e.exitedId = ev.id;
         e.end = at;
@@ -143,7 +145,7 @@ export function analyze(events, inside) {
     const fam = family(t);
     let e = null;
     if (fam === 'Map' && d.name && t.startsWith('MapIteration')) {
-      e = (openByName.get(d.name) || []).find(open) || null;
+      e = firstOpen(d.name);
     }
     if (!e) e = findOwner(ev.previousEventId, fam);
     if (!e && fam !== 'any') e = findOwner(ev.previousEventId, 'any');
@@ -155,11 +157,13 @@ export function analyze(events, inside) {
       const it = { type: 'MapIteration', name: e.name, index: d.index, map: e, startedId: ev.id, iterationStatus: 'in-progress' };
       owner.set(ev.id, it);
       (e.iterations ||= []).push(it);
+      (e.running ||= new Map()).set(d.index, it);
       continue;
     }
     if (t.startsWith('MapIteration')) {
-      const it = (e.iterations || []).find((x) => x.index === d.index && x.iterationStatus === 'in-progress');
+      const it = e.running?.get(d.index);
       if (it) {
+        e.running.delete(d.index);
         it.iterationStatus = t.endsWith('Succeeded') ? 'succeeded' : t.endsWith('Aborted') ? 'aborted' : 'failed';
         it.status = it.iterationStatus; // closed: no longer an owner
       }
@@ -199,7 +203,7 @@ export function analyze(events, inside) {
     s.status = aggregate(current.length ? current : s.entries);
     s.retries = s.entries.reduce((n, e) => n + e.retries, 0);
   }
-  return { states, entries, running, closedBy };
+  return { states, entries, running, closedBy, owner };
 }
 
 const PRIORITY = ['in-progress', 'failed', 'caught', 'aborted', 'succeeded'];

@@ -318,6 +318,9 @@ func TestConsoleScenario(t *testing.T) {
 	requireBrowserTests(t)
 	s := startServer(t, 0)
 	smArn := s.createMachine("console-demo", demoDefinition)
+	version := s.call("PublishStateMachineVersion", map[string]any{"stateMachineArn": smArn})["stateMachineVersionArn"].(string)
+	s.call("CreateStateMachineAlias", map[string]any{"name": "live", "routingConfiguration": []any{
+		map[string]any{"stateMachineVersionArn": version, "weight": 100}}})
 	b := newBrowser(t, "scenario")
 
 	// 1. The list of state machines.
@@ -341,6 +344,8 @@ func TestConsoleScenario(t *testing.T) {
 	if catchEdges != 1 || choiceLabels != 2 {
 		t.Errorf("graph: %d Catch edges (want 1), %d Choice labels (want 2: the rule and Default)", catchEdges, choiceLabels)
 	}
+	b.run("versions and aliases", waitJS(`document.querySelector('#versions tbody a')?.textContent === '1'`, 5*time.Second),
+		waitJS(`/live.*version 1: 100%/.test(document.querySelector('#aliases tbody').textContent)`, 5*time.Second))
 	b.shot("state-machine")
 	b.checkNoWrites("browsing")
 
@@ -382,6 +387,13 @@ func TestConsoleScenario(t *testing.T) {
 		}
 	}
 	b.shot("execution-succeeded-caught-failed")
+
+	// The timeline replays the colours as of an event: the 4th entered the Wait.
+	b.run("timeline", runJS(`{ const r = document.querySelector('#timeline'); r.value = 4; r.dispatchEvent(new Event('input')) }`),
+		waitJS(nodeStatus("Wait a moment", "in-progress")+` && `+nodeStatus("Done", "not-started")+` && `+nodeStatus("Prepare", "succeeded"), 5*time.Second))
+	b.shot("timeline-replay")
+	b.run("timeline back", runJS(`{ const r = document.querySelector('#timeline'); r.value = r.max; r.dispatchEvent(new Event('input')) }`),
+		waitJS(nodeStatus("Done", "succeeded"), 5*time.Second))
 
 	// 5. A state's input and output; a caught state's error and cause.
 	b.run("select Prepare", chromedp.Click(chromedp.CSS(`#graph [data-state-name="Prepare"]`)),
@@ -435,7 +447,44 @@ func TestConsoleScenario(t *testing.T) {
 	}
 	s.call("StopExecution", map[string]any{"executionArn": x})
 
-	// 8. The editor: a broken definition shows its diagnostics at their lines.
+	// 8. Activities: a task waiting, then a worker fails it once (retried)
+	// and completes it; Map Runs of a Distributed Map.
+	act := s.call("CreateActivity", map[string]any{"name": "work"})["activityArn"].(string)
+	workArn := s.createMachine("activity-work", map[string]any{"StartAt": "Work", "States": map[string]any{
+		"Work": map[string]any{"Type": "Task", "Resource": act, "End": true,
+			"Retry": []any{map[string]any{"ErrorEquals": []string{"Worker.Busy"}, "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1}}}}})
+	wx := s.call("StartExecution", map[string]any{"stateMachineArn": workArn, "name": "worked"})["executionArn"].(string)
+	b.run("activities", chromedp.Navigate(s.url+"/activities"),
+		waitJS(`document.querySelector('#activities [data-waiting]')?.textContent === '1'`, 10*time.Second))
+	b.shot("activities")
+	token := s.call("GetActivityTask", map[string]any{"activityArn": act})["taskToken"].(string)
+	s.call("SendTaskFailure", map[string]any{"taskToken": token, "error": "Worker.Busy", "cause": "try again"})
+	token = s.call("GetActivityTask", map[string]any{"activityArn": act})["taskToken"].(string)
+	s.call("SendTaskSuccess", map[string]any{"taskToken": token, "output": `{"done": true}`})
+	if st := s.waitDone(wx, 30*time.Second); st != "SUCCEEDED" {
+		t.Fatalf("activity execution: %s", st)
+	}
+	b.run("retried task", chromedp.Navigate(s.url+"/executions/"+url.PathEscape(wx)),
+		waitJS(nodeStatus("Work", "succeeded"), 10*time.Second),
+		waitJS(node("Work")+`.querySelector('.status-icon').textContent.includes('↻1')`, 5*time.Second),
+		chromedp.Click(chromedp.CSS(`#graph [data-state-name="Work"] .node-name`)),
+		waitJS(`document.querySelector('#state-retries')?.textContent === '1'`, 5*time.Second))
+	b.shot("task-retried")
+
+	distArn := s.createMachine("distributed", map[string]any{"StartAt": "Spread", "States": map[string]any{
+		"Spread": map[string]any{"Type": "Map", "ItemsPath": "$.items", "End": true,
+			"ItemProcessor": map[string]any{"ProcessorConfig": map[string]any{"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+				"StartAt": "One", "States": map[string]any{"One": map[string]any{"Type": "Pass", "End": true}}}}}})
+	dx := s.call("StartExecution", map[string]any{"stateMachineArn": distArn, "input": `{"items": [1, 2, 3]}`})["executionArn"].(string)
+	if st := s.waitDone(dx, 30*time.Second); st != "SUCCEEDED" {
+		t.Fatalf("distributed execution: %s", st)
+	}
+	b.run("map runs", chromedp.Navigate(s.url+"/executions/"+url.PathEscape(dx)), waitJS(nodeStatus("Spread", "succeeded"), 10*time.Second),
+		chromedp.Click(chromedp.CSS(`a[href^="/map-runs/"]`)),
+		waitJS(`document.querySelector('.maprun progress')?.value === 3 && document.querySelector('.maprun').textContent.includes('succeeded 3')`, 10*time.Second))
+	b.shot("map-runs")
+
+	// 9. The editor: a broken definition shows its diagnostics at their lines.
 	broken := "{\n  \"StartAt\": \"A\",\n  \"States\": {\n    \"A\": {\n      \"Type\": \"Pass\",\n      \"Next\": \"Nowhere\"\n    }\n  }\n}"
 	b.run("open the editor", chromedp.Navigate(s.url+"/editor"), waitJS(`document.querySelector('#validation')?.dataset.result === 'OK'`, 10*time.Second))
 	b.run("type a broken definition", chromedp.SetValue(chromedp.CSS(`#definition`), broken),
@@ -459,7 +508,7 @@ func TestConsoleScenario(t *testing.T) {
 		waitJS(`document.querySelector('#validation')?.dataset.result === 'OK'`, 10*time.Second))
 	b.checkNoWrites("editing")
 
-	// 9. Dark theme, keyboard: the graph's nodes take the focus.
+	// 10. Dark theme, keyboard: the graph's nodes take the focus.
 	b.run("dark theme", chromedp.Navigate(s.url+"/executions/"+url.PathEscape(execArn)), waitJS(node("Done")+` !== null`, 10*time.Second),
 		chromedp.Click(chromedp.CSS(`#theme`)), waitJS(`document.documentElement.dataset.theme === 'dark'`, 2*time.Second),
 		chromedp.Focus(chromedp.CSS(`#graph [data-state-name="Decide"]`)),
