@@ -67,3 +67,23 @@ func str(p *string) string {
 	}
 	return *p
 }
+
+// TestDistributedMapScope checks that the children of a Distributed Map do
+// not see the variables of the state machine that runs them (they are
+// executions of their own), as an inline Map's iterations do.
+func TestDistributedMapScope(t *testing.T) {
+	def := func(mode string) string {
+		return `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"outer":1},"Next":"M"},
+"M":{"Type":"Map","Items":[1],"ItemProcessor":{"ProcessorConfig":{"Mode":"` + mode + `","ExecutionType":"STANDARD"},
+"StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $outer %}","End":true}}},"End":true}}}`
+	}
+	e := engine.New(engine.Config{})
+	res := e.Execute(context.Background(), execution(load(t, def("INLINE")), `{}`), nil)
+	if res.Status != engine.StatusSucceeded || str(res.Output) != "[1]" {
+		t.Fatalf("inline: %s %s %s", res.Status, str(res.Output), str(res.Cause))
+	}
+	res = e.Execute(context.Background(), execution(load(t, def("DISTRIBUTED")), `{}`), nil)
+	if res.Status != engine.StatusFailed || str(res.Error) != "States.ExceedToleratedFailureThreshold" {
+		t.Fatalf("distributed: %s %s %s", res.Status, str(res.Error), str(res.Cause))
+	}
+}

@@ -299,8 +299,11 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 	runOne := func(i int) {
 		it := &thread{ex: t.ex, ctx: ctx, vars: t.childScope()}
 		if cfg.distributed {
-			// Distributed Map item runs record no events.
+			// Distributed Map item runs record no events, and are
+			// executions of their own: they do not see the parent's
+			// variables.
 			it.log = uncounted
+			it.vars = &scope{}
 		} else {
 			it.name, it.log = t.log.spawn(t, 'm', i, r.sc.retry)
 		}

@@ -160,7 +160,11 @@ func (p *passPlan) run(t *thread, raw any) (any, string, *failure) {
 	out, assigned, f := p.flow.result(t, r, raw, result)
 	if f != nil {
 		// A Pass state has no Catch: its ResultPath failure is fatal.
-		f.fatal = true
+		// (A JSONata failure is not: a Map or Parallel around it may
+		// catch it.)
+		if f.err == nil || f.err.Name != fault.QueryEvaluationError {
+			f.fatal = true
+		}
 		return nil, "", f
 	}
 	if out, f = t.exit(r, out, assigned); f != nil {
