@@ -699,7 +699,16 @@ async function executionPage(arn) {
     return fresh.length;
   }
 
-  async function refresh() {
+  // refresh reads the execution and its new events; calls queue up (the
+  // poller and a click may ask at once) so no event is appended twice.
+  let refreshing = Promise.resolve();
+  function refresh() {
+    const next = refreshing.catch(() => {}).then(refreshNow);
+    refreshing = next;
+    return next;
+  }
+
+  async function refreshNow() {
     desc = await call('DescribeExecution', { executionArn: arn }, { signal });
     const n = await fetchNew();
     if (n) {

@@ -442,6 +442,9 @@ func TestConsoleScenario(t *testing.T) {
 		waitJS(`document.querySelector('#execution-status [data-status="in-progress"]') !== null`, 10*time.Second),
 		waitJS(nodeStatus("Sleep", "in-progress"), 5*time.Second))
 	b.shot("redriven")
+	// Each event once, though the poller and the clicks both read new events.
+	n := len(s.call("GetExecutionHistory", map[string]any{"executionArn": x})["events"].([]any))
+	b.run("no event twice", waitJS(fmt.Sprintf(`document.querySelector('#timeline').max === '%d'`, n), 5*time.Second))
 	if st := s.call("DescribeExecution", map[string]any{"executionArn": x}); st["status"] != "RUNNING" || st["redriveCount"] != float64(1) {
 		t.Errorf("after Redrive: status %v, redriveCount %v", st["status"], st["redriveCount"])
 	}
@@ -507,6 +510,22 @@ func TestConsoleScenario(t *testing.T) {
 		runJS(`document.querySelector('#definition').dispatchEvent(new Event('input'))`),
 		waitJS(`document.querySelector('#validation')?.dataset.result === 'OK'`, 10*time.Second))
 	b.checkNoWrites("editing")
+	// Create the machine from the editor, then update it.
+	b.run("create from the editor", chromedp.SetValue(chromedp.CSS(`#machine-name`), "from-the-editor"),
+		chromedp.Click(chromedp.CSS(`#save`)),
+		waitJS(`location.pathname === '/state-machines/' + encodeURIComponent('arn:aws:states:us-east-1:123456789012:stateMachine:from-the-editor')`, 10*time.Second),
+		waitJS(node("A")+` !== null`, 10*time.Second))
+	b.run("edit it", chromedp.Click(chromedp.CSS(`a[href^="/editor?stateMachineArn="]`)),
+		waitJS(`document.querySelector('#validation')?.dataset.result === 'OK'`, 10*time.Second),
+		chromedp.SetValue(chromedp.CSS(`#definition`), `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Succeed"}}}`),
+		runJS(`document.querySelector('#definition').dispatchEvent(new Event('input'))`),
+		waitJS(`document.querySelector('#validation')?.dataset.result === 'OK' && `+node("B")+` !== null`, 10*time.Second))
+	b.shot("editor-update")
+	b.run("update", chromedp.Click(chromedp.CSS(`#save`)),
+		waitJS(`location.pathname.startsWith('/state-machines/') && `+node("B")+` !== null`, 10*time.Second))
+	if def := s.call("DescribeStateMachine", map[string]any{"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:from-the-editor"})["definition"].(string); !strings.Contains(def, `"B"`) {
+		t.Errorf("after Update: definition %s", def)
+	}
 
 	// 10. Dark theme, keyboard: the graph's nodes take the focus.
 	b.run("dark theme", chromedp.Navigate(s.url+"/executions/"+url.PathEscape(execArn)), waitJS(node("Done")+` !== null`, 10*time.Second),
