@@ -301,6 +301,11 @@ func (i *Integration) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 	if !method.IsValid() {
 		return nil, unknownAction(t.Resource, r)
 	}
+	for k, v := range r.svc.defaults[r.action] {
+		if !params.Has(k) {
+			params = params.With(k, v)
+		}
+	}
 	if r.opt != nil {
 		return i.invokeOptimized(ctx, r.opt, method, params)
 	}
@@ -344,6 +349,14 @@ func (i *Integration) result(svc *service, params *value.Object, out reflect.Val
 	}
 	if svc.trim != nil {
 		o = svc.trim(params, o)
+	}
+	for _, name := range svc.emptyMaps {
+		if out.Kind() != reflect.Pointer || out.IsNil() {
+			break
+		}
+		if f := out.Elem().FieldByName(name); f.IsValid() && f.Kind() == reflect.Map && !o.Has(name) {
+			o = o.With(name, value.NewObject(0))
+		}
 	}
 	return o, nil
 }

@@ -155,7 +155,8 @@ func (o *optimized) wire(res *value.Object, requestID string) wireResponse {
 				b.WriteString("    <" + name + ">" + xmlEscape(s) + "</" + name + ">\n")
 			}
 		}
-		b.WriteString("  </" + o.action + "Result>\n  <ResponseMetadata>\n    <RequestId>" + requestID +
+		// AWS's request ids are UUIDs; an emulator's may be longer.
+		b.WriteString("  </" + o.action + "Result>\n  <ResponseMetadata>\n    <RequestId>" + awsRequestID(requestID) +
 			"</RequestId>\n  </ResponseMetadata>\n</" + o.action + "Response>\n")
 		return wireResponse{headers: []string{"x-amzn-RequestId", "connection", "Content-Length", "Date", "Content-Type"},
 			contentType: "text/xml", length: b.Len()}
@@ -165,6 +166,15 @@ func (o *optimized) wire(res *value.Object, requestID string) wireResponse {
 	}
 	return wireResponse{headers: []string{"x-amzn-RequestId", "connection", "Content-Length", "Date", "Content-Type"},
 		contentType: "application/x-amz-json-1.0", length: len(value.Marshal(res))}
+}
+
+// awsRequestID returns id if it has the form of SNS's request ids (a
+// UUID), else a UUID of the same length as the ids AWS sends.
+func awsRequestID(id string) string {
+	if len(id) == 36 {
+		return id
+	}
+	return "00000000-0000-0000-0000-000000000000"
 }
 
 // xmlEscape escapes text for an XML element.

@@ -45,6 +45,13 @@ type service struct {
 	// trim, when set, removes from a result what AWS would not have
 	// returned for those parameters but some emulators do.
 	trim func(params, result *value.Object) *value.Object
+	// defaults are parameters a call gets when it does not give them, by
+	// API operation: what the AWS SDK for Java 2 sends on its own (S3
+	// PutObject's CRC32 checksum).
+	defaults map[string]map[string]any
+	// emptyMaps lists the output members AWS always returns, as {} when
+	// empty (S3's Metadata, read from x-amz-meta-* headers).
+	emptyMaps []string
 	// hostID: causes carry "Extended Request ID" (S3).
 	hostID bool
 	// attemptCount: causes end with "(SDK Attempt Count: N)", as AWS
@@ -79,6 +86,8 @@ var services = []*service{
 	{name: "lambda", key: "lambda", sdkName: "Lambda",
 		newClient: func(c aws.Config) any { return lambda.NewFromConfig(c) }},
 	{name: "s3", key: "s3", sdkName: "S3", hostID: true,
+		defaults:  map[string]map[string]any{"PutObject": {"ChecksumAlgorithm": "CRC32"}},
+		emptyMaps: []string{"Metadata"},
 		// Emulators serve buckets by path (http://host:port/bucket/key).
 		newClient: func(c aws.Config) any {
 			return s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = c.BaseEndpoint != nil })

@@ -94,8 +94,9 @@ func TestDynamoDBOptimized(t *testing.T) {
 
 func TestServiceErrors(t *testing.T) {
 	e := startEmulator(t)
-	bucket := unique("bucket")
+	bucket, tbl := unique("bucket"), unique("table")
 	e.bucket(t, bucket)
+	e.table(t, tbl)
 	topic := e.topic(t, unique("gone"))
 	if _, err := sns.NewFromConfig(e.cfg).DeleteTopic(context.Background(), &sns.DeleteTopicInput{TopicArn: aws.String(topic)}); err != nil {
 		t.Fatal(err)
@@ -120,6 +121,15 @@ func TestServiceErrors(t *testing.T) {
 			"SecretsManager.ResourceNotFoundException", "Secrets Manager can't find the specified secret. (Service: SecretsManager, Status Code: 404, Request ID: "},
 		{"ssm missing parameter", "arn:aws:states:::aws-sdk:ssm:getParameter", `{"Name":"/nope"}`,
 			"Ssm.ParameterNotFoundException", "(Service: Ssm, Status Code: 400, Request ID: "},
+		// "Item": null reaches DynamoDB without an Item, as from AWS's
+		// SDKs; AWS answers "1 validation error detected: Value null at
+		// 'item' failed to satisfy constraint: Member must not be null"
+		// (DynamoDB.AmazonDynamoDBException, ValidationException; aws-sdk:
+		// DynamoDb.DynamoDbException); moto 5.2.1 fails with HTTP 500.
+		{"dynamodb null item (moto differs)", "arn:aws:states:::dynamodb:putItem", `{"TableName":"` + tbl + `","Item":null}`,
+			"DynamoDB.SdkClientException", "StatusCode: 500"},
+		{"sdk dynamodb null item (moto differs)", "arn:aws:states:::aws-sdk:dynamodb:putItem", `{"TableName":"` + tbl + `","Item":null}`,
+			"DynamoDb.SdkClientException", "StatusCode: 500"},
 		{"unknown member", "arn:aws:states:::aws-sdk:s3:getObject", `{"Bucket":"` + bucket + `","Nope":1}`,
 			"States.Runtime", "Nope: not a member of GetObjectInput"},
 	}
@@ -214,9 +224,14 @@ func TestSDKServices(t *testing.T) {
 		if etag, _ := get(t, put, "ETag").(string); etag != `"2b5df3712557f503a9977a8ea893b2c9"` {
 			t.Errorf("putObject: %s", value.String(put))
 		}
+		// The CRC32 checksum the AWS SDK for Java 2 sends by default, as
+		// AWS recorded it for this body.
+		if sum := get(t, put, "ChecksumCRC32"); sum != "KUmHvQ==" {
+			t.Errorf("putObject ChecksumCRC32 = %v, want KUmHvQ==", sum)
+		}
 		e.invoke(t, sdk+"s3:putObject", `{"Bucket":"`+files+`","Key":"b.json","Body":["List","Data"]}`)
 		got := e.invoke(t, sdk+"s3:getObject", `{"Bucket":"`+files+`","Key":"b.json"}`)
-		if get(t, got, "Body") != `["List","Data"]` || get(t, got, "ContentLength") != int64(15) {
+		if get(t, got, "Body") != `["List","Data"]` || get(t, got, "ContentLength") != int64(15) || value.String(get(t, got, "Metadata")) != `{}` {
 			t.Errorf("getObject: %s", value.String(got))
 		}
 		list := e.invoke(t, sdk+"s3:listBuckets", `{}`)
@@ -300,4 +315,52 @@ func TestSDKServices(t *testing.T) {
 			t.Errorf("decrypt: %s", value.String(dec))
 		}
 	})
+}
+
+// TestMotoDifferences names where moto 5.2.1 answers differently from AWS
+// for what the conformance corpus records: the integration sends what
+// AWS's SDKs send, and reports the emulator's answer as it is. Each row
+// checks moto's answer, so that a moto that changes shows here.
+func TestMotoDifferences(t *testing.T) {
+	e := startEmulator(t)
+	fifo := e.invoke(t, "arn:aws:states:::aws-sdk:sns:createTopic", `{"Name":"`+unique("fifo")+`.fifo","Attributes":{"FifoTopic":"true"}}`)
+	fifoArn := get(t, fifo, "TopicArn").(string)
+	tests := []struct {
+		name, aws, resource, params string
+		error, cause                string // moto's answer ("" error: success)
+	}{
+		{"sns fifo without MessageGroupId",
+			`SNS.InvalidParameterException "Invalid parameter: The MessageGroupId parameter is required for FIFO topics (…Error Code: InvalidParameter…)"`,
+			"arn:aws:states:::sns:publish", `{"TopicArn":"` + fifoArn + `","Message":"x"}`,
+			"SNS.AmazonSNSException", "The request must contain the parameter MessageGroupId. (Service: AmazonSNS; Status Code: 400; Error Code: MissingParameter;"},
+		{"sns fifo publish", `a result with SequenceNumber`,
+			"arn:aws:states:::sns:publish", `{"TopicArn":"` + fifoArn + `","Message":"x","MessageGroupId":"g","MessageDeduplicationId":"d"}`,
+			"", ""},
+		{"secretsmanager invalid name",
+			`SecretsManager.SecretsManagerException "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@! (Service: SecretsManager, Status Code: 400, …)"`,
+			"arn:aws:states:::aws-sdk:secretsmanager:createSecret", `{"Name":"Invalid Name ` + unique("x") + `","SecretString":"x"}`,
+			"", ""},
+		{"events detail not an object",
+			`EventBridge.FailedEntry with {"ErrorCode":"MalformedDetail","ErrorMessage":"Detail is malformed."} for the entry`,
+			"arn:aws:states:::events:putEvents", `{"Entries":[{"Detail":"\"jsonstring\"","DetailType":"t","Source":"some.source"}]}`,
+			"", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := e.in.Invoke(context.Background(), task(tt.resource, tt.params))
+			if tt.error == "" {
+				if err != nil {
+					t.Fatalf("moto now fails (AWS: %s): %v", tt.aws, err)
+				}
+				if o := res.(*value.Object); o.Has("SequenceNumber") {
+					t.Errorf("moto now answers as AWS (%s): %s", tt.aws, value.String(res))
+				}
+				return
+			}
+			fe := failure(t, err)
+			if fe.Name != tt.error || !strings.Contains(fe.Cause, tt.cause) {
+				t.Errorf("moto answers %s / %s (AWS: %s)", fe.Name, fe.Cause, tt.aws)
+			}
+		})
+	}
 }

@@ -118,11 +118,13 @@ func (d decoder) decode(v any, t reflect.Type, path string) (reflect.Value, erro
 		// "\"text data\"").
 		return reflect.ValueOf(bytes.NewReader(value.Marshal(v))), nil
 	}
+	if v == nil {
+		// null is an absent member: the service answers for it (DynamoDB
+		// PutItem with "Item": null is its ValidationException).
+		return reflect.Zero(t), nil
+	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		if v == nil {
-			return reflect.Zero(t), nil
-		}
 		e, err := d.decode(v, t.Elem(), path)
 		if err != nil {
 			return reflect.Value{}, err
@@ -239,9 +241,6 @@ func (d decoder) decode(v any, t reflect.Type, path string) (reflect.Value, erro
 		members, ok := d.unions[t]
 		if !ok {
 			return reflect.Value{}, &paramError{path, "unsupported parameter type " + t.String()}
-		}
-		if v == nil {
-			return reflect.Zero(t), nil
 		}
 		o, ok := v.(*value.Object)
 		if !ok || o.Len() != 1 {
