@@ -321,6 +321,10 @@ async function machinesPage() {
 async function machinePage(arn) {
   const sm = await call('DescribeStateMachine', { stateMachineArn: arn });
   setTitle(sm.name);
+  // A version (…:stateMachine:NAME:3) or an alias (…:NAME:live) of a machine.
+  const parts = arn.split(':');
+  const qualified = parts.length > 7 ? parts.slice(7).join(':') : '';
+  const base = parts.slice(0, 7).join(':');
   let def = {};
   try {
     def = JSON.parse(sm.definition);
@@ -328,8 +332,9 @@ async function machinePage(arn) {
   const graphBox = h('div', { class: 'graph', id: 'graph' });
   const graph = new Graph(graphBox, { onSelect: (name) => graph.select(name) });
   main.append(
-    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, a('/state-machines', 'State machines'), ' / ', sm.name),
-    h('div', { class: 'page-head' }, h('h1', {}, sm.name), h('span', { class: 'tag' }, sm.type), h('span', { class: 'spacer' }),
+    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, a('/state-machines', 'State machines'), ' / ',
+      qualified ? [a(machineHref(base), sm.name), ' / ', qualified] : sm.name),
+    h('div', { class: 'page-head' }, h('h1', {}, qualified ? `${sm.name}:${qualified}` : sm.name), h('span', { class: 'tag' }, sm.type), h('span', { class: 'spacer' }),
       a('/editor?stateMachineArn=' + encodeURIComponent(arn), 'Edit', { class: 'button' }),
       h('button', { type: 'button', class: 'primary', id: 'start-execution', onclick: () => startDialog(sm) }, 'Start execution')),
     h('dl', { class: 'meta' },
@@ -344,7 +349,8 @@ async function machinePage(arn) {
     h('h2', {}, 'Executions'),
     await executionsTable(arn),
     h('h2', {}, 'Versions and aliases'),
-    await versionsSection(arn));
+    qualified ? h('p', {}, `This is ${/^\d+$/.test(qualified) ? 'version' : 'alias'} ${qualified} of `, a(machineHref(base), sm.name), '.')
+      : await versionsSection(arn));
   graph.fit(); // laid out before it was on the page
   probe.timings.layoutMs = graph.layoutMs;
   main.dataset.ready = 'true';
@@ -414,7 +420,7 @@ async function versionsSection(arn) {
           : h('tr', {}, h('td', { colspan: 2, class: 'muted' }, 'No versions published.')))),
       h('table', { class: 'list', id: 'aliases' }, h('caption', {}, 'Aliases'),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Alias'), h('th', { scope: 'col' }, 'Routing'))),
-        h('tbody', {}, described.length ? described.map((x) => h('tr', {}, h('td', {}, x.name || shortArn(x.stateMachineAliasArn)),
+        h('tbody', {}, described.length ? described.map((x) => h('tr', {}, h('td', {}, a(machineHref(x.stateMachineAliasArn), x.name || shortArn(x.stateMachineAliasArn))),
           h('td', {}, (x.routingConfiguration || []).map((r) => `version ${shortArn(r.stateMachineVersionArn)}: ${r.weight}%`).join(', '))))
           : h('tr', {}, h('td', { colspan: 2, class: 'muted' }, 'No aliases.')))));
   } catch (err) {

@@ -348,6 +348,10 @@ func TestConsoleScenario(t *testing.T) {
 		waitJS(`/live.*version 1: 100%/.test(document.querySelector('#aliases tbody').textContent)`, 5*time.Second))
 	b.shot("state-machine")
 	b.checkNoWrites("browsing")
+	b.run("a version", chromedp.Click(chromedp.CSS(`#versions tbody a`)),
+		waitJS(`document.querySelector('h1')?.textContent === 'console-demo:1' && `+node("Broken")+` !== null`, 10*time.Second),
+		chromedp.Click(chromedp.CSS(`.crumbs a[href^="/state-machines/"]`)),
+		waitJS(`document.querySelector('h1')?.textContent === 'console-demo' && document.querySelector('#versions') !== null`, 10*time.Second))
 
 	// 3. Start an execution from the console, with an input.
 	b.run("start an execution",
