@@ -6,7 +6,10 @@
 //
 // errors_gen.go declares a Code for every exception of the model, plus the
 // protocol's own (SerializationException, UnknownOperationException,
-// InternalFailure) and Stepwell's UnsupportedOperation, each with its
+// InternalFailure, and the authentication errors
+// MissingAuthenticationTokenException, IncompleteSignatureException,
+// UnrecognizedClientException, InvalidSignatureException and
+// AccessDeniedException) and Stepwell's UnsupportedOperation, each with its
 // __type namespace and HTTP status, and one constructor per code:
 // awsapi.InvalidArn("Invalid Arn: '…'"). An error the model does not
 // declare does not compile. The model carries no namespace or status:

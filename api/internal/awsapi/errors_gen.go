@@ -41,47 +41,57 @@ const (
 	CodeSerializationException
 	CodeUnknownOperationException
 	CodeUnsupportedOperation
+	CodeMissingAuthenticationTokenException
+	CodeIncompleteSignatureException
+	CodeUnrecognizedClientException
+	CodeInvalidSignatureException
+	CodeAccessDeniedException
 )
 
 // codes holds each code's name, __type and HTTP status.
 var codes = [...]codeInfo{
-	CodeActivityAlreadyExists:          {"ActivityAlreadyExists", "com.amazonaws.swf.service.v2.model#ActivityAlreadyExists", 400},
-	CodeActivityDoesNotExist:           {"ActivityDoesNotExist", "com.amazonaws.swf.service.v2.model#ActivityDoesNotExist", 400},
-	CodeActivityLimitExceeded:          {"ActivityLimitExceeded", "com.amazonaws.swf.service.v2.model#ActivityLimitExceeded", 400},
-	CodeActivityWorkerLimitExceeded:    {"ActivityWorkerLimitExceeded", "com.amazonaws.swf.service.v2.model#ActivityWorkerLimitExceeded", 400},
-	CodeConflictException:              {"ConflictException", "com.amazonaws.swf.service.v2.model#ConflictException", 400},
-	CodeExecutionAlreadyExists:         {"ExecutionAlreadyExists", "com.amazonaws.swf.service.v2.model#ExecutionAlreadyExists", 400},
-	CodeExecutionDoesNotExist:          {"ExecutionDoesNotExist", "com.amazonaws.swf.service.v2.model#ExecutionDoesNotExist", 400},
-	CodeExecutionLimitExceeded:         {"ExecutionLimitExceeded", "com.amazonaws.swf.service.v2.model#ExecutionLimitExceeded", 400},
-	CodeExecutionNotRedrivable:         {"ExecutionNotRedrivable", "com.amazonaws.swf.service.v2.model#ExecutionNotRedrivable", 400},
-	CodeInvalidArn:                     {"InvalidArn", "com.amazonaws.swf.service.v2.model#InvalidArn", 400},
-	CodeInvalidDefinition:              {"InvalidDefinition", "com.amazonaws.swf.service.v2.model#InvalidDefinition", 400},
-	CodeInvalidEncryptionConfiguration: {"InvalidEncryptionConfiguration", "com.amazonaws.swf.service.v2.model#InvalidEncryptionConfiguration", 400},
-	CodeInvalidExecutionInput:          {"InvalidExecutionInput", "com.amazonaws.swf.service.v2.model#InvalidExecutionInput", 400},
-	CodeInvalidLoggingConfiguration:    {"InvalidLoggingConfiguration", "com.amazonaws.swf.service.v2.model#InvalidLoggingConfiguration", 400},
-	CodeInvalidName:                    {"InvalidName", "com.amazonaws.swf.service.v2.model#InvalidName", 400},
-	CodeInvalidOutput:                  {"InvalidOutput", "com.amazonaws.swf.service.v2.model#InvalidOutput", 400},
-	CodeInvalidToken:                   {"InvalidToken", "com.amazonaws.swf.service.v2.model#InvalidToken", 400},
-	CodeInvalidTracingConfiguration:    {"InvalidTracingConfiguration", "com.amazonaws.swf.service.v2.model#InvalidTracingConfiguration", 400},
-	CodeKmsAccessDeniedException:       {"KmsAccessDeniedException", "com.amazonaws.swf.service.v2.model#KmsAccessDeniedException", 400},
-	CodeKmsInvalidStateException:       {"KmsInvalidStateException", "com.amazonaws.swf.service.v2.model#KmsInvalidStateException", 400},
-	CodeKmsThrottlingException:         {"KmsThrottlingException", "com.amazonaws.swf.service.v2.model#KmsThrottlingException", 400},
-	CodeMissingRequiredParameter:       {"MissingRequiredParameter", "com.amazonaws.swf.service.v2.model#MissingRequiredParameter", 400},
-	CodeResourceNotFound:               {"ResourceNotFound", "com.amazonaws.swf.service.v2.model#ResourceNotFound", 400},
-	CodeServiceQuotaExceededException:  {"ServiceQuotaExceededException", "com.amazonaws.swf.service.v2.model#ServiceQuotaExceededException", 400},
-	CodeStateMachineAlreadyExists:      {"StateMachineAlreadyExists", "com.amazonaws.swf.service.v2.model#StateMachineAlreadyExists", 400},
-	CodeStateMachineDeleting:           {"StateMachineDeleting", "com.amazonaws.swf.service.v2.model#StateMachineDeleting", 400},
-	CodeStateMachineDoesNotExist:       {"StateMachineDoesNotExist", "com.amazonaws.swf.service.v2.model#StateMachineDoesNotExist", 400},
-	CodeStateMachineLimitExceeded:      {"StateMachineLimitExceeded", "com.amazonaws.swf.service.v2.model#StateMachineLimitExceeded", 400},
-	CodeStateMachineTypeNotSupported:   {"StateMachineTypeNotSupported", "com.amazonaws.swf.service.v2.model#StateMachineTypeNotSupported", 400},
-	CodeTaskDoesNotExist:               {"TaskDoesNotExist", "com.amazonaws.swf.service.v2.model#TaskDoesNotExist", 400},
-	CodeTaskTimedOut:                   {"TaskTimedOut", "com.amazonaws.swf.service.v2.model#TaskTimedOut", 400},
-	CodeTooManyTags:                    {"TooManyTags", "com.amazonaws.swf.service.v2.model#TooManyTags", 400},
-	CodeValidationException:            {"ValidationException", "com.amazon.coral.validate#ValidationException", 400},
-	CodeInternalFailure:                {"InternalFailure", "com.amazon.coral.service#InternalFailure", 500},
-	CodeSerializationException:         {"SerializationException", "com.amazon.coral.service#SerializationException", 400},
-	CodeUnknownOperationException:      {"UnknownOperationException", "com.amazon.coral.service#UnknownOperationException", 400},
-	CodeUnsupportedOperation:           {"UnsupportedOperation", "com.amazonaws.swf.service.v2.model#UnsupportedOperation", 400},
+	CodeActivityAlreadyExists:               {"ActivityAlreadyExists", "com.amazonaws.swf.service.v2.model#ActivityAlreadyExists", 400},
+	CodeActivityDoesNotExist:                {"ActivityDoesNotExist", "com.amazonaws.swf.service.v2.model#ActivityDoesNotExist", 400},
+	CodeActivityLimitExceeded:               {"ActivityLimitExceeded", "com.amazonaws.swf.service.v2.model#ActivityLimitExceeded", 400},
+	CodeActivityWorkerLimitExceeded:         {"ActivityWorkerLimitExceeded", "com.amazonaws.swf.service.v2.model#ActivityWorkerLimitExceeded", 400},
+	CodeConflictException:                   {"ConflictException", "com.amazonaws.swf.service.v2.model#ConflictException", 400},
+	CodeExecutionAlreadyExists:              {"ExecutionAlreadyExists", "com.amazonaws.swf.service.v2.model#ExecutionAlreadyExists", 400},
+	CodeExecutionDoesNotExist:               {"ExecutionDoesNotExist", "com.amazonaws.swf.service.v2.model#ExecutionDoesNotExist", 400},
+	CodeExecutionLimitExceeded:              {"ExecutionLimitExceeded", "com.amazonaws.swf.service.v2.model#ExecutionLimitExceeded", 400},
+	CodeExecutionNotRedrivable:              {"ExecutionNotRedrivable", "com.amazonaws.swf.service.v2.model#ExecutionNotRedrivable", 400},
+	CodeInvalidArn:                          {"InvalidArn", "com.amazonaws.swf.service.v2.model#InvalidArn", 400},
+	CodeInvalidDefinition:                   {"InvalidDefinition", "com.amazonaws.swf.service.v2.model#InvalidDefinition", 400},
+	CodeInvalidEncryptionConfiguration:      {"InvalidEncryptionConfiguration", "com.amazonaws.swf.service.v2.model#InvalidEncryptionConfiguration", 400},
+	CodeInvalidExecutionInput:               {"InvalidExecutionInput", "com.amazonaws.swf.service.v2.model#InvalidExecutionInput", 400},
+	CodeInvalidLoggingConfiguration:         {"InvalidLoggingConfiguration", "com.amazonaws.swf.service.v2.model#InvalidLoggingConfiguration", 400},
+	CodeInvalidName:                         {"InvalidName", "com.amazonaws.swf.service.v2.model#InvalidName", 400},
+	CodeInvalidOutput:                       {"InvalidOutput", "com.amazonaws.swf.service.v2.model#InvalidOutput", 400},
+	CodeInvalidToken:                        {"InvalidToken", "com.amazonaws.swf.service.v2.model#InvalidToken", 400},
+	CodeInvalidTracingConfiguration:         {"InvalidTracingConfiguration", "com.amazonaws.swf.service.v2.model#InvalidTracingConfiguration", 400},
+	CodeKmsAccessDeniedException:            {"KmsAccessDeniedException", "com.amazonaws.swf.service.v2.model#KmsAccessDeniedException", 400},
+	CodeKmsInvalidStateException:            {"KmsInvalidStateException", "com.amazonaws.swf.service.v2.model#KmsInvalidStateException", 400},
+	CodeKmsThrottlingException:              {"KmsThrottlingException", "com.amazonaws.swf.service.v2.model#KmsThrottlingException", 400},
+	CodeMissingRequiredParameter:            {"MissingRequiredParameter", "com.amazonaws.swf.service.v2.model#MissingRequiredParameter", 400},
+	CodeResourceNotFound:                    {"ResourceNotFound", "com.amazonaws.swf.service.v2.model#ResourceNotFound", 400},
+	CodeServiceQuotaExceededException:       {"ServiceQuotaExceededException", "com.amazonaws.swf.service.v2.model#ServiceQuotaExceededException", 400},
+	CodeStateMachineAlreadyExists:           {"StateMachineAlreadyExists", "com.amazonaws.swf.service.v2.model#StateMachineAlreadyExists", 400},
+	CodeStateMachineDeleting:                {"StateMachineDeleting", "com.amazonaws.swf.service.v2.model#StateMachineDeleting", 400},
+	CodeStateMachineDoesNotExist:            {"StateMachineDoesNotExist", "com.amazonaws.swf.service.v2.model#StateMachineDoesNotExist", 400},
+	CodeStateMachineLimitExceeded:           {"StateMachineLimitExceeded", "com.amazonaws.swf.service.v2.model#StateMachineLimitExceeded", 400},
+	CodeStateMachineTypeNotSupported:        {"StateMachineTypeNotSupported", "com.amazonaws.swf.service.v2.model#StateMachineTypeNotSupported", 400},
+	CodeTaskDoesNotExist:                    {"TaskDoesNotExist", "com.amazonaws.swf.service.v2.model#TaskDoesNotExist", 400},
+	CodeTaskTimedOut:                        {"TaskTimedOut", "com.amazonaws.swf.service.v2.model#TaskTimedOut", 400},
+	CodeTooManyTags:                         {"TooManyTags", "com.amazonaws.swf.service.v2.model#TooManyTags", 400},
+	CodeValidationException:                 {"ValidationException", "com.amazon.coral.validate#ValidationException", 400},
+	CodeInternalFailure:                     {"InternalFailure", "com.amazon.coral.service#InternalFailure", 500},
+	CodeSerializationException:              {"SerializationException", "com.amazon.coral.service#SerializationException", 400},
+	CodeUnknownOperationException:           {"UnknownOperationException", "com.amazon.coral.service#UnknownOperationException", 400},
+	CodeUnsupportedOperation:                {"UnsupportedOperation", "com.amazonaws.swf.service.v2.model#UnsupportedOperation", 400},
+	CodeMissingAuthenticationTokenException: {"MissingAuthenticationTokenException", "com.amazon.coral.service#MissingAuthenticationTokenException", 400},
+	CodeIncompleteSignatureException:        {"IncompleteSignatureException", "com.amazon.coral.service#IncompleteSignatureException", 400},
+	CodeUnrecognizedClientException:         {"UnrecognizedClientException", "com.amazon.coral.service#UnrecognizedClientException", 400},
+	CodeInvalidSignatureException:           {"InvalidSignatureException", "com.amazon.coral.service#InvalidSignatureException", 400},
+	CodeAccessDeniedException:               {"AccessDeniedException", "com.amazon.coral.service#AccessDeniedException", 400},
 }
 
 // ActivityAlreadyExists returns the ActivityAlreadyExists error (HTTP 400): Activity already exists.
@@ -255,6 +265,31 @@ func UnknownOperationException(message string) *Error {
 // UnsupportedOperation returns the UnsupportedOperation error (HTTP 400): Stepwell cannot serve the operation with its configuration (Stepwell's own, not an AWS error).
 func UnsupportedOperation(message string) *Error {
 	return &Error{Code: CodeUnsupportedOperation, Message: message}
+}
+
+// MissingAuthenticationTokenException returns the MissingAuthenticationTokenException error (HTTP 400): The request carries no AWS Signature Version 4 (no Authorization header).
+func MissingAuthenticationTokenException(message string) *Error {
+	return &Error{Code: CodeMissingAuthenticationTokenException, Message: message}
+}
+
+// IncompleteSignatureException returns the IncompleteSignatureException error (HTTP 400): The request's Authorization header is not a complete AWS Signature Version 4.
+func IncompleteSignatureException(message string) *Error {
+	return &Error{Code: CodeIncompleteSignatureException, Message: message}
+}
+
+// UnrecognizedClientException returns the UnrecognizedClientException error (HTTP 400): The request's access key (or its security token) is not one the server knows.
+func UnrecognizedClientException(message string) *Error {
+	return &Error{Code: CodeUnrecognizedClientException, Message: message}
+}
+
+// InvalidSignatureException returns the InvalidSignatureException error (HTTP 400): The request's signature does not match, or its date is too far from the server's clock.
+func InvalidSignatureException(message string) *Error {
+	return &Error{Code: CodeInvalidSignatureException, Message: message}
+}
+
+// AccessDeniedException returns the AccessDeniedException error (HTTP 400): The request's access key may not perform the operation.
+func AccessDeniedException(message string) *Error {
+	return &Error{Code: CodeAccessDeniedException, Message: message}
 }
 
 // KmsKeyState is an enum of the model.

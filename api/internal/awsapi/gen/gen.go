@@ -44,6 +44,13 @@ var protocolErrors = []struct {
 	{"SerializationException", nsCoral, 400, "the request body is not JSON, or a member has the wrong JSON type"},
 	{"UnknownOperationException", nsCoral, 400, "the request names no operation of the API (X-Amz-Target), or is not a POST"},
 	{"UnsupportedOperation", nsService, 400, "Stepwell cannot serve the operation with its configuration (Stepwell's own, not an AWS error)"},
+	// Authentication (AWS Signature Version 4) and authorization, as
+	// AWS's JSON services answer them.
+	{"MissingAuthenticationTokenException", nsCoral, 400, "the request carries no AWS Signature Version 4 (no Authorization header)"},
+	{"IncompleteSignatureException", nsCoral, 400, "the request's Authorization header is not a complete AWS Signature Version 4"},
+	{"UnrecognizedClientException", nsCoral, 400, "the request's access key (or its security token) is not one the server knows"},
+	{"InvalidSignatureException", nsCoral, 400, "the request's signature does not match, or its date is too far from the server's clock"},
+	{"AccessDeniedException", nsCoral, 400, "the request's access key may not perform the operation"},
 }
 
 // errorMembers are the members an exception may carry besides message,
