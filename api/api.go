@@ -5,7 +5,9 @@
 // decodes and validates its request, calls the store (state machines,
 // versions, aliases, activities) or the executions service (starting,
 // stopping, redriving executions, task tokens), and encodes the answer.
-// SigV4 signatures are not verified.
+// Authenticated verifies AWS Signature Version 4 (package sigv4) in front
+// of it, with AWS's errors; page tokens are opaque and bound to the
+// listing that handed them out (pagetoken.go).
 package api
 
 import (
@@ -144,8 +146,48 @@ const targetPrefix = "AWSStepFunctions."
 // Header.Set would compute on every request.
 var requestIDHeader = http.CanonicalHeaderKey("x-amzn-RequestId")
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. It serves every request as it
+// comes, without authentication: the network's handler is Authenticated's.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(w, r)
+	if err != nil {
+		w.Header()[requestIDHeader] = []string{uuid.New()}
+		writeError(w, err)
+		return
+	}
+	s.serve(w, r, body)
+}
+
+// bodyReadTimeout bounds how long a request body may take to arrive (the
+// server bounds the headers' time): a client that sends half a body does
+// not hold its connection and handler for longer.
+const bodyReadTimeout = 30 * time.Second
+
+// readBody reads a request body of at most maxRequestBytes, within
+// bodyReadTimeout. A body declared larger is refused before any of it is
+// read; one that turns out larger is refused once the limit is passed.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > maxRequestBytes {
+		return nil, errValidation("Request size exceeds the maximum allowed size")
+	}
+	rc := http.NewResponseController(w)
+	// Not every ResponseWriter has deadlines (the in-process callers'
+	// have none): then the body is already in memory.
+	if rc.SetReadDeadline(time.Now().Add(bodyReadTimeout)) == nil {
+		defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
+	if err != nil {
+		return nil, awsapi.SerializationException("could not read the request body")
+	}
+	if len(body) > maxRequestBytes {
+		return nil, errValidation("Request size exceeds the maximum allowed size")
+	}
+	return body, nil
+}
+
+// serve answers a request whose body has been read.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	w.Header()[requestIDHeader] = []string{uuid.New()}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -160,15 +202,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeError(w, awsapi.UnknownOperationException(""))
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
-	if err != nil {
-		writeError(w, awsapi.SerializationException("could not read the request body"))
-		return
-	}
-	if len(body) > maxRequestBytes {
-		writeError(w, errValidation("Request size exceeds the maximum allowed size"))
 		return
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
