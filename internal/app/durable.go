@@ -143,26 +143,9 @@ func openStore(ctx context.Context, c Config) (*backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		return durableBackend(st, "postgres "+redactDSN(target)), nil
+		return durableBackend(st, "postgres "+Redact(target)), nil
 	}
 	return nil, fmt.Errorf("open store %q: unknown store", c.Store)
-}
-
-// redactDSN hides a password in a postgres:// URL.
-func redactDSN(dsn string) string {
-	scheme, rest, ok := strings.Cut(dsn, "://")
-	if !ok {
-		return dsn
-	}
-	at := strings.LastIndex(rest, "@")
-	if at < 0 {
-		return dsn
-	}
-	user, _, hasPass := strings.Cut(rest[:at], ":")
-	if !hasPass {
-		return dsn
-	}
-	return scheme + "://" + user + ":***" + rest[at:]
 }
 
 // errShuttingDown refuses writes once the server stops. It wraps

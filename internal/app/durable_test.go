@@ -29,16 +29,25 @@ func TestStoreKind(t *testing.T) {
 	}
 }
 
-func TestRedactDSN(t *testing.T) {
+func TestRedact(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"postgres://u:secret@h:5432/db?sslmode=require", "postgres://u:***@h:5432/db?sslmode=require"},
 		{"postgres://u@h/db", "postgres://u@h/db"},
 		{"postgres://h/db", "postgres://h/db"},
 		{"postgresql://u:p:q@h/db", "postgresql://u:***@h/db"},
+		{"postgres://u@h/db?password=secret&sslmode=disable", "postgres://u@h/db?password=***&sslmode=disable"},
+		{"postgres://h/db?sslmode=disable&PASSWORD=s&sslpassword=k", "postgres://h/db?sslmode=disable&PASSWORD=***&sslpassword=***"},
+		{"postgres://u:p%40ss@h/db", "postgres://u:***@h/db"},
+		{"postgres://u:secret@[bad/db?password=x", "postgres://u:***@[bad/db?password=***"},
+		{"host=db user=u password=secret dbname=x", "host=db user=u password=*** dbname=x"},
+		{"host=db password='a b\\' c' sslmode=disable", "host=db password=*** sslmode=disable"},
+		{"http://127.0.0.1:3001", "http://127.0.0.1:3001"},
+		{"memory", "memory"},
+		{"", ""},
 	}
 	for _, tt := range tests {
-		if got := redactDSN(tt.in); got != tt.want {
-			t.Errorf("redactDSN(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
