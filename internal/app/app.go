@@ -101,6 +101,9 @@ type Config struct {
 	// Console serves the web console (package console) on GET / and its
 	// addresses; off, GET requests other than /healthz answer 404.
 	Console bool
+
+	// Security: authentication, TLS and the CA bundle (security.go).
+	Security
 }
 
 // Defaults of the limits, as AWS's.
@@ -191,6 +194,7 @@ func (c Config) Validate() error {
 	if math.IsNaN(c.TimeScale) || math.IsInf(c.TimeScale, 0) || c.TimeScale <= 0 {
 		bad("time-scale", fmt.Sprint(c.TimeScale), "must be a positive number")
 	}
+	errs = append(errs, c.Security.validate(c.Addr)...)
 	return errors.Join(errs...)
 }
 
@@ -242,6 +246,9 @@ type Server struct {
 	StoreInfo string
 	// Recovered is how many running executions were resumed at start.
 	Recovered int
+	// AuthInfo describes the authentication for people ("none", "AWS
+	// SigV4, 2 access keys").
+	AuthInfo string
 
 	parts    *Parts
 	stopJobs context.CancelFunc
@@ -259,11 +266,15 @@ func newServer(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*S
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	keys, err := c.keys()
+	if err != nil {
+		return nil, err
+	}
 	p, err := wire(ctx, c, logger, w)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{API: p.API, Store: p.Store, StoreInfo: p.StoreInfo, parts: p}
+	s := &Server{API: p.API, Store: p.Store, StoreInfo: p.StoreInfo, AuthInfo: c.authMode(keys), parts: p}
 	if s.Recovered, err = p.Executions.ResumeRunning(ctx); err != nil {
 		_ = s.Close(context.Background())
 		return nil, fmt.Errorf("recover running executions: %w", err)
@@ -285,7 +296,7 @@ func newServer(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*S
 			retain(jctx, p.Store, c.Retention, p.clock, logger)
 		}()
 	}
-	srv := p.API
+	srv := p.API.Authenticated(keys)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -341,7 +352,18 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 		_ = srv.Close(context.Background())
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: srv.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	tlsConfig, err := cfg.tlsConfig()
+	if err != nil {
+		_ = ln.Close()
+		_ = srv.Close(context.Background())
+		return err
+	}
+	handler := srv.Handler
+	if loopbackAddr(cfg.Addr) {
+		handler = loopbackHostOnly(handler)
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
+		MaxHeaderBytes: maxHeaderBytes, TLSConfig: tlsConfig, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	if cfg.Pprof != "" {
 		stop, err := servePprof(cfg.Pprof, logw)
 		if err != nil {
@@ -352,10 +374,20 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 		defer stop()
 	}
 	fmt.Fprintf(logw, "stepwell: store %s; resumed %d running executions\n", srv.StoreInfo, srv.Recovered)
-	fmt.Fprintf(logw, "stepwell: listening on http://%s (region %s, account %s, time scale %g)\n",
-		ln.Addr(), cfg.Region, cfg.AccountID, cfg.TimeScale)
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
+	fmt.Fprintf(logw, "stepwell: listening on %s://%s (region %s, account %s, time scale %g; authentication: %s)\n",
+		scheme, ln.Addr(), cfg.Region, cfg.AccountID, cfg.TimeScale, srv.AuthInfo)
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			errc <- hs.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		_ = srv.Close(context.Background())

@@ -24,11 +24,12 @@ var _ executions.TaskBroker = (*tasktoken.Broker)(nil)
 func newRouter(c Config, svc nested.Service, tokens nested.TokenWaiter, conns httptask.Connections, aws *awsint.Integration) *integrations.Router {
 	router := integrations.NewRouter()
 	if c.LambdaEndpoint != "" {
-		router.Handle(lambda.Handles, lambda.New(c.LambdaEndpoint, nil))
+		router.Handle(lambda.Handles, lambda.New(c.LambdaEndpoint, outboundClient(c, 0)))
 	} else {
 		router.Handle(lambda.Handles, noLambda{})
 	}
 	h := httptask.New(conns)
+	h.Client = outboundClient(c, httptask.DefaultTimeout)
 	h.Region = c.Region
 	router.Handle(httptask.Handles, h)
 	if svc != nil {

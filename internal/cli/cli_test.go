@@ -137,13 +137,19 @@ func TestCLI(t *testing.T) {
 		{name: "serve env", args: []string{"serve", "--check-config"}, golden: true, env: map[string]string{
 			"STEPWELL_ADDR": "0.0.0.0:9000", "STEPWELL_TIME_SCALE": "0.5", "STEPWELL_LAMBDA_ENDPOINT": "http://127.0.0.1:3001",
 			"STEPWELL_ACCOUNT_ID": "111111111111", "STEPWELL_REGION": "eu-west-1", "STEPWELL_STORE": "memory",
-			"STEPWELL_EXPRESS_RETENTION": "5", "STEPWELL_EXPRESS_HISTORY": "true"}},
+			"STEPWELL_EXPRESS_RETENTION": "5", "STEPWELL_EXPRESS_HISTORY": "true", "STEPWELL_AUTH": "none"}},
 		{name: "serve flags beat env", args: []string{"serve", "--check-config", "--time-scale", "0.1", "--region", "us-west-2",
 			"--express-retention", "0", "--express-history=false"},
 			golden: true, env: map[string]string{
 				"STEPWELL_ADDR": "0.0.0.0:9000", "STEPWELL_TIME_SCALE": "0.5", "STEPWELL_LAMBDA_ENDPOINT": "http://127.0.0.1:3001",
 				"STEPWELL_ACCOUNT_ID": "111111111111", "STEPWELL_REGION": "eu-west-1", "STEPWELL_STORE": "memory",
-				"STEPWELL_EXPRESS_RETENTION": "5", "STEPWELL_EXPRESS_HISTORY": "1"}},
+				"STEPWELL_EXPRESS_RETENTION": "5", "STEPWELL_EXPRESS_HISTORY": "1", "STEPWELL_AUTH": "none"}},
+		{name: "serve every interface without credentials", args: []string{"serve", "--check-config", "--addr", "0.0.0.0:9000"},
+			wantCode: 2, wantStderr: `addr "0.0.0.0:9000": is not a loopback address, and the server has no credentials to verify requests with`},
+		{name: "serve check-config masks secrets", args: []string{"serve", "--check-config", "--auth", "none"},
+			env: map[string]string{"STEPWELL_STORE": "postgres://u:pw1@db/x?sslpassword=pw2&sslmode=require", "STEPWELL_LAMBDA_ENDPOINT": "http://k:pw3@127.0.0.1:3001"},
+			wantStdout: "addr=127.0.0.1:8083 store=postgres://u:***@db/x?sslpassword=***&sslmode=require lambda-endpoint=http://k:***@127.0.0.1:3001 time-scale=1 account-id=123456789012 region=us-east-1 express-retention=10000 express-history=false aws-endpoints=none aws-region=\n" +
+				"auth=none credentials= tls-cert= tls-key= ca-bundle=\n"},
 		{name: "serve express flags", args: []string{"serve", "--check-config", "--express-history", "--express-retention", "7"},
 			wantStdout: "addr=127.0.0.1:8083 store= lambda-endpoint= time-scale=1 account-id=123456789012 region=us-east-1 express-retention=7 express-history=true aws-endpoints=none aws-region=\n"},
 		{name: "serve bad env", args: []string{"serve", "--check-config"}, env: map[string]string{"STEPWELL_TIME_SCALE": "fast"},

@@ -57,6 +57,15 @@ var serveSettings = []serveSetting{
 		on: func(c *app.Config) *bool { return &c.Console }},
 	{flag: "account-id", usage: "AWS account `ID` used in ARNs", str: func(c *app.Config) *string { return &c.AccountID }},
 	{flag: "region", usage: "AWS `REGION` used in ARNs", str: func(c *app.Config) *string { return &c.Region }},
+	// Security (app.Security): authentication, TLS, the CA bundle.
+	{flag: "credentials", usage: "JSON `FILE` of the access keys whose AWS SigV4 signatures are accepted ({\"accessKeys\": [{\"accessKeyId\", \"secretAccessKey\", \"name\"}]}); every request must then be signed",
+		str: func(c *app.Config) *string { return &c.Credentials }},
+	{flag: "auth", usage: "authentication `MODE`: sigv4 (needs --credentials) or none (serve anyone, on any address); default: sigv4 with --credentials, else none on a loopback address only",
+		str: func(c *app.Config) *string { return &c.Auth }},
+	{flag: "tls-cert", usage: "PEM certificate `FILE` (chain): serve HTTPS, with --tls-key", str: func(c *app.Config) *string { return &c.TLSCert }},
+	{flag: "tls-key", usage: "PEM private key `FILE` of --tls-cert", str: func(c *app.Config) *string { return &c.TLSKey }},
+	{flag: "ca-bundle", usage: "PEM `FILE` of certificate authorities HTTP Tasks and the Lambda endpoint trust besides the system's (default $AWS_CA_BUNDLE)",
+		str: func(c *app.Config) *string { return &c.CABundle }},
 }
 
 // envName is the environment variable for a flag: STEPWELL_TIME_SCALE for
@@ -148,8 +157,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	if check {
 		fmt.Fprintf(c.m.Stdout, "addr=%s store=%s lambda-endpoint=%s time-scale=%s account-id=%s region=%s express-retention=%d express-history=%t aws-endpoints=%s aws-region=%s\n",
-			cfg.Addr, cfg.Store, cfg.LambdaEndpoint, strconv.FormatFloat(cfg.TimeScale, 'g', -1, 64), cfg.AccountID, cfg.Region,
+			cfg.Addr, app.Redact(cfg.Store), app.Redact(cfg.LambdaEndpoint), strconv.FormatFloat(cfg.TimeScale, 'g', -1, 64), cfg.AccountID, cfg.Region,
 			cfg.ExpressRetention, cfg.ExpressHistory, app.FormatAWSEndpoints(cfg.AWS.Endpoints), cfg.AWS.Region)
+		printSecurity(c.m.Stdout, cfg.Security)
 		return nil
 	}
 	err = app.Run(ctx, cfg, c.m.Stderr)
@@ -175,6 +185,7 @@ func (c *ServeCommand) config(args []string) (cfg app.Config, check bool, err er
 	}
 
 	cfg.AWS = app.AWSFromEnv(c.m.getenv)
+	caBundleFromAWSEnv(&cfg, c.m.Getenv)
 
 	fs := newFlagSet("serve", "serve [flags]", c.m.Stdout)
 	for _, s := range serveSettings {

@@ -1,0 +1,109 @@
+package app
+
+import (
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestSecurity_Validate(t *testing.T) {
+	creds := writeFile(t, "creds.json", `{"accessKeys": [{"accessKeyId": "AKIDTEST", "secretAccessKey": "s", "name": "t"}]}`)
+	badCreds := writeFile(t, "bad.json", `{"accessKeys": []}`)
+	tests := []struct {
+		name  string
+		addr  string
+		s     Security
+		field string // "" when valid
+		msg   string
+	}{
+		{name: "loopback without credentials", addr: "127.0.0.1:8083"},
+		{name: "localhost without credentials", addr: "localhost:0"},
+		{name: "IPv6 loopback without credentials", addr: "[::1]:8083"},
+		{name: "every interface without credentials", addr: "0.0.0.0:8083", field: "addr", msg: "is not a loopback address"},
+		{name: "empty host without credentials", addr: ":8083", field: "addr", msg: "is not a loopback address"},
+		{name: "a name without credentials", addr: "stepwell.example.com:8083", field: "addr"},
+		{name: "every interface with credentials", addr: "0.0.0.0:8083", s: Security{Credentials: creds}},
+		{name: "every interface, auth none", addr: "0.0.0.0:8083", s: Security{Auth: AuthNone}},
+		{name: "auth none and credentials", addr: "127.0.0.1:1", s: Security{Auth: AuthNone, Credentials: creds}, field: "auth"},
+		{name: "sigv4 without credentials", addr: "127.0.0.1:1", s: Security{Auth: AuthSigV4}, field: "credentials"},
+		{name: "unknown mode", addr: "127.0.0.1:1", s: Security{Auth: "basic"}, field: "auth"},
+		{name: "bad credentials", addr: "127.0.0.1:1", s: Security{Credentials: badCreds}, field: "credentials", msg: "no accessKeys"},
+		{name: "missing credentials", addr: "127.0.0.1:1", s: Security{Credentials: "/nonexistent.json"}, field: "credentials"},
+		{name: "cert without key", addr: "127.0.0.1:1", s: Security{TLSCert: "c.pem"}, field: "tls-cert"},
+		{name: "CA bundle without PEM", addr: "127.0.0.1:1", s: Security{CABundle: badCreds}, field: "ca-bundle"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := tt.s.validate(tt.addr)
+			if tt.field == "" {
+				if len(errs) != 0 {
+					t.Fatalf("errors: %v", errs)
+				}
+				return
+			}
+			if len(errs) != 1 {
+				t.Fatalf("errors %v, want one on %s", errs, tt.field)
+			}
+			var fe *FieldError
+			if !errors.As(errs[0], &fe) || fe.Field != tt.field || !strings.Contains(fe.Error(), tt.msg) {
+				t.Fatalf("error %v, want field %s with %q", errs[0], tt.field, tt.msg)
+			}
+		})
+	}
+}
+
+func TestLoopbackHostOnly(t *testing.T) {
+	h := loopbackHostOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	for host, want := range map[string]int{
+		"127.0.0.1:8083": http.StatusNoContent, "localhost:8083": http.StatusNoContent, "[::1]:8083": http.StatusNoContent,
+		"LOCALHOST.": http.StatusNoContent, "stepwell.localhost:1": http.StatusNoContent, "127.0.0.2": http.StatusNoContent,
+		"evil.example.com:8083": http.StatusMisdirectedRequest, "10.0.0.1:8083": http.StatusMisdirectedRequest,
+		"localhost.evil.com": http.StatusMisdirectedRequest, "": http.StatusMisdirectedRequest,
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		r.Host = host
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("Host %q: HTTP %d, want %d", host, w.Code, want)
+		}
+	}
+}
+
+// TestOutboundClient_CABundle: a server whose certificate is signed by a
+// private CA is reached with the CA in the bundle, and refused without it.
+func TestOutboundClient_CABundle(t *testing.T) {
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
+	defer ts.Close()
+	bundle := writeFile(t, "ca.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})))
+	get := func(c Config) error {
+		resp, err := outboundClient(c, 0).Get(ts.URL)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	if err := get(Config{}); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("without the bundle: %v", err)
+	}
+	if err := get(Config{Security: Security{CABundle: bundle}}); err != nil {
+		t.Fatalf("with the bundle: %v", err)
+	}
+	if err := get(Config{Security: Security{CABundle: "/nonexistent.pem"}}); err == nil || !strings.Contains(err.Error(), "ca bundle") {
+		t.Fatalf("with a missing bundle: %v", err)
+	}
+}
