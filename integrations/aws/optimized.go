@@ -2,6 +2,7 @@ package awsint
 
 import (
 	"context"
+	"hash/crc32"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -80,9 +81,10 @@ func stringify(params *value.Object, path []string) *value.Object {
 
 // withMetadata adds the SdkHttpMetadata and SdkResponseMetadata that the
 // AWS SDK for Java 1 reports to an optimized result: the HTTP status, and
-// the headers AWS sends for the service, with the values the response
-// carried or AWS's (Content-Type and Content-Length are AWS's: the
-// response's protocol and the length of the body AWS would have sent).
+// the headers AWS sends for the service, with the values of AWS's response
+// to the call: its protocol's Content-Type, the length (and for DynamoDB
+// the CRC32) of the body AWS would have sent, its Server and Connection,
+// the emulator's Date and request id.
 func withMetadata(o *optimized, res *value.Object, out reflect.Value) *value.Object {
 	var md middleware.Metadata
 	if out.Kind() == reflect.Pointer && !out.IsNil() {
@@ -113,6 +115,10 @@ func withMetadata(o *optimized, res *value.Object, out reflect.Value) *value.Obj
 			v = requestID
 		case "connection":
 			v = "keep-alive"
+		case "server":
+			v = "Server" // DynamoDB's, literally
+		case "x-amz-crc32":
+			v = strconv.FormatUint(uint64(wire.crc32), 10)
 		case "date":
 			if v = header.Get("Date"); v == "" {
 				v = time.Now().UTC().Format(http.TimeFormat)
@@ -139,7 +145,8 @@ func withMetadata(o *optimized, res *value.Object, out reflect.Value) *value.Obj
 type wireResponse struct {
 	headers     []string // the header names AWS sends, as it spells them
 	contentType string
-	length      int // of the body
+	length      int    // of the body
+	crc32       uint32 // of the body (DynamoDB's x-amz-crc32)
 }
 
 // wire returns AWS's HTTP response to an optimized call with result res.
@@ -161,8 +168,9 @@ func (o *optimized) wire(res *value.Object, requestID string) wireResponse {
 		return wireResponse{headers: []string{"x-amzn-RequestId", "connection", "Content-Length", "Date", "Content-Type"},
 			contentType: "text/xml", length: b.Len()}
 	case "dynamodb":
+		body := value.Marshal(res)
 		return wireResponse{headers: []string{"Server", "Connection", "x-amzn-RequestId", "x-amz-crc32", "Content-Length", "Date", "Content-Type"},
-			contentType: "application/x-amz-json-1.0", length: len(value.Marshal(res))}
+			contentType: "application/x-amz-json-1.0", length: len(body), crc32: crc32.ChecksumIEEE(body)}
 	}
 	return wireResponse{headers: []string{"x-amzn-RequestId", "connection", "Content-Length", "Date", "Content-Type"},
 		contentType: "application/x-amz-json-1.0", length: len(value.Marshal(res))}

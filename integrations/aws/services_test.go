@@ -71,6 +71,13 @@ func TestDynamoDBOptimized(t *testing.T) {
 	if got := get(t, put, "SdkHttpMetadata.HttpHeaders.Content-Length"); got != "2" {
 		t.Errorf("putItem Content-Length = %v, want 2", got)
 	}
+	// AWS's headers: Server "Server", the CRC32 of "{}".
+	if got := get(t, put, "SdkHttpMetadata.HttpHeaders.Server"); got != "Server" {
+		t.Errorf("putItem Server = %v", got)
+	}
+	if got := get(t, put, "SdkHttpMetadata.HttpHeaders.x-amz-crc32"); got != "2745614147" {
+		t.Errorf("putItem x-amz-crc32 = %v, want 2745614147", got)
+	}
 	upd := e.invoke(t, res+"updateItem", `{"TableName":"`+tbl+`","Key":{"id":{"S":"id1"}},"UpdateExpression":"set S=:r","ExpressionAttributeValues":{":r":{"S":"HelloWorldUpdated"}},"ReturnValues":"UPDATED_NEW"}`)
 	if got := value.String(get(t, upd, "Attributes")); got != `{"S":{"S":"HelloWorldUpdated"}}` {
 		t.Errorf("updateItem Attributes = %s", got)
