@@ -99,7 +99,8 @@ func walkStrings(v any, r *Reads) {
 }
 
 // scanReads notes a "$$" or "$states.context" (the Context object) or a
-// "$" followed by a name character (a variable; "$states" is none) in s.
+// "$" followed by a name (a variable; "$states" and a function called,
+// "$sum(", are none) in s.
 func scanReads(s string, r *Reads) {
 	for i := strings.IndexByte(s, '$'); i >= 0 && i+1 < len(s); {
 		switch c := s[i+1]; {
@@ -112,8 +113,15 @@ func scanReads(s string, r *Reads) {
 			}
 			i += 7
 		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80:
-			r.Variables = true
-			i++
+			// A name followed by "(" calls a JSONata function ($sum(…)).
+			j := i + 1
+			for j < len(s) && (s[j] == '_' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9' || s[j] >= 0x80) {
+				j++
+			}
+			if j >= len(s) || s[j] != '(' {
+				r.Variables = true
+			}
+			i = j
 		default:
 			i++
 		}

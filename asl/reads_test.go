@@ -73,6 +73,11 @@ func TestLoadReads(t *testing.T) {
 			state: "P", want: asl.Reads{JSONata: true}, all: asl.Reads{JSONata: true},
 		},
 		{
+			name:  "jsonata function call",
+			def:   `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $sum($states.input.a) + $count( [1] ) %}","End":true}}}`,
+			state: "P", want: asl.Reads{JSONata: true}, all: asl.Reads{JSONata: true},
+		},
+		{
 			name:  "jsonata context and variable",
 			def:   `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $states.context.Execution.Id & $x %}","End":true}}}`,
 			state: "P", want: asl.Reads{JSONata: true, Context: true, Variables: true}, all: asl.Reads{JSONata: true, Context: true, Variables: true},
