@@ -102,9 +102,9 @@ func withMetadata(o *optimized, res *value.Object, out reflect.Value) *value.Obj
 		requestID = uuid.New()
 	}
 	wire := o.wire(res, requestID)
-	all := value.NewObject(len(wire.headers))
-	single := value.NewObject(len(wire.headers))
-	for _, name := range wire.headers {
+	all := value.NewObject(len(o.headers))
+	single := value.NewObject(len(o.headers))
+	for _, name := range o.headers {
 		var v string
 		switch strings.ToLower(name) {
 		case "content-type":
@@ -143,7 +143,6 @@ func withMetadata(o *optimized, res *value.Object, out reflect.Value) *value.Obj
 
 // wireResponse is what AWS's HTTP response to a call looks like.
 type wireResponse struct {
-	headers     []string // the header names AWS sends, as it spells them
 	contentType string
 	length      int    // of the body
 	crc32       uint32 // of the body (DynamoDB's x-amz-crc32)
@@ -165,15 +164,12 @@ func (o *optimized) wire(res *value.Object, requestID string) wireResponse {
 		// AWS's request ids are UUIDs; an emulator's may be longer.
 		b.WriteString("  </" + o.action + "Result>\n  <ResponseMetadata>\n    <RequestId>" + awsRequestID(requestID) +
 			"</RequestId>\n  </ResponseMetadata>\n</" + o.action + "Response>\n")
-		return wireResponse{headers: []string{"x-amzn-RequestId", "connection", "Content-Length", "Date", "Content-Type"},
-			contentType: "text/xml", length: b.Len()}
+		return wireResponse{contentType: "text/xml", length: b.Len()}
 	case "dynamodb":
 		body := value.Marshal(res)
-		return wireResponse{headers: []string{"Server", "Connection", "x-amzn-RequestId", "x-amz-crc32", "Content-Length", "Date", "Content-Type"},
-			contentType: "application/x-amz-json-1.0", length: len(body), crc32: crc32.ChecksumIEEE(body)}
+		return wireResponse{contentType: "application/x-amz-json-1.0", length: len(body), crc32: crc32.ChecksumIEEE(body)}
 	}
-	return wireResponse{headers: []string{"x-amzn-RequestId", "connection", "Content-Length", "Date", "Content-Type"},
-		contentType: "application/x-amz-json-1.0", length: len(value.Marshal(res))}
+	return wireResponse{contentType: "application/x-amz-json-1.0", length: len(value.Marshal(res))}
 }
 
 // awsRequestID returns id if it has the form of SNS's request ids (a

@@ -142,8 +142,10 @@ type optimized struct {
 	// strings (SQS's MessageBody, SNS's Message, EventBridge's
 	// Entries[].Detail).
 	stringify []string
-	// metadata: results carry SdkHttpMetadata and SdkResponseMetadata.
+	// metadata: results carry SdkHttpMetadata and SdkResponseMetadata,
+	// with these HTTP headers, spelled as AWS's response spells them.
 	metadata bool
+	headers  []string
 	// failedEntries: a result with FailedEntryCount > 0 fails the task
 	// with <prefix>.FailedEntry, the result as cause (events:putEvents).
 	failedEntries bool
@@ -156,19 +158,24 @@ var optimizedIntegrations = func() map[string]*optimized {
 	snsv := serviceNamed("sns")
 	ddb := serviceNamed("dynamodb")
 	eb := serviceNamed("eventbridge")
-	ddbOpt := func(action string) *optimized {
+	// The headers of AWS's responses as the corpus recorded them (late
+	// 2025; DynamoDB's GetItem spells its request id in lower case).
+	queryHeaders := []string{"x-amzn-RequestId", "connection", "Content-Length", "Date", "Content-Type"}
+	ddbHeaders := []string{"Server", "Connection", "x-amzn-RequestId", "x-amz-crc32", "Content-Length", "Date", "Content-Type"}
+	ddbOpt := func(action string, headers []string) *optimized {
 		return &optimized{svc: ddb, action: action, prefix: "DynamoDB", v1Service: "AmazonDynamoDBv2",
-			generic: "AmazonDynamoDBException", metadata: true}
+			generic: "AmazonDynamoDBException", metadata: true, headers: headers}
 	}
 	return map[string]*optimized{
 		"sqs:sendMessage": {svc: sqsv, action: "SendMessage", callback: true, prefix: "SQS", v1Service: "AmazonSQS",
-			generic: "AmazonSQSException", stringify: []string{"MessageBody"}, metadata: true},
+			generic: "AmazonSQSException", stringify: []string{"MessageBody"}, metadata: true, headers: queryHeaders},
 		"sns:publish": {svc: snsv, action: "Publish", callback: true, prefix: "SNS", v1Service: "AmazonSNS",
-			generic: "AmazonSNSException", stringify: []string{"Message"}, metadata: true},
-		"dynamodb:getItem":    ddbOpt("GetItem"),
-		"dynamodb:putItem":    ddbOpt("PutItem"),
-		"dynamodb:updateItem": ddbOpt("UpdateItem"),
-		"dynamodb:deleteItem": ddbOpt("DeleteItem"),
+			generic: "AmazonSNSException", stringify: []string{"Message"}, metadata: true, headers: queryHeaders},
+		"dynamodb:getItem": ddbOpt("GetItem",
+			[]string{"Server", "x-amzn-requestid", "Connection", "x-amz-crc32", "Content-Length", "Date", "Content-Type"}),
+		"dynamodb:putItem":    ddbOpt("PutItem", ddbHeaders),
+		"dynamodb:updateItem": ddbOpt("UpdateItem", ddbHeaders),
+		"dynamodb:deleteItem": ddbOpt("DeleteItem", ddbHeaders),
 		"events:putEvents": {svc: eb, action: "PutEvents", callback: true, prefix: "EventBridge",
 			v1Service: "AmazonEventBridge", generic: "AmazonEventBridgeException",
 			stringify: []string{"Entries[].Detail"}, failedEntries: true},
