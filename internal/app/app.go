@@ -217,7 +217,7 @@ func parsePort(s string) (int, bool) {
 // endpoints (no connections file), AWS service tasks to c.AWS; nested
 // executions need a server (New).
 func Invoker(c Config) (engine.Invoker, error) {
-	aws, err := awsIntegration(c)
+	aws, err := awsIntegration(c, nil)
 	if err != nil {
 		return nil, err
 	}

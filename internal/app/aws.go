@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -59,10 +60,12 @@ func validateAWSEndpoints(endpoints map[string]string) []error {
 // awsIntegration builds the integration of the tasks that call AWS
 // services (arn:aws:states:::sqs:…, aws-sdk:SERVICE:…) from c.AWS. The
 // SDK's Lambda calls (aws-sdk:lambda:…) go to c.LambdaEndpoint unless an
-// endpoint names the lambda service itself. With no endpoint and no
-// credentials it still serves those tasks: they fail with States.Runtime
-// saying what to set.
-func awsIntegration(c Config) (*awsint.Integration, error) {
+// endpoint names the lambda service itself; its Step Functions calls
+// (aws-sdk:sfn:…) go to sfn, the server's own API (nil without a server),
+// unless an endpoint names the sfn service, as AWS calls its own Step
+// Functions. With no endpoint and no credentials it still serves those
+// tasks: they fail with States.Runtime saying what to set.
+func awsIntegration(c Config, sfn http.Handler) (*awsint.Integration, error) {
 	cfg := c.AWS
 	cfg.Endpoints = maps.Clone(cfg.Endpoints)
 	if _, ok := cfg.Endpoints["lambda"]; !ok && c.LambdaEndpoint != "" {
@@ -71,9 +74,26 @@ func awsIntegration(c Config) (*awsint.Integration, error) {
 		}
 		cfg.Endpoints["lambda"] = c.LambdaEndpoint
 	}
+	if sfn != nil {
+		cfg.Local = maps.Clone(cfg.Local)
+		if cfg.Local == nil {
+			cfg.Local = make(map[string]http.Handler)
+		}
+		cfg.Local["sfn"] = sfn
+	}
 	aws, err := awsint.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("aws integration: %w", err)
 	}
 	return aws, nil
+}
+
+// ServeHTTP serves the server's own Step Functions API (once it exists),
+// for the SDK integration's Step Functions calls.
+func (l *localAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if l.srv == nil {
+		http.Error(w, "the Step Functions API is not ready", http.StatusServiceUnavailable)
+		return
+	}
+	l.srv.ServeHTTP(w, r)
 }

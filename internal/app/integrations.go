@@ -57,7 +57,7 @@ func serverIntegrations(c Config, local *localAPI, clk clock.Clock) (router *int
 			return nil, nil, err
 		}
 	}
-	aws, err := awsIntegration(c)
+	aws, err := awsIntegration(c, local)
 	if err != nil {
 		return nil, nil, err
 	}
