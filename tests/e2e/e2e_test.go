@@ -31,6 +31,8 @@ import (
 
 var endpoint string // http://127.0.0.1:PORT of the server under test
 
+var binary string // the stepwell binary TestMain built, for tests that start servers of their own
+
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
@@ -50,6 +52,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: build stepwell:", err)
 		return 1
 	}
+	binary = bin
 	// The default store (embedded, on disk) in a data directory of its own.
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
 		"--time-scale", "0.01", "--account-id", "111111111111")
