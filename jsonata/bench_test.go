@@ -2,6 +2,8 @@ package jsonata
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stepwell/stepwell/value"
@@ -58,4 +60,36 @@ func BenchmarkTemplate(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkLargeInput: an expression off the fast path reading one member
+// of a large input (1,000 items) converts only that member; "whole" is what
+// converting the input costs.
+func BenchmarkLargeInput(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"meta":{"id":"x"},"items":[`)
+	for i := range 1000 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"id":%d,"name":"item %d","tags":["a","b"],"price":%d.5}`, i, i, i)
+	}
+	sb.WriteString(`]}`)
+	env := &Env{Input: value.MustParse(sb.String())}
+	e := mustCompile(b, `$states.input.meta.id & '!'`)
+	ctx := context.Background()
+	b.Run("read-one-member", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := e.Eval(ctx, env); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("whole", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = toLib(env.Input)
+		}
+	})
 }

@@ -9,8 +9,10 @@ import (
 // Error is a JSONata compile or evaluation failure.
 type Error struct {
 	// Code is JSONata's error code ("S0201", "T2001", "D3001", …) or one of
-	// Stepwell's own: "SW001" for a limit exceeded (see the package's
-	// limits), "SW002" for a canceled or expired context.
+	// Stepwell's own: "SW001" a limit exceeded (MaxEvalTime, MaxString,
+	// MaxAlloc, MaxVisits), "SW002" the caller's context ended, "SW003" an
+	// AWS function's arguments are invalid, "SW004" the library failed (a
+	// bug), "SW005" a regular expression RE2 cannot run.
 	Code string
 	// Message is the error's text as jsonata-js words it, without the code
 	// (AWS quotes it in States.QueryEvaluationError causes).

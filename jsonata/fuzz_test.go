@@ -3,6 +3,7 @@ package jsonata
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -47,6 +48,10 @@ func FuzzEval(f *testing.F) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
+		// An evaluation that ignores its deadline kills the process, so that
+		// the fuzzer records the input.
+		watchdog := time.AfterFunc(30*time.Second, func() { panic(fmt.Sprintf("evaluation of %q hung", src)) })
+		defer watchdog.Stop()
 		start := time.Now()
 		_, _, err = e.Eval(ctx, env)
 		if d := time.Since(start); d > 10*time.Second {

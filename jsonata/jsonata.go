@@ -9,6 +9,14 @@
 // Expressions are compiled once (Compile, CompileTemplate) and evaluated
 // many times, concurrently, against an Env: $states.input, $states.context,
 // $states.result, $states.errorOutput and the workflow's variables.
+//
+// The simplest expressions (paths, literals, comparisons, and/or,
+// $merge([path, {…}])) are evaluated directly on the values (fast.go);
+// the others by the library (library.go), which converts only the parts of
+// $states and the variables that the expression reads (access.go). An
+// evaluation by the library is bounded in time, string length, memory and
+// traversal size (MaxEvalTime, MaxString, MaxAlloc, MaxVisits): past a
+// limit it fails with an *Error of code "SW001".
 package jsonata
 
 import (

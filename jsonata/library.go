@@ -55,7 +55,12 @@ func compileProgram(src string) (p *program, err error) {
 	// Regular expressions are compiled now, so that one the engine cannot
 	// run fails the definition, not an execution.
 	err = eachNode(ast, func(n *parser.Node) error {
-		if n.Type != parser.NodeRegex {
+		switch {
+		case (n.Type == parser.NodeBinary || n.Type == parser.NodeApply) && !binaryOps[n.Value]:
+			return &parser.Error{Code: "S0201", Token: n.Value, Message: "unexpected operator", Pos: n.Pos}
+		case n.Type == parser.NodeUnary && n.Value != "-" && n.Value != "[" && n.Value != "{":
+			return &parser.Error{Code: "S0211", Token: n.Value, Message: "unexpected prefix operator", Pos: n.Pos}
+		case n.Type != parser.NodeRegex:
 			return nil
 		}
 		if err := evaluator.CheckRegexLiteral(n.Value); err != nil {
@@ -74,13 +79,21 @@ func compileProgram(src string) (p *program, err error) {
 	return p, nil
 }
 
+// binaryOps are the binary operators the evaluator implements; the parser
+// accepts a few more tokens in infix position (such as "|"), which are
+// syntax errors.
+var binaryOps = map[string]bool{
+	"and": true, "or": true, "?:": true, "??": true, "~>": true, "[": true, "+": true, "-": true, "*": true,
+	"/": true, "%": true, "**": true, "&": true, "=": true, "!=": true, "<": true, "<=": true, ">": true,
+	">=": true, "in": true, "..": true,
+}
+
 func (p *program) eval(ctx context.Context, env *Env) (v any, defined bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, false, canceled(ctx)
 	}
 	parent := ctx
-	ctx, cancel := context.WithTimeoutCause(ctx, MaxEvalTime, errTimeLimit)
-	defer cancel()
+	ctx = &limitedContext{Context: ctx, deadline: time.Now().Add(MaxEvalTime)}
 	scope := evaluator.NewChildEnvironment(rootEnv)
 	scope.ResetCallCounter()
 	scope.SetContext(ctx)
@@ -128,6 +141,31 @@ func evalAST(ast *parser.Node, input any, scope *evaluator.Environment) (r any, 
 		r = evaluator.CollapseSequence(seq)
 	}
 	return r, err
+}
+
+// limitedContext ends an evaluation at its deadline without a timer: the
+// evaluator asks Err at every node, and every 64th time it looks at the
+// clock. It is used by one goroutine, the evaluation's.
+type limitedContext struct {
+	context.Context
+	deadline time.Time
+	calls    int
+	expired  bool
+}
+
+func (c *limitedContext) Err() error {
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	if c.expired {
+		return errTimeLimit
+	}
+	c.calls++
+	if c.calls&63 == 0 && time.Now().After(c.deadline) {
+		c.expired = true
+		return errTimeLimit
+	}
+	return nil
 }
 
 // recoverError turns a panic into *errp: a limit error raised deep in a

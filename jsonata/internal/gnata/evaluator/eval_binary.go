@@ -160,7 +160,7 @@ func evalBinary(node *parser.Node, input any, env *Environment) (any, error) { /
 		return evalRange(left, right, env)
 
 	default:
-		return nil, fmt.Errorf("unknown binary operator: %s", node.Value)
+		return nil, &JSONataError{Code: "S0201", Token: node.Value, Message: "unknown binary operator: " + node.Value} // Stepwell: a syntax error
 	}
 }
 

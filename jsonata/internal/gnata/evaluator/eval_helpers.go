@@ -40,11 +40,13 @@ func stringifyValue(v any) (string, error) {
 			return "true", nil
 		}
 		return "false", nil
+	case BuiltinFunction, EnvAwareBuiltin, *Lambda, *SignedBuiltin:
+		return "", nil // Stepwell: a function stringifies as "", as $string has it
 	default:
 		if err := CheckSerializable(v); err != nil { // Stepwell
 			return "", err
 		}
-		b, err := marshalNoHTMLEscape(v)
+		b, err := marshalNoHTMLEscape(SanitizeForJSON(v))
 		if err != nil {
 			return "", fmt.Errorf("cannot stringify value: %w", err)
 		}
@@ -357,5 +359,41 @@ func evalWildcard(_ *parser.Node, input any, _ *Environment) (any, error) {
 		return CollapseSequence(seq), nil
 	default:
 		return nil, nil
+	}
+}
+
+// SanitizeForJSON prepares v for encoding/json as JSON.stringify sees it:
+// functions become "", null its JSON form, sequences collapsed (moved here
+// from package functions by Stepwell, for the & operator too).
+func SanitizeForJSON(v any) any {
+	if IsNull(v) {
+		return nil
+	}
+	switch val := v.(type) {
+	case *Sequence:
+		return SanitizeForJSON(CollapseSequence(val))
+	case BuiltinFunction, EnvAwareBuiltin, *Lambda, *SignedBuiltin:
+		return ""
+	case *OrderedMap:
+		out := NewOrderedMapWithCapacity(val.Len())
+		val.Range(func(k string, v any) bool {
+			out.Set(k, SanitizeForJSON(v))
+			return true
+		})
+		return out
+	case map[string]any:
+		out := NewOrderedMapWithCapacity(len(val))
+		for _, k := range MapKeys(val) {
+			out.Set(k, SanitizeForJSON(val[k]))
+		}
+		return out
+	case []any:
+		out := make([]any, 0, len(val))
+		for _, v := range val {
+			out = append(out, SanitizeForJSON(v))
+		}
+		return out
+	default:
+		return v
 	}
 }

@@ -63,7 +63,7 @@ func evalUnary(node *parser.Node, input any, env *Environment) (any, error) {
 		return evalObjectConstructor(node, input, env)
 
 	default:
-		return nil, fmt.Errorf("unknown unary operator: %s", node.Value)
+		return nil, &JSONataError{Code: "S0211", Token: node.Value, Message: "unknown unary operator: " + node.Value} // Stepwell: a syntax error
 	}
 }
 

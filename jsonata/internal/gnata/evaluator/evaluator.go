@@ -1,7 +1,6 @@
 package evaluator
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/stepwell/stepwell/jsonata/internal/gnata/parser"
@@ -88,7 +87,7 @@ func evalNode(node *parser.Node, input any, env *Environment) (any, error) {
 		}
 		return nil, &JSONataError{Code: "S0217", Message: "% operator used outside of a valid path context"}
 	default:
-		return nil, fmt.Errorf("unknown node type: %s", node.Type)
+		return nil, &JSONataError{Code: "S0201", Token: node.Value, Message: "unknown node type: " + node.Type} // Stepwell: a syntax error
 	}
 }
 

@@ -91,38 +91,7 @@ func valueToString(v any, prettify bool) (string, error) {
 
 // sanitizeForJSON replaces function values with "" so they can be JSON-marshaled.
 // For *OrderedMap, returns a new *OrderedMap preserving insertion order.
-func sanitizeForJSON(v any) any {
-	if evaluator.IsNull(v) {
-		return nil
-	}
-	switch val := v.(type) {
-	case *evaluator.Sequence:
-		return sanitizeForJSON(evaluator.CollapseSequence(val))
-	case evaluator.BuiltinFunction, evaluator.EnvAwareBuiltin, *evaluator.Lambda, *evaluator.SignedBuiltin:
-		return ""
-	case *evaluator.OrderedMap:
-		out := evaluator.NewOrderedMapWithCapacity(val.Len())
-		val.Range(func(k string, v any) bool {
-			out.Set(k, sanitizeForJSON(v))
-			return true
-		})
-		return out
-	case map[string]any:
-		out := evaluator.NewOrderedMapWithCapacity(len(val))
-		for _, k := range evaluator.MapKeys(val) {
-			out.Set(k, sanitizeForJSON(val[k]))
-		}
-		return out
-	case []any:
-		out := make([]any, 0, len(val))
-		for _, v := range val {
-			out = append(out, sanitizeForJSON(v))
-		}
-		return out
-	default:
-		return v
-	}
-}
+func sanitizeForJSON(v any) any { return evaluator.SanitizeForJSON(v) }
 
 // ── $length ───────────────────────────────────────────────────────────────────
 
