@@ -74,6 +74,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -87,6 +88,10 @@ import (
 	"github.com/stepwell/stepwell/integrations"
 	"github.com/stepwell/stepwell/value"
 )
+
+// chainTimeout bounds the first look-up of the credential chain (which
+// may ask an instance metadata service).
+const chainTimeout = 30 * time.Second
 
 // placeholder credentials sign requests to emulators when the user
 // configured none.
@@ -309,7 +314,7 @@ func (i *Integration) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 	if r.opt != nil {
 		return i.invokeOptimized(ctx, r.opt, method, params)
 	}
-	out, err := i.call(ctx, method, params)
+	out, err := i.call(ctx, r.svc, method, params)
 	if err != nil {
 		return nil, sdkFault(ctx, r.svc, err)
 	}
@@ -317,12 +322,14 @@ func (i *Integration) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 }
 
 // call calls the SDK method with params as its input.
-func (i *Integration) call(ctx context.Context, method reflect.Value, params *value.Object) (reflect.Value, error) {
+func (i *Integration) call(ctx context.Context, svc *service, method reflect.Value, params *value.Object) (reflect.Value, error) {
 	mt := method.Type()
 	if mt.NumIn() < 2 || mt.In(1).Kind() != reflect.Pointer || mt.NumOut() != 2 {
 		return reflect.Value{}, fault.New(fault.Runtime, "The API action "+mt.String()+" cannot be called.")
 	}
-	in, err := i.dec.decode(params, mt.In(1), "")
+	dec := i.dec
+	dec.text = svc.textBlobs
+	in, err := dec.decode(params, mt.In(1), "")
 	if err != nil {
 		return reflect.Value{}, err
 	}
@@ -339,7 +346,9 @@ func (i *Integration) call(ctx context.Context, method reflect.Value, params *va
 // result converts the SDK output struct of a call to svc with params to
 // the task's result (an object).
 func (i *Integration) result(svc *service, params *value.Object, out reflect.Value) (*value.Object, error) {
-	v, _, err := i.enc.encode(out)
+	enc := i.enc
+	enc.text = svc.textBlobs
+	v, _, err := enc.encode(out)
 	if err != nil {
 		return nil, fault.New(fault.TaskFailed, "The result could not be read: "+err.Error())
 	}
@@ -427,6 +436,10 @@ func (i *Integration) credentials(ctx context.Context, svc *service, endpoint st
 	}
 	i.credsOnce.Do(func() {
 		if i.chain != nil {
+			// Decided once, by the first task: its end must not decide
+			// for the others.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), chainTimeout)
+			defer cancel()
 			i.chain = aws.NewCredentialsCache(i.chain)
 			_, err := i.chain.Retrieve(ctx)
 			i.credsOK = err == nil

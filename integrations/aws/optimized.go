@@ -23,7 +23,7 @@ func (i *Integration) invokeOptimized(ctx context.Context, o *optimized, method 
 	for _, path := range o.stringify {
 		params = stringify(params, strings.Split(path, "."))
 	}
-	out, err := i.call(ctx, method, params)
+	out, err := i.call(ctx, o.svc, method, params)
 	if err != nil {
 		return nil, optimizedFault(ctx, o, err)
 	}

@@ -49,6 +49,11 @@ type service struct {
 	// API operation: what the AWS SDK for Java 2 sends on its own (S3
 	// PutObject's CRC32 checksum).
 	defaults map[string]map[string]any
+	// textBlobs names the blob members that hold JSON: parameters are
+	// sent as the value's JSON text and results show the text (Lambda's
+	// Payload: "the Payload field of the response is" escaped JSON in
+	// the AWS SDK integration, AWS documents). Other blobs are base64.
+	textBlobs map[string]bool
 	// emptyMaps lists the output members AWS always returns, as {} when
 	// empty (S3's Metadata, read from x-amz-meta-* headers).
 	emptyMaps []string
@@ -83,7 +88,7 @@ var services = []*service{
 		newClient: func(c aws.Config) any { return eventbridge.NewFromConfig(c) }},
 	{name: "kms", key: "kms", sdkName: "Kms",
 		newClient: func(c aws.Config) any { return kms.NewFromConfig(c) }},
-	{name: "lambda", key: "lambda", sdkName: "Lambda",
+	{name: "lambda", key: "lambda", sdkName: "Lambda", textBlobs: map[string]bool{"Payload": true},
 		newClient: func(c aws.Config) any { return lambda.NewFromConfig(c) }},
 	{name: "s3", key: "s3", sdkName: "S3", hostID: true,
 		defaults:  map[string]map[string]any{"PutObject": {"ChecksumAlgorithm": "CRC32"}},

@@ -3,7 +3,8 @@ package awsint
 // This file converts between Step Functions' JSON values (package value)
 // and the typed input and output structs of the AWS SDK for Go v2, by
 // reflection: members by their API (PascalCase) names, unions as
-// single-member objects ({"S": "x"}), blobs as base64, timestamps as
+// single-member objects ({"S": "x"}), blobs as base64 (those a service
+// declares JSON, as Lambda's Payload, as JSON text), timestamps as
 // ISO 8601 text, streaming bodies as text.
 
 import (
@@ -97,6 +98,9 @@ func (e *paramError) Error() string {
 // decoder fills SDK input structs from JSON values.
 type decoder struct {
 	unions unions
+	// text names the blob members of the call's service that are JSON
+	// text, not base64 (Lambda's Payload).
+	text map[string]bool
 }
 
 func join(path, name string) string {
@@ -228,6 +232,12 @@ func (d decoder) decode(v any, t reflect.Type, path string) (reflect.Value, erro
 				return reflect.Value{}, &paramError{join(path, k), "not a member of " + t.Name()}
 			}
 			f := t.Field(idx)
+			if f.Type == bytesType && d.text[f.Name] {
+				// A blob that holds JSON (Lambda's Payload): the
+				// value's JSON text.
+				r.Field(idx).SetBytes(value.Marshal(x))
+				continue
+			}
 			e, err := d.decode(x, f.Type, join(path, k))
 			if err != nil {
 				return reflect.Value{}, err
@@ -293,6 +303,7 @@ func (d decoder) time(v any, path string) (reflect.Value, error) {
 // encoder converts SDK output structs to JSON values.
 type encoder struct {
 	unions unions
+	text   map[string]bool // as decoder's
 }
 
 // encode converts v; ok is false for what a result omits (nil pointers,
@@ -395,6 +406,10 @@ func (e encoder) encode(v reflect.Value) (out any, ok bool, err error) {
 			f := v.Field(i)
 			if f.Kind() == reflect.String && f.Len() == 0 {
 				// An enum the response did not set.
+				continue
+			}
+			if f.Type() == bytesType && e.text[t.Field(i).Name] && !f.IsNil() {
+				o.Set(t.Field(i).Name, string(f.Bytes()))
 				continue
 			}
 			x, ok, err := e.encode(f)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/stepwell/stepwell/value"
@@ -101,5 +103,34 @@ func BenchmarkReflection(b *testing.B) {
 		if _, _, err := enc.encode(out); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestTextBlobs: Lambda's Payload is JSON text both ways, other blobs are
+// base64.
+func TestTextBlobs(t *testing.T) {
+	dec, enc := codec(t)
+	lam := serviceNamed("lambda")
+	dec.text, enc.text = lam.textBlobs, lam.textBlobs
+	v, err := dec.decode(value.MustParse(`{"FunctionName":"f","Payload":{"a":[1,"x"]}}`), reflect.TypeFor[*lambda.InvokeInput](), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(v.Interface().(*lambda.InvokeInput).Payload); got != `{"a":[1,"x"]}` {
+		t.Errorf("Payload sent = %s", got)
+	}
+	out, _, err := enc.encode(reflect.ValueOf(&lambda.InvokeOutput{StatusCode: 200, Payload: []byte(`{"r":2}`)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := value.String(out); got != `{"Payload":"{\"r\":2}","StatusCode":200}` {
+		t.Errorf("InvokeOutput = %s", got)
+	}
+	out, _, err = enc.encode(reflect.ValueOf(&kms.EncryptOutput{CiphertextBlob: []byte("hi")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := value.String(out); got != `{"CiphertextBlob":"aGk="}` {
+		t.Errorf("EncryptOutput = %s", got)
 	}
 }
