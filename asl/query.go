@@ -70,15 +70,6 @@ func (q *Query) Eval(ctx context.Context, env *jsonata.Env) (any, error) {
 	return v, nil
 }
 
-// Literal returns q's value when it holds no expression.
-func (q *Query) Literal() (any, bool) {
-	if q == nil || !q.tmpl.IsLiteral() {
-		return nil, false
-	}
-	v, _, _ := q.tmpl.Eval(context.Background(), nil)
-	return v, true
-}
-
 // Location is where q is in its state, as AWS's texts name it ("Items").
 func (q *Query) Location() string {
 	if q == nil {
@@ -91,13 +82,13 @@ func (q *Query) Location() string {
 // is AWS's name of the type expected ("array", "boolean", …).
 func (q *Query) ResultTypeError(want string, v any) *QueryError {
 	cause := "The JSONata expression '" + q.src + "' specified for the field '" + q.field +
-		"' returned an unexpected result type. Expected '" + want + "', but was '" + JSONTypeName(v) +
+		"' returned an unexpected result type. Expected '" + want + "', but was '" + jsonTypeName(v) +
 		"' for value: " + value.String(v)
 	return &QueryError{Location: q.field, Cause: cause}
 }
 
-// JSONTypeName names v's JSON type as AWS's JSONata errors do.
-func JSONTypeName(v any) string {
+// jsonTypeName names v's JSON type as AWS's JSONata errors do.
+func jsonTypeName(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
