@@ -89,6 +89,17 @@ var testStateCases = []testStateCase{
 	{name: "parallel result path retriable", state: `{"Type":"Parallel","Branches":[{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}],
 		"ResultPath":"$.a.b","End":true,"Retry":[{"ErrorEquals":["States.ALL"]}]}`, input: `{"a":1}`, result: `[1]`},
 	{name: "jsonata", state: `{"Type":"Pass","QueryLanguage":"JSONata","End":true}`, input: `{}`},
+	{name: "jsonata pass", state: `{"Type":"Pass","QueryLanguage":"JSONata","Output":{"sum":"{% $states.input.a + $v %}","name":"{% $states.context.Execution.Name %}"},
+		"Assign":{"v":"{% $v + 1 %}"},"End":true}`, input: `{"a":1}`, vars: `{"v":10}`, context: `{"Execution":{"Name":"given"}}`},
+	{name: "jsonata choice", state: `{"Type":"Choice","QueryLanguage":"JSONata","Choices":[{"Condition":"{% $states.input.n > 1 %}","Next":"Big",
+		"Output":"{% $states.input.n %}","Assign":{"big":true}}],"Default":"Small"}`, input: `{"n":5}`},
+	{name: "jsonata task arguments fail caught", state: `{"Type":"Task","QueryLanguage":"JSONata","Resource":"arn:aws:states:::lambda:invoke",
+		"Arguments":{"x":"{% $nope %}"},"Catch":[{"ErrorEquals":["States.QueryEvaluationError"],"Output":"{% $states.errorOutput.Error %}","Next":"C"}],"End":true}`,
+		input: `{}`, result: `1`},
+	{name: "jsonata map mocked", state: `{"Type":"Map","QueryLanguage":"JSONata","Items":"{% $states.input.items %}",
+		"ItemSelector":{"i":"{% $states.context.Map.Item.Index %}","v":"{% $states.context.Map.Item.Value %}"},"MaxConcurrency":"{% 1 + 1 %}",
+		"ToleratedFailureCount":"{% 1 %}","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+		"Output":{"n":"{% $count($states.result) %}"},"End":true}`, input: `{"items":["a","b"]}`, result: `[1,2]`},
 }
 
 // testStateResult is a TestResult as JSON text.
