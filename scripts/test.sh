@@ -6,9 +6,13 @@
 #                           Set STEPWELL_REQUIRE_STATICCHECK=1 to fail when it is missing.)
 #   4. go test ./...       (then a one-line summary; the PostgreSQL store suite runs
 #                           when STEPWELL_TEST_POSTGRES_DSN is set: scripts/postgres.sh
-#                           starts a server and prints one)
+#                           starts a server and prints one; the AWS service tests
+#                           (tests/e2e, integrations/aws) start moto_server, and are
+#                           skipped without one unless CI or STEPWELL_REQUIRE_MOTO is set)
 #   5. scripts/conformance.sh  the AWS-recorded corpus (when ../shared/conformance exists),
 #      and the official JSONata test suite through package jsonata (its pass count)
+#      scripts/conformance-services.sh  its cases that need AWS services, against
+#                           moto_server (run.py --services), with their own floor
 #   6. the crash test      SIGKILLs the real server under load (tests/crash)
 #   7. tests/cli/awscli_test.sh  the AWS CLI v2 against the server (installs
 #                           Debian's awscli when /usr/bin/aws is missing)
@@ -77,6 +81,13 @@ if [ "$quick" = 0 ]; then
 	step "scripts/conformance.sh"
 	if [ -d ../shared/conformance/cases ]; then
 		./scripts/conformance.sh || failed+=(conformance)
+	else
+		echo "skipped: ../shared/conformance is not beside the repository"
+	fi
+
+	step "scripts/conformance-services.sh"
+	if [ -d ../shared/conformance/cases ]; then
+		./scripts/conformance-services.sh || failed+=(conformance-services)
 	else
 		echo "skipped: ../shared/conformance is not beside the repository"
 	fi

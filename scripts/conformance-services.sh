@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Builds ./stepwell and runs the conformance corpus's cases that need an AWS
+# service other than Lambda (SQS, SNS, DynamoDB, EventBridge, S3, Secrets
+# Manager, activities, callbacks, nested executions) in run.py's --services
+# mode: the harness starts moto_server and gives the server its URL in the
+# AWS SDKs' variables (AWS_ENDPOINT_URL_SQS, ...), with dummy credentials.
+# Both query languages; the other cases are run by scripts/conformance.sh.
+#
+#   scripts/conformance-services.sh
+#   scripts/conformance-services.sh --show-failures 100 --jobs 8   # extra arguments go to run.py
+#
+# It fails when the pass rate is below the floor in
+# conformance/floor-services.txt, then compares the failures with
+# conformance/known-failures-services.txt (one case name per line,
+# "NAME  # reason"): new failures and fixed cases are listed.
+# Without moto_server (pip install 'moto[server]') it fails when CI or
+# STEPWELL_REQUIRE_MOTO is set, and is skipped otherwise.
+# The corpus lives next to the repository, in ../shared/conformance.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+corpus=../shared/conformance
+
+if ! command -v moto_server >/dev/null; then
+	if [ -n "${CI:-}" ] || [ -n "${STEPWELL_REQUIRE_MOTO:-}" ]; then
+		echo "moto_server is not installed (pip install 'moto[server]'): the services conformance cases cannot run" >&2
+		exit 1
+	fi
+	echo "skipped: moto_server is not installed (pip install 'moto[server]')"
+	exit 0
+fi
+
+floor=$(grep -v '^[[:space:]]*#' conformance/floor-services.txt | tr -d '[:space:]' | head -c 16)
+if [ -z "$floor" ]; then
+	echo "conformance/floor-services.txt holds no number" >&2
+	exit 2
+fi
+
+echo "== go build -o stepwell ./cmd/stepwell"
+go build -o stepwell ./cmd/stepwell || exit 1
+
+report=$(mktemp --suffix=.json)
+trap 'rm -f "$report"' EXIT
+
+# The cases that need something besides Lambda, by file name: what the
+# case's "requires" names (a service, activity, callback-agent, ...).
+mapfile -t cases < <(python3 - "$corpus/cases" <<'PY'
+import glob, json, os, sys
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
+    if os.path.basename(path) == "index.json":
+        continue
+    req = json.load(open(path, encoding="utf-8")).get("requires") or []
+    if isinstance(req, str):
+        req = [req]
+    if any(r != "none" and not r.startswith("lambda:") for r in req):
+        print(os.path.basename(path))
+PY
+)
+if [ ${#cases[@]} -eq 0 ]; then
+	echo "no case of $corpus/cases needs an AWS service" >&2
+	exit 2
+fi
+
+echo "== conformance, AWS services (${#cases[@]} cases, floor $floor)"
+python3 "$corpus/run.py" --services --driver-time-scale 0.1 --server './stepwell serve --addr 127.0.0.1:{port} --store memory --lambda-endpoint {lambda_endpoint} --time-scale 0.1 --account-id 111111111111 --region us-east-1' "$corpus/cases" --min-pass-rate "$floor" --report "$report" "$@" --filter "${cases[@]}"
+status=$?
+
+# Compare with the known failures (informational; the floor is the gate).
+if [ -s "$report" ]; then
+	python3 - "$report" conformance/known-failures-services.txt <<'PY'
+import json, sys
+report, known_path = sys.argv[1], sys.argv[2]
+cases = json.load(open(report, encoding="utf-8")).get("cases", [])
+failed = {c["name"] for c in cases if c.get("result") == "fail"}
+passed = {c["name"] for c in cases if c.get("result") == "pass"}
+known = {line.split("#", 1)[0].strip() for line in open(known_path, encoding="utf-8")} - {""}
+new, fixed = sorted(failed - known), sorted(known & passed)
+print(f"\nknown failures: {len(known)}; failing now: {len(failed)}; new: {len(new)}; fixed: {len(fixed)}")
+for n in new:
+    print("  NEW FAILURE  " + n)
+for n in fixed:
+    print("  FIXED        " + n + "   (remove it from conformance/known-failures-services.txt)")
+PY
+fi
+exit $status
