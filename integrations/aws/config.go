@@ -33,28 +33,25 @@ type Config struct {
 }
 
 // endpointEnv lists, per service key, the environment variables naming its
-// endpoint after AWS_ENDPOINT_URL_<SERVICE>: the SDKs' own spelling where
-// it differs from the key (AWS_ENDPOINT_URL_SECRETS_MANAGER) and the names
-// AWS Step Functions Local reads (SQS_ENDPOINT, …), in that order.
+// endpoint: AWS_ENDPOINT_URL_<SERVICE> as the AWS SDKs spell it (the
+// service id in upper case, spaces as underscores: SECRETS_MANAGER), then
+// the names AWS Step Functions Local documents (SQS_ENDPOINT, SNS_ENDPOINT,
+// DYNAMODB_ENDPOINT, LAMBDA_ENDPOINT, STEP_FUNCTIONS_ENDPOINT), in that
+// order. Services not listed read AWS_ENDPOINT_URL_<KEY>.
 var endpointEnv = map[string][]string{
 	"sqs":            {"AWS_ENDPOINT_URL_SQS", "SQS_ENDPOINT"},
 	"sns":            {"AWS_ENDPOINT_URL_SNS", "SNS_ENDPOINT"},
 	"dynamodb":       {"AWS_ENDPOINT_URL_DYNAMODB", "DYNAMODB_ENDPOINT"},
-	"eventbridge":    {"AWS_ENDPOINT_URL_EVENTBRIDGE", "EVENTBRIDGE_ENDPOINT"},
-	"s3":             {"AWS_ENDPOINT_URL_S3", "S3_ENDPOINT"},
-	"secretsmanager": {"AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_SECRETSMANAGER", "SECRETSMANAGER_ENDPOINT"},
-	"ssm":            {"AWS_ENDPOINT_URL_SSM", "SSM_ENDPOINT"},
-	"kms":            {"AWS_ENDPOINT_URL_KMS", "KMS_ENDPOINT"},
-	"sts":            {"AWS_ENDPOINT_URL_STS", "STS_ENDPOINT"},
+	"secretsmanager": {"AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_SECRETSMANAGER"},
+	"sts":            {"AWS_ENDPOINT_URL_STS"},
 	"lambda":         {"AWS_ENDPOINT_URL_LAMBDA", "LAMBDA_ENDPOINT"},
-	"sfn":            {"AWS_ENDPOINT_URL_SFN", "STEP_FUNCTIONS_ENDPOINT", "SFN_ENDPOINT"},
+	"sfn":            {"AWS_ENDPOINT_URL_SFN", "STEP_FUNCTIONS_ENDPOINT"},
 }
 
 // FromEnv builds a Config from environment variables: AWS_ENDPOINT_URL
 // (every service), AWS_ENDPOINT_URL_<SERVICE> and Step Functions Local's
-// names (SQS_ENDPOINT, SNS_ENDPOINT, DYNAMODB_ENDPOINT, EVENTBRIDGE_ENDPOINT,
-// S3_ENDPOINT, SECRETSMANAGER_ENDPOINT, LAMBDA_ENDPOINT,
-// STEP_FUNCTIONS_ENDPOINT, …) for the services this package knows, and the
+// names (SQS_ENDPOINT, SNS_ENDPOINT, DYNAMODB_ENDPOINT, LAMBDA_ENDPOINT,
+// STEP_FUNCTIONS_ENDPOINT) for the services this package knows, and the
 // region from AWS_REGION or AWS_DEFAULT_REGION. Credentials are left to the
 // standard chain. getenv is os.Getenv in production.
 func FromEnv(getenv func(string) string) Config {

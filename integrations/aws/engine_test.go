@@ -3,6 +3,7 @@ package awsint_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -83,43 +84,56 @@ func str(p *string) string {
 
 // TestSQSWaitForTaskToken is the classic callback: the task sends its
 // token in a message, a worker receives it from the queue and calls
-// SendTaskSuccess (the broker's Succeed) with it.
+// SendTaskSuccess (the broker's Succeed) with it; through the optimized
+// integration and the AWS SDK one.
 func TestSQSWaitForTaskToken(t *testing.T) {
 	e := startEmulator(t)
-	q := e.queue(t, unique("callbacks"))
 	m := newMachine(e.in, nil)
-	worker := make(chan error, 1)
-	go func() {
-		worker <- func() error {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			for ctx.Err() == nil {
-				out, err := sqs.NewFromConfig(e.cfg).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(q), WaitTimeSeconds: 2})
-				if err != nil {
-					return err
-				}
-				for _, msg := range out.Messages {
-					var body struct{ TaskToken, Message string }
-					if err := json.Unmarshal([]byte(*msg.Body), &body); err != nil {
-						return err
-					}
-					return m.broker.Succeed(body.TaskToken, `{"echo":"`+body.Message+`"}`)
-				}
+	tests := []struct {
+		name, resource, body string
+	}{
+		{"optimized", "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+			`"MessageBody":{"Message.$":"$.message","TaskToken.$":"$$.Task.Token"}`},
+		{"aws-sdk", "arn:aws:states:::aws-sdk:sqs:sendMessage.waitForTaskToken",
+			`"MessageBody.$":"States.Format('\\{\"Message\":\"{}\",\"TaskToken\":\"{}\"\\}', $.message, $$.Task.Token)"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := e.queue(t, unique("callbacks"))
+			worker := make(chan error, 1)
+			go func() { worker <- answer(e, m.broker, q) }()
+			def := `{"StartAt":"Send","States":{"Send":{"Type":"Task","Resource":"` + tt.resource + `",
+				"Parameters":{"QueueUrl":"` + q + `",` + tt.body + `},"ResultPath":"$.result","End":true}}}`
+			res := m.run(t, def, `{"message":"HelloWorld"}`, "")
+			if err := <-worker; err != nil {
+				t.Fatalf("worker: %v", err)
 			}
-			return ctx.Err()
-		}()
-	}()
-	def := `{"StartAt":"Send","States":{"Send":{"Type":"Task",
-		"Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-		"Parameters":{"QueueUrl":"` + q + `","MessageBody":{"Message.$":"$.message","TaskToken.$":"$$.Task.Token"}},
-		"ResultPath":"$.result","End":true}}}`
-	res := m.run(t, def, `{"message":"HelloWorld"}`, "")
-	if err := <-worker; err != nil {
-		t.Fatalf("worker: %v", err)
+			if res.Status != engine.StatusSucceeded || str(res.Output) != `{"message":"HelloWorld","result":{"echo":"HelloWorld"}}` {
+				t.Fatalf("%s %s %s %s", res.Status, str(res.Output), str(res.Error), str(res.Cause))
+			}
+		})
 	}
-	if res.Status != engine.StatusSucceeded || str(res.Output) != `{"message":"HelloWorld","result":{"echo":"HelloWorld"}}` {
-		t.Fatalf("%s %s %s %s", res.Status, str(res.Output), str(res.Error), str(res.Cause))
+}
+
+// answer is the worker of a callback queue: it receives one message and
+// calls SendTaskSuccess with its TaskToken, echoing its Message.
+func answer(e *emulator, broker *tasktoken.Broker, q string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		out, err := sqs.NewFromConfig(e.cfg).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(q), WaitTimeSeconds: 2})
+		if err != nil {
+			return err
+		}
+		for _, msg := range out.Messages {
+			var body struct{ TaskToken, Message string }
+			if err := json.Unmarshal([]byte(*msg.Body), &body); err != nil {
+				return fmt.Errorf("message %s: %w", *msg.Body, err)
+			}
+			return broker.Succeed(body.TaskToken, `{"echo":"`+body.Message+`"}`)
+		}
 	}
+	return ctx.Err()
 }
 
 // TestRetryCatch retries and then catches an AWS error by its name.
