@@ -239,7 +239,7 @@ updateSignin();
 signinButton.addEventListener('click', () => modal('Sign in', (form, close) => {
   const c = credentials() || {};
   const field = (label, name, attrs = {}) => h('label', {}, label, h('input', { name, value: c[name] || '', autocomplete: 'off', spellcheck: 'false', ...attrs }));
-  form.append(
+  fill(form, form.firstChild,
     h('p', { class: 'muted' }, 'When the server verifies signatures, the console signs every request with SigV4 like an SDK. The key stays in this tab (sessionStorage) and is only used to sign.'),
     !window.isSecureContext && h('p', { class: 'error' }, 'Signing needs a secure context (HTTPS or a loopback address).'),
     field('Access key ID', 'accessKeyId', { required: true }),
@@ -247,10 +247,10 @@ signinButton.addEventListener('click', () => modal('Sign in', (form, close) => {
     field('Session token (optional)', 'sessionToken'),
     field('Region', 'region', { value: c.region || 'us-east-1' }),
     h('div', { class: 'actions' },
-      h('button', { type: 'button', class: 'ghost', onclick: () => { signOut(); updateSignin(); close(); render(); } }, 'Sign out'),
+      h('button', { type: 'button', class: 'ghost', id: 'signout', onclick: () => { signOut(); updateSignin(); close(); render(); } }, 'Sign out'),
       h('button', { type: 'button', class: 'ghost', onclick: () => close() }, 'Cancel'),
       h('button', {
-        type: 'button', class: 'primary', onclick: () => {
+        type: 'button', class: 'primary', id: 'signin-submit', onclick: () => {
           const v = Object.fromEntries(new FormData(form));
           if (!v.accessKeyId || !v.secretAccessKey) return;
           signIn({ accessKeyId: v.accessKeyId.trim(), secretAccessKey: v.secretAccessKey.trim(), sessionToken: v.sessionToken.trim() || undefined, region: v.region.trim() || 'us-east-1' });
@@ -533,10 +533,11 @@ async function executionPage(arn) {
     return e ? e.name : '';
   }
 
+  let headerKey = '';
   function drawHeader() {
     fill(statusBox, badge(desc.status));
     const stop = desc.stopDate ? toMillis(desc.stopDate) : undefined;
-    fill(meta, 
+    fill(meta,
       h('dt', {}, 'ARN'), h('dd', { class: 'mono' }, desc.executionArn),
       h('dt', {}, 'Started'), h('dd', {}, fmtDate(desc.startDate)),
       h('dt', {}, 'Ended'), h('dd', {}, stop ? fmtDate(desc.stopDate) : '—'),
@@ -544,13 +545,19 @@ async function executionPage(arn) {
       desc.redriveCount ? [h('dt', {}, 'Redrives'), h('dd', {}, `${desc.redriveCount} (last ${fmtDate(desc.redriveDate)})`)] : null,
       desc.error ? [h('dt', {}, 'Error'), h('dd', { class: 'bad' }, desc.error)] : null,
       desc.cause ? [h('dt', {}, 'Cause'), h('dd', { class: 'cause' }, desc.cause)] : null);
-    fill(actions, 
+    // Buttons and the input/output are rebuilt only when they change (the
+    // poller redraws every second: a button must stay under the pointer
+    // and keep the focus).
+    const key = [desc.status, desc.redriveCount, complete, hasMapRuns(), desc.output !== undefined, desc.error].join('|');
+    if (key === headerKey) return;
+    headerKey = key;
+    fill(actions,
       desc.status === 'RUNNING' && h('button', { type: 'button', id: 'stop', class: 'danger', onclick: stopExecution }, 'Stop execution'),
       ['FAILED', 'ABORTED', 'TIMED_OUT'].includes(desc.status) && h('button', { type: 'button', id: 'redrive', onclick: redrive }, 'Redrive'),
       h('button', { type: 'button', id: 'export', onclick: exportHistory, disabled: !complete }, 'Export history'),
       hasMapRuns() && a('/map-runs/' + encodeURIComponent(arn), 'Map Runs', { class: 'button' }),
       a('/editor?stateMachineArn=' + encodeURIComponent(desc.stateMachineArn), 'Edit state machine', { class: 'button ghost' }));
-    fill(ioBox, 
+    fill(ioBox,
       h('h3', {}, 'Input'), codeBlock(desc.input ?? ''),
       h('h3', {}, 'Output'), desc.output !== undefined ? codeBlock(desc.output) : h('p', { class: 'muted' }, 'No output.'),
       desc.error ? [h('h3', {}, 'Error'), h('p', {}, desc.error), h('h3', {}, 'Cause'), h('pre', { class: 'code' }, desc.cause || '')] : null);
@@ -569,11 +576,17 @@ async function executionPage(arn) {
     const n = upto.length;
     const last = upto[n - 1];
     sliderLabel.textContent = timelineAt === null ? `Live: all ${events.length} events${complete ? '' : ' loaded so far'}` : `Event ${n} of ${events.length}${last ? ' · ' + fmtDate(last.timestamp) : ''}`;
-    if (selected) showDetails(selected);
+    if (selected) {
+      const st = analysis.states.get(selected);
+      const last = st?.entries[st.entries.length - 1];
+      const key = [selected, st?.status, st?.entries.length, last?.status, last?.end, timelineAt].join('|');
+      if (key !== detailsKey) showDetails(selected);
+    }
     eventsView.refresh();
     tableView.refresh();
   }
 
+  let detailsKey = '';
   function selectState(name) {
     selected = name;
     graph.select(name);
@@ -601,6 +614,8 @@ async function executionPage(arn) {
 
   function showDetails(name) {
     const st = analysis.states.get(name);
+    const lastEntry = st?.entries[st.entries.length - 1];
+    detailsKey = [name, st?.status, st?.entries.length, lastEntry?.status, lastEntry?.end, timelineAt].join('|');
     const sd = stateDefs.get(name) || {};
     const status = st?.status || 'not-started';
     const entries = st?.entries || [];

@@ -26,7 +26,7 @@ const bigMapItems = 6248
 // and warm (the browser has the assets cached), best of three warm runs.
 func TestConsoleBenchmarks(t *testing.T) {
 	requireBrowserTests(t)
-	s := startServer(t, 0)
+	s := startServer(t, nil)
 	b := newBrowser(t, "benchmarks")
 
 	// An execution with 24,998 events.

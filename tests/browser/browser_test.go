@@ -38,18 +38,20 @@ import (
 	"github.com/stepwell/stepwell/internal/app"
 )
 
-// server is a Stepwell server in-process with a client of its API.
+// server is a Stepwell server in-process with a client of its API, which
+// signs its requests when the server has credentials.
 type server struct {
-	url string
-	t   *testing.T
+	url   string
+	t     *testing.T
+	creds *aws.Credentials
 }
 
-func startServer(t *testing.T, maxEvents int) *server {
+func startServer(t *testing.T, configure func(*app.Config)) *server {
 	t.Helper()
 	cfg := app.DefaultConfig()
 	cfg.Store = "memory"
-	if maxEvents > 0 {
-		cfg.MaxHistoryEvents = maxEvents
+	if configure != nil {
+		configure(&cfg)
 	}
 	srv, err := app.New(context.Background(), cfg, nil)
 	if err != nil {
@@ -70,6 +72,12 @@ func (s *server) call(action string, body any) map[string]any {
 	req, _ := http.NewRequest(http.MethodPost, s.url+"/", bytes.NewReader(b))
 	req.Header.Set("X-Amz-Target", "AWSStepFunctions."+action)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	if s.creds != nil {
+		sum := sha256.Sum256(b)
+		if err := v4.NewSigner().SignHTTP(context.Background(), *s.creds, req, hex.EncodeToString(sum[:]), "states", "us-east-1", time.Now()); err != nil {
+			s.t.Fatal(err)
+		}
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
@@ -316,7 +324,7 @@ func (b *browser) checkNoWrites(when string) {
 // definition in the editor.
 func TestConsoleScenario(t *testing.T) {
 	requireBrowserTests(t)
-	s := startServer(t, 0)
+	s := startServer(t, nil)
 	smArn := s.createMachine("console-demo", demoDefinition)
 	version := s.call("PublishStateMachineVersion", map[string]any{"stateMachineArn": smArn})["stateMachineVersionArn"].(string)
 	s.call("CreateStateMachineAlias", map[string]any{"name": "live", "routingConfiguration": []any{
@@ -553,7 +561,7 @@ func jsString(s string) string {
 // carries the signature the AWS SDK for Go computes for it.
 func TestSigV4_MatchesSDK(t *testing.T) {
 	requireBrowserTests(t)
-	s := startServer(t, 0)
+	s := startServer(t, nil)
 	b := newBrowser(t, "sigv4")
 	const (
 		key, secret, region = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "us-east-1"
@@ -583,4 +591,46 @@ func TestSigV4_MatchesSDK(t *testing.T) {
 func jsonOf(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestConsoleSignIn: against a server that verifies SigV4 (--credentials),
+// the console asks to sign in, then signs every request with the key the
+// user entered: it lists, starts an execution and watches it; a wrong
+// secret is refused with AWS's error.
+func TestConsoleSignIn(t *testing.T) {
+	requireBrowserTests(t)
+	const key, secret = "AKIACONSOLETEST", "console-test-secret-key"
+	file := filepath.Join(t.TempDir(), "credentials.json")
+	if err := os.WriteFile(file, []byte(fmt.Sprintf(`{"accessKeys": [{"accessKeyId": %q, "secretAccessKey": %q, "name": "console"}]}`, key, secret)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, func(c *app.Config) { c.Credentials = file })
+	s.creds = &aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}
+	s.createMachine("signed", map[string]any{"StartAt": "P", "States": map[string]any{"P": map[string]any{"Type": "Pass", "End": true}}})
+	b := newBrowser(t, "sign-in")
+
+	b.run("unsigned", chromedp.Navigate(s.url+"/"),
+		waitJS(`!document.querySelector('#banner').hidden && document.querySelector('#banner').textContent.includes('sign in')`, 10*time.Second))
+	b.shot("asks-to-sign-in")
+	signIn := func(secret string) {
+		b.run("sign in", chromedp.Click(chromedp.CSS(`#signin`)), chromedp.WaitVisible(chromedp.CSS(`dialog input[name="accessKeyId"]`)),
+			chromedp.SetValue(chromedp.CSS(`dialog input[name="accessKeyId"]`), key),
+			chromedp.SetValue(chromedp.CSS(`dialog input[name="secretAccessKey"]`), secret))
+		b.shot("sign-in")
+		b.run("submit", chromedp.Click(chromedp.CSS(`#signin-submit`)))
+	}
+	signIn("not-the-secret")
+	b.run("refused", waitJS(`document.querySelector('#banner').textContent.includes('InvalidSignatureException')`, 10*time.Second))
+	signIn(secret)
+	b.run("signed list", waitJS(`document.querySelector('#machines tr[data-name="signed"]') !== null && document.querySelector('#banner').hidden`, 10*time.Second),
+		chromedp.Click(chromedp.CSS(`#machines a`)), chromedp.WaitVisible(chromedp.CSS(`#start-execution`)),
+		chromedp.Click(chromedp.CSS(`#start-execution`)), chromedp.WaitVisible(chromedp.CSS(`#start`)), chromedp.Click(chromedp.CSS(`#start`)),
+		waitJS(nodeStatus("P", "succeeded"), 10*time.Second))
+	b.shot("signed-execution")
+	if got := s.call("ListExecutions", map[string]any{"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:signed"})["executions"].([]any); len(got) != 1 {
+		t.Errorf("executions started from the signed-in console: %d, want 1", len(got))
+	}
+	if errs := b.pageErrors(); len(errs) > 0 {
+		t.Errorf("the page reported errors: %v", errs)
+	}
 }

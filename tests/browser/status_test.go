@@ -52,7 +52,7 @@ func after(prev int, e event) event {
 // statuses and retries (status.js), in the browser that runs it.
 func TestStatuses(t *testing.T) {
 	requireBrowserTests(t)
-	s := startServer(t, 0)
+	s := startServer(t, nil)
 	b := newBrowser(t, "statuses")
 	b.run("open", chromedp.Navigate(s.url+"/"))
 	inside := map[string][]string{"P": {"A", "B"}, "M": {"I"}}
@@ -112,7 +112,7 @@ func TestStatuses(t *testing.T) {
 // (json.js), and its syntax errors.
 func TestPointerLines(t *testing.T) {
 	requireBrowserTests(t)
-	s := startServer(t, 0)
+	s := startServer(t, nil)
 	b := newBrowser(t, "json")
 	b.run("open", chromedp.Navigate(s.url+"/"))
 	text := "{\n  \"StartAt\": \"A\",\n  \"States\": {\n    \"A\": {\"Type\": \"Pass\",\n      \"Next\": \"B\"},\n    \"a/b~c\": {\"Type\": \"Succeed\"},\n    \"L\": {\"Type\": \"Parallel\", \"Branches\": [\n      {}, \n      {\"StartAt\": \"x\"}]}\n  }\n}"
