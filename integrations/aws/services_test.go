@@ -104,6 +104,7 @@ func TestServiceErrors(t *testing.T) {
 	bucket, tbl := unique("bucket"), unique("table")
 	e.bucket(t, bucket)
 	e.table(t, tbl)
+	e.invoke(t, "arn:aws:states:::dynamodb:putItem", `{"TableName":"`+tbl+`","Item":{"id":{"S":"taken"}}}`)
 	topic := e.topic(t, unique("gone"))
 	if _, err := sns.NewFromConfig(e.cfg).DeleteTopic(context.Background(), &sns.DeleteTopicInput{TopicArn: aws.String(topic)}); err != nil {
 		t.Fatal(err)
@@ -115,6 +116,10 @@ func TestServiceErrors(t *testing.T) {
 			"DynamoDB.ResourceNotFoundException", "Requested resource not found (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ResourceNotFoundException; Request ID: "},
 		{"sdk dynamodb missing table", "arn:aws:states:::aws-sdk:dynamodb:putItem", `{"TableName":"nope","Item":{"id":{"S":"1"}}}`,
 			"DynamoDb.ResourceNotFoundException", "Requested resource not found (Service: DynamoDb, Status Code: 400, Request ID: "},
+		{"dynamodb condition", "arn:aws:states:::dynamodb:putItem", `{"TableName":"` + tbl + `","Item":{"id":{"S":"taken"}},"ConditionExpression":"attribute_not_exists(id)"}`,
+			"DynamoDB.ConditionalCheckFailedException", "(Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ConditionalCheckFailedException; Request ID: "},
+		{"sdk dynamodb condition", "arn:aws:states:::aws-sdk:dynamodb:putItem", `{"TableName":"` + tbl + `","Item":{"id":{"S":"taken"}},"ConditionExpression":"attribute_not_exists(id)"}`,
+			"DynamoDb.ConditionalCheckFailedException", "(Service: DynamoDb, Status Code: 400, Request ID: "},
 		{"s3 missing key", "arn:aws:states:::aws-sdk:s3:getObject", `{"Bucket":"` + bucket + `","Key":"no_such_key.json"}`,
 			"S3.NoSuchKeyException", "The specified key does not exist. (Service: S3, Status Code: 404, Request ID: "},
 		{"s3 missing bucket", "arn:aws:states:::aws-sdk:s3:getObject", `{"Bucket":"no-bucket","Key":"k"}`,
