@@ -34,13 +34,18 @@ func (t *thread) env(r *stateRun) *jsonata.Env {
 	return e
 }
 
-// query evaluates q in env for r's state; its failure is recorded.
+// query evaluates q in env for r's state; its failure is recorded, after
+// the event the state's Entered event follows, as AWS links it.
 func (t *thread) query(r *stateRun, q *asl.Query, env *jsonata.Env) (any, *failure) {
+	return t.queryAfter(r, q, env, r.prev)
+}
+
+// queryAfter is query with the EvaluationFailed event of a failure
+// following prev.
+func (t *thread) queryAfter(r *stateRun, q *asl.Query, env *jsonata.Env, prev int64) (any, *failure) {
 	v, err := q.Eval(t.ctx, env)
 	if err != nil {
-		// AWS links the EvaluationFailed event to the event the state's
-		// Entered event follows.
-		return nil, t.queryFailed(r, err, r.prev)
+		return nil, t.queryFailed(r, err, prev)
 	}
 	return v, nil
 }
@@ -167,33 +172,38 @@ func (*jsonataFlow) matches(t *thread, r *stateRun, rule *asl.ChoiceRule, _ any)
 
 func (*jsonataFlow) waitSeconds(t *thread, r *stateRun, eff any) (float64, *failure) {
 	st := r.b.st
+	// AWS links the EvaluationFailed event of a Wait's Seconds or
+	// Timestamp to the state's Entered event (other fields' to the event
+	// before it).
+	entered := t.last
+	fail := func(q *asl.Query, cause string) *failure {
+		return t.evaluationFailed(r, &asl.QueryError{Location: q.Location(), Cause: cause}, entered)
+	}
 	switch {
 	case st.Query.Seconds != nil:
 		q := st.Query.Seconds
-		v, f := t.query(r, q, t.env(r))
+		v, f := t.queryAfter(r, q, t.env(r), entered)
 		if f != nil {
 			return 0, f
 		}
 		n, ok := intOf(v)
 		if !ok || n < 0 {
-			return 0, t.evaluationFailed(r, q.ResultTypeError("integer", v), r.prev)
+			return 0, t.evaluationFailed(r, q.ResultTypeError("integer", v), entered)
 		}
 		if n > maxWaitSeconds {
-			return 0, t.evaluationFailed(r, &asl.QueryError{Location: q.Location(), Cause: "Wait state delay is too long."}, r.prev)
+			return 0, fail(q, "Wait state delay is too long.")
 		}
 		return float64(n), nil
 	case st.Query.Timestamp != nil:
 		q := st.Query.Timestamp
-		v, f := t.query(r, q, t.env(r))
+		v, f := t.queryAfter(r, q, t.env(r), entered)
 		if f != nil {
 			return 0, f
 		}
 		s, _ := v.(string)
 		ts, ok := parseTimestamp(s)
 		if !ok {
-			// AWS links this one to the Entered event.
-			return 0, t.evaluationFailed(r, &asl.QueryError{Location: q.Location(),
-				Cause: "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: " + stringOf(v)}, t.last)
+			return 0, fail(q, "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "+stringOf(v))
 		}
 		now := r.at
 		if now.IsZero() {
@@ -201,7 +211,7 @@ func (*jsonataFlow) waitSeconds(t *thread, r *stateRun, eff any) (float64, *fail
 		}
 		secs := ts.Sub(now).Seconds()
 		if secs > maxWaitSeconds {
-			return 0, t.evaluationFailed(r, &asl.QueryError{Location: q.Location(), Cause: "Wait state delay is too long."}, r.prev)
+			return 0, fail(q, "Wait state delay is too long.")
 		}
 		return secs, nil
 	}
