@@ -28,6 +28,8 @@ type ItemReaderDef struct {
 	// JSONata string); HasArguments tells whether present.
 	Arguments    any
 	HasArguments bool
+	// Args is Arguments compiled (JSONata mode; nil when absent).
+	Args *Query
 
 	// ReaderConfig. Empty strings mean "not set".
 	InputType         string // CSV, JSON, JSONL, MANIFEST or PARQUET
@@ -40,6 +42,7 @@ type ItemReaderDef struct {
 	MaxItems          *int64 // 0 means no limit
 	MaxItemsPath      *jsonpath.Path
 	MaxItemsExpr      string // JSONata expression for MaxItems
+	MaxItemsQuery     *Query // MaxItemsExpr compiled
 }
 
 // ItemBatcherDef is a compiled Map ItemBatcher.
@@ -63,6 +66,7 @@ type ResultWriterDef struct {
 	Parameters   *Template // JSONPath: {Bucket, Prefix}
 	Arguments    any       // JSONata: an object or a JSONata string
 	HasArguments bool
+	Args         *Query // Arguments compiled (JSONata mode; nil when absent)
 	// WriterConfig; empty when absent (AWS then uses NONE for an export).
 	OutputType     string // JSON or JSONL
 	Transformation string // NONE, COMPACT or FLATTEN
@@ -240,6 +244,9 @@ func (l *loader) itemReader(o *value.Object, at string, ql QueryLanguage) *ItemR
 		}
 	}
 	r.Parameters, r.Arguments, r.HasArguments = l.payload(o, at, ql)
+	if r.HasArguments {
+		r.Args = distQuery(r.Arguments, "Arguments")
+	}
 	cv, hasConfig := o.Get("ReaderConfig")
 	if !hasConfig {
 		return r
@@ -271,6 +278,9 @@ func (l *loader) itemReader(o *value.Object, at string, ql QueryLanguage) *ItemR
 		l.schema(cat, "These fields are required: ["+strings.Join(missing, ", ")+"]")
 	}
 	r.MaxItems, r.MaxItemsExpr = l.countField(c, cat, "MaxItems", ql, 0, maxReaderItems)
+	if r.MaxItemsExpr != "" {
+		r.MaxItemsQuery = distQuery(r.MaxItemsExpr, "MaxItems")
+	}
 	r.MaxItemsPath = l.jpOnlyPath(c, cat, "MaxItemsPath", ql)
 	if ql == JSONPath {
 		l.exclusive(c, cat, "MaxItems", "MaxItemsPath")
@@ -378,6 +388,9 @@ func (l *loader) resultWriter(o *value.Object, at string, ql QueryLanguage) *Res
 		}
 	}
 	w.Parameters, w.Arguments, w.HasArguments = l.payload(o, at, ql)
+	if w.HasArguments {
+		w.Args = distQuery(w.Arguments, "Arguments")
+	}
 	if w.Parameters != nil {
 		l.stringMembers(w.Parameters.raw, loc(at, "Parameters"), "Bucket", "Prefix")
 	}

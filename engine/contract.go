@@ -168,6 +168,12 @@ type Config struct {
 	// still waits for stay valid; nil uses a random key of this process
 	// (tokens do not survive it).
 	TokenKey []byte
+	// Items and Results, when set, read the items of Distributed Map
+	// ItemReaders and export the results of their ResultWriters (S3:
+	// integrations/s3items); without them those Maps fail with
+	// States.ItemReaderFailed or States.ResultWriterFailed.
+	Items   ItemReader
+	Results ResultWriter
 }
 
 // Resumer is the engine's optional Config.Resumer. When Resume continues an

@@ -299,7 +299,10 @@ func (t *thread) countQuery(r *stateRun, q *asl.Query) (int64, *failure) {
 func (*jsonataFlow) mapItems(t *thread, r *stateRun, raw any) (*mapConfig, *failure) {
 	st := r.b.st
 	cfg := &mapConfig{eff: raw, maxConc: int(st.MaxConcurrency)}
-	if q := st.Query.Items; q != nil {
+	// With an ItemReader the items are read after MapRunStarted
+	// (distmap.go).
+	reader := st.Reader != nil && st.ProcessorMode == "DISTRIBUTED"
+	if q := st.Query.Items; q != nil && !reader {
 		v, f := t.query(r, q, t.env(r))
 		if f != nil {
 			return nil, f
@@ -309,7 +312,7 @@ func (*jsonataFlow) mapItems(t *thread, r *stateRun, raw any) (*mapConfig, *fail
 			return nil, t.evaluationFailed(r, q.ResultTypeError("array", v), r.prev)
 		}
 		cfg.items = arr
-	} else {
+	} else if !reader {
 		arr, ok := raw.([]any)
 		if !ok {
 			return nil, t.evaluationFailed(r, &asl.QueryError{Cause: "Map state input must be an array but was: " + value.String(raw)}, r.prev)

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/fault"
@@ -23,6 +24,9 @@ type mapConfig struct {
 	tolCount    int64
 	tolPct      float64
 	hasTol      bool
+	// children collects each item's outcome for a ResultWriter (nil
+	// without one; distmap.go).
+	children *children
 }
 
 // mapPlan is a compiled Map state.
@@ -55,7 +59,24 @@ func (p *mapPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failur
 	} else if f = p.flow.mapTolerance(t, r, cfg); f != nil {
 		return nil, "", f, !f.fatal
 	}
-	results, f := t.runIterations(r, cfg)
+	var runARN string
+	if distributed {
+		runARN = t.mapRunARN(st)
+	}
+	var results []any
+	if distributed && st.Reader != nil {
+		f = t.readItems(r, cfg)
+	}
+	if f == nil {
+		if distributed && st.Writer != nil && st.Writer.Resource != "" {
+			cfg.children = newChildren(runARN, len(cfg.items))
+		}
+		results, f = t.runIterations(r, cfg)
+	}
+	var written any
+	if f == nil && cfg.children != nil {
+		written, f = t.writeResults(r, cfg, runARN)
+	}
 	if f != nil {
 		if f.aborted {
 			if distributed {
@@ -81,8 +102,12 @@ func (p *mapPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failur
 	} else {
 		t.simpleEventPrev(history.MapStateSucceeded, t.last)
 	}
+	var result any = results
+	if written != nil {
+		result = written
+	}
 	// A failure of the result processing is caught, not retried.
-	out, next, f := t.stateResult(r, raw, results)
+	out, next, f := t.stateResult(r, raw, result)
 	return out, next, f, false
 }
 
@@ -126,6 +151,12 @@ func (t *thread) mapSetup(r *stateRun, raw any) (*mapConfig, *failure) {
 		return nil, f
 	}
 	cfg := &mapConfig{eff: eff}
+	cfg.maxConc = int(st.MaxConcurrency)
+	if st.Reader != nil && st.ProcessorMode == "DISTRIBUTED" {
+		// The items come from the ItemReader (read after MapRunStarted);
+		// AWS ignores ItemsPath then.
+		return cfg, t.mapMaxConcurrency(r, cfg)
+	}
 	items := eff
 	pathText := "$"
 	if st.ItemsPath != nil {
@@ -142,22 +173,27 @@ func (t *thread) mapSetup(r *stateRun, raw any) (*mapConfig, *failure) {
 		return nil, t.fatalf(runtimeErr(&r.env, "Reference path \""+pathText+"\" must point to array."))
 	}
 	cfg.items = arr
-	cfg.maxConc = int(st.MaxConcurrency)
+	return cfg, t.mapMaxConcurrency(r, cfg)
+}
+
+// mapMaxConcurrency evaluates MaxConcurrencyPath into cfg.
+func (t *thread) mapMaxConcurrency(r *stateRun, cfg *mapConfig) *failure {
+	st := r.b.st
 	if st.MaxConcurrencyPath != nil {
-		r.env.Input = eff
+		r.env.Input = cfg.eff
 		n, fe := intField(st.MaxConcurrencyPath, &r.env, "MaxConcurrencyPath")
 		if fe != nil {
-			return nil, t.fatalf(fe)
+			return t.fatalf(fe)
 		}
 		if n < 0 {
-			return nil, t.fatalf(runtimeErr(&r.env, "MaxConcurrency cannot be negative."))
+			return t.fatalf(runtimeErr(&r.env, "MaxConcurrency cannot be negative."))
 		}
 		if n > math.MaxInt32 {
 			n = math.MaxInt32
 		}
 		cfg.maxConc = int(n)
 	}
-	return cfg, nil
+	return nil
 }
 
 // mapTolerance evaluates the ToleratedFailure fields.
@@ -314,10 +350,17 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 			return
 		}
 		it.add(event{typ: history.MapIterationStarted, text: st.Name, n: int64(i)})
+		var start time.Time
+		if cfg.children != nil {
+			start = t.ex.e.clock.Now()
+		}
 		in, f := r.b.flow.itemInput(t, it, r, cfg, i)
 		var out any
 		if f == nil {
 			out, f = it.runMachine(st.ItemProcessor, in)
+		}
+		if cfg.children != nil {
+			cfg.children.record(i, in, out, f, start, t.ex.e.clock.Now())
 		}
 		end := it.last
 		typ := history.MapIterationSucceeded

@@ -74,6 +74,11 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	if err != nil {
 		return nil, err
 	}
+	// Distributed Map item readers and result writers (S3).
+	items, err := mapItemStore()
+	if err != nil {
+		return nil, err
+	}
 	b, err := open(ctx, c)
 	if err != nil {
 		return nil, err
@@ -92,6 +97,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 		Invoker: invoker, Checker: invoker, Resumer: invoker,
 		MaxPayloadBytes: c.MaxPayloadBytes, MaxHistoryEvents: c.MaxHistoryEvents,
 		TokenKey: key, // tokens stay valid across restarts (durable stores)
+		Items:    items, Results: items,
 	})
 	tasks.Tokens = eng
 	versions := fencedVersions{Versions: b.versions, fence: fence}

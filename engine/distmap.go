@@ -1,0 +1,262 @@
+package engine
+
+// This file is the Distributed Map's port to where its items come from and
+// its results go (an ItemReader and a ResultWriter, S3 in production:
+// integrations/s3items), and the steps of a Map Run that use them: reading
+// the items after MapRunStarted, recording each child's outcome, and
+// writing the results before MapRunSucceeded.
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/internal/uuid"
+	"github.com/stepwell/stepwell/value"
+)
+
+// ItemReader reads the items of a Distributed Map's ItemReader (Config's
+// Items). ReadItems calls each with every item in order, at most
+// r.MaxItems when it is positive, reading as it goes (not the whole
+// source at once); it stops with each's error when each fails. Its own
+// failures are *fault.Error, States.ItemReaderFailed with AWS's cause
+// ("CSV headers cannot contain duplicates."); any other error is reported
+// as States.ItemReaderFailed with its text.
+type ItemReader interface {
+	ReadItems(ctx context.Context, r *ItemRead, each func(item any) error) error
+}
+
+// ItemRead is one reading of a Map's ItemReader.
+type ItemRead struct {
+	// Reader is the compiled ItemReader: its Resource, Action and
+	// ReaderConfig (InputType, CSV settings, ItemsPointer, …).
+	Reader *asl.ItemReaderDef
+	// Arguments are its evaluated Parameters (JSONata: Arguments):
+	// Bucket, Key or Prefix, …; nil when absent.
+	Arguments *value.Object
+	// MaxItems is the evaluated MaxItems (or MaxItemsPath); 0: no limit.
+	MaxItems int64
+	// Region is the execution's region.
+	Region string
+}
+
+// ResultWriter exports the results of a Distributed Map's Map Run (Config's
+// Results): the manifest and the result files of its ResultWriter, and
+// returns where the manifest is. Its failures are *fault.Error
+// (States.ResultWriterFailed); other errors are reported as that error
+// with their text.
+type ResultWriter interface {
+	WriteResults(ctx context.Context, w *ResultWrite) (bucket, manifestKey string, err error)
+}
+
+// ResultWrite is one export of a Map Run's results.
+type ResultWrite struct {
+	// Writer is the compiled ResultWriter (Resource and WriterConfig).
+	Writer *asl.ResultWriterDef
+	// Arguments are its evaluated Parameters (JSONata: Arguments):
+	// Bucket and Prefix.
+	Arguments *value.Object
+	MapRunARN string
+	Region    string
+	// Children are the Map Run's child executions, one per item in item
+	// order (those that never started are PENDING).
+	Children []ChildExecution
+}
+
+// ChildExecution is the outcome of one child execution of a Map Run, as
+// the ResultWriter's files record it.
+type ChildExecution struct {
+	Name            string
+	ExecutionARN    string
+	StateMachineARN string
+	Status          Status // "" when the child never started (PENDING)
+	Input           string // JSON text
+	Output          string // JSON text, SUCCEEDED only
+	Error, Cause    *string
+	StartDate       time.Time
+	StopDate        time.Time
+}
+
+// ErrNoItemStore is the cause of States.ItemReaderFailed and
+// States.ResultWriterFailed when the engine has no ItemReader or
+// ResultWriter configured.
+var ErrNoItemStore = errors.New("no S3 is configured for Distributed Map item readers and result writers")
+
+// maxReaderItems is the largest MaxItems AWS reads.
+const maxReaderItems = 100000000
+
+// children collects a Map Run's child outcomes for its ResultWriter.
+type children struct {
+	mu      sync.Mutex
+	list    []ChildExecution
+	base    string // execution ARN up to the child's name
+	machine string // the children's state machine ARN
+}
+
+// newChildren prepares the outcomes of n children of the Map Run runARN
+// (arn:…:mapRun:machine/label:id).
+func newChildren(runARN string, n int) *children {
+	c := &children{list: make([]ChildExecution, n)}
+	arn := strings.Replace(runARN, ":mapRun:", ":execution:", 1)
+	if i := strings.LastIndexByte(arn, ':'); i >= 0 {
+		c.base = arn[:i+1]
+	}
+	m := strings.Replace(runARN, ":mapRun:", ":stateMachine:", 1)
+	if i := strings.LastIndexByte(m, ':'); i >= 0 {
+		m = m[:i]
+	}
+	c.machine = m
+	return c
+}
+
+// record notes child i's outcome: its input, and its output or failure.
+func (c *children) record(i int, in, out any, f *failure, start, stop time.Time) {
+	if c == nil {
+		return
+	}
+	name := uuid.New()
+	ch := ChildExecution{
+		Name: name, ExecutionARN: c.base + name, StateMachineARN: c.machine,
+		Input: value.String(in), StartDate: start, StopDate: stop,
+	}
+	switch {
+	case f == nil:
+		ch.Status, ch.Output = StatusSucceeded, value.String(out)
+	case f.aborted:
+		ch.Status = StatusAborted
+	default:
+		ch.Status = StatusFailed
+		if f.err != nil {
+			e, cause := f.err.Name, f.err.Cause
+			ch.Error, ch.Cause = &e, &cause
+		}
+	}
+	c.mu.Lock()
+	c.list[i] = ch
+	c.mu.Unlock()
+}
+
+// readItems reads the items of the Map's ItemReader into cfg.items: its
+// arguments and MaxItems are evaluated on the state's effective input.
+func (t *thread) readItems(r *stateRun, cfg *mapConfig) *failure {
+	rd := r.b.st.Reader
+	read := &ItemRead{Reader: rd, Region: t.ex.e.cfg.Region}
+	var args any
+	var f *failure
+	if r.b.st.QueryLanguage == asl.JSONata {
+		if rd.Args != nil {
+			args, f = t.query(r, rd.Args, t.env(r))
+		}
+	} else if rd.Parameters != nil {
+		args, f = t.template(r, rd.Parameters, cfg.eff)
+	}
+	if f != nil {
+		return f
+	}
+	read.Arguments, _ = args.(*value.Object)
+	if read.MaxItems, f = t.maxItems(r, cfg); f != nil {
+		return f
+	}
+	src := t.ex.e.cfg.Items
+	if src == nil {
+		return t.fail(fault.New(fault.ItemReaderFailed, ErrNoItemStore.Error()))
+	}
+	var items []any
+	err := src.ReadItems(t.ctx, read, func(item any) error {
+		items = append(items, item)
+		return nil
+	})
+	if err != nil {
+		if t.cancelled() {
+			return t.aborted()
+		}
+		return t.fail(asFault(err, fault.ItemReaderFailed))
+	}
+	cfg.items = items
+	return nil
+}
+
+// maxItems evaluates the reader's MaxItems (MaxItemsPath, or its JSONata
+// expression): 0 for no limit; a negative value fails the reading as AWS
+// does.
+func (t *thread) maxItems(r *stateRun, cfg *mapConfig) (int64, *failure) {
+	rd := r.b.st.Reader
+	var n int64
+	switch {
+	case rd.MaxItems != nil:
+		n = *rd.MaxItems
+	case rd.MaxItemsPath != nil:
+		r.env.Input = cfg.eff
+		v, fe := intField(rd.MaxItemsPath, &r.env, "MaxItemsPath")
+		if fe != nil {
+			return 0, t.fail(fault.New(fault.ItemReaderFailed, fe.Cause))
+		}
+		n = v
+	case rd.MaxItemsQuery != nil:
+		v, f := t.query(r, rd.MaxItemsQuery, t.env(r))
+		if f != nil {
+			return 0, f
+		}
+		i, ok := intOf(v)
+		if !ok {
+			return 0, t.evaluationFailed(r, rd.MaxItemsQuery.ResultTypeError("integer", v), r.prev)
+		}
+		n = i
+	}
+	if n < 0 {
+		return 0, t.fail(fault.New(fault.ItemReaderFailed, "field MaxItems must be positive"))
+	}
+	return min(n, maxReaderItems), nil
+}
+
+// writeResults exports the Map Run's results through its ResultWriter and
+// returns the Map's result: {"MapRunArn", "ResultWriterDetails": {"Bucket",
+// "Key"}}.
+func (t *thread) writeResults(r *stateRun, cfg *mapConfig, runARN string) (any, *failure) {
+	wr := r.b.st.Writer
+	w := &ResultWrite{Writer: wr, MapRunARN: runARN, Region: t.ex.e.cfg.Region, Children: cfg.children.list}
+	var args any
+	var f *failure
+	if r.b.st.QueryLanguage == asl.JSONata {
+		if wr.Args != nil {
+			args, f = t.query(r, wr.Args, t.env(r))
+		}
+	} else if wr.Parameters != nil {
+		args, f = t.template(r, wr.Parameters, cfg.eff)
+	}
+	if f != nil {
+		return nil, f
+	}
+	w.Arguments, _ = args.(*value.Object)
+	dst := t.ex.e.cfg.Results
+	if dst == nil {
+		return nil, t.fail(fault.New(fault.ResultWriterFailed, ErrNoItemStore.Error()))
+	}
+	bucket, key, err := dst.WriteResults(t.ctx, w)
+	if err != nil {
+		if t.cancelled() {
+			return nil, t.aborted()
+		}
+		return nil, t.fail(asFault(err, fault.ResultWriterFailed))
+	}
+	details := value.NewObject(2)
+	details.Set("Bucket", bucket)
+	details.Set("Key", key)
+	out := value.NewObject(2)
+	out.Set("MapRunArn", runARN)
+	out.Set("ResultWriterDetails", details)
+	return out, nil
+}
+
+// asFault returns err as a *fault.Error, or as the error name with err's
+// text.
+func asFault(err error, name string) *fault.Error {
+	if fe, ok := fault.As(err); ok {
+		return fe
+	}
+	return fault.New(name, err.Error())
+}
