@@ -75,7 +75,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 		return nil, err
 	}
 	// Distributed Map item readers and result writers (S3).
-	items, err := mapItemStore()
+	items, err := mapItemStore(c)
 	if err != nil {
 		return nil, err
 	}

@@ -87,7 +87,12 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	smARN := "arn:aws:states:" + *region + ":" + *account + ":stateMachine:" + smName
 	execARN := "arn:aws:states:" + *region + ":" + *account + ":" + executionKind(typ) + ":" + smName + ":" + execName
 
-	invoker, err := app.Invoker(app.Config{LambdaEndpoint: *endpoint, Region: *region, AccountID: *account, AWS: aws})
+	ac := app.Config{LambdaEndpoint: *endpoint, Region: *region, AccountID: *account, AWS: aws}
+	invoker, err := app.Invoker(ac)
+	if err != nil {
+		return err
+	}
+	items, err := app.MapItems(ac)
 	if err != nil {
 		return err
 	}
@@ -96,6 +101,8 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 		Invoker:   invoker,
 		Region:    *region,
 		AccountID: *account,
+		Items:     items,
+		Results:   items,
 	})
 	var rec *memRecorder
 	var recorder engine.Recorder
