@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -297,5 +298,49 @@ func TestRegex_Boundary(t *testing.T) {
 		if !errors.As(err, &je) || je.Code != codeRegex || !strings.Contains(je.Message, "RE2") {
 			t.Errorf("Compile(%s) = %v, want a %s error naming RE2", src, err, codeRegex)
 		}
+	}
+}
+
+// TestEval_Concurrent: one compiled expression evaluated by many goroutines
+// (run with -race).
+func TestEval_Concurrent(t *testing.T) {
+	exprs := []*Expr{
+		mustCompile(t, `$sum($states.input.a.b) & $x.y`),
+		mustCompile(t, `$states.input.a.b[$ > 1]{ $string($): $ }`),
+		mustCompile(t, `$match($states.input.s, /x/).match`),
+		mustCompile(t, `$states.input.n > 5`),
+		mustCompile(t, `$states.input.a.b.%.b ~> $reverse()`),
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				e := exprs[(g+i)%len(exprs)]
+				if _, _, err := e.Eval(context.Background(), testEnv()); err != nil {
+					t.Errorf("%s: %v", e.Source(), err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestRandom_Seeded: $random(seed) is Java's new Random(seed).nextDouble()
+// (values computed with Java), and $random() is in [0, 1).
+func TestRandom_Seeded(t *testing.T) {
+	for seed, want := range map[string]string{"42": "0.7275636800328681", "0": "0.730967787376657", "1": "0.7308781907032909"} {
+		v, _, err := mustCompile(t, `$random(`+seed+`)`).Eval(context.Background(), testEnv())
+		if err != nil || value.String(v) != want {
+			t.Errorf("$random(%s) = %v (%v), want %s", seed, value.String(v), err, want)
+		}
+	}
+	v, _, err := mustCompile(t, `$random()`).Eval(context.Background(), testEnv())
+	if f, ok := v.(float64); err != nil || !ok || f < 0 || f >= 1 {
+		t.Errorf("$random() = %v (%v)", v, err)
+	}
+	if _, _, err := mustCompile(t, `$random('x')`).Eval(context.Background(), testEnv()); err == nil {
+		t.Error("$random('x'): no error")
 	}
 }
