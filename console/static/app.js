@@ -15,7 +15,7 @@ import { all, ApiError, call, hooks } from './api.js';
 import { allStates, descendants, Graph, STATUS_ICONS, STATUS_LABELS } from './graph.js';
 import { highlight, lineOf, pointerLines, pretty } from './json.js';
 import { credentials, signIn, signOut } from './sigv4.js';
-import { analyze, formatDuration, STATUSES, toMillis } from './status.js';
+import { aggregate, analyze, formatDuration, STATUSES, toMillis } from './status.js';
 
 const main = document.getElementById('main');
 const dialog = document.getElementById('dialog');
@@ -509,11 +509,12 @@ async function executionPage(arn) {
   const graph = new Graph(graphBox, { onSelect: (name) => selectState(name) });
   const slider = h('input', { type: 'range', min: 0, max: events.length, value: events.length, id: 'timeline', 'aria-label': 'Replay the execution up to an event' });
   const sliderLabel = h('span', { class: 'muted small', id: 'timeline-label' });
+  const iterNote = h('span', { class: 'small', id: 'iteration-note', 'aria-live': 'polite' });
   const legend = h('ul', { class: 'legend', 'aria-label': 'Legend' },
     STATUSES.map((s) => h('li', { 'data-status': s }, h('span', { class: 'swatch', 'aria-hidden': 'true' }, STATUS_ICONS[s] || ''), STATUS_LABELS[s])));
   main.append(h('section', { class: 'graph-area', 'aria-label': 'Graph view' },
     h('div', { class: 'graph-col' }, graphToolbar(graph), graphBox,
-      h('div', { class: 'timeline' }, h('label', { for: 'timeline' }, 'Timeline'), slider, sliderLabel), legend),
+      h('div', { class: 'timeline' }, h('label', { for: 'timeline' }, 'Timeline'), slider, sliderLabel), legend, iterNote),
     details));
 
   // Lower tabs: events, table, input/output, definition.
@@ -572,7 +573,7 @@ async function executionPage(arn) {
     const t = performance.now();
     analysis = analyze(upto, inside);
     probe.timings.analyzeMs = performance.now() - t;
-    graph.colour((name) => analysis.states.get(name)?.status, (name) => analysis.states.get(name)?.retries);
+    colour();
     const n = upto.length;
     const last = upto[n - 1];
     sliderLabel.textContent = timelineAt === null ? `Live: all ${events.length} events${complete ? '' : ' loaded so far'}` : `Event ${n} of ${events.length}${last ? ' · ' + fmtDate(last.timestamp) : ''}`;
@@ -584,6 +585,31 @@ async function executionPage(arn) {
     }
     eventsView.refresh();
     tableView.refresh();
+  }
+
+  // iterationView colours the states of one Map iteration only.
+  let iterationView = null; // {map, index}
+  function colour() {
+    const inView = iterationView ? new Set(nested.get(iterationView.map) || []) : null;
+    const entriesOf = (name) => {
+      const st = analysis.states.get(name);
+      if (!st) return [];
+      return inView && inView.has(name) ? st.entries.filter((e) => e.iteration === iterationView.index) : null;
+    };
+    graph.colour((name) => {
+      const only = entriesOf(name);
+      return only ? aggregate(only) : analysis.states.get(name)?.status;
+    }, (name) => {
+      const only = entriesOf(name);
+      return only ? only.reduce((n, e) => n + e.retries, 0) : analysis.states.get(name)?.retries;
+    });
+    fill(iterNote, iterationView ? [`Showing iteration ${iterationView.index} of ${iterationView.map}. `,
+      h('button', { type: 'button', class: 'linkish', onclick: () => showIteration(null) }, 'Show all')] : null);
+  }
+  function showIteration(view) {
+    iterationView = view;
+    colour();
+    if (selected) showDetails(selected);
   }
 
   let detailsKey = '';
@@ -640,22 +666,40 @@ async function executionPage(arn) {
         h('h4', {}, 'Output'), e.output !== undefined ? codeBlock(e.output, 'state-output') : h('p', { class: 'muted' }, '—'),
         e.iterations ? iterationsOf(e) : null);
     };
+    let shown = entries.length - 1;
+    if (iterationView && (nested.get(iterationView.map) || []).includes(name)) {
+      const i = entries.findIndex((e) => e.iteration === iterationView.index);
+      if (i >= 0) shown = i;
+    }
     if (iterSelect) {
-      iterSelect.value = String(entries.length - 1);
+      iterSelect.value = String(shown);
       iterSelect.addEventListener('change', () => showEntry(entries[Number(iterSelect.value)]));
     }
     fill(details, 
       h('h3', {}, name), h('p', { class: 'muted' }, `${sd.Type || st?.type || ''} state · `, h('span', { 'data-status': status, class: 'status-text', id: 'selected-status' }, STATUS_ICONS[status] + ' ' + STATUS_LABELS[status]),
         entries.length > 1 ? ` · ran ${entries.length} times` : ''),
       iterSelect ? h('label', {}, 'Show ', iterSelect) : null, body);
-    showEntry(entries[entries.length - 1]);
+    showEntry(entries[shown]);
   }
 
   function iterationsOf(e) {
     const counts = {};
     for (const it of e.iterations) counts[it.iterationStatus] = (counts[it.iterationStatus] || 0) + 1;
+    const its = [...e.iterations].sort((x, y) => x.index - y.index);
+    const current = iterationView && iterationView.map === e.name ? String(iterationView.index) : '';
+    let pick;
+    if (its.length <= 2000) {
+      pick = h('select', { id: 'iteration-select', 'aria-label': 'Colour the graph for one iteration' },
+        h('option', { value: '' }, 'all iterations'),
+        its.map((it) => h('option', { value: it.index }, `${it.index} (${it.iterationStatus})`)));
+    } else {
+      pick = h('input', { type: 'number', id: 'iteration-select', min: 0, max: its.length - 1, placeholder: 'all', 'aria-label': 'Colour the graph for one iteration' });
+    }
+    pick.value = current;
+    pick.addEventListener('change', () => showIteration(pick.value === '' ? null : { map: e.name, index: Number(pick.value) }));
     return h('div', {}, h('h4', {}, 'Iterations'),
       h('p', {}, Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'),
+      h('label', {}, 'Colour the graph for', pick),
       e.mapRunArn ? h('p', {}, a('/map-runs/' + encodeURIComponent(arn), 'Map Run and its child executions')) : null);
   }
 

@@ -208,7 +208,8 @@ export function analyze(events, inside) {
 
 const PRIORITY = ['in-progress', 'failed', 'caught', 'aborted', 'succeeded'];
 
-function aggregate(entries) {
+/** aggregate is the status of a state that ran as these entries. */
+export function aggregate(entries) {
   let best = 'not-started';
   let rank = PRIORITY.length;
   for (const e of entries) {

@@ -421,6 +421,18 @@ func TestConsoleScenario(t *testing.T) {
 		waitJS(`document.querySelector('#state-error')?.textContent === 'Oops'`, 5*time.Second))
 	b.shot("state-caught-error")
 
+	// A Map's iterations: the graph coloured for one, its states' runs.
+	b.run("map iteration", chromedp.Click(chromedp.CSS(`#graph [data-state-name="Each item"] .node-name`)),
+		chromedp.WaitVisible(chromedp.CSS(`#iteration-select`)),
+		runJS(`{ const s = document.querySelector('#iteration-select'); s.value = '1'; s.dispatchEvent(new Event('change')) }`),
+		waitJS(`document.querySelector('#iteration-note').textContent.includes('iteration 1 of Each item')`, 5*time.Second),
+		chromedp.Click(chromedp.CSS(`#graph [data-state-name="Double"] .node-name`)),
+		waitJS(`document.querySelector('#entry-select').selectedOptions[0].textContent.startsWith('Iteration 1 ')`, 5*time.Second),
+		waitJS(`document.querySelector('#state-details .state-input')?.textContent.trim() === '2'`, 5*time.Second))
+	b.shot("map-iteration")
+	b.run("all iterations", chromedp.Click(chromedp.CSS(`#iteration-note button`)),
+		waitJS(`document.querySelector('#iteration-note').textContent === ''`, 5*time.Second))
+
 	// 6. The Table view (sortable) and the Event view.
 	b.run("table view", chromedp.Click(chromedp.CSS(`#tab-table`)), waitJS(`document.querySelectorAll('#state-table tbody tr').length >= 8`, 5*time.Second),
 		chromedp.Click(chromedp.CSS(`#state-table button[data-sort="name"]`)),
