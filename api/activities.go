@@ -192,11 +192,16 @@ func (s *Server) listActivities(ctx context.Context, body []byte) (any, error) {
 	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
-	items, next, err := acts.ListActivities(ctx, listPage(in.MaxResults, in.NextToken))
+	list := listing("ListActivities")
+	page, err := s.page(list, in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := acts.ListActivities(ctx, page)
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	out := listActivitiesOutput{Activities: make([]activityListItem, 0, len(items)), NextToken: next}
+	out := listActivitiesOutput{Activities: make([]activityListItem, 0, len(items)), NextToken: s.nextToken(list, next)}
 	for _, a := range items {
 		out.Activities = append(out.Activities, activityListItem{a.ARN, a.Name, epoch(a.CreationDate)})
 	}

@@ -57,6 +57,10 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives request failures (default: discard).
 	Logger *slog.Logger
+	// PageTokenKey seals the page tokens (pagetoken.go); give the same
+	// key after a restart for the tokens handed out before to stay valid
+	// (default: a random key).
+	PageTokenKey []byte
 }
 
 // Server is the Step Functions API as an http.Handler.
@@ -68,6 +72,8 @@ type Server struct {
 	scope arn.Scope
 	now   func() time.Time
 	log   *slog.Logger
+	// pageKey seals page tokens.
+	pageKey []byte
 }
 
 // New returns a Server.
@@ -86,6 +92,9 @@ func New(cfg Config) *Server {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.pageKey = cfg.PageTokenKey; len(s.pageKey) == 0 {
+		s.pageKey = newPageKey()
 	}
 	return s
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -350,12 +351,16 @@ func (s *Server) listExecutions(ctx context.Context, body []byte) (any, error) {
 		return nil, errTypeNotSupported()
 	}
 	out := listExecutionsOutput{Executions: []executionListItem{}}
-	items, next, err := s.st.ListExecutions(ctx, store.ExecutionFilter{StateMachineARN: sm.ARN, Status: deref(in.StatusFilter)},
-		store.Page{Limit: pageSize(in.MaxResults), Token: deref(in.NextToken)})
+	list := listing("ListExecutions", *in.StateMachineArn, deref(in.StatusFilter), deref(in.RedriveFilter))
+	page, err := s.page(list, in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := s.st.ListExecutions(ctx, store.ExecutionFilter{StateMachineARN: sm.ARN, Status: deref(in.StatusFilter)}, page)
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	out.NextToken = next
+	out.NextToken = s.nextToken(list, next)
 	for _, x := range items {
 		if keep != nil && !keep(x) {
 			continue
@@ -382,13 +387,14 @@ type getExecutionHistoryOutput struct {
 
 // executionPage reads the members GetExecutionHistory and ListMapRuns
 // share, once checked: it returns the execution named, its store and the
-// page asked for.
-func (s *Server) executionPage(ctx context.Context, executionArn *string, maxResults *int64, nextToken *string) (*store.Execution, store.Store, store.Page, error) {
+// page of list asked for.
+func (s *Server) executionPage(ctx context.Context, executionArn *string, list string, maxResults *int64, nextToken *string) (*store.Execution, store.Store, store.Page, error) {
 	x, st, err := s.getExecution(ctx, *executionArn)
 	if err != nil {
 		return nil, nil, store.Page{}, err
 	}
-	return x, st, store.Page{Limit: pageSize(maxResults), Token: deref(nextToken)}, nil
+	page, err := s.page(list, maxResults, nextToken)
+	return x, st, page, err
 }
 
 func (s *Server) getExecutionHistory(ctx context.Context, body []byte) (any, error) {
@@ -396,11 +402,12 @@ func (s *Server) getExecutionHistory(ctx context.Context, body []byte) (any, err
 	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
-	x, st, page, err := s.executionPage(ctx, in.ExecutionArn, in.MaxResults, in.NextToken)
+	reverse := in.ReverseOrder != nil && *in.ReverseOrder
+	list := listing("GetExecutionHistory", *in.ExecutionArn, strconv.FormatBool(reverse))
+	x, st, page, err := s.executionPage(ctx, in.ExecutionArn, list, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	reverse := in.ReverseOrder != nil && *in.ReverseOrder
 	events, next, err := st.History(ctx, x.ARN, reverse, page)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -416,7 +423,7 @@ func (s *Server) getExecutionHistory(ctx context.Context, body []byte) (any, err
 	if events == nil {
 		events = []history.Event{}
 	}
-	return getExecutionHistoryOutput{Events: events, NextToken: next}, nil
+	return getExecutionHistoryOutput{Events: events, NextToken: s.nextToken(list, next)}, nil
 }
 
 type describeStateMachineForExecutionOutput struct {

@@ -116,7 +116,8 @@ func (s *Server) listMapRuns(ctx context.Context, body []byte) (any, error) {
 	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
-	x, _, page, err := s.executionPage(ctx, in.ExecutionArn, in.MaxResults, in.NextToken)
+	list := listing("ListMapRuns", *in.ExecutionArn)
+	x, _, page, err := s.executionPage(ctx, in.ExecutionArn, list, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +129,7 @@ func (s *Server) listMapRuns(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	out := listMapRunsOutput{MapRuns: make([]mapRunListItem, 0, len(items)), NextToken: next}
+	out := listMapRunsOutput{MapRuns: make([]mapRunListItem, 0, len(items)), NextToken: s.nextToken(list, next)}
 	for _, r := range items {
 		out.MapRuns = append(out.MapRuns, mapRunListItem{r.ExecutionARN, r.ARN, r.StateMachineARN, epoch(r.StartDate), epochPtr(r.StopDate)})
 	}

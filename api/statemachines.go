@@ -420,12 +420,6 @@ func (s *Server) deleteStateMachine(ctx context.Context, body []byte) (any, erro
 	return struct{}{}, nil
 }
 
-// listPage is the page ListStateMachines and ListActivities ask for,
-// which is all their input says.
-func listPage(maxResults *int64, nextToken *string) store.Page {
-	return store.Page{Limit: pageSize(maxResults), Token: deref(nextToken)}
-}
-
 type stateMachineListItem struct {
 	StateMachineArn string `json:"stateMachineArn"`
 	Name            string `json:"name"`
@@ -443,11 +437,16 @@ func (s *Server) listStateMachines(ctx context.Context, body []byte) (any, error
 	if err := decodeInput(body, &in); err != nil {
 		return nil, err
 	}
-	items, next, err := s.st.ListStateMachines(ctx, listPage(in.MaxResults, in.NextToken))
+	list := listing("ListStateMachines")
+	page, err := s.page(list, in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := s.st.ListStateMachines(ctx, page)
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	out := listStateMachinesOutput{StateMachines: make([]stateMachineListItem, 0, len(items)), NextToken: next}
+	out := listStateMachinesOutput{StateMachines: make([]stateMachineListItem, 0, len(items)), NextToken: s.nextToken(list, next)}
 	for _, sm := range items {
 		out.StateMachines = append(out.StateMachines, stateMachineListItem{sm.ARN, sm.Name, sm.Type, epoch(sm.CreationDate)})
 	}

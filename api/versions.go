@@ -142,11 +142,16 @@ func (s *Server) listStateMachineVersions(ctx context.Context, body []byte) (any
 	if err != nil {
 		return nil, err
 	}
-	items, next, err := vs.ListVersions(ctx, *in.StateMachineArn, store.Page{Limit: pageSize(in.MaxResults), Token: deref(in.NextToken)})
+	list := listing("ListStateMachineVersions", *in.StateMachineArn)
+	page, err := s.page(list, in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := vs.ListVersions(ctx, *in.StateMachineArn, page)
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	out := listVersionsOutput{StateMachineVersions: make([]versionListItem, 0, len(items)), NextToken: next}
+	out := listVersionsOutput{StateMachineVersions: make([]versionListItem, 0, len(items)), NextToken: s.nextToken(list, next)}
 	for _, v := range items {
 		out.StateMachineVersions = append(out.StateMachineVersions, versionListItem{v.ARN, epoch(v.CreationDate)})
 	}
@@ -510,11 +515,16 @@ func (s *Server) listStateMachineAliases(ctx context.Context, body []byte) (any,
 			return nil, err
 		}
 	}
-	items, next, err := vs.ListAliases(ctx, machine, version, store.Page{Limit: pageSize(in.MaxResults), Token: deref(in.NextToken)})
+	list := listing("ListStateMachineAliases", machine, version)
+	page, err := s.page(list, in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := vs.ListAliases(ctx, machine, version, page)
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	out := listAliasesOutput{StateMachineAliases: make([]aliasListItem, 0, len(items)), NextToken: next}
+	out := listAliasesOutput{StateMachineAliases: make([]aliasListItem, 0, len(items)), NextToken: s.nextToken(list, next)}
 	for _, al := range items {
 		out.StateMachineAliases = append(out.StateMachineAliases, aliasListItem{al.ARN, epoch(al.CreationDate)})
 	}
