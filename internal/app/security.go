@@ -1,6 +1,8 @@
 package app
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -167,6 +169,15 @@ const (
 	idleTimeout       = 2 * time.Minute
 	maxHeaderBytes    = 64 << 10
 )
+
+// derivedKey derives a key for one purpose from the server's secret key
+// (the store's task token key), so that one secret serves several uses
+// without one's tokens being valid as another's.
+func derivedKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("stepwell " + purpose))
+	return m.Sum(nil)
+}
 
 // caBundles caches the CA bundles read, by path: every client built for a
 // configuration shares one pool, and Validate has read it once already.

@@ -122,6 +122,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	srv := api.New(api.Config{
 		Store: ecfg.Store, Executions: svc, Region: c.Region, Account: c.AccountID, Logger: logger,
 		Versions: versions, Activities: b.activities, Now: clk.Now,
+		PageTokenKey: derivedKey(key, "page tokens"), // valid across restarts, as task tokens
 	})
 	local.srv, local.svc, local.tokens = srv, svc, tasks
 	return &Parts{Store: b.store, StoreInfo: b.info, Engine: eng, Tasks: tasks, Executions: svc, API: srv, fence: fence, clock: clk}, nil
