@@ -20,6 +20,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,6 +67,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite store %q: the path may not contain '?' or '#'", path)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open sqlite store: %w", err)
+	}
+	// The database holds every execution's data and the task token key:
+	// create it readable by its owner only, whatever the umask and the
+	// directory's mode (SQLite gives its -wal and -shm files the
+	// database's permissions). An empty file is an empty database.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		_ = f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("open sqlite store: %w", err)
 	}
 	lock, err := lockFile(path + ".lock")
