@@ -115,8 +115,8 @@ func (s Security) tlsConfig() (*tls.Config, error) {
 }
 
 // loopbackAddr tells whether HOST:PORT names a loopback host: localhost
-// (or a name under .localhost), or a loopback IP. An empty host (every
-// interface) is not.
+// (or a name under .localhost, or sync-localhost), or a loopback IP. An
+// empty host (every interface) is not.
 func loopbackAddr(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -134,7 +134,9 @@ func validAddr(addr string) bool {
 
 func loopbackHost(host string) bool {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+	// sync-localhost: the name the AWS SDKs and CLI send StartSyncExecution
+	// to when the endpoint is localhost (the operation's host prefix).
+	if host == "localhost" || host == "sync-localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))

@@ -71,6 +71,7 @@ func TestLoopbackHostOnly(t *testing.T) {
 	for host, want := range map[string]int{
 		"127.0.0.1:8083": http.StatusNoContent, "localhost:8083": http.StatusNoContent, "[::1]:8083": http.StatusNoContent,
 		"LOCALHOST.": http.StatusNoContent, "stepwell.localhost:1": http.StatusNoContent, "127.0.0.2": http.StatusNoContent,
+		"sync-localhost:8083": http.StatusNoContent, "sync-stepwell.localhost": http.StatusNoContent,
 		"evil.example.com:8083": http.StatusMisdirectedRequest, "10.0.0.1:8083": http.StatusMisdirectedRequest,
 		"localhost.evil.com": http.StatusMisdirectedRequest, "": http.StatusMisdirectedRequest,
 	} {
