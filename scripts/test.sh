@@ -21,6 +21,9 @@
 #                           STEPWELL_BROWSER_TEST=1 (.ci/run sets it)
 # Exit status: 0 when every check passed. --quick stops after step 4. Other
 # arguments are passed to go test (./scripts/test.sh --quick -run TestCLI).
+# The last lines say what did not run (a skipped step, the PostgreSQL suite
+# without a DSN, the AWS CLI and boto3 cases of tests/auth without those
+# clients): "all checks passed" only when nothing was skipped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +35,13 @@ done
 set -- "${args[@]+"${args[@]}"}"
 
 failed=()
+skipped=()
 step() { printf '\n== %s\n' "$*"; }
+# skip says that something did not run, now and again in the summary.
+skip() {
+	echo "skipped: $*"
+	skipped+=("$*")
+}
 
 step "gofmt -l ."
 unformatted=$(gofmt -l . 2>&1)
@@ -58,7 +67,7 @@ elif [ "${STEPWELL_REQUIRE_STATICCHECK:-0}" = 1 ]; then
 	echo "staticcheck is not installed (go install honnef.co/go/tools/cmd/staticcheck@v0.8.0)"
 	failed+=(staticcheck)
 else
-	echo "skipped: staticcheck is not installed (go install honnef.co/go/tools/cmd/staticcheck@v0.8.0)"
+	skip "staticcheck: not installed (go install honnef.co/go/tools/cmd/staticcheck@v0.8.0)"
 fi
 
 # The browser tests run in their own step (8), with their figures, not in
@@ -67,6 +76,17 @@ browser_test=${STEPWELL_BROWSER_TEST:-0}
 unset STEPWELL_BROWSER_TEST
 
 step "go test ./... $*"
+# What the go test run leaves out for lack of a DSN or a client (the tests
+# skip those cases themselves; go test does not list skips).
+if [ -z "${STEPWELL_TEST_POSTGRES_DSN:-}" ]; then
+	skip "the PostgreSQL store suite and the crash test's PostgreSQL run: no STEPWELL_TEST_POSTGRES_DSN (scripts/postgres.sh prints one)"
+fi
+if ! command -v aws >/dev/null 2>&1 && ! [ -x /usr/bin/aws ]; then
+	skip "tests/auth's AWS CLI cases: no aws command (apt-get install awscli)"
+fi
+if ! python3 -c 'import boto3' >/dev/null 2>&1; then
+	skip "tests/auth's boto3 cases: no python3 with boto3 (apt-get install python3-boto3)"
+fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 go test -count=1 "$@" ./... 2>&1 | tee "$log"
@@ -82,7 +102,7 @@ if [ "$quick" = 0 ]; then
 	if [ -d ../shared/conformance/cases ]; then
 		./scripts/conformance.sh || failed+=(conformance)
 	else
-		echo "skipped: ../shared/conformance is not beside the repository"
+		skip "the conformance corpus: ../shared/conformance is not beside the repository"
 	fi
 
 	step "scripts/conformance-services.sh"
@@ -112,13 +132,23 @@ if [ "$quick" = 0 ]; then
 		grep -v -e '^=== ' -e 'screenshot ' "$log"
 		echo "screenshots: tests/browser/artifacts/"
 	else
-		echo "skipped: set STEPWELL_BROWSER_TEST=1 to run them (needs Debian's chromium; .ci/run sets it)"
+		skip "the browser tests: set STEPWELL_BROWSER_TEST=1 to run them (needs Debian's chromium; .ci/run sets it)"
 	fi
+else
+	skip "--quick: the conformance corpus, the official JSONata suite, the crash test, the AWS CLI test and the browser tests"
 fi
 
 echo
+if [ ${#skipped[@]} -ne 0 ]; then
+	echo "NOT RUN (${#skipped[@]}):"
+	printf '  - %s\n' "${skipped[@]}"
+fi
 if [ ${#failed[@]} -ne 0 ]; then
 	echo "FAILED: ${failed[*]}"
 	exit 1
 fi
-echo "all checks passed"
+if [ ${#skipped[@]} -ne 0 ]; then
+	echo "every check that ran passed; ${#skipped[@]} skipped (above)"
+else
+	echo "all checks passed"
+fi
