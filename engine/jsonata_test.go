@@ -87,3 +87,66 @@ func TestDistributedMapScope(t *testing.T) {
 		t.Fatalf("distributed: %s %s %s", res.Status, str(res.Error), str(res.Cause))
 	}
 }
+
+// TestQueryEvaluationErrors checks the States.QueryEvaluationError of a
+// JSONata field of each kind: its cause, the EvaluationFailed event's
+// location, and the event that event follows (the one before the state's
+// Entered event, or the Entered event itself for a Wait's Seconds and
+// Timestamp, as AWS links them).
+func TestQueryEvaluationErrors(t *testing.T) {
+	const prefix = "An error occurred while executing the state 'S' (entered at the event id #4). "
+	tests := []struct {
+		name, state, cause, location string
+		afterEntered                 bool
+	}{
+		{"condition not boolean", `{"Type":"Choice","Choices":[{"Condition":"{% 1 %}","Next":"E"}],"Default":"E"}`,
+			"The JSONata expression '1' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was 'number' for value: 1", "Condition", false},
+		{"items not array", `{"Type":"Map","Items":"{% 'x' %}","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"Next":"E"}`,
+			`The JSONata expression ''x'' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'string' for value: "x"`, "Items", false},
+		{"map input not array", `{"Type":"Map","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"Next":"E"}`,
+			`Map state input must be an array but was: {"a":1}`, "", false},
+		{"error not string", `{"Type":"Fail","Error":"{% 1 %}"}`,
+			"The JSONata expression '1' specified for the field 'Error' returned an unexpected result type. Expected 'string', but was 'number' for value: 1", "Error", false},
+		{"evaluation error", `{"Type":"Pass","Output":{"x":["{% 'a' + 1 %}"]},"Next":"E"}`,
+			`The JSONata expression ''a' + 1' specified for the field 'Output/x/0' threw an error during evaluation. T2001: The left side of the "+" operator must evaluate to a number`, "Output/x/0", false},
+		{"undefined argument", `{"Type":"Parallel","Arguments":{"x":"{% $states.input.missing %}"},"Branches":[{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}],"Next":"E"}`,
+			"The JSONata expression '$states.input.missing' specified for the field 'Arguments/x' returned nothing (undefined).", "Arguments/x", false},
+		{"wait timestamp", `{"Type":"Wait","Timestamp":"{% 'tomorrow' %}","Next":"E"}`,
+			"The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: tomorrow", "Timestamp", true},
+		{"wait seconds negative", `{"Type":"Wait","Seconds":"{% -1 %}","Next":"E"}`,
+			"The JSONata expression '-1' specified for the field 'Seconds' returned an unexpected result type. Expected 'integer', but was 'number' for value: -1", "Seconds", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			def := `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Next":"S"},"S":` + tc.state
+			if strings.Contains(tc.state, `"E"`) {
+				def += `,"E":{"Type":"Succeed"}`
+			}
+			def += `}}`
+			e := engine.New(engine.Config{})
+			rec := &keepAll{}
+			res := e.Execute(context.Background(), execution(load(t, def), `{"a":1}`), rec)
+			if res.Status != engine.StatusFailed || str(res.Error) != "States.QueryEvaluationError" || str(res.Cause) != prefix+tc.cause {
+				t.Fatalf("result %s %s\n%s\nwant cause %s", res.Status, str(res.Error), str(res.Cause), prefix+tc.cause)
+			}
+			var found bool
+			for _, ev := range rec.events {
+				if ev.Type != "EvaluationFailed" {
+					continue
+				}
+				found = true
+				d := ev.EvaluationFailedEventDetails
+				wantPrev := int64(3)
+				if tc.afterEntered {
+					wantPrev = 4
+				}
+				if d.Location != tc.location || d.State != "S" || str(d.Cause) != prefix+tc.cause || ev.PreviousEventID != wantPrev {
+					t.Fatalf("EvaluationFailed %+v (location %q, previous %d), want location %q, previous %d", d, d.Location, ev.PreviousEventID, tc.location, wantPrev)
+				}
+			}
+			if !found {
+				t.Fatal("no EvaluationFailed event")
+			}
+		})
+	}
+}
