@@ -646,3 +646,43 @@ func TestConsoleSignIn(t *testing.T) {
 		t.Errorf("the page reported errors: %v", errs)
 	}
 }
+
+// TestListsAndPaging: the list's search, and a machine's executions by
+// page (20 a page) and by status.
+func TestListsAndPaging(t *testing.T) {
+	requireBrowserTests(t)
+	s := startServer(t, nil)
+	pass := map[string]any{"StartAt": "P", "States": map[string]any{"P": map[string]any{"Type": "Pass", "End": true}}}
+	fail := map[string]any{"StartAt": "F", "States": map[string]any{"F": map[string]any{"Type": "Fail", "Error": "No"}}}
+	many := s.createMachine("many-runs", pass)
+	s.createMachine("another", pass)
+	failing := s.createMachine("failing", fail)
+	var last string
+	for i := 0; i < 23; i++ {
+		last = s.call("StartExecution", map[string]any{"stateMachineArn": many, "name": fmt.Sprintf("run-%02d", i)})["executionArn"].(string)
+	}
+	s.waitDone(last, 30*time.Second)
+	f := s.call("StartExecution", map[string]any{"stateMachineArn": failing})["executionArn"].(string)
+	s.waitDone(f, 30*time.Second)
+	b := newBrowser(t, "lists")
+
+	b.run("list", chromedp.Navigate(s.url+"/"),
+		waitJS(`document.querySelector('#machines tr[data-name="failing"] [data-count="failed"]')?.textContent === '1'`, 10*time.Second),
+		chromedp.SetValue(chromedp.CSS(`#main input[type=search]`), "MANY"),
+		runJS(`document.querySelector('#main input[type=search]').dispatchEvent(new Event('input'))`),
+		waitJS(`[...document.querySelectorAll('#machines tbody tr')].filter((r) => !r.hidden).map((r) => r.dataset.name).join() === 'many-runs'`, 5*time.Second))
+	b.shot("search")
+	b.run("first page", chromedp.Navigate(s.url+"/state-machines/"+url.PathEscape(many)),
+		waitJS(`document.querySelectorAll('#executions tbody tr').length === 20`, 10*time.Second),
+		chromedp.Click(chromedp.CSS(`#main .toolbar button:last-of-type`)),
+		waitJS(`document.querySelectorAll('#executions tbody tr').length === 3`, 10*time.Second))
+	b.shot("second-page")
+	b.run("filter", runJS(`{ const s = document.querySelector('#status-filter'); s.value = 'FAILED'; s.dispatchEvent(new Event('change')) }`),
+		waitJS(`document.querySelector('#executions tbody').textContent.includes('No executions.')`, 10*time.Second),
+		runJS(`{ const s = document.querySelector('#status-filter'); s.value = 'SUCCEEDED'; s.dispatchEvent(new Event('change')) }`),
+		waitJS(`document.querySelectorAll('#executions tbody tr').length === 20`, 10*time.Second))
+	b.checkNoWrites("browsing lists")
+	if errs := b.pageErrors(); len(errs) > 0 {
+		t.Errorf("the page reported errors: %v", errs)
+	}
+}
