@@ -44,7 +44,8 @@ func TestHandler_Routes(t *testing.T) {
 		{"GET", "/editor", 200, "text/html", ""},
 		{"GET", "/activities", 200, "text/html", ""},
 		{"GET", "/map-runs/" + url.PathEscape(execArn), 200, "text/html", ""},
-		{"GET", "/assets/app.js", 200, "text/javascript", "ValidateStateMachineDefinition"},
+		{"GET", "/assets/app.js", 200, "text/javascript", "import"},
+		{"GET", "/assets/editor.js", 200, "text/javascript", "ValidateStateMachineDefinition"},
 		{"GET", "/assets/style.css", 200, "text/css", "--s-fail-line"},
 		{"GET", "/assets/vendor/dagre.min.js", 200, "text/javascript", "dagre"},
 		{"GET", "/assets/vendor/dagre.LICENSE", 200, "text/plain", "Chris Pettitt"},
@@ -128,7 +129,7 @@ func TestAssets_Referenced(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"/assets/app.js", "/assets/graph.js", "/assets/status.js", "/assets/sigv4.js", "/assets/vendor/dagre.min.js"} {
+	for _, want := range []string{"/assets/app.js", "/assets/ui.js", "/assets/machines.js", "/assets/execution.js", "/assets/editor.js", "/assets/resources.js", "/assets/graph.js", "/assets/status.js", "/assets/json.js", "/assets/sigv4.js", "/assets/api.js", "/assets/vendor/dagre.min.js"} {
 		if !seen[want] {
 			t.Errorf("%s is not referenced from the page", want)
 		}
