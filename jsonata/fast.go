@@ -14,6 +14,7 @@ import (
 //   - literals: numbers, strings without escapes, true, false, null;
 //   - paths of plain names into $states.input, $states.result,
 //     $states.context, $states.errorOutput or a variable ($x.y.z);
+//   - arithmetic (+, -, *, /) on numbers and & on strings;
 //   - comparisons of those (=, !=, <, <=, >, >=), and/or of comparisons,
 //     paths and literals;
 //   - $merge([<path>, {'key': <literal or path>, …}]).
@@ -303,6 +304,57 @@ func truthy(v any, defined bool) (b, ok bool) {
 	return false, false
 }
 
+// fastArith is +, -, *, / on numbers (doubles, as JavaScript computes
+// them) and & on strings.
+type fastArith struct {
+	op   byte
+	l, r fastNode
+}
+
+func (n *fastArith) fast(env *Env) (any, bool, bool) {
+	l, ldef, ok := n.l.fast(env)
+	if !ok {
+		return nil, false, false
+	}
+	r, rdef, ok := n.r.fast(env)
+	if !ok {
+		return nil, false, false
+	}
+	if n.op == '&' {
+		// An undefined side counts as ""; other types are stringified by
+		// the library.
+		ls, lok := l.(string)
+		rs, rok := r.(string)
+		if (ldef && !lok) || (rdef && !rok) || len(ls)+len(rs) > MaxString {
+			return nil, false, false
+		}
+		return ls + rs, true, true
+	}
+	lf, lok := fastFloat(l)
+	rf, rok := fastFloat(r)
+	if (ldef && !lok) || (rdef && !rok) {
+		return nil, false, false // a type error, the library's to report
+	}
+	if !ldef || !rdef {
+		return nil, false, true
+	}
+	var f float64
+	switch n.op {
+	case '+':
+		f = lf + rf
+	case '-':
+		f = lf - rf
+	case '*':
+		f = lf * rf
+	default:
+		f = lf / rf
+	}
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, false, false // an error, the library's to report
+	}
+	return canonical(f), true, true
+}
+
 // fastMerge is $merge([base, {k: v, …}]).
 type fastMerge struct {
 	base fastNode
@@ -467,18 +519,62 @@ func (p *fastParser) and() fastNode {
 }
 
 func (p *fastParser) compare() fastNode {
-	l := p.primary()
+	l := p.additive()
 	if l == nil {
 		return nil
 	}
 	for _, c := range compareOps {
 		if p.punct(c.text) {
-			r := p.primary()
+			r := p.additive()
 			if r == nil {
 				return nil
 			}
 			return &fastCompare{op: c.op, l: l, r: r}
 		}
+	}
+	return l
+}
+
+// additive reads products joined by +, - and &.
+func (p *fastParser) additive() fastNode {
+	l := p.multiplicative()
+	for l != nil {
+		p.space()
+		if p.pos >= len(p.src) {
+			return l
+		}
+		op := p.src[p.pos]
+		if op != '+' && op != '-' && op != '&' {
+			return l
+		}
+		p.pos++
+		r := p.multiplicative()
+		if r == nil {
+			return nil
+		}
+		l = &fastArith{op: op, l: l, r: r}
+	}
+	return l
+}
+
+// multiplicative reads primaries joined by * and /.
+func (p *fastParser) multiplicative() fastNode {
+	l := p.primary()
+	for l != nil {
+		p.space()
+		if p.pos >= len(p.src) {
+			return l
+		}
+		op := p.src[p.pos]
+		if op != '*' && op != '/' || p.pos+1 < len(p.src) && p.src[p.pos+1] == '*' { // not ** or a /* comment
+			return l
+		}
+		p.pos++
+		r := p.primary()
+		if r == nil {
+			return nil
+		}
+		l = &fastArith{op: op, l: l, r: r}
 	}
 	return l
 }

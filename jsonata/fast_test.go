@@ -33,6 +33,11 @@ var fastExprs = []string{
 	`$merge([$states.input.missing, {'k': 1}])`, `$merge([$states.input.arr, {'k': 1}])`,
 	`$merge([$states.input.obj, {}])`, `$merge([$states.input.obj, {'a': 'new'}])`,
 	`$states.input.n>5`, ` $states.input . n `, `$states.input.a.b.c = 1`, `$states.input.t = 1`,
+	`$states.input.n + 1`, `$states.input.n - 0.5`, `$states.input.n * $states.input.f`, `$states.input.n / 2`,
+	`$states.input.n / 0`, `$states.input.s + 1`, `$states.input.missing + 1`, `1 + 2 * 3 - 4 / 8`,
+	`$states.input.n * 2 > 10`, `$states.input.s & 'y'`, `$states.input.s & $nosuch & 'z'`, `'a' & 1`,
+	`$states.input.nul & 'x'`, `$states.input.big + 1`, `$x.y & '-' & $states.input.s = 'why-x'`,
+	`0.1 + 0.2`, `$states.input.f - $states.input.f`, `-1 * 0`, `$states.input.n-1`,
 }
 
 func diffEnv() *Env {
@@ -58,7 +63,7 @@ func TestFast_Taken(t *testing.T) {
 			t.Errorf("%s: not on the fast path", src)
 		}
 	}
-	for _, src := range []string{`$states.input.a[0]`, `$string($x)`, `$states`, `$states.input.('a')`, `'a\n'`, `1 + 2`} {
+	for _, src := range []string{`$states.input.a[0]`, `$string($x)`, `$states`, `$states.input.('a')`, `'a\n'`, `1 ** 2`, `$states.input.n % 2`} {
 		if mustCompile(t, src).fast != nil {
 			t.Errorf("%s: on the fast path", src)
 		}
@@ -106,6 +111,7 @@ func FuzzFast(f *testing.F) {
 		f.Add(src, `{"n":7,"a":{"b":1},"s":"x"}`)
 	}
 	f.Add(`$states.input.a = $states.input.b`, `{"a":1,"b":1.0}`)
+	f.Add(`$states.input.a * 3 - $states.input.b / 7 & 'x'`, `{"a":1e300,"b":-0.0}`)
 	f.Fuzz(func(t *testing.T, src, input string) {
 		in, err := value.ParseString(input)
 		if err != nil {

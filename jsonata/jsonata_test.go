@@ -181,6 +181,8 @@ func TestErrors_Detail(t *testing.T) {
 		{`'a' < 1`, "T2009", `The values "a" and 1 either side of operator "<" must be of the same data type`, "<", 4},
 		{`$states.input.z > 1`, "T2010", `The expressions either side of operator ">" must evaluate to numeric or string values`, ">", 16},
 		{`$nosuch()`, "T1006", `Attempted to invoke a non-function`, "", 0},
+		{`$pad("x", "y")`, "T0410", `Argument 2 of function "pad" does not match function signature`, "pad", 0},
+		{`$base64encode(1)`, "T0410", `Argument 1 of function "base64encode" does not match function signature`, "base64encode", 0},
 	} {
 		_, _, err := mustCompile(t, tc.src).Eval(context.Background(), testEnv())
 		var je *Error

@@ -399,6 +399,11 @@ func evalError(ctx context.Context, err error) error {
 	case *Error:
 		return e
 	case *evaluator.JSONataError:
+		if e.Code == "T0410" && e.Token == "" {
+			if tok, msg, ok := signatureMessage(e.Message); ok {
+				return &Error{Code: e.Code, Message: msg, Position: e.Pos - 1, Token: tok}
+			}
+		}
 		return &Error{Code: e.Code, Message: message(e.Code, e.Token, e.Value, e.Value2, e.Message), Position: e.Pos - 1, Token: e.Token}
 	}
 	return &Error{Code: codeInternal, Message: err.Error(), Position: -1}

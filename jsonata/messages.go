@@ -1,6 +1,7 @@
 package jsonata
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/stepwell/stepwell/value"
@@ -91,4 +92,28 @@ func jsonText(v any) string {
 		return `""`
 	}
 	return value.String(x)
+}
+
+// libraryArgument reads the function and the argument the library's own
+// T0410 messages name ("$pad: argument 2 must be a number", "$base64encode:
+// argument must be a string").
+var libraryArgument = regexp.MustCompile(`^\$(\w+): (?:argument (\d)|(first|second|third) argument|argument\b|array argument)`)
+
+// signatureMessage is jsonata-js's T0410 message for the library's own
+// wording, when it names the function and argument.
+func signatureMessage(own string) (token, msg string, ok bool) {
+	m := libraryArgument.FindStringSubmatch(own)
+	if m == nil {
+		return "", "", false
+	}
+	idx := "1"
+	switch {
+	case m[2] != "":
+		idx = m[2]
+	case m[3] == "second":
+		idx = "2"
+	case m[3] == "third":
+		idx = "3"
+	}
+	return m[1], "Argument " + idx + " of function " + value.String(m[1]) + " does not match function signature", true
 }
