@@ -855,3 +855,24 @@ func testNoInvokeWithoutDurableSchedule(t *testing.T) {
 		t.Fatalf("result %s %s, invoked %v", res.Status, deref(res.Cause), inv.invoked())
 	}
 }
+
+// TestResumeChoiceGoesTheRecordedWay resumes an execution after a Choice
+// whose condition is random: the resumed run goes on where the recorded
+// history went, whichever way the condition decides now.
+func TestResumeChoiceGoesTheRecordedWay(t *testing.T) { synctest.Test(t, testResumeChoiceRecordedWay) }
+
+func testResumeChoiceRecordedWay(t *testing.T) {
+	def := `{"QueryLanguage":"JSONata","StartAt":"C","States":{
+		"C":{"Type":"Choice","Choices":[{"Condition":"{% $random() < 0.5 %}","Next":"A"}],"Default":"B"},
+		"A":{"Type":"Wait","Seconds":5,"Output":"a","End":true},
+		"B":{"Type":"Wait","Seconds":5,"Output":"b","End":true}}}`
+	for i := 0; i < 16; i++ {
+		ref := refHistory(t, def, `{}`, &attemptInvoker{})
+		prefix := cutAfter(t, ref, history.WaitStateEntered, 1)
+		want := prefix[len(prefix)-1].StateEnteredEventDetails.Name
+		got, res, _ := resumeFrom(t, def, `{}`, prefix)
+		if res.Status != engine.StatusSucceeded || deref(res.Output) != `"`+strings.ToLower(want)+`"` {
+			t.Fatalf("resumed after entering %s: %s %s %s (%d events)", want, res.Status, deref(res.Output), deref(res.Cause), len(got))
+		}
+	}
+}

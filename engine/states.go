@@ -250,7 +250,31 @@ func (p *choicePlan) run(t *thread, raw any) (any, string, *failure) {
 	if out, f = t.exit(r, out, assigned); f != nil {
 		return nil, "", f
 	}
-	return out, target, nil
+	return out, p.recordedTarget(t, target), nil
+}
+
+// recordedTarget is where a resumed execution's Choice went when its
+// history recorded it (the next state entered), else target: a condition
+// may not decide the same way twice ($random(), $now() in JSONata), and
+// the recorded output and variables came with the recorded way.
+func (p *choicePlan) recordedTarget(t *thread, target string) string {
+	rec := t.log.next()
+	if rec == nil || rec.StateEnteredEventDetails == nil {
+		return target
+	}
+	name := rec.StateEnteredEventDetails.Name
+	if name == target {
+		return target
+	}
+	if name == p.st.Default {
+		return name
+	}
+	for _, rule := range p.st.Choices {
+		if rule.Next == name {
+			return name
+		}
+	}
+	return target
 }
 
 // maxWaitSeconds is the longest Wait AWS accepts (about 2^31 s).
