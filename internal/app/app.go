@@ -24,6 +24,7 @@ import (
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/integrations"
 	awsint "github.com/stepwell/stepwell/integrations/aws"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/memory"
@@ -215,8 +216,9 @@ func parsePort(s string) (int, bool) {
 // Invoker returns the task invoker for the configuration, without a
 // server: Lambda tasks go to the configured endpoint, HTTP Tasks to their
 // endpoints (no connections file), AWS service tasks to c.AWS; nested
-// executions need a server (New).
-func Invoker(c Config) (engine.Invoker, error) {
+// executions need a server (New). It also checks tasks before they are
+// scheduled: give it to engine.Config as the Invoker and the Checker.
+func Invoker(c Config) (*integrations.Router, error) {
 	aws, err := awsIntegration(c, nil)
 	if err != nil {
 		return nil, err

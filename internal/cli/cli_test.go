@@ -379,6 +379,16 @@ func TestRun_AWSEndpoint(t *testing.T) {
 	}
 }
 
+// TestRun_ChecksTasks: run checks a task before scheduling it, as the
+// server does: an AWS SDK action that does not exist fails the execution
+// with States.Runtime and no TaskScheduled event.
+func TestRun_ChecksTasks(t *testing.T) {
+	r := run(t, nil, "", "run", "testdata/unknown-action.asl.json", "--history", "--aws-endpoint", "http://127.0.0.1:1")
+	if r.code != 1 || strings.Contains(r.stdout, `"TaskScheduled"`) || !strings.Contains(r.stdout, `{"error":"States.Runtime"`) {
+		t.Errorf("code %d, stdout %s; want States.Runtime before any TaskScheduled", r.code, r.stdout)
+	}
+}
+
 // TestRun_Cancelled checks that an interrupted run stops promptly.
 func TestRun_Cancelled(t *testing.T) {
 	var out, errb bytes.Buffer

@@ -99,6 +99,7 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	eng := engine.New(engine.Config{
 		TimeScale: *scale,
 		Invoker:   invoker,
+		Checker:   invoker,
 		Region:    *region,
 		AccountID: *account,
 		Items:     items,
