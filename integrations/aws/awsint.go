@@ -321,8 +321,15 @@ func (i *Integration) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 	return i.result(r.svc, params, out)
 }
 
-// call calls the SDK method with params as its input.
-func (i *Integration) call(ctx context.Context, svc *service, method reflect.Value, params *value.Object) (reflect.Value, error) {
+// call calls the SDK method with params as its input. A panic of the
+// reflection over an SDK shape this package does not handle fails the
+// task with States.Runtime instead of the process.
+func (i *Integration) call(ctx context.Context, svc *service, method reflect.Value, params *value.Object) (_ reflect.Value, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fault.New(fault.Runtime, fmt.Sprintf("The %s call could not be made: %v", svc.sdkName, p))
+		}
+	}()
 	mt := method.Type()
 	if mt.NumIn() < 2 || mt.In(1).Kind() != reflect.Pointer || mt.NumOut() != 2 {
 		return reflect.Value{}, fault.New(fault.Runtime, "The API action "+mt.String()+" cannot be called.")

@@ -134,3 +134,22 @@ func TestTextBlobs(t *testing.T) {
 		t.Errorf("EncryptOutput = %s", got)
 	}
 }
+
+// FuzzResource: any resource text is parsed without panicking; what
+// Handles refuses, parse refuses too, and what parse accepts is checked
+// the same way.
+func FuzzResource(f *testing.F) {
+	for _, s := range []string{"arn:aws:states:::sqs:sendMessage", "arn:aws:states:::aws-sdk:s3:getObject.waitForTaskToken",
+		"arn:aws:states:::dynamodb:getItem.sync", "arn:aws-cn:states:::aws-sdk:x", "arn:aws:states:::events:", "arn::states:::sns:publish"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := parse(s)
+		if !Handles(s) && err == nil {
+			t.Fatalf("parse(%q) accepts what Handles refuses", s)
+		}
+		if err == nil && (r.svc == nil || r.action == "") {
+			t.Fatalf("parse(%q) = %+v", s, r)
+		}
+	})
+}
