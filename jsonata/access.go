@@ -230,6 +230,11 @@ func eachNode(n *parser.Node, f func(*parser.Node) error) error {
 	if err := f(n); err != nil {
 		return err
 	}
+	return eachChild(n, func(c *parser.Node) error { return eachNode(c, f) })
+}
+
+// eachChild calls f for each node directly below n.
+func eachChild(n *parser.Node, f func(*parser.Node) error) error {
 	var kids []*parser.Node
 	kids = append(kids, n.Steps...)
 	kids = append(kids, n.Expressions...)
@@ -248,7 +253,10 @@ func eachNode(n *parser.Node, f func(*parser.Node) error) error {
 		}
 	}
 	for _, k := range kids {
-		if err := eachNode(k, f); err != nil {
+		if k == nil {
+			continue
+		}
+		if err := f(k); err != nil {
 			return err
 		}
 	}

@@ -244,6 +244,25 @@ func TestAccess(t *testing.T) {
 	}
 }
 
+// TestCompile_Nesting: deeply nested expressions are refused before the
+// parser's and evaluator's recursion meet them.
+func TestCompile_Nesting(t *testing.T) {
+	for _, src := range []string{
+		strings.Repeat("(", 600) + "1" + strings.Repeat(")", 600),
+		strings.Repeat("[", 100000) + strings.Repeat("]", 100000),
+		"1" + strings.Repeat(" + 1", 3000),
+	} {
+		_, err := Compile(src)
+		var je *Error
+		if !errors.As(err, &je) || je.Code != codeLimit {
+			t.Errorf("Compile(%.20s…): %v, want %s", src, err, codeLimit)
+		}
+	}
+	if _, err := Compile(strings.Repeat("(", 400) + "1" + strings.Repeat(")", 400)); err != nil {
+		t.Errorf("400 levels: %v", err)
+	}
+}
+
 // TestLimits: pathological expressions end with an *Error, soon.
 func TestLimits(t *testing.T) {
 	if testing.Short() {

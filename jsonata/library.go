@@ -45,6 +45,9 @@ func compileProgram(src string) (p *program, err error) {
 			p, err = nil, &Error{Code: "S0500", Message: fmt.Sprintf("Attempted to evaluate an expression containing syntax error(s): %v", r), Position: -1}
 		}
 	}()
+	if err := checkNesting(src); err != nil {
+		return nil, err
+	}
 	ast, err := parser.NewParser(src).Parse()
 	if err == nil {
 		ast, err = parser.ProcessAST(ast)
@@ -73,6 +76,9 @@ func compileProgram(src string) (p *program, err error) {
 	})
 	if err != nil {
 		return nil, syntaxError(src, err)
+	}
+	if astDepth(ast, 0) > MaxDepthAST {
+		return nil, &Error{Code: codeLimit, Message: "The expression is nested more than " + strconv.Itoa(MaxDepthAST) + " levels deep", Position: -1}
 	}
 	p = &program{ast: ast}
 	p.analyze()
@@ -339,7 +345,57 @@ const (
 	// MaxDepth is the deepest recursion of JSONata functions (jsonata-js's
 	// default; error U1001).
 	MaxDepth = 100
+	// MaxNesting is the deepest nesting of brackets in an expression's
+	// source, and MaxDepthAST of its syntax tree (operator chains such as
+	// 1+1+…+1 nest too): deeper expressions are refused by Compile.
+	MaxNesting  = 500
+	MaxDepthAST = 2000
 )
+
+// checkNesting refuses an expression whose brackets nest deeper than
+// MaxNesting, before the parser's recursion meets it.
+func checkNesting(src string) error {
+	depth := 0
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; c {
+		case '"', '\'', '`':
+			for i++; i < len(src) && src[i] != c; i++ {
+				if src[i] == '\\' && c != '`' {
+					i++
+				}
+			}
+		case '(', '[', '{':
+			depth++
+			if depth > MaxNesting {
+				return &Error{Code: codeLimit, Message: "The expression nests brackets more than " + strconv.Itoa(MaxNesting) + " levels deep", Position: charOffset(src, i)}
+			}
+		case ')', ']', '}':
+			depth--
+		}
+	}
+	return nil
+}
+
+// astDepth is the depth of n's tree below depth, counting at most to
+// MaxDepthAST+1.
+func astDepth(n *parser.Node, depth int) int {
+	if n == nil || depth > MaxDepthAST {
+		return depth
+	}
+	deepest := depth + 1
+	_ = eachChild(n, func(c *parser.Node) error {
+		if d := astDepth(c, depth+1); d > deepest {
+			deepest = d
+		}
+		if deepest > MaxDepthAST {
+			return errTooDeep
+		}
+		return nil
+	})
+	return deepest
+}
+
+var errTooDeep = errors.New("too deep")
 
 var errTimeLimit = errors.New("Evaluation exceeded the time limit of " + MaxEvalTime.String())
 
