@@ -186,6 +186,7 @@ func TestAWSServices(t *testing.T) {
 		{"SQSSendMessage", testSQSSendMessage},
 		{"SQSCallback", testSQSCallback},
 		{"SNSFanOut", testSNSFanOut},
+		{"NotificationCallbacks", testNotificationCallbacks},
 		{"DynamoDB", testDynamoDB},
 		{"EventBridge", testEventBridge},
 		{"SDKIntegrations", testSDKIntegrations},
@@ -357,6 +358,95 @@ func testSQSCallback(t *testing.T, e *awsEnv) {
 				t.Errorf("refused job's output %v, want the worker's failure caught in $.refused", out)
 			}
 		}
+	}
+}
+
+// testNotificationCallbacks: sns:publish.waitForTaskToken and
+// events:putEvents.waitForTaskToken reach a queue (subscribed to the
+// topic, targeted by a rule) with the task token in the message; a worker
+// reading the queue completes the task.
+func testNotificationCallbacks(t *testing.T, e *awsEnv) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name     string
+		resource string
+		params   string
+		connect  func(t *testing.T, queueARN string) any // what the state's input names
+		token    func(body string) (string, error)       // the token, from the message
+	}{{
+		name: "SNS", resource: "sns:publish.waitForTaskToken",
+		params: `{"TopicArn.$":"$.target","Message":{"token.$":"$$.Task.Token"}}`,
+		connect: func(t *testing.T, queueARN string) any {
+			topic, err := e.sns.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(unique("callback"))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.sns.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(queueARN)}); err != nil {
+				t.Fatal(err)
+			}
+			return *topic.TopicArn
+		},
+		token: func(body string) (string, error) {
+			var envelope struct{ Message string }
+			var msg struct{ Token string }
+			if err := json.Unmarshal([]byte(body), &envelope); err != nil {
+				return "", err
+			}
+			err := json.Unmarshal([]byte(envelope.Message), &msg)
+			return msg.Token, err
+		},
+	}, {
+		name: "EventBridge", resource: "events:putEvents.waitForTaskToken",
+		params: `{"Entries":[{"Source.$":"$.target","DetailType":"Approve","Detail":{"token.$":"$$.Task.Token"}}]}`,
+		connect: func(t *testing.T, queueARN string) any {
+			source, rule := unique("stepwell.callback"), unique("callback")
+			if _, err := e.eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(rule),
+				EventPattern: aws.String(jsonText(t, map[string]any{"source": []string{source}}))}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(rule),
+				Targets: []ebtypes.Target{{Id: aws.String("q"), Arn: aws.String(queueARN)}}}); err != nil {
+				t.Fatal(err)
+			}
+			return source
+		},
+		token: func(body string) (string, error) {
+			var event struct {
+				Detail struct{ Token string } `json:"detail"`
+			}
+			err := json.Unmarshal([]byte(body), &event)
+			return event.Detail.Token, err
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			queue := e.newQueue(t, "notify")
+			attrs, err := e.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queue),
+				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			target := tc.connect(t, attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)])
+			sm := createMachine(t, e.sfn, unique("notify-callback"), `{"StartAt":"Ask","States":{"Ask":{"Type":"Task",
+				"Resource":"arn:aws:states:::`+tc.resource+`","Parameters":`+tc.params+`,"TimeoutSeconds":3000,"End":true}}}`,
+				types.StateMachineTypeStandard)
+			start, err := e.sfn.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm),
+				Input: aws.String(jsonText(t, map[string]any{"target": target}))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := aws.ToString(e.receive(t, queue).Body)
+			token, err := tc.token(body)
+			if err != nil || token == "" {
+				t.Fatalf("no task token in %s (%v)", body, err)
+			}
+			if _, err := e.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{"approved":true}`)}); err != nil {
+				t.Fatal(err)
+			}
+			if out := succeeded(t, waitDone(t, e.sfn, *start.ExecutionArn)); out["approved"] != true {
+				t.Errorf("output %v, want the worker's answer", out)
+			}
+		})
 	}
 }
 
