@@ -58,6 +58,10 @@ type dataFlow interface {
 	// itemInput is the input of a Map's i-th item (ItemSelector), for the
 	// iteration thread it (whose history a failure goes to).
 	itemInput(t, it *thread, r *stateRun, cfg *mapConfig, i int) (any, *failure)
+	// arguments evaluates the arguments of a Map's ItemReader or
+	// ResultWriter: params on the effective input eff (JSONPath) or args
+	// (JSONata); nil when absent.
+	arguments(t *thread, r *stateRun, params *asl.Template, args *asl.Query, eff any) (any, *failure)
 }
 
 // jsonPath is the JSONPath data flow.
@@ -213,6 +217,13 @@ func (*jsonPathFlow) mapItems(t *thread, r *stateRun, raw any) (*mapConfig, *fai
 
 func (*jsonPathFlow) mapTolerance(t *thread, r *stateRun, cfg *mapConfig) *failure {
 	return t.mapTolerance(r, cfg)
+}
+
+func (*jsonPathFlow) arguments(t *thread, r *stateRun, params *asl.Template, _ *asl.Query, eff any) (any, *failure) {
+	if params == nil {
+		return nil, nil
+	}
+	return t.template(r, params, eff)
 }
 
 func (*jsonPathFlow) itemInput(t, it *thread, r *stateRun, cfg *mapConfig, i int) (any, *failure) {

@@ -145,15 +145,7 @@ func (c *children) record(i int, in, out any, f *failure, start, stop time.Time)
 func (t *thread) readItems(r *stateRun, cfg *mapConfig) *failure {
 	rd := r.b.st.Reader
 	read := &ItemRead{Reader: rd, Region: t.ex.e.cfg.Region}
-	var args any
-	var f *failure
-	if r.b.st.QueryLanguage == asl.JSONata {
-		if rd.Args != nil {
-			args, f = t.query(r, rd.Args, t.env(r))
-		}
-	} else if rd.Parameters != nil {
-		args, f = t.template(r, rd.Parameters, cfg.eff)
-	}
+	args, f := r.b.flow.arguments(t, r, rd.Parameters, rd.Args, cfg.eff)
 	if f != nil {
 		return f
 	}
@@ -219,15 +211,7 @@ func (t *thread) maxItems(r *stateRun, cfg *mapConfig) (int64, *failure) {
 func (t *thread) writeResults(r *stateRun, cfg *mapConfig, runARN string) (any, *failure) {
 	wr := r.b.st.Writer
 	w := &ResultWrite{Writer: wr, MapRunARN: runARN, Region: t.ex.e.cfg.Region, Children: cfg.children.list}
-	var args any
-	var f *failure
-	if r.b.st.QueryLanguage == asl.JSONata {
-		if wr.Args != nil {
-			args, f = t.query(r, wr.Args, t.env(r))
-		}
-	} else if wr.Parameters != nil {
-		args, f = t.template(r, wr.Parameters, cfg.eff)
-	}
+	args, f := r.b.flow.arguments(t, r, wr.Parameters, wr.Args, cfg.eff)
 	if f != nil {
 		return nil, f
 	}

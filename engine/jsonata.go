@@ -359,6 +359,13 @@ func (*jsonataFlow) mapTolerance(t *thread, r *stateRun, cfg *mapConfig) *failur
 	return nil
 }
 
+func (*jsonataFlow) arguments(t *thread, r *stateRun, _ *asl.Template, args *asl.Query, _ any) (any, *failure) {
+	if args == nil {
+		return nil, nil
+	}
+	return t.query(r, args, t.env(r))
+}
+
 func (*jsonataFlow) itemInput(t, it *thread, r *stateRun, cfg *mapConfig, i int) (any, *failure) {
 	q := r.b.st.Query.ItemSelector
 	if q == nil {
