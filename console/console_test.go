@@ -129,7 +129,7 @@ func TestAssets_Referenced(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"/assets/app.js", "/assets/ui.js", "/assets/machines.js", "/assets/execution.js", "/assets/editor.js", "/assets/resources.js", "/assets/graph.js", "/assets/status.js", "/assets/json.js", "/assets/sigv4.js", "/assets/api.js", "/assets/vendor/dagre.min.js"} {
+	for _, want := range []string{"/assets/app.js", "/assets/ui.js", "/assets/machines.js", "/assets/execution.js", "/assets/editor.js", "/assets/codeeditor.js", "/assets/resources.js", "/assets/graph.js", "/assets/status.js", "/assets/json.js", "/assets/sigv4.js", "/assets/api.js", "/assets/vendor/dagre.min.js"} {
 		if !seen[want] {
 			t.Errorf("%s is not referenced from the page", want)
 		}

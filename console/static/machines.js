@@ -4,6 +4,7 @@
 
 import { all, call } from './api.js';
 import { Graph } from './graph.js';
+import { CodeEditor } from './codeeditor.js';
 import { pointerLines } from './json.js';
 import { formatDuration, toMillis } from './status.js';
 import { a, badge, codeBlock, errorBox, executionHref, fmtDate, graphToolbar, h, machineHref, main, modal, navigate, onLeave, probe, setTitle, shortArn, tabs } from './ui.js';
@@ -170,12 +171,14 @@ async function versionsSection(arn) {
 function startDialog(sm) {
   return modal(`Start an execution of ${sm.name}`, (form, close) => {
     const name = h('input', { name: 'name', id: 'execution-name', placeholder: 'generated when empty', autocomplete: 'off', spellcheck: 'false' });
-    const input = h('textarea', { name: 'input', id: 'execution-input', rows: 10, spellcheck: 'false', class: 'mono' }, '{\n  \n}');
+    const ed = new CodeEditor({ id: 'execution-input', label: 'Input (JSON)', value: '{\n  \n}', className: 'small' });
+    const input = ed.text;
     const status = h('p', { class: 'muted', role: 'status' }, 'Input: a JSON value.');
     const start = h('button', { type: 'button', class: 'primary', id: 'start' }, 'Start execution');
     input.addEventListener('input', () => {
       const r = pointerLines(input.value);
       status.textContent = r.error ? `Line ${r.error.line}, column ${r.error.column}: ${r.error.message}` : 'Valid JSON.';
+      ed.mark(r.error ? [{ line: r.error.line, message: r.error.message }] : []);
       status.className = r.error ? 'error' : 'muted';
       start.disabled = !!r.error;
     });
@@ -193,7 +196,7 @@ function startDialog(sm) {
         start.disabled = false;
       }
     });
-    form.append(h('label', {}, 'Name', name), h('label', {}, 'Input', input), status,
+    form.append(h('label', {}, 'Name', name), h('label', { for: 'execution-input' }, 'Input'), ed.el, status,
       h('div', { class: 'actions' }, h('button', { type: 'button', class: 'ghost', onclick: () => close(false) }, 'Cancel'), start));
   });
 }
