@@ -98,9 +98,9 @@ func walkStrings(v any, r *Reads) {
 	}
 }
 
-// scanReads notes a "$$" or "$states.context" (the Context object) or a
-// "$" followed by a name (a variable; "$states" and a function called,
-// "$sum(", are none) in s.
+// scanReads notes in s a "$$" or a "$states" other than its input,
+// result and error output (the Context object), or a "$" followed by a
+// name (a variable; "$states" and a function called, "$sum(", are none).
 func scanReads(s string, r *Reads) {
 	for i := strings.IndexByte(s, '$'); i >= 0 && i+1 < len(s); {
 		switch c := s[i+1]; {
@@ -108,7 +108,11 @@ func scanReads(s string, r *Reads) {
 			r.Context = true
 			i += 2
 		case strings.HasPrefix(s[i+1:], "states"):
-			if strings.HasPrefix(s[i+7:], ".context") {
+			// $states.input, .result and .errorOutput are not the
+			// Context object; anything else ($states.context,
+			// $states["context"], $states) may read it.
+			rest := s[i+7:]
+			if !strings.HasPrefix(rest, ".input") && !strings.HasPrefix(rest, ".result") && !strings.HasPrefix(rest, ".errorOutput") {
 				r.Context = true
 			}
 			i += 7

@@ -73,6 +73,11 @@ func TestLoadReads(t *testing.T) {
 			state: "P", want: asl.Reads{JSONata: true}, all: asl.Reads{JSONata: true},
 		},
 		{
+			name:  "jsonata states other than input",
+			def:   `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $lookup($states, 'context') %}","End":true}}}`,
+			state: "P", want: asl.Reads{JSONata: true, Context: true}, all: asl.Reads{JSONata: true, Context: true},
+		},
+		{
 			name:  "jsonata function call",
 			def:   `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $sum($states.input.a) + $count( [1] ) %}","End":true}}}`,
 			state: "P", want: asl.Reads{JSONata: true}, all: asl.Reads{JSONata: true},
