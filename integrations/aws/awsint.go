@@ -398,15 +398,15 @@ func (i *Integration) client(ctx context.Context, svc *service, t *engine.Task) 
 		return c, nil
 	}
 	endpoint := i.cfg.endpoint(svc.key)
-	var httpClient aws.HTTPClient
+	httpClient, local := i.cfg.HTTPClient, false
 	if h := i.cfg.Local[svc.key]; h != nil && i.cfg.Endpoints[svc.key] == "" {
-		endpoint, httpClient = localBase, localClient{h: h}
+		endpoint, httpClient, local = localBase, localClient{h: h}, true
 	}
 	creds, err := i.credentials(ctx, svc, endpoint)
 	if err != nil {
 		return nil, err
 	}
-	if role != "" && httpClient == nil {
+	if role != "" && !local {
 		if creds, err = i.assume(ctx, creds, region, role); err != nil {
 			return nil, err
 		}
@@ -492,7 +492,7 @@ func (i *Integration) assume(ctx context.Context, base aws.CredentialsProvider, 
 		return nil, fault.New(fault.Runtime, "The task's Credentials.RoleArn "+role+" cannot be assumed: no STS endpoint "+
 			"(AWS_ENDPOINT_URL_STS or --aws-endpoint sts=URL) and no AWS credentials are configured.")
 	}
-	ac := aws.Config{Region: region, Credentials: base}
+	ac := aws.Config{Region: region, Credentials: base, HTTPClient: i.cfg.HTTPClient}
 	if endpoint != "" {
 		ac.BaseEndpoint = aws.String(endpoint)
 	}

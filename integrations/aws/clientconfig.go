@@ -29,7 +29,7 @@ func (i *Integration) ClientConfig(ctx context.Context, key, region string) (aws
 	if err != nil {
 		return aws.Config{}, err
 	}
-	ac := aws.Config{Region: region, Credentials: creds, APIOptions: []func(*middleware.Stack) error{noValidation}}
+	ac := aws.Config{Region: region, Credentials: creds, HTTPClient: i.cfg.HTTPClient, APIOptions: []func(*middleware.Stack) error{noValidation}}
 	if endpoint != "" {
 		ac.BaseEndpoint = aws.String(endpoint)
 	}

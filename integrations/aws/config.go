@@ -30,6 +30,9 @@ type Config struct {
 	// an endpoint for that very key (the default endpoint "" does not
 	// override it).
 	Local map[string]http.Handler
+	// HTTPClient sends the requests to the services (nil: the SDK's
+	// default); the server gives one that trusts its --ca-bundle.
+	HTTPClient aws.HTTPClient
 }
 
 // endpointEnv lists, per service key, the environment variables naming its

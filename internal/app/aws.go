@@ -81,6 +81,7 @@ func awsIntegration(c Config, sfn http.Handler) (*awsint.Integration, error) {
 		}
 		cfg.Local["sfn"] = sfn
 	}
+	cfg.HTTPClient = outboundClient(c, 0) // trusts --ca-bundle (security.go)
 	aws, err := awsint.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("aws integration: %w", err)

@@ -37,8 +37,8 @@ type Security struct {
 	// HTTPS only.
 	TLSCert, TLSKey string
 	// CABundle is a PEM file of certificate authorities that outgoing
-	// requests (HTTP Tasks, the Lambda endpoint) trust besides the
-	// system's (the AWS_CA_BUNDLE convention).
+	// requests (HTTP Tasks, the Lambda endpoint, AWS service endpoints)
+	// trust besides the system's (the AWS_CA_BUNDLE convention).
 	CABundle string
 }
 
@@ -217,7 +217,7 @@ func readCABundle(path string) (*x509.CertPool, error) {
 }
 
 // outboundClient returns the client of outgoing requests (HTTP Tasks,
-// Lambda endpoints): a pooled transport that trusts c.CABundle besides
+// Lambda endpoints, AWS service endpoints): a pooled transport that trusts c.CABundle besides
 // the system's roots, with timeout (0: none, the task's context bounds
 // the request). A CA bundle that cannot be read (Validate reports it)
 // fails every request rather than trusting the system's roots alone.

@@ -1,14 +1,23 @@
 package app
 
 import (
+	"context"
 	"encoding/pem"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/stepwell/stepwell/engine"
+	awsint "github.com/stepwell/stepwell/integrations/aws"
+	"github.com/stepwell/stepwell/value"
 )
 
 func writeFile(t *testing.T, name, content string) string {
@@ -106,5 +115,51 @@ func TestOutboundClient_CABundle(t *testing.T) {
 	}
 	if err := get(Config{Security: Security{CABundle: "/nonexistent.pem"}}); err == nil || !strings.Contains(err.Error(), "ca bundle") {
 		t.Fatalf("with a missing bundle: %v", err)
+	}
+}
+
+// TestInvoker_CABundle: Lambda tasks and AWS service tasks reach an
+// endpoint whose certificate a private CA signed when --ca-bundle holds
+// the CA, and not without it.
+func TestInvoker_CABundle(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		got = append(got, r.URL.Path+" "+r.Header.Get("X-Amz-Target"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusTeapot)
+	}))
+	defer ts.Close()
+	bundle := writeFile(t, "ca.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})))
+	creds := &aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}
+	tasks := map[string]*engine.Task{
+		"/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:f/invocations ": {Resource: "arn:aws:lambda:us-east-1:123456789012:function:f", Region: "us-east-1",
+			Input: value.NewObject(0)},
+		"/ AmazonSQS.SendMessage": {Resource: "arn:aws:states:::sqs:sendMessage", Region: "us-east-1",
+			Input: value.NewObject(2).With("QueueUrl", ts.URL+"/123456789012/q").With("MessageBody", "hi")},
+	}
+	for _, withBundle := range []bool{false, true} {
+		c := Config{LambdaEndpoint: ts.URL, AWS: awsint.Config{Endpoints: map[string]string{"sqs": ts.URL}, Static: creds}}
+		if withBundle {
+			c.CABundle = bundle
+		}
+		inv, err := Invoker(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for want, task := range tasks {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			_, _ = inv.Invoke(context.Background(), task) // the endpoint answers 418 anyway
+			mu.Lock()
+			reached := len(got) > 0 && got[0] == want
+			mu.Unlock()
+			if reached != withBundle {
+				t.Errorf("with the bundle %t: %s reached the endpoint: %t", withBundle, want, reached)
+			}
+		}
 	}
 }

@@ -64,7 +64,7 @@ var serveSettings = []serveSetting{
 		str: func(c *app.Config) *string { return &c.Auth }},
 	{flag: "tls-cert", usage: "PEM certificate `FILE` (chain): serve HTTPS, with --tls-key", str: func(c *app.Config) *string { return &c.TLSCert }},
 	{flag: "tls-key", usage: "PEM private key `FILE` of --tls-cert", str: func(c *app.Config) *string { return &c.TLSKey }},
-	{flag: "ca-bundle", usage: "PEM `FILE` of certificate authorities HTTP Tasks and the Lambda endpoint trust besides the system's (default $AWS_CA_BUNDLE)",
+	{flag: "ca-bundle", usage: "PEM `FILE` of certificate authorities that outgoing requests (HTTP Tasks, Lambda, AWS service endpoints) trust besides the system's (default $AWS_CA_BUNDLE)",
 		str: func(c *app.Config) *string { return &c.CABundle }},
 }
 
