@@ -56,6 +56,10 @@ type ItemBatcherDef struct {
 	// BatchInput is a payload template in JSONPath mode, a literal (the
 	// JSONata value as written) in JSONata mode; nil when absent.
 	BatchInput *Template
+	// The JSONata fields compiled (nil when absent or literal).
+	MaxItemsPerBatchQuery      *Query
+	MaxInputBytesPerBatchQuery *Query
+	BatchInputQuery            *Query
 }
 
 // ResultWriterDef is a compiled Map ResultWriter.
@@ -343,8 +347,15 @@ func (l *loader) itemBatcher(o *value.Object, at string, ql QueryLanguage) *Item
 		l.exclusive(o, at, "MaxItemsPerBatch", "MaxItemsPerBatchPath")
 		l.exclusive(o, at, "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath")
 	}
+	if b.MaxItemsPerBatchExpr != "" {
+		b.MaxItemsPerBatchQuery = distQuery(b.MaxItemsPerBatchExpr, "MaxItemsPerBatch")
+	}
+	if b.MaxInputBytesPerBatchExpr != "" {
+		b.MaxInputBytesPerBatchQuery = distQuery(b.MaxInputBytesPerBatchExpr, "MaxInputBytesPerBatch")
+	}
 	if v, ok := o.Get("BatchInput"); ok {
 		if ql == JSONata {
+			b.BatchInputQuery = distQuery(v, "BatchInput")
 			b.BatchInput = &Template{raw: v, root: tnode{kind: nodeLiteral, lit: v}}
 		} else {
 			b.BatchInput = l.template(o, at, "BatchInput", true)

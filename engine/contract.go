@@ -133,6 +133,11 @@ type Execution struct {
 	// ErrShutdown, and the caller revives it later (at until, or to stop
 	// it) with Resume from its recorded history. False: the run waits.
 	Park func(until time.Time) bool
+	// MapRunCounts, when set, is told the child counts of each
+	// Distributed Map's Map Run as they change: when its items are known,
+	// and as each child starts and ends (from the children's goroutines,
+	// concurrently; see distmap.go).
+	MapRunCounts func(runARN string, c MapRunCounts)
 }
 
 // Result is how an execution ended. Output is set for SUCCEEDED; Error and

@@ -86,6 +86,78 @@ type ChildExecution struct {
 // ResultWriter configured.
 var ErrNoItemStore = errors.New("no S3 is configured for Distributed Map item readers and result writers")
 
+// MapRunCounts are the child executions of a Map Run by status (an
+// ItemBatcher's batch is one child).
+type MapRunCounts struct {
+	Pending, Running, Succeeded, Failed, Aborted, Total, ResultsWritten int64
+}
+
+// runProgress counts a Map Run's children for Execution.MapRunCounts.
+type runProgress struct {
+	mu     sync.Mutex
+	arn    string
+	c      MapRunCounts
+	report func(string, MapRunCounts)
+}
+
+// newProgress returns the counter of the Map Run arn over n children, and
+// reports them; nil when nobody listens.
+func (t *thread) newProgress(arn string, n int) *runProgress {
+	report := t.ex.x.MapRunCounts
+	if report == nil {
+		return nil
+	}
+	p := &runProgress{arn: arn, report: report, c: MapRunCounts{Pending: int64(n), Total: int64(n)}}
+	report(arn, p.c)
+	return p
+}
+
+// update applies change to the counts and reports them.
+func (p *runProgress) update(change func(c *MapRunCounts)) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	change(&p.c)
+	c := p.c
+	p.mu.Unlock()
+	p.report(p.arn, c)
+}
+
+// started counts a child that starts.
+func (p *runProgress) started() {
+	p.update(func(c *MapRunCounts) { c.Pending--; c.Running++ })
+}
+
+// ended counts a child that ended with f (nil: succeeded).
+func (p *runProgress) ended(f *failure) {
+	p.update(func(c *MapRunCounts) {
+		c.Running--
+		switch {
+		case f == nil:
+			c.Succeeded++
+		case f.aborted:
+			c.Aborted++
+		default:
+			c.Failed++
+		}
+	})
+}
+
+// finished counts the children that never started as aborted when the
+// run did not succeed, and the results written.
+func (p *runProgress) finished(ok bool, written bool) {
+	p.update(func(c *MapRunCounts) {
+		if !ok {
+			c.Aborted += c.Pending + c.Running
+			c.Pending, c.Running = 0, 0
+		}
+		if written || ok {
+			c.ResultsWritten = c.Succeeded + c.Failed + c.Aborted
+		}
+	})
+}
+
 // maxReaderItems is the largest MaxItems AWS reads.
 const maxReaderItems = 100000000
 

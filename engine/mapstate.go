@@ -27,6 +27,11 @@ type mapConfig struct {
 	// children collects each item's outcome for a ResultWriter (nil
 	// without one; distmap.go).
 	children *children
+	// batched: items are an ItemBatcher's batches, the children's inputs
+	// as they are (batcher.go).
+	batched bool
+	// progress counts a Distributed Map's children (distmap.go).
+	progress *runProgress
 }
 
 // mapPlan is a compiled Map state.
@@ -67,9 +72,15 @@ func (p *mapPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failur
 	if distributed && st.Reader != nil {
 		f = t.readItems(r, cfg)
 	}
+	if f == nil && distributed && st.Batcher != nil {
+		f = t.batchItems(r, cfg)
+	}
 	if f == nil {
 		if distributed && st.Writer != nil && st.Writer.Resource != "" {
 			cfg.children = newChildren(runARN, len(cfg.items))
+		}
+		if distributed {
+			cfg.progress = t.newProgress(runARN, len(cfg.items))
 		}
 		results, f = t.runIterations(r, cfg)
 	}
@@ -77,6 +88,7 @@ func (p *mapPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failur
 	if f == nil && cfg.children != nil {
 		written, f = t.writeResults(r, cfg, runARN)
 	}
+	cfg.progress.finished(f == nil, written != nil)
 	if f != nil {
 		if f.aborted {
 			if distributed {
@@ -350,11 +362,18 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 			return
 		}
 		it.add(event{typ: history.MapIterationStarted, text: st.Name, n: int64(i)})
+		cfg.progress.started()
 		var start time.Time
 		if cfg.children != nil {
 			start = t.ex.e.clock.Now()
 		}
-		in, f := r.b.flow.itemInput(t, it, r, cfg, i)
+		var in any
+		var f *failure
+		if cfg.batched {
+			in = cfg.items[i]
+		} else {
+			in, f = r.b.flow.itemInput(t, it, r, cfg, i)
+		}
 		var out any
 		if f == nil {
 			out, f = it.runMachine(st.ItemProcessor, in)
@@ -362,6 +381,7 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 		if cfg.children != nil {
 			cfg.children.record(i, in, out, f, start, t.ex.e.clock.Now())
 		}
+		cfg.progress.ended(f)
 		end := it.last
 		typ := history.MapIterationSucceeded
 		if f != nil {

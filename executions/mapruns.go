@@ -5,18 +5,25 @@ package executions
 // line of control into Map Run records in the Versions store.
 //
 // Stepwell runs a Distributed Map's children inside the parent execution,
-// without histories of their own, so the counts of a failed run are
-// derived from the failure: the items needed to exceed the tolerated
-// failure threshold (or one, for another error) are counted failed and the
-// rest aborted. A successful run counts every item succeeded.
+// without histories of their own. The engine reports each run's child
+// counts as they change (Execution.MapRunCounts: live); they are written
+// at most every liveInterval while the run goes on, and at its end. Without
+// such reports (a run recorded before a restart), the counts of a failed
+// run are derived from the failure: the items needed to exceed the
+// tolerated failure threshold (or one, for another error) are counted
+// failed and the rest aborted, and a successful run counts every item
+// succeeded.
 
 import (
 	"context"
 	"errors"
 	"math"
+	"sync"
+	"time"
 
 	"github.com/stepwell/stepwell/arn"
 	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
@@ -47,6 +54,86 @@ type recExtra struct {
 	// A redriven execution replays redrive.replay (renumbered 1..K) and
 	// its new events are renumbered to follow the stored history.
 	redrive *redrivePlan
+
+	// live holds the engine's latest counts per Map Run ARN and the runs
+	// in progress (shared with the children's goroutines).
+	live liveRuns
+}
+
+// liveInterval is how often at most a running Map Run's live counts are
+// written.
+const liveInterval = 200 * time.Millisecond
+
+// liveRuns are the live counts of an execution's Map Runs.
+type liveRuns struct {
+	mu      sync.Mutex
+	counts  map[string]engine.MapRunCounts
+	running map[string]*store.MapRun
+	written map[string]time.Time
+}
+
+// progress is the execution's engine.Execution.MapRunCounts: it keeps the
+// run's counts and writes them when the run is known and was not written
+// within liveInterval.
+func (x *recExtra) progress(runARN string, c engine.MapRunCounts) {
+	l := &x.live
+	l.mu.Lock()
+	if l.counts == nil {
+		l.counts = make(map[string]engine.MapRunCounts)
+		l.written = make(map[string]time.Time)
+	}
+	l.counts[runARN] = c
+	r := l.running[runARN]
+	now := x.s.clock.Now()
+	if r == nil || now.Sub(l.written[runARN]) < liveInterval {
+		l.mu.Unlock()
+		return
+	}
+	l.written[runARN] = now
+	cp := *r
+	applyLive(&cp, c)
+	// Written under the lock: the run's end (ended) cannot be overwritten
+	// by these older counts.
+	x.put(&cp)
+	l.mu.Unlock()
+}
+
+// applyLive sets r's counts from the engine's.
+func applyLive(r *store.MapRun, c engine.MapRunCounts) {
+	sc := store.MapRunCounts{Pending: c.Pending, Running: c.Running, Succeeded: c.Succeeded, Failed: c.Failed,
+		Aborted: c.Aborted, Total: c.Total, ResultsWritten: c.ResultsWritten}
+	r.ItemCounts, r.ExecutionCounts = sc, sc
+}
+
+// liveCounts returns the engine's latest counts of runARN, if any.
+func (x *recExtra) liveCounts(runARN string) (engine.MapRunCounts, bool) {
+	x.live.mu.Lock()
+	defer x.live.mu.Unlock()
+	c, ok := x.live.counts[runARN]
+	return c, ok
+}
+
+// tracking starts the live writes of r.
+func (x *recExtra) tracking(r *store.MapRun) {
+	l := &x.live
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.running == nil {
+		l.running = make(map[string]*store.MapRun)
+	}
+	cp := *r
+	l.running[r.ARN] = &cp
+}
+
+// ended writes the ended run r and stops its live writes.
+func (x *recExtra) ended(r *store.MapRun) {
+	l := &x.live
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.running, r.ARN)
+	delete(l.counts, r.ARN)
+	delete(l.written, r.ARN)
+	x.put(r)
 }
 
 type mapThread struct {
@@ -140,7 +227,11 @@ func (x *recExtra) startRun(e *history.Event, runArn string) {
 	n := t.length
 	r.ItemCounts = store.MapRunCounts{Running: n, Total: n}
 	r.ExecutionCounts = r.ItemCounts
+	if c, ok := x.liveCounts(runArn); ok {
+		applyLive(r, c)
+	}
 	t.run = r
+	x.tracking(r)
 	x.put(r)
 }
 
@@ -152,6 +243,19 @@ func (x *recExtra) endRun(e *history.Event) {
 	}
 	t.run = nil
 	r.StopDate = e.Timestamp
+	switch e.Type {
+	case history.MapRunSucceeded:
+		r.Status = MapRunSucceeded
+	case history.MapRunAborted:
+		r.Status = MapRunAborted
+	default:
+		r.Status = MapRunFailed
+	}
+	if c, ok := x.liveCounts(r.ARN); ok {
+		applyLive(r, c)
+		x.ended(r)
+		return
+	}
 	n := r.ItemCounts.Total
 	c := store.MapRunCounts{Total: n}
 	switch e.Type {
@@ -175,7 +279,7 @@ func (x *recExtra) endRun(e *history.Event) {
 		c.FailuresNotRedrivable, c.PendingRedrive = 0, 0
 	}
 	r.ItemCounts, r.ExecutionCounts = c, c
-	x.put(r)
+	x.ended(r)
 }
 
 func (x *recExtra) put(r *store.MapRun) {

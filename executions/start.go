@@ -226,6 +226,9 @@ func (s *Service) rebind(x *engine.Execution, meta store.ExecutionMeta) {
 func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, extra *recExtra) {
 	if extra != nil {
 		extra.s, extra.executionARN, extra.machine = s, ex.ARN, ex.Machine
+		if s.ver != nil {
+			ex.MapRunCounts = extra.progress // mapruns.go
+		}
 	}
 	rec := &recorder{st: st, arn: ex.ARN, extra: extra}
 	ctx, cancel := s.ctx, context.CancelFunc(func() {})

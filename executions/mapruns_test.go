@@ -1,0 +1,80 @@
+package executions_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/executions"
+	"github.com/stepwell/stepwell/internal/clock"
+	"github.com/stepwell/stepwell/store"
+	"github.com/stepwell/stepwell/store/memory"
+)
+
+// gate is an Invoker whose tasks each wait for a release.
+type gate struct {
+	calls   chan struct{}
+	release chan struct{}
+}
+
+func (g *gate) Invoke(ctx context.Context, t *engine.Task) (any, error) {
+	g.calls <- struct{}{}
+	select {
+	case <-g.release:
+		return t.Input, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TestMapRuns_LiveCounts: DescribeMapRun's counts follow the children as
+// they run (written at most every 200 ms of the service's clock), and the
+// final counts are the children's.
+func TestMapRuns_LiveCounts(t *testing.T) {
+	ver := memory.NewVersions()
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	g := &gate{calls: make(chan struct{}), release: make(chan struct{})}
+	svc := executions.New(executions.Config{Store: memory.New(memory.Options{}), Versions: ver, Scope: scope, Clock: clk,
+		Engine: engine.New(engine.Config{Region: scope.Region, AccountID: scope.Account, Invoker: g})})
+	t.Cleanup(func() { _ = svc.Close(context.Background()) })
+	const def = `{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":1,
+"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
+"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::custom:run","End":true}}},"End":true}}}`
+	x, err := svc.Start(context.Background(), executions.StartInput{Machine: machine("live", def), Name: "x", Input: "[1,2,3]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	counts := func() store.MapRunCounts {
+		t.Helper()
+		runs, _, err := ver.ListMapRuns(ctx, x.ARN, store.Page{Limit: 10})
+		if err != nil || len(runs) != 1 {
+			t.Fatalf("map runs %v, %v", runs, err)
+		}
+		return runs[0].ItemCounts
+	}
+	<-g.calls // the first child runs: its Map Run is recorded with it
+	if c := counts(); c.Running != 1 || c.Pending != 2 || c.Total != 3 {
+		t.Fatalf("first child running: %+v", c)
+	}
+	clk.Advance(time.Second)
+	g.release <- struct{}{}
+	<-g.calls // the first child's end was written before the second started
+	if c := counts(); c.Succeeded != 1 || c.Running != 0 || c.Pending != 2 || c.Total != 3 {
+		t.Fatalf("first child ended: %+v", c)
+	}
+	g.release <- struct{}{}
+	<-g.calls
+	g.release <- struct{}{}
+	select {
+	case <-svc.Ended(x.ARN):
+	case <-time.After(time.Minute):
+		t.Fatal("the execution did not end")
+	}
+	runs, _, _ := ver.ListMapRuns(ctx, x.ARN, store.Page{Limit: 10})
+	want := store.MapRunCounts{Succeeded: 3, Total: 3, ResultsWritten: 3}
+	if r := runs[0]; r.Status != executions.MapRunSucceeded || r.ItemCounts != want || r.ExecutionCounts != want {
+		t.Fatalf("final run %s %+v %+v", r.Status, r.ItemCounts, r.ExecutionCounts)
+	}
+}
