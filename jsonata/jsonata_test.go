@@ -305,6 +305,8 @@ func TestRegex_Boundary(t *testing.T) {
 		{`$match("é", /\u00e9/).match`, `"é"`},
 		{`$match("a/b", /a\/b/).match`, `"a/b"`},
 		{`$match("2024-01-02", /(?<y>\d{4})-(\d{2})/).groups`, `["2024","01"]`},
+		{`$match("abab", /b/)`, `[{"match":"b","index":1,"groups":[]},{"match":"b","index":3,"groups":[]}]`},
+		{`"abc" ~> /b/`, `{"match":"b","start":1,"end":2,"groups":[]}`},
 	} {
 		v, _, err := mustCompile(t, tc.src).Eval(context.Background(), testEnv())
 		if err != nil || value.String(v) != tc.want {

@@ -25,6 +25,12 @@ var suiteKnownFailures = map[string]string{
 	"parent-operator/errors.json#0": "the harness passes null data as JSON null, where jsonata-js's harness passes none",
 	"range-operator/case021.json":   "[1..10000000] exceeds the evaluation's memory limit (MaxAlloc)",
 	"range-operator/case024.json":   "[100..10000099] exceeds the evaluation's memory limit (MaxAlloc)",
+	// gnata's own cases (not jsonata-js's) expect $match to give the
+	// matcher's {match, start, end, groups}; jsonata-js gives {match,
+	// index, groups}, as the upstream matchers/case000 expects.
+	"function-match/case000.json": "gnata's expectation of $match's fields, not jsonata-js's",
+	"function-match/case001.json": "gnata's expectation of $match's fields, not jsonata-js's",
+	"function-match/case002.json": "gnata's expectation of $match's fields, not jsonata-js's",
 }
 
 type suiteCase struct {

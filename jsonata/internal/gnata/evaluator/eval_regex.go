@@ -263,12 +263,12 @@ func applyRegexTest(input any, regexMap map[string]any) (any, error) {
 		}
 		groups = append(groups, grp.String())
 	}
-	return map[string]any{
-		"match":  m.String(),
-		"start":  float64(utf8.RuneCountInString(s[:m.Index])),
-		"end":    float64(utf8.RuneCountInString(s[:m.Index+m.Length])),
-		"groups": groups,
-	}, nil
+	r := NewOrderedMapWithCapacity(4) // Stepwell: in jsonata-js's order
+	r.Set("match", m.String())
+	r.Set("start", float64(utf8.RuneCountInString(s[:m.Index])))
+	r.Set("end", float64(utf8.RuneCountInString(s[:m.Index+m.Length])))
+	r.Set("groups", groups)
+	return r, nil
 }
 
 // ── Regex parsing ─────────────────────────────────────────────────────────────

@@ -61,12 +61,12 @@ func makeFnMatch(evalFn EvalFn) evaluator.EnvAwareBuiltin {
 				}
 				groups = append(groups, grp.String())
 			}
-			obj := map[string]any{
-				"match":  m.String(),
-				"start":  float64(utf8.RuneCountInString(s[:m.Index])),
-				"end":    float64(utf8.RuneCountInString(s[:m.Index+m.Length])),
-				"groups": groups,
-			}
+			// Stepwell: jsonata-js's $match gives {match, index, groups}, in
+			// that order (upstream gave the matcher's start and end).
+			obj := evaluator.NewOrderedMapWithCapacity(3)
+			obj.Set("match", m.String())
+			obj.Set("index", float64(utf8.RuneCountInString(s[:m.Index])))
+			obj.Set("groups", groups)
 			result = append(result, obj)
 			m, matchErr = m.FindNextMatch()
 			if matchErr != nil {
@@ -102,11 +102,10 @@ func matchWithCustomMatcher(s string, matcherFn any, limit int, evalFn EvalFn, e
 		startVal, _ := evaluator.MapGet(m, "start")
 		groupsVal, _ := evaluator.MapGet(m, "groups")
 
-		obj := map[string]any{
-			"match":  matchVal,
-			"index":  startVal,
-			"groups": groupsVal,
-		}
+		obj := evaluator.NewOrderedMapWithCapacity(3) // Stepwell: in jsonata-js's order
+		obj.Set("match", matchVal)
+		obj.Set("index", startVal)
+		obj.Set("groups", groupsVal)
 		result = append(result, obj)
 
 		if limit >= 0 && len(result) >= limit {
@@ -362,12 +361,11 @@ func replaceWithFn(s string, re *evaluator.Regex, fn any, limit int, evalFn Eval
 		for i, g := range groups {
 			groupsAny[i] = g
 		}
-		matchObj := map[string]any{
-			"match":  fullMatch,
-			"start":  float64(utf8.RuneCountInString(s[:matchStart])),
-			"end":    float64(utf8.RuneCountInString(s[:matchEnd])),
-			"groups": groupsAny,
-		}
+		matchObj := evaluator.NewOrderedMapWithCapacity(4) // Stepwell: in jsonata-js's order
+		matchObj.Set("match", fullMatch)
+		matchObj.Set("start", float64(utf8.RuneCountInString(s[:matchStart])))
+		matchObj.Set("end", float64(utf8.RuneCountInString(s[:matchEnd])))
+		matchObj.Set("groups", groupsAny)
 		val, evalErr := evalFn(fn, []any{matchObj}, focus, env)
 		if evalErr != nil {
 			return nil, evalErr
