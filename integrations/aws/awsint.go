@@ -104,8 +104,10 @@ type Integration struct {
 	dec decoder
 	enc encoder
 
-	// chain is the standard credential chain (nil with Config.Static).
+	// chain is the standard credential chain (nil with Config.Static, or
+	// when the shared configuration could not be read: chainErr).
 	chain     aws.CredentialsProvider
+	chainErr  error
 	credsOnce sync.Once
 	credsOK   bool // the chain (or Static) yields credentials
 
@@ -151,13 +153,16 @@ func New(cfg Config) (*Integration, error) {
 	if cfg.Static == nil {
 		// LoadDefaultConfig reads the environment and the shared files;
 		// credentials are only looked up when retrieved.
+		// A configuration that cannot be read (a missing AWS_PROFILE)
+		// fails the tasks that would need it, not the server.
 		ac, err := config.LoadDefaultConfig(context.Background())
 		if err != nil {
-			return nil, fmt.Errorf("aws config: %w", err)
-		}
-		i.chain = ac.Credentials
-		if i.cfg.Region == "" {
-			i.cfg.Region = ac.Region
+			i.chainErr = fmt.Errorf("aws config: %w", err)
+		} else {
+			i.chain = ac.Credentials
+			if i.cfg.Region == "" {
+				i.cfg.Region = ac.Region
+			}
 		}
 	}
 	return i, nil
@@ -177,7 +182,6 @@ type resource struct {
 	action  string     // API operation, e.g. "SendMessage"
 	opt     *optimized // nil for aws-sdk resources
 	pattern string     // suffix after the action: "", "waitForTaskToken", …
-	sdkName string     // the service as written (aws-sdk:NAME:…)
 }
 
 // families are the resource prefixes (after arn:PARTITION:states:::) this
@@ -224,7 +228,6 @@ func parse(res string) (resource, error) {
 		if !ok || action == "" {
 			return resource{}, fault.New(fault.Runtime, "The resource '"+res+"' is not an AWS SDK integration (arn:aws:states:::aws-sdk:SERVICE:apiAction).")
 		}
-		r.sdkName = name
 		r.action, r.pattern, _ = strings.Cut(action, ".")
 		if r.svc = serviceNamed(name); r.svc == nil {
 			return resource{}, fault.New(fault.Runtime, "The AWS SDK integration for the service '"+name+
@@ -379,13 +382,7 @@ func (i *Integration) result(svc *service, params *value.Object, out reflect.Val
 
 // client returns the SDK client of svc for t's region and credentials.
 func (i *Integration) client(ctx context.Context, svc *service, t *engine.Task) (any, error) {
-	region := i.cfg.Region
-	if region == "" {
-		region = t.Region
-	}
-	if region == "" {
-		region = "us-east-1"
-	}
+	region := i.region(t.Region)
 	role, err := roleOf(t.Credentials)
 	if err != nil {
 		return nil, err
@@ -397,24 +394,9 @@ func (i *Integration) client(ctx context.Context, svc *service, t *engine.Task) 
 	if ok {
 		return c, nil
 	}
-	endpoint := i.cfg.endpoint(svc.key)
-	httpClient, local := i.cfg.HTTPClient, false
-	if h := i.cfg.Local[svc.key]; h != nil && i.cfg.Endpoints[svc.key] == "" {
-		endpoint, httpClient, local = localBase, localClient{h: h}, true
-	}
-	creds, err := i.credentials(ctx, svc, endpoint)
+	ac, err := i.awsConfig(ctx, svc, region, role)
 	if err != nil {
 		return nil, err
-	}
-	if role != "" && !local {
-		if creds, err = i.assume(ctx, creds, region, role); err != nil {
-			return nil, err
-		}
-	}
-	ac := aws.Config{Region: region, Credentials: creds, HTTPClient: httpClient,
-		APIOptions: []func(*middleware.Stack) error{noValidation}}
-	if endpoint != "" {
-		ac.BaseEndpoint = aws.String(endpoint)
 	}
 	c = svc.newClient(ac)
 	i.mu.Lock()
@@ -425,6 +407,45 @@ func (i *Integration) client(ctx context.Context, svc *service, t *engine.Task) 
 	}
 	i.mu.Unlock()
 	return c, nil
+}
+
+// region returns the region of calls made for an execution in region
+// (Config.Region when set, else the execution's, else us-east-1).
+func (i *Integration) region(region string) string {
+	switch {
+	case i.cfg.Region != "":
+		return i.cfg.Region
+	case region != "":
+		return region
+	}
+	return "us-east-1"
+}
+
+// awsConfig returns the SDK configuration of svc's clients in region,
+// signing as role when it is not "": the endpoint and Config.HTTPClient
+// (or the in-process handler of Config.Local), the credentials, and no
+// client-side validation.
+func (i *Integration) awsConfig(ctx context.Context, svc *service, region, role string) (aws.Config, error) {
+	endpoint := i.cfg.endpoint(svc.key)
+	httpClient, local := i.cfg.HTTPClient, false
+	if h := i.cfg.Local[svc.key]; h != nil && i.cfg.Endpoints[svc.key] == "" {
+		endpoint, httpClient, local = localBase, localClient{h: h}, true
+	}
+	creds, err := i.credentials(ctx, svc, endpoint)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	if role != "" && !local {
+		if creds, err = i.assume(ctx, creds, region, role); err != nil {
+			return aws.Config{}, err
+		}
+	}
+	ac := aws.Config{Region: region, Credentials: creds, HTTPClient: httpClient,
+		APIOptions: []func(*middleware.Stack) error{noValidation}}
+	if endpoint != "" {
+		ac.BaseEndpoint = aws.String(endpoint)
+	}
+	return ac, nil
 }
 
 // noValidation removes the SDK's client-side check of required members:
@@ -458,9 +479,15 @@ func (i *Integration) credentials(ctx context.Context, svc *service, endpoint st
 	case endpoint != "":
 		return credentials.StaticCredentialsProvider{Value: placeholder}, nil
 	}
-	upper := strings.ToUpper(svc.key)
-	return nil, fault.New(fault.Runtime, "No endpoint and no AWS credentials are configured for the service '"+svc.name+
-		"': set AWS_ENDPOINT_URL_"+upper+" (or AWS_ENDPOINT_URL, or --aws-endpoint "+svc.key+"=URL) to use a local emulator, "+
+	env := "AWS_ENDPOINT_URL_" + strings.ToUpper(svc.key)
+	if names := endpointEnv[svc.key]; len(names) > 0 {
+		env = names[0]
+	}
+	why := "No endpoint and no AWS credentials are configured for the service '" + svc.name + "'"
+	if i.chainErr != nil {
+		why = "No endpoint is configured for the service '" + svc.name + "' and the AWS configuration could not be read (" + i.chainErr.Error() + ")"
+	}
+	return nil, fault.New(fault.Runtime, why+": set "+env+" (or AWS_ENDPOINT_URL, or --aws-endpoint "+svc.key+"=URL) to use a local emulator, "+
 		"or AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE) and AWS_REGION to use AWS.")
 }
 

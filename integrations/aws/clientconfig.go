@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/smithy-go/middleware"
 )
 
 // ClientConfig returns the SDK configuration this integration's clients of
@@ -18,20 +17,5 @@ func (i *Integration) ClientConfig(ctx context.Context, key, region string) (aws
 	if svc == nil {
 		return aws.Config{}, fmt.Errorf("aws client config: unknown service %q", key)
 	}
-	if i.cfg.Region != "" {
-		region = i.cfg.Region
-	}
-	if region == "" {
-		region = "us-east-1"
-	}
-	endpoint := i.cfg.endpoint(svc.key)
-	creds, err := i.credentials(ctx, svc, endpoint)
-	if err != nil {
-		return aws.Config{}, err
-	}
-	ac := aws.Config{Region: region, Credentials: creds, HTTPClient: i.cfg.HTTPClient, APIOptions: []func(*middleware.Stack) error{noValidation}}
-	if endpoint != "" {
-		ac.BaseEndpoint = aws.String(endpoint)
-	}
-	return ac, nil
+	return i.awsConfig(ctx, svc, i.region(region), "")
 }

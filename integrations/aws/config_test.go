@@ -149,7 +149,7 @@ func TestNothingConfigured(t *testing.T) {
 	}
 	_, err = in.Invoke(context.Background(), task("arn:aws:states:::aws-sdk:secretsmanager:listSecrets", `{}`))
 	fe := failure(t, err)
-	if fe.Name != "States.Runtime" || !strings.Contains(fe.Cause, "AWS_ENDPOINT_URL_SECRETSMANAGER") || !strings.Contains(fe.Cause, "AWS_ACCESS_KEY_ID") {
+	if fe.Name != "States.Runtime" || !strings.Contains(fe.Cause, "AWS_ENDPOINT_URL_SECRETS_MANAGER") || !strings.Contains(fe.Cause, "AWS_ACCESS_KEY_ID") {
 		t.Errorf("got %s / %s", fe.Name, fe.Cause)
 	}
 }
@@ -258,5 +258,24 @@ func TestLocalService(t *testing.T) {
 	if fe.Name != "Sfn.InvalidTokenException" || !strings.HasPrefix(fe.Cause, "Invalid Token: 'Invalid token' (Service: Sfn, Status Code: 400, Request ID: ") ||
 		!strings.HasSuffix(fe.Cause, ") (SDK Attempt Count: 1)") {
 		t.Errorf("got %s / %s", fe.Name, fe.Cause)
+	}
+}
+
+// TestBrokenProfile: an AWS configuration that cannot be read (a profile
+// that does not exist) does not stop New: tasks with an endpoint run with
+// placeholder credentials, the others fail saying why.
+func TestBrokenProfile(t *testing.T) {
+	isolate(t)
+	t.Setenv("AWS_PROFILE", "no-such-profile")
+	in, err := awsint.New(awsint.Config{Endpoints: map[string]string{"sqs": "http://127.0.0.1:1"}})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	_, err = in.Invoke(context.Background(), task("arn:aws:states:::aws-sdk:ssm:getParameter", `{"Name":"x"}`))
+	if fe := failure(t, err); fe.Name != "States.Runtime" || !strings.Contains(fe.Cause, "no-such-profile") || !strings.Contains(fe.Cause, "AWS_ENDPOINT_URL_SSM") {
+		t.Errorf("got %s / %s", fe.Name, fe.Cause)
+	}
+	if _, err := in.ClientConfig(context.Background(), "sqs", ""); err != nil {
+		t.Errorf("ClientConfig with an endpoint: %v", err)
 	}
 }
