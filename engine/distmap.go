@@ -76,9 +76,11 @@ type ChildExecution struct {
 	Status          Status // "" when the child never started (PENDING)
 	Input           string // JSON text
 	Output          string // JSON text, SUCCEEDED only
-	Error, Cause    *string
-	StartDate       time.Time
-	StopDate        time.Time
+	// Value is the output (SUCCEEDED), or {"Error", "Cause"} otherwise.
+	Value        any
+	Error, Cause *string
+	StartDate    time.Time
+	StopDate     time.Time
 }
 
 // ErrNoItemStore is the cause of States.ItemReaderFailed and
@@ -197,7 +199,7 @@ func (c *children) record(i int, in, out any, f *failure, start, stop time.Time)
 	}
 	switch {
 	case f == nil:
-		ch.Status, ch.Output = StatusSucceeded, value.String(out)
+		ch.Status, ch.Output, ch.Value = StatusSucceeded, value.String(out), out
 	case f.aborted:
 		ch.Status = StatusAborted
 	default:
@@ -205,6 +207,7 @@ func (c *children) record(i int, in, out any, f *failure, start, stop time.Time)
 		if f.err != nil {
 			e, cause := f.err.Name, f.err.Cause
 			ch.Error, ch.Cause = &e, &cause
+			ch.Value = errorOutput(f.err)
 		}
 	}
 	c.mu.Lock()
@@ -315,4 +318,79 @@ func asFault(err error, name string) *fault.Error {
 		return fe
 	}
 	return fault.New(name, err.Error())
+}
+
+// Record is the child's record as AWS's result files show it (and a
+// WriterConfig Transformation NONE): its members in AWS's order; a child
+// that never started (PENDING) has only its input.
+func (c *ChildExecution) Record() *value.Object {
+	o := value.NewObject(16)
+	if c.Status == "" {
+		o.Set("Input", c.Input)
+		o.Set("InputDetails", included())
+		return o
+	}
+	if c.Cause != nil {
+		o.Set("Cause", *c.Cause)
+	}
+	if c.Error != nil {
+		o.Set("Error", *c.Error)
+	}
+	o.Set("ExecutionArn", c.ExecutionARN)
+	o.Set("Input", c.Input)
+	o.Set("InputDetails", included())
+	o.Set("Name", c.Name)
+	if c.Status == StatusSucceeded {
+		o.Set("Output", c.Output)
+		o.Set("OutputDetails", included())
+	}
+	o.Set("RedriveCount", int64(0))
+	if c.Status == StatusSucceeded {
+		o.Set("RedriveStatus", "NOT_REDRIVABLE")
+		o.Set("RedriveStatusReason", "Execution is SUCCEEDED and cannot be redriven")
+	} else {
+		o.Set("RedriveStatus", "REDRIVABLE")
+	}
+	o.Set("StartDate", recordTime(c.StartDate))
+	o.Set("StateMachineArn", c.StateMachineARN)
+	o.Set("Status", string(c.Status))
+	o.Set("StopDate", recordTime(c.StopDate))
+	return o
+}
+
+// AppendEntries appends c's entries under a WriterConfig Transformation:
+// NONE (or none given) its Record; COMPACT its output (or error output);
+// FLATTEN the same, an array output's elements one by one.
+func AppendEntries(dst []any, transformation string, c *ChildExecution) []any {
+	switch transformation {
+	case "COMPACT":
+		return append(dst, c.Value)
+	case "FLATTEN":
+		if arr, ok := c.Value.([]any); ok {
+			return append(dst, arr...)
+		}
+		return append(dst, c.Value)
+	}
+	return append(dst, c.Record())
+}
+
+// transformed is the Map's result under a ResultWriter with only a
+// WriterConfig: its children's entries (AppendEntries).
+func (cfg *mapConfig) transformed(transformation string) any {
+	out := make([]any, 0, len(cfg.children.list))
+	for i := range cfg.children.list {
+		out = AppendEntries(out, transformation, &cfg.children.list[i])
+	}
+	return out
+}
+
+func included() *value.Object {
+	o := value.NewObject(1)
+	o.Set("Included", true)
+	return o
+}
+
+// recordTime renders a time as the result files do.
+func recordTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }

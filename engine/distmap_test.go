@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stepwell/stepwell/engine"
@@ -121,5 +122,41 @@ func TestItemReader_Port(t *testing.T) {
 				t.Fatalf("status %s, error %s, cause %s", res.Status, str(res.Error), str(res.Cause))
 			}
 		})
+	}
+}
+
+// A ResultWriter with only a WriterConfig returns the children's entries
+// as the Map's result: COMPACT their outputs (a failure's error output),
+// FLATTEN array outputs flattened, NONE their records.
+func TestWriterConfig_NoExport(t *testing.T) {
+	const children = `"ToleratedFailureCount":5,"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
+		"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$","IsString":true,"Next":"F"}],"Default":"P"},
+		"F":{"Type":"Fail","Error":"E","Cause":"c"},"P":{"Type":"Pass","End":true}}},`
+	def := func(tr string) string {
+		return `{"StartAt":"M","States":{"M":{"Type":"Map",` + children +
+			`"ResultWriter":{"WriterConfig":{"OutputType":"JSON","Transformation":"` + tr + `"}},"End":true}}}`
+	}
+	wantOutput(t, runDef(t, engine.Config{}, def("COMPACT"), `[[1,2],"x",3]`),
+		`[[1,2],{"Error":"E","Cause":"c"},3]`)
+	wantOutput(t, runDef(t, engine.Config{}, def("FLATTEN"), `[[1,2],"x",3]`),
+		`[1,2,{"Error":"E","Cause":"c"},3]`)
+	res := runDef(t, engine.Config{}, def("NONE"), `[[1,2],"x"]`)
+	if res.Status != engine.StatusSucceeded {
+		t.Fatalf("status %s %s", res.Status, str(res.Cause))
+	}
+	recs := value.MustParse(*res.Output).([]any)
+	ok := recs[0].(*value.Object)
+	if got := strings.Join(ok.Keys(), ","); got != "ExecutionArn,Input,InputDetails,Name,Output,OutputDetails,RedriveCount,RedriveStatus,RedriveStatusReason,StartDate,StateMachineArn,Status,StopDate" {
+		t.Fatalf("record members %s", got)
+	}
+	if out, _ := ok.Get("Output"); out != "[1,2]" {
+		t.Fatalf("Output %v", out)
+	}
+	failed := recs[1].(*value.Object)
+	if e, _ := failed.Get("Error"); e != "E" {
+		t.Fatalf("failed record %s", value.String(failed))
+	}
+	if st, _ := failed.Get("Status"); st != "FAILED" {
+		t.Fatalf("failed record %s", value.String(failed))
 	}
 }

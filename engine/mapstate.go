@@ -76,7 +76,7 @@ func (p *mapPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failur
 		f = t.batchItems(r, cfg)
 	}
 	if f == nil {
-		if distributed && st.Writer != nil && st.Writer.Resource != "" {
+		if distributed && st.Writer != nil {
 			cfg.children = newChildren(runARN, len(cfg.items))
 		}
 		if distributed {
@@ -85,8 +85,12 @@ func (p *mapPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failur
 		results, f = t.runIterations(r, cfg)
 	}
 	var written any
-	if f == nil && cfg.children != nil {
+	switch {
+	case f != nil || cfg.children == nil:
+	case st.Writer.Resource != "":
 		written, f = t.writeResults(r, cfg, runARN)
+	case st.Writer.Transformation != "":
+		written = cfg.transformed(st.Writer.Transformation)
 	}
 	cfg.progress.finished(f == nil, written != nil)
 	if f != nil {

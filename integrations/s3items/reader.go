@@ -10,7 +10,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -319,9 +318,4 @@ func listObjects(ctx context.Context, c *s3.Client, args *value.Object, each fun
 		}
 	}
 	return nil
-}
-
-// timeText renders a time as the result files do.
-func timeText(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }

@@ -238,3 +238,28 @@ func TestResultWriter(t *testing.T) {
 }
 
 func itoa(n int) string { return value.String(int64(n)) }
+
+// WriterConfig with an export: JSON Lines of the children's outputs
+// (COMPACT), or of their array outputs flattened (FLATTEN).
+func TestResultWriter_WriterConfig(t *testing.T) {
+	e := start(t)
+	e.bucket(t, "results-cfg", nil)
+	for _, tt := range []struct{ tr, want string }{
+		{"COMPACT", "[1,2]\n3\n"},
+		{"FLATTEN", "1\n2\n3\n"},
+	} {
+		t.Run(tt.tr, func(t *testing.T) {
+			def := `{"StartAt":"Map","States":{"Map":{"Type":"Map","MaxConcurrency":1,
+				"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+				"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"results-cfg","Prefix":"` + tt.tr + `"},
+				"WriterConfig":{"OutputType":"JSONL","Transformation":"` + tt.tr + `"}},"End":true}}}`
+			out := value.MustParse(output(t, e.run(t, def, `[[1,2],3]`))).(*value.Object)
+			details, _ := out.Get("ResultWriterDetails")
+			key, _ := details.(*value.Object).Get("Key")
+			dir := strings.TrimSuffix(key.(string), "manifest.json")
+			if got := e.get(t, "results-cfg", dir+"SUCCEEDED_0.json"); got != tt.want {
+				t.Fatalf("SUCCEEDED_0.json %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

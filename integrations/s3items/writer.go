@@ -34,6 +34,10 @@ func (s *Store) WriteResults(ctx context.Context, w *engine.ResultWrite) (string
 		return "", "", serviceFault(fault.ResultWriterFailed, err)
 	}
 	jsonl := w.Writer != nil && w.Writer.OutputType == "JSONL"
+	transformation := ""
+	if w.Writer != nil {
+		transformation = w.Writer.Transformation
+	}
 	byGroup := make(map[string][]*engine.ChildExecution, len(groups))
 	for i := range w.Children {
 		ch := &w.Children[i]
@@ -51,7 +55,7 @@ func (s *Store) WriteResults(ctx context.Context, w *engine.ResultWrite) (string
 		list := make([]any, 0, 1)
 		if chs := byGroup[g]; len(chs) > 0 {
 			key := dir + g + "_0.json"
-			body := resultFile(chs, jsonl)
+			body := resultFile(chs, transformation, jsonl)
 			if err := put(ctx, c, bucket, key, body); err != nil {
 				return "", "", err
 			}
@@ -85,67 +89,28 @@ func put(ctx context.Context, c *s3.Client, bucket, key string, body []byte) err
 	return nil
 }
 
-// resultFile renders the records of chs: a JSON array, or JSON Lines.
-func resultFile(chs []*engine.ChildExecution, jsonl bool) []byte {
+// resultFile renders the entries of chs under transformation
+// (engine.AppendEntries): a JSON array, or JSON Lines.
+func resultFile(chs []*engine.ChildExecution, transformation string, jsonl bool) []byte {
 	var b []byte
 	if !jsonl {
 		b = append(b, '[')
 	}
-	for i, ch := range chs {
-		if i > 0 && !jsonl {
-			b = append(b, ',')
-		}
-		b = value.Append(b, record(ch))
-		if jsonl {
-			b = append(b, '\n')
+	var entries []any
+	for _, ch := range chs {
+		entries = engine.AppendEntries(entries[:0], transformation, ch)
+		for _, e := range entries {
+			if len(b) > 1 && !jsonl {
+				b = append(b, ',')
+			}
+			b = value.Append(b, e)
+			if jsonl {
+				b = append(b, '\n')
+			}
 		}
 	}
 	if !jsonl {
 		b = append(b, ']')
 	}
 	return b
-}
-
-// record is one child's record in a result file, with AWS's members in
-// AWS's order.
-func record(ch *engine.ChildExecution) *value.Object {
-	o := value.NewObject(16)
-	if ch.Status == "" {
-		// never started
-		o.Set("Input", ch.Input)
-		o.Set("InputDetails", included())
-		return o
-	}
-	if ch.Cause != nil {
-		o.Set("Cause", *ch.Cause)
-	}
-	if ch.Error != nil {
-		o.Set("Error", *ch.Error)
-	}
-	o.Set("ExecutionArn", ch.ExecutionARN)
-	o.Set("Input", ch.Input)
-	o.Set("InputDetails", included())
-	o.Set("Name", ch.Name)
-	if ch.Status == engine.StatusSucceeded {
-		o.Set("Output", ch.Output)
-		o.Set("OutputDetails", included())
-	}
-	o.Set("RedriveCount", int64(0))
-	if ch.Status == engine.StatusSucceeded {
-		o.Set("RedriveStatus", "NOT_REDRIVABLE")
-		o.Set("RedriveStatusReason", "Execution is SUCCEEDED and cannot be redriven")
-	} else {
-		o.Set("RedriveStatus", "REDRIVABLE")
-	}
-	o.Set("StartDate", timeText(ch.StartDate))
-	o.Set("StateMachineArn", ch.StateMachineARN)
-	o.Set("Status", string(ch.Status))
-	o.Set("StopDate", timeText(ch.StopDate))
-	return o
-}
-
-func included() *value.Object {
-	o := value.NewObject(1)
-	o.Set("Included", true)
-	return o
 }
