@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,13 +45,37 @@ func newMachine(in *awsint.Integration, mocks *mock.Config) *machine {
 	return m
 }
 
-type discard struct{}
+// counter counts the history events of an execution by type.
+type counter struct {
+	mu sync.Mutex
+	n  map[history.EventType]int
+}
 
-func (discard) Record([]history.Event) error { return nil }
+func (c *counter) Record(evs []history.Event) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, ev := range evs {
+		c.n[ev.Type]++
+	}
+	return nil
+}
+
+func (c *counter) count(typ history.EventType) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[typ]
+}
 
 // run runs def with input to its end; testCase, when set, binds the
 // execution to that mocked test case of the machine "m".
 func (m *machine) run(t *testing.T, def, input, testCase string) engine.Result {
+	t.Helper()
+	res, _ := m.runCounted(t, def, input, testCase)
+	return res
+}
+
+// runCounted is run, with the execution's events counted by type.
+func (m *machine) runCounted(t *testing.T, def, input, testCase string) (engine.Result, *counter) {
 	t.Helper()
 	sm, err := asl.Load([]byte(def), asl.Options{})
 	if err != nil {
@@ -64,15 +89,16 @@ func (m *machine) run(t *testing.T, def, input, testCase string) engine.Result {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	events := &counter{n: make(map[history.EventType]int)}
 	run := m.eng.Start(ctx, &engine.Execution{ARN: arn, Name: "x", Type: "STANDARD", Input: input, Machine: sm,
-		StateMachineARN: "arn:aws:states:us-east-1:111111111111:stateMachine:m", StateMachineName: "m"}, discard{})
+		StateMachineARN: "arn:aws:states:us-east-1:111111111111:stateMachine:m", StateMachineName: "m"}, events)
 	select {
 	case <-run.Done():
-		return run.Result()
+		return run.Result(), events
 	case <-ctx.Done():
 		t.Fatal("execution did not end")
 	}
-	return engine.Result{}
+	return engine.Result{}, events
 }
 
 func str(p *string) string {
@@ -145,9 +171,12 @@ func TestRetryCatch(t *testing.T) {
 		"Retry":[{"ErrorEquals":["DynamoDB.ResourceNotFoundException"],"MaxAttempts":1,"IntervalSeconds":1}],
 		"Catch":[{"ErrorEquals":["DynamoDB.ResourceNotFoundException"],"Next":"Missing"}],"End":true},
 		"Missing":{"Type":"Pass","End":true}}}`
-	res := m.run(t, def, `{}`, "")
+	res, events := m.runCounted(t, def, `{}`, "")
 	if res.Status != engine.StatusSucceeded || !strings.HasPrefix(str(res.Output), `{"Error":"DynamoDB.ResourceNotFoundException","Cause":"Requested resource not found (Service: AmazonDynamoDBv2;`) {
 		t.Fatalf("%s %s", res.Status, str(res.Output))
+	}
+	if n := events.count(history.TaskFailed); n != 2 {
+		t.Errorf("%d TaskFailed events, want 2 (the attempt and its retry)", n)
 	}
 }
 
