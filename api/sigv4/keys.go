@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 )
 
 // Key is one access key the server accepts.
@@ -24,6 +25,27 @@ type Key struct {
 	// ReadOnly keys may only call the operations that change nothing
 	// (Describe*, List*, GetExecutionHistory, ValidateStateMachineDefinition).
 	ReadOnly bool `json:"readOnly,omitempty"`
+
+	// signing caches the last signing key derived (one per day).
+	signing atomic.Pointer[signingKey]
+}
+
+// signingKey is a derived signing key and the scope it signs for.
+type signingKey struct {
+	scope string
+	key   []byte
+}
+
+// signingKey returns the key's signing key for a credential scope,
+// derived once per scope (a day, in practice).
+func (k *Key) signingKey(a *Authorization) []byte {
+	scope := a.Scope()
+	if c := k.signing.Load(); c != nil && c.scope == scope {
+		return c.key
+	}
+	sk := SigningKey(k.SecretAccessKey, a.Date, a.Region, a.Service)
+	k.signing.Store(&signingKey{scope, sk})
+	return sk
 }
 
 // Keys is a set of access keys, read from a credentials file.

@@ -139,7 +139,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte, secure bool) (*Key, erro
 	}
 	creq := CanonicalRequest(r, a.SignedHeaders, payload)
 	sts := StringToSign(amzDate, a.Scope(), creq)
-	want := Signature(SigningKey(key.SecretAccessKey, a.Date, a.Region, a.Service), sts)
+	want := Signature(key.signingKey(a), sts)
 	if !hmac.Equal([]byte(want), []byte(a.Signature)) {
 		return nil, &Error{BadSignature, msgMismatch + "\n\nThe Canonical String for this request should have been\n'" + creq +
 			"'\n\nThe String-to-Sign should have been\n'" + sts + "'\n"}
