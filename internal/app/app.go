@@ -345,6 +345,9 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 		return fmt.Errorf("invalid configuration: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(logw, nil))
+	for _, w := range cfg.Security.warnings(cfg.Addr) {
+		fmt.Fprintf(logw, "stepwell: warning: %s\n", w)
+	}
 	srv, err := New(ctx, cfg, logger)
 	if err != nil {
 		return err

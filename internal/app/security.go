@@ -94,6 +94,22 @@ func (s Security) keys() (*sigv4.Keys, error) {
 	return sigv4.LoadKeys(s.Credentials)
 }
 
+// warnings are the start-up warnings about the security settings: a
+// credentials file others may read, a server without authentication on a
+// non-loopback address.
+func (s Security) warnings(addr string) []string {
+	var out []string
+	if s.Credentials != "" {
+		if fi, err := os.Stat(s.Credentials); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			out = append(out, fmt.Sprintf("the credentials file %s may be read by other users (mode %04o): chmod 600 it", s.Credentials, fi.Mode().Perm()))
+		}
+	}
+	if s.Auth == AuthNone && !loopbackAddr(addr) {
+		out = append(out, "--auth none: every client that reaches "+addr+" may use the API (put an authenticating proxy in front)")
+	}
+	return out
+}
+
 // authMode describes the authentication for the start-up line.
 func (s Security) authMode(keys *sigv4.Keys) string {
 	if keys == nil {

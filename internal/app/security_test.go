@@ -163,3 +163,22 @@ func TestInvoker_CABundle(t *testing.T) {
 		}
 	}
 }
+
+func TestSecurity_Warnings(t *testing.T) {
+	creds := writeFile(t, "creds.json", `{}`)
+	if w := (Security{Credentials: creds}).warnings("0.0.0.0:1"); len(w) != 0 {
+		t.Fatalf("0600 file: %q", w)
+	}
+	if err := os.Chmod(creds, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if w := (Security{Credentials: creds}).warnings("0.0.0.0:1"); len(w) != 1 || !strings.Contains(w[0], "chmod 600") {
+		t.Fatalf("0644 file: %q", w)
+	}
+	if w := (Security{Auth: AuthNone}).warnings("0.0.0.0:1"); len(w) != 1 || !strings.Contains(w[0], "--auth none") {
+		t.Fatalf("auth none: %q", w)
+	}
+	if w := (Security{Auth: AuthNone}).warnings("127.0.0.1:1"); len(w) != 0 {
+		t.Fatalf("auth none on loopback: %q", w)
+	}
+}
