@@ -2,8 +2,13 @@ package jsonata
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +34,20 @@ func FuzzEval(f *testing.F) {
 		`$lookup({"a":1}, "a")`, `$each({"a":1}, function($v, $k){ $k })`, `$zip([1,2],[3,4])`, `$sift({"a":1}, function($v){ $v > 0 })`,
 	} {
 		f.Add(src, `{"n":7,"a":{"b":[1,2,3]},"s":"x"}`)
+	}
+	// The official suite's expressions, when the module is at hand.
+	if out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/recolabs/gnata").Output(); err == nil {
+		files, _ := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "testdata", "groups", "*", "*.json"))
+		for _, file := range files {
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				continue
+			}
+			var c suiteCase
+			if json.Unmarshal(raw, &c) == nil && c.Expr != "" {
+				f.Add(c.Expr, string(c.Data))
+			}
+		}
 	}
 	f.Fuzz(func(t *testing.T, src, input string) {
 		e, err := Compile(src)
