@@ -37,12 +37,21 @@
 // parameters (a nested item) into the SDK's input and a GetItem output back
 // takes ~20 µs of CPU, 4.8 KB and 144 allocations (BenchmarkReflection, on
 // a loaded 2-core VM); a call to a local moto_server takes milliseconds.
-// Field lookups are cached per type. The shapes reflection has to know about are
-// handled in one place: unions (DynamoDB's AttributeValue, registered per
-// service as {"S": …} members), blobs (base64 text, as in the APIs' JSON),
-// timestamps (ISO 8601), streaming bodies (S3 GetObject's Body is the
+// Field lookups are cached per type.
+//
+// What reflection has to know about the shapes is handled in one place
+// (shape.go) and per service as data (services.go): unions (DynamoDB's
+// AttributeValue, as {"S": …} members), blobs (base64 text, as in the
+// APIs' JSON, except those a service declares JSON, Lambda's Payload,
+// which are JSON text as AWS shows them), timestamps (ISO 8601, as Java's
+// Instant prints them), streaming bodies (S3 GetObject's Body is the
 // object's text; PutObject's Body is sent as its JSON text, a string with
-// its quotes, as AWS does).
+// its quotes, as AWS does), the parameters AWS's SDK adds on its own (S3
+// PutObject's CRC32 checksum) and the error codes each API models
+// (errors_gen.go, generated from the SDK's types by gen_errors.go: S3's
+// NoSuchBucket for GetObject). Client-side validation is off: as from
+// AWS's SDKs, a request with a missing member reaches the service, which
+// answers for it.
 //
 // # Endpoints and credentials
 //
@@ -51,7 +60,8 @@
 // SQS_ENDPOINT, … ; ParseEndpoint reads --aws-endpoint flags). Requests
 // are signed with Config.Static, else with the standard AWS credential
 // chain (environment, shared config and profile, container and instance
-// roles). When the chain finds nothing, a service with a configured
+// roles; a shared configuration that cannot be read fails only the tasks
+// that need it). When the chain finds nothing, a service with a configured
 // endpoint (an emulator) gets placeholder credentials, and a service
 // without one fails its task with States.Runtime saying what to set: no
 // request is ever signed with credentials the user did not configure, and
