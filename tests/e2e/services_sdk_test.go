@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -251,12 +254,25 @@ func testMockedServiceTask(t *testing.T, e *awsEnv) {
 }
 
 // TestAWSServices_NoEndpoint: with no endpoint and no credentials, a task
-// that calls an AWS service fails with States.Runtime saying what to set;
-// nothing is sent anywhere.
+// that calls an AWS service fails with States.Runtime saying what to set,
+// and nothing is sent anywhere: every proxy variable names a recorder of
+// the requests that reach it (the AWS SDK's HTTP client follows them), and
+// it records none.
 func TestAWSServices_NoEndpoint(t *testing.T) {
+	var contacted atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		contacted.Add(1)
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	defer proxy.Close()
 	dir := t.TempDir()
 	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--store", "memory", "--account-id", "111111111111")
-	cmd.Env = noAWSEnv(dir)
+	for _, kv := range noAWSEnv(dir) {
+		if name, _, _ := strings.Cut(kv, "="); !strings.HasSuffix(strings.ToUpper(name), "_PROXY") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "HTTPS_PROXY="+proxy.URL, "HTTP_PROXY="+proxy.URL)
 	c := clientOf(startServe(t, cmd))
 	arn := createMachine(t, c, unique("no-endpoint"), `{"StartAt":"Send","States":{"Send":{"Type":"Task",
 		"Resource":"arn:aws:states:::sqs:sendMessage","Parameters":{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/111111111111/q","MessageBody":"x"},"End":true}}}`,
@@ -266,5 +282,8 @@ func TestAWSServices_NoEndpoint(t *testing.T) {
 	if d.Status != types.ExecutionStatusFailed || aws.ToString(d.Error) != "States.Runtime" ||
 		!strings.Contains(cause, "AWS_ENDPOINT_URL") || !strings.Contains(cause, "--aws-endpoint") {
 		t.Errorf("%s %s %q: want States.Runtime naming AWS_ENDPOINT_URL and --aws-endpoint", d.Status, aws.ToString(d.Error), cause)
+	}
+	if n := contacted.Load(); n != 0 {
+		t.Errorf("the server sent %d requests out, want none", n)
 	}
 }
