@@ -25,7 +25,7 @@ func ParseAWSEndpoint(s string) (service, url string, err error) { return awsint
 
 // FormatAWSEndpoints describes endpoints for people, sorted by service:
 // "*=URL,sqs=URL" ("*" is the default of every service), "none" when
-// there is none.
+// there is none; secrets in the URLs are masked (Redact).
 func FormatAWSEndpoints(endpoints map[string]string) string {
 	if len(endpoints) == 0 {
 		return "none"
@@ -36,7 +36,7 @@ func FormatAWSEndpoints(endpoints map[string]string) string {
 		if name == "" {
 			name = "*"
 		}
-		parts = append(parts, name+"="+endpoints[key])
+		parts = append(parts, name+"="+Redact(endpoints[key]))
 	}
 	return strings.Join(parts, ",")
 }
@@ -51,7 +51,7 @@ func validateAWSEndpoints(endpoints map[string]string) []error {
 			name = "*"
 		}
 		if _, _, err := awsint.ParseEndpoint(name + "=" + endpoints[key]); err != nil {
-			errs = append(errs, &FieldError{Field: "aws-endpoint", Value: name + "=" + endpoints[key], Err: err})
+			errs = append(errs, &FieldError{Field: "aws-endpoint", Value: name + "=" + Redact(endpoints[key]), Err: err})
 		}
 	}
 	return errs

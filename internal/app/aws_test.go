@@ -92,7 +92,7 @@ func TestConfig_AWSEndpoints(t *testing.T) {
 		!strings.Contains(err.Error(), `"sqs=sqs-host:9324"`) {
 		t.Errorf("Validate: %v, want both endpoints reported as aws-endpoint", err)
 	}
-	if got := FormatAWSEndpoints(map[string]string{"sqs": "http://b", "": "http://a"}); got != "*=http://a,sqs=http://b" {
+	if got := FormatAWSEndpoints(map[string]string{"sqs": "http://b", "": "http://a", "s3": "https://user:hunter2@s3.example"}); got != "*=http://a,s3=https://user:***@s3.example,sqs=http://b" {
 		t.Errorf("FormatAWSEndpoints = %q", got)
 	}
 }
