@@ -57,6 +57,10 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives request failures (default: discard).
 	Logger *slog.Logger
+	// BodyTimeout bounds how long a request body may take to arrive
+	// (default 30 s): a client that sends half a body does not hold its
+	// connection and handler for longer.
+	BodyTimeout time.Duration
 	// PageTokenKey seals the page tokens (pagetoken.go); give the same
 	// key after a restart for the tokens handed out before to stay valid
 	// (default: a random key).
@@ -74,6 +78,8 @@ type Server struct {
 	log   *slog.Logger
 	// pageKey seals page tokens.
 	pageKey []byte
+	// bodyTimeout bounds the reading of a body.
+	bodyTimeout time.Duration
 }
 
 // New returns a Server.
@@ -92,6 +98,9 @@ func New(cfg Config) *Server {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.bodyTimeout = cfg.BodyTimeout; s.bodyTimeout <= 0 {
+		s.bodyTimeout = defaultBodyTimeout
 	}
 	if s.pageKey = cfg.PageTokenKey; len(s.pageKey) == 0 {
 		s.pageKey = newPageKey()
@@ -158,7 +167,7 @@ var requestIDHeader = http.CanonicalHeaderKey("x-amzn-RequestId")
 // ServeHTTP implements http.Handler. It serves every request as it
 // comes, without authentication: the network's handler is Authenticated's.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(w, r)
+	body, err := s.readBody(w, r)
 	if err != nil {
 		w.Header()[requestIDHeader] = []string{uuid.New()}
 		writeError(w, err)
@@ -167,30 +176,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.serve(w, r, body)
 }
 
-// bodyReadTimeout bounds how long a request body may take to arrive (the
-// server bounds the headers' time): a client that sends half a body does
-// not hold its connection and handler for longer.
-const bodyReadTimeout = 30 * time.Second
+// defaultBodyTimeout is Config.BodyTimeout's default (the server bounds
+// the headers' time).
+const defaultBodyTimeout = 30 * time.Second
 
-// readBody reads a request body of at most maxRequestBytes, within
-// bodyReadTimeout. A body declared larger is refused before any of it is
+// readBody reads a request body of at most maxRequestBytes, within the
+// body timeout. A body declared larger is refused before any of it is
 // read; one that turns out larger is refused once the limit is passed.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	// A body not read to its end is not read after the answer either: the
+	// connection closes (net/http would otherwise try to drain it first).
 	if r.ContentLength > maxRequestBytes {
+		w.Header().Set("Connection", "close")
 		return nil, errValidation("Request size exceeds the maximum allowed size")
 	}
 	rc := http.NewResponseController(w)
 	// Not every ResponseWriter has deadlines (the in-process callers'
 	// have none): then the body is already in memory.
-	if rc.SetReadDeadline(time.Now().Add(bodyReadTimeout)) == nil {
-		defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
-	}
+	deadline := rc.SetReadDeadline(time.Now().Add(s.bodyTimeout)) == nil
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
 	if err != nil {
+		w.Header().Set("Connection", "close")
 		return nil, awsapi.SerializationException("could not read the request body")
 	}
 	if len(body) > maxRequestBytes {
+		w.Header().Set("Connection", "close")
 		return nil, errValidation("Request size exceeds the maximum allowed size")
+	}
+	if deadline {
+		_ = rc.SetReadDeadline(time.Time{})
 	}
 	return body, nil
 }

@@ -36,7 +36,7 @@ type authenticated struct {
 }
 
 func (a *authenticated) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(w, r)
+	body, err := a.s.readBody(w, r)
 	if err == nil {
 		var key *sigv4.Key
 		if key, err = a.v.Verify(r, body, r.TLS != nil); err == nil {

@@ -1,9 +1,11 @@
 package api_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,7 +19,11 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/stepwell/stepwell/api"
 	"github.com/stepwell/stepwell/api/sigv4"
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/executions"
+	"github.com/stepwell/stepwell/store/memory"
 )
 
 // authServer serves newServer's API behind Authenticated with two keys:
@@ -149,6 +155,36 @@ func TestAuthenticated_Oversize(t *testing.T) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("X-Amzn-ErrorType") != "ValidationException" {
+		t.Fatalf("HTTP %d %s", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"))
+	}
+}
+
+// TestBodyTimeout: a client that stops halfway through its body is
+// answered (SerializationException) once the body timeout passes, instead
+// of holding the connection and its handler.
+func TestBodyTimeout(t *testing.T) {
+	eng := engine.New(engine.Config{Region: "us-east-1", AccountID: "111111111111"})
+	s := newAPI(t, executions.Config{Store: memory.New(memory.Options{}), Engine: eng, Express: memory.New(memory.Options{MaxClosedExecutions: 1})},
+		api.Config{BodyTimeout: 200 * time.Millisecond})
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	conn, err := net.Dial("tcp", hs.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = io.WriteString(conn, "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\n"+
+		"Content-Type: application/x-amz-json-1.0\r\nContent-Length: 100\r\n\r\n{\"maxRe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer within 10 s: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("X-Amzn-ErrorType") != "SerializationException" {
 		t.Fatalf("HTTP %d %s", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"))
 	}
 }
