@@ -364,7 +364,7 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 		return err
 	}
 	handler := srv.Handler
-	if loopbackAddr(cfg.Addr) {
+	if cfg.checksHost(cfg.Addr) {
 		handler = loopbackHostOnly(handler)
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,

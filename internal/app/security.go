@@ -159,6 +159,15 @@ func loopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// checksHost tells whether the server refuses foreign Host headers
+// (loopbackHostOnly): on a loopback address without credentials, where any
+// request is served. With credentials every request is signed, and a
+// signed request's Host is the one its client named (a proxy in front
+// passes the public name on), so the signature protects it instead.
+func (s Security) checksHost(addr string) bool {
+	return s.Credentials == "" && loopbackAddr(addr)
+}
+
 // loopbackHostOnly protects a server listening on a loopback address from
 // DNS rebinding: a web page whose name its attacker points at 127.0.0.1
 // reaches the server with that name in the Host header, which is refused

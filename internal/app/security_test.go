@@ -182,3 +182,20 @@ func TestSecurity_Warnings(t *testing.T) {
 		t.Fatalf("auth none on loopback: %q", w)
 	}
 }
+
+func TestSecurity_ChecksHost(t *testing.T) {
+	for _, tt := range []struct {
+		s    Security
+		addr string
+		want bool
+	}{
+		{Security{}, "127.0.0.1:8083", true},
+		{Security{Auth: AuthNone}, "localhost:0", true},
+		{Security{Credentials: "creds.json"}, "127.0.0.1:8083", false}, // signed requests: a proxy's Host is fine
+		{Security{Auth: AuthNone}, "0.0.0.0:8083", false},
+	} {
+		if got := tt.s.checksHost(tt.addr); got != tt.want {
+			t.Errorf("%+v on %s: %t, want %t", tt.s, tt.addr, got, tt.want)
+		}
+	}
+}
