@@ -253,6 +253,39 @@ func testMockedServiceTask(t *testing.T, e *awsEnv) {
 	}
 }
 
+// testAssumeRole: a task's Credentials.RoleArn is assumed through STS
+// before the call: with the emulator's STS the message is sent; on a
+// server whose STS endpoint is a closed port the same task fails (and the
+// task without Credentials still works there).
+func testAssumeRole(t *testing.T, e *awsEnv) {
+	queue := e.newQueue(t, "role")
+	def := func(credentials string) string {
+		return `{"StartAt":"Send","States":{"Send":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage",` + credentials +
+			`"Parameters":{"QueueUrl.$":"$.queue","MessageBody":"as a role"},"End":true}}}`
+	}
+	const role = `"Credentials":{"RoleArn":"arn:aws:iam::111111111111:role/stepwell-task"},`
+	input := jsonText(t, map[string]any{"queue": queue})
+	succeeded(t, e.execute(t, def(role), input))
+	if body := aws.ToString(e.receive(t, queue).Body); body != "as a role" {
+		t.Fatalf("the queue got %q", body)
+	}
+
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--store", "memory", "--account-id", "111111111111",
+		"--aws-endpoint", "sqs="+e.moto, "--aws-endpoint", "sts=http://127.0.0.1:1")
+	cmd.Env = noAWSEnv(dir)
+	c := clientOf(startServe(t, cmd))
+	for _, tc := range []struct {
+		credentials string
+		want        types.ExecutionStatus
+	}{{"", types.ExecutionStatusSucceeded}, {role, types.ExecutionStatusFailed}} {
+		arn := createMachine(t, c, unique("role"), def(tc.credentials), types.StateMachineTypeStandard)
+		if d := startAndWait(t, c, arn, input); d.Status != tc.want {
+			t.Errorf("with STS unreachable, Credentials %q: %s %s %s, want %s", tc.credentials, d.Status, aws.ToString(d.Error), aws.ToString(d.Cause), tc.want)
+		}
+	}
+}
+
 // TestAWSServices_NoEndpoint: with no endpoint and no credentials, a task
 // that calls an AWS service fails with States.Runtime saying what to set,
 // and nothing is sent anywhere: every proxy variable names a recorder of

@@ -193,6 +193,7 @@ func TestAWSServices(t *testing.T) {
 		{"ErrorNames", testErrorNames},
 		{"RetryCatch", testRetryCatch},
 		{"Mocked", testMockedServiceTask},
+		{"AssumeRole", testAssumeRole},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
