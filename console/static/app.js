@@ -18,7 +18,7 @@ import { executionPage } from './execution.js';
 import { activitiesPage, mapRunsPage } from './resources.js';
 import { machinePage, machinesPage } from './machines.js';
 import { credentials, signIn, signOut } from './sigv4.js';
-import { a, errorBox, fill, h, leave, main, modal, navigate, setTitle, showBanner } from './ui.js';
+import { a, errorBox, fill, h, leave, mainElement, modal, navigate, newPage, setTitle, showBanner } from './ui.js';
 
 // ---------------------------------------------------------------- router
 
@@ -34,29 +34,28 @@ const routes = [
 async function render() {
   leave();
   showBanner('');
-  main.textContent = '';
-  delete main.dataset.ready;
+  const page = newPage();
   for (const n of document.querySelectorAll('header nav a')) {
     n.toggleAttribute('aria-current', location.pathname.startsWith(n.getAttribute('href')));
   }
-  for (const [re, page] of routes) {
+  for (const [re, show] of routes) {
     const m = re.exec(location.pathname);
     if (m) {
       try {
-        await page(m);
+        await show(m);
       } catch (err) {
-        main.appendChild(errorBox(err));
+        page.appendChild(errorBox(err));
       }
       return;
     }
   }
   setTitle('Not found');
-  main.append(h('h1', {}, 'Not found'), h('p', {}, a('/', 'Back to the state machines')));
+  page.append(h('h1', {}, 'Not found'), h('p', {}, a('/', 'Back to the state machines')));
 }
 
 window.addEventListener('stepwell:navigate', () => {
   render();
-  main.focus({ preventScroll: true });
+  mainElement.focus({ preventScroll: true });
 });
 
 document.addEventListener('click', (e) => {

@@ -6,7 +6,7 @@ import { call } from './api.js';
 import { Graph } from './graph.js';
 import { CodeEditor } from './codeeditor.js';
 import { lineOf, pointerLines, pretty } from './json.js';
-import { a, fill, graphToolbar, h, machineHref, main, navigate, probe, setTitle } from './ui.js';
+import { a, currentPage, fill, graphToolbar, h, machineHref, mark, navigate, probe, setTitle } from './ui.js';
 
 const SAMPLE = `{
   "Comment": "A new state machine",
@@ -24,6 +24,7 @@ const SAMPLE = `{
 }`;
 
 export async function editorPage(arn) {
+  const main = currentPage();
   setTitle('Editor');
   let sm = null;
   if (arn) sm = await call('DescribeStateMachine', { stateMachineArn: arn });
@@ -106,5 +107,5 @@ export async function editorPage(arn) {
     }
   });
   await validate();
-  main.dataset.ready = 'true';
+  mark(main, 'ready', 'true');
 }

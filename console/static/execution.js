@@ -7,11 +7,12 @@ import { call } from './api.js';
 import { allStates, descendants, Graph, STATUS_ICONS, STATUS_LABELS } from './graph.js';
 import { highlight } from './json.js';
 import { aggregate, analyze, formatDuration, STATUSES, toMillis } from './status.js';
-import { a, badge, codeBlock, confirmAction, fill, fmtDate, graphToolbar, h, machineHref, main, onLeave, probe, setTitle, shortArn, showBanner, tabs } from './ui.js';
+import { a, badge, codeBlock, confirmAction, currentPage, fill, fmtDate, graphToolbar, h, machineHref, mark, onLeave, probe, setTitle, shortArn, showBanner, tabs } from './ui.js';
 
 const ROW_H = 28;
 
 export async function executionPage(arn) {
+  const main = currentPage();
   const t0 = performance.now();
   let stopped = false;
   const controller = new AbortController();
@@ -346,7 +347,7 @@ export async function executionPage(arn) {
       await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (performance.now() - t))));
     }
     polling = false;
-    main.dataset.live = 'false';
+    mark(main, 'live', 'false');
   }
 
   drawHeader();
@@ -354,7 +355,7 @@ export async function executionPage(arn) {
   recompute();
   probe.timings.layoutMs = graph.layoutMs;
   probe.timings.executionFirstPaintMs = performance.now() - t0;
-  main.dataset.ready = 'true';
+  mark(main, 'ready', 'true');
 
   // The rest of the history, then live updates while it runs.
   let token = first.nextToken;
@@ -378,9 +379,9 @@ export async function executionPage(arn) {
   probe.timings.historyFetchMs = fetchMs;
   probe.timings.recomputeMs = performance.now() - ta;
   probe.timings.executionCompleteMs = performance.now() - t0;
-  main.dataset.history = 'complete';
+  mark(main, 'history', 'complete');
   if (desc.status === 'RUNNING' || desc.status === 'PENDING_REDRIVE') {
-    main.dataset.live = 'true';
+    mark(main, 'live', 'true');
     poll();
   }
 }

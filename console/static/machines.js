@@ -7,9 +7,10 @@ import { Graph } from './graph.js';
 import { CodeEditor } from './codeeditor.js';
 import { pointerLines } from './json.js';
 import { formatDuration, toMillis } from './status.js';
-import { a, badge, codeBlock, errorBox, executionHref, fmtDate, graphToolbar, h, machineHref, main, modal, navigate, onLeave, probe, setTitle, shortArn, tabs } from './ui.js';
+import { a, badge, codeBlock, currentPage, errorBox, executionHref, fmtDate, graphToolbar, h, machineHref, mark, modal, navigate, onLeave, probe, setTitle, shortArn, tabs } from './ui.js';
 
 export async function machinesPage() {
+  const main = currentPage();
   setTitle('State machines');
   const search = h('input', { type: 'search', placeholder: 'Search by name', 'aria-label': 'Search state machines', class: 'search' });
   const tbody = h('tbody');
@@ -38,7 +39,7 @@ export async function machinesPage() {
     const q = search.value.trim().toLowerCase();
     for (const r of rows) r.tr.hidden = q !== '' && !r.m.name.toLowerCase().includes(q);
   });
-  main.dataset.ready = 'true';
+  mark(main, 'ready', 'true');
   // Counts of running and failed executions, a few machines at a time.
   let stop = false;
   onLeave(() => (stop = true));
@@ -65,6 +66,7 @@ export async function machinesPage() {
 // ---------------------------------------------------------------- one state machine
 
 export async function machinePage(arn) {
+  const main = currentPage();
   const sm = await call('DescribeStateMachine', { stateMachineArn: arn });
   setTitle(sm.name);
   // A version (…:stateMachine:NAME:3) or an alias (…:NAME:live) of a machine.
@@ -99,7 +101,7 @@ export async function machinePage(arn) {
       : await versionsSection(arn));
   graph.fit(); // laid out before it was on the page
   probe.timings.layoutMs = graph.layoutMs;
-  main.dataset.ready = 'true';
+  mark(main, 'ready', 'true');
 }
 
 

@@ -2,9 +2,10 @@
 // Map Runs (item counts, progress, child executions).
 
 import { all, call } from './api.js';
-import { a, badge, executionHref, fmtDate, h, main, setTitle, shortArn } from './ui.js';
+import { a, badge, currentPage, executionHref, fmtDate, h, mark, setTitle, shortArn } from './ui.js';
 
 export async function activitiesPage() {
+  const main = currentPage();
   setTitle('Activities');
   const acts = await all('ListActivities', { maxResults: 1000 }, 'activities');
   const waiting = new Map();
@@ -16,7 +17,7 @@ export async function activitiesPage() {
   const note = h('p', { class: 'muted small' });
   main.append(h('div', { class: 'page-head' }, h('h1', {}, 'Activities')),
     h('table', { class: 'list', id: 'activities' }, h('thead', {}, h('tr', {}, ['Name', 'ARN', 'Created', 'Tasks waiting'].map((c) => h('th', { scope: 'col' }, c)))), tbody), note);
-  main.dataset.ready = 'true';
+  mark(main, 'ready', 'true');
   if (!acts.length) return;
   // Tasks waiting: activity tasks scheduled and not yet started, read from
   // the recent history of running executions (the API has no counter).
@@ -46,6 +47,7 @@ export async function activitiesPage() {
 }
 
 export async function mapRunsPage(executionArn) {
+  const main = currentPage();
   setTitle('Map Runs');
   const runs = await all('ListMapRuns', { executionArn }, 'mapRuns');
   main.append(h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, a(executionHref(executionArn), shortArn(executionArn)), ' / Map Runs'),
@@ -65,5 +67,5 @@ export async function mapRunsPage(executionArn) {
         h('tbody', {}, (kids.executions || []).map((x) => h('tr', {}, h('td', {}, a(executionHref(x.executionArn), x.name)), h('td', {}, badge(x.status)))),
           kids.error ? h('tr', {}, h('td', { colspan: 2, class: 'muted' }, kids.error)) : null))));
   }
-  main.dataset.ready = 'true';
+  mark(main, 'ready', 'true');
 }

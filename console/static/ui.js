@@ -8,9 +8,33 @@ import { STATUS_ICONS } from './graph.js';
 import { highlight, pretty } from './json.js';
 import { toMillis } from './status.js';
 
-/** main is the page's content; dialog the one modal dialog; banner the message line. */
-export const main = document.getElementById('main');
+/** mainElement is <main>; dialog the one modal dialog; banner the message line. */
+export const mainElement = document.getElementById('main');
 export const dialog = document.getElementById('dialog');
+
+// Each page is built in a container of its own (newPage): a page still
+// loading when the user leaves writes on into its container, which is no
+// longer on screen, never into the next page.
+let current = null;
+
+/** newPage puts a fresh container in <main> and returns it. */
+export function newPage() {
+  current = document.createElement('div');
+  current.className = 'page';
+  mainElement.replaceChildren(current);
+  for (const k of Object.keys(mainElement.dataset)) delete mainElement.dataset[k];
+  return current;
+}
+
+/** currentPage is the container of the page being shown. */
+export function currentPage() {
+  return current;
+}
+
+/** mark sets a data attribute of <main> (read by browser tests) while page is shown. */
+export function mark(page, key, value) {
+  if (page === current) mainElement.dataset[key] = value;
+}
 const banner = document.getElementById('banner');
 
 /** probe (window.stepwell) is what browser tests read: timings and the actions sent. */
