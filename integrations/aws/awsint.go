@@ -369,6 +369,9 @@ func (i *Integration) result(svc *service, params *value.Object, out reflect.Val
 	enc := i.enc
 	enc.text = svc.textBlobs
 	v, _, err := enc.encode(out)
+	if fe, ok := fault.As(err); ok {
+		return nil, fe
+	}
 	if err != nil {
 		return nil, fault.New(fault.TaskFailed, "The result could not be read: "+err.Error())
 	}

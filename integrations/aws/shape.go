@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/value"
 )
 
@@ -29,6 +30,11 @@ var (
 	readCloserType = reflect.TypeFor[io.ReadCloser]()
 	bytesType      = reflect.TypeFor[[]byte]()
 )
+
+// maxBody bounds the streaming body a result reads (S3 GetObject's): 64
+// times Step Functions' payload limit, which the engine applies to the
+// whole result.
+const maxBody = 64 * 262144
 
 // instant formats a timestamp of a result as Java's Instant.toString
 // (ISO 8601 in UTC, the fraction in groups of three digits, none when
@@ -325,12 +331,17 @@ func (e encoder) encode(v reflect.Value) (out any, ok bool, err error) {
 		if v.Type() == readCloserType || v.Type() == readerType {
 			// A streaming body (S3 GetObject's Body): its text.
 			r := v.Interface().(io.Reader)
-			b, err := io.ReadAll(r)
+			b, err := io.ReadAll(io.LimitReader(r, maxBody+1))
 			if c, ok := r.(io.Closer); ok {
 				_ = c.Close()
 			}
 			if err != nil {
 				return nil, false, fmt.Errorf("read body: %w", err)
+			}
+			if len(b) > maxBody {
+				// Far beyond any task result the engine accepts: not
+				// read further.
+				return nil, false, fault.Newf(fault.DataLimitExceeded, "The response body is larger than %d bytes.", maxBody)
 			}
 			return string(b), true, nil
 		}

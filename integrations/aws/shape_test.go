@@ -1,7 +1,9 @@
 package awsint
 
 import (
+	"io"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/value"
 )
 
@@ -152,4 +155,29 @@ func FuzzResource(f *testing.F) {
 			t.Fatalf("parse(%q) = %+v", s, r)
 		}
 	})
+}
+
+// TestBodyLimit: a streaming body beyond maxBody is not read into memory;
+// the task fails with States.DataLimitExceeded.
+func TestBodyLimit(t *testing.T) {
+	_, enc := codec(t)
+	huge := io.NopCloser(io.LimitReader(zeros{}, maxBody+10))
+	_, _, err := enc.encode(reflect.ValueOf(&s3.GetObjectOutput{Body: huge}))
+	if fe, ok := fault.As(err); !ok || fe.Name != fault.DataLimitExceeded {
+		t.Fatalf("got %v", err)
+	}
+	out, _, err := enc.encode(reflect.ValueOf(&s3.GetObjectOutput{Body: io.NopCloser(strings.NewReader("hello"))}))
+	if err != nil || value.String(out) != `{"Body":"hello"}` {
+		t.Fatalf("got %s, %v", value.String(out), err)
+	}
+}
+
+// zeros reads as an endless run of '0'.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = '0'
+	}
+	return len(p), nil
 }
