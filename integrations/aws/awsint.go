@@ -5,7 +5,7 @@
 //   - AWS SDK integrations, arn:aws:states:::aws-sdk:SERVICE:apiAction
 //     [.waitForTaskToken]: any API action of the services in the table of
 //     services.go (S3, SQS, SNS, DynamoDB, EventBridge, Step Functions,
-//     Lambda, Secrets Manager, SSM, KMS). Parameters are the API's
+//     Lambda, Secrets Manager, SSM, KMS, STS). Parameters are the API's
 //     PascalCase members, results are the API's output members, errors are
 //     named <Service>.<Error>Exception as the AWS SDK for Java 2 that Step
 //     Functions uses names them (S3.NoSuchKeyException,

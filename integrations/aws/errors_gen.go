@@ -447,4 +447,18 @@ var modeledErrors = map[string]map[string]string{
 		"UnsupportedPlatformType":                        "UnsupportedPlatformType",
 		"ValidationException":                            "ValidationException",
 	},
+	"sts": {
+		"ExpiredTokenException":                          "ExpiredTokenException",
+		"ExpiredTradeInTokenException":                   "ExpiredTradeInTokenException",
+		"IDPCommunicationError":                          "IDPCommunicationErrorException",
+		"IDPRejectedClaim":                               "IDPRejectedClaimException",
+		"InvalidAuthorizationMessageException":           "InvalidAuthorizationMessageException",
+		"InvalidIdentityToken":                           "InvalidIdentityTokenException",
+		"JWTPayloadSizeExceededException":                "JWTPayloadSizeExceededException",
+		"MalformedPolicyDocument":                        "MalformedPolicyDocumentException",
+		"OutboundWebIdentityFederationDisabledException": "OutboundWebIdentityFederationDisabledException",
+		"PackedPolicyTooLarge":                           "PackedPolicyTooLargeException",
+		"RegionDisabledException":                        "RegionDisabledException",
+		"SessionDurationEscalationException":             "SessionDurationEscalationException",
+	},
 }

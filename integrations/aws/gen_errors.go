@@ -35,6 +35,7 @@ var modules = map[string]string{
 	"sns":            "github.com/aws/aws-sdk-go-v2/service/sns",
 	"sqs":            "github.com/aws/aws-sdk-go-v2/service/sqs",
 	"ssm":            "github.com/aws/aws-sdk-go-v2/service/ssm",
+	"sts":            "github.com/aws/aws-sdk-go-v2/service/sts",
 }
 
 func main() {

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/stepwell/stepwell/value"
 )
@@ -107,6 +108,8 @@ var services = []*service{
 		newClient: func(c aws.Config) any { return sqs.NewFromConfig(c) }},
 	{name: "ssm", key: "ssm", sdkName: "Ssm",
 		newClient: func(c aws.Config) any { return ssm.NewFromConfig(c) }},
+	{name: "sts", key: "sts", sdkName: "Sts",
+		newClient: func(c aws.Config) any { return sts.NewFromConfig(c) }},
 }
 
 // withoutUnaskedCapacity removes ConsumedCapacity from a DynamoDB result

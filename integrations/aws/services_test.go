@@ -318,6 +318,12 @@ func TestSDKServices(t *testing.T) {
 			t.Errorf("getParameter: %s", value.String(got))
 		}
 	})
+	t.Run("sts", func(t *testing.T) {
+		got := e.invoke(t, sdk+"sts:getCallerIdentity", `{}`)
+		if get(t, got, "Account") != "111111111111" {
+			t.Errorf("getCallerIdentity: %s", value.String(got))
+		}
+	})
 	t.Run("kms", func(t *testing.T) {
 		key := get(t, e.invoke(t, sdk+"kms:createKey", `{}`), "KeyMetadata.KeyId").(string)
 		enc := e.invoke(t, sdk+"kms:encrypt", `{"KeyId":"`+key+`","Plaintext":"aGVsbG8="}`)
