@@ -84,7 +84,7 @@ fi
 if ! command -v aws >/dev/null 2>&1 && ! [ -x /usr/bin/aws ]; then
 	skip "tests/auth's AWS CLI cases: no aws command (apt-get install awscli)"
 fi
-if ! python3 -c 'import boto3' >/dev/null 2>&1; then
+if ! python3 -c 'import boto3' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import boto3' >/dev/null 2>&1; then
 	skip "tests/auth's boto3 cases: no python3 with boto3 (apt-get install python3-boto3)"
 fi
 # The AWS service tests fail without moto_server when it is required (CI).

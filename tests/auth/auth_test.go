@@ -388,8 +388,8 @@ func TestAWSCLI(t *testing.T) {
 // python returns a python3 that imports boto3, or skips.
 func python(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("python3"); err == nil {
-		if exec.Command(p, "-c", "import boto3").Run() == nil {
+	for _, name := range []string{"python3", "/usr/bin/python3"} {
+		if p, err := exec.LookPath(name); err == nil && exec.Command(p, "-c", "import boto3").Run() == nil {
 			return p
 		}
 	}
