@@ -141,8 +141,34 @@ func TestSQSWaitForTaskToken(t *testing.T) {
 	}
 }
 
+// TestEventsWaitForTaskToken: events:putEvents.waitForTaskToken, the event
+// routed by an EventBridge rule to a queue whose worker answers the token
+// carried in the event's detail.
+func TestEventsWaitForTaskToken(t *testing.T) {
+	e := startEmulator(t)
+	m := newMachine(e.in, nil)
+	q := e.queue(t, unique("events"))
+	arn := get(t, e.invoke(t, "arn:aws:states:::aws-sdk:sqs:getQueueAttributes", `{"QueueUrl":"`+q+`","AttributeNames":["QueueArn"]}`), "Attributes.QueueArn").(string)
+	rule := unique("to-queue")
+	e.invoke(t, "arn:aws:states:::aws-sdk:eventbridge:putRule", `{"Name":"`+rule+`","EventPattern":"{\"source\":[\"stepwell.test\"]}"}`)
+	e.invoke(t, "arn:aws:states:::aws-sdk:eventbridge:putTargets", `{"Rule":"`+rule+`","Targets":[{"Id":"q","Arn":"`+arn+`"}]}`)
+	worker := make(chan error, 1)
+	go func() { worker <- answer(e, m.broker, q) }()
+	def := `{"StartAt":"Put","States":{"Put":{"Type":"Task","Resource":"arn:aws:states:::events:putEvents.waitForTaskToken",
+		"Parameters":{"Entries":[{"Source":"stepwell.test","DetailType":"callback","Detail":{"Message.$":"$.message","TaskToken.$":"$$.Task.Token"}}]},
+		"End":true}}}`
+	res := m.run(t, def, `{"message":"HelloWorld"}`, "")
+	if err := <-worker; err != nil {
+		t.Fatalf("worker: %v", err)
+	}
+	if res.Status != engine.StatusSucceeded || str(res.Output) != `{"echo":"HelloWorld"}` {
+		t.Fatalf("%s %s %s %s", res.Status, str(res.Output), str(res.Error), str(res.Cause))
+	}
+}
+
 // answer is the worker of a callback queue: it receives one message and
-// calls SendTaskSuccess with its TaskToken, echoing its Message.
+// calls SendTaskSuccess with its TaskToken, echoing its Message (of the
+// message, or of the detail of the EventBridge event it carries).
 func answer(e *emulator, broker *tasktoken.Broker, q string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -152,9 +178,16 @@ func answer(e *emulator, broker *tasktoken.Broker, q string) error {
 			return err
 		}
 		for _, msg := range out.Messages {
-			var body struct{ TaskToken, Message string }
+			type callback struct{ TaskToken, Message string }
+			var body struct {
+				callback
+				Detail *callback `json:"detail"` // an EventBridge event
+			}
 			if err := json.Unmarshal([]byte(*msg.Body), &body); err != nil {
 				return fmt.Errorf("message %s: %w", *msg.Body, err)
+			}
+			if body.Detail != nil {
+				body.callback = *body.Detail
 			}
 			return broker.Succeed(body.TaskToken, `{"echo":"`+body.Message+`"}`)
 		}
