@@ -3,6 +3,7 @@ package jsonata
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -365,5 +366,18 @@ func TestRandom_Seeded(t *testing.T) {
 	}
 	if _, _, err := mustCompile(t, `$random('x')`).Eval(context.Background(), testEnv()); err == nil {
 		t.Error("$random('x'): no error")
+	}
+}
+
+// TestNow: $now() is the evaluation's time in milliseconds, as jsonata-js
+// formats it, the same for every call of one evaluation, as is $millis().
+func TestNow(t *testing.T) {
+	v, _, err := mustCompile(t, `[$now(), $now(), $millis(), $toMillis($now())]`).Eval(context.Background(), testEnv())
+	a, ok := v.([]any)
+	if err != nil || !ok || len(a) != 4 {
+		t.Fatalf("%v, %v", value.String(v), err)
+	}
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`).MatchString(a[0].(string)) || a[0] != a[1] || !value.Equal(a[2], a[3]) {
+		t.Errorf("got %s", value.String(v))
 	}
 }

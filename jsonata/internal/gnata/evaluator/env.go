@@ -3,6 +3,7 @@ package evaluator
 import (
 	"context"
 	"maps"
+	"time"
 
 	"github.com/stepwell/stepwell/jsonata/internal/gnata/parser"
 )
@@ -17,7 +18,8 @@ type callCounter struct {
 	depth     int
 	evalDepth int
 	max       int
-	alloc     int64 // Stepwell: see charge
+	alloc     int64     // Stepwell: see charge
+	now       time.Time // Stepwell: see Now
 }
 
 // Environment holds variable bindings for an evaluation context.
@@ -193,4 +195,14 @@ type Lambda struct {
 	Sig           string             // type signature (Wave 5)
 	ParsedSig     []parser.ParamSpec // pre-parsed signature; avoids re-parsing per call
 	CapturedFocus any                // focus ($) captured at definition time for zero-param closures
+}
+
+// Now is the evaluation's time, to the millisecond: as in jsonata-js, every
+// $now() and $millis() of one evaluation gives the same (Stepwell).
+func (e *Environment) Now() time.Time {
+	c := e.callCounter()
+	if c.now.IsZero() {
+		c.now = time.Now().UTC().Truncate(time.Millisecond)
+	}
+	return c.now
 }

@@ -7,8 +7,11 @@ import (
 	"github.com/stepwell/stepwell/jsonata/internal/gnata/evaluator"
 )
 
-func fnNow(args []any, _ any) (any, error) {
-	now := time.Now().UTC()
+// fnNow is $now(): the evaluation's time, as jsonata-js formats it
+// (milliseconds, "Z"; Stepwell: upstream gave the time of the call in
+// nanoseconds).
+func fnNow(args []any, _ any, env *evaluator.Environment) (any, error) {
+	now := env.Now()
 	if len(args) >= 1 && args[0] != nil {
 		picture, ok := args[0].(string)
 		if !ok {
@@ -28,11 +31,12 @@ func fnNow(args []any, _ any) (any, error) {
 		}
 		return s, nil
 	}
-	return now.Format(time.RFC3339Nano), nil
+	return now.Format("2006-01-02T15:04:05.000Z07:00"), nil
 }
 
-func fnMillis(_ []any, _ any) (any, error) {
-	return float64(time.Now().UnixMilli()), nil
+// fnMillis is $millis(): the evaluation's time in milliseconds.
+func fnMillis(_ []any, _ any, env *evaluator.Environment) (any, error) {
+	return float64(env.Now().UnixMilli()), nil
 }
 
 func fnFromMillis(args []any, focus any) (any, error) {

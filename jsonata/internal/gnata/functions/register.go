@@ -74,8 +74,6 @@ var builtinFuncs = []struct {
 	{"assert", fnAssert},
 	{"type", fnTypeOf},
 	// ── Date / Time ───────────────────────────────────────────────────────────
-	{"now", fnNow},
-	{"millis", fnMillis},
 	{"fromMillis", fnFromMillis},
 	{"toMillis", fnToMillis},
 }
@@ -96,6 +94,8 @@ func RegisterAll(env *evaluator.Environment, evalFn EvalFn) {
 	env.Bind("match", makeFnMatch(evalFn))
 	env.Bind("replace", makeFnReplace(evalFn))
 	env.Bind("eval", makeFnEval())
+	env.Bind("now", evaluator.EnvAwareBuiltin(fnNow))
+	env.Bind("millis", evaluator.EnvAwareBuiltin(fnMillis))
 	env.Bind("sort", makeFnSort(evalFn))
 	env.Bind("sift", makeFnSift(evalFn))
 	env.Bind("each", makeFnEach(evalFn))
