@@ -11,6 +11,8 @@ const SVG = 'http://www.w3.org/2000/svg';
 const NODE_H = 44;
 const HEADER_H = 40;
 const PAD = 16;
+/** MIN_FIRST_SCALE: a large graph first shows its top at this scale. */
+export const MIN_FIRST_SCALE = 0.45;
 
 /** ICONS: a short glyph per state type (shape, not only colour). */
 const TYPE_ICONS = {
@@ -140,6 +142,10 @@ function subtitle(st) {
  * their nested scopes' layouts (children, placed relative to the node).
  */
 function layoutScope(scope, top) {
+  if (!top) {
+    const chain = chainLayout(scope);
+    if (chain) return chain;
+  }
   const g = new dagre.graphlib.Graph({ multigraph: true });
   g.setGraph({ rankdir: 'TB', nodesep: 28, ranksep: 34, edgesep: 12, marginx: 8, marginy: 8 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -219,6 +225,43 @@ function layoutScope(scope, top) {
 }
 
 /**
+ * chainLayout lays out a nested scope that is a plain chain (StartAt, then
+ * Next after Next, no Choice, Catch or nested state) without dagre: a
+ * column of nodes. Parallel branches often are; it keeps big definitions
+ * fast. It returns null for any other scope.
+ */
+function chainLayout(scope) {
+  const states = scope?.States || {};
+  const order = [];
+  const seen = new Set();
+  for (let name = scope?.StartAt; name !== undefined; ) {
+    const st = states[name];
+    if (!st || seen.has(name) || st.Type === 'Choice' || st.Catch || innerScopes(st).length || st.Type === 'Parallel' || st.Type === 'Map') return null;
+    seen.add(name);
+    order.push(name);
+    name = st.Next;
+  }
+  if (order.length === 0 || order.length !== Object.keys(states).length) return null;
+  const M = 8;
+  const GAP = 34;
+  const sizes = order.map((name) => {
+    const textW = Math.max(textWidth(name, NAME_FONT), textWidth(subtitle(states[name]), SUB_FONT)) + 56;
+    return Math.min(Math.max(textW, 120), 320);
+  });
+  const width = Math.max(...sizes) + 2 * M;
+  const nodes = [];
+  const edges = [];
+  let y = M;
+  order.forEach((name, i) => {
+    const w = sizes[i];
+    nodes.push({ name, st: states[name], x: (width - w) / 2, y, w, h: NODE_H, children: [] });
+    if (i > 0) edges.push({ from: order[i - 1], to: name, kind: 'next', label: '', full: '', points: [{ x: width / 2, y: y - GAP }, { x: width / 2, y }] });
+    y += NODE_H + GAP;
+  });
+  return { width, height: y - GAP + M, nodes, edges };
+}
+
+/**
  * Graph draws a definition into a container element and keeps the nodes
  * to colour them. onSelect(name) is called when a state is clicked or
  * chosen with Enter.
@@ -251,7 +294,7 @@ export class Graph {
     this.svg = svg;
     this.size = { w: layout.width, h: layout.height };
     this.bindPanZoom();
-    this.fit();
+    this.fit(MIN_FIRST_SCALE);
     this.renderMs = performance.now() - t0;
     return this.layoutMs;
   }
@@ -341,11 +384,16 @@ export class Graph {
     this.root.setAttribute('transform', `translate(${x},${y}) scale(${k})`);
   }
 
-  fit() {
+  /**
+   * fit shows the whole graph, at most at 120 %; with a minimum scale (the
+   * first view of a large graph), it does not shrink below it and shows
+   * the top of the graph instead, to pan from.
+   */
+  fit(minScale = 0.05) {
     const r = this.container.getBoundingClientRect();
     const W = r.width || 800;
     const H = r.height || 500;
-    const k = Math.min(1.2, Math.max(0.05, Math.min((W - 20) / (this.size.w || 1), (H - 20) / (this.size.h || 1))));
+    const k = Math.min(1.2, Math.max(minScale, Math.min((W - 20) / (this.size.w || 1), (H - 20) / (this.size.h || 1))));
     this.view = { k, x: (W - this.size.w * k) / 2, y: Math.max(10, (H - this.size.h * k) / 2) };
     this.apply();
   }

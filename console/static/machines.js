@@ -3,7 +3,7 @@
 // executions by status and page, versions and aliases, Start execution).
 
 import { all, call } from './api.js';
-import { Graph } from './graph.js';
+import { Graph, MIN_FIRST_SCALE } from './graph.js';
 import { CodeEditor } from './codeeditor.js';
 import { pointerLines } from './json.js';
 import { formatDuration, toMillis } from './status.js';
@@ -99,7 +99,7 @@ export async function machinePage(arn) {
     h('h2', {}, 'Versions and aliases'),
     qualified ? h('p', {}, `This is ${/^\d+$/.test(qualified) ? 'version' : 'alias'} ${qualified} of `, a(machineHref(base), sm.name), '.')
       : await versionsSection(arn));
-  graph.fit(); // laid out before it was on the page
+  graph.fit(MIN_FIRST_SCALE); // laid out before it was on the page
   probe.timings.layoutMs = graph.layoutMs;
   mark(main, 'ready', 'true');
 }

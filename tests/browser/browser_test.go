@@ -148,20 +148,51 @@ func requireBrowserTests(t *testing.T) {
 	}
 }
 
+// shared is the one Chromium the tests of the package share; each test has
+// a tab in a browser context of its own (its own storage and cookies).
+var shared struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+	err    error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.cancel != nil {
+		shared.cancel()
+	}
+	os.Exit(code)
+}
+
 func newBrowser(t *testing.T, artifacts string) *browser {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.NoSandbox, // CI runs as root
-		chromedp.WindowSize(1400, 1000),
-		chromedp.Flag("disable-gpu", true),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
+	shared.once.Do(func() {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(chromiumPath(t)),
+			chromedp.NoSandbox, // CI runs as root
+			chromedp.WindowSize(1400, 1000),
+			chromedp.Flag("disable-gpu", true),
+		)
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		bctx, cancelBrowser := chromedp.NewContext(actx)
+		shared.ctx = bctx
+		shared.cancel = func() {
+			cancelBrowser()
+			cancelAlloc()
+		}
+		// The first run starts the browser, on a context without a
+		// deadline (a deadline there would end the browser).
+		shared.err = chromedp.Do(bctx)
 	})
+	if shared.err != nil {
+		t.Fatalf("start chromium: %v", shared.err)
+	}
+	ctx, cancel := chromedp.NewContext(shared.ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
 	dir := os.Getenv("STEPWELL_BROWSER_ARTIFACTS")
 	if dir == "" {
 		dir = "artifacts"
@@ -171,11 +202,6 @@ func newBrowser(t *testing.T, artifacts string) *browser {
 		t.Fatal(err)
 	}
 	b := &browser{ctx: ctx, t: t, dir: dir}
-	// The first run starts the browser, on a context without a deadline
-	// (a deadline there would end the browser); each step has its own.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
 	messages := chromedp.Console(ctx)
 	go func() {
 		for m, err := range messages {

@@ -149,3 +149,33 @@ func TestPointerLines(t *testing.T) {
 		}
 	}
 }
+
+// TestChoiceLabels checks the text of Choice rules on the graph's edges
+// (graph.js condition), JSONPath and JSONata.
+func TestChoiceLabels(t *testing.T) {
+	requireBrowserTests(t)
+	s := startServer(t, nil)
+	b := newBrowser(t, "labels")
+	b.run("open", chromedp.Navigate(s.url+"/"))
+	tests := []struct {
+		rule string
+		want string
+	}{
+		{`{"Variable": "$.n", "NumericGreaterThan": 3}`, `$.n > 3`},
+		{`{"Variable": "$.s", "StringEquals": "go"}`, `$.s == "go"`},
+		{`{"Variable": "$.a", "NumericLessThanEqualsPath": "$.b"}`, `$.a <= $.b`},
+		{`{"Variable": "$.x", "IsPresent": false}`, `$.x is not present`},
+		{`{"Variable": "$.s", "StringMatches": "log-*"}`, `$.s matches "log-*"`},
+		{`{"And": [{"Variable": "$.a", "BooleanEquals": true}, {"Not": {"Variable": "$.b", "IsNull": true}}]}`, `($.a == true) and (not ($.b is null))`},
+		{`{"Or": [{"Variable": "$.t", "TimestampLessThan": "2026-01-01T00:00:00Z"}, {"Variable": "$.u", "IsNumeric": true}]}`, `($.t < "2026-01-01T00:00:00Z") or ($.u is numeric)`},
+		{`{"Condition": "{% $states.input.n > 3 %}"}`, `{% $states.input.n > 3 %}`},
+	}
+	for _, tc := range tests {
+		var got string
+		js := fmt.Sprintf(`import('/assets/graph.js').then((m) => m.condition(%s))`, tc.rule)
+		b.run(tc.rule, evalInto(js, &got, chromedp.EvalAwaitPromise))
+		if got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.rule, got, tc.want)
+		}
+	}
+}
