@@ -23,6 +23,7 @@ const SAMPLE = `{
   }
 }`;
 
+/** editorPage edits a new definition, or machine arn's when given. */
 export async function editorPage(arn) {
   const main = currentPage();
   setTitle('Editor');

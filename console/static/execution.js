@@ -11,6 +11,7 @@ import { a, badge, codeBlock, confirmAction, currentPage, fill, fmtDate, graphTo
 
 const ROW_H = 28;
 
+/** executionPage shows the execution arn and follows it while it runs. */
 export async function executionPage(arn) {
   const main = currentPage();
   const t0 = performance.now();
@@ -251,10 +252,17 @@ export async function executionPage(arn) {
       e.mapRunArn ? h('p', {}, a('/map-runs/' + encodeURIComponent(arn), 'Map Run and its child executions')) : null);
   }
 
+  // Dragging the timeline recomputes at most once a frame.
+  let sliding = false;
   slider.addEventListener('input', () => {
-    const v = Number(slider.value);
-    timelineAt = v >= events.length && complete ? null : v;
-    recompute();
+    if (sliding) return;
+    sliding = true;
+    requestAnimationFrame(() => {
+      sliding = false;
+      const v = Number(slider.value);
+      timelineAt = v >= events.length && complete ? null : v;
+      recompute();
+    });
   });
 
   async function stopExecution() {

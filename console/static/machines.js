@@ -9,6 +9,7 @@ import { pointerLines } from './json.js';
 import { formatDuration, toMillis } from './status.js';
 import { a, badge, codeBlock, currentPage, errorBox, executionHref, fmtDate, graphToolbar, h, machineHref, mark, modal, navigate, onLeave, probe, setTitle, shortArn, tabs } from './ui.js';
 
+/** machinesPage lists the state machines. */
 export async function machinesPage() {
   const main = currentPage();
   setTitle('State machines');
@@ -65,6 +66,7 @@ export async function machinesPage() {
 
 // ---------------------------------------------------------------- one state machine
 
+/** machinePage shows one state machine (or a version or an alias of one). */
 export async function machinePage(arn) {
   const main = currentPage();
   const sm = await call('DescribeStateMachine', { stateMachineArn: arn });

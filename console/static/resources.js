@@ -4,6 +4,7 @@
 import { all, call } from './api.js';
 import { a, badge, currentPage, executionHref, fmtDate, h, mark, setTitle, shortArn } from './ui.js';
 
+/** activitiesPage lists the activities and the tasks waiting for each. */
 export async function activitiesPage() {
   const main = currentPage();
   setTitle('Activities');
@@ -46,6 +47,7 @@ export async function activitiesPage() {
   note.textContent = `Counted from the recent history of ${scanned} running execution${scanned === 1 ? '' : 's'}.`;
 }
 
+/** mapRunsPage shows the Map Runs of an execution. */
 export async function mapRunsPage(executionArn) {
   const main = currentPage();
   setTitle('Map Runs');
