@@ -127,6 +127,9 @@ type browser struct {
 	step   int
 	mu     sync.Mutex
 	errors []string
+	// messages is everything the page wrote to its console; set
+	// STEPWELL_BROWSER_LOG=1 to see them in the test's log.
+	messages []string
 }
 
 func chromiumPath(t *testing.T) string {
@@ -202,17 +205,29 @@ func newBrowser(t *testing.T, artifacts string) *browser {
 		t.Fatal(err)
 	}
 	b := &browser{ctx: ctx, t: t, dir: dir}
+	if os.Getenv("STEPWELL_BROWSER_LOG") == "1" {
+		t.Cleanup(func() {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			for _, m := range b.messages {
+				t.Log("page: " + m)
+			}
+		})
+	}
 	messages := chromedp.Console(ctx)
 	go func() {
 		for m, err := range messages {
 			if err != nil {
 				return
 			}
-			if m.IsException() || (m.Type == chromedp.ConsoleError && len(m.Args) > 0) {
-				b.mu.Lock()
+			b.mu.Lock()
+			b.messages = append(b.messages, m.String())
+			// Exceptions, console.error calls and the browser's own errors
+			// other than failed loads (the API's 4xx answers the tests ask for).
+			if m.IsException() || (m.Type == chromedp.ConsoleError && !strings.HasPrefix(m.Text, "Failed to load resource")) {
 				b.errors = append(b.errors, m.String())
-				b.mu.Unlock()
 			}
+			b.mu.Unlock()
 		}
 	}()
 	return b
