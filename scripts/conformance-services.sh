@@ -7,7 +7,8 @@
 # Both query languages; the other cases are run by scripts/conformance.sh.
 #
 #   scripts/conformance-services.sh
-#   scripts/conformance-services.sh --show-failures 100 --jobs 8   # extra arguments go to run.py
+#   scripts/conformance-services.sh --filter sns callback     # only those of its cases (name or file contains one)
+#   scripts/conformance-services.sh --show-failures 100 --jobs 8   # other arguments go to run.py
 #
 # It fails when the pass rate is below the floor in
 # conformance/floor-services.txt, then compares the failures with
@@ -41,22 +42,40 @@ go build -o stepwell ./cmd/stepwell || exit 1
 report=$(mktemp --suffix=.json)
 trap 'rm -f "$report"' EXIT
 
+# --filter narrows this script's cases (run.py would add its filters to
+# ours): its words are taken out of the arguments given to run.py.
+filters=() args=() in_filter=0
+for a in "$@"; do
+	case $a in
+	--filter) in_filter=1 ;;
+	-*) in_filter=0; args+=("$a") ;;
+	*) if [ "$in_filter" = 1 ]; then filters+=("$a"); else args+=("$a"); fi ;;
+	esac
+done
+set -- "${args[@]+"${args[@]}"}"
+
 # The cases that need something besides Lambda, by file name: what the
 # case's "requires" names (a service, activity, callback-agent, ...).
-mapfile -t cases < <(python3 - "$corpus/cases" <<'PY'
+mapfile -t cases < <(python3 - "$corpus/cases" "${filters[@]+"${filters[@]}"}" <<'PY'
 import glob, json, os, sys
+filters = sys.argv[2:]
 for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
-    if os.path.basename(path) == "index.json":
+    name = os.path.basename(path)
+    if name == "index.json":
         continue
-    req = json.load(open(path, encoding="utf-8")).get("requires") or []
+    case = json.load(open(path, encoding="utf-8"))
+    req = case.get("requires") or []
     if isinstance(req, str):
         req = [req]
-    if any(r != "none" and not r.startswith("lambda:") for r in req):
-        print(os.path.basename(path))
+    if not any(r != "none" and not r.startswith("lambda:") for r in req):
+        continue
+    if filters and not any(f in name or f in case.get("name", "") for f in filters):
+        continue
+    print(name)
 PY
 )
 if [ ${#cases[@]} -eq 0 ]; then
-	echo "no case of $corpus/cases needs an AWS service" >&2
+	echo "no case of $corpus/cases that needs an AWS service matches" >&2
 	exit 2
 fi
 
