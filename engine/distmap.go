@@ -45,12 +45,21 @@ type ItemRead struct {
 }
 
 // ResultWriter exports the results of a Distributed Map's Map Run (Config's
-// Results): the manifest and the result files of its ResultWriter, and
-// returns where the manifest is. Its failures are *fault.Error
-// (States.ResultWriterFailed); other errors are reported as that error
-// with their text.
+// Results): OpenResults starts an export, to which the engine adds each
+// child's outcome as it ends, so that a run of any size is never held in
+// memory. Its failures are *fault.Error (States.ResultWriterFailed); other
+// errors are reported as that error with their text.
 type ResultWriter interface {
-	WriteResults(ctx context.Context, w *ResultWrite) (bucket, manifestKey string, err error)
+	OpenResults(ctx context.Context, w *ResultWrite) (ResultSink, error)
+}
+
+// ResultSink is one export in progress. The engine calls Add from one
+// goroutine at a time, then Close (which writes the manifest and returns
+// where it is) or, when the run failed, Discard.
+type ResultSink interface {
+	Add(c *ChildExecution) error
+	Close(ctx context.Context) (bucket, manifestKey string, err error)
+	Discard()
 }
 
 // ResultWrite is one export of a Map Run's results.
@@ -62,9 +71,6 @@ type ResultWrite struct {
 	Arguments *value.Object
 	MapRunARN string
 	Region    string
-	// Children are the Map Run's child executions, one per item in item
-	// order (those that never started are PENDING).
-	Children []ChildExecution
 }
 
 // ChildExecution is the outcome of one child execution of a Map Run, as
@@ -163,10 +169,13 @@ func (p *runProgress) finished(ok bool, written bool) {
 // maxReaderItems is the largest MaxItems AWS reads.
 const maxReaderItems = 100000000
 
-// children collects a Map Run's child outcomes for its ResultWriter.
+// children collects a Map Run's child outcomes for its ResultWriter: in
+// list, or straight into sink (a streamed run).
 type children struct {
 	mu      sync.Mutex
 	list    []ChildExecution
+	sink    ResultSink
+	err     error  // the sink's first failure
 	base    string // execution ARN up to the child's name
 	machine string // the children's state machine ARN
 }
@@ -211,26 +220,20 @@ func (c *children) record(i int, in, out any, f *failure, start, stop time.Time)
 		}
 	}
 	c.mu.Lock()
-	c.list[i] = ch
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	if c.sink == nil {
+		c.list[i] = ch
+	} else if c.err == nil {
+		c.err = c.sink.Add(&ch)
+	}
 }
 
 // readItems reads the items of the Map's ItemReader into cfg.items: its
 // arguments and MaxItems are evaluated on the state's effective input.
 func (t *thread) readItems(r *stateRun, cfg *mapConfig) *failure {
-	rd := r.b.st.Reader
-	read := &ItemRead{Reader: rd, Region: t.ex.e.cfg.Region}
-	args, f := r.b.flow.arguments(t, r, rd.Parameters, rd.Args, cfg.eff)
+	read, src, f := t.itemRead(r, cfg)
 	if f != nil {
 		return f
-	}
-	read.Arguments, _ = args.(*value.Object)
-	if read.MaxItems, f = t.maxItems(r, cfg); f != nil {
-		return f
-	}
-	src := t.ex.e.cfg.Items
-	if src == nil {
-		return t.fail(fault.New(fault.ItemReaderFailed, ErrNoItemStore.Error()))
 	}
 	var items []any
 	err := src.ReadItems(t.ctx, read, func(item any) error {
@@ -284,8 +287,23 @@ func (t *thread) maxItems(r *stateRun, cfg *mapConfig) (int64, *failure) {
 // returns the Map's result: {"MapRunArn", "ResultWriterDetails": {"Bucket",
 // "Key"}}.
 func (t *thread) writeResults(r *stateRun, cfg *mapConfig, runARN string) (any, *failure) {
+	sink, f := t.openResults(r, cfg, runARN)
+	if f != nil {
+		return nil, f
+	}
+	for i := range cfg.children.list {
+		if err := sink.Add(&cfg.children.list[i]); err != nil {
+			sink.Discard()
+			return nil, t.writeFailed(err)
+		}
+	}
+	return t.closeResults(sink, runARN)
+}
+
+// openResults starts the export of the Map Run's results.
+func (t *thread) openResults(r *stateRun, cfg *mapConfig, runARN string) (ResultSink, *failure) {
 	wr := r.b.st.Writer
-	w := &ResultWrite{Writer: wr, MapRunARN: runARN, Region: t.ex.e.cfg.Region, Children: cfg.children.list}
+	w := &ResultWrite{Writer: wr, MapRunARN: runARN, Region: t.ex.e.cfg.Region}
 	args, f := r.b.flow.arguments(t, r, wr.Parameters, wr.Args, cfg.eff)
 	if f != nil {
 		return nil, f
@@ -295,12 +313,26 @@ func (t *thread) writeResults(r *stateRun, cfg *mapConfig, runARN string) (any, 
 	if dst == nil {
 		return nil, t.fail(fault.New(fault.ResultWriterFailed, ErrNoItemStore.Error()))
 	}
-	bucket, key, err := dst.WriteResults(t.ctx, w)
+	sink, err := dst.OpenResults(t.ctx, w)
 	if err != nil {
-		if t.cancelled() {
-			return nil, t.aborted()
-		}
-		return nil, t.fail(asFault(err, fault.ResultWriterFailed))
+		return nil, t.writeFailed(err)
+	}
+	return sink, nil
+}
+
+// writeFailed is the failure of an export.
+func (t *thread) writeFailed(err error) *failure {
+	if t.cancelled() {
+		return t.aborted()
+	}
+	return t.fail(asFault(err, fault.ResultWriterFailed))
+}
+
+// closeResults ends the export and returns the Map's result.
+func (t *thread) closeResults(sink ResultSink, runARN string) (any, *failure) {
+	bucket, key, err := sink.Close(t.ctx)
+	if err != nil {
+		return nil, t.writeFailed(err)
 	}
 	details := value.NewObject(2)
 	details.Set("Bucket", bucket)

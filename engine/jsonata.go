@@ -369,7 +369,7 @@ func (*jsonataFlow) arguments(t *thread, r *stateRun, _ *asl.Template, args *asl
 func (*jsonataFlow) itemInput(t, it *thread, r *stateRun, cfg *mapConfig, i int) (any, *failure) {
 	q := r.b.st.Query.ItemSelector
 	if q == nil {
-		return cfg.items[i], nil
+		return cfg.itemAt(i), nil
 	}
 	// Iterations run concurrently: each has an environment of its own,
 	// with Map.Item in the Context object.
@@ -377,7 +377,7 @@ func (*jsonataFlow) itemInput(t, it *thread, r *stateRun, cfg *mapConfig, i int)
 	if t.ex.needCtx {
 		item := value.NewObject(2)
 		item.Set("Index", int64(i))
-		item.Set("Value", cfg.items[i])
+		item.Set("Value", cfg.itemAt(i))
 		sc := r.sc
 		sc.item = item
 		env.Context = t.contextObject(&sc)

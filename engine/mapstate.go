@@ -32,6 +32,18 @@ type mapConfig struct {
 	batched bool
 	// progress counts a Distributed Map's children (distmap.go).
 	progress *runProgress
+	// live holds the items in flight of a streamed Map Run, by index
+	// (diststream.go); nil otherwise.
+	live *liveItems
+}
+
+// itemAt is item i: from items, or from the items in flight of a streamed
+// Map Run.
+func (cfg *mapConfig) itemAt(i int) any {
+	if cfg.live != nil {
+		return cfg.live.get(i)
+	}
+	return cfg.items[i]
 }
 
 // mapPlan is a compiled Map state.
@@ -69,13 +81,19 @@ func (p *mapPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failur
 		runARN = t.mapRunARN(st)
 	}
 	var results []any
-	if distributed && st.Reader != nil {
+	var written any
+	// An ItemReader's items exported by a ResultWriter stream through
+	// (diststream.go); other Maps hold their items.
+	streamed := distributed && streams(st)
+	if streamed {
+		written, f = t.runStream(r, cfg, runARN)
+	} else if distributed && st.Reader != nil {
 		f = t.readItems(r, cfg)
 	}
-	if f == nil && distributed && st.Batcher != nil {
+	if f == nil && !streamed && distributed && st.Batcher != nil {
 		f = t.batchItems(r, cfg)
 	}
-	if f == nil {
+	if f == nil && !streamed {
 		if distributed && st.Writer != nil {
 			cfg.children = newChildren(runARN, len(cfg.items))
 		}
@@ -84,9 +102,8 @@ func (p *mapPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failur
 		}
 		results, f = t.runIterations(r, cfg)
 	}
-	var written any
 	switch {
-	case f != nil || cfg.children == nil:
+	case f != nil || cfg.children == nil || streamed:
 	case st.Writer.Resource != "":
 		written, f = t.writeResults(r, cfg, runARN)
 	case st.Writer.Transformation != "":
@@ -310,14 +327,14 @@ func (t *thread) iterInput(r *stateRun, cfg *mapConfig, i int) (any, *failure) {
 		sel = st.Parameters
 	}
 	if sel == nil {
-		return cfg.items[i], nil
+		return cfg.itemAt(i), nil
 	}
 	env := r.env
 	env.Input = cfg.eff
 	if t.ex.needCtx {
 		item := value.NewObject(2)
 		item.Set("Index", int64(i))
-		item.Set("Value", cfg.items[i])
+		item.Set("Value", cfg.itemAt(i))
 		sc := r.sc
 		sc.item = item
 		env.Context = t.contextObject(&sc)

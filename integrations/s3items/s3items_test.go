@@ -31,7 +31,7 @@ type s3env struct {
 
 // isolate keeps the AWS SDK away from the user's files, environment and
 // the instance metadata service.
-func isolate(t *testing.T) {
+func isolate(t testing.TB) {
 	t.Helper()
 	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
 		"AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"} {
@@ -261,5 +261,60 @@ func TestResultWriter_WriterConfig(t *testing.T) {
 				t.Fatalf("SUCCEEDED_0.json %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// An ItemReader's items exported by a ResultWriter stream through
+// (engine/diststream.go): every child's record reaches its file, failures
+// are tolerated up to the threshold, and a run past it fails without an
+// export.
+func TestStreamedRun(t *testing.T) {
+	e := start(t)
+	var lines strings.Builder
+	for i := 0; i < 50; i++ {
+		bad := i%10 == 3
+		lines.WriteString(`{"n":` + itoa(i) + `,"bad":` + map[bool]string{true: "true", false: "false"}[bad] + "}\n")
+	}
+	e.bucket(t, "stream-in", map[string]string{"items.jsonl": lines.String()})
+	e.bucket(t, "stream-out", nil)
+	def := func(tolerated int, prefix string) string {
+		return `{"StartAt":"Map","States":{"Map":{"Type":"Map","MaxConcurrency":5,"ToleratedFailureCount":` + itoa(tolerated) + `,
+			"ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSONL"},"Parameters":{"Bucket":"stream-in","Key":"items.jsonl"}},
+			"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
+			"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.bad","BooleanEquals":true,"Next":"F"}],"Default":"P"},
+			"F":{"Type":"Fail","Error":"Bad","Cause":"bad item"},"P":{"Type":"Pass","OutputPath":"$.n","End":true}}},
+			"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"stream-out","Prefix":"` + prefix + `"}},"End":true}}}`
+	}
+	out := value.MustParse(output(t, e.run(t, def(5, "ok"), `{}`))).(*value.Object)
+	details, _ := out.Get("ResultWriterDetails")
+	key, _ := details.(*value.Object).Get("Key")
+	dir := strings.TrimSuffix(key.(string), "manifest.json")
+	succeeded := value.MustParse(e.get(t, "stream-out", dir+"SUCCEEDED_0.json")).([]any)
+	failed := value.MustParse(e.get(t, "stream-out", dir+"FAILED_0.json")).([]any)
+	if len(succeeded) != 45 || len(failed) != 5 {
+		t.Fatalf("%d succeeded and %d failed records, want 45 and 5", len(succeeded), len(failed))
+	}
+	seen := make(map[string]bool)
+	for _, r := range succeeded {
+		o, _ := r.(*value.Object).Get("Output")
+		seen[o.(string)] = true
+	}
+	for i := 0; i < 50; i++ {
+		if i%10 != 3 && !seen[itoa(i)] {
+			t.Fatalf("no record of item %d", i)
+		}
+	}
+	manifest := e.get(t, "stream-out", key.(string))
+	if !strings.Contains(manifest, `"FAILED":[{"Key":"`+dir+`FAILED_0.json"`) || !strings.Contains(manifest, `"PENDING":[]`) {
+		t.Fatalf("manifest %s", manifest)
+	}
+
+	r := e.run(t, def(2, "over"), `{}`)
+	if r.Status != engine.StatusFailed || deref(r.Error) != "States.ExceedToleratedFailureThreshold" {
+		t.Fatalf("status %s, error %s, cause %s", r.Status, deref(r.Error), deref(r.Cause))
+	}
+	list, err := e.s3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("stream-out"), Prefix: aws.String("over/")})
+	if err != nil || len(list.Contents) != 0 {
+		t.Fatalf("a failed run exported %d objects (%v)", len(list.Contents), err)
 	}
 }
