@@ -115,6 +115,9 @@ func (s Security) authMode(keys *sigv4.Keys) string {
 	if keys == nil {
 		return "none"
 	}
+	if keys.Len() == 1 {
+		return "AWS SigV4, 1 access key"
+	}
 	return fmt.Sprintf("AWS SigV4, %d access keys", keys.Len())
 }
 

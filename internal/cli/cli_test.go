@@ -146,6 +146,10 @@ func TestCLI(t *testing.T) {
 				"STEPWELL_EXPRESS_RETENTION": "5", "STEPWELL_EXPRESS_HISTORY": "1", "STEPWELL_AUTH": "none"}},
 		{name: "serve every interface without credentials", args: []string{"serve", "--check-config", "--addr", "0.0.0.0:9000"},
 			wantCode: 2, wantStderr: `addr "0.0.0.0:9000": is not a loopback address, and the server has no credentials to verify requests with`},
+		{name: "serve check-config with credentials", args: []string{"serve", "--check-config", "--addr", "0.0.0.0:9000", "--credentials", "testdata/credentials.json"},
+			env: map[string]string{"AWS_CA_BUNDLE": ""},
+			wantStdout: "addr=0.0.0.0:9000 store= lambda-endpoint= time-scale=1 account-id=123456789012 region=us-east-1 express-retention=10000 express-history=false aws-endpoints=none aws-region=\n" +
+				"auth=sigv4 credentials=testdata/credentials.json tls-cert= tls-key= ca-bundle=\n"},
 		{name: "serve check-config masks secrets", args: []string{"serve", "--check-config", "--auth", "none"},
 			env: map[string]string{"STEPWELL_STORE": "postgres://u:pw1@db/x?sslpassword=pw2&sslmode=require", "STEPWELL_LAMBDA_ENDPOINT": "http://k:pw3@127.0.0.1:3001"},
 			wantStdout: "addr=127.0.0.1:8083 store=postgres://u:***@db/x?sslpassword=***&sslmode=require lambda-endpoint=http://k:***@127.0.0.1:3001 time-scale=1 account-id=123456789012 region=us-east-1 express-retention=10000 express-history=false aws-endpoints=none aws-region=\n" +

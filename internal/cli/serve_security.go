@@ -25,9 +25,11 @@ func printSecurity(w io.Writer, s app.Security) {
 	if s == (app.Security{}) {
 		return
 	}
-	auth := s.Auth
-	if auth == app.AuthAuto {
-		auth = "auto"
+	auth := s.Auth // the effective mode
+	if auth == app.AuthAuto && s.Credentials != "" {
+		auth = app.AuthSigV4
+	} else if auth == app.AuthAuto {
+		auth = "none (loopback only)"
 	}
 	fmt.Fprintf(w, "auth=%s credentials=%s tls-cert=%s tls-key=%s ca-bundle=%s\n", auth, s.Credentials, s.TLSCert, s.TLSKey, s.CABundle)
 }
