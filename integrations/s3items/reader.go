@@ -83,7 +83,7 @@ func (s *Store) getObject(ctx context.Context, c *s3.Client, r *engine.ItemRead,
 	case "JSONL":
 		return readJSONL(body, each)
 	case "MANIFEST":
-		return fault.New(fault.ItemReaderFailed, "InputType MANIFEST is not supported by Stepwell yet.")
+		return s.readManifest(ctx, c, body, each)
 	default:
 		return readJSON(body, rd.ItemsPointer, each)
 	}
@@ -120,10 +120,7 @@ func duplicates(headers []string) bool {
 // named by the headers (given, or the first row's): extra fields are
 // dropped, missing ones are empty strings; every value is a string.
 func readCSV(r io.Reader, location string, given []string, sep rune, each func(any) error) error {
-	cr := csv.NewReader(r)
-	cr.Comma = sep
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
+	cr := newCSVReader(r, sep)
 	headers := given
 	if location != "GIVEN" {
 		first, err := cr.Read()
@@ -138,8 +135,23 @@ func readCSV(r io.Reader, location string, given []string, sep rune, each func(a
 			return fault.New(fault.ItemReaderFailed, causeDuplicateHeaders)
 		}
 	}
-	order := javaOrder(headers)
+	return csvRows(cr, headers, javaOrder(headers), each)
+}
+
+// newCSVReader reads a CSV text as AWS does: rows of any length, lazy
+// quotes.
+func newCSVReader(r io.Reader, sep rune) *csv.Reader {
+	cr := csv.NewReader(r)
+	cr.Comma = sep
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
 	cr.ReuseRecord = true
+	return cr
+}
+
+// csvRows hands on each row of cr as an object of headers, its members in
+// order (indexes of headers).
+func csvRows(cr *csv.Reader, headers []string, order []int, each func(any) error) error {
 	for {
 		row, err := cr.Read()
 		if err == io.EOF {

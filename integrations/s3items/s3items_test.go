@@ -2,6 +2,7 @@ package s3items_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"os"
@@ -316,5 +317,28 @@ func TestStreamedRun(t *testing.T) {
 	list, err := e.s3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("stream-out"), Prefix: aws.String("over/")})
 	if err != nil || len(list.Contents) != 0 {
 		t.Fatalf("a failed run exported %d objects (%v)", len(list.Contents), err)
+	}
+}
+
+// InputType MANIFEST reads an S3 Inventory report: its manifest.json
+// names CSV files (gzipped or not) in its destination bucket, whose rows
+// are items named by fileSchema.
+func TestManifestReader(t *testing.T) {
+	e := start(t)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte("\"src\",\"a/1.txt\",\"10\"\n\"src\",\"a/2.txt\",\"20\"\n"))
+	_ = zw.Close()
+	manifest := `{"sourceBucket":"src","destinationBucket":"arn:aws:s3:::inventory-dest","version":"2016-11-30",
+		"fileFormat":"CSV","fileSchema":"Bucket, Key, Size",
+		"files":[{"key":"inv/data/one.csv.gz","size":1},{"key":"inv/data/two.csv","size":1}]}`
+	e.bucket(t, "inventory-dest", map[string]string{
+		"inv/manifest.json": manifest, "inv/data/one.csv.gz": gz.String(), "inv/data/two.csv": "src,b/3.txt,30\n",
+	})
+	reader := `{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"MANIFEST"},
+		"Parameters":{"Bucket":"inventory-dest","Key":"inv/manifest.json"}}`
+	want := `[{"Bucket":"src","Key":"a/1.txt","Size":"10"},{"Bucket":"src","Key":"a/2.txt","Size":"20"},{"Bucket":"src","Key":"b/3.txt","Size":"30"}]`
+	if got := output(t, e.run(t, distributedMap(reader, ""), `{}`)); got != want {
+		t.Fatalf("output %s, want %s", got, want)
 	}
 }
