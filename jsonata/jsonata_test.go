@@ -54,6 +54,8 @@ func TestEval(t *testing.T) {
 		{`$parse('-0')`, `0`},
 		{`$random(42) = $random(42)`, `true`},
 		{`$string(1.0)`, `"1"`},
+		{`$string(1.2345678901234567e-7)`, `"1.23456789012346e-7"`},
+		{`$string(5890840712243076)`, `"5890840712243076"`},
 		{`1e21`, `1.0E21`},
 		{`$states.result`, `undefined`},
 	} {

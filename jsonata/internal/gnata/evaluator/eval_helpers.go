@@ -79,13 +79,22 @@ func FormatFloat(n float64) string {
 		return "null"
 	}
 	s := strconv.FormatFloat(n, 'g', 15, 64)
-	abs := math.Abs(n)
+	// Stepwell: jsonata-js prints an integer in full and other numbers as
+	// Number(n.toPrecision(15)); upstream printed small numbers in full
+	// where the 15 digits need an exponent (1.2345678901234567e-7).
+	r := n
+	if n != math.Trunc(n) {
+		if p, err := strconv.ParseFloat(s, 64); err == nil {
+			r = p
+		}
+	}
+	abs := math.Abs(r)
 	if abs != 0 && (abs < 5e-7 || abs >= 1e21) {
-		sci := strconv.FormatFloat(n, 'e', -1, 64)
+		sci := strconv.FormatFloat(r, 'e', -1, 64)
 		return cleanExponent(sci)
 	}
 	if strings.ContainsRune(s, 'e') || strings.ContainsRune(s, 'E') {
-		return strconv.FormatFloat(n, 'f', -1, 64)
+		return strconv.FormatFloat(r, 'f', -1, 64)
 	}
 	return s
 }
