@@ -406,7 +406,7 @@ func TestConsoleScenario(t *testing.T) {
 	b.run("start an execution",
 		chromedp.Click(chromedp.CSS(`#start-execution`)),
 		chromedp.WaitVisible(chromedp.CSS(`#execution-input`)),
-		chromedp.SetValue(chromedp.CSS(`#execution-input`), `{"wait": 3}`),
+		chromedp.SetValue(chromedp.CSS(`#execution-input`), `{"wait": 5}`),
 		chromedp.SetValue(chromedp.CSS(`#execution-name`), `from-the-console`))
 	b.shot("start-execution")
 	b.run("click start", chromedp.Click(chromedp.CSS(`#start`)),
@@ -453,7 +453,7 @@ func TestConsoleScenario(t *testing.T) {
 		waitJS(`document.querySelector('#state-details .state-output')?.textContent.includes('"items"')`, 5*time.Second))
 	var in, out string
 	b.run("read input and output", textInto(`#state-details .state-input`, &in), textInto(`#state-details .state-output`, &out))
-	if !strings.Contains(in, `"wait": 3`) || !strings.Contains(out, `"data"`) {
+	if !strings.Contains(in, `"wait": 5`) || !strings.Contains(out, `"data"`) {
 		t.Errorf("Prepare: input %q, output %q", in, out)
 	}
 	b.shot("state-input-output")
