@@ -76,29 +76,42 @@ func (s *Service) ResumeRunning(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, fmt.Errorf("list running executions: %w", err)
 		}
-		var parked []*running
-		for _, r := range page {
-			x := r.Execution
-			if until, ok := s.parkedUntil(ctx, x, r.Last, machines); ok {
-				parked = append(parked, &running{arn: x.ARN, due: until})
-				n++
-				continue
-			}
-			recorded, err := fullHistory(ctx, s.st, x.ARN)
-			if err != nil {
-				return n, fmt.Errorf("resume %s: %w", x.ARN, err)
-			}
-			if err := s.Resume(ctx, x, recorded); err != nil {
-				return n, fmt.Errorf("resume %s: %w", x.ARN, err)
-			}
-			n++
+		m, err := s.resumePage(ctx, page, machines)
+		n += m
+		if err != nil {
+			return n, err
 		}
-		s.parkNew(parked)
 		if next == "" {
 			return n, nil
 		}
 		tok = next
 	}
+}
+
+// resumePage resumes a page of running executions of the store (parking
+// those that wait) and returns how many; machines caches the compiled
+// revisions.
+func (s *Service) resumePage(ctx context.Context, page []store.RunningLast, machines map[revisionKey]*asl.StateMachine) (int, error) {
+	n := 0
+	var parked []*running
+	defer func() { s.parkNew(parked) }()
+	for _, r := range page {
+		x := r.Execution
+		if until, ok := s.parkedUntil(ctx, x, r.Last, machines); ok {
+			parked = append(parked, &running{arn: x.ARN, due: until})
+			n++
+			continue
+		}
+		recorded, err := fullHistory(ctx, s.st, x.ARN)
+		if err != nil {
+			return n, fmt.Errorf("resume %s: %w", x.ARN, err)
+		}
+		if err := s.Resume(ctx, x, recorded); err != nil {
+			return n, fmt.Errorf("resume %s: %w", x.ARN, err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 // resumePage is how many running executions ResumeRunning reads at a time.

@@ -94,6 +94,10 @@ type Config struct {
 	ParkAfter time.Duration
 	// Logger receives the failures no caller sees (default: discard).
 	Logger *slog.Logger
+	// Cluster, when several processes share Store, claims the executions
+	// this process resumes and reaches the others (cluster.go); nil for
+	// a store of one process.
+	Cluster Cluster
 }
 
 // TestCaseBinder binds executions to the mock test cases of Step Functions
@@ -126,6 +130,7 @@ type Service struct {
 	clock    clock.Clock
 	now      func() time.Time // clock.Now
 	log      *slog.Logger
+	cluster  Cluster
 
 	parkAfter  time.Duration // < 0: never park
 	timerNudge chan struct{}
@@ -155,7 +160,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		st: cfg.Store, reopen: cfg.Reopener, express: cfg.Express, syncHist: cfg.ExpressHistory, ver: cfg.Versions, eng: cfg.Engine,
 		scope: cfg.Scope.WithDefaults(), maxExpr: cfg.MaxExpressDuration, mocks: cfg.TestCases, tasks: cfg.Tasks,
-		pollWait: cfg.PollTimeout, clock: cfg.Clock, log: cfg.Logger, parkAfter: cfg.ParkAfter,
+		pollWait: cfg.PollTimeout, clock: cfg.Clock, log: cfg.Logger, parkAfter: cfg.ParkAfter, cluster: cfg.Cluster,
 		timerNudge: make(chan struct{}, 1),
 		reviveSem:  make(chan struct{}, maxReviving),
 		runs:       make(map[string]*running),

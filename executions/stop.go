@@ -36,6 +36,11 @@ func (s *Service) Stop(ctx context.Context, executionARN string, errName, cause 
 		case <-t.C():
 		}
 		t.Stop()
+	} else if s.cluster != nil && st == s.st {
+		// Another process drives it (several share the store).
+		if err := s.stopElsewhere(ctx, x, errName, cause); err != nil {
+			return time.Time{}, err
+		}
 	} else if err := s.abortOrphan(ctx, st, x, errName, cause); err != nil && !errors.Is(err, store.ErrConflict) {
 		return time.Time{}, err
 	}

@@ -3,6 +3,8 @@ package executions
 import (
 	"context"
 	"time"
+
+	"github.com/stepwell/stepwell/store"
 )
 
 // TaskBroker holds the open activity and .waitForTaskToken tasks of the
@@ -42,29 +44,17 @@ func (s *Service) PollActivity(ctx context.Context, activityARN, workerName stri
 
 // SendTaskSuccess completes the task of a token with its output.
 func (s *Service) SendTaskSuccess(token, output string) error {
-	b, err := s.broker()
-	if err != nil {
-		return err
-	}
-	return b.Succeed(token, output)
+	return s.task(store.Signal{Kind: store.SignalSucceed, Token: token, Output: output})
 }
 
 // SendTaskFailure fails the task of a token.
 func (s *Service) SendTaskFailure(token string, errName, cause *string) error {
-	b, err := s.broker()
-	if err != nil {
-		return err
-	}
-	return b.Fail(token, errName, cause)
+	return s.task(store.Signal{Kind: store.SignalFail, Token: token, Error: errName, Cause: cause})
 }
 
 // SendTaskHeartbeat keeps the task of a token alive.
 func (s *Service) SendTaskHeartbeat(token string) error {
-	b, err := s.broker()
-	if err != nil {
-		return err
-	}
-	return b.Heartbeat(token)
+	return s.task(store.Signal{Kind: store.SignalHeartbeat, Token: token})
 }
 
 // HasTasks reports whether the service has a task broker.

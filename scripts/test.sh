@@ -79,7 +79,7 @@ step "go test ./... $*"
 # What the go test run leaves out for lack of a DSN or a client (the tests
 # skip those cases themselves; go test does not list skips).
 if [ -z "${STEPWELL_TEST_POSTGRES_DSN:-}" ]; then
-	skip "the PostgreSQL store suite and the crash test's PostgreSQL run: no STEPWELL_TEST_POSTGRES_DSN (scripts/postgres.sh prints one)"
+	skip "the PostgreSQL store suite, the cluster test (tests/cluster) and the crash test's PostgreSQL run: no STEPWELL_TEST_POSTGRES_DSN (scripts/postgres.sh prints one)"
 fi
 if ! command -v aws >/dev/null 2>&1 && ! [ -x /usr/bin/aws ]; then
 	skip "tests/auth's AWS CLI cases: no aws command (apt-get install awscli)"

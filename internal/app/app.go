@@ -105,6 +105,9 @@ type Config struct {
 
 	// Security: authentication, TLS and the CA bundle (security.go).
 	Security
+
+	// Cluster: several servers on one PostgreSQL store (cluster.go).
+	Cluster
 }
 
 // Defaults of the limits, as AWS's.
@@ -196,6 +199,7 @@ func (c Config) Validate() error {
 		bad("time-scale", fmt.Sprint(c.TimeScale), "must be a positive number")
 	}
 	errs = append(errs, c.Security.validate(c.Addr)...)
+	errs = append(errs, c.Cluster.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -252,10 +256,19 @@ type Server struct {
 	// SigV4, 2 access keys").
 	AuthInfo string
 
+	// NodeInfo describes the server as a node of a cluster for people
+	// ("host:8083 (id 7, lease 10s)"); empty when it is not one.
+	NodeInfo string
+
 	parts    *Parts
 	stopJobs context.CancelFunc
 	jobs     sync.WaitGroup
+	lost     chan struct{} // closed when the node lost its lease
 }
+
+// Lost returns a channel closed when the server, one of several sharing a
+// store, has lost its lease: it must stop (Run returns ErrLeaseLost).
+func (s *Server) Lost() <-chan struct{} { return s.lost }
 
 // New opens the configured store, wires the server (Wire) and resumes the
 // executions that were running when the store was last used. Close it
@@ -277,7 +290,13 @@ func newServer(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*S
 		return nil, err
 	}
 	s := &Server{API: p.API, Store: p.Store, StoreInfo: p.StoreInfo, AuthInfo: c.authMode(keys), parts: p}
-	if s.Recovered, err = p.Executions.ResumeRunning(ctx); err != nil {
+	resume := p.Executions.ResumeRunning
+	if p.node != nil {
+		// One of several servers: resume only the executions it claims.
+		resume = p.Executions.ResumeClaimed
+		s.NodeInfo = fmt.Sprintf("%s (id %d, lease %v)", p.node.name, p.node.id, p.node.lease)
+	}
+	if s.Recovered, err = resume(ctx); err != nil {
 		_ = s.Close(context.Background())
 		return nil, fmt.Errorf("recover running executions: %w", err)
 	}
@@ -291,6 +310,20 @@ func newServer(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*S
 	wcancel()
 	jctx, cancel := context.WithCancel(context.Background())
 	s.stopJobs = cancel
+	s.lost = make(chan struct{})
+	if n := p.node; n != nil {
+		s.jobs.Add(2)
+		go func() {
+			defer s.jobs.Done()
+			if n.run(jctx, p.Executions, logger) != nil {
+				close(s.lost)
+			}
+		}()
+		go func() {
+			defer s.jobs.Done()
+			_ = n.st.Listen(jctx, p.Executions.HandleSignal)
+		}()
+	}
 	if c.Retention > 0 {
 		s.jobs.Add(1)
 		go func() {
@@ -348,14 +381,19 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 	for _, w := range cfg.Security.warnings(cfg.Addr) {
 		fmt.Fprintf(logw, "stepwell: warning: %s\n", w)
 	}
-	srv, err := New(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
+	// Listen first: the address names the node (Cluster.NodeName), and
+	// holding it proves that no other process runs under that name.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		_ = srv.Close(context.Background())
 		return fmt.Errorf("listen: %w", err)
+	}
+	if cfg.NodeName == "" {
+		cfg.NodeName = nodeName(ln.Addr())
+	}
+	srv, err := New(ctx, cfg, logger)
+	if err != nil {
+		_ = ln.Close()
+		return err
 	}
 	tlsConfig, err := cfg.tlsConfig()
 	if err != nil {
@@ -379,6 +417,9 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 		defer stop()
 	}
 	fmt.Fprintf(logw, "stepwell: store %s; resumed %d running executions\n", srv.StoreInfo, srv.Recovered)
+	if srv.NodeInfo != "" {
+		fmt.Fprintf(logw, "stepwell: node %s\n", srv.NodeInfo)
+	}
 	scheme := "http"
 	if tlsConfig != nil {
 		scheme = "https"
@@ -397,6 +438,10 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 	case err := <-errc:
 		_ = srv.Close(context.Background())
 		return fmt.Errorf("serve: %w", err)
+	case <-srv.Lost():
+		_ = hs.Close()
+		_ = srv.Close(context.Background())
+		return ErrLeaseLost
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -162,13 +162,14 @@ var errShuttingDown = fmt.Errorf("%w: %w", executions.ErrShuttingDown, store.Err
 type fencedStore struct {
 	store.Store
 	closing atomic.Bool
+	node    *node // several servers share the store: starts need the lease
 }
 
 func (f *fencedStore) shutdown() { f.closing.Store(true) }
 
 // CreateExecution implements store.Store.
 func (f *fencedStore) CreateExecution(ctx context.Context, x *store.Execution) error {
-	if f.closing.Load() {
+	if f.closing.Load() || (f.node != nil && !f.node.Leased()) {
 		return errShuttingDown
 	}
 	return f.Store.CreateExecution(ctx, x)

@@ -32,6 +32,7 @@ type Parts struct {
 
 	fence *fencedStore
 	clock clock.Clock
+	node  *node // one of several servers on the store; nil otherwise
 }
 
 // Wire opens the configured store and wires the server's parts over it.
@@ -89,6 +90,15 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 		return nil, err
 	}
 	fence := &fencedStore{Store: b.store}
+	// A store several servers share: this one joins them as a node.
+	var n *node
+	if cs, ok := b.store.(clustered); ok {
+		if n, err = join(ctx, cs, c.Cluster); err != nil {
+			_ = b.store.Close()
+			return nil, err
+		}
+		fence.node = n
+	}
 	tasks := tasktoken.New(b.activities)
 	tasks.Clock = clk
 	invoker, testCases := withMocks(mocks, tasks.Wrap(router))
@@ -118,6 +128,9 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 		// Executions started with "#TestCase" use the mock configuration.
 		TestCases: testCases,
 	}
+	if n != nil {
+		ecfg.Cluster = n
+	}
 	svc := executions.New(ecfg)
 	srv := api.New(api.Config{
 		Store: ecfg.Store, Executions: svc, Region: c.Region, Account: c.AccountID, Logger: logger,
@@ -125,7 +138,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 		PageTokenKey: derivedKey(key, "page tokens"), // valid across restarts, as task tokens
 	})
 	local.srv, local.svc, local.tokens = srv, svc, tasks
-	return &Parts{Store: b.store, StoreInfo: b.info, Engine: eng, Tasks: tasks, Executions: svc, API: srv, fence: fence, clock: clk}, nil
+	return &Parts{Store: b.store, StoreInfo: b.info, Engine: eng, Tasks: tasks, Executions: svc, API: srv, fence: fence, clock: clk, node: n}, nil
 }
 
 // Close stops the parts: from now on nothing more is written (running

@@ -66,6 +66,11 @@ var serveSettings = []serveSetting{
 	{flag: "tls-key", usage: "PEM private key `FILE` of --tls-cert", str: func(c *app.Config) *string { return &c.TLSKey }},
 	{flag: "ca-bundle", usage: "PEM `FILE` of certificate authorities that outgoing requests (HTTP Tasks, Lambda, AWS service endpoints) trust besides the system's (default $AWS_CA_BUNDLE)",
 		str: func(c *app.Config) *string { return &c.CABundle }},
+	// Cluster (app.Cluster): several servers on one PostgreSQL store.
+	{flag: "node-name", usage: "`NAME` of this server among those sharing a PostgreSQL store, in the database and the logs; a server restarted under its name takes its executions back at once (default: HOST:PORT)",
+		str: func(c *app.Config) *string { return &c.NodeName }},
+	{flag: "lease", usage: "how long this server's claim on its executions lasts without renewal, with a PostgreSQL store shared by several servers (`DURATION`, renewed every third; default 10s): another server takes them over at most this plus one renewal after it dies",
+		dur: func(c *app.Config) *time.Duration { return &c.Lease }},
 }
 
 // envName is the environment variable for a flag: STEPWELL_TIME_SCALE for

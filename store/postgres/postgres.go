@@ -36,6 +36,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -75,6 +76,13 @@ type Store struct {
 
 	closeOnce sync.Once
 	writers   []*groupcommit.Writer[*appendReq]
+
+	// Cluster (cluster.go): the node id Join gave this process (0: not
+	// joined, no fencing), its name and lease, and the appends fenced.
+	node   atomic.Int64
+	name   string
+	ttl    time.Duration
+	fenced atomic.Int64
 }
 
 // appendReq is one AppendHistory call waiting for its group commit.
@@ -156,6 +164,7 @@ func (s *Store) Close() error {
 		for _, w := range s.writers {
 			w.Close()
 		}
+		s.leave()
 		s.pool.Close()
 	})
 	return nil
@@ -331,20 +340,23 @@ func (s *Store) GetRevision(ctx context.Context, arn, revisionID string) (*store
 }
 
 // CreateExecution implements store.Store. A running execution is recorded
-// as owned by this process.
+// as owned by this process (and, once joined, by its node).
 func (s *Store) CreateExecution(ctx context.Context, x *store.Execution) error {
-	var owner any
+	var owner, node any
 	if x.Status == store.StatusRunning {
 		owner = s.owner
+		if id := s.node.Load(); id != 0 {
+			owner, node = s.name, id
+		}
 	}
 	return s.execOne(ctx, "create execution", store.ErrAlreadyExists, `
 		INSERT INTO executions (arn, name, state_machine_arn, state_machine_name, revision_id, type, status,
-			input, trace_header, start_date, stop_date, output, error, cause, owner)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			input, trace_header, start_date, stop_date, output, error, cause, owner, owner_node)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		ON CONFLICT (arn) DO NOTHING`,
 		x.ARN, x.Name, x.StateMachineARN, x.StateMachineName, x.RevisionID, x.Type, x.Status,
 		[]byte(x.Input), []byte(x.TraceHeader), x.StartDate, nullTime(x.StopDate),
-		nullBytes(x.Output), nullBytes(x.Error), nullBytes(x.Cause), owner)
+		nullBytes(x.Output), nullBytes(x.Error), nullBytes(x.Cause), owner, node)
 }
 
 const execCols = `seq, arn, name, state_machine_arn, state_machine_name, revision_id, type, status,
@@ -491,11 +503,16 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 type execState struct {
 	status  string
 	last    int64
+	owner   *int64 // owner_node
 	changed bool
 }
 
 const (
-	lockSQL = `SELECT arn, status, last_event_id FROM executions WHERE arn = ANY($1) ORDER BY arn FOR UPDATE`
+	lockSQL = `SELECT arn, status, last_event_id, owner_node FROM executions WHERE arn = ANY($1) ORDER BY arn FOR UPDATE`
+	// leaseSQL is the fence of a joined node: its row exists and its lease
+	// has not expired (locked so that a claim of its executions waits for
+	// the COMMIT).
+	leaseSQL = `SELECT lease_until > clock_timestamp() FROM nodes WHERE id = $1 FOR KEY SHARE`
 	// insertSQL appends many executions' events in one statement.
 	insertSQL = `INSERT INTO history (execution_arn, event_id, previous_id, type, thread, ts, details)
 		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[], $7::bytea[])`
@@ -516,6 +533,9 @@ type appendTx struct {
 	conn   *pgxpool.Conn
 	arns   []string
 	state  map[string]*execState
+	fenced *atomic.Int64 // the store's count of fenced appends
+	node   int64         // the joined node (0: no fence)
+	leased bool          // the node's lease held when the batch began
 
 	hArn, hType, hThread []string
 	hID, hPrev           []int64
@@ -533,7 +553,7 @@ func (s *Store) begin(reqs []*appendReq) (_ groupcommit.Tx[*appendReq], err erro
 		cancel()
 		return nil, fmt.Errorf("append history: %w", err)
 	}
-	tx := &appendTx{ctx: ctx, cancel: cancel, conn: conn}
+	tx := &appendTx{ctx: ctx, cancel: cancel, conn: conn, node: s.node.Load(), fenced: &s.fenced}
 	defer func() {
 		if err != nil {
 			tx.Rollback()
@@ -550,12 +570,30 @@ func (s *Store) begin(reqs []*appendReq) (_ groupcommit.Tx[*appendReq], err erro
 
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
+	if tx.node != 0 {
+		// A process paused inside the transaction must not keep its locks
+		// (which would stall the takeover of its executions) past half its
+		// lease: PostgreSQL then ends the session.
+		b.Queue(fmt.Sprintf("SET LOCAL idle_in_transaction_session_timeout = %d", max(s.ttl.Milliseconds()/2, 1)))
+		b.Queue(leaseSQL, tx.node)
+	}
 	b.Queue(lockSQL, tx.arns)
 	br := conn.SendBatch(ctx, b)
 	tx.state = make(map[string]*execState, len(tx.arns))
 	if _, err := br.Exec(); err != nil {
 		_ = br.Close()
 		return nil, err
+	}
+	if tx.node != 0 {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return nil, err
+		}
+		err := br.QueryRow().Scan(&tx.leased)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			_ = br.Close()
+			return nil, err
+		}
 	}
 	rows, err := br.Query()
 	if err != nil {
@@ -567,7 +605,7 @@ func (s *Store) begin(reqs []*appendReq) (_ groupcommit.Tx[*appendReq], err erro
 			arn string
 			st  execState
 		)
-		if err := rows.Scan(&arn, &st.status, &st.last); err != nil {
+		if err := rows.Scan(&arn, &st.status, &st.last, &st.owner); err != nil {
 			rows.Close()
 			_ = br.Close()
 			return nil, err
@@ -592,6 +630,11 @@ func (tx *appendTx) Apply(r *appendReq) (result, fatal error) {
 	st := tx.state[r.arn]
 	if st == nil {
 		return store.ErrNotFound, nil
+	}
+	if tx.node != 0 && (!tx.leased || st.owner == nil || *st.owner != tx.node) {
+		// Fenced: the node lost its lease, or the execution is another's.
+		tx.fenced.Add(1)
+		return fmt.Errorf("append to %s: %w", r.arn, errLeaseLost), nil
 	}
 	if st.status != store.StatusRunning {
 		return fmt.Errorf("append to a %s execution: %w", st.status, store.ErrConflict), nil

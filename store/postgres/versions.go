@@ -524,6 +524,10 @@ func (s *Store) ReopenExecution(ctx context.Context, arn string, events []histor
 		types, threads = append(types, string(e.Type)), append(threads, e.Thread)
 		tss, details = append(tss, e.Timestamp), append(details, b)
 	}
+	owner, node := any(s.owner), any(nil)
+	if id := s.node.Load(); id != 0 {
+		owner, node = s.name, id // the node that redrives it drives it
+	}
 	return s.inTx(ctx, "reopen execution", func(tx pgx.Tx) error {
 		var (
 			status string
@@ -549,7 +553,7 @@ func (s *Store) ReopenExecution(ctx context.Context, arn string, events []histor
 			last = lastNewID
 		}
 		_, err = tx.Exec(ctx, `UPDATE executions SET status = $2, stop_date = NULL, output = NULL, error = NULL, cause = NULL,
-			last_event_id = $3, owner = $4, lease_until = NULL WHERE arn = $1`, arn, store.StatusRunning, last, s.owner)
+			last_event_id = $3, owner = $4, lease_until = NULL, owner_node = $5 WHERE arn = $1`, arn, store.StatusRunning, last, owner, node)
 		return err
 	})
 }

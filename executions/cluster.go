@@ -1,0 +1,179 @@
+package executions
+
+// Several processes on one store: each running Standard execution is
+// driven by the process that owns it (store/postgres leases). A process
+// resumes only the executions it claims (ResumeClaimed: at start, and
+// each time another process's lease has expired), exactly as a restart
+// resumes them; requests that only the driving process can apply
+// (StopExecution, SendTask*) are signalled to the others when this
+// process does not drive their execution (HandleSignal applies them).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/store"
+)
+
+// Cluster is what the service needs of a store shared by several
+// processes (store/postgres.Store after Join, wrapped by the server).
+type Cluster interface {
+	// Claim makes this process the owner of up to limit running
+	// executions that no live process owns, and returns them with their
+	// last events.
+	Claim(ctx context.Context, limit int) ([]store.RunningLast, error)
+	// Signal sends sig to every process and waits up to wait for the one
+	// driving its execution to apply it (HandleSignal's answer).
+	Signal(ctx context.Context, sig store.Signal, wait time.Duration) (answer string, handled bool, err error)
+	// Leased reports whether this process's lease holds: a process that
+	// lost it drives nothing (its writes are fenced) and must not apply
+	// signals or complete tasks.
+	Leased() bool
+}
+
+// signalWait bounds how long a forwarded task request waits for the
+// process that holds the task (it may be taking the execution over).
+const signalWait = 3 * time.Second
+
+// errNotDriven is returned by Stop when no process drives a running
+// execution, as while its dead owner's lease runs out: the caller may
+// try again.
+var errNotDriven = errors.New("no server drives the execution now (it is being taken over); try again")
+
+// claimPage is how many orphaned executions ResumeClaimed claims at a time.
+const claimPage = 100
+
+// ResumeClaimed claims the running executions no live process owns, a
+// page at a time, and resumes each as ResumeRunning does; it returns how
+// many. Without a Cluster it does nothing.
+func (s *Service) ResumeClaimed(ctx context.Context) (int, error) {
+	if s.cluster == nil {
+		return 0, nil
+	}
+	n := 0
+	machines := map[revisionKey]*asl.StateMachine{}
+	for {
+		page, err := s.cluster.Claim(ctx, claimPage)
+		if err != nil {
+			return n, fmt.Errorf("claim executions: %w", err)
+		}
+		m, err := s.resumePage(ctx, page, machines)
+		n += m
+		if err != nil {
+			return n, err
+		}
+		if len(page) < claimPage {
+			return n, nil
+		}
+	}
+}
+
+// Answers of HandleSignal for the task-token errors.
+var signalErrors = []error{ErrInvalidToken, ErrTaskTimedOut, ErrInvalidOutput}
+
+func answerOf(err error) string {
+	if err == nil {
+		return ""
+	}
+	for _, e := range signalErrors {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	return "error: " + err.Error()
+}
+
+func errorOf(answer string) error {
+	if answer == "" {
+		return nil
+	}
+	for _, e := range signalErrors {
+		if answer == e.Error() {
+			return e
+		}
+	}
+	return errors.New(answer)
+}
+
+// HandleSignal applies a signal of another process if this one drives
+// what it names: it stops an execution it drives, or completes (or keeps
+// alive) a task it holds. handled is false otherwise, and always once this
+// process has lost its lease.
+func (s *Service) HandleSignal(ctx context.Context, sig store.Signal) (answer string, handled bool) {
+	if s.cluster != nil && !s.cluster.Leased() {
+		return "", false
+	}
+	if sig.Kind == store.SignalStop {
+		s.mu.Lock()
+		_, driven := s.runs[sig.ARN]
+		s.mu.Unlock()
+		if !driven {
+			return "", false
+		}
+		_, err := s.Stop(ctx, sig.ARN, sig.Error, sig.Cause)
+		return answerOf(err), true
+	}
+	if s.tasks == nil {
+		return "", false
+	}
+	err := s.localTask(sig)
+	if errors.Is(err, ErrTaskTimedOut) {
+		return "", false // not held here
+	}
+	return answerOf(err), true
+}
+
+// localTask applies a task signal to this process's broker.
+func (s *Service) localTask(sig store.Signal) error {
+	switch sig.Kind {
+	case store.SignalSucceed:
+		return s.tasks.Succeed(sig.Token, sig.Output)
+	case store.SignalFail:
+		return s.tasks.Fail(sig.Token, sig.Error, sig.Cause)
+	case store.SignalHeartbeat:
+		return s.tasks.Heartbeat(sig.Token)
+	}
+	return fmt.Errorf("unknown signal %q", sig.Kind)
+}
+
+// task applies a task request here, or, when this process does not hold
+// the task, forwards it to the process that does.
+func (s *Service) task(sig store.Signal) error {
+	if s.tasks == nil {
+		return refused(ErrNoTasks, "", "")
+	}
+	if s.cluster == nil {
+		return s.localTask(sig)
+	}
+	if s.cluster.Leased() {
+		if err := s.localTask(sig); !errors.Is(err, ErrTaskTimedOut) {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, signalWait+time.Second)
+	defer cancel()
+	answer, handled, err := s.cluster.Signal(ctx, sig, signalWait)
+	if err != nil {
+		return fmt.Errorf("forward task request: %w", err)
+	}
+	if !handled {
+		return ErrTaskTimedOut
+	}
+	return errorOf(answer)
+}
+
+// stopElsewhere asks the process that drives a running execution to stop
+// it.
+func (s *Service) stopElsewhere(ctx context.Context, x *store.Execution, errName, cause *string) error {
+	answer, handled, err := s.cluster.Signal(ctx, store.Signal{Kind: store.SignalStop, ARN: x.ARN, Error: errName, Cause: cause}, stopWait)
+	if err != nil {
+		return fmt.Errorf("forward stop: %w", err)
+	}
+	if !handled {
+		return errNotDriven
+	}
+	return errorOf(answer)
+}

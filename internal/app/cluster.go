@@ -1,0 +1,190 @@
+package app
+
+// Several servers on one PostgreSQL database (store/postgres cluster.go):
+// each joins as a node, renews its lease, takes over the executions of
+// the nodes whose lease expired, and answers the signals (StopExecution,
+// SendTask*) of the others. A server that finds its lease lost stops:
+// Run returns ErrLeaseLost, so that a supervisor restarts it as a new
+// node, which resumes its share of the executions from their histories.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/stepwell/stepwell/executions"
+	"github.com/stepwell/stepwell/store"
+	"github.com/stepwell/stepwell/store/postgres"
+)
+
+// DefaultLease is how long a node's claim on its executions lasts
+// without renewal (Cluster.Lease); it renews every third of it.
+const DefaultLease = 10 * time.Second
+
+// ErrLeaseLost is returned by Run when the server lost its lease (it was
+// paused or cut off from the database for longer than the lease): other
+// servers own its executions now.
+var ErrLeaseLost = errors.New("lease lost: other servers took this server's executions over")
+
+// Cluster configures a server that shares a PostgreSQL store with others.
+type Cluster struct {
+	// NodeName names the server among those sharing the store, in the
+	// database and in its logs: a server restarted under the same name
+	// takes its previous executions back at once. Empty: HOST:PORT of
+	// the address Run listens on (the host's name when it listens on all
+	// interfaces), or a unique name for a server made with New.
+	NodeName string
+	// Lease is how long the server's claim on its executions lasts
+	// without renewal (0: DefaultLease); it renews every third of it.
+	// Another server takes its executions over at most Lease plus one
+	// renewal interval after it died.
+	Lease time.Duration
+}
+
+func (c Cluster) validate() []error {
+	if c.Lease < 0 || (c.Lease > 0 && c.Lease < 30*time.Millisecond) {
+		return []error{&FieldError{Field: "lease", Value: c.Lease.String(), Err: errors.New("must be at least 30ms")}}
+	}
+	return nil
+}
+
+// clustered is a store several servers share (store/postgres).
+type clustered interface {
+	Join(ctx context.Context, name string, ttl time.Duration) (int64, error)
+	Renew(ctx context.Context) error
+	Reap(ctx context.Context) ([]string, error)
+	DeadNodes(ctx context.Context) ([]string, error)
+	Claim(ctx context.Context, limit int) ([]store.RunningLast, error)
+	Signal(ctx context.Context, sig store.Signal, wait time.Duration) (string, bool, error)
+	Listen(ctx context.Context, handle postgres.SignalHandler) error
+	Fenced() int64
+}
+
+var _ clustered = (*postgres.Store)(nil)
+
+// node is this server's membership: its lease and the executions
+// service's executions.Cluster.
+type node struct {
+	st    clustered
+	name  string
+	id    int64
+	lease time.Duration
+
+	mu      sync.Mutex
+	renewed time.Time // when the last successful renewal was sent (monotonic)
+	lost    bool
+}
+
+// join makes the server a node of the store's cluster.
+func join(ctx context.Context, st clustered, c Cluster) (*node, error) {
+	n := &node{st: st, name: c.NodeName, lease: c.Lease}
+	if n.lease == 0 {
+		n.lease = DefaultLease
+	}
+	if n.name == "" {
+		host, _ := os.Hostname()
+		n.name = fmt.Sprintf("%s/pid%d/%d", host, os.Getpid(), time.Now().UnixNano()%1e6)
+	}
+	start := time.Now()
+	id, err := st.Join(ctx, n.name, n.lease)
+	if err != nil {
+		return nil, err
+	}
+	n.id, n.renewed = id, start
+	return n, nil
+}
+
+// nodeName is the default name of a node listening on addr: the host's
+// name and the port.
+func nodeName(addr net.Addr) string {
+	host, _ := os.Hostname()
+	_, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return host + "/" + addr.String()
+	}
+	return host + ":" + port
+}
+
+// Claim implements executions.Cluster.
+func (n *node) Claim(ctx context.Context, limit int) ([]store.RunningLast, error) {
+	return n.st.Claim(ctx, limit)
+}
+
+// Signal implements executions.Cluster.
+func (n *node) Signal(ctx context.Context, sig store.Signal, wait time.Duration) (string, bool, error) {
+	return n.st.Signal(ctx, sig, wait)
+}
+
+// Leased implements executions.Cluster: the lease holds if it was renewed
+// less than a lease ago, by this process's monotonic clock (which a pause
+// does not stop).
+func (n *node) Leased() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return !n.lost && time.Since(n.renewed) < n.lease
+}
+
+var _ executions.Cluster = (*node)(nil)
+
+// run renews the lease every third of it and takes over the executions
+// of dead nodes, until ctx is done; it returns ErrLeaseLost when the
+// lease is lost (or an append of this node was fenced).
+func (n *node) run(ctx context.Context, svc *executions.Service, log *slog.Logger) error {
+	every := n.lease / 3
+	t := time.NewTimer(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		t.Reset(every)
+		start := time.Now()
+		err := n.st.Renew(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err == nil && n.st.Fenced() > 0 {
+			err = store.ErrLeaseLost // another node owns executions this one drove
+		}
+		if errors.Is(err, store.ErrLeaseLost) || (err != nil && !n.Leased()) {
+			n.mu.Lock()
+			n.lost = true
+			n.mu.Unlock()
+			log.Error("lease lost: stopping", "node", n.name, "node_id", n.id, "fenced_writes", n.st.Fenced(), "err", err)
+			return ErrLeaseLost
+		}
+		if err != nil {
+			log.Warn("renew lease", "node", n.name, "err", err)
+			continue
+		}
+		n.mu.Lock()
+		n.renewed = start
+		n.mu.Unlock()
+		n.takeOver(ctx, svc, log)
+	}
+}
+
+// takeOver claims and resumes the executions of dead nodes.
+func (n *node) takeOver(ctx context.Context, svc *executions.Service, log *slog.Logger) {
+	dead, err := n.st.DeadNodes(ctx)
+	if err != nil {
+		log.Warn("find dead nodes", "node", n.name, "err", err)
+	}
+	count, err := svc.ResumeClaimed(ctx)
+	if err != nil && ctx.Err() == nil {
+		log.Error("take over executions", "node", n.name, "err", err)
+	}
+	if count > 0 || len(dead) > 0 {
+		log.Info("took over executions", "node", n.name, "count", count, "dead_nodes", dead)
+	}
+	if _, err := n.st.Reap(ctx); err != nil && ctx.Err() == nil {
+		log.Warn("reap dead nodes", "node", n.name, "err", err)
+	}
+}

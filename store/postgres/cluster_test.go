@@ -1,0 +1,165 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/store"
+)
+
+func started(arn string) *store.Execution {
+	return &store.Execution{ARN: arn, Name: arn, StateMachineARN: "sm", StateMachineName: "sm", RevisionID: "r",
+		Type: "STANDARD", Status: store.StatusRunning, Input: "{}", StartDate: time.Now().UTC()}
+}
+
+func events(id int64) []history.Event { return []history.Event{event(id)} }
+
+// TestTakeoverFences: node A creates an execution and appends to it; its
+// lease expires (moved into the past, as a pause past it would); node B
+// reaps A, claims the execution with its last event and appends; A's
+// late append and its renewal are refused with ErrLeaseLost, and the
+// history has one writer's consecutive ids.
+func TestTakeoverFences(t *testing.T) {
+	dsn := freshSchema(t)
+	ctx := context.Background()
+	a, b := open(t, dsn), open(t, dsn)
+	ida, err := a.Join(ctx, "node-a", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Join(ctx, "node-b", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.CreateExecution(ctx, started("x1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AppendHistory(ctx, "x1", events(1), nil); err != nil {
+		t.Fatal(err)
+	}
+	// B may not write A's execution, nor claim it while A's lease holds.
+	if err := b.AppendHistory(ctx, "x1", events(2), nil); !errors.Is(err, store.ErrLeaseLost) || !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("B appends to A's execution: %v, want ErrLeaseLost (a conflict)", err)
+	}
+	if got, err := b.Claim(ctx, 10); err != nil || len(got) != 0 {
+		t.Fatalf("B claims %d executions of a live node (%v)", len(got), err)
+	}
+	if err := a.Renew(ctx); err != nil {
+		t.Fatalf("A renews: %v", err)
+	}
+	// A's lease expires.
+	if err := a.QueryRowForTest(ctx, `UPDATE nodes SET lease_until = now() - interval '1 second' WHERE id = $1 RETURNING id`, ida).Scan(new(int64)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AppendHistory(ctx, "x1", events(2), nil); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("A appends after its lease expired: %v, want ErrLeaseLost", err)
+	}
+	dead, err := b.DeadNodes(ctx)
+	if err != nil || len(dead) != 1 || dead[0] != "node-a" {
+		t.Fatalf("dead nodes %v (%v), want [node-a]", dead, err)
+	}
+	got, err := b.Claim(ctx, 10)
+	if err != nil || len(got) != 1 || got[0].Execution.ARN != "x1" || got[0].Last == nil || got[0].Last.ID != 1 {
+		t.Fatalf("B claims %+v (%v), want x1 with its event 1", got, err)
+	}
+	if err := b.AppendHistory(ctx, "x1", events(2), nil); err != nil {
+		t.Fatalf("B appends to the execution it took over: %v", err)
+	}
+	if err := a.AppendHistory(ctx, "x1", events(3), nil); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("A's late append: %v, want ErrLeaseLost", err)
+	}
+	if err := a.Renew(ctx); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("A renews after the takeover: %v, want ErrLeaseLost", err)
+	}
+	if n := a.Fenced(); n != 2 {
+		t.Errorf("A counts %d fenced appends, want 2", n)
+	}
+	evs, _, err := b.History(ctx, "x1", false, store.Page{Limit: 10})
+	if err != nil || len(evs) != 2 || evs[0].ID != 1 || evs[1].ID != 2 {
+		t.Fatalf("history %v (%v), want events 1 and 2", evs, err)
+	}
+	if got, _ := b.Claim(ctx, 10); len(got) != 0 {
+		t.Errorf("B claims %d executions again", len(got))
+	}
+	if dead, _ := b.DeadNodes(ctx); len(dead) != 0 {
+		t.Errorf("dead nodes owning executions after the takeover: %v", dead)
+	}
+}
+
+// TestRejoinTakesOverAtOnce: a process restarted under the same name (it
+// holds the same address, so the previous one is gone) gets its previous
+// incarnation's executions back without waiting for the lease; a store
+// that closes leaves, so another node claims its executions at once.
+func TestRejoinTakesOverAtOnce(t *testing.T) {
+	dsn := freshSchema(t)
+	ctx := context.Background()
+	a := open(t, dsn)
+	if _, err := a.Join(ctx, "host:1", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.CreateExecution(ctx, started("x1")); err != nil {
+		t.Fatal(err)
+	}
+	a2 := open(t, dsn) // a was killed: its row stays
+	if _, err := a2.Join(ctx, "host:1", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a2.Claim(ctx, 10); err != nil || len(got) != 1 {
+		t.Fatalf("the restarted node claims %d executions (%v), want 1", len(got), err)
+	}
+	if err := a2.CreateExecution(ctx, started("x2")); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, dsn)
+	if _, err := b.Join(ctx, "host:2", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	_ = a2.Close()
+	if got, err := b.Claim(ctx, 10); err != nil || len(got) != 2 {
+		t.Fatalf("claims %d executions of a node that left (%v), want 2", len(got), err)
+	}
+}
+
+// TestSignal: a signal reaches every node's handler; the answer of the
+// one that handled it comes back, and one nobody handles times out.
+func TestSignal(t *testing.T) {
+	dsn := freshSchema(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, b := open(t, dsn), open(t, dsn)
+	if _, err := a.Join(ctx, "a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Join(ctx, "b", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	seen := make(chan string, 4)
+	go func() {
+		_ = b.Listen(ctx, func(_ context.Context, sig store.Signal) (string, bool) {
+			seen <- "b:" + sig.Token
+			return "done " + sig.Token, sig.Token == "mine"
+		})
+	}()
+	// Listen subscribes asynchronously: repeat until b has seen one.
+	for {
+		ans, ok, err := a.Signal(ctx, store.Signal{Kind: store.SignalSucceed, Token: "mine"}, 200*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			if ans != "done mine" {
+				t.Fatalf("answer %q", ans)
+			}
+			break
+		}
+	}
+	ans, ok, err := a.Signal(ctx, store.Signal{Kind: store.SignalSucceed, Token: "other"}, 100*time.Millisecond)
+	if err != nil || ok || ans != "" {
+		t.Fatalf("an unhandled signal: %q, %v, %v", ans, ok, err)
+	}
+	if got := <-seen; got != "b:mine" && got != "b:other" {
+		t.Fatalf("b saw %q", got)
+	}
+}
