@@ -5,8 +5,9 @@
 // SIGSTOPped past its lease, then resumed. Every execution must complete
 // once with the expected output and a history of consecutive ids, no
 // Lambda attempt may be invoked twice, the paused process must find its
-// lease lost and stop, and the killed process's executions must be taken
-// over within the lease plus one renewal.
+// lease lost and stop, the killed process's executions must be taken
+// over within the lease plus one renewal, and StopExecution sent to any
+// node must stop an execution another node drives.
 //
 // It runs when STEPWELL_TEST_POSTGRES_DSN is set (CI sets it), like the
 // other PostgreSQL tests. STEPWELL_CLUSTER_EXECUTIONS changes the number of
@@ -130,6 +131,33 @@ func TestCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Executions that only end by StopExecution, one started on each node.
+	hold, err := c0.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("hold"),
+		Definition: aws.String(`{"StartAt":"Hold","States":{"Hold":{"Type":"Wait","Seconds":1000000,"End":true}}}`), RoleArn: aws.String(role)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	holds := make([]string, 3)
+	for i, s := range cl.nodes {
+		out, err := s.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: hold.StateMachineArn, Name: aws.String(fmt.Sprintf("hold-%d", i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		holds[i] = *out.ExecutionArn
+	}
+	// Stopped on another node than the one that drives it: forwarded.
+	stopped := func(via *server, arn, cause string) {
+		t.Helper()
+		if _, err := via.client.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(arn), Cause: aws.String(cause)}); err != nil {
+			t.Fatalf("StopExecution of %s on %s: %v", arn, via.name, err)
+		}
+		d, err := via.client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		if err != nil || d.Status != types.ExecutionStatusAborted || aws.ToString(d.Cause) != cause {
+			t.Fatalf("%s after StopExecution on %s: %+v, %v", arn, via.name, d, err)
+		}
+	}
+	stopped(cl.nodes[1], holds[0], "stopped through node-1")
+
 	// Activity workers: a few per node, each answering on another node.
 	wctx, stopWorkers := context.WithCancel(ctx)
 	var workers sync.WaitGroup
@@ -224,6 +252,11 @@ func TestCluster(t *testing.T) {
 	if err := db.QueryRow(ctx, `SELECT count(*) FROM executions WHERE name = 'late'`).Scan(&late); err != nil || late != 0 {
 		t.Errorf("the paused node's late start left %d executions (%v)", late, err)
 	}
+
+	// The held executions of the dead and the paused node are node-0's
+	// now: StopExecution reaches them there.
+	stopped(cl.nodes[0], holds[1], "stopped after the takeover")
+	stopped(cl.nodes[0], holds[2], "stopped after the takeover")
 
 	// Every execution completes on the surviving node, once, as expected.
 	live := cl.nodes[0].client
