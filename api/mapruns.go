@@ -4,11 +4,8 @@ package api
 // Versions store, where the executions service records them.
 //
 // Stepwell runs a Distributed Map's children inside the parent execution,
-// without histories of their own, so the counts of a failed run are
-// derived from the failure: the items needed to exceed the tolerated
-// failure threshold (or one, for another error) are counted failed and the
-// rest aborted (see package executions). A successful run counts every
-// item succeeded.
+// without histories of their own; the engine reports their counts as they
+// run (see package executions).
 
 import (
 	"context"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/stepwell/stepwell/api/internal/awsapi"
 	"github.com/stepwell/stepwell/arn"
+	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/store"
 )
@@ -138,9 +136,10 @@ func (s *Server) listMapRuns(ctx context.Context, body []byte) (any, error) {
 
 // updateMapRun checks the request as AWS does. A completed Map Run answers
 // ValidationException (CANNOT_UPDATE_COMPLETED_MAP_RUN). A running one
-// answers UnsupportedOperation: Stepwell runs a Distributed Map's children
-// inside the parent execution and cannot change the concurrency or failure
-// tolerance of a run in progress, and does not pretend to.
+// takes the new MaxConcurrency and tolerated failure thresholds from now
+// on (executions.Service.UpdateMapRun); one recorded as running that does
+// not run in this server (started before a restart) answers
+// UnsupportedOperation.
 func (s *Server) updateMapRun(ctx context.Context, body []byte) (any, error) {
 	var in awsapi.UpdateMapRunInput
 	if err := decodeInput(body, &in); err != nil {
@@ -157,7 +156,15 @@ func (s *Server) updateMapRun(ctx context.Context, body []byte) (any, error) {
 		return nil, &Error{Code: awsapi.CodeValidationException, Message: "Map Run '" + r.ARN + "' is " + r.Status + " and cannot be updated",
 			Reason: "CANNOT_UPDATE_COMPLETED_MAP_RUN"}
 	}
-	return nil, awsapi.UnsupportedOperation("Stepwell cannot change the concurrency or failure tolerance of a Map Run in progress ('" + r.ARN + "')")
+	err = s.exec.UpdateMapRun(ctx, r.ARN, engine.MapRunUpdate{MaxConcurrency: in.MaxConcurrency,
+		ToleratedFailureCount: in.ToleratedFailureCount, ToleratedFailurePercentage: in.ToleratedFailurePercentage})
+	if errors.Is(err, executions.ErrMapRunNotRunning) {
+		return nil, awsapi.UnsupportedOperation("Map Run '" + r.ARN + "' does not run in this server (it was started before a restart): it cannot be updated")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
 }
 
 // mapRunExecutions answers ListExecutions by mapRunArn: ResourceNotFound

@@ -87,10 +87,7 @@ func (t *thread) runStream(r *stateRun, cfg *mapConfig, runARN string) (any, *fa
 	cfg.progress = t.newProgress(runARN, 0)
 	ctx, cancel := context.WithCancel(t.ctx)
 	defer cancel()
-	conc := cfg.maxConc
-	if conc <= 0 || conc > maxChildren {
-		conc = maxChildren
-	}
+	conc := limitOf(int64(cfg.maxConc))
 	type job struct {
 		i    int
 		item any
@@ -146,28 +143,22 @@ func (t *thread) runStream(r *stateRun, cfg *mapConfig, runARN string) (any, *fa
 		default:
 			failed++
 			// The percentage is checked against the total at the end.
-			if first == nil && (!cfg.hasTol || cfg.tolCount >= 0 && int64(failed) > cfg.tolCount) {
+			if first == nil && cfg.ctl.exceeded(failed, 0, false) {
 				first = exceededFailure(f)
 				cancel()
 			}
 		}
 	}
-	sem := make(chan struct{}, conc)
 	for j := range jobs {
 		total++
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || !cfg.ctl.acquire(ctx) {
 			continue // drain: the reader stops at its next item
-		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			continue
 		}
 		cfg.live.put(j.i, j.item)
 		wg.Add(1)
 		go func(j job) {
 			defer wg.Done()
-			defer func() { <-sem }()
+			defer cfg.ctl.release()
 			runOne(j)
 		}(j)
 	}

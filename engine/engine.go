@@ -33,6 +33,10 @@ type Engine struct {
 	resumeMu   sync.Mutex
 	resuming   int
 	resumeIdle chan struct{}
+
+	// runs are the running Distributed Map runs by ARN (*runControl;
+	// maprunctl.go).
+	runs sync.Map
 }
 
 // New returns an Engine with cfg's defaults filled in.

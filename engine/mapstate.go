@@ -35,6 +35,9 @@ type mapConfig struct {
 	// live holds the items in flight of a streamed Map Run, by index
 	// (diststream.go); nil otherwise.
 	live *liveItems
+	// ctl is a Distributed Map run's concurrency and thresholds, which
+	// UpdateMapRun changes (maprunctl.go); nil for an inline Map.
+	ctl *runControl
 }
 
 // itemAt is item i: from items, or from the items in flight of a streamed
@@ -85,6 +88,9 @@ func (p *mapPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failur
 	// An ItemReader's items exported by a ResultWriter stream through
 	// (diststream.go); other Maps hold their items.
 	streamed := distributed && streams(st)
+	if distributed {
+		defer t.control(runARN, cfg)()
+	}
 	if streamed {
 		written, f = t.runStream(r, cfg, runARN)
 	} else if distributed && st.Reader != nil {
@@ -303,6 +309,9 @@ func intField(p *jsonpath.Path, env *asl.Env, field string) (int64, *fault.Error
 // exceeded reports whether failed failures out of total break the
 // tolerated thresholds (count and percentage; either breach fails).
 func (cfg *mapConfig) exceeded(failed, total int) bool {
+	if cfg.ctl != nil {
+		return cfg.ctl.exceeded(failed, total, true)
+	}
 	if failed == 0 {
 		return false
 	}
@@ -458,7 +467,7 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 	if !cfg.distributed {
 		rc = t.recordedChildren('m', n, r.sc.retry)
 	}
-	if conc == 1 {
+	if conc == 1 && cfg.ctl == nil {
 		for i := 0; i < n && ctx.Err() == nil; i++ {
 			if rc.unstarted(i) {
 				mu.Lock()
@@ -470,6 +479,20 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 		}
 	} else {
 		sem := make(chan struct{}, conc)
+		acquire := func() bool {
+			select {
+			case sem <- struct{}{}:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		release := func() { <-sem }
+		if cfg.ctl != nil {
+			// A Distributed Map's concurrency can change (UpdateMapRun).
+			acquire = func() bool { return cfg.ctl.acquire(ctx) }
+			release = cfg.ctl.release
+		}
 		for i := 0; i < n; i++ {
 			if rc.unstarted(i) {
 				mu.Lock()
@@ -482,19 +505,14 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 				// when a new failure cancelled the others.
 				sem <- struct{}{}
 			} else {
-				if ctx.Err() != nil {
-					continue
-				}
-				select {
-				case sem <- struct{}{}:
-				case <-ctx.Done():
+				if ctx.Err() != nil || !acquire() {
 					continue
 				}
 			}
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
-				defer func() { <-sem }()
+				defer release()
 				runOne(i)
 			}(i)
 		}

@@ -70,6 +70,65 @@ type liveRuns struct {
 	counts  map[string]engine.MapRunCounts
 	running map[string]*store.MapRun
 	written map[string]time.Time
+	// updates are the UpdateMapRun changes of running runs, applied to
+	// every later write of the run.
+	updates map[string]engine.MapRunUpdate
+}
+
+// ErrMapRunNotRunning is returned by UpdateMapRun for a Map Run that does
+// not run in this server (it ended, or was started before a restart).
+var ErrMapRunNotRunning = errors.New("map run is not running")
+
+// UpdateMapRun changes a running Map Run's MaxConcurrency and tolerated
+// failure thresholds (nil: unchanged): its children follow them from
+// now on, and its record shows them.
+func (s *Service) UpdateMapRun(ctx context.Context, runARN string, u engine.MapRunUpdate) error {
+	v, ok := s.liveRuns.Load(runARN)
+	if !ok || !s.eng.UpdateMapRun(runARN, u) {
+		return ErrMapRunNotRunning
+	}
+	x := v.(*recExtra)
+	l := &x.live
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.updates == nil {
+		l.updates = make(map[string]engine.MapRunUpdate)
+	}
+	prev := l.updates[runARN]
+	if u.MaxConcurrency == nil {
+		u.MaxConcurrency = prev.MaxConcurrency
+	}
+	if u.ToleratedFailureCount == nil {
+		u.ToleratedFailureCount = prev.ToleratedFailureCount
+	}
+	if u.ToleratedFailurePercentage == nil {
+		u.ToleratedFailurePercentage = prev.ToleratedFailurePercentage
+	}
+	l.updates[runARN] = u
+	r := l.running[runARN]
+	if r == nil {
+		return nil
+	}
+	cp := *r
+	if c, ok := l.counts[runARN]; ok {
+		applyLive(&cp, c)
+	}
+	applyUpdate(&cp, u)
+	x.put(&cp)
+	return nil
+}
+
+// applyUpdate sets r's settings from an UpdateMapRun.
+func applyUpdate(r *store.MapRun, u engine.MapRunUpdate) {
+	if u.MaxConcurrency != nil {
+		r.MaxConcurrency = *u.MaxConcurrency
+	}
+	if u.ToleratedFailureCount != nil {
+		r.ToleratedFailureCount = *u.ToleratedFailureCount
+	}
+	if u.ToleratedFailurePercentage != nil {
+		r.ToleratedFailurePercentage = *u.ToleratedFailurePercentage
+	}
 }
 
 // progress is the execution's engine.Execution.MapRunCounts: it keeps the
@@ -92,6 +151,7 @@ func (x *recExtra) progress(runARN string, c engine.MapRunCounts) {
 	l.written[runARN] = now
 	cp := *r
 	applyLive(&cp, c)
+	applyUpdate(&cp, l.updates[runARN])
 	// Written under the lock: the run's end (ended) cannot be overwritten
 	// by these older counts.
 	x.put(&cp)
@@ -123,6 +183,7 @@ func (x *recExtra) tracking(r *store.MapRun) {
 	}
 	cp := *r
 	l.running[r.ARN] = &cp
+	x.s.liveRuns.Store(r.ARN, x)
 }
 
 // ended writes the ended run r and stops its live writes.
@@ -130,9 +191,12 @@ func (x *recExtra) ended(r *store.MapRun) {
 	l := &x.live
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	x.s.liveRuns.Delete(r.ARN)
+	applyUpdate(r, l.updates[r.ARN])
 	delete(l.running, r.ARN)
 	delete(l.counts, r.ARN)
 	delete(l.written, r.ARN)
+	delete(l.updates, r.ARN)
 	x.put(r)
 }
 

@@ -2,6 +2,7 @@ package executions_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -67,14 +68,79 @@ func TestMapRuns_LiveCounts(t *testing.T) {
 	g.release <- struct{}{}
 	<-g.calls
 	g.release <- struct{}{}
-	select {
-	case <-svc.Ended(x.ARN):
-	case <-time.After(time.Minute):
-		t.Fatal("the execution did not end")
-	}
+	waitEnded(t, svc, x.ARN)
 	runs, _, _ := ver.ListMapRuns(ctx, x.ARN, store.Page{Limit: 10})
 	want := store.MapRunCounts{Succeeded: 3, Total: 3, ResultsWritten: 3}
 	if r := runs[0]; r.Status != executions.MapRunSucceeded || r.ItemCounts != want || r.ExecutionCounts != want {
 		t.Fatalf("final run %s %+v %+v", r.Status, r.ItemCounts, r.ExecutionCounts)
+	}
+}
+
+// TestUpdateMapRun: raising a running Map Run's MaxConcurrency starts more
+// children at once, and its record shows the new settings; an ended run
+// cannot be updated.
+func TestUpdateMapRun(t *testing.T) {
+	ver := memory.NewVersions()
+	g := &gate{calls: make(chan struct{}), release: make(chan struct{})}
+	svc := executions.New(executions.Config{Store: memory.New(memory.Options{}), Versions: ver, Scope: scope,
+		Engine: engine.New(engine.Config{Region: scope.Region, AccountID: scope.Account, Invoker: g})})
+	t.Cleanup(func() { _ = svc.Close(context.Background()) })
+	const def = `{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":1,
+"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
+"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::custom:run","End":true}}},"End":true}}}`
+	ctx := context.Background()
+	x, err := svc.Start(ctx, executions.StartInput{Machine: machine("upd", def), Name: "x", Input: "[1,2,3,4]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-g.calls // one child runs (MaxConcurrency 1)
+	runs, _, err := ver.ListMapRuns(ctx, x.ARN, store.Page{Limit: 10})
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("map runs %v, %v", runs, err)
+	}
+	runARN := runs[0].ARN
+	three, pct := int64(3), 50.0
+	if err := svc.UpdateMapRun(ctx, runARN, engine.MapRunUpdate{MaxConcurrency: &three, ToleratedFailurePercentage: &pct}); err != nil {
+		t.Fatal(err)
+	}
+	// Two more children start while the first still runs.
+	for range 2 {
+		select {
+		case <-g.calls:
+		case <-time.After(30 * time.Second):
+			t.Fatal("no more children started after MaxConcurrency was raised")
+		}
+	}
+	r, err := ver.GetMapRun(ctx, runARN)
+	if err != nil || r.MaxConcurrency != 3 || r.ToleratedFailurePercentage != 50 {
+		t.Fatalf("run after the update: %+v, %v", r, err)
+	}
+	for range 3 {
+		g.release <- struct{}{}
+	}
+	<-g.calls
+	g.release <- struct{}{}
+	waitEnded(t, svc, x.ARN)
+	r, _ = ver.GetMapRun(ctx, runARN)
+	if r.Status != executions.MapRunSucceeded || r.MaxConcurrency != 3 || r.ItemCounts.Succeeded != 4 {
+		t.Fatalf("final run %s, MaxConcurrency %d, %+v", r.Status, r.MaxConcurrency, r.ItemCounts)
+	}
+	if err := svc.UpdateMapRun(ctx, runARN, engine.MapRunUpdate{MaxConcurrency: &three}); !errors.Is(err, executions.ErrMapRunNotRunning) {
+		t.Fatalf("update of an ended run: %v", err)
+	}
+}
+
+// waitEnded waits until the execution has ended (Ended is nil once it is
+// unregistered).
+func waitEnded(t *testing.T, svc *executions.Service, arn string) {
+	t.Helper()
+	ch := svc.Ended(arn)
+	if ch == nil {
+		return
+	}
+	select {
+	case <-ch:
+	case <-time.After(time.Minute):
+		t.Fatal("the execution did not end")
 	}
 }

@@ -122,6 +122,9 @@ type Service struct {
 	syncHist bool
 	ver      store.Versions
 	eng      *engine.Engine
+	// liveRuns are the recorders of the running Map Runs by ARN
+	// (*recExtra; mapruns.go).
+	liveRuns sync.Map
 	scope    arn.Scope
 	maxExpr  time.Duration
 	mocks    TestCaseBinder
