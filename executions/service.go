@@ -98,6 +98,9 @@ type Config struct {
 	// this process resumes and reaches the others (cluster.go); nil for
 	// a store of one process.
 	Cluster Cluster
+	// Observer watches the executions (metrics, logs: observe.go); nil
+	// for none.
+	Observer Observer
 }
 
 // TestCaseBinder binds executions to the mock test cases of Step Functions
@@ -134,6 +137,7 @@ type Service struct {
 	now      func() time.Time // clock.Now
 	log      *slog.Logger
 	cluster  Cluster
+	obs      Observer
 
 	parkAfter  time.Duration // < 0: never park
 	timerNudge chan struct{}
@@ -163,7 +167,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		st: cfg.Store, reopen: cfg.Reopener, express: cfg.Express, syncHist: cfg.ExpressHistory, ver: cfg.Versions, eng: cfg.Engine,
 		scope: cfg.Scope.WithDefaults(), maxExpr: cfg.MaxExpressDuration, mocks: cfg.TestCases, tasks: cfg.Tasks,
-		pollWait: cfg.PollTimeout, clock: cfg.Clock, log: cfg.Logger, parkAfter: cfg.ParkAfter, cluster: cfg.Cluster,
+		pollWait: cfg.PollTimeout, clock: cfg.Clock, log: cfg.Logger, parkAfter: cfg.ParkAfter, cluster: cfg.Cluster, obs: cfg.Observer,
 		timerNudge: make(chan struct{}, 1),
 		reviveSem:  make(chan struct{}, maxReviving),
 		runs:       make(map[string]*running),

@@ -156,6 +156,10 @@ func (s *Service) StartSync(ctx context.Context, in StartInput) (*SyncOutcome, e
 	if stop.IsZero() {
 		stop = s.now()
 	}
+	if s.obs != nil && !s.syncHist {
+		s.obs.Unrecorded(Watched{ExecutionARN: ex.ARN, StateMachineARN: sm.ARN, VersionARN: in.VersionARN, AliasARN: in.AliasARN, Type: TypeExpress, Start: start},
+			start, stop, s.endOf(res).Status)
+	}
 	return &SyncOutcome{ARN: ex.ARN, StartDate: start, StopDate: stop, Result: res}, nil
 }
 
@@ -175,7 +179,8 @@ func (s *Service) executeRecorded(ctx context.Context, ex *engine.Execution, rev
 		}
 		return engine.Result{}, fmt.Errorf("create execution: %w", err)
 	}
-	rec := &recorder{st: s.express, arn: ex.ARN}
+	rec := &recorder{st: s.express, arn: ex.ARN,
+		watch: s.watch(Watched{ExecutionARN: ex.ARN, StateMachineARN: ex.StateMachineARN, Type: TypeExpress, Start: ex.StartTime})}
 	// As in launch: registered before Stop can look for it.
 	s.mu.Lock()
 	run := s.eng.Start(ctx, ex, rec)
@@ -231,6 +236,10 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 		}
 	}
 	rec := &recorder{st: st, arn: ex.ARN, extra: extra}
+	if extra != nil {
+		rec.watch = s.watch(Watched{ExecutionARN: ex.ARN, StateMachineARN: ex.StateMachineARN,
+			VersionARN: extra.version, AliasARN: extra.alias, Type: ex.Type, Start: ex.StartTime})
+	}
 	ctx, cancel := s.ctx, context.CancelFunc(func() {})
 	if express {
 		ctx, cancel = context.WithTimeout(ctx, s.maxExpr)
@@ -302,6 +311,7 @@ type recorder struct {
 	arn    string
 	closed bool
 	extra  *recExtra // versions, aliases, redrives and Map Runs; may be nil
+	watch  Watcher   // the Observer's (observe.go); may be nil
 	// lastID is the id of the latest event recorded (the history's
 	// length), which reviving a parked execution replays.
 	lastID atomic.Int64
@@ -325,6 +335,9 @@ func (r *recorder) Record(events []history.Event) error {
 	}
 	if n := len(events); n > 0 {
 		r.lastID.Store(events[n-1].ID)
+	}
+	if r.watch != nil {
+		r.watch.Recorded(events)
 	}
 	return nil
 }

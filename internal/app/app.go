@@ -108,6 +108,8 @@ type Config struct {
 
 	// Cluster: several servers on one PostgreSQL store (cluster.go).
 	Cluster
+	// Observability: metrics and logs (observability.go).
+	Observability
 }
 
 // Defaults of the limits, as AWS's.
@@ -200,6 +202,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.Security.validate(c.Addr)...)
 	errs = append(errs, c.Cluster.validate()...)
+	errs = append(errs, c.Observability.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -331,12 +334,19 @@ func newServer(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*S
 			retain(jctx, p.Store, c.Retention, p.clock, logger)
 		}()
 	}
-	srv := p.API.Authenticated(keys)
+	srv := p.Metrics.Instrument(p.API.Authenticated(keys))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	if c.metricsOnAPI(keys != nil) {
+		mux.Handle("GET /metrics", p.Metrics) // observability.go
+	} else {
+		mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "stepwell: metrics are not served on this address (see --metrics)", http.StatusNotFound)
+		})
+	}
 	mux.Handle("POST /", srv)
 	// The web console: GET / and its addresses; it calls the API above.
 	var web http.Handler
@@ -409,6 +419,15 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 		MaxHeaderBytes: maxHeaderBytes, TLSConfig: tlsConfig, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	if cfg.Pprof != "" {
 		stop, err := servePprof(cfg.Pprof, logw)
+		if err != nil {
+			_ = ln.Close()
+			_ = srv.Close(context.Background())
+			return err
+		}
+		defer stop()
+	}
+	if addr := cfg.metricsAddr(); addr != "" {
+		stop, err := serveMetrics(addr, srv.parts.Metrics, logw)
 		if err != nil {
 			_ = ln.Close()
 			_ = srv.Close(context.Background())

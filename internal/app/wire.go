@@ -10,6 +10,7 @@ import (
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/integrations/tasktoken"
 	"github.com/stepwell/stepwell/internal/clock"
+	"github.com/stepwell/stepwell/metrics"
 	"github.com/stepwell/stepwell/store"
 )
 
@@ -29,6 +30,8 @@ type Parts struct {
 	Executions *executions.Service
 	// API is the Step Functions API.
 	API *api.Server
+	// Metrics counts the executions and the API requests (package metrics).
+	Metrics *metrics.Registry
 
 	fence *fencedStore
 	clock clock.Clock
@@ -131,14 +134,18 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	if n != nil {
 		ecfg.Cluster = n
 	}
+	// The executions' metrics (metrics.go), counted from their histories.
+	reg := metrics.New(api.Operations())
+	ecfg.Observer = reg
 	svc := executions.New(ecfg)
+	reg.Open = svc.Open
 	srv := api.New(api.Config{
 		Store: ecfg.Store, Executions: svc, Region: c.Region, Account: c.AccountID, Logger: logger,
 		Versions: versions, Activities: b.activities, Now: clk.Now,
 		PageTokenKey: derivedKey(key, "page tokens"), // valid across restarts, as task tokens
 	})
 	local.srv, local.svc, local.tokens = srv, svc, tasks
-	return &Parts{Store: b.store, StoreInfo: b.info, Engine: eng, Tasks: tasks, Executions: svc, API: srv, fence: fence, clock: clk, node: n}, nil
+	return &Parts{Store: b.store, StoreInfo: b.info, Engine: eng, Tasks: tasks, Executions: svc, API: srv, Metrics: reg, fence: fence, clock: clk, node: n}, nil
 }
 
 // Close stops the parts: from now on nothing more is written (running

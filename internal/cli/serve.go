@@ -57,6 +57,9 @@ var serveSettings = []serveSetting{
 		on: func(c *app.Config) *bool { return &c.Console }},
 	{flag: "account-id", usage: "AWS account `ID` used in ARNs", str: func(c *app.Config) *string { return &c.AccountID }},
 	{flag: "region", usage: "AWS `REGION` used in ARNs", str: func(c *app.Config) *string { return &c.Region }},
+	// Observability (app.Observability): metrics and logs.
+	{flag: "metrics", usage: "where GET /metrics (Prometheus) is served: `WHERE` = api (the API's address, unauthenticated), HOST:PORT (a listener of its own) or off; default: the API's address unless --credentials are required",
+		str: func(c *app.Config) *string { return &c.Metrics }},
 	// Security (app.Security): authentication, TLS, the CA bundle.
 	{flag: "credentials", usage: "JSON `FILE` of the access keys whose AWS SigV4 signatures are accepted ({\"accessKeys\": [{\"accessKeyId\", \"secretAccessKey\", \"name\"}]}); every request must then be signed",
 		str: func(c *app.Config) *string { return &c.Credentials }},
@@ -165,6 +168,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			cfg.Addr, app.Redact(cfg.Store), app.Redact(cfg.LambdaEndpoint), strconv.FormatFloat(cfg.TimeScale, 'g', -1, 64), cfg.AccountID, cfg.Region,
 			cfg.ExpressRetention, cfg.ExpressHistory, app.FormatAWSEndpoints(cfg.AWS.Endpoints), cfg.AWS.Region)
 		printSecurity(c.m.Stdout, cfg.Security)
+		printObservability(c.m.Stdout, cfg.Observability)
 		return nil
 	}
 	err = app.Run(ctx, cfg, c.m.Stderr)

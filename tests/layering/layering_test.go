@@ -49,6 +49,9 @@ var rules = []rule{
 	// L3: the AWS protocol over the executions service.
 	{"api/...", join(leaves, contract, interp, []string{"api/...", "executions"})},
 	{"console/...", []string{"console/..."}},
+	// Observers of the executions service (its Observer port): metrics
+	// and execution logs.
+	{"metrics", join(leaves, contract, []string{"executions"})},
 	// The executions service, between the engine and the API.
 	{"executions", join(leaves, contract, interp)},
 	// L2: the engine and the integrations it calls.
