@@ -321,7 +321,7 @@ type dataTest struct {
 	num      float64
 	b        bool
 	ts       time.Time
-	pattern  []patPart
+	pattern  pattern
 }
 
 // lookup reads a path for a Choice rule: ok is false when it selects
@@ -402,7 +402,7 @@ func (d *dataTest) match(env *Env) (bool, error) {
 			return false, nil
 		}
 		if d.cmp == cmpMatches {
-			return matchPattern(d.pattern, s), nil
+			return d.pattern.match(s), nil
 		}
 		return cmpResult(d.cmp, compareUTF16(s, d.str)), nil
 	case kNumeric:
@@ -512,88 +512,4 @@ func utf16First(r rune) rune {
 		return 0xD800 + ((r - 0x10000) >> 10)
 	}
 	return r
-}
-
-// patPart is one piece of a StringMatches pattern: literal text, or a star.
-type patPart struct {
-	star bool
-	lit  string
-}
-
-// compilePattern splits a StringMatches pattern: "*" matches any run of
-// characters, "\*" is a literal star and "\\" a literal backslash.
-func compilePattern(s string) ([]patPart, bool) {
-	var parts []patPart
-	var lit []byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '\\':
-			if i+1 < len(s) && (s[i+1] == '*' || s[i+1] == '\\') {
-				lit = append(lit, s[i+1])
-				i++
-				continue
-			}
-			lit = append(lit, c)
-		case '*':
-			if len(lit) > 0 {
-				parts = append(parts, patPart{lit: string(lit)})
-				lit = lit[:0]
-			}
-			if len(parts) == 0 || !parts[len(parts)-1].star {
-				parts = append(parts, patPart{star: true})
-			}
-		default:
-			lit = append(lit, c)
-		}
-	}
-	if len(lit) > 0 {
-		parts = append(parts, patPart{lit: string(lit)})
-	}
-	return parts, true
-}
-
-// matchPattern reports whether s matches the compiled pattern.
-func matchPattern(parts []patPart, s string) bool {
-	// Anchor the first literal.
-	i := 0
-	if i < len(parts) && !parts[i].star {
-		if !hasPrefix(s, parts[i].lit) {
-			return false
-		}
-		s = s[len(parts[i].lit):]
-		i++
-	}
-	if i == len(parts) {
-		return s == ""
-	}
-	// parts[i] is a star. Each literal after a star matches at its first
-	// occurrence, except the last literal, which must end the string.
-	for i < len(parts) {
-		if parts[i].star {
-			i++
-			continue
-		}
-		lit := parts[i].lit
-		if i == len(parts)-1 {
-			return len(s) >= len(lit) && s[len(s)-len(lit):] == lit
-		}
-		j := indexOf(s, lit)
-		if j < 0 {
-			return false
-		}
-		s = s[j+len(lit):]
-		i++
-	}
-	return true // pattern ends with a star
-}
-
-func indexOf(s, sub string) int {
-	n := len(sub)
-	for i := 0; i+n <= len(s); i++ {
-		if s[i:i+n] == sub {
-			return i
-		}
-	}
-	return -1
 }

@@ -89,7 +89,10 @@ func TestStringMatches(t *testing.T) {
 	}
 	for _, tt := range tests {
 		p, _ := compilePattern(tt.pattern)
-		if got := matchPattern(p, tt.s); got != tt.want {
+		if got := p.match(tt.s); got != tt.want {
+			t.Errorf("%q matches %q = %v, want %v", tt.pattern, tt.s, got, tt.want)
+		}
+		if got := forceKMP(p).match(tt.s); got != tt.want {
 			t.Errorf("%q matches %q = %v, want %v", tt.pattern, tt.s, got, tt.want)
 		}
 	}
