@@ -10,6 +10,7 @@ package executions
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -32,6 +33,11 @@ type Cluster interface {
 	// lost it drives nothing (its writes are fenced) and must not apply
 	// signals or complete tasks.
 	Leased() bool
+	// Peers returns the ids of the other live processes.
+	Peers(ctx context.Context) ([]int64, error)
+	// Ask sends sig to the process sig.To alone, which applies it once
+	// (HandleSignal) or, if it does not take it within wait, never.
+	Ask(ctx context.Context, sig store.Signal, wait time.Duration) (answer string, handled bool, err error)
 }
 
 // signalWait bounds how long a forwarded task request waits for the
@@ -119,6 +125,15 @@ func (s *Service) HandleSignal(ctx context.Context, sig store.Signal) (answer st
 	if s.tasks == nil {
 		return "", false
 	}
+	if sig.Kind == store.SignalPoll {
+		// A worker polls another process: hand it a task queued here, if any.
+		token, input, err := s.tasks.Poll(ctx, sig.ARN, sig.Output, time.Nanosecond)
+		if err != nil || token == "" {
+			return "", true
+		}
+		b, _ := json.Marshal(polled{Token: token, Input: input})
+		return string(b), true
+	}
 	err := s.localTask(sig)
 	if errors.Is(err, ErrTaskTimedOut) {
 		return "", false // not held here
@@ -165,15 +180,83 @@ func (s *Service) task(sig store.Signal) error {
 	return errorOf(answer)
 }
 
-// stopElsewhere asks the process that drives a running execution to stop
-// it.
-func (s *Service) stopElsewhere(ctx context.Context, x *store.Execution, errName, cause *string) error {
-	answer, handled, err := s.cluster.Signal(ctx, store.Signal{Kind: store.SignalStop, ARN: x.ARN, Error: errName, Cause: cause}, stopWait)
-	if err != nil {
-		return fmt.Errorf("forward stop: %w", err)
-	}
-	if !handled {
-		return errNotDriven
-	}
-	return errorOf(answer)
+// polled is the answer to a SignalPoll that found a task.
+type polled struct {
+	Token string `json:"token"`
+	Input string `json:"input"`
 }
+
+// pollEvery is how often PollActivity, in a cluster, asks the other
+// processes for a task queued there while it waits for one here.
+const pollEvery = time.Second
+
+// pollCluster is PollActivity with other processes: it waits for a task
+// of this process's queue a pollEvery at a time, and in between asks each
+// other live process for one of its queue. A task queued here goes to a
+// worker waiting here at once; one queued on another process goes to a
+// worker waiting here within pollEvery.
+func (s *Service) pollCluster(ctx context.Context, b TaskBroker, activityARN, workerName string) (token, input string, err error) {
+	wait := s.pollWait
+	if wait <= 0 {
+		wait = defaultPollWait
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		if s.cluster.Leased() {
+			peers, err := s.cluster.Peers(ctx)
+			if err != nil {
+				return "", "", err
+			}
+			for _, id := range peers {
+				answer, handled, err := s.cluster.Ask(ctx, store.Signal{Kind: store.SignalPoll, ARN: activityARN, Output: workerName, To: id}, signalWait)
+				if err != nil || ctx.Err() != nil {
+					return "", "", err
+				}
+				var p polled
+				if handled && answer != "" && json.Unmarshal([]byte(answer), &p) == nil && p.Token != "" {
+					return p.Token, p.Input, nil
+				}
+			}
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return "", "", nil
+		}
+		token, input, err := b.Poll(ctx, activityARN, workerName, min(left, pollEvery))
+		if err != nil || token != "" || ctx.Err() != nil {
+			return token, input, err
+		}
+	}
+}
+
+// defaultPollWait is GetActivityTask's wait when Config.PollTimeout is 0
+// (the broker's default, tasktoken.DefaultPollTimeout).
+const defaultPollWait = 60 * time.Second
+
+// stopElsewhere asks the process that drives a running execution to stop
+// it. While none does (its owner died and its lease runs out, or the
+// process that took it over is still resuming it) it asks again, for up to
+// clusterStopWait.
+func (s *Service) stopElsewhere(ctx context.Context, x *store.Execution, errName, cause *string) error {
+	deadline := time.Now().Add(clusterStopWait)
+	for {
+		answer, handled, err := s.cluster.Signal(ctx, store.Signal{Kind: store.SignalStop, ARN: x.ARN, Error: errName, Cause: cause}, time.Second)
+		if err != nil {
+			return fmt.Errorf("forward stop: %w", err)
+		}
+		if handled {
+			return errorOf(answer)
+		}
+		if y, err := s.st.GetExecution(ctx, x.ARN); err == nil && y.Status != store.StatusRunning {
+			return nil // it ended meanwhile
+		}
+		if time.Now().After(deadline) {
+			return errNotDriven
+		}
+	}
+}
+
+// clusterStopWait bounds how long StopExecution waits for a process to
+// drive the execution it stops (the default lease and a renewal, and
+// more).
+const clusterStopWait = 30 * time.Second

@@ -33,11 +33,15 @@ func (s *Service) broker() (TaskBroker, error) {
 }
 
 // PollActivity waits (Config.PollTimeout) for a task of an activity, as
-// GetActivityTask; an empty token means none came.
+// GetActivityTask; an empty token means none came. With a Cluster, the
+// tasks queued on the other processes come too (pollCluster).
 func (s *Service) PollActivity(ctx context.Context, activityARN, workerName string) (token, input string, err error) {
 	b, err := s.broker()
 	if err != nil {
 		return "", "", err
+	}
+	if s.cluster != nil {
+		return s.pollCluster(ctx, b, activityARN, workerName)
 	}
 	return b.Poll(ctx, activityARN, workerName, s.pollWait)
 }

@@ -15,6 +15,7 @@ const (
 	SignalSucceed   = "succeed"   // SendTaskSuccess: Token, Output
 	SignalFail      = "fail"      // SendTaskFailure: Token, Error, Cause
 	SignalHeartbeat = "heartbeat" // SendTaskHeartbeat: Token
+	SignalPoll      = "poll"      // GetActivityTask: ARN (the activity's), Output (the worker's name)
 )
 
 // Signal is a request that only the process driving an execution can
@@ -27,4 +28,7 @@ type Signal struct {
 	Output string  `json:"output,omitempty"`
 	Error  *string `json:"error,omitempty"`
 	Cause  *string `json:"cause,omitempty"`
+	// To, when not zero, is the one node that may handle the signal, which
+	// then handles it at most once, even if its sender gives up.
+	To int64 `json:"to,omitempty"`
 }

@@ -61,6 +61,8 @@ type clustered interface {
 	DeadNodes(ctx context.Context) ([]string, error)
 	Claim(ctx context.Context, limit int) ([]store.RunningLast, error)
 	Signal(ctx context.Context, sig store.Signal, wait time.Duration) (string, bool, error)
+	Ask(ctx context.Context, sig store.Signal, wait time.Duration) (string, bool, error)
+	Peers(ctx context.Context) ([]int64, error)
 	Listen(ctx context.Context, handle postgres.SignalHandler) error
 	Fenced() int64
 }
@@ -119,6 +121,14 @@ func (n *node) Claim(ctx context.Context, limit int) ([]store.RunningLast, error
 func (n *node) Signal(ctx context.Context, sig store.Signal, wait time.Duration) (string, bool, error) {
 	return n.st.Signal(ctx, sig, wait)
 }
+
+// Ask implements executions.Cluster.
+func (n *node) Ask(ctx context.Context, sig store.Signal, wait time.Duration) (string, bool, error) {
+	return n.st.Ask(ctx, sig, wait)
+}
+
+// Peers implements executions.Cluster.
+func (n *node) Peers(ctx context.Context) ([]int64, error) { return n.st.Peers(ctx) }
 
 // Leased implements executions.Cluster: the lease holds if it was renewed
 // less than a lease ago, by this process's monotonic clock (which a pause

@@ -55,7 +55,9 @@ package postgres
 // execution. Signal writes the request to the signals table and tells
 // every node with NOTIFY; each node's Listen hands it to its handler,
 // and the node that applied it writes its answer, which Signal polls for
-// (signalPoll). PostgreSQL delivers a NOTIFY within milliseconds, so a
+// (signalPoll). Ask sends a signal to one node, which takes it before it
+// applies it, so that it is applied once or not at all (GetActivityTask
+// on another node than the one whose queue holds the task). PostgreSQL delivers a NOTIFY within milliseconds, so a
 // forwarded request takes a few milliseconds plus at most signalPoll more
 // than a local one.
 
@@ -77,6 +79,10 @@ import (
 // schema and the signal's id, so that deployments sharing a database in
 // different schemas ignore each other's signals.
 const signalChannel = "stepwell_signals"
+
+// askAnswerWait bounds how long Ask waits for the answer of a node that
+// took its signal (it may have died meanwhile).
+const askAnswerWait = 10 * time.Second
 
 // signalPoll is how often Signal looks for the answer to a signal.
 const signalPoll = 10 * time.Millisecond
@@ -280,6 +286,70 @@ func (s *Store) Signal(ctx context.Context, sig store.Signal, wait time.Duration
 	}
 }
 
+// Peers returns the ids of the other nodes whose lease holds.
+func (s *Store) Peers(ctx context.Context) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM nodes WHERE id <> $1 AND lease_until > clock_timestamp() ORDER BY id`, s.node.Load())
+	if err != nil {
+		return nil, fmt.Errorf("peers: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("peers: %w", err)
+	}
+	return ids, nil
+}
+
+// Ask sends sig to the node sig.To alone and waits up to wait for it to
+// take the signal; once taken, it waits for the answer (the handler must
+// be quick). A signal not taken in time is withdrawn, so that it is
+// handled exactly once or not at all: handled tells which.
+func (s *Store) Ask(ctx context.Context, sig store.Signal, wait time.Duration) (answer string, handled bool, err error) {
+	if sig.To == 0 {
+		return "", false, errors.New("ask: no node")
+	}
+	data, err := json.Marshal(sig)
+	if err != nil {
+		return "", false, fmt.Errorf("ask: %w", err)
+	}
+	var id int64
+	if err := s.pool.QueryRow(ctx, `WITH i AS (INSERT INTO signals (data) VALUES ($1) RETURNING id)
+		SELECT id, pg_notify($2, current_schema() || ' ' || id) FROM i`, data, signalChannel).Scan(&id, nil); err != nil {
+		return "", false, fmt.Errorf("ask: %w", err)
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, _ = s.pool.Exec(dctx, `DELETE FROM signals WHERE id = $1`, id)
+		cancel()
+	}()
+	deadline := time.Now().Add(wait)
+	t := time.NewTicker(signalPoll)
+	defer t.Stop()
+	for {
+		var by *int64
+		var ans *string
+		if err := s.pool.QueryRow(context.WithoutCancel(ctx), `SELECT answered_by, answer FROM signals WHERE id = $1`, id).Scan(&by, &ans); err != nil {
+			return "", false, fmt.Errorf("ask: %w", err)
+		}
+		if ans != nil {
+			return *ans, true, nil
+		}
+		if by != nil && time.Now().After(deadline.Add(askAnswerWait)) {
+			return "", false, errors.New("ask: the node took the request but did not answer")
+		}
+		if by == nil && (time.Now().After(deadline) || ctx.Err() != nil) {
+			// Withdraw it, unless the node takes it meanwhile.
+			tag, err := s.pool.Exec(context.WithoutCancel(ctx), `DELETE FROM signals WHERE id = $1 AND answered_by IS NULL`, id)
+			if err != nil {
+				return "", false, fmt.Errorf("ask: %w", err)
+			}
+			if tag.RowsAffected() == 1 {
+				return "", false, nil
+			}
+		}
+		<-t.C // taken: its answer comes soon
+	}
+}
+
 // SignalHandler applies a signal if this process drives what it names:
 // handled is false when it does not (another node may).
 type SignalHandler func(ctx context.Context, sig store.Signal) (answer string, handled bool)
@@ -346,10 +416,24 @@ func (s *Store) apply(ctx context.Context, id int64, handle SignalHandler) {
 	if json.Unmarshal(data, &sig) != nil {
 		return
 	}
+	me := s.node.Load()
+	if sig.To != 0 {
+		if sig.To != me {
+			return
+		}
+		// Take it first: its sender may withdraw it until then.
+		tag, err := s.pool.Exec(ctx, `UPDATE signals SET answered_by = $2 WHERE id = $1 AND answered_by IS NULL`, id, me)
+		if err != nil || tag.RowsAffected() != 1 {
+			return
+		}
+		answer, _ := handle(ctx, sig)
+		_, _ = s.pool.Exec(ctx, `UPDATE signals SET answer = $2 WHERE id = $1`, id, answer)
+		return
+	}
 	answer, handled := handle(ctx, sig)
 	if !handled {
 		return
 	}
 	_, _ = s.pool.Exec(ctx, `UPDATE signals SET answered_by = $2, answer = $3 WHERE id = $1 AND answered_by IS NULL`,
-		id, s.node.Load(), answer)
+		id, me, answer)
 }

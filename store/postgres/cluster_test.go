@@ -135,7 +135,7 @@ func TestSignal(t *testing.T) {
 	if _, err := b.Join(ctx, "b", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	seen := make(chan string, 4)
+	seen := make(chan string, 100)
 	go func() {
 		_ = b.Listen(ctx, func(_ context.Context, sig store.Signal) (string, bool) {
 			seen <- "b:" + sig.Token
@@ -161,5 +161,25 @@ func TestSignal(t *testing.T) {
 	}
 	if got := <-seen; got != "b:mine" && got != "b:other" {
 		t.Fatalf("b saw %q", got)
+	}
+
+	// Ask: to b alone, which takes it even though its handler says it is
+	// not its own; to a node that does not listen, withdrawn unhandled.
+	idb := b.Node()
+	peers, err := a.Peers(ctx)
+	if err != nil || len(peers) != 1 || peers[0] != idb {
+		t.Fatalf("a's peers %v (%v), want [%d]", peers, err, idb)
+	}
+	ans, ok, err = a.Ask(ctx, store.Signal{Kind: store.SignalPoll, Token: "asked", To: idb}, 5*time.Second)
+	if err != nil || !ok || ans != "done asked" {
+		t.Fatalf("ask b: %q, %v, %v", ans, ok, err)
+	}
+	ans, ok, err = a.Ask(ctx, store.Signal{Kind: store.SignalPoll, Token: "nobody", To: idb + 100}, 50*time.Millisecond)
+	if err != nil || ok || ans != "" {
+		t.Fatalf("ask a node that does not listen: %q, %v, %v", ans, ok, err)
+	}
+	var left int
+	if err := a.QueryRowForTest(ctx, `SELECT count(*) FROM signals`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d signals left (%v)", left, err)
 	}
 }

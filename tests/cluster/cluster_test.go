@@ -57,23 +57,33 @@ const (
 // definition: a Wait (parks), a Lambda task, an activity task and a
 // callback, each retried (a Lambda in flight when its server died fails
 // its attempt, by the at-most-once rule, and the retry is a new attempt).
+// The activity and the callback time out after 10 s (1000 scaled): a
+// server that dies after it recorded a task as delivered but before the
+// worker received it leaves the task to its timeout, on one server as on
+// AWS.
 const definition = `{
  "StartAt": "Nap",
  "States": {
-  "Nap": {"Type": "Wait", "Seconds": 500, "Next": "Fn"},
+  "Nap": {"Type": "Wait", "SecondsPath": "$.w", "Next": "Fn"},
   "Fn": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
    "Parameters": {"FunctionName": "cluster-fn", "Payload": {"n.$": "$.n", "retry.$": "$$.State.RetryCount"}},
    "ResultSelector": {"d.$": "$.Payload.d"}, "ResultPath": "$.fn",
    "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 5}], "Next": "Act"},
-  "Act": {"Type": "Task", "Resource": "%s", "Parameters": {"n.$": "$.n"}, "ResultPath": "$.act", "Next": "Call"},
+  "Act": {"Type": "Task", "Resource": "%s", "Parameters": {"n.$": "$.n"}, "ResultPath": "$.act", "TimeoutSeconds": 1000,
+   "Retry": [{"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 1, "MaxAttempts": 3}], "Next": "Call"},
   "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
    "Parameters": {"FunctionName": "cluster-cb", "Payload": {"n.$": "$.n", "token.$": "$$.Task.Token"}},
-   "ResultPath": "$.cb", "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 5}], "End": true}
+   "ResultPath": "$.cb", "TimeoutSeconds": 1000, "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 5}], "End": true}
  }
 }`
 
+// nap is execution n's Wait in seconds (scaled by timeScale): the even
+// ones reach their tasks while all three nodes run, the odd ones after
+// the kill and the pause.
+func nap(n int) int { return 100 + 400*(n%2) }
+
 func want(n int) string {
-	return fmt.Sprintf(`{"n":%d,"fn":{"d":%d},"act":{"a":%d},"cb":{"m":%d}}`, n, 2*n, n+1, 3*n)
+	return fmt.Sprintf(`{"n":%d,"w":%d,"fn":{"d":%d},"act":{"a":%d},"cb":{"m":%d}}`, n, nap(n), 2*n, n+1, 3*n)
 }
 
 func TestCluster(t *testing.T) {
@@ -120,6 +130,14 @@ func TestCluster(t *testing.T) {
 		cl.nodes = append(cl.nodes, s)
 	}
 
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, s := range cl.nodes {
+				b, _ := os.ReadFile(s.log)
+				t.Logf("%s's log:\n%s", s.name, tail(b))
+			}
+		}
+	})
 	c0 := cl.nodes[0].client
 	act, err := c0.CreateActivity(ctx, &sfn.CreateActivityInput{Name: aws.String("cluster-act")})
 	if err != nil {
@@ -158,17 +176,17 @@ func TestCluster(t *testing.T) {
 	}
 	stopped(cl.nodes[1], holds[0], "stopped through node-1")
 
-	// Activity workers: a few per node, each answering on another node.
+	// Activity workers, all polling node 0: the tasks of the executions
+	// the other nodes drive reach them through node 0. Each answers on
+	// another node than the one it polled.
 	wctx, stopWorkers := context.WithCancel(ctx)
 	var workers sync.WaitGroup
-	for i := range 3 {
-		for range 4 {
-			workers.Add(1)
-			go func() {
-				defer workers.Done()
-				cl.work(wctx, i, *act.ActivityArn)
-			}()
-		}
+	for range 8 {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			cl.work(wctx, 0, *act.ActivityArn)
+		}()
 	}
 
 	// Start the executions round-robin, paced over two seconds.
@@ -180,7 +198,7 @@ func TestCluster(t *testing.T) {
 		}
 		s := cl.nodes[n%3]
 		out, err := s.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn,
-			Name: aws.String(fmt.Sprintf("x-%d", n)), Input: aws.String(fmt.Sprintf(`{"n":%d}`, n))})
+			Name: aws.String(fmt.Sprintf("x-%d", n)), Input: aws.String(fmt.Sprintf(`{"n":%d,"w":%d}`, n, nap(n)))})
 		if err != nil {
 			t.Fatalf("start %d on %s: %v", n, s.name, err)
 		}
@@ -197,6 +215,7 @@ func TestCluster(t *testing.T) {
 		t.Fatalf("the nodes to kill and pause own %d and %d running executions", len(killedOwned), len(pausedOwned))
 	}
 	stoppedAt := time.Now()
+	cl.remoteBefore.Store(cl.remote.Load())
 	victim.kill()
 	paused.signal(syscall.SIGSTOP)
 	t.Logf("SIGKILL %s owning %d running executions, SIGSTOP %s owning %d", victim.name, len(killedOwned), paused.name, len(pausedOwned))
@@ -289,8 +308,11 @@ func TestCluster(t *testing.T) {
 			t.Errorf("Lambda attempt %s invoked %d times", k, v)
 		}
 	}
-	t.Logf("%d executions, %d Lambda attempts, %d activity tasks, %d callbacks, %d forwarded task answers retried",
-		nExec, len(lam.calls), cl.activities.Load(), cl.callbacks.Load(), cl.retried.Load())
+	t.Logf("%d executions, %d Lambda attempts, %d activity tasks (%d polled from another node than the owner's before the kill), %d callbacks, %d forwarded task answers retried",
+		nExec, len(lam.calls), cl.activities.Load(), cl.remoteBefore.Load(), cl.callbacks.Load(), cl.retried.Load())
+	if cl.remoteBefore.Load() == 0 {
+		t.Error("no activity task of node 1 or 2 reached a worker polling node 0 while they ran")
+	}
 }
 
 // checkHistory checks that a history's ids are consecutive from 1, that
@@ -340,8 +362,11 @@ type cluster struct {
 	nodes      []*server
 	next       atomic.Int64
 	activities atomic.Int64
-	callbacks  atomic.Int64
-	retried    atomic.Int64
+	// remote counts the activity tasks of executions started on another
+	// node than the one polled; remoteBefore, those before the kill.
+	remote, remoteBefore atomic.Int64
+	callbacks            atomic.Int64
+	retried              atomic.Int64
 }
 
 // answer sends SendTaskSuccess to the live nodes in turn, from a node
@@ -378,6 +403,9 @@ func (cl *cluster) work(ctx context.Context, i int, activity string) {
 		var in struct{ N int }
 		_ = json.Unmarshal([]byte(aws.ToString(out.Input)), &in)
 		cl.activities.Add(1)
+		if in.N%3 != i {
+			cl.remote.Add(1) // started on (so driven by) another node, at least until a takeover
+		}
 		cl.answer(ctx, i, *out.TaskToken, fmt.Sprintf(`{"a":%d}`, in.N+1))
 	}
 }
