@@ -227,6 +227,13 @@ func (l *liveLog) entered(t *thread, st *asl.State, typ history.EventType, text 
 }
 
 func (l *liveLog) exited(t *thread, st *asl.State, typ history.EventType, out any, assigned *value.Object) (any, *value.Object, *fault.Error) {
+	// A value built from shared parts (a template or intrinsic that names
+	// the same input many times) can stand for far more text than the
+	// memory it holds: measure it, at most the limit's worth, before
+	// building its text.
+	if jsonSizeExceeds(out, t.ex.e.maxPayload) {
+		return nil, nil, dataLimit(st.Name)
+	}
 	text := value.String(out)
 	if len(text) > t.ex.e.maxPayload {
 		return nil, nil, dataLimit(st.Name)

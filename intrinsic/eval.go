@@ -178,7 +178,11 @@ func evalFormat(c *Call, args []any) (any, error) {
 	if t.bad || t.placeholders() != len(args)-1 {
 		return nil, invalid(c)
 	}
-	return t.render(args[1:]), nil
+	out, ok := t.render(args[1:], MaxValueBytes)
+	if !ok {
+		return nil, tooLarge(c)
+	}
+	return out, nil
 }
 
 func evalStringToJson(c *Call, args []any) (any, error) {
@@ -204,13 +208,31 @@ func evalJsonToString(c *Call, args []any) (any, error) {
 	if len(args) != 1 {
 		return nil, invalid(c)
 	}
-	return value.String(args[0]), nil
+	if sizeExceeds(args[0], MaxValueBytes) {
+		return nil, tooLarge(c)
+	}
+	out := value.String(args[0])
+	if len(out) > MaxValueBytes { // escapes the estimate did not count
+		return nil, tooLarge(c)
+	}
+	return out, nil
 }
 
-func evalArray(_ *Call, args []any) (any, error) {
+func evalArray(c *Call, args []any) (any, error) {
 	out := make([]any, len(args))
 	copy(out, args)
-	return out, nil
+	return checked(c, out)
+}
+
+// checked returns the value a call built, or its failure when the value's
+// JSON text passes MaxValueBytes. The values such calls build share their
+// parts with their arguments, so the check costs at most the limit's worth
+// of walking, not the value's size.
+func checked(c *Call, v any) (any, error) {
+	if sizeExceeds(v, MaxValueBytes) {
+		return nil, tooLarge(c)
+	}
+	return v, nil
 }
 
 func evalArrayPartition(c *Call, args []any) (any, error) {
@@ -232,7 +254,7 @@ func evalArrayPartition(c *Call, args []any) (any, error) {
 		copy(chunk, arr[i:end])
 		out = append(out, chunk)
 	}
-	return out, nil
+	return checked(c, out)
 }
 
 // containsKey is the text AWS compares in States.ArrayContains: strings
@@ -497,6 +519,11 @@ func evalHash(c *Call, args []any) (any, error) {
 	case nil:
 		return nil, invalid(c)
 	default:
+		// A UTF-16 code unit takes at most 3 bytes of UTF-8: text longer
+		// than 3*MaxStringChars bytes is refused without being built.
+		if sizeExceeds(x, 3*MaxStringChars) {
+			return nil, invalid(c)
+		}
 		data = value.String(x)
 	}
 	if len(data) > MaxStringChars && javaLength(data) > MaxStringChars {
@@ -524,7 +551,7 @@ func evalJsonMerge(c *Call, args []any) (any, error) {
 		k, v := b.At(i)
 		out.Set(k, v)
 	}
-	return out, nil
+	return checked(c, out)
 }
 
 func evalMathRandom(c *Call, args []any) (any, error) {
@@ -613,7 +640,7 @@ func evalStringSplit(c *Call, args []any) (any, error) {
 	if start < len(s) {
 		out = append(out, s[start:])
 	}
-	return out, nil
+	return checked(c, out)
 }
 
 func evalUUID(c *Call, args []any) (any, error) {

@@ -57,48 +57,67 @@ func compileTemplate(s string) *template {
 // placeholders returns the number of "{}" in the template.
 func (t *template) placeholders() int { return len(t.parts) - 1 }
 
-// render fills the placeholders with args rendered as AWS does.
-func (t *template) render(args []any) string {
+// render fills the placeholders with args rendered as AWS does. It reports
+// false, having allocated at most about limit bytes, when the text would be
+// longer than limit.
+func (t *template) render(args []any, limit int) (string, bool) {
 	n := 0
 	for _, p := range t.parts {
 		n += len(p)
 	}
-	b := make([]byte, 0, n+16*len(args))
+	if n > limit {
+		return "", false
+	}
+	b := make([]byte, 0, min(n+16*len(args), limit))
 	for i, p := range t.parts {
 		b = append(b, p...)
 		if i < len(args) {
-			b = appendJavaString(b, args[i])
+			var ok bool
+			if b, ok = appendJavaString(b, args[i], limit); !ok {
+				return "", false
+			}
 		}
 	}
-	return string(b)
+	if len(b) > limit {
+		return "", false
+	}
+	return string(b), true
 }
 
 // appendJavaString renders v as AWS renders a States.Format argument:
 // strings without quotes, numbers in Java's form, and containers the way
 // Java's Map and List toString print them ({k=v, k2=v2} and [a, b]).
-func appendJavaString(dst []byte, v any) []byte {
+// It reports false, without appending a string that would pass it, as soon
+// as dst is longer than limit.
+func appendJavaString(dst []byte, v any, limit int) ([]byte, bool) {
 	switch x := v.(type) {
 	case nil:
-		return append(dst, "null"...)
+		dst = append(dst, "null"...)
 	case string:
-		return append(dst, x...)
+		if len(dst)+len(x) > limit {
+			return dst, false
+		}
+		dst = append(dst, x...)
 	case bool:
-		return strconv.AppendBool(dst, x)
+		dst = strconv.AppendBool(dst, x)
 	case int64:
-		return strconv.AppendInt(dst, x, 10)
+		dst = strconv.AppendInt(dst, x, 10)
 	case float64:
-		return value.AppendFloat(dst, x)
+		dst = value.AppendFloat(dst, x)
 	case *big.Int:
-		return x.Append(dst, 10)
+		dst = x.Append(dst, 10)
 	case []any:
 		dst = append(dst, '[')
 		for i, e := range x {
 			if i > 0 {
 				dst = append(dst, ", "...)
 			}
-			dst = appendJavaString(dst, e)
+			var ok bool
+			if dst, ok = appendJavaString(dst, e, limit); !ok {
+				return dst, false
+			}
 		}
-		return append(dst, ']')
+		dst = append(dst, ']')
 	case *value.Object:
 		dst = append(dst, '{')
 		for i := 0; i < x.Len(); i++ {
@@ -106,11 +125,19 @@ func appendJavaString(dst []byte, v any) []byte {
 			if i > 0 {
 				dst = append(dst, ", "...)
 			}
+			if len(dst)+len(k) > limit {
+				return dst, false
+			}
 			dst = append(dst, k...)
 			dst = append(dst, '=')
-			dst = appendJavaString(dst, e)
+			var ok bool
+			if dst, ok = appendJavaString(dst, e, limit); !ok {
+				return dst, false
+			}
 		}
-		return append(dst, '}')
+		dst = append(dst, '}')
+	default:
+		dst = value.Append(dst, v)
 	}
-	return value.Append(dst, v)
+	return dst, len(dst) <= limit
 }

@@ -1,0 +1,88 @@
+package engine_test
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/stepwell/stepwell/engine"
+)
+
+// nestedFormat is States.Format nested depth deep, each call joining four
+// copies of the level below; the leaves are $.s.
+func nestedFormat(depth int) string {
+	if depth == 0 {
+		return "$.s"
+	}
+	inner := nestedFormat(depth - 1)
+	return "States.Format('{}{}{}{}', " + strings.Repeat(inner+", ", 3) + inner + ")"
+}
+
+// wideTemplate is a payload template of n×n fields, each naming the whole
+// input: a small definition whose output stands for n² copies of it.
+func wideTemplate(n int) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"f` + string(rune('a'+i%26)) + strings.Repeat("x", i/26) + `":{`)
+		for j := range n {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`"g` + string(rune('a'+j%26)) + strings.Repeat("x", j/26) + `.$":"$"`)
+		}
+		b.WriteByte('}')
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// TestHostileAmplification runs definitions that multiply a small input
+// into a huge value (nested States.Format, a payload template naming the
+// input thousands of times): each fails with States.DataLimitExceeded, and
+// the run allocates a bounded amount, not the value's size (327 MB for the
+// nested Format of the issue, 800 MB for the template).
+func TestHostileAmplification(t *testing.T) {
+	five := `{"s":"` + strings.Repeat("x", 5000) + `"}`
+	big := `{"s":"` + strings.Repeat("x", 200_000) + `"}`
+	tests := []struct {
+		name, def, input, cause string
+	}{
+		{"nested Format", `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"r.$":"` + nestedFormat(8) + `"},"End":true}}}`,
+			five, "The value built by States.Format has a size exceeding the maximum number of bytes service limit."},
+		{"wide template", `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":` + wideTemplate(64) + `,"End":true}}}`,
+			big, "The state/task 'P' returned a result with a size exceeding the maximum number of bytes service limit."},
+		{"Map results", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items","ItemSelector":{"s.$":"$.s"},` +
+			`"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`,
+			`{"items":[` + strings.Repeat("0,", 1999) + `0],"s":"` + strings.Repeat("x", 200_000) + `"}`,
+			"The state/task 'M' returned a result with a size exceeding the maximum number of bytes service limit."},
+	}
+	for _, tt := range tests {
+		for _, rec := range []struct {
+			name string
+			r    engine.Recorder
+		}{{"no history", nil}, {"history", &keepAll{}}} {
+			t.Run(tt.name+", "+rec.name, func(t *testing.T) {
+				sm := load(t, tt.def)
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				res := engine.New(engine.Config{}).Execute(context.Background(), execution(sm, tt.input), rec.r)
+				runtime.ReadMemStats(&after)
+				if res.Status != engine.StatusFailed || str(res.Error) != "States.DataLimitExceeded" ||
+					!strings.HasSuffix(str(res.Cause), tt.cause) {
+					t.Fatalf("result %s %v %v", res.Status, str(res.Error), str(res.Cause))
+				}
+				alloc := (after.TotalAlloc - before.TotalAlloc) >> 20
+				t.Logf("allocated %d MB in all", alloc)
+				if tt.name != "Map results" && alloc > 64 {
+					t.Errorf("allocated %d MB, want at most 64", alloc)
+				}
+			})
+		}
+	}
+}
