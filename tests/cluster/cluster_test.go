@@ -103,9 +103,7 @@ func TestCluster(t *testing.T) {
 	}
 	dsn, db := freshSchema(t, base)
 	bin := filepath.Join(t.TempDir(), "stepwell")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/stepwell")
-	build.Dir = "../.."
-	if out, err := build.CombinedOutput(); err != nil {
+	if out, err := execCommand("go", "build", "-o", bin, "./cmd/stepwell"); err != nil {
 		t.Fatalf("build stepwell: %v\n%s", err, out)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -598,6 +596,13 @@ func (s *server) kill() {
 		_ = s.cmd.Process.Signal(syscall.SIGKILL)
 		<-s.done
 	}
+}
+
+// execCommand runs a command in the repository's root.
+func execCommand(name string, args ...string) ([]byte, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = "../.."
+	return cmd.CombinedOutput()
 }
 
 func newClient(endpoint string) *sfn.Client {
