@@ -16,6 +16,7 @@ package executions
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"sync"
@@ -47,6 +48,7 @@ type recExtra struct {
 	machine      *asl.StateMachine
 	version      string
 	alias        string
+	logging      json.RawMessage // the revision's LoggingConfiguration (observe.go)
 	started      bool
 	// per line of control (event Thread): the Map state being entered and
 	// its item count, and the Map Run in progress

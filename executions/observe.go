@@ -1,6 +1,7 @@
 package executions
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/stepwell/stepwell/history"
@@ -31,8 +32,13 @@ type Watched struct {
 	VersionARN, AliasARN string
 	// Type is TypeStandard or TypeExpress.
 	Type string
-	// Start is when the execution started.
+	// Start is when the execution started (or was last redriven).
 	Start time.Time
+	// RedriveCount is how many times it was redriven.
+	RedriveCount int64
+	// Logging is the LoggingConfiguration of its state machine revision
+	// (JSON; nil: the default, level OFF).
+	Logging json.RawMessage
 }
 
 // Watcher is told of one execution's history. Its calls come from one
@@ -40,6 +46,54 @@ type Watched struct {
 type Watcher interface {
 	// Recorded is told of events once they are stored.
 	Recorded(events []history.Event)
+}
+
+// Observers returns an Observer that tells each of list (nil ones left
+// out). A Watch of list may return nil: that observer does not watch the
+// execution.
+func Observers(list ...Observer) Observer {
+	var kept observers
+	for _, o := range list {
+		if o != nil {
+			kept = append(kept, o)
+		}
+	}
+	if len(kept) == 1 {
+		return kept[0]
+	}
+	return kept
+}
+
+type observers []Observer
+
+func (os observers) Watch(x Watched) Watcher {
+	var ws watchers
+	for _, o := range os {
+		if w := o.Watch(x); w != nil {
+			ws = append(ws, w)
+		}
+	}
+	switch len(ws) {
+	case 0:
+		return nil
+	case 1:
+		return ws[0]
+	}
+	return ws
+}
+
+func (os observers) Unrecorded(x Watched, start, stop time.Time, status string) {
+	for _, o := range os {
+		o.Unrecorded(x, start, stop, status)
+	}
+}
+
+type watchers []Watcher
+
+func (ws watchers) Recorded(events []history.Event) {
+	for _, w := range ws {
+		w.Recorded(events)
+	}
 }
 
 // watch returns the observer's watcher of an execution, or nil.

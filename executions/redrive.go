@@ -134,7 +134,7 @@ func (s *Service) Redrive(ctx context.Context, executionARN string, clientToken 
 		RedriveCount: count, RedriveTime: now,
 	}
 	s.rebind(ex, meta)
-	s.launch(st, ex, false, &recExtra{version: meta.VersionARN, alias: meta.AliasARN, started: true, redrive: plan})
+	s.launch(st, ex, false, &recExtra{version: meta.VersionARN, alias: meta.AliasARN, logging: rev.Logging, started: true, redrive: plan})
 	return now, nil
 }
 

@@ -95,7 +95,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 		RoleARN: sm.RoleARN, Type: x.Type, Input: x.Input, StartTime: start, Machine: compiled,
 	}
 	s.bind(ex, in.TestCase)
-	s.launch(st, ex, x.Type == TypeExpress, &recExtra{version: in.VersionARN, alias: in.AliasARN})
+	s.launch(st, ex, x.Type == TypeExpress, &recExtra{version: in.VersionARN, alias: in.AliasARN, logging: sm.Logging})
 	return &Started{ARN: x.ARN, StartDate: start}, nil
 }
 
@@ -146,7 +146,7 @@ func (s *Service) StartSync(ctx context.Context, in StartInput) (*SyncOutcome, e
 	defer cancel()
 	var res engine.Result
 	if s.syncHist {
-		if res, err = s.executeRecorded(ctx, ex, sm.RevisionID, in.TraceHeader); err != nil {
+		if res, err = s.executeRecorded(ctx, ex, sm, in.TraceHeader); err != nil {
 			return nil, err
 		}
 	} else {
@@ -167,10 +167,10 @@ func (s *Service) StartSync(ctx context.Context, in StartInput) (*SyncOutcome, e
 // its row and history in the Express store (Config.ExpressHistory), so
 // that Get, its history and Stop work on its ARN, during the run and,
 // within the store's bound, after it.
-func (s *Service) executeRecorded(ctx context.Context, ex *engine.Execution, revision, trace string) (engine.Result, error) {
+func (s *Service) executeRecorded(ctx context.Context, ex *engine.Execution, sm *store.StateMachine, trace string) (engine.Result, error) {
 	x := &store.Execution{
 		ARN: ex.ARN, Name: ex.Name, StateMachineARN: ex.StateMachineARN, StateMachineName: ex.StateMachineName,
-		RevisionID: revision, Type: TypeExpress, Status: store.StatusRunning, Input: ex.Input,
+		RevisionID: sm.RevisionID, Type: TypeExpress, Status: store.StatusRunning, Input: ex.Input,
 		TraceHeader: trace, StartDate: ex.StartTime,
 	}
 	if err := s.express.CreateExecution(ctx, x); err != nil {
@@ -180,7 +180,7 @@ func (s *Service) executeRecorded(ctx context.Context, ex *engine.Execution, rev
 		return engine.Result{}, fmt.Errorf("create execution: %w", err)
 	}
 	rec := &recorder{st: s.express, arn: ex.ARN,
-		watch: s.watch(Watched{ExecutionARN: ex.ARN, StateMachineARN: ex.StateMachineARN, Type: TypeExpress, Start: ex.StartTime})}
+		watch: s.watch(Watched{ExecutionARN: ex.ARN, StateMachineARN: ex.StateMachineARN, Type: TypeExpress, Start: ex.StartTime, Logging: sm.Logging})}
 	// As in launch: registered before Stop can look for it.
 	s.mu.Lock()
 	run := s.eng.Start(ctx, ex, rec)
@@ -238,7 +238,8 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 	rec := &recorder{st: st, arn: ex.ARN, extra: extra}
 	if extra != nil {
 		rec.watch = s.watch(Watched{ExecutionARN: ex.ARN, StateMachineARN: ex.StateMachineARN,
-			VersionARN: extra.version, AliasARN: extra.alias, Type: ex.Type, Start: ex.StartTime})
+			VersionARN: extra.version, AliasARN: extra.alias, Type: ex.Type, Start: ex.StartTime,
+			RedriveCount: ex.RedriveCount, Logging: extra.logging})
 	}
 	ctx, cancel := s.ctx, context.CancelFunc(func() {})
 	if express {

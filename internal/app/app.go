@@ -334,7 +334,7 @@ func newServer(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*S
 			retain(jctx, p.Store, c.Retention, p.clock, logger)
 		}()
 	}
-	srv := p.Metrics.Instrument(p.API.Authenticated(keys))
+	srv := logRequests(logger, p.Metrics.Instrument(p.API.Authenticated(keys))) // observability.go
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -387,7 +387,7 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration: %w", err)
 	}
-	logger := slog.New(slog.NewTextHandler(logw, nil))
+	logger := cfg.Observability.logger(logw)
 	for _, w := range cfg.Security.warnings(cfg.Addr) {
 		fmt.Fprintf(logw, "stepwell: warning: %s\n", w)
 	}

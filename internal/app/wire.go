@@ -33,9 +33,10 @@ type Parts struct {
 	// Metrics counts the executions and the API requests (package metrics).
 	Metrics *metrics.Registry
 
-	fence *fencedStore
-	clock clock.Clock
-	node  *node // one of several servers on the store; nil otherwise
+	fence     *fencedStore
+	closeLogs func() error // the execution logs' sink
+	clock     clock.Clock
+	node      *node // one of several servers on the store; nil otherwise
 }
 
 // Wire opens the configured store and wires the server's parts over it.
@@ -83,8 +84,13 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	if err != nil {
 		return nil, err
 	}
+	execLogs, closeLogs, err := executionLogs(c.Observability, logger)
+	if err != nil {
+		return nil, err
+	}
 	b, err := open(ctx, c)
 	if err != nil {
+		_ = closeLogs()
 		return nil, err
 	}
 	key, err := b.tokenKey(ctx)
@@ -134,9 +140,10 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	if n != nil {
 		ecfg.Cluster = n
 	}
-	// The executions' metrics (metrics.go), counted from their histories.
+	// The executions' metrics and logs (observability.go), from their
+	// histories.
 	reg := metrics.New(api.Operations())
-	ecfg.Observer = reg
+	ecfg.Observer = executions.Observers(reg, execLogs)
 	svc := executions.New(ecfg)
 	reg.Open = svc.Open
 	srv := api.New(api.Config{
@@ -145,7 +152,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 		PageTokenKey: derivedKey(key, "page tokens"), // valid across restarts, as task tokens
 	})
 	local.srv, local.svc, local.tokens = srv, svc, tasks
-	return &Parts{Store: b.store, StoreInfo: b.info, Engine: eng, Tasks: tasks, Executions: svc, API: srv, Metrics: reg, fence: fence, clock: clk, node: n}, nil
+	return &Parts{Store: b.store, StoreInfo: b.info, Engine: eng, Tasks: tasks, Executions: svc, API: srv, Metrics: reg, closeLogs: closeLogs, fence: fence, clock: clk, node: n}, nil
 }
 
 // Close stops the parts: from now on nothing more is written (running
@@ -156,6 +163,9 @@ func (p *Parts) Close(ctx context.Context) error {
 	p.fence.shutdown()
 	err := p.Executions.Close(ctx)
 	if cerr := p.Store.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := p.closeLogs(); err == nil {
 		err = cerr
 	}
 	return err

@@ -60,6 +60,11 @@ var serveSettings = []serveSetting{
 	// Observability (app.Observability): metrics and logs.
 	{flag: "metrics", usage: "where GET /metrics (Prometheus) is served: `WHERE` = api (the API's address, unauthenticated), HOST:PORT (a listener of its own) or off; default: the API's address unless --credentials are required",
 		str: func(c *app.Config) *string { return &c.Metrics }},
+	{flag: "log-format", usage: "`FORMAT` of the server's log: text or json", str: func(c *app.Config) *string { return &c.LogFormat }},
+	{flag: "log-level", usage: "least `LEVEL` the server logs: debug (one line per API request), info, warn or error (default info)",
+		str: func(c *app.Config) *string { return &c.LogLevel }},
+	{flag: "execution-logs", usage: "where the execution logs of state machines with a loggingConfiguration go (CloudWatch Logs records, a JSON object a line): `SINK` = stdout, stderr, off, DIR/ (a file per log group) or FILE (default stdout)",
+		str: func(c *app.Config) *string { return &c.ExecutionLogs }},
 	// Security (app.Security): authentication, TLS, the CA bundle.
 	{flag: "credentials", usage: "JSON `FILE` of the access keys whose AWS SigV4 signatures are accepted ({\"accessKeys\": [{\"accessKeyId\", \"secretAccessKey\", \"name\"}]}); every request must then be signed",
 		str: func(c *app.Config) *string { return &c.Credentials }},

@@ -13,5 +13,5 @@ func printObservability(w io.Writer, o app.Observability) {
 	if o == (app.Observability{}) {
 		return
 	}
-	fmt.Fprintf(w, "metrics=%s\n", o.Metrics)
+	fmt.Fprintf(w, "metrics=%s log-format=%s log-level=%s execution-logs=%s\n", o.Metrics, o.LogFormat, o.LogLevel, o.ExecutionLogs)
 }

@@ -52,6 +52,7 @@ var rules = []rule{
 	// Observers of the executions service (its Observer port): metrics
 	// and execution logs.
 	{"metrics", join(leaves, contract, []string{"executions"})},
+	{"logs", join(leaves, contract, []string{"executions"})},
 	// The executions service, between the engine and the API.
 	{"executions", join(leaves, contract, interp)},
 	// L2: the engine and the integrations it calls.
