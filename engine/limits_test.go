@@ -56,6 +56,10 @@ func TestHostileAmplification(t *testing.T) {
 			five, "The value built by States.Format has a size exceeding the maximum number of bytes service limit."},
 		{"wide template", `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":` + wideTemplate(64) + `,"End":true}}}`,
 			big, "The state/task 'P' returned a result with a size exceeding the maximum number of bytes service limit."},
+		{"wide ItemSelector", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items","ItemSelector":` + wideTemplate(64) + `,` +
+			`"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`,
+			`{"items":[1,2,3],"s":"` + strings.Repeat("x", 200_000) + `"}`,
+			"The state/task 'M' returned a result with a size exceeding the maximum number of bytes service limit."},
 		{"Map results", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items","ItemSelector":{"s.$":"$.s"},` +
 			`"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`,
 			`{"items":[` + strings.Repeat("0,", 1999) + `0],"s":"` + strings.Repeat("x", 200_000) + `"}`,

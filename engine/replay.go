@@ -396,6 +396,9 @@ func (q *replayQueue) entered(t *thread, st *asl.State, typ history.EventType, t
 // exited is liveLog.exited, where a recorded Exited event's output and
 // assigned variables win over the recomputed ones.
 func (q *replayQueue) exited(t *thread, st *asl.State, typ history.EventType, out any, assigned *value.Object) (any, *value.Object, *fault.Error) {
+	if jsonSizeExceeds(out, t.ex.e.maxPayload) { // as liveLog.exited
+		return nil, nil, dataLimit(st.Name)
+	}
 	text := value.String(out)
 	if len(text) > t.ex.e.maxPayload {
 		return nil, nil, dataLimit(st.Name)
