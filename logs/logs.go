@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stepwell/stepwell/executions"
@@ -45,22 +46,73 @@ type Sink interface {
 }
 
 // Writer writes the execution logs to a Sink. It implements
-// executions.Observer.
+// executions.Observer. As AWS's, delivery never blocks nor slows an
+// execution: records wait in a bounded queue for a goroutine of their
+// own, and when the sink falls that far behind, records are dropped (and
+// the drops logged).
 type Writer struct {
-	sink Sink
-	log  *slog.Logger
+	sink    Sink
+	log     *slog.Logger
+	queue   chan entry
+	done    chan struct{}
+	dropped atomic.Uint64
+	close   sync.Once
 }
+
+// entry is a record on its way to its log group.
+type entry struct {
+	group string
+	rec   []byte
+}
+
+// QueueLength is how many records may wait for the sink.
+const QueueLength = 4096
 
 var _ executions.Observer = (*Writer)(nil)
 
 // New returns a Writer to sink; failures to write are reported to logger
-// (nil: discarded) and never fail an execution, as AWS's delivery is best
-// effort.
+// (nil: discarded) and never fail an execution. Close it to write what
+// is queued.
 func New(sink Sink, logger *slog.Logger) *Writer {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Writer{sink: sink, log: logger}
+	w := &Writer{sink: sink, log: logger, queue: make(chan entry, QueueLength), done: make(chan struct{})}
+	go w.deliver()
+	return w
+}
+
+// deliver writes the queued records until Close.
+func (w *Writer) deliver() {
+	defer close(w.done)
+	for e := range w.queue {
+		if err := w.sink.Write(e.group, e.rec); err != nil {
+			w.log.Warn("execution logs: record not written", "logGroup", e.group, "err", err)
+		}
+	}
+}
+
+// enqueue queues a record, or drops it when the queue is full.
+func (w *Writer) enqueue(e entry) {
+	select {
+	case w.queue <- e:
+	default:
+		if n := w.dropped.Add(1); n&(n-1) == 0 { // 1, 2, 4, 8…
+			w.log.Warn("execution logs: the sink is behind, records dropped", "dropped", n)
+		}
+	}
+}
+
+// Dropped returns how many records were dropped because the sink was
+// behind.
+func (w *Writer) Dropped() uint64 { return w.dropped.Load() }
+
+// Close writes the queued records and stops; call it once no execution
+// records any more.
+func (w *Writer) Close() error {
+	w.close.Do(func() { close(w.queue) })
+	<-w.done
+	return nil
 }
 
 // Config is the part of a LoggingConfiguration that says what is logged.
@@ -149,12 +201,11 @@ func (wa *watcher) Recorded(events []history.Event) {
 			continue
 		}
 		rec, err := Record(e, wa.arn, wa.redrives, wa.cfg.IncludeExecutionData)
-		if err == nil {
-			err = wa.w.sink.Write(wa.group, rec)
-		}
 		if err != nil {
 			wa.w.log.Warn("execution logs: record not written", "executionArn", wa.arn, "event", e.ID, "err", err)
+			continue
 		}
+		wa.w.enqueue(entry{group: wa.group, rec: rec})
 	}
 }
 

@@ -2,9 +2,11 @@ package logs_test
 
 import (
 	"encoding/json"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/logs"
 )
@@ -72,5 +74,50 @@ func TestConfig_LogGroup(t *testing.T) {
 	}
 	if g := c.LogGroup(); g != "/aws/vendedlogs/states/orders" || logs.FileName(g) != "_aws_vendedlogs_states_orders.log" {
 		t.Fatalf("log group %q, file %q", g, logs.FileName(g))
+	}
+}
+
+// blockedSink blocks every write until release is closed, then counts.
+type blockedSink struct {
+	release chan struct{}
+	mu      sync.Mutex
+	n       int
+}
+
+func (s *blockedSink) Write(string, []byte) error {
+	<-s.release
+	s.mu.Lock()
+	s.n++
+	s.mu.Unlock()
+	return nil
+}
+
+// TestWriter_NeverBlocksExecutions: a sink that does not keep up makes
+// the writer drop records, never wait.
+func TestWriter_NeverBlocksExecutions(t *testing.T) {
+	sink := &blockedSink{release: make(chan struct{})}
+	w := logs.New(sink, nil)
+	wa := w.Watch(executions.Watched{ExecutionARN: "arn:x", Logging: []byte(`{"level":"ALL","destinations":[{"cloudWatchLogsLogGroup":{"logGroupArn":"arn:aws:logs:us-east-1:123456789012:log-group:g:*"}}]}`)})
+	if wa == nil {
+		t.Fatal("level ALL not watched")
+	}
+	const total = logs.QueueLength + 100
+	events := make([]history.Event, total)
+	for i := range events {
+		events[i] = history.Event{Type: history.PassStateEntered, ID: int64(i + 1)}
+	}
+	wa.Recorded(events) // returns although the sink writes nothing
+	if d := w.Dropped(); d < 99 {
+		t.Fatalf("%d records dropped, want at least 99", d)
+	}
+	close(sink.release)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if uint64(sink.n)+w.Dropped() != total {
+		t.Fatalf("%d written + %d dropped, want %d", sink.n, w.Dropped(), total)
+	}
+	if off := w.Watch(executions.Watched{Logging: []byte(`{"level":"OFF"}`)}); off != nil {
+		t.Fatal("level OFF watched")
 	}
 }

@@ -130,7 +130,8 @@ func executionLogs(o Observability, logger *slog.Logger) (executions.Observer, f
 		}
 		sink, closer = logs.NewStream(f), f.Close
 	}
-	return logs.New(sink, logger), closer, nil
+	w := logs.New(sink, logger)
+	return w, func() error { _ = w.Close(); return closer() }, nil
 }
 
 // metricsOnAPI reports whether the API's address serves GET /metrics.
