@@ -38,6 +38,9 @@ type Registry struct {
 	// Open returns the open executions (AWS's OpenExecutionCount); nil
 	// leaves the gauge out.
 	Open func() int
+	// StoreStats returns the store's group-commit counts: transactions
+	// committed and the writes they held (nil leaves them out).
+	StoreStats func() (commits, writes int64)
 
 	mu       sync.RWMutex
 	machines map[machineKey]*machineSeries
@@ -350,6 +353,13 @@ func (r *Registry) write(w *bufio.Writer) {
 	if r.Open != nil {
 		family(w, "stepwell_open_executions", "gauge", "Executions open (running or waiting) in this server (AWS OpenExecutionCount).")
 		sample(w, "stepwell_open_executions", "", float64(r.Open()))
+	}
+	if r.StoreStats != nil {
+		commits, writes := r.StoreStats()
+		family(w, "stepwell_store_commits_total", "counter", "Transactions the store committed (each a group commit of writes).")
+		sample(w, "stepwell_store_commits_total", "", float64(commits))
+		family(w, "stepwell_store_writes_total", "counter", "Writes (history appends, execution rows) the store's transactions held: writes/commits is the mean batch size.")
+		sample(w, "stepwell_store_writes_total", "", float64(writes))
 	}
 	family(w, "stepwell_http_requests_total", "counter", "API requests answered, by operation and error type (\"\" when none).")
 	for _, q := range reqs {

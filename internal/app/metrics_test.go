@@ -200,7 +200,7 @@ func scrape(t *testing.T, h http.Handler) map[string]float64 {
 func TestRun_MetricsListener(t *testing.T) {
 	cfg := app.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
-	cfg.Store = "memory"
+	cfg.DataDir = t.TempDir() // the embedded store: its commit counts too
 	cfg.Metrics = "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := syncBuffer{wrote: make(chan struct{}, 1)}
@@ -239,7 +239,8 @@ func TestRun_MetricsListener(t *testing.T) {
 		if resp.StatusCode != c.code {
 			t.Errorf("GET %s: %d, want %d", c.url, resp.StatusCode, c.code)
 		}
-		if c.code == 200 && !strings.Contains(string(b), "# TYPE stepwell_executions_started_total counter") {
+		if c.code == 200 && (!strings.Contains(string(b), "# TYPE stepwell_executions_started_total counter") ||
+			!strings.Contains(string(b), "# TYPE stepwell_store_commits_total counter")) {
 			t.Errorf("GET %s: %s", c.url, b)
 		}
 	}

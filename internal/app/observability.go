@@ -14,6 +14,8 @@ import (
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/logs"
 	"github.com/stepwell/stepwell/metrics"
+	"github.com/stepwell/stepwell/store"
+	"github.com/stepwell/stepwell/store/sqlite"
 )
 
 // Observability says how the server is watched: its metrics (and logs).
@@ -161,4 +163,17 @@ func serveMetrics(addr string, reg *metrics.Registry, logw io.Writer) (stop func
 	go func() { _ = hs.Serve(ln) }()
 	fmt.Fprintf(logw, "stepwell: metrics on http://%s/metrics\n", ln.Addr())
 	return func() { _ = hs.Close() }, nil
+}
+
+// storeStats returns what reads the group-commit counts of st, nil if it
+// keeps none (only the embedded store does).
+func storeStats(st store.Store) func() (commits, writes int64) {
+	db, ok := st.(*sqlite.Store)
+	if !ok {
+		return nil
+	}
+	return func() (int64, int64) {
+		s := db.Stats()
+		return s.Commits, s.Writes
+	}
 }

@@ -143,6 +143,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	// The executions' metrics and logs (observability.go), from their
 	// histories.
 	reg := metrics.New(api.Operations())
+	reg.StoreStats = storeStats(b.store)
 	ecfg.Observer = executions.Observers(reg, execLogs)
 	svc := executions.New(ecfg)
 	reg.Open = svc.Open
