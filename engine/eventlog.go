@@ -231,10 +231,15 @@ func (l *liveLog) exited(t *thread, st *asl.State, typ history.EventType, out an
 	// the same input many times) can stand for far more text than the
 	// memory it holds: measure it, at most the limit's worth, before
 	// building its text.
-	if jsonSizeExceeds(out, t.ex.e.maxPayload) {
-		return nil, nil, dataLimit(st.Name)
+	var text string
+	if o, ok := out.(*value.Object); ok && o != nil && o == t.inObj {
+		text = t.inText // the state passed its input on
+	} else {
+		if jsonSizeExceeds(out, t.ex.e.maxPayload) {
+			return nil, nil, dataLimit(st.Name)
+		}
+		text = value.String(out)
 	}
-	text := value.String(out)
 	if len(text) > t.ex.e.maxPayload {
 		return nil, nil, dataLimit(st.Name)
 	}

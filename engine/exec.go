@@ -185,6 +185,16 @@ type thread struct {
 	// rawText is the execution input as given: AWS echoes it verbatim in
 	// the first state's Entered event.
 	rawText string
+	// rawCanonical tells that rawText is value.String of the input (a
+	// Parallel branch's, rendered once for all branches), not a text as
+	// given.
+	rawCanonical bool
+	// inObj and inText are the input of the state it runs and that input's
+	// canonical JSON text, when known at entry: a state whose output is
+	// that very object (a Pass, a Choice) reuses the text in its Exited
+	// event instead of rendering it again.
+	inObj  *value.Object
+	inText string
 	// outObj and outText are the output of the state that just exited and
 	// its JSON text (in its Exited event), kept until the next event: when
 	// the next state enters with that very object, its Entered event

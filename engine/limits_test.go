@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -88,5 +89,54 @@ func TestHostileAmplification(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// parallelDef is a Parallel of n branches, each one Pass state.
+func parallelDef(n int) string {
+	brs := make([]string, n)
+	for i := range brs {
+		p := "P" + strconv.Itoa(i)
+		brs[i] = `{"StartAt":"` + p + `","States":{"` + p + `":{"Type":"Pass","End":true}}}`
+	}
+	return `{"StartAt":"X","States":{"X":{"Type":"Parallel","Branches":[` + strings.Join(brs, ",") + `],"End":true}}}`
+}
+
+// TestParallelInputText runs a Parallel of 200 branches on a 100 KB input,
+// keeping its history: each branch's Entered and Exited events carry the
+// input's text, rendered once and shared (84 MB of copies before), and the
+// result, 200 copies of the input, fails with States.DataLimitExceeded.
+func TestParallelInputText(t *testing.T) {
+	in := `{"s":"` + strings.Repeat("x", 100_000) + `"}`
+	rec := &keepAll{}
+	sm := load(t, parallelDef(200))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	res := engine.New(engine.Config{}).Execute(context.Background(), execution(sm, in), rec)
+	runtime.ReadMemStats(&after)
+	if res.Status != engine.StatusFailed || str(res.Error) != "States.DataLimitExceeded" {
+		t.Fatalf("result %s %v %v", res.Status, str(res.Error), str(res.Cause))
+	}
+	if alloc := (after.TotalAlloc - before.TotalAlloc) >> 20; alloc > 16 {
+		t.Errorf("allocated %d MB, want at most 16", alloc)
+	}
+	entered, exited := 0, 0
+	for _, ev := range rec.events {
+		if d := ev.StateEnteredEventDetails; d != nil && d.Name != "X" {
+			entered++
+			if d.Input != in {
+				t.Fatalf("%s entered with %.40q…", d.Name, d.Input)
+			}
+		}
+		if d := ev.StateExitedEventDetails; d != nil && d.Name != "X" {
+			exited++
+			if d.Output != in {
+				t.Fatalf("%s exited with %.40q…", d.Name, d.Output)
+			}
+		}
+	}
+	if entered != 200 || exited != 200 {
+		t.Fatalf("%d Entered and %d Exited events of branch states, want 200 each", entered, exited)
 	}
 }

@@ -43,11 +43,15 @@ type stateRun struct {
 // Parallel, Map).
 func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 	st := b.st
-	text := t.rawText
+	text, canonical := t.rawText, t.rawCanonical
 	if text == "" {
-		text = t.textOfOutput(raw)
+		text, canonical = t.textOfOutput(raw), true
 	}
-	t.rawText, t.outObj, t.outText = "", nil, ""
+	t.inObj, t.inText = nil, ""
+	if o, ok := raw.(*value.Object); ok && o != nil && canonical && text != "" {
+		t.inObj, t.inText = o, text
+	}
+	t.rawText, t.rawCanonical, t.outObj, t.outText = "", false, nil, ""
 	prev := t.last
 	id := t.log.entered(t, st, b.types[0], text, raw)
 	// A thread runs one state at a time: its working set is reused (the
