@@ -48,8 +48,16 @@ func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 		text, canonical = t.textOfOutput(raw), true
 	}
 	t.inObj, t.inText = nil, ""
-	if o, ok := raw.(*value.Object); ok && o != nil && canonical && text != "" {
-		t.inObj, t.inText = o, text
+	if o, ok := raw.(*value.Object); ok && o != nil && canonical {
+		if text == "" && t.log.keeps() {
+			// The Entered event renders it anyway: render it here, once
+			// for that event and the Exited one of a state that passes
+			// its input on (a Map iteration's Pass of a 200 KB item).
+			text = value.String(o)
+		}
+		if text != "" {
+			t.inObj, t.inText = o, text
+		}
 	}
 	t.rawText, t.rawCanonical, t.outObj, t.outText = "", false, nil, ""
 	prev := t.last
