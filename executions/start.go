@@ -146,7 +146,7 @@ func (s *Service) StartSync(ctx context.Context, in StartInput) (*SyncOutcome, e
 	defer cancel()
 	var res engine.Result
 	if s.syncHist {
-		if res, err = s.executeRecorded(ctx, ex, sm, in.TraceHeader); err != nil {
+		if res, err = s.executeRecorded(ctx, ex, &in); err != nil {
 			return nil, err
 		}
 	} else {
@@ -167,11 +167,12 @@ func (s *Service) StartSync(ctx context.Context, in StartInput) (*SyncOutcome, e
 // its row and history in the Express store (Config.ExpressHistory), so
 // that Get, its history and Stop work on its ARN, during the run and,
 // within the store's bound, after it.
-func (s *Service) executeRecorded(ctx context.Context, ex *engine.Execution, sm *store.StateMachine, trace string) (engine.Result, error) {
+func (s *Service) executeRecorded(ctx context.Context, ex *engine.Execution, in *StartInput) (engine.Result, error) {
+	sm := in.Machine
 	x := &store.Execution{
 		ARN: ex.ARN, Name: ex.Name, StateMachineARN: ex.StateMachineARN, StateMachineName: ex.StateMachineName,
 		RevisionID: sm.RevisionID, Type: TypeExpress, Status: store.StatusRunning, Input: ex.Input,
-		TraceHeader: trace, StartDate: ex.StartTime,
+		TraceHeader: in.TraceHeader, StartDate: ex.StartTime,
 	}
 	if err := s.express.CreateExecution(ctx, x); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
@@ -180,7 +181,8 @@ func (s *Service) executeRecorded(ctx context.Context, ex *engine.Execution, sm 
 		return engine.Result{}, fmt.Errorf("create execution: %w", err)
 	}
 	rec := &recorder{st: s.express, arn: ex.ARN,
-		watch: s.watch(Watched{ExecutionARN: ex.ARN, StateMachineARN: ex.StateMachineARN, Type: TypeExpress, Start: ex.StartTime, Logging: sm.Logging})}
+		watch: s.watch(Watched{ExecutionARN: ex.ARN, StateMachineARN: ex.StateMachineARN, VersionARN: in.VersionARN, AliasARN: in.AliasARN,
+			Type: TypeExpress, Start: ex.StartTime, Logging: sm.Logging})}
 	// As in launch: registered before Stop can look for it.
 	s.mu.Lock()
 	run := s.eng.Start(ctx, ex, rec)

@@ -48,6 +48,15 @@ func TestMetrics_MixedWorkload(t *testing.T) {
 		call(t, h, "CreateStateMachine", map[string]string{"name": name, "definition": def,
 			"roleArn": "arn:aws:iam::123456789012:role/r"}, nil)
 	}
+	// A synchronous Express execution records no history: counted from
+	// its end (executions.Observer's Unrecorded).
+	call(t, h, "CreateStateMachine", map[string]string{"name": "sync", "type": "EXPRESS", "definition": defs["ok"],
+		"roleArn": "arn:aws:iam::123456789012:role/r"}, nil)
+	var syncOut struct{ Status string }
+	call(t, h, "StartSyncExecution", map[string]string{"stateMachineArn": machinePrefix + "sync", "input": "{}"}, &syncOut)
+	if syncOut.Status != "SUCCEEDED" {
+		t.Fatalf("sync execution %s", syncOut.Status)
+	}
 	var version struct{ StateMachineVersionArn string }
 	call(t, h, "PublishStateMachineVersion", map[string]string{"stateMachineArn": machinePrefix + "ok"}, &version)
 	start := func(target string) string {
@@ -108,6 +117,9 @@ func TestMetrics_MixedWorkload(t *testing.T) {
 		"stepwell_executions_started_total" + v:                      1,
 		"stepwell_executions_succeeded_total" + v:                    1,
 		"stepwell_executions_failed_total" + v:                       0,
+		"stepwell_executions_started_total" + m("sync"):              1,
+		"stepwell_executions_succeeded_total" + m("sync"):            1,
+		"stepwell_execution_time_seconds_count" + m("sync"):          1,
 		"stepwell_executions_started_total" + m("fail"):              1,
 		"stepwell_executions_failed_total" + m("fail"):               1,
 		"stepwell_executions_succeeded_total" + m("fail"):            0,
@@ -155,8 +167,8 @@ func TestMetrics_MixedWorkload(t *testing.T) {
 			total += v
 		}
 	}
-	if total != 7 {
-		t.Errorf("%g executions started, want 7", total)
+	if total != 8 {
+		t.Errorf("%g executions started, want 8", total)
 	}
 }
 
