@@ -53,6 +53,12 @@ type Env struct {
 	// as AWS does ("... the state 'X' (entered at the event id #N)").
 	StateName      string
 	EnteredEventID int64
+	// MaxBytes, when positive, is the payload limit a template's output is
+	// held to as it is built (AWS: 262,144 bytes): a template that would
+	// pass it fails with States.DataLimitExceeded before building more, so
+	// one that names a large input thousands of times costs at most the
+	// limit's worth of measuring, and its text is never built.
+	MaxBytes int
 }
 
 // Template is a compiled payload template (Parameters, ResultSelector,
@@ -74,7 +80,8 @@ type Assign struct {
 // Eval returns the variables to assign (names without ".$"), in definition
 // order. All values are computed before any is assigned.
 func (a *Assign) Eval(env *Env) (*value.Object, error) {
-	v, err := a.Template.Eval(env)
+	// Variables have their own quotas and error (the engine's).
+	v, err := a.Template.eval(env, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -357,6 +357,7 @@ func (l *loader) itemBatcher(o *value.Object, at string, ql QueryLanguage) *Item
 		if ql == JSONata {
 			b.BatchInputQuery = distQuery(v, "BatchInput")
 			b.BatchInput = &Template{raw: v, root: tnode{kind: nodeLiteral, lit: v}}
+			b.BatchInput.root.measure()
 		} else {
 			b.BatchInput = l.template(o, at, "BatchInput", true)
 			l.noDollar(v, loc(at, "BatchInput"))

@@ -2,8 +2,10 @@ package asl
 
 import (
 	"errors"
+	"math"
 	"strings"
 
+	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/intrinsic"
 	"github.com/stepwell/stepwell/jsonpath"
 	"github.com/stepwell/stepwell/value"
@@ -25,6 +27,9 @@ type tnode struct {
 	kids  []tnode  // nodeObject (parallel to keys), nodeArray
 	field string   // nodeExpr: the key as written, with ".$"
 	expr  Expr     // nodeExpr
+	// fixed is the length of the node's JSON text (nodeLiteral), or of its
+	// braces or brackets, commas, keys and colons (nodeObject, nodeArray).
+	fixed int
 }
 
 // Raw returns the template as written in the definition.
@@ -40,7 +45,28 @@ func (t *Template) Raw() any {
 func compileTemplate(v any, r *reporter, at string) *Template {
 	t := &Template{raw: v}
 	t.root = compileNode(v, r, at)
+	t.root.measure()
 	return t
+}
+
+// measure sets the fixed part of the JSON text of n and its descendants:
+// a literal's whole text; an object's or array's braces, commas, keys and
+// colons.
+func (n *tnode) measure() {
+	switch n.kind {
+	case nodeLiteral:
+		value.SizeWithin(n.lit, &n.fixed, math.MaxInt)
+		return
+	case nodeExpr:
+		return
+	}
+	n.fixed = 2 + max(len(n.kids)-1, 0)
+	for _, k := range n.keys {
+		n.fixed += len(value.AppendString(nil, k)) + 1
+	}
+	for i := range n.kids {
+		n.kids[i].measure()
+	}
 }
 
 func compileNode(v any, r *reporter, at string) tnode {
@@ -194,22 +220,48 @@ func (e *Expr) String() string {
 // error names and cause texts (States.Runtime for a path that selects
 // nothing, prefixed with the state's name when Env names one).
 func (t *Template) Eval(env *Env) (any, error) {
+	return t.eval(env, env.MaxBytes)
+}
+
+// eval builds the template's output, held to limit bytes of JSON text when
+// limit is positive.
+func (t *Template) eval(env *Env, limit int) (any, error) {
 	if t == nil {
 		return nil, nil
 	}
-	return t.root.eval(env)
+	if limit <= 0 {
+		limit = math.MaxInt
+	}
+	size := 0
+	return t.root.eval(env, &size, limit)
 }
 
-func (n *tnode) eval(env *Env) (any, error) {
+// eval builds the node's output, adding the length of its JSON text to
+// *size; past limit it fails with States.DataLimitExceeded.
+func (n *tnode) eval(env *Env, size *int, limit int) (any, error) {
 	switch n.kind {
 	case nodeLiteral:
+		if *size += n.fixed; *size > limit {
+			return nil, env.dataLimit()
+		}
 		return n.lit, nil
 	case nodeExpr:
-		return n.expr.evalField(env, n.field)
-	case nodeArray:
+		v, err := n.expr.evalField(env, n.field)
+		if err != nil {
+			return nil, err
+		}
+		if !value.SizeWithin(v, size, limit) {
+			return nil, env.dataLimit()
+		}
+		return v, nil
+	}
+	if *size += n.fixed; *size > limit {
+		return nil, env.dataLimit()
+	}
+	if n.kind == nodeArray {
 		a := make([]any, len(n.kids))
 		for i := range n.kids {
-			v, err := n.kids[i].eval(env)
+			v, err := n.kids[i].eval(env, size, limit)
 			if err != nil {
 				return nil, err
 			}
@@ -219,13 +271,20 @@ func (n *tnode) eval(env *Env) (any, error) {
 	}
 	o := value.NewObject(len(n.keys))
 	for i := range n.kids {
-		v, err := n.kids[i].eval(env)
+		v, err := n.kids[i].eval(env, size, limit)
 		if err != nil {
 			return nil, err
 		}
 		o.Set(n.keys[i], v)
 	}
 	return o, nil
+}
+
+// dataLimit is AWS's failure of a state whose template builds a value past
+// the payload limit.
+func (env *Env) dataLimit() error {
+	return fault.New(fault.DataLimitExceeded, "The state/task '"+env.StateName+
+		"' returned a result with a size exceeding the maximum number of bytes service limit.")
 }
 
 // evalField evaluates the expression of a field named field (used in AWS's

@@ -169,3 +169,35 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+// TestTemplateLimit checks that a template's output is held to Env.MaxBytes
+// exactly, counting literals, keys, brackets and the values it names, and
+// that an Assign block is not (variables have their own quotas).
+func TestTemplateLimit(t *testing.T) {
+	tmpl := `{"a.$":"$.s","b":[1,"x\"y"],"c":{"d.$":"$.n"},"e.$":"States.Format('{}', $.s)"}`
+	input := value.MustParse(`{"s":"q\"z\n","n":[1,{"k":null}]}`)
+	tp := loadTemplate(t, tmpl)
+	out, err := tp.Eval(&Env{Input: input})
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := len(value.String(out))
+	for _, tt := range []struct {
+		max  int
+		fail bool
+	}{{0, false}, {size, false}, {size + 1, false}, {size - 1, true}, {10, true}} {
+		_, err := tp.Eval(&Env{Input: input, MaxBytes: tt.max, StateName: "S"})
+		fe, isFault := fault.As(err)
+		if tt.fail != (isFault && fe.Name == fault.DataLimitExceeded) || !tt.fail && err != nil {
+			t.Errorf("MaxBytes %d (output %d bytes): %v", tt.max, size, err)
+		}
+	}
+	def := `{"StartAt":"S","States":{"S":{"Type":"Pass","Assign":` + tmpl + `,"End":true}}}`
+	sm, err := Load([]byte(def), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sm.States["S"].Assign.Eval(&Env{Input: input, MaxBytes: 10}); err != nil {
+		t.Errorf("Assign held to MaxBytes: %v", err)
+	}
+}

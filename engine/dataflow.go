@@ -306,18 +306,6 @@ func (t *thread) template(r *stateRun, tp *asl.Template, in any) (any, *failure)
 	if err != nil {
 		return nil, t.fatalf(toFault(err, &r.env))
 	}
-	return t.sized(r, v)
-}
-
-// sized returns a value a template built, or States.DataLimitExceeded when
-// its JSON text would pass the payload limit. A template that names the
-// input many times holds little memory but stands for a large text, which
-// the next history event, task invocation or child execution would build.
-// The check walks at most the limit's worth of the value.
-func (t *thread) sized(r *stateRun, v any) (any, *failure) {
-	if jsonSizeExceeds(v, t.ex.e.maxPayload) {
-		return nil, t.fatalf(dataLimit(r.b.st.Name))
-	}
 	return v, nil
 }
 

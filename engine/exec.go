@@ -326,7 +326,7 @@ func (s *scope) assign(o *value.Object) {
 	for i := 0; i < o.Len(); i++ {
 		k, v := o.At(i)
 		n := 0
-		sizeWalk(v, &n, math.MaxInt)
+		value.SizeWithin(v, &n, math.MaxInt)
 		s.set(k, v, n)
 	}
 }

@@ -42,11 +42,23 @@ func wideTemplate(n int) string {
 	return b.String()
 }
 
+// manyFormats is n template fields, each a States.Format copying $.s: a
+// small definition that builds n new strings the size of the input.
+func manyFormats(n int) string {
+	fs := make([]string, n)
+	for i := range fs {
+		fs[i] = `"f` + strconv.Itoa(i) + `.$":"States.Format('{}', $.s)"`
+	}
+	return strings.Join(fs, ",")
+}
+
 // TestHostileAmplification runs definitions that multiply a small input
 // into a huge value (nested States.Format, a payload template naming the
-// input thousands of times): each fails with States.DataLimitExceeded, and
+// input thousands of times, or building a copy of it in each of 1,000
+// fields): each fails with States.DataLimitExceeded, and
 // the run allocates a bounded amount, not the value's size (327 MB for the
-// nested Format of the issue, 800 MB for the template). The Map whose
+// nested Format of the issue, 800 MB for the template, 200 MB for the
+// fields). The Map whose
 // ItemSelector copies a 200 KB input into 2,000 items fails on its result,
 // but each iteration's Entered event carries a 200 KB text (shared with its
 // Exited one): with a Recorder that keeps them all, the run allocates
@@ -61,6 +73,8 @@ func TestHostileAmplification(t *testing.T) {
 		{"nested Format", `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"r.$":"` + nestedFormat(8) + `"},"End":true}}}`,
 			five, "The value built by States.Format has a size exceeding the maximum number of bytes service limit."},
 		{"wide template", `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":` + wideTemplate(64) + `,"End":true}}}`,
+			big, "The state/task 'P' returned a result with a size exceeding the maximum number of bytes service limit."},
+		{"many built fields", `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{` + manyFormats(1000) + `},"End":true}}}`,
 			big, "The state/task 'P' returned a result with a size exceeding the maximum number of bytes service limit."},
 		{"wide ItemSelector", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items","ItemSelector":` + wideTemplate(64) + `,` +
 			`"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`,

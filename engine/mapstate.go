@@ -352,7 +352,7 @@ func (t *thread) iterInput(r *stateRun, cfg *mapConfig, i int) (any, *failure) {
 	if err != nil {
 		return nil, t.fatalf(toFault(err, &env))
 	}
-	return t.sized(r, v)
+	return v, nil
 }
 
 // runIterations runs the ItemProcessor over every item.

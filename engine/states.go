@@ -3,7 +3,6 @@ package engine
 import (
 	"math"
 	"math/big"
-	"strconv"
 	"time"
 
 	"github.com/stepwell/stepwell/asl"
@@ -76,7 +75,7 @@ func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 			r.sc.entered = r.at
 		}
 	}
-	r.env = asl.Env{Input: raw, Vars: t.vars, StateName: st.Name, EnteredEventID: id}
+	r.env = asl.Env{Input: raw, Vars: t.vars, StateName: st.Name, EnteredEventID: id, MaxBytes: t.ex.e.maxPayload}
 	r.env.Context = t.contextObject(&r.sc)
 	if t.test != nil {
 		t.test.entered(r)
@@ -126,7 +125,7 @@ func (s *scope) fits(assigned *value.Object, state string) *fault.Error {
 	for i := 0; i < assigned.Len(); i++ {
 		k, v := assigned.At(i)
 		n := 0
-		if !sizeWalk(v, &n, maxVariableBytes) {
+		if !value.SizeWithin(v, &n, maxVariableBytes) {
 			return variableLimit(state)
 		}
 		block += n
@@ -415,49 +414,5 @@ func parseTimestamp(s string) (time.Time, bool) {
 // without building the text.
 func jsonSizeExceeds(v any, limit int) bool {
 	n := 0
-	return !sizeWalk(v, &n, limit)
-}
-
-func sizeWalk(v any, n *int, limit int) bool {
-	switch x := v.(type) {
-	case nil:
-		*n += 4
-	case bool:
-		*n += 5
-	case string:
-		*n += len(x) + 2
-		if *n > limit {
-			return false
-		}
-		for i := 0; i < len(x); i++ {
-			if c := x[i]; c < 0x20 || c == '"' || c == '\\' {
-				*n += 5
-			}
-		}
-	case int64:
-		var b [24]byte
-		*n += len(strconv.AppendInt(b[:0], x, 10))
-	case float64:
-		var b [32]byte
-		*n += len(value.AppendFloat(b[:0], x))
-	case *big.Int:
-		*n += len(x.String())
-	case []any:
-		*n += 2 + len(x)
-		for _, e := range x {
-			if !sizeWalk(e, n, limit) {
-				return false
-			}
-		}
-	case *value.Object:
-		*n += 2
-		for i := 0; i < x.Len(); i++ {
-			k, e := x.At(i)
-			*n += len(k) + 4
-			if !sizeWalk(e, n, limit) {
-				return false
-			}
-		}
-	}
-	return *n <= limit
+	return !value.SizeWithin(v, &n, limit)
 }

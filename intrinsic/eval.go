@@ -139,6 +139,7 @@ func (c *Call) Eval(r Resolver) (any, error) {
 	if len(c.args) > len(buf) {
 		args = make([]any, 0, len(c.args))
 	}
+	held := 0 // the size of the arguments nested calls built, held together
 	for i := range c.args {
 		a := &c.args[i]
 		switch a.kind {
@@ -154,6 +155,9 @@ func (c *Call) Eval(r Resolver) (any, error) {
 			v, err := a.call.Eval(r)
 			if err != nil {
 				return nil, err
+			}
+			if !value.SizeWithin(v, &held, MaxValueBytes) {
+				return nil, tooLarge(c)
 			}
 			args = append(args, v)
 		}

@@ -46,6 +46,7 @@ func TestValueLimit(t *testing.T) {
 		{"Array under the limit", "States.Array($, $)", big, false},
 		{"Array over the limit", "States.Array($, $, $)", big, true},
 		{"JsonToString over the limit", "States.JsonToString(States.Array($, $, $))", big, true},
+		{"many built arguments", "States.ArrayLength(States.Array(" + strings.Repeat("States.Format('{}', $.s), ", 9) + "States.Format('{}', $.s)))", big, true},
 		{"Hash of a large value", "States.Hash(States.Array($, $), 'SHA-256')", big, false},
 	}
 	for _, tt := range tests {

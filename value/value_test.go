@@ -193,3 +193,24 @@ func BenchmarkParseString(b *testing.B) {
 		})
 	}
 }
+
+// TestSizeWithin checks that SizeWithin counts what Append writes, and
+// stops at the limit.
+func TestSizeWithin(t *testing.T) {
+	for _, src := range []string{
+		`null`, `true`, `false`, `0`, `-12`, `1.5`, `1e300`, `123456789012345678901234567890`,
+		`"a\"b\\c\nd\re\tf\bg\fh\u0001i\u001fj"`, `[]`, `{}`, `[1,"x",{"a":[null,{"b":"c"}]}]`,
+		`{"k\"ey":"v"}`,
+	} {
+		v := value.MustParse(src)
+		want := len(value.Append(nil, v))
+		n := 0
+		if !value.SizeWithin(v, &n, want) || n != want {
+			t.Errorf("SizeWithin(%s) = %d, want %d", src, n, want)
+		}
+		n = 0
+		if want > 4 && value.SizeWithin(v, &n, want-1) {
+			t.Errorf("SizeWithin(%s) within %d", src, want-1)
+		}
+	}
+}

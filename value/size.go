@@ -1,0 +1,71 @@
+package value
+
+import (
+	"math/big"
+	"strconv"
+)
+
+// SizeWithin adds the length of v's JSON text (as Append writes it, invalid
+// UTF-8 aside) to *n, walking v without building the text, and reports
+// whether *n stayed within limit. It stops as soon as *n passes limit, so
+// its cost is bounded by the limit whatever v's size: a value built from
+// shared parts (a template or intrinsic that names the same input many
+// times) can stand for far more text than the memory it holds.
+func SizeWithin(v any, n *int, limit int) bool {
+	switch x := v.(type) {
+	case nil:
+		*n += 4
+	case bool:
+		if x {
+			*n += 4
+		} else {
+			*n += 5
+		}
+	case string:
+		if !stringSize(x, n, limit) {
+			return false
+		}
+	case int64:
+		var b [24]byte
+		*n += len(strconv.AppendInt(b[:0], x, 10))
+	case float64:
+		var b [32]byte
+		*n += len(AppendFloat(b[:0], x))
+	case *big.Int:
+		*n += len(x.String())
+	case []any:
+		*n += 2 + max(len(x)-1, 0) // brackets and commas
+		for _, e := range x {
+			if !SizeWithin(e, n, limit) {
+				return false
+			}
+		}
+	case *Object:
+		*n += 2 + max(x.Len()-1, 0) // braces and commas
+		for i := 0; i < x.Len(); i++ {
+			k, e := x.At(i)
+			*n++ // the colon
+			if !stringSize(k, n, limit) || !SizeWithin(e, n, limit) {
+				return false
+			}
+		}
+	}
+	return *n <= limit
+}
+
+// stringSize adds the length of s as a JSON string literal to *n.
+func stringSize(s string, n *int, limit int) bool {
+	*n += len(s) + 2
+	if *n > limit {
+		return false
+	}
+	for i := 0; i < len(s); i++ { // escapes, as AppendString writes them
+		switch c := s[i]; {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
+			*n++
+		case c < 0x20:
+			*n += 5
+		}
+	}
+	return true
+}
