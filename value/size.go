@@ -2,7 +2,6 @@ package value
 
 import (
 	"math/big"
-	"strconv"
 )
 
 // SizeWithin adds the length of v's JSON text (as Append writes it, invalid
@@ -26,8 +25,7 @@ func SizeWithin(v any, n *int, limit int) bool {
 			return false
 		}
 	case int64:
-		var b [24]byte
-		*n += len(strconv.AppendInt(b[:0], x, 10))
+		*n += intLen(x)
 	case float64:
 		var b [32]byte
 		*n += len(AppendFloat(b[:0], x))
@@ -68,4 +66,16 @@ func stringSize(s string, n *int, limit int) bool {
 		}
 	}
 	return true
+}
+
+// intLen is the number of characters of x in decimal.
+func intLen(x int64) int {
+	n, u := 1, uint64(x)
+	if x < 0 {
+		n, u = 2, -u // two's complement: the magnitude, also of math.MinInt64
+	}
+	for ; u >= 10; u /= 10 {
+		n++
+	}
+	return n
 }
