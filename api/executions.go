@@ -435,6 +435,7 @@ type describeStateMachineForExecutionOutput struct {
 	LoggingConfiguration json.RawMessage `json:"loggingConfiguration,omitempty"`
 	TracingConfiguration json.RawMessage `json:"tracingConfiguration,omitempty"`
 	RevisionID           string          `json:"revisionId,omitempty"`
+	VariableReferences   varRefs         `json:"variableReferences,omitempty"`
 }
 
 func (s *Server) describeStateMachineForExecution(ctx context.Context, body []byte) (any, error) {
@@ -466,6 +467,8 @@ func (s *Server) describeStateMachineForExecution(ctx context.Context, body []by
 	}
 	if metadataOnly {
 		out.Definition = "{}"
+	} else {
+		out.VariableReferences = variableReferences(rev.Definition, x.Type == typeExpress)
 	}
 	return out, nil
 }

@@ -254,6 +254,21 @@ type describeStateMachineOutput struct {
 	TracingConfiguration json.RawMessage `json:"tracingConfiguration,omitempty"`
 	RevisionID           string          `json:"revisionId,omitempty"`
 	Description          *string         `json:"description,omitempty"`
+	VariableReferences   varRefs         `json:"variableReferences,omitempty"`
+}
+
+// varRefs is a definition's variableReferences: for each state that reads
+// workflow variables, their names (asl.StateMachine.VariableReferences).
+type varRefs map[string][]string
+
+// variableReferences returns definition's variableReferences, nil when
+// none (or when the stored definition no longer loads).
+func variableReferences(definition string, express bool) varRefs {
+	sm, err := asl.Load([]byte(definition), asl.Options{Express: express})
+	if err != nil {
+		return nil
+	}
+	return sm.VariableReferences()
 }
 
 // getMachine returns the stored machine an ARN argument names.
@@ -297,6 +312,8 @@ func (s *Server) describeStateMachine(ctx context.Context, body []byte) (any, er
 	}
 	if deref(in.IncludedData) == "METADATA_ONLY" {
 		out.Definition = "{}"
+	} else {
+		out.VariableReferences = variableReferences(sm.Definition, sm.Type == typeExpress)
 	}
 	return out, nil
 }

@@ -233,6 +233,8 @@ func (s *Server) describeVersion(ctx context.Context, arnStr string, metadataOnl
 	}
 	if metadataOnly {
 		out.Definition = "{}"
+	} else {
+		out.VariableReferences = variableReferences(v.Definition, sm.Type == typeExpress)
 	}
 	return out, nil
 }

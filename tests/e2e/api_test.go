@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -652,4 +653,57 @@ func testRedrive(t *testing.T, c *sfn.Client) {
 	}
 	_, err = c.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: st.ExecutionArn})
 	wantAPIError[*types.ExecutionNotRedrivable](t, err)
+}
+
+// TestVariableReferences: DescribeStateMachine, DescribeStateMachine of a
+// version and DescribeStateMachineForExecution answer variableReferences,
+// the variables each state reads (not with includedData METADATA_ONLY), as
+// the AWS SDK reads them.
+func TestVariableReferences(t *testing.T) {
+	ctx := context.Background()
+	c := client(t)
+	def := `{"QueryLanguage":"JSONata","StartAt":"A","States":{
+"A":{"Type":"Pass","Assign":{"total":"{% $sum($states.input.items) %}","limit":10},"Next":"B"},
+"B":{"Type":"Choice","Choices":[{"Condition":"{% $total > $limit %}","Next":"Big"}],"Default":"Small"},
+"Big":{"Type":"Pass","Output":{"t":"{% $total %}"},"End":true},
+"Small":{"Type":"Succeed"}}}`
+	want := map[string][]string{"B": {"total", "limit"}, "Big": {"total"}}
+	cr, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String(unique("varrefs")), Definition: aws.String(def), RoleArn: aws.String(role), Publish: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, arn := range []string{*cr.StateMachineArn, *cr.StateMachineVersionArn} {
+		d, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(d.VariableReferences, want) {
+			t.Errorf("DescribeStateMachine(%s).VariableReferences = %v, want %v", arn, d.VariableReferences, want)
+		}
+		m, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn), IncludedData: types.IncludedDataMetadataOnly})
+		if err != nil || m.VariableReferences != nil {
+			t.Errorf("METADATA_ONLY: %v %v", err, m.VariableReferences)
+		}
+	}
+	x, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: cr.StateMachineArn, Input: aws.String(`{"items":[4,8]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := waitDone(t, c, *x.ExecutionArn); d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != `{"t":12}` {
+		t.Fatalf("execution: %s %s", d.Status, aws.ToString(d.Output))
+	}
+	f, err := c.DescribeStateMachineForExecution(ctx, &sfn.DescribeStateMachineForExecutionInput{ExecutionArn: x.ExecutionArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(f.VariableReferences, want) {
+		t.Errorf("DescribeStateMachineForExecution.VariableReferences = %v, want %v", f.VariableReferences, want)
+	}
+	// A machine that reads no variable has none.
+	d, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(createMachine(t, c, unique("novars"), passDef, types.StateMachineTypeStandard))})
+	if err != nil || d.VariableReferences != nil {
+		t.Errorf("no variables: %v %v", err, d.VariableReferences)
+	}
 }
