@@ -1,13 +1,8 @@
 package intrinsic
 
 import (
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
-	"hash"
 	"math"
 	"math/big"
 	mrand "math/rand/v2"
@@ -16,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/internal/digest"
 	"github.com/stepwell/stepwell/internal/uuid"
 	"github.com/stepwell/stepwell/value"
 )
@@ -501,19 +497,8 @@ func evalHash(c *Call, args []any) (any, error) {
 	if !ok {
 		return nil, invalid(c)
 	}
-	var h hash.Hash
-	switch algo {
-	case "MD5":
-		h = md5.New()
-	case "SHA-1":
-		h = sha1.New()
-	case "SHA-256":
-		h = sha256.New()
-	case "SHA-384":
-		h = sha512.New384()
-	case "SHA-512":
-		h = sha512.New()
-	default:
+	h, ok := digest.New(algo)
+	if !ok {
 		return nil, invalid(c)
 	}
 	var data string

@@ -1,16 +1,12 @@
 package jsonata
 
 import (
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
-	"hash"
 	"math"
 	"math/rand/v2"
 
+	"github.com/stepwell/stepwell/internal/digest"
 	"github.com/stepwell/stepwell/internal/uuid"
 	"github.com/stepwell/stepwell/jsonata/internal/gnata/evaluator"
 	"github.com/stepwell/stepwell/value"
@@ -131,19 +127,8 @@ func fnHash(args []any, _ any) (any, error) {
 	if !ok {
 		return nil, signatureError("hash", 2)
 	}
-	var h hash.Hash
-	switch algo {
-	case "MD5":
-		h = md5.New()
-	case "SHA-1":
-		h = sha1.New()
-	case "SHA-256":
-		h = sha256.New()
-	case "SHA-384":
-		h = sha512.New384()
-	case "SHA-512":
-		h = sha512.New()
-	default:
+	h, ok := digest.New(algo)
+	if !ok {
 		return nil, functionError("hash", "the algorithm must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512")
 	}
 	h.Write([]byte(s))
