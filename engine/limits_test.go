@@ -125,7 +125,8 @@ func parallelDef(n int) string {
 // TestParallelInputText runs a Parallel of 200 branches on a 100 KB input,
 // keeping its history: each branch's Entered and Exited events carry the
 // input's text, rendered once and shared (84 MB of copies before), and the
-// result, 200 copies of the input, fails with States.DataLimitExceeded.
+// result, 200 copies of the input, fails with States.DataLimitExceeded as
+// soon as the branches that ended pass the limit (TestFanOutHeldResults).
 func TestParallelInputText(t *testing.T) {
 	in := `{"s":"` + strings.Repeat("x", 100_000) + `"}`
 	rec := &keepAll{}
@@ -156,7 +157,7 @@ func TestParallelInputText(t *testing.T) {
 			}
 		}
 	}
-	if entered != 200 || exited != 200 {
-		t.Fatalf("%d Entered and %d Exited events of branch states, want 200 each", entered, exited)
+	if entered < 3 || exited < 3 || exited > entered {
+		t.Fatalf("%d Entered and %d Exited events of branch states, want at least 3 each", entered, exited)
 	}
 }

@@ -355,6 +355,10 @@ func (t *thread) iterInput(r *stateRun, cfg *mapConfig, i int) (any, *failure) {
 	return v, nil
 }
 
+// maxInlineConcurrency is how many iterations of an inline Map run at
+// once at most, as in AWS ("up to 40 concurrent iterations").
+const maxInlineConcurrency = 40
+
 // runIterations runs the ItemProcessor over every item.
 func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 	st := r.b.st
@@ -373,6 +377,7 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 		lastInner = t.last // where the next iteration's first event points
 		lastEnd   = t.last // the latest iteration-end event
 		wg        sync.WaitGroup
+		held      = t.heldResults() // inline: see runBranches
 	)
 	runOne := func(i int) {
 		it := &thread{ex: t.ex, ctx: ctx, vars: t.childScope()}
@@ -435,6 +440,10 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 		}
 		if f == nil {
 			results[i] = out
+			if !cfg.distributed && first == nil && !held.add(out) {
+				first = &failure{err: dataLimit(st.Name), last: lastEnd}
+				cancel()
+			}
 			return
 		}
 		if f.aborted {
@@ -460,6 +469,11 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 		}
 	}
 	conc := cfg.maxConc
+	if !cfg.distributed && (conc <= 0 || conc > maxInlineConcurrency) {
+		// AWS runs at most 40 iterations of an inline Map at once; it
+		// also bounds what the iterations in flight hold.
+		conc = maxInlineConcurrency
+	}
 	if conc <= 0 || conc > n {
 		conc = n
 	}

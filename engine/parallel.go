@@ -37,7 +37,7 @@ func (p *parallelPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *f
 		}
 	} else {
 		t.simpleEvent(history.ParallelStateStarted)
-		if results, f = t.runBranches(p.branches, eff, r.sc.retry); f != nil {
+		if results, f = t.runBranches(p.st.Name, p.branches, eff, r.sc.retry); f != nil {
 			if f.aborted {
 				t.abortEvent(history.ParallelStateAborted)
 				return nil, "", f, false
@@ -59,8 +59,11 @@ func (p *parallelPlan) exhausted(t *thread, f *failure) {
 
 // runBranches runs every branch concurrently on the same input. On success
 // t.last is the latest branch event; on failure the first failing branch's
-// failure is returned after the others were aborted.
-func (t *thread) runBranches(branches []*asl.StateMachine, input any, attempt int64) ([]any, *failure) {
+// failure is returned after the others were aborted. Once the results the
+// branches returned pass the payload limit together, the state fails with
+// States.DataLimitExceeded at once (its result could not be kept anyway),
+// instead of holding them until every branch has ended.
+func (t *thread) runBranches(state string, branches []*asl.StateMachine, input any, attempt int64) ([]any, *failure) {
 	ctx, cancel := context.WithCancel(t.ctx)
 	defer cancel()
 	results := make([]any, len(branches))
@@ -70,6 +73,7 @@ func (t *thread) runBranches(branches []*asl.StateMachine, input any, attempt in
 		last    = t.last
 		wg      sync.WaitGroup
 		aborted bool
+		held    = t.heldResults()
 	)
 	start := t.last
 	rc := t.recordedChildren('b', len(branches), attempt)
@@ -111,6 +115,10 @@ func (t *thread) runBranches(branches []*asl.StateMachine, input any, attempt in
 				return
 			}
 			results[i] = out
+			if first == nil && !held.add(out) {
+				first = &failure{err: dataLimit(state), last: last}
+				cancel()
+			}
 		}(i, b)
 	}
 	wg.Wait()
@@ -136,4 +144,24 @@ func (t *thread) joined(results []any, first *failure, aborted bool, last int64)
 	}
 	t.last = last
 	return results, nil
+}
+
+// heldResults measures the results a fan-out (Parallel's branches, an
+// inline Map's iterations) holds until its end: their array is the state's
+// result, a value held to the payload limit like every value built. A
+// fan-out whose results pass it fails as soon as they do, so that a
+// thousand branches or iterations of 200 KB results never hold 200 MB.
+type heldResults struct{ n, limit int }
+
+func (t *thread) heldResults() *heldResults {
+	return &heldResults{n: 2, limit: t.ex.e.maxPayload} // the brackets
+}
+
+// add counts one more result and reports whether the array is still
+// within the limit.
+func (h *heldResults) add(v any) bool {
+	if h.n > 2 {
+		h.n++ // the comma
+	}
+	return value.SizeWithin(v, &h.n, h.limit)
 }
