@@ -75,6 +75,8 @@ func execErr(err error) error {
 		return errValidation(re.Message)
 	case executions.ErrNoTasks:
 		return errNoTasks()
+	case executions.ErrExecutionLimitExceeded:
+		return awsapi.ExecutionLimitExceeded("The maximum number of running executions has been reached: " + re.ARN)
 	}
 	return err
 }

@@ -101,6 +101,14 @@ type Config struct {
 	// Observer watches the executions (metrics, logs: observe.go); nil
 	// for none.
 	Observer Observer
+	// MaxRunning is the most executions this process runs at once
+	// (parked ones included); Start refuses more with
+	// ErrExecutionLimitExceeded. 0: no limit.
+	MaxRunning int
+	// MaxHistoryBytes is the most bytes one execution's history may take
+	// (its data and causes, estimated); the execution that needs more
+	// fails with States.Runtime (limits.go). 0: no limit.
+	MaxHistoryBytes int64
 }
 
 // TestCaseBinder binds executions to the mock test cases of Step Functions
@@ -139,6 +147,9 @@ type Service struct {
 	cluster  Cluster
 	obs      Observer
 
+	maxRunning   int   // limits.go
+	maxHistBytes int64 // limits.go
+
 	parkAfter  time.Duration // < 0: never park
 	timerNudge chan struct{}
 	reviveSem  chan struct{}
@@ -168,6 +179,7 @@ func New(cfg Config) *Service {
 		st: cfg.Store, reopen: cfg.Reopener, express: cfg.Express, syncHist: cfg.ExpressHistory, ver: cfg.Versions, eng: cfg.Engine,
 		scope: cfg.Scope.WithDefaults(), maxExpr: cfg.MaxExpressDuration, mocks: cfg.TestCases, tasks: cfg.Tasks,
 		pollWait: cfg.PollTimeout, clock: cfg.Clock, log: cfg.Logger, parkAfter: cfg.ParkAfter, cluster: cfg.Cluster, obs: cfg.Observer,
+		maxRunning: cfg.MaxRunning, maxHistBytes: cfg.MaxHistoryBytes,
 		timerNudge: make(chan struct{}, 1),
 		reviveSem:  make(chan struct{}, maxReviving),
 		runs:       make(map[string]*running),

@@ -68,6 +68,9 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 	if err := s.checkTestCase(x.ARN, sm.Name, in.TestCase); err != nil {
 		return nil, err
 	}
+	if s.atExecutionLimit() { // limits.go
+		return nil, refused(ErrExecutionLimitExceeded, x.ARN, "")
+	}
 	if err := st.CreateExecution(ctx, x); err != nil {
 		if !errors.Is(err, store.ErrAlreadyExists) {
 			return nil, fmt.Errorf("create execution: %w", err)
@@ -180,7 +183,7 @@ func (s *Service) executeRecorded(ctx context.Context, ex *engine.Execution, in 
 		}
 		return engine.Result{}, fmt.Errorf("create execution: %w", err)
 	}
-	rec := &recorder{st: s.express, arn: ex.ARN,
+	rec := &recorder{st: s.express, arn: ex.ARN, s: s,
 		watch: s.watch(Watched{ExecutionARN: ex.ARN, StateMachineARN: ex.StateMachineARN, VersionARN: in.VersionARN, AliasARN: in.AliasARN,
 			Type: TypeExpress, Start: ex.StartTime, Logging: sm.Logging})}
 	// As in launch: registered before Stop can look for it.
@@ -237,7 +240,10 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 			ex.MapRunCounts = extra.progress // mapruns.go
 		}
 	}
-	rec := &recorder{st: st, arn: ex.ARN, extra: extra}
+	rec := &recorder{st: st, arn: ex.ARN, extra: extra, s: s}
+	if extra != nil && extra.redrive != nil {
+		rec.lastID.Store(extra.redrive.base) // the latest event stored
+	}
 	if extra != nil {
 		rec.watch = s.watch(Watched{ExecutionARN: ex.ARN, StateMachineARN: ex.StateMachineARN,
 			VersionARN: extra.version, AliasARN: extra.alias, Type: ex.Type, Start: ex.StartTime,
@@ -283,7 +289,14 @@ func (s *Service) closeUnrecorded(st store.Store, rec *recorder, executionARN st
 	if rec.closed {
 		return
 	}
-	err := st.AppendHistory(context.Background(), executionARN, nil, s.endOf(res))
+	end := s.endOf(res)
+	var events []history.Event
+	if res.Status != engine.StatusRunning {
+		// The history ends with its terminal event, even when the
+		// engine's could not be written (limits.go).
+		events = []history.Event{terminalEvent(end, rec.lastID.Load())}
+	}
+	err := st.AppendHistory(context.Background(), executionARN, events, end)
 	// ErrNotFound: an Express store that keeps no closed executions
 	// (--express-retention 0) may have dropped it. ErrConflict: it is
 	// closed already, or the server is shutting down.
@@ -315,6 +328,12 @@ type recorder struct {
 	closed bool
 	extra  *recExtra // versions, aliases, redrives and Map Runs; may be nil
 	watch  Watcher   // the Observer's (observe.go); may be nil
+	s      *Service  // its limits and failures (limits.go); may be nil
+	// histBytes is what the history written so far counts against
+	// Config.MaxHistoryBytes; broken, why a batch could not be written
+	// (the execution is closed then, and later events are dropped).
+	histBytes int64
+	broken    error
 	// lastID is the id of the latest event recorded (the history's
 	// length), which reviving a parked execution replays.
 	lastID atomic.Int64
@@ -324,13 +343,23 @@ type recorder struct {
 // end are written first: once the events are stored (and the execution
 // closed, for the last ones), DescribeMapRun and ListMapRuns find them.
 func (r *recorder) Record(events []history.Event) error {
+	if r.broken != nil {
+		return r.broken
+	}
+	if err := r.charge(events); err != nil {
+		r.failUnrecordable(err)
+		return err
+	}
 	events = r.extra.before(events)
 	var end *store.End
 	if n := len(events); n > 0 {
 		end = terminal(&events[n-1])
 	}
 	r.extra.mapRuns(events)
-	if err := r.st.AppendHistory(context.Background(), r.arn, events, end); err != nil {
+	if err := r.append(events, end); err != nil {
+		if unrecordable(err) {
+			r.failUnrecordable(err)
+		}
 		return err
 	}
 	if end != nil {

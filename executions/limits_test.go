@@ -1,0 +1,179 @@
+package executions_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/executions"
+	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/store"
+	"github.com/stepwell/stepwell/store/memory"
+)
+
+// fullDisk fails every history write with ENOSPC while full is set, and
+// tells of each refused write.
+type fullDisk struct {
+	store.Store
+	mu      sync.Mutex
+	full    bool
+	refused chan struct{}
+}
+
+func (d *fullDisk) AppendHistory(ctx context.Context, arn string, events []history.Event, end *store.End) error {
+	d.mu.Lock()
+	full := d.full
+	d.mu.Unlock()
+	if full {
+		select {
+		case d.refused <- struct{}{}:
+		default:
+		}
+		return &errnoError{syscall.ENOSPC}
+	}
+	return d.Store.AppendHistory(ctx, arn, events, end)
+}
+
+func (d *fullDisk) setFull(v bool) {
+	d.mu.Lock()
+	d.full = v
+	d.mu.Unlock()
+}
+
+type errnoError struct{ errno syscall.Errno }
+
+func (e *errnoError) Error() string { return "write history: " + e.errno.Error() }
+func (e *errnoError) Unwrap() error { return e.errno }
+
+// ended waits until the execution has ended and its end is recorded, and
+// returns it.
+func ended(t *testing.T, svc *executions.Service, executionARN string) *store.Execution {
+	t.Helper()
+	waitEnded(t, svc, executionARN)
+	x, _, err := svc.Get(context.Background(), executionARN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// checkHistory checks that the history's ids run 1..n and that it ends
+// with its terminal event, matching the execution's status.
+func checkHistory(t *testing.T, st store.Store, x *store.Execution) []history.Event {
+	t.Helper()
+	evs, _, err := st.History(context.Background(), x.ARN, false, store.Page{Limit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ev := range evs {
+		if ev.ID != int64(i+1) {
+			t.Fatalf("event %d has id %d", i+1, ev.ID)
+		}
+	}
+	want := map[string]history.EventType{store.StatusSucceeded: history.ExecutionSucceeded, store.StatusFailed: history.ExecutionFailed,
+		store.StatusAborted: history.ExecutionAborted, store.StatusTimedOut: history.ExecutionTimedOut}[x.Status]
+	if n := len(evs); n == 0 || evs[n-1].Type != want {
+		t.Fatalf("%s execution's history ends with %v, want %s", x.Status, evs[len(evs)-1].Type, want)
+	}
+	return evs
+}
+
+// TestHistoryBytesLimit: an execution whose history would pass
+// MaxHistoryBytes fails with States.Runtime, and its history, consecutive,
+// ends with that ExecutionFailed event.
+func TestHistoryBytesLimit(t *testing.T) {
+	st := memory.New(memory.Options{})
+	svc := executions.New(executions.Config{Store: st, Scope: scope, MaxHistoryBytes: 4 << 20,
+		Engine: engine.New(engine.Config{Region: scope.Region, AccountID: scope.Account})})
+	t.Cleanup(func() { _ = svc.Close(context.Background()) })
+	// 200 iterations, each recording a 100 KB input: 20 MB.
+	const def = `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items","ItemSelector":{"s.$":"$.s"},"ResultSelector":{"n":1},
+"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","Result":1,"End":true}}},"End":true}}}`
+	in := `{"items":[` + strings.Repeat("0,", 199) + `0],"s":"` + strings.Repeat("x", 100_000) + `"}`
+	x, err := svc.Start(context.Background(), executions.StartInput{Machine: machine("big", def), Name: "x", Input: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ended(t, svc, x.ARN)
+	if got.Status != store.StatusFailed || got.Error == nil || *got.Error != "States.Runtime" || got.Cause == nil ||
+		!strings.Contains(*got.Cause, "history would exceed its size limit") {
+		t.Fatalf("execution %s %s %s", got.Status, deref(got.Error), deref(got.Cause))
+	}
+	evs := checkHistory(t, st, got)
+	if len(evs) > 200 {
+		t.Errorf("%d events recorded: the limit was passed", len(evs))
+	}
+}
+
+// TestStoreFull: while the store refuses writes for a reason that may pass
+// (ENOSPC), an execution waits, RUNNING; once it takes writes again, the
+// execution continues and ends normally, without a restart.
+func TestStoreFull(t *testing.T) {
+	st := &fullDisk{Store: memory.New(memory.Options{}), refused: make(chan struct{}, 1)}
+	svc := executions.New(executions.Config{Store: st, Scope: scope,
+		Engine: engine.New(engine.Config{Region: scope.Region, AccountID: scope.Account})})
+	t.Cleanup(func() { _ = svc.Close(context.Background()) })
+	st.setFull(true)
+	const def = `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","End":true}}}`
+	x, err := svc.Start(context.Background(), executions.StartInput{Machine: machine("full", def), Name: "x", Input: `{"a":1}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // refused, and tried again
+		select {
+		case <-st.refused:
+		case <-time.After(time.Minute):
+			t.Fatal("no write was tried")
+		}
+	}
+	if got, _, _ := svc.Get(context.Background(), x.ARN); got.Status != store.StatusRunning {
+		t.Fatalf("status %s while the store is full, want RUNNING", got.Status)
+	}
+	st.setFull(false)
+	got := ended(t, svc, x.ARN)
+	if got.Status != store.StatusSucceeded {
+		t.Fatalf("execution %s %s %s", got.Status, deref(got.Error), deref(got.Cause))
+	}
+	checkHistory(t, st, got)
+}
+
+// TestExecutionLimit: Start refuses an execution beyond MaxRunning with
+// ErrExecutionLimitExceeded, and takes one again once another has ended.
+func TestExecutionLimit(t *testing.T) {
+	st := memory.New(memory.Options{})
+	svc := executions.New(executions.Config{Store: st, Scope: scope, MaxRunning: 2, ParkAfter: -1,
+		Engine: engine.New(engine.Config{Region: scope.Region, AccountID: scope.Account})})
+	t.Cleanup(func() { _ = svc.Close(context.Background()) })
+	const def = `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}`
+	m := machine("limit", def)
+	var arns []string
+	for _, name := range []string{"a", "b"} {
+		x, err := svc.Start(context.Background(), executions.StartInput{Machine: m, Name: name, Input: "{}"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arns = append(arns, x.ARN)
+	}
+	if _, err := svc.Start(context.Background(), executions.StartInput{Machine: m, Name: "c", Input: "{}"}); !errors.Is(err, executions.ErrExecutionLimitExceeded) {
+		t.Fatalf("third start: %v, want ErrExecutionLimitExceeded", err)
+	}
+	if _, err := svc.Stop(context.Background(), arns[0], nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitEnded(t, svc, arns[0])
+	if _, err := svc.Start(context.Background(), executions.StartInput{Machine: m, Name: "c", Input: "{}"}); err != nil {
+		t.Fatalf("start after a stop: %v", err)
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
+}
