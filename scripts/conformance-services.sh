@@ -2,9 +2,17 @@
 # Builds ./stepwell and runs the conformance corpus's cases that need an AWS
 # service other than Lambda (SQS, SNS, DynamoDB, EventBridge, S3, Secrets
 # Manager, activities, callbacks, nested executions) in run.py's --services
-# mode: the harness starts moto_server and gives the server its URL in the
+# mode: the harness starts the emulator and gives the server its URL in the
 # AWS SDKs' variables (AWS_ENDPOINT_URL_SQS, ...), with dummy credentials.
 # Both query languages; the other cases are run by scripts/conformance.sh.
+#
+# The emulator is scripts/moto/moto_aws.py: moto_server with narrow patches
+# where moto 5.2.1 answers otherwise than AWS documents (S3 default
+# encryption and checksums, SQS/SNS/DynamoDB/EventBridge/Secrets Manager
+# validation; each patch names its AWS documentation). STEPWELL_MOTO_RAW=1
+# runs plain moto_server instead, with the floor in
+# conformance/floor-services-raw.txt and, as known failures, also the cases
+# listed in conformance/known-failures-services-raw.txt.
 #
 #   scripts/conformance-services.sh
 #   scripts/conformance-services.sh --filter sns callback     # only those of its cases (name or file contains one)
@@ -30,9 +38,15 @@ if ! command -v moto_server >/dev/null; then
 	exit 0
 fi
 
-floor=$(grep -v '^[[:space:]]*#' conformance/floor-services.txt | tr -d '[:space:]' | head -c 16)
+moto=$PWD/scripts/moto/moto_aws.py floor_file=conformance/floor-services.txt
+known_files=(conformance/known-failures-services.txt)
+if [ -n "${STEPWELL_MOTO_RAW:-}" ]; then
+	moto=moto_server floor_file=conformance/floor-services-raw.txt
+	known_files+=(conformance/known-failures-services-raw.txt)
+fi
+floor=$(grep -v '^[[:space:]]*#' "$floor_file" | tr -d '[:space:]' | head -c 16)
 if [ -z "$floor" ]; then
-	echo "conformance/floor-services.txt holds no number" >&2
+	echo "$floor_file holds no number" >&2
 	exit 2
 fi
 
@@ -79,25 +93,30 @@ if [ ${#cases[@]} -eq 0 ]; then
 	exit 2
 fi
 
-echo "== conformance, AWS services (${#cases[@]} cases, floor $floor)"
-python3 "$corpus/run.py" --services --driver-time-scale 0.1 --server './stepwell serve --addr 127.0.0.1:{port} --store memory --lambda-endpoint {lambda_endpoint} --time-scale 0.1 --account-id 111111111111 --region us-east-1' "$corpus/cases" --min-pass-rate "$floor" --report "$report" "$@" --filter "${cases[@]}"
+echo "== conformance, AWS services (${#cases[@]} cases, emulator $moto, floor $floor)"
+python3 "$corpus/run.py" --services --moto-server "$moto" --driver-time-scale 0.1 --server './stepwell serve --addr 127.0.0.1:{port} --store memory --lambda-endpoint {lambda_endpoint} --time-scale 0.1 --account-id 111111111111 --region us-east-1' "$corpus/cases" --min-pass-rate "$floor" --report "$report" "$@" --filter "${cases[@]}"
 status=$?
 
 # Compare with the known failures (informational; the floor is the gate).
 if [ -s "$report" ]; then
-	python3 - "$report" conformance/known-failures-services.txt <<'PY'
+	python3 - "$report" "${known_files[@]}" <<'PY'
 import json, sys
-report, known_path = sys.argv[1], sys.argv[2]
+report, known_paths = sys.argv[1], sys.argv[2:]
 cases = json.load(open(report, encoding="utf-8")).get("cases", [])
 failed = {c["name"] for c in cases if c.get("result") == "fail"}
 passed = {c["name"] for c in cases if c.get("result") == "pass"}
-known = {line.split("#", 1)[0].strip() for line in open(known_path, encoding="utf-8")} - {""}
-new, fixed = sorted(failed - known), sorted(known & passed)
+known = {}
+for path in known_paths:
+    for line in open(path, encoding="utf-8"):
+        name = line.split("#", 1)[0].strip()
+        if name:
+            known[name] = path
+new, fixed = sorted(failed - known.keys()), sorted(known.keys() & passed)
 print(f"\nknown failures: {len(known)}; failing now: {len(failed)}; new: {len(new)}; fixed: {len(fixed)}")
 for n in new:
     print("  NEW FAILURE  " + n)
 for n in fixed:
-    print("  FIXED        " + n + "   (remove it from conformance/known-failures-services.txt)")
+    print("  FIXED        " + n + f"   (remove it from {known[n]})")
 PY
 fi
 exit $status

@@ -12,7 +12,8 @@
 #   5. scripts/conformance.sh  the AWS-recorded corpus (when ../shared/conformance exists),
 #      and the official JSONata test suite through package jsonata (its pass count)
 #      scripts/conformance-services.sh  its cases that need AWS services, against
-#                           moto_server (run.py --services), with their own floor
+#                           scripts/moto/moto_aws.py (moto_server answering as AWS
+#                           documents; run.py --services), with their own floor
 #   6. the crash test      SIGKILLs the real server under load (tests/crash)
 #   7. tests/cli/awscli_test.sh  the AWS CLI v2 against the server (installs
 #                           Debian's awscli when /usr/bin/aws is missing)

@@ -58,6 +58,16 @@ func Run() (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotInstalled, err)
 	}
+	return RunCommand(path)
+}
+
+// RunCommand is Run with another executable that takes moto_server's flags
+// and prints its address as moto_server does (scripts/moto/moto_aws.py).
+// It needs moto_server installed all the same: ErrNotInstalled without it.
+func RunCommand(path string) (*Server, error) {
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotInstalled, err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, path, "-H", "127.0.0.1", "-p", "0")
 	cmd.Env = append(os.Environ(), "MOTO_ACCOUNT_ID="+AccountID)
@@ -119,7 +129,18 @@ func (s *Server) Log() string { return s.log.String() }
 // moto_server, t is skipped, or fails when Required.
 func Start(t testing.TB) string {
 	t.Helper()
-	s, err := Run()
+	return start(t, Run)
+}
+
+// StartCommand is Start with RunCommand(path).
+func StartCommand(t testing.TB, path string) string {
+	t.Helper()
+	return start(t, func() (*Server, error) { return RunCommand(path) })
+}
+
+func start(t testing.TB, run func() (*Server, error)) string {
+	t.Helper()
+	s, err := run()
 	if err != nil {
 		Unavailable(t, err)
 	}
