@@ -177,3 +177,59 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// TestQuarantine: before resuming a running execution, ResumeRunning
+// counts the attempt in its metadata; one resumed MaxResumeAttempts times
+// already (the server died each time) is failed instead, with a cause
+// that says so, its history ending with that ExecutionFailed event.
+func TestQuarantine(t *testing.T) {
+	ctx := context.Background()
+	st, ver := memory.New(memory.Options{}), memory.NewVersions()
+	m := machine("loop", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}`)
+	if err := st.CreateStateMachine(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now()
+	for _, c := range []struct {
+		name     string
+		attempts int64
+	}{{"fresh", 0}, {"looping", 2}} {
+		x := &store.Execution{ARN: scope.ExecutionARN("loop", c.name), Name: c.name, StateMachineARN: m.ARN, StateMachineName: m.Name,
+			RevisionID: m.RevisionID, Type: executions.TypeStandard, Status: store.StatusRunning, Input: "{}", StartDate: started}
+		if err := st.CreateExecution(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+		ev := history.Event{Timestamp: started, Type: history.ExecutionStarted, ID: 1,
+			ExecutionStartedEventDetails: &history.ExecutionStartedEventDetails{Input: "{}", RoleArn: m.RoleARN}}
+		if err := st.AppendHistory(ctx, x.ARN, []history.Event{ev}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := ver.PutExecutionMeta(ctx, x.ARN, store.ExecutionMeta{ResumeAttempts: c.attempts}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := executions.New(executions.Config{Store: st, Versions: ver, Scope: scope, MaxResumeAttempts: 2, ParkAfter: -1,
+		Engine: engine.New(engine.Config{Region: scope.Region, AccountID: scope.Account})})
+	t.Cleanup(func() { _ = svc.Close(context.Background()) })
+	if _, err := svc.ResumeRunning(ctx); err != nil {
+		t.Fatal(err)
+	}
+	looping, _, err := svc.Get(ctx, scope.ExecutionARN("loop", "looping"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if looping.Status != store.StatusFailed || deref(looping.Error) != "States.Runtime" || !strings.Contains(deref(looping.Cause), "quarantined") {
+		t.Fatalf("looping execution %s %s %s", looping.Status, deref(looping.Error), deref(looping.Cause))
+	}
+	checkHistory(t, st, looping)
+	fresh, _, err := svc.Get(ctx, scope.ExecutionARN("loop", "fresh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.Status != store.StatusRunning {
+		t.Fatalf("fresh execution %s, want RUNNING", fresh.Status)
+	}
+	if meta, _, _ := ver.GetExecutionMeta(ctx, fresh.ARN); meta.ResumeAttempts != 1 {
+		t.Fatalf("fresh execution's resume attempts %d, want 1 (counted before resuming)", meta.ResumeAttempts)
+	}
+}

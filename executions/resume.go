@@ -48,18 +48,7 @@ func (s *Service) Resume(ctx context.Context, x *store.Execution, recorded []his
 		}
 		why = "no longer loads: " + cerr.Error()
 	}
-	var prev int64
-	if n := len(recorded); n > 0 {
-		prev = recorded[n-1].ID
-	}
-	now := s.now()
-	d := &history.ExecutionFailedEventDetails{Error: history.Str("States.Runtime"),
-		Cause: history.Str("Stepwell could not resume the execution: its state machine revision " + x.RevisionID + " " + why)}
-	ev := history.Event{Timestamp: now, Type: history.ExecutionFailed, ID: prev + 1, PreviousEventID: prev, ExecutionFailedEventDetails: d}
-	if err := s.st.AppendHistory(ctx, x.ARN, []history.Event{ev}, &store.End{Status: store.StatusFailed, StopDate: now, Error: d.Error, Cause: d.Cause}); err != nil {
-		return fmt.Errorf("fail execution: %w", err)
-	}
-	return nil
+	return s.failResumed(ctx, x, recorded, "Stepwell could not resume the execution: its state machine revision "+x.RevisionID+" "+why)
 }
 
 // ResumeRunning resumes every running Standard execution of the store
@@ -105,6 +94,12 @@ func (s *Service) resumePage(ctx context.Context, page []store.RunningLast, mach
 		recorded, err := fullHistory(ctx, s.st, x.ARN)
 		if err != nil {
 			return n, fmt.Errorf("resume %s: %w", x.ARN, err)
+		}
+		if failed, err := s.quarantine(ctx, x, recorded); err != nil || failed { // quarantine.go
+			if err != nil {
+				return n, fmt.Errorf("resume %s: %w", x.ARN, err)
+			}
+			continue
 		}
 		if err := s.Resume(ctx, x, recorded); err != nil {
 			return n, fmt.Errorf("resume %s: %w", x.ARN, err)

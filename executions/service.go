@@ -109,6 +109,11 @@ type Config struct {
 	// (its data and causes, estimated); the execution that needs more
 	// fails with States.Runtime (limits.go). 0: no limit.
 	MaxHistoryBytes int64
+	// MaxResumeAttempts is how many times in a row a restart may resume
+	// an execution that the server did not survive running (quarantine.go):
+	// the next restart fails it. 0 means DefaultMaxResumeAttempts; a
+	// negative value never quarantines.
+	MaxResumeAttempts int
 }
 
 // TestCaseBinder binds executions to the mock test cases of Step Functions
@@ -149,6 +154,7 @@ type Service struct {
 
 	maxRunning   int   // limits.go
 	maxHistBytes int64 // limits.go
+	maxResumes   int   // quarantine.go
 
 	parkAfter  time.Duration // < 0: never park
 	timerNudge chan struct{}
@@ -179,7 +185,7 @@ func New(cfg Config) *Service {
 		st: cfg.Store, reopen: cfg.Reopener, express: cfg.Express, syncHist: cfg.ExpressHistory, ver: cfg.Versions, eng: cfg.Engine,
 		scope: cfg.Scope.WithDefaults(), maxExpr: cfg.MaxExpressDuration, mocks: cfg.TestCases, tasks: cfg.Tasks,
 		pollWait: cfg.PollTimeout, clock: cfg.Clock, log: cfg.Logger, parkAfter: cfg.ParkAfter, cluster: cfg.Cluster, obs: cfg.Observer,
-		maxRunning: cfg.MaxRunning, maxHistBytes: cfg.MaxHistoryBytes,
+		maxRunning: cfg.MaxRunning, maxHistBytes: cfg.MaxHistoryBytes, maxResumes: cfg.MaxResumeAttempts,
 		timerNudge: make(chan struct{}, 1),
 		reviveSem:  make(chan struct{}, maxReviving),
 		runs:       make(map[string]*running),
@@ -197,6 +203,9 @@ func New(cfg Config) *Service {
 	s.now = s.clock.Now
 	if s.parkAfter == 0 {
 		s.parkAfter = DefaultParkAfter
+	}
+	if s.maxResumes == 0 {
+		s.maxResumes = DefaultMaxResumeAttempts
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

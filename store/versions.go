@@ -91,6 +91,11 @@ type ExecutionMeta struct {
 	TestCase     string
 	RedriveCount int64
 	RedriveDate  time.Time
+	// ResumeAttempts counts the times a server began resuming the
+	// execution after a restart without having run it long since: an
+	// execution that keeps killing the server on resume is failed once
+	// it passes a bound (executions' quarantine).
+	ResumeAttempts int64 `json:",omitempty"`
 	// ClientTokens are the latest RedriveExecution client tokens (at most
 	// 10, newest last) with the time each was first used.
 	ClientTokens []ClientToken
