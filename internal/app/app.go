@@ -110,6 +110,8 @@ type Config struct {
 	Cluster
 	// Observability: metrics and logs (observability.go).
 	Observability
+	// Limits: what executions may cost the server (limits.go).
+	Limits
 }
 
 // Defaults of the limits, as AWS's.
@@ -203,6 +205,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Security.validate(c.Addr)...)
 	errs = append(errs, c.Cluster.validate()...)
 	errs = append(errs, c.Observability.validate()...)
+	errs = append(errs, c.Limits.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -298,6 +301,10 @@ func newServer(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*S
 		// One of several servers: resume only the executions it claims.
 		resume = p.Executions.ResumeClaimed
 		s.NodeInfo = fmt.Sprintf("%s (id %d, lease %v)", p.node.name, p.node.id, p.node.lease)
+	}
+	if c.NoResume {
+		resume = func(context.Context) (int, error) { return 0, nil }
+		logger.Warn("not resuming the running executions (--no-resume): list them with ListExecutions and stop those that must not resume")
 	}
 	if s.Recovered, err = resume(ctx); err != nil {
 		_ = s.Close(context.Background())

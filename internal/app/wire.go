@@ -137,6 +137,9 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 		// Executions started with "#TestCase" use the mock configuration.
 		TestCases: testCases,
 	}
+	lim := c.Limits.effective() // limits.go
+	lim.applyMemoryBudget()
+	ecfg.MaxRunning, ecfg.MaxHistoryBytes, ecfg.MaxResumeAttempts = lim.MaxExecutions, lim.MaxHistoryBytes, lim.MaxResumeAttempts
 	if n != nil {
 		ecfg.Cluster = n
 	}

@@ -25,6 +25,7 @@ type serveSetting struct {
 	num   func(c *app.Config) *int           // integer settings
 	on    func(c *app.Config) *bool          // boolean switches (env: true/false, 1/0)
 	dur   func(c *app.Config) *time.Duration // durations (Go syntax, or whole days: 90d)
+	size  func(c *app.Config) *int64         // sizes in bytes (512MiB, 2GiB, 1048576)
 }
 
 var serveSettings = []serveSetting{
@@ -74,6 +75,17 @@ var serveSettings = []serveSetting{
 	{flag: "tls-key", usage: "PEM private key `FILE` of --tls-cert", str: func(c *app.Config) *string { return &c.TLSKey }},
 	{flag: "ca-bundle", usage: "PEM `FILE` of certificate authorities that outgoing requests (HTTP Tasks, Lambda, AWS service endpoints) trust besides the system's (default $AWS_CA_BUNDLE)",
 		str: func(c *app.Config) *string { return &c.CABundle }},
+	// Limits (app.Limits): what executions may cost the server.
+	{flag: "memory-budget", usage: "memory the server keeps within (`SIZE`, e.g. 512MiB; default half the machine's): Go's soft memory limit, and the default of --max-history-bytes",
+		size: func(c *app.Config) *int64 { return &c.MemoryBudget }},
+	{flag: "max-history-bytes", usage: "most bytes one execution's history may take (`SIZE`; default an eighth of --memory-budget): an execution that needs more fails with States.Runtime",
+		size: func(c *app.Config) *int64 { return &c.MaxHistoryBytes }},
+	{flag: "max-executions", usage: "most executions the server runs at once (`N`, default 1000000, AWS's quota): StartExecution answers ExecutionLimitExceeded beyond",
+		num: func(c *app.Config) *int { return &c.MaxExecutions }},
+	{flag: "max-resume-attempts", usage: "restarts in a row that may resume an execution the server did not survive (`N`, default 5; -1: no limit): the next one fails it (quarantine)",
+		num: func(c *app.Config) *int { return &c.MaxResumeAttempts }},
+	{flag: "no-resume", usage: "start without resuming the running executions: list them (ListExecutions) and stop those that must not resume, then restart without it",
+		on: func(c *app.Config) *bool { return &c.NoResume }},
 	// Cluster (app.Cluster): several servers on one PostgreSQL store.
 	{flag: "node-name", usage: "`NAME` of this server among those sharing a PostgreSQL store, in the database and the logs; a server restarted under its name takes its executions back at once (default: HOST:PORT)",
 		str: func(c *app.Config) *string { return &c.NodeName }},
@@ -110,6 +122,12 @@ func (s serveSetting) set(c *app.Config, v string) error {
 			return errors.New("not a boolean (true or false)")
 		}
 		*s.on(c) = b
+	case s.size != nil:
+		n, err := app.ParseBytes(v)
+		if err != nil {
+			return err
+		}
+		*s.size(c) = n
 	default:
 		d, err := parseDuration(v)
 		if err != nil {
@@ -213,6 +231,8 @@ func (c *ServeCommand) config(args []string) (cfg app.Config, check bool, err er
 			fs.IntVar(s.num(&cfg), s.flag, *s.num(&cfg), usage)
 		case s.on != nil:
 			fs.BoolVar(s.on(&cfg), s.flag, *s.on(&cfg), usage)
+		case s.size != nil:
+			fs.Var(sizeValue{s.size(&cfg)}, s.flag, usage)
 		default:
 			fs.Var(durationValue{s.dur(&cfg)}, s.flag, usage)
 		}
@@ -230,4 +250,23 @@ func (c *ServeCommand) config(args []string) (cfg app.Config, check bool, err er
 		return cfg, false, &usageError{msg: fmt.Sprintf("serve: invalid configuration: %v", err)}
 	}
 	return cfg, check, nil
+}
+
+// sizeValue is a flag.Value of a size in bytes (app.ParseBytes).
+type sizeValue struct{ p *int64 }
+
+func (v sizeValue) String() string {
+	if v.p == nil || *v.p == 0 {
+		return ""
+	}
+	return strconv.FormatInt(*v.p, 10)
+}
+
+func (v sizeValue) Set(s string) error {
+	n, err := app.ParseBytes(s)
+	if err != nil {
+		return err
+	}
+	*v.p = n
+	return nil
 }

@@ -1,0 +1,136 @@
+package app
+
+// Limits on what the executions may cost the server: a memory budget, the
+// bytes of one execution's history, the executions run at once, and the
+// resumption of running executions at start (quarantine, --no-resume).
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+)
+
+// Limits configures what executions may cost the server.
+type Limits struct {
+	// MemoryBudget is the memory, in bytes, the server keeps within: Go's
+	// soft memory limit is set to it (so that garbage never takes the
+	// process past it) and MaxHistoryBytes defaults from it. 0 means
+	// DefaultMemoryBudget().
+	MemoryBudget int64
+	// MaxHistoryBytes is the most bytes one execution's history may take
+	// (its data and causes); an execution that needs more fails with
+	// States.Runtime. 0 means MemoryBudget/8.
+	MaxHistoryBytes int64
+	// MaxExecutions is the most executions the server runs at once;
+	// StartExecution answers ExecutionLimitExceeded beyond (AWS's quota
+	// of open executions is 1,000,000). 0 means DefaultMaxExecutions.
+	MaxExecutions int
+	// MaxResumeAttempts is how many restarts in a row may resume an
+	// execution that the server did not survive; the next one fails it
+	// (quarantine). 0 means executions.DefaultMaxResumeAttempts; -1 never
+	// quarantines.
+	MaxResumeAttempts int
+	// NoResume starts the server without resuming its running executions:
+	// they stay RUNNING, to be listed and stopped (StopExecution) before
+	// a restart without it resumes the others.
+	NoResume bool
+}
+
+// DefaultMaxExecutions is Limits.MaxExecutions's default, AWS's quota of
+// open executions per account and region.
+const DefaultMaxExecutions = 1_000_000
+
+// DefaultMemoryBudget is half the machine's memory (MemTotal in
+// /proc/meminfo), or 2 GiB where that is unknown.
+func DefaultMemoryBudget() int64 {
+	if total := memTotal(); total > 0 {
+		return total / 2
+	}
+	return 2 << 30
+}
+
+// memTotal is the machine's memory in bytes, 0 if unknown.
+func memTotal() int64 {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
+
+// effective returns the limits with their defaults filled in.
+func (l Limits) effective() Limits {
+	if l.MemoryBudget == 0 {
+		l.MemoryBudget = DefaultMemoryBudget()
+	}
+	if l.MaxHistoryBytes == 0 {
+		l.MaxHistoryBytes = l.MemoryBudget / 8
+	}
+	if l.MaxExecutions == 0 {
+		l.MaxExecutions = DefaultMaxExecutions
+	}
+	return l
+}
+
+func (l Limits) validate() []error {
+	var errs []error
+	bad := func(field string, v any, msg string) {
+		errs = append(errs, &FieldError{Field: field, Value: fmt.Sprint(v), Err: errors.New(msg)})
+	}
+	if l.MemoryBudget != 0 && l.MemoryBudget < 64<<20 {
+		bad("memory-budget", l.MemoryBudget, "must be at least 64MiB")
+	}
+	if l.MaxHistoryBytes < 0 {
+		bad("max-history-bytes", l.MaxHistoryBytes, "must not be negative")
+	}
+	if l.MaxExecutions < 0 {
+		bad("max-executions", l.MaxExecutions, "must not be negative")
+	}
+	if l.MaxResumeAttempts < -1 {
+		bad("max-resume-attempts", l.MaxResumeAttempts, "must be -1 (never quarantine) or more")
+	}
+	return errs
+}
+
+// applyMemoryBudget sets Go's soft memory limit to the budget, less what
+// the runtime's own bookkeeping and the stacks add to the process's
+// resident memory (a tenth).
+func (l Limits) applyMemoryBudget() {
+	debug.SetMemoryLimit(l.MemoryBudget - l.MemoryBudget/10)
+}
+
+// ParseBytes reads a size in bytes: a number, optionally followed by KiB,
+// MiB, GiB (or KB, MB, GB: powers of 1000).
+func ParseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, errors.New("not a size (e.g. 512MiB, 2GiB, 1048576)")
+	}
+	return n * mult, nil
+}
