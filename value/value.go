@@ -40,8 +40,55 @@ const indexThreshold = 12
 
 // NewObject returns an empty object with room for n members.
 func NewObject(n int) *Object {
+	// A small object and its members are one allocation (most objects a
+	// state builds or parses are small, and three allocations per object
+	// were most of what an execution allocated).
+	switch {
+	case n <= 0:
+		return &Object{}
+	case n == 1:
+		b := &object1{}
+		b.o.keys, b.o.vals = b.k[:0], b.v[:0]
+		return &b.o
+	case n == 2:
+		b := &object2{}
+		b.o.keys, b.o.vals = b.k[:0], b.v[:0]
+		return &b.o
+	case n <= 4:
+		b := &object4{}
+		b.o.keys, b.o.vals = b.k[:0], b.v[:0]
+		return &b.o
+	case n <= 8:
+		b := &object8{}
+		b.o.keys, b.o.vals = b.k[:0], b.v[:0]
+		return &b.o
+	}
 	return &Object{keys: make([]string, 0, n), vals: make([]any, 0, n)}
 }
+
+// object1 … object8 hold an Object and room for its members.
+type (
+	object1 struct {
+		o Object
+		k [1]string
+		v [1]any
+	}
+	object2 struct {
+		o Object
+		k [2]string
+		v [2]any
+	}
+	object4 struct {
+		o Object
+		k [4]string
+		v [4]any
+	}
+	object8 struct {
+		o Object
+		k [8]string
+		v [8]any
+	}
+)
 
 // Len returns the number of members.
 func (o *Object) Len() int {
@@ -143,9 +190,10 @@ func (o *Object) Copy() *Object {
 	if o == nil {
 		return NewObject(0)
 	}
-	c := &Object{keys: make([]string, len(o.keys), len(o.keys)+1), vals: make([]any, len(o.vals), len(o.vals)+1)}
-	copy(c.keys, o.keys)
-	copy(c.vals, o.vals)
+	// Room for one more member: With adds one.
+	c := NewObject(len(o.keys) + 1)
+	c.keys = append(c.keys, o.keys...)
+	c.vals = append(c.vals, o.vals...)
 	c.reindex()
 	return c
 }
