@@ -42,11 +42,16 @@ func benchPassChoice(b *testing.B, withHistory bool) {
 	sm := benchMachine(b)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	runPassChoice(b, sm, b.N, withHistory)
+	cpu := (cpuTime() - cpu0).Seconds()
 	sec := b.Elapsed().Seconds()
 	if sec > 0 {
 		b.ReportMetric(float64(b.N)/sec, "executions/s")
 		b.ReportMetric(float64(b.N)*4/sec, "transitions/s")
+	}
+	if cpu > 0 {
+		b.ReportMetric(float64(b.N)*4/cpu, "cpu-transitions/s")
 	}
 }
 

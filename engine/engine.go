@@ -125,7 +125,10 @@ func (ex *execution) run() (res Result) {
 	defer ex.cancel(nil)
 	x := ex.x
 	sm := x.Machine
-	t := &thread{ex: ex, ctx: ex.ctx, log: ex.logFor(""), vars: &scope{}, rawText: x.Input}
+	// The top-level thread and its scope are part of the execution (one
+	// allocation less each).
+	t := &ex.top
+	*t = thread{ex: ex, ctx: ex.ctx, log: ex.logFor(""), vars: &ex.topVars, rawText: x.Input}
 	t.add(event{typ: history.ExecutionStarted})
 	// The first state's Entered event follows no event (previousEventId 0).
 	t.last, t.lastAt = 0, time.Time{}

@@ -43,6 +43,10 @@ type execution struct {
 	// not resuming).
 	replay *replayer
 
+	// top is the top-level thread and topVars its variables (run).
+	top     thread
+	topVars scope
+
 	ctxOnce  sync.Once
 	ctxExec  *value.Object // $$.Execution
 	ctxSM    *value.Object // $$.StateMachine
