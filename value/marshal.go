@@ -101,14 +101,20 @@ const hexDigits = "0123456789abcdef"
 // AppendString appends s as a JSON string literal, escaping only what JSON
 // requires (quote, backslash, control characters), as Jackson does.
 func AppendString(dst []byte, s string) []byte {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
 	dst = append(dst, '"')
 	start := 0
+	checked := false // s is valid UTF-8 (known once a non-ASCII byte is seen)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 0x20 && c != '"' && c != '\\' {
+			if c >= utf8.RuneSelf && !checked {
+				// The bytes before i are ASCII: only the rest may be
+				// invalid.
+				if !utf8.ValidString(s[i:]) {
+					s = s[:i] + strings.ToValidUTF8(s[i:], "\uFFFD")
+				}
+				checked = true
+			}
 			continue
 		}
 		dst = append(dst, s[start:i]...)

@@ -58,10 +58,14 @@ func stringSize(s string, n *int, limit int) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ { // escapes, as AppendString writes them
-		switch c := s[i]; {
-		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue // most characters: one test
+		}
+		switch c {
+		case '"', '\\', '\n', '\r', '\t', '\b', '\f':
 			*n++
-		case c < 0x20:
+		default:
 			*n += 5
 		}
 	}

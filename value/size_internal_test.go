@@ -3,7 +3,9 @@ package value
 import (
 	"math"
 	"strconv"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestIntLen(t *testing.T) {
@@ -12,4 +14,53 @@ func TestIntLen(t *testing.T) {
 			t.Errorf("intLen(%d) = %d, want %d", x, got, want)
 		}
 	}
+}
+
+// appendStringRef is AppendString as first written: make s valid UTF-8,
+// then escape.
+func appendStringRef(dst []byte, s string) []byte {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, '\\', 'n')
+		case c == '\r':
+			dst = append(dst, '\\', 'r')
+		case c == '\t':
+			dst = append(dst, '\\', 't')
+		case c == '\b':
+			dst = append(dst, '\\', 'b')
+		case c == '\f':
+			dst = append(dst, '\\', 'f')
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '"')
+}
+
+// FuzzAppendString checks AppendString's one-pass escaping and UTF-8
+// repair against the reference, and stringSize against its length (for
+// valid UTF-8, which SizeWithin counts exactly).
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "abc", "a\"b\\c\nd\x01", "é\xffx", "\xff\"", "日本\t語", "ok\xc3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, want := string(AppendString(nil, s)), string(appendStringRef(nil, s))
+		if got != want {
+			t.Fatalf("AppendString(%q) = %q, want %q", s, got, want)
+		}
+		if utf8.ValidString(s) {
+			n := 0
+			if !stringSize(s, &n, math.MaxInt) || n != len(want) {
+				t.Fatalf("stringSize(%q) = %d, want %d", s, n, len(want))
+			}
+		}
+	})
 }
