@@ -284,8 +284,14 @@ func (s *silentLog) entered(t *thread, _ *asl.State, _ history.EventType, _ stri
 }
 
 func (s *silentLog) exited(t *thread, st *asl.State, typ history.EventType, out any, assigned *value.Object) (any, *value.Object, *fault.Error) {
-	if jsonSizeExceeds(out, t.ex.e.maxPayload) {
-		return nil, nil, dataLimit(st.Name)
+	// A state that passes on the object the state before it output (a
+	// Choice, a Pass without fields) needs no second measure: values are
+	// immutable.
+	if o, ok := out.(*value.Object); !ok || o == nil || o != t.measured {
+		if jsonSizeExceeds(out, t.ex.e.maxPayload) {
+			return nil, nil, dataLimit(st.Name)
+		}
+		t.measured = o
 	}
 	if s.count {
 		t.ex.append(t, nil)
@@ -307,28 +313,46 @@ func (*silentLog) keeps() bool { return false }
 // no history is kept) and makes it the thread's latest event. It fails
 // the execution once the history limit is passed.
 func (ex *execution) append(t *thread, ev *history.Event) int64 {
-	ex.mu.Lock()
-	ex.nextID++
-	id := ex.nextID
-	if ev != nil {
-		ev.ID = id
-		ev.PreviousEventID = t.last
-		ev.Thread = t.name
-		if ev.Timestamp.IsZero() {
-			ev.Timestamp = ex.e.clock.Now()
+	if ev == nil {
+		// Only numbered: no lock unless the limit is passed.
+		id := ex.nextID.Add(1)
+		if id > ex.e.maxEvents {
+			ex.mu.Lock()
+			ex.overLimit()
+			ex.mu.Unlock()
 		}
-		t.lastAt = ev.Timestamp
-		ex.pending = append(ex.pending, *ev)
+		t.last = id
+		return id
 	}
-	if id > ex.e.maxEvents && ex.fatal == nil {
-		ex.fatal = fault.New(fault.Runtime, "The execution reached the maximum number of history events ("+
-			strconv.FormatInt(ex.e.maxEvents, 10)+").")
-		ex.replay.stop()
-		ex.cancel(errFatal)
+	ex.mu.Lock()
+	// Numbered under mu, so that pending stays in id order.
+	id := ex.nextID.Add(1)
+	ev.ID = id
+	ev.PreviousEventID = t.last
+	ev.Thread = t.name
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = ex.e.clock.Now()
+	}
+	t.lastAt = ev.Timestamp
+	ex.pending = append(ex.pending, *ev)
+	if id > ex.e.maxEvents {
+		ex.overLimit()
 	}
 	ex.mu.Unlock()
 	t.last = id
 	return id
+}
+
+// overLimit fails the execution once the history limit is passed (the
+// first time); ex.mu is held.
+func (ex *execution) overLimit() {
+	if ex.fatal != nil {
+		return
+	}
+	ex.fatal = fault.New(fault.Runtime, "The execution reached the maximum number of history events ("+
+		strconv.FormatInt(ex.e.maxEvents, 10)+").")
+	ex.replay.stop()
+	ex.cancel(errFatal)
 }
 
 // childName is the Thread tag of a Parallel branch ('b') or Map iteration

@@ -29,7 +29,7 @@ type execution struct {
 	needVars bool
 
 	mu      sync.Mutex
-	nextID  int64
+	nextID  atomic.Int64 // the latest event's id (added to under mu when recorded)
 	pending []history.Event
 	fatal   *fault.Error // set when the history limit or the recorder fails
 
@@ -121,11 +121,7 @@ func (ex *execution) release() {
 
 func (ex *execution) now() time.Time { return ex.e.clock.Now() }
 
-func (ex *execution) lastID() int64 {
-	ex.mu.Lock()
-	defer ex.mu.Unlock()
-	return ex.nextID
-}
+func (ex *execution) lastID() int64 { return ex.nextID.Load() }
 
 // unflushed is how many events wait for the next flush.
 func (ex *execution) unflushed() int {
@@ -205,6 +201,10 @@ type thread struct {
 	// reuses the text instead of rendering it again.
 	outObj  *value.Object
 	outText string
+	// measured is the output of the latest state that exited, when an
+	// object: a log that keeps no text measured it within the payload
+	// limit.
+	measured *value.Object
 	// test is set when TestState runs the thread's one state.
 	test *testRun
 	// details holds the details of the state it entered last, and room

@@ -94,6 +94,8 @@ func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
 		}
 		out, next, f := p.run(t, input)
 		switch {
+		case t.ex.rec == nil:
+			// No history to write.
 		case f == nil && next != "" && effectless(p) && t.ex.unflushed() < maxUnflushed:
 			// A Pass or Choice state changes nothing outside the
 			// execution: its events go out with the next durable write

@@ -108,7 +108,7 @@ func (e *Engine) Resume(ctx context.Context, x *Execution, recorded []history.Ev
 	} else {
 		ex.replay = rp
 	}
-	ex.nextID = maxID(recorded)
+	ex.nextID.Store(maxID(recorded))
 	e.resumeStarted()
 	rp.onSettle = e.resumeDone
 	go func() {

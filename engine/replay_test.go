@@ -39,7 +39,8 @@ func replaying(t *testing.T, evs []history.Event) (*execution, *thread) {
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	t.Cleanup(func() { cancel(nil) })
-	ex := &execution{e: New(Config{}), x: &Execution{}, rec: discard{}, ctx: ctx, cancel: cancel, replay: rp, nextID: rp.total}
+	ex := &execution{e: New(Config{}), x: &Execution{}, rec: discard{}, ctx: ctx, cancel: cancel, replay: rp}
+	ex.nextID.Store(rp.total)
 	return ex, &thread{ex: ex, ctx: ctx, log: ex.logFor("")}
 }
 

@@ -64,10 +64,15 @@ func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 	// A thread runs one state at a time: its working set is reused (the
 	// children of a Parallel or Map have threads of their own, and their
 	// parent's state waits for them).
+	// Only its fields are set, not the whole struct: copying a struct of
+	// pointers into the heap takes a bulk write barrier while the
+	// collector runs, and r.ja is set before each use (thread.env).
 	r := &t.run
-	*r = stateRun{b: b, at: t.lastAt, raw: raw, prev: prev}
-	r.sc.name = st.Name
-	r.sc.withRetry = withRetry
+	r.b, r.at, r.raw, r.prev = b, t.lastAt, raw, prev
+	r.sc.name, r.sc.withRetry, r.sc.retry = st.Name, withRetry, 0
+	if r.sc.token != "" {
+		r.sc.token = ""
+	}
 	if t.ex.needCtx {
 		if r.at.IsZero() {
 			r.sc.entered = t.ex.now()
@@ -75,7 +80,8 @@ func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 			r.sc.entered = r.at
 		}
 	}
-	r.env = asl.Env{Input: raw, Vars: t.vars, StateName: st.Name, EnteredEventID: id, MaxBytes: t.ex.e.maxPayload}
+	r.env.Input, r.env.Vars, r.env.StateName = raw, t.vars, st.Name
+	r.env.EnteredEventID, r.env.MaxBytes = id, t.ex.e.maxPayload
 	r.env.Context = t.contextObject(&r.sc)
 	if t.test != nil {
 		t.test.entered(r)
