@@ -43,6 +43,7 @@ type Registry struct {
 	StoreStats func() (commits, writes int64)
 
 	mu       sync.RWMutex
+	extra    []extraFamily // AddFunc's, written last
 	machines map[machineKey]*machineSeries
 	ops      map[string]bool // the API's operations (bounded labels)
 	requests map[requestKey]*requestSeries
@@ -303,6 +304,7 @@ func (r *Registry) write(w *bufio.Writer) {
 	for k, m := range r.machines {
 		rows = append(rows, machineRow{labels: labels("state_machine_arn", k.machine, "version_arn", k.version, "alias_arn", k.alias), m: m})
 	}
+	extra := r.extra
 	reqs := make([]requestRow, 0, len(r.requests))
 	for k, s := range r.requests {
 		reqs = append(reqs, requestRow{labels: labels("operation", k.operation, "error", k.error), s: s})
@@ -369,6 +371,39 @@ func (r *Registry) write(w *bufio.Writer) {
 	for _, q := range reqs {
 		q.s.time.write(w, "stepwell_http_request_duration_seconds", q.labels)
 	}
+	for _, f := range extra {
+		family(w, f.name, f.typ, f.help)
+		for _, s := range f.read() {
+			set := ""
+			if len(s.Labels) > 0 {
+				set = labels(s.Labels...)
+			}
+			sample(w, f.name, set, s.Value)
+		}
+	}
+}
+
+// Sample is one sample of a family added with AddFunc: its labels as
+// name, value pairs, and its value.
+type Sample struct {
+	Labels []string
+	Value  float64
+}
+
+// extraFamily is a family added with AddFunc.
+type extraFamily struct {
+	name, typ, help string
+	read            func() []Sample
+}
+
+// AddFunc adds a metric family of the given type ("counter" or "gauge")
+// whose samples read returns at each scrape: the counts another part of
+// the server keeps (status events delivered, records dropped...). Call it
+// before the registry is served.
+func (r *Registry) AddFunc(name, typ, help string, read func() []Sample) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.extra = append(r.extra, extraFamily{name: name, typ: typ, help: help, read: read})
 }
 
 // requestRow is a request series with its labels, for writing.

@@ -142,3 +142,17 @@ func BenchmarkRegistry_Watch(b *testing.B) {
 		r.Watch(x)
 	}
 }
+
+func TestRegistry_AddFunc(t *testing.T) {
+	r := metrics.New(nil)
+	n := 0.0
+	r.AddFunc("stepwell_things_total", "counter", "Things.", func() []metrics.Sample {
+		n++
+		return []metrics.Sample{{Labels: []string{"endpoint", `http://a/"x"`}, Value: n}, {Value: 7}}
+	})
+	want := "# HELP stepwell_things_total Things.\n# TYPE stepwell_things_total counter\n" +
+		"stepwell_things_total{endpoint=\"http://a/\\\"x\\\"\"} 1\nstepwell_things_total 7\n"
+	if got := exposition(t, r); !strings.HasSuffix(got, want) {
+		t.Errorf("exposition ends\n%s\nwant\n%s", got[max(0, len(got)-300):], want)
+	}
+}

@@ -112,6 +112,9 @@ type Config struct {
 	Observability
 	// Limits: what executions may cost the server (limits.go).
 	Limits
+	// StatusEvents: where execution status change events are sent
+	// (statusevents.go).
+	StatusEvents StatusEvents
 }
 
 // Defaults of the limits, as AWS's.
@@ -206,6 +209,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Cluster.validate()...)
 	errs = append(errs, c.Observability.validate()...)
 	errs = append(errs, c.Limits.validate()...)
+	errs = append(errs, c.StatusEvents.validate()...)
 	return errors.Join(errs...)
 }
 

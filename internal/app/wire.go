@@ -10,7 +10,9 @@ import (
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/integrations/tasktoken"
 	"github.com/stepwell/stepwell/internal/clock"
+	"github.com/stepwell/stepwell/logs"
 	"github.com/stepwell/stepwell/metrics"
+	"github.com/stepwell/stepwell/statusevents"
 	"github.com/stepwell/stepwell/store"
 )
 
@@ -34,7 +36,8 @@ type Parts struct {
 	Metrics *metrics.Registry
 
 	fence     *fencedStore
-	closeLogs func() error // the execution logs' sink
+	closeLogs func() error         // the execution logs' sink
+	events    *statusevents.Sender // nil when no status events are sent
 	clock     clock.Clock
 	node      *node // one of several servers on the store; nil otherwise
 }
@@ -147,7 +150,23 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	// histories.
 	reg := metrics.New(api.Operations())
 	reg.StoreStats = storeStats(b.store)
-	ecfg.Observer = executions.Observers(reg, execLogs)
+	if w, ok := execLogs.(*logs.Writer); ok {
+		reg.AddFunc("stepwell_execution_logs_dropped_total", "counter", "Execution log records dropped because their sink was behind.",
+			func() []metrics.Sample { return []metrics.Sample{{Value: float64(w.Dropped())}} })
+	}
+	// The status change events (statusevents.go), also from the
+	// histories.
+	events, err := statusEventSender(c, fence, reg, logger)
+	if err != nil {
+		_ = b.store.Close()
+		_ = closeLogs()
+		return nil, err
+	}
+	observers := []executions.Observer{reg, execLogs}
+	if events != nil {
+		observers = append(observers, events)
+	}
+	ecfg.Observer = executions.Observers(observers...)
 	svc := executions.New(ecfg)
 	reg.Open = svc.Open
 	srv := api.New(api.Config{
@@ -156,7 +175,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 		PageTokenKey: derivedKey(key, "page tokens"), // valid across restarts, as task tokens
 	})
 	local.srv, local.svc, local.tokens = srv, svc, tasks
-	return &Parts{Store: b.store, StoreInfo: b.info, Engine: eng, Tasks: tasks, Executions: svc, API: srv, Metrics: reg, closeLogs: closeLogs, fence: fence, clock: clk, node: n}, nil
+	return &Parts{Store: b.store, StoreInfo: b.info, Engine: eng, Tasks: tasks, Executions: svc, API: srv, Metrics: reg, closeLogs: closeLogs, events: events, fence: fence, clock: clk, node: n}, nil
 }
 
 // Close stops the parts: from now on nothing more is written (running
@@ -171,6 +190,13 @@ func (p *Parts) Close(ctx context.Context) error {
 	}
 	if cerr := p.closeLogs(); err == nil {
 		err = cerr
+	}
+	if p.events != nil {
+		// What is queued is sent, as long as ctx lets it (and for a
+		// few seconds at most).
+		ectx, cancel := context.WithTimeout(ctx, eventsDrainTimeout)
+		_ = p.events.Close(ectx)
+		cancel()
 	}
 	return err
 }

@@ -26,12 +26,15 @@ type serveSetting struct {
 	on    func(c *app.Config) *bool          // boolean switches (env: true/false, 1/0)
 	dur   func(c *app.Config) *time.Duration // durations (Go syntax, or whole days: 90d)
 	size  func(c *app.Config) *int64         // sizes in bytes (512MiB, 2GiB, 1048576)
+	// show, when set, is what --check-config prints for the setting:
+	// secrets masked, or the effective value.
+	show func(c *app.Config) string
 }
 
 var serveSettings = []serveSetting{
 	{flag: "addr", usage: "`HOST:PORT` to listen on", str: func(c *app.Config) *string { return &c.Addr }},
 	{flag: "store", usage: "where state is kept: `STORE` = memory, sqlite:///PATH.db (or a PATH), postgres://USER:PASS@HOST/DB (default: the embedded store in --data-dir)",
-		str: func(c *app.Config) *string { return &c.Store }},
+		str: func(c *app.Config) *string { return &c.Store }, show: func(c *app.Config) string { return orDefault(app.Redact(c.Store), "embedded") }},
 	{flag: "data-dir", usage: "`DIR` of the default embedded store (default $XDG_DATA_HOME/stepwell, else ~/.local/share/stepwell)",
 		str: func(c *app.Config) *string { return &c.DataDir }},
 	{flag: "retention", usage: "delete executions closed longer ago than `DURATION` (e.g. 90d, 36h; 0 keeps them)",
@@ -45,7 +48,7 @@ var serveSettings = []serveSetting{
 	{flag: "express-history", usage: "also keep StartSyncExecution executions and their histories in that bounded memory (for debugging; slower)",
 		on: func(c *app.Config) *bool { return &c.ExpressHistory }},
 	{flag: "lambda-endpoint", usage: "base `URL` of a Lambda Invoke API (SAM local, LocalStack, ...) for Lambda tasks",
-		str: func(c *app.Config) *string { return &c.LambdaEndpoint }},
+		str: func(c *app.Config) *string { return &c.LambdaEndpoint }, show: func(c *app.Config) string { return app.Redact(c.LambdaEndpoint) }},
 	{flag: "mock-config", usage: "Step Functions Local mock configuration `FILE`: executions started with ARN#TestCase answer tasks from it",
 		str: func(c *app.Config) *string { return &c.MockConfig }},
 	{flag: "http-connections", usage: "JSON `FILE` mapping connection ARNs to the headers, query and body parameters HTTP Tasks add",
@@ -60,17 +63,22 @@ var serveSettings = []serveSetting{
 	{flag: "region", usage: "AWS `REGION` used in ARNs", str: func(c *app.Config) *string { return &c.Region }},
 	// Observability (app.Observability): metrics and logs.
 	{flag: "metrics", usage: "where GET /metrics (Prometheus) is served: `WHERE` = api (the API's address, unauthenticated), HOST:PORT (a listener of its own) or off; default: the API's address unless --credentials are required",
-		str: func(c *app.Config) *string { return &c.Metrics }},
-	{flag: "log-format", usage: "`FORMAT` of the server's log: text or json", str: func(c *app.Config) *string { return &c.LogFormat }},
+		str: func(c *app.Config) *string { return &c.Metrics }, show: func(c *app.Config) string { return orDefault(c.Metrics, "auto") }},
+	{flag: "log-format", usage: "`FORMAT` of the server's log: text or json", str: func(c *app.Config) *string { return &c.LogFormat },
+		show: func(c *app.Config) string { return orDefault(c.LogFormat, "text") }},
 	{flag: "log-level", usage: "least `LEVEL` the server logs: debug (one line per API request), info, warn or error (default info)",
-		str: func(c *app.Config) *string { return &c.LogLevel }},
+		str: func(c *app.Config) *string { return &c.LogLevel }, show: func(c *app.Config) string { return orDefault(c.LogLevel, "info") }},
 	{flag: "execution-logs", usage: "where the execution logs of state machines with a loggingConfiguration go (CloudWatch Logs records, a JSON object a line): `SINK` = stdout, stderr, off, DIR/ (a file per log group) or FILE (default stdout)",
-		str: func(c *app.Config) *string { return &c.ExecutionLogs }},
+		str: func(c *app.Config) *string { return &c.ExecutionLogs }, show: func(c *app.Config) string { return orDefault(c.ExecutionLogs, "stdout") }},
+	{flag: "status-events", usage: "POST an EventBridge-shaped \"Step Functions Execution Status Change\" event to each `URL[,URL]` when a Standard execution starts, is redriven or ends (retried with backoff; dropped when an endpoint is too far behind)",
+		str: func(c *app.Config) *string { return &c.StatusEvents.URLs }, show: func(c *app.Config) string { return c.RedactedStatusEvents() }},
+	{flag: "status-events-filter", usage: "send status events only for these `STATUSES` (comma-separated: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED; default all)",
+		str: func(c *app.Config) *string { return &c.StatusEvents.Statuses }},
 	// Security (app.Security): authentication, TLS, the CA bundle.
 	{flag: "credentials", usage: "JSON `FILE` of the access keys whose AWS SigV4 signatures are accepted ({\"accessKeys\": [{\"accessKeyId\", \"secretAccessKey\", \"name\"}]}); every request must then be signed",
 		str: func(c *app.Config) *string { return &c.Credentials }},
 	{flag: "auth", usage: "authentication `MODE`: sigv4 (needs --credentials) or none (serve anyone, on any address); default: sigv4 with --credentials, else none on a loopback address only",
-		str: func(c *app.Config) *string { return &c.Auth }},
+		str: func(c *app.Config) *string { return &c.Auth }, show: effectiveAuth},
 	{flag: "tls-cert", usage: "PEM certificate `FILE` (chain): serve HTTPS, with --tls-key", str: func(c *app.Config) *string { return &c.TLSCert }},
 	{flag: "tls-key", usage: "PEM private key `FILE` of --tls-cert", str: func(c *app.Config) *string { return &c.TLSKey }},
 	{flag: "ca-bundle", usage: "PEM `FILE` of certificate authorities that outgoing requests (HTTP Tasks, Lambda, AWS service endpoints) trust besides the system's (default $AWS_CA_BUNDLE)",
@@ -90,7 +98,12 @@ var serveSettings = []serveSetting{
 	{flag: "node-name", usage: "`NAME` of this server among those sharing a PostgreSQL store, in the database and the logs; a server restarted under its name takes its executions back at once (default: HOST:PORT)",
 		str: func(c *app.Config) *string { return &c.NodeName }},
 	{flag: "lease", usage: "how long this server's claim on its executions lasts without renewal, with a PostgreSQL store shared by several servers (`DURATION`, renewed every third; default 10s): another server takes them over at most this plus one renewal after it dies",
-		dur: func(c *app.Config) *time.Duration { return &c.Lease }},
+		dur: func(c *app.Config) *time.Duration { return &c.Lease }, show: func(c *app.Config) string {
+			if c.Lease == 0 {
+				return app.DefaultLease.String()
+			}
+			return c.Lease.String()
+		}},
 }
 
 // envName is the environment variable for a flag: STEPWELL_TIME_SCALE for
@@ -187,11 +200,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	if check {
-		fmt.Fprintf(c.m.Stdout, "addr=%s store=%s lambda-endpoint=%s time-scale=%s account-id=%s region=%s express-retention=%d express-history=%t aws-endpoints=%s aws-region=%s\n",
-			cfg.Addr, app.Redact(cfg.Store), app.Redact(cfg.LambdaEndpoint), strconv.FormatFloat(cfg.TimeScale, 'g', -1, 64), cfg.AccountID, cfg.Region,
-			cfg.ExpressRetention, cfg.ExpressHistory, app.FormatAWSEndpoints(cfg.AWS.Endpoints), cfg.AWS.Region)
-		printSecurity(c.m.Stdout, cfg.Security)
-		printObservability(c.m.Stdout, cfg.Observability)
+		printConfig(c.m.Stdout, &cfg)
 		return nil
 	}
 	err = app.Run(ctx, cfg, c.m.Stderr)

@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"fmt"
-	"io"
-
 	"github.com/stepwell/stepwell/internal/app"
 )
 
@@ -19,17 +16,14 @@ func caBundleFromAWSEnv(cfg *app.Config, getenv func(string) (string, bool)) {
 	}
 }
 
-// printSecurity prints the security settings for --check-config (when
-// any is set): file paths only, never what the files hold.
-func printSecurity(w io.Writer, s app.Security) {
-	if s == (app.Security{}) {
-		return
+// effectiveAuth is the authentication mode the server will use, for
+// --check-config: sigv4 when credentials are given and no mode is.
+func effectiveAuth(c *app.Config) string {
+	switch {
+	case c.Auth != app.AuthAuto:
+		return c.Auth
+	case c.Credentials != "":
+		return app.AuthSigV4
 	}
-	auth := s.Auth // the effective mode
-	if auth == app.AuthAuto && s.Credentials != "" {
-		auth = app.AuthSigV4
-	} else if auth == app.AuthAuto {
-		auth = "none (loopback only)"
-	}
-	fmt.Fprintf(w, "auth=%s credentials=%s tls-cert=%s tls-key=%s ca-bundle=%s\n", auth, s.Credentials, s.TLSCert, s.TLSKey, s.CABundle)
+	return "none (loopback only)"
 }

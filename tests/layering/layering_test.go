@@ -49,10 +49,11 @@ var rules = []rule{
 	// L3: the AWS protocol over the executions service.
 	{"api/...", join(leaves, contract, interp, []string{"api/...", "executions"})},
 	{"console/...", []string{"console/..."}},
-	// Observers of the executions service (its Observer port): metrics
-	// and execution logs.
+	// Observers of the executions service (its Observer port): metrics,
+	// execution logs and status change events.
 	{"metrics", join(leaves, contract, []string{"executions"})},
 	{"logs", join(leaves, contract, []string{"executions"})},
+	{"statusevents", join(leaves, contract, []string{"executions"})},
 	// The executions service, between the engine and the API.
 	{"executions", join(leaves, contract, interp)},
 	// L2: the engine and the integrations it calls.
