@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -89,6 +90,7 @@ func TestStatusEvents(t *testing.T) {
 	ok, flaky := newEventReceiver(t, 0), newEventReceiver(t, 3)
 	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--store", "memory", "--account-id", "111111111111",
 		"--time-scale", "0.01", "--status-events", ok.srv.URL+"/events,"+flaky.srv.URL+"/events")
+	cmd.Env = noAWSEnv(t.TempDir()) // nothing from STEPWELL_* variables other tests set
 	url := startServe(t, cmd)
 	c := clientOf(url)
 	ctx := context.Background()
@@ -153,7 +155,7 @@ func TestStatusEvents(t *testing.T) {
 				}
 				det := ev["detail"].(map[string]any)
 				if det["status"] != want || det["name"] != aws.ToString(d.Name) || det["stateMachineArn"] != aws.ToString(d.StateMachineArn) ||
-					det["input"] != `{"run":"`+r.name+`"}` || det["startDate"] != float64(d.StartDate.UnixMilli()) {
+					det["input"] != `{"run":"`+r.name+`"}` || !sameMillis(det["startDate"], *d.StartDate) {
 					t.Errorf("%s: event %d detail %v", r.name, j, det)
 				}
 				if want == "RUNNING" {
@@ -162,7 +164,7 @@ func TestStatusEvents(t *testing.T) {
 					}
 					continue
 				}
-				if det["stopDate"] != float64(d.StopDate.UnixMilli()) {
+				if !sameMillis(det["stopDate"], *d.StopDate) {
 					t.Errorf("%s: stopDate %v, DescribeExecution says %d", r.name, det["stopDate"], d.StopDate.UnixMilli())
 				}
 				if r.status == "SUCCEEDED" {
@@ -182,23 +184,38 @@ func TestStatusEvents(t *testing.T) {
 		t.Errorf("the flaky endpoint got %d requests, want %d (3 refused, then each event once)", n, 2*len(runs)+3)
 	}
 
-	// The counts on /metrics.
-	resp, err := http.Get(url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{
+	// The counts on /metrics, once the server has seen the last answers
+	// (the receivers see the events before the server sees the 200s).
+	wants := []string{
 		`stepwell_status_events_delivered_total{endpoint="` + ok.srv.URL + `/events"} 8`,
 		`stepwell_status_events_delivered_total{endpoint="` + flaky.srv.URL + `/events"} 8`,
 		`stepwell_status_events_retries_total{endpoint="` + ok.srv.URL + `/events"} 0`,
 		`stepwell_status_events_retries_total{endpoint="` + flaky.srv.URL + `/events"} 3`,
 		`stepwell_status_events_dropped_total{endpoint="` + flaky.srv.URL + `/events"} 0`,
 		`stepwell_status_events_failed_total{endpoint="` + flaky.srv.URL + `/events"} 0`,
-	} {
-		if !strings.Contains(string(body), want+"\n") {
-			t.Errorf("/metrics lacks %q", want)
-		}
 	}
+	var missing []string
+	eventually(t, 30*time.Second, "the status event counts on /metrics", func() bool {
+		resp, err := http.Get(url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		missing = missing[:0]
+		for _, want := range wants {
+			if !strings.Contains(string(body), want+"\n") {
+				missing = append(missing, want)
+			}
+		}
+		return len(missing) == 0
+	})
+}
+
+// sameMillis reports whether an event's date (epoch milliseconds) is the
+// API's (epoch seconds with three decimals, which the SDK's float parsing
+// may put a nanosecond under the millisecond).
+func sameMillis(v any, t time.Time) bool {
+	ms, ok := v.(float64)
+	return ok && math.Abs(ms-float64(t.Round(time.Millisecond).UnixMilli())) < 0.5
 }
