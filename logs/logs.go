@@ -57,6 +57,9 @@ type Writer struct {
 	done    chan struct{}
 	dropped atomic.Uint64
 	close   sync.Once
+
+	mu      sync.RWMutex
+	configs map[string]*parsedConfig // by loggingConfiguration text
 }
 
 // entry is a record on its way to its log group.
@@ -147,15 +150,49 @@ func (w *Writer) Watch(x executions.Watched) executions.Watcher {
 	if len(x.Logging) == 0 {
 		return nil
 	}
-	var c Config
-	if err := json.Unmarshal(x.Logging, &c); err != nil {
+	p, err := w.parsed(x.Logging)
+	if err != nil {
 		w.log.Warn("execution logs: unreadable loggingConfiguration", "stateMachineArn", x.StateMachineARN, "err", err)
 		return nil
 	}
-	if c.Level == "" || c.Level == LevelOff {
+	if p.cfg.Level == "" || p.cfg.Level == LevelOff {
 		return nil
 	}
-	return &watcher{w: w, cfg: c, group: c.LogGroup(), arn: x.ExecutionARN, redrives: strconv.FormatInt(x.RedriveCount, 10)}
+	return &watcher{w: w, cfg: p.cfg, group: p.group, arn: x.ExecutionARN, redrives: strconv.FormatInt(x.RedriveCount, 10)}
+}
+
+// parsedConfig is a loggingConfiguration read once for all the executions
+// of its state machines.
+type parsedConfig struct {
+	cfg   Config
+	group string
+}
+
+// maxParsedConfigs bounds the cache of parsed configurations.
+const maxParsedConfigs = 1024
+
+// parsed returns the configuration that logging encodes: every execution
+// start is watched, and most state machines share a few configurations
+// (OFF by default), so each is parsed once.
+func (w *Writer) parsed(logging []byte) (*parsedConfig, error) {
+	w.mu.RLock()
+	p := w.configs[string(logging)]
+	w.mu.RUnlock()
+	if p != nil {
+		return p, nil
+	}
+	p = new(parsedConfig)
+	if err := json.Unmarshal(logging, &p.cfg); err != nil {
+		return nil, err
+	}
+	p.group = p.cfg.LogGroup()
+	w.mu.Lock()
+	if w.configs == nil || len(w.configs) >= maxParsedConfigs {
+		w.configs = make(map[string]*parsedConfig)
+	}
+	w.configs[string(logging)] = p
+	w.mu.Unlock()
+	return p, nil
 }
 
 // Unrecorded implements executions.Observer: a synchronous execution that
