@@ -45,7 +45,11 @@ func (s *Server) checkStart(ctx context.Context, body []byte, sync bool) (*start
 		}
 	} else {
 		var se awsapi.StartExecutionInput // no includedData
-		if err := decodeInput(body, &se); err != nil {
+		if decodeStartInput(body, &se) {
+			if err := se.Validate(); err != nil {
+				return nil, nil, err
+			}
+		} else if err := decodeInput(body, &se); err != nil {
 			return nil, nil, err
 		}
 		in = awsapi.StartSyncExecutionInput{StateMachineArn: se.StateMachineArn, Name: se.Name, Input: se.Input, TraceHeader: se.TraceHeader}
@@ -76,7 +80,7 @@ func (s *Server) checkStart(ctx context.Context, body []byte, sync bool) (*start
 			return nil, nil, errInvalidInput("Invalid execution input.")
 		}
 	}
-	tgt, err := s.resolveStart(ctx, smARN)
+	tgt, err := s.resolveStart(ctx, a, smARN)
 	if err != nil {
 		return nil, nil, err
 	}

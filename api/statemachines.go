@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/stepwell/stepwell/api/internal/awsapi"
 	"github.com/stepwell/stepwell/arn"
@@ -277,11 +278,22 @@ func (s *Server) getMachine(ctx context.Context, arnStr string) (*store.StateMac
 	if err != nil {
 		return nil, err
 	}
+	return s.getParsedMachine(ctx, a, arnStr)
+}
+
+// getParsedMachine is getMachine of an ARN argument already parsed (a).
+func (s *Server) getParsedMachine(ctx context.Context, a arn.ARN, arnStr string) (*store.StateMachine, error) {
 	if a.Qualifier != "" || a.Label != "" {
 		// Versions, aliases and Map labels are not stored (yet).
 		return nil, errStateMachineDoesNotExist(arnStr)
 	}
-	sm, err := s.st.GetStateMachine(ctx, a.String())
+	// Without a qualifier, an argument without '/' (no empty label) is in
+	// canonical form already: a.String() would render it again.
+	key := arnStr
+	if strings.IndexByte(arnStr, '/') >= 0 {
+		key = a.String()
+	}
+	sm, err := s.st.GetStateMachine(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errStateMachineDoesNotExist(arnStr)
 	}

@@ -544,13 +544,9 @@ type target struct {
 // resolveStart resolves the state machine ARN of StartExecution: an
 // unqualified ARN runs the current revision, a version ARN that version,
 // and an alias ARN one of its versions picked at random by weight.
-func (s *Server) resolveStart(ctx context.Context, arnStr string) (*target, error) {
-	a, err := machineARN(arnStr)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) resolveStart(ctx context.Context, a arn.ARN, arnStr string) (*target, error) {
 	if a.Qualifier == "" || a.Label != "" {
-		sm, err := s.getMachine(ctx, arnStr)
+		sm, err := s.getParsedMachine(ctx, a, arnStr)
 		if err != nil {
 			return nil, err
 		}
