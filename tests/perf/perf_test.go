@@ -47,6 +47,8 @@ import (
 //	cpu-ms/exec     the server process's CPU (utime+stime from /proc) from
 //	                the first start until none runs, per execution
 //	disk-B/transition  size of the data directory after a clean shutdown per transition
+//	writes/commit   the store's writes per group commit over the run (its
+//	                /metrics: stepwell_store_writes_total ÷ stepwell_store_commits_total)
 //	describes/s, describe-cpu-µs  then DescribeExecution of every execution by
 //	                the same clients: requests per second and the server's CPU per request
 //
@@ -101,6 +103,7 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	stopProfile := profile(b, srv.pid(), "")
 	stopPprof := pprofProfiles(b, srv)
 	mem0 := memStats(b, srv)
+	commits0, writes0 := storeCommits(b, srv)
 	cpu0 := cpuTime(b, srv.pid())
 	b.ResetTimer()
 	begin := time.Now()
@@ -114,6 +117,7 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	doneAt := waitNoneRunning(b, c, srv.url, machine, 10*time.Minute)
 	b.StopTimer()
 	cpu := cpuTime(b, srv.pid()) - cpu0
+	commits, writes := storeCommits(b, srv)
 	stopProfile()
 	stopPprof()
 	if mem0 != nil {
@@ -161,6 +165,7 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	b.ReportMetric(starts/bare, "x_bare")
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(execs), "cpu-ms/exec")
 	b.ReportMetric(float64(size)/float64((execs+clients)*states), "disk-B/transition")
+	b.ReportMetric(float64(writes-writes0)/float64(max(commits-commits0, 1)), "writes/commit")
 	b.ReportMetric(float64(execs)/descEl.Seconds(), "describes/s")
 	b.ReportMetric(float64(descCPU.Microseconds())/float64(execs), "describe-cpu-µs")
 	b.ReportMetric(0, "ns/op")
@@ -377,6 +382,43 @@ func pprofProfiles(tb testing.TB, srv *server) (stop func()) {
 		}
 		tb.Logf("profiles of the server in %s", dir)
 	}
+}
+
+// storeCommits returns the embedded store's group commits and the writes
+// they held so far, from the server's /metrics.
+func storeCommits(tb testing.TB, srv *server) (commits, writes float64) {
+	resp, err := http.Get(srv.url + "/metrics")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	text, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m := parseSamples(string(text))
+	c, ok1 := m["stepwell_store_commits_total"]
+	w, ok2 := m["stepwell_store_writes_total"]
+	if !ok1 || !ok2 {
+		tb.Fatalf("GET /metrics: no store commit counts in\n%s", text)
+	}
+	return c, w
+}
+
+// parseSamples reads the unlabelled samples of a Prometheus text
+// exposition ("name value" lines).
+func parseSamples(text string) map[string]float64 {
+	m := make(map[string]float64)
+	for line := range strings.SplitSeq(text, "\n") {
+		name, v, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(line, "#") || strings.ContainsRune(name, '{') {
+			continue
+		}
+		if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+			m[name] = f
+		}
+	}
+	return m
 }
 
 // memStats returns the runtime.MemStats figures (TotalAlloc, Mallocs,

@@ -62,3 +62,10 @@ func TestParseMemStats(t *testing.T) {
 		t.Error("no error without TotalAlloc, Mallocs and NumGC")
 	}
 }
+
+func TestParseSamples(t *testing.T) {
+	m := parseSamples("# HELP stepwell_store_commits_total x\n# TYPE stepwell_store_commits_total counter\nstepwell_store_commits_total 12\nstepwell_store_writes_total 345\nstepwell_requests_total{op=\"x\"} 9\n")
+	if m["stepwell_store_commits_total"] != 12 || m["stepwell_store_writes_total"] != 345 || len(m) != 2 {
+		t.Errorf("parseSamples = %v", m)
+	}
+}
