@@ -95,14 +95,17 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 // pragmas configure every connection: WAL with a full sync at each commit
-// (durable against power loss). Every connection gets an 8 MiB page cache:
-// at the end of each write transaction SQLite scans the writer's page
-// cache hash table, whose size follows the pages cached (a full 64 MiB
-// cache cost ~5 µs of CPU per execution of a Pass chain, 2–3 % of the
-// server's, in BenchmarkDurableHTTP).
+// (durable against power loss). At the end of each write transaction
+// SQLite scans the writer's page cache hash table, whose size follows the
+// pages cached: the writer gets a 2 MiB page cache (a full 64 MiB cache
+// cost ~5 µs of CPU per execution of a Pass chain, 2–3 % of the server's,
+// in BenchmarkDurableHTTP; 8 MiB still 3 % of BenchmarkStartPath's CPU,
+// 2 MiB 0.6 %, with no more page reads), which holds the pages its writes
+// revisit (the indexes' inner pages and right edges); the readers get
+// 8 MiB.
 const (
 	pragmas       = "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(0)"
-	writerPragmas = pragmas + "&_pragma=cache_size(-8192)"
+	writerPragmas = pragmas + "&_pragma=cache_size(-2048)"
 	readerPragmas = pragmas + "&_pragma=cache_size(-8192)"
 )
 
