@@ -138,6 +138,10 @@ type Execution struct {
 	// and as each child starts and ends (from the children's goroutines,
 	// concurrently; see distmap.go).
 	MapRunCounts func(runARN string, c MapRunCounts)
+	// Children, when set, runs the children of the Distributed Maps whose
+	// ExecutionType is STANDARD as executions of their own (children.go);
+	// without it they run inside this execution, as EXPRESS children do.
+	Children ChildRunner
 }
 
 // Result is how an execution ended. Output is set for SUCCEEDED; Error and

@@ -9,7 +9,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"time"
 
@@ -184,24 +183,19 @@ type children struct {
 // (arn:…:mapRun:machine/label:id).
 func newChildren(runARN string, n int) *children {
 	c := &children{list: make([]ChildExecution, n)}
-	arn := strings.Replace(runARN, ":mapRun:", ":execution:", 1)
-	if i := strings.LastIndexByte(arn, ':'); i >= 0 {
-		c.base = arn[:i+1]
-	}
-	m := strings.Replace(runARN, ":mapRun:", ":stateMachine:", 1)
-	if i := strings.LastIndexByte(m, ':'); i >= 0 {
-		m = m[:i]
-	}
-	c.machine = m
+	c.base, c.machine = ChildARNs(runARN)
 	return c
 }
 
-// record notes child i's outcome: its input, and its output or failure.
-func (c *children) record(i int, in, out any, f *failure, start, stop time.Time) {
+// record notes child i's outcome: its name ("": one is picked), its
+// input, and its output or failure.
+func (c *children) record(i int, name string, in, out any, f *failure, start, stop time.Time) {
 	if c == nil {
 		return
 	}
-	name := uuid.New()
+	if name == "" {
+		name = uuid.New()
+	}
 	ch := ChildExecution{
 		Name: name, ExecutionARN: c.base + name, StateMachineARN: c.machine,
 		Input: value.String(in), StartDate: start, StopDate: stop,

@@ -38,6 +38,8 @@ type mapConfig struct {
 	// ctl is a Distributed Map run's concurrency and thresholds, which
 	// UpdateMapRun changes (maprunctl.go); nil for an inline Map.
 	ctl *runControl
+	// runARN is a Distributed Map's Map Run ARN ("" for an inline Map).
+	runARN string
 }
 
 // itemAt is item i: from items, or from the items in flight of a streamed
@@ -82,6 +84,7 @@ func (p *mapPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failur
 	var runARN string
 	if distributed {
 		runARN = t.mapRunARN(st)
+		cfg.runARN = runARN
 	}
 	var results []any
 	var written any
@@ -161,10 +164,10 @@ func (t *thread) mapRunARN(st *asl.State) string {
 	if label == "" {
 		label = st.Name
 	}
-	id := tokenPrefix(x.ARN+label, x.StartTime)
-	if len(id) > 36 {
-		id = id[:36]
-	}
+	// A UUID derived from the execution and the label: the same when the
+	// execution is resumed or redriven (its StartTime is then the
+	// redrive's), so that the run finds its children again.
+	id := nameUUID(x.ARN + "\x00" + label)
 	arn := x.StateMachineARN
 	// arn:aws:states:region:account:stateMachine:name → …:mapRun:name/label:id
 	if i := lastIndex(arn, ":stateMachine:"); i >= 0 {
@@ -410,11 +413,12 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 			in, f = r.b.flow.itemInput(t, it, r, cfg, i)
 		}
 		var out any
+		var name string
 		if f == nil {
-			out, f = it.runMachine(st.ItemProcessor, in)
+			out, name, f = t.runChild(it, st, cfg, i, in)
 		}
 		if cfg.children != nil {
-			cfg.children.record(i, in, out, f, start, t.ex.e.clock.Now())
+			cfg.children.record(i, name, in, out, f, start, t.ex.e.clock.Now())
 		}
 		cfg.progress.ended(f)
 		end := it.last

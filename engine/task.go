@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"math/big"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -244,17 +243,6 @@ func taskError(ctx context.Context, err error) *fault.Error {
 		return fe
 	}
 	return fault.New(fault.TaskFailed, err.Error())
-}
-
-// tokenPrefix derives an opaque prefix unique to one execution (its ARN and
-// start time).
-func tokenPrefix(arn string, start time.Time) string {
-	var h uint64 = 1469598103934665603
-	for i := 0; i < len(arn); i++ {
-		h ^= uint64(arn[i])
-		h *= 1099511628211
-	}
-	return "AQB" + strconv.FormatUint(h, 36) + strconv.FormatInt(start.UnixNano(), 36) + "-"
 }
 
 // taskPlan is a compiled Task state.
