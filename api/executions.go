@@ -263,6 +263,7 @@ type describeExecutionOutput struct {
 	RedriveDate            *epoch       `json:"redriveDate,omitempty"`
 	RedriveStatus          string       `json:"redriveStatus,omitempty"`
 	RedriveStatusReason    string       `json:"redriveStatusReason,omitempty"`
+	MapRunArn              string       `json:"mapRunArn,omitempty"`
 }
 
 func (s *Server) describeExecution(ctx context.Context, body []byte) (any, error) {
@@ -274,6 +275,9 @@ func (s *Server) describeExecution(ctx context.Context, body []byte) (any, error
 		ExecutionArn: x.ARN, StateMachineArn: x.StateMachineARN, Name: x.Name, Status: x.Status,
 		StartDate: epoch(x.StartDate), StopDate: epochPtr(x.StopDate), TraceHeader: x.TraceHeader,
 		Error: x.Error, Cause: x.Cause,
+	}
+	if m, run, ok := executions.ChildOf(x); ok {
+		out.StateMachineArn, out.MapRunArn = m, run // a Distributed Map's child (mapruns.go)
 	}
 	meta := s.executionMeta(ctx, x.ARN)
 	out.StateMachineVersionArn, out.StateMachineAliasArn = meta.VersionARN, meta.AliasARN
@@ -313,6 +317,7 @@ type executionListItem struct {
 	StateMachineAliasArn   string `json:"stateMachineAliasArn,omitempty"`
 	RedriveCount           *int   `json:"redriveCount,omitempty"`
 	RedriveDate            *epoch `json:"redriveDate,omitempty"`
+	MapRunArn              string `json:"mapRunArn,omitempty"`
 }
 
 type listExecutionsOutput struct {
@@ -336,7 +341,7 @@ func (s *Server) listExecutions(ctx context.Context, body []byte) (any, error) {
 		if a.Type != arn.MapRun {
 			return nil, errInvalidArn("Resource type not valid in this context: " + string(a.Type))
 		}
-		return nil, s.mapRunExecutions(ctx, *in.MapRunArn) // mapruns.go
+		return s.mapRunExecutions(ctx, &in) // mapruns.go
 	case in.StateMachineArn == nil:
 		return nil, errValidation("Must specify either a stateMachineArn or a mapRunArn")
 	}

@@ -3,9 +3,10 @@ package api
 // Map Runs: DescribeMapRun, ListMapRuns and UpdateMapRun, read from the
 // Versions store, where the executions service records them.
 //
-// Stepwell runs a Distributed Map's children inside the parent execution,
-// without histories of their own; the engine reports their counts as they
-// run (see package executions).
+// The children of a Distributed Map with ExecutionType STANDARD are
+// executions of their own (ListExecutions by mapRunArn lists them);
+// EXPRESS children run inside the parent execution, without histories.
+// The engine reports their counts as they run (see package executions).
 
 import (
 	"context"
@@ -167,13 +168,53 @@ func (s *Server) updateMapRun(ctx context.Context, body []byte) (any, error) {
 	return struct{}{}, nil
 }
 
-// mapRunExecutions answers ListExecutions by mapRunArn: ResourceNotFound
-// for an unknown Map Run, and for a known one UnsupportedOperation, since
-// Stepwell runs a Distributed Map's items inside the parent execution and
-// they have no child executions to list.
-func (s *Server) mapRunExecutions(ctx context.Context, runArn string) error {
-	if _, _, err := s.getMapRun(ctx, &runArn); err != nil {
-		return err
+// mapRunExecutions answers ListExecutions by mapRunArn: the Map Run's
+// STANDARD child executions, newest first (ResourceNotFound for an
+// unknown Map Run). EXPRESS children run inside their parent and record
+// nothing, as AWS keeps no Express execution in its listings: a Map Run
+// of EXPRESS children lists none. PENDING_REDRIVE lists the unsuccessful
+// children of a Map Run that ended unsuccessfully (its parent's redrive
+// runs them again).
+func (s *Server) mapRunExecutions(ctx context.Context, in *awsapi.ListExecutionsInput) (any, error) {
+	runArn := *in.MapRunArn
+	_, r, err := s.getMapRun(ctx, &runArn)
+	if err != nil {
+		return nil, err
 	}
-	return awsapi.UnsupportedOperation("Stepwell runs the items of a Distributed Map inside the parent execution: Map Run '" + runArn + "' has no child executions to list")
+	status := deref(in.StatusFilter)
+	pending := status == "PENDING_REDRIVE"
+	if pending {
+		status = ""
+	}
+	list := listing("ListExecutions", runArn, deref(in.StatusFilter), deref(in.RedriveFilter))
+	page, err := s.page(list, in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	out := listExecutionsOutput{Executions: []executionListItem{}}
+	if pending && (r.Status == executions.MapRunRunning || r.Status == executions.MapRunSucceeded) {
+		return out, nil
+	}
+	items, next, err := s.st.ListExecutions(ctx, store.ExecutionFilter{StateMachineARN: executions.ChildKey(runArn), Status: status}, page)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	out.NextToken = s.nextToken(list, next)
+	for _, x := range items {
+		if pending && (x.Status == store.StatusSucceeded || x.Status == store.StatusRunning) {
+			continue
+		}
+		meta := s.executionMeta(ctx, x.ARN)
+		if rf := deref(in.RedriveFilter); (rf == "REDRIVEN" && meta.RedriveCount == 0) || (rf == "NOT_REDRIVEN" && meta.RedriveCount > 0) {
+			continue
+		}
+		machine, _, _ := executions.ChildOf(x)
+		rc := int(meta.RedriveCount)
+		out.Executions = append(out.Executions, executionListItem{
+			ExecutionArn: x.ARN, StateMachineArn: machine, Name: x.Name, Status: x.Status,
+			StartDate: epoch(x.StartDate), StopDate: epochPtr(x.StopDate), MapRunArn: runArn,
+			RedriveCount: &rc, RedriveDate: epochPtr(meta.RedriveDate),
+		})
+	}
+	return out, nil
 }

@@ -255,7 +255,15 @@ func (x *recExtra) mapRuns(events []history.Event) {
 				x.startRun(e, d.MapRunArn)
 			}
 		case history.MapRunSucceeded, history.MapRunFailed, history.MapRunAborted:
-			x.endRun(e)
+			x.endRun(e, x.thread(e.Thread))
+		case history.ExecutionAborted, history.ExecutionTimedOut, history.ExecutionFailed:
+			// Stopped or timed out in a Distributed Map: the history ends
+			// without MapRunAborted, and its runs are aborted.
+			for _, t := range x.threads {
+				if t.run != nil {
+					x.endRun(&history.Event{Type: history.MapRunAborted, Timestamp: e.Timestamp, Thread: e.Thread}, t)
+				}
+			}
 		}
 	}
 }
@@ -301,8 +309,7 @@ func (x *recExtra) startRun(e *history.Event, runArn string) {
 	x.put(r)
 }
 
-func (x *recExtra) endRun(e *history.Event) {
-	t := x.thread(e.Thread)
+func (x *recExtra) endRun(e *history.Event, t *mapThread) {
 	r := t.run
 	if r == nil {
 		return

@@ -88,17 +88,37 @@ func (s *Service) Redrive(ctx context.Context, executionARN string, clientToken 
 	if err != nil {
 		return time.Time{}, fmt.Errorf("get revision: %w", err)
 	}
-	events, err := fullHistory(ctx, st, x.ARN)
-	if err != nil {
-		return time.Time{}, err
-	}
-	if len(events) >= redriveMaxEvents {
-		return time.Time{}, notRedrivable(x.ARN, "Execution history has reached 24999 events and cannot be redriven")
-	}
 	sm.Revision = *rev
 	compiled, err := s.compiled(sm)
 	if err != nil {
 		return time.Time{}, err
+	}
+	plan, meta, err := s.reopenRedriven(ctx, x, st, meta, now, clientToken)
+	if err != nil {
+		return time.Time{}, err
+	}
+	count := meta.RedriveCount
+	ex := &engine.Execution{
+		ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
+		RoleARN: rev.RoleARN, Type: x.Type, Input: x.Input, StartTime: now, Machine: compiled,
+		RedriveCount: count, RedriveTime: now,
+	}
+	s.rebind(ex, meta)
+	s.launch(st, ex, false, &recExtra{version: meta.VersionARN, alias: meta.AliasARN, logging: rev.Logging, started: true, redrive: plan})
+	return now, nil
+}
+
+// reopenRedriven reopens the closed execution x of st for a redrive at
+// now: its history gains ExecutionRedriven, and its metadata meta the
+// redrive (and clientToken). It returns the plan the redriven run
+// replays and the new metadata.
+func (s *Service) reopenRedriven(ctx context.Context, x *store.Execution, st store.Store, meta store.ExecutionMeta, now time.Time, clientToken *string) (*redrivePlan, store.ExecutionMeta, error) {
+	events, err := fullHistory(ctx, st, x.ARN)
+	if err != nil {
+		return nil, meta, err
+	}
+	if len(events) >= redriveMaxEvents {
+		return nil, meta, notRedrivable(x.ARN, "Execution history has reached 24999 events and cannot be redriven")
 	}
 	plan := planRedrive(events)
 	count := meta.RedriveCount + 1
@@ -107,16 +127,16 @@ func (s *Service) Redrive(ctx context.Context, executionARN string, clientToken 
 		ExecutionRedrivenEventDetails: &history.ExecutionRedrivenEventDetails{RedriveCount: count},
 	}
 	if s.reopen == nil {
-		return time.Time{}, refused(ErrRedriveUnsupported, x.ARN, "")
+		return nil, meta, refused(ErrRedriveUnsupported, x.ARN, "")
 	}
 	if err := s.reopen.ReopenExecution(ctx, x.ARN, []history.Event{redriven}); err != nil {
 		if errors.Is(err, errors.ErrUnsupported) {
-			return time.Time{}, refused(ErrRedriveUnsupported, x.ARN, "")
+			return nil, meta, refused(ErrRedriveUnsupported, x.ARN, "")
 		}
 		if errors.Is(err, store.ErrConflict) && !errors.Is(err, ErrShuttingDown) {
-			return time.Time{}, notRedrivable(x.ARN, "Execution is RUNNING and cannot be redriven")
+			return nil, meta, notRedrivable(x.ARN, "Execution is RUNNING and cannot be redriven")
 		}
-		return time.Time{}, fmt.Errorf("reopen execution: %w", err)
+		return nil, meta, fmt.Errorf("reopen execution: %w", err)
 	}
 	meta.RedriveCount, meta.RedriveDate = count, now
 	if clientToken != nil {
@@ -126,16 +146,9 @@ func (s *Service) Redrive(ctx context.Context, executionARN string, clientToken 
 		}
 	}
 	if err := s.ver.PutExecutionMeta(ctx, x.ARN, meta); err != nil {
-		return time.Time{}, fmt.Errorf("put execution metadata: %w", err)
+		return nil, meta, fmt.Errorf("put execution metadata: %w", err)
 	}
-	ex := &engine.Execution{
-		ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
-		RoleARN: rev.RoleARN, Type: x.Type, Input: x.Input, StartTime: now, Machine: compiled,
-		RedriveCount: count, RedriveTime: now,
-	}
-	s.rebind(ex, meta)
-	s.launch(st, ex, false, &recExtra{version: meta.VersionARN, alias: meta.AliasARN, logging: rev.Logging, started: true, redrive: plan})
-	return now, nil
+	return plan, meta, nil
 }
 
 // fullHistory reads an execution's whole history.

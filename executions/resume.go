@@ -86,6 +86,9 @@ func (s *Service) resumePage(ctx context.Context, page []store.RunningLast, mach
 	defer func() { s.parkNew(parked) }()
 	for _, r := range page {
 		x := r.Execution
+		if _, _, child := ChildOf(x); child {
+			continue // its parent's replay continues it (children.go)
+		}
 		if until, ok := s.parkedUntil(ctx, x, r.Last, machines); ok {
 			parked = append(parked, &running{arn: x.ARN, due: until})
 			n++

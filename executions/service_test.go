@@ -64,7 +64,7 @@ func TestMapRuns_RecordedBeforeTheExecutionCloses(t *testing.T) {
 		Engine: engine.New(engine.Config{Region: scope.Region, AccountID: scope.Account})})
 	t.Cleanup(func() { _ = svc.Close(context.Background()) })
 	const def = `{"StartAt":"M","States":{"M":{"Type":"Map","Label":"lbl","MaxConcurrency":5,
-"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
 "End":true}}}`
 	x, err := svc.Start(context.Background(), executions.StartInput{Machine: machine("distributed", def), Name: "x", Input: "[1,2,3]"})
 	if err != nil {

@@ -240,6 +240,9 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 			ex.MapRunCounts = extra.progress // mapruns.go
 		}
 	}
+	if !express {
+		ex.Children = s // children.go
+	}
 	rec := &recorder{st: st, arn: ex.ARN, extra: extra, s: s}
 	if extra != nil && extra.redrive != nil {
 		rec.lastID.Store(extra.redrive.base) // the latest event stored

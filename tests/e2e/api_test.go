@@ -352,14 +352,78 @@ func TestMapRuns(t *testing.T) {
 	wantAPIError[*types.ResourceNotFound](t, err)
 	_, err = c.ListExecutions(ctx, &sfn.ListExecutionsInput{MapRunArn: aws.String(missing)})
 	wantAPIError[*types.ResourceNotFound](t, err)
-	_, err = c.ListExecutions(ctx, &sfn.ListExecutionsInput{MapRunArn: run.MapRunArn})
-	wantCode(t, err, "UnsupportedOperation")
+	checkChildren(t, c, sm, *run.MapRunArn, *st.ExecutionArn)
 	_, err = c.UpdateMapRun(ctx, &sfn.UpdateMapRunInput{MapRunArn: aws.String(missing), MaxConcurrency: aws.Int32(1)})
 	wantAPIError[*types.ResourceNotFound](t, err)
 	_, err = c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: aws.String(sm)})
 	wantAPIError[*types.InvalidArn](t, err)
 	_, err = c.ListMapRuns(ctx, &sfn.ListMapRunsInput{ExecutionArn: aws.String("arn:aws:states:us-east-1:111111111111:execution:" + name + ":none")})
 	wantAPIError[*types.ExecutionDoesNotExist](t, err)
+}
+
+// checkChildren: the Map Run's three STANDARD children are executions of
+// their own, named as AWS names them, listed by mapRunArn (also page by
+// page and by status), described with their Map Run, with histories of
+// their own; the parent's machine lists only the parent.
+func checkChildren(t *testing.T, c *sfn.Client, sm, runArn, parent string) {
+	t.Helper()
+	ctx := context.Background()
+	var kids []types.ExecutionListItem
+	var token *string
+	for {
+		l, err := c.ListExecutions(ctx, &sfn.ListExecutionsInput{MapRunArn: aws.String(runArn), MaxResults: 2, NextToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kids = append(kids, l.Executions...)
+		if token = l.NextToken; token == nil {
+			break
+		}
+	}
+	if len(kids) != 3 {
+		t.Fatalf("%d children listed, want 3", len(kids))
+	}
+	runID := runArn[strings.LastIndexByte(runArn, ':')+1:]
+	prefix := strings.Replace(strings.TrimSuffix(runArn, runID), ":mapRun:", ":execution:", 1)
+	outputs := map[string]bool{}
+	for _, k := range kids {
+		if !strings.HasPrefix(*k.ExecutionArn, prefix) || *k.ExecutionArn != prefix+*k.Name || len(*k.Name) != 36 ||
+			*k.StateMachineArn != sm+"/lbl" || aws.ToString(k.MapRunArn) != runArn || k.Status != types.ExecutionStatusSucceeded {
+			t.Fatalf("child %s (%s) of machine %s, run %s: %s", aws.ToString(k.ExecutionArn), aws.ToString(k.Name),
+				aws.ToString(k.StateMachineArn), aws.ToString(k.MapRunArn), k.Status)
+		}
+		d, err := c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: k.ExecutionArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToString(d.MapRunArn) != runArn || *d.StateMachineArn != sm+"/lbl" || aws.ToString(d.Output) != aws.ToString(d.Input) {
+			t.Fatalf("describe child: run %s, machine %s, input %s, output %s", aws.ToString(d.MapRunArn), *d.StateMachineArn,
+				aws.ToString(d.Input), aws.ToString(d.Output))
+		}
+		outputs[aws.ToString(d.Output)] = true
+		h, err := c.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: k.ExecutionArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var types_ []string
+		for _, e := range h.Events {
+			types_ = append(types_, string(e.Type))
+		}
+		if got := strings.Join(types_, ","); got != "ExecutionStarted,PassStateEntered,PassStateExited,ExecutionSucceeded" {
+			t.Fatalf("child history %s", got)
+		}
+	}
+	if len(outputs) != 3 || !outputs["1"] || !outputs["3"] {
+		t.Fatalf("child outputs %v", outputs)
+	}
+	l, err := c.ListExecutions(ctx, &sfn.ListExecutionsInput{MapRunArn: aws.String(runArn), StatusFilter: types.ExecutionStatusFailed})
+	if err != nil || len(l.Executions) != 0 {
+		t.Fatalf("failed children %v, %v", l, err)
+	}
+	l, err = c.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm)})
+	if err != nil || len(l.Executions) != 1 || *l.Executions[0].ExecutionArn != parent {
+		t.Fatalf("the machine's executions %v, %v", l, err)
+	}
 }
 
 // wantCode checks the error code of an error the operation does not model.

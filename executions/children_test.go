@@ -1,0 +1,130 @@
+package executions_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/executions"
+	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/store"
+)
+
+// childDef is a Distributed Map of STANDARD children that each run one
+// task.
+const childDef = `{"StartAt":"M","States":{"M":{"Type":"Map","Label":"lbl","MaxConcurrency":%d,
+"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::custom:run","End":true}}},"End":true}}}`
+
+// children lists the children of the execution's only Map Run.
+func (f *fixture) children(t *testing.T, parent string) (string, []*store.Execution) {
+	t.Helper()
+	ctx := context.Background()
+	runs, _, err := f.ver.ListMapRuns(ctx, parent, store.Page{Limit: 10})
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("map runs %v, %v", runs, err)
+	}
+	kids, _, err := f.st.ListExecutions(ctx, store.ExecutionFilter{StateMachineARN: executions.ChildKey(runs[0].ARN)}, store.Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs[0].ARN, kids
+}
+
+// TestChildren_StopAbortsThem: stopping the parent aborts its running
+// children, and the Map Run.
+func TestChildren_StopAbortsThem(t *testing.T) {
+	g := &gate{calls: make(chan struct{}), release: make(chan struct{})}
+	f := newFixture(t, engine.Config{Invoker: g}, "stop", sprintf(childDef, 2))
+	x := f.start(t, "[1,2,3]")
+	<-g.calls
+	<-g.calls // two children run
+	if _, err := f.svc.Stop(context.Background(), x, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.closed(t, x); got.Status != store.StatusAborted {
+		t.Fatalf("parent %s", got.Status)
+	}
+	runARN, kids := f.children(t, x)
+	if len(kids) != 2 {
+		t.Fatalf("%d children, want the 2 that started", len(kids))
+	}
+	for _, k := range kids {
+		if got := f.closed(t, k.ARN); got.Status != store.StatusAborted {
+			t.Fatalf("child %s is %s", k.ARN, got.Status)
+		}
+		if m, run, ok := executions.ChildOf(k); !ok || run != runARN || m != f.sm.ARN+"/lbl" {
+			t.Fatalf("ChildOf: %s, %s, %v", m, run, ok)
+		}
+	}
+	r, err := f.ver.GetMapRun(context.Background(), runARN)
+	if err != nil || r.Status != executions.MapRunAborted {
+		t.Fatalf("map run %+v, %v", r, err)
+	}
+}
+
+// failTwo is an Invoker that fails the input 2 while failing is set, and
+// counts its calls by input.
+type failTwo struct {
+	mu      sync.Mutex
+	failing bool
+	calls   map[string]int
+}
+
+func (f *failTwo) Invoke(_ context.Context, t *engine.Task) (any, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	in := sprintf("%v", t.Input)
+	f.calls[in]++
+	if f.failing && in == "2" {
+		return nil, fault.New("Boom", "item 2")
+	}
+	return t.Input, nil
+}
+
+// TestChildren_RedriveRunsOnlyTheUnsuccessful: a redrive of the parent
+// runs again only the children that failed (redriven: RedriveCount 1)
+// or never started; the succeeded one keeps its result.
+func TestChildren_RedriveRunsOnlyTheUnsuccessful(t *testing.T) {
+	inv := &failTwo{failing: true, calls: map[string]int{}}
+	f := newFixture(t, engine.Config{Invoker: inv}, "redrive", sprintf(childDef, 1))
+	x := f.start(t, "[1,2,3]")
+	if got := f.closed(t, x); got.Status != store.StatusFailed || *got.Error != fault.ExceedToleratedFailureThreshold {
+		t.Fatalf("parent %s %v", got.Status, got.Error)
+	}
+	_, kids := f.children(t, x)
+	if len(kids) != 2 || inv.calls["1"] != 1 || inv.calls["2"] != 1 || inv.calls["3"] != 0 {
+		t.Fatalf("%d children, calls %v", len(kids), inv.calls)
+	}
+	inv.mu.Lock()
+	inv.failing = false
+	inv.mu.Unlock()
+	f.redrive(t, x, nil)
+	got := f.closed(t, x)
+	if got.Status != store.StatusSucceeded || *got.Output != "[1,2,3]" {
+		t.Fatalf("redriven parent %s %v", got.Status, got.Output)
+	}
+	if inv.calls["1"] != 1 || inv.calls["2"] != 2 || inv.calls["3"] != 1 {
+		t.Fatalf("calls %v: the succeeded child ran again, or a failed one did not", inv.calls)
+	}
+	_, kids = f.children(t, x)
+	if len(kids) != 3 {
+		t.Fatalf("%d children after the redrive", len(kids))
+	}
+	redriven := 0
+	for _, k := range kids {
+		if k.Status != store.StatusSucceeded {
+			t.Fatalf("child %s is %s", k.ARN, k.Status)
+		}
+		if f.meta(t, k.ARN).RedriveCount == 1 {
+			redriven++
+		}
+	}
+	if redriven != 1 {
+		t.Fatalf("%d children redriven, want 1", redriven)
+	}
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
