@@ -145,16 +145,7 @@ func TestCrashRecovery(t *testing.T) {
 	if os.Getenv("STEPWELL_CRASH_TEST") != "1" {
 		t.Skip("set STEPWELL_CRASH_TEST=1 to run the crash test (about a minute)")
 	}
-	bin := filepath.Join(t.TempDir(), "stepwell")
-	args := []string{"build", "-o", bin}
-	if os.Getenv("STEPWELL_CRASH_RACE") == "1" {
-		args = append(args, "-race") // the server under the race detector
-	}
-	build := exec.Command("go", append(args, "./cmd/stepwell")...)
-	build.Dir = "../.."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build stepwell: %v\n%s", err, out)
-	}
+	bin := buildServer(t)
 	t.Run("embedded", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "data")
 		runCrash(t, bin, []string{"--data-dir", dir})
@@ -166,6 +157,22 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		runCrash(t, bin, []string{"--store", dsn})
 	})
+}
+
+// buildServer builds the stepwell binary under test.
+func buildServer(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "stepwell")
+	args := []string{"build", "-o", bin}
+	if os.Getenv("STEPWELL_CRASH_RACE") == "1" {
+		args = append(args, "-race") // the server under the race detector
+	}
+	build := exec.Command("go", append(args, "./cmd/stepwell")...)
+	build.Dir = "../.."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build stepwell: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // summary is what one run observed.
