@@ -102,6 +102,11 @@ type Config struct {
 	// Console serves the web console (package console) on GET / and its
 	// addresses; off, GET requests other than /healthz answer 404.
 	Console bool
+	// CORSOrigins are the origins (comma-separated "*" or
+	// scheme://host[:port]) whose web pages may call the API from a
+	// browser (CORS, with preflight requests); empty (the default) allows
+	// none.
+	CORSOrigins string
 
 	// Security: authentication, TLS and the CA bundle (security.go).
 	Security
@@ -210,6 +215,9 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Observability.validate()...)
 	errs = append(errs, c.Limits.validate()...)
 	errs = append(errs, c.StatusEvents.validate()...)
+	if _, err := api.ParseCORSOrigins(c.CORSOrigins); err != nil {
+		errs = append(errs, &FieldError{Field: "cors-origin", Value: c.CORSOrigins, Err: err})
+	}
 	return errors.Join(errs...)
 }
 
@@ -375,7 +383,9 @@ func newServer(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*S
 		}
 		http.Error(w, "stepwell: the Step Functions API answers POST requests (X-Amz-Target: AWSStepFunctions.<Action>)", http.StatusNotFound)
 	})
-	s.Handler = mux
+	// Browsers of the configured origins (validated by Validate).
+	origins, _ := api.ParseCORSOrigins(c.CORSOrigins)
+	s.Handler = api.CORS(origins, mux)
 	return s, nil
 }
 

@@ -59,6 +59,8 @@ var serveSettings = []serveSetting{
 		str: func(c *app.Config) *string { return &c.Pprof }},
 	{flag: "console", usage: "serve the web console on GET / of the API's address (--console=false turns it off)",
 		on: func(c *app.Config) *bool { return &c.Console }},
+	{flag: "cors-origin", usage: "let web pages of these `ORIGINS` call the API from a browser (comma-separated https://HOST[:PORT], or * for any; CORS with preflight; default none)",
+		str: func(c *app.Config) *string { return &c.CORSOrigins }},
 	{flag: "account-id", usage: "AWS account `ID` used in ARNs", str: func(c *app.Config) *string { return &c.AccountID }},
 	{flag: "region", usage: "AWS `REGION` used in ARNs", str: func(c *app.Config) *string { return &c.Region }},
 	// Observability (app.Observability): metrics and logs.
