@@ -3,7 +3,9 @@ package httptask
 import (
 	"encoding/base64"
 	"fmt"
+	"net/url"
 	"os"
+	"strings"
 
 	"github.com/stepwell/stepwell/value"
 )
@@ -19,6 +21,42 @@ type Connection struct {
 	// OAuth, when set, gets an access token with the OAuth client
 	// credentials grant and sends it as "Authorization: Bearer <token>".
 	OAuth *OAuthClient
+	// Endpoints, when not empty, are the only URLs (prefixes: scheme,
+	// host and port exactly, then the start of the path) the connection's
+	// credentials may be sent to: a task naming the connection with
+	// another ApiEndpoint fails with States.Runtime, so that a workflow
+	// author cannot send them to a host of their choosing. (On AWS, IAM's
+	// states:HTTPEndpoint condition does this.)
+	Endpoints []string
+}
+
+// credentials reports whether the connection adds anything to requests.
+func (c *Connection) credentials() bool {
+	return len(c.Headers)+len(c.QueryParameters)+len(c.BodyParameters) > 0 || c.OAuth != nil
+}
+
+// allows reports whether the connection's credentials may be sent to u.
+func (c *Connection) allows(u *url.URL) bool {
+	if len(c.Endpoints) == 0 {
+		return true
+	}
+	for _, e := range c.Endpoints {
+		p, err := url.Parse(e)
+		if err != nil {
+			continue
+		}
+		if strings.EqualFold(p.Scheme, u.Scheme) && strings.EqualFold(p.Host, u.Host) && pathUnder(u.Path, p.Path) {
+			return true
+		}
+	}
+	return false
+}
+
+// pathUnder reports whether path is prefix or below it ("/v1" holds
+// "/v1" and "/v1/x", not "/v10").
+func pathUnder(path, prefix string) bool {
+	prefix = strings.TrimSuffix(prefix, "/")
+	return prefix == "" || path == prefix || strings.HasPrefix(path, prefix+"/")
 }
 
 // Param is one name and value.
@@ -53,6 +91,7 @@ func LoadConnections(path string) (Connections, error) {
 //	"OAuth":      {"AuthorizationEndpoint": "https://.../token", "ClientID": "...",
 //	               "ClientSecret": "...", "HttpMethod": "POST",
 //	               "Headers": {...}, "QueryParameters": {...}, "BodyParameters": {...}}
+//	"Endpoints":  ["https://api.example.com/v1", ...]       → the only URLs it may be sent to
 //
 // mirroring EventBridge's connection parameters and its Basic, API key and
 // OAuth authorization. OAuth takes either an already issued token or what
@@ -111,14 +150,34 @@ func ParseConnections(data []byte) (Connections, error) {
 				} else {
 					c.OAuth, err = parseOAuth(fv)
 				}
+			case "Endpoints":
+				c.Endpoints, err = endpoints(fv)
 			default:
-				err = fmt.Errorf("unknown field (supported: Headers, QueryParameters, BodyParameters, BasicAuth, ApiKey, OAuth)")
+				err = fmt.Errorf("unknown field (supported: Headers, QueryParameters, BodyParameters, BasicAuth, ApiKey, OAuth, Endpoints)")
 			}
 			if err != nil {
 				return nil, fmt.Errorf("%s: %s: %w", arn, k, err)
 			}
 		}
 		out[arn] = c
+	}
+	return out, nil
+}
+
+// endpoints reads ["https://host/path", ...].
+func endpoints(v any) ([]string, error) {
+	a, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("must be an array of URLs, got %s", value.TypeName(v))
+	}
+	out := make([]string, 0, len(a))
+	for _, ev := range a {
+		s, _ := ev.(string)
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			return nil, fmt.Errorf("%q is not an http(s) URL without a query", s)
+		}
+		out = append(out, s)
 	}
 	return out, nil
 }

@@ -17,6 +17,12 @@
 // States.Http.Socket when the endpoint cannot be reached or does not
 // answer in time, States.Runtime for invalid parameters, forbidden headers
 // and binary responses.
+//
+// The operator may restrict where tasks connect (Policy, checked on each
+// connection's resolved address: a refused target is States.Http.Socket,
+// as an unreachable one), and where each connection's credentials go (its
+// Endpoints). A request carrying a connection's credentials follows
+// redirects to its own host only: a redirect elsewhere is its answer.
 package httptask
 
 import (
@@ -108,17 +114,28 @@ func runtimeErr(msg string) *fault.Error { return fault.New(fault.Runtime, msg) 
 
 // Invoke sends the task's request and returns the response.
 func (inv *Invoker) Invoke(ctx context.Context, t *engine.Task) (any, error) {
-	req, fe := inv.build(ctx, t)
+	req, creds, fe := inv.build(ctx, t)
 	if fe != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, fe
 	}
-	resp, err := inv.client().Do(req)
+	client := inv.client()
+	if creds {
+		// A connection's credentials never follow a redirect to another
+		// host: the redirect is the task's answer.
+		c := *client
+		c.CheckRedirect = sameHostRedirects
+		client = &c
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if re, ok := refused(err); ok {
+			return nil, fault.New("States.Http.Socket", "The HTTP Task's request to "+req.URL.Host+" was not sent: "+re.Error()+".")
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -184,34 +201,58 @@ func shape(resp *http.Response, body []byte) *value.Object {
 	return out
 }
 
-// build makes the HTTP request of a task.
-func (inv *Invoker) build(ctx context.Context, t *engine.Task) (*http.Request, *fault.Error) {
+// sameHostRedirects follows redirects (at most 10, as net/http does) to
+// the first request's host only.
+func sameHostRedirects(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if !strings.EqualFold(req.URL.Host, via[0].URL.Host) || req.URL.Scheme != via[0].URL.Scheme {
+		return http.ErrUseLastResponse
+	}
+	return nil
+}
+
+// build makes the HTTP request of a task; creds reports whether it carries
+// a connection's credentials.
+func (inv *Invoker) build(ctx context.Context, t *engine.Task) (req *http.Request, creds bool, fe *fault.Error) {
+	req, conn, fe := inv.request(ctx, t)
+	return req, conn != nil && conn.credentials(), fe
+}
+
+// request makes the HTTP request of a task and returns the connection it
+// names.
+func (inv *Invoker) request(ctx context.Context, t *engine.Task) (*http.Request, *Connection, *fault.Error) {
 	p, ok := t.Input.(*value.Object)
 	if !ok {
-		return nil, runtimeErr("The Parameters of an HTTP Task must be an object, got " + value.TypeName(t.Input) + ".")
+		return nil, nil, runtimeErr("The Parameters of an HTTP Task must be an object, got " + value.TypeName(t.Input) + ".")
 	}
 	endpoint, fe := requiredString(p, "ApiEndpoint")
 	if fe != nil {
-		return nil, fe
+		return nil, nil, fe
 	}
 	method, fe := requiredString(p, "Method")
 	if fe != nil {
-		return nil, fe
+		return nil, nil, fe
 	}
 	if !slices.Contains(methods, method) {
-		return nil, runtimeErr("The Method '" + method + "' is not supported by HTTP Tasks (supported: " + strings.Join(methods, ", ") + ").")
+		return nil, nil, runtimeErr("The Method '" + method + "' is not supported by HTTP Tasks (supported: " + strings.Join(methods, ", ") + ").")
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, runtimeErr("The ApiEndpoint '" + endpoint + "' is not a valid http or https URL.")
+		return nil, nil, runtimeErr("The ApiEndpoint '" + endpoint + "' is not a valid http or https URL.")
 	}
 	conn, fe := inv.connection(p)
 	if fe != nil {
-		return nil, fe
+		return nil, nil, fe
+	}
+	if !conn.allows(u) {
+		return nil, nil, runtimeErr("The connection's credentials may not be sent to the ApiEndpoint '" + endpoint +
+			"': the connections file limits the connection to " + strings.Join(conn.Endpoints, ", ") + ".")
 	}
 	opts, fe := transform(p)
 	if fe != nil {
-		return nil, fe
+		return nil, nil, fe
 	}
 
 	// Headers: the task's, checked, then the connection's (which win).
@@ -219,12 +260,12 @@ func (inv *Invoker) build(ctx context.Context, t *engine.Task) (*http.Request, *
 	if v, ok := p.Get("Headers"); ok && v != nil {
 		o, ok := v.(*value.Object)
 		if !ok {
-			return nil, runtimeErr("The Headers of an HTTP Task must be an object, got " + value.TypeName(v) + ".")
+			return nil, nil, runtimeErr("The Headers of an HTTP Task must be an object, got " + value.TypeName(v) + ".")
 		}
 		for i := 0; i < o.Len(); i++ {
 			k, hv := o.At(i)
 			if isForbidden(k) {
-				return nil, runtimeErr("The header '" + k + "' is not allowed in the Headers of an HTTP Task.")
+				return nil, nil, runtimeErr("The header '" + k + "' is not allowed in the Headers of an HTTP Task.")
 			}
 			h.Set(k, scalar(hv))
 		}
@@ -236,9 +277,9 @@ func (inv *Invoker) build(ctx context.Context, t *engine.Task) (*http.Request, *
 		tok, err := conn.OAuth.Token(ctx, inv.client())
 		if err != nil {
 			if fe, ok := fault.As(err); ok {
-				return nil, fe
+				return nil, nil, fe
 			}
-			return nil, connectionError(err.Error())
+			return nil, nil, connectionError(err.Error())
 		}
 		h.Set("Authorization", "Bearer "+tok)
 	}
@@ -248,7 +289,7 @@ func (inv *Invoker) build(ctx context.Context, t *engine.Task) (*http.Request, *
 	if v, ok := p.Get("QueryParameters"); ok && v != nil {
 		o, ok := v.(*value.Object)
 		if !ok {
-			return nil, runtimeErr("The QueryParameters of an HTTP Task must be an object, got " + value.TypeName(v) + ".")
+			return nil, nil, runtimeErr("The QueryParameters of an HTTP Task must be an object, got " + value.TypeName(v) + ".")
 		}
 		var pairs []Param
 		for i := 0; i < o.Len(); i++ {
@@ -266,7 +307,7 @@ func (inv *Invoker) build(ctx context.Context, t *engine.Task) (*http.Request, *
 
 	body, fe := requestBody(p, conn, opts, h)
 	if fe != nil {
-		return nil, fe
+		return nil, nil, fe
 	}
 	var rd io.Reader
 	if body != nil {
@@ -274,7 +315,7 @@ func (inv *Invoker) build(ctx context.Context, t *engine.Task) (*http.Request, *
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
-		return nil, runtimeErr("The HTTP request cannot be built: " + err.Error())
+		return nil, nil, runtimeErr("The HTTP request cannot be built: " + err.Error())
 	}
 	req.Header = h
 	region := t.Region
@@ -283,7 +324,7 @@ func (inv *Invoker) build(ctx context.Context, t *engine.Task) (*http.Request, *
 	}
 	req.Header.Set("User-Agent", "Amazon|StepFunctions|HttpInvoke|"+region)
 	req.Header.Set("Range", "bytes=0-262144")
-	return req, nil
+	return req, conn, nil
 }
 
 // connection returns the connection the task names (an empty one when it

@@ -213,7 +213,7 @@ func FuzzBuild(f *testing.F) {
 			return
 		}
 		inv := New(nil)
-		_, _ = inv.build(context.Background(), &engine.Task{Resource: Resource, Input: v})
+		_, _, _ = inv.build(context.Background(), &engine.Task{Resource: Resource, Input: v})
 	})
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/integrations"
 	awsint "github.com/stepwell/stepwell/integrations/aws"
+	httptask "github.com/stepwell/stepwell/integrations/http"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/memory"
 )
@@ -75,6 +76,13 @@ type Config struct {
 	// HTTPConnections is a JSON file mapping EventBridge connection ARNs
 	// to what HTTP Tasks naming them add (integrations/http).
 	HTTPConnections string
+	// HTTPTaskAllow and HTTPTaskDeny restrict where HTTP Tasks may
+	// connect (integrations/http Policy): comma-separated networks
+	// (CIDR or addresses), host names (*.example.com for subdomains) or
+	// "private"; a target matching a deny rule, or no allow rule when
+	// there are some, fails its task with States.Http.Socket. Checked on
+	// the address each connection is made to, redirects included.
+	HTTPTaskAllow, HTTPTaskDeny string
 	// AWS says where the tasks that call AWS services (SQS, SNS,
 	// DynamoDB, EventBridge, aws-sdk:…) send their requests: endpoints
 	// per service (AWSFromEnv, then --aws-endpoint flags) and the default
@@ -215,6 +223,12 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Observability.validate()...)
 	errs = append(errs, c.Limits.validate()...)
 	errs = append(errs, c.StatusEvents.validate()...)
+	if _, err := httptask.ParseRules(c.HTTPTaskAllow); err != nil {
+		bad("http-task-allow", c.HTTPTaskAllow, "%v", err)
+	}
+	if _, err := httptask.ParseRules(c.HTTPTaskDeny); err != nil {
+		bad("http-task-deny", c.HTTPTaskDeny, "%v", err)
+	}
 	if _, err := api.ParseCORSOrigins(c.CORSOrigins); err != nil {
 		errs = append(errs, &FieldError{Field: "cors-origin", Value: c.CORSOrigins, Err: err})
 	}

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"net/http"
+
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/integrations"
 	awsint "github.com/stepwell/stepwell/integrations/aws"
@@ -30,6 +32,12 @@ func newRouter(c Config, svc nested.Service, tokens nested.TokenWaiter, conns ht
 	}
 	h := httptask.New(conns)
 	h.Client = outboundClient(c, httptask.DefaultTimeout)
+	// Where HTTP Tasks may connect (validated by Config.Validate).
+	allow, _ := httptask.ParseRules(c.HTTPTaskAllow)
+	deny, _ := httptask.ParseRules(c.HTTPTaskDeny)
+	if t, ok := h.Client.Transport.(*http.Transport); ok {
+		(&httptask.Policy{Allow: allow, Deny: deny}).Restrict(t)
+	}
 	h.Region = c.Region
 	router.Handle(httptask.Handles, h)
 	if svc != nil {
