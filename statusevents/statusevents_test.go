@@ -281,3 +281,31 @@ func TestRedactAndParse(t *testing.T) {
 		t.Errorf("ParseEndpoints error %v", err)
 	}
 }
+
+// A redrive sends RUNNING again, with its count and date; the end that
+// follows keeps them.
+func TestSender_Redrive(t *testing.T) {
+	srv, got, _ := receiver(t, 0)
+	start := time.UnixMilli(1796616000000)
+	s, err := statusevents.New(statusevents.Config{Endpoints: []string{srv.URL},
+		Lookup: func(_ context.Context, arn string) (*store.Execution, error) {
+			return &store.Execution{ARN: arn, Input: `{}`, StartDate: start}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	at := start.Add(time.Hour)
+	w := s.Watch(executions.Watched{ExecutionARN: execARN, StateMachineARN: machineARN, Type: executions.TypeStandard, Start: at, RedriveCount: 1})
+	w.Recorded([]history.Event{
+		{Type: history.ExecutionRedriven, ID: 7, Timestamp: at, ExecutionRedrivenEventDetails: &history.ExecutionRedrivenEventDetails{RedriveCount: 1}},
+		{Type: history.ExecutionSucceeded, ID: 9, Timestamp: at.Add(time.Second), ExecutionSucceededEventDetails: &history.ExecutionSucceededEventDetails{Output: `{}`}},
+	})
+	for _, status := range []string{"RUNNING", "SUCCEEDED"} {
+		d := next(t, got)["detail"].(map[string]any)
+		if d["status"] != status || d["redriveCount"] != float64(1) || d["redriveDate"] != float64(at.UnixMilli()) ||
+			d["startDate"] != float64(start.UnixMilli()) || d["input"] != `{}` {
+			t.Errorf("%s: detail %v", status, d)
+		}
+	}
+}

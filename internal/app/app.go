@@ -474,6 +474,15 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 	if srv.NodeInfo != "" {
 		fmt.Fprintf(logw, "stepwell: node %s\n", srv.NodeInfo)
 	}
+	if cfg.StatusEvents.URLs != "" {
+		fmt.Fprintf(logw, "stepwell: status change events to %s\n", cfg.RedactedStatusEvents())
+	}
+	if cfg.HTTPTaskAllow != "" || cfg.HTTPTaskDeny != "" {
+		fmt.Fprintf(logw, "stepwell: HTTP Tasks may connect to: allow %q, deny %q\n", cfg.HTTPTaskAllow, cfg.HTTPTaskDeny)
+	}
+	if cfg.CORSOrigins != "" {
+		fmt.Fprintf(logw, "stepwell: browsers of %s may call the API (CORS)\n", cfg.CORSOrigins)
+	}
 	scheme := "http"
 	if tlsConfig != nil {
 		scheme = "https"
