@@ -52,29 +52,57 @@ var errNotDriven = errors.New("no server drives the execution now (it is being t
 // claimPage is how many orphaned executions ResumeClaimed claims at a time.
 const claimPage = 100
 
-// ResumeClaimed claims the running executions no live process owns, a
-// page at a time, and resumes each as ResumeRunning does; it returns how
-// many. Without a Cluster it does nothing.
+// ResumeClaimed claims the running executions no live process owns
+// (ClaimOrphans) and resumes them (ResumeOrphans); it returns how many.
+// Without a Cluster it does nothing.
 func (s *Service) ResumeClaimed(ctx context.Context) (int, error) {
+	claimed, err := s.ClaimOrphans(ctx)
+	n, rerr := s.ResumeOrphans(ctx, claimed)
+	return n, errors.Join(err, rerr)
+}
+
+// ClaimOrphans makes this process the owner of the running executions no
+// live process owns, a page at a time, and returns them (with those
+// claimed before an error). Claiming is quick and resuming is not (each
+// history is read): a caller that resumes them apart (ResumeOrphans) can
+// claim the executions of another dead process meanwhile, so that all
+// change hands within a lease and one renewal of their owner's death.
+func (s *Service) ClaimOrphans(ctx context.Context) ([]store.RunningLast, error) {
 	if s.cluster == nil {
-		return 0, nil
+		return nil, nil
 	}
-	n := 0
-	machines := map[revisionKey]*asl.StateMachine{}
+	var claimed []store.RunningLast
 	for {
 		page, err := s.cluster.Claim(ctx, claimPage)
+		claimed = append(claimed, page...)
 		if err != nil {
-			return n, fmt.Errorf("claim executions: %w", err)
-		}
-		m, err := s.resumePage(ctx, page, machines)
-		n += m
-		if err != nil {
-			return n, err
+			return claimed, fmt.Errorf("claim executions: %w", err)
 		}
 		if len(page) < claimPage {
-			return n, nil
+			return claimed, nil
 		}
 	}
+}
+
+// ResumeOrphans resumes executions ClaimOrphans returned, as ResumeRunning
+// does, and returns how many. It may run beside other calls.
+func (s *Service) ResumeOrphans(ctx context.Context, claimed []store.RunningLast) (int, error) {
+	machines := map[revisionKey]*asl.StateMachine{}
+	n := 0
+	var errs []error
+	for i := range claimed {
+		if ctx.Err() != nil {
+			break
+		}
+		// One at a time, going on past one that fails: the others are
+		// this process's to drive.
+		m, err := s.resumePage(ctx, claimed[i:i+1], machines)
+		n += m
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return n, errors.Join(errs...)
 }
 
 // Answers of HandleSignal for the task-token errors.

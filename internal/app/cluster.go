@@ -143,11 +143,33 @@ var _ executions.Cluster = (*node)(nil)
 
 // run renews the lease every third of it and takes over the executions
 // of dead nodes, until ctx is done; it returns ErrLeaseLost when the
-// lease is lost (or an append of this node was fenced).
+// lease is lost (or an append of this node was fenced). Takeovers run
+// beside the renewals, one at a time: resuming hundreds of executions
+// can take longer than the lease on a loaded machine, and the node must
+// not lose its own lease meanwhile, nor wait to claim the executions of
+// another node that died meanwhile.
 func (n *node) run(ctx context.Context, svc *executions.Service, log *slog.Logger) error {
 	every := n.lease / 3
 	t := time.NewTimer(every)
 	defer t.Stop()
+	takeovers := make(chan struct{}, 1)
+	var taking, resuming sync.WaitGroup
+	defer resuming.Wait()
+	defer taking.Wait()
+	tctx, cancel := context.WithCancel(ctx)
+	defer cancel() // before the Wait: a lost lease ends the takeover in progress
+	taking.Add(1)
+	go func() {
+		defer taking.Done()
+		for {
+			select {
+			case <-tctx.Done():
+				return
+			case <-takeovers:
+				n.takeOver(tctx, svc, log, &resuming)
+			}
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
@@ -175,24 +197,46 @@ func (n *node) run(ctx context.Context, svc *executions.Service, log *slog.Logge
 			continue
 		}
 		n.mu.Lock()
+		gap := start.Sub(n.renewed)
 		n.renewed = start
 		n.mu.Unlock()
-		n.takeOver(ctx, svc, log)
+		if gap > 2*every {
+			// Half the lease or more without renewal: the process or its
+			// database connection is starved; a longer lease may be needed.
+			log.Warn("lease renewed late", "node", n.name, "since_last_renewal", gap, "renewal_took", time.Since(start), "lease", n.lease)
+		}
+		select {
+		case takeovers <- struct{}{}:
+		default: // one is running or due: it will see the dead nodes
+		}
 	}
 }
 
-// takeOver claims and resumes the executions of dead nodes.
-func (n *node) takeOver(ctx context.Context, svc *executions.Service, log *slog.Logger) {
+// takeOver claims the executions of dead nodes and resumes them in a
+// goroutine of its own (resuming reads every history, which may take
+// longer than a renewal interval): the next takeover, of another node
+// that died meanwhile, does not wait for it. resuming tracks those
+// goroutines.
+func (n *node) takeOver(ctx context.Context, svc *executions.Service, log *slog.Logger, resuming *sync.WaitGroup) {
 	dead, err := n.st.DeadNodes(ctx)
 	if err != nil {
 		log.Warn("find dead nodes", "node", n.name, "err", err)
 	}
-	count, err := svc.ResumeClaimed(ctx)
+	claimed, err := svc.ClaimOrphans(ctx)
 	if err != nil && ctx.Err() == nil {
 		log.Error("take over executions", "node", n.name, "err", err)
 	}
-	if count > 0 || len(dead) > 0 {
-		log.Info("took over executions", "node", n.name, "count", count, "dead_nodes", dead)
+	if len(claimed) > 0 || len(dead) > 0 {
+		log.Info("took over executions", "node", n.name, "count", len(claimed), "dead_nodes", dead)
+	}
+	if len(claimed) > 0 {
+		resuming.Add(1)
+		go func() {
+			defer resuming.Done()
+			if _, err := svc.ResumeOrphans(ctx, claimed); err != nil && ctx.Err() == nil {
+				log.Error("resume executions taken over", "node", n.name, "err", err)
+			}
+		}()
 	}
 	if _, err := n.st.Reap(ctx); err != nil && ctx.Err() == nil {
 		log.Warn("reap dead nodes", "node", n.name, "err", err)

@@ -20,9 +20,10 @@ package postgres
 // bound renewals too, but they need a shard map, rebalancing and a shard
 // count chosen in advance; with a per-node lease the unit that fails (a
 // process) is the unit that is leased, and takeover still moves
-// executions one by one (Claim takes a bounded batch with SKIP LOCKED),
-// so the executions of a dead node spread over the survivors in
-// proportion to how fast each claims.
+// executions one by one (Claim takes a bounded batch with SKIP LOCKED,
+// so that survivors claiming at once share them; the executions service
+// claims all it finds before it resumes any, so a dead node's executions
+// change hands at the first survivor's next renewal).
 //
 // # Takeover
 //
@@ -123,15 +124,28 @@ func (s *Store) Node() int64 { return s.node.Load() }
 
 // Renew extends the node's lease by its ttl from now. It returns
 // store.ErrLeaseLost once the lease has expired: the node's executions
-// are (or will be) taken over, and it must stop driving them.
+// are (or will be) taken over, and it must stop driving them. It runs on
+// a session of its own, opened again after a failure, never waiting for
+// the pool.
 func (s *Store) Renew(ctx context.Context) error {
 	id := s.node.Load()
 	if id == 0 {
 		return errors.New("renew: not joined")
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE nodes SET lease_until = clock_timestamp() + $2::interval
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	if s.leaseConn == nil {
+		conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+		if err != nil {
+			return fmt.Errorf("renew lease: %w", err)
+		}
+		s.leaseConn = conn
+	}
+	tag, err := s.leaseConn.Exec(ctx, `UPDATE nodes SET lease_until = clock_timestamp() + $2::interval
 		WHERE id = $1 AND lease_until > clock_timestamp()`, id, s.ttl)
 	if err != nil {
+		_ = s.leaseConn.Close(context.Background())
+		s.leaseConn = nil
 		return fmt.Errorf("renew lease: %w", err)
 	}
 	if tag.RowsAffected() == 0 {

@@ -83,6 +83,11 @@ type Store struct {
 	name   string
 	ttl    time.Duration
 	fenced atomic.Int64
+	// leaseConn is the session Renew uses, alone: a pool busy with
+	// appends, history reads and resumptions must not hold a renewal
+	// back past the lease (leaseMu guards it).
+	leaseMu   sync.Mutex
+	leaseConn *pgx.Conn
 }
 
 // appendReq is one AppendHistory call waiting for its group commit.
@@ -165,6 +170,12 @@ func (s *Store) Close() error {
 			w.Close()
 		}
 		s.leave()
+		s.leaseMu.Lock()
+		if s.leaseConn != nil {
+			_ = s.leaseConn.Close(context.Background())
+			s.leaseConn = nil
+		}
+		s.leaseMu.Unlock()
 		s.pool.Close()
 	})
 	return nil
