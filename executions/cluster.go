@@ -5,7 +5,7 @@ package executions
 // resumes only the executions it claims (ResumeClaimed: at start, and
 // each time another process's lease has expired), exactly as a restart
 // resumes them; requests that only the driving process can apply
-// (StopExecution, SendTask*) are signalled to the others when this
+// (StopExecution, SendTask*, UpdateMapRun) are signalled to the others when this
 // process does not drive their execution (HandleSignal applies them).
 
 import (
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/store"
 )
 
@@ -133,12 +134,25 @@ func errorOf(answer string) error {
 }
 
 // HandleSignal applies a signal of another process if this one drives
-// what it names: it stops an execution it drives, or completes (or keeps
-// alive) a task it holds. handled is false otherwise, and always once this
-// process has lost its lease.
+// what it names: it stops an execution it drives, completes (or keeps
+// alive) a task it holds, or updates a Map Run it runs. handled is false
+// otherwise, and always once this process has lost its lease.
 func (s *Service) HandleSignal(ctx context.Context, sig store.Signal) (answer string, handled bool) {
 	if s.cluster != nil && !s.cluster.Leased() {
 		return "", false
+	}
+	if sig.Kind == store.SignalUpdateMapRun {
+		var u engine.MapRunUpdate
+		if _, live := s.liveRuns.Load(sig.ARN); !live || json.Unmarshal([]byte(sig.Output), &u) != nil {
+			return "", false
+		}
+		// Here or not at all: a Map Run that ended meanwhile is not
+		// looked for elsewhere again.
+		err := s.UpdateMapRun(context.WithValue(ctx, signalled{}, true), sig.ARN, u)
+		if errors.Is(err, ErrMapRunNotRunning) {
+			return "", false
+		}
+		return answerOf(err), true
 	}
 	if sig.Kind == store.SignalStop {
 		s.mu.Lock()
@@ -204,6 +218,32 @@ func (s *Service) task(sig store.Signal) error {
 	}
 	if !handled {
 		return ErrTaskTimedOut
+	}
+	return errorOf(answer)
+}
+
+// signalled marks the context of a request HandleSignal applies: it is
+// applied here or not at all, never forwarded again.
+type signalled struct{}
+
+// updateMapRunElsewhere forwards UpdateMapRun to the process whose engine
+// runs the Map Run: the one that drives its execution. Without a cluster,
+// or when no process runs it (it ended, or was started before a restart
+// or a takeover), it returns ErrMapRunNotRunning.
+func (s *Service) updateMapRunElsewhere(ctx context.Context, runARN string, u engine.MapRunUpdate) error {
+	if s.cluster == nil || !s.cluster.Leased() || ctx.Value(signalled{}) != nil {
+		return ErrMapRunNotRunning
+	}
+	b, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("forward map run update: %w", err)
+	}
+	answer, handled, err := s.cluster.Signal(ctx, store.Signal{Kind: store.SignalUpdateMapRun, ARN: runARN, Output: string(b)}, signalWait)
+	if err != nil {
+		return fmt.Errorf("forward map run update: %w", err)
+	}
+	if !handled {
+		return ErrMapRunNotRunning
 	}
 	return errorOf(answer)
 }

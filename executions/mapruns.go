@@ -87,7 +87,7 @@ var ErrMapRunNotRunning = errors.New("map run is not running")
 func (s *Service) UpdateMapRun(ctx context.Context, runARN string, u engine.MapRunUpdate) error {
 	v, ok := s.liveRuns.Load(runARN)
 	if !ok || !s.eng.UpdateMapRun(runARN, u) {
-		return ErrMapRunNotRunning
+		return s.updateMapRunElsewhere(ctx, runARN, u) // cluster.go
 	}
 	x := v.(*recExtra)
 	l := &x.live

@@ -16,10 +16,14 @@ const (
 	SignalFail      = "fail"      // SendTaskFailure: Token, Error, Cause
 	SignalHeartbeat = "heartbeat" // SendTaskHeartbeat: Token
 	SignalPoll      = "poll"      // GetActivityTask: ARN (the activity's), Output (the worker's name)
+	// SignalUpdateMapRun is UpdateMapRun: ARN (the Map Run's), Output (the
+	// update, as JSON).
+	SignalUpdateMapRun = "updatemaprun"
 )
 
 // Signal is a request that only the process driving an execution can
-// apply (stop it, complete or keep alive one of its tasks), sent through
+// apply (stop it, complete or keep alive one of its tasks, update one of
+// its Map Runs), sent through
 // a store shared by several processes to all of them.
 type Signal struct {
 	Kind   string  `json:"kind"`
