@@ -315,8 +315,10 @@ func (s *Store) Peers(ctx context.Context) ([]int64, error) {
 
 // Ask sends sig to the node sig.To alone and waits up to wait for it to
 // take the signal; once taken, it waits for the answer (the handler must
-// be quick). A signal not taken in time is withdrawn, so that it is
-// handled exactly once or not at all: handled tells which.
+// be quick), unless the node's lease expires meanwhile: it died, and
+// what it did with the signal is gone with it. A signal not taken in time
+// is withdrawn, so that it is handled exactly once or not at all: handled
+// tells which.
 func (s *Store) Ask(ctx context.Context, sig store.Signal, wait time.Duration) (answer string, handled bool, err error) {
 	if sig.To == 0 {
 		return "", false, errors.New("ask: no node")
@@ -341,11 +343,18 @@ func (s *Store) Ask(ctx context.Context, sig store.Signal, wait time.Duration) (
 	for {
 		var by *int64
 		var ans *string
-		if err := s.pool.QueryRow(context.WithoutCancel(ctx), `SELECT answered_by, answer FROM signals WHERE id = $1`, id).Scan(&by, &ans); err != nil {
+		var takerLives bool
+		if err := s.pool.QueryRow(context.WithoutCancel(ctx), `SELECT s.answered_by, s.answer, coalesce(n.lease_until > clock_timestamp(), false)
+			FROM signals s LEFT JOIN nodes n ON n.id = s.answered_by WHERE s.id = $1`, id).Scan(&by, &ans, &takerLives); err != nil {
 			return "", false, fmt.Errorf("ask: %w", err)
 		}
 		if ans != nil {
 			return *ans, true, nil
+		}
+		if by != nil && !takerLives {
+			// It took the request and died (its lease expired): whatever
+			// it did died with it, and its executions are taken over.
+			return "", false, nil
 		}
 		if by != nil && time.Now().After(deadline.Add(askAnswerWait)) {
 			return "", false, errors.New("ask: the node took the request but did not answer")

@@ -178,10 +178,10 @@ func TestCluster(t *testing.T) {
 
 	// Activity workers, all polling node 0: the tasks of the executions
 	// the other nodes drive reach them through node 0. Each answers on
-	// another node than the one it polled.
+	// another node than the one it polled, and polls again meanwhile.
 	wctx, stopWorkers := context.WithCancel(ctx)
 	var workers sync.WaitGroup
-	for range 8 {
+	for range 16 {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
@@ -189,21 +189,38 @@ func TestCluster(t *testing.T) {
 		}()
 	}
 
-	// Start the executions round-robin, paced over two seconds.
+	// Start the executions round-robin, paced over two seconds by 8
+	// clients (one client alone takes longer than the Waits on a loaded
+	// machine, and most executions would end before the kill).
 	arns := make([]string, nExec)
 	began := time.Now()
-	for n := range nExec {
-		if d := time.Until(began.Add(time.Duration(n) * 2 * time.Second / time.Duration(nExec))); d > 0 {
-			time.Sleep(d)
-		}
-		s := cl.nodes[n%3]
-		out, err := s.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn,
-			Name: aws.String(fmt.Sprintf("x-%d", n)), Input: aws.String(fmt.Sprintf(`{"n":%d,"w":%d}`, n, nap(n)))})
-		if err != nil {
-			t.Fatalf("start %d on %s: %v", n, s.name, err)
-		}
-		arns[n] = *out.ExecutionArn
+	var starting sync.WaitGroup
+	startErrs := make(chan error, nExec)
+	for c := range 8 {
+		starting.Add(1)
+		go func() {
+			defer starting.Done()
+			for n := c; n < nExec; n += 8 {
+				if d := time.Until(began.Add(time.Duration(n) * 2 * time.Second / time.Duration(nExec))); d > 0 {
+					time.Sleep(d)
+				}
+				s := cl.nodes[n%3]
+				out, err := s.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn,
+					Name: aws.String(fmt.Sprintf("x-%d", n)), Input: aws.String(fmt.Sprintf(`{"n":%d,"w":%d}`, n, nap(n)))})
+				if err != nil {
+					startErrs <- fmt.Errorf("start %d on %s: %w", n, s.name, err)
+					return
+				}
+				arns[n] = *out.ExecutionArn
+			}
+		}()
 	}
+	starting.Wait()
+	close(startErrs)
+	for err := range startErrs {
+		t.Fatal(err)
+	}
+	t.Logf("%d executions started in %v", nExec, time.Since(began).Round(time.Millisecond))
 
 	// While the executions run, SIGKILL node 2 and SIGSTOP node 1; node 0
 	// takes over the executions of both. Measure the takeovers from the
@@ -411,6 +428,7 @@ func (cl *cluster) answer(ctx context.Context, first int, token, output string) 
 }
 
 // work polls one node for activity tasks and answers each on another.
+// The answers outlive it (ctx bounds them).
 func (cl *cluster) work(ctx context.Context, i int, activity string) {
 	s := cl.nodes[i]
 	for ctx.Err() == nil && s.alive() {
@@ -427,7 +445,10 @@ func (cl *cluster) work(ctx context.Context, i int, activity string) {
 		if in.N%3 != i {
 			cl.remote.Add(1) // started on (so driven by) another node, at least until a takeover
 		}
-		cl.answer(ctx, i, *out.TaskToken, fmt.Sprintf(`{"a":%d}`, in.N+1))
+		// Answered beside the polls: an answer may take a while (a node
+		// paused, a takeover), and the tasks queued meanwhile must not
+		// wait for it past their timeout.
+		go cl.answer(ctx, i, *out.TaskToken, fmt.Sprintf(`{"a":%d}`, in.N+1))
 	}
 }
 
