@@ -14,10 +14,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/stepwell/stepwell/executions"
+	"github.com/stepwell/stepwell/metrics"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/postgres"
 )
@@ -140,6 +142,29 @@ func (n *node) Leased() bool {
 }
 
 var _ executions.Cluster = (*node)(nil)
+
+// addMetrics adds the node's series to /metrics: its name and id (the
+// labels that tell the nodes of a cluster apart), whether its lease
+// holds, and the appends the store refused it (fencing).
+func (n *node) addMetrics(reg *metrics.Registry) {
+	id := strconv.FormatInt(n.id, 10)
+	reg.AddFunc("stepwell_node_info", "gauge", "This server's node among those sharing a PostgreSQL store: its name and id as labels (value 1).",
+		func() []metrics.Sample {
+			return []metrics.Sample{{Labels: []string{"node", n.name, "node_id", id}, Value: 1}}
+		})
+	reg.AddFunc("stepwell_node_lease_held", "gauge", "1 while this node's lease holds, 0 once it is lost (the node then stops).",
+		func() []metrics.Sample {
+			v := 0.0
+			if n.Leased() {
+				v = 1
+			}
+			return []metrics.Sample{{Labels: []string{"node", n.name}, Value: v}}
+		})
+	reg.AddFunc("stepwell_node_fenced_writes_total", "counter", "History appends the store refused this node because it no longer owned the execution or its lease had expired.",
+		func() []metrics.Sample {
+			return []metrics.Sample{{Labels: []string{"node", n.name}, Value: float64(n.st.Fenced())}}
+		})
+}
 
 // run renews the lease every third of it and takes over the executions
 // of dead nodes, until ctx is done; it returns ErrLeaseLost when the

@@ -150,6 +150,9 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	// histories.
 	reg := metrics.New(api.Operations())
 	reg.StoreStats = storeStats(b.store)
+	if n != nil {
+		n.addMetrics(reg) // cluster.go
+	}
 	if w, ok := execLogs.(*logs.Writer); ok {
 		reg.AddFunc("stepwell_execution_logs_dropped_total", "counter", "Execution log records dropped because their sink was behind.",
 			func() []metrics.Sample { return []metrics.Sample{{Value: float64(w.Dropped())}} })

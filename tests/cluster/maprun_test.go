@@ -3,8 +3,11 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -23,7 +26,8 @@ const slowMap = `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items
 
 // TestClusterUpdateMapRun checks that UpdateMapRun sent to a node that
 // does not run the Map Run reaches the one that does (it runs in the
-// engine of the node driving its execution).
+// engine of the node driving its execution), and that each node's
+// /metrics names it.
 func TestClusterUpdateMapRun(t *testing.T) {
 	base := os.Getenv("STEPWELL_TEST_POSTGRES_DSN")
 	if base == "" {
@@ -51,6 +55,21 @@ func TestClusterUpdateMapRun(t *testing.T) {
 		defer s.kill()
 		s.client = newClient("http://" + s.addr)
 		nodes = append(nodes, s)
+	}
+	// Each node's /metrics names it.
+	for _, s := range nodes {
+		resp, err := http.Get("http://" + s.addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, re := range []string{`(?m)^stepwell_node_info\{node="` + s.name + `",node_id="\d+"\} 1$`, `(?m)^stepwell_node_lease_held\{node="` + s.name + `"\} 1$`,
+			`(?m)^stepwell_node_fenced_writes_total\{node="` + s.name + `"\} 0$`} {
+			if !regexp.MustCompile(re).Match(b) {
+				t.Errorf("%s's /metrics has no line %s:\n%s", s.name, re, b)
+			}
+		}
 	}
 	owner, other := nodes[0].client, nodes[1].client
 	sm, err := owner.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("slow-map"),
