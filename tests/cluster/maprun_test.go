@@ -19,9 +19,11 @@ import (
 
 // slowMap is a Distributed Map of 20 items from its input, one at a time,
 // each a Wait of 1 s (at timeScale): about 20 s unless its MaxConcurrency
-// is raised.
+// is raised. Its children are EXPRESS, run by the parent's engine: a Map
+// Run of STANDARD children (executions of their own) is not listed until
+// it ends, for now.
 const slowMap = `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items","MaxConcurrency":1,
- "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+ "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
   "StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100,"End":true}}},"End":true}}}`
 
 // TestClusterUpdateMapRun checks that UpdateMapRun sent to a node that
