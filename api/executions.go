@@ -445,12 +445,21 @@ type describeStateMachineForExecutionOutput struct {
 	TracingConfiguration json.RawMessage `json:"tracingConfiguration,omitempty"`
 	RevisionID           string          `json:"revisionId,omitempty"`
 	VariableReferences   varRefs         `json:"variableReferences,omitempty"`
+	MapRunArn            string          `json:"mapRunArn,omitempty"`
+	Label                string          `json:"label,omitempty"`
 }
 
 func (s *Server) describeStateMachineForExecution(ctx context.Context, body []byte) (any, error) {
 	x, metadataOnly, err := s.describedExecution(ctx, body)
 	if err != nil {
 		return nil, err
+	}
+	child, err := s.childMachine(ctx, x) // a Distributed Map's child: its parent's revision (mapruns.go)
+	if err != nil {
+		return nil, err
+	}
+	if child != nil {
+		x = child.parent
 	}
 	rev, err := s.st.GetRevision(ctx, x.StateMachineARN, x.RevisionID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -478,6 +487,9 @@ func (s *Server) describeStateMachineForExecution(ctx context.Context, body []by
 		out.Definition = "{}"
 	} else {
 		out.VariableReferences = variableReferences(rev.Definition, x.Type == typeExpress)
+	}
+	if child != nil {
+		child.apply(&out, metadataOnly)
 	}
 	return out, nil
 }

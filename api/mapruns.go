@@ -10,6 +10,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/stepwell/stepwell/api/internal/awsapi"
@@ -217,4 +218,92 @@ func (s *Server) mapRunExecutions(ctx context.Context, in *awsapi.ListExecutions
 		})
 	}
 	return out, nil
+}
+
+// childOf is a Distributed Map's child execution as
+// DescribeStateMachineForExecution shows it: its parent execution, whose
+// revision holds its definition (the Map state's ItemProcessor).
+type childOf struct {
+	parent            *store.Execution
+	machine, run, lbl string
+}
+
+// childMachine returns the child x's parent, or nil when x is no child.
+func (s *Server) childMachine(ctx context.Context, x *store.Execution) (*childOf, error) {
+	machine, run, ok := executions.ChildOf(x)
+	if !ok {
+		return nil, nil
+	}
+	vs, err := s.versions()
+	if err != nil {
+		return nil, err
+	}
+	r, err := vs.GetMapRun(ctx, run)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	parent, err := s.st.GetExecution(ctx, r.ExecutionARN)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	a, _ := arn.Parse(run)
+	return &childOf{parent: parent, machine: machine, run: run, lbl: a.Label}, nil
+}
+
+// apply makes out, the parent's machine, the child's: its ARN, name, Map
+// Run and label, and as definition the ItemProcessor of the parent's Map
+// state with that label.
+func (c *childOf) apply(out *describeStateMachineForExecutionOutput, metadataOnly bool) {
+	out.StateMachineArn, out.MapRunArn, out.Label = c.machine, c.run, c.lbl
+	out.Name += "/" + c.lbl
+	out.VariableReferences = nil
+	if !metadataOnly {
+		if p := itemProcessor([]byte(out.Definition), c.lbl); p != nil {
+			out.Definition = string(p)
+		}
+	}
+}
+
+// itemProcessor finds, in a definition, the ItemProcessor (or Iterator)
+// of the Map state labelled label (or named so, without a Label), at any
+// depth; nil when there is none.
+func itemProcessor(def []byte, label string) json.RawMessage {
+	var m struct {
+		States   map[string]json.RawMessage
+		Branches []json.RawMessage
+	}
+	if json.Unmarshal(def, &m) != nil {
+		return nil
+	}
+	for _, b := range m.Branches {
+		if p := itemProcessor(b, label); p != nil {
+			return p
+		}
+	}
+	for name, raw := range m.States {
+		var st struct {
+			Type, Label             string
+			ItemProcessor, Iterator json.RawMessage
+			Branches                []json.RawMessage
+		}
+		if json.Unmarshal(raw, &st) != nil {
+			continue
+		}
+		proc := st.ItemProcessor
+		if proc == nil {
+			proc = st.Iterator
+		}
+		if st.Type == "Map" && (st.Label == label || (st.Label == "" && name == label)) && proc != nil {
+			return proc
+		}
+		for _, sub := range append(st.Branches, proc) {
+			if sub == nil {
+				continue
+			}
+			if p := itemProcessor(sub, label); p != nil {
+				return p
+			}
+		}
+	}
+	return nil
 }

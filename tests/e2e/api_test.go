@@ -401,6 +401,15 @@ func checkChildren(t *testing.T, c *sfn.Client, sm, runArn, parent string) {
 				aws.ToString(d.Input), aws.ToString(d.Output))
 		}
 		outputs[aws.ToString(d.Output)] = true
+		m, err := c.DescribeStateMachineForExecution(ctx, &sfn.DescribeStateMachineForExecutionInput{ExecutionArn: k.ExecutionArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *m.StateMachineArn != sm+"/lbl" || aws.ToString(m.MapRunArn) != runArn || aws.ToString(m.Label) != "lbl" ||
+			!strings.Contains(*m.Definition, `"StartAt":"P"`) || strings.Contains(*m.Definition, `"Type":"Map"`) {
+			t.Fatalf("the child's state machine: %s, run %s, label %s, definition %s", *m.StateMachineArn, aws.ToString(m.MapRunArn),
+				aws.ToString(m.Label), *m.Definition)
+		}
 		h, err := c.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: k.ExecutionArn})
 		if err != nil {
 			t.Fatal(err)
