@@ -7,7 +7,7 @@ import { call } from './api.js';
 import { allStates, descendants, Graph, STATUS_ICONS, STATUS_LABELS } from './graph.js';
 import { highlight } from './json.js';
 import { aggregate, analyze, formatDuration, STATUSES, toMillis } from './status.js';
-import { a, badge, codeBlock, confirmAction, currentPage, fill, fmtDate, graphToolbar, h, machineHref, mark, onLeave, probe, setTitle, shortArn, showBanner, tabs } from './ui.js';
+import { a, badge, codeBlock, confirmAction, currentPage, executionHref, fill, fmtDate, graphToolbar, h, machineHref, mark, onLeave, probe, setTitle, shortArn, showBanner, tabs } from './ui.js';
 
 const ROW_H = 28;
 
@@ -28,6 +28,8 @@ export async function executionPage(arn) {
     call('GetExecutionHistory', { executionArn: arn, maxResults: 1000, includeExecutionData: true }, { signal }),
   ]);
   let desc = desc0;
+  // A Distributed Map's child execution: its parent, through its Map Run.
+  const parentRun = desc.mapRunArn ? await call('DescribeMapRun', { mapRunArn: desc.mapRunArn }, { signal }).catch(() => null) : null;
   setTitle(desc.name);
   let def = {};
   try {
@@ -89,6 +91,8 @@ export async function executionPage(arn) {
     const stop = desc.stopDate ? toMillis(desc.stopDate) : undefined;
     fill(meta,
       h('dt', {}, 'ARN'), h('dd', { class: 'mono' }, desc.executionArn),
+      parentRun ? [h('dt', {}, 'Parent'), h('dd', {}, a(executionHref(parentRun.executionArn), shortArn(parentRun.executionArn), { id: 'parent-execution' }),
+        ' · ', a('/map-runs/' + encodeURIComponent(parentRun.executionArn), 'Map Run'))] : null,
       h('dt', {}, 'Started'), h('dd', {}, fmtDate(desc.startDate)),
       h('dt', {}, 'Ended'), h('dd', {}, stop ? fmtDate(desc.stopDate) : '—'),
       h('dt', {}, 'Duration'), h('dd', {}, formatDuration((stop || Date.now()) - toMillis(desc.startDate))),
@@ -106,7 +110,7 @@ export async function executionPage(arn) {
       ['FAILED', 'ABORTED', 'TIMED_OUT'].includes(desc.status) && h('button', { type: 'button', id: 'redrive', onclick: redrive }, 'Redrive'),
       h('button', { type: 'button', id: 'export', onclick: exportHistory, disabled: !complete }, 'Export history'),
       hasMapRuns() && a('/map-runs/' + encodeURIComponent(arn), 'Map Runs', { class: 'button' }),
-      a('/editor?stateMachineArn=' + encodeURIComponent(desc.stateMachineArn), 'Edit state machine', { class: 'button ghost' }));
+      !desc.mapRunArn && a('/editor?stateMachineArn=' + encodeURIComponent(desc.stateMachineArn), 'Edit state machine', { class: 'button ghost' }));
     fill(ioBox,
       h('h3', {}, 'Input'), codeBlock(desc.input ?? ''),
       h('h3', {}, 'Output'), desc.output !== undefined ? codeBlock(desc.output) : h('p', { class: 'muted' }, 'No output.'),
@@ -213,7 +217,8 @@ export async function executionPage(arn) {
         err ? [h('h4', {}, 'Error'), h('p', { class: 'bad', id: 'state-error' }, err.error || ''), h('h4', {}, 'Cause'), h('pre', { class: 'code', id: 'state-cause' }, err.cause || '')] : null,
         h('h4', {}, 'Input'), e.input !== undefined ? codeBlock(e.input, 'state-input') : h('p', { class: 'muted' }, '—'),
         h('h4', {}, 'Output'), e.output !== undefined ? codeBlock(e.output, 'state-output') : h('p', { class: 'muted' }, '—'),
-        e.iterations ? iterationsOf(e) : null);
+        e.iterations ? iterationsOf(e) : null,
+        e.mapRunArn ? mapRunOf(e) : null);
     };
     let shown = entries.length - 1;
     if (iterationView && (nested.get(iterationView.map) || []).includes(name)) {
@@ -248,8 +253,28 @@ export async function executionPage(arn) {
     pick.addEventListener('change', () => showIteration(pick.value === '' ? null : { map: e.name, index: Number(pick.value) }));
     return h('div', {}, h('h4', {}, 'Iterations'),
       h('p', {}, Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'),
-      h('label', {}, 'Colour the graph for', pick),
-      e.mapRunArn ? h('p', {}, a('/map-runs/' + encodeURIComponent(arn), 'Map Run and its child executions')) : null);
+      h('label', {}, 'Colour the graph for', pick));
+  }
+
+  // mapRunOf: a Distributed Map state's Map Run and its child executions
+  // (the first 50; the Map Runs page has the counts), each linked to its
+  // own execution page. EXPRESS children run inside the execution and
+  // are not listed, as on AWS.
+  function mapRunOf(e) {
+    const list = h('ul', { id: 'state-children', class: 'children', 'data-loaded': 'false' }, h('li', { class: 'muted' }, 'Loading…'));
+    call('ListExecutions', { mapRunArn: e.mapRunArn, maxResults: 50 }).then((out) => {
+      const kids = out.executions || [];
+      fill(list, kids.length ? kids.map((x) => h('li', {}, a(executionHref(x.executionArn), x.name, { class: 'mono child-link' }), ' ', badge(x.status)))
+        : h('li', { class: 'muted' }, 'No child executions listed (EXPRESS children run inside this execution).'),
+      out.nextToken ? h('li', { class: 'muted' }, 'More on the Map Runs page.') : null);
+      list.dataset.loaded = 'true';
+    }, (err) => {
+      fill(list, h('li', { class: 'bad' }, err.message));
+      list.dataset.loaded = 'true';
+    });
+    return h('div', { class: 'map-run' }, h('h4', {}, 'Map Run'),
+      h('p', {}, a('/map-runs/' + encodeURIComponent(arn), shortArn(e.mapRunArn), { id: 'state-map-run' })),
+      h('h4', {}, 'Child executions'), list);
   }
 
   // Dragging the timeline recomputes at most once a frame.

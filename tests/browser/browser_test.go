@@ -549,8 +549,21 @@ func TestConsoleScenario(t *testing.T) {
 	}
 	b.run("map runs", chromedp.Navigate(s.url+"/executions/"+url.PathEscape(dx)), waitJS(nodeStatus("Spread", "succeeded"), 10*time.Second),
 		chromedp.Click(chromedp.CSS(`a[href^="/map-runs/"]`)),
-		waitJS(`document.querySelector('.maprun progress')?.value === 3 && document.querySelector('.maprun').textContent.includes('succeeded 3')`, 10*time.Second))
+		waitJS(`document.querySelector('.maprun progress')?.value === 3 && document.querySelector('.maprun').textContent.includes('succeeded 3')`, 10*time.Second),
+		waitJS(`document.querySelectorAll('.maprun a[href^="/executions/"]').length === 3`, 10*time.Second))
 	b.shot("map-runs")
+	// From the Distributed Map state: its Map Run and its child executions,
+	// each a link to its own page (graph of the ItemProcessor, its history),
+	// which links back to the parent.
+	b.run("child executions from the state", chromedp.Navigate(s.url+"/executions/"+url.PathEscape(dx)), waitJS(nodeStatus("Spread", "succeeded"), 10*time.Second),
+		chromedp.Click(chromedp.CSS(`#graph [data-state-name="Spread"] .node-name`)),
+		waitJS(`document.querySelector('#state-children')?.dataset.loaded === 'true' && document.querySelectorAll('#state-children a.child-link').length === 3`, 10*time.Second),
+		waitJS(`document.querySelector('#state-map-run')?.getAttribute('href').startsWith('/map-runs/')`, 5*time.Second))
+	b.shot("map-state-children")
+	b.run("open a child execution", chromedp.Click(chromedp.CSS(`#state-children a.child-link`)),
+		waitJS(nodeStatus("One", "succeeded"), 10*time.Second),
+		waitJS(fmt.Sprintf(`document.querySelector('#execution-status')?.textContent.includes('succeeded') && document.querySelector('#parent-execution')?.getAttribute('href') === '/executions/' + encodeURIComponent(%q)`, dx), 10*time.Second))
+	b.shot("child-execution")
 
 	// 9. The editor: a broken definition shows its diagnostics at their lines.
 	broken := "{\n  \"StartAt\": \"A\",\n  \"States\": {\n    \"A\": {\n      \"Type\": \"Pass\",\n      \"Next\": \"Nowhere\"\n    }\n  }\n}"
