@@ -102,9 +102,32 @@ const hexDigits = "0123456789abcdef"
 // requires (quote, backslash, control characters), as Jackson does.
 func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	i := 0
+	for i < len(s) && plain[s[i]] {
+		i++
+	}
+	if i == len(s) { // printable ASCII without quotes or backslashes
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
+	return appendEscaped(dst, s, i)
+}
+
+// plain tells the bytes AppendString copies as they are whatever surrounds
+// them: printable ASCII but the quote and backslash.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// appendEscaped is AppendString from the first byte of s that is not
+// plain, at i; dst has the opening quote.
+func appendEscaped(dst []byte, s string, i int) []byte {
 	start := 0
 	checked := false // s is valid UTF-8 (known once a non-ASCII byte is seen)
-	for i := 0; i < len(s); i++ {
+	for ; i < len(s); i++ {
 		c := s[i]
 		if c >= 0x20 && c != '"' && c != '\\' {
 			if c >= utf8.RuneSelf && !checked {

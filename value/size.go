@@ -57,20 +57,25 @@ func stringSize(s string, n *int, limit int) bool {
 	if *n > limit {
 		return false
 	}
+	extra := 0
 	for i := 0; i < len(s); i++ { // escapes, as AppendString writes them
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue // most characters: one test
-		}
-		switch c {
-		case '"', '\\', '\n', '\r', '\t', '\b', '\f':
-			*n++
-		default:
-			*n += 5
-		}
+		extra += int(escapeExtra[s[i]])
 	}
+	*n += extra
 	return true
 }
+
+// escapeExtra is how many bytes AppendString writes for a byte beyond the
+// byte itself: one for the two-character escapes, five for \u00XX.
+var escapeExtra = func() (t [256]uint8) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = 5
+	}
+	for _, c := range []byte{'"', '\\', '\n', '\r', '\t', '\b', '\f'} {
+		t[c] = 1
+	}
+	return t
+}()
 
 // intLen is the number of characters of x in decimal.
 func intLen(x int64) int {
