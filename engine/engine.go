@@ -206,7 +206,8 @@ func (ex *execution) finishSucceeded(t *thread, out any) Result {
 	}
 	ex.flush()
 	r := ex.result(StatusSucceeded)
-	r.Output = &text
+	ex.output = text // not an allocation of its own
+	r.Output = &ex.output
 	return r
 }
 

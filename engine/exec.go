@@ -46,6 +46,7 @@ type execution struct {
 	// top is the top-level thread and topVars its variables (run).
 	top     thread
 	topVars scope
+	output  string // a succeeded execution's output (Result.Output)
 
 	ctxOnce  sync.Once
 	ctxExec  *value.Object // $$.Execution

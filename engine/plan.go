@@ -14,6 +14,8 @@ type plan interface {
 	// run runs the state on its raw input; next is "" when the state ends
 	// its scope.
 	run(t *thread, raw any) (out any, next string, f *failure)
+	// common is what the plan knows of its state (nil for a broken plan).
+	common() *base
 }
 
 // machinePlan is a compiled States scope: the top level, a Parallel
@@ -34,7 +36,34 @@ func compileMachine(sm *asl.StateMachine) *machinePlan {
 	for name, st := range sm.States {
 		mp.states[name] = compileState(st)
 	}
+	// Each plan points at the plans it may go to next, so that a step
+	// needs no map lookup.
+	for name, st := range sm.States {
+		b := mp.states[name].common()
+		if b == nil {
+			continue
+		}
+		targets := []string{b.next}
+		if st.Type == asl.TypeChoice {
+			targets = targets[:0]
+			for _, rule := range st.Choices {
+				targets = append(targets, rule.Next)
+			}
+			targets = append(targets, st.Default)
+		}
+		for _, n := range targets {
+			if p := mp.states[n]; p != nil && b.linked(n) == nil {
+				b.links = append(b.links, link{name: n, p: p})
+			}
+		}
+	}
 	return mp
+}
+
+// link is a plan a state may go to next, by the name of its state.
+type link struct {
+	name string
+	p    plan
 }
 
 // base is what every plan knows of its state.
@@ -43,6 +72,20 @@ type base struct {
 	types [2]history.EventType // its Entered and Exited events
 	next  string               // "" when the state ends its scope
 	flow  dataFlow
+	links []link // the plans of next or a Choice's targets, in its scope
+}
+
+func (b *base) common() *base { return b }
+
+// linked is the plan of the state named name the state may go to next,
+// nil when it has no link to it.
+func (b *base) linked(name string) plan {
+	for i := range b.links {
+		if b.links[i].name == name {
+			return b.links[i].p
+		}
+	}
+	return nil
 }
 
 // compileState builds the plan of one state.
@@ -80,15 +123,17 @@ type brokenPlan struct{ err *fault.Error }
 
 func (p brokenPlan) run(t *thread, _ any) (any, string, *failure) { return nil, "", t.fatalf(p.err) }
 
+func (brokenPlan) common() *base { return nil }
+
 // runMachine runs a States scope from StartAt until it ends.
 func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
 	mp := planOf(sm)
 	name := mp.start
+	p := mp.states[name]
 	for {
 		if t.ctx.Err() != nil && t.log.next() == nil {
 			return nil, t.aborted()
 		}
-		p := mp.states[name]
 		if p == nil {
 			return nil, t.fatalf(fault.New(fault.Runtime, "The state '"+name+"' does not exist."))
 		}
@@ -116,6 +161,12 @@ func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
 		}
 		input = out
 		name = next
+		if b := p.common(); b != nil {
+			p = b.linked(name)
+		}
+		if p == nil {
+			p = mp.states[name]
+		}
 	}
 }
 
