@@ -120,9 +120,15 @@ type timeoutCause struct{}
 func (timeoutCause) Error() string { return "execution timed out" }
 
 // run executes the whole machine and returns the result.
-func (ex *execution) run() (res Result) {
+func (ex *execution) run() Result {
+	// One return: the deferred calls are open-coded (inline), not
+	// queued at run time.
 	defer ex.release()
 	defer ex.cancel(nil)
+	return ex.runTop()
+}
+
+func (ex *execution) runTop() Result {
 	x := ex.x
 	sm := x.Machine
 	// The top-level thread and its scope are part of the execution (one
