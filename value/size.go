@@ -11,58 +11,82 @@ import (
 // shared parts (a template or intrinsic that names the same input many
 // times) can stand for far more text than the memory it holds.
 func SizeWithin(v any, n *int, limit int) bool {
-	switch x := v.(type) {
-	case nil:
-		*n += 4
-	case bool:
-		if x {
-			*n += 4
-		} else {
-			*n += 5
-		}
-	case string:
-		if !stringSize(x, n, limit) {
-			return false
-		}
-	case int64:
-		*n += intLen(x)
-	case float64:
-		var b [32]byte
-		*n += len(AppendFloat(b[:0], x))
-	case *big.Int:
-		*n += len(x.String())
-	case []any:
-		*n += 2 + max(len(x)-1, 0) // brackets and commas
-		for _, e := range x {
-			if !SizeWithin(e, n, limit) {
-				return false
-			}
-		}
-	case *Object:
-		*n += 2 + max(x.Len()-1, 0) // braces and commas
-		for i := 0; i < x.Len(); i++ {
-			k, e := x.At(i)
-			*n++ // the colon
-			if !stringSize(k, n, limit) || !SizeWithin(e, n, limit) {
-				return false
-			}
-		}
-	}
-	return *n <= limit
+	m, ok := sizeWithin(v, *n, limit)
+	*n = m
+	return ok
 }
 
-// stringSize adds the length of s as a JSON string literal to *n.
-func stringSize(s string, n *int, limit int) bool {
-	*n += len(s) + 2
-	if *n > limit {
-		return false
+// sizeWithin is SizeWithin with the count passed by value (kept in a
+// register), the object case first and an object's string and integer
+// members measured inline.
+func sizeWithin(v any, n, limit int) (int, bool) {
+	switch x := v.(type) {
+	case *Object:
+		n += 2 + max(x.Len()-1, 0) // braces and commas
+		if x == nil {
+			break
+		}
+		for i, k := range x.keys {
+			// The key, its quotes and the colon.
+			if n += len(k) + 3; n > limit {
+				return n, false
+			}
+			n += escapes(k)
+			switch e := x.vals[i].(type) {
+			case string:
+				if n += len(e) + 2; n > limit {
+					return n, false
+				}
+				n += escapes(e)
+			case int64:
+				n += intLen(e)
+			default:
+				var ok bool
+				if n, ok = sizeWithin(e, n, limit); !ok {
+					return n, false
+				}
+			}
+		}
+	case string:
+		if n += len(x) + 2; n > limit {
+			return n, false
+		}
+		n += escapes(x)
+	case int64:
+		n += intLen(x)
+	case []any:
+		n += 2 + max(len(x)-1, 0) // brackets and commas
+		for _, e := range x {
+			var ok bool
+			if n, ok = sizeWithin(e, n, limit); !ok {
+				return n, false
+			}
+		}
+	case nil:
+		n += 4
+	case bool:
+		if x {
+			n += 4
+		} else {
+			n += 5
+		}
+	case float64:
+		var b [32]byte
+		n += len(AppendFloat(b[:0], x))
+	case *big.Int:
+		n += len(x.String())
 	}
+	return n, n <= limit
+}
+
+// escapes is how many bytes AppendString writes for s beyond s itself and
+// its quotes.
+func escapes(s string) int {
 	extra := 0
-	for i := 0; i < len(s); i++ { // escapes, as AppendString writes them
+	for i := 0; i < len(s); i++ {
 		extra += int(escapeExtra[s[i]])
 	}
-	*n += extra
-	return true
+	return extra
 }
 
 // escapeExtra is how many bytes AppendString writes for a byte beyond the

@@ -45,7 +45,7 @@ func appendStringRef(dst []byte, s string) []byte {
 }
 
 // FuzzAppendString checks AppendString's one-pass escaping and UTF-8
-// repair against the reference, and stringSize against its length (for
+// repair against the reference, and SizeWithin against its length (for
 // valid UTF-8, which SizeWithin counts exactly).
 func FuzzAppendString(f *testing.F) {
 	for _, s := range []string{"", "abc", "a\"b\\c\nd\x01", "é\xffx", "\xff\"", "日本\t語", "ok\xc3"} {
@@ -58,9 +58,36 @@ func FuzzAppendString(f *testing.F) {
 		}
 		if utf8.ValidString(s) {
 			n := 0
-			if !stringSize(s, &n, math.MaxInt) || n != len(want) {
-				t.Fatalf("stringSize(%q) = %d, want %d", s, n, len(want))
+			if !SizeWithin(s, &n, math.MaxInt) || n != len(want) {
+				t.Fatalf("SizeWithin(%q) = %d, want %d", s, n, len(want))
 			}
+		}
+	})
+}
+
+// FuzzSizeWithin checks SizeWithin against the length of the text Append
+// writes for any JSON document (valid UTF-8), and that a limit one byte
+// short fails.
+func FuzzSizeWithin(f *testing.F) {
+	for _, s := range []string{`{"a":1,"b":"x\n","c":[true,null,1.5,{"d":"é"}]}`, `[]`, `"\u0001"`, `{"k\"":{}}`, `123456789012345678901234567890`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		v, err := Parse([]byte(s))
+		if err != nil {
+			return
+		}
+		want := len(Append(nil, v))
+		n := 0
+		if !SizeWithin(v, &n, want) || n != want {
+			t.Fatalf("SizeWithin(%s) = %d, want %d", s, n, want)
+		}
+		n = 0
+		if SizeWithin(v, &n, want-1) {
+			t.Fatalf("SizeWithin(%s) within %d", s, want-1)
 		}
 	})
 }
