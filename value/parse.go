@@ -152,12 +152,16 @@ func (p *parser) object(depth int) (any, error) {
 		return nil, p.errorf("nesting deeper than %d", MaxDepth)
 	}
 	p.pos++ // {
-	o := NewObject(4)
 	p.skipWS()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
-		return o, nil
+		return NewObject(0), nil
 	}
+	// The members are gathered on the stack (up to 8), then the object
+	// is allocated once, at its size.
+	var kbuf [8]string
+	var vbuf [8]any
+	keys, vals := kbuf[:0], vbuf[:0]
 	for {
 		p.skipWS()
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
@@ -177,7 +181,7 @@ func (p *parser) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		o.Set(k, v)
+		keys, vals = append(keys, k), append(vals, v)
 		p.skipWS()
 		if p.pos >= len(p.data) {
 			return nil, p.errorf("unexpected end of input, expecting ',' or '}'")
@@ -187,6 +191,10 @@ func (p *parser) object(depth int) (any, error) {
 			p.pos++
 		case '}':
 			p.pos++
+			o := NewObject(len(keys))
+			for i, k := range keys {
+				o.Set(k, vals[i]) // a repeated key keeps its first place and its last value
+			}
 			return o, nil
 		default:
 			return nil, p.errorf("unexpected %s, expecting ',' or '}'", p.describe())
@@ -199,19 +207,33 @@ func (p *parser) array(depth int) (any, error) {
 		return nil, p.errorf("nesting deeper than %d", MaxDepth)
 	}
 	p.pos++ // [
-	a := make([]any, 0, 4)
 	p.skipWS()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
-		return a, nil
+		return make([]any, 0), nil
 	}
+	// As for objects: the elements on the stack first (up to 8), then
+	// in a slice of their own.
+	var buf [8]any
+	n := 0
+	var a []any
 	for {
 		p.skipWS()
 		v, err := p.value(depth)
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, v)
+		switch {
+		case a != nil:
+			a = append(a, v)
+		case n < len(buf):
+			buf[n] = v
+			n++
+		default:
+			a = make([]any, n, 2*n)
+			copy(a, buf[:])
+			a = append(a, v)
+		}
 		p.skipWS()
 		if p.pos >= len(p.data) {
 			return nil, p.errorf("unexpected end of input, expecting ',' or ']'")
@@ -221,6 +243,9 @@ func (p *parser) array(depth int) (any, error) {
 			p.pos++
 		case ']':
 			p.pos++
+			if a == nil {
+				a = append([]any(nil), buf[:n]...)
+			}
 			return a, nil
 		default:
 			return nil, p.errorf("unexpected %s, expecting ',' or ']'", p.describe())
