@@ -163,7 +163,7 @@ func (ex *execution) runTop() Result {
 	}
 	ex.input = input
 	out, f := t.runMachine(sm, input)
-	if f != nil && errors.Is(context.Cause(ex.ctx), ErrShutdown) {
+	if f != nil && errors.Is(ex.ectx.causeOf(), ErrShutdown) {
 		// The process stops: the execution stays RUNNING, to be resumed.
 		ex.flush()
 		return Result{Status: StatusRunning}
@@ -177,7 +177,7 @@ func (ex *execution) runTop() Result {
 	if f == nil {
 		return ex.finishSucceeded(t, out)
 	}
-	if c := context.Cause(ex.ctx); c != nil && (f.aborted || !f.fatal) {
+	if c := ex.ectx.causeOf(); c != nil && (f.aborted || !f.fatal) {
 		switch c := c.(type) {
 		case *stopCause:
 			return ex.finishAborted(c)

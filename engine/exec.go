@@ -19,8 +19,8 @@ type execution struct {
 	e       *Engine
 	x       *Execution
 	rec     Recorder
-	ctx     context.Context
-	cancel  context.CancelCauseFunc
+	ctx     context.Context // &ectx
+	ectx    execCtx
 	input   any
 	needCtx bool // some state may read $$ (asl.Reads.Context)
 	// needVars: some state reads or assigns variables
@@ -61,8 +61,9 @@ func newExecution(e *Engine, parent context.Context, x *Execution, rec Recorder)
 	if x == nil {
 		x = &Execution{}
 	}
-	ctx, cancel := context.WithCancelCause(parent)
-	ex := &execution{e: e, x: x, rec: rec, ctx: ctx, cancel: cancel}
+	ex := &execution{e: e, x: x, rec: rec}
+	ex.ectx.parent = parent
+	ex.ctx = &ex.ectx
 	if rec != nil {
 		// The two buffers (flush swaps them) come from executions that
 		// ended, grown to the size their flushes needed.
@@ -121,6 +122,10 @@ func (ex *execution) release() {
 }
 
 func (ex *execution) now() time.Time { return ex.e.clock.Now() }
+
+// cancel cancels the execution's context with cause (context.Canceled
+// when nil).
+func (ex *execution) cancel(cause error) { ex.ectx.cancel(cause) }
 
 func (ex *execution) lastID() int64 { return ex.nextID.Load() }
 

@@ -37,11 +37,12 @@ func replaying(t *testing.T, evs []history.Event) (*execution, *thread) {
 	if bad != nil {
 		t.Fatal(bad)
 	}
-	ctx, cancel := context.WithCancelCause(context.Background())
-	t.Cleanup(func() { cancel(nil) })
-	ex := &execution{e: New(Config{}), x: &Execution{}, rec: discard{}, ctx: ctx, cancel: cancel, replay: rp}
+	ex := &execution{e: New(Config{}), x: &Execution{}, rec: discard{}, replay: rp}
+	ex.ectx.parent = context.Background()
+	ex.ctx = &ex.ectx
+	t.Cleanup(func() { ex.cancel(nil) })
 	ex.nextID.Store(rp.total)
-	return ex, &thread{ex: ex, ctx: ctx, log: ex.logFor("")}
+	return ex, &thread{ex: ex, ctx: ex.ctx, log: ex.logFor("")}
 }
 
 func TestReplayerRejects(t *testing.T) {
