@@ -27,3 +27,22 @@ func TestParseCORSOrigins(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseCORSOrigins: what parses parses again to itself.
+func FuzzParseCORSOrigins(f *testing.F) {
+	for _, s := range []string{"https://a.example.com,http://localhost:5173/", "*", "https://[::1]:8443", "https://u@h"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, list string) {
+		got, err := api.ParseCORSOrigins(list)
+		if err != nil {
+			return
+		}
+		for _, o := range got {
+			again, err := api.ParseCORSOrigins(o)
+			if err != nil || len(again) != 1 || again[0] != o {
+				t.Errorf("origin %q of %q parses again as %q, %v", o, list, again, err)
+			}
+		}
+	})
+}

@@ -309,3 +309,18 @@ func TestSender_Redrive(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse: endpoint and status lists parse or are refused without
+// panicking, and what parses can be redacted.
+func FuzzParse(f *testing.F) {
+	f.Add("https://u:pw@h/x?t=1,http://127.0.0.1:9")
+	f.Add("FAILED, running")
+	f.Fuzz(func(t *testing.T, list string) {
+		if eps, err := statusevents.ParseEndpoints(list); err == nil {
+			for _, e := range eps {
+				_ = statusevents.Redact(e)
+			}
+		}
+		_, _ = statusevents.ParseStatuses(list)
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -195,4 +196,28 @@ func TestConnection_CredentialsStayWithTheirHosts(t *testing.T) {
 	if _, err := ParseConnections([]byte(`{"arn:c":{"Endpoints":["ftp://x"]}}`)); err == nil {
 		t.Error("an ftp endpoint was accepted")
 	}
+}
+
+// FuzzParseRules: any list parses or is refused without panicking, and
+// what parses is checked without panicking, on names and addresses.
+func FuzzParseRules(f *testing.F) {
+	for _, s := range []string{"10.0.0.0/8,private", "*.example.com, ::1", "[fe80::1]", "a..b", "1.2.3.4/40"} {
+		f.Add(s, "host.example.com", "192.168.1.1")
+	}
+	f.Fuzz(func(t *testing.T, list, host, addr string) {
+		rules, err := ParseRules(list)
+		if err != nil {
+			return
+		}
+		p := &Policy{Allow: rules, Deny: rules}
+		allowed, _ := p.checkName(host)
+		if a, err := netip.ParseAddr(addr); err == nil {
+			_ = p.checkAddr(host, a, allowed)
+		}
+		for _, r := range rules {
+			if _, err := ParseRules(r.Text); err != nil {
+				t.Errorf("rule %q of %q does not parse alone: %v", r.Text, list, err)
+			}
+		}
+	})
 }
