@@ -40,7 +40,9 @@ func passChain() string {
 // PostgreSQL with 1, 2 and 3 `stepwell serve` processes sharing the
 // database: STEPWELL_CLUSTER_BENCH=N starts N executions of a chain of
 // 20 Pass states, round-robin over the processes, and times them until
-// none runs. It logs one line per process count.
+// none runs. It logs one line per process count, with the servers' CPU
+// time per transition (which the machine's other load does not change
+// much, unlike the rate) and the load average.
 func TestClusterThroughput(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("STEPWELL_CLUSTER_BENCH"))
 	if n <= 0 {
@@ -105,10 +107,14 @@ func TestClusterThroughput(t *testing.T) {
 		// Each Pass state is one transition; the execution's start and end
 		// are two more.
 		transitions := n * (passStates + 2)
-		t.Logf("%d process(es): %d executions, %d transitions in %v: %.0f transitions/s",
-			procs, n, transitions, d.Round(time.Millisecond), float64(transitions)/d.Seconds())
+		var cpu time.Duration // the servers' (PostgreSQL's is not counted)
 		for _, s := range nodes {
 			s.kill()
+			cpu += s.cmd.ProcessState.UserTime() + s.cmd.ProcessState.SystemTime()
 		}
+		load, _ := os.ReadFile("/proc/loadavg")
+		t.Logf("%d process(es): %d executions, %d transitions in %v: %.0f transitions/s, servers' CPU %.0f µs per transition (load average %s)",
+			procs, n, transitions, d.Round(time.Millisecond), float64(transitions)/d.Seconds(),
+			float64(cpu.Microseconds())/float64(transitions), strings.Join(strings.Fields(string(load))[:3], " "))
 	}
 }
