@@ -6,7 +6,9 @@
 #                           Set STEPWELL_REQUIRE_STATICCHECK=1 to fail when it is missing.)
 #   4. go test ./...       (then a one-line summary; the PostgreSQL store suite runs
 #                           when STEPWELL_TEST_POSTGRES_DSN is set: scripts/postgres.sh
-#                           starts a server and prints one; the AWS service tests
+#                           starts a server and prints one; so do tests/cluster's
+#                           tests: three servers, 1,000 executions, a SIGKILL and a
+#                           SIGSTOP, about a minute and a half); the AWS service tests
 #                           (tests/e2e, integrations/aws) start moto_server, and are
 #                           skipped without one unless CI or STEPWELL_REQUIRE_MOTO is set)
 #   5. scripts/conformance.sh  the AWS-recorded corpus (when ../shared/conformance exists),
