@@ -668,8 +668,10 @@ func newClient(endpoint string) *sfn.Client {
 // takes it for a failed write and closes the connection, under the
 // response body the SDK is still reading ("use of closed network
 // connection", mostly on long history answers). A copy the SDK never
-// closes keeps the write whole. Any server shows this; the clients here
-// have no retryer, so that the task answers they send are counted once.
+// closes keeps the write whole. Any server shows this (it is
+// aws/aws-sdk-go-v2#1825 and #2737, whose default retryer now retries
+// the error); the clients here have no retryer, so that the task answers
+// they send are counted once.
 type ownBody struct{ rt http.RoundTripper }
 
 func (o ownBody) RoundTrip(r *http.Request) (*http.Response, error) {
