@@ -188,18 +188,19 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 func (p *Parts) Close(ctx context.Context) error {
 	p.fence.shutdown()
 	err := p.Executions.Close(ctx)
+	if p.events != nil {
+		// What is queued is sent, as long as ctx lets it (and for a
+		// few seconds at most), before the store closes: the events of
+		// resumed executions read their rows.
+		ectx, cancel := context.WithTimeout(ctx, eventsDrainTimeout)
+		_ = p.events.Close(ectx)
+		cancel()
+	}
 	if cerr := p.Store.Close(); err == nil {
 		err = cerr
 	}
 	if cerr := p.closeLogs(); err == nil {
 		err = cerr
-	}
-	if p.events != nil {
-		// What is queued is sent, as long as ctx lets it (and for a
-		// few seconds at most).
-		ectx, cancel := context.WithTimeout(ctx, eventsDrainTimeout)
-		_ = p.events.Close(ectx)
-		cancel()
 	}
 	return err
 }
