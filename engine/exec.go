@@ -52,6 +52,10 @@ type execution struct {
 	ctxExec  *value.Object // $$.Execution
 	ctxSM    *value.Object // $$.StateMachine
 	tokenSeq atomic.Int64
+
+	// slots bound the branches and iterations running at once (fanout.go).
+	slotsOnce sync.Once
+	slots     chan struct{}
 }
 
 func newExecution(e *Engine, parent context.Context, x *Execution, rec Recorder) *execution {
@@ -184,6 +188,7 @@ type thread struct {
 	last   int64
 	lastAt time.Time // timestamp of the latest event (zero without history)
 	name   string    // the Thread tag of its events: "", "b1", "m3/b0"
+	slot   bool      // it holds one of the execution's slots (fanout.go)
 	// replayed tells whether the latest event came from the recorded
 	// history (resuming) rather than being new.
 	replayed bool

@@ -2,9 +2,12 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/history"
@@ -68,4 +71,80 @@ func parallelFormatDef(n int) string {
 		brs[i] = `{"StartAt":"` + p + `","States":{"` + p + `":{"Type":"Pass","Parameters":{"r.$":"States.Format('{}-{}', $.s, $.s)"},"End":true}}}`
 	}
 	return `{"StartAt":"X","States":{"X":{"Type":"Parallel","Branches":[` + strings.Join(brs, ",") + `],"End":true}}}`
+}
+
+// gate is an Invoker whose tasks block until the test has seen enough of
+// them at once, and that counts the most running at once.
+type gate struct {
+	mu       sync.Mutex
+	running  int
+	most     int
+	reached  chan struct{} // closed once want tasks run at once
+	over     chan struct{} // closed once more than want run at once
+	want     int
+	released chan struct{}
+	sawWant  bool
+	sawOver  bool
+}
+
+func (g *gate) Invoke(ctx context.Context, _ *engine.Task) (any, error) {
+	g.mu.Lock()
+	g.running++
+	if g.running > g.most {
+		g.most = g.running
+	}
+	if g.running == g.want && !g.sawWant {
+		g.sawWant = true
+		close(g.reached)
+	}
+	if g.running > g.want && !g.sawOver {
+		g.sawOver = true
+		close(g.over)
+	}
+	g.mu.Unlock()
+	select {
+	case <-g.released:
+	case <-ctx.Done():
+	}
+	g.mu.Lock()
+	g.running--
+	g.mu.Unlock()
+	return map[string]any{}, nil
+}
+
+// TestFanOutRunningChildren: the branches and iterations of one execution
+// that run at once, nested ones included, are at most 100 (a Parallel of
+// 30 branches, each an inline Map of 10 iterations, would run 300 tasks at
+// once); the others run as they end, and the execution succeeds.
+func TestFanOutRunningChildren(t *testing.T) {
+	g := &gate{reached: make(chan struct{}), over: make(chan struct{}), want: 100, released: make(chan struct{})}
+	brs := make([]string, 30)
+	for i := range brs {
+		brs[i] = fmt.Sprintf(`{"StartAt":"M%d","States":{"M%d":{"Type":"Map","ItemsPath":"$.items","ItemProcessor":{"StartAt":"T%d","States":{"T%d":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f"},"End":true}}},"End":true}}}`, i, i, i, i)
+	}
+	def := `{"StartAt":"X","States":{"X":{"Type":"Parallel","Branches":[` + strings.Join(brs, ",") + `],"End":true}}}`
+	eng := engine.New(engine.Config{Invoker: g})
+	run := eng.Start(context.Background(), execution(load(t, def), `{"items":[1,2,3,4,5,6,7,8,9,10]}`), nil)
+	select {
+	case <-g.reached:
+	case <-run.Done():
+		t.Fatalf("ended before 100 tasks ran at once: %+v", run.Result())
+	}
+	// Without the bound, the 101st task would start at once (all 300 are
+	// ready); the bound keeps it waiting until one ends.
+	select {
+	case <-g.over:
+		t.Fatal("more than 100 tasks ran at once")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(g.released)
+	<-run.Done()
+	if res := run.Result(); res.Status != engine.StatusSucceeded {
+		t.Fatalf("result %s %v %v", res.Status, str(res.Error), str(res.Cause))
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.most > 100 {
+		t.Fatalf("%d tasks ran at once, want at most 100", g.most)
+	}
 }

@@ -382,6 +382,11 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 		wg        sync.WaitGroup
 		held      = t.heldResults() // inline: see runBranches
 	)
+	var rc *recordedChildren
+	if !cfg.distributed {
+		rc = t.recordedChildren('m', n, r.sc.retry)
+		defer t.yieldSlot()() // fanout.go
+	}
 	runOne := func(i int) {
 		it := &thread{ex: t.ex, ctx: ctx, vars: t.childScope()}
 		if cfg.distributed {
@@ -392,6 +397,10 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 			it.vars = &scope{}
 		} else {
 			it.name, it.log = t.log.spawn(t, 'm', i, r.sc.retry)
+			if !it.takeSlot(rc.recorded(i)) { // fanout.go
+				return // an iteration failed: the others do not start
+			}
+			defer it.releaseSlot()
 		}
 		mu.Lock()
 		it.last = lastInner
@@ -480,10 +489,6 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 	}
 	if conc <= 0 || conc > n {
 		conc = n
-	}
-	var rc *recordedChildren
-	if !cfg.distributed {
-		rc = t.recordedChildren('m', n, r.sc.retry)
 	}
 	if conc == 1 && cfg.ctl == nil {
 		for i := 0; i < n && ctx.Err() == nil; i++ {

@@ -84,6 +84,7 @@ func (t *thread) runBranches(state string, branches []*asl.StateMachine, input a
 		inOnce sync.Once
 		inText string
 	)
+	defer t.yieldSlot()() // fanout.go
 	for i, b := range branches {
 		if rc.unstarted(i) {
 			mu.Lock()
@@ -95,6 +96,10 @@ func (t *thread) runBranches(state string, branches []*asl.StateMachine, input a
 		go func(i int, b *asl.StateMachine) {
 			defer wg.Done()
 			bt := &thread{ex: t.ex, ctx: ctx, last: start, vars: t.childScope()}
+			if !bt.takeSlot(rc.recorded(i)) {
+				return // a branch failed: the others do not start
+			}
+			defer bt.releaseSlot()
 			bt.name, bt.log = t.log.spawn(t, 'b', i, attempt)
 			if bt.log.keeps() {
 				inOnce.Do(func() { inText = value.String(input) })
