@@ -46,6 +46,11 @@ func Compile(src string) (*Expr, error) {
 // Source returns the expression text as written.
 func (e *Expr) Source() string { return e.src }
 
+// Nodes is the number of nodes of the expression's syntax tree: what its
+// compiled form holds (some 400 bytes each), so that a caller can bound
+// what the expressions of one document hold together.
+func (e *Expr) Nodes() int { return e.prog.nodes }
+
 // Eval evaluates e in env. defined is false when the result is JSONata's
 // undefined (nothing); the value is then nil. An evaluation failure is an
 // *Error (Code like "T2001", "D3001", or Stepwell's own limit codes). ctx

@@ -23,6 +23,7 @@ import (
 // only those parts are converted for an evaluation.
 type program struct {
 	ast    *parser.Node
+	nodes  int                // of ast: what it holds (Expr.Nodes)
 	states *access            // what the expression reads of $states; nil for nothing
 	vars   map[string]*access // the same for each variable it may read
 }
@@ -48,6 +49,9 @@ func compileProgram(src string) (p *program, err error) {
 	if err := checkNesting(src); err != nil {
 		return nil, err
 	}
+	if len(src) > MaxSource {
+		return nil, &Error{Code: codeLimit, Message: "The expression is longer than " + strconv.Itoa(MaxSource>>10) + " KB", Position: -1}
+	}
 	ast, err := parser.NewParser(src).Parse()
 	if err == nil {
 		ast, err = parser.ProcessAST(ast)
@@ -57,7 +61,9 @@ func compileProgram(src string) (p *program, err error) {
 	}
 	// Regular expressions are compiled now, so that one the engine cannot
 	// run fails the definition, not an execution.
+	nodes := 0
 	err = eachNode(ast, func(n *parser.Node) error {
+		nodes++
 		switch {
 		case (n.Type == parser.NodeBinary || n.Type == parser.NodeApply) && !binaryOps[n.Value]:
 			return &parser.Error{Code: "S0201", Token: n.Value, Message: "unexpected operator", Pos: n.Pos}
@@ -80,7 +86,7 @@ func compileProgram(src string) (p *program, err error) {
 	if astDepth(ast, 0) > MaxDepthAST {
 		return nil, &Error{Code: codeLimit, Message: "The expression is nested more than " + strconv.Itoa(MaxDepthAST) + " levels deep", Position: -1}
 	}
-	p = &program{ast: ast}
+	p = &program{ast: ast, nodes: nodes}
 	p.analyze()
 	return p, nil
 }
@@ -342,6 +348,9 @@ const (
 	// MaxVisits bounds the values one operation (deep equality, "**",
 	// $flatten, $distinct, serialization, the result's conversion) visits.
 	MaxVisits = evaluator.MaxVisits
+	// MaxSource is the longest expression Compile accepts, in bytes: its
+	// syntax tree takes some 400 bytes a token (1+1+… of 64 KB holds 25 MB).
+	MaxSource = 64 << 10
 	// MaxDepth is the deepest recursion of JSONata functions (jsonata-js's
 	// default; error U1001).
 	MaxDepth = 100

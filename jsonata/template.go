@@ -49,6 +49,30 @@ func CompileTemplate(v any) (*Template, error) {
 	return &Template{root: n}, nil
 }
 
+// Nodes is the number of syntax-tree nodes of the template's expressions
+// (Expr.Nodes).
+func (t *Template) Nodes() int { return nodesOf(t.root) }
+
+func nodesOf(n node) int {
+	switch x := n.(type) {
+	case exprNode:
+		return x.x.Nodes()
+	case *objectNode:
+		sum := 0
+		for _, c := range x.nodes {
+			sum += nodesOf(c)
+		}
+		return sum
+	case *arrayNode:
+		sum := 0
+		for _, c := range x.nodes {
+			sum += nodesOf(c)
+		}
+		return sum
+	}
+	return 0
+}
+
 func compileNode(v any, path []string) (node, error) {
 	switch x := v.(type) {
 	case string:

@@ -17,7 +17,7 @@ const (
 	// array or sequence item, 32 per object member) the results of one
 	// evaluation's operators, constructors, paths and function calls may
 	// add up to.
-	MaxAlloc = 256 << 20
+	MaxAlloc = 64 << 20
 	// MaxVisits is the most values one traversal (deep equality,
 	// descendants, flattening, serialization) may visit.
 	MaxVisits = 10_000_000

@@ -168,6 +168,16 @@ func makeFnReplace(evalFn EvalFn) evaluator.EnvAwareBuiltin {
 			}
 			switch repl := args[2].(type) {
 			case string:
+				// Stepwell: the result's length is known before it is
+				// built (a 25 KB string replacing each of its own
+				// characters would make 625 MB).
+				n := strings.Count(s, pattern)
+				if limit >= 0 && n > limit {
+					n = limit
+				}
+				if err := evaluator.CheckString(len(s) + n*(len(repl)-len(pattern))); err != nil {
+					return nil, err
+				}
 				if limit < 0 {
 					return strings.ReplaceAll(s, pattern, repl), nil
 				}
@@ -327,6 +337,9 @@ func replaceRegexString(s string, re *evaluator.Regex, repl string, limit int) (
 		b.WriteString(s[prev:m.Index])
 		fullMatch, groups := extractSubmatches(m)
 		b.WriteString(expandJSONataReplacement(repl, fullMatch, groups))
+		if err := evaluator.CheckString(b.Len()); err != nil { // Stepwell
+			return "", err
+		}
 		prev = m.Index + m.Length
 		count++
 		m, err = m.FindNextMatch()
@@ -375,6 +388,9 @@ func replaceWithFn(s string, re *evaluator.Regex, fn any, limit int, evalFn Eval
 			return nil, &evaluator.JSONataError{Code: "D3012", Message: "$replace: replacement function must return a string"}
 		}
 		b.WriteString(sv)
+		if err := evaluator.CheckString(b.Len()); err != nil { // Stepwell
+			return nil, err
+		}
 		prev = matchEnd
 		count++
 		m, err = m.FindNextMatch()
