@@ -42,9 +42,13 @@ type loader struct {
 	topQL  QueryLanguage
 	names  map[string]bool // every state name, all scopes
 	labels map[string]bool // Map Labels
+	// jsonataNodes counts the compiled JSONata's nodes (limits.go).
+	jsonataNodes  int
+	jsonataTooBig bool
 }
 
 func load(def []byte, opts Options) (*StateMachine, *loader) {
+	defer enterGate(len(def))() // limits.go
 	l := &loader{opts: opts, topQL: JSONPath, names: map[string]bool{}, labels: map[string]bool{}}
 	if len(bytes.TrimSpace(def)) == 0 {
 		l.schema("", "Definition must be a valid JSON object")

@@ -147,6 +147,10 @@ const (
 func (l *loader) query(v any, field, at string, reads int) *Query {
 	q := &Query{field: field}
 	q.src, _ = exprText(v)
+	if l.jsonataTooBig { // limits.go: reported, and no more is compiled
+		q.tmpl, _ = jsonata.CompileTemplate(nil)
+		return q
+	}
 	t, err := jsonata.CompileTemplate(v)
 	if err != nil {
 		msg := err.Error()
@@ -159,6 +163,7 @@ func (l *loader) query(v any, field, at string, reads int) *Query {
 	} else if problem := unsupportedIn(v, reads); problem != "" {
 		l.add(SeverityError, CodeUnsupportedJSONata, at, problem)
 	}
+	l.countJSONata(t, at) // limits.go
 	q.tmpl = t
 	return q
 }
