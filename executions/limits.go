@@ -10,6 +10,11 @@ package executions
 //     failed with States.Runtime by a terminal event that is (so a
 //     history always ends with its terminal event, which SQLite's 1 GB
 //     value limit once prevented);
+//   - the compiled definitions kept for the next start are bounded: a
+//     definition compiles to 15 to 30 times its text (a 900 KB one of
+//     nested intrinsics held 30 MB), so one over maxCachedDefinition is
+//     compiled again at each start, and the cache holds at most
+//     maxCachedDefinitions bytes of definition text;
 //   - a write the store refuses for a reason that may pass (a full disk,
 //     an I/O error) is tried again, with growing pauses, until it is
 //     made: the execution waits in its state, RUNNING, and continues
@@ -21,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
@@ -216,6 +222,27 @@ func terminalEvent(end *store.End, prev int64) history.Event {
 		ev.ExecutionFailedEventDetails = &history.ExecutionFailedEventDetails{Error: end.Error, Cause: end.Cause}
 	}
 	return ev
+}
+
+// Bounds of the compiled definitions cache (Service.Cache).
+const (
+	maxCachedDefinition  = 256 << 10
+	maxCachedDefinitions = 4 << 20
+)
+
+// cacheable reports whether a compiled definition is small enough to keep.
+func cacheable(sm *asl.StateMachine) bool { return len(sm.Definition) <= maxCachedDefinition }
+
+// trimMachines drops cached definitions (any) until their texts take at
+// most maxCachedDefinitions bytes; call with s.machMu held.
+func (s *Service) trimMachines() {
+	for k, m := range s.machines {
+		if s.machBytes <= maxCachedDefinitions {
+			return
+		}
+		s.machBytes -= len(m.Definition)
+		delete(s.machines, k)
+	}
 }
 
 // atExecutionLimit reports whether this process runs Config.MaxRunning

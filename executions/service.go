@@ -174,6 +174,8 @@ type Service struct {
 	// start reads them, so they have a lock of their own.
 	machMu   sync.RWMutex
 	machines map[revisionKey]*asl.StateMachine
+	// machBytes is the length of their definitions' texts (limits.go).
+	machBytes int
 }
 
 // revisionKey names a machine revision.
@@ -325,18 +327,29 @@ func (s *Service) Ended(executionARN string) <-chan struct{} {
 }
 
 // Cache keeps the compiled definition of a machine revision, so that
-// starting it does not compile it again.
+// starting it does not compile it again; within bounds (limits.go): a
+// definition too large is compiled again at each start instead.
 func (s *Service) Cache(machineARN, revisionID string, sm *asl.StateMachine) {
+	if !cacheable(sm) {
+		return
+	}
 	s.machMu.Lock()
-	s.machines[revisionKey{machineARN, revisionID}] = sm
+	k := revisionKey{machineARN, revisionID}
+	if old := s.machines[k]; old != nil {
+		s.machBytes -= len(old.Definition)
+	}
+	s.machines[k] = sm
+	s.machBytes += len(sm.Definition)
+	s.trimMachines()
 	s.machMu.Unlock()
 }
 
 // Forget drops the compiled definitions of a machine (deleted).
 func (s *Service) Forget(machineARN string) {
 	s.machMu.Lock()
-	for k := range s.machines {
+	for k, m := range s.machines {
 		if k.machineARN == machineARN {
+			s.machBytes -= len(m.Definition)
 			delete(s.machines, k)
 		}
 	}
