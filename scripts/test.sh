@@ -17,6 +17,11 @@
 #                           scripts/moto/moto_aws.py (moto_server answering as AWS
 #                           documents; run.py --services), with their own floor
 #   6. the crash test      SIGKILLs the real server under load (tests/crash)
+#      the hostile suite   hundreds of bad requests and definitions against the
+#                           real server with a 512 MiB budget, and a disk-full run
+#                           (tests/hostile; the disk-full run mounts a tmpfs, or
+#                           limits the server's file size, and is listed as not run
+#                           when it can do neither)
 #   7. tests/cli/awscli_test.sh  the AWS CLI v2 against the server (installs
 #                           Debian's awscli when /usr/bin/aws is missing)
 #   8. the browser tests   the web console in headless Chromium (tests/browser),
@@ -134,6 +139,14 @@ if [ "$quick" = 0 ]; then
 	step "crash test (tests/crash)"
 	STEPWELL_CRASH_TEST=1 go test -count=1 -v -run TestCrashRecovery ./tests/crash/ || failed+=(crash)
 
+	step "hostile-input suite (tests/hostile)"
+	STEPWELL_HOSTILE_TEST=1 go test -count=1 -v ./tests/hostile/ >"$log" 2>&1 || failed+=(hostile)
+	grep -E -e '^(--- |ok|FAIL|PASS)' -e 'hostile suite:' -e 'disk:' -e 'NOT RUN' "$log"
+	if grep -q 'NOT RUN: TestDiskFull' "$log"; then
+		skip "$(grep -m1 -o 'NOT RUN: TestDiskFull.*' "$log" | sed 's/^NOT RUN: //')"
+	fi
+	if grep -q -e '^--- FAIL' -e '^FAIL' "$log"; then grep -v -e '^=== ' "$log" | tail -60; fi
+
 	step "AWS CLI test (tests/cli)"
 	./tests/cli/awscli_test.sh || failed+=(awscli)
 
@@ -146,7 +159,7 @@ if [ "$quick" = 0 ]; then
 		skip "the browser tests: set STEPWELL_BROWSER_TEST=1 to run them (needs Debian's chromium; .ci/run sets it)"
 	fi
 else
-	skip "--quick: the conformance corpus, the official JSONata suite, the crash test, the AWS CLI test and the browser tests"
+	skip "--quick: the conformance corpus, the official JSONata suite, the crash test, the hostile suite, the AWS CLI test and the browser tests"
 fi
 
 echo
