@@ -183,3 +183,68 @@ func TestSignal(t *testing.T) {
 		t.Errorf("%d signals left (%v)", left, err)
 	}
 }
+
+// TestAskDeadTaker: Ask stops waiting for the answer of a node that took
+// its signal and then died (its lease expired), instead of waiting for
+// the answer as long as for a live node.
+func TestAskDeadTaker(t *testing.T) {
+	dsn := freshSchema(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, b := open(t, dsn), open(t, dsn)
+	if _, err := a.Join(ctx, "a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	idb, err := b.Join(ctx, "b", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := make(chan struct{}, 1)
+	go func() {
+		_ = b.Listen(ctx, func(hctx context.Context, _ store.Signal) (string, bool) {
+			taken <- struct{}{}
+			<-hctx.Done() // b hangs: it never answers
+			return "", false
+		})
+	}()
+	type result struct {
+		ans string
+		ok  bool
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		// b subscribes asynchronously: ask until it takes one.
+		for {
+			ans, ok, err := a.Ask(ctx, store.Signal{Kind: store.SignalPoll, Token: "t", To: idb}, 200*time.Millisecond)
+			if ok || err != nil || ctx.Err() != nil {
+				done <- result{ans, ok, err}
+				return
+			}
+			select {
+			case <-taken:
+				done <- result{ans, ok, err}
+				return
+			default:
+			}
+		}
+	}()
+	select {
+	case <-taken:
+	case r := <-done:
+		t.Fatalf("Ask returned before b took the signal: %+v", r)
+	}
+	// b dies: its lease runs out.
+	died := time.Now()
+	if err := a.QueryRowForTest(ctx, `UPDATE nodes SET lease_until = '-infinity' WHERE id = $1 RETURNING id`, idb).Scan(&idb); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || r.ok || r.ans != "" {
+		t.Fatalf("Ask of a node that took the signal and died: %q, %v, %v", r.ans, r.ok, r.err)
+	}
+	// A live taker's answer is waited for 10 s.
+	if took := time.Since(died); took > 5*time.Second {
+		t.Errorf("Ask returned %v after the taker died", took)
+	}
+}
