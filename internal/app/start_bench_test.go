@@ -59,6 +59,7 @@ func BenchmarkStartPath(b *testing.B) {
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
 	cpu0 := processCPU(b)
+	begin := time.Now()
 	b.ResetTimer()
 	for range clients {
 		wg.Go(func() {
@@ -93,6 +94,7 @@ func BenchmarkStartPath(b *testing.B) {
 	runtime.ReadMemStats(&ms1)
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/exec")
 	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(b.N), "allocs/exec")
+	b.ReportMetric(float64(b.N)/time.Since(begin).Seconds(), "execs/s")
 	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/float64(b.N), "B/exec")
 	st := db.Stats()
 	b.ReportMetric(float64(st.Writes-st0.Writes)/float64(max(st.Commits-st0.Commits, 1)), "writes/commit")
