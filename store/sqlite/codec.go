@@ -15,16 +15,25 @@ import (
 // their threads in the threads column (see threadsColumn) and the rest in
 // the events blob:
 //
-//	row    = version(1 byte: 1, 2 or 3) event*
+//	row    = version(1 byte: 1 to 4) event*
 //	event  = varint(time) uvarint(form) body
 //	body   = str(json)                                           form 0
-//	       | type prev str(name) str(data) flag                   forms 1, 2
-//	       | prev str(input) flag str(role) str(alias) str(version)  form 3
-//	       | prev str(output) flag                               form 4
+//	       | type prev str(name) data flag                        forms 1, 2
+//	       | prev data flag str(role) str(alias) str(version)     form 3
+//	       | prev data flag                                      form 4
+//	data   = str(input or output)                                versions 1 to 3
+//	       | uvarint(0)            (the row's previous data again)  version 4
+//	       | uvarint(len+1) bytes                                version 4
 //	str    = uvarint(len) bytes
 //	flag   = 0 (no data details) | 1 (truncated false) | 2 (truncated true)
 //
-// In version 3 rows (written since), time is the Unix time in nanoseconds
+// Version 4 rows (written since) are version 3 rows whose input or output
+// is stored once when it is the same as the previous event's of the row
+// (as an event's input is the previous one's output along a chain of
+// states): half the bytes of a Pass chain's history, whatever the size of
+// its data.
+//
+// In version 3 and 4 rows, time is the Unix time in nanoseconds
 // of the row's first event and, for the others, the difference from the
 // previous event's; type is uvarint(code) of the event type (typeCodes),
 // followed by str(type) when the code is 0; prev is varint(id − previous
@@ -48,7 +57,8 @@ import (
 const (
 	codecV1      = 1
 	codecV2      = 2
-	codecVersion = 3
+	codecV3      = 3
+	codecVersion = 4
 )
 
 // typeCodes are the event types of forms 1 and 2 by their code in version
@@ -195,9 +205,11 @@ func encodeEvents(buf []byte, events []history.Event) ([]byte, string, error) {
 
 // encodeRow appends a row of the given version holding events to buf.
 func encodeRow(buf []byte, events []history.Event, version byte) ([]byte, error) {
-	v3 := version == codecVersion
+	v3 := version >= codecV3
+	v4 := version >= codecVersion
 	buf = append(buf, version)
-	var last int64 // the previous event's time
+	var last int64   // the previous event's time
+	var data dataRef // the previous data
 	for i := range events {
 		e := &events[i]
 		ts := e.Timestamp.UnixNano()
@@ -231,18 +243,18 @@ func encodeRow(buf []byte, events []history.Event, version byte) ([]byte, error)
 			if f == formEntered {
 				d := e.StateEnteredEventDetails
 				buf = appendStr(buf, d.Name)
-				buf = appendStr(buf, d.Input)
+				buf = data.append(buf, d.Input, v4)
 				buf = append(buf, flagOf(d.InputDetails))
 			} else {
 				d := e.StateExitedEventDetails
 				buf = appendStr(buf, d.Name)
-				buf = appendStr(buf, d.Output)
+				buf = data.append(buf, d.Output, v4)
 				buf = append(buf, flagOf(d.OutputDetails))
 			}
 		case formStarted:
 			d := e.ExecutionStartedEventDetails
 			buf = binary.AppendVarint(buf, prev)
-			buf = appendStr(buf, d.Input)
+			buf = data.append(buf, d.Input, v4)
 			buf = append(buf, flagOf(d.InputDetails))
 			buf = appendStr(buf, d.RoleArn)
 			buf = appendStr(buf, d.StateMachineAliasArn)
@@ -250,7 +262,7 @@ func encodeRow(buf []byte, events []history.Event, version byte) ([]byte, error)
 		case formSucceeded:
 			d := e.ExecutionSucceededEventDetails
 			buf = binary.AppendVarint(buf, prev)
-			buf = appendStr(buf, d.Output)
+			buf = data.append(buf, d.Output, v4)
 			buf = append(buf, flagOf(d.OutputDetails))
 		default:
 			b, err := json.Marshal((*plainEvent)(e))
@@ -261,6 +273,47 @@ func encodeRow(buf []byte, events []history.Event, version byte) ([]byte, error)
 		}
 	}
 	return buf, nil
+}
+
+// dataRef is the previous data (input or output) of a row being encoded
+// or decoded.
+type dataRef struct {
+	s  string
+	ok bool // a previous data exists
+}
+
+// append appends s as a data field: in a version 4 row (v4), a reference
+// to the previous data when s is the same.
+func (r *dataRef) append(buf []byte, s string, v4 bool) []byte {
+	if !v4 {
+		return appendStr(buf, s)
+	}
+	if r.ok && r.s == s {
+		return append(buf, 0)
+	}
+	r.s, r.ok = s, true
+	buf = binary.AppendUvarint(buf, uint64(len(s))+1)
+	return append(buf, s...)
+}
+
+// data reads a data field (see dataRef.append).
+func (d *decoder) data(r *dataRef, v4 bool) string {
+	if !v4 {
+		return d.str()
+	}
+	n, k := binary.Uvarint(d.b[d.i:])
+	if k <= 0 || (n == 0 && !r.ok) || (n > 0 && n-1 > uint64(len(d.b)-d.i-k)) {
+		d.ok = false
+		return ""
+	}
+	d.i += k
+	if n == 0 {
+		return r.s
+	}
+	start := d.i
+	d.i = start + int(n-1)
+	r.s, r.ok = d.s[start:d.i], true
+	return r.s
 }
 
 // decoder reads a row: b is the row, s the same bytes as one string that
@@ -345,7 +398,8 @@ func decodeEvents(out []history.Event, row []byte, threads string, first, lo, hi
 	if len(row) == 0 || row[0] < codecV1 || row[0] > codecVersion {
 		return out, errCorrupt
 	}
-	v1, v3 := row[0] == codecV1, row[0] == codecVersion
+	v1, v3, v4 := row[0] == codecV1, row[0] >= codecV3, row[0] >= codecVersion
+	var data dataRef // the previous data
 	var col []string
 	if !v1 && threads != "" {
 		col = strings.Split(threads, threadSep)
@@ -385,7 +439,8 @@ func decodeEvents(out []history.Event, row []byte, threads string, first, lo, hi
 				e.Type = history.EventType(d.str())
 			}
 			e.PreviousEventID = d.prev(id, v3)
-			name, data := d.str(), d.str()
+			name := d.str()
+			text := d.data(&data, v4)
 			dd, ok := detailsOf(d.byte())
 			if !ok || !d.ok {
 				return out, errCorrupt
@@ -394,15 +449,15 @@ func decodeEvents(out []history.Event, row []byte, threads string, first, lo, hi
 				continue
 			}
 			if f == formEntered {
-				e.StateEnteredEventDetails = &history.StateEnteredEventDetails{Name: name, Input: data, InputDetails: dd}
+				e.StateEnteredEventDetails = &history.StateEnteredEventDetails{Name: name, Input: text, InputDetails: dd}
 			} else {
-				e.StateExitedEventDetails = &history.StateExitedEventDetails{Name: name, Output: data, OutputDetails: dd}
+				e.StateExitedEventDetails = &history.StateExitedEventDetails{Name: name, Output: text, OutputDetails: dd}
 			}
 			e.ID = id
 		case formStarted:
 			e.Type = history.ExecutionStarted
 			e.PreviousEventID = d.prev(id, v3)
-			input := d.str()
+			input := d.data(&data, v4)
 			dd, ok := detailsOf(d.byte())
 			if !ok {
 				return out, errCorrupt
@@ -420,7 +475,7 @@ func decodeEvents(out []history.Event, row []byte, threads string, first, lo, hi
 		case formSucceeded:
 			e.Type = history.ExecutionSucceeded
 			e.PreviousEventID = d.prev(id, v3)
-			output := d.str()
+			output := d.data(&data, v4)
 			dd, ok := detailsOf(d.byte())
 			if !ok || !d.ok {
 				return out, errCorrupt

@@ -47,11 +47,13 @@ func TestCodec_RoundTrip(t *testing.T) {
 	}
 	comma := codecEvents()
 	comma[2].Thread = "odd,thread"
-	// Rows written before version 3 still decode.
-	v2 := func(evs []history.Event) ([]byte, string, error) {
-		threads, _ := threadsColumn(evs)
-		row, err := encodeRow(nil, evs, codecV2)
-		return row, threads, err
+	// Rows written before version 4 still decode.
+	older := func(version byte) func(evs []history.Event) ([]byte, string, error) {
+		return func(evs []history.Event) ([]byte, string, error) {
+			threads, _ := threadsColumn(evs)
+			row, err := encodeRow(nil, evs, version)
+			return row, threads, err
+		}
 	}
 	for _, tt := range []struct {
 		name    string
@@ -63,7 +65,8 @@ func TestCodec_RoundTrip(t *testing.T) {
 		{"threads", evs, nil, codecVersion, "b1,b1,,,m0/m3,"},
 		{"top level", top, nil, codecVersion, ""},
 		{"comma in a thread", comma, nil, codecV1, ""},
-		{"version 2", evs, v2, codecV2, "b1,b1,,,m0/m3,"},
+		{"version 2", evs, older(codecV2), codecV2, "b1,b1,,,m0/m3,"},
+		{"version 3", evs, older(codecV3), codecV3, "b1,b1,,,m0/m3,"},
 	} {
 		encode := tt.encode
 		if encode == nil {
@@ -175,17 +178,21 @@ func formatEvents() []history.Event {
 	}
 }
 
-// TestCodec_Formats pins the stored format: a row the version 2 encoder
-// wrote (before forms 3 and 4) decodes, and today's encoding of the same
-// events is exactly the version 3 row below (type codes and the layout
-// are stored: changing them needs a new version).
+// TestCodec_Formats pins the stored format: rows the version 2 encoder
+// wrote (before forms 3 and 4) and the version 3 one (before data
+// references) decode, and today's encoding of the same events is exactly
+// the version 4 row below (type codes and the layout are stored: changing
+// them needs a new version).
 func TestCodec_Formats(t *testing.T) {
 	const (
 		v2Row = "02aafc8fbfc4bce5863100bb017b2274797065223a22457865637574696f6e53746172746564222c226964223a312c2270726576696f75734576656e744964223a302c22657865637574696f6e537461727465644576656e7444657461696c73223a7b22696e707574223a227b5c22615c223a317d222c22696e70757444657461696c73223a7b227472756e6361746564223a66616c73657d2c22726f6c6541726e223a2261726e3a6177733a69616d3a3a3132333435363738393031323a726f6c652f72227d7daa858ac0c4bce586310110506173735374617465456e7465726564020141077b2261223a317d01aa8e84c1c4bce58631020f506173735374617465457869746564040141077b2261223a327d02aa97fec1c4bce586310094017b2274797065223a22457865637574696f6e537563636565646564222c226964223a342c2270726576696f75734576656e744964223a332c22657865637574696f6e5375636365656465644576656e7444657461696c73223a7b226f7574707574223a227b5c22615c223a327d222c226f757470757444657461696c73223a7b227472756e6361746564223a66616c73657d7d7d"
 		v3Row = "03aafc8fbfc4bce586310302077b2261223a317d012061726e3a6177733a69616d3a3a3132333435363738393031323a726f6c652f72000080897a0101020141077b2261223a317d0180897a0202020141077b2261223a327d0280897a0402077b2261223a327d01"
+		// Event 2's input and event 4's output are the data before
+		// them: 00.
+		v4Row = "04aafc8fbfc4bce586310302087b2261223a317d012061726e3a6177733a69616d3a3a3132333435363738393031323a726f6c652f72000080897a0101020141000180897a0202020141087b2261223a327d0280897a04020001"
 	)
 	want := formatEvents()
-	for _, tt := range []struct{ name, row string }{{"version 2", v2Row}, {"version 3", v3Row}} {
+	for _, tt := range []struct{ name, row string }{{"version 2", v2Row}, {"version 3", v3Row}, {"version 4", v4Row}} {
 		row, err := hex.DecodeString(tt.row)
 		if err != nil {
 			t.Fatal(err)
@@ -207,8 +214,13 @@ func TestCodec_Formats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := hex.EncodeToString(row); got != v3Row || threads != ",b1,," {
-		t.Errorf("encoding = %s, threads %q; want %s, %q", got, threads, v3Row, ",b1,,")
+	if got := hex.EncodeToString(row); got != v4Row || threads != ",b1,," {
+		t.Errorf("encoding = %s, threads %q; want %s, %q", got, threads, v4Row, ",b1,,")
+	}
+	// A reference to the previous data in a row without any is corrupt.
+	bad, _ := hex.DecodeString("04aafc8fbfc4bce586310302000100000000")
+	if _, err := decodeEvents(nil, bad, "", 1, 1, 1); err == nil {
+		t.Error("a reference to no previous data decoded")
 	}
 }
 
