@@ -148,6 +148,7 @@ func DefaultConfig() Config {
 		AccountID: "123456789012", Region: "us-east-1", TimeScale: 1,
 		ExpressRetention: ExpressRetention,
 		Console:          true,
+		Limits:           Limits{MaxExecutions: DefaultMaxExecutions, MaxResumeAttempts: DefaultMaxResumeAttempts},
 	}
 }
 

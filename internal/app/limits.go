@@ -12,6 +12,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+
+	"github.com/stepwell/stepwell/executions"
 )
 
 // Limits configures what executions may cost the server.
@@ -39,6 +41,9 @@ type Limits struct {
 	// a restart without it resumes the others.
 	NoResume bool
 }
+
+// DefaultMaxResumeAttempts is Limits.MaxResumeAttempts's default.
+const DefaultMaxResumeAttempts = executions.DefaultMaxResumeAttempts
 
 // DefaultMaxExecutions is Limits.MaxExecutions's default, AWS's quota of
 // open executions per account and region.

@@ -47,6 +47,7 @@ type server struct {
 	maxRSS atomic.Int64 // bytes, the highest VmRSS sampled
 	stop   chan struct{}
 	client *http.Client
+	once   sync.Once // shutdown
 }
 
 // lockedBuffer is a log the process writes and the test reads.
@@ -162,7 +163,9 @@ func (s *server) alive() {
 	}
 }
 
-func (s *server) shutdown() {
+func (s *server) shutdown() { s.once.Do(s.stopProcess) }
+
+func (s *server) stopProcess() {
 	select {
 	case <-s.done:
 	default:
