@@ -97,7 +97,9 @@ func TestNoResume(t *testing.T) {
 	s.kill()
 
 	s = r.start("--no-resume")
-	var list struct{ Executions []struct{ ExecutionArn string } }
+	var list struct {
+		Executions []struct{ ExecutionArn string }
+	}
 	var sm struct{ StateMachineArn string }
 	s.must("DescribeStateMachineForExecution", map[string]any{"executionArn": bad}, &sm)
 	s.must("ListExecutions", map[string]any{"stateMachineArn": sm.StateMachineArn, "statusFilter": "RUNNING"}, &list)
