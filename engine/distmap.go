@@ -202,7 +202,12 @@ func (c *children) record(i int, name string, in, out any, f *failure, start, st
 	}
 	switch {
 	case f == nil:
-		ch.Status, ch.Output, ch.Value = StatusSucceeded, value.String(out), out
+		ch.Status, ch.Value = StatusSucceeded, out
+		if same(in, out) {
+			ch.Output = ch.Input // a child that returns its input (a Pass)
+		} else {
+			ch.Output = value.String(out)
+		}
 	case f.aborted:
 		ch.Status = StatusAborted
 	default:
@@ -337,6 +342,23 @@ func (t *thread) closeResults(sink ResultSink, runARN string) (any, *failure) {
 	return out, nil
 }
 
+// same tells whether a and b are the same object or array (not only
+// equal): its text is then rendered once.
+func same(a, b any) bool {
+	switch x := a.(type) {
+	case *value.Object:
+		y, ok := b.(*value.Object)
+		return ok && x == y
+	case []any:
+		y, ok := b.([]any)
+		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	}
+	return false
+}
+
 // asFault returns err as a *fault.Error, or as the error name with err's
 // text.
 func asFault(err error, name string) *fault.Error {
@@ -384,6 +406,49 @@ func (c *ChildExecution) Record() *value.Object {
 	return o
 }
 
+// AppendRecord appends c's Record as JSON text (the same bytes as
+// value.Append(dst, c.Record())) without building it: the ResultWriter's
+// files hold one per child.
+func AppendRecord(dst []byte, c *ChildExecution) []byte {
+	const included = `{"Included":true}`
+	if c.Status == "" {
+		dst = append(dst, `{"Input":`...)
+		dst = value.AppendString(dst, c.Input)
+		return append(dst, `,"InputDetails":`+included+`}`...)
+	}
+	dst = append(dst, '{')
+	if c.Cause != nil {
+		dst = append(dst, `"Cause":`...)
+		dst = append(value.AppendString(dst, *c.Cause), ',')
+	}
+	if c.Error != nil {
+		dst = append(dst, `"Error":`...)
+		dst = append(value.AppendString(dst, *c.Error), ',')
+	}
+	dst = append(dst, `"ExecutionArn":`...)
+	dst = value.AppendString(dst, c.ExecutionARN)
+	dst = append(dst, `,"Input":`...)
+	dst = value.AppendString(dst, c.Input)
+	dst = append(dst, `,"InputDetails":`+included+`,"Name":`...)
+	dst = value.AppendString(dst, c.Name)
+	if c.Status == StatusSucceeded {
+		dst = append(dst, `,"Output":`...)
+		dst = value.AppendString(dst, c.Output)
+		dst = append(dst, `,"OutputDetails":`+included+`,"RedriveCount":0,"RedriveStatus":"NOT_REDRIVABLE","RedriveStatusReason":"Execution is SUCCEEDED and cannot be redriven"`...)
+	} else {
+		dst = append(dst, `,"RedriveCount":0,"RedriveStatus":"REDRIVABLE"`...)
+	}
+	dst = append(dst, `,"StartDate":"`...)
+	dst = appendRecordTime(dst, c.StartDate)
+	dst = append(dst, `","StateMachineArn":`...)
+	dst = value.AppendString(dst, c.StateMachineARN)
+	dst = append(dst, `,"Status":"`...)
+	dst = append(dst, c.Status...)
+	dst = append(dst, `","StopDate":"`...)
+	dst = appendRecordTime(dst, c.StopDate)
+	return append(dst, `"}`...)
+}
+
 // AppendEntries appends c's entries under a WriterConfig Transformation:
 // NONE (or none given) its Record; COMPACT its output (or error output);
 // FLATTEN the same, an array output's elements one by one.
@@ -418,5 +483,9 @@ func included() *value.Object {
 
 // recordTime renders a time as the result files do.
 func recordTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+	return string(appendRecordTime(nil, t))
+}
+
+func appendRecordTime(dst []byte, t time.Time) []byte {
+	return t.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/fault"
@@ -158,5 +159,28 @@ func TestWriterConfig_NoExport(t *testing.T) {
 	}
 	if st, _ := failed.Get("Status"); st != "FAILED" {
 		t.Fatalf("failed record %s", value.String(failed))
+	}
+}
+
+// TestAppendRecord: the records the ResultWriter writes without building
+// them are the bytes of ChildExecution.Record, for every status.
+func TestAppendRecord(t *testing.T) {
+	start := time.Date(2026, 12, 7, 2, 45, 38, 640123456, time.UTC)
+	e, cause := "Boom", "a \"quoted\"\ncause ✓"
+	base := engine.ChildExecution{Name: "n", ExecutionARN: "arn:aws:states:us-east-1:1:execution:m/l:n",
+		StateMachineARN: "arn:aws:states:us-east-1:1:stateMachine:m/l", Input: `{"a":"<b>\u2028"}`, StartDate: start, StopDate: start.Add(time.Second)}
+	for _, status := range []engine.Status{"", engine.StatusSucceeded, engine.StatusFailed, engine.StatusAborted} {
+		c := base
+		c.Status = status
+		switch status {
+		case engine.StatusSucceeded:
+			c.Output = `[1,"x"]`
+		case engine.StatusFailed:
+			c.Error, c.Cause = &e, &cause
+		}
+		want := string(value.Append(nil, c.Record()))
+		if got := string(engine.AppendRecord([]byte("x"), &c)); got != "x"+want {
+			t.Errorf("%q:\n got %s\nwant x%s", status, got, want)
+		}
 	}
 }

@@ -150,19 +150,36 @@ func (t *thread) runStream(r *stateRun, cfg *mapConfig, runARN string) (any, *fa
 			}
 		}
 	}
+	// The children run on workers that each take the next job when they
+	// are free: a worker is started only when none is free (at most about
+	// the concurrency limit of them), and its stack, grown by the first
+	// child, serves the next ones.
+	work := make(chan job)
+	worker := func(j job) {
+		defer wg.Done()
+		for {
+			runOne(j)
+			cfg.ctl.release()
+			var ok bool
+			if j, ok = <-work; !ok {
+				return
+			}
+		}
+	}
 	for j := range jobs {
 		total++
 		if ctx.Err() != nil || !cfg.ctl.acquire(ctx) {
 			continue // drain: the reader stops at its next item
 		}
 		cfg.live.put(j.i, j.item)
-		wg.Add(1)
-		go func(j job) {
-			defer wg.Done()
-			defer cfg.ctl.release()
-			runOne(j)
-		}(j)
+		select {
+		case work <- j:
+		default:
+			wg.Add(1)
+			go worker(j)
+		}
 	}
+	close(work)
 	wg.Wait()
 	switch {
 	case first != nil:

@@ -72,13 +72,18 @@ func peakRSS() int64 {
 
 // BenchmarkDistributedMap runs a Distributed Map over STEPWELL_DM_ITEMS
 // (default 1,000,000) JSONL items read from an in-process S3 over HTTP,
-// with Express children of one Pass state, MaxConcurrency 1,000, and a
+// with Express children of one Pass state, MaxConcurrency 1,000
+// (STEPWELL_DM_CONCURRENCY), and a
 // ResultWriter exporting to it; it reports items/s and the process's peak
 // RSS (the engine runs in the benchmark's process).
 func BenchmarkDistributedMap(b *testing.B) {
 	n := 1000000
 	if s := os.Getenv("STEPWELL_DM_ITEMS"); s != "" {
 		n, _ = strconv.Atoi(s)
+	}
+	conc := "1000"
+	if s := os.Getenv("STEPWELL_DM_CONCURRENCY"); s != "" {
+		conc = s
 	}
 	isolate(b)
 	fake := &fakeS3{n: n}
@@ -91,7 +96,7 @@ func BenchmarkDistributedMap(b *testing.B) {
 	}
 	store := s3items.New(in)
 	eng := engine.New(engine.Config{Region: "us-east-1", AccountID: "111111111111", Items: store, Results: store})
-	sm, err := asl.Load([]byte(`{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":1000,
+	sm, err := asl.Load([]byte(`{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":`+conc+`,
 		"ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSONL"},"Parameters":{"Bucket":"b","Key":"items.jsonl"}},
 		"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
 		"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b","Prefix":"out"}},"End":true}}}`), asl.Options{})
@@ -99,7 +104,7 @@ func BenchmarkDistributedMap(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for i := 0; i < b.N; i++ {
 		x := &engine.Execution{ARN: "arn:aws:states:us-east-1:111111111111:execution:dm:r" + strconv.Itoa(i), Name: "r",
 			StateMachineARN: "arn:aws:states:us-east-1:111111111111:stateMachine:dm", StateMachineName: "dm",
@@ -109,8 +114,11 @@ func BenchmarkDistributedMap(b *testing.B) {
 			b.Fatalf("status %s: %s %s", res.Status, deref(res.Error), deref(res.Cause))
 		}
 	}
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
 	b.ReportMetric(float64(n)*float64(b.N)/elapsed.Seconds(), "items/s")
+	// CPU time per item (the process's user and system time): what the
+	// figure above would be on idle cores, whatever else the machine runs.
+	b.ReportMetric(float64(cpu.Microseconds())/float64(n)/float64(b.N), "cpu-µs/item")
 	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MiB")
 	b.ReportMetric(float64(fake.written.Load())/float64(b.N)/(1<<20), "MiB-written/op")
 }

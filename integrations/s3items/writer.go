@@ -86,6 +86,20 @@ func (e *export) Add(c *engine.ChildExecution) error {
 			sp.write([]byte{'['})
 		}
 	}
+	if e.transformation == "" || e.transformation == "NONE" {
+		// The record, written without building it.
+		e.buf = e.buf[:0]
+		if sp.count > 0 && !e.jsonl {
+			e.buf = append(e.buf, ',')
+		}
+		e.buf = engine.AppendRecord(e.buf, c)
+		if e.jsonl {
+			e.buf = append(e.buf, '\n')
+		}
+		sp.write(e.buf)
+		sp.count++
+		return nil
+	}
 	e.entries = engine.AppendEntries(e.entries[:0], e.transformation, c)
 	for _, entry := range e.entries {
 		e.buf = e.buf[:0]
