@@ -108,16 +108,23 @@ func eventBytes(e *history.Event) int64 {
 	return int64(n)
 }
 
+// historyBytes is what events count against Config.MaxHistoryBytes: a
+// resumed or redriven execution's budget counts the work it replays.
+func historyBytes(events []history.Event) int64 {
+	var n int64
+	for i := range events {
+		n += eventBytes(&events[i])
+	}
+	return n
+}
+
 // charge counts a batch against the execution's history budget; it
 // fails, counting nothing, when the batch would pass it.
 func (r *recorder) charge(events []history.Event) error {
 	if r.s == nil || r.s.maxHistBytes <= 0 {
 		return nil
 	}
-	var n int64
-	for i := range events {
-		n += eventBytes(&events[i])
-	}
+	n := historyBytes(events)
 	if r.histBytes+n > r.s.maxHistBytes {
 		return errHistoryLimit
 	}

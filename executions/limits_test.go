@@ -3,8 +3,10 @@ package executions_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -232,4 +234,72 @@ func TestQuarantine(t *testing.T) {
 	if meta, _, _ := ver.GetExecutionMeta(ctx, fresh.ARN); meta.ResumeAttempts != 1 {
 		t.Fatalf("fresh execution's resume attempts %d, want 1 (counted before resuming)", meta.ResumeAttempts)
 	}
+}
+
+// appended tells of each history write, and refuses them once fenced
+// (as the app's store does while the server shuts down).
+type appended struct {
+	store.Store
+	events chan history.EventType // the last event of each write
+	fenced atomic.Bool
+}
+
+func (a *appended) AppendHistory(ctx context.Context, arn string, events []history.Event, end *store.End) error {
+	if a.fenced.Load() {
+		return fmt.Errorf("append history: %w", executions.ErrShuttingDown)
+	}
+	err := a.Store.AppendHistory(ctx, arn, events, end)
+	if err == nil && len(events) > 0 {
+		select {
+		case a.events <- events[len(events)-1].Type:
+		default:
+		}
+	}
+	return err
+}
+
+// TestHistoryBytesLimit_Resumed: a resumed execution's history budget
+// counts the history it replays, not only what it writes after.
+func TestHistoryBytesLimit_Resumed(t *testing.T) {
+	ctx := context.Background()
+	st := &appended{Store: memory.New(memory.Options{}), events: make(chan history.EventType, 100)}
+	ver := memory.NewVersions()
+	open := func(scale float64) *executions.Service {
+		svc := executions.New(executions.Config{Store: st, Versions: ver, Scope: scope, MaxHistoryBytes: 1 << 20, ParkAfter: -1,
+			Engine: engine.New(engine.Config{Region: scope.Region, AccountID: scope.Account, TimeScale: scale})})
+		t.Cleanup(func() { _ = svc.Close(context.Background()) })
+		return svc
+	}
+	svc := open(1)
+	// 800 KB recorded before the Wait, 400 KB more after it.
+	const def = `{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"W"},"W":{"Type":"Wait","Seconds":3600,"Next":"Q"},"Q":{"Type":"Pass","End":true}}}`
+	in := `{"s":"` + strings.Repeat("x", 200_000) + `"}`
+	x, err := svc.Start(ctx, executions.StartInput{Machine: machine("resumed", def), Name: "x", Input: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for typ := history.EventType(""); typ != history.WaitStateEntered; {
+		select {
+		case typ = <-st.events:
+		case <-time.After(time.Minute):
+			t.Fatal("the execution did not reach its Wait")
+		}
+	}
+	st.fenced.Store(true) // the server stops: the execution stays RUNNING
+	if err := svc.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.fenced.Store(false)
+	if err := st.CreateStateMachine(ctx, machine("resumed", def)); err != nil {
+		t.Fatal(err)
+	}
+	svc = open(1e-6)
+	if _, err := svc.ResumeRunning(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := ended(t, svc, x.ARN)
+	if got.Status != store.StatusFailed || !strings.Contains(deref(got.Cause), "history would exceed its size limit") {
+		t.Fatalf("resumed execution %s %s %s, want its history's limit", got.Status, deref(got.Error), deref(got.Cause))
+	}
+	checkHistory(t, st, got)
 }

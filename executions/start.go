@@ -246,6 +246,7 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 	rec := &recorder{st: st, arn: ex.ARN, extra: extra, s: s}
 	if extra != nil && extra.redrive != nil {
 		rec.lastID.Store(extra.redrive.base) // the latest event stored
+		rec.histBytes = historyBytes(extra.redrive.replay)
 	}
 	if extra != nil {
 		rec.watch = s.watch(Watched{ExecutionARN: ex.ARN, StateMachineARN: ex.StateMachineARN,
