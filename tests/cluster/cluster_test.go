@@ -257,7 +257,7 @@ func TestCluster(t *testing.T) {
 		t.FailNow()
 	}
 	for _, g := range groups {
-		t.Logf("%s: takeover after %v, first step of a taken-over execution after %v (lease %v, renewal %v)",
+		t.Logf("%s: takeover after %v, first event appended to one of them after %v (lease %v, renewal %v; many wait for a Wait or a task here: TestClusterFailover measures the first step)",
 			g.name, g.takeover, g.firstStep, lease, renewal)
 		if g.takeover > limit {
 			t.Errorf("%s: takeover took %v, more than the lease and one renewal (%v)", g.name, g.takeover, limit)
