@@ -152,6 +152,7 @@ func (s *Service) driveChild(ctx context.Context, ex *engine.Execution, plan *re
 	s.mu.Lock()
 	var run *engine.Run
 	if plan != nil {
+		extra.replayed(plan.replay)
 		run = s.eng.Resume(cctx, ex, plan.replay, rec)
 	} else {
 		run = s.eng.Start(cctx, ex, rec)

@@ -60,6 +60,9 @@ type recExtra struct {
 	// live holds the engine's latest counts per Map Run ARN and the runs
 	// in progress (shared with the children's goroutines).
 	live liveRuns
+	// replaying: mapRuns reads the events a resumed execution replays
+	// (replayed), and writes nothing.
+	replaying bool
 }
 
 // liveInterval is how often at most a running Map Run's live counts are
@@ -189,7 +192,7 @@ func (x *recExtra) tracking(r *store.MapRun) {
 }
 
 // ended writes the ended run r and stops its live writes.
-func (x *recExtra) ended(r *store.MapRun) {
+func (x *recExtra) ended(r *store.MapRun, write bool) {
 	l := &x.live
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -199,6 +202,15 @@ func (x *recExtra) ended(r *store.MapRun) {
 	delete(l.counts, r.ARN)
 	delete(l.written, r.ARN)
 	delete(l.updates, r.ARN)
+	if !write {
+		return
+	}
+	if r.Status != MapRunSucceeded {
+		// Its unsuccessful children wait for the parent's redrive.
+		for _, c := range []*store.MapRunCounts{&r.ItemCounts, &r.ExecutionCounts} {
+			c.PendingRedrive = c.Failed + c.TimedOut + c.Aborted
+		}
+	}
 	x.put(r)
 }
 
@@ -282,6 +294,18 @@ func (x *recExtra) thread(name string) *mapThread {
 
 func (x *recExtra) startRun(e *history.Event, runArn string) {
 	t := x.thread(e.Thread)
+	old, err := x.s.ver.GetMapRun(context.Background(), runArn)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		x.s.log.Error("read map run", "arn", runArn, "err", err)
+	}
+	if x.replaying {
+		// Running at the stop: tracked again, its counts and end recorded.
+		if old != nil && old.Status == MapRunRunning {
+			t.run = old
+			x.tracking(old)
+		}
+		return
+	}
 	r := &store.MapRun{
 		ARN: runArn, ExecutionARN: x.executionARN, Status: MapRunRunning, StartDate: e.Timestamp,
 	}
@@ -304,9 +328,22 @@ func (x *recExtra) startRun(e *history.Event, runArn string) {
 	if c, ok := x.liveCounts(runArn); ok {
 		applyLive(r, c)
 	}
+	if old != nil && old.ExecutionARN == x.executionARN {
+		// Its execution was redriven: the Map Run is redriven.
+		r.StartDate, r.RedriveCount, r.RedriveDate = old.StartDate, old.RedriveCount+1, e.Timestamp
+	}
 	t.run = r
 	x.tracking(r)
 	x.put(r)
+}
+
+// replayed reads the events that a resumed execution replays: the Map
+// Runs that were running when the process stopped are tracked again, so
+// that their counts and their end are recorded.
+func (x *recExtra) replayed(events []history.Event) {
+	x.replaying = true
+	defer func() { x.replaying = false }()
+	x.mapRuns(events)
 }
 
 func (x *recExtra) endRun(e *history.Event, t *mapThread) {
@@ -315,6 +352,10 @@ func (x *recExtra) endRun(e *history.Event, t *mapThread) {
 		return
 	}
 	t.run = nil
+	if x.replaying {
+		x.ended(r, false)
+		return
+	}
 	r.StopDate = e.Timestamp
 	switch e.Type {
 	case history.MapRunSucceeded:
@@ -326,7 +367,7 @@ func (x *recExtra) endRun(e *history.Event, t *mapThread) {
 	}
 	if c, ok := x.liveCounts(r.ARN); ok {
 		applyLive(r, c)
-		x.ended(r)
+		x.ended(r, true)
 		return
 	}
 	n := r.ItemCounts.Total
@@ -352,7 +393,7 @@ func (x *recExtra) endRun(e *history.Event, t *mapThread) {
 		c.FailuresNotRedrivable, c.PendingRedrive = 0, 0
 	}
 	r.ItemCounts, r.ExecutionCounts = c, c
-	x.ended(r)
+	x.ended(r, true)
 }
 
 func (x *recExtra) put(r *store.MapRun) {

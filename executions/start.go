@@ -266,6 +266,7 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 	s.mu.Lock()
 	var run *engine.Run
 	if extra != nil && extra.redrive != nil {
+		extra.replayed(extra.redrive.replay)                   // its Map Runs still running (mapruns.go)
 		run = s.eng.Resume(ctx, ex, extra.redrive.replay, rec) // redrive.go
 	} else {
 		run = s.eng.Start(ctx, ex, rec)

@@ -166,6 +166,10 @@ func runDistCrash(t *testing.T, bin string, storeArgs []string) {
 		if err != nil || len(runs.MapRuns) != 1 {
 			t.Fatalf("map runs %v, %v", runs, err)
 		}
+		if mr, err := c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: runs.MapRuns[0].MapRunArn}); err != nil ||
+			mr.Status != types.MapRunStatusSucceeded || mr.ItemCounts.Succeeded != nItems || mr.ItemCounts.Running != 0 || aws.ToInt32(mr.RedriveCount) != 0 {
+			t.Errorf("parent %d: map run %+v, %v", p, mr, err)
+		}
 		var kids []types.ExecutionListItem
 		pg := sfn.NewListExecutionsPaginator(c, &sfn.ListExecutionsInput{MapRunArn: runs.MapRuns[0].MapRunArn, MaxResults: 1000})
 		for pg.HasMorePages() {

@@ -75,11 +75,20 @@ func TestMapRunRedrive(t *testing.T) {
 		len(pending.Executions) != 1 {
 		t.Fatalf("children pending redrive: %v, %v", pending, err)
 	}
+	if d, err := c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: run}); err != nil || d.Status != types.MapRunStatusFailed ||
+		d.ItemCounts.PendingRedrive == nil || *d.ItemCounts.PendingRedrive != d.ItemCounts.Failed+d.ItemCounts.Aborted || d.ItemCounts.Failed != 1 {
+		t.Fatalf("failed map run: %+v, %v", d, err)
+	}
 	if _, err := c.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: st.ExecutionArn}); err != nil {
 		t.Fatal(err)
 	}
 	if d := waitDone(t, c, *st.ExecutionArn); d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != "[1,2,3,4,5]" {
 		t.Fatalf("redriven parent: %s %s", d.Status, aws.ToString(d.Output))
+	}
+	d, err := c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: run})
+	if err != nil || d.Status != types.MapRunStatusSucceeded || d.RedriveCount == nil || *d.RedriveCount != 1 || d.RedriveDate == nil ||
+		d.ItemCounts.Succeeded != 5 || aws.ToInt64(d.ItemCounts.PendingRedrive) != 0 {
+		t.Fatalf("redriven map run: %+v, %v", d, err)
 	}
 	after := children()
 	var inputs []string
