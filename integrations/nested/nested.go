@@ -230,13 +230,20 @@ func (inv *Invoker) syncWithToken(ctx context.Context, t *engine.Task, parsed bo
 	defer cancel()
 	startedc := make(chan *Started, 1)
 	tok := make(chan outcome, 1)
+	// Await opens the token before the child starts. TaskSubmitted is
+	// recorded here, with the StartExecution response, before the child's
+	// end can be waited for: were it left to Await, a child that ends at
+	// once could end the task before Await's goroutine records it.
+	awaited := *t
+	awaited.Submitted = nil
 	go func() {
-		// Await opens the token before the child starts and records
-		// TaskSubmitted with the StartExecution response.
-		v, err := inv.tokens.Await(wctx, t, func(ctx context.Context) (any, error) {
+		v, err := inv.tokens.Await(wctx, &awaited, func(ctx context.Context) (any, error) {
 			s, resp, err := start(ctx)
 			if err != nil {
 				return nil, err
+			}
+			if t.Submitted != nil {
+				t.Submitted(resp)
 			}
 			startedc <- s
 			return resp, nil

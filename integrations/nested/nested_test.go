@@ -243,7 +243,8 @@ func TestShutdownLeavesChild(t *testing.T) {
 // broker completes a token when complete is closed (or sent a value).
 type broker struct {
 	complete chan any
-	awaited  chan error // the Await's end
+	awaited  chan error    // the Await's end
+	gate     chan struct{} // if set, received from between the submit and its Submitted call
 }
 
 func (b *broker) Await(ctx context.Context, t *engine.Task, submit func(context.Context) (any, error)) (any, error) {
@@ -251,7 +252,12 @@ func (b *broker) Await(ctx context.Context, t *engine.Task, submit func(context.
 	if err != nil {
 		return nil, err
 	}
-	t.Submitted(resp)
+	if b.gate != nil {
+		<-b.gate
+	}
+	if t.Submitted != nil {
+		t.Submitted(resp)
+	}
 	select {
 	case v := <-b.complete:
 		b.awaited <- nil
@@ -290,6 +296,22 @@ func TestSyncWithToken(t *testing.T) {
 	}
 	if aerr := <-b.awaited; !errors.Is(aerr, context.Canceled) {
 		t.Errorf("token after the child ended: %v", aerr)
+	}
+
+	// The child ends before the token's Await goes on after the start:
+	// TaskSubmitted is recorded all the same, before Invoke returns (it
+	// was missing from tests/e2e's .sync history under load).
+	svc = &fakeService{end: succeed(`{}`)}
+	b = &broker{complete: make(chan any), awaited: make(chan error, 1), gate: make(chan struct{})}
+	inv = New(svc, b)
+	task, submitted = newTask()
+	if _, err = inv.Invoke(context.Background(), task); err != nil || *submitted != 1 {
+		t.Errorf("child ended at once: %v, submitted %d before Invoke returned, want 1", err, *submitted)
+	}
+	close(b.gate)
+	<-b.awaited
+	if *submitted != 1 {
+		t.Errorf("submitted %d times, want 1", *submitted)
 	}
 
 	// The parent is stopped: the child is stopped too.
