@@ -133,8 +133,8 @@ func (ex *execution) runTop() Result {
 	sm := x.Machine
 	// The top-level thread and its scope are part of the execution (one
 	// allocation less each).
-	t := &ex.top
-	*t = thread{ex: ex, ctx: ex.ctx, log: ex.logFor(""), vars: &ex.topVars, rawText: x.Input}
+	t := &ex.top // zero: ex is new (only its fields are set, see enter)
+	t.ex, t.ctx, t.log, t.vars, t.rawText = ex, ex.ctx, ex.logFor(""), &ex.topVars, x.Input
 	t.add(event{typ: history.ExecutionStarted})
 	// The first state's Entered event follows no event (previousEventId 0).
 	t.last, t.lastAt = 0, time.Time{}

@@ -291,7 +291,9 @@ func (s *silentLog) exited(t *thread, st *asl.State, typ history.EventType, out 
 		if jsonSizeExceeds(out, t.ex.e.maxPayload) {
 			return nil, nil, dataLimit(st.Name)
 		}
-		t.measured = o
+		if o != nil || t.measured != nil {
+			t.measured = o
+		}
 	}
 	if s.count {
 		t.ex.append(t, nil)

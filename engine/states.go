@@ -42,33 +42,23 @@ type stateRun struct {
 // Parallel, Map).
 func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 	st := b.st
-	text, canonical := t.rawText, t.rawCanonical
-	if text == "" {
-		text, canonical = t.textOfOutput(raw), true
+	text := ""
+	if t.log.keeps() {
+		text = t.enteredText(raw)
 	}
-	t.inObj, t.inText = nil, ""
-	if o, ok := raw.(*value.Object); ok && o != nil && canonical {
-		if text == "" && t.log.keeps() {
-			// The Entered event renders it anyway: render it here, once
-			// for that event and the Exited one of a state that passes
-			// its input on (a Map iteration's Pass of a 200 KB item).
-			text = value.String(o)
-		}
-		if text != "" {
-			t.inObj, t.inText = o, text
-		}
-	}
-	t.rawText, t.rawCanonical, t.outObj, t.outText = "", false, nil, ""
 	prev := t.last
 	id := t.log.entered(t, st, b.types[0], text, raw)
 	// A thread runs one state at a time: its working set is reused (the
 	// children of a Parallel or Map have threads of their own, and their
-	// parent's state waits for them).
-	// Only its fields are set, not the whole struct: copying a struct of
-	// pointers into the heap takes a bulk write barrier while the
-	// collector runs, and r.ja is set before each use (thread.env).
+	// parent's state waits for them). Only the fields that change are
+	// written: while the collector marks, each pointer written to the heap
+	// goes through its write barrier (and copying the whole struct through
+	// a bulk one), and r.ja is set before each use (thread.env).
 	r := &t.run
-	r.b, r.at, r.raw, r.prev = b, t.lastAt, raw, prev
+	r.b, r.raw, r.prev = b, raw, prev
+	if !r.at.IsZero() || !t.lastAt.IsZero() {
+		r.at = t.lastAt
+	}
 	r.sc.name, r.sc.withRetry, r.sc.retry = st.Name, withRetry, 0
 	if r.sc.token != "" {
 		r.sc.token = ""
@@ -80,13 +70,42 @@ func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 			r.sc.entered = r.at
 		}
 	}
-	r.env.Input, r.env.Vars, r.env.StateName = raw, t.vars, st.Name
+	r.env.Input, r.env.StateName = raw, st.Name
+	if vars := asl.VarReader(t.vars); r.env.Vars != vars {
+		r.env.Vars = vars
+	}
 	r.env.EnteredEventID, r.env.MaxBytes = id, t.ex.e.maxPayload
-	r.env.Context = t.contextObject(&r.sc)
+	if c := t.contextObject(&r.sc); c != nil || r.env.Context != nil {
+		r.env.Context = c
+	}
 	if t.test != nil {
 		t.test.entered(r)
 	}
 	return r
+}
+
+// enteredText is the text of a state's input raw for its Entered event
+// when the thread keeps a history: the execution input as given, the
+// previous state's output text, or "" (the log renders it). It keeps the
+// input and its text for the Exited event of a state that passes its
+// input on.
+func (t *thread) enteredText(raw any) string {
+	text, canonical := t.rawText, t.rawCanonical
+	if text == "" {
+		text, canonical = t.textOfOutput(raw), true
+	}
+	t.inObj, t.inText = nil, ""
+	if o, ok := raw.(*value.Object); ok && o != nil && canonical {
+		if text == "" {
+			// The Entered event renders it anyway: render it here, once
+			// for that event and the Exited one of a state that passes
+			// its input on (a Map iteration's Pass of a 200 KB item).
+			text = value.String(o)
+		}
+		t.inObj, t.inText = o, text
+	}
+	t.rawText, t.rawCanonical, t.outObj, t.outText = "", false, nil, ""
+	return text
 }
 
 // refreshContext rebuilds $$ after the retry count or the token changed.
