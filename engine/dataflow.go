@@ -306,6 +306,11 @@ func (t *thread) template(r *stateRun, tp *asl.Template, in any) (any, *failure)
 	if err != nil {
 		return nil, t.fatalf(toFault(err, &r.env))
 	}
+	if o, ok := v.(*value.Object); ok && o != nil && r.env.MaxBytes == t.ex.e.maxPayload {
+		// Built within the payload limit: a state whose output it is
+		// need not measure it again (silentLog.exited).
+		t.measured = o
+	}
 	return v, nil
 }
 

@@ -212,9 +212,9 @@ type thread struct {
 	// reuses the text instead of rendering it again.
 	outObj  *value.Object
 	outText string
-	// measured is the output of the latest state that exited, when an
-	// object: a log that keeps no text measured it within the payload
-	// limit.
+	// measured is an object known to be within the payload limit: the
+	// output of the latest state that exited (a log that keeps no text
+	// measured it) or a payload template's result (built within it).
 	measured *value.Object
 	// test is set when TestState runs the thread's one state.
 	test *testRun
