@@ -54,8 +54,16 @@ func NewObject(n int) *Object {
 		b := &object2{}
 		b.o.keys, b.o.vals = b.k[:0], b.v[:0]
 		return &b.o
-	case n <= 4:
+	case n == 3:
+		b := &object3{}
+		b.o.keys, b.o.vals = b.k[:0], b.v[:0]
+		return &b.o
+	case n == 4:
 		b := &object4{}
+		b.o.keys, b.o.vals = b.k[:0], b.v[:0]
+		return &b.o
+	case n <= 6:
+		b := &object6{}
 		b.o.keys, b.o.vals = b.k[:0], b.v[:0]
 		return &b.o
 	case n <= 8:
@@ -66,7 +74,9 @@ func NewObject(n int) *Object {
 	return &Object{keys: make([]string, 0, n), vals: make([]any, 0, n)}
 }
 
-// object1 … object8 hold an Object and room for its members.
+// object1 … object8 hold an Object and room for its members, each the
+// size of one of the allocator's size classes (96, 128, 160, 192, 256 and
+// 320 bytes).
 type (
 	object1 struct {
 		o Object
@@ -78,10 +88,20 @@ type (
 		k [2]string
 		v [2]any
 	}
+	object3 struct {
+		o Object
+		k [3]string
+		v [3]any
+	}
 	object4 struct {
 		o Object
 		k [4]string
 		v [4]any
+	}
+	object6 struct {
+		o Object
+		k [6]string
+		v [6]any
 	}
 	object8 struct {
 		o Object
