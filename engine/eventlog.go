@@ -336,7 +336,10 @@ func (ex *execution) append(t *thread, ev *history.Event) int64 {
 		ev.Timestamp = ex.e.clock.Now()
 	}
 	t.lastAt = ev.Timestamp
-	ex.pending = append(ex.pending, *ev)
+	if ex.bufs == nil {
+		ex.bufs = &eventBufs{} // after release, which no run does
+	}
+	ex.bufs.a = append(ex.bufs.a, *ev)
 	if id > ex.e.maxEvents {
 		ex.overLimit()
 	}

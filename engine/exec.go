@@ -28,16 +28,16 @@ type execution struct {
 	// parent's (never written) scope instead of a new one each.
 	needVars bool
 
-	mu      sync.Mutex
-	nextID  atomic.Int64 // the latest event's id (added to under mu when recorded)
-	pending []history.Event
-	fatal   *fault.Error // set when the history limit or the recorder fails
+	mu     sync.Mutex
+	nextID atomic.Int64 // the latest event's id (added to under mu when recorded)
+	fatal  *fault.Error // set when the history limit or the recorder fails
 
-	// flushMu orders Record calls; spare is the buffer pending swaps with
-	// while a batch is being recorded (both guarded by flushMu).
+	// bufs holds the events waiting for the next flush (bufs.a, guarded
+	// by mu) and the buffer they swap with while a batch is being
+	// recorded (bufs.b, guarded by flushMu, which orders Record calls);
+	// nil without a Recorder. Replaced or cleared under both.
 	flushMu sync.Mutex
-	spare   []history.Event
-	bufs    *eventBufs // where pending and spare came from (nil without a Recorder)
+	bufs    *eventBufs
 
 	// replay is the recorded history of a resumed execution (nil when
 	// not resuming).
@@ -48,9 +48,7 @@ type execution struct {
 	topVars scope
 	output  string // a succeeded execution's output (Result.Output)
 
-	ctxOnce  sync.Once
-	ctxExec  *value.Object // $$.Execution
-	ctxSM    *value.Object // $$.StateMachine
+	ctxParts atomic.Pointer[ctxParts] // made the first time a state reads $$
 	tokenSeq atomic.Int64
 
 	// slots bound the branches and iterations running at once (fanout.go).
@@ -72,7 +70,6 @@ func newExecution(e *Engine, parent context.Context, x *Execution, rec Recorder)
 		// The two buffers (flush swaps them) come from executions that
 		// ended, grown to the size their flushes needed.
 		ex.bufs = eventBuffers.Get().(*eventBufs)
-		ex.pending, ex.spare = ex.bufs.a, ex.bufs.b
 	}
 	if x.StartTime.IsZero() {
 		x.StartTime = e.clock.Now()
@@ -106,22 +103,17 @@ const maxPooledEvents = 512
 // they are given). An event added later, which no run does, would go to a
 // new buffer.
 func (ex *execution) release() {
-	if ex.bufs == nil {
-		return
-	}
 	ex.flushMu.Lock()
 	ex.mu.Lock()
-	a, b := ex.pending, ex.spare
-	ex.pending, ex.spare = nil, nil
 	bufs := ex.bufs
 	ex.bufs = nil
 	ex.mu.Unlock()
 	ex.flushMu.Unlock()
-	if cap(a) > maxPooledEvents || cap(b) > maxPooledEvents {
+	if bufs == nil || cap(bufs.a) > maxPooledEvents || cap(bufs.b) > maxPooledEvents {
 		return
 	}
-	clear(a)
-	bufs.a, bufs.b = a[:0], b[:0]
+	clear(bufs.a)
+	bufs.a, bufs.b = bufs.a[:0], bufs.b[:0]
 	eventBuffers.Put(bufs)
 }
 
@@ -137,7 +129,10 @@ func (ex *execution) lastID() int64 { return ex.nextID.Load() }
 func (ex *execution) unflushed() int {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
-	return len(ex.pending)
+	if ex.bufs == nil {
+		return 0
+	}
+	return len(ex.bufs.a)
 }
 
 // flush hands pending events to the recorder and returns once Record has
@@ -151,16 +146,17 @@ func (ex *execution) flush() {
 	ex.flushMu.Lock()
 	defer ex.flushMu.Unlock()
 	ex.mu.Lock()
-	if len(ex.pending) == 0 {
+	bufs := ex.bufs
+	if bufs == nil || len(bufs.a) == 0 {
 		ex.mu.Unlock()
 		return
 	}
-	batch := ex.pending
-	ex.pending = ex.spare[:0]
+	batch := bufs.a
+	bufs.a = bufs.b[:0]
 	ex.mu.Unlock()
 	err := ex.rec.Record(batch)
 	clear(batch)
-	ex.spare = batch[:0]
+	bufs.b = batch[:0]
 	if err != nil {
 		ex.mu.Lock()
 		if ex.fatal == nil {
@@ -188,11 +184,7 @@ type thread struct {
 	last   int64
 	lastAt time.Time // timestamp of the latest event (zero without history)
 	name   string    // the Thread tag of its events: "", "b1", "m3/b0"
-	slot   bool      // it holds one of the execution's slots (fanout.go)
-	// replayed tells whether the latest event came from the recorded
-	// history (resuming) rather than being new.
-	replayed bool
-	vars     *scope
+	vars   *scope
 	// rawText is the execution input as given: AWS echoes it verbatim in
 	// the first state's Entered event.
 	rawText string
@@ -200,6 +192,10 @@ type thread struct {
 	// Parallel branch's, rendered once for all branches), not a text as
 	// given.
 	rawCanonical bool
+	// replayed tells whether the latest event came from the recorded
+	// history (resuming) rather than being new.
+	replayed bool
+	slot     bool // it holds one of the execution's slots (fanout.go)
 	// inObj and inText are the input of the state it runs and that input's
 	// canonical JSON text, when known at entry: a state whose output is
 	// that very object (a Pass, a Choice) reuses the text in its Exited
@@ -302,18 +298,23 @@ func (t *thread) childScope() *scope {
 // an iteration); inner scopes read outer ones.
 type scope struct {
 	parent *scope
-	names  []string
-	vals   []any
-	sizes  []int // the JSON text size of each value
-	bytes  int   // their sum
+	vars   []variable
+	bytes  int // the sum of their sizes
+}
+
+// variable is one variable of a scope.
+type variable struct {
+	name string
+	val  any
+	size int // the JSON text size of val
 }
 
 // Var implements asl.VarReader.
 func (s *scope) Var(name string) (any, bool) {
 	for sc := s; sc != nil; sc = sc.parent {
-		for i, n := range sc.names {
-			if n == name {
-				return sc.vals[i], true
+		for i := range sc.vars {
+			if sc.vars[i].name == name {
+				return sc.vars[i].val, true
 			}
 		}
 	}
@@ -325,16 +326,14 @@ func (s *scope) Var(name string) (any, bool) {
 // size is v's JSON text size.
 func (s *scope) set(name string, v any, size int) {
 	s.bytes += size
-	for i, n := range s.names {
-		if n == name {
-			s.bytes -= s.sizes[i]
-			s.vals[i], s.sizes[i] = v, size
+	for i := range s.vars {
+		if w := &s.vars[i]; w.name == name {
+			s.bytes -= w.size
+			w.val, w.size = v, size
 			return
 		}
 	}
-	s.names = append(s.names, name)
-	s.vals = append(s.vals, v)
-	s.sizes = append(s.sizes, size)
+	s.vars = append(s.vars, variable{name: name, val: v, size: size})
 }
 
 func (s *scope) assign(o *value.Object) {
@@ -348,9 +347,9 @@ func (s *scope) assign(o *value.Object) {
 
 // size is the size of the variable name in this scope, 0 when it has none.
 func (s *scope) size(name string) int {
-	for i, n := range s.names {
-		if n == name {
-			return s.sizes[i]
+	for i := range s.vars {
+		if s.vars[i].name == name {
+			return s.vars[i].size
 		}
 	}
 	return 0
@@ -361,7 +360,27 @@ func timeText(t time.Time) string {
 	return t.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.999Z")
 }
 
-func (ex *execution) buildCtxParts() {
+// ctxParts are the parts of the Context object every state shares.
+type ctxParts struct {
+	exec *value.Object // $$.Execution
+	sm   *value.Object // $$.StateMachine
+}
+
+// contextParts returns the execution's ctxParts, building them the first
+// time (concurrent first callers may build them twice, and all get the
+// same).
+func (ex *execution) contextParts() *ctxParts {
+	if p := ex.ctxParts.Load(); p != nil {
+		return p
+	}
+	p := ex.buildCtxParts()
+	if !ex.ctxParts.CompareAndSwap(nil, p) {
+		p = ex.ctxParts.Load()
+	}
+	return p
+}
+
+func (ex *execution) buildCtxParts() *ctxParts {
 	x := ex.x
 	o := value.NewObject(7)
 	o.Set("Id", x.ARN)
@@ -375,11 +394,10 @@ func (ex *execution) buildCtxParts() {
 	if !x.RedriveTime.IsZero() {
 		o.Set("RedriveTime", timeText(x.RedriveTime))
 	}
-	ex.ctxExec = o
 	s := value.NewObject(2)
 	s.Set("Id", x.StateMachineARN)
 	s.Set("Name", x.StateMachineName)
-	ex.ctxSM = s
+	return &ctxParts{exec: o, sm: s}
 }
 
 // stateCtx is what a state's Context object needs.
@@ -388,6 +406,7 @@ type stateCtx struct {
 	entered   time.Time
 	retry     int64
 	withRetry bool
+	atEvent   bool // entered is the Entered event's timestamp
 	token     string
 	item      *value.Object // Map.Item, in ItemSelector only
 }
@@ -399,7 +418,7 @@ func (t *thread) contextObject(sc *stateCtx) any {
 	if !ex.needCtx {
 		return nil
 	}
-	ex.ctxOnce.Do(ex.buildCtxParts)
+	parts := ex.contextParts()
 	n := 3
 	if sc.token != "" {
 		n++
@@ -408,8 +427,8 @@ func (t *thread) contextObject(sc *stateCtx) any {
 		n++
 	}
 	o := value.NewObject(n)
-	o.Set("Execution", ex.ctxExec)
-	o.Set("StateMachine", ex.ctxSM)
+	o.Set("Execution", parts.exec)
+	o.Set("StateMachine", parts.sm)
 	st := value.NewObject(3)
 	st.Set("Name", sc.name)
 	st.Set("EnteredTime", timeText(sc.entered))

@@ -205,7 +205,7 @@ func (*jsonataFlow) waitSeconds(t *thread, r *stateRun, eff any) (float64, *fail
 		if !ok {
 			return 0, fail(q, "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "+stringOf(v))
 		}
-		now := r.at
+		now := r.at()
 		if now.IsZero() {
 			now = t.ex.now()
 		}

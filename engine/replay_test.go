@@ -117,8 +117,8 @@ func TestReplayConsumesThenGoesLive(t *testing.T) {
 	if id != 3 || th.replayed || th.log != live || th.log.next() != nil {
 		t.Fatalf("live: id %d, replayed %v, log %T", id, th.replayed, th.log)
 	}
-	if len(ex.pending) != 1 || ex.pending[0].Type != history.PassStateExited || ex.pending[0].PreviousEventID != 2 {
-		t.Fatalf("pending %+v", ex.pending)
+	if pending := ex.bufs.a; len(pending) != 1 || pending[0].Type != history.PassStateExited || pending[0].PreviousEventID != 2 {
+		t.Fatalf("pending %+v", pending)
 	}
 	if settled != 1 || ex.fatal != nil {
 		t.Fatalf("settled %d times, fatal %v", settled, ex.fatal)

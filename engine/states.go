@@ -29,12 +29,20 @@ type stateRun struct {
 	b   *base // the state's plan
 	env asl.Env
 	sc  stateCtx
-	at  time.Time // the Entered event's timestamp (zero without history)
-	raw any       // the state's raw input ($states.input)
+	raw any // the state's raw input ($states.input)
 	// prev is the event the state's Entered event follows (JSONata's
 	// EvaluationFailed follows it too).
 	prev int64
 	ja   jsonata.Env // a JSONata state's evaluation environment
+}
+
+// at is the timestamp of the state's Entered event (zero without
+// history).
+func (r *stateRun) at() time.Time {
+	if r.sc.atEvent {
+		return r.sc.entered
+	}
+	return time.Time{}
 }
 
 // enter records the state's Entered event and prepares its environment.
@@ -56,19 +64,17 @@ func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 	// a bulk one), and r.ja is set before each use (thread.env).
 	r := &t.run
 	r.b, r.raw, r.prev = b, raw, prev
-	if !r.at.IsZero() || !t.lastAt.IsZero() {
-		r.at = t.lastAt
-	}
 	r.sc.name, r.sc.withRetry, r.sc.retry = st.Name, withRetry, 0
 	if r.sc.token != "" {
 		r.sc.token = ""
 	}
-	if t.ex.needCtx {
-		if r.at.IsZero() {
-			r.sc.entered = t.ex.now()
-		} else {
-			r.sc.entered = r.at
-		}
+	// The Entered event's timestamp (t.lastAt now), else, for $$, the
+	// time now.
+	switch r.sc.atEvent = !t.lastAt.IsZero(); {
+	case r.sc.atEvent:
+		r.sc.entered = t.lastAt
+	case t.ex.needCtx:
+		r.sc.entered = t.ex.now()
 	}
 	r.env.Input, r.env.StateName = raw, st.Name
 	if vars := asl.VarReader(t.vars); r.env.Vars != vars {
@@ -335,10 +341,10 @@ func (p *waitPlan) run(t *thread, raw any) (any, string, *failure) {
 	}
 	if secs > 0 && t.test == nil {
 		t.ex.flush()
-		if t.park(r.at, t.ex.e.scaled(secs)) {
+		if t.park(r.at(), t.ex.e.scaled(secs)) {
 			return nil, "", t.aborted()
 		}
-		if err := t.sleepFrom(r.at, t.ex.e.scaled(secs)); err != nil || t.cancelled() {
+		if err := t.sleepFrom(r.at(), t.ex.e.scaled(secs)); err != nil || t.cancelled() {
 			t.abortEvent(history.WaitStateAborted)
 			return nil, "", t.aborted()
 		}
@@ -359,7 +365,7 @@ func (p *waitPlan) run(t *thread, raw any) (any, string, *failure) {
 func (t *thread) waitSeconds(r *stateRun, st *asl.State, eff any) (float64, *failure) {
 	r.env.Input = eff
 	var secs float64
-	now := r.at
+	now := r.at()
 	if now.IsZero() {
 		now = t.ex.now()
 	}

@@ -138,10 +138,10 @@ func (e *Engine) TestState(ctx context.Context, in *TestInput) *TestResult {
 		res.NextState = next
 		res.Output = textOf(out)
 	}
-	if (res.Status == TestSucceeded || res.Status == TestCaughtError) && vars.names != nil {
-		o := value.NewObject(len(vars.names))
-		for i, n := range vars.names {
-			o.Set(n, vars.vals[i])
+	if (res.Status == TestSucceeded || res.Status == TestCaughtError) && vars.vars != nil {
+		o := value.NewObject(len(vars.vars))
+		for _, w := range vars.vars {
+			o.Set(w.name, w.val)
 		}
 		res.Inspect.Variables = textOf(o)
 	}
