@@ -77,12 +77,12 @@ func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 		r.sc.entered = t.ex.now()
 	}
 	r.env.Input, r.env.StateName = raw, st.Name
-	if vars := asl.VarReader(t.vars); r.env.Vars != vars {
-		r.env.Vars = vars
+	if vars, _ := r.env.Vars.(*scope); vars != t.vars || vars == nil {
+		r.env.Vars = t.vars
 	}
 	r.env.EnteredEventID, r.env.MaxBytes = id, t.ex.e.maxPayload
-	if c := t.contextObject(&r.sc); c != nil || r.env.Context != nil {
-		r.env.Context = c
+	if t.ex.needCtx {
+		r.env.Context = t.contextObject(&r.sc)
 	}
 	if t.test != nil {
 		t.test.entered(r)
