@@ -40,80 +40,12 @@ var ErrExecutionLimitExceeded = errors.New("execution limit exceeded")
 // would pass Config.MaxHistoryBytes.
 var errHistoryLimit = errors.New("the execution's history would exceed its size limit")
 
-// eventOverhead is what an event costs beyond its data and causes (type,
-// ids, timestamp, names), as counted against Config.MaxHistoryBytes.
-const eventOverhead = 128
-
-// eventBytes estimates the bytes an event takes in the store: its
-// execution data (inputs, outputs, parameters, assigned variables) and
-// its error causes, plus eventOverhead.
-func eventBytes(e *history.Event) int64 {
-	n := eventOverhead
-	cause := func(s *string) {
-		if s != nil {
-			n += len(*s)
-		}
-	}
-	if d := e.StateEnteredEventDetails; d != nil {
-		n += len(d.Input)
-	}
-	if d := e.StateExitedEventDetails; d != nil {
-		n += len(d.Output)
-		for k, v := range d.AssignedVariables {
-			n += len(k) + len(v)
-		}
-	}
-	if d := e.TaskScheduledEventDetails; d != nil {
-		n += len(d.Parameters)
-	}
-	if d := e.TaskSucceededEventDetails; d != nil {
-		n += len(d.Output)
-	}
-	if d := e.TaskSubmittedEventDetails; d != nil {
-		n += len(d.Output)
-	}
-	if d := e.TaskFailedEventDetails; d != nil {
-		cause(d.Cause)
-	}
-	if d := e.LambdaFunctionScheduledEventDetails; d != nil {
-		n += len(d.Input)
-	}
-	if d := e.LambdaFunctionSucceededEventDetails; d != nil {
-		n += len(d.Output)
-	}
-	if d := e.LambdaFunctionFailedEventDetails; d != nil {
-		cause(d.Cause)
-	}
-	if d := e.ActivityScheduledEventDetails; d != nil {
-		n += len(d.Input)
-	}
-	if d := e.ActivitySucceededEventDetails; d != nil {
-		n += len(d.Output)
-	}
-	if d := e.ActivityFailedEventDetails; d != nil {
-		cause(d.Cause)
-	}
-	if d := e.ExecutionStartedEventDetails; d != nil {
-		n += len(d.Input)
-	}
-	if d := e.ExecutionSucceededEventDetails; d != nil {
-		n += len(d.Output)
-	}
-	if d := e.ExecutionFailedEventDetails; d != nil {
-		cause(d.Cause)
-	}
-	if d := e.EvaluationFailedEventDetails; d != nil {
-		cause(d.Cause)
-	}
-	return int64(n)
-}
-
 // historyBytes is what events count against Config.MaxHistoryBytes: a
 // resumed or redriven execution's budget counts the work it replays.
 func historyBytes(events []history.Event) int64 {
 	var n int64
 	for i := range events {
-		n += eventBytes(&events[i])
+		n += events[i].Size()
 	}
 	return n
 }

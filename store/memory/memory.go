@@ -24,6 +24,10 @@ type Options struct {
 	// (with their histories) are kept: beyond it the oldest closed ones are
 	// forgotten.
 	MaxClosedExecutions int
+	// MaxClosedBytes, when positive, bounds the bytes of the closed
+	// executions kept (input, output and history: history.Event.Size):
+	// beyond it the oldest closed ones are forgotten.
+	MaxClosedBytes int64
 }
 
 // Store is an in-memory store.Store.
@@ -39,6 +43,8 @@ type Store struct {
 	byMachine map[string]*execList
 	closed    []*execution // FIFO of closed executions, for eviction
 	closedOff int
+	// closedBytes is the size of the closed executions in closed.
+	closedBytes int64
 }
 
 type machine struct {
@@ -51,6 +57,10 @@ type execution struct {
 	seq     int64
 	events  []history.Event
 	evicted bool
+	// bytes is its size (Options.MaxClosedBytes), counted in
+	// Store.closedBytes once listed in Store.closed.
+	bytes  int64
+	listed bool
 }
 
 type execList struct {
@@ -261,6 +271,11 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 		}
 	}
 	e.events = append(e.events, events...)
+	if s.opts.MaxClosedBytes > 0 {
+		for i := range events {
+			e.bytes += events[i].Size()
+		}
+	}
 	if end != nil {
 		e.x.Status = end.Status
 		e.x.StopDate = end.StopDate
@@ -273,11 +288,18 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 // noteClosed records a closed execution and evicts the oldest closed ones
 // beyond the cap. s.mu is held.
 func (s *Store) noteClosed(e *execution) {
-	if s.opts.MaxClosedExecutions <= 0 {
+	if s.opts.MaxClosedExecutions <= 0 && s.opts.MaxClosedBytes <= 0 {
 		return
 	}
+	e.bytes += int64(len(e.x.Input))
+	if e.x.Output != nil {
+		e.bytes += int64(len(*e.x.Output))
+	}
+	e.listed = true
+	s.closedBytes += e.bytes
 	s.closed = append(s.closed, e)
-	for len(s.closed)-s.closedOff > s.opts.MaxClosedExecutions {
+	for n := len(s.closed) - s.closedOff; n > 0 && ((s.opts.MaxClosedExecutions > 0 && n > s.opts.MaxClosedExecutions) ||
+		(s.opts.MaxClosedBytes > 0 && s.closedBytes > s.opts.MaxClosedBytes)); n-- {
 		old := s.closed[s.closedOff]
 		s.closed[s.closedOff] = nil
 		s.closedOff++
@@ -290,6 +312,10 @@ func (s *Store) noteClosed(e *execution) {
 }
 
 func (s *Store) evict(e *execution) {
+	if e.listed {
+		s.closedBytes -= e.bytes
+		e.listed = false
+	}
 	delete(s.execs, e.x.ARN)
 	e.evicted = true
 	e.events = nil

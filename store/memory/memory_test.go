@@ -3,9 +3,11 @@ package memory_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/memory"
 	"github.com/stepwell/stepwell/store/storetest"
@@ -67,5 +69,35 @@ func BenchmarkAppendHistory(b *testing.B) {
 		if err := s.AppendHistory(ctx, arn, nil, &store.End{Status: store.StatusSucceeded}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestMaxClosedBytes: the closed executions kept take at most
+// MaxClosedBytes (input, output and history), the oldest forgotten first.
+func TestMaxClosedBytes(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.Options{MaxClosedExecutions: 1000, MaxClosedBytes: 1 << 20})
+	big := strings.Repeat("x", 100_000)
+	for i := range 30 {
+		arn := fmt.Sprintf("arn:aws:states:us-east-1:123456789012:express:m:%d:x", i)
+		if err := s.CreateExecution(ctx, &store.Execution{ARN: arn, StateMachineARN: "m", Status: store.StatusRunning, Input: big}); err != nil {
+			t.Fatal(err)
+		}
+		ev := history.Event{ID: 1, Type: history.ExecutionStarted, ExecutionStartedEventDetails: &history.ExecutionStartedEventDetails{Input: big}}
+		if err := s.AppendHistory(ctx, arn, []history.Event{ev}, &store.End{Status: store.StatusSucceeded, Output: &big}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept := 0
+	for i := range 30 {
+		if _, err := s.GetExecution(ctx, fmt.Sprintf("arn:aws:states:us-east-1:123456789012:express:m:%d:x", i)); err == nil {
+			kept++
+		} else if kept > 0 {
+			t.Fatalf("execution %d forgotten after a newer one was kept", i)
+		}
+	}
+	// Each takes 300 KB and more: three fit in 1 MiB.
+	if kept != 3 {
+		t.Fatalf("%d closed executions kept, want 3", kept)
 	}
 }
