@@ -521,10 +521,11 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 }
 
 // expressStore is the in-memory store of Express executions keeping at
-// most retention closed ones (none when retention is 0).
-func expressStore(retention int) store.Store {
+// most retention closed ones (none when retention is 0), of at most
+// maxBytes in all (0: no bound; limits.go).
+func expressStore(retention int, maxBytes int64) store.Store {
 	if retention > 0 {
-		return memory.New(memory.Options{MaxClosedExecutions: retention})
+		return memory.New(memory.Options{MaxClosedExecutions: retention, MaxClosedBytes: maxBytes})
 	}
 	// The memory store keeps at least one closed execution: hide it.
 	return runningOnly{memory.New(memory.Options{MaxClosedExecutions: 1})}

@@ -68,7 +68,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	if open == nil {
 		open = openStore
 	}
-	express := expressStore(c.ExpressRetention)
+	express := expressStore(c.ExpressRetention, c.Limits.expressBytes()) // limits.go
 	if w.express != nil {
 		express = w.express(express)
 	}

@@ -373,6 +373,7 @@ func TestHostile(t *testing.T) {
 	// The requests, eight at a time, in a shuffled order.
 	reqs := requests()
 	reqs = append(reqs, tokenRequests(t, s, &tl)...)
+	reqs = append(reqs, expressRequests(t, s)...)
 	rand.New(rand.NewPCG(3, 4)).Shuffle(len(reqs), func(i, j int) { reqs[i], reqs[j] = reqs[j], reqs[i] })
 	work := make(chan request)
 	var wg sync.WaitGroup
@@ -591,5 +592,20 @@ func tokenRequests(t *testing.T, s *server, tl *tally) []request {
 	s.must("GetActivityTask", map[string]any{"activityArn": act.ActivityArn}, &task)
 	s.must("SendTaskFailure", map[string]any{"taskToken": task.TaskToken, "error": "Worker.Failed", "cause": strings.Repeat("c", 32768)}, nil)
 	s.must("StopExecution", map[string]any{"executionArn": x.ExecutionArn, "error": "E", "cause": strings.Repeat("s", 32768)}, nil)
+	return rs
+}
+
+// expressRequests start 600 Express executions of 200 KB inputs: the
+// server keeps the closed ones in memory for DescribeExecution, within a
+// share of its budget (600 would hold 360 MB).
+func expressRequests(t *testing.T, s *server) []request {
+	var sm struct{ StateMachineArn string }
+	s.must("CreateStateMachine", map[string]any{"name": "hostile-express", "type": "EXPRESS", "roleArn": role,
+		"definition": `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`}, &sm)
+	body := mustJSON(map[string]any{"stateMachineArn": sm.StateMachineArn, "input": `{"s":"` + strings.Repeat("e", 200_000) + `"}`})
+	rs := make([]request, 600)
+	for i := range rs {
+		rs[i] = request{name: fmt.Sprint("Express execution ", i), op: "StartExecution", body: body}
+	}
 	return rs
 }
