@@ -328,9 +328,13 @@ func (x *recExtra) startRun(e *history.Event, runArn string) {
 	if c, ok := x.liveCounts(runArn); ok {
 		applyLive(r, c)
 	}
-	if old != nil && old.ExecutionARN == x.executionARN {
-		// Its execution was redriven: the Map Run is redriven.
+	if old != nil && old.ExecutionARN == x.executionARN && old.Status != MapRunRunning && x.redrive != nil {
+		// Its execution was redriven: the Map Run is redriven, and its
+		// history says so as AWS's does (MapRunRedriven; the events are
+		// the recorder's copy: redrive.translate).
 		r.StartDate, r.RedriveCount, r.RedriveDate = old.StartDate, old.RedriveCount+1, e.Timestamp
+		e.Type, e.MapRunStartedEventDetails = history.MapRunRedriven, nil
+		e.MapRunRedrivenEventDetails = &history.MapRunRedrivenEventDetails{MapRunArn: runArn, RedriveCount: r.RedriveCount}
 	}
 	t.run = r
 	x.tracking(r)

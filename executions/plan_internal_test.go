@@ -76,3 +76,30 @@ func TestPlanRedrive_KeepsCompletedWork(t *testing.T) {
 		t.Fatalf("base %d, id(6) %d", p.base, p.id(6))
 	}
 }
+
+// TestPlanResume_MapRunRedriven: a resumed execution whose history
+// recorded its Map Run as redriven replays it as the MapRunStarted the
+// engine emits.
+func TestPlanResume_MapRunRedriven(t *testing.T) {
+	const run = "arn:aws:states:us-east-1:1:mapRun:m/l:id"
+	evs := []history.Event{
+		{ID: 1, Type: history.ExecutionStarted},
+		{ID: 2, Type: history.MapStateEntered},
+		{ID: 3, Type: history.MapStateStarted},
+		{ID: 4, Type: history.MapRunFailed},
+		{ID: 5, Type: history.ExecutionFailed},
+		{ID: 6, Type: history.ExecutionRedriven},
+		{ID: 7, Type: history.MapStateEntered},
+		{ID: 8, Type: history.MapStateStarted},
+		{ID: 9, Type: history.MapRunRedriven, MapRunRedrivenEventDetails: &history.MapRunRedrivenEventDetails{MapRunArn: run, RedriveCount: 1}},
+	}
+	p := planResume(evs)
+	last := p.replay[len(p.replay)-1]
+	if last.Type != history.MapRunStarted || last.MapRunStartedEventDetails == nil || last.MapRunStartedEventDetails.MapRunArn != run ||
+		last.MapRunRedrivenEventDetails != nil || p.orig[len(p.orig)-1] != 9 {
+		t.Fatalf("replayed %+v (stored id %d)", last, p.orig[len(p.orig)-1])
+	}
+	if evs[8].Type != history.MapRunRedriven {
+		t.Fatal("the stored history was changed")
+	}
+}

@@ -223,6 +223,12 @@ func plan(events []history.Event, redrive bool) *redrivePlan {
 		p.base = sorted[n-1].ID
 	}
 	for _, ev := range view {
+		if d := ev.MapRunRedrivenEventDetails; ev.Type == history.MapRunRedriven && d != nil {
+			// The engine replays the start of the Map Run that its
+			// recorder recorded as redriven (mapruns.go).
+			ev.Type, ev.MapRunRedrivenEventDetails = history.MapRunStarted, nil
+			ev.MapRunStartedEventDetails = &history.MapRunStartedEventDetails{MapRunArn: d.MapRunArn}
+		}
 		p.orig = append(p.orig, ev.ID)
 		ev.ID = int64(len(p.orig))
 		p.replay = append(p.replay, ev)

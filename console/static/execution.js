@@ -118,7 +118,7 @@ export async function executionPage(arn) {
   }
 
   function hasMapRuns() {
-    return events.some((e) => e.type === 'MapRunStarted');
+    return events.some((e) => e.type === 'MapRunStarted' || e.type === 'MapRunRedriven');
   }
 
   function recompute() {

@@ -85,6 +85,26 @@ func TestMapRunRedrive(t *testing.T) {
 	if d := waitDone(t, c, *st.ExecutionArn); d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != "[1,2,3,4,5]" {
 		t.Fatalf("redriven parent: %s %s", d.Status, aws.ToString(d.Output))
 	}
+	// The parent's history: the Map Run redriven, not started again.
+	h, err := c.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: st.ExecutionArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started, redriven int
+	for _, e := range h.Events {
+		switch e.Type {
+		case types.HistoryEventTypeMapRunStarted:
+			started++
+		case types.HistoryEventTypeMapRunRedriven:
+			if d := e.MapRunRedrivenEventDetails; d == nil || aws.ToString(d.MapRunArn) != *run || aws.ToInt32(d.RedriveCount) != 1 {
+				t.Fatalf("MapRunRedriven %+v", d)
+			}
+			redriven++
+		}
+	}
+	if started != 1 || redriven != 1 {
+		t.Fatalf("%d MapRunStarted and %d MapRunRedriven events", started, redriven)
+	}
 	d, err := c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: run})
 	if err != nil || d.Status != types.MapRunStatusSucceeded || d.RedriveCount == nil || *d.RedriveCount != 1 || d.RedriveDate == nil ||
 		d.ItemCounts.Succeeded != 5 || aws.ToInt64(d.ItemCounts.PendingRedrive) != 0 {
