@@ -8,7 +8,7 @@ package executions
 // without the server staying up resumeSettle after, the next restart
 // fails it with States.Runtime and a cause that says so, instead of
 // resuming it. The count is cleared once the server has run the resumed
-// execution for resumeSettle. An operator can also start the server
+// execution for resumeSettle, or when it shuts down cleanly before. An operator can also start the server
 // without resuming anything (the app's --no-resume), list the running
 // executions and stop them.
 
@@ -50,22 +50,37 @@ func (s *Service) quarantine(ctx context.Context, x *store.Execution, recorded [
 	if err := s.ver.PutExecutionMeta(ctx, x.ARN, meta); err != nil {
 		return false, fmt.Errorf("count resume attempt: %w", err)
 	}
-	time.AfterFunc(resumeSettle, func() { s.settled(x.ARN) })
+	s.unsettled.Store(x.ARN, true)
+	time.AfterFunc(resumeSettle, func() {
+		if s.ctx.Err() == nil {
+			s.settled(s.ctx, x.ARN)
+		}
+	})
 	return false, nil
 }
 
+// SettleResumed clears the resume attempts of the executions this server
+// resumed less than resumeSettle ago: a clean shutdown is no crash. Call
+// it before the store refuses writes.
+func (s *Service) SettleResumed(ctx context.Context) {
+	s.unsettled.Range(func(k, _ any) bool {
+		s.settled(ctx, k.(string))
+		return ctx.Err() == nil
+	})
+}
+
 // settled clears an execution's resume attempts once the server has run
-// it for resumeSettle after resuming it (and is still up).
-func (s *Service) settled(executionARN string) {
-	if s.ctx.Err() != nil {
+// it for resumeSettle after resuming it, or shuts down cleanly.
+func (s *Service) settled(ctx context.Context, executionARN string) {
+	if _, ok := s.unsettled.LoadAndDelete(executionARN); !ok {
 		return
 	}
-	meta, ok, err := s.ver.GetExecutionMeta(s.ctx, executionARN)
+	meta, ok, err := s.ver.GetExecutionMeta(ctx, executionARN)
 	if err != nil || !ok || meta.ResumeAttempts == 0 {
 		return
 	}
 	meta.ResumeAttempts = 0
-	if err := s.ver.PutExecutionMeta(s.ctx, executionARN, meta); err != nil {
+	if err := s.ver.PutExecutionMeta(ctx, executionARN, meta); err != nil {
 		s.log.Warn("clear resume attempts", "arn", executionARN, "err", err)
 	}
 }

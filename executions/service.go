@@ -155,6 +155,9 @@ type Service struct {
 	maxRunning   int   // limits.go
 	maxHistBytes int64 // limits.go
 	maxResumes   int   // quarantine.go
+	// unsettled are the executions resumed less than resumeSettle ago
+	// (quarantine.go).
+	unsettled sync.Map
 
 	parkAfter  time.Duration // < 0: never park
 	timerNudge chan struct{}

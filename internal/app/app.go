@@ -409,6 +409,9 @@ func newServer(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*S
 // next start, exactly as after a crash), running executions are
 // cancelled, and the store is closed.
 func (s *Server) Close(ctx context.Context) error {
+	// A clean shutdown is no crash: the executions resumed lately do not
+	// count it against their quarantine (limits.go).
+	s.parts.Executions.SettleResumed(ctx)
 	s.parts.fence.shutdown()
 	if s.stopJobs != nil {
 		s.stopJobs()
