@@ -78,6 +78,10 @@ func (p *mapPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failur
 			return nil, "", f, !f.fatal
 		}
 		runStarted = t.add(event{typ: history.MapRunStarted, text: t.mapRunARN(st)})
+		// Recorded before the children run, so that the Map Run is listed
+		// and counted while they do (children of their own record nothing
+		// in this history that would flush it).
+		t.ex.flush()
 	} else if f = p.flow.mapTolerance(t, r, cfg); f != nil {
 		return nil, "", f, !f.fatal
 	}

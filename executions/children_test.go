@@ -41,13 +41,19 @@ func TestChildren_StopAbortsThem(t *testing.T) {
 	x := f.start(t, "[1,2,3]")
 	<-g.calls
 	<-g.calls // two children run
+	// The Map Run is listed while they run, with its running children.
+	runARN, kids := f.children(t, x)
+	if r, err := f.ver.GetMapRun(context.Background(), runARN); err != nil || r.Status != executions.MapRunRunning || len(kids) != 2 ||
+		kids[0].Status != store.StatusRunning {
+		t.Fatalf("while the children run: map run %+v, %v; %d children", r, err, len(kids))
+	}
 	if _, err := f.svc.Stop(context.Background(), x, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.closed(t, x); got.Status != store.StatusAborted {
 		t.Fatalf("parent %s", got.Status)
 	}
-	runARN, kids := f.children(t, x)
+	_, kids = f.children(t, x)
 	if len(kids) != 2 {
 		t.Fatalf("%d children, want the 2 that started", len(kids))
 	}
