@@ -50,7 +50,10 @@ export async function executionPage(arn) {
   const meta = h('dl', { class: 'meta' });
   main.append(
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, a('/state-machines', 'State machines'), ' / ',
-      a(machineHref(desc.stateMachineArn), shortArn(desc.stateMachineArn)), ' / ', desc.name),
+      // A child's machine (<machine>/<label>) has no page: its parent's has.
+      parentRun ? [a(machineHref(desc.stateMachineArn.replace(/\/[^/]*$/, '')), shortArn(desc.stateMachineArn.replace(/\/[^/]*$/, ''))), ' / ',
+        a(executionHref(parentRun.executionArn), shortArn(parentRun.executionArn)), ' / ']
+        : [a(machineHref(desc.stateMachineArn), shortArn(desc.stateMachineArn)), ' / '], desc.name),
     h('div', { class: 'page-head' }, h('h1', {}, desc.name), statusBox, h('span', { class: 'spacer' }), actions),
     meta);
 

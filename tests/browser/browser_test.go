@@ -562,7 +562,7 @@ func TestConsoleScenario(t *testing.T) {
 	b.shot("map-state-children")
 	b.run("open a child execution", chromedp.Click(chromedp.CSS(`#state-children a.child-link`)),
 		waitJS(nodeStatus("One", "succeeded"), 10*time.Second),
-		waitJS(fmt.Sprintf(`document.querySelector('#execution-status')?.textContent.includes('succeeded') && document.querySelector('#parent-execution')?.getAttribute('href') === '/executions/' + encodeURIComponent(%q)`, dx), 10*time.Second))
+		waitJS(fmt.Sprintf(`document.querySelector('#execution-status')?.textContent.includes('succeeded') && document.querySelector('#parent-execution')?.getAttribute('href') === '/executions/' + encodeURIComponent(%q) && document.querySelector('.crumbs a[href^="/state-machines/"]:not([href="/state-machines"])')?.getAttribute('href') === '/state-machines/' + encodeURIComponent(%q)`, dx, distArn), 10*time.Second))
 	b.shot("child-execution")
 
 	// 9. The editor: a broken definition shows its diagnostics at their lines.
