@@ -76,7 +76,7 @@ func execErr(err error) error {
 	case executions.ErrNoTasks:
 		return errNoTasks()
 	case executions.ErrExecutionLimitExceeded:
-		return awsapi.ExecutionLimitExceeded("The maximum number of running executions has been reached: " + re.ARN)
+		return awsapi.ExecutionLimitExceeded("The maximum number of running executions has been reached. " + re.Message)
 	}
 	return err
 }

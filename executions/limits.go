@@ -23,6 +23,7 @@ package executions
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -184,13 +185,21 @@ func (s *Service) trimMachines() {
 	}
 }
 
-// atExecutionLimit reports whether this process runs Config.MaxRunning
-// executions already.
-func (s *Service) atExecutionLimit() bool {
+// executionLimit tells why Start must refuse a new execution ("" when it
+// need not): this process is over its memory budget (Config.Overloaded),
+// or runs Config.MaxRunning executions already.
+func (s *Service) executionLimit() string {
+	if s.overloaded != nil && s.overloaded() {
+		return "The server is over its memory budget: retry once running executions have ended."
+	}
 	if s.maxRunning <= 0 {
-		return false
+		return ""
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.runs) >= s.maxRunning
+	n := len(s.runs)
+	s.mu.Unlock()
+	if n >= s.maxRunning {
+		return "This server runs at most " + strconv.Itoa(s.maxRunning) + " executions at once."
+	}
+	return ""
 }

@@ -303,3 +303,33 @@ func TestHistoryBytesLimit_Resumed(t *testing.T) {
 	}
 	checkHistory(t, st, got)
 }
+
+// TestOverloaded: while Config.Overloaded says the server is over its
+// memory budget, Start and StartSync refuse new executions with
+// ErrExecutionLimitExceeded, saying why.
+func TestOverloaded(t *testing.T) {
+	var over atomic.Bool
+	over.Store(true)
+	svc := executions.New(executions.Config{Store: memory.New(memory.Options{}), Scope: scope, Overloaded: over.Load,
+		Engine: engine.New(engine.Config{Region: scope.Region, AccountID: scope.Account})})
+	t.Cleanup(func() { _ = svc.Close(context.Background()) })
+	m := machine("over", `{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}`)
+	_, err := svc.Start(context.Background(), executions.StartInput{Machine: m, Name: "a", Input: "{}"})
+	var re *executions.RefusedError
+	if !errors.As(err, &re) || !errors.Is(err, executions.ErrExecutionLimitExceeded) || !strings.Contains(re.Message, "memory budget") {
+		t.Fatalf("start while overloaded: %v", err)
+	}
+	express := *m
+	express.Type = executions.TypeExpress
+	if _, err := svc.StartSync(context.Background(), executions.StartInput{Machine: &express, Input: "{}"}); !errors.Is(err, executions.ErrExecutionLimitExceeded) {
+		t.Fatalf("sync start while overloaded: %v", err)
+	}
+	over.Store(false)
+	x, err := svc.Start(context.Background(), executions.StartInput{Machine: m, Name: "a", Input: "{}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ended(t, svc, x.ARN); got.Status != store.StatusSucceeded {
+		t.Fatalf("execution %s", got.Status)
+	}
+}

@@ -114,6 +114,10 @@ type Config struct {
 	// the next restart fails it. 0 means DefaultMaxResumeAttempts; a
 	// negative value never quarantines.
 	MaxResumeAttempts int
+	// Overloaded, when set, tells that the server is over its memory
+	// budget: Start and StartSync refuse new executions with
+	// ErrExecutionLimitExceeded until it is not (limits.go).
+	Overloaded func() bool
 }
 
 // TestCaseBinder binds executions to the mock test cases of Step Functions
@@ -155,6 +159,7 @@ type Service struct {
 	maxRunning   int   // limits.go
 	maxHistBytes int64 // limits.go
 	maxResumes   int   // quarantine.go
+	overloaded   func() bool
 	// unsettled are the executions resumed less than resumeSettle ago
 	// (quarantine.go).
 	unsettled sync.Map
@@ -190,7 +195,7 @@ func New(cfg Config) *Service {
 		st: cfg.Store, reopen: cfg.Reopener, express: cfg.Express, syncHist: cfg.ExpressHistory, ver: cfg.Versions, eng: cfg.Engine,
 		scope: cfg.Scope.WithDefaults(), maxExpr: cfg.MaxExpressDuration, mocks: cfg.TestCases, tasks: cfg.Tasks,
 		pollWait: cfg.PollTimeout, clock: cfg.Clock, log: cfg.Logger, parkAfter: cfg.ParkAfter, cluster: cfg.Cluster, obs: cfg.Observer,
-		maxRunning: cfg.MaxRunning, maxHistBytes: cfg.MaxHistoryBytes, maxResumes: cfg.MaxResumeAttempts,
+		maxRunning: cfg.MaxRunning, maxHistBytes: cfg.MaxHistoryBytes, maxResumes: cfg.MaxResumeAttempts, overloaded: cfg.Overloaded,
 		timerNudge: make(chan struct{}, 1),
 		reviveSem:  make(chan struct{}, maxReviving),
 		runs:       make(map[string]*running),

@@ -68,8 +68,8 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 	if err := s.checkTestCase(x.ARN, sm.Name, in.TestCase); err != nil {
 		return nil, err
 	}
-	if s.atExecutionLimit() { // limits.go
-		return nil, refused(ErrExecutionLimitExceeded, x.ARN, "")
+	if why := s.executionLimit(); why != "" { // limits.go
+		return nil, refused(ErrExecutionLimitExceeded, x.ARN, why)
 	}
 	if err := st.CreateExecution(ctx, x); err != nil {
 		if !errors.Is(err, store.ErrAlreadyExists) {
@@ -132,6 +132,9 @@ func (s *Service) StartSync(ctx context.Context, in StartInput) (*SyncOutcome, e
 		return nil, err
 	}
 	sm := in.Machine
+	if s.overloaded != nil && s.overloaded() { // limits.go
+		return nil, refused(ErrExecutionLimitExceeded, sm.ARN, s.executionLimit())
+	}
 	ex := &engine.Execution{
 		ARN: s.scope.ExpressARN(sm.Name, in.Name, uuid.New()), Name: in.Name, StateMachineARN: sm.ARN,
 		StateMachineName: sm.Name, RoleARN: sm.RoleARN, Type: TypeExpress, Input: in.Input, StartTime: start, Machine: compiled,

@@ -361,6 +361,11 @@ func newServer(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*S
 			_ = n.st.Listen(jctx, p.Executions.HandleSignal)
 		}()
 	}
+	s.jobs.Add(1)
+	go func() {
+		defer s.jobs.Done()
+		p.guard.watch(jctx) // limits.go
+	}()
 	if c.Retention > 0 {
 		s.jobs.Add(1)
 		go func() {

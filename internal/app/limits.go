@@ -6,12 +6,16 @@ package app
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/stepwell/stepwell/executions"
 )
@@ -146,4 +150,42 @@ func ParseBytes(s string) (int64, error) {
 		return 0, errors.New("not a size (e.g. 512MiB, 2GiB, 1048576)")
 	}
 	return n * mult, nil
+}
+
+// memoryGuard tells whether the server's live heap (after the latest
+// garbage collection) is over half the memory budget: the executions
+// service refuses new executions then (ExecutionLimitExceeded), so that
+// the ones running can finish within the budget.
+type memoryGuard struct {
+	limit uint64
+	over  atomic.Bool
+}
+
+// guardEvery is how often the guard reads the live heap.
+const guardEvery = 100 * time.Millisecond
+
+func (l Limits) memoryGuard() *memoryGuard {
+	return &memoryGuard{limit: uint64(l.effective().MemoryBudget / 2)}
+}
+
+// Overloaded reports whether the live heap was over the limit when last
+// read (executions.Config.Overloaded).
+func (g *memoryGuard) Overloaded() bool { return g.over.Load() }
+
+// watch reads the live heap every guardEvery until ctx is done.
+func (g *memoryGuard) watch(ctx context.Context) {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	t := time.NewTicker(guardEvery)
+	defer t.Stop()
+	for {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() == metrics.KindUint64 {
+			g.over.Store(sample[0].Value.Uint64() > g.limit)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -40,6 +40,7 @@ type Parts struct {
 	events    *statusevents.Sender // nil when no status events are sent
 	clock     clock.Clock
 	node      *node // one of several servers on the store; nil otherwise
+	guard     *memoryGuard
 }
 
 // Wire opens the configured store and wires the server's parts over it.
@@ -143,6 +144,8 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	lim := c.Limits.effective() // limits.go
 	lim.applyMemoryBudget()
 	ecfg.MaxRunning, ecfg.MaxHistoryBytes, ecfg.MaxResumeAttempts = lim.MaxExecutions, lim.MaxHistoryBytes, lim.MaxResumeAttempts
+	guard := lim.memoryGuard()
+	ecfg.Overloaded = guard.Overloaded
 	if n != nil {
 		ecfg.Cluster = n
 	}
@@ -178,7 +181,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 		PageTokenKey: derivedKey(key, "page tokens"), // valid across restarts, as task tokens
 	})
 	local.srv, local.svc, local.tokens = srv, svc, tasks
-	return &Parts{Store: b.store, StoreInfo: b.info, Engine: eng, Tasks: tasks, Executions: svc, API: srv, Metrics: reg, closeLogs: closeLogs, events: events, fence: fence, clock: clk, node: n}, nil
+	return &Parts{Store: b.store, StoreInfo: b.info, Engine: eng, Tasks: tasks, Executions: svc, API: srv, Metrics: reg, closeLogs: closeLogs, events: events, fence: fence, clock: clk, node: n, guard: guard}, nil
 }
 
 // Close stops the parts: from now on nothing more is written (running
