@@ -82,6 +82,9 @@ func (p *mapPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failur
 		// and counted while they do (children of their own record nothing
 		// in this history that would flush it).
 		t.ex.flush()
+		// Children may run long: a resumed execution's replay has settled
+		// here once its history is consumed (Engine.WaitResumed).
+		t.ex.replay.settled()
 	} else if f = p.flow.mapTolerance(t, r, cfg); f != nil {
 		return nil, "", f, !f.fatal
 	}

@@ -26,7 +26,7 @@ const distDefinition = `{
   "StartAt": "Each",
   "States": {
     "Each": {
-      "Type": "Map", "ItemsPath": "$.items", "Label": "crash", "MaxConcurrency": 40, "End": true,
+      "Type": "Map", "ItemsPath": "$.items", "Label": "crash", "MaxConcurrency": 10, "End": true,
       "ItemSelector": {"idx.$": "$$.Map.Item.Index", "v.$": "$$.Map.Item.Value"},
       "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Work", "States": {
         "Work": {
@@ -116,22 +116,30 @@ func runDistCrash(t *testing.T, bin string, storeArgs []string) {
 		}
 	}
 
-	// Kill while the children run: each kill waits until more children
-	// have finished than at the previous one.
+	// Kill while the children run (at most 10 at a time per parent, about
+	// three seconds in all).
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
+	began := time.Now()
 	var killedAt []string
+	midRun := 0
 	for k := range kills {
-		time.Sleep(time.Duration(300+rng.IntN(400)) * time.Millisecond)
+		time.Sleep(time.Duration(250+rng.IntN(300)) * time.Millisecond)
 		calls := len(lam.snapshot())
 		open := lam.open.Load()
+		if calls < parents*nItems {
+			midRun++ // children left to run
+		}
 		srv.kill()
-		killedAt = append(killedAt, fmt.Sprintf("#%d after %d attempts (%d open)", k+1, calls, open))
+		killedAt = append(killedAt, fmt.Sprintf("#%d after %d attempts (%d open) at %v", k+1, calls, open, time.Since(began).Round(time.Millisecond)))
 		if _, err := srv.start(); err != nil {
 			t.Fatalf("restart after kill %d: %v", k+1, err)
 		}
 		transport.CloseIdleConnections()
 	}
 
+	if midRun < 2 {
+		t.Errorf("only %d of %d kills came while children were left to run: the test crashed too little", midRun, kills)
+	}
 	want := func(p int) []any {
 		out := make([]any, nItems)
 		for i, v := range values(p) {
