@@ -47,6 +47,7 @@ func TestDiskFull(t *testing.T) {
 		s.must("StartExecution", map[string]any{"stateMachineArn": sm.StateMachineArn, "name": fmt.Sprint("full-", i), "input": input}, &x)
 		arns = append(arns, x.ExecutionArn)
 	}
+	began := time.Now()
 	fill(s)
 	// The executions wake and cannot write: they wait, RUNNING.
 	deadline := time.Now().Add(60 * time.Second)
@@ -63,6 +64,8 @@ func TestDiskFull(t *testing.T) {
 			t.Errorf("%s: %s while the disk is full, want RUNNING", a, d.Status)
 		}
 	}
+	t.Logf("a history write failed %v after the disk was filled", time.Since(began).Round(time.Millisecond))
+	freed := time.Now()
 	free(s)
 	var tl tally
 	for _, a := range arns {
@@ -79,6 +82,7 @@ func TestDiskFull(t *testing.T) {
 		}
 		checkTerminal(t, s, &tl, a, a, d.Status)
 	}
+	t.Logf("the executions ended %v after space returned", time.Since(freed).Round(time.Millisecond))
 	for _, p := range tl.problems {
 		t.Error(p)
 	}
