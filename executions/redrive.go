@@ -51,6 +51,10 @@ func (s *Service) Redrive(ctx context.Context, executionARN string, clientToken 
 	if s.ver == nil {
 		return time.Time{}, refused(ErrNoVersions, "", "")
 	}
+	if _, run, child := ChildOf(x); child {
+		return time.Time{}, notRedrivable(x.ARN, "Execution is a child workflow execution of Map Run "+run+
+			": to redrive it, redrive its parent workflow")
+	}
 	meta, _, err := s.ver.GetExecutionMeta(ctx, x.ARN)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("get execution metadata: %w", err)

@@ -79,6 +79,12 @@ func TestMapRunRedrive(t *testing.T) {
 		d.ItemCounts.PendingRedrive == nil || *d.ItemCounts.PendingRedrive != d.ItemCounts.Failed+d.ItemCounts.Aborted || d.ItemCounts.Failed != 1 {
 		t.Fatalf("failed map run: %+v, %v", d, err)
 	}
+	l, err := c.ListExecutions(ctx, &sfn.ListExecutionsInput{MapRunArn: run, StatusFilter: types.ExecutionStatusFailed})
+	if err != nil || len(l.Executions) != 1 {
+		t.Fatalf("failed children %v, %v", l, err)
+	}
+	_, err = c.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: l.Executions[0].ExecutionArn})
+	wantAPIError[*types.ExecutionNotRedrivable](t, err) // only through its parent
 	if _, err := c.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: st.ExecutionArn}); err != nil {
 		t.Fatal(err)
 	}
