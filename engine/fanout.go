@@ -3,15 +3,19 @@ package engine
 // The branches and iterations of one execution that run at once, nested
 // ones included, are bounded: each holds one of the execution's slots
 // while it runs, and a thread gives its own slot back while it waits for
-// its children (so that nested fan-outs never wait on their parents).
-// Each running child may hold a few payloads' worth of values and history
-// text: a Parallel of thousands of branches, or a Parallel of inline Maps
-// of 40 iterations each, would otherwise hold them all at once. The
-// children beyond the bound start as others end; a child that blocks (a
-// Wait, a task) keeps its slot. AWS states no such limit for Parallel (an
-// inline Map runs at most 40 iterations at once on AWS too), and the
-// iterations of a Distributed Map are executions of their own, not
-// counted.
+// its children (so that nested fan-outs never wait on their parents), on
+// a Wait or a retry's backoff, and on a task (so that branches waiting on
+// the outside — a callback, an activity worker, a timer — never keep
+// their siblings from starting: on AWS, 150 branches waiting for task
+// tokens all wait at once, and a system that answers once it holds them
+// all must not deadlock here). Each running child may hold a few
+// payloads' worth of values and history text: a Parallel of thousands of
+// branches building values, or a Parallel of inline Maps of 40 iterations
+// each, would otherwise hold them all at once. The children beyond the
+// bound start as others end or wait. AWS states no such limit for
+// Parallel (an inline Map runs at most 40 iterations at once on AWS too),
+// and the iterations of a Distributed Map are executions of their own,
+// not counted.
 
 // maxRunningChildren is how many branches and iterations of one execution
 // run at once at most.

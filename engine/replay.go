@@ -454,6 +454,7 @@ func (t *thread) sleepFrom(at time.Time, d time.Duration) error {
 	if d <= 0 {
 		return t.ctx.Err()
 	}
+	defer t.yieldSlot()() // fanout.go: a waiting thread holds no slot
 	return t.ex.e.clock.Sleep(t.ctx, d)
 }
 

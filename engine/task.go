@@ -315,7 +315,9 @@ func (p *taskPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failu
 			}
 		}
 		t.scheduledEvents(st, info, eff, timeout, heartbeat, creds)
+		retake := t.yieldSlot() // fanout.go: a task waits on the outside
 		result, fe = t.log.attempt(t, task, info)
+		retake()
 		if t.cancelled() || fe == errReplayAbort {
 			t.abortEvent(history.TaskStateAborted)
 			return nil, "", t.aborted(), false
