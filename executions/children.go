@@ -24,6 +24,7 @@ package executions
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/stepwell/stepwell/engine"
@@ -110,6 +111,18 @@ func (s *Service) rejoin(ctx context.Context, c *engine.Child) (*redrivePlan, *e
 	}
 	switch old.Status {
 	case store.StatusRunning:
+		if s.cluster != nil {
+			// The child may be owned by the process that drove the parent
+			// before (dead: its parent was taken over): Claim leaves
+			// children to be adopted here, with their parent.
+			ok, err := s.cluster.Adopt(ctx, c.ARN)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !ok {
+				return nil, nil, fmt.Errorf("child execution %s is driven by another live server", c.ARN)
+			}
+		}
 		events, err := fullHistory(ctx, s.st, c.ARN)
 		if err != nil {
 			return nil, nil, err

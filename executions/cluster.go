@@ -27,6 +27,11 @@ type Cluster interface {
 	// executions that no live process owns, and returns them with their
 	// last events.
 	Claim(ctx context.Context, limit int) ([]store.RunningLast, error)
+	// Adopt makes this process the owner of the running execution arn
+	// (a Distributed Map's child, which Claim leaves to the process that
+	// takes its parent) unless a live process owns it, and reports
+	// whether this process owns it now.
+	Adopt(ctx context.Context, arn string) (bool, error)
 	// Signal sends sig to every process and waits up to wait for the one
 	// driving its execution to apply it (HandleSignal's answer).
 	Signal(ctx context.Context, sig store.Signal, wait time.Duration) (answer string, handled bool, err error)

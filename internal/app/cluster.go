@@ -62,6 +62,7 @@ type clustered interface {
 	Reap(ctx context.Context) ([]string, error)
 	DeadNodes(ctx context.Context) ([]string, error)
 	Claim(ctx context.Context, limit int) ([]store.RunningLast, error)
+	Adopt(ctx context.Context, arn string) (bool, error)
 	Signal(ctx context.Context, sig store.Signal, wait time.Duration) (string, bool, error)
 	Ask(ctx context.Context, sig store.Signal, wait time.Duration) (string, bool, error)
 	Peers(ctx context.Context) ([]int64, error)
@@ -117,6 +118,11 @@ func nodeName(addr net.Addr) string {
 // Claim implements executions.Cluster.
 func (n *node) Claim(ctx context.Context, limit int) ([]store.RunningLast, error) {
 	return n.st.Claim(ctx, limit)
+}
+
+// Adopt implements executions.Cluster.
+func (n *node) Adopt(ctx context.Context, arn string) (bool, error) {
+	return n.st.Adopt(ctx, arn)
 }
 
 // Signal implements executions.Cluster.

@@ -176,10 +176,13 @@ func (s *Store) Reap(ctx context.Context) ([]string, error) {
 // claimSQL gives the node $1 (named $3) up to $2 running executions that
 // no node owns or whose node's lease has expired, oldest first, skipping
 // those another node is claiming or appending to.
+// A Distributed Map's child execution (notChild) is not claimed: the
+// process that takes its parent over adopts it when the parent's replay
+// reaches it (Adopt), so that parent and child have one writer.
 const claimSQL = `WITH dead AS (SELECT id FROM nodes WHERE lease_until < clock_timestamp() FOR UPDATE SKIP LOCKED),
 	c AS (
 		SELECT e.arn FROM executions e
-		WHERE e.status = 'RUNNING' AND (e.owner_node IS NULL OR e.owner_node IN (SELECT id FROM dead))
+		WHERE e.status = 'RUNNING' AND (e.owner_node IS NULL OR e.owner_node IN (SELECT id FROM dead)) AND ` + notChild + `
 		ORDER BY e.seq LIMIT $2 FOR UPDATE OF e SKIP LOCKED)
 	UPDATE executions e SET owner_node = $1, owner = $3 FROM c WHERE e.arn = c.arn RETURNING e.arn`
 
@@ -187,7 +190,7 @@ const claimSQL = `WITH dead AS (SELECT id FROM nodes WHERE lease_until < clock_t
 // that still own running executions (Claim will hand them over).
 func (s *Store) DeadNodes(ctx context.Context) ([]string, error) {
 	rows, err := s.pool.Query(ctx, `SELECT name FROM nodes n WHERE lease_until < clock_timestamp()
-		AND EXISTS (SELECT 1 FROM executions e WHERE e.status = 'RUNNING' AND e.owner_node = n.id) ORDER BY id`)
+		AND EXISTS (SELECT 1 FROM executions e WHERE e.status = 'RUNNING' AND e.owner_node = n.id AND `+notChild+`) ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("dead nodes: %w", err)
 	}
@@ -238,6 +241,32 @@ func (s *Store) Claim(ctx context.Context, limit int) ([]store.RunningLast, erro
 		return nil, fmt.Errorf("claim executions: %w", err)
 	}
 	return out, nil
+}
+
+// notChild holds for an execution row e that is not a Distributed Map's
+// child: a child's state machine ARN is its Map Run's key,
+// …:stateMachine:<machine>/<label>:<id>, and no state machine's name
+// holds a slash.
+const notChild = `e.state_machine_arn NOT LIKE '%:stateMachine:%/%'`
+
+// Adopt makes the node the owner of the running execution arn when no
+// live node owns it (its owner's lease has expired, or it has none) or
+// the node owns it already, and reports whether the node owns it now. The
+// process that took a Distributed Map's parent over adopts its running
+// children this way (Claim leaves them). Call it after Join.
+func (s *Store) Adopt(ctx context.Context, arn string) (bool, error) {
+	id := s.node.Load()
+	if id == 0 {
+		return false, errors.New("adopt: not joined")
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE executions e SET owner_node = $1, owner = $3
+		WHERE e.arn = $2 AND e.status = 'RUNNING' AND (e.owner_node IS NULL OR e.owner_node = $1
+			OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = e.owner_node AND n.lease_until >= clock_timestamp()))`,
+		id, arn, s.name)
+	if err != nil {
+		return false, fmt.Errorf("adopt execution: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // leave expires the node's lease (at Close, after the last append): the

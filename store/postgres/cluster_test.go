@@ -248,3 +248,59 @@ func TestAskDeadTaker(t *testing.T) {
 		t.Errorf("Ask returned %v after the taker died", took)
 	}
 }
+
+// TestChildrenAdopted: a Distributed Map's running child (its state
+// machine ARN is its Map Run's key, with a slash) is not claimed from a
+// dead node with the other executions: the node that took its parent over
+// adopts it (Adopt), and a live node's child cannot be adopted.
+func TestChildrenAdopted(t *testing.T) {
+	dsn := freshSchema(t)
+	ctx := context.Background()
+	a, b, c := open(t, dsn), open(t, dsn), open(t, dsn)
+	ida, err := a.Join(ctx, "node-a", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Join(ctx, "node-b", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Join(ctx, "node-c", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	parent := started("parent")
+	child := started("arn:aws:states:us-east-1:111111111111:execution:sm/run:0b3c")
+	child.StateMachineARN = "arn:aws:states:us-east-1:111111111111:stateMachine:sm/run:9f2e"
+	for _, x := range []*store.Execution{parent, child} {
+		if err := a.CreateExecution(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, err := b.Adopt(ctx, child.ARN); err != nil || ok {
+		t.Fatalf("B adopts a live node's child: %v, %v; want false", ok, err)
+	}
+	if ok, err := a.Adopt(ctx, child.ARN); err != nil || !ok {
+		t.Fatalf("A adopts its own child: %v, %v; want true", ok, err)
+	}
+	if err := a.QueryRowForTest(ctx, `UPDATE nodes SET lease_until = now() - interval '1 second' WHERE id = $1 RETURNING id`, ida).Scan(new(int64)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Claim(ctx, 10)
+	if err != nil || len(got) != 1 || got[0].Execution.ARN != "parent" {
+		t.Fatalf("B claims %+v (%v), want the parent alone", got, err)
+	}
+	if got, err := c.Claim(ctx, 10); err != nil || len(got) != 0 {
+		t.Fatalf("C claims %+v (%v), want nothing (the child waits for its parent's process)", got, err)
+	}
+	if dead, err := b.DeadNodes(ctx); err != nil || len(dead) != 0 {
+		t.Errorf("dead nodes %v (%v): a dead node's children alone are not for Claim", dead, err)
+	}
+	if ok, err := b.Adopt(ctx, child.ARN); err != nil || !ok {
+		t.Fatalf("B adopts the dead node's child: %v, %v; want true", ok, err)
+	}
+	if err := b.AppendHistory(ctx, child.ARN, events(1), nil); err != nil {
+		t.Fatalf("B appends to the child it adopted: %v", err)
+	}
+	if ok, err := c.Adopt(ctx, child.ARN); err != nil || ok {
+		t.Fatalf("C adopts B's child: %v, %v; want false", ok, err)
+	}
+}
