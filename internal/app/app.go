@@ -274,8 +274,8 @@ func (noLambda) Invoke(ctx context.Context, t *engine.Task) (any, error) {
 // Server is a composed server: the API over its store, with the
 // executions recovered at start and the retention job.
 type Server struct {
-	// Handler serves the Step Functions API on POST and a health check on
-	// GET /healthz.
+	// Handler serves the Step Functions API on POST, a health check on
+	// GET /healthz and a readiness check on GET /readyz.
 	Handler http.Handler
 	// API is the Step Functions API.
 	API *api.Server
@@ -379,6 +379,7 @@ func newServer(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*S
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	mux.HandleFunc("GET /readyz", s.readyz)
 	if c.metricsOnAPI(keys != nil) {
 		mux.Handle("GET /metrics", p.Metrics) // observability.go
 	} else {
@@ -407,6 +408,32 @@ func newServer(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*S
 	origins, _ := api.ParseCORSOrigins(c.CORSOrigins)
 	s.Handler = api.CORS(origins, mux)
 	return s, nil
+}
+
+// readyz answers GET /readyz: 200 "ok" while the server takes new work,
+// 503 with the reason while it does not — shutting down, its lease lost
+// (one of several servers), or its live heap over half the memory budget
+// (StartExecution answers ExecutionLimitExceeded). The server listens
+// only once its running executions have resumed, so a server that
+// answers has resumed them. /healthz answers as long as it serves at all.
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	reason := ""
+	switch p := s.parts; {
+	case p.fence.closing.Load():
+		reason = "shutting down"
+	case p.node != nil && !p.node.Leased():
+		reason = "lease lost: this server drives no execution"
+	case p.guard != nil && p.guard.Overloaded():
+		reason = "over half the memory budget: new executions are refused until running ones end"
+	}
+	if reason != "" {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "not ready: "+reason+"\n")
+		return
+	}
+	_, _ = io.WriteString(w, "ok\n")
 }
 
 // Close stops the server: from now on nothing more is written (running

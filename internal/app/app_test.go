@@ -140,6 +140,15 @@ func TestRun_ServesUntilCancelled(t *testing.T) {
 	if resp.StatusCode != 200 || string(b) != "ok\n" {
 		t.Fatalf("healthz %d %q", resp.StatusCode, b)
 	}
+	resp, err = http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "ok\n" {
+		t.Fatalf("readyz %d %q", resp.StatusCode, b)
+	}
 	req, _ := http.NewRequest(http.MethodPost, base+"/", strings.NewReader("{}"))
 	req.Header.Set("X-Amz-Target", "AWSStepFunctions.ListStateMachines")
 	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
