@@ -31,6 +31,14 @@ import (
 	"github.com/stepwell/stepwell/store"
 )
 
+// StoreStats is what a store tells of its group commits.
+type StoreStats struct {
+	Commits    int64         // transactions committed
+	Writes     int64         // writes they held
+	CommitTime time.Duration // spent in the committed transactions, begin to commit
+	Queued     int           // writes waiting for the writer now
+}
+
 // Registry holds the server's metrics. It implements executions.Observer
 // and serves the exposition as an http.Handler. The zero value is not
 // usable: call New.
@@ -38,9 +46,9 @@ type Registry struct {
 	// Open returns the open executions (AWS's OpenExecutionCount); nil
 	// leaves the gauge out.
 	Open func() int
-	// StoreStats returns the store's group-commit counts: transactions
-	// committed and the writes they held (nil leaves them out).
-	StoreStats func() (commits, writes int64)
+	// StoreStats returns the store's group-commit counts (nil leaves them
+	// out).
+	StoreStats func() StoreStats
 
 	mu       sync.RWMutex
 	extra    []extraFamily // AddFunc's, written last
@@ -357,11 +365,15 @@ func (r *Registry) write(w *bufio.Writer) {
 		sample(w, "stepwell_open_executions", "", float64(r.Open()))
 	}
 	if r.StoreStats != nil {
-		commits, writes := r.StoreStats()
+		st := r.StoreStats()
 		family(w, "stepwell_store_commits_total", "counter", "Transactions the store committed (each a group commit of writes).")
-		sample(w, "stepwell_store_commits_total", "", float64(commits))
+		sample(w, "stepwell_store_commits_total", "", float64(st.Commits))
 		family(w, "stepwell_store_writes_total", "counter", "Writes (history appends, execution rows) the store's transactions held: writes/commits is the mean batch size.")
-		sample(w, "stepwell_store_writes_total", "", float64(writes))
+		sample(w, "stepwell_store_writes_total", "", float64(st.Writes))
+		family(w, "stepwell_store_commit_seconds_total", "counter", "Time the store spent in the transactions it committed, from begin to commit (fsync included): its rate over commits' is the mean commit latency.")
+		sample(w, "stepwell_store_commit_seconds_total", "", st.CommitTime.Seconds())
+		family(w, "stepwell_store_queue_depth", "gauge", "Writes waiting for the store's group-commit writer now.")
+		sample(w, "stepwell_store_queue_depth", "", float64(st.Queued))
 	}
 	family(w, "stepwell_http_requests_total", "counter", "API requests answered, by operation and error type (\"\" when none).")
 	for _, q := range reqs {

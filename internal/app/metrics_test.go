@@ -252,7 +252,9 @@ func TestRun_MetricsListener(t *testing.T) {
 			t.Errorf("GET %s: %d, want %d", c.url, resp.StatusCode, c.code)
 		}
 		if c.code == 200 && (!strings.Contains(string(b), "# TYPE stepwell_executions_started_total counter") ||
-			!strings.Contains(string(b), "# TYPE stepwell_store_commits_total counter")) {
+			!strings.Contains(string(b), "# TYPE stepwell_store_commits_total counter") ||
+			!strings.Contains(string(b), "# TYPE stepwell_store_commit_seconds_total counter") ||
+			!strings.Contains(string(b), "# TYPE stepwell_store_queue_depth gauge")) {
 			t.Errorf("GET %s: %s", c.url, b)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/stepwell/stepwell/logs"
 	"github.com/stepwell/stepwell/metrics"
 	"github.com/stepwell/stepwell/store"
+	"github.com/stepwell/stepwell/store/postgres"
 	"github.com/stepwell/stepwell/store/sqlite"
 )
 
@@ -166,14 +167,19 @@ func serveMetrics(addr string, reg *metrics.Registry, logw io.Writer) (stop func
 }
 
 // storeStats returns what reads the group-commit counts of st, nil if it
-// keeps none (only the embedded store does).
-func storeStats(st store.Store) func() (commits, writes int64) {
-	db, ok := st.(*sqlite.Store)
-	if !ok {
-		return nil
+// keeps none (the memory store).
+func storeStats(st store.Store) func() metrics.StoreStats {
+	switch db := st.(type) {
+	case *sqlite.Store:
+		return func() metrics.StoreStats {
+			s := db.Stats()
+			return metrics.StoreStats{Commits: s.Commits, Writes: s.Writes, CommitTime: s.CommitTime, Queued: s.Queued}
+		}
+	case *postgres.Store:
+		return func() metrics.StoreStats {
+			s := db.Stats()
+			return metrics.StoreStats{Commits: s.Commits, Writes: s.Writes, CommitTime: s.CommitTime, Queued: s.Queued}
+		}
 	}
-	return func() (int64, int64) {
-		s := db.Stats()
-		return s.Commits, s.Writes
-	}
+	return nil
 }

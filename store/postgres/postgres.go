@@ -150,6 +150,28 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
+// Stats counts the store's group commits (history appends; execution rows
+// are written outside them).
+type Stats struct {
+	Commits    int64         // transactions committed
+	Writes     int64         // appends they held
+	CommitTime time.Duration // spent in the committed transactions
+	Queued     int           // appends waiting for a writer now
+}
+
+// Stats returns the counts of its writers since Open.
+func (s *Store) Stats() Stats {
+	var out Stats
+	for _, w := range s.writers {
+		st := w.Stats()
+		out.Commits += st.Commits
+		out.Writes += st.Writes
+		out.CommitTime += st.CommitTime
+		out.Queued += st.Queued
+	}
+	return out
+}
+
 // ownerID names this process in the executions' owner column.
 func ownerID() string {
 	host, _ := os.Hostname()

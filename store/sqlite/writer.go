@@ -53,15 +53,17 @@ var _ groupcommit.Tx[op] = (*writer)(nil)
 
 // Stats counts the store's group commits.
 type Stats struct {
-	Commits int64 // transactions committed
-	Writes  int64 // writes (CreateExecution, AppendHistory, …) they held
+	Commits    int64         // transactions committed
+	Writes     int64         // writes (CreateExecution, AppendHistory, …) they held
+	CommitTime time.Duration // spent in the committed transactions (fsync included)
+	Queued     int           // writes waiting for the writer now
 }
 
 // Stats returns the counts since Open: Writes/Commits is the mean number
 // of writes that shared one fsync.
 func (s *Store) Stats() Stats {
 	st := s.w.gc.Stats()
-	return Stats{Commits: st.Commits, Writes: st.Writes}
+	return Stats{Commits: st.Commits, Writes: st.Writes, CommitTime: st.CommitTime, Queued: st.Queued}
 }
 
 // histBatch is how many history rows one multi-row INSERT holds.

@@ -37,6 +37,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // A Tx is the transaction of one batch.
@@ -98,8 +99,10 @@ func (e *PanicError) Error() string {
 
 // Stats counts a writer's transactions.
 type Stats struct {
-	Commits int64 // transactions committed
-	Writes  int64 // requests they held
+	Commits    int64         // transactions committed
+	Writes     int64         // requests they held
+	CommitTime time.Duration // spent in the committed transactions, from begin to commit
+	Queued     int           // requests waiting for the writer now
 }
 
 // A Writer group-commits requests of type R. Create it with New.
@@ -117,7 +120,7 @@ type Writer[R any] struct {
 	batch []*request[R]
 	rs    []R
 
-	commits, writes atomic.Int64
+	commits, writes, busy atomic.Int64 // busy: nanoseconds in committed transactions
 }
 
 // Request states: a queued request is either taken by the writer or
@@ -152,7 +155,7 @@ func New[R any](begin Begin[R], opts Options[R]) *Writer[R] {
 // Stats returns the counts since New: Writes/Commits is the mean number of
 // requests that shared one transaction.
 func (w *Writer[R]) Stats() Stats {
-	return Stats{Commits: w.commits.Load(), Writes: w.writes.Load()}
+	return Stats{Commits: w.commits.Load(), Writes: w.writes.Load(), CommitTime: time.Duration(w.busy.Load()), Queued: len(w.ch)}
 }
 
 // Do queues r and returns its result once its transaction has committed,
@@ -326,6 +329,7 @@ const (
 // and the index of the request whose Apply failed, or failedBegin or
 // failedCommit. Panics are recovered into *PanicError.
 func (w *Writer[R]) attempt(batch []*request[R]) (bad int, err error) {
+	start := time.Now()
 	w.rs = w.rs[:0]
 	for _, q := range batch {
 		w.rs = append(w.rs, q.r)
@@ -347,6 +351,7 @@ func (w *Writer[R]) attempt(batch []*request[R]) (bad int, err error) {
 		rollback(tx)
 		return failedCommit, err
 	}
+	w.busy.Add(int64(time.Since(start)))
 	w.commits.Add(1)
 	w.writes.Add(int64(len(batch)))
 	return 0, nil

@@ -405,8 +405,8 @@ func TestWriter_Concurrent(t *testing.T) {
 	if len(committed) != n-n/10 {
 		t.Errorf("%d committed, want %d", len(committed), n-n/10)
 	}
-	if st := w.Stats(); st.Writes != n || st.Commits > n {
-		t.Errorf("stats %+v", st)
+	if st := w.Stats(); st.Writes != n || st.Commits > n || st.CommitTime <= 0 || st.Queued != 0 {
+		t.Errorf("stats %+v, want %d writes, some commit time and none queued", st, n)
 	}
 }
 
