@@ -507,6 +507,7 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 		defer stop()
 	}
 	fmt.Fprintf(logw, "stepwell: store %s; resumed %d running executions\n", srv.StoreInfo, srv.Recovered)
+	fmt.Fprintf(logw, "stepwell: integrations: %s\n", cfg.integrationsLine())
 	if srv.NodeInfo != "" {
 		fmt.Fprintf(logw, "stepwell: node %s\n", srv.NodeInfo)
 	}
@@ -543,6 +544,7 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 		return ErrLeaseLost
 	case <-ctx.Done():
 	}
+	fmt.Fprintf(logw, "stepwell: shutting down (requests in flight get up to 5s)\n")
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err = hs.Shutdown(sctx)
@@ -552,7 +554,31 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 	if err != nil && !strings.Contains(err.Error(), "context deadline exceeded") {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	if cfg.Store == "memory" {
+		fmt.Fprintf(logw, "stepwell: stopped; the memory store's executions are gone\n")
+	} else {
+		fmt.Fprintf(logw, "stepwell: stopped; running Standard executions resume at the next start\n")
+	}
 	return nil
+}
+
+// integrationsLine names, for the start-up lines, where tasks go: the
+// Lambda endpoint, the AWS service endpoints and the mock configuration
+// (secrets masked).
+func (c Config) integrationsLine() string {
+	lambda := "none (Lambda tasks fail: --lambda-endpoint)"
+	if c.LambdaEndpoint != "" {
+		lambda = Redact(c.LambdaEndpoint)
+	}
+	aws := FormatAWSEndpoints(c.AWS.Endpoints)
+	if aws == "none" {
+		aws = "AWS's own, with the standard AWS credentials (none: those tasks fail)"
+	}
+	line := "lambda " + lambda + "; aws services " + aws
+	if c.MockConfig != "" {
+		line += "; mocked responses from " + c.MockConfig
+	}
+	return line
 }
 
 // expressStore is the in-memory store of Express executions keeping at

@@ -189,6 +189,17 @@ func TestRun_ServesUntilCancelled(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
+	// The start-up lines say where tasks go; the last lines, that it
+	// stopped and what becomes of the running executions.
+	for _, want := range []string{
+		"stepwell: integrations: lambda none (Lambda tasks fail: --lambda-endpoint); aws services ",
+		"stepwell: shutting down",
+		"stepwell: stopped; running Standard executions resume at the next start\n",
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("no %q in the server's lines:\n%s", want, logs.String())
+		}
+	}
 }
 
 func TestRun_InvalidConfig(t *testing.T) {
