@@ -84,6 +84,14 @@ type liveRuns struct {
 // not run in this server (it ended, or was started before a restart).
 var ErrMapRunNotRunning = errors.New("map run is not running")
 
+// OpenMapRuns returns how many Map Runs this process drives now (AWS's
+// ApproximateOpenMapRunCount).
+func (s *Service) OpenMapRuns() int {
+	n := 0
+	s.liveRuns.Range(func(any, any) bool { n++; return true })
+	return n
+}
+
 // UpdateMapRun changes a running Map Run's MaxConcurrency and tolerated
 // failure thresholds (nil: unchanged): its children follow them from
 // now on, and its record shows them.

@@ -59,6 +59,9 @@ func TestMapRuns_LiveCounts(t *testing.T) {
 	if c := counts(); c.Running+c.Pending != 3 || c.Total != 3 {
 		t.Fatalf("first child running: %+v", c)
 	}
+	if n := svc.OpenMapRuns(); n != 1 {
+		t.Errorf("%d open Map Runs while one runs, want 1", n)
+	}
 	clk.Advance(time.Second)
 	g.release <- struct{}{}
 	<-g.calls // the first child's end was written before the second started
@@ -69,6 +72,9 @@ func TestMapRuns_LiveCounts(t *testing.T) {
 	<-g.calls
 	g.release <- struct{}{}
 	waitEnded(t, svc, x.ARN)
+	if n := svc.OpenMapRuns(); n != 0 {
+		t.Errorf("%d open Map Runs after the run ended, want 0", n)
+	}
 	runs, _, _ := ver.ListMapRuns(ctx, x.ARN, store.Page{Limit: 10})
 	want := store.MapRunCounts{Succeeded: 3, Total: 3, ResultsWritten: 3}
 	if r := runs[0]; r.Status != executions.MapRunSucceeded || r.ItemCounts != want || r.ExecutionCounts != want {

@@ -152,6 +152,7 @@ func TestMetrics_MixedWorkload(t *testing.T) {
 		`stepwell_http_requests_total{operation="unknown",error="UnknownOperationException"}`:                                        1,
 		`stepwell_http_request_duration_seconds_count{operation="StartExecution",error=""}`:                                          7,
 		`stepwell_open_executions`: 0,
+		`stepwell_open_map_runs`:   0,
 	}
 	for k, w := range want {
 		if g, ok := got[k]; !ok {

@@ -175,6 +175,8 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	ecfg.Observer = executions.Observers(observers...)
 	svc := executions.New(ecfg)
 	reg.Open = svc.Open
+	reg.AddFunc("stepwell_open_map_runs", "gauge", "Map Runs (Distributed Maps) this server drives now (AWS ApproximateOpenMapRunCount).",
+		func() []metrics.Sample { return []metrics.Sample{{Value: float64(svc.OpenMapRuns())}} })
 	srv := api.New(api.Config{
 		Store: ecfg.Store, Executions: svc, Region: c.Region, Account: c.AccountID, Logger: logger,
 		Versions: versions, Activities: b.activities, Now: clk.Now,
