@@ -19,13 +19,12 @@ package engine
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"strconv"
 	"strings"
 
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/internal/uuid"
 	"github.com/stepwell/stepwell/value"
 )
 
@@ -61,26 +60,7 @@ type Child struct {
 // Run runARN: a UUID derived from both (the same at every run of the
 // parent).
 func ChildName(runARN string, index int) string {
-	return nameUUID(runARN + "#" + strconv.Itoa(index))
-}
-
-// nameUUID is the name-based (version 5, SHA-1) UUID of s.
-func nameUUID(s string) string {
-	h := sha1.Sum([]byte(s))
-	b := h[:16]
-	b[6] = b[6]&0x0f | 0x50
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:])
+	return uuid.Name(runARN + "#" + strconv.Itoa(index))
 }
 
 // ChildARNs returns, for the Map Run runARN (arn:…:mapRun:machine/label:id),

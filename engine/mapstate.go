@@ -11,6 +11,7 @@ import (
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/internal/uuid"
 	"github.com/stepwell/stepwell/jsonpath"
 	"github.com/stepwell/stepwell/value"
 )
@@ -174,7 +175,7 @@ func (t *thread) mapRunARN(st *asl.State) string {
 	// A UUID derived from the execution and the label: the same when the
 	// execution is resumed or redriven (its StartTime is then the
 	// redrive's), so that the run finds its children again.
-	id := nameUUID(x.ARN + "\x00" + label)
+	id := uuid.Name(x.ARN + "\x00" + label)
 	arn := x.StateMachineARN
 	// arn:aws:states:region:account:stateMachine:name → …:mapRun:name/label:id
 	if i := lastIndex(arn, ":stateMachine:"); i >= 0 {

@@ -4,6 +4,7 @@ package uuid
 
 import (
 	"crypto/rand"
+	"crypto/sha1"
 	"encoding/hex"
 )
 
@@ -14,6 +15,22 @@ func New() string {
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
+	return format(&b)
+}
+
+// Name returns the name-based (version 5, SHA-1, RFC 9562) UUID of s
+// (with no namespace: the same s always gives the same UUID).
+func Name(s string) string {
+	h := sha1.Sum([]byte(s))
+	var b [16]byte
+	copy(b[:], h[:16])
+	b[6] = b[6]&0x0f | 0x50
+	b[8] = b[8]&0x3f | 0x80
+	return format(&b)
+}
+
+// format writes b in the 36-character text form.
+func format(b *[16]byte) string {
 	var out [36]byte
 	hex.Encode(out[0:8], b[0:4])
 	out[8] = '-'

@@ -21,3 +21,19 @@ func TestNew(t *testing.T) {
 		seen[u] = true
 	}
 }
+
+// TestName: a name-based UUID is version 5 of RFC 9562's variant, the
+// same for the same name and another for another name.
+func TestName(t *testing.T) {
+	a, b := Name("arn:aws:states:us-east-1:1:mapRun:m/l:1#0"), Name("arn:aws:states:us-east-1:1:mapRun:m/l:1#1")
+	if a != Name("arn:aws:states:us-east-1:1:mapRun:m/l:1#0") || a == b {
+		t.Fatalf("Name: %s, %s", a, b)
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(a) {
+		t.Errorf("Name = %s, not a version 5 UUID", a)
+	}
+	// SHA-1 of the empty name, its first 16 bytes with version and variant set.
+	if got, want := Name(""), "da39a3ee-5e6b-5b0d-b255-bfef95601890"; got != want {
+		t.Errorf("Name(\"\") = %s, want %s", got, want)
+	}
+}
