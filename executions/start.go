@@ -361,7 +361,7 @@ func (r *recorder) Record(events []history.Event) error {
 	events = r.extra.before(events)
 	var end *store.End
 	if n := len(events); n > 0 {
-		end = terminal(&events[n-1])
+		end = Terminal(&events[n-1])
 	}
 	r.extra.mapRuns(events)
 	if err := r.append(events, end); err != nil {
@@ -382,8 +382,11 @@ func (r *recorder) Record(events []history.Event) error {
 	return nil
 }
 
-// terminal returns how an execution ends if e is its terminal event.
-func terminal(e *history.Event) *store.End {
+// Terminal returns how an execution ends if e is its terminal event
+// (ExecutionSucceeded, Failed, Aborted or TimedOut; nil for any other):
+// its status, stop date, output ("{}" when the event has none), error and
+// cause.
+func Terminal(e *history.Event) *store.End {
 	switch e.Type {
 	case history.ExecutionSucceeded, history.ExecutionFailed, history.ExecutionAborted, history.ExecutionTimedOut:
 	default:

@@ -308,28 +308,9 @@ func (w *watcher) Recorded(events []history.Event) {
 			if d := e.ExecutionRedrivenEventDetails; d != nil {
 				w.redriveCount = d.RedriveCount
 			}
-		case history.ExecutionSucceeded:
-			c.status = store.StatusSucceeded
-			out := ""
-			if d := e.ExecutionSucceededEventDetails; d != nil {
-				out = d.Output
-			}
-			c.output = &out
-		case history.ExecutionFailed:
-			c.status = store.StatusFailed
-			if d := e.ExecutionFailedEventDetails; d != nil {
-				c.errName, c.cause = d.Error, d.Cause
-			}
-		case history.ExecutionAborted:
-			c.status = store.StatusAborted
-			if d := e.ExecutionAbortedEventDetails; d != nil {
-				c.errName, c.cause = d.Error, d.Cause
-			}
-		case history.ExecutionTimedOut:
-			c.status = store.StatusTimedOut
-			if d := e.ExecutionTimedOutEventDetails; d != nil {
-				c.errName, c.cause = d.Error, d.Cause
-			}
+		case history.ExecutionSucceeded, history.ExecutionFailed, history.ExecutionAborted, history.ExecutionTimedOut:
+			end := executions.Terminal(e)
+			c.status, c.output, c.errName, c.cause = end.Status, end.Output, end.Error, end.Cause
 		default:
 			continue
 		}
