@@ -417,6 +417,11 @@ func (s *Server) getExecutionHistory(ctx context.Context, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
+	if _, _, ok := executions.ChildOf(x); ok && x.Type == typeExpress {
+		// An EXPRESS child of a Distributed Map keeps no history: AWS
+		// serves none for Express executions.
+		return nil, errTypeNotSupported()
+	}
 	events, next, err := st.History(ctx, x.ARN, reverse, page)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {

@@ -5,7 +5,9 @@ package api
 //
 // The children of a Distributed Map with ExecutionType STANDARD are
 // executions of their own (ListExecutions by mapRunArn lists them);
-// EXPRESS children run inside the parent execution, without histories.
+// EXPRESS children run inside the parent execution, without histories:
+// ListExecutions by mapRunArn lists those the in-memory Express store
+// still keeps, and DescribeExecution describes them.
 // The engine reports their counts as they run (see package executions).
 
 import (
@@ -170,10 +172,10 @@ func (s *Server) updateMapRun(ctx context.Context, body []byte) (any, error) {
 }
 
 // mapRunExecutions answers ListExecutions by mapRunArn: the Map Run's
-// STANDARD child executions, newest first (ResourceNotFound for an
-// unknown Map Run). EXPRESS children run inside their parent and record
-// nothing, as AWS keeps no Express execution in its listings: a Map Run
-// of EXPRESS children lists none. PENDING_REDRIVE lists the unsuccessful
+// child executions, newest first (ResourceNotFound for an unknown Map
+// Run): its STANDARD children, or the EXPRESS ones the Express store
+// still keeps (the latest closed ones, as AWS lists them from its logs).
+// PENDING_REDRIVE lists the unsuccessful
 // children of a Map Run that ended unsuccessfully (its parent's redrive
 // runs them again).
 func (s *Server) mapRunExecutions(ctx context.Context, in *awsapi.ListExecutionsInput) (any, error) {
@@ -196,7 +198,11 @@ func (s *Server) mapRunExecutions(ctx context.Context, in *awsapi.ListExecutions
 	if pending && (r.Status == executions.MapRunRunning || r.Status == executions.MapRunSucceeded) {
 		return out, nil
 	}
-	items, next, err := s.st.ListExecutions(ctx, store.ExecutionFilter{StateMachineARN: executions.ChildKey(runArn), Status: status}, page)
+	st, err := s.exec.ChildStore(ctx, runArn)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	items, next, err := st.ListExecutions(ctx, store.ExecutionFilter{StateMachineARN: executions.ChildKey(runArn), Status: status}, page)
 	if err != nil {
 		return nil, storeErr(err)
 	}

@@ -14,8 +14,11 @@ package engine
 //
 // EXPRESS children, and STANDARD ones when no runner is set, run inside
 // the parent's process as threads that record no history (cheap: the
-// one-million-item benchmark's children): they have names in the
-// ResultWriter's records only.
+// one-million-item benchmark's children). When the runner is also an
+// ExpressRecorder, each EXPRESS child is told to it as it starts and
+// ends, named arn:…:express:<machine>/<label>:<name>:<id>, so that it can
+// be listed and described as AWS lists and describes a Map Run's Express
+// children; else they have names in the ResultWriter's records only.
 
 import (
 	"context"
@@ -38,6 +41,18 @@ type ChildRunner interface {
 	// When ctx ends, the child is stopped (ABORTED), or left running
 	// when ctx's cause is ErrShutdown.
 	RunChild(ctx context.Context, c *Child) Result
+}
+
+// ExpressRecorder is told of the EXPRESS children of Distributed Maps,
+// which run inside their parent (an optional interface of the
+// ChildRunner). Both calls come from the child's goroutine, concurrently
+// with the other children's; they must be cheap.
+type ExpressRecorder interface {
+	// ExpressChildStarted is told of c as it starts (c.Input is its
+	// input text).
+	ExpressChildStarted(c *Child)
+	// ExpressChildEnded is told how c ended.
+	ExpressChildEnded(c *Child, r Result)
 }
 
 // Child is one child execution of a Map Run.
@@ -78,6 +93,30 @@ func ChildARNs(runARN string) (executionPrefix, machine string) {
 	return executionPrefix, m
 }
 
+// ExpressChildARN is the ARN of the EXPRESS child named name of the Map
+// Run runARN at its parent's redriveCount-th run:
+// arn:…:express:<machine>/<label>:<name>:<id>, its id derived from name
+// and redriveCount (a redriven Map Run's children are new executions).
+func ExpressChildARN(runARN, name string, redriveCount int64) string {
+	base, _ := expressChildBase(runARN)
+	return expressChildARN(base, name, redriveCount)
+}
+
+func expressChildARN(base, name string, redriveCount int64) string {
+	return base + name + ":" + uuid.Name(name+"#"+strconv.FormatInt(redriveCount, 10))
+}
+
+// expressChildBase returns the EXPRESS children's ARN up to their name
+// (arn:…:express:machine/label:) and their state machine ARN.
+func expressChildBase(runARN string) (base, machine string) {
+	base = strings.Replace(runARN, ":mapRun:", ":express:", 1)
+	if i := strings.LastIndexByte(base, ':'); i >= 0 {
+		base = base[:i+1]
+	}
+	_, machine = ChildARNs(runARN)
+	return base, machine
+}
+
 // ownChildren tells whether a Distributed Map's children are executions
 // of their own (run by the ChildRunner).
 func (t *thread) ownChildren(st *asl.State) bool {
@@ -85,13 +124,22 @@ func (t *thread) ownChildren(st *asl.State) bool {
 }
 
 // runChild runs item i's child with input in: through the ChildRunner
-// when the children are executions of their own, else in it. It returns
-// the child's output or failure, and its name ("" for a child run in
-// it).
-func (t *thread) runChild(it *thread, st *asl.State, cfg *mapConfig, i int, in any) (any, string, *failure) {
-	if cfg.runARN == "" || !t.ownChildren(st) {
+// when the children are executions of their own, else in it (told to the
+// runner when it is an ExpressRecorder). It returns the child's output or
+// failure, its name and ARN ("" for a child known to no one), and its
+// input text when it was written ("" else).
+func (t *thread) runChild(it *thread, st *asl.State, cfg *mapConfig, i int, in any) (any, string, string, string, *failure) {
+	if cfg.runARN == "" || t.ex.x.Children == nil {
 		out, f := it.runMachine(st.ItemProcessor, in)
-		return out, "", f
+		return out, "", "", "", f
+	}
+	if !t.ownChildren(st) {
+		rec, ok := t.ex.x.Children.(ExpressRecorder)
+		if !ok {
+			out, f := it.runMachine(st.ItemProcessor, in)
+			return out, "", "", "", f
+		}
+		return t.runExpressChild(it, st, cfg, i, in, rec)
 	}
 	x := t.ex.x
 	name := ChildName(cfg.runARN, i)
@@ -113,16 +161,16 @@ func (t *thread) runChild(it *thread, st *asl.State, cfg *mapConfig, i int, in a
 		}
 		out, err := value.ParseString(text)
 		if err != nil {
-			return nil, name, it.fail(fault.New(fault.Runtime, "the output of child execution "+c.ARN+" is not JSON: "+err.Error()))
+			return nil, name, c.ARN, c.Input, it.fail(fault.New(fault.Runtime, "the output of child execution "+c.ARN+" is not JSON: "+err.Error()))
 		}
-		return out, name, nil
+		return out, name, c.ARN, c.Input, nil
 	case StatusAborted:
 		if it.ctx.Err() != nil {
-			return nil, name, it.aborted()
+			return nil, name, c.ARN, c.Input, it.aborted()
 		}
 	case StatusRunning:
 		// The runner left it running: the process stops.
-		return nil, name, it.aborted()
+		return nil, name, c.ARN, c.Input, it.aborted()
 	}
 	fe := &fault.Error{}
 	if res.Error != nil {
@@ -131,5 +179,42 @@ func (t *thread) runChild(it *thread, st *asl.State, cfg *mapConfig, i int, in a
 	if res.Cause != nil {
 		fe.Cause, fe.HasCause = *res.Cause, true
 	}
-	return nil, name, it.fail(fe)
+	return nil, name, c.ARN, c.Input, it.fail(fe)
+}
+
+// runExpressChild runs item i's EXPRESS child with input in inside this
+// execution, telling rec as it starts and ends.
+func (t *thread) runExpressChild(it *thread, st *asl.State, cfg *mapConfig, i int, in any, rec ExpressRecorder) (any, string, string, string, *failure) {
+	x := t.ex.x
+	name := ChildName(cfg.runARN, i)
+	c := &Child{
+		Execution: Execution{
+			ARN: expressChildARN(cfg.expressBase, name, x.RedriveCount), Name: name, StateMachineARN: cfg.childMachine,
+			StateMachineName: x.StateMachineName, RoleARN: x.RoleARN, Type: "EXPRESS", Input: value.String(in),
+			StartTime: t.ex.e.clock.Now(), Machine: st.ItemProcessor,
+		},
+		MapRunARN: cfg.runARN, ParentARN: x.ARN, Index: i, ParentRedriveCount: x.RedriveCount,
+	}
+	rec.ExpressChildStarted(c)
+	out, f := it.runMachine(st.ItemProcessor, in)
+	res := Result{StopTime: t.ex.e.clock.Now()}
+	switch {
+	case f == nil:
+		res.Status = StatusSucceeded
+		text := c.Input // a child that returns its input (a Pass)
+		if !same(in, out) {
+			text = value.String(out)
+		}
+		res.Output = &text
+	case f.aborted:
+		res.Status = StatusAborted
+	default:
+		res.Status = StatusFailed
+		if f.err != nil {
+			e, cause := f.err.Name, f.err.Cause
+			res.Error, res.Cause = &e, &cause
+		}
+	}
+	rec.ExpressChildEnded(c, res)
+	return out, name, c.ARN, c.Input, f
 }

@@ -140,7 +140,8 @@ type Execution struct {
 	MapRunCounts func(runARN string, c MapRunCounts)
 	// Children, when set, runs the children of the Distributed Maps whose
 	// ExecutionType is STANDARD as executions of their own (children.go);
-	// without it they run inside this execution, as EXPRESS children do.
+	// without it they run inside this execution, as EXPRESS children do
+	// (told to it when it is an ExpressRecorder).
 	Children ChildRunner
 }
 

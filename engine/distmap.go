@@ -187,18 +187,25 @@ func newChildren(runARN string, n int) *children {
 	return c
 }
 
-// record notes child i's outcome: its name ("": one is picked), its
-// input, and its output or failure.
-func (c *children) record(i int, name string, in, out any, f *failure, start, stop time.Time) {
+// record notes child i's outcome: its name and ARN ("": one is picked),
+// its input (and its text, "" when not known yet), and its output or
+// failure.
+func (c *children) record(i int, name, arn string, in any, inText string, out any, f *failure, start, stop time.Time) {
 	if c == nil {
 		return
 	}
 	if name == "" {
 		name = uuid.New()
 	}
+	if arn == "" {
+		arn = c.base + name
+	}
 	ch := ChildExecution{
-		Name: name, ExecutionARN: c.base + name, StateMachineARN: c.machine,
-		Input: value.String(in), StartDate: start, StopDate: stop,
+		Name: name, ExecutionARN: arn, StateMachineARN: c.machine,
+		Input: inText, StartDate: start, StopDate: stop,
+	}
+	if inText == "" {
+		ch.Input = value.String(in)
 	}
 	switch {
 	case f == nil:

@@ -123,11 +123,11 @@ func (t *thread) runStream(r *stateRun, cfg *mapConfig, runARN string) (any, *fa
 		in, f := r.b.flow.itemInput(t, it, r, cfg, j.i)
 		cfg.live.drop(j.i)
 		var out any
-		var name string
+		var name, childARN, inText string
 		if f == nil {
-			out, name, f = t.runChild(it, st, cfg, j.i, in)
+			out, name, childARN, inText, f = t.runChild(it, st, cfg, j.i, in)
 		}
-		cfg.children.record(j.i, name, in, out, f, start, t.ex.e.clock.Now())
+		cfg.children.record(j.i, name, childARN, in, inText, out, f, start, t.ex.e.clock.Now())
 		cfg.progress.ended(f)
 		mu.Lock()
 		defer mu.Unlock()

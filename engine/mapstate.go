@@ -41,6 +41,9 @@ type mapConfig struct {
 	ctl *runControl
 	// runARN is a Distributed Map's Map Run ARN ("" for an inline Map).
 	runARN string
+	// expressBase and childMachine are its EXPRESS children's ARN up to
+	// their name and their state machine ARN (children.go).
+	expressBase, childMachine string
 }
 
 // itemAt is item i: from items, or from the items in flight of a streamed
@@ -93,6 +96,7 @@ func (p *mapPlan) attempt(t *thread, r *stateRun, raw any) (any, string, *failur
 	if distributed {
 		runARN = t.mapRunARN(st)
 		cfg.runARN = runARN
+		cfg.expressBase, cfg.childMachine = expressChildBase(runARN)
 	}
 	var results []any
 	var written any
@@ -430,12 +434,12 @@ func (t *thread) runIterations(r *stateRun, cfg *mapConfig) ([]any, *failure) {
 			in, f = r.b.flow.itemInput(t, it, r, cfg, i)
 		}
 		var out any
-		var name string
+		var name, childARN, inText string
 		if f == nil {
-			out, name, f = t.runChild(it, st, cfg, i, in)
+			out, name, childARN, inText, f = t.runChild(it, st, cfg, i, in)
 		}
 		if cfg.children != nil {
-			cfg.children.record(i, name, in, out, f, start, t.ex.e.clock.Now())
+			cfg.children.record(i, name, childARN, in, inText, out, f, start, t.ex.e.clock.Now())
 		}
 		cfg.progress.ended(f)
 		end := it.last

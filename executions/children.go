@@ -13,6 +13,13 @@ package executions
 // state machine ARN AWS shows (arn:…:stateMachine:<machine>/<label>) and
 // the Map Run ARN.
 //
+// An EXPRESS child runs inside its parent (engine.ExpressRecorder): its
+// row, without history, is kept in the Express store with the closed
+// Express executions (the oldest forgotten first, within
+// --express-retention and their share of the memory budget), as AWS
+// keeps Express executions only in its logs; it names its Map Run's key
+// as its state machine too, so that ChildOf and ChildStore find it.
+//
 // Running a child that exists already is how a parent resumed after a
 // crash, or redriven, finds the work done: a closed child gives its
 // recorded end without running again, a running one (the process stopped
@@ -78,6 +85,68 @@ func (s *Service) RunChild(ctx context.Context, c *engine.Child) engine.Result {
 		return childFailed(err)
 	}
 	return s.driveChild(ctx, ex, plan)
+}
+
+var _ engine.ExpressRecorder = (*Service)(nil)
+
+// ExpressChildStarted implements engine.ExpressRecorder: the child's row
+// in the Express store (none without one of its own: EXPRESS children
+// never touch the main store).
+func (s *Service) ExpressChildStarted(c *engine.Child) {
+	if s.express == s.st {
+		return
+	}
+	row := &store.Execution{
+		ARN: c.ARN, Name: c.Name, StateMachineARN: s.childKey(c.MapRunARN), StateMachineName: c.StateMachineName,
+		Type: TypeExpress, Status: store.StatusRunning, Input: c.Input, StartDate: c.StartTime,
+	}
+	// ErrAlreadyExists: its parent resumed runs it again in the same
+	// process; it keeps its first row.
+	if err := s.express.CreateExecution(context.Background(), row); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		s.log.Warn("record express child", "arn", c.ARN, "err", err)
+	}
+}
+
+// childKey is ChildKey(runARN), remembered for the Map Run whose
+// EXPRESS children were last recorded (one string per child otherwise).
+func (s *Service) childKey(runARN string) string {
+	if k := s.lastChildKey.Load(); k != nil && k[0] == runARN {
+		return k[1]
+	}
+	k := &[2]string{runARN, ChildKey(runARN)}
+	s.lastChildKey.Store(k)
+	return k[1]
+}
+
+// ExpressChildEnded implements engine.ExpressRecorder: the child's row is
+// closed with its end.
+func (s *Service) ExpressChildEnded(c *engine.Child, r engine.Result) {
+	if s.express == s.st {
+		return
+	}
+	err := s.express.AppendHistory(context.Background(), c.ARN, nil, s.endOf(r))
+	// ErrNotFound: the store keeps no closed executions, or could not
+	// record it. ErrConflict: closed already.
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
+		s.log.Warn("close express child", "arn", c.ARN, "err", err)
+	}
+}
+
+// ChildStore returns the store that holds the children of the Map Run
+// runARN: the Express store when it holds any of them (EXPRESS children),
+// else the main store.
+func (s *Service) ChildStore(ctx context.Context, runARN string) (store.Store, error) {
+	if s.express == s.st {
+		return s.st, nil
+	}
+	xs, _, err := s.express.ListExecutions(ctx, store.ExecutionFilter{StateMachineARN: ChildKey(runARN)}, store.Page{Limit: 1})
+	if err != nil {
+		return nil, fmt.Errorf("list express children: %w", err)
+	}
+	if len(xs) > 0 {
+		return s.express, nil
+	}
+	return s.st, nil
 }
 
 // unstarted is the result of a child whose parent ended before it

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stepwell/stepwell/arn"
@@ -184,6 +185,9 @@ type Service struct {
 	machines map[revisionKey]*asl.StateMachine
 	// machBytes is the length of their definitions' texts (limits.go).
 	machBytes int
+	// lastChildKey is the latest Map Run of EXPRESS children recorded and
+	// its ChildKey (children.go).
+	lastChildKey atomic.Pointer[[2]string]
 }
 
 // revisionKey names a machine revision.

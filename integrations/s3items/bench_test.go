@@ -17,8 +17,10 @@ import (
 
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/engine"
+	"github.com/stepwell/stepwell/executions"
 	awsint "github.com/stepwell/stepwell/integrations/aws"
 	"github.com/stepwell/stepwell/integrations/s3items"
+	"github.com/stepwell/stepwell/store/memory"
 )
 
 // fakeS3 is an in-process S3 over real HTTP (path-style): GET of any key
@@ -75,7 +77,10 @@ func peakRSS() int64 {
 // with Express children of one Pass state, MaxConcurrency 1,000
 // (STEPWELL_DM_CONCURRENCY), and a
 // ResultWriter exporting to it; it reports items/s and the process's peak
-// RSS (the engine runs in the benchmark's process).
+// RSS (the engine runs in the benchmark's process). The parent's
+// ChildRunner is an executions.Service whose Express store is the server's
+// (10,000 closed executions kept, within 32 MiB): each child is recorded
+// there as the server records it (ListExecutions by mapRunArn).
 func BenchmarkDistributedMap(b *testing.B) {
 	n := 1000000
 	if s := os.Getenv("STEPWELL_DM_ITEMS"); s != "" {
@@ -94,8 +99,11 @@ func BenchmarkDistributedMap(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	store := s3items.New(in)
-	eng := engine.New(engine.Config{Region: "us-east-1", AccountID: "111111111111", Items: store, Results: store})
+	items := s3items.New(in)
+	eng := engine.New(engine.Config{Region: "us-east-1", AccountID: "111111111111", Items: items, Results: items})
+	svc := executions.New(executions.Config{Store: memory.New(memory.Options{}), Engine: eng,
+		Express: memory.New(memory.Options{MaxClosedExecutions: 10000, MaxClosedBytes: 32 << 20})})
+	defer func() { _ = svc.Close(context.Background()) }()
 	sm, err := asl.Load([]byte(`{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":`+conc+`,
 		"ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSONL"},"Parameters":{"Bucket":"b","Key":"items.jsonl"}},
 		"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
@@ -108,7 +116,7 @@ func BenchmarkDistributedMap(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		x := &engine.Execution{ARN: "arn:aws:states:us-east-1:111111111111:execution:dm:r" + strconv.Itoa(i), Name: "r",
 			StateMachineARN: "arn:aws:states:us-east-1:111111111111:stateMachine:dm", StateMachineName: "dm",
-			Type: "STANDARD", Input: `{}`, StartTime: time.Now(), Machine: sm}
+			Type: "STANDARD", Input: `{}`, StartTime: time.Now(), Machine: sm, Children: svc}
 		res := eng.Execute(context.Background(), x, nil)
 		if res.Status != engine.StatusSucceeded {
 			b.Fatalf("status %s: %s %s", res.Status, deref(res.Error), deref(res.Cause))
