@@ -25,8 +25,15 @@ export async function executionPage(arn) {
   const [desc0, smx, first] = await Promise.all([
     call('DescribeExecution', { executionArn: arn }, { signal }),
     call('DescribeStateMachineForExecution', { executionArn: arn }, { signal }).catch(() => null),
-    call('GetExecutionHistory', { executionArn: arn, maxResults: 1000, includeExecutionData: true }, { signal }),
+    // An EXPRESS child of a Distributed Map keeps no history (as on AWS):
+    // its page shows what DescribeExecution tells.
+    call('GetExecutionHistory', { executionArn: arn, maxResults: 1000, includeExecutionData: true }, { signal })
+      .catch((err) => {
+        if (err.type !== 'StateMachineTypeNotSupported') throw err;
+        return { events: [], noHistory: true };
+      }),
   ]);
+  const noHistory = !!first.noHistory;
   let desc = desc0;
   // A Distributed Map's child execution: its parent, through its Map Run.
   const parentRun = desc.mapRunArn ? await call('DescribeMapRun', { mapRunArn: desc.mapRunArn }, { signal }).catch(() => null) : null;
@@ -96,6 +103,7 @@ export async function executionPage(arn) {
       h('dt', {}, 'ARN'), h('dd', { class: 'mono' }, desc.executionArn),
       parentRun ? [h('dt', {}, 'Parent'), h('dd', {}, a(executionHref(parentRun.executionArn), shortArn(parentRun.executionArn), { id: 'parent-execution' }),
         ' · ', a('/map-runs/' + encodeURIComponent(parentRun.executionArn), 'Map Run'))] : null,
+      noHistory ? [h('dt', {}, 'History'), h('dd', { id: 'no-history', class: 'muted' }, 'None: an EXPRESS child execution keeps no history, as on AWS. Its status, input and output are shown.')] : null,
       h('dt', {}, 'Started'), h('dd', {}, fmtDate(desc.startDate)),
       h('dt', {}, 'Ended'), h('dd', {}, stop ? fmtDate(desc.stopDate) : '—'),
       h('dt', {}, 'Duration'), h('dd', {}, formatDuration((stop || Date.now()) - toMillis(desc.startDate))),
@@ -111,7 +119,7 @@ export async function executionPage(arn) {
     fill(actions,
       desc.status === 'RUNNING' && h('button', { type: 'button', id: 'stop', class: 'danger', onclick: stopExecution }, 'Stop execution'),
       ['FAILED', 'ABORTED', 'TIMED_OUT'].includes(desc.status) && h('button', { type: 'button', id: 'redrive', onclick: redrive }, 'Redrive'),
-      h('button', { type: 'button', id: 'export', onclick: exportHistory, disabled: !complete }, 'Export history'),
+      !noHistory && h('button', { type: 'button', id: 'export', onclick: exportHistory, disabled: !complete }, 'Export history'),
       hasMapRuns() && a('/map-runs/' + encodeURIComponent(arn), 'Map Runs', { class: 'button' }),
       !desc.mapRunArn && a('/editor?stateMachineArn=' + encodeURIComponent(desc.stateMachineArn), 'Edit state machine', { class: 'button ghost' }));
     fill(ioBox,
@@ -261,14 +269,13 @@ export async function executionPage(arn) {
 
   // mapRunOf: a Distributed Map state's Map Run and its child executions
   // (the first 50; the Map Runs page has the counts), each linked to its
-  // own execution page. EXPRESS children run inside the execution and
-  // are not listed, as on AWS.
+  // own execution page (an EXPRESS child's shows no history, as on AWS).
   function mapRunOf(e) {
     const list = h('ul', { id: 'state-children', class: 'children', 'data-loaded': 'false' }, h('li', { class: 'muted' }, 'Loading…'));
     call('ListExecutions', { mapRunArn: e.mapRunArn, maxResults: 50 }).then((out) => {
       const kids = out.executions || [];
       fill(list, kids.length ? kids.map((x) => h('li', {}, a(executionHref(x.executionArn), x.name, { class: 'mono child-link' }), ' ', badge(x.status)))
-        : h('li', { class: 'muted' }, 'No child executions listed (EXPRESS children run inside this execution).'),
+        : h('li', { class: 'muted' }, 'No child executions listed yet.'),
       out.nextToken ? h('li', { class: 'muted' }, 'More on the Map Runs page.') : null);
       list.dataset.loaded = 'true';
     }, (err) => {
@@ -327,6 +334,7 @@ export async function executionPage(arn) {
 
   // New events: newest first, down to the last one known.
   async function fetchNew() {
+    if (noHistory) return 0;
     const lastId = events.length ? events[events.length - 1].id : 0;
     const fresh = [];
     let nextToken;

@@ -564,6 +564,22 @@ func TestConsoleScenario(t *testing.T) {
 		waitJS(nodeStatus("One", "succeeded"), 10*time.Second),
 		waitJS(fmt.Sprintf(`document.querySelector('#execution-status')?.textContent.includes('succeeded') && document.querySelector('#parent-execution')?.getAttribute('href') === '/executions/' + encodeURIComponent(%q) && document.querySelector('.crumbs a[href^="/state-machines/"]:not([href="/state-machines"])')?.getAttribute('href') === '/state-machines/' + encodeURIComponent(%q)`, dx, distArn), 10*time.Second))
 	b.shot("child-execution")
+	// EXPRESS children are listed too; their page shows what
+	// DescribeExecution tells (an EXPRESS child keeps no history, as on AWS).
+	expArn := s.createMachine("distributed-express", map[string]any{"StartAt": "Spread", "States": map[string]any{
+		"Spread": map[string]any{"Type": "Map", "ItemsPath": "$.items", "End": true,
+			"ItemProcessor": map[string]any{"ProcessorConfig": map[string]any{"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+				"StartAt": "One", "States": map[string]any{"One": map[string]any{"Type": "Pass", "End": true}}}}}})
+	ex := s.call("StartExecution", map[string]any{"stateMachineArn": expArn, "input": `{"items": ["a", "b"]}`})["executionArn"].(string)
+	if st := s.waitDone(ex, 30*time.Second); st != "SUCCEEDED" {
+		t.Fatalf("distributed express execution: %s", st)
+	}
+	b.run("express children from the state", chromedp.Navigate(s.url+"/executions/"+url.PathEscape(ex)), waitJS(nodeStatus("Spread", "succeeded"), 10*time.Second),
+		chromedp.Click(chromedp.CSS(`#graph [data-state-name="Spread"] .node-name`)),
+		waitJS(`document.querySelector('#state-children')?.dataset.loaded === 'true' && document.querySelectorAll('#state-children a.child-link').length === 2`, 10*time.Second),
+		chromedp.Click(chromedp.CSS(`#state-children a.child-link`)),
+		waitJS(`document.querySelector('#no-history') !== null && document.querySelector('#execution-status')?.textContent.includes('succeeded') && document.querySelector('#parent-execution') !== null && document.querySelector('#export') === null`, 10*time.Second))
+	b.shot("express-child-execution")
 
 	// 9. The editor: a broken definition shows its diagnostics at their lines.
 	broken := "{\n  \"StartAt\": \"A\",\n  \"States\": {\n    \"A\": {\n      \"Type\": \"Pass\",\n      \"Next\": \"Nowhere\"\n    }\n  }\n}"
