@@ -289,20 +289,11 @@ func (s *Store) Fenced() int64 { return s.fenced.Load() }
 // for one to apply it: handled tells whether one did, and answer is what
 // its handler returned.
 func (s *Store) Signal(ctx context.Context, sig store.Signal, wait time.Duration) (answer string, handled bool, err error) {
-	data, err := json.Marshal(sig)
+	id, drop, err := s.post(ctx, sig)
 	if err != nil {
 		return "", false, fmt.Errorf("signal: %w", err)
 	}
-	var id int64
-	if err := s.pool.QueryRow(ctx, `WITH i AS (INSERT INTO signals (data) VALUES ($1) RETURNING id)
-		SELECT id, pg_notify($2, current_schema() || ' ' || id) FROM i`, data, signalChannel).Scan(&id, nil); err != nil {
-		return "", false, fmt.Errorf("signal: %w", err)
-	}
-	defer func() {
-		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, _ = s.pool.Exec(dctx, `DELETE FROM signals WHERE id = $1`, id)
-		cancel()
-	}()
+	defer drop()
 	deadline := time.Now().Add(wait)
 	t := time.NewTicker(signalPoll)
 	defer t.Stop()
@@ -329,6 +320,24 @@ func (s *Store) Signal(ctx context.Context, sig store.Signal, wait time.Duration
 	}
 }
 
+// post stores sig and notifies every node of it; drop deletes it once its
+// sender is done with it.
+func (s *Store) post(ctx context.Context, sig store.Signal) (id int64, drop func(), err error) {
+	data, err := json.Marshal(sig)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := s.pool.QueryRow(ctx, `WITH i AS (INSERT INTO signals (data) VALUES ($1) RETURNING id)
+		SELECT id, pg_notify($2, current_schema() || ' ' || id) FROM i`, data, signalChannel).Scan(&id, nil); err != nil {
+		return 0, nil, err
+	}
+	return id, func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, _ = s.pool.Exec(dctx, `DELETE FROM signals WHERE id = $1`, id)
+		cancel()
+	}, nil
+}
+
 // Peers returns the ids of the other nodes whose lease holds.
 func (s *Store) Peers(ctx context.Context) ([]int64, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id FROM nodes WHERE id <> $1 AND lease_until > clock_timestamp() ORDER BY id`, s.node.Load())
@@ -352,20 +361,11 @@ func (s *Store) Ask(ctx context.Context, sig store.Signal, wait time.Duration) (
 	if sig.To == 0 {
 		return "", false, errors.New("ask: no node")
 	}
-	data, err := json.Marshal(sig)
+	id, drop, err := s.post(ctx, sig)
 	if err != nil {
 		return "", false, fmt.Errorf("ask: %w", err)
 	}
-	var id int64
-	if err := s.pool.QueryRow(ctx, `WITH i AS (INSERT INTO signals (data) VALUES ($1) RETURNING id)
-		SELECT id, pg_notify($2, current_schema() || ' ' || id) FROM i`, data, signalChannel).Scan(&id, nil); err != nil {
-		return "", false, fmt.Errorf("ask: %w", err)
-	}
-	defer func() {
-		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, _ = s.pool.Exec(dctx, `DELETE FROM signals WHERE id = $1`, id)
-		cancel()
-	}()
+	defer drop()
 	deadline := time.Now().Add(wait)
 	t := time.NewTicker(signalPoll)
 	defer t.Stop()
