@@ -12,6 +12,7 @@ import (
 	"github.com/stepwell/stepwell/api"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/executions"
+	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/memory"
 )
@@ -55,7 +56,9 @@ type failingStore struct {
 	err error
 }
 
-func (f failingStore) CreateExecution(context.Context, *store.Execution) error { return f.err }
+func (f failingStore) CreateExecution(context.Context, *store.Execution, []history.Event, *store.End) error {
+	return f.err
+}
 
 // TestInternalFailure: an error of the server is answered with AWS's
 // generic InternalFailure, its details only logged; a store write

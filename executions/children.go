@@ -73,7 +73,7 @@ func (s *Service) RunChild(ctx context.Context, c *engine.Child) engine.Result {
 	}
 	sctx := context.WithoutCancel(ctx)
 	var plan *redrivePlan
-	err := s.st.CreateExecution(sctx, row)
+	err := s.st.CreateExecution(sctx, row, nil, nil)
 	if errors.Is(err, store.ErrAlreadyExists) {
 		var done *engine.Result
 		plan, done, err = s.rejoin(sctx, c)
@@ -102,7 +102,7 @@ func (s *Service) ExpressChildStarted(c *engine.Child) {
 	}
 	// ErrAlreadyExists: its parent resumed runs it again in the same
 	// process; it keeps its first row.
-	if err := s.express.CreateExecution(context.Background(), row); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+	if err := s.express.CreateExecution(context.Background(), row, nil, nil); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 		s.log.Warn("record express child", "arn", c.ARN, "err", err)
 	}
 }

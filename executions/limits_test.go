@@ -198,7 +198,7 @@ func TestQuarantine(t *testing.T) {
 	}{{"fresh", 0}, {"looping", 2}} {
 		x := &store.Execution{ARN: scope.ExecutionARN("loop", c.name), Name: c.name, StateMachineARN: m.ARN, StateMachineName: m.Name,
 			RevisionID: m.RevisionID, Type: executions.TypeStandard, Status: store.StatusRunning, Input: "{}", StartDate: started}
-		if err := st.CreateExecution(ctx, x); err != nil {
+		if err := st.CreateExecution(ctx, x, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		ev := history.Event{Timestamp: started, Type: history.ExecutionStarted, ID: 1,

@@ -235,7 +235,7 @@ func TestResume_AfterRestartAndMidRedrive(t *testing.T) {
 			xarn := scope.ExecutionARN(f.sm.Name, "x"+string(rune('0'+i)))
 			x := &store.Execution{ARN: xarn, Name: "x", StateMachineARN: f.sm.ARN, StateMachineName: f.sm.Name, RevisionID: f.sm.RevisionID,
 				Type: executions.TypeStandard, Status: store.StatusRunning, Input: "{}", StartDate: time.Now()}
-			if err := f.st.CreateExecution(ctx, x); err != nil {
+			if err := f.st.CreateExecution(ctx, x, nil, nil); err != nil {
 				t.Fatal(err)
 			}
 			evs := make([]history.Event, len(tt.recorded))

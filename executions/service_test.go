@@ -110,7 +110,7 @@ func TestStop(t *testing.T) {
 	orphan := &store.Execution{ARN: scope.ExecutionARN(f.sm.Name, "orphan"), Name: "orphan", StateMachineARN: f.sm.ARN,
 		StateMachineName: f.sm.Name, RevisionID: f.sm.RevisionID, Type: executions.TypeStandard, Status: store.StatusRunning,
 		Input: "{}", StartDate: time.Now()}
-	if err := f.st.CreateExecution(ctx, orphan); err != nil {
+	if err := f.st.CreateExecution(ctx, orphan, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if f.svc.Ended(orphan.ARN) != nil {
@@ -173,7 +173,9 @@ type brokenStore struct {
 func (b brokenStore) GetExecution(context.Context, string) (*store.Execution, error) {
 	return nil, b.err
 }
-func (b brokenStore) CreateExecution(context.Context, *store.Execution) error { return b.err }
+func (b brokenStore) CreateExecution(context.Context, *store.Execution, []history.Event, *store.End) error {
+	return b.err
+}
 
 // TestStoreErrors: a store's error comes back with what the service was
 // doing, and still matches the store's sentinel.

@@ -71,7 +71,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 	if why := s.executionLimit(); why != "" { // limits.go
 		return nil, refused(ErrExecutionLimitExceeded, x.ARN, why)
 	}
-	if err := st.CreateExecution(ctx, x); err != nil {
+	if err := st.CreateExecution(ctx, x, nil, nil); err != nil {
 		if !errors.Is(err, store.ErrAlreadyExists) {
 			return nil, fmt.Errorf("create execution: %w", err)
 		}
@@ -180,7 +180,7 @@ func (s *Service) executeRecorded(ctx context.Context, ex *engine.Execution, in 
 		RevisionID: sm.RevisionID, Type: TypeExpress, Status: store.StatusRunning, Input: ex.Input,
 		TraceHeader: in.TraceHeader, StartDate: ex.StartTime,
 	}
-	if err := s.express.CreateExecution(ctx, x); err != nil {
+	if err := s.express.CreateExecution(ctx, x, nil, nil); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
 			return engine.Result{}, refused(ErrExecutionAlreadyExists, x.ARN, "")
 		}

@@ -132,9 +132,13 @@ type Store interface {
 	// the machine was deleted, or ErrNotFound.
 	GetRevision(ctx context.Context, arn, revisionID string) (*Revision, error)
 
-	// CreateExecution stores a new execution. It returns ErrAlreadyExists
-	// if x.ARN exists.
-	CreateExecution(ctx context.Context, x *Execution) error
+	// CreateExecution stores a new execution with the first events of
+	// its history (none, or ids from 1 on) and, when end is not nil,
+	// closes it with end, in one write: StartExecution records a short
+	// execution, or the start of a long one, with one write instead of
+	// two. It returns ErrAlreadyExists if x.ARN exists (nothing is
+	// written then).
+	CreateExecution(ctx context.Context, x *Execution, events []history.Event, end *End) error
 	// GetExecution returns the execution, or ErrNotFound.
 	GetExecution(ctx context.Context, arn string) (*Execution, error)
 	// ListExecutions lists the executions of a state machine, newest first.

@@ -168,11 +168,11 @@ type fencedStore struct {
 func (f *fencedStore) shutdown() { f.closing.Store(true) }
 
 // CreateExecution implements store.Store.
-func (f *fencedStore) CreateExecution(ctx context.Context, x *store.Execution) error {
+func (f *fencedStore) CreateExecution(ctx context.Context, x *store.Execution, events []history.Event, end *store.End) error {
 	if f.closing.Load() || (f.node != nil && !f.node.Leased()) {
 		return errShuttingDown
 	}
-	return f.Store.CreateExecution(ctx, x)
+	return f.Store.CreateExecution(ctx, x, events, end)
 }
 
 // AppendHistory implements store.Store.

@@ -79,9 +79,9 @@ type writesStore struct {
 	w *Writes
 }
 
-func (s *writesStore) CreateExecution(ctx context.Context, x *store.Execution) error {
+func (s *writesStore) CreateExecution(ctx context.Context, x *store.Execution, events []history.Event, end *store.End) error {
 	defer s.w.wrote()
-	return s.Store.CreateExecution(ctx, x)
+	return s.Store.CreateExecution(ctx, x, events, end)
 }
 
 func (s *writesStore) AppendHistory(ctx context.Context, arn string, events []history.Event, end *store.End) error {

@@ -187,7 +187,15 @@ func (s *Store) GetRevision(ctx context.Context, arn, revisionID string) (*store
 }
 
 // CreateExecution implements store.Store.
-func (s *Store) CreateExecution(ctx context.Context, x *store.Execution) error {
+func (s *Store) CreateExecution(ctx context.Context, x *store.Execution, events []history.Event, end *store.End) error {
+	for i := range events {
+		if events[i].ID != int64(i)+1 {
+			return fmt.Errorf("create execution: event id %d at %d: %w", events[i].ID, i+1, store.ErrConflict)
+		}
+	}
+	if (len(events) > 0 || end != nil) && x.Status != store.StatusRunning {
+		return fmt.Errorf("create execution: events for a closed execution: %w", store.ErrConflict)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.execs[x.ARN]; ok {
@@ -202,6 +210,10 @@ func (s *Store) CreateExecution(ctx context.Context, x *store.Execution) error {
 		s.byMachine[x.StateMachineARN] = l
 	}
 	l.items = append(l.items, e)
+	if len(events) > 0 || end != nil {
+		s.append(e, events, end)
+		return nil
+	}
 	if x.Status != store.StatusRunning {
 		s.noteClosed(e)
 	}
@@ -270,6 +282,13 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 			return fmt.Errorf("append event id %d after %d: %w", events[i].ID, next-1, store.ErrConflict)
 		}
 	}
+	s.append(e, events, end)
+	return nil
+}
+
+// append adds events, checked, to e's history and closes it with end (if
+// not nil). s.mu is held.
+func (s *Store) append(e *execution, events []history.Event, end *store.End) {
 	e.events = append(e.events, events...)
 	if s.opts.MaxClosedBytes > 0 {
 		for i := range events {
@@ -282,7 +301,6 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 		e.x.Output, e.x.Error, e.x.Cause = end.Output, end.Error, end.Cause
 		s.noteClosed(e)
 	}
-	return nil
 }
 
 // noteClosed records a closed execution and evicts the oldest closed ones

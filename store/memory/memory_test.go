@@ -30,7 +30,7 @@ func TestStore_EvictsOldestClosed(t *testing.T) {
 	for i := range n {
 		x := &store.Execution{ARN: fmt.Sprint("arn:aws:states:us-east-1:1:express:m:e", i, ":id"), Name: fmt.Sprint("e", i),
 			StateMachineARN: sm, Status: store.StatusRunning, StartDate: time.Unix(int64(i), 0)}
-		if err := s.CreateExecution(ctx, x); err != nil {
+		if err := s.CreateExecution(ctx, x, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		if i%2 == 0 {
@@ -63,7 +63,7 @@ func BenchmarkAppendHistory(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		arn := fmt.Sprint("x", i)
-		if err := s.CreateExecution(ctx, &store.Execution{ARN: arn, StateMachineARN: "m", Status: store.StatusRunning}); err != nil {
+		if err := s.CreateExecution(ctx, &store.Execution{ARN: arn, StateMachineARN: "m", Status: store.StatusRunning}, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 		if err := s.AppendHistory(ctx, arn, nil, &store.End{Status: store.StatusSucceeded}); err != nil {
@@ -80,7 +80,7 @@ func TestMaxClosedBytes(t *testing.T) {
 	big := strings.Repeat("x", 100_000)
 	for i := range 30 {
 		arn := fmt.Sprintf("arn:aws:states:us-east-1:123456789012:express:m:%d:x", i)
-		if err := s.CreateExecution(ctx, &store.Execution{ARN: arn, StateMachineARN: "m", Status: store.StatusRunning, Input: big}); err != nil {
+		if err := s.CreateExecution(ctx, &store.Execution{ARN: arn, StateMachineARN: "m", Status: store.StatusRunning, Input: big}, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		ev := history.Event{ID: 1, Type: history.ExecutionStarted, ExecutionStartedEventDetails: &history.ExecutionStartedEventDetails{Input: big}}

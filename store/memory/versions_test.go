@@ -218,7 +218,7 @@ func TestReopenExecution(t *testing.T) {
 	ctx := context.Background()
 	s := New(Options{})
 	const x = "arn:aws:states:us-east-1:1:execution:m:e"
-	if err := s.CreateExecution(ctx, &store.Execution{ARN: x, StateMachineARN: sm, Status: store.StatusRunning}); err != nil {
+	if err := s.CreateExecution(ctx, &store.Execution{ARN: x, StateMachineARN: sm, Status: store.StatusRunning}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	ev := func(id int64, typ history.EventType) history.Event { return history.Event{ID: id, Type: typ} }

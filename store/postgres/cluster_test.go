@@ -33,7 +33,7 @@ func TestTakeoverFences(t *testing.T) {
 	if _, err := b.Join(ctx, "node-b", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.CreateExecution(ctx, started("x1")); err != nil {
+	if err := a.CreateExecution(ctx, started("x1"), nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.AppendHistory(ctx, "x1", events(1), nil); err != nil {
@@ -99,7 +99,7 @@ func TestRejoinTakesOverAtOnce(t *testing.T) {
 	if _, err := a.Join(ctx, "host:1", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.CreateExecution(ctx, started("x1")); err != nil {
+	if err := a.CreateExecution(ctx, started("x1"), nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	a2 := open(t, dsn) // a was killed: its row stays
@@ -109,7 +109,7 @@ func TestRejoinTakesOverAtOnce(t *testing.T) {
 	if got, err := a2.Claim(ctx, 10); err != nil || len(got) != 1 {
 		t.Fatalf("the restarted node claims %d executions (%v), want 1", len(got), err)
 	}
-	if err := a2.CreateExecution(ctx, started("x2")); err != nil {
+	if err := a2.CreateExecution(ctx, started("x2"), nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	b := open(t, dsn)
@@ -271,7 +271,7 @@ func TestChildrenAdopted(t *testing.T) {
 	child := started("arn:aws:states:us-east-1:111111111111:execution:sm/run:0b3c")
 	child.StateMachineARN = "arn:aws:states:us-east-1:111111111111:stateMachine:sm/run:9f2e"
 	for _, x := range []*store.Execution{parent, child} {
-		if err := a.CreateExecution(ctx, x); err != nil {
+		if err := a.CreateExecution(ctx, x, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

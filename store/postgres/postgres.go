@@ -373,23 +373,65 @@ func (s *Store) GetRevision(ctx context.Context, arn, revisionID string) (*store
 }
 
 // CreateExecution implements store.Store. A running execution is recorded
-// as owned by this process (and, once joined, by its node).
-func (s *Store) CreateExecution(ctx context.Context, x *store.Execution) error {
+// as owned by this process (and, once joined, by its node). The row and
+// the first events are one statement, so one transaction.
+func (s *Store) CreateExecution(ctx context.Context, x *store.Execution, events []history.Event, end *store.End) error {
+	c := *x
+	if len(events) > 0 || end != nil {
+		if c.Status != store.StatusRunning {
+			return fmt.Errorf("create execution: events for a closed execution: %w", store.ErrConflict)
+		}
+		for i := range events {
+			if events[i].ID != int64(i)+1 {
+				return fmt.Errorf("create execution: event id %d at %d: %w", events[i].ID, i+1, store.ErrConflict)
+			}
+		}
+	}
+	if end != nil {
+		c.Status, c.StopDate, c.Output, c.Error, c.Cause = end.Status, end.StopDate, end.Output, end.Error, end.Cause
+	}
 	var owner, node any
-	if x.Status == store.StatusRunning {
+	if c.Status == store.StatusRunning {
 		owner = s.owner
 		if id := s.node.Load(); id != 0 {
 			owner, node = s.name, id
 		}
 	}
-	return s.execOne(ctx, "create execution", store.ErrAlreadyExists, `
-		INSERT INTO executions (arn, name, state_machine_arn, state_machine_name, revision_id, type, status,
-			input, trace_header, start_date, stop_date, output, error, cause, owner, owner_node)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-		ON CONFLICT (arn) DO NOTHING`,
-		x.ARN, x.Name, x.StateMachineARN, x.StateMachineName, x.RevisionID, x.Type, x.Status,
-		[]byte(x.Input), []byte(x.TraceHeader), x.StartDate, nullTime(x.StopDate),
-		nullBytes(x.Output), nullBytes(x.Error), nullBytes(x.Cause), owner, node)
+	args := []any{c.ARN, c.Name, c.StateMachineARN, c.StateMachineName, c.RevisionID, c.Type, c.Status,
+		[]byte(c.Input), []byte(c.TraceHeader), c.StartDate, nullTime(c.StopDate),
+		nullBytes(c.Output), nullBytes(c.Error), nullBytes(c.Cause), owner, node, int64(len(events))}
+	const insert = `INSERT INTO executions (arn, name, state_machine_arn, state_machine_name, revision_id, type, status,
+			input, trace_header, start_date, stop_date, output, error, cause, owner, owner_node, last_event_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		ON CONFLICT (arn) DO NOTHING`
+	if len(events) == 0 {
+		return s.execOne(ctx, "create execution", store.ErrAlreadyExists, insert, args...)
+	}
+	n := len(events)
+	ids, prevs := make([]int64, n), make([]int64, n)
+	arns, types, threads := make([]string, n), make([]string, n), make([]string, n)
+	stamps, details := make([]time.Time, n), make([][]byte, n)
+	for i := range events {
+		e := &events[i]
+		b, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("create execution: encode event %d: %w", e.ID, err)
+		}
+		arns[i], ids[i], prevs[i], types[i], threads[i], stamps[i], details[i] = c.ARN, e.ID, e.PreviousEventID, string(e.Type), e.Thread, e.Timestamp, b
+	}
+	var created int
+	err := s.pool.QueryRow(ctx, `WITH x AS (`+insert+` RETURNING arn),
+		h AS (INSERT INTO history (execution_arn, event_id, previous_id, type, thread, ts, details)
+			SELECT * FROM unnest($18::text[], $19::bigint[], $20::bigint[], $21::text[], $22::text[], $23::timestamptz[], $24::bytea[])
+			WHERE EXISTS (SELECT 1 FROM x))
+		SELECT count(*) FROM x`, append(args, arns, ids, prevs, types, threads, stamps, details)...).Scan(&created)
+	if err != nil {
+		return fmt.Errorf("create execution: %w", err)
+	}
+	if created == 0 {
+		return store.ErrAlreadyExists
+	}
+	return nil
 }
 
 const execCols = `seq, arn, name, state_machine_arn, state_machine_name, revision_id, type, status,

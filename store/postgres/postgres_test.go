@@ -116,7 +116,7 @@ func newExec(t testing.TB, s store.Store, name string) *store.Execution {
 	x := &store.Execution{ARN: "arn:aws:states:us-east-1:123456789012:execution:m:" + name, Name: name,
 		StateMachineARN: smARN, StateMachineName: "m", RevisionID: "r", Type: "STANDARD",
 		Status: store.StatusRunning, Input: "{}", StartDate: time.Now().UTC().Truncate(time.Millisecond)}
-	if err := s.CreateExecution(context.Background(), x); err != nil {
+	if err := s.CreateExecution(context.Background(), x, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	return x

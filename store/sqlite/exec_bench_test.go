@@ -23,6 +23,11 @@ import (
 // time per execution (cpu-µs/exec: user and system, from getrusage) and
 // executions per second.
 func BenchmarkStoreExecutions(b *testing.B) {
+	b.Run("separate", func(b *testing.B) { benchExecutions(b, false) })
+	b.Run("combined", func(b *testing.B) { benchExecutions(b, true) })
+}
+
+func benchExecutions(b *testing.B, combined bool) {
 	s := open(b, filepath.Join(b.TempDir(), "bench.db"))
 	defer s.Close()
 	ctx := context.Background()
@@ -43,9 +48,11 @@ func BenchmarkStoreExecutions(b *testing.B) {
 				x := &store.Execution{ARN: "arn:aws:states:us-east-1:123456789012:execution:bench:" + name, Name: name,
 					StateMachineARN: machine, StateMachineName: "bench", RevisionID: "r1", Type: "STANDARD",
 					Status: store.StatusRunning, Input: `{"hello":"world","n":1}`, StartDate: now}
-				if err := s.CreateExecution(ctx, x); err != nil {
-					b.Error(err)
-					return
+				if !combined {
+					if err := s.CreateExecution(ctx, x, nil, nil); err != nil {
+						b.Error(err)
+						return
+					}
 				}
 				evs := []history.Event{{ID: 1, Type: history.ExecutionStarted, Timestamp: now,
 					ExecutionStartedEventDetails: &history.ExecutionStartedEventDetails{Input: x.Input, InputDetails: history.Data(false),
@@ -62,7 +69,14 @@ func BenchmarkStoreExecutions(b *testing.B) {
 				evs = append(evs, history.Event{ID: id + 1, PreviousEventID: id, Type: history.ExecutionSucceeded, Timestamp: now,
 					ExecutionSucceededEventDetails: &history.ExecutionSucceededEventDetails{Output: x.Input, OutputDetails: history.Data(false)}})
 				out := x.Input
-				if err := s.AppendHistory(ctx, x.ARN, evs, &store.End{Status: store.StatusSucceeded, StopDate: now, Output: &out}); err != nil {
+				end := &store.End{Status: store.StatusSucceeded, StopDate: now, Output: &out}
+				var err error
+				if combined {
+					err = s.CreateExecution(ctx, x, evs, end)
+				} else {
+					err = s.AppendHistory(ctx, x.ARN, evs, end)
+				}
+				if err != nil {
 					b.Error(err)
 					return
 				}

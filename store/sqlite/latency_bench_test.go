@@ -46,7 +46,7 @@ func BenchmarkStoreActivityLatency(b *testing.B) {
 		}
 		timed(func() error {
 			return s.CreateExecution(ctx, &store.Execution{ARN: arn, Name: fmt.Sprint(i), StateMachineARN: "arn:sm", Type: "STANDARD",
-				Status: store.StatusRunning, Input: input, StartDate: now})
+				Status: store.StatusRunning, Input: input, StartDate: now}, nil, nil)
 		})
 		sched := time.Now()
 		timed(func() error {

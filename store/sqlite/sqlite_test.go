@@ -55,7 +55,7 @@ func TestReopen_KeepsEverything(t *testing.T) {
 	}
 	x := &store.Execution{ARN: "arn:x", Name: "x", StateMachineARN: "arn:sm", RevisionID: "r1", Type: "STANDARD",
 		Status: store.StatusRunning, Input: "{}", StartDate: time.Unix(2, 5)}
-	if err := s.CreateExecution(ctx, x); err != nil {
+	if err := s.CreateExecution(ctx, x, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	ev := history.Event{ID: 1, Type: history.ExecutionStarted, Timestamp: time.Unix(3, 7), Thread: "m1/b2",
@@ -155,7 +155,7 @@ func TestGroupCommit(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			x := &store.Execution{ARN: fmt.Sprint("arn:x:", i%(n/2)), StateMachineARN: "arn:sm", Status: store.StatusRunning}
-			errs[i] = s.CreateExecution(ctx, x)
+			errs[i] = s.CreateExecution(ctx, x, nil, nil)
 		}()
 	}
 	wg.Wait()
@@ -199,7 +199,7 @@ func TestMigrate_FromOlder(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
 	s := open(t, path)
 	x := &store.Execution{ARN: "arn:x", StateMachineARN: "arn:sm", Status: store.StatusRunning}
-	if err := s.CreateExecution(ctx, x); err != nil {
+	if err := s.CreateExecution(ctx, x, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	// A thread with a comma is kept inside the events (codec version 1,
@@ -246,7 +246,7 @@ func TestReopenExecution(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "s.db"))
 	defer s.Close()
 	x := &store.Execution{ARN: "arn:x", StateMachineARN: "arn:sm", Status: store.StatusRunning, StartDate: time.Unix(1, 0)}
-	if err := s.CreateExecution(ctx, x); err != nil {
+	if err := s.CreateExecution(ctx, x, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	ev := func(id int64, typ history.EventType) []history.Event {
@@ -288,7 +288,7 @@ func TestThreadsColumn(t *testing.T) {
 	s := open(t, path)
 	defer s.Close()
 	x := &store.Execution{ARN: "arn:x", StateMachineARN: "arn:sm", Status: store.StatusRunning}
-	if err := s.CreateExecution(ctx, x); err != nil {
+	if err := s.CreateExecution(ctx, x, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	step := func(id int64, threads ...string) []history.Event {

@@ -38,7 +38,7 @@ func BenchmarkStoreSteps(b *testing.B) {
 				i := seq.Add(1)
 				x := &store.Execution{ARN: fmt.Sprint("arn:x:", i), Name: fmt.Sprint(i), StateMachineARN: "arn:sm", Type: "STANDARD",
 					Status: store.StatusRunning, Input: "{}", StartDate: time.Now()}
-				if err := s.CreateExecution(ctx, x); err != nil {
+				if err := s.CreateExecution(ctx, x, nil, nil); err != nil {
 					b.Error(err)
 					return
 				}

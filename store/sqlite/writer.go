@@ -223,10 +223,67 @@ var rowBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return 
 // large state input or output) are left to the garbage collector.
 const maxPooledRow = 64 << 10
 
-// CreateExecution implements store.Store. It returns once the execution is
-// durable.
-func (s *Store) CreateExecution(ctx context.Context, x *store.Execution) error {
+// encoded is a history row made from events, ready for the writer.
+type encoded struct {
+	blob        []byte
+	threads     string
+	first, last int64
+	buf         *[]byte // blob's pooled buffer, given back by release
+}
+
+// encode checks that events have consecutive ids from at least 1 and
+// encodes them into one history row (none for no events).
+func encode(events []history.Event) (encoded, error) {
+	var r encoded
+	if len(events) == 0 {
+		return r, nil
+	}
+	r.first, r.last = events[0].ID, events[len(events)-1].ID
+	for i := range events {
+		if events[i].ID != r.first+int64(i) {
+			return r, fmt.Errorf("append events: ids not consecutive at %d: %w", events[i].ID, store.ErrConflict)
+		}
+	}
+	if r.first < 1 {
+		return r, fmt.Errorf("append events %d-%d: ids out of range: %w", r.first, r.last, store.ErrConflict)
+	}
+	r.buf = rowBuffers.Get().(*[]byte)
+	var err error
+	if r.blob, r.threads, err = encodeEvents((*r.buf)[:0], events); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// release gives the row's buffer back for reuse. Once do returns, the
+// write is done (committed, failed or abandoned) and never applied again:
+// the row's bytes, which the driver copied, may be reused.
+func (r *encoded) release() {
+	if r.buf != nil && cap(r.blob) <= maxPooledRow {
+		*r.buf = r.blob[:0]
+		rowBuffers.Put(r.buf)
+	}
+}
+
+// CreateExecution implements store.Store. The execution's row, its
+// history's first row and its close are written in one group-committed
+// transaction; it returns once they are durable.
+func (s *Store) CreateExecution(ctx context.Context, x *store.Execution, events []history.Event, end *store.End) error {
 	c := *x
+	if (len(events) > 0 || end != nil) && c.Status != store.StatusRunning {
+		return fmt.Errorf("create execution: events for a closed execution: %w", store.ErrConflict)
+	}
+	if end != nil {
+		c.Status, c.StopDate, c.Output, c.Error, c.Cause = end.Status, end.StopDate, end.Output, end.Error, end.Cause
+	}
+	row, err := encode(events)
+	if err != nil {
+		return err
+	}
+	defer row.release()
+	if row.blob != nil && row.first != 1 {
+		return fmt.Errorf("create execution: first event id %d: %w", row.first, store.ErrConflict)
+	}
 	return s.w.do(ctx, func(w *writer) (error, error) {
 		res, err := w.insExec.Exec(c.ARN, c.Name, c.StateMachineARN, c.StateMachineName, c.RevisionID, c.Type, c.Status,
 			c.Input, c.TraceHeader, nanos(c.StartDate), nanos(c.StopDate), nullStr(c.Output), nullStr(c.Error), nullStr(c.Cause))
@@ -238,12 +295,15 @@ func (s *Store) CreateExecution(ctx context.Context, x *store.Execution) error {
 		} else if n == 0 {
 			return store.ErrAlreadyExists, nil
 		}
+		seq, err := res.LastInsertId()
+		if err != nil {
+			return nil, err
+		}
+		if row.blob != nil {
+			w.addHistory(seq, row.last, row.first, row.blob, row.threads)
+		}
 		if c.Status == store.StatusRunning {
-			seq, err := res.LastInsertId()
-			if err != nil {
-				return nil, err
-			}
-			w.running[c.ARN] = &xstate{seq: seq}
+			w.running[c.ARN] = &xstate{seq: seq, last: row.last}
 		}
 		return nil, nil
 	})
@@ -253,34 +313,11 @@ func (s *Store) CreateExecution(ctx context.Context, x *store.Execution) error {
 // one row) and the close of the execution are written in one group-
 // committed transaction; it returns once they are durable.
 func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.Event, end *store.End) error {
-	var blob []byte
-	var threads string
-	var first, last int64
-	if len(events) > 0 {
-		first, last = events[0].ID, events[len(events)-1].ID
-		for i := range events {
-			if events[i].ID != first+int64(i) {
-				return fmt.Errorf("append events: ids not consecutive at %d: %w", events[i].ID, store.ErrConflict)
-			}
-		}
-		if first < 1 {
-			return fmt.Errorf("append events %d-%d: ids out of range: %w", first, last, store.ErrConflict)
-		}
-		buf := rowBuffers.Get().(*[]byte)
-		var err error
-		if blob, threads, err = encodeEvents((*buf)[:0], events); err != nil {
-			return err
-		}
-		// Once do returns, the write is done (committed, failed or
-		// abandoned) and never applied again: the row's bytes, which the
-		// driver copied, may be reused.
-		defer func() {
-			if cap(blob) <= maxPooledRow {
-				*buf = blob[:0]
-				rowBuffers.Put(buf)
-			}
-		}()
+	row, err := encode(events)
+	if err != nil {
+		return err
 	}
+	defer row.release()
 	var e store.End
 	if end != nil {
 		e = *end
@@ -290,12 +327,12 @@ func (s *Store) AppendHistory(ctx context.Context, arn string, events []history.
 		if err != nil || res != nil {
 			return res, err
 		}
-		if blob != nil {
-			if first != x.last+1 {
-				return fmt.Errorf("append event id %d after %d: %w", first, x.last, store.ErrConflict), nil
+		if row.blob != nil {
+			if row.first != x.last+1 {
+				return fmt.Errorf("append event id %d after %d: %w", row.first, x.last, store.ErrConflict), nil
 			}
-			w.addHistory(x.seq, last, first, blob, threads)
-			x.last = last
+			w.addHistory(x.seq, row.last, row.first, row.blob, row.threads)
+			x.last = row.last
 		}
 		if end != nil {
 			if _, err := w.closeExec.Exec(e.Status, nanos(e.StopDate), nullStr(e.Output), nullStr(e.Error), nullStr(e.Cause), x.seq); err != nil {

@@ -27,7 +27,7 @@ func TestWriter_PanicAndContext(t *testing.T) {
 	const arn = "arn:x:1"
 	x := &store.Execution{ARN: arn, Name: "1", StateMachineARN: "arn:sm", Type: "STANDARD", Status: store.StatusRunning,
 		Input: "{}", StartDate: time.Now()}
-	if err := s.CreateExecution(ctx, x); err != nil {
+	if err := s.CreateExecution(ctx, x, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	err = s.w.do(ctx, func(w *writer) (error, error) {
@@ -57,7 +57,7 @@ func TestWriter_PanicAndContext(t *testing.T) {
 	cancel()
 	y := *x
 	y.ARN, y.Name = "arn:x:2", "2"
-	if err := s.CreateExecution(cctx, &y); !errors.Is(err, context.Canceled) {
+	if err := s.CreateExecution(cctx, &y, nil, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("create with an ended context: %v", err)
 	}
 	if _, err := s.GetExecution(ctx, y.ARN); !errors.Is(err, store.ErrNotFound) {

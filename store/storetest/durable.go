@@ -27,7 +27,7 @@ func eventText(e history.Event) string {
 func testHistoryThread(t *testing.T, s store.Store) {
 	must(t, s.CreateStateMachine(ctx(), machine("th")))
 	x := exec("th", "e", 1)
-	must(t, s.CreateExecution(ctx(), x))
+	must(t, s.CreateExecution(ctx(), x, nil, nil))
 	ts := func(i int) time.Time { return t0.Add(time.Duration(i) * 1001 * time.Millisecond) }
 	evs := []history.Event{
 		{ID: 1, Type: history.ExecutionStarted, Timestamp: ts(1), ExecutionStartedEventDetails: &history.ExecutionStartedEventDetails{
@@ -93,7 +93,7 @@ func testListRunning(t *testing.T, s store.Store) {
 		}
 		x := exec(sm, fmt.Sprint("e", i), i)
 		x.TraceHeader = fmt.Sprint("t", i)
-		must(t, s.CreateExecution(ctx(), x))
+		must(t, s.CreateExecution(ctx(), x, nil, nil))
 		must(t, s.AppendHistory(ctx(), x.ARN, events(1, 2), nil))
 		if i == 1 || i == 4 {
 			out := `{"done":true}`
@@ -137,7 +137,7 @@ func testDeleteClosedBefore(t *testing.T, s store.Store) {
 	}
 	for i := range items {
 		x := exec("ret", fmt.Sprint("e", i), i)
-		must(t, s.CreateExecution(ctx(), x))
+		must(t, s.CreateExecution(ctx(), x, nil, nil))
 		items[i].x = x
 		if items[i].stop == 0 {
 			must(t, s.AppendHistory(ctx(), x.ARN, events(1, 2), nil))
@@ -191,7 +191,7 @@ func testDeleteClosedBefore(t *testing.T, s store.Store) {
 		t.Fatalf("second pass deleted %d", n)
 	}
 	// A deleted name can be used again.
-	must(t, s.CreateExecution(ctx(), exec("ret", "e0", 100)))
+	must(t, s.CreateExecution(ctx(), exec("ret", "e0", 100), nil, nil))
 }
 
 // RunDurable runs the tests of what the durable stores (SQLite,
@@ -203,12 +203,12 @@ func RunDurable(t *testing.T, newStore func(t *testing.T) store.Store) {
 	s := newStore(t)
 	must(t, s.CreateStateMachine(ctx(), machine("cx")))
 	x := exec("cx", "live", 1)
-	must(t, s.CreateExecution(ctx(), x))
+	must(t, s.CreateExecution(ctx(), x, nil, nil))
 	ended, cancel := context.WithCancel(ctx())
 	cancel()
 
 	dropped := exec("cx", "dropped", 2)
-	if err := s.CreateExecution(ended, dropped); !errors.Is(err, context.Canceled) {
+	if err := s.CreateExecution(ended, dropped, nil, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("CreateExecution with an ended context: %v", err)
 	}
 	if _, err := s.GetExecution(ctx(), dropped.ARN); !errors.Is(err, store.ErrNotFound) {

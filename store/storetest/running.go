@@ -30,7 +30,7 @@ func testListRunningLast(t *testing.T, s store.Store) {
 	wantLast := map[string]*history.Event{}
 	for i := range 7 {
 		x := exec("rl", fmt.Sprint("e", i), i)
-		must(t, s.CreateExecution(ctx(), x))
+		must(t, s.CreateExecution(ctx(), x, nil, nil))
 		var last *history.Event
 		switch i % 4 {
 		case 0: // no history

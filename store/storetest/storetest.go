@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Execution_CreateGet", testExecutionCreateGet},
 		{"Execution_ListNewestFirst", testExecutionList},
 		{"History_AppendAndClose", testHistoryAppend},
+		{"History_WithCreate", testCreateWithHistory},
 		{"History_Pages", testHistoryPages},
 		{"Tokens_Invalid", testInvalidTokens},
 		{"Concurrent", testConcurrent},
@@ -198,7 +199,7 @@ func testStateMachineDelete(t *testing.T, s store.Store) {
 	sm := machine("d")
 	must(t, s.CreateStateMachine(ctx(), sm))
 	x := exec("d", "e1", 1)
-	must(t, s.CreateExecution(ctx(), x))
+	must(t, s.CreateExecution(ctx(), x, nil, nil))
 	must(t, s.DeleteStateMachine(ctx(), sm.ARN))
 	wantErr(t, s.DeleteStateMachine(ctx(), sm.ARN), store.ErrNotFound)
 	_, err := s.GetStateMachine(ctx(), sm.ARN)
@@ -243,11 +244,11 @@ func testExecutionCreateGet(t *testing.T, s store.Store) {
 	must(t, s.CreateStateMachine(ctx(), machine("x")))
 	x := exec("x", "e", 1)
 	x.TraceHeader = "Root=1"
-	must(t, s.CreateExecution(ctx(), x))
+	must(t, s.CreateExecution(ctx(), x, nil, nil))
 	got, err := s.GetExecution(ctx(), x.ARN)
 	must(t, err)
 	sameExecution(t, got, x)
-	wantErr(t, s.CreateExecution(ctx(), exec("x", "e", 2)), store.ErrAlreadyExists)
+	wantErr(t, s.CreateExecution(ctx(), exec("x", "e", 2), nil, nil), store.ErrAlreadyExists)
 	_, err = s.GetExecution(ctx(), x.ARN+"nope")
 	wantErr(t, err, store.ErrNotFound)
 }
@@ -255,11 +256,11 @@ func testExecutionCreateGet(t *testing.T, s store.Store) {
 func testExecutionList(t *testing.T, s store.Store) {
 	must(t, s.CreateStateMachine(ctx(), machine("l")))
 	must(t, s.CreateStateMachine(ctx(), machine("other")))
-	must(t, s.CreateExecution(ctx(), exec("other", "o", 0)))
+	must(t, s.CreateExecution(ctx(), exec("other", "o", 0), nil, nil))
 	var want, wantDone []string
 	for i := range 9 {
 		x := exec("l", fmt.Sprintf("e%d", i), i)
-		must(t, s.CreateExecution(ctx(), x))
+		must(t, s.CreateExecution(ctx(), x, nil, nil))
 		want = append([]string{x.Name}, want...)
 		if i%3 == 0 {
 			out := `{}`
@@ -310,7 +311,7 @@ func events(from, to int64) []history.Event {
 func testHistoryAppend(t *testing.T, s store.Store) {
 	must(t, s.CreateStateMachine(ctx(), machine("h")))
 	x := exec("h", "e", 1)
-	must(t, s.CreateExecution(ctx(), x))
+	must(t, s.CreateExecution(ctx(), x, nil, nil))
 	must(t, s.AppendHistory(ctx(), x.ARN, events(1, 3), nil))
 	wantErr(t, s.AppendHistory(ctx(), x.ARN, events(5, 5), nil), store.ErrConflict)
 	wantErr(t, s.AppendHistory(ctx(), x.ARN, events(3, 4), nil), store.ErrConflict)
@@ -354,10 +355,81 @@ func testHistoryAppend(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrNotFound)
 }
 
+// testCreateWithHistory: CreateExecution writes the first events, and the
+// close, with the row; a refused create writes none of them.
+func testCreateWithHistory(t *testing.T, s store.Store) {
+	must(t, s.CreateStateMachine(ctx(), machine("c")))
+	ids := func(arn string) []int64 {
+		t.Helper()
+		evs, _, err := s.History(ctx(), arn, false, store.Page{Limit: 100})
+		must(t, err)
+		var out []int64
+		for _, e := range evs {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	// Running, with its first events: appends continue after them.
+	x := exec("c", "running", 1)
+	must(t, s.CreateExecution(ctx(), x, events(1, 3), nil))
+	wantErr(t, s.AppendHistory(ctx(), x.ARN, events(3, 3), nil), store.ErrConflict)
+	must(t, s.AppendHistory(ctx(), x.ARN, events(4, 5), nil))
+	if got := fmt.Sprint(ids(x.ARN)); got != "[1 2 3 4 5]" {
+		t.Fatalf("history ids %s", got)
+	}
+	got, err := s.GetExecution(ctx(), x.ARN)
+	must(t, err)
+	sameExecution(t, got, x)
+
+	// Closed at once: the whole history and the end in one write.
+	y := exec("c", "closed", 2)
+	evs := events(1, 2)
+	evs = append(evs, history.Event{ID: 3, PreviousEventID: 2, Type: history.ExecutionSucceeded, Timestamp: t0,
+		ExecutionSucceededEventDetails: &history.ExecutionSucceededEventDetails{Output: `{"ok":1}`}})
+	out := `{"ok":1}`
+	end := &store.End{Status: store.StatusSucceeded, StopDate: t0.Add(time.Second), Output: &out}
+	must(t, s.CreateExecution(ctx(), y, evs, end))
+	want := *y
+	want.Status, want.StopDate, want.Output = end.Status, end.StopDate, end.Output
+	got, err = s.GetExecution(ctx(), y.ARN)
+	must(t, err)
+	sameExecution(t, got, &want)
+	if got := fmt.Sprint(ids(y.ARN)); got != "[1 2 3]" {
+		t.Fatalf("history ids %s", got)
+	}
+	wantErr(t, s.AppendHistory(ctx(), y.ARN, events(4, 4), nil), store.ErrConflict)
+	done, _, err := s.ListExecutions(ctx(), store.ExecutionFilter{StateMachineARN: smARN + "c", Status: store.StatusSucceeded}, store.Page{Limit: 10})
+	must(t, err)
+	if len(done) != 1 || done[0].ARN != y.ARN {
+		t.Fatalf("SUCCEEDED executions %v", done)
+	}
+	running, err := s.ListRunning(ctx())
+	must(t, err)
+	for _, r := range running {
+		if r.ARN == y.ARN {
+			t.Fatal("an execution created closed is listed running")
+		}
+	}
+
+	// Refused: an existing name (its history unchanged), ids that do not
+	// start at 1, events for a row created closed.
+	wantErr(t, s.CreateExecution(ctx(), exec("c", "running", 3), events(1, 1), nil), store.ErrAlreadyExists)
+	if got := fmt.Sprint(ids(x.ARN)); got != "[1 2 3 4 5]" {
+		t.Fatalf("history ids after a refused create %s", got)
+	}
+	bad := exec("c", "bad", 4)
+	wantErr(t, s.CreateExecution(ctx(), bad, events(2, 3), nil), store.ErrConflict)
+	closed := exec("c", "bad", 5)
+	closed.Status = store.StatusSucceeded
+	wantErr(t, s.CreateExecution(ctx(), closed, events(1, 1), nil), store.ErrConflict)
+	_, err = s.GetExecution(ctx(), bad.ARN)
+	wantErr(t, err, store.ErrNotFound)
+}
+
 func testHistoryPages(t *testing.T, s store.Store) {
 	must(t, s.CreateStateMachine(ctx(), machine("p")))
 	x := exec("p", "e", 1)
-	must(t, s.CreateExecution(ctx(), x))
+	must(t, s.CreateExecution(ctx(), x, nil, nil))
 	const n = 23
 	must(t, s.AppendHistory(ctx(), x.ARN, events(1, n), nil))
 	for _, reverse := range []bool{false, true} {
@@ -395,7 +467,7 @@ func testHistoryPages(t *testing.T, s store.Store) {
 func testInvalidTokens(t *testing.T, s store.Store) {
 	must(t, s.CreateStateMachine(ctx(), machine("t")))
 	x := exec("t", "e", 1)
-	must(t, s.CreateExecution(ctx(), x))
+	must(t, s.CreateExecution(ctx(), x, nil, nil))
 	must(t, s.AppendHistory(ctx(), x.ARN, events(1, 3), nil))
 	for _, tok := range []string{"garbage", "x", "!!!", "\x00"} {
 		_, _, err := s.ListStateMachines(ctx(), store.Page{Limit: 1, Token: tok})
@@ -422,7 +494,7 @@ func testConcurrent(t *testing.T, s store.Store) {
 		go func() {
 			defer wg.Done()
 			x := exec("c", fmt.Sprint("e", w), w)
-			if err := s.CreateExecution(ctx(), x); err != nil {
+			if err := s.CreateExecution(ctx(), x, nil, nil); err != nil {
 				errs <- err
 				return
 			}
