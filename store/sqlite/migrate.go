@@ -66,6 +66,12 @@ func migrate(ctx context.Context, conn *sql.Conn) error {
 	if err != nil {
 		return err
 	}
+	return migrateTo(ctx, conn, ms)
+}
+
+// migrateTo applies the migrations of ms that the database on conn lacks;
+// a database newer than the last of ms is refused.
+func migrateTo(ctx context.Context, conn *sql.Conn, ms []migration) error {
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_version: %w", err)
 	}

@@ -345,6 +345,15 @@ func (s *Store) GetExecution(ctx context.Context, arn string) (*store.Execution,
 	return x, nil
 }
 
+// The pages of ListExecutions, newest first: a machine's executions are
+// found by its key (machine_keys), which an ARN never used has not.
+const (
+	listExecutions = `SELECT seq, ` + execCols + ` FROM executions
+		WHERE machine_key = (SELECT key FROM machine_keys WHERE arn = ?) AND seq < ? ORDER BY seq DESC LIMIT ?`
+	listExecutionsByStatus = `SELECT seq, ` + execCols + ` FROM executions
+		WHERE machine_key = (SELECT key FROM machine_keys WHERE arn = ?) AND status = ? AND seq < ? ORDER BY seq DESC LIMIT ?`
+)
+
 // ListExecutions implements store.Store.
 func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter, p store.Page) ([]*store.Execution, string, error) {
 	before, err := store.ParsePageToken(p.Token, "x")
@@ -355,11 +364,9 @@ func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter, p s
 		before = 1<<63 - 1
 	}
 	limit := max(p.Limit, 1)
-	q := `SELECT seq, ` + execCols + ` FROM executions WHERE machine_arn = ? AND seq < ? ORDER BY seq DESC LIMIT ?`
-	args := []any{f.StateMachineARN, before, limit + 1}
+	q, args := listExecutions, []any{f.StateMachineARN, before, limit + 1}
 	if f.Status != "" {
-		q = `SELECT seq, ` + execCols + ` FROM executions WHERE machine_arn = ? AND status = ? AND seq < ? ORDER BY seq DESC LIMIT ?`
-		args = []any{f.StateMachineARN, f.Status, before, limit + 1}
+		q, args = listExecutionsByStatus, []any{f.StateMachineARN, f.Status, before, limit + 1}
 	}
 	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {

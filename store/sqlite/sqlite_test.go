@@ -217,6 +217,9 @@ func TestMigrate_FromOlder(t *testing.T) {
 	}
 	if _, err := db.Exec(`DROP TABLE activities; DROP TABLE versions; DROP TABLE version_counters; DROP TABLE aliases;
 		DROP TABLE tags; DROP TABLE map_runs; DROP TABLE execution_meta; DROP TABLE secrets; ALTER TABLE history DROP COLUMN threads;
+		DROP INDEX executions_by_machine; DROP INDEX executions_by_status; ALTER TABLE executions DROP COLUMN machine_key;
+		DROP TABLE machine_keys; CREATE INDEX executions_by_machine ON executions (machine_arn, seq);
+		CREATE INDEX executions_by_status ON executions (machine_arn, status, seq);
 		DELETE FROM schema_version WHERE version > 1`); err != nil {
 		t.Fatal(err)
 	}
@@ -225,6 +228,10 @@ func TestMigrate_FromOlder(t *testing.T) {
 	defer s.Close()
 	if err := s.CreateActivity(ctx, &store.Activity{ARN: "arn:a", Name: "a"}); err != nil {
 		t.Fatal(err)
+	}
+	if list, _, err := s.ListExecutions(ctx, store.ExecutionFilter{StateMachineARN: "arn:sm"}, store.Page{Limit: 10}); err != nil ||
+		len(list) != 1 || list[0].ARN != x.ARN {
+		t.Fatalf("executions after migration %+v, %v", list, err)
 	}
 	got, _, err := s.History(ctx, x.ARN, false, store.Page{Limit: 10})
 	if err != nil || len(got) != 2 || got[0].Thread != "a,b" || got[1].Thread != "" || got[1].StateEnteredEventDetails.Name != "P" {

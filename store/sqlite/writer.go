@@ -40,8 +40,12 @@ type writer struct {
 	// event id. Only the writer goroutine touches it; it is cleared when
 	// a transaction fails.
 	running map[string]*xstate
+	// keys caches the machine keys (machine_keys) by machine ARN. Only
+	// the writer goroutine touches it; it is cleared when a transaction
+	// fails, which may have inserted the keys it added.
+	keys map[string]int64
 
-	insExec, insHist, insHistN, closeExec, lookExec, maxHist *sql.Stmt
+	getKey, insKey, insExec, insHist, insHistN, closeExec, lookExec, maxHist *sql.Stmt
 
 	// rows are the history rows of the transaction in progress, inserted
 	// together (histBatch per statement) before it commits.
@@ -123,7 +127,9 @@ func (w *writer) prepare(ctx context.Context, conn *sql.Conn) error {
 			}
 		}
 	}
-	prep(&w.insExec, `INSERT INTO executions (`+execCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO NOTHING`)
+	prep(&w.getKey, `SELECT key FROM machine_keys WHERE arn = ?`)
+	prep(&w.insKey, `INSERT INTO machine_keys (arn) VALUES (?)`)
+	prep(&w.insExec, `INSERT INTO executions (`+execCols+`, machine_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO NOTHING`)
 	prep(&w.insHist, `INSERT INTO history (execution, last_id, first_id, events, threads) VALUES (?, ?, ?, ?, ?)`)
 	prep(&w.insHistN, `INSERT INTO history (execution, last_id, first_id, events, threads) VALUES (?, ?, ?, ?, ?)`+
 		strings.Repeat(`, (?, ?, ?, ?, ?)`, histBatch-1))
@@ -135,6 +141,7 @@ func (w *writer) prepare(ctx context.Context, conn *sql.Conn) error {
 
 func (w *writer) start() {
 	w.running = make(map[string]*xstate)
+	w.keys = make(map[string]int64)
 	w.gc = groupcommit.New(w.begin, groupcommit.Options[op]{MaxBatch: maxBatch, CoalesceBelow: coalesceBelow, Closed: errClosed})
 }
 
@@ -155,6 +162,7 @@ func (w *writer) do(ctx context.Context, apply op) error {
 func (w *writer) begin([]op) (groupcommit.Tx[op], error) {
 	if _, err := w.conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
 		clear(w.running)
+		clear(w.keys)
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	return w, nil
@@ -175,13 +183,36 @@ func (w *writer) Commit() error {
 }
 
 // Rollback implements groupcommit.Tx: it also forgets the cached state of
-// the running executions, which the transaction may have changed.
+// the running executions and the machine keys, which the transaction may
+// have changed or inserted.
 func (w *writer) Rollback() {
 	clear(w.rows)
 	w.rows = w.rows[:0]
 	clear(w.args)
 	_, _ = w.conn.ExecContext(context.Background(), "ROLLBACK")
 	clear(w.running)
+	clear(w.keys)
+}
+
+// machineKey returns the key of the state machine arn (machine_keys),
+// inserting it in the transaction in progress when it has none yet.
+func (w *writer) machineKey(arn string) (int64, error) {
+	if k, ok := w.keys[arn]; ok {
+		return k, nil
+	}
+	var k int64
+	err := w.getKey.QueryRow(arn).Scan(&k)
+	if errors.Is(err, sql.ErrNoRows) {
+		var res sql.Result
+		if res, err = w.insKey.Exec(arn); err == nil {
+			k, err = res.LastInsertId()
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("machine key: %w", err)
+	}
+	w.keys[arn] = k
+	return k, nil
 }
 
 // lookup returns the state of a running execution, or the store error
@@ -285,8 +316,12 @@ func (s *Store) CreateExecution(ctx context.Context, x *store.Execution, events 
 		return fmt.Errorf("create execution: first event id %d: %w", row.first, store.ErrConflict)
 	}
 	return s.w.do(ctx, func(w *writer) (error, error) {
+		key, err := w.machineKey(c.StateMachineARN)
+		if err != nil {
+			return nil, err
+		}
 		res, err := w.insExec.Exec(c.ARN, c.Name, c.StateMachineARN, c.StateMachineName, c.RevisionID, c.Type, c.Status,
-			c.Input, c.TraceHeader, nanos(c.StartDate), nanos(c.StopDate), nullStr(c.Output), nullStr(c.Error), nullStr(c.Cause))
+			c.Input, c.TraceHeader, nanos(c.StartDate), nanos(c.StopDate), nullStr(c.Output), nullStr(c.Error), nullStr(c.Cause), key)
 		if err != nil {
 			return nil, err
 		}
