@@ -117,11 +117,14 @@ func TestHistoryBytesLimit(t *testing.T) {
 // execution continues and ends normally, without a restart.
 func TestStoreFull(t *testing.T) {
 	st := &fullDisk{Store: memory.New(memory.Options{}), refused: make(chan struct{}, 1)}
-	svc := executions.New(executions.Config{Store: st, Scope: scope,
-		Engine: engine.New(engine.Config{Region: scope.Region, AccountID: scope.Account})})
+	svc := executions.New(executions.Config{Store: st, Scope: scope, ParkAfter: -1,
+		Engine: engine.New(engine.Config{Region: scope.Region, AccountID: scope.Account, TimeScale: 0.001})})
 	t.Cleanup(func() { _ = svc.Close(context.Background()) })
 	st.setFull(true)
-	const def = `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","End":true}}}`
+	// The row is created with the events up to the Wait (fullDisk refuses
+	// the appends only: a start on a full disk is refused, as the store's
+	// create fails); the writes after the Wait are refused.
+	const def = `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"W"},"W":{"Type":"Wait","Seconds":1,"Next":"B"},"B":{"Type":"Pass","End":true}}}`
 	x, err := svc.Start(context.Background(), executions.StartInput{Machine: machine("full", def), Name: "x", Input: `{"a":1}`})
 	if err != nil {
 		t.Fatal(err)
@@ -242,6 +245,17 @@ type appended struct {
 	store.Store
 	events chan history.EventType // the last event of each write
 	fenced atomic.Bool
+}
+
+func (a *appended) CreateExecution(ctx context.Context, x *store.Execution, events []history.Event, end *store.End) error {
+	if len(events) == 0 && end == nil {
+		return a.Store.CreateExecution(ctx, x, nil, nil)
+	}
+	// The first events, written with the row.
+	if err := a.Store.CreateExecution(ctx, x, nil, nil); err != nil {
+		return err
+	}
+	return a.AppendHistory(ctx, x.ARN, events, end)
 }
 
 func (a *appended) AppendHistory(ctx context.Context, arn string, events []history.Event, end *store.End) error {

@@ -108,7 +108,7 @@ func (s *Service) Redrive(ctx context.Context, executionARN string, clientToken 
 		RedriveCount: count, RedriveTime: now,
 	}
 	s.rebind(ex, meta)
-	s.launch(st, ex, false, &recExtra{version: meta.VersionARN, alias: meta.AliasARN, logging: rev.Logging, started: true, redrive: plan})
+	s.launch(st, ex, false, &recExtra{version: meta.VersionARN, alias: meta.AliasARN, logging: rev.Logging, started: true, redrive: plan}, nil)
 	return now, nil
 }
 

@@ -43,7 +43,7 @@ func (s *Service) Resume(ctx context.Context, x *store.Execution, recorded []his
 				ex.RedriveCount, ex.RedriveTime = meta.RedriveCount, meta.RedriveDate
 			}
 			s.rebind(ex, meta)
-			s.launch(s.st, ex, false, &recExtra{version: meta.VersionARN, alias: meta.AliasARN, logging: rev.Logging, started: true, redrive: planResume(recorded)})
+			s.launch(s.st, ex, false, &recExtra{version: meta.VersionARN, alias: meta.AliasARN, logging: rev.Logging, started: true, redrive: planResume(recorded)}, nil)
 			return nil
 		}
 		why = "no longer loads: " + cerr.Error()

@@ -279,6 +279,9 @@ type running struct {
 	due   time.Time // parked: when to revive it
 	idx   int       // parked: its index in the timer heap
 	stop  *stopReq  // StopExecution asked to stop it
+	// creating is closed once the row of a new execution is created, or
+	// could not be (nil for one that existed when its run began).
+	creating <-chan struct{}
 }
 
 // stopReq is a StopExecution's error and cause.

@@ -71,35 +71,57 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 	if why := s.executionLimit(); why != "" { // limits.go
 		return nil, refused(ErrExecutionLimitExceeded, x.ARN, why)
 	}
-	if err := st.CreateExecution(ctx, x, nil, nil); err != nil {
-		if !errors.Is(err, store.ErrAlreadyExists) {
-			return nil, fmt.Errorf("create execution: %w", err)
+	// A Standard execution's test case is kept with it so that it keeps its
+	// mocks when resumed after a restart or redriven.
+	var meta *store.ExecutionMeta
+	if (in.VersionARN != "" || (x.Type != TypeExpress && in.TestCase != "")) && s.ver != nil {
+		meta = &store.ExecutionMeta{VersionARN: in.VersionARN, AliasARN: in.AliasARN}
+		if x.Type != TypeExpress {
+			meta.TestCase = in.TestCase
+		}
+	}
+	// The row is created with the run's first durable batch of events
+	// (recorder.create): an execution that runs to its end, or to its
+	// first task, wait or callback, without an effect outside it is
+	// recorded in one write. Start answers once that write is durable.
+	for range 3 {
+		ex := &engine.Execution{
+			ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
+			RoleARN: sm.RoleARN, Type: x.Type, Input: x.Input, StartTime: start, Machine: compiled,
+		}
+		c := &creation{row: x, meta: meta, testCase: in.TestCase, done: make(chan struct{})}
+		if other := s.launch(st, ex, x.Type == TypeExpress, &recExtra{version: in.VersionARN, alias: in.AliasARN, logging: sm.Logging}, c); other != nil {
+			// This process drives an execution of that name already (or
+			// is creating it): a start again of the same one, or a
+			// conflict.
+			<-other
+		} else if <-c.done; c.err == nil {
+			return &Started{ARN: x.ARN, StartDate: start}, nil
+		} else if !errors.Is(c.err, store.ErrAlreadyExists) {
+			return nil, fmt.Errorf("create execution: %w", c.err)
 		}
 		// Idempotent while running with the same input.
-		old, gerr := st.GetExecution(ctx, x.ARN)
-		if gerr == nil && old.Status == store.StatusRunning && old.Input == x.Input && old.StateMachineARN == x.StateMachineARN {
+		old, err := st.GetExecution(ctx, x.ARN)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // the other start failed: try again
+		}
+		if err == nil && old.Status == store.StatusRunning && old.Input == x.Input && old.StateMachineARN == x.StateMachineARN {
 			return &Started{ARN: old.ARN, StartDate: old.StartDate}, nil
 		}
 		return nil, refused(ErrExecutionAlreadyExists, x.ARN, "")
 	}
-	// A Standard execution's test case is kept with it so that it keeps its
-	// mocks when resumed after a restart or redriven.
-	testCase := ""
-	if x.Type != TypeExpress {
-		testCase = in.TestCase
-	}
-	if (in.VersionARN != "" || testCase != "") && s.ver != nil {
-		if err := s.ver.PutExecutionMeta(ctx, x.ARN, store.ExecutionMeta{VersionARN: in.VersionARN, AliasARN: in.AliasARN, TestCase: testCase}); err != nil {
-			return nil, fmt.Errorf("put execution metadata: %w", err)
-		}
-	}
-	ex := &engine.Execution{
-		ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
-		RoleARN: sm.RoleARN, Type: x.Type, Input: x.Input, StartTime: start, Machine: compiled,
-	}
-	s.bind(ex, in.TestCase)
-	s.launch(st, ex, x.Type == TypeExpress, &recExtra{version: in.VersionARN, alias: in.AliasARN, logging: sm.Logging})
-	return &Started{ARN: x.ARN, StartDate: start}, nil
+	return nil, refused(ErrExecutionAlreadyExists, x.ARN, "")
+}
+
+// creation is the row that a new execution's recorder creates with the
+// first batch of events the run records, and how that went.
+type creation struct {
+	row      *store.Execution
+	meta     *store.ExecutionMeta // put once the row exists; nil for none
+	testCase string               // bound before the run starts
+	// done is closed once the row is created (err nil) or could not be.
+	done chan struct{}
+	err  error
 }
 
 // begin is what Start and StartSync share: the compiled definition, a
@@ -234,9 +256,12 @@ func (s *Service) rebind(x *engine.Execution, meta store.ExecutionMeta) {
 	}
 }
 
-// launch starts an execution whose row exists in st and records its history
-// there until it ends.
-func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, extra *recExtra) {
+// launch starts an execution and records its history in st until it
+// ends. Its row exists in st, or create is the row that its first Record
+// creates: then launch starts nothing, and returns a channel closed once
+// that execution's creation is settled, if this process already drives
+// an execution of that ARN (running, parked or being created).
+func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, extra *recExtra, create *creation) (other <-chan struct{}) {
 	if extra != nil {
 		extra.s, extra.executionARN, extra.machine = s, ex.ARN, ex.Machine
 		if s.ver != nil {
@@ -246,7 +271,7 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 	if !express {
 		ex.Children = s // children.go
 	}
-	rec := &recorder{st: st, arn: ex.ARN, extra: extra, s: s}
+	rec := &recorder{st: st, arn: ex.ARN, extra: extra, s: s, create: create}
 	if extra != nil && extra.redrive != nil {
 		rec.lastID.Store(extra.redrive.base) // the latest event stored
 		rec.histBytes = historyBytes(extra.redrive.replay)
@@ -257,16 +282,29 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 			RedriveCount: ex.RedriveCount, Logging: extra.logging})
 	}
 	ctx, cancel := s.ctx, context.CancelFunc(func() {})
-	if express {
-		ctx, cancel = context.WithTimeout(ctx, s.maxExpr)
-	}
 	// A parked execution is revived with the test case kept in its
 	// metadata: without a Versions store, one with mocks is not parked.
 	if !express && s.parkAfter >= 0 && (s.ver != nil || s.mocks == nil) {
 		ex.Park = s.parkHook(ex.ARN, rec)
 	}
-	s.wg.Add(1)
 	s.mu.Lock()
+	if create != nil {
+		if r := s.runs[ex.ARN]; r != nil {
+			s.mu.Unlock()
+			if r.creating != nil {
+				return r.creating
+			}
+			closed := make(chan struct{})
+			close(closed)
+			return closed
+		}
+		// No other run of this ARN here: the test case binds to this one.
+		s.bind(ex, create.testCase)
+	}
+	if express {
+		ctx, cancel = context.WithTimeout(ctx, s.maxExpr)
+	}
+	s.wg.Add(1)
 	var run *engine.Run
 	if extra != nil && extra.redrive != nil {
 		extra.replayed(extra.redrive.replay)                   // its Map Runs still running (mapruns.go)
@@ -275,6 +313,9 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 		run = s.eng.Start(ctx, ex, rec)
 	}
 	r := s.register(ex.ARN, run)
+	if create != nil {
+		r.creating = create.done
+	}
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
@@ -289,15 +330,21 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 		s.closeUnrecorded(st, rec, ex.ARN, run.Result())
 		s.unregister(ex.ARN, r)
 	}()
+	return nil
 }
 
 // closeUnrecorded closes an execution from its result when its recorder
 // did not close it with its terminal event (recording failed).
 func (s *Service) closeUnrecorded(st store.Store, rec *recorder, executionARN string, res engine.Result) {
-	if rec.closed {
+	if rec.closed || rec.dead {
 		return
 	}
 	end := s.endOf(res)
+	if rec.create != nil {
+		// The run recorded nothing: its row is created closed.
+		_, _ = rec.created([]history.Event{terminalEvent(end, 0)}, end)
+		return
+	}
 	var events []history.Event
 	if res.Status != engine.StatusRunning {
 		// The history ends with its terminal event, even when the
@@ -334,6 +381,11 @@ type recorder struct {
 	st     store.Store
 	arn    string
 	closed bool
+	// create is the row to create with the first batch (nil once done,
+	// and for the run of an existing row); dead tells that it could not
+	// be: the run records nothing then (the ARN may be another's).
+	create *creation
+	dead   bool
 	extra  *recExtra // versions, aliases, redrives and Map Runs; may be nil
 	watch  Watcher   // the Observer's (observe.go); may be nil
 	s      *Service  // its limits and failures (limits.go); may be nil
@@ -355,6 +407,11 @@ func (r *recorder) Record(events []history.Event) error {
 		return r.broken
 	}
 	if err := r.charge(events); err != nil {
+		if r.create != nil {
+			if _, cerr := r.created(nil, nil); cerr != nil {
+				return cerr
+			}
+		}
 		r.failUnrecordable(err)
 		return err
 	}
@@ -363,12 +420,26 @@ func (r *recorder) Record(events []history.Event) error {
 	if n := len(events); n > 0 {
 		end = Terminal(&events[n-1])
 	}
-	r.extra.mapRuns(events)
-	if err := r.append(events, end); err != nil {
-		if unrecordable(err) {
-			r.failUnrecordable(err)
+	if r.create != nil {
+		// The Map Runs it starts are written once the row exists: nobody
+		// knows of the execution before Start answers.
+		unwritable, err := r.created(events, end)
+		if err != nil {
+			return err
 		}
-		return err
+		if unwritable != nil {
+			r.failUnrecordable(unwritable)
+			return unwritable
+		}
+		r.extra.mapRuns(events)
+	} else {
+		r.extra.mapRuns(events)
+		if err := r.append(events, end); err != nil {
+			if unrecordable(err) {
+				r.failUnrecordable(err)
+			}
+			return err
+		}
 	}
 	if end != nil {
 		r.closed = true
@@ -380,6 +451,32 @@ func (r *recorder) Record(events []history.Event) error {
 		r.watch.Recorded(events)
 	}
 	return nil
+}
+
+// created creates the execution's row with its first events (and its
+// close, when end is not nil) and tells Start how that went. Events that
+// can never be written as they are (unwritable: their size) leave the row
+// created alone, for the execution to be failed.
+func (r *recorder) created(events []history.Event, end *store.End) (unwritable, err error) {
+	c := r.create
+	r.create = nil
+	bg := context.Background()
+	err = r.st.CreateExecution(bg, c.row, events, end)
+	if err != nil && unrecordable(err) {
+		unwritable = err
+		err = r.st.CreateExecution(bg, c.row, nil, nil)
+	}
+	if err != nil {
+		r.broken, r.dead = err, true
+	} else if c.meta != nil {
+		if err = r.s.ver.PutExecutionMeta(bg, c.row.ARN, *c.meta); err != nil {
+			err = fmt.Errorf("put execution metadata: %w", err)
+			r.broken = err // the row exists: closeUnrecorded closes it
+		}
+	}
+	c.err = err
+	close(c.done)
+	return unwritable, err
 }
 
 // Terminal returns how an execution ends if e is its terminal event
