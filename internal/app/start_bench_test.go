@@ -98,6 +98,8 @@ func BenchmarkStartPath(b *testing.B) {
 	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/float64(b.N), "B/exec")
 	st := db.Stats()
 	b.ReportMetric(float64(st.Writes-st0.Writes)/float64(max(st.Commits-st0.Commits, 1)), "writes/commit")
+	b.ReportMetric(float64((st.CommitTime-st0.CommitTime).Microseconds())/float64(max(st.Commits-st0.Commits, 1)), "commit-µs")
+	b.ReportMetric(float64(st.Commits-st0.Commits)/time.Since(begin).Seconds(), "commits/s")
 	b.ReportMetric(0, "ns/op")
 }
 

@@ -47,6 +47,9 @@ import (
 //	                execution runs, so that a change of the machine's other
 //	                load during the run moves both rates alike
 //	x_bare          starts/s ÷ bare-req/s (target ≥ 0.4)
+//	client-cpu-µs/start  this process's CPU (the clients') per StartExecution
+//	bare-cpu-µs/req this process's CPU per bare request (its clients and the
+//	                bare handler: both ends of a request), in the second measure
 //	cpu-ms/exec     the server process's CPU (utime+stime from /proc) from
 //	                the first start until none runs, per execution
 //	disk-B/transition  size of the data directory after a clean shutdown per transition
@@ -109,6 +112,7 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	mem0 := memStats(b, srv)
 	commits0, writes0 := storeCommits(b, srv)
 	cpu0 := cpuTime(b, srv.pid())
+	self0 := cpuTime(b, os.Getpid())
 	b.ResetTimer()
 	begin := time.Now()
 	startEl, err := drive(execs, func(i int) error {
@@ -118,13 +122,16 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	clientCPU := cpuTime(b, os.Getpid()) - self0
 	doneAt := waitNoneRunning(b, c, srv.url, machine, 10*time.Minute)
 	b.StopTimer()
 	cpu := cpuTime(b, srv.pid()) - cpu0
 	commits, writes := storeCommits(b, srv)
 	stopProfile()
 	stopPprof()
+	self1 := cpuTime(b, os.Getpid())
 	bare2 := bareRate(b, bareN, startBody(machine, "e0"))
+	bareCPU := cpuTime(b, os.Getpid()) - self1
 	bare := (bare1 + bare2) / 2
 	b.Logf("bare-req/s before %.0f, after %.0f", bare1, bare2)
 	if mem0 != nil {
@@ -170,6 +177,8 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	b.ReportMetric(starts, "starts/s")
 	b.ReportMetric(bare, "bare-req/s")
 	b.ReportMetric(starts/bare, "x_bare")
+	b.ReportMetric(float64(clientCPU.Microseconds())/float64(execs), "client-cpu-µs/start")
+	b.ReportMetric(float64(bareCPU.Microseconds())/float64(bareN), "bare-cpu-µs/req")
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(execs), "cpu-ms/exec")
 	b.ReportMetric(float64(size)/float64((execs+clients)*states), "disk-B/transition")
 	b.ReportMetric(float64(writes-writes0)/float64(max(commits-commits0, 1)), "writes/commit")
