@@ -143,6 +143,10 @@ type Execution struct {
 	// without it they run inside this execution, as EXPRESS children do
 	// (told to it when it is an ExpressRecorder).
 	Children ChildRunner
+	// Ended, when set, is called once a run of Start or Resume has ended
+	// (Done is closed and Result valid), on the run's own goroutine: what
+	// the caller does then needs no goroutine of its own waiting for it.
+	Ended func()
 }
 
 // Result is how an execution ended. Output is set for SUCCEEDED; Error and

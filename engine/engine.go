@@ -91,6 +91,9 @@ func (e *Engine) Start(ctx context.Context, x *Execution, rec Recorder) *Run {
 	go func() {
 		r.result = ex.run()
 		close(r.done)
+		if x.Ended != nil {
+			x.Ended()
+		}
 	}()
 	return r
 }

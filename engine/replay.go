@@ -98,6 +98,9 @@ func (e *Engine) Resume(ctx context.Context, x *Execution, recorded []history.Ev
 		ex.cancel(nil)
 		r.result = res
 		close(r.done)
+		if x.Ended != nil {
+			go x.Ended() // not on the caller's goroutine: it may hold locks Ended takes
+		}
 		return r
 	}
 	rp, bad := newReplayer(recorded)
@@ -120,6 +123,9 @@ func (e *Engine) Resume(ctx context.Context, x *Execution, recorded []history.Ev
 			r.result = ex.run()
 		}
 		close(r.done)
+		if x.Ended != nil {
+			x.Ended()
+		}
 	}()
 	return r
 }

@@ -305,31 +305,38 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 		ctx, cancel = context.WithTimeout(ctx, s.maxExpr)
 	}
 	s.wg.Add(1)
-	var run *engine.Run
+	// Set below under s.mu, which Ended takes first: the run may end
+	// before launch registers it.
+	var (
+		run *engine.Run
+		r   *running
+	)
+	ex.Ended = func() {
+		defer s.wg.Done()
+		defer cancel()
+		s.mu.Lock()
+		reg, res := r, run.Result()
+		s.mu.Unlock()
+		if s.mocks != nil {
+			s.mocks.Unbind(ex.ARN)
+		}
+		if s.parkEnded(reg) {
+			return // parked: revived later through Resume
+		}
+		s.closeUnrecorded(st, rec, ex.ARN, res)
+		s.unregister(ex.ARN, reg)
+	}
 	if extra != nil && extra.redrive != nil {
 		extra.replayed(extra.redrive.replay)                   // its Map Runs still running (mapruns.go)
 		run = s.eng.Resume(ctx, ex, extra.redrive.replay, rec) // redrive.go
 	} else {
 		run = s.eng.Start(ctx, ex, rec)
 	}
-	r := s.register(ex.ARN, run)
+	r = s.register(ex.ARN, run)
 	if create != nil {
 		r.creating = create.done
 	}
 	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		defer cancel()
-		<-run.Done()
-		if s.mocks != nil {
-			s.mocks.Unbind(ex.ARN)
-		}
-		if s.parkEnded(r) {
-			return // parked: revived later through Resume
-		}
-		s.closeUnrecorded(st, rec, ex.ARN, run.Result())
-		s.unregister(ex.ARN, r)
-	}()
 	return nil
 }
 
