@@ -36,8 +36,14 @@ const waitOneHour = `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,
 
 // createMachine creates a Standard state machine and returns its ARN.
 func createMachine(tb testing.TB, c *http.Client, url, name, def string) string {
+	return createTyped(tb, c, url, name, def, "STANDARD")
+}
+
+// createTyped creates a state machine of type typ (STANDARD or EXPRESS)
+// and returns its ARN.
+func createTyped(tb testing.TB, c *http.Client, url, name, def, typ string) string {
 	body, err := json.Marshal(map[string]string{
-		"name": name, "definition": def, "roleArn": "arn:aws:iam::123456789012:role/perf",
+		"name": name, "definition": def, "roleArn": "arn:aws:iam::123456789012:role/perf", "type": typ,
 	})
 	if err != nil {
 		tb.Fatal(err)

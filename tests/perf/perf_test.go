@@ -57,6 +57,12 @@ import (
 //	                /metrics: stepwell_store_writes_total ÷ stepwell_store_commits_total)
 //	describes/s, describe-cpu-µs  then DescribeExecution of every execution by
 //	                the same clients: requests per second and the server's CPU per request
+//	sync-express/s, x_bare_express, sync-express-cpu-µs  last, StartSyncExecution of
+//	                an EXPRESS twin of the machine by the same clients, on the same
+//	                server: the same start and run with no store at all (a
+//	                synchronous Express execution records nothing). Its ratio to
+//	                bare-req/s is what a start could reach here if the store cost
+//	                nothing: the ceiling of x_bare on this machine
 //
 // STEPWELL_PERF_BIN=PATH uses that binary instead of building this tree's.
 // STEPWELL_PERF_RECORD=FILE also records the server's CPU profile over the
@@ -160,6 +166,20 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	}
 	descCPU := cpuTime(b, srv.pid()) - cpu1
 	stopProfile()
+	// The ceiling: the same start and run without a store.
+	twin := createTyped(b, c, srv.url, "express", passChain(states), "EXPRESS")
+	cpu2 := cpuTime(b, srv.pid())
+	syncEl, err := drive(execs, func(i int) error {
+		out, err := call(ctx, c, srv.url, "StartSyncExecution", startBody(twin, fmt.Sprint("s", i)))
+		if err == nil && !bytes.Contains(out, []byte(`"SUCCEEDED"`)) {
+			err = fmt.Errorf("StartSyncExecution answered %s", out)
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	syncCPU := cpuTime(b, srv.pid()) - cpu2
 	srv.stop(b, syscall.SIGTERM)
 	size := dirSize(b, data)
 	// The disk is shared: measured again, the higher rate is what it can
@@ -184,6 +204,9 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	b.ReportMetric(float64(writes-writes0)/float64(max(commits-commits0, 1)), "writes/commit")
 	b.ReportMetric(float64(execs)/descEl.Seconds(), "describes/s")
 	b.ReportMetric(float64(descCPU.Microseconds())/float64(execs), "describe-cpu-µs")
+	b.ReportMetric(float64(execs)/syncEl.Seconds(), "sync-express/s")
+	b.ReportMetric(float64(execs)/syncEl.Seconds()/bare, "x_bare_express")
+	b.ReportMetric(float64(syncCPU.Microseconds())/float64(execs), "sync-express-cpu-µs")
 	b.ReportMetric(0, "ns/op")
 }
 
