@@ -143,6 +143,11 @@ type Execution struct {
 	// without it they run inside this execution, as EXPRESS children do
 	// (told to it when it is an ExpressRecorder).
 	Children ChildRunner
+	// FirstWriteWithin, when positive, bounds how long after StartTime
+	// the first batch of events waits for the Recorder: Pass and Choice
+	// states otherwise hold their events for the next durable write, and
+	// StartExecution answers only once its first batch is written.
+	FirstWriteWithin time.Duration
 	// Ended, when set, is called once a run of Start or Resume has ended
 	// (Done is closed and Result valid), on the run's own goroutine: what
 	// the caller does then needs no goroutine of its own waiting for it.

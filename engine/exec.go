@@ -48,6 +48,11 @@ type execution struct {
 	topVars scope
 	output  string // a succeeded execution's output (Result.Output)
 
+	// firstBy is when the first batch of events must be written
+	// (Execution.FirstWriteWithin; Unix ns, 0 for no bound or once
+	// written).
+	firstBy atomic.Int64
+
 	ctxParts atomic.Pointer[ctxParts] // made the first time a state reads $$
 	tokenSeq atomic.Int64
 
@@ -78,6 +83,9 @@ func newExecution(e *Engine, parent context.Context, x *Execution, rec Recorder)
 	// machine) builds it always.
 	ex.needCtx = x.Machine == nil || x.Machine.Reads.Context
 	ex.needVars = x.Machine == nil || x.Machine.Reads.Variables
+	if x.FirstWriteWithin > 0 && rec != nil {
+		ex.firstBy.Store(x.StartTime.Add(x.FirstWriteWithin).UnixNano())
+	}
 	return ex
 }
 
@@ -135,6 +143,18 @@ func (ex *execution) unflushed() int {
 	return len(ex.bufs.a)
 }
 
+// mayDefer tells whether the events of a state without effect outside
+// the execution (a Pass or Choice state) may wait for a later durable
+// write: not once maxUnflushed events wait, nor past the time its first
+// write is due (Execution.FirstWriteWithin).
+func (ex *execution) mayDefer() bool {
+	if ex.unflushed() >= maxUnflushed {
+		return false
+	}
+	by := ex.firstBy.Load()
+	return by == 0 || ex.now().UnixNano() < by
+}
+
 // flush hands pending events to the recorder and returns once Record has
 // returned: every event added before the call is then durable (as durable
 // as the Recorder makes it). Record calls are serialized, so batches reach
@@ -155,6 +175,7 @@ func (ex *execution) flush() {
 	bufs.a = bufs.b[:0]
 	ex.mu.Unlock()
 	err := ex.rec.Record(batch)
+	ex.firstBy.Store(0)
 	clear(batch)
 	bufs.b = batch[:0]
 	if err != nil {

@@ -2,10 +2,13 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/internal/clock"
 )
 
 // batchRecorder keeps each Record call's batch size.
@@ -76,6 +79,38 @@ func TestFlush_EffectlessStates(t *testing.T) {
 				if ev.ID != int64(i+1) {
 					t.Fatalf("event %d has id %d", i, ev.ID)
 				}
+			}
+		})
+	}
+}
+
+// TestFlush_FirstWriteWithin: with Execution.FirstWriteWithin, the first
+// batch is written once that long has passed since the start, even amid
+// Pass states (StartExecution answers after its first write); the states
+// after it wait for the next write again.
+func TestFlush_FirstWriteWithin(t *testing.T) {
+	const def = `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"C"},"C":{"Type":"Pass","End":true}}}`
+	for _, tc := range []struct {
+		name    string
+		within  time.Duration
+		batches string
+	}{
+		{"no bound", 0, "[8]"},
+		{"due before the run", time.Nanosecond, "[3 5]"}, // ExecutionStarted and A's events, then the rest
+		{"not yet due", time.Hour, "[8]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+			e := engine.New(engine.Config{Clock: clk})
+			x := execution(load(t, def), `{}`)
+			x.StartTime = clk.Now().Add(-time.Second) // started a second before it runs
+			x.FirstWriteWithin = tc.within
+			rec := &batchRecorder{}
+			if res := e.Execute(context.Background(), x, rec); res.Status != engine.StatusSucceeded {
+				t.Fatalf("status %s: %v %v", res.Status, res.Error, res.Cause)
+			}
+			if got := fmt.Sprint(rec.batches); got != tc.batches {
+				t.Fatalf("batches %s, want %s", got, tc.batches)
 			}
 		})
 	}

@@ -141,11 +141,12 @@ func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
 		switch {
 		case t.ex.rec == nil:
 			// No history to write.
-		case f == nil && next != "" && effectless(p) && t.ex.unflushed() < maxUnflushed:
+		case f == nil && next != "" && effectless(p) && t.ex.mayDefer():
 			// A Pass or Choice state changes nothing outside the
 			// execution: its events go out with the next durable write
 			// (before a task's invocation, a wait, a branch's end, the
-			// execution's end, or once maxUnflushed events wait), and
+			// execution's end, once maxUnflushed events wait, or when
+			// the first write is due), and
 			// after a crash it simply runs again from the last durable
 			// event. Nothing outside has seen its events then.
 		case (f == nil && next != "") || t.name != "":

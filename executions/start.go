@@ -88,6 +88,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 		ex := &engine.Execution{
 			ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
 			RoleARN: sm.RoleARN, Type: x.Type, Input: x.Input, StartTime: start, Machine: compiled,
+			FirstWriteWithin: firstWriteWithin,
 		}
 		c := &creation{row: x, meta: meta, testCase: in.TestCase, done: make(chan struct{})}
 		if other := s.launch(st, ex, x.Type == TypeExpress, &recExtra{version: in.VersionARN, alias: in.AliasARN, logging: sm.Logging}, c); other != nil {
@@ -112,6 +113,11 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 	}
 	return nil, refused(ErrExecutionAlreadyExists, x.ARN, "")
 }
+
+// firstWriteWithin bounds how long Start waits for a run's first batch
+// of events (long chains of Pass and Choice states, slow JSONata
+// expressions) before the row is written with what the run has so far.
+const firstWriteWithin = 100 * time.Millisecond
 
 // creation is the row that a new execution's recorder creates with the
 // first batch of events the run records, and how that went.
