@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/stepwell/stepwell/history"
 )
 
 // CreateAtVersion creates the database file path with the schema of
@@ -28,4 +30,11 @@ func CreateAtVersion(ctx context.Context, path string, v int) error {
 	}
 	defer conn.Close()
 	return migrateTo(ctx, conn, ms[:v])
+}
+
+// EncodeEvents encodes events as one history row (its events blob and
+// threads column), for migration tests to write rows as an older
+// Stepwell did.
+func EncodeEvents(events []history.Event) ([]byte, string, error) {
+	return encodeEvents(nil, events)
 }

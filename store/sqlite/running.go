@@ -9,8 +9,13 @@ import (
 )
 
 // listRunningLast reads a page of running executions, each with the
-// history row holding its last event (NULLs when it has none).
-const listRunningLast = `SELECT e.seq, ` + execCols + `, h.first_id, h.last_id, h.events, h.threads
+// history row holding its last event: its last history row, else the
+// events it was created with (first_events: ids 1 to first_last), else
+// NULLs (no events).
+const listRunningLast = `SELECT e.seq, ` + execCols + `,
+		coalesce(h.first_id, 1), coalesce(h.last_id, nullif(e.first_last, 0)),
+		CASE WHEN h.last_id IS NULL THEN e.first_events ELSE h.events END,
+		CASE WHEN h.last_id IS NULL THEN e.first_threads ELSE h.threads END
 	FROM executions e LEFT JOIN history h
 		ON h.execution = e.seq AND h.last_id = (SELECT max(last_id) FROM history WHERE execution = e.seq)
 	WHERE e.status = 'RUNNING' AND e.seq > ? ORDER BY e.seq LIMIT ?`

@@ -155,8 +155,8 @@ func (s *Store) open(ctx context.Context) error {
 	prep(&s.getActivity, `SELECT `+activityCols+` FROM activities WHERE arn = ?`)
 	// DescribeExecution reads an execution's metadata each time.
 	prep(&s.getMeta, `SELECT data FROM execution_meta WHERE execution_arn = ?`)
-	prep(&s.histHead, `SELECT e.seq, (SELECT max(h.last_id) FROM history h WHERE h.execution = e.seq)
-		FROM executions e WHERE e.arn = ?`)
+	prep(&s.histHead, `SELECT e.seq, e.first_events, e.first_last, e.first_threads,
+		(SELECT max(h.last_id) FROM history h WHERE h.execution = e.seq) FROM executions e WHERE e.arn = ?`)
 	return err
 }
 
@@ -431,12 +431,12 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 		return nil, "", err
 	}
 	defer func() { _ = tx.Rollback() }()
-	var seq int64
+	var h head
 	var last sql.NullInt64
-	if err := tx.StmtContext(ctx, s.histHead).QueryRowContext(ctx, arn).Scan(&seq, &last); err != nil {
+	if err := tx.StmtContext(ctx, s.histHead).QueryRowContext(ctx, arn).Scan(&h.seq, &h.events, &h.last, &h.threads, &last); err != nil {
 		return nil, "", notFound(err)
 	}
-	n := last.Int64
+	n := max(last.Int64, h.last)
 	limit := int64(max(p.Limit, 1))
 	var lo, hi int64
 	if !reverse {
@@ -456,7 +456,7 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 	}
 	var out []history.Event
 	if lo <= hi {
-		if out, err = s.readEvents(ctx, tx, seq, lo, hi); err != nil {
+		if out, err = readEvents(ctx, tx, &h, lo, hi); err != nil {
 			return nil, "", err
 		}
 	}
@@ -475,33 +475,52 @@ func (s *Store) History(ctx context.Context, arn string, reverse bool, p store.P
 	return out, "", nil
 }
 
-// readEvents returns the events with ids lo..hi of execution seq.
-func (s *Store) readEvents(ctx context.Context, tx *sql.Tx, seq, lo, hi int64) ([]history.Event, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT last_id, first_id, events, threads FROM history WHERE execution = ? AND last_id >= ? ORDER BY last_id`, seq, lo)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
+// head is what an execution's row holds of its history: the events it
+// was created with (first_events, ids 1 to last; none when last is 0).
+type head struct {
+	seq     int64
+	events  []byte
+	last    int64
+	threads string
+}
+
+// readEvents returns the events with ids lo..hi of execution h.seq: those
+// up to h.last from its row, the others from its history rows.
+func readEvents(ctx context.Context, tx *sql.Tx, h *head, lo, hi int64) ([]history.Event, error) {
 	out := make([]history.Event, 0, hi-lo+1)
-	for rows.Next() {
-		var last, first int64
-		var blob []byte
-		var threads string
-		if err := rows.Scan(&last, &first, &blob, &threads); err != nil {
+	if lo <= h.last {
+		var err error
+		if out, err = decodeEvents(out, h.events, h.threads, 1, lo, min(hi, h.last)); err != nil {
+			return nil, fmt.Errorf("history of execution %d, events 1-%d: %w", h.seq, h.last, err)
+		}
+	}
+	if hi > h.last {
+		rows, err := tx.QueryContext(ctx, `SELECT last_id, first_id, events, threads FROM history WHERE execution = ? AND last_id >= ? ORDER BY last_id`,
+			h.seq, max(lo, h.last+1))
+		if err != nil {
 			return nil, err
 		}
-		if first > hi {
-			break
+		defer rows.Close()
+		for rows.Next() {
+			var last, first int64
+			var blob []byte
+			var threads string
+			if err := rows.Scan(&last, &first, &blob, &threads); err != nil {
+				return nil, err
+			}
+			if first > hi {
+				break
+			}
+			if out, err = decodeEvents(out, blob, threads, first, lo, hi); err != nil {
+				return nil, fmt.Errorf("history of execution %d, events %d-%d: %w", h.seq, first, last, err)
+			}
 		}
-		if out, err = decodeEvents(out, blob, threads, first, lo, hi); err != nil {
-			return nil, fmt.Errorf("history of execution %d, events %d-%d: %w", seq, first, last, err)
+		if err := rows.Err(); err != nil {
+			return nil, err
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	if int64(len(out)) != hi-lo+1 {
-		return nil, fmt.Errorf("history of execution %d: %d events in %d-%d: %w", seq, len(out), lo, hi, errCorrupt)
+		return nil, fmt.Errorf("history of execution %d: %d events in %d-%d: %w", h.seq, len(out), lo, hi, errCorrupt)
 	}
 	return out, nil
 }

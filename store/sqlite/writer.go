@@ -129,12 +129,13 @@ func (w *writer) prepare(ctx context.Context, conn *sql.Conn) error {
 	}
 	prep(&w.getKey, `SELECT key FROM machine_keys WHERE arn = ?`)
 	prep(&w.insKey, `INSERT INTO machine_keys (arn) VALUES (?)`)
-	prep(&w.insExec, `INSERT INTO executions (`+execCols+`, machine_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO NOTHING`)
+	prep(&w.insExec, `INSERT INTO executions (`+execCols+`, machine_key, first_events, first_last, first_threads)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO NOTHING`)
 	prep(&w.insHist, `INSERT INTO history (execution, last_id, first_id, events, threads) VALUES (?, ?, ?, ?, ?)`)
 	prep(&w.insHistN, `INSERT INTO history (execution, last_id, first_id, events, threads) VALUES (?, ?, ?, ?, ?)`+
 		strings.Repeat(`, (?, ?, ?, ?, ?)`, histBatch-1))
 	prep(&w.closeExec, `UPDATE executions SET status = ?, stop_ns = ?, output = ?, error = ?, cause = ? WHERE seq = ?`)
-	prep(&w.lookExec, `SELECT seq, status FROM executions WHERE arn = ?`)
+	prep(&w.lookExec, `SELECT seq, status, first_last FROM executions WHERE arn = ?`)
 	prep(&w.maxHist, `SELECT max(last_id) FROM history WHERE execution = ?`)
 	return err
 }
@@ -221,9 +222,7 @@ func (w *writer) lookup(arn string) (*xstate, error, error) {
 	if x := w.running[arn]; x != nil {
 		return x, nil, nil
 	}
-	var seq int64
-	var status string
-	err := w.lookExec.QueryRow(arn).Scan(&seq, &status)
+	x, status, err := w.head(arn)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound, nil
 	}
@@ -233,16 +232,29 @@ func (w *writer) lookup(arn string) (*xstate, error, error) {
 	if status != store.StatusRunning {
 		return nil, store.ErrConflict, nil
 	}
-	if err := w.flushHistory(); err != nil {
-		return nil, nil, err
-	}
-	var last sql.NullInt64
-	if err := w.maxHist.QueryRow(seq).Scan(&last); err != nil {
-		return nil, nil, err
-	}
-	x := &xstate{seq: seq, last: last.Int64}
 	w.running[arn] = x
 	return x, nil, nil
+}
+
+// head reads an execution's seq, status and last event id (that of its
+// last history row, else of the first events in its row, else 0) in the
+// transaction in progress: sql.ErrNoRows if there is no such execution.
+func (w *writer) head(arn string) (*xstate, string, error) {
+	var x xstate
+	var status string
+	var firstLast int64
+	if err := w.lookExec.QueryRow(arn).Scan(&x.seq, &status, &firstLast); err != nil {
+		return nil, "", err
+	}
+	if err := w.flushHistory(); err != nil {
+		return nil, "", err
+	}
+	var last sql.NullInt64
+	if err := w.maxHist.QueryRow(x.seq).Scan(&last); err != nil {
+		return nil, "", err
+	}
+	x.last = max(last.Int64, firstLast)
+	return &x, status, nil
 }
 
 // rowBuffers holds the buffers history rows are encoded into (*[]byte),
@@ -296,9 +308,10 @@ func (r *encoded) release() {
 	}
 }
 
-// CreateExecution implements store.Store. The execution's row, its
-// history's first row and its close are written in one group-committed
-// transaction; it returns once they are durable.
+// CreateExecution implements store.Store. The execution's row, holding
+// its first events (first_events: see migrations/0007_first_events.sql)
+// and its close, is written in one group-committed transaction; it
+// returns once it is durable.
 func (s *Store) CreateExecution(ctx context.Context, x *store.Execution, events []history.Event, end *store.End) error {
 	c := *x
 	if (len(events) > 0 || end != nil) && c.Status != store.StatusRunning {
@@ -321,7 +334,8 @@ func (s *Store) CreateExecution(ctx context.Context, x *store.Execution, events 
 			return nil, err
 		}
 		res, err := w.insExec.Exec(c.ARN, c.Name, c.StateMachineARN, c.StateMachineName, c.RevisionID, c.Type, c.Status,
-			c.Input, c.TraceHeader, nanos(c.StartDate), nanos(c.StopDate), nullStr(c.Output), nullStr(c.Error), nullStr(c.Cause), key)
+			c.Input, c.TraceHeader, nanos(c.StartDate), nanos(c.StopDate), nullStr(c.Output), nullStr(c.Error), nullStr(c.Cause), key,
+			rawOrNil(row.blob), row.last, row.threads)
 		if err != nil {
 			return nil, err
 		}
@@ -330,14 +344,11 @@ func (s *Store) CreateExecution(ctx context.Context, x *store.Execution, events 
 		} else if n == 0 {
 			return store.ErrAlreadyExists, nil
 		}
-		seq, err := res.LastInsertId()
-		if err != nil {
-			return nil, err
-		}
-		if row.blob != nil {
-			w.addHistory(seq, row.last, row.first, row.blob, row.threads)
-		}
 		if c.Status == store.StatusRunning {
+			seq, err := res.LastInsertId()
+			if err != nil {
+				return nil, err
+			}
 			w.running[c.ARN] = &xstate{seq: seq, last: row.last}
 		}
 		return nil, nil
@@ -537,9 +548,7 @@ func (s *Store) ReopenExecution(ctx context.Context, arn string, events []histor
 		if w.running[arn] != nil {
 			return store.ErrConflict, nil
 		}
-		var seq int64
-		var status string
-		err := w.lookExec.QueryRow(arn).Scan(&seq, &status)
+		x, status, err := w.head(arn)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound, nil
 		}
@@ -549,14 +558,7 @@ func (s *Store) ReopenExecution(ctx context.Context, arn string, events []histor
 		if status == store.StatusRunning {
 			return store.ErrConflict, nil
 		}
-		if err := w.flushHistory(); err != nil {
-			return nil, err
-		}
-		var prev sql.NullInt64
-		if err := w.maxHist.QueryRow(seq).Scan(&prev); err != nil {
-			return nil, err
-		}
-		x := &xstate{seq: seq, last: prev.Int64}
+		seq := x.seq
 		if blob != nil {
 			if first != x.last+1 {
 				return fmt.Errorf("reopen: event id %d after %d: %w", first, x.last, store.ErrConflict), nil
