@@ -193,6 +193,11 @@ type Config struct {
 	// States.ItemReaderFailed or States.ResultWriterFailed.
 	Items   ItemReader
 	Results ResultWriter
+	// IdleRunners is how many goroutines that ran an execution (Start,
+	// Resume) wait for the next one instead of exiting, keeping their
+	// grown stacks (runners.go); 0 keeps none. Leave it 0 for engines used
+	// inside a testing/synctest bubble: a runner must not cross bubbles.
+	IdleRunners int
 }
 
 // Resumer is the engine's optional Config.Resumer. When Resume continues an

@@ -37,6 +37,8 @@ type Engine struct {
 	// runs are the running Distributed Map runs by ARN (*runControl;
 	// maprunctl.go).
 	runs sync.Map
+
+	runners *runnerPool // nil without Config.IdleRunners
 }
 
 // New returns an Engine with cfg's defaults filled in.
@@ -55,6 +57,9 @@ func New(cfg Config) *Engine {
 	e.maxEvents = int64(cfg.MaxHistoryEvents)
 	if e.maxEvents <= 0 {
 		e.maxEvents = DefaultMaxHistoryEvents
+	}
+	if cfg.IdleRunners > 0 {
+		e.runners = newRunnerPool(cfg.IdleRunners)
 	}
 	return e
 }
@@ -83,19 +88,18 @@ func (r *Run) Done() <-chan struct{} { return r.done }
 // Result returns how the execution ended; it is valid after Done.
 func (r *Run) Result() Result { return r.result }
 
-// Start runs x in its own goroutine. rec receives the history; it may be nil,
+// Start runs x on a goroutine of its own (runners.go). rec receives the history; it may be nil,
 // in which case no history is kept.
 func (e *Engine) Start(ctx context.Context, x *Execution, rec Recorder) *Run {
 	ex := newExecution(e, ctx, x, rec)
 	r := &Run{ex: ex, done: make(chan struct{})}
-	go func() {
-		growStack()
+	e.runners.run(func() {
 		r.result = ex.run()
 		close(r.done)
 		if x.Ended != nil {
 			x.Ended()
 		}
-	}()
+	})
 	return r
 }
 

@@ -114,7 +114,7 @@ func (e *Engine) Resume(ctx context.Context, x *Execution, recorded []history.Ev
 	ex.nextID.Store(maxID(recorded))
 	e.resumeStarted()
 	rp.onSettle = e.resumeDone
-	go func() {
+	e.runners.run(func() {
 		defer rp.settle()
 		if bad != nil {
 			r.result = ex.finishFailed(bad)
@@ -126,7 +126,7 @@ func (e *Engine) Resume(ctx context.Context, x *Execution, recorded []history.Ev
 		if x.Ended != nil {
 			x.Ended()
 		}
-	}()
+	})
 	return r
 }
 

@@ -121,6 +121,10 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 		MaxPayloadBytes: c.MaxPayloadBytes, MaxHistoryEvents: c.MaxHistoryEvents,
 		TokenKey: key, // tokens stay valid across restarts (durable stores)
 		Items:    items, Results: items,
+		// Goroutines that ran an execution wait for the next one, their
+		// stacks grown: up to about what the executions started at once
+		// by many clients need (a few MiB of stacks at most).
+		IdleRunners: 128,
 	})
 	tasks.Tokens = eng
 	versions := fencedVersions{Versions: b.versions, fence: fence}
