@@ -62,13 +62,20 @@ type execution struct {
 }
 
 func newExecution(e *Engine, parent context.Context, x *Execution, rec Recorder) *execution {
+	ex := &execution{}
+	ex.init(e, parent, x, rec)
+	return ex
+}
+
+// init sets up ex, a zero execution, to run x.
+func (ex *execution) init(e *Engine, parent context.Context, x *Execution, rec Recorder) {
 	if parent == nil {
 		parent = context.Background()
 	}
 	if x == nil {
 		x = &Execution{}
 	}
-	ex := &execution{e: e, x: x, rec: rec}
+	ex.e, ex.x, ex.rec = e, x, rec
 	ex.ectx.parent = parent
 	ex.ctx = &ex.ectx
 	if rec != nil {
@@ -86,7 +93,6 @@ func newExecution(e *Engine, parent context.Context, x *Execution, rec Recorder)
 	if x.FirstWriteWithin > 0 && rec != nil {
 		ex.firstBy.Store(x.StartTime.Add(x.FirstWriteWithin).UnixNano())
 	}
-	return ex
 }
 
 // eventBufs are the two event buffers of a recorded execution, reused by
@@ -111,6 +117,9 @@ const maxPooledEvents = 512
 // they are given). An event added later, which no run does, would go to a
 // new buffer.
 func (ex *execution) release() {
+	if ex.rec == nil {
+		return // no buffers: only a Recorder's execution has them
+	}
 	ex.flushMu.Lock()
 	ex.mu.Lock()
 	bufs := ex.bufs

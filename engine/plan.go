@@ -23,6 +23,10 @@ type plan interface {
 type machinePlan struct {
 	start  string
 	states map[string]plan
+	// inline tells that every state runs on its thread's goroutine and
+	// hands nothing out: Pass, Choice, Succeed and Fail states only (no
+	// task, wait, branch or iteration).
+	inline bool
 }
 
 // planOf returns the compiled plan of sm, built the first time and kept
@@ -32,9 +36,14 @@ func planOf(sm *asl.StateMachine) *machinePlan {
 }
 
 func compileMachine(sm *asl.StateMachine) *machinePlan {
-	mp := &machinePlan{start: sm.StartAt, states: make(map[string]plan, len(sm.States))}
+	mp := &machinePlan{start: sm.StartAt, states: make(map[string]plan, len(sm.States)), inline: true}
 	for name, st := range sm.States {
 		mp.states[name] = compileState(st)
+		switch mp.states[name].(type) {
+		case *passPlan, *choicePlan, *succeedPlan, *failStatePlan:
+		default:
+			mp.inline = false
+		}
 	}
 	// Each plan points at the plans it may go to next, so that a step
 	// needs no map lookup.

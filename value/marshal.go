@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Marshal returns the compact JSON text of v, as AWS prints it: no spaces,
@@ -27,6 +28,50 @@ func String(v any) string {
 	s := string(b)
 	putBuf(p, b)
 	return s
+}
+
+// StringPtr returns a pointer to the compact JSON text of v, for an
+// API that hands out texts as *string (an execution's output). A short
+// text and the string that points to it are one allocation instead of
+// two (the text is rendered on the stack, then copied once into a box
+// that holds both).
+func StringPtr(v any) *string {
+	var stack [boxedMax]byte
+	b := Append(stack[:0], v)
+	switch n := len(b); {
+	case n <= 16:
+		return boxText[[16]byte](b)
+	case n <= 48:
+		return boxText[[48]byte](b)
+	case n <= 112:
+		return boxText[[112]byte](b)
+	case n <= boxedMax:
+		return boxText[[boxedMax]byte](b)
+	}
+	s := string(b)
+	return &s
+}
+
+// boxedMax is the longest text StringPtr boxes: with its string header,
+// a box fills one of the allocator's size classes (32, 64, 128 or 256
+// bytes).
+const boxedMax = 240
+
+// box is a string and room for its bytes (A is a byte array).
+type box[A any] struct {
+	s string
+	b A
+}
+
+// boxText copies b into a new box and returns its string, which points
+// into the box: the box is immutable once built, and the string keeps it
+// alive.
+func boxText[A any](b []byte) *string {
+	x := new(box[A])
+	room := unsafe.Slice((*byte)(unsafe.Pointer(&x.b)), unsafe.Sizeof(x.b))
+	n := copy(room, b)
+	x.s = unsafe.String(&room[0], n)
+	return &x.s
 }
 
 // Marshal and String encode into a pooled buffer and copy the text out

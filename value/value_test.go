@@ -214,3 +214,36 @@ func TestSizeWithin(t *testing.T) {
 		}
 	}
 }
+
+// TestStringPtr checks StringPtr's text against String's at each boxed
+// size's edges and beyond, and that a box's text stays as it was while
+// later ones are built.
+func TestStringPtr(t *testing.T) {
+	var kept []*string
+	var want []string
+	for _, n := range []int{0, 1, 14, 15, 16, 17, 46, 47, 48, 49, 110, 111, 112, 113, 238, 239, 240, 241, 5000} {
+		v := any(nil)
+		if n >= 2 { // a string of n-2 bytes and its quotes
+			s := make([]byte, n-2)
+			for i := range s {
+				s[i] = 'a' + byte(i%26)
+			}
+			v = string(s)
+		}
+		p := value.StringPtr(v)
+		w := value.String(v)
+		if *p != w {
+			t.Errorf("StringPtr of %d bytes = %q, want %q", len(w), *p, w)
+		}
+		kept, want = append(kept, p), append(want, w)
+	}
+	for i, p := range kept {
+		if *p != want[i] {
+			t.Errorf("text %d changed: %q, want %q", i, *p, want[i])
+		}
+	}
+	o := value.MustParse(`{"n":5,"tag":"x","size":"big"}`)
+	if got := *value.StringPtr(o); got != `{"n":5,"tag":"x","size":"big"}` {
+		t.Errorf("StringPtr(object) = %s", got)
+	}
+}

@@ -1,0 +1,143 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stepwell/stepwell/asl"
+)
+
+// reuseMachines are inline machines (Execute reuses their execution
+// structs) that read what a stale field of an earlier run would change:
+// variables, $$, the payload limit, failures.
+var reuseMachines = []string{
+	// The benchmark's machine.
+	`{"StartAt":"A","States":{
+	 "A":{"Type":"Pass","Parameters":{"n.$":"$.n","tag":"x"},"Next":"B"},
+	 "B":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":5,"Next":"Big"}],"Default":"Small"},
+	 "Big":{"Type":"Pass","Result":"big","ResultPath":"$.size","Next":"E"},
+	 "Small":{"Type":"Pass","Result":"small","ResultPath":"$.size","Next":"E"},
+	 "E":{"Type":"Pass","End":true}}}`,
+	// Variables and the Context object.
+	`{"StartAt":"A","States":{
+	 "A":{"Type":"Pass","Assign":{"seen.$":"$.n"},"Parameters":{"id.$":"$$.Execution.Id","name.$":"$$.Execution.Name","state.$":"$$.State.Name"},"Next":"B"},
+	 "B":{"Type":"Pass","Parameters":{"seen.$":"$seen","all.$":"$"},"Next":"C"},
+	 "C":{"Type":"Choice","Choices":[{"Variable":"$.seen","NumericEquals":3,"Next":"F"}],"Default":"S"},
+	 "F":{"Type":"Fail","Error":"Three","Cause":"n was 3"},
+	 "S":{"Type":"Succeed"}}}`,
+	// A variable only some runs set: a later run must not see it.
+	`{"StartAt":"C","States":{
+	 "C":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericLessThan":2,"Next":"Set","Assign":{"low":true}}],"Default":"Read"},
+	 "Set":{"Type":"Pass","Next":"Read"},
+	 "Read":{"Type":"Pass","Parameters":{"low.$":"$low"},"End":true}}}`,
+	// JSONata, with variables.
+	`{"QueryLanguage":"JSONata","StartAt":"A","States":{
+	 "A":{"Type":"Pass","Assign":{"x":"{% $states.input.n * 2 %}"},"Output":"{% {'n': $states.input.n} %}","Next":"B"},
+	 "B":{"Type":"Pass","Output":"{% {'x': $x, 'name': $states.context.Execution.Name} %}","End":true}}}`,
+	// Output past the payload limit for large n, a Choice without match.
+	`{"StartAt":"A","States":{
+	 "A":{"Type":"Pass","Parameters":{"big.$":"States.ArrayRange(1, $.n, 1)"},"Next":"C"},
+	 "C":{"Type":"Choice","Choices":[{"Variable":"$.big[0]","NumericEquals":7,"Next":"E"}]},
+	 "E":{"Type":"Succeed"}}}`,
+}
+
+// summary is what a Result says, as text.
+func summary(r Result) string {
+	s := string(r.Status)
+	for _, p := range []*string{r.Output, r.Error, r.Cause} {
+		if p == nil {
+			s += " -"
+		} else {
+			s += " " + *p
+		}
+	}
+	return s
+}
+
+// TestExecute_Reuse runs inline machines with Execute, whose execution
+// structs are reused, one after the other and from several goroutines,
+// and checks each result against the same execution's run on a new
+// struct, and that a result stays as it was while later runs reuse
+// structs.
+func TestExecute_Reuse(t *testing.T) {
+	var sms []*asl.StateMachine
+	for i, def := range reuseMachines {
+		sm, err := asl.Load([]byte(def), asl.Options{})
+		if err != nil {
+			t.Fatalf("machine %d: %v", i, err)
+		}
+		if !planOf(sm).inline {
+			t.Fatalf("machine %d is not inline", i)
+		}
+		sms = append(sms, sm)
+	}
+	e := New(Config{MaxPayloadBytes: 2000})
+	x := func(m, n int) *Execution {
+		name := fmt.Sprintf("x%d-%d", m, n)
+		return &Execution{ARN: "arn:aws:states:us-east-1:123456789012:execution:m:" + name, Name: name,
+			StateMachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:m", StateMachineName: "m",
+			Type: "EXPRESS", Input: fmt.Sprintf(`{"n": %d}`, n), Machine: sms[m]}
+	}
+	want := func(m, n int) string {
+		ex := newExecution(e, context.Background(), x(m, n), nil)
+		return summary(ex.run())
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			type kept struct {
+				r    Result
+				want string
+			}
+			var all []kept
+			for i := range 300 {
+				m, n := (i+g)%len(sms), (i*7+g)%1000
+				r := e.Execute(context.Background(), x(m, n), nil)
+				w := want(m, n)
+				if got := summary(r); got != w {
+					t.Errorf("machine %d, n %d: %s, want %s", m, n, got, w)
+					return
+				}
+				all = append(all, kept{r, w})
+			}
+			for i, k := range all {
+				if got := summary(k.r); got != k.want {
+					t.Errorf("result %d changed: %s, want %s", i, got, k.want)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestReusable checks which executions Execute may reuse the struct of.
+func TestReusable(t *testing.T) {
+	tests := []struct {
+		name string
+		def  string
+		rec  Recorder
+		want bool
+	}{
+		{"pass, choice, succeed, fail", reuseMachines[1], nil, true},
+		{"recorded", reuseMachines[0], discard{}, false},
+		{"timeout", `{"TimeoutSeconds":10,"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, nil, false},
+		{"wait", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":0,"End":true}}}`, nil, false},
+		{"task", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","End":true}}}`, nil, false},
+		{"parallel", `{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[{"StartAt":"Q","States":{"Q":{"Type":"Pass","End":true}}}]}}}`, nil, false},
+		{"map", `{"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemProcessor":{"StartAt":"Q","States":{"Q":{"Type":"Pass","End":true}}}}}}`, nil, false},
+	}
+	for _, tt := range tests {
+		sm, err := asl.Load([]byte(tt.def), asl.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := reusable(&Execution{Machine: sm}, tt.rec); got != tt.want {
+			t.Errorf("%s: reusable = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if reusable(&Execution{}, nil) {
+		t.Error("reusable without a machine")
+	}
+}
