@@ -137,7 +137,7 @@ func (e *Engine) Execute(ctx context.Context, x *Execution, rec Recorder) Result
 	r := ex.run()
 	if ex.ectx.made.Load() == nil && r.Output != &ex.output {
 		// Nothing outside holds ex (see reusable) nor any part of it.
-		*ex = execution{}
+		ex.recycle()
 		spareExecutions.Put(ex)
 	}
 	return r
@@ -196,7 +196,7 @@ func (ex *execution) runTop() Result {
 	sm := x.Machine
 	// The top-level thread and its scope are part of the execution (one
 	// allocation less each).
-	t := &ex.top // zero: ex is new (only its fields are set, see enter)
+	t := &ex.top // zero, or as recycle left it: only these fields are set (see enter)
 	t.ex, t.ctx, t.log, t.vars, t.rawText = ex, ex.ctx, ex.logFor(""), &ex.topVars, x.Input
 	t.add(event{typ: history.ExecutionStarted})
 	// The first state's Entered event follows no event (previousEventId 0).

@@ -95,6 +95,56 @@ func (ex *execution) init(e *Engine, parent context.Context, x *Execution, rec R
 	}
 }
 
+// recycle readies ex, whose run of Execute ended and which nothing holds
+// any more, for another run of Execute: as a new execution but for the
+// fields every such run sets before it reads them (init, runTop, enter
+// and thread.env set them; TestRecycle lists them). Zeroing the whole
+// struct (~60 pointers) cost more than the allocation it saved while the
+// collector marks, when each pointer overwritten goes through a write
+// barrier: only those that are set are cleared here.
+func (ex *execution) recycle() {
+	// ex.e, ex.x, ex.ctx, ex.ectx.parent, ex.needCtx, ex.needVars: init.
+	// ex.input: runTop, before a state reads it. ex.rec, ex.bufs,
+	// ex.replay, ex.slots: never set by a reusable run.
+	c := &ex.ectx
+	c.cancelled.Store(false) // c.cause is read only once cancelled is set
+	ex.nextID.Store(0)
+	if ex.fatal != nil {
+		ex.fatal = nil
+	}
+	if ex.output != "" {
+		ex.output = ""
+	}
+	ex.firstBy.Store(0)
+	if ex.ctxParts.Load() != nil {
+		ex.ctxParts.Store(nil)
+	}
+	ex.tokenSeq.Store(0)
+	ex.slotsOnce = sync.Once{}
+	if v := &ex.topVars; v.vars != nil || v.bytes != 0 {
+		clear(v.vars)
+		v.vars, v.bytes = v.vars[:0], 0
+	}
+	// The top thread: its ex, ctx, log, vars and rawText are runTop's.
+	t := &ex.top
+	t.last, t.lastAt = 0, time.Time{}
+	if t.inObj != nil || t.inText != "" || t.outObj != nil || t.outText != "" {
+		t.inObj, t.inText, t.outObj, t.outText = nil, "", nil, ""
+	}
+	if t.measured != nil {
+		t.measured = nil // another engine's payload limit may differ
+	}
+	// Its working set: enter sets b, raw, prev, env (but Context), sc's
+	// name, withRetry, retry and atEvent; thread.env sets ja.
+	r := &t.run
+	if r.env.Context != nil {
+		r.env.Context = nil
+	}
+	if r.sc.token != "" || r.sc.item != nil || !r.sc.entered.IsZero() {
+		r.sc.token, r.sc.item, r.sc.entered = "", nil, time.Time{}
+	}
+}
+
 // eventBufs are the two event buffers of a recorded execution, reused by
 // a later one once it ended: a history.Event is a few hundred bytes, and
 // growing the buffers to hold the events of a state chain flushed

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -140,4 +142,69 @@ func TestReusable(t *testing.T) {
 	if reusable(&Execution{}, nil) {
 		t.Error("reusable without a machine")
 	}
+}
+
+// kept are the fields recycle leaves as a run set them, each set by the
+// next run before it reads it (see recycle), with all they hold.
+var keptFields = []string{
+	"e", "x", "ctx", "ectx.parent", "ectx.cause", "input", "needCtx", "needVars",
+	"top.ex", "top.ctx", "top.log", "top.vars", "top.rawText",
+	"top.run.b", "top.run.raw", "top.run.prev", "top.run.ja",
+	"top.run.env.Input", "top.run.env.Vars", "top.run.env.StateName",
+	"top.run.env.EnteredEventID", "top.run.env.MaxBytes",
+	"top.run.sc.name", "top.run.sc.withRetry", "top.run.sc.retry", "top.run.sc.atEvent",
+}
+
+// TestRecycle runs each reusable machine, recycles its execution struct
+// and checks that every field is as in a new struct but those in kept
+// (an empty slice keeps its room): a field a later change makes runs
+// set fails here until recycle clears it or kept lists it.
+func TestRecycle(t *testing.T) {
+	e := New(Config{MaxPayloadBytes: 2000})
+	for m, def := range reuseMachines {
+		sm, err := asl.Load([]byte(def), asl.Options{})
+		if err != nil {
+			t.Fatalf("machine %d: %v", m, err)
+		}
+		for _, n := range []int{0, 1, 3, 7, 900} {
+			x := &Execution{ARN: "arn:aws:states:us-east-1:123456789012:execution:m:x", Name: "x",
+				Input: fmt.Sprintf(`{"n": %d}`, n), Machine: sm}
+			ex := newExecution(e, context.Background(), x, nil)
+			r := ex.run()
+			if ex.ectx.made.Load() != nil || r.Output == &ex.output {
+				t.Fatalf("machine %d, n %d: not reusable", m, n)
+			}
+			ex.recycle()
+			for _, f := range setFields(reflect.ValueOf(ex).Elem(), "") {
+				t.Errorf("machine %d, n %d: recycle leaves %s set", m, n, f)
+			}
+		}
+	}
+}
+
+// setFields lists the fields of v (a struct) that are not zero and not
+// kept, by their path.
+func setFields(v reflect.Value, prefix string) []string {
+	var set []string
+	for i := range v.NumField() {
+		f, path := v.Field(i), prefix+v.Type().Field(i).Name
+		switch {
+		case f.IsZero(), f.Kind() == reflect.Slice && f.Len() == 0:
+		case kept(path):
+		case f.Kind() == reflect.Struct && !strings.HasPrefix(f.Type().PkgPath(), "sync"):
+			set = append(set, setFields(f, path+".")...)
+		default:
+			set = append(set, path)
+		}
+	}
+	return set
+}
+
+func kept(path string) bool {
+	for _, k := range keptFields {
+		if path == k {
+			return true
+		}
+	}
+	return false
 }
