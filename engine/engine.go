@@ -197,10 +197,21 @@ func (ex *execution) runTop() Result {
 	// The top-level thread and its scope are part of the execution (one
 	// allocation less each).
 	t := &ex.top // zero, or as recycle left it: only these fields are set (see enter)
-	t.ex, t.ctx, t.log, t.vars, t.rawText = ex, ex.ctx, ex.logFor(""), &ex.topVars, x.Input
+	if t.ex != ex {
+		// A recycled struct has these already: while the collector
+		// marks, each pointer written goes through a write barrier.
+		t.ex, t.ctx, t.vars = ex, ex.ctx, &ex.topVars
+	}
+	if log := ex.logFor(""); t.log != log {
+		t.log = log
+	}
+	t.rawText = x.Input
 	t.add(event{typ: history.ExecutionStarted})
 	// The first state's Entered event follows no event (previousEventId 0).
-	t.last, t.lastAt = 0, time.Time{}
+	t.last = 0
+	if !t.lastAt.IsZero() {
+		t.lastAt = time.Time{}
+	}
 	if sm == nil {
 		return ex.finishFailed(fault.New(fault.Runtime, "no state machine"))
 	}

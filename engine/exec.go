@@ -67,7 +67,7 @@ func newExecution(e *Engine, parent context.Context, x *Execution, rec Recorder)
 	return ex
 }
 
-// init sets up ex, a zero execution, to run x.
+// init sets up ex, a zero or recycled execution, to run x.
 func (ex *execution) init(e *Engine, parent context.Context, x *Execution, rec Recorder) {
 	if parent == nil {
 		parent = context.Background()
@@ -75,9 +75,20 @@ func (ex *execution) init(e *Engine, parent context.Context, x *Execution, rec R
 	if x == nil {
 		x = &Execution{}
 	}
-	ex.e, ex.x, ex.rec = e, x, rec
+	// A recycled struct has its engine and ctx already, and no rec: while
+	// the collector marks, each pointer written goes through a write
+	// barrier.
+	if ex.e != e {
+		ex.e = e
+	}
+	ex.x = x
+	if rec != nil {
+		ex.rec = rec
+	}
 	ex.ectx.parent = parent
-	ex.ctx = &ex.ectx
+	if ex.ctx != context.Context(&ex.ectx) {
+		ex.ctx = &ex.ectx
+	}
 	if rec != nil {
 		// The two buffers (flush swaps them) come from executions that
 		// ended, grown to the size their flushes needed.

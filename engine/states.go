@@ -64,17 +64,20 @@ func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 	// a bulk one), and r.ja is set before each use (thread.env).
 	r := &t.run
 	r.b, r.raw, r.prev = b, raw, prev
-	r.sc.name, r.sc.withRetry, r.sc.retry = st.Name, withRetry, 0
+	r.sc.withRetry, r.sc.retry = withRetry, 0
 	if r.sc.token != "" {
 		r.sc.token = ""
 	}
 	// The Entered event's timestamp (t.lastAt now), else, for $$, the
-	// time now.
+	// time now. The name is for $$ only.
 	switch r.sc.atEvent = !t.lastAt.IsZero(); {
 	case r.sc.atEvent:
 		r.sc.entered = t.lastAt
 	case t.ex.needCtx:
 		r.sc.entered = t.ex.now()
+	}
+	if t.ex.needCtx {
+		r.sc.name = st.Name
 	}
 	r.env.Input, r.env.StateName = raw, st.Name
 	if vars, _ := r.env.Vars.(*scope); vars != t.vars || vars == nil {
