@@ -47,6 +47,11 @@ import (
 //	                execution runs, so that a change of the machine's other
 //	                load during the run moves both rates alike
 //	x_bare          starts/s ÷ bare-req/s (target ≥ 0.4)
+//	bare-proc-req/s, x_bare_proc  the same bare handler served by a process
+//	                of its own (this test binary, STEPWELL_PERF_BARE_SERVE=1),
+//	                as the server is: two Go runtimes share the cores, which
+//	                costs the bare handler in process nothing; measured and
+//	                averaged as bare-req/s, and starts/s ÷ it
 //	client-cpu-µs/start  this process's CPU (the clients') per StartExecution
 //	bare-cpu-µs/req this process's CPU per bare request (its clients and the
 //	                bare handler: both ends of a request), in the second measure
@@ -112,6 +117,7 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	machine := createMachine(b, c, srv.url, "bench", passChain(states))
 	bareN := max(execs, 20000)
 	bare1 := bareRate(b, bareN, startBody(machine, "e0"))
+	proc1 := bareProcRate(b, bareN, startBody(machine, "e0"))
 
 	stopProfile := profile(b, srv.pid(), "")
 	stopPprof := pprofProfiles(b, srv)
@@ -138,8 +144,9 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	self1 := cpuTime(b, os.Getpid())
 	bare2 := bareRate(b, bareN, startBody(machine, "e0"))
 	bareCPU := cpuTime(b, os.Getpid()) - self1
-	bare := (bare1 + bare2) / 2
-	b.Logf("bare-req/s before %.0f, after %.0f", bare1, bare2)
+	proc2 := bareProcRate(b, bareN, startBody(machine, "e0"))
+	bare, proc := (bare1+bare2)/2, (proc1+proc2)/2
+	b.Logf("bare-req/s before %.0f, after %.0f; bare-proc-req/s before %.0f, after %.0f", bare1, bare2, proc1, proc2)
 	if mem0 != nil {
 		mem := memStats(b, srv)
 		b.ReportMetric(float64(mem["TotalAlloc"]-mem0["TotalAlloc"])/float64(execs), "alloc-B/exec")
@@ -197,6 +204,8 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	b.ReportMetric(starts, "starts/s")
 	b.ReportMetric(bare, "bare-req/s")
 	b.ReportMetric(starts/bare, "x_bare")
+	b.ReportMetric(proc, "bare-proc-req/s")
+	b.ReportMetric(starts/proc, "x_bare_proc")
 	b.ReportMetric(float64(clientCPU.Microseconds())/float64(execs), "client-cpu-µs/start")
 	b.ReportMetric(float64(bareCPU.Microseconds())/float64(bareN), "bare-cpu-µs/req")
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(execs), "cpu-ms/exec")

@@ -371,25 +371,91 @@ func drive(n int, do func(i int) error) (time.Duration, error) {
 	return el, nil
 }
 
-// bareRate measures a bare net/http handler (read the body, answer a
-// fixed JSON body) over loopback with the same clients and client setup
-// as the real load, n requests of body; it returns requests per second.
+// bareHandler is the bare net/http handler: it reads the body and answers
+// a fixed JSON body of a StartExecution answer's size.
+func bareHandler(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	_, _ = io.WriteString(w, `{"executionArn":"arn:aws:states:us-east-1:123456789012:execution:bench:e0","startDate":1.7e9}`)
+}
+
+// bareRate measures bareHandler served in this process over loopback,
+// with the same clients and client setup as the real load, n requests of
+// body; it returns requests per second.
 func bareRate(tb testing.TB, n int, body []byte) float64 {
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		_, _ = io.WriteString(w, `{"executionArn":"arn:aws:states:us-east-1:123456789012:execution:bench:e0","startDate":1.7e9}`)
-	})
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: http.HandlerFunc(bareHandler), ReadHeaderTimeout: 10 * time.Second}
 	ln, err := listenLoopback()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	go func() { _ = hs.Serve(ln) }()
 	defer hs.Close()
+	return driveBare(tb, "http://"+ln.Addr().String(), n, body)
+}
+
+// bareServeEnv, set to 1, makes this test binary serve bareHandler
+// instead of running its tests (TestMain): the bare handler in a process
+// of its own, as the server is.
+const bareServeEnv = "STEPWELL_PERF_BARE_SERVE"
+
+// TestMain serves bareHandler when bareServeEnv is set, printing its
+// address as the server does ("listening on http://..."), until killed.
+func TestMain(m *testing.M) {
+	if os.Getenv(bareServeEnv) != "1" {
+		os.Exit(m.Run())
+	}
+	ln, err := listenLoopback()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "listening on http://%s\n", ln.Addr())
+	hs := &http.Server{Handler: http.HandlerFunc(bareHandler), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintln(os.Stderr, hs.Serve(ln))
+	os.Exit(1)
+}
+
+// bareProcRate measures bareHandler served by another process (this test
+// binary, bareServeEnv), so that, as with the server, the clients and the
+// handler are two Go runtimes sharing the cores; it returns requests per
+// second.
+func bareProcRate(tb testing.TB, n int, body []byte) float64 {
+	self, err := os.Executable()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), bareServeEnv+"=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start the bare handler's process: %v", err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	sc := bufio.NewScanner(stderr)
+	url := ""
+	for url == "" && sc.Scan() {
+		if m := listeningRE.FindStringSubmatch(sc.Text()); m != nil {
+			url = m[1]
+		}
+	}
+	if url == "" {
+		tb.Fatalf("the bare handler's process printed no address")
+	}
+	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	return driveBare(tb, url, n, body)
+}
+
+// driveBare sends n StartExecution requests of body to the bare handler
+// at url with the load's clients and returns requests per second.
+func driveBare(tb testing.TB, url string, n int, body []byte) float64 {
 	c := newClient()
 	defer c.CloseIdleConnections()
-	url := "http://" + ln.Addr().String()
 	ctx := context.Background()
 	el, err := drive(n, func(int) error {
 		_, err := call(ctx, c, url, "StartExecution", body)
