@@ -220,12 +220,26 @@ func (e *Expr) String() string {
 // error names and cause texts (States.Runtime for a path that selects
 // nothing, prefixed with the state's name when Env names one).
 func (t *Template) Eval(env *Env) (any, error) {
-	return t.eval(env, env.MaxBytes)
+	return t.eval(env, env.MaxBytes, 0)
+}
+
+// Fresh reports whether each Eval of the template builds a new object at
+// its top (the template is an object with a field ending in ".$", at any
+// depth), which the caller then holds alone; its members may be shared.
+// Otherwise Eval may return a value shared with the definition or the
+// input.
+func (t *Template) Fresh() bool { return t != nil && t.root.kind == nodeObject }
+
+// EvalRoom is Eval, except that the new object a Fresh template builds
+// has room for room more members, which its only holder may then set in
+// place (value.Object.SetWithin).
+func (t *Template) EvalRoom(env *Env, room int) (any, error) {
+	return t.eval(env, env.MaxBytes, room)
 }
 
 // eval builds the template's output, held to limit bytes of JSON text when
-// limit is positive.
-func (t *Template) eval(env *Env, limit int) (any, error) {
+// limit is positive, with room more members in the object at its top.
+func (t *Template) eval(env *Env, limit, room int) (any, error) {
 	if t == nil {
 		return nil, nil
 	}
@@ -233,6 +247,12 @@ func (t *Template) eval(env *Env, limit int) (any, error) {
 		limit = math.MaxInt
 	}
 	size := 0
+	if room > 0 && t.root.kind == nodeObject {
+		if size = t.root.fixed; size > limit {
+			return nil, env.dataLimit()
+		}
+		return t.root.object(env, &size, limit, room)
+	}
 	return t.root.eval(env, &size, limit)
 }
 
@@ -269,7 +289,13 @@ func (n *tnode) eval(env *Env, size *int, limit int) (any, error) {
 		}
 		return a, nil
 	}
-	o := value.NewObject(len(n.keys))
+	return n.object(env, size, limit, 0)
+}
+
+// object builds the output of a nodeObject, with room more members; its
+// fixed part is already counted in *size.
+func (n *tnode) object(env *Env, size *int, limit, room int) (any, error) {
+	o := value.NewObject(len(n.keys) + room)
 	for i := range n.kids {
 		v, err := n.kids[i].eval(env, size, limit)
 		if err != nil {

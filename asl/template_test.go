@@ -201,3 +201,54 @@ func TestTemplateLimit(t *testing.T) {
 		t.Errorf("Assign held to MaxBytes: %v", err)
 	}
 }
+
+func TestTemplate_EvalRoom(t *testing.T) {
+	input := value.MustParse(`{"a":1,"b":{"c":2},"s":"x"}`)
+	tests := []struct {
+		name, tmpl string
+		fresh      bool
+		want       string
+	}{
+		{"path", `{"x.$":"$.a","y":"z"}`, true, `{"x":1,"y":"z"}`},
+		{"nested path", `{"o":{"p.$":"$.b.c"}}`, true, `{"o":{"p":2}}`},
+		{"whole input", `{"all.$":"$"}`, true, `{"all":{"a":1,"b":{"c":2},"s":"x"}}`},
+		{"literal object", `{"x":1,"y":{"z":2}}`, false, `{"x":1,"y":{"z":2}}`},
+		{"array", `[{"a.$":"$.a"}]`, false, `[{"a":1}]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tp := loadTemplate(t, tt.tmpl)
+			if tp.Fresh() != tt.fresh {
+				t.Errorf("Fresh() = %v, want %v", tp.Fresh(), tt.fresh)
+			}
+			size := len(tt.want)
+			for _, max := range []int{0, size, size - 1} {
+				v, err := tp.EvalRoom(&Env{Input: input, MaxBytes: max, StateName: "S"}, 1)
+				w, werr := tp.Eval(&Env{Input: input, MaxBytes: max, StateName: "S"})
+				if (err == nil) != (werr == nil) || (err != nil && err.Error() != werr.Error()) {
+					t.Fatalf("MaxBytes %d: EvalRoom error %v, Eval error %v", max, err, werr)
+				}
+				if err != nil {
+					continue
+				}
+				if got := value.String(v); got != tt.want || value.String(w) != tt.want {
+					t.Fatalf("MaxBytes %d: EvalRoom %s, Eval %s, want %s", max, got, value.String(w), tt.want)
+				}
+				if !tt.fresh {
+					continue
+				}
+				// The new object has room for one more member, and setting
+				// it changes neither the input nor a later output.
+				if !v.(*value.Object).SetWithin("added", true) {
+					t.Fatalf("no room in %s", tt.want)
+				}
+				if got, _ := tp.Eval(&Env{Input: input}); value.String(got) != tt.want {
+					t.Errorf("after SetWithin, Eval = %s", value.String(got))
+				}
+				if value.String(input) != `{"a":1,"b":{"c":2},"s":"x"}` {
+					t.Errorf("input changed: %s", value.String(input))
+				}
+			}
+		})
+	}
+}

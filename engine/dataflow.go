@@ -286,6 +286,15 @@ func (t *thread) resultPath(r *stateRun, pf *asl.PathField, raw, result any) (an
 	if pf.Path == nil {
 		return raw, nil
 	}
+	if t.owned != nil && r.b.member != "" && pf == r.b.st.ResultPath {
+		// A Pass's Result into the object its thread holds alone: in
+		// place, as Set would in a copy (thread.owned). The object grew:
+		// its exit measures it again.
+		if o, ok := raw.(*value.Object); ok && o == t.owned && o.SetWithin(r.b.member, result) {
+			t.measured = nil
+			return o, nil
+		}
+	}
 	out, err := pf.Path.Set(raw, result)
 	if err != nil {
 		if fe, ok := fault.As(err); ok {
@@ -302,7 +311,7 @@ func (t *thread) template(r *stateRun, tp *asl.Template, in any) (any, *failure)
 		return in, nil
 	}
 	r.env.Input = in
-	v, err := tp.Eval(&r.env)
+	v, err := tp.EvalRoom(&r.env, r.b.room)
 	if err != nil {
 		return nil, t.fatalf(toFault(err, &r.env))
 	}

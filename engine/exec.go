@@ -145,6 +145,9 @@ func (ex *execution) recycle() {
 	if t.measured != nil {
 		t.measured = nil // another engine's payload limit may differ
 	}
+	if t.owned != nil {
+		t.owned = nil
+	}
 	// Its working set: enter sets b, raw, prev, env (but Context), sc's
 	// name, withRetry, retry and atEvent; thread.env sets ja.
 	r := &t.run
@@ -303,6 +306,14 @@ type thread struct {
 	// output of the latest state that exited (a log that keeps no text
 	// measured it) or a payload template's result (built within it).
 	measured *value.Object
+	// owned is an object the thread built and holds alone: a JSONPath
+	// Pass's Parameters built it (with room to grow, see inPlace) while
+	// the thread keeps no history, runs no TestState and the execution
+	// has no variables, and only JSONPath Pass and Choice states, which
+	// hand their input to no one, ran since. A Pass that sets a member of
+	// its input when its input is owned sets it in place instead of
+	// copying the object (thread.resultPath).
+	owned *value.Object
 	// test is set when TestState runs the thread's one state.
 	test *testRun
 	// details holds the details of the state it entered last, and room

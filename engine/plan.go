@@ -45,6 +45,7 @@ func compileMachine(sm *asl.StateMachine) *machinePlan {
 			mp.inline = false
 		}
 	}
+	inPlace(mp)
 	// Each plan points at the plans it may go to next, so that a step
 	// needs no map lookup.
 	for name, st := range sm.States {
@@ -69,6 +70,42 @@ func compileMachine(sm *asl.StateMachine) *machinePlan {
 	return mp
 }
 
+// inPlace decides which states of a scope work on an object their
+// thread holds alone (thread.owned): a JSONPath Pass whose Parameters
+// build a new object (without Result: the object is its output) builds
+// it with room for one more member, when a JSONPath Pass of the scope
+// can set that member in place: its Result at a ResultPath of one name
+// ("$.name"), without Assign. A JSONPath Pass or Choice hands its input
+// to no one and keeps its thread's object; any other state drops it.
+func inPlace(mp *machinePlan) {
+	grows := false
+	for _, p := range mp.states {
+		pp, ok := p.(*passPlan)
+		if !ok || pp.flow != jsonPath {
+			continue
+		}
+		st := pp.st
+		if pf := st.ResultPath; st.HasResult && st.Assign == nil && pf != nil && pf.Path != nil {
+			if name, ok := pf.Path.Member(); ok {
+				pp.member, grows = name, true
+			}
+		}
+	}
+	for _, p := range mp.states {
+		switch p := p.(type) {
+		case *passPlan:
+			if p.flow == jsonPath {
+				p.keepsOwned = true
+				if grows && !p.st.HasResult && p.st.Parameters.Fresh() {
+					p.room = 1
+				}
+			}
+		case *choicePlan:
+			p.keepsOwned = p.flow == jsonPath
+		}
+	}
+}
+
 // link is a plan a state may go to next, by the name of its state.
 type link struct {
 	name string
@@ -82,6 +119,10 @@ type base struct {
 	next  string               // "" when the state ends its scope
 	flow  dataFlow
 	links []link // the plans of next or a Choice's targets, in its scope
+	// keepsOwned, room and member: see inPlace.
+	keepsOwned bool   // the state keeps its thread's owned object
+	room       int    // a Pass's Parameters build an object with this many more members
+	member     string // a Pass sets its Result as this member of an owned object in place
 }
 
 func (b *base) common() *base { return b }
@@ -139,6 +180,9 @@ func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
 	mp := planOf(sm)
 	name := mp.start
 	p := mp.states[name]
+	if t.owned != nil {
+		t.owned = nil // of a scope that ended (thread.owned)
+	}
 	for {
 		if t.ctx.Err() != nil && t.log.next() == nil {
 			return nil, t.aborted()

@@ -50,6 +50,9 @@ func (r *stateRun) at() time.Time {
 // Parallel, Map).
 func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 	st := b.st
+	if t.owned != nil && !b.keepsOwned {
+		t.owned = nil // the state may hand its input out (thread.owned)
+	}
 	text := ""
 	if t.log.keeps() {
 		text = t.enteredText(raw)
@@ -194,6 +197,12 @@ func (p *passPlan) run(t *thread, raw any) (any, string, *failure) {
 	eff, f := p.flow.effective(t, r, raw, true)
 	if f != nil {
 		return nil, "", f
+	}
+	if p.room > 0 && t.test == nil && !t.ex.needVars && !t.log.keeps() {
+		// eff is the new object the Parameters built (thread.owned).
+		if o, ok := eff.(*value.Object); ok && o != t.owned {
+			t.owned = o
+		}
 	}
 	result := eff
 	if p.st.HasResult {

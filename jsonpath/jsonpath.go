@@ -112,6 +112,16 @@ func (p *Path) VarName() string { return p.varName }
 // definite path returns the node itself; on other paths it returns a list.
 func (p *Path) IsDefinite() bool { return p.definite }
 
+// Member returns the name of a path that names one member of the input,
+// "$.name" or "$['name']": Set on it sets that member of the object it is
+// given (a copy); ok is false for any other path.
+func (p *Path) Member() (name string, ok bool) {
+	if p.root != RootInput || len(p.segs) != 1 || p.segs[0].kind != segName {
+		return "", false
+	}
+	return p.segs[0].name, true
+}
+
 // IsPath reports whether s is a candidate path string: it starts with "$".
 func IsPath(s string) bool { return len(s) > 0 && s[0] == '$' }
 

@@ -328,6 +328,34 @@ func TestSet(t *testing.T) {
 	}
 }
 
+func TestMember(t *testing.T) {
+	tests := []struct {
+		path string
+		name string
+		ok   bool
+	}{
+		{"$.a", "a", true},
+		{"$['a b']", "a b", true},
+		{"$.a.b", "", false},
+		{"$", "", false},
+		{"$[0]", "", false},
+		{"$['a','b']", "", false},
+		{"$.*", "", false},
+		{"$$.a", "", false},
+		{"$v.a", "", false},
+		{"$.a.length()", "", false},
+	}
+	for _, tt := range tests {
+		p, err := Compile(tt.path)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.path, err)
+		}
+		if name, ok := p.Member(); name != tt.name || ok != tt.ok {
+			t.Errorf("%s: Member() = %q, %v; want %q, %v", tt.path, name, ok, tt.name, tt.ok)
+		}
+	}
+}
+
 func TestSetSharesUntouchedParts(t *testing.T) {
 	doc := mustDoc(t, `{"a":{"x":[1,2]},"b":{"y":1}}`).(*value.Object)
 	got, err := MustCompile("$.b.z").Set(doc, int64(2))

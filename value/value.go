@@ -193,6 +193,23 @@ func (o *Object) Set(k string, v any) {
 	}
 }
 
+// SetWithin is Set when it needs no allocation: k is present (its value
+// is replaced) or the object has room for one more member (k is
+// appended). It reports whether it set k; when it did not, o is
+// unchanged. Only call SetWithin on an object nothing else holds.
+func (o *Object) SetWithin(k string, v any) bool {
+	if i := o.find(k); i >= 0 {
+		o.vals[i] = v
+		return true
+	}
+	if n := len(o.keys); n == cap(o.keys) || n == cap(o.vals) || n+1 >= indexThreshold {
+		return false // growing the slices or indexing the keys allocates
+	}
+	o.keys = append(o.keys, k)
+	o.vals = append(o.vals, v)
+	return true
+}
+
 // Delete removes key k in place, keeping the order of the others. Only call
 // Delete on an object you are building.
 func (o *Object) Delete(k string) {

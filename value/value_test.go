@@ -110,6 +110,48 @@ func TestObjectOrderAndIndex(t *testing.T) {
 	}
 }
 
+func TestObject_SetWithin(t *testing.T) {
+	build := func(room int, keys ...string) *value.Object {
+		o := value.NewObject(len(keys) + room)
+		for i, k := range keys {
+			o.Set(k, int64(i))
+		}
+		return o
+	}
+	many := make([]string, 11)
+	for i := range many {
+		many[i] = string(rune('a' + i))
+	}
+	tests := []struct {
+		name string
+		o    *value.Object
+		k    string
+		ok   bool
+		want string // the object after the call
+	}{
+		{"present, no room", build(0, "a", "b"), "a", true, `{"a":"v","b":1}`},
+		{"absent, room", build(1, "a", "b"), "c", true, `{"a":0,"b":1,"c":"v"}`},
+		{"absent, no room", build(0, "a", "b"), "c", false, `{"a":0,"b":1}`},
+		{"empty, no room", value.NewObject(0), "a", false, `{}`},
+		{"empty, room", value.NewObject(1), "a", true, `{"a":"v"}`},
+		{"index threshold", build(1, many...), "z", false, `{"a":0,"b":1,"c":2,"d":3,"e":4,"f":5,"g":6,"h":7,"i":8,"j":9,"k":10}`},
+		{"indexed, present", build(0, append(many, "l", "m")...), "m", true, `{"a":0,"b":1,"c":2,"d":3,"e":4,"f":5,"g":6,"h":7,"i":8,"j":9,"k":10,"l":11,"m":"v"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if ok := tt.o.SetWithin(tt.k, "v"); ok != tt.ok {
+				t.Errorf("SetWithin = %v, want %v", ok, tt.ok)
+			}
+			if got := value.String(tt.o); got != tt.want {
+				t.Errorf("object = %s, want %s", got, tt.want)
+			}
+			if v, ok := tt.o.Get(tt.k); ok != tt.ok || (ok && v != "v") {
+				t.Errorf("Get(%q) = %v, %v", tt.k, v, ok)
+			}
+		})
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{`{"a":[1,2.5,"x",null,true]}`, `"\u00e9"`, `-1e-7`, `[[[]]]`} {
 		f.Add(s)
