@@ -85,7 +85,12 @@ func (ex *execution) init(e *Engine, parent context.Context, x *Execution, rec R
 	if rec != nil {
 		ex.rec = rec
 	}
-	ex.ectx.parent = parent
+	// Skipped when both are Background (a write barrier less while the
+	// collector marks); comparing with Background never panics, as
+	// comparing two contexts of an uncomparable type would.
+	if bg := context.Background(); parent != bg || ex.ectx.parent != bg {
+		ex.ectx.parent = parent
+	}
 	if ex.ctx != context.Context(&ex.ectx) {
 		ex.ctx = &ex.ectx
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stepwell/stepwell/asl"
+	"github.com/stepwell/stepwell/value"
 )
 
 // TestInPlace runs machines where a Pass sets its Result into an object
@@ -139,6 +140,30 @@ func TestInPlacePlan(t *testing.T) {
 			if got := (flags{b.keepsOwned, b.room, b.member}); got != want {
 				t.Errorf("%s, state %s: %+v, want %+v", tt.name, name, got, want)
 			}
+		}
+	}
+}
+
+func TestSameObject(t *testing.T) {
+	o, p := value.NewObject(0), value.NewObject(0)
+	arr := []any{1}
+	tests := []struct {
+		name string
+		a, b any
+		want bool
+	}{
+		{"same object", o, o, true},
+		{"other object", o, p, false},
+		{"nil and object", nil, o, false},
+		{"object and nil", o, nil, false},
+		{"nil object", (*value.Object)(nil), (*value.Object)(nil), true},
+		{"arrays", arr, arr, false},
+		{"strings", "x", "x", false},
+		{"numbers", int64(1), int64(1), false},
+	}
+	for _, tt := range tests {
+		if got := sameObject(tt.a, tt.b); got != tt.want {
+			t.Errorf("%s: sameObject = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

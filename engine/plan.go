@@ -22,6 +22,7 @@ type plan interface {
 // branch or a Map's item processor.
 type machinePlan struct {
 	start  string
+	first  plan // states[start]; nil when there is no such state
 	states map[string]plan
 	// inline tells that every state runs on its thread's goroutine and
 	// hands nothing out: Pass, Choice, Succeed and Fail states only (no
@@ -45,6 +46,7 @@ func compileMachine(sm *asl.StateMachine) *machinePlan {
 			mp.inline = false
 		}
 	}
+	mp.first = mp.states[mp.start]
 	inPlace(mp)
 	// Each plan points at the plans it may go to next, so that a step
 	// needs no map lookup.
@@ -178,8 +180,7 @@ func (brokenPlan) common() *base { return nil }
 // runMachine runs a States scope from StartAt until it ends.
 func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
 	mp := planOf(sm)
-	name := mp.start
-	p := mp.states[name]
+	name, p := mp.start, mp.first
 	if t.owned != nil {
 		t.owned = nil // of a scope that ended (thread.owned)
 	}

@@ -66,7 +66,10 @@ func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 	// goes through its write barrier (and copying the whole struct through
 	// a bulk one), and r.ja is set before each use (thread.env).
 	r := &t.run
-	r.b, r.raw, r.prev = b, raw, prev
+	r.b, r.prev = b, prev
+	if !sameObject(r.raw, raw) { // a Choice's or Pass's output object, often
+		r.raw = raw
+	}
 	r.sc.withRetry, r.sc.retry = withRetry, 0
 	if r.sc.token != "" {
 		r.sc.token = ""
@@ -82,7 +85,10 @@ func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 	if t.ex.needCtx {
 		r.sc.name = st.Name
 	}
-	r.env.Input, r.env.StateName = raw, st.Name
+	r.env.StateName = st.Name
+	if !sameObject(r.env.Input, raw) {
+		r.env.Input = raw
+	}
 	if vars, _ := r.env.Vars.(*scope); vars != t.vars || vars == nil {
 		r.env.Vars = t.vars
 	}
@@ -94,6 +100,19 @@ func (t *thread) enter(b *base, raw any, withRetry bool) *stateRun {
 		t.test.entered(r)
 	}
 	return r
+}
+
+// sameObject reports whether a and b hold the same object, so that a
+// write of b over a can be skipped: while the collector marks, each
+// pointer written to the heap goes through a write barrier. Other
+// values (an array is not comparable) are never the same.
+func sameObject(a, b any) bool {
+	o, ok := b.(*value.Object)
+	if !ok {
+		return false
+	}
+	p, ok := a.(*value.Object)
+	return ok && p == o
 }
 
 // enteredText is the text of a state's input raw for its Entered event
@@ -132,14 +151,18 @@ func (t *thread) refreshContext(r *stateRun) {
 // then assigns the variables. When resuming, a recorded Exited event's
 // output and assigned variables win over the recomputed ones.
 func (t *thread) exit(r *stateRun, out any, assigned *value.Object) (any, *failure) {
-	if fe := t.vars.fits(assigned, r.b.st.Name); fe != nil {
-		return nil, t.fatalf(fe)
+	if assigned != nil { // most states assign nothing
+		if fe := t.vars.fits(assigned, r.b.st.Name); fe != nil {
+			return nil, t.fatalf(fe)
+		}
 	}
 	out, assigned, fe := t.log.exited(t, r.b.st, r.b.types[1], out, assigned)
 	if fe != nil {
 		return nil, t.fatalf(fe)
 	}
-	t.vars.assign(assigned)
+	if assigned != nil {
+		t.vars.assign(assigned)
+	}
 	return out, nil
 }
 
