@@ -367,16 +367,8 @@ func (p *parser) number() (any, error) {
 	if p.data[p.pos] == '-' {
 		p.pos++
 	}
-	digits := func() int {
-		n := 0
-		for p.pos < len(p.data) && p.data[p.pos] >= '0' && p.data[p.pos] <= '9' {
-			p.pos++
-			n++
-		}
-		return n
-	}
 	intStart := p.pos
-	if digits() == 0 {
+	if p.digits() == 0 {
 		return nil, p.errorf("invalid number")
 	}
 	if p.data[intStart] == '0' && p.pos-intStart > 1 {
@@ -386,7 +378,7 @@ func (p *parser) number() (any, error) {
 	if p.pos < len(p.data) && p.data[p.pos] == '.' {
 		isFloat = true
 		p.pos++
-		if digits() == 0 {
+		if p.digits() == 0 {
 			return nil, p.errorf("invalid number: expecting digits after '.'")
 		}
 	}
@@ -396,14 +388,29 @@ func (p *parser) number() (any, error) {
 		if p.pos < len(p.data) && (p.data[p.pos] == '+' || p.data[p.pos] == '-') {
 			p.pos++
 		}
-		if digits() == 0 {
+		if p.digits() == 0 {
 			return nil, p.errorf("invalid number: expecting digits in exponent")
 		}
 	}
-	return parseNumber(string(p.data[start:p.pos]), isFloat), nil
+	// The text is read in place, not copied into a string of its own
+	// (one allocation per number of more than one byte): parseNumber
+	// keeps nothing of it.
+	return parseNumber(unsafe.String(&p.data[start], p.pos-start), isFloat), nil
 }
 
-// parseNumber converts valid JSON number text to its value.
+// digits skips the decimal digits at the parser's position and returns
+// how many there were.
+func (p *parser) digits() int {
+	n := 0
+	for p.pos < len(p.data) && p.data[p.pos] >= '0' && p.data[p.pos] <= '9' {
+		p.pos++
+		n++
+	}
+	return n
+}
+
+// parseNumber converts valid JSON number text to its value; the value
+// holds no part of s.
 func parseNumber(s string, isFloat bool) any {
 	if !isFloat {
 		if len(s) < 19 {

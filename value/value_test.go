@@ -86,6 +86,44 @@ func TestNumbers(t *testing.T) {
 	}
 }
 
+// TestNumbers_InPlace checks that a parsed number holds nothing of the
+// text it was read from (the parser reads number text in place) and that
+// reading it allocates nothing but the number's own value.
+func TestNumbers_InPlace(t *testing.T) {
+	tests := []struct {
+		in     string
+		allocs float64 // ParseString's, with the object holding it
+	}{
+		{`{"n":7}`, 1},
+		{`{"n":12}`, 1},
+		{`{"n":255}`, 1},
+		{`{"n":-1}`, 2},                              // an int64 not in 0…255 is boxed
+		{`{"n":1234567}`, 2},                         //
+		{`{"n":-9223372036854775808}`, 2},            // through strconv.ParseInt
+		{`{"n":2.5E-7}`, 2},                          // a boxed float64
+		{`{"n":123456789012345678901234567890}`, -1}, // a *big.Int: not counted
+	}
+	for _, tt := range tests {
+		data := []byte(tt.in)
+		v, err := value.Parse(data)
+		if err != nil {
+			t.Fatalf("Parse(%s): %v", tt.in, err)
+		}
+		for i := range data {
+			data[i] = '9'
+		}
+		if got := value.String(v); got != tt.in {
+			t.Errorf("Parse(%s) after its text changed: %s", tt.in, got)
+		}
+		if tt.allocs < 0 {
+			continue
+		}
+		if n := testing.AllocsPerRun(100, func() { _, _ = value.ParseString(tt.in) }); n != tt.allocs {
+			t.Errorf("ParseString(%s): %v allocations, want %v", tt.in, n, tt.allocs)
+		}
+	}
+}
+
 func TestObjectOrderAndIndex(t *testing.T) {
 	o := value.NewObject(0)
 	for i := 0; i < 40; i++ {
