@@ -81,7 +81,7 @@ type Assign struct {
 // order. All values are computed before any is assigned.
 func (a *Assign) Eval(env *Env) (*value.Object, error) {
 	// Variables have their own quotas and error (the engine's).
-	v, err := a.Template.eval(env, 0, 0)
+	v, _, err := a.Template.eval(env, 0, 0)
 	if err != nil {
 		return nil, err
 	}

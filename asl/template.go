@@ -220,7 +220,8 @@ func (e *Expr) String() string {
 // error names and cause texts (States.Runtime for a path that selects
 // nothing, prefixed with the state's name when Env names one).
 func (t *Template) Eval(env *Env) (any, error) {
-	return t.eval(env, env.MaxBytes, 0)
+	v, _, err := t.eval(env, env.MaxBytes, 0)
+	return v, err
 }
 
 // Fresh reports whether each Eval of the template builds a new object at
@@ -232,28 +233,34 @@ func (t *Template) Fresh() bool { return t != nil && t.root.kind == nodeObject }
 
 // EvalRoom is Eval, except that the new object a Fresh template builds
 // has room for room more members, which its only holder may then set in
-// place (value.Object.SetWithin).
-func (t *Template) EvalRoom(env *Env, room int) (any, error) {
+// place (value.Object.SetWithin). size is the length of the output's
+// JSON text as value.SizeWithin counts it.
+func (t *Template) EvalRoom(env *Env, room int) (v any, size int, err error) {
 	return t.eval(env, env.MaxBytes, room)
 }
 
-// eval builds the template's output, held to limit bytes of JSON text when
-// limit is positive, with room more members in the object at its top.
-func (t *Template) eval(env *Env, limit, room int) (any, error) {
+// eval builds the template's output and the length of its JSON text, held
+// to limit bytes when limit is positive, with room more members in the
+// object at its top.
+func (t *Template) eval(env *Env, limit, room int) (any, int, error) {
 	if t == nil {
-		return nil, nil
+		return nil, 0, nil
 	}
 	if limit <= 0 {
 		limit = math.MaxInt
 	}
 	size := 0
+	var v any
+	var err error
 	if room > 0 && t.root.kind == nodeObject {
 		if size = t.root.fixed; size > limit {
-			return nil, env.dataLimit()
+			return nil, 0, env.dataLimit()
 		}
-		return t.root.object(env, &size, limit, room)
+		v, err = t.root.object(env, &size, limit, room)
+	} else {
+		v, err = t.root.eval(env, &size, limit)
 	}
-	return t.root.eval(env, &size, limit)
+	return v, size, err
 }
 
 // eval builds the node's output, adding the length of its JSON text to

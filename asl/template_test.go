@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"math"
 	"os"
 	"testing"
 
@@ -214,6 +215,7 @@ func TestTemplate_EvalRoom(t *testing.T) {
 		{"whole input", `{"all.$":"$"}`, true, `{"all":{"a":1,"b":{"c":2},"s":"x"}}`},
 		{"literal object", `{"x":1,"y":{"z":2}}`, false, `{"x":1,"y":{"z":2}}`},
 		{"array", `[{"a.$":"$.a"}]`, false, `[{"a":1}]`},
+		{"escapes", `{"q\"k.$":"$.s","t\n":"\u0001","f.$":"States.StringToJson('1.5e3')"}`, true, `{"q\"k":"x","t\n":"\u0001","f":1500.0}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,7 +225,7 @@ func TestTemplate_EvalRoom(t *testing.T) {
 			}
 			size := len(tt.want)
 			for _, max := range []int{0, size, size - 1} {
-				v, err := tp.EvalRoom(&Env{Input: input, MaxBytes: max, StateName: "S"}, 1)
+				v, vsize, err := tp.EvalRoom(&Env{Input: input, MaxBytes: max, StateName: "S"}, 1)
 				w, werr := tp.Eval(&Env{Input: input, MaxBytes: max, StateName: "S"})
 				if (err == nil) != (werr == nil) || (err != nil && err.Error() != werr.Error()) {
 					t.Fatalf("MaxBytes %d: EvalRoom error %v, Eval error %v", max, err, werr)
@@ -233,6 +235,9 @@ func TestTemplate_EvalRoom(t *testing.T) {
 				}
 				if got := value.String(v); got != tt.want || value.String(w) != tt.want {
 					t.Fatalf("MaxBytes %d: EvalRoom %s, Eval %s, want %s", max, got, value.String(w), tt.want)
+				}
+				if n := 0; !value.SizeWithin(v, &n, math.MaxInt) || vsize != n {
+					t.Errorf("MaxBytes %d: EvalRoom's size %d, SizeWithin's %d", max, vsize, n)
 				}
 				if !tt.fresh {
 					continue

@@ -288,11 +288,12 @@ func (t *thread) resultPath(r *stateRun, pf *asl.PathField, raw, result any) (an
 	}
 	if t.owned != nil && r.b.member != "" && pf == r.b.st.ResultPath {
 		// A Pass's Result into the object its thread holds alone: in
-		// place, as Set would in a copy (thread.owned). The object grew:
-		// its exit measures it again.
-		if o, ok := raw.(*value.Object); ok && o == t.owned && o.SetWithin(r.b.member, result) {
-			t.measured = nil
-			return o, nil
+		// place, as Set would in a copy (thread.owned).
+		if o, ok := raw.(*value.Object); ok && o == t.owned {
+			if n := o.Len(); o.SetWithin(r.b.member, result) {
+				t.grown(o, n, r.b.memberSize)
+				return o, nil
+			}
 		}
 	}
 	out, err := pf.Path.Set(raw, result)
@@ -305,20 +306,39 @@ func (t *thread) resultPath(r *stateRun, pf *asl.PathField, raw, result any) (an
 	return out, nil
 }
 
+// grown keeps the measure of o, an object that had n members before a
+// member whose text is member bytes long was set in it, when o was
+// measured and the member was added: its text grew by the member's and
+// a comma; within the payload limit, the state's exit need not measure
+// it again. Otherwise o is no longer measured.
+func (t *thread) grown(o *value.Object, n, member int) {
+	if t.measured == o && t.measuredSize > 0 && o.Len() == n+1 {
+		size := t.measuredSize + member
+		if n > 0 {
+			size++ // the comma
+		}
+		if size <= t.ex.e.maxPayload {
+			t.measuredSize = size
+			return
+		}
+	}
+	t.measured, t.measuredSize = nil, 0
+}
+
 // template evaluates a payload template with $ bound to in.
 func (t *thread) template(r *stateRun, tp *asl.Template, in any) (any, *failure) {
 	if tp == nil {
 		return in, nil
 	}
 	r.env.Input = in
-	v, err := tp.EvalRoom(&r.env, r.b.room)
+	v, size, err := tp.EvalRoom(&r.env, r.b.room)
 	if err != nil {
 		return nil, t.fatalf(toFault(err, &r.env))
 	}
 	if o, ok := v.(*value.Object); ok && o != nil && r.env.MaxBytes == t.ex.e.maxPayload {
 		// Built within the payload limit: a state whose output it is
 		// need not measure it again (silentLog.exited).
-		t.measured = o
+		t.measured, t.measuredSize = o, size
 	}
 	return v, nil
 }

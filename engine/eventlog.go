@@ -288,12 +288,17 @@ func (s *silentLog) exited(t *thread, st *asl.State, typ history.EventType, out 
 	// Choice, a Pass without fields) needs no second measure: values are
 	// immutable.
 	if o, ok := out.(*value.Object); !ok || o == nil || o != t.measured {
-		if jsonSizeExceeds(out, t.ex.e.maxPayload) {
+		n := 0
+		if !value.SizeWithin(out, &n, t.ex.e.maxPayload) {
 			return nil, nil, dataLimit(st.Name)
 		}
 		if o != nil || t.measured != nil {
 			t.measured = o
 		}
+		if o == nil {
+			n = 0
+		}
+		t.measuredSize = n
 	}
 	if s.count {
 		t.ex.append(t, nil)

@@ -147,8 +147,8 @@ func (ex *execution) recycle() {
 	if t.inObj != nil || t.inText != "" || t.outObj != nil || t.outText != "" {
 		t.inObj, t.inText, t.outObj, t.outText = nil, "", nil, ""
 	}
-	if t.measured != nil {
-		t.measured = nil // another engine's payload limit may differ
+	if t.measured != nil || t.measuredSize != 0 {
+		t.measured, t.measuredSize = nil, 0 // another engine's payload limit may differ
 	}
 	if t.owned != nil {
 		t.owned = nil
@@ -311,6 +311,9 @@ type thread struct {
 	// output of the latest state that exited (a log that keeps no text
 	// measured it) or a payload template's result (built within it).
 	measured *value.Object
+	// measuredSize is the length of measured's JSON text, 0 when not
+	// known.
+	measuredSize int
 	// owned is an object the thread built and holds alone: a JSONPath
 	// Pass's Parameters built it (with room to grow, see inPlace) while
 	// the thread keeps no history, runs no TestState and the execution

@@ -76,6 +76,38 @@ func TestInPlace(t *testing.T) {
 			 "B":{"Type":"Pass","Result":"0123456789012345678901234567890123456789","ResultPath":"$.t","End":true}}}`,
 			`{"s":"0123456789012345678901234567890123456789"}`,
 			`FAILED - States.DataLimitExceeded The state/task 'B' returned a result with a size exceeding the maximum number of bytes service limit.`},
+		// {"s":"<40 bytes>"} is 48 bytes; ,"t":"<25 bytes>" 32 more.
+		{"grown to the payload limit",
+			`{"StartAt":"A","States":{
+			 "A":{"Type":"Pass","Parameters":{"s.$":"$.s"},"Next":"B"},
+			 "B":{"Type":"Pass","Result":"0123456789012345678901234","ResultPath":"$.t","End":true}}}`,
+			`{"s":"0123456789012345678901234567890123456789"}`,
+			`SUCCEEDED {"s":"0123456789012345678901234567890123456789","t":"0123456789012345678901234"} - -`},
+		{"grown a byte past the payload limit",
+			`{"StartAt":"A","States":{
+			 "A":{"Type":"Pass","Parameters":{"s.$":"$.s"},"Next":"B"},
+			 "B":{"Type":"Pass","Result":"01234567890123456789012345","ResultPath":"$.t","End":true}}}`,
+			`{"s":"0123456789012345678901234567890123456789"}`,
+			`FAILED - States.DataLimitExceeded The state/task 'B' returned a result with a size exceeding the maximum number of bytes service limit.`},
+		{"a member replaced past the payload limit",
+			`{"StartAt":"A","States":{
+			 "A":{"Type":"Pass","Parameters":{"s.$":"$.s","t":""},"Next":"B"},
+			 "B":{"Type":"Pass","Result":"01234567890123456789012345","ResultPath":"$.t","End":true}}}`,
+			`{"s":"0123456789012345678901234567890123456789"}`,
+			`FAILED - States.DataLimitExceeded The state/task 'B' returned a result with a size exceeding the maximum number of bytes service limit.`},
+		// ,"\"":"<16 bytes>\n\u0001" is 32 bytes.
+		{"escaped member to the payload limit",
+			`{"StartAt":"A","States":{
+			 "A":{"Type":"Pass","Parameters":{"s.$":"$.s"},"Next":"B"},
+			 "B":{"Type":"Pass","Result":"0123456789012345\n\u0001","ResultPath":"$['\"']","End":true}}}`,
+			`{"s":"0123456789012345678901234567890123456789"}`,
+			`SUCCEEDED {"s":"0123456789012345678901234567890123456789","\"":"0123456789012345\n\u0001"} - -`},
+		{"escaped member a byte past the payload limit",
+			`{"StartAt":"A","States":{
+			 "A":{"Type":"Pass","Parameters":{"s.$":"$.s"},"Next":"B"},
+			 "B":{"Type":"Pass","Result":"01234567890123456\n\u0001","ResultPath":"$['\"']","End":true}}}`,
+			`{"s":"0123456789012345678901234567890123456789"}`,
+			`FAILED - States.DataLimitExceeded The state/task 'B' returned a result with a size exceeding the maximum number of bytes service limit.`},
 	}
 	e := New(Config{MaxPayloadBytes: 80})
 	for _, tt := range tests {
@@ -167,3 +199,52 @@ func TestSameObject(t *testing.T) {
 		}
 	}
 }
+
+// TestGrown checks when a thread keeps the measure of an object a member
+// was set in.
+func TestGrown(t *testing.T) {
+	e := New(Config{MaxPayloadBytes: 20})
+	obj := func(n int) *value.Object {
+		o := value.NewObject(n + 1)
+		for i := range n {
+			o.Set(string(rune('a'+i)), int64(i))
+		}
+		return o
+	}
+	other := obj(0)
+	tests := []struct {
+		name     string
+		members  int // before; the object then gets "z"
+		measured func(o *value.Object) *value.Object
+		size     int  // measuredSize before
+		member   int  // the member's text length
+		replace  bool // set "a" (present) instead of adding "z"
+		want     int  // measuredSize after, 0: no longer measured
+	}{
+		{"added within", 1, self, 7, 7, false, 15},
+		{"added to the limit", 1, self, 7, 12, false, 20},
+		{"added past the limit", 1, self, 7, 13, false, 0},
+		{"first member: no comma", 0, self, 2, 18, false, 20},
+		{"replaced", 1, self, 7, 7, true, 0},
+		{"size unknown", 1, self, 0, 7, false, 0},
+		{"another object measured", 1, func(*value.Object) *value.Object { return other }, 7, 7, false, 0},
+	}
+	for _, tt := range tests {
+		o := obj(tt.members)
+		th := &thread{ex: &execution{e: e}, measured: tt.measured(o), measuredSize: tt.size}
+		n, k := o.Len(), "z"
+		if tt.replace {
+			k = "a"
+		}
+		o.SetWithin(k, true)
+		th.grown(o, n, tt.member)
+		switch {
+		case tt.want == 0 && (th.measured != nil || th.measuredSize != 0):
+			t.Errorf("%s: still measured (%d bytes)", tt.name, th.measuredSize)
+		case tt.want != 0 && (th.measured != o || th.measuredSize != tt.want):
+			t.Errorf("%s: measured %v, %d bytes; want %d", tt.name, th.measured == o, th.measuredSize, tt.want)
+		}
+	}
+}
+
+func self(o *value.Object) *value.Object { return o }

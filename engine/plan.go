@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"math"
+
 	"github.com/stepwell/stepwell/asl"
 	"github.com/stepwell/stepwell/fault"
 	"github.com/stepwell/stepwell/history"
+	"github.com/stepwell/stepwell/value"
 )
 
 // plan is one state compiled for running. Plans are built once per
@@ -90,6 +93,11 @@ func inPlace(mp *machinePlan) {
 		if pf := st.ResultPath; st.HasResult && st.Assign == nil && pf != nil && pf.Path != nil {
 			if name, ok := pf.Path.Member(); ok {
 				pp.member, grows = name, true
+				// The member's text: its key, quoted, a colon, its value.
+				n := 1
+				value.SizeWithin(name, &n, math.MaxInt)
+				value.SizeWithin(st.Result, &n, math.MaxInt)
+				pp.memberSize = n
 			}
 		}
 	}
@@ -125,6 +133,7 @@ type base struct {
 	keepsOwned bool   // the state keeps its thread's owned object
 	room       int    // a Pass's Parameters build an object with this many more members
 	member     string // a Pass sets its Result as this member of an owned object in place
+	memberSize int    // the length of that member's JSON text (thread.grown)
 }
 
 func (b *base) common() *base { return b }
