@@ -131,7 +131,15 @@ func Append(dst []byte, v any) []byte {
 				}
 				dst = AppendString(dst, k)
 				dst = append(dst, ':')
-				dst = Append(dst, x.vals[i])
+				// The commonest members inline, without a call.
+				switch e := x.vals[i].(type) {
+				case string:
+					dst = AppendString(dst, e)
+				case int64:
+					dst = strconv.AppendInt(dst, e, 10)
+				default:
+					dst = Append(dst, e)
+				}
 			}
 		}
 		return append(dst, '}')

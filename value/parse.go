@@ -256,6 +256,7 @@ func (p *parser) array(depth int) (any, error) {
 func (p *parser) str() (string, error) {
 	p.pos++ // opening quote
 	start := p.pos
+	ascii := byte(0) // the bits of every byte: below 0x80, the text is ASCII
 	// Fast path: no escapes.
 	for p.pos < len(p.data) {
 		c := p.data[p.pos]
@@ -267,8 +268,12 @@ func (p *parser) str() (string, error) {
 				s = string(p.data[start:p.pos])
 			}
 			p.pos++
+			if ascii < utf8.RuneSelf {
+				return s, nil // ASCII is valid UTF-8
+			}
 			return validUTF8(s), nil
 		}
+		ascii |= c
 		if c == '\\' {
 			break
 		}

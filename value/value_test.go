@@ -327,3 +327,32 @@ func TestStringPtr(t *testing.T) {
 		t.Errorf("StringPtr(object) = %s", got)
 	}
 }
+
+// TestParse_Strings checks strings read without escapes, ASCII or not
+// (ASCII needs no UTF-8 check), and an object's members of every type
+// written back.
+func TestParse_Strings(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`"abc"`, `"abc"`},
+		{`"é日本"`, `"é日本"`},
+		{"\"a\xffb\"", "\"a\uFFFDb\""},
+		{"\"\xc3\"", "\"\uFFFD\""},
+		{"\"ok\x7f\"", "\"ok\x7f\""},
+		{`{"k":"é","i":-12,"f":1.5,"b":true,"n":null,"a":[1,"x"],"o":{"z":"\u0001"},"big":123456789012345678901234567890}`,
+			`{"k":"é","i":-12,"f":1.5,"b":true,"n":null,"a":[1,"x"],"o":{"z":"\u0001"},"big":123456789012345678901234567890}`},
+	}
+	for _, tt := range tests {
+		for _, parse := range []func(string) (any, error){
+			value.ParseString,
+			func(s string) (any, error) { return value.Parse([]byte(s)) },
+		} {
+			v, err := parse(tt.in)
+			if err != nil {
+				t.Fatalf("%q: %v", tt.in, err)
+			}
+			if got := value.String(v); got != tt.want {
+				t.Errorf("%q: %q, want %q", tt.in, got, tt.want)
+			}
+		}
+	}
+}
