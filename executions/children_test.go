@@ -3,13 +3,18 @@ package executions_test
 import (
 	"context"
 	"fmt"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/executions"
 	"github.com/stepwell/stepwell/fault"
+	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
+	"github.com/stepwell/stepwell/store/memory"
 )
 
 // childDef is a Distributed Map of STANDARD children that each run one
@@ -134,3 +139,113 @@ func TestChildren_RedriveRunsOnlyTheUnsuccessful(t *testing.T) {
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// fencedStore refuses writes once fenced, as the server's store does
+// when it shuts down: what runs then stays RUNNING in the store.
+type fencedStore struct {
+	*memory.Store
+	fenced atomic.Bool
+}
+
+var errFenced = errors.New("fenced")
+
+func (f *fencedStore) CreateExecution(ctx context.Context, x *store.Execution, events []history.Event, end *store.End) error {
+	if f.fenced.Load() {
+		return errFenced
+	}
+	return f.Store.CreateExecution(ctx, x, events, end)
+}
+
+func (f *fencedStore) AppendHistory(ctx context.Context, arn string, events []history.Event, end *store.End) error {
+	if f.fenced.Load() {
+		return errFenced
+	}
+	return f.Store.AppendHistory(ctx, arn, events, end)
+}
+
+// TestChildren_OrphansAbortedAtResume: a running child whose parent ended
+// (the process stopped between the parent's end and the children's, or
+// the parent was ended without a replay, as quarantine ends it) is
+// aborted when the service resumes the store's running executions, and
+// its Map Run ends, since no replay of its parent will reach it.
+func TestChildren_OrphansAbortedAtResume(t *testing.T) {
+	ctx := context.Background()
+	g := &gate{calls: make(chan struct{}), release: make(chan struct{})}
+	st, ver := &fencedStore{Store: memory.New(memory.Options{})}, memory.NewVersions()
+	newService := func() *executions.Service {
+		svc := executions.New(executions.Config{Store: st, Reopener: st.Store, Versions: ver, Scope: scope,
+			Engine: engine.New(engine.Config{Invoker: g, Region: scope.Region, AccountID: scope.Account})})
+		t.Cleanup(func() { _ = svc.Close(context.Background()) })
+		return svc
+	}
+	svc := newService()
+	sm := machine("orphans", sprintf(childDef, 2))
+	if err := st.CreateStateMachine(ctx, sm); err != nil {
+		t.Fatal(err)
+	}
+	started, err := svc.Start(ctx, executions.StartInput{Machine: sm, Input: "[1,2,3]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := started.ARN
+	<-g.calls
+	<-g.calls // two children run
+	f := &fixture{svc: svc, st: st.Store, ver: ver, sm: sm}
+	runARN, kids := f.children(t, x)
+	if len(kids) != 2 {
+		t.Fatalf("%d children", len(kids))
+	}
+	// The process stops: the executions stay RUNNING in the store.
+	st.fenced.Store(true)
+	if err := svc.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.fenced.Store(false)
+	for _, k := range append(kids, &store.Execution{ARN: x}) {
+		if got, err := st.GetExecution(ctx, k.ARN); err != nil || got.Status != store.StatusRunning {
+			t.Fatalf("%s after the stop: %s, %v", k.ARN, got.Status, err)
+		}
+	}
+	// The parent ended without its children, and the Map Run is still
+	// recorded as running.
+	last, _, err := st.History(ctx, x, true, store.Page{Limit: 1})
+	if err != nil || len(last) != 1 {
+		t.Fatalf("history %v, %v", last, err)
+	}
+	now := time.Now()
+	ev := history.Event{ID: last[0].ID + 1, PreviousEventID: last[0].ID, Type: history.ExecutionFailed, Timestamp: now,
+		ExecutionFailedEventDetails: &history.ExecutionFailedEventDetails{}}
+	if err := st.AppendHistory(ctx, x, []history.Event{ev}, &store.End{Status: store.StatusFailed, StopDate: now}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ver.GetMapRun(ctx, runARN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Status, r.StopDate = executions.MapRunRunning, time.Time{}
+	if err := ver.PutMapRun(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+
+	// A new process resumes the store's running executions.
+	n, err := newService().ResumeRunning(ctx)
+	if err != nil || n != 0 {
+		t.Fatalf("ResumeRunning: %d, %v; want 0 resumed", n, err)
+	}
+	for _, k := range kids {
+		got, err := st.GetExecution(ctx, k.ARN)
+		if err != nil || got.Status != store.StatusAborted {
+			t.Fatalf("child %s: %s, %v; want ABORTED", k.ARN, got.Status, err)
+		}
+		evs, _, err := st.History(ctx, k.ARN, true, store.Page{Limit: 1})
+		if err != nil || len(evs) != 1 || evs[0].Type != history.ExecutionAborted {
+			t.Fatalf("child %s last event %+v, %v", k.ARN, evs, err)
+		}
+	}
+	if r, err := ver.GetMapRun(ctx, runARN); err != nil || r.Status != executions.MapRunAborted || r.StopDate.IsZero() {
+		t.Fatalf("map run %+v, %v", r, err)
+	}
+	if got, err := st.GetExecution(ctx, x); err != nil || got.Status != store.StatusFailed {
+		t.Fatalf("parent %s, %v", got.Status, err)
+	}
+}

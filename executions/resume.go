@@ -84,10 +84,16 @@ func (s *Service) resumePage(ctx context.Context, page []store.RunningLast, mach
 	n := 0
 	var parked []*running
 	defer func() { s.parkNew(parked) }()
+	parents := map[string]bool{} // by Map Run ARN: whether its parent runs
 	for _, r := range page {
 		x := r.Execution
-		if _, _, child := ChildOf(x); child {
-			continue // its parent's replay continues it (children.go)
+		if _, run, child := ChildOf(x); child {
+			// Its parent's replay continues it (children.go), unless
+			// its parent ended.
+			if err := s.abortOrphanChild(ctx, x, run, parents); err != nil {
+				return n, fmt.Errorf("resume %s: %w", x.ARN, err)
+			}
+			continue
 		}
 		if until, ok := s.parkedUntil(ctx, x, r.Last, machines); ok {
 			parked = append(parked, &running{arn: x.ARN, due: until})
@@ -146,4 +152,50 @@ func (s *Service) parkedUntil(ctx context.Context, x *store.Execution, last *his
 		return time.Time{}, false
 	}
 	return until, true
+}
+
+// abortOrphanChild aborts x, a running STANDARD child of the Map Run
+// runARN, when its parent execution is no longer running (or the Map Run
+// or the parent is gone), and ends the Map Run if it is still recorded
+// as running: no replay will reach the child, as AWS aborts a Map Run's
+// children when the run ends. A parent can end with a child still
+// running when the process stopped between the two writes, or when the
+// parent was ended without a replay (quarantine; StopExecution with
+// --no-resume). parents caches by Map Run ARN whether its parent runs.
+func (s *Service) abortOrphanChild(ctx context.Context, x *store.Execution, runARN string, parents map[string]bool) error {
+	if s.ver == nil {
+		return nil // no Map Runs kept: nothing tells the parent
+	}
+	running, seen := parents[runARN]
+	if !seen {
+		r, err := s.ver.GetMapRun(ctx, runARN)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return fmt.Errorf("get map run: %w", err)
+		default:
+			p, err := s.st.GetExecution(ctx, r.ExecutionARN)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+			case err != nil:
+				return fmt.Errorf("get parent: %w", err)
+			default:
+				running = p.Status == store.StatusRunning
+				if !running && r.Status == MapRunRunning {
+					r.Status, r.StopDate = MapRunAborted, s.now()
+					if err := s.ver.PutMapRun(ctx, r); err != nil {
+						return fmt.Errorf("end map run: %w", err)
+					}
+				}
+			}
+		}
+		parents[runARN] = running
+	}
+	if running {
+		return nil
+	}
+	if err := s.abortOrphan(ctx, s.st, x, nil, nil); err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	return nil
 }
