@@ -388,7 +388,7 @@ func appendUniqueKey(dst []byte, v any) []byte {
 		}
 		return append(dst, ']')
 	case *value.Object:
-		keys := append([]string(nil), x.Keys()...)
+		keys := x.Keys() // a new slice
 		sortStrings(keys)
 		dst = append(dst, '{')
 		for _, k := range keys {

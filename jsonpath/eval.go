@@ -523,8 +523,8 @@ func applyFunc(name string, model any) (any, bool) {
 			return nil, true
 		}
 		keys := make([]any, o.Len())
-		for i, k := range o.Keys() {
-			keys[i] = k
+		for i := range keys {
+			keys[i], _ = o.At(i)
 		}
 		return keys, true
 	}

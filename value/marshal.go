@@ -125,14 +125,14 @@ func Append(dst []byte, v any) []byte {
 	case *Object:
 		dst = append(dst, '{')
 		if x != nil {
-			for i, k := range x.keys {
+			for i := range x.m {
 				if i > 0 {
 					dst = append(dst, ',')
 				}
-				dst = AppendString(dst, k)
+				dst = AppendString(dst, x.m[i].k)
 				dst = append(dst, ':')
 				// The commonest members inline, without a call.
-				switch e := x.vals[i].(type) {
+				switch e := x.m[i].v.(type) {
 				case string:
 					dst = AppendString(dst, e)
 				case int64:

@@ -26,13 +26,14 @@ func sizeWithin(v any, n, limit int) (int, bool) {
 		if x == nil {
 			break
 		}
-		for i, k := range x.keys {
+		for i := range x.m {
 			// The key, its quotes and the colon.
+			k := x.m[i].k
 			if n += len(k) + 3; n > limit {
 				return n, false
 			}
 			n += escapes(k)
-			switch e := x.vals[i].(type) {
+			switch e := x.m[i].v.(type) {
 			case string:
 				if n += len(e) + 2; n > limit {
 					return n, false

@@ -30,9 +30,18 @@ import (
 // Object is a JSON object that keeps its keys in insertion order. The zero
 // value is an empty object ready to use.
 type Object struct {
-	keys []string
-	vals []any
-	idx  map[string]int // key positions, kept for objects of indexThreshold keys or more
+	// m holds the members in order: one slice of key/value pairs, so
+	// that the header is 32 bytes (two slices and the index were 56),
+	// and a small object built by NewObject, with its members, fills one
+	// size class less.
+	m   []member
+	idx map[string]int // key positions, kept for objects of indexThreshold keys or more
+}
+
+// member is one key and its value.
+type member struct {
+	k string
+	v any
 }
 
 // indexThreshold is the size from which lookups use a map instead of a scan.
@@ -48,65 +57,59 @@ func NewObject(n int) *Object {
 		return &Object{}
 	case n == 1:
 		b := &object1{}
-		b.o.keys, b.o.vals = b.k[:0], b.v[:0]
+		b.o.m = b.m[:0]
 		return &b.o
 	case n == 2:
 		b := &object2{}
-		b.o.keys, b.o.vals = b.k[:0], b.v[:0]
+		b.o.m = b.m[:0]
 		return &b.o
 	case n == 3:
 		b := &object3{}
-		b.o.keys, b.o.vals = b.k[:0], b.v[:0]
+		b.o.m = b.m[:0]
 		return &b.o
 	case n == 4:
 		b := &object4{}
-		b.o.keys, b.o.vals = b.k[:0], b.v[:0]
+		b.o.m = b.m[:0]
 		return &b.o
 	case n <= 6:
 		b := &object6{}
-		b.o.keys, b.o.vals = b.k[:0], b.v[:0]
+		b.o.m = b.m[:0]
 		return &b.o
 	case n <= 8:
 		b := &object8{}
-		b.o.keys, b.o.vals = b.k[:0], b.v[:0]
+		b.o.m = b.m[:0]
 		return &b.o
 	}
-	return &Object{keys: make([]string, 0, n), vals: make([]any, 0, n)}
+	return &Object{m: make([]member, 0, n)}
 }
 
 // object1 … object8 hold an Object and room for its members, each the
-// size of one of the allocator's size classes (96, 128, 160, 192, 256 and
-// 320 bytes).
+// size of one of the allocator's size classes (64, 96, 128, 160, 224 and
+// 288 bytes).
 type (
 	object1 struct {
 		o Object
-		k [1]string
-		v [1]any
+		m [1]member
 	}
 	object2 struct {
 		o Object
-		k [2]string
-		v [2]any
+		m [2]member
 	}
 	object3 struct {
 		o Object
-		k [3]string
-		v [3]any
+		m [3]member
 	}
 	object4 struct {
 		o Object
-		k [4]string
-		v [4]any
+		m [4]member
 	}
 	object6 struct {
 		o Object
-		k [6]string
-		v [6]any
+		m [6]member
 	}
 	object8 struct {
 		o Object
-		k [8]string
-		v [8]any
+		m [8]member
 	}
 )
 
@@ -115,19 +118,24 @@ func (o *Object) Len() int {
 	if o == nil {
 		return 0
 	}
-	return len(o.keys)
+	return len(o.m)
 }
 
-// Keys returns the keys in order. The slice must not be modified.
+// Keys returns the keys in order, in a new slice (Len and At read them
+// without one).
 func (o *Object) Keys() []string {
-	if o == nil {
+	if o == nil || len(o.m) == 0 {
 		return nil
 	}
-	return o.keys
+	keys := make([]string, len(o.m))
+	for i := range o.m {
+		keys[i] = o.m[i].k
+	}
+	return keys
 }
 
 // At returns the i-th member.
-func (o *Object) At(i int) (string, any) { return o.keys[i], o.vals[i] }
+func (o *Object) At(i int) (string, any) { return o.m[i].k, o.m[i].v }
 
 func (o *Object) find(k string) int {
 	if o.idx != nil {
@@ -136,8 +144,8 @@ func (o *Object) find(k string) int {
 		}
 		return -1
 	}
-	for i, key := range o.keys {
-		if key == k {
+	for i := range o.m {
+		if o.m[i].k == k {
 			return i
 		}
 	}
@@ -147,13 +155,13 @@ func (o *Object) find(k string) int {
 // reindex rebuilds the lookup map of a large object. Only mutation paths
 // call it, so concurrent readers of a finished object never write.
 func (o *Object) reindex() {
-	if len(o.keys) < indexThreshold {
+	if len(o.m) < indexThreshold {
 		o.idx = nil
 		return
 	}
-	o.idx = make(map[string]int, len(o.keys))
-	for i, key := range o.keys {
-		o.idx[key] = i
+	o.idx = make(map[string]int, len(o.m))
+	for i := range o.m {
+		o.idx[o.m[i].k] = i
 	}
 }
 
@@ -166,7 +174,7 @@ func (o *Object) Get(k string) (any, bool) {
 	if i < 0 {
 		return nil, false
 	}
-	return o.vals[i], true
+	return o.m[i].v, true
 }
 
 // Has reports whether key k is present.
@@ -181,14 +189,13 @@ func (o *Object) Has(k string) bool {
 // appended. Only call Set on an object you are building.
 func (o *Object) Set(k string, v any) {
 	if i := o.find(k); i >= 0 {
-		o.vals[i] = v
+		o.m[i].v = v
 		return
 	}
-	o.keys = append(o.keys, k)
-	o.vals = append(o.vals, v)
+	o.m = append(o.m, member{k, v})
 	if o.idx != nil {
-		o.idx[k] = len(o.keys) - 1
-	} else if len(o.keys) == indexThreshold {
+		o.idx[k] = len(o.m) - 1
+	} else if len(o.m) == indexThreshold {
 		o.reindex()
 	}
 }
@@ -199,14 +206,13 @@ func (o *Object) Set(k string, v any) {
 // unchanged. Only call SetWithin on an object nothing else holds.
 func (o *Object) SetWithin(k string, v any) bool {
 	if i := o.find(k); i >= 0 {
-		o.vals[i] = v
+		o.m[i].v = v
 		return true
 	}
-	if n := len(o.keys); n == cap(o.keys) || n == cap(o.vals) || n+1 >= indexThreshold {
-		return false // growing the slices or indexing the keys allocates
+	if n := len(o.m); n == cap(o.m) || n+1 >= indexThreshold {
+		return false // growing the slice or indexing the keys allocates
 	}
-	o.keys = append(o.keys, k)
-	o.vals = append(o.vals, v)
+	o.m = append(o.m, member{k, v})
 	return true
 }
 
@@ -217,8 +223,8 @@ func (o *Object) Delete(k string) {
 	if i < 0 {
 		return
 	}
-	o.keys = append(o.keys[:i], o.keys[i+1:]...)
-	o.vals = append(o.vals[:i], o.vals[i+1:]...)
+	o.m = append(o.m[:i], o.m[i+1:]...)
+	o.m[len(o.m):cap(o.m)][0] = member{} // the removed member's references
 	o.reindex()
 }
 
@@ -228,9 +234,8 @@ func (o *Object) Copy() *Object {
 		return NewObject(0)
 	}
 	// Room for one more member: With adds one.
-	c := NewObject(len(o.keys) + 1)
-	c.keys = append(c.keys, o.keys...)
-	c.vals = append(c.vals, o.vals...)
+	c := NewObject(len(o.m) + 1)
+	c.m = append(c.m, o.m...)
 	c.reindex()
 	return c
 }
@@ -247,8 +252,8 @@ func (o *Object) Range(f func(k string, v any) bool) {
 	if o == nil {
 		return
 	}
-	for i, k := range o.keys {
-		if !f(k, o.vals[i]) {
+	for i := range o.m {
+		if !f(o.m[i].k, o.m[i].v) {
 			return
 		}
 	}
@@ -388,9 +393,9 @@ func Equal(a, b any) bool {
 		if !ok || x.Len() != y.Len() {
 			return false
 		}
-		for i, k := range x.keys {
-			yv, ok := y.Get(k)
-			if !ok || !Equal(x.vals[i], yv) {
+		for i := range x.m {
+			yv, ok := y.Get(x.m[i].k)
+			if !ok || !Equal(x.m[i].v, yv) {
 				return false
 			}
 		}
@@ -410,9 +415,8 @@ func DeepCopy(v any) any {
 		return c
 	case *Object:
 		c := NewObject(x.Len())
-		for i, k := range x.keys {
-			c.keys = append(c.keys, k)
-			c.vals = append(c.vals, DeepCopy(x.vals[i]))
+		for i := range x.m {
+			c.m = append(c.m, member{x.m[i].k, DeepCopy(x.m[i].v)})
 		}
 		c.reindex()
 		return c

@@ -2,6 +2,7 @@ package value_test
 
 import (
 	"math/big"
+	"strconv"
 	"testing"
 
 	"github.com/stepwell/stepwell/value"
@@ -355,4 +356,77 @@ func TestParse_Strings(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestObject_Members builds objects of each size NewObject has a layout
+// for (and beyond, where lookups use the index), then reads, copies and
+// deletes their members.
+func TestObject_Members(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 20} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			o := value.NewObject(n)
+			want := make([]string, n)
+			for i := range want {
+				want[i] = "k" + strconv.Itoa(i)
+				o.Set(want[i], int64(i))
+			}
+			if n > 0 {
+				o.Set("k0", int64(0)) // a present key keeps its place
+			}
+			if o.Len() != n {
+				t.Fatalf("Len = %d, want %d", o.Len(), n)
+			}
+			keys := o.Keys()
+			if len(keys) != n {
+				t.Fatalf("Keys = %q, want %q", keys, want)
+			}
+			for i, k := range want {
+				if keys[i] != k {
+					t.Fatalf("Keys = %q, want %q", keys, want)
+				}
+				if ak, av := o.At(i); ak != k || av != int64(i) {
+					t.Fatalf("At(%d) = %q, %v", i, ak, av)
+				}
+				if v, ok := o.Get(k); !ok || v != int64(i) {
+					t.Fatalf("Get(%q) = %v, %v", k, v, ok)
+				}
+			}
+			if n > 0 {
+				keys[0] = "changed" // Keys is a slice of the caller's
+				if k, _ := o.At(0); k != "k0" {
+					t.Fatalf("after changing Keys' slice, At(0) = %q", k)
+				}
+			}
+			c := o.With("new", true)
+			if c.Len() != n+1 || o.Len() != n || o.Has("new") {
+				t.Fatalf("With: copy has %d members, original %d", c.Len(), o.Len())
+			}
+			if n == 0 {
+				return
+			}
+			mid := want[n/2]
+			c.Delete(mid)
+			if c.Has(mid) || c.Len() != n || !o.Has(mid) {
+				t.Fatalf("Delete(%q): copy %s, original %s", mid, value.String(c), value.String(o))
+			}
+			for i := 0; i < c.Len(); i++ {
+				k, _ := c.At(i)
+				if v, ok := c.Get(k); !ok || !value.Equal(v, mustGet(o, c, k)) {
+					t.Fatalf("after Delete, Get(%q) = %v, %v", k, v, ok)
+				}
+			}
+			if !value.Equal(value.DeepCopy(o), o) {
+				t.Fatalf("DeepCopy(%s) differs", value.String(o))
+			}
+		})
+	}
+}
+
+// mustGet is k's value in o, or in c for the member only c has.
+func mustGet(o, c *value.Object, k string) any {
+	if v, ok := o.Get(k); ok {
+		return v
+	}
+	v, _ := c.Get(k)
+	return v
 }
