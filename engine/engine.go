@@ -134,7 +134,7 @@ func (e *Engine) Execute(ctx context.Context, x *Execution, rec Recorder) Result
 	}
 	ex := spareExecutions.Get().(*execution)
 	ex.init(e, ctx, x, rec)
-	r := ex.run()
+	r := ex.runReusable()
 	if ex.ectx.made.Load() == nil && r.Output != &ex.output {
 		// Nothing outside holds ex (see reusable) nor any part of it.
 		ex.recycle()
@@ -189,6 +189,24 @@ func (ex *execution) run() Result {
 	defer ex.release()
 	defer ex.cancel(nil)
 	return ex.runTop()
+}
+
+// runReusable is run for a run of Execute whose execution struct may be
+// reused (reusable): it has no Recorder, so no event buffers to release,
+// and its context needs cancelling only if it was made. Until then
+// cancelling it only marks it cancelled, which nothing can see once the
+// run ended (nothing else holds the execution) and recycle would undo:
+// it took a lock and an atomic store (and recycle another) per run.
+func (ex *execution) runReusable() Result {
+	defer ex.cancelMade()
+	return ex.runTop()
+}
+
+// cancelMade cancels the execution's context if it was made.
+func (ex *execution) cancelMade() {
+	if ex.ectx.made.Load() != nil {
+		ex.cancel(nil)
+	}
 }
 
 func (ex *execution) runTop() Result {

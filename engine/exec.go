@@ -123,7 +123,11 @@ func (ex *execution) recycle() {
 	// ex.input: runTop, before a state reads it. ex.rec, ex.bufs,
 	// ex.replay, ex.slots: never set by a reusable run.
 	c := &ex.ectx
-	c.cancelled.Store(false) // c.cause is read only once cancelled is set
+	// An atomic store is a locked instruction: only the fields a run
+	// changed are stored to.
+	if c.cancelled.Load() { // a fatal error during the run (runReusable)
+		c.cancelled.Store(false) // c.cause is read only once cancelled is set
+	}
 	ex.nextID.Store(0)
 	if ex.fatal != nil {
 		ex.fatal = nil
@@ -131,11 +135,15 @@ func (ex *execution) recycle() {
 	if ex.output != "" {
 		ex.output = ""
 	}
-	ex.firstBy.Store(0)
+	if ex.firstBy.Load() != 0 {
+		ex.firstBy.Store(0)
+	}
 	if ex.ctxParts.Load() != nil {
 		ex.ctxParts.Store(nil)
 	}
-	ex.tokenSeq.Store(0)
+	if ex.tokenSeq.Load() != 0 {
+		ex.tokenSeq.Store(0)
+	}
 	ex.slotsOnce = sync.Once{}
 	if v := &ex.topVars; v.vars != nil || v.bytes != 0 {
 		clear(v.vars)

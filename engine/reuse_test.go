@@ -208,3 +208,57 @@ func kept(path string) bool {
 	}
 	return false
 }
+
+// TestRunReusable runs executions as Execute does when it may reuse their
+// structs (runReusable, then recycle), on one struct one after the other:
+// each result is that of a run on a new struct, the context is cancelled
+// when a run made it, and recycle leaves nothing set, even after a run
+// that failed on the history limit (which cancels the unmade context).
+func TestRunReusable(t *testing.T) {
+	limited := New(Config{MaxPayloadBytes: 2000, MaxHistoryEvents: 4})
+	plain := New(Config{MaxPayloadBytes: 2000})
+	tests := []struct {
+		name string
+		e    *Engine
+		def  string
+		make bool // make the context before the run
+	}{
+		{"benchmark machine", plain, reuseMachines[0], false},
+		{"history limit", limited, reuseMachines[0], false},
+		{"after the limit", plain, reuseMachines[1], false},
+		{"made context", plain, reuseMachines[0], true},
+		{"after a made context", plain, reuseMachines[2], false},
+		{"a failed run", plain, reuseMachines[1], false},
+	}
+	ex := new(execution)
+	for _, tt := range tests {
+		sm, err := asl.Load([]byte(tt.def), asl.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		x := func() *Execution {
+			return &Execution{ARN: "arn:aws:states:us-east-1:123456789012:execution:m:x", Name: "x",
+				Input: `{"n": 3}`, Machine: sm}
+		}
+		want := summary(newExecution(tt.e, context.Background(), x(), nil).run())
+		ex.init(tt.e, context.Background(), x(), nil)
+		var made *madeCtx
+		if tt.make {
+			made = ex.ectx.real()
+		}
+		if got := summary(ex.runReusable()); got != want {
+			t.Errorf("%s: %s, want %s", tt.name, got, want)
+		}
+		if made != nil {
+			if made.ctx.Err() == nil {
+				t.Errorf("%s: the made context is not cancelled", tt.name)
+			}
+			ex = new(execution) // Execute does not reuse it
+			continue
+		}
+		ex.recycle()
+		for _, f := range setFields(reflect.ValueOf(ex).Elem(), "") {
+			t.Errorf("%s: recycle leaves %s set", tt.name, f)
+		}
+	}
+}
