@@ -263,9 +263,14 @@ func resolve(p *jsonpath.Path, env *asl.Env) (any, *fault.Error) {
 // selectPath applies an InputPath or OutputPath field to v: absent keeps v,
 // null gives {}, a path selects from v (a missing path is fatal).
 func (t *thread) selectPath(r *stateRun, pf *asl.PathField, v any) (any, *failure) {
-	if pf == nil {
+	if pf == nil { // most states have none: inlined, no call
 		return v, nil
 	}
+	return t.selectPathField(r, pf, v)
+}
+
+// selectPathField is selectPath with a field.
+func (t *thread) selectPathField(r *stateRun, pf *asl.PathField, v any) (any, *failure) {
 	if pf.Path == nil {
 		return value.NewObject(0), nil
 	}
@@ -280,9 +285,14 @@ func (t *thread) selectPath(r *stateRun, pf *asl.PathField, v any) (any, *failur
 // resultPath writes result into raw as ResultPath says. Its failure is
 // catchable.
 func (t *thread) resultPath(r *stateRun, pf *asl.PathField, raw, result any) (any, *failure) {
-	if pf == nil {
+	if pf == nil { // inlined, no call
 		return result, nil
 	}
+	return t.resultPathField(r, pf, raw, result)
+}
+
+// resultPathField is resultPath with a field.
+func (t *thread) resultPathField(r *stateRun, pf *asl.PathField, raw, result any) (any, *failure) {
 	if pf.Path == nil {
 		return raw, nil
 	}

@@ -91,7 +91,7 @@ func (ex *execution) init(e *Engine, parent context.Context, x *Execution, rec R
 	if bg := context.Background(); parent != bg || ex.ectx.parent != bg {
 		ex.ectx.parent = parent
 	}
-	if ex.ctx != context.Context(&ex.ectx) {
+	if c, _ := ex.ctx.(*execCtx); c != &ex.ectx { // a type assertion: comparing interfaces is a call
 		ex.ctx = &ex.ectx
 	}
 	if rec != nil {
