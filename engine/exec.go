@@ -88,9 +88,12 @@ func (ex *execution) init(e *Engine, parent context.Context, x *Execution, rec R
 	// Skipped when both are Background (a write barrier less while the
 	// collector marks); comparing with Background never panics, as
 	// comparing two contexts of an uncomparable type would.
-	if bg := context.Background(); parent != bg || ex.ectx.parent != bg {
+	bg := context.Background()
+	isBG := parent == bg
+	if !isBG || ex.ectx.parent != bg {
 		ex.ectx.parent = parent
 	}
+	ex.ectx.bg = isBG
 	if c, _ := ex.ctx.(*execCtx); c != &ex.ectx { // a type assertion: comparing interfaces is a call
 		ex.ctx = &ex.ectx
 	}

@@ -19,7 +19,11 @@ import (
 // cancellation, and contexts derived from it are children of the real one.
 type execCtx struct {
 	parent context.Context
-	made   atomic.Pointer[madeCtx]
+	// bg tells that parent is context.Background(), which is never
+	// cancelled (set by init): thread.quiet need not ask it (a call
+	// through an interface).
+	bg   bool
+	made atomic.Pointer[madeCtx]
 	// cancelled tells that cancel was called before the context was
 	// made, with cause (guarded by mu).
 	cancelled atomic.Bool

@@ -93,3 +93,34 @@ func TestExecCtxConcurrent(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// TestThreadQuiet checks that thread.quiet, which runMachine asks before
+// each state instead of ctx.Err, holds only when Err would be nil.
+func TestThreadQuiet(t *testing.T) {
+	derived, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tests := []struct {
+		name   string
+		ctx    func(c *execCtx) context.Context
+		parent context.Context
+		want   bool
+	}{
+		{"own, under Background", func(c *execCtx) context.Context { return c }, context.Background(), true},
+		{"own, cancelled", func(c *execCtx) context.Context { c.cancel(nil); return c }, context.Background(), false},
+		{"own, made", func(c *execCtx) context.Context { c.real(); return c }, context.Background(), false},
+		{"own, made and cancelled", func(c *execCtx) context.Context { c.real(); c.cancel(nil); return c }, context.Background(), false},
+		{"own, under another context", func(c *execCtx) context.Context { return c }, derived, false},
+		{"a branch's", func(*execCtx) context.Context { return derived }, context.Background(), false},
+	}
+	for _, tt := range tests {
+		ex := new(execution)
+		ex.init(New(Config{}), tt.parent, nil, nil)
+		th := &thread{ex: ex, ctx: tt.ctx(&ex.ectx)}
+		if got := th.quiet(); got != tt.want {
+			t.Errorf("%s: quiet = %v, want %v", tt.name, got, tt.want)
+		}
+		if th.quiet() && th.ctx.Err() != nil {
+			t.Errorf("%s: quiet, but Err = %v", tt.name, th.ctx.Err())
+		}
+	}
+}

@@ -194,7 +194,7 @@ func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
 		t.owned = nil // of a scope that ended (thread.owned)
 	}
 	for {
-		if t.ctx.Err() != nil && t.log.next() == nil {
+		if !t.quiet() && t.ctx.Err() != nil && t.log.next() == nil {
 			return nil, t.aborted()
 		}
 		if p == nil {
@@ -232,6 +232,15 @@ func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
 			p = mp.states[name]
 		}
 	}
+}
+
+// quiet tells, without a call, that t.ctx is not cancelled when it is
+// its execution's own context (the top-level thread's), not made and
+// under context.Background() (the commonest case: Execute's). False
+// says nothing: ask t.ctx.Err().
+func (t *thread) quiet() bool {
+	c, ok := t.ctx.(*execCtx)
+	return ok && c.bg && c.made.Load() == nil && !c.cancelled.Load()
 }
 
 // maxUnflushed bounds how many events of effectless states wait for the

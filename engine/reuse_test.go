@@ -147,7 +147,7 @@ func TestReusable(t *testing.T) {
 // kept are the fields recycle leaves as a run set them, each set by the
 // next run before it reads it (see recycle), with all they hold.
 var keptFields = []string{
-	"e", "x", "ctx", "ectx.parent", "ectx.cause", "input", "needCtx", "needVars",
+	"e", "x", "ctx", "ectx.parent", "ectx.bg", "ectx.cause", "input", "needCtx", "needVars",
 	"top.ex", "top.ctx", "top.log", "top.vars", "top.rawText",
 	"top.run.b", "top.run.raw", "top.run.prev", "top.run.ja",
 	"top.run.env.Input", "top.run.env.Vars", "top.run.env.StateName",
