@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,5 +121,75 @@ func TestMigrate_MachineKeys(t *testing.T) {
 		if got, w := list(m, ""), want(m, ""); !slices.Equal(got, w) {
 			t.Errorf("after new executions, %s: %q, want %q", m, got, w)
 		}
+	}
+}
+
+// BenchmarkMigrate_FromV5 measures how long Open takes to migrate a
+// database of schema version 5 holding STEPWELL_BENCH_MIGRATE_ROWS
+// executions (default 100,000; each with a 1 KiB history row, spread over
+// 10 machines) to the current schema: version 6 rewrites every
+// execution row (its machine key) and rebuilds two indexes, version 7
+// only adds columns. It reports the seconds Open took and that
+// extrapolated to a million executions (the server serves nothing
+// meanwhile).
+//
+//	go test -run '^$' -bench Migrate_FromV5 -benchtime 1x ./store/sqlite/
+func BenchmarkMigrate_FromV5(b *testing.B) {
+	n := 100_000
+	if v := os.Getenv("STEPWELL_BENCH_MIGRATE_ROWS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
+			b.Fatalf("STEPWELL_BENCH_MIGRATE_ROWS=%q", v)
+		}
+	}
+	ctx := context.Background()
+	for range b.N {
+		b.StopTimer()
+		path := filepath.Join(b.TempDir(), "s.db")
+		if err := sqlite.CreateAtVersion(ctx, path, 5); err != nil {
+			b.Fatal(err)
+		}
+		db, err := sql.Open("sqlite", path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)")
+		if err != nil {
+			b.Fatal(err)
+		}
+		tx, err := db.Begin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		events := strings.Repeat("x", 1024)
+		for i := range n {
+			m := fmt.Sprintf("arn:aws:states:us-east-1:123456789012:stateMachine:m%d", i%10)
+			res, err := tx.Exec(`INSERT INTO executions (arn, name, machine_arn, machine_name, revision_id, type, status, input,
+				trace_header, start_ns, stop_ns) VALUES (?, ?, ?, 'm', 'r1', 'STANDARD', 'SUCCEEDED', '{}', '', 1, 2)`,
+				fmt.Sprintf("%s:e%d", m, i), fmt.Sprint("e", i), m)
+			if err != nil {
+				b.Fatal(err)
+			}
+			seq, _ := res.LastInsertId()
+			if _, err := tx.Exec(`INSERT INTO history (execution, last_id, first_id, events) VALUES (?, 22, 1, ?)`, seq, events); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			b.Fatal(err)
+		}
+		db.Close()
+		b.StartTimer()
+		begin := time.Now()
+		s, err := sqlite.Open(ctx, path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		el := time.Since(begin)
+		b.StopTimer()
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(el.Seconds(), "open-s")
+		b.ReportMetric(el.Seconds()*1e6/float64(n), "open-s@1M")
 	}
 }
