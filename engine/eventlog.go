@@ -338,7 +338,7 @@ func (ex *execution) append(t *thread, ev *history.Event) int64 {
 	ev.PreviousEventID = t.last
 	ev.Thread = t.name
 	if ev.Timestamp.IsZero() {
-		ev.Timestamp = ex.e.clock.Now()
+		ev.Timestamp = ex.stamp()
 	}
 	t.lastAt = ev.Timestamp
 	if ex.bufs == nil {

@@ -241,7 +241,7 @@ func (ex *execution) mayDefer() bool {
 		return false
 	}
 	by := ex.firstBy.Load()
-	return by == 0 || ex.now().UnixNano() < by
+	return by == 0 || ex.stamp().UnixNano() < by
 }
 
 // flush hands pending events to the recorder and returns once Record has

@@ -46,6 +46,9 @@ type writer struct {
 	keys map[string]int64
 
 	getKey, insKey, insExec, insHist, insHistN, closeExec, lookExec, maxHist *sql.Stmt
+	// beginTx, commitTx and rollbackTx are the transaction's statements,
+	// prepared once rather than parsed at every batch.
+	beginTx, commitTx, rollbackTx *sql.Stmt
 
 	// rows are the history rows of the transaction in progress, inserted
 	// together (histBatch per statement) before it commits.
@@ -137,6 +140,9 @@ func (w *writer) prepare(ctx context.Context, conn *sql.Conn) error {
 	prep(&w.closeExec, `UPDATE executions SET status = ?, stop_ns = ?, output = ?, error = ?, cause = ? WHERE seq = ?`)
 	prep(&w.lookExec, `SELECT seq, status, first_last FROM executions WHERE arn = ?`)
 	prep(&w.maxHist, `SELECT max(last_id) FROM history WHERE execution = ?`)
+	prep(&w.beginTx, `BEGIN IMMEDIATE`)
+	prep(&w.commitTx, `COMMIT`)
+	prep(&w.rollbackTx, `ROLLBACK`)
 	return err
 }
 
@@ -161,7 +167,7 @@ func (w *writer) do(ctx context.Context, apply op) error {
 
 // begin starts a batch's transaction (groupcommit.Begin).
 func (w *writer) begin([]op) (groupcommit.Tx[op], error) {
-	if _, err := w.conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+	if _, err := w.beginTx.Exec(); err != nil {
 		clear(w.running)
 		clear(w.keys)
 		return nil, fmt.Errorf("begin: %w", err)
@@ -177,7 +183,7 @@ func (w *writer) Commit() error {
 	if err := w.flushHistory(); err != nil {
 		return err
 	}
-	if _, err := w.conn.ExecContext(context.Background(), "COMMIT"); err != nil {
+	if _, err := w.commitTx.Exec(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
@@ -190,7 +196,7 @@ func (w *writer) Rollback() {
 	clear(w.rows)
 	w.rows = w.rows[:0]
 	clear(w.args)
-	_, _ = w.conn.ExecContext(context.Background(), "ROLLBACK")
+	_, _ = w.rollbackTx.Exec()
 	clear(w.running)
 	clear(w.keys)
 }
