@@ -289,20 +289,28 @@ func (ex *execution) result(st Status) Result {
 }
 
 // stamp is the time now for the execution's events, its end and its
-// first write's deadline. With the real clock and a start time read by
-// this process (time.Now's carry a monotonic reading), it is the start
-// plus the monotonic time elapsed since: one clock read instead of
-// time.Now's two (the wall clock's and the monotonic one's: ~4 % of a
-// short Express run's CPU at the end alone, and again at each event), and
-// never before the start. Otherwise (a fake clock, a start time from the
-// store) it is the clock's Now.
+// first write's deadline. With the real clock, a start time read by this
+// process (time.Now's carry a monotonic reading) and less than
+// monotonicStamps since it, it is the start plus the monotonic time
+// elapsed: one clock read instead of time.Now's two (the wall clock's and
+// the monotonic one's: ~4 % of a short Express run's CPU at the end
+// alone, and again at each event), and never before the start. Otherwise
+// (a fake clock, a start time from the store, a longer run, over which
+// the monotonic clock may drift from the wall clock's or stop while the
+// machine sleeps) it is the clock's Now.
 func (ex *execution) stamp() time.Time {
 	start := ex.x.StartTime
 	if ex.e.realClock && start != start.Round(0) { // Round(0) strips the monotonic reading
-		return start.Add(time.Since(start))
+		if d := time.Since(start); d < monotonicStamps {
+			return start.Add(d)
+		}
 	}
 	return ex.now()
 }
+
+// monotonicStamps bounds the age of an execution whose times stamp takes
+// from the monotonic clock.
+const monotonicStamps = time.Second
 
 func (ex *execution) finishSucceeded(t *thread, out any) Result {
 	ex.replay.stop()
