@@ -86,7 +86,7 @@ func (s *Server) checkStart(ctx context.Context, body []byte, sync bool) (*start
 	}
 	r.sm, r.version, r.alias = tgt.sm, tgt.version, tgt.alias
 	if r.name == "" {
-		r.name = uuid.New()
+		r.name = uuid.Ordered(time.Now()) // see executions.Service.begin
 	}
 	return r, &in, nil
 }

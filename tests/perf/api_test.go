@@ -64,10 +64,25 @@ func createTyped(tb testing.TB, c *http.Client, url, name, def, typ string) stri
 // input is every execution's input.
 const input = `{"hello":"world","n":1}`
 
-// startBody is the StartExecution request of execution name of machine.
+// startBody is the StartExecution request of execution name of machine
+// (no name when name is empty: the server picks one).
 func startBody(machine, name string) []byte {
-	return []byte(`{"stateMachineArn":` + strconv.Quote(machine) + `,"name":` + strconv.Quote(name) +
-		`,"input":` + strconv.Quote(input) + `}`)
+	named := ""
+	if name != "" {
+		named = `,"name":` + strconv.Quote(name)
+	}
+	return []byte(`{"stateMachineArn":` + strconv.Quote(machine) + named + `,"input":` + strconv.Quote(input) + `}`)
+}
+
+// startedARN is the executionArn of a StartExecution answer.
+func startedARN(out []byte) (string, error) {
+	var r struct {
+		ExecutionArn string `json:"executionArn"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil || r.ExecutionArn == "" {
+		return "", fmt.Errorf("StartExecution answered %s (%v)", out, err)
+	}
+	return r.ExecutionArn, nil
 }
 
 // executionARN returns the ARN of execution name of machine.

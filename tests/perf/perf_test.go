@@ -70,6 +70,9 @@ import (
 //	                nothing: the ceiling of x_bare on this machine
 //
 // STEPWELL_PERF_BIN=PATH uses that binary instead of building this tree's.
+// STEPWELL_PERF_NAMES=server starts the measured executions without names,
+// so that the server picks them, as for clients that give none (the
+// executions are then described by the ARNs StartExecution answered).
 // STEPWELL_PERF_RECORD=FILE also records the server's CPU profile over the
 // measured run with Linux perf (perf record -g; read it with perf report
 // -i FILE), and over the DescribeExecution calls into FILE.describe.
@@ -125,10 +128,22 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	commits0, writes0, busy0, _ := storeCommits(b, srv)
 	cpu0 := cpuTime(b, srv.pid())
 	self0 := cpuTime(b, os.Getpid())
+	serverNames := os.Getenv("STEPWELL_PERF_NAMES") == "server"
+	arns := make([]string, execs)
+	for i := range arns {
+		arns[i] = executionARN(machine, fmt.Sprint("e", i))
+	}
 	b.ResetTimer()
 	begin := time.Now()
 	startEl, err := drive(execs, func(i int) error {
-		_, err := call(ctx, c, srv.url, "StartExecution", startBody(machine, fmt.Sprint("e", i)))
+		if !serverNames {
+			_, err := call(ctx, c, srv.url, "StartExecution", startBody(machine, fmt.Sprint("e", i)))
+			return err
+		}
+		out, err := call(ctx, c, srv.url, "StartExecution", startBody(machine, ""))
+		if err == nil {
+			arns[i], err = startedARN(out)
+		}
 		return err
 	})
 	if err != nil {
@@ -161,7 +176,7 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	stopProfile = profile(b, srv.pid(), ".describe")
 	cpu1 := cpuTime(b, srv.pid())
 	descEl, err := drive(execs, func(i int) error {
-		body := []byte(`{"executionArn":` + strconv.Quote(executionARN(machine, fmt.Sprint("e", i))) + `}`)
+		body := []byte(`{"executionArn":` + strconv.Quote(arns[i]) + `}`)
 		out, err := call(ctx, c, srv.url, "DescribeExecution", body)
 		if err == nil && !bytes.Contains(out, []byte(`"SUCCEEDED"`)) {
 			err = fmt.Errorf("DescribeExecution answered %s", out)
