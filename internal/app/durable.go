@@ -21,13 +21,22 @@ import (
 )
 
 // DefaultDataDir is the default data directory: $XDG_DATA_HOME/stepwell,
-// else ~/.local/share/stepwell, else ./stepwell-data.
-func DefaultDataDir() string {
-	if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
+// else ~/.local/share/stepwell, else ./stepwell-data (DataDirFrom this
+// process's environment).
+func DefaultDataDir() string { return DataDirFrom(os.LookupEnv) }
+
+// DataDirFrom is the default data directory in the environment getenv
+// reads: $XDG_DATA_HOME/stepwell when that is an absolute path, else
+// .local/share/stepwell in the home directory ($HOME, or %USERPROFILE%
+// where there is no $HOME), else ./stepwell-data.
+func DataDirFrom(getenv func(string) (string, bool)) string {
+	if d, _ := getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
 		return filepath.Join(d, "stepwell")
 	}
-	if h, err := os.UserHomeDir(); err == nil && filepath.IsAbs(h) {
-		return filepath.Join(h, ".local", "share", "stepwell")
+	for _, home := range []string{"HOME", "USERPROFILE"} {
+		if h, _ := getenv(home); filepath.IsAbs(h) {
+			return filepath.Join(h, ".local", "share", "stepwell")
+		}
 	}
 	return "stepwell-data"
 }

@@ -62,4 +62,7 @@ func TestDefaultDataDir(t *testing.T) {
 	if got := DefaultDataDir(); got != filepath.Join("/home/u", ".local", "share", "stepwell") {
 		t.Errorf("with HOME: %q", got)
 	}
+	if got := DataDirFrom(func(string) (string, bool) { return "", false }); got != "stepwell-data" {
+		t.Errorf("with neither: %q", got)
+	}
 }

@@ -143,7 +143,8 @@ func TestCLI(t *testing.T) {
 			golden: true, env: map[string]string{
 				"STEPWELL_ADDR": "0.0.0.0:9000", "STEPWELL_TIME_SCALE": "0.5", "STEPWELL_LAMBDA_ENDPOINT": "http://127.0.0.1:3001",
 				"STEPWELL_ACCOUNT_ID": "111111111111", "STEPWELL_REGION": "eu-west-1", "STEPWELL_STORE": "memory",
-				"STEPWELL_EXPRESS_RETENTION": "5", "STEPWELL_EXPRESS_HISTORY": "1", "STEPWELL_AUTH": "none"}},
+				"STEPWELL_EXPRESS_RETENTION": "5", "STEPWELL_EXPRESS_HISTORY": "1", "STEPWELL_AUTH": "none",
+				"HOME": "/home/u"}}, // data-dir: the effective default, in $HOME
 		{name: "serve every interface without credentials", args: []string{"serve", "--check-config", "--addr", "0.0.0.0:9000"},
 			wantCode: 2, wantStderr: `addr "0.0.0.0:9000": is not a loopback address, and the server has no credentials to verify requests with`},
 		{name: "serve check-config with credentials", args: []string{"serve", "--check-config", "--addr", "0.0.0.0:9000", "--credentials", "testdata/credentials.json"},
