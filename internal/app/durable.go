@@ -123,7 +123,11 @@ func (b *backend) tokenKey(ctx context.Context) ([]byte, error) {
 // openStore opens the configured backend. The memory store keeps
 // activities, versions, aliases, tags and Map Runs in memory too; a
 // durable one keeps them with its executions.
-func openStore(ctx context.Context, c Config) (*backend, error) {
+func openStore(ctx context.Context, c Config) (*backend, error) { return openStoreLogged(ctx, c, nil) }
+
+// openStoreLogged is openStore, logging to logger (when set) that an
+// embedded store's schema is being upgraded, which can take a while.
+func openStoreLogged(ctx context.Context, c Config, logger *slog.Logger) (*backend, error) {
 	kind, target := storeKind(c.Store)
 	switch kind {
 	case "memory":
@@ -138,7 +142,14 @@ func openStore(ctx context.Context, c Config) (*backend, error) {
 			}
 			target = filepath.Join(dir, sqlite.DefaultFile)
 		}
-		st, err := sqlite.Open(ctx, target)
+		var opts sqlite.Options
+		if logger != nil {
+			opts.Upgrading = func(from, to int) {
+				logger.Info("upgrading the embedded store's schema; the server starts once it is done (about 8 s per million executions)",
+					"path", target, "from", from, "to", to)
+			}
+		}
+		st, err := sqlite.OpenWith(ctx, target, opts)
 		if err != nil {
 			return nil, err
 		}

@@ -29,7 +29,7 @@ func CreateAtVersion(ctx context.Context, path string, v int) error {
 		return err
 	}
 	defer conn.Close()
-	return migrateTo(ctx, conn, ms[:v])
+	return migrateTo(ctx, conn, ms[:v], nil)
 }
 
 // EncodeEvents encodes events as one history row (its events blob and

@@ -59,19 +59,21 @@ func SchemaVersion() int {
 }
 
 // migrate brings the database on conn to the newest schema, one
-// transaction per migration. A database whose version is newer than this
-// binary's is refused.
-func migrate(ctx context.Context, conn *sql.Conn) error {
+// transaction per migration, calling upgrading (when set) first if the
+// database has an older schema. A database whose version is newer than
+// this binary's is refused.
+func migrate(ctx context.Context, conn *sql.Conn, upgrading func(from, to int)) error {
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
 	}
-	return migrateTo(ctx, conn, ms)
+	return migrateTo(ctx, conn, ms, upgrading)
 }
 
-// migrateTo applies the migrations of ms that the database on conn lacks;
-// a database newer than the last of ms is refused.
-func migrateTo(ctx context.Context, conn *sql.Conn, ms []migration) error {
+// migrateTo applies the migrations of ms that the database on conn lacks,
+// calling upgrading (when set) before it migrates a database that has
+// some; a database newer than the last of ms is refused.
+func migrateTo(ctx context.Context, conn *sql.Conn, ms []migration, upgrading func(from, to int)) error {
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_version: %w", err)
 	}
@@ -81,6 +83,9 @@ func migrateTo(ctx context.Context, conn *sql.Conn, ms []migration) error {
 	}
 	if cur > len(ms) {
 		return fmt.Errorf("store schema version %d is newer than this stepwell (%d); upgrade stepwell", cur, len(ms))
+	}
+	if cur > 0 && cur < len(ms) && upgrading != nil {
+		upgrading(cur, len(ms))
 	}
 	for _, m := range ms[cur:] {
 		if err := apply(ctx, conn, m); err != nil {

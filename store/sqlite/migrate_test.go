@@ -16,6 +16,39 @@ import (
 	"github.com/stepwell/stepwell/store/sqlite"
 )
 
+// TestOpen_Upgrading: OpenWith calls Options.Upgrading before it migrates
+// a database of an older schema, with its version and the newest, and
+// not for a new database nor for one that is up to date.
+func TestOpen_Upgrading(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old.db")
+	if err := sqlite.CreateAtVersion(ctx, old, 5); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		path string
+		want [][2]int
+	}{
+		{"older schema", old, [][2]int{{5, sqlite.SchemaVersion()}}},
+		{"up to date (the same database, migrated)", old, nil},
+		{"new database", filepath.Join(dir, "new.db"), nil},
+	} {
+		var got [][2]int
+		s, err := sqlite.OpenWith(ctx, tt.path, sqlite.Options{Upgrading: func(from, to int) { got = append(got, [2]int{from, to}) }})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: Upgrading called with %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 // TestMigrate_MachineKeys opens a database of schema version 5, whose
 // executions were indexed by their machine's ARN, and lists them by the
 // machine keys of version 6: the same executions in the same order and

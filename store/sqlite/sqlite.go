@@ -60,6 +60,20 @@ const DefaultFile = "stepwell.db"
 // exclusive lock on it (path + ".lock": one process per store), and
 // migrates its schema. The directory is created if missing.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// Options are Open's options (OpenWith).
+type Options struct {
+	// Upgrading, when set, is called before the schema of a database
+	// written by an older Stepwell is migrated from version from to
+	// version to, which can take a while (see BenchmarkMigrate_FromV5);
+	// not for a new database.
+	Upgrading func(from, to int)
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open sqlite store: empty path")
 	}
@@ -83,7 +97,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{path: path, lock: lock}
-	if err := s.open(ctx); err != nil {
+	if err := s.open(ctx, opts); err != nil {
 		s.closeDBs()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
@@ -109,7 +123,7 @@ const (
 	readerPragmas = pragmas + "&_pragma=cache_size(-8192)"
 )
 
-func (s *Store) open(ctx context.Context) error {
+func (s *Store) open(ctx context.Context, opts Options) error {
 	var err error
 	if s.wdb, err = sql.Open("sqlite", s.path+writerPragmas); err != nil {
 		return err
@@ -128,7 +142,7 @@ func (s *Store) open(ctx context.Context) error {
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("journal mode is %q, want wal", mode)
 	}
-	if err := migrate(ctx, conn); err != nil {
+	if err := migrate(ctx, conn, opts.Upgrading); err != nil {
 		return err
 	}
 	if err := s.w.prepare(ctx, conn); err != nil {
