@@ -491,7 +491,7 @@ func (s *Server) describeStateMachineForExecution(ctx context.Context, body []by
 	if metadataOnly {
 		out.Definition = "{}"
 	} else {
-		out.VariableReferences = variableReferences(rev.Definition, x.Type == typeExpress)
+		out.VariableReferences = s.variableReferences(x.StateMachineARN, rev.RevisionID, rev.Definition, x.Type == typeExpress)
 	}
 	if child != nil {
 		child.apply(&out, metadataOnly)

@@ -262,10 +262,12 @@ type describeStateMachineOutput struct {
 // workflow variables, their names (asl.StateMachine.VariableReferences).
 type varRefs map[string][]string
 
-// variableReferences returns definition's variableReferences, nil when
-// none (or when the stored definition no longer loads).
-func variableReferences(definition string, express bool) varRefs {
-	sm, err := asl.Load([]byte(definition), asl.Options{Express: express})
+// variableReferences returns the variableReferences of revision
+// revisionID of machine machineARN, whose text is definition, nil when
+// none (or when the stored definition no longer loads). The revision is
+// compiled once (executions.Service.Compiled).
+func (s *Server) variableReferences(machineARN, revisionID, definition string, express bool) varRefs {
+	sm, err := s.exec.Compiled(machineARN, revisionID, definition, express)
 	if err != nil {
 		return nil
 	}
@@ -325,7 +327,7 @@ func (s *Server) describeStateMachine(ctx context.Context, body []byte) (any, er
 	if deref(in.IncludedData) == "METADATA_ONLY" {
 		out.Definition = "{}"
 	} else {
-		out.VariableReferences = variableReferences(sm.Definition, sm.Type == typeExpress)
+		out.VariableReferences = s.variableReferences(sm.ARN, sm.RevisionID, sm.Definition, sm.Type == typeExpress)
 	}
 	return out, nil
 }

@@ -234,7 +234,7 @@ func (s *Server) describeVersion(ctx context.Context, arnStr string, metadataOnl
 	if metadataOnly {
 		out.Definition = "{}"
 	} else {
-		out.VariableReferences = variableReferences(v.Definition, sm.Type == typeExpress)
+		out.VariableReferences = s.variableReferences(sm.ARN, v.RevisionID, v.Definition, sm.Type == typeExpress)
 	}
 	return out, nil
 }

@@ -374,17 +374,26 @@ func (s *Service) Forget(machineARN string) {
 // compiled returns the compiled definition of a stored machine revision.
 // A definition that no longer loads is a *DefinitionError.
 func (s *Service) compiled(sm *store.StateMachine) (*asl.StateMachine, error) {
+	return s.Compiled(sm.ARN, sm.RevisionID, sm.Definition, sm.Type == TypeExpress)
+}
+
+// Compiled returns the compiled definition of revision revisionID of
+// machine machineARN, whose text is definition, from the cache when it is
+// there (and caching it otherwise): starts and the Describe operations
+// (their variableReferences) compile a revision once. A definition that
+// no longer loads is a *DefinitionError.
+func (s *Service) Compiled(machineARN, revisionID, definition string, express bool) (*asl.StateMachine, error) {
 	s.machMu.RLock()
-	m := s.machines[revisionKey{sm.ARN, sm.RevisionID}]
+	m := s.machines[revisionKey{machineARN, revisionID}]
 	s.machMu.RUnlock()
 	if m != nil {
 		return m, nil
 	}
-	m, err := asl.Load([]byte(sm.Definition), asl.Options{Express: sm.Type == TypeExpress})
+	m, err := asl.Load([]byte(definition), asl.Options{Express: express})
 	if err != nil {
 		return nil, &DefinitionError{Err: err}
 	}
-	s.Cache(sm.ARN, sm.RevisionID, m)
+	s.Cache(machineARN, revisionID, m)
 	return m, nil
 }
 
