@@ -76,6 +76,7 @@ func (e *Engine) scaled(seconds float64) time.Duration {
 // Run is one running execution.
 type Run struct {
 	ex     *execution
+	x      *Execution
 	done   chan struct{}
 	result Result
 }
@@ -95,16 +96,36 @@ func (r *Run) Result() Result { return r.result }
 // Start runs x on a goroutine of its own (runners.go). rec receives the history; it may be nil,
 // in which case no history is kept.
 func (e *Engine) Start(ctx context.Context, x *Execution, rec Recorder) *Run {
-	ex := newExecution(e, ctx, x, rec)
-	r := &Run{ex: ex, done: make(chan struct{})}
-	e.runners.run(func() {
-		r.result = ex.run()
-		close(r.done)
-		if x.Ended != nil {
-			x.Ended()
-		}
-	})
+	r := e.Prepare(ctx, x, rec)
+	e.runners.run(r.Run)
 	return r
+}
+
+// Prepare returns the Run of x without running it: the caller calls its
+// Run method, once, on the goroutine that should run it (Start runs it on
+// a runner). Until then the Run may be stopped, and waited for.
+func (e *Engine) Prepare(ctx context.Context, x *Execution, rec Recorder) *Run {
+	return &Run{ex: newExecution(e, ctx, x, rec), x: x, done: make(chan struct{})}
+}
+
+// Run runs the execution of a Run from Prepare on the calling goroutine
+// until it ends, then calls its Execution's Ended.
+func (r *Run) Run() {
+	r.result = r.ex.run()
+	close(r.done)
+	if r.x.Ended != nil {
+		r.x.Ended()
+	}
+}
+
+// Inline tells whether x's run never waits but for its Recorder and
+// hands no work to other goroutines: its machine has Pass, Choice,
+// Succeed and Fail states only (at most the history limit of them run).
+// Its caller may then run it on its own goroutine (Prepare, Run.Run)
+// rather than hand it to a runner and wait (one goroutine handoff less
+// each way).
+func Inline(x *Execution) bool {
+	return x != nil && x.Machine != nil && planOf(x.Machine).inline
 }
 
 // growStack grows a new run's goroutine stack at once, while it is

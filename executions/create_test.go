@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -19,7 +21,8 @@ type writeCount struct {
 	store.Store
 	mu               sync.Mutex
 	creates, appends int
-	created          []int // events written with each created row
+	created          []int    // events written with each created row
+	createdOn        []string // the goroutine of each create (goroutine)
 }
 
 func (w *writeCount) CreateExecution(ctx context.Context, x *store.Execution, events []history.Event, end *store.End) error {
@@ -28,9 +31,18 @@ func (w *writeCount) CreateExecution(ctx context.Context, x *store.Execution, ev
 		w.mu.Lock()
 		w.creates++
 		w.created = append(w.created, len(events))
+		w.createdOn = append(w.createdOn, goroutine())
 		w.mu.Unlock()
 	}
 	return err
+}
+
+// goroutine names the calling goroutine ("goroutine 7"), from its stack.
+func goroutine() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	id, _, _ := strings.Cut(string(buf), " [")
+	return id
 }
 
 func (w *writeCount) AppendHistory(ctx context.Context, arn string, events []history.Event, end *store.End) error {
@@ -73,13 +85,17 @@ func TestStart_CreatesWithFirstBatch(t *testing.T) {
 		name, def   string
 		status      string
 		wantCreated int // events written with the row
+		// here: a run of Pass, Choice, Succeed and Fail states runs on
+		// Start's goroutine (creation.here), which creates the row and
+		// handles the end before Start returns; others on a runner.
+		here bool
 	}{
 		{"passes", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"C"},"C":{"Type":"Pass","End":true}}}`,
-			store.StatusSucceeded, 8},
+			store.StatusSucceeded, 8, true},
 		{"fails", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"F"},"F":{"Type":"Fail","Error":"E","Cause":"C"}}}`,
-			store.StatusFailed, 5},
+			store.StatusFailed, 5, true},
 		{"waits", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"W"},"W":{"Type":"Wait","Seconds":100000,"End":true}}}`,
-			store.StatusRunning, 4},
+			store.StatusRunning, 4, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := &writeCount{Store: memory.New(memory.Options{})}
@@ -89,6 +105,12 @@ func TestStart_CreatesWithFirstBatch(t *testing.T) {
 			x, err := svc.Start(ctx, executions.StartInput{Machine: machine(tc.name, tc.def), Name: "x", Input: `{"a":1}`})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if here := st.createdOn[0] == goroutine(); here != tc.here {
+				t.Errorf("created on Start's goroutine: %v, want %v", here, tc.here)
+			}
+			if open, want := svc.Open(), map[bool]int{true: 0, false: 1}[tc.here]; open != want {
+				t.Errorf("%d executions open once Start returned, want %d", open, want)
 			}
 			// No wait: the write is durable once Start answers.
 			got, err := st.GetExecution(ctx, x.ARN)

@@ -90,16 +90,21 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 			RoleARN: sm.RoleARN, Type: x.Type, Input: x.Input, StartTime: start, Machine: compiled,
 			FirstWriteWithin: firstWriteWithin,
 		}
-		c := &creation{row: x, meta: meta, testCase: in.TestCase, done: make(chan struct{})}
+		c := &creation{row: x, meta: meta, testCase: in.TestCase, done: make(chan struct{}), here: engine.Inline(ex)}
 		if other := s.launch(st, ex, x.Type == TypeExpress, &recExtra{version: in.VersionARN, alias: in.AliasARN, logging: sm.Logging}, c); other != nil {
 			// This process drives an execution of that name already (or
 			// is creating it): a start again of the same one, or a
 			// conflict.
 			<-other
-		} else if <-c.done; c.err == nil {
-			return &Started{ARN: x.ARN, StartDate: start}, nil
-		} else if !errors.Is(c.err, store.ErrAlreadyExists) {
-			return nil, fmt.Errorf("create execution: %w", c.err)
+		} else {
+			if c.run != nil {
+				c.run.Run() // here (creation.here): to its end
+			}
+			if <-c.done; c.err == nil {
+				return &Started{ARN: x.ARN, StartDate: start}, nil
+			} else if !errors.Is(c.err, store.ErrAlreadyExists) {
+				return nil, fmt.Errorf("create execution: %w", c.err)
+			}
 		}
 		// Idempotent while running with the same input.
 		old, err := st.GetExecution(ctx, x.ARN)
@@ -128,6 +133,12 @@ type creation struct {
 	// done is closed once the row is created (err nil) or could not be.
 	done chan struct{}
 	err  error
+	// here: the run never waits but for its own writes (engine.Inline),
+	// so Start runs it to its end on its own goroutine (run, which launch
+	// prepares) instead of handing it to a runner and waiting for its
+	// first write: one goroutine handoff less each way.
+	here bool
+	run  *engine.Run
 }
 
 // begin is what Start and StartSync share: the compiled definition, a
@@ -340,6 +351,9 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 	if extra != nil && extra.redrive != nil {
 		extra.replayed(extra.redrive.replay)                   // its Map Runs still running (mapruns.go)
 		run = s.eng.Resume(ctx, ex, extra.redrive.replay, rec) // redrive.go
+	} else if create != nil && create.here {
+		run = s.eng.Prepare(ctx, ex, rec) // Start runs it (creation.here)
+		create.run = run
 	} else {
 		run = s.eng.Start(ctx, ex, rec)
 	}
