@@ -488,6 +488,7 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 		MaxHeaderBytes: maxHeaderBytes, TLSConfig: tlsConfig, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	unused := trackUnused(hs)
 	if cfg.Pprof != "" {
 		stop, err := servePprof(cfg.Pprof, logw)
 		if err != nil {
@@ -547,6 +548,7 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 	fmt.Fprintf(logw, "stepwell: shutting down (requests in flight get up to 5s)\n")
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	hs.RegisterOnShutdown(unused.close)
 	err = hs.Shutdown(sctx)
 	if cerr := srv.Close(sctx); err == nil {
 		err = cerr

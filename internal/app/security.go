@@ -190,6 +190,51 @@ func loopbackHostOnly(next http.Handler) http.Handler {
 	})
 }
 
+// unusedConns tracks the server's connections on which no request has
+// begun (http.StateNew): clients open such ones ahead of need (browsers
+// preconnect; Go's transport keeps a dial that lost a race), and
+// http.Server.Shutdown waits for them as if a request were in flight
+// until they are 5 seconds old (Go issue 22682), so a stop took up to 5
+// s. At shutdown they are closed, which loses nothing: no request was
+// read from them.
+type unusedConns struct {
+	mu      sync.Mutex
+	conns   map[net.Conn]struct{}
+	closing bool
+}
+
+// trackUnused tracks hs's connections without a request (hs.ConnState).
+func trackUnused(hs *http.Server) *unusedConns {
+	u := &unusedConns{conns: make(map[net.Conn]struct{})}
+	hs.ConnState = u.track
+	return u
+}
+
+func (u *unusedConns) track(c net.Conn, st http.ConnState) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	switch {
+	case st == http.StateNew && u.closing:
+		_ = c.Close()
+	case st == http.StateNew:
+		u.conns[c] = struct{}{}
+	default:
+		delete(u.conns, c)
+	}
+}
+
+// close closes the connections without a request, and any accepted
+// after (http.Server.RegisterOnShutdown).
+func (u *unusedConns) close() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.closing = true
+	for c := range u.conns {
+		_ = c.Close()
+	}
+	clear(u.conns)
+}
+
 // Server timeouts and limits: a client must send its headers within
 // readHeaderTimeout (the API bounds the body's time itself), an idle
 // keep-alive connection is closed after idleTimeout, and headers are at
