@@ -118,14 +118,14 @@ func (r *Run) Run() {
 	}
 }
 
-// Inline tells whether x's run never waits but for its Recorder and
-// hands no work to other goroutines: its machine has Pass, Choice,
-// Succeed and Fail states only (at most the history limit of them run).
-// Its caller may then run it on its own goroutine (Prepare, Run.Run)
-// rather than hand it to a runner and wait (one goroutine handoff less
-// each way).
+// Inline tells whether x's run is brief and never waits but for its
+// Recorder, handing no work to other goroutines: its machine has Pass,
+// Choice, Succeed and Fail states only, and no cycle (a run goes through
+// each state once at most). Its caller may then run it on its own
+// goroutine (Prepare, Run.Run) rather than hand it to a runner and wait
+// (one goroutine handoff less each way).
 func Inline(x *Execution) bool {
-	return x != nil && x.Machine != nil && planOf(x.Machine).inline
+	return x != nil && x.Machine != nil && planOf(x.Machine).brief
 }
 
 // growStack grows a new run's goroutine stack at once, while it is

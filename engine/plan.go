@@ -31,6 +31,9 @@ type machinePlan struct {
 	// hands nothing out: Pass, Choice, Succeed and Fail states only (no
 	// task, wait, branch or iteration).
 	inline bool
+	// brief: inline, and no state can be reached again from itself, so a
+	// run goes through each state once at most (Inline).
+	brief bool
 }
 
 // planOf returns the compiled plan of sm, built the first time and kept
@@ -50,6 +53,7 @@ func compileMachine(sm *asl.StateMachine) *machinePlan {
 		}
 	}
 	mp.first = mp.states[mp.start]
+	mp.brief = mp.inline && acyclic(sm)
 	inPlace(mp)
 	// Each plan points at the plans it may go to next, so that a step
 	// needs no map lookup.
@@ -256,4 +260,41 @@ func effectless(p plan) bool {
 		return true
 	}
 	return false
+}
+
+// acyclic tells whether no state of sm reachable from StartAt can be
+// reached again from itself through Next, Default and the Choices' Next.
+func acyclic(sm *asl.StateMachine) bool {
+	const (
+		unseen = iota
+		visiting
+		done
+	)
+	mark := make(map[string]int, len(sm.States))
+	var visit func(name string) bool
+	visit = func(name string) bool {
+		switch mark[name] {
+		case visiting:
+			return false
+		case done:
+			return true
+		}
+		mark[name] = visiting
+		if st := sm.States[name]; st != nil {
+			if st.Next != "" && !visit(st.Next) {
+				return false
+			}
+			if st.Default != "" && !visit(st.Default) {
+				return false
+			}
+			for _, c := range st.Choices {
+				if c.Next != "" && !visit(c.Next) {
+					return false
+				}
+			}
+		}
+		mark[name] = done
+		return true
+	}
+	return visit(sm.StartAt)
 }

@@ -36,3 +36,30 @@ func TestPlanBuiltOncePerMachine(t *testing.T) {
 		t.Fatalf("J: %#v, want a Pass plan with the JSONata data flow", mp.states["J"])
 	}
 }
+
+// TestInline: a machine runs on its caller's goroutine (Inline) when it
+// has Pass, Choice, Succeed and Fail states only and no cycle.
+func TestInline(t *testing.T) {
+	for _, tc := range []struct {
+		name, def string
+		want      bool
+	}{
+		{"pass chain", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","End":true}}}`, true},
+		{"choice to succeed or fail", `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.a","IsPresent":true,"Next":"S"}],"Default":"F"},
+			"S":{"Type":"Succeed"},"F":{"Type":"Fail"}}}`, true},
+		{"diamond (a state reached twice, no cycle)", `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.a","IsPresent":true,"Next":"A"}],"Default":"B"},
+			"A":{"Type":"Pass","Next":"D"},"B":{"Type":"Pass","Next":"D"},"D":{"Type":"Pass","End":true}}}`, true},
+		{"choice loop", `{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"C"},
+			"C":{"Type":"Choice","Choices":[{"Variable":"$.done","IsPresent":true,"Next":"S"}],"Default":"P"},"S":{"Type":"Succeed"}}}`, false},
+		{"wait", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}`, false},
+		{"task", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f"},"End":true}}}`, false},
+	} {
+		sm, err := asl.Load([]byte(tc.def), asl.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := Inline(&Execution{Machine: sm}); got != tc.want {
+			t.Errorf("%s: Inline = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
