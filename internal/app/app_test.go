@@ -108,6 +108,36 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// running is a server that app.Run serves in the background (startRun).
+type running struct {
+	logs   *syncBuffer
+	done   chan error // Run's result
+	cancel context.CancelFunc
+}
+
+// startRun runs app.Run with cfg in the background until its lines match
+// re, and returns it with re's submatches.
+func startRun(t *testing.T, cfg app.Config, re *regexp.Regexp) (*running, []string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{logs: &syncBuffer{wrote: make(chan struct{}, 1)}, done: make(chan error, 1), cancel: cancel}
+	go func() { r.done <- app.Run(ctx, cfg, r.logs) }()
+	for timeout := time.After(10 * time.Second); ; {
+		if m := re.FindStringSubmatch(r.logs.String()); m != nil {
+			return r, m
+		}
+		select {
+		case <-r.logs.wrote: // look again
+		case err := <-r.done:
+			cancel()
+			t.Fatalf("Run returned %v before it listened: %s", err, r.logs.String())
+		case <-timeout:
+			cancel()
+			t.Fatalf("no address printed: %s", r.logs.String())
+		}
+	}
+}
+
 // TestRun_StopClosesUnusedConnections: a connection on which no request
 // has begun (a client's preconnect) does not hold the stop up: the server
 // closes it when it shuts down, where http.Server.Shutdown alone waited
@@ -116,25 +146,8 @@ func TestRun_StopClosesUnusedConnections(t *testing.T) {
 	cfg := app.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := syncBuffer{wrote: make(chan struct{}, 1)}
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, cfg, &logs) }()
-	re := regexp.MustCompile(`listening on http://(\S+)`)
-	var addr string
-	for timeout := time.After(10 * time.Second); addr == ""; {
-		if m := re.FindStringSubmatch(logs.String()); m != nil {
-			addr = m[1]
-			break
-		}
-		select {
-		case <-logs.wrote:
-		case err := <-done:
-			t.Fatalf("Run returned %v before it listened: %s", err, logs.String())
-		case <-timeout:
-			t.Fatalf("no address printed: %s", logs.String())
-		}
-	}
+	r, m := startRun(t, cfg, regexp.MustCompile(`listening on http://(\S+)`))
+	addr := m[1]
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -147,14 +160,14 @@ func TestRun_StopClosesUnusedConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	cancel()
+	r.cancel()
 	// Closed by the server at once; the deadline only bounds a failure
 	// (before, the server held it until it was 5 seconds old).
 	_ = conn.SetReadDeadline(time.Now().Add(4 * time.Second))
 	if n, err := conn.Read(make([]byte, 1)); n != 0 || !errors.Is(err, io.EOF) {
 		t.Errorf("read from the unused connection after the stop: %d bytes, %v; want EOF (closed by the server)", n, err)
 	}
-	if err := <-done; err != nil {
+	if err := <-r.done; err != nil {
 		t.Fatal(err)
 	}
 }
@@ -164,25 +177,8 @@ func TestRun_ServesUntilCancelled(t *testing.T) {
 	cfg.Addr = "127.0.0.1:0"
 	cfg.Pprof = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := syncBuffer{wrote: make(chan struct{}, 1)}
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, cfg, &logs) }()
-	re := regexp.MustCompile(`listening on (http://\S+)`)
-	var base string
-	for timeout := time.After(10 * time.Second); base == ""; {
-		if m := re.FindStringSubmatch(logs.String()); m != nil {
-			base = m[1]
-			break
-		}
-		select {
-		case <-logs.wrote: // look again
-		case err := <-done:
-			t.Fatalf("Run returned %v before it listened: %s", err, logs.String())
-		case <-timeout:
-			t.Fatalf("no address printed: %s", logs.String())
-		}
-	}
+	r, m := startRun(t, cfg, regexp.MustCompile(`listening on (http://\S+)`))
+	base, logs, done, cancel := m[1], r.logs, r.done, r.cancel
 	resp, err := http.Get(base + "/healthz")
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +211,7 @@ func TestRun_ServesUntilCancelled(t *testing.T) {
 	}
 	// The profiles are served on their own address (printed before the
 	// API's), never on the API's.
-	m := regexp.MustCompile(`pprof on (http://\S+)/debug/pprof/`).FindStringSubmatch(logs.String())
+	m = regexp.MustCompile(`pprof on (http://\S+)/debug/pprof/`).FindStringSubmatch(logs.String())
 	if m == nil {
 		t.Fatalf("no pprof address printed: %s", logs.String())
 	}

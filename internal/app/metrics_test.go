@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stepwell/stepwell/internal/app"
 )
@@ -215,30 +214,13 @@ func TestRun_MetricsListener(t *testing.T) {
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir() // the embedded store: its commit counts too
 	cfg.Metrics = "127.0.0.1:0"
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := syncBuffer{wrote: make(chan struct{}, 1)}
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, cfg, &logs) }()
+	r, m := startRun(t, cfg, regexp.MustCompile(`(?s)metrics on (http://\S+)/metrics\n.*listening on (http://\S+)`))
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		r.cancel()
+		if err := <-r.done; err != nil {
 			t.Error(err)
 		}
 	}()
-	re := regexp.MustCompile(`(?s)metrics on (http://\S+)/metrics\n.*listening on (http://\S+)`)
-	var m []string
-	for timeout := time.After(10 * time.Second); m == nil; {
-		if m = re.FindStringSubmatch(logs.String()); m != nil {
-			break
-		}
-		select {
-		case <-logs.wrote:
-		case err := <-done:
-			t.Fatalf("Run returned %v: %s", err, logs.String())
-		case <-timeout:
-			t.Fatalf("no addresses printed: %s", logs.String())
-		}
-	}
 	for _, c := range []struct {
 		url  string
 		code int
