@@ -76,7 +76,6 @@ func (e *Engine) scaled(seconds float64) time.Duration {
 // Run is one running execution.
 type Run struct {
 	ex     *execution
-	x      *Execution
 	done   chan struct{}
 	result Result
 }
@@ -96,37 +95,52 @@ func (r *Run) Result() Result { return r.result }
 // Start runs x on a goroutine of its own (runners.go). rec receives the history; it may be nil,
 // in which case no history is kept.
 func (e *Engine) Start(ctx context.Context, x *Execution, rec Recorder) *Run {
-	r := e.Prepare(ctx, x, rec)
-	e.runners.run(r.Run)
-	return r
+	p := e.Prepare(ctx, x, rec)
+	e.runners.run(p.RunHere)
+	return p.run
 }
 
-// Prepare returns the Run of x without running it: the caller calls its
-// Run method, once, on the goroutine that should run it (Start runs it on
-// a runner). Until then the Run may be stopped, and waited for.
-func (e *Engine) Prepare(ctx context.Context, x *Execution, rec Recorder) *Run {
-	return &Run{ex: newExecution(e, ctx, x, rec), x: x, done: make(chan struct{})}
+// A Prepared is the run of an execution that Prepare made and nothing
+// runs yet.
+type Prepared struct {
+	run *Run
+	x   *Execution
 }
 
-// Run runs the execution of a Run from Prepare on the calling goroutine
-// until it ends, then calls its Execution's Ended.
-func (r *Run) Run() {
+// Prepare returns the run of x without running it: the caller runs it
+// with RunHere, once, on the goroutine that should run it (Start does so
+// on a runner). Until then its Run may be stopped and waited for.
+func (e *Engine) Prepare(ctx context.Context, x *Execution, rec Recorder) *Prepared {
+	return &Prepared{run: &Run{ex: newExecution(e, ctx, x, rec), done: make(chan struct{})}, x: x}
+}
+
+// Run returns the prepared Run (to keep, stop or wait for).
+func (p *Prepared) Run() *Run { return p.run }
+
+// RunHere runs the execution on the calling goroutine until it ends, then
+// calls its Execution's Ended. Call it once.
+func (p *Prepared) RunHere() {
+	r := p.run
 	r.result = r.ex.run()
 	close(r.done)
-	if r.x.Ended != nil {
-		r.x.Ended()
+	if p.x.Ended != nil {
+		p.x.Ended()
 	}
 }
 
 // Inline tells whether x's run is brief and never waits but for its
-// Recorder, handing no work to other goroutines: its machine has Pass,
-// Choice, Succeed and Fail states only, and no cycle (a run goes through
-// each state once at most). Its caller may then run it on its own
-// goroutine (Prepare, Run.Run) rather than hand it to a runner and wait
-// (one goroutine handoff less each way).
+// Recorder, handing no work to other goroutines: its machine has at most
+// maxInline states, all Pass, Choice, Succeed and Fail states in JSONPath
+// (a JSONata expression may compute for seconds), and no cycle (a run
+// goes through each state once at most). Its caller may then run it on
+// its own goroutine (Prepare, RunHere) rather than hand it to a runner
+// and wait (one goroutine handoff less each way).
 func Inline(x *Execution) bool {
 	return x != nil && x.Machine != nil && planOf(x.Machine).brief
 }
+
+// maxInline bounds the states of a machine that Inline allows.
+const maxInline = 100
 
 // growStack grows a new run's goroutine stack at once, while it is
 // nearly empty, to about what a run uses (its states, then the

@@ -31,8 +31,9 @@ type machinePlan struct {
 	// hands nothing out: Pass, Choice, Succeed and Fail states only (no
 	// task, wait, branch or iteration).
 	inline bool
-	// brief: inline, and no state can be reached again from itself, so a
-	// run goes through each state once at most (Inline).
+	// brief: inline, in JSONPath, with at most maxInline states, none
+	// of which can be reached again from itself: a run goes through each
+	// state once at most, quickly (Inline).
 	brief bool
 }
 
@@ -53,7 +54,7 @@ func compileMachine(sm *asl.StateMachine) *machinePlan {
 		}
 	}
 	mp.first = mp.states[mp.start]
-	mp.brief = mp.inline && acyclic(sm)
+	mp.brief = mp.inline && len(sm.States) <= maxInline && jsonPathOnly(sm) && acyclic(sm)
 	inPlace(mp)
 	// Each plan points at the plans it may go to next, so that a step
 	// needs no map lookup.
@@ -297,4 +298,14 @@ func acyclic(sm *asl.StateMachine) bool {
 		return true
 	}
 	return visit(sm.StartAt)
+}
+
+// jsonPathOnly tells whether every state of sm is in JSONPath.
+func jsonPathOnly(sm *asl.StateMachine) bool {
+	for _, st := range sm.States {
+		if st.QueryLanguage == asl.JSONata {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stepwell/stepwell/asl"
@@ -38,7 +40,8 @@ func TestPlanBuiltOncePerMachine(t *testing.T) {
 }
 
 // TestInline: a machine runs on its caller's goroutine (Inline) when it
-// has Pass, Choice, Succeed and Fail states only and no cycle.
+// has Pass, Choice, Succeed and Fail states only, in JSONPath, no cycle
+// and at most maxInline states.
 func TestInline(t *testing.T) {
 	for _, tc := range []struct {
 		name, def string
@@ -51,8 +54,11 @@ func TestInline(t *testing.T) {
 			"A":{"Type":"Pass","Next":"D"},"B":{"Type":"Pass","Next":"D"},"D":{"Type":"Pass","End":true}}}`, true},
 		{"choice loop", `{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"C"},
 			"C":{"Type":"Choice","Choices":[{"Variable":"$.done","IsPresent":true,"Next":"S"}],"Default":"P"},"S":{"Type":"Succeed"}}}`, false},
+		{"JSONata", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% $reduce([1..3], function($a, $b) { $a + $b }) %}","End":true}}}`, false},
 		{"wait", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}`, false},
 		{"task", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f"},"End":true}}}`, false},
+		{"long chain", passChain(maxInline + 1), false},
+		{"chain at the bound", passChain(maxInline), true},
 	} {
 		sm, err := asl.Load([]byte(tc.def), asl.Options{})
 		if err != nil {
@@ -62,4 +68,22 @@ func TestInline(t *testing.T) {
 			t.Errorf("%s: Inline = %v, want %v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// passChain is a machine of n Pass states in a row.
+func passChain(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"StartAt":"S0","States":{`)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		if i == n-1 {
+			fmt.Fprintf(&b, `"S%d":{"Type":"Pass","End":true}`, i)
+		} else {
+			fmt.Fprintf(&b, `"S%d":{"Type":"Pass","Next":"S%d"}`, i, i+1)
+		}
+	}
+	b.WriteString("}}")
+	return b.String()
 }

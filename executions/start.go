@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -98,7 +99,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 			<-other
 		} else {
 			if c.run != nil {
-				c.run.Run() // here (creation.here): to its end
+				runHere(c.run) // to its end (creation.here)
 			}
 			if <-c.done; c.err == nil {
 				return &Started{ARN: x.ARN, StartDate: start}, nil
@@ -138,7 +139,24 @@ type creation struct {
 	// prepares) instead of handing it to a runner and waiting for its
 	// first write: one goroutine handoff less each way.
 	here bool
-	run  *engine.Run
+	run  *engine.Prepared
+}
+
+// runHere runs a prepared execution on the calling goroutine (Start's,
+// an API request's). A panic in a run is a bug that stops the process on
+// a runner's goroutine, where nothing recovers it; the HTTP server would
+// recover it here and leave the execution registered and later starts of
+// its name waiting forever, so it stops the process here too, with the
+// run's stack.
+func runHere(p *engine.Prepared) {
+	defer func() {
+		if v := recover(); v != nil {
+			stack := debug.Stack()
+			go func() { panic(fmt.Sprintf("%v\n\nthe run's goroutine:\n%s", v, stack)) }()
+			select {} // until the panic above stops the process
+		}
+	}()
+	p.RunHere()
 }
 
 // begin is what Start and StartSync share: the compiled definition, a
@@ -282,7 +300,9 @@ func (s *Service) rebind(x *engine.Execution, meta store.ExecutionMeta) {
 // ends. Its row exists in st, or create is the row that its first Record
 // creates: then launch starts nothing, and returns a channel closed once
 // that execution's creation is settled, if this process already drives
-// an execution of that ARN (running, parked or being created).
+// an execution of that ARN (running, parked or being created). With
+// create.here it only prepares the run (create.run), which the caller
+// then runs on its own goroutine (runHere).
 func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, extra *recExtra, create *creation) (other <-chan struct{}) {
 	if extra != nil {
 		extra.s, extra.executionARN, extra.machine = s, ex.ARN, ex.Machine
@@ -352,8 +372,8 @@ func (s *Service) launch(st store.Store, ex *engine.Execution, express bool, ext
 		extra.replayed(extra.redrive.replay)                   // its Map Runs still running (mapruns.go)
 		run = s.eng.Resume(ctx, ex, extra.redrive.replay, rec) // redrive.go
 	} else if create != nil && create.here {
-		run = s.eng.Prepare(ctx, ex, rec) // Start runs it (creation.here)
-		create.run = run
+		create.run = s.eng.Prepare(ctx, ex, rec) // Start runs it (runHere)
+		run = create.run.Run()
 	} else {
 		run = s.eng.Start(ctx, ex, rec)
 	}

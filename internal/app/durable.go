@@ -145,7 +145,7 @@ func openStoreLogged(ctx context.Context, c Config, logger *slog.Logger) (*backe
 		var opts sqlite.Options
 		if logger != nil {
 			opts.Upgrading = func(from, to int) {
-				logger.Info("upgrading the embedded store's schema; the server starts once it is done (about 8 s per million executions)",
+				logger.Info("upgrading the embedded store's schema; the server starts once it is done (a while, for a large database)",
 					"path", target, "from", from, "to", to)
 			}
 		}

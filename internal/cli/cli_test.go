@@ -144,7 +144,7 @@ func TestCLI(t *testing.T) {
 				"STEPWELL_ADDR": "0.0.0.0:9000", "STEPWELL_TIME_SCALE": "0.5", "STEPWELL_LAMBDA_ENDPOINT": "http://127.0.0.1:3001",
 				"STEPWELL_ACCOUNT_ID": "111111111111", "STEPWELL_REGION": "eu-west-1", "STEPWELL_STORE": "memory",
 				"STEPWELL_EXPRESS_RETENTION": "5", "STEPWELL_EXPRESS_HISTORY": "1", "STEPWELL_AUTH": "none",
-				"HOME": "/home/u"}}, // data-dir: the effective default, in $HOME
+				"HOME": "/home/u"}}, // data-dir: empty, the store is not the default embedded one
 		{name: "serve every interface without credentials", args: []string{"serve", "--check-config", "--addr", "0.0.0.0:9000"},
 			wantCode: 2, wantStderr: `addr "0.0.0.0:9000": is not a loopback address, and the server has no credentials to verify requests with`},
 		{name: "serve check-config with credentials", args: []string{"serve", "--check-config", "--addr", "0.0.0.0:9000", "--credentials", "testdata/credentials.json"},
@@ -153,7 +153,7 @@ func TestCLI(t *testing.T) {
 			env: map[string]string{"STEPWELL_STORE": "postgres://u:pw1@db/x?sslpassword=pw2&sslmode=require", "STEPWELL_LAMBDA_ENDPOINT": "http://k:pw3@127.0.0.1:3001",
 				"STEPWELL_STATUS_EVENTS": "https://hook:pw4@events.example.com/in?token=pw5,http://127.0.0.1:9000/events"}, golden: true},
 		{name: "serve express flags", args: []string{"serve", "--check-config", "--express-history", "--express-retention", "7"}, golden: true,
-			env: map[string]string{"AWS_CA_BUNDLE": ""}},
+			env: map[string]string{"AWS_CA_BUNDLE": "", "HOME": "/home/u"}}, // data-dir: the effective default, in $HOME
 		{name: "serve bad env", args: []string{"serve", "--check-config"}, env: map[string]string{"STEPWELL_TIME_SCALE": "fast"},
 			wantCode: 2, wantStderr: `environment variable STEPWELL_TIME_SCALE="fast": not a number`},
 		{name: "serve bad bool env", args: []string{"serve", "--check-config"}, env: map[string]string{"STEPWELL_EXPRESS_HISTORY": "yes"},

@@ -261,9 +261,10 @@ func (c *ServeCommand) config(args []string) (cfg app.Config, check bool, err er
 	if err := exactArgs("serve", pos); err != nil {
 		return cfg, false, err
 	}
-	if cfg.DataDir == "" {
-		// The effective directory, which --check-config prints; the
-		// server would pick the same (app.DefaultDataDir).
+	if cfg.DataDir == "" && cfg.Store == "" {
+		// The default embedded store's effective directory, which
+		// --check-config prints; the server would pick the same
+		// (app.DefaultDataDir).
 		cfg.DataDir = app.DataDirFrom(c.m.Getenv)
 	}
 	if err := cfg.Validate(); err != nil {
