@@ -97,13 +97,13 @@ func (r *Run) Result() Result { return r.result }
 func (e *Engine) Start(ctx context.Context, x *Execution, rec Recorder) *Run {
 	p := e.Prepare(ctx, x, rec)
 	e.runners.run(p.RunHere)
-	return p.run
+	return &p.run
 }
 
 // A Prepared is the run of an execution that Prepare made and nothing
 // runs yet.
 type Prepared struct {
-	run *Run
+	run Run // one allocation for both
 	x   *Execution
 }
 
@@ -111,16 +111,16 @@ type Prepared struct {
 // with RunHere, once, on the goroutine that should run it (Start does so
 // on a runner). Until then its Run may be stopped and waited for.
 func (e *Engine) Prepare(ctx context.Context, x *Execution, rec Recorder) *Prepared {
-	return &Prepared{run: &Run{ex: newExecution(e, ctx, x, rec), done: make(chan struct{})}, x: x}
+	return &Prepared{run: Run{ex: newExecution(e, ctx, x, rec), done: make(chan struct{})}, x: x}
 }
 
 // Run returns the prepared Run (to keep, stop or wait for).
-func (p *Prepared) Run() *Run { return p.run }
+func (p *Prepared) Run() *Run { return &p.run }
 
 // RunHere runs the execution on the calling goroutine until it ends, then
 // calls its Execution's Ended. Call it once.
 func (p *Prepared) RunHere() {
-	r := p.run
+	r := &p.run
 	r.result = r.ex.run()
 	close(r.done)
 	if p.x.Ended != nil {
