@@ -250,7 +250,7 @@ func (r *Registry) Instrument(next http.Handler) http.Handler {
 		if !r.ops[op] {
 			op = "unknown"
 		}
-		k := requestKey{op, w.Header().Get("X-Amzn-ErrorType")}
+		k := requestKey{op, w.Header().Get("X-Amzn-Errortype")} // canonical: no copy made
 		r.mu.RLock()
 		s := r.requests[k]
 		r.mu.RUnlock()
