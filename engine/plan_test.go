@@ -1,8 +1,8 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/stepwell/stepwell/asl"
@@ -72,18 +72,17 @@ func TestInline(t *testing.T) {
 
 // passChain is a machine of n Pass states in a row.
 func passChain(n int) string {
-	var b strings.Builder
-	b.WriteString(`{"StartAt":"S0","States":{`)
+	states := make(map[string]any, n)
 	for i := range n {
-		if i > 0 {
-			b.WriteString(",")
-		}
+		st := map[string]any{"Type": "Pass", "Next": fmt.Sprint("S", i+1)}
 		if i == n-1 {
-			fmt.Fprintf(&b, `"S%d":{"Type":"Pass","End":true}`, i)
-		} else {
-			fmt.Fprintf(&b, `"S%d":{"Type":"Pass","Next":"S%d"}`, i, i+1)
+			st = map[string]any{"Type": "Pass", "End": true}
 		}
+		states[fmt.Sprint("S", i)] = st
 	}
-	b.WriteString("}}")
-	return b.String()
+	b, err := json.Marshal(map[string]any{"StartAt": "S0", "States": states})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
