@@ -203,7 +203,11 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		w.Header().Set("Connection", "close")
 		return nil, errValidation("Request size exceeds the maximum allowed size")
 	}
-	if deadline {
+	// Over HTTP/1, net/http clears the deadline itself once the body is
+	// read to its end (it then watches the connection for the client
+	// going away): clearing it here too would cost every request a
+	// second deadline change for nothing.
+	if deadline && r.ProtoMajor != 1 {
 		_ = rc.SetReadDeadline(time.Time{})
 	}
 	return body, nil

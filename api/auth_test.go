@@ -23,6 +23,8 @@ import (
 	"github.com/stepwell/stepwell/api/sigv4"
 	"github.com/stepwell/stepwell/engine"
 	"github.com/stepwell/stepwell/executions"
+	"github.com/stepwell/stepwell/integrations"
+	"github.com/stepwell/stepwell/integrations/tasktoken"
 	"github.com/stepwell/stepwell/store/memory"
 )
 
@@ -186,5 +188,52 @@ func TestBodyTimeout(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("X-Amzn-ErrorType") != "SerializationException" {
 		t.Fatalf("HTTP %d %s", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"))
+	}
+}
+
+// TestBodyTimeout_NotAfterTheBody: the body timeout bounds the body's
+// arrival only. A long poll that outlasts it, over a real connection, is
+// still answered with the task that arrives after it (were the deadline
+// left on the connection, net/http's watch of the connection would fail
+// and cancel the request).
+func TestBodyTimeout_NotAfterTheBody(t *testing.T) {
+	acts := memory.NewActivities()
+	b := tasktoken.New(acts)
+	router := integrations.NewRouter()
+	router.Handle(tasktoken.IsActivity, b.Activities())
+	tasks := b.Guard(router)
+	eng := engine.New(engine.Config{Region: "us-east-1", AccountID: "111111111111", Invoker: tasks, Checker: tasks, Resumer: tasks})
+	const bodyTimeout = 50 * time.Millisecond
+	s := newAPI(t, executions.Config{Store: memory.New(memory.Options{}), Engine: eng, Tasks: b, PollTimeout: time.Minute},
+		api.Config{Activities: acts, BodyTimeout: bodyTimeout})
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	act := ok(t, s, "CreateActivity", `{"name":"work"}`)["activityArn"].(string)
+	sm := create(t, s, "m", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"`+act+`","End":true}}}`, "")
+	polled := make(chan string, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, hs.URL, strings.NewReader(`{"activityArn":"`+act+`"}`))
+		req.Header.Set("X-Amz-Target", "AWSStepFunctions.GetActivityTask")
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		resp, err := hs.Client().Do(req)
+		if err != nil {
+			polled <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		polled <- string(raw)
+	}()
+	// The behaviour under test is time passing: the poll outlives the
+	// body timeout before a task arrives.
+	time.Sleep(4 * bodyTimeout)
+	ok(t, s, "StartExecution", `{"stateMachineArn":"`+sm+`","input":"{\"n\":1}"}`)
+	select {
+	case got := <-polled:
+		if !strings.Contains(got, `"taskToken"`) {
+			t.Fatalf("GetActivityTask answered %s, want the task", got)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("GetActivityTask did not answer")
 	}
 }
