@@ -113,6 +113,9 @@ type Execution struct {
 	RoleARN          string
 	Type             string    // STANDARD or EXPRESS
 	Input            string    // the input text exactly as given (AWS echoes it)
+	// ParsedInput is Input already parsed (value.ParseString), handed
+	// over to the run, or nil: the run parses Input then.
+	ParsedInput any
 	StartTime        time.Time // also $$.Execution.StartTime
 	Machine          *asl.StateMachine
 	// RedriveCount and RedriveTime are $$.Execution.RedriveCount and

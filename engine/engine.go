@@ -281,7 +281,10 @@ func (ex *execution) runTop() Result {
 			}()
 		}
 	}
-	input, err := value.ParseString(x.Input)
+	input, err := x.ParsedInput, error(nil)
+	if input == nil {
+		input, err = value.ParseString(x.Input)
+	}
 	if err != nil {
 		input = value.NewObject(0)
 		if strings.TrimSpace(x.Input) != "" {

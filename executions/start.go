@@ -24,6 +24,9 @@ type StartInput struct {
 	Name string
 	// Input is the execution's JSON input.
 	Input string
+	// ParsedInput is Input parsed by value.ParseString, handed over to
+	// the run (nil: the run parses Input).
+	ParsedInput any
 	// TraceHeader is kept with the execution.
 	TraceHeader string
 	// VersionARN and AliasARN are the version and alias the execution
@@ -88,7 +91,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Started, error) {
 	for range 3 {
 		ex := &engine.Execution{
 			ARN: x.ARN, Name: x.Name, StateMachineARN: x.StateMachineARN, StateMachineName: x.StateMachineName,
-			RoleARN: sm.RoleARN, Type: x.Type, Input: x.Input, StartTime: start, Machine: compiled,
+			RoleARN: sm.RoleARN, Type: x.Type, Input: x.Input, ParsedInput: in.ParsedInput, StartTime: start, Machine: compiled,
 			FirstWriteWithin: firstWriteWithin,
 		}
 		c := &creation{row: x, meta: meta, testCase: in.TestCase, done: make(chan struct{}), here: engine.Inline(ex)}
@@ -199,7 +202,7 @@ func (s *Service) StartSync(ctx context.Context, in StartInput) (*SyncOutcome, e
 	}
 	ex := &engine.Execution{
 		ARN: s.scope.ExpressARN(sm.Name, in.Name, uuid.New()), Name: in.Name, StateMachineARN: sm.ARN,
-		StateMachineName: sm.Name, RoleARN: sm.RoleARN, Type: TypeExpress, Input: in.Input, StartTime: start, Machine: compiled,
+		StateMachineName: sm.Name, RoleARN: sm.RoleARN, Type: TypeExpress, Input: in.Input, ParsedInput: in.ParsedInput, StartTime: start, Machine: compiled,
 		Sync: true,
 	}
 	if err := s.checkTestCase(ex.ARN, sm.Name, in.TestCase); err != nil {

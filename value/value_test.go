@@ -1,6 +1,7 @@
 package value_test
 
 import (
+	"encoding/json"
 	"math/big"
 	"strconv"
 	"testing"
@@ -429,4 +430,18 @@ func mustGet(o, c *value.Object, k string) any {
 	}
 	v, _ := c.Get(k)
 	return v
+}
+
+// FuzzParse_OnlyValidJSON: ParseString accepts no text that json.Valid
+// (what the API checks an execution's input with) refuses, so a value
+// parsed while checking an input can stand for the check.
+func FuzzParse_OnlyValidJSON(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2.5,"x",null,true]}`, `"\u00e9"`, `-1e-7`, `[[[]]]`, "\"\xff\"", `{"a":1,"a":2}`, `01`, `1.`, `"\ud800"`, ` {} `, `{}x`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if _, err := value.ParseString(s); err == nil && !json.Valid([]byte(s)) {
+			t.Fatalf("ParseString accepts %q, json.Valid does not", s)
+		}
+	})
 }
