@@ -111,13 +111,13 @@ type Execution struct {
 	StateMachineARN  string
 	StateMachineName string
 	RoleARN          string
-	Type             string    // STANDARD or EXPRESS
-	Input            string    // the input text exactly as given (AWS echoes it)
+	Type             string // STANDARD or EXPRESS
+	Input            string // the input text exactly as given (AWS echoes it)
 	// ParsedInput is Input already parsed (value.ParseString), handed
 	// over to the run, or nil: the run parses Input then.
 	ParsedInput any
-	StartTime        time.Time // also $$.Execution.StartTime
-	Machine          *asl.StateMachine
+	StartTime   time.Time // also $$.Execution.StartTime
+	Machine     *asl.StateMachine
 	// RedriveCount and RedriveTime are $$.Execution.RedriveCount and
 	// RedriveTime: how often the execution was redriven and when last
 	// (zero when never; RedriveTime is then absent from the Context object).

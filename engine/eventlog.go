@@ -338,8 +338,13 @@ func (ex *execution) append(t *thread, ev *history.Event) int64 {
 	ev.PreviousEventID = t.last
 	ev.Thread = t.name
 	if ev.Timestamp.IsZero() {
-		ev.Timestamp = ex.stamp()
+		if t.enterAtLast && ev.StateEnteredEventDetails != nil {
+			ev.Timestamp = t.lastAt
+		} else {
+			ev.Timestamp = ex.stamp()
+		}
 	}
+	t.enterAtLast = false
 	t.lastAt = ev.Timestamp
 	if ex.bufs == nil {
 		ex.bufs = &eventBufs{} // after release, which no run does

@@ -232,16 +232,31 @@ func (ex *execution) unflushed() int {
 	return len(ex.bufs.a)
 }
 
+// liveAt is the time of the thread's latest event when this run stamped
+// it (not a replayed one's), else zero.
+func (t *thread) liveAt() time.Time {
+	if t.replayed {
+		return time.Time{}
+	}
+	return t.lastAt
+}
+
 // mayDefer tells whether the events of a state without effect outside
-// the execution (a Pass or Choice state) may wait for a later durable
-// write: not once maxUnflushed events wait, nor past the time its first
-// write is due (Execution.FirstWriteWithin).
-func (ex *execution) mayDefer() bool {
+// the execution (a Pass or Choice state), the latest of them at, may wait
+// for a later durable write: not once maxUnflushed events wait, nor past
+// the time its first write is due (Execution.FirstWriteWithin).
+func (ex *execution) mayDefer(at time.Time) bool {
 	if ex.unflushed() >= maxUnflushed {
 		return false
 	}
 	by := ex.firstBy.Load()
-	return by == 0 || ex.stamp().UnixNano() < by
+	if by == 0 {
+		return true
+	}
+	if at.IsZero() {
+		at = ex.stamp()
+	}
+	return at.UnixNano() < by
 }
 
 // flush hands pending events to the recorder and returns once Record has
@@ -293,8 +308,12 @@ type thread struct {
 	log    eventLog // where its events go
 	last   int64
 	lastAt time.Time // timestamp of the latest event (zero without history)
-	name   string    // the Thread tag of its events: "", "b1", "m3/b0"
-	vars   *scope
+	// enterAtLast: the next state's Entered event takes lastAt for its
+	// timestamp, as nothing but the transition separates it from the
+	// latest event (a deferred Pass or Choice state's last: runMachine).
+	enterAtLast bool
+	name        string // the Thread tag of its events: "", "b1", "m3/b0"
+	vars        *scope
 	// rawText is the execution input as given: AWS echoes it verbatim in
 	// the first state's Entered event.
 	rawText string

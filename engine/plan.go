@@ -209,14 +209,18 @@ func (t *thread) runMachine(sm *asl.StateMachine, input any) (any, *failure) {
 		switch {
 		case t.ex.rec == nil:
 			// No history to write.
-		case f == nil && next != "" && effectless(p) && t.ex.mayDefer():
+		case f == nil && next != "" && effectless(p) && t.ex.mayDefer(t.liveAt()):
 			// A Pass or Choice state changes nothing outside the
 			// execution: its events go out with the next durable write
 			// (before a task's invocation, a wait, a branch's end, the
 			// execution's end, once maxUnflushed events wait, or when
 			// the first write is due), and
 			// after a crash it simply runs again from the last durable
-			// event. Nothing outside has seen its events then.
+			// event. Nothing outside has seen its events then. Nor does
+			// a write separate them from the next state's Entered event:
+			// it takes the time of the latest (one clock read fewer per
+			// state).
+			t.enterAtLast = !t.liveAt().IsZero()
 		case (f == nil && next != "") || t.name != "":
 			// When the top-level scope ends, the execution's terminal
 			// event is flushed with these events, in one durable write.
