@@ -226,3 +226,93 @@ func BenchmarkMigrate_FromV5(b *testing.B) {
 		b.ReportMetric(el.Seconds()*1e6/float64(n), "open-s@1M")
 	}
 }
+
+// TestMigrate_ExecutionsRowid opens a database of schema version 7, whose
+// executions table had an AUTOINCREMENT seq, and checks version 8's: the
+// same executions under the same seqs (their histories follow them: see
+// TestMigrate_FirstEvents), no AUTOINCREMENT nor sqlite_sequence row left,
+// the four indexes back, a sound database, and new executions numbered
+// after the largest seq.
+func TestMigrate_ExecutionsRowid(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	if err := sqlite.CreateAtVersion(ctx, path, 7); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, status := range []string{store.StatusRunning, store.StatusSucceeded, store.StatusFailed} {
+		if _, err := db.Exec(`INSERT INTO executions (seq, arn, name, machine_arn, machine_name, revision_id, type, status, input,
+			trace_header, start_ns, stop_ns, machine_key, first_last) VALUES (?, ?, ?, 'arn:sm', 'sm', 'r1', 'STANDARD', ?, '{}', '', 1, 0, 1, ?)`,
+			10*(i+1), fmt.Sprintf("arn:x:%d", i), fmt.Sprint(i), status, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s := open(t, path)
+	if err := s.CreateExecution(ctx, &store.Execution{ARN: "arn:x:new", Name: "new", StateMachineARN: "arn:sm", StateMachineName: "sm",
+		RevisionID: "r1", Type: "STANDARD", Status: store.StatusRunning, Input: "{}", StartDate: time.Unix(2, 0)}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var got []string
+	rows, err := db.Query(`SELECT seq, arn, status, first_last FROM executions ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var seq, last int64
+		var arn, status string
+		if err := rows.Scan(&seq, &arn, &status, &last); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%d %s %s %d", seq, arn, status, last))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10 arn:x:0 RUNNING 0", "20 arn:x:1 SUCCEEDED 1", "30 arn:x:2 FAILED 2", "31 arn:x:new RUNNING 0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("executions %q, want %q", got, want)
+	}
+	var table string
+	if err := db.QueryRow(`SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'executions'`).Scan(&table); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.ToUpper(table), "AUTOINCREMENT") {
+		t.Errorf("executions is still AUTOINCREMENT: %s", table)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_sequence WHERE name = 'executions'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("sqlite_sequence rows of executions: %d (%v), want none", n, err)
+	}
+	var indexes []string
+	rows, err = db.Query(`SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'executions' AND sql IS NOT NULL ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		indexes = append(indexes, name)
+	}
+	if want := []string{"executions_by_machine", "executions_by_status", "executions_closed", "executions_running"}; !slices.Equal(indexes, want) {
+		t.Errorf("indexes %q, want %q", indexes, want)
+	}
+	var check string
+	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		t.Errorf("integrity_check: %s %v", check, err)
+	}
+}
