@@ -73,6 +73,11 @@ const (
 	EvaluationFailed             EventType = "EvaluationFailed"
 )
 
+// EventTypes returns every event type, in the model's order.
+func EventTypes() []EventType {
+	return []EventType{ActivityFailed, ActivityScheduled, ActivityScheduleFailed, ActivityStarted, ActivitySucceeded, ActivityTimedOut, ChoiceStateEntered, ChoiceStateExited, ExecutionAborted, ExecutionFailed, ExecutionStarted, ExecutionSucceeded, ExecutionTimedOut, FailStateEntered, LambdaFunctionFailed, LambdaFunctionScheduled, LambdaFunctionScheduleFailed, LambdaFunctionStarted, LambdaFunctionStartFailed, LambdaFunctionSucceeded, LambdaFunctionTimedOut, MapIterationAborted, MapIterationFailed, MapIterationStarted, MapIterationSucceeded, MapStateAborted, MapStateEntered, MapStateExited, MapStateFailed, MapStateStarted, MapStateSucceeded, ParallelStateAborted, ParallelStateEntered, ParallelStateExited, ParallelStateFailed, ParallelStateStarted, ParallelStateSucceeded, PassStateEntered, PassStateExited, SucceedStateEntered, SucceedStateExited, TaskFailed, TaskScheduled, TaskStarted, TaskStartFailed, TaskStateAborted, TaskStateEntered, TaskStateExited, TaskSubmitFailed, TaskSubmitted, TaskSucceeded, TaskTimedOut, WaitStateAborted, WaitStateEntered, WaitStateExited, MapRunAborted, MapRunFailed, MapRunStarted, MapRunSucceeded, ExecutionRedriven, MapRunRedriven, EvaluationFailed}
+}
+
 // Event is one history event, shaped like the AWS HistoryEvent.
 type Event struct {
 	Timestamp       time.Time `json:"-"`
@@ -183,6 +188,123 @@ func (e Event) WithoutData() Event {
 		e.StateExitedEventDetails = &c
 	}
 	return e
+}
+
+// DetailsSet counts the details members of e that are set (non-nil).
+func (e *Event) DetailsSet() int {
+	n := 0
+	if e.ActivityFailedEventDetails != nil {
+		n++
+	}
+	if e.ActivityScheduleFailedEventDetails != nil {
+		n++
+	}
+	if e.ActivityScheduledEventDetails != nil {
+		n++
+	}
+	if e.ActivityStartedEventDetails != nil {
+		n++
+	}
+	if e.ActivitySucceededEventDetails != nil {
+		n++
+	}
+	if e.ActivityTimedOutEventDetails != nil {
+		n++
+	}
+	if e.TaskFailedEventDetails != nil {
+		n++
+	}
+	if e.TaskScheduledEventDetails != nil {
+		n++
+	}
+	if e.TaskStartFailedEventDetails != nil {
+		n++
+	}
+	if e.TaskStartedEventDetails != nil {
+		n++
+	}
+	if e.TaskSubmitFailedEventDetails != nil {
+		n++
+	}
+	if e.TaskSubmittedEventDetails != nil {
+		n++
+	}
+	if e.TaskSucceededEventDetails != nil {
+		n++
+	}
+	if e.TaskTimedOutEventDetails != nil {
+		n++
+	}
+	if e.ExecutionFailedEventDetails != nil {
+		n++
+	}
+	if e.ExecutionStartedEventDetails != nil {
+		n++
+	}
+	if e.ExecutionSucceededEventDetails != nil {
+		n++
+	}
+	if e.ExecutionAbortedEventDetails != nil {
+		n++
+	}
+	if e.ExecutionTimedOutEventDetails != nil {
+		n++
+	}
+	if e.ExecutionRedrivenEventDetails != nil {
+		n++
+	}
+	if e.MapStateStartedEventDetails != nil {
+		n++
+	}
+	if e.MapIterationStartedEventDetails != nil {
+		n++
+	}
+	if e.MapIterationSucceededEventDetails != nil {
+		n++
+	}
+	if e.MapIterationFailedEventDetails != nil {
+		n++
+	}
+	if e.MapIterationAbortedEventDetails != nil {
+		n++
+	}
+	if e.LambdaFunctionFailedEventDetails != nil {
+		n++
+	}
+	if e.LambdaFunctionScheduleFailedEventDetails != nil {
+		n++
+	}
+	if e.LambdaFunctionScheduledEventDetails != nil {
+		n++
+	}
+	if e.LambdaFunctionStartFailedEventDetails != nil {
+		n++
+	}
+	if e.LambdaFunctionSucceededEventDetails != nil {
+		n++
+	}
+	if e.LambdaFunctionTimedOutEventDetails != nil {
+		n++
+	}
+	if e.StateEnteredEventDetails != nil {
+		n++
+	}
+	if e.StateExitedEventDetails != nil {
+		n++
+	}
+	if e.MapRunStartedEventDetails != nil {
+		n++
+	}
+	if e.MapRunFailedEventDetails != nil {
+		n++
+	}
+	if e.MapRunRedrivenEventDetails != nil {
+		n++
+	}
+	if e.EvaluationFailedEventDetails != nil {
+		n++
+	}
+	return n
 }
 
 // ActivityFailedEventDetails mirrors the AWS shape of the same name: Contains details about an activity that failed during an execution.

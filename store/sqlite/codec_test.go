@@ -337,3 +337,52 @@ func BenchmarkDecodeEvents(b *testing.B) {
 		}
 	}
 }
+
+// TestTypeCode: typeCode gives each type of typeCodes its code, and
+// every other type (each the model names) 0.
+func TestTypeCode(t *testing.T) {
+	coded := map[history.EventType]bool{}
+	for c, typ := range typeCodes {
+		if typ == "" {
+			continue
+		}
+		coded[typ] = true
+		if got := typeCode(typ); got != uint64(c) {
+			t.Errorf("typeCode(%s) = %d, want %d", typ, got, c)
+		}
+	}
+	for _, typ := range history.EventTypes() {
+		if !coded[typ] {
+			if got := typeCode(typ); got != 0 {
+				t.Errorf("typeCode(%s) = %d, want 0", typ, got)
+			}
+		}
+	}
+}
+
+// TestForm: an event takes a compact form only when its details are the
+// form's alone; with any other details member set too it is JSON.
+func TestForm(t *testing.T) {
+	entered := &history.StateEnteredEventDetails{Name: "A"}
+	for _, tt := range []struct {
+		name string
+		e    history.Event
+		want int
+	}{
+		{"entered", history.Event{Type: history.PassStateEntered, ID: 2, Thread: "b0", StateEnteredEventDetails: entered}, formEntered},
+		{"entered with more", history.Event{Type: history.PassStateEntered, StateEnteredEventDetails: entered,
+			TaskFailedEventDetails: &history.TaskFailedEventDetails{}}, formJSON},
+		{"exited", history.Event{Type: history.PassStateExited, StateExitedEventDetails: &history.StateExitedEventDetails{Name: "A"}}, formExited},
+		{"exited with variables", history.Event{Type: history.PassStateExited, StateExitedEventDetails: &history.StateExitedEventDetails{
+			Name: "A", AssignedVariables: map[string]string{"x": "1"}}}, formJSON},
+		{"started", history.Event{Type: history.ExecutionStarted, ExecutionStartedEventDetails: &history.ExecutionStartedEventDetails{}}, formStarted},
+		{"started, another type", history.Event{Type: history.MapRunStarted, ExecutionStartedEventDetails: &history.ExecutionStartedEventDetails{}}, formJSON},
+		{"succeeded", history.Event{Type: history.ExecutionSucceeded, ExecutionSucceededEventDetails: &history.ExecutionSucceededEventDetails{}}, formSucceeded},
+		{"no details", history.Event{Type: history.MapStateStarted}, formJSON},
+		{"other details", history.Event{Type: history.TaskFailed, TaskFailedEventDetails: &history.TaskFailedEventDetails{}}, formJSON},
+	} {
+		if got := form(&tt.e); got != tt.want {
+			t.Errorf("%s: form %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
