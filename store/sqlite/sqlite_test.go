@@ -217,7 +217,7 @@ func TestMigrate_FromOlder(t *testing.T) {
 	}
 	if _, err := db.Exec(`DROP TABLE activities; DROP TABLE versions; DROP TABLE version_counters; DROP TABLE aliases;
 		DROP TABLE tags; DROP TABLE map_runs; DROP TABLE execution_meta; DROP TABLE secrets; ALTER TABLE history DROP COLUMN threads;
-		DROP INDEX executions_by_machine; DROP INDEX executions_by_status; ALTER TABLE executions DROP COLUMN machine_key;
+		DROP INDEX executions_by_status; ALTER TABLE executions DROP COLUMN machine_key;
 		DROP TABLE machine_keys; ALTER TABLE executions DROP COLUMN first_events; ALTER TABLE executions DROP COLUMN first_last;
 		ALTER TABLE executions DROP COLUMN first_threads; CREATE INDEX executions_by_machine ON executions (machine_arn, seq);
 		CREATE INDEX executions_by_status ON executions (machine_arn, status, seq);
