@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// TestQueryPlans checks that the list queries read an index in the order
-// they return, without sorting, ListExecutions by the machine key and
+// TestQueryPlans checks that the list and retention queries read an index
+// in the order they return, without sorting, ListExecutions by the machine
+// key and
 // status; without a status, the newest of each status are found in that
 // index alone (covering) and sorted, at most a page of each.
 func TestQueryPlans(t *testing.T) {
@@ -29,6 +30,10 @@ func TestQueryPlans(t *testing.T) {
 				"SEARCH machine_keys USING COVERING INDEX"}},
 		{"ListExecutions by status", listExecutionsByStatus, []any{"arn:sm", "RUNNING", 10, 11},
 			[]string{"SEARCH executions USING INDEX executions_by_status (machine_key=? AND status=? AND seq<?)", "SEARCH machine_keys USING COVERING INDEX"}},
+		{"retention, closed late", lateClosedQuery, []any{10, 256},
+			[]string{"SEARCH executions USING INDEX executions_closed_late (stop_ns<?)"}},
+		{"retention, in seq order", retainScanQuery, []any{0, 2048},
+			[]string{"SEARCH executions USING INTEGER PRIMARY KEY (rowid>?)"}},
 	} {
 		rows, err := s.rdb.QueryContext(ctx, "EXPLAIN QUERY PLAN "+c.query, c.args...)
 		if err != nil {

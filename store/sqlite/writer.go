@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +55,11 @@ type writer struct {
 	// together (histBatch per statement) before it commits.
 	rows []histRow
 	args []any
+
+	// retainFrom is the retention cursor (DeleteClosedBefore): no
+	// execution up to this seq needs reading again to find those to
+	// delete. It starts at 0 and goes back to 0 when a transaction fails.
+	retainFrom int64
 }
 
 var _ groupcommit.Tx[op] = (*writer)(nil)
@@ -199,6 +205,7 @@ func (w *writer) Rollback() {
 	_, _ = w.rollbackTx.Exec()
 	clear(w.running)
 	clear(w.keys)
+	w.retainFrom = 0
 }
 
 // machineKey returns the key of the state machine arn (machine_keys),
@@ -462,15 +469,77 @@ func (s *Store) DeleteStateMachine(ctx context.Context, arn string) error {
 	})
 }
 
-// retentionBatch bounds the executions one retention write deletes, so
-// that other writes are not held up.
-const retentionBatch = 256
+// retentionBatch bounds the executions one retention write deletes, and
+// retentionScan the rows it reads, so that other writes are not held up.
+const (
+	retentionBatch = 256
+	retentionScan  = 2048
+)
+
+// lateClose is how long after its start an execution closes for its close
+// to be indexed (executions_closed_late, schema version 10): the others,
+// nearly all of them (a short execution is inserted closed), are found in
+// seq order, which is their start's within startSkew, so that inserting
+// one costs no index entry for retention.
+const lateClose = int64(time.Hour)
+
+// The retention queries: the executions closed late before a time (by
+// executions_closed_late, whose condition its own must repeat), and a
+// page of executions in seq order.
+var (
+	lateClosedQuery = `SELECT seq, arn FROM executions
+		WHERE status <> 'RUNNING' AND stop_ns > start_ns + ` + strconv.FormatInt(lateClose, 10) + ` AND stop_ns < ? LIMIT ?`
+	retainScanQuery = `SELECT seq, arn, status, start_ns, stop_ns FROM executions WHERE seq > ? ORDER BY seq LIMIT ?`
+)
+
+// startSkew bounds how far a later seq's start may precede an earlier
+// one's: a Standard execution's row is created with its first durable
+// write, at most 100 ms after its start (executions.firstWriteWithin).
+const startSkew = int64(time.Second)
 
 // DeleteClosedBefore implements store.Store. The executions' Map Runs and
-// metadata go with them.
+// metadata go with them. Executions closed more than lateClose after they
+// started are found by their close (executions_closed_late); the others
+// by reading the executions in seq order from the writer's retention
+// cursor (writer.retainFrom) until one started startSkew after t.
 func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error) {
-	total := 0
 	cut := t.UnixNano()
+	total, err := s.deleteLate(ctx, cut)
+	if err != nil {
+		return total, err
+	}
+	from, advance := int64(-1), true
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		var n int
+		var more, nextAdvance bool
+		var next int64
+		err := s.w.do(ctx, func(w *writer) (error, error) {
+			f := from
+			if f < 0 {
+				f = w.retainFrom
+			}
+			var err error
+			n, more, next, nextAdvance, err = w.retainScan(f, cut, advance)
+			return nil, err
+		})
+		if err != nil {
+			return total, fmt.Errorf("delete closed executions: %w", err)
+		}
+		total += n
+		from, advance = next, nextAdvance
+		if !more {
+			return total, nil
+		}
+	}
+}
+
+// deleteLate deletes the executions closed before cut that closed
+// lateClose or more after they started.
+func (s *Store) deleteLate(ctx context.Context, cut int64) (int, error) {
+	total := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, err
@@ -478,11 +547,7 @@ func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error
 		n := 0
 		err := s.w.do(ctx, func(w *writer) (error, error) {
 			n = 0
-			bg := context.Background()
-			if err := w.flushHistory(); err != nil {
-				return nil, err
-			}
-			rows, err := w.conn.QueryContext(bg, `SELECT seq, arn FROM executions WHERE status <> 'RUNNING' AND stop_ns < ? LIMIT ?`, cut, retentionBatch)
+			rows, err := w.conn.QueryContext(context.Background(), lateClosedQuery, cut, retentionBatch)
 			if err != nil {
 				return nil, err
 			}
@@ -493,7 +558,6 @@ func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error
 				var seq int64
 				var arn string
 				if err := rows.Scan(&seq, &arn); err != nil {
-					_ = rows.Close()
 					return nil, err
 				}
 				seqs, arns = append(seqs, seq), append(arns, arn)
@@ -501,19 +565,9 @@ func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error
 			if err := rows.Close(); err != nil {
 				return nil, err
 			}
-			for i, seq := range seqs {
-				for _, q := range []struct {
-					sql string
-					arg any
-				}{
-					{`DELETE FROM history WHERE execution = ?`, seq},
-					{`DELETE FROM executions WHERE seq = ?`, seq},
-					{`DELETE FROM map_runs WHERE execution_arn = ?`, arns[i]},
-					{`DELETE FROM execution_meta WHERE execution_arn = ?`, arns[i]},
-				} {
-					if _, err := w.conn.ExecContext(bg, q.sql, q.arg); err != nil {
-						return nil, err
-					}
+			for i := range seqs {
+				if err := w.deleteExecution(seqs[i], arns[i]); err != nil {
+					return nil, err
 				}
 			}
 			n = len(seqs)
@@ -527,6 +581,90 @@ func (s *Store) DeleteClosedBefore(ctx context.Context, t time.Time) (int, error
 			return total, nil
 		}
 	}
+}
+
+// retainScan reads the executions after seq from in seq order, at most
+// retentionScan of them, and deletes those closed before cut, at most
+// retentionBatch. It returns how many it deleted, whether to go on, and
+// the seq to go on after. While advance holds (no execution read so far
+// needs reading again), it moves the retention cursor past each one it
+// reads that no later scan needs: deleted, closed late (found by its
+// close then), or running since lateClose before cut (it will close late).
+// It stops at the first execution that started startSkew after cut: none
+// after it can have closed before cut, but for the skew of seqs.
+func (w *writer) retainScan(from, cut int64, advance bool) (deleted int, more bool, next int64, stillAdvance bool, err error) {
+	if err := w.flushHistory(); err != nil {
+		return 0, false, from, advance, err
+	}
+	rows, err := w.conn.QueryContext(context.Background(), retainScanQuery, from, retentionScan)
+	if err != nil {
+		return 0, false, from, advance, err
+	}
+	defer rows.Close() // also on a panic: an open statement would keep the transaction from ending
+	type found struct {
+		seq int64
+		arn string
+	}
+	var doomed []found
+	next, read, end := from, 0, false
+	for rows.Next() {
+		var f found
+		var status string
+		var start, stop int64
+		if err := rows.Scan(&f.seq, &f.arn, &status, &start, &stop); err != nil {
+			return 0, false, from, advance, err
+		}
+		read++
+		if start >= cut+startSkew {
+			end = true
+			break
+		}
+		next = f.seq
+		running := status == store.StatusRunning
+		switch {
+		case !running && stop < cut:
+			doomed = append(doomed, f)
+		case running && start < cut-lateClose, !running && stop > start+lateClose:
+		default:
+			advance = false // read it again next time
+		}
+		if advance {
+			w.retainFrom = f.seq
+		}
+		if len(doomed) == retentionBatch {
+			break
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return 0, false, from, advance, err
+	}
+	for _, f := range doomed {
+		if err := w.deleteExecution(f.seq, f.arn); err != nil {
+			return 0, false, from, advance, err
+		}
+	}
+	more = !end && (read == retentionScan || len(doomed) == retentionBatch)
+	return len(doomed), more, next, advance, nil
+}
+
+// deleteExecution deletes an execution, its history, Map Runs and
+// metadata in the transaction in progress.
+func (w *writer) deleteExecution(seq int64, arn string) error {
+	bg := context.Background()
+	for _, q := range []struct {
+		sql string
+		arg any
+	}{
+		{`DELETE FROM history WHERE execution = ?`, seq},
+		{`DELETE FROM executions WHERE seq = ?`, seq},
+		{`DELETE FROM map_runs WHERE execution_arn = ?`, arn},
+		{`DELETE FROM execution_meta WHERE execution_arn = ?`, arn},
+	} {
+		if _, err := w.conn.ExecContext(bg, q.sql, q.arg); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var _ store.Reopener = (*Store)(nil)
