@@ -203,6 +203,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		w.Header().Set("Connection", "close")
 		return nil, errValidation("Request size exceeds the maximum allowed size")
 	}
+	// Read to its end: closed now, net/http does not try to drain it
+	// before the answer (a copy through a pooled buffer per request).
+	_ = r.Body.Close()
 	// Over HTTP/1, net/http clears the deadline itself once the body is
 	// read to its end (it then watches the connection for the client
 	// going away): clearing it here too would cost every request a

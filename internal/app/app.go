@@ -406,7 +406,15 @@ func newServer(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*S
 	})
 	// Browsers of the configured origins (validated by Validate).
 	origins, _ := api.ParseCORSOrigins(c.CORSOrigins)
-	s.Handler = api.CORS(origins, mux)
+	// Every POST is the API's (above): it skips the mux's matching, a
+	// cost at every request.
+	s.Handler = api.CORS(origins, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			srv.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 	return s, nil
 }
 
