@@ -13,6 +13,8 @@ import (
 	"github.com/stepwell/stepwell/history"
 	"github.com/stepwell/stepwell/store"
 	"github.com/stepwell/stepwell/store/internal/groupcommit"
+	sqlitedriver "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // maxBatch bounds how many writes share one transaction.
@@ -25,11 +27,33 @@ const maxBatch = 4096
 // batches, which form under load anyway, commit at once.
 const coalesceBelow = 16
 
-// An op is one write. It runs on the writer goroutine inside its batch's
-// transaction: it returns the caller's result (nil or a store sentinel,
-// decided before anything is written) and fatal, an SQL failure that
-// aborts the transaction (groupcommit.Tx.Apply).
-type op = func(w *writer) (result, fatal error)
+// An op is one write. Its apply runs on the writer goroutine inside its
+// batch's transaction: it returns the caller's result (nil or a store
+// sentinel, decided before anything is written) and fatal, an SQL failure
+// that aborts the transaction (groupcommit.Tx.Apply). A CreateExecution
+// has a create instead: the batch's new execution rows are inserted
+// together when its transaction begins (writer.begin).
+type op struct {
+	apply  func(w *writer) (result, fatal error)
+	create *newExecution
+}
+
+// newExecution is an execution row to insert (CreateExecution): begin
+// inserts it with the batch's others, in statements of up to
+// maxInsertRows rows, and tells whether it was (inserted, with its seq),
+// or its ARN was taken, by an existing execution or one before it in the
+// batch.
+type newExecution struct {
+	x   *store.Execution // with its close, when created closed
+	row encoded
+
+	inserted bool
+	seq      int64
+}
+
+// maxInsertRows bounds the rows of one INSERT of executions: a statement
+// of n rows is prepared for each power of two n up to it.
+const maxInsertRows = 64
 
 // writer holds the group-commit writer (store/internal/groupcommit: one
 // goroutine, one connection) and is the transaction of its batches.
@@ -46,7 +70,18 @@ type writer struct {
 	// fails, which may have inserted the keys it added.
 	keys map[string]int64
 
-	getKey, insKey, insExec, insHist, insHistN, closeExec, lookExec, maxHist *sql.Stmt
+	getKey, insKey, insHist, insHistN, closeExec, lookExec, maxHist *sql.Stmt
+	// insExec inserts n execution rows (a power of two, more than one),
+	// prepared when first needed; insExec1 inserts one unless its ARN is
+	// taken.
+	insExec  map[int]*sql.Stmt
+	insExec1 *sql.Stmt
+	// creates are the execution rows the transaction in progress inserts
+	// (begin), and created those among them by ARN; args are their
+	// statements' arguments.
+	creates    []*newExecution
+	created    map[string]*newExecution
+	createArgs []any
 	// beginTx, commitTx and rollbackTx are the transaction's statements,
 	// prepared once rather than parsed at every batch.
 	beginTx, commitTx, rollbackTx *sql.Stmt
@@ -138,7 +173,7 @@ func (w *writer) prepare(ctx context.Context, conn *sql.Conn) error {
 	}
 	prep(&w.getKey, `SELECT key FROM machine_keys WHERE arn = ?`)
 	prep(&w.insKey, `INSERT INTO machine_keys (arn) VALUES (?)`)
-	prep(&w.insExec, `INSERT INTO executions (`+execCols+`, machine_key, first_events, first_last, first_threads)
+	prep(&w.insExec1, `INSERT INTO executions (`+execCols+`, machine_key, first_events, first_last, first_threads)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO NOTHING`)
 	prep(&w.insHist, `INSERT INTO history (execution, last_id, first_id, events, threads) VALUES (?, ?, ?, ?, ?)`)
 	prep(&w.insHistN, `INSERT INTO history (execution, last_id, first_id, events, threads) VALUES (?, ?, ?, ?, ?)`+
@@ -155,6 +190,8 @@ func (w *writer) prepare(ctx context.Context, conn *sql.Conn) error {
 func (w *writer) start() {
 	w.running = make(map[string]*xstate)
 	w.keys = make(map[string]int64)
+	w.insExec = make(map[int]*sql.Stmt)
+	w.created = make(map[string]*newExecution)
 	w.gc = groupcommit.New(w.begin, groupcommit.Options[op]{MaxBatch: maxBatch, CoalesceBelow: coalesceBelow, Closed: errClosed})
 }
 
@@ -167,22 +204,160 @@ func (w *writer) stop() bool {
 // do runs apply in a group-committed transaction and returns its result
 // once the transaction is durable, or ctx's error if ctx ends before the
 // writer takes it (nothing is written then).
-func (w *writer) do(ctx context.Context, apply op) error {
-	return w.gc.Do(ctx, apply)
+func (w *writer) do(ctx context.Context, apply func(w *writer) (result, fatal error)) error {
+	return w.gc.Do(ctx, op{apply: apply})
 }
 
-// begin starts a batch's transaction (groupcommit.Begin).
-func (w *writer) begin([]op) (groupcommit.Tx[op], error) {
+// begin starts a batch's transaction (groupcommit.Begin) and inserts the
+// batch's new executions.
+func (w *writer) begin(batch []op) (groupcommit.Tx[op], error) {
 	if _, err := w.beginTx.Exec(); err != nil {
 		clear(w.running)
 		clear(w.keys)
 		return nil, fmt.Errorf("begin: %w", err)
 	}
+	begun := false
+	defer func() {
+		if !begun { // failed or panicked: no transaction is left open
+			w.Rollback()
+		}
+	}()
+	if err := w.insertExecutions(batch); err != nil {
+		return nil, fmt.Errorf("create executions: %w", err)
+	}
+	begun = true
 	return w, nil
 }
 
+// insertExecutions inserts the new executions of batch, in its order, a
+// few statements of many rows each: an INSERT's own cost (its program,
+// its cursors, database/sql's) was a fifth of an execution row's, one per
+// row. An ARN already in the batch stays with its first execution.
+func (w *writer) insertExecutions(batch []op) error {
+	w.creates = w.creates[:0]
+	clear(w.created)
+	for _, o := range batch {
+		n := o.create
+		if n == nil {
+			continue
+		}
+		n.inserted, n.seq = false, 0
+		if w.created[n.x.ARN] != nil {
+			continue
+		}
+		w.created[n.x.ARN] = n
+		w.creates = append(w.creates, n)
+	}
+	for rest := w.creates; len(rest) > 0; {
+		k := maxInsertRows
+		for k > len(rest) {
+			k /= 2
+		}
+		if err := w.insertRows(rest[:k]); err != nil {
+			return err
+		}
+		rest = rest[k:]
+	}
+	return nil
+}
+
+// insertRows inserts rows (a power of two of them) in one statement and
+// marks them inserted, with their seqs: consecutive, as each new row's is
+// one more than the largest (schema version 8). When an ARN is taken
+// already, the statement fails whole (and is undone) and the rows are
+// inserted one by one, each ARN taken refused alone.
+func (w *writer) insertRows(rows []*newExecution) error {
+	if len(rows) == 1 {
+		return w.insertRow(rows[0])
+	}
+	stmt := w.insExec[len(rows)]
+	if stmt == nil {
+		q := `INSERT INTO executions (` + execCols + `, machine_key, first_events, first_last, first_threads) VALUES ` +
+			strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), `, len(rows)), ", ")
+		var err error
+		if stmt, err = w.conn.PrepareContext(context.Background(), q); err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		w.insExec[len(rows)] = stmt
+	}
+	args := w.createArgs[:0]
+	for _, n := range rows {
+		var err error
+		if args, err = w.rowArgs(args, n); err != nil {
+			return err
+		}
+	}
+	w.createArgs = args
+	defer clear(args) // the rows' memory may be reused once their write is done
+	res, err := stmt.Exec(args...)
+	var se *sqlitedriver.Error
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		for _, n := range rows {
+			if err := w.insertRow(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	for i, n := range rows {
+		n.inserted, n.seq = true, last-int64(len(rows)-1-i)
+	}
+	return nil
+}
+
+// insertRow inserts one row unless its ARN is taken, and marks it
+// inserted, with its seq, if it was.
+func (w *writer) insertRow(n *newExecution) error {
+	args, err := w.rowArgs(w.createArgs[:0], n)
+	if err != nil {
+		return err
+	}
+	w.createArgs = args
+	defer clear(args)
+	res, err := w.insExec1.Exec(args...)
+	if err != nil {
+		return err
+	}
+	if k, err := res.RowsAffected(); err != nil || k == 0 {
+		return err
+	}
+	n.seq, err = res.LastInsertId()
+	n.inserted = err == nil
+	return err
+}
+
+// rowArgs appends the arguments of n's row.
+func (w *writer) rowArgs(args []any, n *newExecution) ([]any, error) {
+	c := n.x
+	key, err := w.machineKey(c.StateMachineARN)
+	if err != nil {
+		return args, err
+	}
+	return append(args, c.ARN, c.Name, c.StateMachineARN, c.StateMachineName, c.RevisionID, c.Type, c.Status,
+		c.Input, c.TraceHeader, nanos(c.StartDate), nanos(c.StopDate), nullStr(c.Output), nullStr(c.Error), nullStr(c.Cause), key,
+		rawOrNil(n.row.blob), n.row.last, n.row.threads), nil
+}
+
 // Apply implements groupcommit.Tx.
-func (w *writer) Apply(o op) (result, fatal error) { return o(w) }
+func (w *writer) Apply(o op) (result, fatal error) {
+	if n := o.create; n != nil {
+		if !n.inserted {
+			return store.ErrAlreadyExists, nil
+		}
+		if n.x.Status == store.StatusRunning {
+			w.running[n.x.ARN] = &xstate{seq: n.seq, last: n.row.last}
+		}
+		return nil, nil
+	}
+	return o.apply(w)
+}
 
 // Commit implements groupcommit.Tx: the queued history rows, then COMMIT.
 func (w *writer) Commit() error {
@@ -192,7 +367,15 @@ func (w *writer) Commit() error {
 	if _, err := w.commitTx.Exec(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	w.forgetCreates()
 	return nil
+}
+
+// forgetCreates drops the batch's new executions once it is done.
+func (w *writer) forgetCreates() {
+	clear(w.creates)
+	w.creates = w.creates[:0]
+	clear(w.created)
 }
 
 // Rollback implements groupcommit.Tx: it also forgets the cached state of
@@ -206,6 +389,7 @@ func (w *writer) Rollback() {
 	clear(w.running)
 	clear(w.keys)
 	w.retainFrom = 0
+	w.forgetCreates()
 }
 
 // machineKey returns the key of the state machine arn (machine_keys),
@@ -341,31 +525,7 @@ func (s *Store) CreateExecution(ctx context.Context, x *store.Execution, events 
 	if row.blob != nil && row.first != 1 {
 		return fmt.Errorf("create execution: first event id %d: %w", row.first, store.ErrConflict)
 	}
-	return s.w.do(ctx, func(w *writer) (error, error) {
-		key, err := w.machineKey(c.StateMachineARN)
-		if err != nil {
-			return nil, err
-		}
-		res, err := w.insExec.Exec(c.ARN, c.Name, c.StateMachineARN, c.StateMachineName, c.RevisionID, c.Type, c.Status,
-			c.Input, c.TraceHeader, nanos(c.StartDate), nanos(c.StopDate), nullStr(c.Output), nullStr(c.Error), nullStr(c.Cause), key,
-			rawOrNil(row.blob), row.last, row.threads)
-		if err != nil {
-			return nil, err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return nil, err
-		} else if n == 0 {
-			return store.ErrAlreadyExists, nil
-		}
-		if c.Status == store.StatusRunning {
-			seq, err := res.LastInsertId()
-			if err != nil {
-				return nil, err
-			}
-			w.running[c.ARN] = &xstate{seq: seq, last: row.last}
-		}
-		return nil, nil
-	})
+	return s.w.gc.Do(ctx, op{create: &newExecution{x: &c, row: row}})
 }
 
 // AppendHistory implements store.Store. The events (encoded together into
