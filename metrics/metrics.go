@@ -54,7 +54,9 @@ type Registry struct {
 	extra    []extraFamily // AddFunc's, written last
 	machines map[machineKey]*machineSeries
 	ops      map[string]bool // the API's operations (bounded labels)
-	requests map[requestKey]*requestSeries
+	// requests holds each requestKey's *requestSeries: read at every
+	// request without a lock (a sync.Map: mostly read, keys added once).
+	requests sync.Map
 }
 
 var _ executions.Observer = (*Registry)(nil)
@@ -66,7 +68,6 @@ func New(operations []string) *Registry {
 	r := &Registry{
 		machines: make(map[machineKey]*machineSeries),
 		ops:      make(map[string]bool, len(operations)),
-		requests: make(map[requestKey]*requestSeries),
 	}
 	for _, op := range operations {
 		r.ops[op] = true
@@ -251,17 +252,11 @@ func (r *Registry) Instrument(next http.Handler) http.Handler {
 			op = "unknown"
 		}
 		k := requestKey{op, w.Header().Get("X-Amzn-Errortype")} // canonical: no copy made
-		r.mu.RLock()
-		s := r.requests[k]
-		r.mu.RUnlock()
-		if s == nil {
-			r.mu.Lock()
-			if s = r.requests[k]; s == nil {
-				s = new(requestSeries)
-				r.requests[k] = s
-			}
-			r.mu.Unlock()
+		v, ok := r.requests.Load(k)
+		if !ok {
+			v, _ = r.requests.LoadOrStore(k, new(requestSeries))
 		}
+		s := v.(*requestSeries)
 		s.count.Add(1)
 		s.time.observe(time.Since(t0))
 	})
@@ -313,11 +308,12 @@ func (r *Registry) write(w *bufio.Writer) {
 		rows = append(rows, machineRow{labels: labels("state_machine_arn", k.machine, "version_arn", k.version, "alias_arn", k.alias), m: m})
 	}
 	extra := r.extra
-	reqs := make([]requestRow, 0, len(r.requests))
-	for k, s := range r.requests {
-		reqs = append(reqs, requestRow{labels: labels("operation", k.operation, "error", k.error), s: s})
-	}
 	r.mu.RUnlock()
+	var reqs []requestRow
+	r.requests.Range(func(k, s any) bool {
+		reqs = append(reqs, requestRow{labels: labels("operation", k.(requestKey).operation, "error", k.(requestKey).error), s: s.(*requestSeries)})
+		return true
+	})
 	slices.SortFunc(rows, func(a, b machineRow) int { return strings.Compare(a.labels, b.labels) })
 	slices.SortFunc(reqs, func(a, b requestRow) int { return strings.Compare(a.labels, b.labels) })
 
