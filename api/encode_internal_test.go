@@ -48,3 +48,23 @@ func TestStartExecutionOutputEncoded(t *testing.T) {
 		t.Error("a plain ARN is not encoded without reflection")
 	}
 }
+
+// TestDateHeader: the Date header is the answer's second, in HTTP's
+// format, the same for every answer of one second.
+func TestDateHeader(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 16, 4, 5, 0, time.UTC)
+	for _, tt := range []struct {
+		at   time.Time
+		want string
+	}{
+		{t0, "Mon, 07 Dec 2026 16:04:05 GMT"},
+		{t0.Add(999 * time.Millisecond), "Mon, 07 Dec 2026 16:04:05 GMT"},
+		{t0.Add(time.Second), "Mon, 07 Dec 2026 16:04:06 GMT"},
+		{t0.In(time.FixedZone("X", 3600)).Add(2 * time.Second), "Mon, 07 Dec 2026 16:04:07 GMT"},
+		{t0, "Mon, 07 Dec 2026 16:04:05 GMT"},
+	} {
+		if got := dateHeader(tt.at); len(got) != 1 || got[0] != tt.want {
+			t.Errorf("dateHeader(%v) = %q, want %q", tt.at, got, tt.want)
+		}
+	}
+}
