@@ -52,6 +52,10 @@ import (
 //	                as the server is: two Go runtimes share the cores, which
 //	                costs the bare handler in process nothing; measured and
 //	                averaged as bare-req/s, and starts/s ÷ it
+//	bare-proc-cpu-µs/req, x_cpu  that process's CPU per request (utime+stime
+//	                from /proc), and its ratio to the server's per execution
+//	                (cpu-ms/exec): how much more a start costs the server than
+//	                a bare request, whatever the loopback's speed
 //	client-cpu-µs/start  this process's CPU (the clients') per StartExecution
 //	bare-cpu-µs/req this process's CPU per bare request (its clients and the
 //	                bare handler: both ends of a request), in the second measure
@@ -120,7 +124,7 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	machine := createMachine(b, c, srv.url, "bench", passChain(states))
 	bareN := max(execs, 20000)
 	bare1 := bareRate(b, bareN, startBody(machine, "e0"))
-	proc1 := bareProcRate(b, bareN, startBody(machine, "e0"))
+	proc1, procCPU1 := bareProcRate(b, bareN, startBody(machine, "e0"))
 
 	stopProfile := profile(b, srv.pid(), "")
 	stopPprof := pprofProfiles(b, srv)
@@ -159,7 +163,7 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	self1 := cpuTime(b, os.Getpid())
 	bare2 := bareRate(b, bareN, startBody(machine, "e0"))
 	bareCPU := cpuTime(b, os.Getpid()) - self1
-	proc2 := bareProcRate(b, bareN, startBody(machine, "e0"))
+	proc2, procCPU2 := bareProcRate(b, bareN, startBody(machine, "e0"))
 	bare, proc := (bare1+bare2)/2, (proc1+proc2)/2
 	b.Logf("bare-req/s before %.0f, after %.0f; bare-proc-req/s before %.0f, after %.0f", bare1, bare2, proc1, proc2)
 	if mem0 != nil {
@@ -221,6 +225,9 @@ func BenchmarkDurableHTTP(b *testing.B) {
 	b.ReportMetric(starts/bare, "x_bare")
 	b.ReportMetric(proc, "bare-proc-req/s")
 	b.ReportMetric(starts/proc, "x_bare_proc")
+	procCPU := (procCPU1 + procCPU2) / 2
+	b.ReportMetric(float64(procCPU.Nanoseconds())/1000, "bare-proc-cpu-µs/req")
+	b.ReportMetric(float64(procCPU.Nanoseconds())/float64(cpu.Nanoseconds()/int64(execs)), "x_cpu")
 	b.ReportMetric(float64(clientCPU.Microseconds())/float64(execs), "client-cpu-µs/start")
 	b.ReportMetric(float64(bareCPU.Microseconds())/float64(bareN), "bare-cpu-µs/req")
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(execs), "cpu-ms/exec")

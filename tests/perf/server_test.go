@@ -418,8 +418,8 @@ func TestMain(m *testing.M) {
 // bareProcRate measures bareHandler served by another process (this test
 // binary, bareServeEnv), so that, as with the server, the clients and the
 // handler are two Go runtimes sharing the cores; it returns requests per
-// second.
-func bareProcRate(tb testing.TB, n int, body []byte) float64 {
+// second and that process's CPU per request.
+func bareProcRate(tb testing.TB, n int, body []byte) (float64, time.Duration) {
 	self, err := os.Executable()
 	if err != nil {
 		tb.Fatal(err)
@@ -448,7 +448,9 @@ func bareProcRate(tb testing.TB, n int, body []byte) float64 {
 		tb.Fatalf("the bare handler's process printed no address")
 	}
 	go func() { _, _ = io.Copy(io.Discard, stderr) }()
-	return driveBare(tb, url, n, body)
+	cpu0 := cpuTime(tb, cmd.Process.Pid)
+	rate := driveBare(tb, url, n, body)
+	return rate, (cpuTime(tb, cmd.Process.Pid) - cpu0) / time.Duration(n)
 }
 
 // driveBare sends n StartExecution requests of body to the bare handler
