@@ -223,6 +223,9 @@ func trackUnused(hs *http.Server) *unusedConns {
 }
 
 func (u *unusedConns) track(c net.Conn, st http.ConnState) {
+	if st == http.StateIdle {
+		return // it was active before: no longer tracked (at every request)
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	switch {
