@@ -103,7 +103,8 @@ func (e *event) build(t *thread) history.Event {
 		if text == "" {
 			text = value.String(e.data)
 		}
-		p := &stateDetails{entered: history.StateEnteredEventDetails{Name: e.st.Name, Input: text, InputDetails: history.Data(false)}}
+		p := t.newDetails()
+		p.entered = history.StateEnteredEventDetails{Name: e.st.Name, Input: text, InputDetails: history.Data(false)}
 		ev.StateEnteredEventDetails = &p.entered
 		t.details = p
 	case history.PassStateExited, history.TaskStateExited, history.ChoiceStateExited, history.WaitStateExited,

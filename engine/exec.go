@@ -355,8 +355,11 @@ type thread struct {
 	// test is set when TestState runs the thread's one state.
 	test *testRun
 	// details holds the details of the state it entered last, and room
-	// for those of its Exited event: one allocation for both.
+	// for those of its Exited event: one allocation for both; block is
+	// room for the details of its next states (newDetails).
 	details *stateDetails
+	block   []stateDetails
+	blockN  int // the size of the last block
 	// run is the working set of the state it runs (thread.enter).
 	run stateRun
 }
@@ -366,6 +369,25 @@ type thread struct {
 type stateDetails struct {
 	entered history.StateEnteredEventDetails
 	exited  history.StateExitedEventDetails
+}
+
+// maxDetailsBlock bounds the states whose details newDetails allocates
+// at once.
+const maxDetailsBlock = 16
+
+// newDetails returns room for the details of the state the thread enters,
+// taken from a block allocated for several (one allocation rather than one
+// per state): blocks of 2, 4, 8, then maxDetailsBlock states, so that a
+// short run whose history is kept (an Express execution's, in memory)
+// holds little room it did not use.
+func (t *thread) newDetails() *stateDetails {
+	if len(t.block) == 0 {
+		t.blockN = min(max(2*t.blockN, 2), maxDetailsBlock)
+		t.block = make([]stateDetails, t.blockN)
+	}
+	p := &t.block[0]
+	t.block = t.block[1:]
+	return p
 }
 
 // textOfOutput returns the JSON text of v if v is the output of the state
