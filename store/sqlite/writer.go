@@ -694,31 +694,29 @@ func (s *Store) deleteLate(ctx context.Context, cut int64) (int, error) {
 		n := 0
 		err := s.w.do(ctx, func(w *writer) (error, error) {
 			n = 0
+			// The history rows queued in this transaction first: they
+			// are deleted with their executions.
+			if err := w.flushHistory(); err != nil {
+				return nil, err
+			}
 			rows, err := w.conn.QueryContext(context.Background(), lateClosedQuery, cut, retentionBatch)
 			if err != nil {
 				return nil, err
 			}
 			defer rows.Close() // also on a panic: an open statement would keep the transaction from ending
-			var seqs []int64
-			var arns []string
+			var doomed []doomedExecution
 			for rows.Next() {
-				var seq int64
-				var arn string
-				if err := rows.Scan(&seq, &arn); err != nil {
+				var d doomedExecution
+				if err := rows.Scan(&d.seq, &d.arn); err != nil {
 					return nil, err
 				}
-				seqs, arns = append(seqs, seq), append(arns, arn)
+				doomed = append(doomed, d)
 			}
 			if err := rows.Close(); err != nil {
 				return nil, err
 			}
-			for i := range seqs {
-				if err := w.deleteExecution(seqs[i], arns[i]); err != nil {
-					return nil, err
-				}
-			}
-			n = len(seqs)
-			return nil, nil
+			n = len(doomed)
+			return nil, w.deleteExecutions(doomed)
 		})
 		if err != nil {
 			return total, fmt.Errorf("delete closed executions: %w", err)
@@ -748,14 +746,10 @@ func (w *writer) retainScan(from, cut int64, advance bool) (deleted int, more bo
 		return 0, false, from, advance, err
 	}
 	defer rows.Close() // also on a panic: an open statement would keep the transaction from ending
-	type found struct {
-		seq int64
-		arn string
-	}
-	var doomed []found
+	var doomed []doomedExecution
 	next, read, end := from, 0, false
 	for rows.Next() {
-		var f found
+		var f doomedExecution
 		var status string
 		var start, stop int64
 		if err := rows.Scan(&f.seq, &f.arn, &status, &start, &stop); err != nil {
@@ -785,30 +779,36 @@ func (w *writer) retainScan(from, cut int64, advance bool) (deleted int, more bo
 	if err := rows.Close(); err != nil {
 		return 0, false, from, advance, err
 	}
-	for _, f := range doomed {
-		if err := w.deleteExecution(f.seq, f.arn); err != nil {
-			return 0, false, from, advance, err
-		}
+	if err := w.deleteExecutions(doomed); err != nil {
+		return 0, false, from, advance, err
 	}
 	more = !end && (read == retentionScan || len(doomed) == retentionBatch)
 	return len(doomed), more, next, advance, nil
 }
 
-// deleteExecution deletes an execution, its history, Map Runs and
+// doomedExecution is an execution retention deletes.
+type doomedExecution struct {
+	seq int64
+	arn string
+}
+
+// deleteExecutions deletes executions, their history, Map Runs and
 // metadata in the transaction in progress.
-func (w *writer) deleteExecution(seq int64, arn string) error {
+func (w *writer) deleteExecutions(doomed []doomedExecution) error {
 	bg := context.Background()
-	for _, q := range []struct {
-		sql string
-		arg any
-	}{
-		{`DELETE FROM history WHERE execution = ?`, seq},
-		{`DELETE FROM executions WHERE seq = ?`, seq},
-		{`DELETE FROM map_runs WHERE execution_arn = ?`, arn},
-		{`DELETE FROM execution_meta WHERE execution_arn = ?`, arn},
-	} {
-		if _, err := w.conn.ExecContext(bg, q.sql, q.arg); err != nil {
-			return err
+	for _, d := range doomed {
+		for _, q := range []struct {
+			sql string
+			arg any
+		}{
+			{`DELETE FROM history WHERE execution = ?`, d.seq},
+			{`DELETE FROM executions WHERE seq = ?`, d.seq},
+			{`DELETE FROM map_runs WHERE execution_arn = ?`, d.arn},
+			{`DELETE FROM execution_meta WHERE execution_arn = ?`, d.arn},
+		} {
+			if _, err := w.conn.ExecContext(bg, q.sql, q.arg); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
