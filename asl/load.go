@@ -161,22 +161,14 @@ func (l *loader) transitions(sm *StateMachine, at, statesAt string, top bool) {
 	}
 	edgesOf := func(st *State, sat string) []edge {
 		var es []edge
-		if st.Next != "" {
-			es = append(es, edge{st.Next, loc(sat, "Next")})
-		}
-		if st.Default != "" {
-			es = append(es, edge{st.Default, loc(sat, "Default")})
-		}
-		for i, c := range st.Choices {
-			if c.Next != "" {
-				es = append(es, edge{c.Next, loc(locIdx(loc(sat, "Choices"), i), "Next")})
+		st.Transitions(func(target, field string, i int) bool {
+			where := loc(sat, field)
+			if i >= 0 {
+				where = loc(locIdx(where, i), "Next")
 			}
-		}
-		for i, c := range st.Catch {
-			if c.Next != "" {
-				es = append(es, edge{c.Next, loc(locIdx(loc(sat, "Catch"), i), "Next")})
-			}
-		}
+			es = append(es, edge{target, where})
+			return true
+		})
 		return es
 	}
 	// AWS words every dangling target, StartAt and Default included, as a

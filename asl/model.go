@@ -98,6 +98,29 @@ func (sm *StateMachine) Lookup(name string) *State {
 	return nil
 }
 
+// Transitions calls f with each state st may go to next, in the order of
+// its fields: Next, Default, each rule's of Choices, then of Catch; field
+// names the field, and i is the rule's index (-1 for Next and Default).
+// It stops when f returns false.
+func (st *State) Transitions(f func(target, field string, i int) bool) {
+	if st.Next != "" && !f(st.Next, "Next", -1) {
+		return
+	}
+	if st.Default != "" && !f(st.Default, "Default", -1) {
+		return
+	}
+	for i, c := range st.Choices {
+		if c.Next != "" && !f(c.Next, "Choices", i) {
+			return
+		}
+	}
+	for i, c := range st.Catch {
+		if c.Next != "" && !f(c.Next, "Catch", i) {
+			return
+		}
+	}
+}
+
 // State is one state of any type. Fields that a type does not use are zero.
 // Compiled fields are nil when absent from the definition.
 type State struct {

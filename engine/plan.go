@@ -268,7 +268,7 @@ func effectless(p plan) bool {
 }
 
 // acyclic tells whether no state of sm reachable from StartAt can be
-// reached again from itself through Next, Default and the Choices' Next.
+// reached again from itself (asl.State.Transitions).
 func acyclic(sm *asl.StateMachine) bool {
 	const (
 		unseen = iota
@@ -285,21 +285,15 @@ func acyclic(sm *asl.StateMachine) bool {
 			return true
 		}
 		mark[name] = visiting
+		ok := true
 		if st := sm.States[name]; st != nil {
-			if st.Next != "" && !visit(st.Next) {
-				return false
-			}
-			if st.Default != "" && !visit(st.Default) {
-				return false
-			}
-			for _, c := range st.Choices {
-				if c.Next != "" && !visit(c.Next) {
-					return false
-				}
-			}
+			st.Transitions(func(target, _ string, _ int) bool {
+				ok = visit(target)
+				return ok
+			})
 		}
 		mark[name] = done
-		return true
+		return ok
 	}
 	return visit(sm.StartAt)
 }
