@@ -79,7 +79,7 @@ func BenchmarkActivityLatency(b *testing.B) {
 	var st *scheduleStore
 	clk := &waitingClock{want: pollers, ready: make(chan struct{})}
 	p, err := wire(context.Background(), c, nil, wiring{clock: clk, open: func(ctx context.Context, c Config) (*backend, error) {
-		bk, err := openStore(ctx, c)
+		bk, err := openStore(ctx, c, nil)
 		if err == nil {
 			st = &scheduleStore{Store: bk.store, sched: make(map[string]time.Time)}
 			bk.store = st

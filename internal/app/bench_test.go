@@ -210,7 +210,7 @@ func BenchmarkDurableThroughput(b *testing.B) {
 	server := func(c Config, records int) (p *Parts, main, express *benchStore, std, expr string) {
 		p, err := wire(context.Background(), c, nil, wiring{
 			open: func(ctx context.Context, c Config) (*backend, error) {
-				bk, err := openStore(ctx, c)
+				bk, err := openStore(ctx, c, nil)
 				if err == nil {
 					main = newBenchStore(bk.store, records)
 					bk.store = main

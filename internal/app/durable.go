@@ -120,14 +120,11 @@ func (b *backend) tokenKey(ctx context.Context) ([]byte, error) {
 	return key, nil
 }
 
-// openStore opens the configured backend. The memory store keeps
-// activities, versions, aliases, tags and Map Runs in memory too; a
-// durable one keeps them with its executions.
-func openStore(ctx context.Context, c Config) (*backend, error) { return openStoreLogged(ctx, c, nil) }
-
-// openStoreLogged is openStore, logging to logger (when set) that an
-// embedded store's schema is being upgraded, which can take a while.
-func openStoreLogged(ctx context.Context, c Config, logger *slog.Logger) (*backend, error) {
+// openStore opens the configured backend, logging to logger (when set)
+// that an embedded store's schema is being upgraded, which can take a
+// while. The memory store keeps activities, versions, aliases, tags and
+// Map Runs in memory too; a durable one keeps them with its executions.
+func openStore(ctx context.Context, c Config, logger *slog.Logger) (*backend, error) {
 	kind, target := storeKind(c.Store)
 	switch kind {
 	case "memory":

@@ -26,7 +26,7 @@ func NewWatched(ctx context.Context, c Config, logger *slog.Logger, w Watch) (*S
 	wr := wiring{clock: w.Clock}
 	if w.Writes != nil {
 		wr.open = func(ctx context.Context, c Config) (*backend, error) {
-			bk, err := openStore(ctx, c)
+			bk, err := openStore(ctx, c, nil)
 			if err == nil {
 				bk.store = w.Writes.wrap(bk.store)
 				if bk.reopener != nil {

@@ -31,7 +31,7 @@ func BenchmarkStartPath(b *testing.B) {
 	c.DataDir = b.TempDir()
 	var db *sqlite.Store
 	p, err := wire(context.Background(), c, nil, wiring{open: func(ctx context.Context, c Config) (*backend, error) {
-		bk, err := openStore(ctx, c)
+		bk, err := openStore(ctx, c, nil)
 		if err == nil {
 			db, _ = bk.store.(*sqlite.Store)
 		}

@@ -67,7 +67,7 @@ func wire(ctx context.Context, c Config, logger *slog.Logger, w wiring) (*Parts,
 	}
 	open := w.open
 	if open == nil {
-		open = func(ctx context.Context, c Config) (*backend, error) { return openStoreLogged(ctx, c, logger) }
+		open = func(ctx context.Context, c Config) (*backend, error) { return openStore(ctx, c, logger) }
 	}
 	express := expressStore(c.ExpressRetention, c.Limits.expressBytes()) // limits.go
 	if w.express != nil {
